@@ -1,0 +1,107 @@
+/*
+ * ARMv8-A VMSAv8-64 stage-1 descriptors for the 4K, 16K and 64K granules.
+ * Arm ARM (DDI 0487) D8.3 "Translation table descriptor formats" (D5.3 in
+ * issues before I.a); bits named in pgtable/armv8.h.
+ *
+ * Table descriptors are 0b11 with APTable/UXNTable/PXNTable left 0 (no
+ * restriction, so the leaf decides). Leaves are pages (0b11) at level 0 and
+ * blocks (0b01) above. Valid leaves always carry AF, so no access-flag fault
+ * is taken on a fresh mapping.
+ */
+#include <pgtable/arch.h>
+#include <pgtable/armv8.h>
+
+#define ARM_TYPE_BITS (PGT_ARMV8_VALID | PGT_ARMV8_TYPE)
+#define ARM_PROT_BITS (ARM_TYPE_BITS | PGT_ARMV8_ATTRINDX_MASK | PGT_ARMV8_AP_USER | PGT_ARMV8_AP_RO | \
+		       PGT_ARMV8_SH_MASK | PGT_ARMV8_AF | PGT_ARMV8_NG | PGT_ARMV8_PXN | PGT_ARMV8_UXN | \
+		       PGT_ARMV8_SW_RESERVED)
+
+/* Execute-never bits: user-executable pages are PXN (the kernel never runs user code). */
+static pgt_pte_t arm_xn(unsigned prot)
+{
+	if (!(prot & PGT_PROT_EXEC))
+		return PGT_ARMV8_PXN | PGT_ARMV8_UXN;
+	return (prot & PGT_PROT_USER) ? PGT_ARMV8_PXN : PGT_ARMV8_UXN;
+}
+
+/* Attributes that a reserved leaf keeps too (the hardware ignores them while bit 0 is 0). */
+static pgt_pte_t arm_attrs(unsigned prot)
+{
+	pgt_pte_t bits = PGT_ARMV8_SH_INNER | arm_xn(prot);
+
+	bits |= PGT_ARMV8_ATTRINDX((prot & PGT_PROT_UNCACHED) ? PGT_ARMV8_ATTR_DEVICE : PGT_ARMV8_ATTR_NORMAL);
+	bits |= (prot & PGT_PROT_USER) ? PGT_ARMV8_AP_USER : 0;
+	bits |= (prot & PGT_PROT_WRITE) ? 0 : PGT_ARMV8_AP_RO;
+	bits |= (prot & PGT_PROT_GLOBAL) ? 0 : PGT_ARMV8_NG;
+	return bits;
+}
+
+static int arm_prot_encode(unsigned level, unsigned prot, pgt_pte_t *bits)
+{
+	unsigned rights = prot & (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC);
+
+	if (rights && !(rights & PGT_PROT_READ))
+		return PGT_ENOTSUP; /* stage-1 AP has no write-only or execute-only encoding */
+	if (!rights) {
+		*bits = PGT_ARMV8_SW_RESERVED | arm_attrs(prot);
+		return PGT_OK;
+	}
+	pgt_pte_t type = level == 0 ? ARM_TYPE_BITS : PGT_ARMV8_VALID; /* page : block */
+	*bits = type | PGT_ARMV8_AF | arm_attrs(prot);
+	return PGT_OK;
+}
+
+static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
+{
+	unsigned prot = 0;
+	int user = !!(pte & PGT_ARMV8_AP_USER);
+	pgt_pte_t xn = user ? PGT_ARMV8_UXN : PGT_ARMV8_PXN;
+
+	(void)level;
+	if (pte & PGT_ARMV8_VALID) {
+		prot |= PGT_PROT_READ;
+		prot |= (pte & PGT_ARMV8_AP_RO) ? 0 : PGT_PROT_WRITE;
+		prot |= (pte & xn) ? 0 : PGT_PROT_EXEC;
+	}
+	prot |= user ? PGT_PROT_USER : 0;
+	prot |= (pte & PGT_ARMV8_NG) ? 0 : PGT_PROT_GLOBAL;
+	prot |= ((pte & PGT_ARMV8_ATTRINDX_MASK) != PGT_ARMV8_ATTRINDX(PGT_ARMV8_ATTR_NORMAL)) ? PGT_PROT_UNCACHED : 0;
+	return prot;
+}
+
+/*
+ * One level of a granule of 2^g bytes: tables hold 2^(g-3) entries and point
+ * at the next table through OA[47:g]. A leaf here maps 2^sh bytes.
+ */
+#define ARM_LEVEL(g, sh, leaf)                                                        \
+	{                                                                             \
+		.shift = (sh), .bits = (g) - 3, .leaf_ok = (leaf),                    \
+		.table_size = 1u << (g), .valid = PGT_ARMV8_VALID,                    \
+		.type_mask = ARM_TYPE_BITS, .table_type = ARM_TYPE_BITS,              \
+		.leaf_type = (sh) == (g) ? ARM_TYPE_BITS : PGT_ARMV8_VALID,           \
+		.reserved = PGT_ARMV8_SW_RESERVED, .table_oa = PGT_ARMV8_OA(g),       \
+		.table_attrs = 0, .leaf_oa = (leaf) ? PGT_ARMV8_OA(sh) : 0,           \
+		.prot_mask = ARM_PROT_BITS,                                           \
+		.accessed = (leaf) ? PGT_ARMV8_AF : 0,                                \
+		.dirty = (leaf) ? PGT_ARMV8_SW_DIRTY : 0,                             \
+	}
+
+#define ARM_DESC(nm, nlev, va, ...)                                                    \
+	{                                                                              \
+		.name = (nm), .levels = (nlev), .va_bits = (va), .pa_bits = 48,        \
+		.canon = PGT_CANON_SPLIT, .level = { __VA_ARGS__ },                    \
+		.prot_encode = arm_prot_encode, .prot_decode = arm_prot_decode,        \
+	}
+
+/* 4K granule: 4K pages, 2M and 1G blocks; level 3 (ARM's L0) has no blocks. */
+PGT_API const struct pgt_arch pgt_arch_armv8_4k_39 =
+	ARM_DESC("armv8-4k-39", 3, 39, ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1), ARM_LEVEL(12, 30, 1));
+PGT_API const struct pgt_arch pgt_arch_armv8_4k_48 =
+	ARM_DESC("armv8-4k-48", 4, 48, ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1), ARM_LEVEL(12, 30, 1),
+		 ARM_LEVEL(12, 39, 0));
+/* 16K granule: 16K pages and 32M blocks (64G blocks need FEAT_LPA2). */
+PGT_API const struct pgt_arch pgt_arch_armv8_16k_47 =
+	ARM_DESC("armv8-16k-47", 3, 47, ARM_LEVEL(14, 14, 1), ARM_LEVEL(14, 25, 1), ARM_LEVEL(14, 36, 0));
+/* 64K granule: 64K pages and 512M blocks (4T blocks need FEAT_LPA). */
+PGT_API const struct pgt_arch pgt_arch_armv8_64k_42 =
+	ARM_DESC("armv8-64k-42", 2, 42, ARM_LEVEL(16, 16, 1), ARM_LEVEL(16, 29, 1));

@@ -1,0 +1,98 @@
+/*
+ * x86-64 descriptors: 4-level (48-bit) and 5-level LA57 (57-bit) paging.
+ * Intel SDM vol. 3A, chapter 4: section 4.5 "4-Level Paging and 5-Level
+ * Paging", tables 4-14 (PML5E) to 4-20 (PTE); bits named in pgtable/x86_64.h.
+ */
+#include <pgtable/arch.h>
+#include <pgtable/x86_64.h>
+
+#include "x86_64_desc.h"
+
+/* Bits the rights/attribute codec owns. A and D are status bits and survive it. */
+#define X86_PROT_BITS (PGT_X86_P | PGT_X86_RW | PGT_X86_US | PGT_X86_PWT | PGT_X86_PCD | \
+		       PGT_X86_G | PGT_X86_NX | PGT_X86_SW_RESERVED)
+
+/* Attributes that a reserved leaf keeps too (the hardware ignores them while P is 0). */
+static pgt_pte_t x86_attrs(unsigned prot)
+{
+	pgt_pte_t bits = 0;
+
+	if (prot & PGT_PROT_USER)
+		bits |= PGT_X86_US;
+	if (prot & PGT_PROT_GLOBAL)
+		bits |= PGT_X86_G;
+	if (prot & PGT_PROT_UNCACHED)
+		bits |= PGT_X86_PCD | PGT_X86_PWT; /* UC: SDM 11.12.3, PAT entry 3 by default */
+	if (!(prot & PGT_PROT_EXEC))
+		bits |= PGT_X86_NX;
+	return bits;
+}
+
+int pgt_x86_64_prot_encode(unsigned level, unsigned prot, pgt_pte_t *bits)
+{
+	unsigned rights = prot & (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC);
+	/* PS marks a leaf in a PDPTE or PDE; at level 0 bit 7 is PAT and stays 0. */
+	pgt_pte_t ps = level > 0 ? PGT_X86_PS : 0;
+
+	if (rights && !(rights & PGT_PROT_READ))
+		return PGT_ENOTSUP; /* every present x86 page is readable */
+	if (!rights) {
+		*bits = PGT_X86_SW_RESERVED | ps | x86_attrs(prot);
+		return PGT_OK;
+	}
+	*bits = PGT_X86_P | ps | x86_attrs(prot) | ((prot & PGT_PROT_WRITE) ? PGT_X86_RW : 0);
+	return PGT_OK;
+}
+
+unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
+{
+	unsigned prot = 0;
+
+	(void)level;
+	if (pte & PGT_X86_P) {
+		prot |= PGT_PROT_READ;
+		prot |= (pte & PGT_X86_RW) ? PGT_PROT_WRITE : 0;
+		prot |= (pte & PGT_X86_NX) ? 0 : PGT_PROT_EXEC;
+	}
+	prot |= (pte & PGT_X86_US) ? PGT_PROT_USER : 0;
+	prot |= (pte & PGT_X86_G) ? PGT_PROT_GLOBAL : 0;
+	prot |= (pte & PGT_X86_PCD) ? PGT_PROT_UNCACHED : 0;
+	return prot;
+}
+
+/*
+ * One level. Tables hold 512 entries at every level. A table entry is P|RW|US
+ * (the leaf decides the rights) with PS clear; a leaf above level 0 has PS set.
+ */
+#define X86_LEVEL(sh, leaf, oa)                                                   \
+	{                                                                         \
+		.shift = (sh), .bits = 9, .leaf_ok = (leaf), .table_size = 4096,  \
+		.valid = PGT_X86_P,                                               \
+		.type_mask = (sh) == 12 ? PGT_X86_P : PGT_X86_P | PGT_X86_PS,     \
+		.table_type = PGT_X86_P,                                          \
+		.leaf_type = (sh) == 12 ? PGT_X86_P : PGT_X86_P | PGT_X86_PS,     \
+		.reserved = PGT_X86_SW_RESERVED, .table_oa = PGT_X86_ADDR_4K,     \
+		.table_attrs = PGT_X86_RW | PGT_X86_US, .leaf_oa = (oa),          \
+		.prot_mask = X86_PROT_BITS | ((sh) == 12 ? 0 : PGT_X86_PS),       \
+		.accessed = (leaf) ? PGT_X86_A : 0, .dirty = (leaf) ? PGT_X86_D : 0, \
+	}
+
+#define X86_PT X86_LEVEL(12, 1, PGT_X86_ADDR_4K)   /* PTE: 4K pages */
+#define X86_PD X86_LEVEL(21, 1, PGT_X86_ADDR_2M)   /* PDE: 2M pages */
+#define X86_PDPT X86_LEVEL(30, 1, PGT_X86_ADDR_1G) /* PDPTE: 1G pages */
+
+PGT_API const struct pgt_arch pgt_arch_x86_64 = {
+	.name = "x86_64", .levels = 4, .va_bits = 48, .pa_bits = 52,
+	.canon = PGT_CANON_SIGN_EXTEND,
+	.level = { X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0) /* PML4E */ },
+	.prot_encode = pgt_x86_64_prot_encode,
+	.prot_decode = pgt_x86_64_prot_decode,
+};
+
+PGT_API const struct pgt_arch pgt_arch_x86_64_la57 = {
+	.name = "x86_64-la57", .levels = 5, .va_bits = 57, .pa_bits = 52,
+	.canon = PGT_CANON_SIGN_EXTEND,
+	.level = { X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0), X86_LEVEL(48, 0, 0) /* PML5E */ },
+	.prot_encode = pgt_x86_64_prot_encode,
+	.prot_decode = pgt_x86_64_prot_decode,
+};

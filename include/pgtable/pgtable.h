@@ -1,0 +1,244 @@
+/**
+ * @file pgtable.h
+ * @brief libpgtable: build, query and edit real multi-level hardware page tables.
+ *
+ * A space (pgt_space_t) is one page-table tree of one architecture, described
+ * by a const descriptor (struct pgt_arch). Tables come from the caller's frame
+ * allocator and are reached through the caller's physical-to-virtual hook, so
+ * the library itself never allocates memory.
+ *
+ * Levels are numbered from the leaf: level 0 holds the smallest pages and the
+ * root has the highest number.
+ *
+ * Every mutating call is all-or-nothing: on any error the space is exactly as
+ * it was before the call and no table is leaked or freed twice.
+ */
+#ifndef PGTABLE_PGTABLE_H
+#define PGTABLE_PGTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Marks a symbol exported from the shared library; everything else is hidden. */
+#if defined(PGT_BUILDING_LIBRARY) && defined(__GNUC__)
+#define PGT_API __attribute__((visibility("default")))
+#else
+#define PGT_API
+#endif
+
+typedef uint64_t pgt_paddr_t; /**< physical address */
+typedef uint64_t pgt_vaddr_t; /**< virtual address, in canonical form */
+typedef uint64_t pgt_pte_t;   /**< one hardware page-table entry */
+
+/** Returned by an alloc_table hook that has no frame left. */
+#define PGT_PADDR_NONE ((pgt_paddr_t)-1)
+
+/** Status codes: zero and positive are success, negative are errors. */
+enum pgt_status {
+	PGT_OK = 0,         /**< done */
+	PGT_EXISTS = 1,     /**< insert: a mapping containing the request already exists */
+	PGT_ENOENT = -1,    /**< nothing is mapped there */
+	PGT_ECONFLICT = -2, /**< the request overlaps a mapping that does not contain it */
+	PGT_ENOMEM = -3,    /**< the alloc_table hook failed */
+	PGT_EINVAL = -4,    /**< bad argument, or a hook returned something unusable */
+	PGT_ENOTSUP = -5,   /**< the architecture cannot express the request */
+	PGT_EFAULT = -6     /**< translate: the access faults */
+};
+
+/**
+ * Describes a status code.
+ * @param status a value returned by a pgt_ function
+ * @return a constant English sentence fragment; never NULL (unknown codes
+ *         get a generic description)
+ */
+PGT_API const char *pgt_strerror(int status);
+
+struct pgt_arch;
+
+/** x86-64, 4-level paging, 48-bit virtual addresses, 4K/2M/1G pages. */
+PGT_API extern const struct pgt_arch pgt_arch_x86_64;
+/** x86-64, 5-level paging (LA57), 57-bit virtual addresses, 4K/2M/1G pages. */
+PGT_API extern const struct pgt_arch pgt_arch_x86_64_la57;
+/** ARMv8-A stage 1, 4K granule, 39-bit VA (3 levels), 4K/2M/1G. */
+PGT_API extern const struct pgt_arch pgt_arch_armv8_4k_39;
+/** ARMv8-A stage 1, 4K granule, 48-bit VA (4 levels), 4K/2M/1G. */
+PGT_API extern const struct pgt_arch pgt_arch_armv8_4k_48;
+/** ARMv8-A stage 1, 16K granule, 47-bit VA (3 levels), 16K/32M. */
+PGT_API extern const struct pgt_arch pgt_arch_armv8_16k_47;
+/** ARMv8-A stage 1, 64K granule, 42-bit VA (2 levels), 64K/512M. */
+PGT_API extern const struct pgt_arch pgt_arch_armv8_64k_42;
+
+/**
+ * Finds a shipped descriptor by name.
+ * @param name "x86_64", "x86_64-la57", "armv8-4k-39", "armv8-4k-48",
+ *             "armv8-16k-47" or "armv8-64k-42"
+ * @return the descriptor, or NULL for an unknown name or NULL
+ */
+PGT_API const struct pgt_arch *pgt_arch_by_name(const char *name);
+
+/** The caller's memory hooks. The library copies this struct at init. */
+struct pgt_mm {
+	/**
+	 * Returns the physical address of @p size bytes aligned to @p size,
+	 * for a table at @p level, or PGT_PADDR_NONE. Contents may be anything:
+	 * the library initialises the table before linking it.
+	 */
+	pgt_paddr_t (*alloc_table)(void *ctx, size_t size, unsigned level);
+	/** Gives back a table obtained from alloc_table, with the same size and level. */
+	void (*free_table)(void *ctx, pgt_paddr_t pa, size_t size, unsigned level);
+	/** Maps a table's physical address to a pointer; NULL hook: pa + p2v_offset. */
+	void *(*p2v)(void *ctx, pgt_paddr_t pa);
+	uintptr_t p2v_offset; /**< used when p2v is NULL */
+	/** Optional: called after valid translations of [va, va+size) were removed or downgraded. */
+	void (*tlb_flush)(void *ctx, pgt_vaddr_t va, uint64_t size);
+	void *ctx; /**< passed to every hook */
+};
+
+/** pgt_space_init flags. */
+enum pgt_space_flags {
+	PGT_SPACE_LINKS = 1, /**< keep one link word beside every entry (see pgt_set_link) */
+	PGT_SPACE_UPPER = 2  /**< ARMv8: translate the upper (TTBR1) range */
+};
+
+/**
+ * One address space. The caller owns the storage (embed it anywhere);
+ * every field is private to the library.
+ */
+typedef struct pgt_space {
+	const struct pgt_arch *pgt__arch; /**< private */
+	struct pgt_mm pgt__mm;            /**< private */
+	pgt_pte_t *pgt__root;             /**< private: root table, virtual */
+	pgt_paddr_t pgt__root_pa;         /**< private */
+	unsigned pgt__flags;              /**< private */
+	unsigned pgt__magic;              /**< private: set while initialised */
+} pgt_space_t;
+
+/**
+ * Creates an empty space: allocates and clears its root table.
+ * @param sp     storage for the space
+ * @param arch   descriptor (a shipped one or the caller's own)
+ * @param mm     hooks; alloc_table and free_table are required
+ * @param flags  PGT_SPACE_LINKS, PGT_SPACE_UPPER (ARMv8 descriptors only)
+ * @return PGT_OK; PGT_EINVAL for NULL arguments, a malformed descriptor,
+ *         unknown flags, or a hook returning a misaligned frame or a NULL
+ *         pointer (the frame is given back); PGT_ENOMEM when alloc_table fails.
+ *         On failure @p sp is left uninitialised.
+ */
+PGT_API int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch,
+			   const struct pgt_mm *mm, unsigned flags);
+
+/**
+ * Frees every table the space owns, the root last. The space must be
+ * initialised again before further use. NULL or an uninitialised space is ignored.
+ */
+PGT_API void pgt_space_destroy(pgt_space_t *sp);
+
+/**
+ * The physical address of the root table: what CR3 or TTBRn_EL1 holds.
+ * @return the root, or PGT_PADDR_NONE for NULL or an uninitialised space
+ */
+PGT_API pgt_paddr_t pgt_space_root(const pgt_space_t *sp);
+
+/**
+ * A handle on one leaf entry, as the L4 ADT's (PTEName, PTESize).
+ * Valid until the mapping is removed.
+ */
+typedef struct {
+	pgt_pte_t *pte;      /**< the entry, in its table */
+	unsigned level;      /**< level of the entry's table (0 = smallest pages) */
+	unsigned page_shift; /**< log2 of the mapping's size */
+} pgt_ref_t;
+
+/**
+ * Reserves a leaf for the page of size 2^page_shift at @p va (the L4 ADT's insert).
+ *
+ * With nothing mapped in that page, allocates the intermediate tables it
+ * needs and reserves a leaf with no rights (not valid in hardware yet;
+ * output address 0): PGT_OK. If anything is mapped there, nothing changes:
+ * PGT_EXISTS when the mapping at @p va is at least as large as the request
+ * (then @p out refers to it), otherwise PGT_ECONFLICT.
+ *
+ * @param out  may be NULL
+ * @return PGT_OK, PGT_EXISTS, PGT_ECONFLICT, PGT_ENOMEM; PGT_EINVAL for a
+ *         page size the descriptor lacks, a misaligned or out-of-range @p va,
+ *         or a hook returning something unusable.
+ */
+PGT_API int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out);
+
+/**
+ * Finds the mapping (valid or reserved) that contains @p va.
+ * @param out  may be NULL
+ * @return PGT_OK; PGT_ENOENT when nothing is mapped; PGT_EINVAL for an
+ *         out-of-range @p va or a p2v hook returning NULL.
+ */
+PGT_API int pgt_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
+
+/** Fields of a leaf entry. */
+enum pgt_field {
+	PGT_FIELD_PADDR,    /**< output address (aligned to the page size) */
+	PGT_FIELD_READ,     /**< 0 or 1 */
+	PGT_FIELD_WRITE,    /**< 0 or 1 */
+	PGT_FIELD_EXEC,     /**< 0 or 1 */
+	PGT_FIELD_USER,     /**< 0 or 1: unprivileged access */
+	PGT_FIELD_CACHED,   /**< 0 or 1: 0 is uncached (device) memory */
+	PGT_FIELD_GLOBAL,   /**< 0 or 1: not tagged with an address-space id */
+	PGT_FIELD_ACCESSED, /**< 0 or 1 */
+	PGT_FIELD_DIRTY,    /**< 0 or 1 */
+	PGT_FIELD_PROT,     /**< all of a PGT_PROT_* mask at once */
+	PGT_FIELD_COUNT     /**< number of fields, not a field */
+};
+
+/** Protection bits, for PGT_FIELD_PROT and pgt_map. */
+enum pgt_prot {
+	PGT_PROT_READ = 1,
+	PGT_PROT_WRITE = 2,
+	PGT_PROT_EXEC = 4,
+	PGT_PROT_USER = 8,
+	PGT_PROT_GLOBAL = 16,
+	PGT_PROT_UNCACHED = 32
+};
+/** Every defined PGT_PROT_* bit. */
+#define PGT_PROT_ALL 63u
+
+/**
+ * Reads a field of the leaf @p ref refers to.
+ * @return PGT_OK; PGT_EINVAL for a bad ref (NULL entry, level or size that
+ *         do not match the descriptor, entry not a leaf), bad field or NULL
+ *         @p val; PGT_ENOTSUP for a field the architecture does not have.
+ */
+PGT_API int pgt_get_field(const pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t *val);
+
+/**
+ * Writes a field of the leaf @p ref refers to, with one 64-bit store.
+ * Granting the first right makes the entry valid in hardware; removing the
+ * last makes it a reserved leaf again.
+ * @return PGT_OK; PGT_EINVAL for a bad ref, field or value (boolean fields
+ *         take 0 or 1, PADDR must be aligned to the page and fit the
+ *         physical width, PROT only PGT_PROT_* bits); PGT_ENOTSUP for a
+ *         combination the architecture cannot express (write or execute
+ *         without read). The entry is unchanged on failure.
+ */
+PGT_API int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val);
+
+/**
+ * Stores @p node ^ @p va in the link word of the entry (PGT_SPACE_LINKS spaces).
+ * @return PGT_OK; PGT_EINVAL for a bad ref; PGT_ENOTSUP without PGT_SPACE_LINKS.
+ */
+PGT_API int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vaddr_t va);
+
+/**
+ * Reads the link word of the entry back as a node, given the same @p va.
+ * @return PGT_OK; PGT_EINVAL for a bad ref or NULL @p node; PGT_ENOTSUP
+ *         without PGT_SPACE_LINKS.
+ */
+PGT_API int pgt_get_link(const pgt_space_t *sp, pgt_ref_t ref, pgt_vaddr_t va, uintptr_t *node);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PGTABLE_PGTABLE_H */

@@ -1,0 +1,29 @@
+/**
+ * @file x86_64.h
+ * @brief x86-64 paging-structure entry bits (Intel SDM vol. 3A, section 4.5,
+ *        tables 4-14 to 4-20), as the x86-64 descriptors encode them.
+ */
+#ifndef PGTABLE_X86_64_H
+#define PGTABLE_X86_64_H
+
+#include <pgtable/pgtable.h>
+
+#define PGT_X86_P ((pgt_pte_t)1 << 0)    /**< present (all entries) */
+#define PGT_X86_RW ((pgt_pte_t)1 << 1)   /**< read/write (all entries) */
+#define PGT_X86_US ((pgt_pte_t)1 << 2)   /**< user/supervisor (all entries) */
+#define PGT_X86_PWT ((pgt_pte_t)1 << 3)  /**< page-level write-through */
+#define PGT_X86_PCD ((pgt_pte_t)1 << 4)  /**< page-level cache disable */
+#define PGT_X86_A ((pgt_pte_t)1 << 5)    /**< accessed */
+#define PGT_X86_D ((pgt_pte_t)1 << 6)    /**< dirty (leaves only) */
+#define PGT_X86_PS ((pgt_pte_t)1 << 7)   /**< page size: leaf in a PDPTE or PDE */
+#define PGT_X86_G ((pgt_pte_t)1 << 8)    /**< global (leaves only) */
+#define PGT_X86_SW_RESERVED ((pgt_pte_t)1 << 9) /**< ignored bit: libpgtable's reserved-leaf mark */
+#define PGT_X86_NX ((pgt_pte_t)1 << 63)  /**< execute-disable (needs EFER.NXE) */
+/** Address of a 4K page or of the next table: bits 51:12. */
+#define PGT_X86_ADDR_4K ((pgt_pte_t)0x000ffffffffff000)
+/** Address of a 2M page: bits 51:21. */
+#define PGT_X86_ADDR_2M ((pgt_pte_t)0x000fffffffe00000)
+/** Address of a 1G page: bits 51:30. */
+#define PGT_X86_ADDR_1G ((pgt_pte_t)0x000fffffc0000000)
+
+#endif /* PGTABLE_X86_64_H */

@@ -1,0 +1,143 @@
+/*
+ * Fields and link words of a leaf, reached through a ref (the L4 ADT's
+ * get/set operations). Rights go through the descriptor's prot codec, so
+ * combinations the hardware cannot express are refused in one place.
+ */
+#include "internal.h"
+
+/** Checks a ref against the descriptor and reads its entry. */
+static int ref_load(const pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t *pte)
+{
+	if (!pgt__space_ok(sp) || !ref.pte || ((uintptr_t)ref.pte & (sizeof(pgt_pte_t) - 1)))
+		return PGT_EINVAL;
+	if (ref.level >= sp->pgt__arch->levels)
+		return PGT_EINVAL;
+	const struct pgt_level *L = pgt__level(sp, ref.level);
+	if (ref.page_shift != L->shift)
+		return PGT_EINVAL;
+	*pte = pgt__pte_load(ref.pte);
+	return pgt__is_mapped_leaf(L, *pte) ? PGT_OK : PGT_EINVAL;
+}
+
+/** The PGT_PROT_* bit a boolean rights field stands for; 0 for other fields. */
+static unsigned prot_bit(enum pgt_field f)
+{
+	switch (f) {
+	case PGT_FIELD_READ: return PGT_PROT_READ;
+	case PGT_FIELD_WRITE: return PGT_PROT_WRITE;
+	case PGT_FIELD_EXEC: return PGT_PROT_EXEC;
+	case PGT_FIELD_USER: return PGT_PROT_USER;
+	case PGT_FIELD_GLOBAL: return PGT_PROT_GLOBAL;
+	default: return 0;
+	}
+}
+
+/** The status bit behind ACCESSED or DIRTY; 0 when the level has none. */
+static pgt_pte_t status_bit(const struct pgt_level *L, enum pgt_field f)
+{
+	return f == PGT_FIELD_ACCESSED ? L->accessed : L->dirty;
+}
+
+int pgt_get_field(const pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t *val)
+{
+	pgt_pte_t pte;
+	int rc = ref_load(sp, ref, &pte);
+
+	if (rc != PGT_OK || !val || (unsigned)f >= PGT_FIELD_COUNT)
+		return PGT_EINVAL;
+	const struct pgt_level *L = pgt__level(sp, ref.level);
+	unsigned prot = sp->pgt__arch->prot_decode(ref.level, pte);
+
+	switch (f) {
+	case PGT_FIELD_PADDR: *val = pte & L->leaf_oa; return PGT_OK;
+	case PGT_FIELD_PROT: *val = prot; return PGT_OK;
+	case PGT_FIELD_CACHED: *val = !(prot & PGT_PROT_UNCACHED); return PGT_OK;
+	case PGT_FIELD_ACCESSED:
+	case PGT_FIELD_DIRTY:
+		if (!status_bit(L, f))
+			return PGT_ENOTSUP;
+		*val = !!(pte & status_bit(L, f));
+		return PGT_OK;
+	default: *val = !!(prot & prot_bit(f)); return PGT_OK;
+	}
+}
+
+/** Re-encodes the rights and attributes of a leaf, keeping its other bits. */
+static int with_prot(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, unsigned prot, pgt_pte_t *out)
+{
+	pgt_pte_t bits;
+	int rc = sp->pgt__arch->prot_encode(level, prot, &bits);
+
+	if (rc != PGT_OK)
+		return rc;
+	*out = (pte & ~pgt__level(sp, level)->prot_mask) | bits;
+	return PGT_OK;
+}
+
+/** Computes the new entry for a field write without touching the old one. */
+static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, enum pgt_field f,
+			uint64_t val, pgt_pte_t *out)
+{
+	const struct pgt_level *L = pgt__level(sp, level);
+	unsigned prot = sp->pgt__arch->prot_decode(level, pte);
+
+	if (f == PGT_FIELD_PADDR) {
+		if (val & ~L->leaf_oa)
+			return PGT_EINVAL;
+		*out = (pte & ~L->leaf_oa) | val;
+		return PGT_OK;
+	}
+	if (f == PGT_FIELD_PROT)
+		return (val & ~(uint64_t)PGT_PROT_ALL) ? PGT_EINVAL : with_prot(sp, level, pte, (unsigned)val, out);
+	if (val > 1)
+		return PGT_EINVAL;
+	if (f == PGT_FIELD_ACCESSED || f == PGT_FIELD_DIRTY) {
+		pgt_pte_t bit = status_bit(L, f);
+		if (!bit)
+			return PGT_ENOTSUP;
+		*out = val ? pte | bit : pte & ~bit;
+		return PGT_OK;
+	}
+	unsigned bit = f == PGT_FIELD_CACHED ? PGT_PROT_UNCACHED : prot_bit(f);
+	bool set = f == PGT_FIELD_CACHED ? !val : val;
+	return with_prot(sp, level, pte, set ? prot | bit : prot & ~bit, out);
+}
+
+int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)
+{
+	pgt_pte_t pte, next;
+	int rc = ref_load(sp, ref, &pte);
+
+	if (rc != PGT_OK || (unsigned)f >= PGT_FIELD_COUNT)
+		return PGT_EINVAL;
+	rc = field_update(sp, ref.level, pte, f, val, &next);
+	if (rc == PGT_OK && next != pte)
+		pgt__pte_store(ref.pte, next);
+	return rc;
+}
+
+int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vaddr_t va)
+{
+	pgt_pte_t pte;
+	int rc = ref_load(sp, ref, &pte);
+
+	if (rc != PGT_OK)
+		return rc;
+	if (!(sp->pgt__flags & PGT_SPACE_LINKS))
+		return PGT_ENOTSUP;
+	*pgt__link_word(pgt__level(sp, ref.level), ref.pte) = (uint64_t)node ^ va;
+	return PGT_OK;
+}
+
+int pgt_get_link(const pgt_space_t *sp, pgt_ref_t ref, pgt_vaddr_t va, uintptr_t *node)
+{
+	pgt_pte_t pte;
+	int rc = ref_load(sp, ref, &pte);
+
+	if (rc != PGT_OK || !node)
+		return rc != PGT_OK ? rc : PGT_EINVAL;
+	if (!(sp->pgt__flags & PGT_SPACE_LINKS))
+		return PGT_ENOTSUP;
+	*node = (uintptr_t)(*pgt__link_word(pgt__level(sp, ref.level), ref.pte) ^ va);
+	return PGT_OK;
+}

@@ -1,0 +1,132 @@
+/*
+ * Insert (the L4 ADT's insert, seed 001 section 4.1, following its prose):
+ * reserve a leaf for a page when nothing in that page is mapped.
+ *
+ * Two phases, as in Hafnium: find where the tree ends and allocate every
+ * table the insert needs (may fail, changes nothing), then build the new
+ * branch off-tree and link it with one release store (cannot fail).
+ */
+#include "internal.h"
+
+/** Where the walk for an insert stopped. */
+struct insert_point {
+	pgt_pte_t *pte;  /**< entry at `level` on the path to va */
+	unsigned level;
+};
+
+static void set_ref(pgt_ref_t *out, const pgt_space_t *sp, pgt_pte_t *p, unsigned level)
+{
+	if (out)
+		*out = (pgt_ref_t){ .pte = p, .level = level, .page_shift = pgt__level(sp, level)->shift };
+}
+
+/**
+ * Walks from the root towards level @p target. Stops at the first entry that
+ * is not a table, or at the target level's entry. Returns PGT_OK with the
+ * stopping point, or PGT_EINVAL when p2v fails.
+ */
+static int walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, struct insert_point *at)
+{
+	pgt_pte_t *table = sp->pgt__root;
+	unsigned l = pgt__root_level(sp);
+
+	for (;; l--) {
+		const struct pgt_level *L = pgt__level(sp, l);
+		pgt_pte_t *p = table + pgt__index(L, va);
+		pgt_pte_t pte = pgt__pte_load(p);
+
+		if (l == target || !pgt__is_table(L, l, pte)) {
+			*at = (struct insert_point){ .pte = p, .level = l };
+			return PGT_OK;
+		}
+		table = pgt__next_table(sp, L, pte);
+		if (!table)
+			return PGT_EINVAL;
+	}
+}
+
+/** The entry that links a (cleared, initialised) table at level - 1. */
+static pgt_pte_t table_entry(const struct pgt_level *L, pgt_paddr_t pa)
+{
+	return (pa & L->table_oa) | L->table_attrs | L->table_type;
+}
+
+/** Allocates tables for levels [target, top): all or none. */
+static int alloc_branch(const pgt_space_t *sp, unsigned target, unsigned top,
+			pgt_paddr_t pa[], pgt_pte_t *va[])
+{
+	for (unsigned l = target; l < top; l++) {
+		int rc = pgt__table_alloc(sp, l, &pa[l], &va[l]);
+		if (rc != PGT_OK) {
+			while (l-- > target)
+				pgt__table_free(sp, l, pa[l]);
+			return rc;
+		}
+	}
+	return PGT_OK;
+}
+
+/**
+ * Fills the new tables for levels [target, top) so that they hold the
+ * reserved leaf and link each other, then links the branch at @p slot.
+ */
+static void commit_branch(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, unsigned top,
+			  const pgt_paddr_t pa[], pgt_pte_t *const tv[], pgt_pte_t leaf, pgt_pte_t *slot)
+{
+	for (unsigned l = target; l < top; l++)
+		pgt__table_clear(sp, l, tv[l]);
+	tv[target][pgt__index(pgt__level(sp, target), va)] = leaf;
+	for (unsigned l = target + 1; l < top; l++) {
+		const struct pgt_level *L = pgt__level(sp, l);
+		tv[l][pgt__index(L, va)] = table_entry(L, pa[l - 1]);
+	}
+	/* The branch is complete before this store makes it reachable. */
+	pgt__pte_store(slot, table_entry(pgt__level(sp, top), pa[top - 1]));
+}
+
+/** The ADT's answer when something is already mapped at @p at. */
+static int conflict_result(const pgt_space_t *sp, const struct insert_point *at, pgt_ref_t *out)
+{
+	const struct pgt_level *L = pgt__level(sp, at->level);
+
+	/* A leaf on the path contains va and is at least as large as the request. */
+	if (pgt__is_mapped_leaf(L, pgt__pte_load(at->pte))) {
+		set_ref(out, sp, at->pte, at->level);
+		return PGT_EXISTS;
+	}
+	return PGT_ECONFLICT; /* a table of smaller mappings, or a malformed entry */
+}
+
+int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out)
+{
+	if (!pgt__space_ok(sp) || !pgt__va_ok(sp, va))
+		return PGT_EINVAL;
+	int target = pgt__page_level(sp, page_shift);
+	if (target < 0 || (va & ((1ull << page_shift) - 1)))
+		return PGT_EINVAL;
+
+	pgt_pte_t leaf;
+	int rc = sp->pgt__arch->prot_encode((unsigned)target, 0, &leaf);
+	if (rc != PGT_OK)
+		return rc;
+	struct insert_point at;
+	rc = walk_to(sp, va, (unsigned)target, &at);
+	if (rc != PGT_OK)
+		return rc;
+	if (pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
+		return conflict_result(sp, &at, out);
+
+	if (at.level == (unsigned)target) {
+		pgt__pte_store(at.pte, leaf);
+	} else {
+		pgt_paddr_t pa[PGT_MAX_LEVELS];
+		pgt_pte_t *tv[PGT_MAX_LEVELS];
+		rc = alloc_branch(sp, (unsigned)target, at.level, pa, tv);
+		if (rc != PGT_OK)
+			return rc;
+		commit_branch(sp, va, (unsigned)target, at.level, pa, tv, leaf, at.pte);
+		at.pte = tv[target] + pgt__index(pgt__level(sp, (unsigned)target), va);
+	}
+	set_ref(out, sp, at.pte, (unsigned)target);
+	return PGT_OK;
+}

@@ -1,0 +1,127 @@
+/*
+ * Private to the engine: entry classification, indexing, address checks and
+ * table memory, all inline so the walks compile to masks and shifts.
+ * Nothing here names an architecture.
+ */
+#ifndef PGT_LIB_INTERNAL_H
+#define PGT_LIB_INTERNAL_H
+
+#include <stdbool.h>
+
+#include <pgtable/arch.h>
+#include <pgtable/pgtable.h>
+
+/** Internal invariant check; a kernel may define it to its own panic. */
+#ifndef PGT_ASSERT
+#define PGT_ASSERT(cond) ((void)0)
+#endif
+
+/** pgt_space_t.pgt__magic while the space is initialised. */
+#define PGT__MAGIC 0x70677431u
+
+/** Flags pgt_space_init accepts. */
+#define PGT__SPACE_FLAGS (PGT_SPACE_LINKS | PGT_SPACE_UPPER)
+
+/** What an entry is, by the descriptor's masks (see arch.h). */
+enum pgt__kind { PGT__EMPTY, PGT__TABLE, PGT__LEAF, PGT__RESERVED, PGT__BAD };
+
+static inline const struct pgt_level *pgt__level(const pgt_space_t *sp, unsigned level)
+{
+	return &sp->pgt__arch->level[level];
+}
+
+static inline unsigned pgt__root_level(const pgt_space_t *sp)
+{
+	return sp->pgt__arch->levels - 1u;
+}
+
+static inline bool pgt__space_ok(const pgt_space_t *sp)
+{
+	return sp != NULL && sp->pgt__magic == PGT__MAGIC;
+}
+
+/*
+ * Entries are read and written whole with single aligned 64-bit accesses,
+ * so a hardware walker or a concurrent reader never sees a torn entry.
+ * The release store orders a new table's initialisation before its link.
+ */
+static inline pgt_pte_t pgt__pte_load(const pgt_pte_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void pgt__pte_store(pgt_pte_t *p, pgt_pte_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline bool pgt__is_table(const struct pgt_level *L, unsigned level, pgt_pte_t pte)
+{
+	return level > 0 && (pte & L->type_mask) == L->table_type;
+}
+
+static inline bool pgt__is_mapped_leaf(const struct pgt_level *L, pgt_pte_t pte)
+{
+	if (!L->leaf_ok)
+		return false;
+	if ((pte & L->type_mask) == L->leaf_type)
+		return true;
+	return !(pte & L->valid) && (pte & L->reserved);
+}
+
+static inline enum pgt__kind pgt__classify(const struct pgt_level *L, unsigned level, pgt_pte_t pte)
+{
+	if (pgt__is_table(L, level, pte))
+		return PGT__TABLE;
+	if (L->leaf_ok && (pte & L->type_mask) == L->leaf_type)
+		return PGT__LEAF;
+	if (!(pte & L->valid))
+		return (L->leaf_ok && (pte & L->reserved)) ? PGT__RESERVED : PGT__EMPTY;
+	return PGT__BAD;
+}
+
+static inline unsigned pgt__index(const struct pgt_level *L, pgt_vaddr_t va)
+{
+	return (unsigned)(va >> L->shift) & ((1u << L->bits) - 1u);
+}
+
+/** Number of entries in a table at this level. */
+static inline unsigned pgt__entries(const struct pgt_level *L)
+{
+	return 1u << L->bits;
+}
+
+/** Bytes allocated for a table at @p level: doubled when link words ride along. */
+static inline size_t pgt__table_bytes(const pgt_space_t *sp, unsigned level)
+{
+	size_t size = pgt__level(sp, level)->table_size;
+	return (sp->pgt__flags & PGT_SPACE_LINKS) ? 2 * size : size;
+}
+
+/** The link word of an entry sits one table size after it (L4Ka::Pistachio's layout). */
+static inline uint64_t *pgt__link_word(const struct pgt_level *L, pgt_pte_t *pte)
+{
+	return (uint64_t *)(void *)((char *)pte + L->table_size);
+}
+
+/** A table's pointer; NULL when the caller's p2v hook has none. */
+static inline pgt_pte_t *pgt__p2v(const pgt_space_t *sp, pgt_paddr_t pa)
+{
+	if (sp->pgt__mm.p2v)
+		return (pgt_pte_t *)sp->pgt__mm.p2v(sp->pgt__mm.ctx, pa);
+	return (pgt_pte_t *)(uintptr_t)(pa + sp->pgt__mm.p2v_offset);
+}
+
+/** The table a table entry at @p L points to. */
+static inline pgt_pte_t *pgt__next_table(const pgt_space_t *sp, const struct pgt_level *L, pgt_pte_t pte)
+{
+	return pgt__p2v(sp, pte & L->table_oa);
+}
+
+bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va);
+int pgt__page_level(const pgt_space_t *sp, unsigned page_shift);
+int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
+void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);
+void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table);
+
+#endif /* PGT_LIB_INTERNAL_H */

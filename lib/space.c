@@ -1,0 +1,145 @@
+/*
+ * The life of a space: descriptor checks, table memory, init and destroy.
+ */
+#include "internal.h"
+
+/** Checks the parts of one level that the walk relies on. */
+static bool level_ok(const struct pgt_arch *a, unsigned l)
+{
+	const struct pgt_level *L = &a->level[l];
+
+	if (L->bits == 0 || L->bits > 16 || L->table_size != (8u << L->bits))
+		return false;
+	if (l > 0 && L->shift != a->level[l - 1].shift + a->level[l - 1].bits)
+		return false;
+	/* An entry must be told apart from an empty one by its valid bit. */
+	if (L->valid == 0 || (L->leaf_ok && L->reserved == 0))
+		return false;
+	return !L->leaf_ok || (L->leaf_oa & ((1ull << L->shift) - 1)) == 0;
+}
+
+/** A descriptor the engine can walk without going out of bounds. */
+static bool arch_ok(const struct pgt_arch *a)
+{
+	if (a->levels == 0 || a->levels > PGT_MAX_LEVELS)
+		return false;
+	if (a->va_bits == 0 || a->va_bits >= 64 || a->pa_bits == 0 || a->pa_bits > 64)
+		return false;
+	if (a->canon != PGT_CANON_SIGN_EXTEND && a->canon != PGT_CANON_SPLIT)
+		return false;
+	if (!a->prot_encode || !a->prot_decode || !a->level[0].leaf_ok)
+		return false;
+	for (unsigned l = 0; l < a->levels; l++)
+		if (!level_ok(a, l))
+			return false;
+	const struct pgt_level *root = &a->level[a->levels - 1];
+	return root->shift + root->bits == a->va_bits;
+}
+
+bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va)
+{
+	const struct pgt_arch *a = sp->pgt__arch;
+
+	if (a->canon == PGT_CANON_SIGN_EXTEND) {
+		uint64_t top = va >> (a->va_bits - 1);
+		return top == 0 || top == (~0ull >> (a->va_bits - 1));
+	}
+	uint64_t high = va >> a->va_bits;
+	return (sp->pgt__flags & PGT_SPACE_UPPER) ? high == (~0ull >> a->va_bits) : high == 0;
+}
+
+int pgt__page_level(const pgt_space_t *sp, unsigned page_shift)
+{
+	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
+		const struct pgt_level *L = pgt__level(sp, l);
+		if (L->shift == page_shift && L->leaf_ok)
+			return (int)l;
+	}
+	return -1;
+}
+
+/** The mask a table's physical address must fit: that of the entry linking it. */
+static pgt_pte_t table_addr_mask(const pgt_space_t *sp, unsigned level)
+{
+	unsigned parent = level < pgt__root_level(sp) ? level + 1 : level;
+	return pgt__level(sp, parent)->table_oa;
+}
+
+int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table)
+{
+	size_t size = pgt__table_bytes(sp, level);
+	pgt_paddr_t got = sp->pgt__mm.alloc_table(sp->pgt__mm.ctx, size, level);
+
+	if (got == PGT_PADDR_NONE)
+		return PGT_ENOMEM;
+	/* A frame the entries cannot point at, or that p2v cannot reach, is a hook bug. */
+	if ((got & (size - 1)) || (got & ~table_addr_mask(sp, level)) ||
+	    (*table = pgt__p2v(sp, got)) == NULL) {
+		sp->pgt__mm.free_table(sp->pgt__mm.ctx, got, size, level);
+		return PGT_EINVAL;
+	}
+	*pa = got;
+	return PGT_OK;
+}
+
+void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa)
+{
+	sp->pgt__mm.free_table(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
+}
+
+/** Clears entries and link words: the allocator's memory holds anything. */
+void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table)
+{
+	size_t words = pgt__table_bytes(sp, level) / sizeof(pgt_pte_t);
+
+	for (size_t i = 0; i < words; i++)
+		table[i] = 0;
+}
+
+int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pgt_mm *mm, unsigned flags)
+{
+	if (!sp || !arch || !mm || !mm->alloc_table || !mm->free_table)
+		return PGT_EINVAL;
+	if ((flags & ~PGT__SPACE_FLAGS) || !arch_ok(arch))
+		return PGT_EINVAL;
+	if ((flags & PGT_SPACE_UPPER) && arch->canon != PGT_CANON_SPLIT)
+		return PGT_EINVAL;
+
+	pgt_space_t s = { .pgt__arch = arch, .pgt__mm = *mm, .pgt__flags = flags };
+	unsigned root = arch->levels - 1u;
+	int rc = pgt__table_alloc(&s, root, &s.pgt__root_pa, &s.pgt__root);
+	if (rc != PGT_OK)
+		return rc;
+	pgt__table_clear(&s, root, s.pgt__root);
+	s.pgt__magic = PGT__MAGIC;
+	*sp = s;
+	return PGT_OK;
+}
+
+/** Frees a table and everything below it; recursion depth is bounded by the level count. */
+static void free_subtree(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa, pgt_pte_t *table)
+{
+	const struct pgt_level *L = pgt__level(sp, level);
+
+	for (unsigned i = 0; level > 0 && table && i < pgt__entries(L); i++) {
+		pgt_pte_t pte = table[i];
+		if (pgt__is_table(L, level, pte))
+			free_subtree(sp, level - 1, pte & L->table_oa, pgt__next_table(sp, L, pte));
+	}
+	pgt__table_free(sp, level, pa);
+}
+
+void pgt_space_destroy(pgt_space_t *sp)
+{
+	if (!pgt__space_ok(sp))
+		return;
+	free_subtree(sp, pgt__root_level(sp), sp->pgt__root_pa, sp->pgt__root);
+	sp->pgt__magic = 0;
+	sp->pgt__root = NULL;
+	sp->pgt__root_pa = PGT_PADDR_NONE;
+}
+
+pgt_paddr_t pgt_space_root(const pgt_space_t *sp)
+{
+	return pgt__space_ok(sp) ? sp->pgt__root_pa : PGT_PADDR_NONE;
+}

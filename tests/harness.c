@@ -1,0 +1,328 @@
+/*
+ * Test harness: book-keeping frame allocator with failure injection, and a
+ * tree walker that checks the invariants of seed 001 section 3.4 (no loops,
+ * lookup is a function, every valid leaf reaches a physical page).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct pgt_arch *const test_archs[] = {
+	&pgt_arch_x86_64,      &pgt_arch_x86_64_la57,  &pgt_arch_armv8_4k_39,
+	&pgt_arch_armv8_4k_48, &pgt_arch_armv8_16k_47, &pgt_arch_armv8_64k_42,
+};
+const size_t test_narchs = sizeof test_archs / sizeof test_archs[0];
+
+uint64_t test_rand(uint64_t *state)
+{
+	uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ull;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* --- outstanding-frame set (open addressing, linear probing, backward-shift delete) --- */
+
+static size_t slot_of(const struct test_mm *t, pgt_paddr_t pa)
+{
+	uint64_t h = (pa >> 12) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 20) & (t->nslots - 1);
+}
+
+static struct test_frame *frame_find(const struct test_mm *t, pgt_paddr_t pa)
+{
+	for (size_t i = slot_of(t, pa);; i = (i + 1) & (t->nslots - 1)) {
+		if (!t->slots[i].mem)
+			return NULL;
+		if (t->slots[i].pa == pa)
+			return &t->slots[i];
+	}
+}
+
+static void frame_put(struct test_mm *t, struct test_frame f);
+
+static void frames_grow(struct test_mm *t)
+{
+	struct test_frame *old = t->slots;
+	size_t n = t->nslots;
+
+	t->nslots = n ? 2 * n : 1024;
+	t->slots = calloc(t->nslots, sizeof *t->slots);
+	if (!t->slots)
+		abort();
+	t->live = 0;
+	for (size_t i = 0; i < n; i++)
+		if (old[i].mem)
+			frame_put(t, old[i]);
+	free(old);
+}
+
+static void frame_put(struct test_mm *t, struct test_frame f)
+{
+	if (2 * (t->live + 1) > t->nslots)
+		frames_grow(t);
+	size_t i = slot_of(t, f.pa);
+	while (t->slots[i].mem)
+		i = (i + 1) & (t->nslots - 1);
+	t->slots[i] = f;
+	t->live++;
+}
+
+static void frame_del(struct test_mm *t, struct test_frame *f)
+{
+	size_t i = (size_t)(f - t->slots), j = i;
+
+	t->slots[i].mem = NULL;
+	t->live--;
+	for (;;) {
+		j = (j + 1) & (t->nslots - 1);
+		if (!t->slots[j].mem)
+			return;
+		size_t home = slot_of(t, t->slots[j].pa);
+		/* move j back to i unless its home lies cyclically in (i, j] */
+		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+			t->slots[i] = t->slots[j];
+			t->slots[j].mem = NULL;
+			i = j;
+		}
+	}
+}
+
+/* --- hooks --- */
+
+static pgt_paddr_t pa_of(const struct test_mm *t, void *mem)
+{
+	uint64_t p = (uint64_t)(uintptr_t)mem;
+	return t->mm.p2v ? p ^ TEST_PA_XOR : p;
+}
+
+static pgt_paddr_t hook_alloc(void *ctx, size_t size, unsigned level)
+{
+	struct test_mm *t = ctx;
+
+	t->attempts++;
+	if (t->fail_at && (t->attempts == t->fail_at || (t->fail_after && t->attempts > t->fail_at)))
+		return PGT_PADDR_NONE;
+	void *mem = NULL;
+	if (posix_memalign(&mem, size, size))
+		abort();
+	memset(mem, t->fill, size);
+	struct test_frame f = { .pa = pa_of(t, mem) + t->misalign, .size = size, .level = level, .mem = mem };
+	frame_put(t, f);
+	t->allocs++;
+	return f.pa;
+}
+
+static void hook_free(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	struct test_mm *t = ctx;
+	struct test_frame *f = frame_find(t, pa);
+
+	t->frees++;
+	if (!f || f->size != size || f->level != level) {
+		fprintf(stderr, "harness: bad free of %#llx size %zu level %u\n", (unsigned long long)pa, size, level);
+		t->errors++;
+		return;
+	}
+	free(f->mem);
+	frame_del(t, f);
+}
+
+void *test_mm_p2v(const struct test_mm *t, pgt_paddr_t pa)
+{
+	if (t->mm.p2v)
+		return (void *)(uintptr_t)(pa ^ TEST_PA_XOR);
+	return (void *)(uintptr_t)(pa + t->mm.p2v_offset);
+}
+
+static void *hook_p2v(void *ctx, pgt_paddr_t pa)
+{
+	struct test_mm *t = ctx;
+
+	t->p2v_calls++;
+	return t->p2v_null ? NULL : test_mm_p2v(t, pa);
+}
+
+static void hook_flush(void *ctx, pgt_vaddr_t va, uint64_t size)
+{
+	struct test_mm *t = ctx;
+
+	(void)va;
+	(void)size;
+	t->flushes++;
+}
+
+void test_mm_init(struct test_mm *t, enum test_mm_mode mode)
+{
+	memset(t, 0, sizeof *t);
+	t->fill = 0xa5; /* garbage: the library must clear new tables itself */
+	t->mm.alloc_table = hook_alloc;
+	t->mm.free_table = hook_free;
+	t->mm.p2v = mode == TEST_MM_HOOK ? hook_p2v : NULL;
+	t->mm.tlb_flush = hook_flush;
+	t->mm.ctx = t;
+}
+
+size_t test_mm_outstanding(const struct test_mm *t)
+{
+	return t->live;
+}
+
+bool test_mm_owns(const struct test_mm *t, pgt_paddr_t pa, unsigned level)
+{
+	const struct test_frame *f = t->nslots ? frame_find(t, pa) : NULL;
+	return f && f->level == level;
+}
+
+void test_mm_fini(struct test_mm *t)
+{
+	for (size_t i = 0; i < t->nslots; i++)
+		free(t->slots[i].mem);
+	free(t->slots);
+	t->slots = NULL;
+	t->nslots = t->live = 0;
+}
+
+/* --- tree walks --- */
+
+struct walker {
+	const struct pgt_arch *a;
+	const struct test_mm *t;
+	struct tree_stats st;
+	unsigned long epoch; /* marks the frames this walk has visited */
+	pgt_pte_t *snap;
+	size_t nsnap, capsnap;
+};
+
+static void problem(struct walker *w, const char *what, unsigned level, pgt_pte_t pte)
+{
+	fprintf(stderr, "tree_check: %s at level %u (entry %#llx)\n", what, level, (unsigned long long)pte);
+	w->st.problems++;
+}
+
+static void snap_push(struct walker *w, pgt_pte_t v)
+{
+	if (w->nsnap == w->capsnap) {
+		w->capsnap = w->capsnap ? 2 * w->capsnap : 1024;
+		w->snap = realloc(w->snap, w->capsnap * sizeof *w->snap);
+		if (!w->snap)
+			abort();
+	}
+	w->snap[w->nsnap++] = v;
+}
+
+static void check_leaf(struct walker *w, const struct pgt_level *L, unsigned level, pgt_pte_t pte)
+{
+	pgt_pte_t oa = pte & L->leaf_oa;
+
+	if (oa & ((1ull << L->shift) - 1))
+		problem(w, "misaligned output address", level, pte);
+	if (w->a->pa_bits < 64 && (oa >> w->a->pa_bits))
+		problem(w, "output address beyond the physical width", level, pte);
+}
+
+static void walk_table(struct walker *w, unsigned level, pgt_paddr_t pa, int is_root);
+
+static void walk_entry(struct walker *w, unsigned level, pgt_pte_t pte)
+{
+	const struct pgt_level *L = &w->a->level[level];
+
+	if (level > 0 && (pte & L->type_mask) == L->table_type) {
+		walk_table(w, level - 1, pte & L->table_oa, 0);
+	} else if (L->leaf_ok && (pte & L->type_mask) == L->leaf_type) {
+		w->st.leaves++;
+		check_leaf(w, L, level, pte);
+	} else if (!(pte & L->valid)) {
+		if (L->leaf_ok && (pte & L->reserved))
+			w->st.reserved++;
+		else if (pte != 0)
+			problem(w, "empty entry not zero", level, pte);
+	} else {
+		problem(w, "malformed entry", level, pte);
+	}
+}
+
+static void walk_table(struct walker *w, unsigned level, pgt_paddr_t pa, int is_root)
+{
+	const struct pgt_level *L = &w->a->level[level];
+
+	struct test_frame *f = w->t->nslots ? frame_find(w->t, pa) : NULL;
+
+	if (!f || f->level != level) {
+		problem(w, "table not an outstanding frame of this level", level, pa);
+		return;
+	}
+	if (f->visit == w->epoch) {
+		problem(w, "table reachable twice", level, pa);
+		return;
+	}
+	f->visit = w->epoch;
+	w->st.tables++;
+	snap_push(w, pa);
+	const pgt_pte_t *tab = test_mm_p2v(w->t, pa);
+	size_t used = 0;
+	for (unsigned i = 0; i < (1u << L->bits); i++) {
+		snap_push(w, tab[i]);
+		used += tab[i] != 0;
+		walk_entry(w, level, tab[i]);
+	}
+	if (!used && !is_root)
+		w->st.empty_tables++;
+}
+
+static void walk_all(struct walker *w, const pgt_space_t *sp)
+{
+	static unsigned long epochs;
+
+	w->epoch = ++epochs;
+	walk_table(w, w->a->levels - 1u, pgt_space_root(sp), 1);
+}
+
+struct tree_stats tree_check(const pgt_space_t *sp, const struct pgt_arch *a, const struct test_mm *t)
+{
+	struct walker w = { .a = a, .t = t };
+
+	walk_all(&w, sp);
+	free(w.snap);
+	return w.st;
+}
+
+pgt_pte_t *tree_snapshot(const pgt_space_t *sp, const struct pgt_arch *a, const struct test_mm *t, size_t *n)
+{
+	struct walker w = { .a = a, .t = t };
+
+	walk_all(&w, sp);
+	*n = w.nsnap;
+	return w.snap;
+}
+
+bool tree_unchanged(const pgt_space_t *sp, const struct pgt_arch *a, const struct test_mm *t,
+		    pgt_pte_t *before, size_t n)
+{
+	size_t m;
+	pgt_pte_t *after = tree_snapshot(sp, a, t, &m);
+	bool same = m == n && memcmp(before, after, n * sizeof *before) == 0;
+
+	free(before);
+	free(after);
+	return same;
+}
+
+pgt_vaddr_t test_va_bottom(const struct pgt_arch *a, unsigned flags)
+{
+	if (a->canon == PGT_CANON_SPLIT && (flags & PGT_SPACE_UPPER))
+		return ~0ull << a->va_bits;
+	return 0;
+}
+
+pgt_vaddr_t test_va_top(const struct pgt_arch *a, unsigned flags)
+{
+	if (a->canon == PGT_CANON_SIGN_EXTEND || (flags & PGT_SPACE_UPPER))
+		return ~0ull;
+	return (1ull << a->va_bits) - 1;
+}

@@ -1,0 +1,96 @@
+/*
+ * Test harness shared by the Check suites: a frame allocator that keeps
+ * books and fails on request, and a checker for the invariants of a tree.
+ */
+#ifndef PGT_TESTS_HARNESS_H
+#define PGT_TESTS_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pgtable/arch.h>
+#include <pgtable/pgtable.h>
+
+/** How the test allocator names frames. */
+enum test_mm_mode {
+	TEST_MM_OFFSET, /**< pa == pointer, reached through p2v_offset (0) */
+	TEST_MM_HOOK    /**< pa == pointer ^ TEST_PA_XOR, reached through the p2v hook */
+};
+
+/** Physical addresses in hook mode differ from pointers by this (keeps alignment). */
+#define TEST_PA_XOR ((uint64_t)1 << 47)
+
+struct test_frame {
+	pgt_paddr_t pa;
+	size_t size;
+	unsigned level;
+	void *mem;
+	unsigned long visit; /**< tree walks mark the frames they reach */
+};
+
+/** The allocator's books. Embed it; `mm` is what pgt_space_init takes. */
+struct test_mm {
+	struct pgt_mm mm;
+	long allocs;       /**< successful alloc_table calls */
+	long frees;        /**< free_table calls */
+	long attempts;     /**< alloc_table calls, failed ones included */
+	long fail_at;      /**< fail the attempt with this number (1-based); 0: never */
+	bool fail_after;   /**< with fail_at: fail every attempt from fail_at on */
+	long errors;       /**< frees of unknown frames, wrong size or level */
+	bool p2v_null;     /**< p2v hook returns NULL (hook mode) */
+	long p2v_calls;    /**< p2v hook calls */
+	pgt_paddr_t misalign; /**< added to every returned pa (to test hook misbehaviour) */
+	unsigned char fill; /**< new tables are filled with this byte (contents are unspecified) */
+	/* outstanding frames, open addressing keyed by pa */
+	struct test_frame *slots;
+	size_t nslots, live;
+	/* tlb_flush calls, recorded */
+	long flushes;
+};
+
+void test_mm_init(struct test_mm *t, enum test_mm_mode mode);
+/** Frees whatever is still outstanding (a leak the test should have caught). */
+void test_mm_fini(struct test_mm *t);
+/** Frames allocated and not freed. */
+size_t test_mm_outstanding(const struct test_mm *t);
+/** Is @p pa an outstanding frame of this allocator, with this level? */
+bool test_mm_owns(const struct test_mm *t, pgt_paddr_t pa, unsigned level);
+/** Pointer for a pa, as the space's hooks would give it. */
+void *test_mm_p2v(const struct test_mm *t, pgt_paddr_t pa);
+
+/** What a tree holds. */
+struct tree_stats {
+	size_t tables;      /**< root included */
+	size_t leaves;      /**< valid leaves */
+	size_t reserved;    /**< reserved leaves */
+	size_t empty_tables; /**< non-root tables with no entry */
+	size_t problems;    /**< invariant violations (details on stderr) */
+};
+
+/**
+ * Walks the whole tree by the descriptor's masks and checks the invariants:
+ * every table is an outstanding frame of @p t at the right level and is
+ * reachable once (no loops, no sharing), no entry is malformed, every valid
+ * leaf's output address is aligned and inside the physical width.
+ */
+struct tree_stats tree_check(const pgt_space_t *sp, const struct pgt_arch *a, const struct test_mm *t);
+
+/** Every entry of the tree in depth-first order (malloc'd; *n entries). */
+pgt_pte_t *tree_snapshot(const pgt_space_t *sp, const struct pgt_arch *a, const struct test_mm *t, size_t *n);
+/** Same snapshot as before? Frees @p before. */
+bool tree_unchanged(const pgt_space_t *sp, const struct pgt_arch *a, const struct test_mm *t,
+		    pgt_pte_t *before, size_t n);
+
+/** All descriptors that ship, for loops over them. */
+extern const struct pgt_arch *const test_archs[];
+extern const size_t test_narchs;
+
+/** Lowest and highest canonical page-aligned addresses of a space (top = last byte). */
+pgt_vaddr_t test_va_bottom(const struct pgt_arch *a, unsigned flags);
+pgt_vaddr_t test_va_top(const struct pgt_arch *a, unsigned flags);
+
+/** Small deterministic PRNG (xorshift64*), so failures replay. */
+uint64_t test_rand(uint64_t *state);
+
+#endif /* PGT_TESTS_HARNESS_H */
