@@ -16,6 +16,12 @@
 #define PGT_ASSERT(cond) ((void)0)
 #endif
 
+/* Entries are single 64-bit words, read and written whole (see pgt__pte_store). */
+_Static_assert(sizeof(pgt_pte_t) == 8, "entries are 64-bit");
+_Static_assert(sizeof(pgt_ref_t) == sizeof(void *) + 2 * sizeof(unsigned) ||
+		       sizeof(pgt_ref_t) == 2 * sizeof(void *),
+	       "pgt_ref_t stays two words: it is passed by value");
+
 /** pgt_space_t.pgt__magic while the space is initialised. */
 #define PGT__MAGIC 0x70677431u
 

@@ -326,3 +326,15 @@ pgt_vaddr_t test_va_top(const struct pgt_arch *a, unsigned flags)
 		return ~0ull;
 	return (1ull << a->va_bits) - 1;
 }
+
+int test_run_suite(Suite *su)
+{
+	SRunner *sr = srunner_create(su);
+
+	if (getenv("VALGRIND"))
+		srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed;
+}

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <check.h>
+
 #include <pgtable/arch.h>
 #include <pgtable/pgtable.h>
 
@@ -92,5 +94,13 @@ pgt_vaddr_t test_va_top(const struct pgt_arch *a, unsigned flags);
 
 /** Small deterministic PRNG (xorshift64*), so failures replay. */
 uint64_t test_rand(uint64_t *state);
+
+/**
+ * Runs a suite and returns how many of its tests failed. Under
+ * `make check-valgrind` (VALGRIND is set) tests run in-process: a forked
+ * child exits with the runner's memory still allocated, which memcheck
+ * would report as a leak that is not ours.
+ */
+int test_run_suite(Suite *su);
 
 #endif /* PGT_TESTS_HARNESS_H */

@@ -1,0 +1,902 @@
+/*
+ * Check suite for the fields and link words of a leaf (lib/field.c): the
+ * L4 ADT's get/set operations, on every page size of every shipped
+ * descriptor.
+ *
+ * Covers: pgt_get_field/pgt_set_field round-trips for PADDR, READ, WRITE,
+ * EXEC, USER, CACHED, GLOBAL, ACCESSED, DIRTY and PROT; bad values (PADDR
+ * misaligned or beyond the physical width, booleans other than 0 and 1,
+ * PROT bits outside PGT_PROT_ALL) are PGT_EINVAL and rights without read
+ * are PGT_ENOTSUP, the entry unchanged in every case; the first right
+ * making the entry valid in hardware and the last one taken making it a
+ * reserved leaf again, still found and still conflicting; field writes
+ * keeping the other fields; bad refs, fields and pointers (PGT_EINVAL);
+ * link words (PGT_SPACE_LINKS) holding node ^ va one table size after the
+ * entry, zeroed in new tables, and PGT_ENOTSUP without the flag.
+ */
+#include <check.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pgtable/armv8.h>
+#include <pgtable/x86_64.h>
+
+#include "harness.h"
+
+/* --- small helpers ------------------------------------------------------------ */
+
+static const char *const field_names[PGT_FIELD_COUNT] = {
+	[PGT_FIELD_PADDR] = "PADDR",   [PGT_FIELD_READ] = "READ",         [PGT_FIELD_WRITE] = "WRITE",
+	[PGT_FIELD_EXEC] = "EXEC",     [PGT_FIELD_USER] = "USER",         [PGT_FIELD_CACHED] = "CACHED",
+	[PGT_FIELD_GLOBAL] = "GLOBAL", [PGT_FIELD_ACCESSED] = "ACCESSED", [PGT_FIELD_DIRTY] = "DIRTY",
+	[PGT_FIELD_PROT] = "PROT",
+};
+
+static const char *fname(enum pgt_field f)
+{
+	return (unsigned)f < PGT_FIELD_COUNT ? field_names[f] : "(bad field)";
+}
+
+/** The boolean fields, PADDR and PROT aside. */
+static const enum pgt_field bool_fields[] = {
+	PGT_FIELD_READ,   PGT_FIELD_WRITE,  PGT_FIELD_EXEC,     PGT_FIELD_USER,
+	PGT_FIELD_CACHED, PGT_FIELD_GLOBAL, PGT_FIELD_ACCESSED, PGT_FIELD_DIRTY,
+};
+#define NBOOL (sizeof bool_fields / sizeof bool_fields[0])
+
+/** A space with one leaf of the size of @p level, and a label naming it all. */
+struct ctx {
+	const struct pgt_arch *a;
+	unsigned flags;
+	unsigned level;
+	pgt_vaddr_t va;
+	pgt_ref_t ref;
+	struct test_mm t;
+	pgt_space_t sp;
+	char who[128];
+};
+
+static bool is_x86(const struct pgt_arch *a)
+{
+	return a->canon == PGT_CANON_SIGN_EXTEND;
+}
+
+/** The bit DESIGN.md names for "valid in hardware": x86 P, ARMv8 descriptor bit 0. */
+static pgt_pte_t hw_valid_bit(const struct pgt_arch *a)
+{
+	return is_x86(a) ? PGT_X86_P : PGT_ARMV8_VALID;
+}
+
+static uint64_t page_size(const struct ctx *c)
+{
+	return 1ull << c->a->level[c->level].shift;
+}
+
+/**
+ * Opens a space on @p a with @p flags, its new tables filled with @p fill,
+ * and inserts one page of @p level a quarter into the range.
+ */
+static void ctx_open_fill(struct ctx *c, const struct pgt_arch *a, unsigned level, unsigned flags,
+			  enum test_mm_mode m, unsigned char fill)
+{
+	unsigned span = is_x86(a) ? a->va_bits - 1u : a->va_bits;
+
+	c->a = a;
+	c->flags = flags;
+	c->level = level;
+	snprintf(c->who, sizeof c->who, "%s 2^%u%s%s (%s)", a->name, a->level[level].shift,
+		 (flags & PGT_SPACE_UPPER) ? " upper" : "", (flags & PGT_SPACE_LINKS) ? " links" : "",
+		 m == TEST_MM_HOOK ? "hook" : "offset");
+	test_mm_init(&c->t, m);
+	c->t.fill = fill;
+	int rc = pgt_space_init(&c->sp, a, &c->t.mm, flags);
+	ck_assert_msg(rc == PGT_OK, "%s: init: %s", c->who, pgt_strerror(rc));
+	/* index 3 in its table, so the entries on either side are empty */
+	c->va = test_va_bottom(a, flags) + (1ull << (span - 2)) + 3 * page_size(c);
+	rc = pgt_insert(&c->sp, c->va, a->level[level].shift, &c->ref);
+	ck_assert_msg(rc == PGT_OK, "%s: insert: %s", c->who, pgt_strerror(rc));
+	ck_assert_msg(c->ref.level == level, "%s: insert gave level %u", c->who, c->ref.level);
+}
+
+static void ctx_open(struct ctx *c, const struct pgt_arch *a, unsigned level, unsigned flags,
+		     enum test_mm_mode m)
+{
+	ctx_open_fill(c, a, level, flags, m, 0xa5);
+}
+
+static void ctx_close(struct ctx *c)
+{
+	struct tree_stats st = tree_check(&c->sp, c->a, &c->t);
+	ck_assert_msg(st.problems == 0, "%s: %zu problems in the tree", c->who, st.problems);
+	pgt_space_destroy(&c->sp);
+	ck_assert_msg(test_mm_outstanding(&c->t) == 0, "%s: %zu frames leaked", c->who,
+		      test_mm_outstanding(&c->t));
+	ck_assert_msg(c->t.errors == 0 && c->t.allocs == c->t.frees,
+		      "%s: %ld bad frees, %ld allocs, %ld frees", c->who, c->t.errors, c->t.allocs,
+		      c->t.frees);
+	test_mm_fini(&c->t);
+}
+
+static uint64_t get(const struct ctx *c, enum pgt_field f)
+{
+	uint64_t v = 0xdeadbeef;
+	int rc = pgt_get_field(&c->sp, c->ref, f, &v);
+	ck_assert_msg(rc == PGT_OK, "%s: get %s: %s", c->who, fname(f), pgt_strerror(rc));
+	return v;
+}
+
+static void set_ok(struct ctx *c, enum pgt_field f, uint64_t v)
+{
+	int rc = pgt_set_field(&c->sp, c->ref, f, v);
+	ck_assert_msg(rc == PGT_OK, "%s: set %s = %#llx: %s (entry %#llx)", c->who, fname(f),
+		      (unsigned long long)v, pgt_strerror(rc), (unsigned long long)*c->ref.pte);
+}
+
+/** A set that must fail with @p want and leave the entry as it was. */
+static void set_fails(struct ctx *c, enum pgt_field f, uint64_t v, int want)
+{
+	pgt_pte_t before = *c->ref.pte;
+	int rc = pgt_set_field(&c->sp, c->ref, f, v);
+
+	ck_assert_msg(rc == want, "%s: set %s = %#llx: got %d (%s), want %d (%s)", c->who, fname(f),
+		      (unsigned long long)v, rc, pgt_strerror(rc), want, pgt_strerror(want));
+	ck_assert_msg(*c->ref.pte == before, "%s: failed set %s = %#llx changed the entry %#llx -> %#llx",
+		      c->who, fname(f), (unsigned long long)v, (unsigned long long)before,
+		      (unsigned long long)*c->ref.pte);
+}
+
+/** Is the entry valid in hardware? */
+static bool hw_valid(const struct ctx *c)
+{
+	return (*c->ref.pte & hw_valid_bit(c->a)) != 0;
+}
+
+/** The entry is a reserved leaf and still behaves as a mapping. */
+static void expect_reserved(struct ctx *c, const char *what)
+{
+	const struct pgt_level *L = &c->a->level[c->level];
+	ck_assert_msg(!hw_valid(c) && (*c->ref.pte & L->reserved),
+		      "%s: %s: entry %#llx is not a reserved leaf", c->who, what,
+		      (unsigned long long)*c->ref.pte);
+}
+
+/** Lookup finds the entry, inserting the same page is PGT_EXISTS, a larger one conflicts. */
+static void expect_still_mapped(struct ctx *c, const char *what)
+{
+	const struct pgt_arch *a = c->a;
+	pgt_ref_t got = { 0 };
+	int rc = pgt_lookup(&c->sp, c->va + page_size(c) - 1, &got);
+
+	ck_assert_msg(rc == PGT_OK && got.pte == c->ref.pte && got.level == c->level,
+		      "%s: %s: lookup: %s, entry %p (want %p)", c->who, what, pgt_strerror(rc),
+		      (void *)got.pte, (void *)c->ref.pte);
+	rc = pgt_insert(&c->sp, c->va, a->level[c->level].shift, &got);
+	ck_assert_msg(rc == PGT_EXISTS && got.pte == c->ref.pte, "%s: %s: insert again: %s", c->who, what,
+		      pgt_strerror(rc));
+	for (unsigned L = c->level + 1u; L < a->levels; L++) {
+		if (!a->level[L].leaf_ok)
+			continue;
+		pgt_vaddr_t big = c->va & ~((1ull << a->level[L].shift) - 1);
+		rc = pgt_insert(&c->sp, big, a->level[L].shift, NULL);
+		ck_assert_msg(rc == PGT_ECONFLICT, "%s: %s: larger page 2^%u around it: %s", c->who, what,
+			      a->level[L].shift, pgt_strerror(rc));
+	}
+}
+
+/** PGT_PROT_* bits the boolean fields describe. */
+static uint64_t prot_from_fields(const struct ctx *c)
+{
+	return get(c, PGT_FIELD_READ) * PGT_PROT_READ | get(c, PGT_FIELD_WRITE) * PGT_PROT_WRITE |
+	       get(c, PGT_FIELD_EXEC) * PGT_PROT_EXEC | get(c, PGT_FIELD_USER) * PGT_PROT_USER |
+	       get(c, PGT_FIELD_GLOBAL) * PGT_PROT_GLOBAL |
+	       (1 - get(c, PGT_FIELD_CACHED)) * PGT_PROT_UNCACHED;
+}
+
+/** Can the architecture express these rights? (Write or exec need read.) */
+static bool rights_ok(unsigned prot)
+{
+	unsigned r = prot & (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC);
+	return r == 0 || (r & PGT_PROT_READ);
+}
+
+/** The link word of an entry: one table size after it. */
+static uint64_t *link_word(const struct ctx *c, pgt_pte_t *pte)
+{
+	return (uint64_t *)(void *)((char *)pte + c->a->level[c->level].table_size);
+}
+
+/** The next level above @p l that holds leaves, or a->levels (level 0 always does). */
+static unsigned next_leaf_level(const struct pgt_arch *a, unsigned l)
+{
+	while (++l < a->levels && !a->level[l].leaf_ok)
+		;
+	return l;
+}
+
+/* --- values --------------------------------------------------------------------- */
+
+/* A fresh leaf: no rights, output address 0, default attributes. */
+START_TEST(test_field_initial)
+{
+	const struct pgt_arch *a = test_archs[_i];
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
+		for (int m = 0; m < 2; m++) {
+			struct ctx c;
+			ctx_open(&c, a, l, 0, (enum test_mm_mode)m);
+			ck_assert_msg(get(&c, PGT_FIELD_PADDR) == 0, "%s: fresh PADDR not 0", c.who);
+			ck_assert_msg(get(&c, PGT_FIELD_PROT) == 0, "%s: fresh PROT %#llx", c.who,
+				      (unsigned long long)get(&c, PGT_FIELD_PROT));
+			for (size_t i = 0; i < NBOOL; i++) {
+				uint64_t v = get(&c, bool_fields[i]);
+				uint64_t want = bool_fields[i] == PGT_FIELD_CACHED;
+				ck_assert_msg(v == want, "%s: fresh %s is %llu, want %llu", c.who,
+					      fname(bool_fields[i]), (unsigned long long)v,
+					      (unsigned long long)want);
+			}
+			expect_reserved(&c, "fresh leaf");
+			ctx_close(&c);
+		}
+}
+END_TEST
+
+START_TEST(test_field_paddr)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	uint64_t seed = 0x5eed0000u + (uint64_t)_i;
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
+		for (int m = 0; m < 2; m++) {
+			struct ctx c;
+			ctx_open(&c, a, l, 0, (enum test_mm_mode)m);
+			uint64_t size = page_size(&c), width = 1ull << a->pa_bits;
+			const uint64_t good[] = {
+				size,      3 * size, width - size,
+				width / 2, 0,        test_rand(&seed) & (width - 1) & ~(size - 1)
+			};
+			const uint64_t bad[] = { 1,
+						 8,
+						 size / 2,
+						 size - 8,
+						 width,
+						 width + size,
+						 width | size,
+						 1ull << 63,
+						 ~0ull,
+						 ~0ull & ~(size - 1),
+						 width - size + 1 };
+
+			for (int valid = 0; valid < 2; valid++) {
+				if (valid)
+					set_ok(&c, PGT_FIELD_PROT, PGT_PROT_READ | PGT_PROT_WRITE);
+				for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+					set_ok(&c, PGT_FIELD_PADDR, good[i]);
+					ck_assert_msg(get(&c, PGT_FIELD_PADDR) == good[i],
+						      "%s: PADDR %#llx reads back %#llx", c.who,
+						      (unsigned long long)good[i],
+						      (unsigned long long)get(&c, PGT_FIELD_PADDR));
+					ck_assert_msg(hw_valid(&c) == (valid != 0),
+						      "%s: PADDR write changed validity", c.who);
+				}
+				set_ok(&c, PGT_FIELD_PADDR, 5 * size);
+				for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+					set_fails(&c, PGT_FIELD_PADDR, bad[i], PGT_EINVAL);
+					ck_assert_msg(get(&c, PGT_FIELD_PADDR) == 5 * size,
+						      "%s: PADDR changed by a bad write", c.who);
+				}
+				struct tree_stats st = tree_check(&c.sp, a, &c.t);
+				ck_assert_msg(st.problems == 0 && st.leaves == (size_t)valid,
+					      "%s: %zu problems, %zu valid", c.who, st.problems, st.leaves);
+			}
+			ctx_close(&c);
+		}
+}
+END_TEST
+
+/* Booleans take 0 or 1 only. */
+START_TEST(test_field_bool_values)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	const uint64_t bad[] = { 2, 3, 0x100, 1ull << 32, ~0ull };
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l)) {
+		struct ctx c;
+		ctx_open(&c, a, l, 0, (enum test_mm_mode)(l & 1));
+		for (int valid = 0; valid < 2; valid++) {
+			if (valid)
+				set_ok(&c, PGT_FIELD_PROT, PGT_PROT_READ);
+			for (size_t i = 0; i < NBOOL; i++)
+				for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+					set_fails(&c, bool_fields[i], bad[k], PGT_EINVAL);
+		}
+		ctx_close(&c);
+	}
+}
+END_TEST
+
+/* Each boolean reads back what was written, on a reserved and on a valid leaf. */
+START_TEST(test_field_bool_roundtrip)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	static const enum pgt_field attrs[] = { PGT_FIELD_USER, PGT_FIELD_CACHED, PGT_FIELD_GLOBAL,
+						PGT_FIELD_ACCESSED, PGT_FIELD_DIRTY };
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
+		for (int m = 0; m < 2; m++) {
+			struct ctx c;
+			ctx_open(&c, a, l, 0, (enum test_mm_mode)m);
+			/* attributes on a reserved leaf: it stays reserved */
+			for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
+				for (int k = 0; k < 4; k++) {
+					uint64_t v = (uint64_t)((k + 1) & 1); /* 1, 0, 1, 0 */
+					set_ok(&c, attrs[i], v);
+					ck_assert_msg(get(&c, attrs[i]) == v,
+						      "%s: reserved leaf: %s = %llu reads back %llu", c.who,
+						      fname(attrs[i]), (unsigned long long)v,
+						      (unsigned long long)get(&c, attrs[i]));
+					expect_reserved(&c, fname(attrs[i]));
+				}
+			set_ok(&c, PGT_FIELD_CACHED, 1);
+			/* rights */
+			set_ok(&c, PGT_FIELD_READ, 1);
+			ck_assert_msg(get(&c, PGT_FIELD_READ) == 1 && hw_valid(&c),
+				      "%s: READ = 1 did not take", c.who);
+			static const enum pgt_field rights[] = { PGT_FIELD_WRITE, PGT_FIELD_EXEC };
+			for (size_t i = 0; i < 2; i++)
+				for (int k = 0; k < 4; k++) {
+					uint64_t v = (uint64_t)((k + 1) & 1);
+					set_ok(&c, rights[i], v);
+					ck_assert_msg(get(&c, rights[i]) == v &&
+							      get(&c, PGT_FIELD_READ) == 1 && hw_valid(&c),
+						      "%s: valid leaf: %s = %llu reads back %llu", c.who,
+						      fname(rights[i]), (unsigned long long)v,
+						      (unsigned long long)get(&c, rights[i]));
+				}
+			/* attributes on a valid leaf (ARM's AF is forced on valid leaves: ACCESSED only on
+			 * x86) */
+			for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
+				if (attrs[i] == PGT_FIELD_ACCESSED && !is_x86(a))
+					continue;
+				for (int k = 0; k < 4; k++) {
+					uint64_t v = (uint64_t)(k & 1); /* 0, 1, 0, 1 */
+					set_ok(&c, attrs[i], v);
+					ck_assert_msg(get(&c, attrs[i]) == v && hw_valid(&c),
+						      "%s: valid leaf: %s = %llu reads back %llu", c.who,
+						      fname(attrs[i]), (unsigned long long)v,
+						      (unsigned long long)get(&c, attrs[i]));
+				}
+			}
+			ctx_close(&c);
+		}
+}
+END_TEST
+
+/* Every PROT value: accepted exactly when expressible, read back whole, valid exactly with a right. */
+START_TEST(test_field_prot_all)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	const uint64_t bad[] = { 64, 65, 127, 128, 1ull << 31, 1ull << 32, 1ull << 63, ~0ull };
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
+		for (int m = 0; m < 2; m++) {
+			struct ctx c;
+			ctx_open(&c, a, l, 0, (enum test_mm_mode)m);
+			set_ok(&c, PGT_FIELD_PADDR, 7 * page_size(&c));
+			for (unsigned prot = 0; prot <= PGT_PROT_ALL; prot++) {
+				if (!rights_ok(prot)) {
+					set_fails(&c, PGT_FIELD_PROT, prot, PGT_ENOTSUP);
+					continue;
+				}
+				set_ok(&c, PGT_FIELD_PROT, prot);
+				pgt_pte_t pte = *c.ref.pte;
+				bool any = (prot & (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC)) != 0;
+				ck_assert_msg(get(&c, PGT_FIELD_PROT) == prot,
+					      "%s: PROT %#x reads back %#llx", c.who, prot,
+					      (unsigned long long)get(&c, PGT_FIELD_PROT));
+				ck_assert_msg(prot_from_fields(&c) == prot,
+					      "%s: PROT %#x but the single fields say %#llx", c.who, prot,
+					      (unsigned long long)prot_from_fields(&c));
+				ck_assert_msg(hw_valid(&c) == any, "%s: PROT %#x: entry %#llx valid=%d",
+					      c.who, prot, (unsigned long long)pte, hw_valid(&c));
+				if (!any)
+					expect_reserved(&c, "PROT without rights");
+				if (any && !(prot & PGT_PROT_EXEC)) {
+					pgt_pte_t xn =
+						is_x86(a) ? PGT_X86_NX : (PGT_ARMV8_UXN | PGT_ARMV8_PXN);
+					ck_assert_msg((pte & xn) == xn,
+						      "%s: PROT %#x: non-executable leaf %#llx lacks XN",
+						      c.who, prot, (unsigned long long)pte);
+				}
+				if (any && !is_x86(a))
+					ck_assert_msg(pte & PGT_ARMV8_AF,
+						      "%s: PROT %#x: valid ARM leaf %#llx lacks AF", c.who,
+						      prot, (unsigned long long)pte);
+				ck_assert_msg(get(&c, PGT_FIELD_PADDR) == 7 * page_size(&c),
+					      "%s: PROT %#x lost PADDR", c.who, prot);
+				struct tree_stats st = tree_check(&c.sp, a, &c.t);
+				ck_assert_msg(st.problems == 0 && st.leaves + st.reserved == 1 &&
+						      st.leaves == (size_t)any,
+					      "%s: PROT %#x: tree has %zu valid, %zu reserved, %zu problems",
+					      c.who, prot, st.leaves, st.reserved, st.problems);
+			}
+			for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+				set_fails(&c, PGT_FIELD_PROT, bad[i], PGT_EINVAL);
+			expect_still_mapped(&c, "after every PROT");
+			ctx_close(&c);
+		}
+}
+END_TEST
+
+/* Write or execute without read cannot be expressed: PGT_ENOTSUP, entry unchanged. */
+START_TEST(test_field_need_read)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	static const unsigned no_read[] = {
+		PGT_PROT_WRITE,
+		PGT_PROT_EXEC,
+		PGT_PROT_WRITE | PGT_PROT_EXEC,
+		PGT_PROT_WRITE | PGT_PROT_USER,
+		PGT_PROT_EXEC | PGT_PROT_GLOBAL | PGT_PROT_UNCACHED,
+	};
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l)) {
+		struct ctx c;
+		ctx_open(&c, a, l, 0, (enum test_mm_mode)(l & 1));
+		set_ok(&c, PGT_FIELD_PADDR, page_size(&c));
+		/* from a reserved leaf */
+		set_fails(&c, PGT_FIELD_WRITE, 1, PGT_ENOTSUP);
+		set_fails(&c, PGT_FIELD_EXEC, 1, PGT_ENOTSUP);
+		for (size_t i = 0; i < sizeof no_read / sizeof no_read[0]; i++)
+			set_fails(&c, PGT_FIELD_PROT, no_read[i], PGT_ENOTSUP);
+		expect_reserved(&c, "after refused rights");
+		/* taking read away while write or exec remain */
+		static const unsigned with_rw[] = { PGT_PROT_READ | PGT_PROT_WRITE,
+						    PGT_PROT_READ | PGT_PROT_EXEC,
+						    PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC |
+							    PGT_PROT_USER };
+		for (size_t i = 0; i < 3; i++) {
+			set_ok(&c, PGT_FIELD_PROT, with_rw[i]);
+			set_fails(&c, PGT_FIELD_READ, 0, PGT_ENOTSUP);
+			for (size_t k = 0; k < sizeof no_read / sizeof no_read[0]; k++)
+				set_fails(&c, PGT_FIELD_PROT, no_read[k], PGT_ENOTSUP);
+			ck_assert_msg(get(&c, PGT_FIELD_PROT) == with_rw[i], "%s: refused write changed PROT",
+				      c.who);
+		}
+		ctx_close(&c);
+	}
+}
+END_TEST
+
+/* The first right makes the entry valid; the last one taken makes it reserved: mapped all along. */
+START_TEST(test_field_valid_cycle)
+{
+	const struct pgt_arch *a = test_archs[_i];
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
+		for (unsigned upper = 0; upper < (is_x86(a) ? 1u : 2u); upper++) {
+			struct ctx c;
+			ctx_open(&c, a, l, upper ? PGT_SPACE_UPPER : 0, (enum test_mm_mode)upper);
+			set_ok(&c, PGT_FIELD_PADDR, 2 * page_size(&c));
+			expect_reserved(&c, "fresh leaf");
+			expect_still_mapped(&c, "reserved");
+
+			set_ok(&c, PGT_FIELD_READ, 1);
+			ck_assert_msg(hw_valid(&c), "%s: READ did not make %#llx valid", c.who,
+				      (unsigned long long)*c.ref.pte);
+			expect_still_mapped(&c, "valid after READ");
+			set_ok(&c, PGT_FIELD_READ, 0);
+			expect_reserved(&c, "after READ taken away");
+			expect_still_mapped(&c, "reserved after READ taken away");
+
+			set_ok(&c, PGT_FIELD_PROT, PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC);
+			ck_assert_msg(hw_valid(&c), "%s: PROT RWX not valid", c.who);
+			set_ok(&c, PGT_FIELD_WRITE, 0);
+			ck_assert_msg(hw_valid(&c), "%s: RX not valid", c.who);
+			set_ok(&c, PGT_FIELD_EXEC, 0);
+			ck_assert_msg(hw_valid(&c), "%s: R not valid", c.who);
+			expect_still_mapped(&c, "valid read-only");
+			set_ok(&c, PGT_FIELD_READ, 0);
+			expect_reserved(&c, "after the last right taken away");
+			expect_still_mapped(&c, "reserved again");
+			ck_assert_msg(get(&c, PGT_FIELD_PADDR) == 2 * page_size(&c),
+				      "%s: PADDR lost in the cycle", c.who);
+			struct tree_stats st = tree_check(&c.sp, a, &c.t);
+			ck_assert_msg(st.reserved == 1 && st.leaves == 0, "%s: %zu reserved, %zu valid",
+				      c.who, st.reserved, st.leaves);
+			ctx_close(&c);
+		}
+}
+END_TEST
+
+/** Reads every field but PROT into @p v (indexed by field). */
+static void get_all(const struct ctx *c, uint64_t v[PGT_FIELD_COUNT])
+{
+	v[PGT_FIELD_PADDR] = get(c, PGT_FIELD_PADDR);
+	for (size_t i = 0; i < NBOOL; i++)
+		v[bool_fields[i]] = get(c, bool_fields[i]);
+}
+
+/* Writing one field leaves the others alone. */
+START_TEST(test_field_keeps_others)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	static const unsigned bases[] = { PGT_PROT_READ, PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC |
+								 PGT_PROT_USER | PGT_PROT_GLOBAL |
+								 PGT_PROT_UNCACHED };
+	static const enum pgt_field toggles[] = { PGT_FIELD_WRITE,  PGT_FIELD_EXEC,   PGT_FIELD_USER,
+						  PGT_FIELD_CACHED, PGT_FIELD_GLOBAL, PGT_FIELD_ACCESSED,
+						  PGT_FIELD_DIRTY };
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
+		for (size_t b = 0; b < 2; b++) {
+			struct ctx c;
+			ctx_open(&c, a, l, 0, (enum test_mm_mode)b);
+			uint64_t pa = (1ull << (a->pa_bits - 1)) + 9 * page_size(&c);
+			set_ok(&c, PGT_FIELD_PADDR, pa);
+			set_ok(&c, PGT_FIELD_PROT, bases[b]);
+			set_ok(&c, PGT_FIELD_DIRTY, b);
+			if (is_x86(a))
+				set_ok(&c, PGT_FIELD_ACCESSED, b);
+			for (size_t i = 0; i < sizeof toggles / sizeof toggles[0]; i++) {
+				enum pgt_field f = toggles[i];
+				if (f == PGT_FIELD_ACCESSED && !is_x86(a))
+					continue; /* AF belongs to validity on ARMv8 */
+				uint64_t v0[PGT_FIELD_COUNT], v1[PGT_FIELD_COUNT];
+				pgt_pte_t pte0 = *c.ref.pte;
+				get_all(&c, v0);
+				set_ok(&c, f, !v0[f]);
+				get_all(&c, v1);
+				for (unsigned g = 0; g < PGT_FIELD_PROT; g++)
+					ck_assert_msg(v1[g] == (g == (unsigned)f ? !v0[g] : v0[g]),
+						      "%s: setting %s changed %s from %#llx to %#llx", c.who,
+						      fname(f), fname((enum pgt_field)g),
+						      (unsigned long long)v0[g], (unsigned long long)v1[g]);
+				ck_assert_msg(get(&c, PGT_FIELD_PROT) == prot_from_fields(&c),
+					      "%s: after %s PROT disagrees", c.who, fname(f));
+				set_ok(&c, f, v0[f]);
+				ck_assert_msg(*c.ref.pte == pte0,
+					      "%s: %s there and back: entry %#llx, was %#llx", c.who,
+					      fname(f), (unsigned long long)*c.ref.pte,
+					      (unsigned long long)pte0);
+			}
+			/* PADDR survives PROT changes, the reserved state included */
+			static const unsigned cycle[] = { PGT_PROT_READ | PGT_PROT_WRITE,
+							  0,
+							  PGT_PROT_READ | PGT_PROT_UNCACHED,
+							  PGT_PROT_USER | PGT_PROT_GLOBAL,
+							  PGT_PROT_READ | PGT_PROT_EXEC | PGT_PROT_GLOBAL,
+							  PGT_PROT_READ };
+			for (size_t k = 0; k < sizeof cycle / sizeof cycle[0]; k++) {
+				set_ok(&c, PGT_FIELD_PROT, cycle[k]);
+				ck_assert_msg(get(&c, PGT_FIELD_PADDR) == pa, "%s: PROT %#x lost PADDR",
+					      c.who, cycle[k]);
+				ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == b || !is_x86(a),
+					      "%s: PROT %#x lost DIRTY", c.who, cycle[k]);
+				ck_assert_msg(get(&c, PGT_FIELD_ACCESSED) == b || !is_x86(a),
+					      "%s: PROT %#x lost ACCESSED", c.who, cycle[k]);
+			}
+			/* PROT survives PADDR changes */
+			set_ok(&c, PGT_FIELD_PROT, bases[b]);
+			const uint64_t pas[] = { 0, page_size(&c), (1ull << a->pa_bits) - page_size(&c), pa };
+			for (size_t k = 0; k < sizeof pas / sizeof pas[0]; k++) {
+				set_ok(&c, PGT_FIELD_PADDR, pas[k]);
+				ck_assert_msg(get(&c, PGT_FIELD_PROT) == bases[b],
+					      "%s: PADDR %#llx changed PROT", c.who,
+					      (unsigned long long)pas[k]);
+				ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == b || !is_x86(a),
+					      "%s: PADDR change lost DIRTY", c.who);
+			}
+			ctx_close(&c);
+		}
+}
+END_TEST
+
+/* --- bad refs, fields, pointers ------------------------------------------------- */
+
+/** The entry at @p level on the path to @p va, found by reading the tables directly. */
+static pgt_pte_t *raw_entry(const struct ctx *c, unsigned level)
+{
+	const struct pgt_arch *a = c->a;
+	pgt_pte_t *table = test_mm_p2v(&c->t, pgt_space_root(&c->sp));
+
+	for (unsigned l = a->levels - 1u;; l--) {
+		const struct pgt_level *L = &a->level[l];
+		pgt_pte_t *e = table + ((c->va >> L->shift) & ((1ull << L->bits) - 1));
+		if (l == level)
+			return e;
+		table = test_mm_p2v(&c->t, *e & L->table_oa);
+	}
+}
+
+/** Every operation taking @p ref refuses it with PGT_EINVAL and writes nothing. */
+static void expect_bad_ref(struct ctx *c, pgt_ref_t ref, const char *what)
+{
+	size_t n;
+	pgt_pte_t *snap = tree_snapshot(&c->sp, c->a, &c->t, &n);
+	uint64_t links[3];
+	uint64_t v = 0;
+	uintptr_t node = 0;
+
+	for (int i = 0; i < 3; i++)
+		links[i] = *link_word(c, c->ref.pte + i - 1);
+	for (unsigned f = 0; f < PGT_FIELD_COUNT; f++) {
+		int rc = pgt_get_field(&c->sp, ref, (enum pgt_field)f, &v);
+		ck_assert_msg(rc == PGT_EINVAL, "%s: %s: get %s: %s", c->who, what, fname((enum pgt_field)f),
+			      pgt_strerror(rc));
+		rc = pgt_set_field(&c->sp, ref, (enum pgt_field)f, f == PGT_FIELD_PADDR ? 0 : 1);
+		ck_assert_msg(rc == PGT_EINVAL, "%s: %s: set %s: %s", c->who, what, fname((enum pgt_field)f),
+			      pgt_strerror(rc));
+	}
+	int rc = pgt_set_link(&c->sp, ref, 0x1234, c->va);
+	ck_assert_msg(rc == PGT_EINVAL, "%s: %s: set_link: %s", c->who, what, pgt_strerror(rc));
+	rc = pgt_get_link(&c->sp, ref, c->va, &node);
+	ck_assert_msg(rc == PGT_EINVAL, "%s: %s: get_link: %s", c->who, what, pgt_strerror(rc));
+	ck_assert_msg(tree_unchanged(&c->sp, c->a, &c->t, snap, n), "%s: %s changed the tree", c->who, what);
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(*link_word(c, c->ref.pte + i - 1) == links[i], "%s: %s changed a link word",
+			      c->who, what);
+}
+
+START_TEST(test_field_bad_refs)
+{
+	const struct pgt_arch *a = test_archs[_i];
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
+		for (int m = 0; m < 2; m++) {
+			struct ctx c;
+			ctx_open(&c, a, l, PGT_SPACE_LINKS, (enum test_mm_mode)m);
+			pgt_ref_t good = c.ref, r;
+			unsigned shift = good.page_shift;
+
+			set_ok(&c, PGT_FIELD_PROT,
+			       PGT_PROT_READ); /* a valid leaf, the hardest to tell apart */
+			r = good, r.pte = NULL;
+			expect_bad_ref(&c, r, "NULL pte");
+			r = good, r.pte = (pgt_pte_t *)((uintptr_t)good.pte + 1);
+			expect_bad_ref(&c, r, "pte pointer + 1");
+			r = good, r.pte = (pgt_pte_t *)((uintptr_t)good.pte + 4);
+			expect_bad_ref(&c, r, "pte pointer + 4");
+			r = good, r.level = a->levels;
+			expect_bad_ref(&c, r, "level == levels");
+			r = good, r.level = 255;
+			expect_bad_ref(&c, r, "level 255");
+			r = good, r.level = UINT_MAX;
+			expect_bad_ref(&c, r, "level UINT_MAX");
+			r = good, r.page_shift = shift + 1;
+			expect_bad_ref(&c, r, "page_shift + 1");
+			r = good, r.page_shift = shift - 1;
+			expect_bad_ref(&c, r, "page_shift - 1");
+			r = good, r.page_shift = 0;
+			expect_bad_ref(&c, r, "page_shift 0");
+			r = good, r.page_shift = 64;
+			expect_bad_ref(&c, r, "page_shift 64");
+			r = good, r.page_shift = a->level[l == 0 ? 1 : 0].shift;
+			expect_bad_ref(&c, r, "another level's page_shift");
+			r = good, r.pte = good.pte + 1;
+			expect_bad_ref(&c, r, "empty entry after");
+			r = good, r.pte = good.pte - 1;
+			expect_bad_ref(&c, r, "empty entry before");
+			if (l + 1u < a->levels) {
+				r = (pgt_ref_t){ .pte = raw_entry(&c, l + 1u),
+						 .level = l + 1u,
+						 .page_shift = a->level[l + 1u].shift };
+				expect_bad_ref(&c, r, "table entry above the leaf");
+			}
+
+			/* bad fields, NULL out-pointers, spaces that are not there */
+			static const unsigned bad_fields[] = { PGT_FIELD_COUNT, PGT_FIELD_COUNT + 1, 1000,
+							       UINT_MAX };
+			uint64_t v;
+			pgt_pte_t before = *good.pte;
+			for (size_t i = 0; i < sizeof bad_fields / sizeof bad_fields[0]; i++) {
+				enum pgt_field f = (enum pgt_field)bad_fields[i];
+				ck_assert_msg(pgt_get_field(&c.sp, good, f, &v) == PGT_EINVAL,
+					      "%s: get field %u", c.who, bad_fields[i]);
+				ck_assert_msg(pgt_set_field(&c.sp, good, f, 0) == PGT_EINVAL,
+					      "%s: set field %u = 0", c.who, bad_fields[i]);
+				ck_assert_msg(pgt_set_field(&c.sp, good, f, 1) == PGT_EINVAL,
+					      "%s: set field %u = 1", c.who, bad_fields[i]);
+			}
+			for (unsigned f = 0; f < PGT_FIELD_COUNT; f++)
+				ck_assert_msg(pgt_get_field(&c.sp, good, (enum pgt_field)f, NULL) ==
+						      PGT_EINVAL,
+					      "%s: get %s with NULL val", c.who, fname((enum pgt_field)f));
+			ck_assert_msg(pgt_get_link(&c.sp, good, c.va, NULL) == PGT_EINVAL,
+				      "%s: get_link with NULL node", c.who);
+			pgt_space_t dead;
+			memset(&dead, 0, sizeof dead);
+			ck_assert_msg(pgt_get_field(NULL, good, PGT_FIELD_READ, &v) == PGT_EINVAL,
+				      "%s: NULL space", c.who);
+			ck_assert_msg(pgt_set_field(NULL, good, PGT_FIELD_READ, 0) == PGT_EINVAL,
+				      "%s: NULL space", c.who);
+			ck_assert_msg(pgt_set_field(&dead, good, PGT_FIELD_READ, 0) == PGT_EINVAL,
+				      "%s: dead space", c.who);
+			ck_assert_msg(pgt_set_link(&dead, good, 1, 0) == PGT_EINVAL,
+				      "%s: dead space set_link", c.who);
+			ck_assert_msg(*good.pte == before, "%s: a refused call changed the entry", c.who);
+			ck_assert_msg(*link_word(&c, good.pte) == 0, "%s: a refused call wrote the link word",
+				      c.who);
+			ctx_close(&c);
+		}
+}
+END_TEST
+
+/* --- link words --------------------------------------------------------------------- */
+
+START_TEST(test_link_roundtrip)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	uint64_t seed = 0x11c0 + (uint64_t)_i;
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
+		for (unsigned k = 0; k < (is_x86(a) ? 2u : 4u); k++) {
+			struct ctx c;
+			unsigned flags = PGT_SPACE_LINKS | (k >= 2 ? PGT_SPACE_UPPER : 0);
+			ctx_open(&c, a, l, flags, (enum test_mm_mode)(k & 1));
+			pgt_ref_t first = c.ref, second;
+			ck_assert_msg(pgt_insert(&c.sp, c.va + page_size(&c), a->level[l].shift, &second) ==
+					      PGT_OK,
+				      "%s: second insert", c.who);
+			set_ok(&c, PGT_FIELD_PROT, PGT_PROT_READ | PGT_PROT_WRITE);
+			const uintptr_t nodes[] = { 0,
+						    1,
+						    (uintptr_t)&c,
+						    UINTPTR_MAX,
+						    (uintptr_t)0x8000000000000000ull,
+						    (uintptr_t)test_rand(&seed),
+						    (uintptr_t)test_rand(&seed) };
+			const pgt_vaddr_t vas[] = {
+				c.va, 0, ~0ull, c.va + 5, test_rand(&seed), test_rand(&seed), 1ull << 63
+			};
+
+			for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+				uintptr_t node = nodes[i], got = 0;
+				pgt_vaddr_t va = vas[i], other = vas[(i + 3) % (sizeof vas / sizeof vas[0])];
+				pgt_pte_t pte = *first.pte;
+				int rc = pgt_set_link(&c.sp, first, node, va);
+				ck_assert_msg(rc == PGT_OK, "%s: set_link: %s", c.who, pgt_strerror(rc));
+				ck_assert_msg(*first.pte == pte, "%s: set_link changed the entry", c.who);
+				ck_assert_msg(*link_word(&c, first.pte) == ((uint64_t)node ^ va),
+					      "%s: link word %#llx, want node %#llx ^ va %#llx", c.who,
+					      (unsigned long long)*link_word(&c, first.pte),
+					      (unsigned long long)node, (unsigned long long)va);
+				rc = pgt_get_link(&c.sp, first, va, &got);
+				ck_assert_msg(rc == PGT_OK && got == node,
+					      "%s: get_link with the same va: %s, %#llx want %#llx", c.who,
+					      pgt_strerror(rc), (unsigned long long)got,
+					      (unsigned long long)node);
+				rc = pgt_get_link(&c.sp, first, other, &got);
+				ck_assert_msg(rc == PGT_OK && got == (uintptr_t)(node ^ va ^ other),
+					      "%s: get_link with another va: %#llx, want %#llx", c.who,
+					      (unsigned long long)got,
+					      (unsigned long long)(node ^ va ^ other));
+				/* the entries beside keep their own words */
+				ck_assert_msg(*link_word(&c, first.pte - 1) == 0,
+					      "%s: set_link wrote the word before", c.who);
+				rc = pgt_set_link(&c.sp, second, ~node, other);
+				ck_assert_msg(rc == PGT_OK, "%s: set_link on the second page: %s", c.who,
+					      pgt_strerror(rc));
+				rc = pgt_get_link(&c.sp, first, va, &got);
+				ck_assert_msg(rc == PGT_OK && got == node,
+					      "%s: the neighbour's set_link changed this one", c.who);
+				rc = pgt_get_link(&c.sp, second, other, &got);
+				ck_assert_msg(rc == PGT_OK && got == ~node, "%s: second page's link lost",
+					      c.who);
+			}
+			/* link words and fields are independent */
+			uintptr_t got = 0;
+			ck_assert(pgt_set_link(&c.sp, first, 0xabcd, c.va) == PGT_OK);
+			set_ok(&c, PGT_FIELD_PROT, 0);
+			set_ok(&c, PGT_FIELD_PADDR, page_size(&c));
+			set_ok(&c, PGT_FIELD_PROT, PGT_PROT_READ | PGT_PROT_EXEC);
+			ck_assert_msg(pgt_get_link(&c.sp, first, c.va, &got) == PGT_OK && got == 0xabcd,
+				      "%s: field writes changed the link word", c.who);
+			ck_assert_msg(get(&c, PGT_FIELD_PROT) == (PGT_PROT_READ | PGT_PROT_EXEC) &&
+					      get(&c, PGT_FIELD_PADDR) == page_size(&c),
+				      "%s: link writes changed fields", c.who);
+			ctx_close(&c);
+		}
+}
+END_TEST
+
+START_TEST(test_link_without_flag)
+{
+	const struct pgt_arch *a = test_archs[_i];
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
+		for (int m = 0; m < 2; m++) {
+			struct ctx c;
+			ctx_open(&c, a, l, 0, (enum test_mm_mode)m);
+			for (int valid = 0; valid < 2; valid++) {
+				uintptr_t node = 0;
+				pgt_pte_t before = *c.ref.pte;
+				int rc = pgt_set_link(&c.sp, c.ref, 0x1234, c.va);
+				ck_assert_msg(rc == PGT_ENOTSUP, "%s: set_link without links: %s", c.who,
+					      pgt_strerror(rc));
+				rc = pgt_get_link(&c.sp, c.ref, c.va, &node);
+				ck_assert_msg(rc == PGT_ENOTSUP, "%s: get_link without links: %s", c.who,
+					      pgt_strerror(rc));
+				ck_assert_msg(*c.ref.pte == before, "%s: refused link call changed the entry",
+					      c.who);
+				set_ok(&c, PGT_FIELD_READ, 1);
+			}
+			ctx_close(&c);
+		}
+}
+END_TEST
+
+/* New tables of a links space come full of garbage; every link word must start at 0. */
+START_TEST(test_link_new_tables_zeroed)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	static const unsigned char fills[] = { 0xa5, 0xff };
+
+	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
+		for (size_t fi = 0; fi < 2; fi++) {
+			struct ctx c;
+			ctx_open_fill(&c, a, l, PGT_SPACE_LINKS, (enum test_mm_mode)fi, fills[fi]);
+			pgt_ref_t far;
+			pgt_vaddr_t fva =
+				c.va + (1ull << a->level[a->levels - 1u].shift); /* another root slot */
+			ck_assert_msg(pgt_insert(&c.sp, fva, a->level[l].shift, &far) == PGT_OK,
+				      "%s: far insert", c.who);
+			for (size_t i = 0; i < c.t.nslots; i++) {
+				const struct test_frame *f = &c.t.slots[i];
+				if (!f->mem)
+					continue;
+				const uint64_t *w = (const uint64_t *)f->mem;
+				size_t words = f->size / sizeof *w;
+				for (size_t k = words / 2; k < words; k++)
+					ck_assert_msg(
+						w[k] == 0,
+						"%s fill %#x: link word %zu of a level-%u table is %#llx",
+						c.who, fills[fi], k - words / 2, f->level,
+						(unsigned long long)w[k]);
+			}
+			uintptr_t got = 1;
+			ck_assert_msg(pgt_get_link(&c.sp, c.ref, 0, &got) == PGT_OK && got == 0,
+				      "%s: fresh link not 0", c.who);
+			ck_assert_msg(pgt_get_link(&c.sp, far, fva, &got) == PGT_OK && got == (uintptr_t)fva,
+				      "%s: fresh link read with va is not va", c.who);
+			ctx_close(&c);
+		}
+}
+END_TEST
+
+/* --- runner ------------------------------------------------------------------- */
+
+static Suite *field_suite(void)
+{
+	Suite *s = suite_create("field");
+	TCase *tc;
+	int na = (int)test_narchs;
+
+	tc = tcase_create("fields");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_field_initial, 0, na);
+	tcase_add_loop_test(tc, test_field_paddr, 0, na);
+	tcase_add_loop_test(tc, test_field_bool_values, 0, na);
+	tcase_add_loop_test(tc, test_field_bool_roundtrip, 0, na);
+	tcase_add_loop_test(tc, test_field_prot_all, 0, na);
+	tcase_add_loop_test(tc, test_field_need_read, 0, na);
+	tcase_add_loop_test(tc, test_field_valid_cycle, 0, na);
+	tcase_add_loop_test(tc, test_field_keeps_others, 0, na);
+	tcase_add_loop_test(tc, test_field_bad_refs, 0, na);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("links");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_link_roundtrip, 0, na);
+	tcase_add_loop_test(tc, test_link_without_flag, 0, na);
+	tcase_add_loop_test(tc, test_link_new_tables_zeroed, 0, na);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	int failed = test_run_suite(field_suite());
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
