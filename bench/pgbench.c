@@ -1,0 +1,1846 @@
+/*
+ * pgbench: insert and lookup throughput of libpgtable, side by side with
+ * baselines measured in the same process on the same address sequences.
+ *
+ * The benchmark is a table of workloads (rows: insert, lookup, lookup-miss)
+ * times a table of implementations (columns: libpgtable, then baselines),
+ * run once per case = descriptor x page size x address order. A new workload
+ * or a new implementation is one more entry in `workloads` or `impls`.
+ *
+ * Baselines, all keyed by the same pages:
+ *  - limit: a hand-written walk with the architecture's masks and shifts as
+ *    constants and no checks. Its lookup walks libpgtable's own tables, so the
+ *    ratio is the library's overhead over the physical limit of the data
+ *    structure; its insert builds the same format from the same kind of arena.
+ *  - GHashTable (glib), JudyL (libJudy), open-addr (power-of-two table,
+ *    linear probing, multiplicative hash): maps from virtual page number to
+ *    physical address.
+ *
+ * Every result is checked: a validation pass outside the timed loops compares
+ * each mapping with what was inserted, and every timed pass returns a
+ * checksum that must match, so the compiler cannot drop the work and a wrong
+ * answer fails the run (exit status 1).
+ *
+ * Usage: pgbench [-n N] [-r R] [--arch NAME] [--pin CPU] [--quick] [--json]
+ */
+#define _GNU_SOURCE /* sched_setaffinity, getopt_long, gmtime_r */
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef __GLIBC__
+#include <malloc.h> /* mallinfo2: heap use of baselines that hide their memory */
+#endif
+
+#ifdef HAVE_GLIB
+#include <glib.h>
+#endif
+#ifdef HAVE_JUDY
+#include <Judy.h>
+#endif
+
+#include <pgtable/arch.h>
+#include <pgtable/armv8.h>
+#include <pgtable/pgtable.h>
+#include <pgtable/x86_64.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#ifndef CPU_SETSIZE
+#define CPU_SETSIZE 1024 /* only bounds --pin's argument where sched.h has no CPU sets */
+#endif
+
+/* The sparse window the mappings are spread over: 64 GiB. */
+#define WINDOW_SHIFT 36
+/* Fake physical pages start at 4 GiB: aligned to every page size used, and
+ * inside every descriptor's output-address width. */
+#define PA_BASE      ((uint64_t)1 << 32)
+
+#define DEFAULT_N    ((size_t)1 << 20)
+#define QUICK_N      ((size_t)1 << 16)
+#define DEFAULT_REPS 5u
+#define QUICK_REPS   3u
+#define MAX_REPS     1000u
+
+/* Frames come from 32 MiB chunks aligned to 2 MiB (more than any table size). */
+#define ARENA_CHUNK ((size_t)32 << 20)
+#define ARENA_ALIGN ((size_t)2 << 20)
+
+/* ------------------------------------------------------------------------- */
+/* Small utilities                                                           */
+/* ------------------------------------------------------------------------- */
+
+/** Allocation failure is not something a benchmark can work around. */
+static void *xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (!p) {
+		fprintf(stderr, "pgbench: out of memory (%zu bytes)\n", size);
+		exit(2);
+	}
+	return p;
+}
+
+static void *xcalloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+
+	if (!p) {
+		fprintf(stderr, "pgbench: out of memory (%zu x %zu bytes)\n", count, size);
+		exit(2);
+	}
+	return p;
+}
+
+/** Monotonic nanoseconds: immune to clock adjustments during a run. */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/**
+ * Bytes the C heap has handed out (in use plus mmapped), or -1 where the C
+ * library cannot tell: the only way to see what GHashTable costs.
+ */
+static long long heap_in_use(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+	struct mallinfo2 mi = mallinfo2();
+
+	return (long long)(mi.uordblks + mi.hblkhd);
+#else
+	return -1;
+#endif
+}
+
+/**
+ * Keeps freed memory in the process (glibc): otherwise each timed pass of a
+ * malloc-based baseline would pay page faults for memory the previous pass
+ * gave back, while libpgtable's arena stays faulted in after the warm-up.
+ */
+static void keep_heap(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_MMAP_MAX, 0);        /* large blocks from the heap, not fresh mmaps */
+	mallopt(M_TRIM_THRESHOLD, -1); /* never give the heap's top back */
+#endif
+}
+
+/** splitmix64: fast, good enough, and the same sequence on every host. */
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t rng_next(struct rng *g)
+{
+	uint64_t z = (g->s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/** Uniform in [0, k); the modulo bias is below 2^-38 for the k used here. */
+static size_t rng_below(struct rng *g, size_t k)
+{
+	return (size_t)(rng_next(g) % k);
+}
+
+/** Fisher-Yates. */
+static void shuffle(uint64_t *a, size_t n, struct rng *g)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = rng_below(g, i);
+		uint64_t t = a[i - 1];
+
+		a[i - 1] = a[j];
+		a[j] = t;
+	}
+}
+
+static bool bit_test(const uint8_t *bm, size_t i)
+{
+	return bm[i / 8] & (1u << (i % 8));
+}
+
+static void bit_set(uint8_t *bm, size_t i)
+{
+	bm[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+/* ------------------------------------------------------------------------- */
+/* Frame arena: the bench's fast frame allocator                             */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * A bump allocator over chunks that are kept across resets: after the
+ * warm-up pass every frame is already faulted in, so insert timings measure
+ * the page-table code, not the kernel's page-fault path. Frees are counted
+ * but not reused: the arena is reset between passes instead.
+ */
+struct arena {
+	char **chunk;  /**< chunks obtained so far */
+	size_t nchunk; /**< how many */
+	size_t inuse;  /**< chunks in use since the last reset (the last one is current) */
+	size_t used;   /**< bytes used in the current chunk */
+	size_t bytes;  /**< bytes handed out since the last reset */
+	size_t freed;  /**< bytes given back since the last reset */
+};
+
+static void arena_grow(struct arena *a)
+{
+	void *p;
+
+	if (posix_memalign(&p, ARENA_ALIGN, ARENA_CHUNK) != 0) {
+		fprintf(stderr, "pgbench: out of memory (arena chunk)\n");
+		exit(2);
+	}
+	a->chunk = realloc(a->chunk, (a->nchunk + 1) * sizeof *a->chunk);
+	if (!a->chunk) {
+		fprintf(stderr, "pgbench: out of memory (arena)\n");
+		exit(2);
+	}
+	a->chunk[a->nchunk++] = p;
+}
+
+/** @p size bytes aligned to @p size (a power of two), contents undefined. */
+static void *arena_alloc(struct arena *a, size_t size)
+{
+	if (size == 0 || size > ARENA_CHUNK || (size & (size - 1)))
+		return NULL;
+	size_t off = (a->used + size - 1) & ~(size - 1);
+
+	if (a->inuse == 0 || off + size > ARENA_CHUNK) {
+		if (a->inuse == a->nchunk)
+			arena_grow(a);
+		a->inuse++;
+		off = 0;
+	}
+	a->used = off + size;
+	a->bytes += size;
+	return a->chunk[a->inuse - 1] + off;
+}
+
+static void arena_reset(struct arena *a)
+{
+	a->inuse = 0;
+	a->used = 0;
+	a->bytes = 0;
+	a->freed = 0;
+}
+
+static void arena_release(struct arena *a)
+{
+	for (size_t i = 0; i < a->nchunk; i++)
+		free(a->chunk[i]);
+	free(a->chunk);
+	*a = (struct arena){ 0 };
+}
+
+/* The pgt_mm hooks. Physical address == pointer (p2v_offset 0): user-space
+ * pointers fit in every descriptor's output-address field. */
+static pgt_paddr_t arena_alloc_table(void *ctx, size_t size, unsigned level)
+{
+	void *p = arena_alloc(ctx, size);
+
+	(void)level;
+	return p ? (pgt_paddr_t)(uintptr_t)p : PGT_PADDR_NONE;
+}
+
+static void arena_free_table(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	struct arena *a = ctx;
+
+	(void)pa;
+	(void)level;
+	a->freed += size;
+}
+
+/* ------------------------------------------------------------------------- */
+/* A case: the address sequences every implementation is measured on         */
+/* ------------------------------------------------------------------------- */
+
+struct bench_case {
+	const struct pgt_arch *arch;
+	unsigned shift;    /**< log2 of the page size */
+	bool shuffled;     /**< random order (else sequential) */
+	size_t n;          /**< mappings */
+	size_t n_asked;    /**< mappings requested (n is smaller when the window is too small) */
+	size_t slots;      /**< pages of this size the window holds */
+	bool miss_outside; /**< window over half full: misses come from the next 64 GiB */
+	pgt_vaddr_t base;  /**< start of the window */
+	uint64_t *va;      /**< page addresses, in insert order */
+	uint64_t *hit;     /**< the same pages in lookup order */
+	uint64_t *miss;    /**< n unmapped page addresses */
+	uint64_t pa_sum;   /**< sum of every inserted physical address */
+	/**
+	 * libpgtable's tree, published by its insert and walked by the limit
+	 * baseline; valid until the case's implementations are closed.
+	 */
+	const pgt_space_t *lib_space;
+};
+
+/** The physical address mapping i gets: distinct, aligned, and checkable. */
+static uint64_t pa_of(const struct bench_case *c, size_t i)
+{
+	return PA_BASE + ((uint64_t)i << c->shift);
+}
+
+/** The key the hash baselines use: virtual page number at this page size. */
+static uint64_t vpn_of(const struct bench_case *c, uint64_t va)
+{
+	return va >> c->shift;
+}
+
+/** n distinct page slots of the window, in insert order, marked in @p mapped. */
+static void pick_slots(uint64_t *slot, size_t n, size_t slots, bool shuffled, uint8_t *mapped, struct rng *g)
+{
+	if (!shuffled) {
+		for (size_t i = 0; i < n; i++)
+			slot[i] = i;
+	} else if (2 * n <= slots) {
+		/* Sparse: rejection needs fewer than two draws per slot. */
+		for (size_t i = 0; i < n; i++) {
+			size_t s;
+			do
+				s = rng_below(g, slots);
+			while (bit_test(mapped, s));
+			bit_set(mapped, s);
+			slot[i] = s;
+		}
+	} else {
+		/* Dense (the 2M window is full): a partial shuffle of every slot. */
+		uint64_t *all = xmalloc(slots * sizeof *all);
+		for (size_t i = 0; i < slots; i++)
+			all[i] = i;
+		for (size_t i = 0; i < n; i++) {
+			size_t j = i + rng_below(g, slots - i);
+			uint64_t t = all[i];
+			all[i] = all[j];
+			all[j] = t;
+		}
+		memcpy(slot, all, n * sizeof *slot);
+		free(all);
+	}
+	for (size_t i = 0; i < n; i++)
+		bit_set(mapped, slot[i]);
+}
+
+/**
+ * Unmapped pages, uniformly drawn from the window, or from the 64 GiB after
+ * it when the window is so full that misses would be rare there.
+ */
+static void pick_misses(struct bench_case *c, const uint8_t *mapped, struct rng *g)
+{
+	size_t region = c->miss_outside ? c->slots : 0;
+
+	for (size_t k = 0; k < c->n; k++) {
+		size_t s;
+		do
+			s = rng_below(g, c->slots);
+		while (!c->miss_outside && bit_test(mapped, s));
+		c->miss[k] = c->base + ((uint64_t)(region + s) << c->shift);
+	}
+}
+
+/** Builds the address sequences of one case, deterministically. */
+static void case_init(struct bench_case *c, const struct pgt_arch *arch, unsigned shift, bool shuffled,
+		      size_t n_asked)
+{
+	struct rng g = { .s = 0x70676265ull ^ ((uint64_t)shift << 8) ^ (uint64_t)shuffled };
+
+	*c = (struct bench_case){ .arch = arch, .shift = shift, .shuffled = shuffled, .n_asked = n_asked };
+	c->slots = (size_t)1 << (WINDOW_SHIFT - shift);
+	c->n = n_asked < c->slots ? n_asked : c->slots;
+	c->miss_outside = 2 * c->n > c->slots;
+	/* A quarter of the way up: canonical user addresses for every descriptor
+	 * whose window fits (see window_fits), far from address 0. */
+	c->base = (pgt_vaddr_t)1 << (arch->va_bits - 2);
+
+	uint8_t *mapped = xcalloc(c->slots / 8 + 1, 1);
+	c->va = xmalloc(c->n * sizeof *c->va);
+	pick_slots(c->va, c->n, c->slots, shuffled, mapped, &g);
+	for (size_t i = 0; i < c->n; i++)
+		c->va[i] = c->base + (c->va[i] << shift);
+
+	c->hit = xmalloc(c->n * sizeof *c->hit);
+	memcpy(c->hit, c->va, c->n * sizeof *c->hit);
+	if (shuffled)
+		shuffle(c->hit, c->n, &g);
+
+	c->miss = xmalloc(c->n * sizeof *c->miss);
+	pick_misses(c, mapped, &g);
+	free(mapped);
+
+	for (size_t i = 0; i < c->n; i++)
+		c->pa_sum += pa_of(c, i);
+}
+
+static void case_free(struct bench_case *c)
+{
+	free(c->va);
+	free(c->hit);
+	free(c->miss);
+}
+
+/** Reports a mapping that does not hold what was inserted; returns -1. */
+static int bad_mapping(const char *impl, const struct bench_case *c, uint64_t va, const char *what)
+{
+	fprintf(stderr, "pgbench: %s, %s, page 2^%u: wrong result at va 0x%" PRIx64 ": %s\n", impl,
+		c->arch->name, c->shift, va, what);
+	return -1;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The implementation interface                                              */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * What a batch of lookups found: a checksum of the results (a wrapping sum:
+ * unlike XOR, the entry addresses of one full table do not cancel out) and a
+ * count.
+ */
+struct lookup_result {
+	uint64_t sum;
+	size_t found;
+};
+
+/**
+ * One column of the tables. Calls dispatch once per batch of operations,
+ * never per operation, so the indirect call costs nothing measurable.
+ */
+struct impl {
+	const char *name;
+	/** NULL when the implementation can run the case, else why not. */
+	const char *(*unavailable)(const struct bench_case *c);
+	/** Long-lived resources (arena, table memory); exits on failure. */
+	void *(*open)(const struct bench_case *c);
+	void (*close)(void *st);
+	/** Timed: a fresh structure holding every mapping of the case. 0 on success. */
+	int (*build)(void *st, struct bench_case *c);
+	/** Untimed: drops what build made, so the next build starts fresh. */
+	void (*clear)(void *st);
+	/** Timed: looks every address up; sum is a checksum of the results. */
+	struct lookup_result (*lookup)(void *st, const struct bench_case *c, const uint64_t *va, size_t n);
+	/** Untimed: checks every mapping; sets the checksum a full lookup must give. 0 if right. */
+	int (*validate)(void *st, const struct bench_case *c, uint64_t *hit_sum);
+	/**
+	 * Bytes per mapping of what build made, or < 0 when unknown. @p heap_delta
+	 * is the C heap growth over the last build (-1 unknown); *estimated is set
+	 * when the figure is not exact.
+	 */
+	double (*bytes)(void *st, const struct bench_case *c, long long heap_delta, bool *estimated);
+};
+
+/* ------------------------------------------------------------------------- */
+/* libpgtable                                                                */
+/* ------------------------------------------------------------------------- */
+
+struct lib_state {
+	struct arena arena;
+	pgt_space_t space;
+	bool built;
+};
+
+/** One mapping, as a kernel would make it: reserve the leaf, then fill it in. */
+static int lib_map_one(pgt_space_t *sp, pgt_vaddr_t va, unsigned shift, pgt_paddr_t pa)
+{
+	pgt_ref_t ref;
+	int rc = pgt_insert(sp, va, shift, &ref);
+
+	if (rc == PGT_OK)
+		rc = pgt_set_field(sp, ref, PGT_FIELD_PADDR, pa);
+	if (rc == PGT_OK)
+		rc = pgt_set_field(sp, ref, PGT_FIELD_PROT, PGT_PROT_READ | PGT_PROT_WRITE);
+	return rc;
+}
+
+static void *lib_open(const struct bench_case *c)
+{
+	(void)c;
+	return xcalloc(1, sizeof(struct lib_state));
+}
+
+static void lib_clear(void *st)
+{
+	struct lib_state *s = st;
+
+	if (s->built) {
+		pgt_space_destroy(&s->space);
+		/* Destroy must give back every table: anything else is a leak. */
+		if (s->arena.freed != s->arena.bytes)
+			fprintf(stderr, "pgbench: pgt_space_destroy freed %zu of %zu table bytes\n",
+				s->arena.freed, s->arena.bytes);
+	}
+	s->built = false;
+	arena_reset(&s->arena);
+}
+
+static void lib_close(void *st)
+{
+	struct lib_state *s = st;
+
+	lib_clear(s);
+	arena_release(&s->arena);
+	free(s);
+}
+
+static int lib_build(void *st, struct bench_case *c)
+{
+	struct lib_state *s = st;
+	const struct pgt_mm mm = { .alloc_table = arena_alloc_table,
+				   .free_table = arena_free_table,
+				   .ctx = &s->arena };
+	int rc = pgt_space_init(&s->space, c->arch, &mm, 0);
+
+	if (rc != PGT_OK)
+		return rc;
+	s->built = true;
+	c->lib_space = &s->space;
+	for (size_t i = 0; i < c->n && rc == PGT_OK; i++)
+		rc = lib_map_one(&s->space, c->va[i], c->shift, pa_of(c, i));
+	return rc;
+}
+
+static struct lookup_result lib_lookup(void *st, const struct bench_case *c, const uint64_t *va, size_t n)
+{
+	const struct lib_state *s = st;
+	struct lookup_result r = { 0, 0 };
+
+	(void)c;
+	for (size_t i = 0; i < n; i++) {
+		pgt_ref_t ref;
+		if (pgt_lookup(&s->space, va[i], &ref) == PGT_OK) {
+			r.sum += (uint64_t)(uintptr_t)ref.pte;
+			r.found++;
+		}
+	}
+	return r;
+}
+
+static int lib_validate(void *st, const struct bench_case *c, uint64_t *hit_sum)
+{
+	const struct lib_state *s = st;
+
+	*hit_sum = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		pgt_ref_t ref;
+		uint64_t pa, prot;
+		if (pgt_lookup(&s->space, c->va[i], &ref) != PGT_OK || ref.page_shift != c->shift)
+			return bad_mapping("libpgtable", c, c->va[i], "lookup");
+		if (pgt_get_field(&s->space, ref, PGT_FIELD_PADDR, &pa) != PGT_OK || pa != pa_of(c, i))
+			return bad_mapping("libpgtable", c, c->va[i], "PADDR");
+		if (pgt_get_field(&s->space, ref, PGT_FIELD_PROT, &prot) != PGT_OK ||
+		    prot != (PGT_PROT_READ | PGT_PROT_WRITE))
+			return bad_mapping("libpgtable", c, c->va[i], "PROT");
+		*hit_sum += (uint64_t)(uintptr_t)ref.pte;
+	}
+	return 0;
+}
+
+static double lib_bytes(void *st, const struct bench_case *c, long long heap_delta, bool *estimated)
+{
+	const struct lib_state *s = st;
+
+	(void)heap_delta;
+	*estimated = false;
+	return (double)s->arena.bytes / (double)c->n;
+}
+
+static const struct impl lib_impl = {
+	.name = "libpgtable",
+	.open = lib_open,
+	.close = lib_close,
+	.build = lib_build,
+	.clear = lib_clear,
+	.lookup = lib_lookup,
+	.validate = lib_validate,
+	.bytes = lib_bytes,
+};
+
+/* ------------------------------------------------------------------------- */
+/* limit: hand-written radix walk, constants only, no checks                 */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * Both supported formats have 4-level trees of 512-entry tables over a 12-bit
+ * page offset, so they share the index; they differ in how an entry says
+ * "table", "leaf" or "nothing".
+ */
+static inline unsigned idx4k(uint64_t va, unsigned level)
+{
+	return (unsigned)(va >> (12 + 9 * level)) & 511u;
+}
+
+/* x86-64 4-level: P is bit 0, PS (bit 7) marks 1G/2M leaves at levels 2 and
+ * 1, the next table's address is bits 51:12 (Intel SDM 4.5). */
+static inline const pgt_pte_t *x86_next(pgt_pte_t e)
+{
+	return (const pgt_pte_t *)(uintptr_t)(e & PGT_X86_ADDR_4K);
+}
+
+static inline const pgt_pte_t *limit_x86_walk(const pgt_pte_t *root, uint64_t va)
+{
+	const pgt_pte_t *p = root + idx4k(va, 3);
+
+	if (!(*p & PGT_X86_P))
+		return NULL;
+	p = x86_next(*p) + idx4k(va, 2);
+	if (!(*p & PGT_X86_P))
+		return NULL;
+	if (*p & PGT_X86_PS)
+		return p;
+	p = x86_next(*p) + idx4k(va, 1);
+	if (!(*p & PGT_X86_P))
+		return NULL;
+	if (*p & PGT_X86_PS)
+		return p;
+	p = x86_next(*p) + idx4k(va, 0);
+	return (*p & PGT_X86_P) ? p : NULL;
+}
+
+/* ARMv8 4K granule, 48-bit: bits[1:0] 0b11 is a table above level 0 and a
+ * page at level 0, 0b01 a block at levels 1-2, address bits 47:12 (Arm ARM
+ * D8.3). */
+static inline const pgt_pte_t *arm_next(pgt_pte_t e)
+{
+	return (const pgt_pte_t *)(uintptr_t)(e & PGT_ARMV8_OA(12));
+}
+
+static inline const pgt_pte_t *limit_arm_walk(const pgt_pte_t *root, uint64_t va)
+{
+	const pgt_pte_t *p = root + idx4k(va, 3);
+
+	if ((*p & 3) != 3)
+		return NULL;
+	p = arm_next(*p) + idx4k(va, 2);
+	if ((*p & 3) != 3)
+		return (*p & 3) == 1 ? p : NULL;
+	p = arm_next(*p) + idx4k(va, 1);
+	if ((*p & 3) != 3)
+		return (*p & 3) == 1 ? p : NULL;
+	p = arm_next(*p) + idx4k(va, 0);
+	return (*p & 3) == 3 ? p : NULL;
+}
+
+/* One batch loop per format, so each walk is inlined with its constants. */
+static struct lookup_result limit_x86_batch(const pgt_pte_t *root, const uint64_t *va, size_t n)
+{
+	struct lookup_result r = { 0, 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		const pgt_pte_t *p = limit_x86_walk(root, va[i]);
+		if (p) {
+			r.sum += (uint64_t)(uintptr_t)p;
+			r.found++;
+		}
+	}
+	return r;
+}
+
+static struct lookup_result limit_arm_batch(const pgt_pte_t *root, const uint64_t *va, size_t n)
+{
+	struct lookup_result r = { 0, 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		const pgt_pte_t *p = limit_arm_walk(root, va[i]);
+		if (p) {
+			r.sum += (uint64_t)(uintptr_t)p;
+			r.found++;
+		}
+	}
+	return r;
+}
+
+/** A zeroed 4K table from the arena. */
+static pgt_pte_t *limit_table(struct arena *a)
+{
+	pgt_pte_t *t = arena_alloc(a, 4096);
+
+	if (t)
+		memset(t, 0, 4096);
+	return t;
+}
+
+/**
+ * The leaf slot for @p va at @p level, creating missing tables on the way.
+ * The format's constants come in as arguments so that inlining into each
+ * per-format loop folds them: (e & tmask) == ttype says "table", a new table
+ * entry is its address | tbits.
+ */
+static inline pgt_pte_t *limit_slot(struct arena *a, pgt_pte_t *t, uint64_t va, unsigned level,
+				    pgt_pte_t tmask, pgt_pte_t ttype, pgt_pte_t tbits, pgt_pte_t addr)
+{
+	for (unsigned l = 3; l > level; l--) {
+		pgt_pte_t *e = t + idx4k(va, l);
+		if ((*e & tmask) != ttype) {
+			pgt_pte_t *next = limit_table(a);
+			if (!next)
+				return NULL;
+			*e = (pgt_pte_t)(uintptr_t)next | tbits;
+		}
+		t = (pgt_pte_t *)(uintptr_t)(*e & addr);
+	}
+	return t + idx4k(va, level);
+}
+
+static int limit_x86_fill(struct arena *a, pgt_pte_t *root, const struct bench_case *c, unsigned level)
+{
+	const pgt_pte_t leaf = PGT_X86_P | PGT_X86_RW | PGT_X86_NX | (level ? PGT_X86_PS : 0);
+
+	for (size_t i = 0; i < c->n; i++) {
+		pgt_pte_t *e = limit_slot(a, root, c->va[i], level, PGT_X86_P | PGT_X86_PS, PGT_X86_P,
+					  PGT_X86_P | PGT_X86_RW | PGT_X86_US, PGT_X86_ADDR_4K);
+		if (!e)
+			return -1;
+		*e = pa_of(c, i) | leaf;
+	}
+	return 0;
+}
+
+static int limit_arm_fill(struct arena *a, pgt_pte_t *root, const struct bench_case *c, unsigned level)
+{
+	const pgt_pte_t leaf =
+		(level ? 1 : 3) | PGT_ARMV8_AF | PGT_ARMV8_SH_INNER | PGT_ARMV8_UXN | PGT_ARMV8_PXN;
+
+	for (size_t i = 0; i < c->n; i++) {
+		pgt_pte_t *e = limit_slot(a, root, c->va[i], level, 3, 3, 3, PGT_ARMV8_OA(12));
+		if (!e)
+			return -1;
+		*e = pa_of(c, i) | leaf;
+	}
+	return 0;
+}
+
+struct limit_state {
+	struct arena arena;
+	pgt_pte_t *root; /**< the tree build made (lookups walk libpgtable's) */
+	bool arm;
+};
+
+static const char *limit_unavailable(const struct bench_case *c)
+{
+	/* By name: a descriptor reached through pgt_arch_by_name may be a copy. */
+	if (strcmp(c->arch->name, "x86_64") && strcmp(c->arch->name, "armv8-4k-48"))
+		return "no hand-written walk for this descriptor";
+	if (c->shift != 12 && c->shift != 21)
+		return "hand-written walk covers 4K and 2M pages only";
+	return NULL;
+}
+
+static void *limit_open(const struct bench_case *c)
+{
+	struct limit_state *s = xcalloc(1, sizeof *s);
+
+	s->arm = strcmp(c->arch->name, "x86_64") != 0;
+	return s;
+}
+
+static void limit_clear(void *st)
+{
+	struct limit_state *s = st;
+
+	s->root = NULL;
+	arena_reset(&s->arena);
+}
+
+static void limit_close(void *st)
+{
+	struct limit_state *s = st;
+
+	arena_release(&s->arena);
+	free(s);
+}
+
+static int limit_build(void *st, struct bench_case *c)
+{
+	struct limit_state *s = st;
+	unsigned level = (c->shift - 12) / 9;
+
+	s->root = limit_table(&s->arena);
+	if (!s->root)
+		return -1;
+	return s->arm ? limit_arm_fill(&s->arena, s->root, c, level)
+		      : limit_x86_fill(&s->arena, s->root, c, level);
+}
+
+/** libpgtable's root as a pointer (p2v_offset is 0), or NULL before it is built. */
+static const pgt_pte_t *lib_root(const struct bench_case *c)
+{
+	pgt_paddr_t root = pgt_space_root(c->lib_space);
+
+	return root == PGT_PADDR_NONE ? NULL : (const pgt_pte_t *)(uintptr_t)root;
+}
+
+static struct lookup_result limit_lookup(void *st, const struct bench_case *c, const uint64_t *va, size_t n)
+{
+	const struct limit_state *s = st;
+	const pgt_pte_t *root = lib_root(c);
+
+	if (!root)
+		return (struct lookup_result){ 0, 0 };
+	return s->arm ? limit_arm_batch(root, va, n) : limit_x86_batch(root, va, n);
+}
+
+static const pgt_pte_t *limit_walk(const struct limit_state *s, const pgt_pte_t *root, uint64_t va)
+{
+	return s->arm ? limit_arm_walk(root, va) : limit_x86_walk(root, va);
+}
+
+static int limit_validate(void *st, const struct bench_case *c, uint64_t *hit_sum)
+{
+	const struct limit_state *s = st;
+	const pgt_pte_t *root = lib_root(c);
+	const pgt_pte_t addr = s->arm ? PGT_ARMV8_OA(12) : PGT_X86_ADDR_4K;
+
+	*hit_sum = 0;
+	if (!root)
+		return bad_mapping("limit", c, 0, "libpgtable's tree is missing");
+	for (size_t i = 0; i < c->n; i++) {
+		/* Its own tree holds what its insert wrote... */
+		const pgt_pte_t *own = limit_walk(s, s->root, c->va[i]);
+		if (!own || (*own & addr) != pa_of(c, i))
+			return bad_mapping("limit", c, c->va[i], "own tree");
+		/* ...and its walk of libpgtable's tree finds what pgt_lookup finds. */
+		pgt_ref_t ref;
+		const pgt_pte_t *p = limit_walk(s, root, c->va[i]);
+		if (pgt_lookup(c->lib_space, c->va[i], &ref) != PGT_OK || p != ref.pte)
+			return bad_mapping("limit", c, c->va[i], "walk of libpgtable's tree");
+		*hit_sum += (uint64_t)(uintptr_t)p;
+	}
+	return 0;
+}
+
+static double limit_bytes(void *st, const struct bench_case *c, long long heap_delta, bool *estimated)
+{
+	const struct limit_state *s = st;
+
+	(void)heap_delta;
+	*estimated = false;
+	return (double)s->arena.bytes / (double)c->n;
+}
+
+static const struct impl limit_impl = {
+	.name = "limit",
+	.unavailable = limit_unavailable,
+	.open = limit_open,
+	.close = limit_close,
+	.build = limit_build,
+	.clear = limit_clear,
+	.lookup = limit_lookup,
+	.validate = limit_validate,
+	.bytes = limit_bytes,
+};
+
+/* ------------------------------------------------------------------------- */
+/* Checks shared by the page-number-keyed baselines                          */
+/* ------------------------------------------------------------------------- */
+
+/** What a VPN-keyed map must answer for mapping i, given its answer. */
+static int check_vpn_value(const char *impl, const struct bench_case *c, size_t i, bool found, uint64_t val)
+{
+	if (!found)
+		return bad_mapping(impl, c, c->va[i], "not found");
+	if (val != pa_of(c, i))
+		return bad_mapping(impl, c, c->va[i], "value");
+	return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* GHashTable                                                                */
+/* ------------------------------------------------------------------------- */
+
+#ifdef HAVE_GLIB
+struct ghash_state {
+	GHashTable *h;
+};
+
+static const char *ghash_unavailable(const struct bench_case *c)
+{
+	(void)c;
+	/* Page numbers are stored directly in the key pointer. */
+	return sizeof(gpointer) < sizeof(uint64_t) ? "pointers too narrow for page numbers" : NULL;
+}
+
+static void *ghash_open(const struct bench_case *c)
+{
+	(void)c;
+	return xcalloc(1, sizeof(struct ghash_state));
+}
+
+static void ghash_clear(void *st)
+{
+	struct ghash_state *s = st;
+
+	if (s->h)
+		g_hash_table_destroy(s->h);
+	s->h = NULL;
+}
+
+static void ghash_close(void *st)
+{
+	ghash_clear(st);
+	free(st);
+}
+
+/* g_direct_hash: the fastest GHashTable setup for integer keys (no key allocation). */
+static int ghash_build(void *st, struct bench_case *c)
+{
+	struct ghash_state *s = st;
+
+	s->h = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (size_t i = 0; i < c->n; i++)
+		g_hash_table_insert(s->h, GSIZE_TO_POINTER((gsize)vpn_of(c, c->va[i])),
+				    GSIZE_TO_POINTER((gsize)pa_of(c, i)));
+	return 0;
+}
+
+static struct lookup_result ghash_lookup(void *st, const struct bench_case *c, const uint64_t *va, size_t n)
+{
+	const struct ghash_state *s = st;
+	struct lookup_result r = { 0, 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		gpointer v = g_hash_table_lookup(s->h, GSIZE_TO_POINTER((gsize)vpn_of(c, va[i])));
+		if (v) { /* values are physical addresses >= PA_BASE, never NULL */
+			r.sum += (uint64_t)GPOINTER_TO_SIZE(v);
+			r.found++;
+		}
+	}
+	return r;
+}
+
+static int ghash_validate(void *st, const struct bench_case *c, uint64_t *hit_sum)
+{
+	const struct ghash_state *s = st;
+
+	*hit_sum = c->pa_sum;
+	if (g_hash_table_size(s->h) != c->n)
+		return bad_mapping("GHashTable", c, 0, "size");
+	for (size_t i = 0; i < c->n; i++) {
+		gpointer v = g_hash_table_lookup(s->h, GSIZE_TO_POINTER((gsize)vpn_of(c, c->va[i])));
+		if (check_vpn_value("GHashTable", c, i, v != NULL, (uint64_t)GPOINTER_TO_SIZE(v)))
+			return -1;
+	}
+	return 0;
+}
+
+static double ghash_bytes(void *st, const struct bench_case *c, long long heap_delta, bool *estimated)
+{
+	(void)st;
+	*estimated = true; /* the heap's growth, allocator overhead included */
+	return heap_delta < 0 ? -1.0 : (double)heap_delta / (double)c->n;
+}
+
+static const struct impl ghash_impl = {
+	.name = "GHashTable",
+	.unavailable = ghash_unavailable,
+	.open = ghash_open,
+	.close = ghash_close,
+	.build = ghash_build,
+	.clear = ghash_clear,
+	.lookup = ghash_lookup,
+	.validate = ghash_validate,
+	.bytes = ghash_bytes,
+};
+#else
+static const char *ghash_unavailable(const struct bench_case *c)
+{
+	(void)c;
+	return "built without glib";
+}
+
+static const struct impl ghash_impl = { .name = "GHashTable", .unavailable = ghash_unavailable };
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* JudyL                                                                     */
+/* ------------------------------------------------------------------------- */
+
+#ifdef HAVE_JUDY
+struct judy_state {
+	Pvoid_t a;
+};
+
+static const char *judy_unavailable(const struct bench_case *c)
+{
+	(void)c;
+	return sizeof(Word_t) < sizeof(uint64_t) ? "Judy words too narrow for physical addresses" : NULL;
+}
+
+static void *judy_open(const struct bench_case *c)
+{
+	(void)c;
+	return xcalloc(1, sizeof(struct judy_state));
+}
+
+static void judy_clear(void *st)
+{
+	struct judy_state *s = st;
+
+	JudyLFreeArray(&s->a, PJE0);
+	s->a = NULL;
+}
+
+static void judy_close(void *st)
+{
+	judy_clear(st);
+	free(st);
+}
+
+static int judy_build(void *st, struct bench_case *c)
+{
+	struct judy_state *s = st;
+
+	for (size_t i = 0; i < c->n; i++) {
+		PPvoid_t v = JudyLIns(&s->a, (Word_t)vpn_of(c, c->va[i]), PJE0);
+		if (!v || v == PPJERR)
+			return -1;
+		*(PWord_t)v = (Word_t)pa_of(c, i);
+	}
+	return 0;
+}
+
+/** The value stored for @p key, or NULL. */
+static const Word_t *judy_get(const struct judy_state *s, uint64_t key)
+{
+	PPvoid_t v = JudyLGet(s->a, (Word_t)key, PJE0);
+
+	return (v && v != PPJERR) ? (const Word_t *)v : NULL;
+}
+
+static struct lookup_result judy_lookup(void *st, const struct bench_case *c, const uint64_t *va, size_t n)
+{
+	const struct judy_state *s = st;
+	struct lookup_result r = { 0, 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		const Word_t *v = judy_get(s, vpn_of(c, va[i]));
+		if (v) {
+			r.sum += (uint64_t)*v;
+			r.found++;
+		}
+	}
+	return r;
+}
+
+static int judy_validate(void *st, const struct bench_case *c, uint64_t *hit_sum)
+{
+	const struct judy_state *s = st;
+
+	*hit_sum = c->pa_sum;
+	for (size_t i = 0; i < c->n; i++) {
+		const Word_t *v = judy_get(s, vpn_of(c, c->va[i]));
+		if (check_vpn_value("JudyL", c, i, v != NULL, v ? (uint64_t)*v : 0))
+			return -1;
+	}
+	return 0;
+}
+
+static double judy_bytes(void *st, const struct bench_case *c, long long heap_delta, bool *estimated)
+{
+	const struct judy_state *s = st;
+
+	(void)heap_delta;
+	*estimated = false;
+	return (double)JudyLMemUsed(s->a) / (double)c->n;
+}
+
+static const struct impl judy_impl = {
+	.name = "JudyL",
+	.unavailable = judy_unavailable,
+	.open = judy_open,
+	.close = judy_close,
+	.build = judy_build,
+	.clear = judy_clear,
+	.lookup = judy_lookup,
+	.validate = judy_validate,
+	.bytes = judy_bytes,
+};
+#else
+static const char *judy_unavailable(const struct bench_case *c)
+{
+	(void)c;
+	return "built without Judy";
+}
+
+static const struct impl judy_impl = { .name = "JudyL", .unavailable = judy_unavailable };
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* open-addr: a tuned open-addressing hash                                   */
+/* ------------------------------------------------------------------------- */
+
+/* Key and value side by side: a hit costs one cache line. */
+struct oa_slot {
+	uint64_t key;
+	uint64_t val;
+};
+
+/* No page number is all ones (pages are at least 4K). */
+#define OA_EMPTY UINT64_MAX
+
+struct oa_state {
+	struct oa_slot *slot;
+	size_t mask;   /**< capacity - 1; capacity is a power of two >= 2n */
+	unsigned bits; /**< log2 of the capacity */
+};
+
+/** Fibonacci hashing: the top bits of key * 2^64/phi spread consecutive keys. */
+static inline size_t oa_home(const struct oa_state *s, uint64_t key)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - s->bits));
+}
+
+static inline void oa_put(struct oa_state *s, uint64_t key, uint64_t val)
+{
+	size_t i = oa_home(s, key);
+
+	while (s->slot[i].key != OA_EMPTY && s->slot[i].key != key)
+		i = (i + 1) & s->mask;
+	s->slot[i] = (struct oa_slot){ key, val };
+}
+
+/** The slot holding @p key, or NULL. Terminates: the table is at most half full. */
+static inline const struct oa_slot *oa_get(const struct oa_state *s, uint64_t key)
+{
+	for (size_t i = oa_home(s, key);; i = (i + 1) & s->mask) {
+		if (s->slot[i].key == key)
+			return &s->slot[i];
+		if (s->slot[i].key == OA_EMPTY)
+			return NULL;
+	}
+}
+
+/* Sized once for the case (load factor <= 1/2), as a tuned user would. */
+static void *oa_open(const struct bench_case *c)
+{
+	struct oa_state *s = xcalloc(1, sizeof *s);
+	void *p;
+
+	s->bits = 1;
+	while (((size_t)1 << s->bits) < 2 * c->n)
+		s->bits++;
+	s->mask = ((size_t)1 << s->bits) - 1;
+	if (posix_memalign(&p, 64, (s->mask + 1) * sizeof *s->slot) != 0) {
+		fprintf(stderr, "pgbench: out of memory (open-addr table)\n");
+		exit(2);
+	}
+	s->slot = p;
+	return s;
+}
+
+static void oa_close(void *st)
+{
+	struct oa_state *s = st;
+
+	free(s->slot);
+	free(s);
+}
+
+/* Clearing is part of build (timed), as libpgtable clears its new tables. */
+static void oa_clear(void *st)
+{
+	(void)st;
+}
+
+static int oa_build(void *st, struct bench_case *c)
+{
+	struct oa_state *s = st;
+
+	memset(s->slot, 0xff, (s->mask + 1) * sizeof *s->slot); /* every key OA_EMPTY */
+	for (size_t i = 0; i < c->n; i++)
+		oa_put(s, vpn_of(c, c->va[i]), pa_of(c, i));
+	return 0;
+}
+
+static struct lookup_result oa_lookup(void *st, const struct bench_case *c, const uint64_t *va, size_t n)
+{
+	const struct oa_state *s = st;
+	struct lookup_result r = { 0, 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		const struct oa_slot *e = oa_get(s, vpn_of(c, va[i]));
+		if (e) {
+			r.sum += e->val;
+			r.found++;
+		}
+	}
+	return r;
+}
+
+static int oa_validate(void *st, const struct bench_case *c, uint64_t *hit_sum)
+{
+	const struct oa_state *s = st;
+
+	*hit_sum = c->pa_sum;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct oa_slot *e = oa_get(s, vpn_of(c, c->va[i]));
+		if (check_vpn_value("open-addr", c, i, e != NULL, e ? e->val : 0))
+			return -1;
+	}
+	return 0;
+}
+
+static double oa_bytes(void *st, const struct bench_case *c, long long heap_delta, bool *estimated)
+{
+	const struct oa_state *s = st;
+
+	(void)heap_delta;
+	*estimated = false;
+	return (double)((s->mask + 1) * sizeof *s->slot) / (double)c->n;
+}
+
+static const struct impl oa_impl = {
+	.name = "open-addr",
+	.open = oa_open,
+	.close = oa_close,
+	.build = oa_build,
+	.clear = oa_clear,
+	.lookup = oa_lookup,
+	.validate = oa_validate,
+	.bytes = oa_bytes,
+};
+
+/** The columns. libpgtable first: the limit baseline walks the tree it builds. */
+static const struct impl *const impls[] = { &lib_impl, &limit_impl, &ghash_impl, &judy_impl, &oa_impl };
+#define NIMPL ARRAY_LEN(impls)
+
+/* ------------------------------------------------------------------------- */
+/* Workloads                                                                 */
+/* ------------------------------------------------------------------------- */
+
+/** One row of the tables. */
+struct workload {
+	const char *name;
+	/** Makes the structure; the validation pass follows it. */
+	bool builds;
+	/** Untimed; may be NULL. */
+	void (*prepare)(const struct impl *im, void *st);
+	/** Timed: one pass over the case. 0 when its result is right. */
+	int (*run)(const struct impl *im, void *st, struct bench_case *c, uint64_t hit_sum);
+};
+
+static void insert_prepare(const struct impl *im, void *st)
+{
+	im->clear(st);
+}
+
+static int insert_run(const struct impl *im, void *st, struct bench_case *c, uint64_t hit_sum)
+{
+	(void)hit_sum;
+	return im->build(st, c);
+}
+
+/* Every page must be found, and the checksum must be the validated one. */
+static int lookup_run(const struct impl *im, void *st, struct bench_case *c, uint64_t hit_sum)
+{
+	struct lookup_result r = im->lookup(st, c, c->hit, c->n);
+
+	return (r.found == c->n && r.sum == hit_sum) ? 0 : -1;
+}
+
+static int miss_run(const struct impl *im, void *st, struct bench_case *c, uint64_t hit_sum)
+{
+	struct lookup_result r = im->lookup(st, c, c->miss, c->n);
+
+	(void)hit_sum;
+	return r.found == 0 ? 0 : -1;
+}
+
+static const struct workload workloads[] = {
+	{ "insert", true, insert_prepare, insert_run },
+	{ "lookup", false, NULL, lookup_run },
+	{ "lookup-miss", false, NULL, miss_run },
+};
+#define NWORK ARRAY_LEN(workloads)
+
+/* ------------------------------------------------------------------------- */
+/* Measurement                                                               */
+/* ------------------------------------------------------------------------- */
+
+enum cell_state { CELL_NA, CELL_OK, CELL_FAIL };
+
+/** ns per operation over the timed passes of one workload x implementation. */
+struct cell {
+	enum cell_state state;
+	double min, med, max;
+};
+
+/** Bytes per mapping of one implementation. */
+struct mem_cell {
+	enum cell_state state;
+	double bytes;
+	bool estimated;
+};
+
+struct case_result {
+	struct cell cell[NWORK][NIMPL];
+	struct mem_cell mem[NIMPL];
+	const char *na[NIMPL]; /**< why an implementation did not run */
+	uint64_t hit_sum;      /**< libpgtable's lookup checksum */
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void summarize(double *ns, unsigned reps, struct cell *out)
+{
+	qsort(ns, reps, sizeof *ns, cmp_double);
+	out->min = ns[0];
+	out->max = ns[reps - 1];
+	out->med = (reps % 2) ? ns[reps / 2] : (ns[reps / 2 - 1] + ns[reps / 2]) / 2;
+}
+
+/**
+ * A warm-up pass (faults memory in, fills caches and predictors) and then
+ * @p reps timed passes. Every pass's result is checked; @p heap_delta gets
+ * the heap growth of the last pass.
+ */
+static struct cell measure(const struct workload *w, const struct impl *im, void *st, struct bench_case *c,
+			   uint64_t hit_sum, unsigned reps, long long *heap_delta)
+{
+	double *ns = xmalloc(reps * sizeof *ns);
+	struct cell out = { .state = CELL_OK };
+
+	for (unsigned r = 0; r <= reps && out.state == CELL_OK; r++) {
+		if (w->prepare)
+			w->prepare(im, st);
+		long long before = heap_in_use();
+		uint64_t t0 = now_ns();
+		int rc = w->run(im, st, c, hit_sum);
+		uint64_t t1 = now_ns();
+		*heap_delta = before < 0 ? -1 : heap_in_use() - before;
+		if (rc != 0) {
+			fprintf(stderr, "pgbench: %s %s on %s, page 2^%u, %s order: wrong result\n", im->name,
+				w->name, c->arch->name, c->shift, c->shuffled ? "random" : "sequential");
+			out.state = CELL_FAIL;
+		} else if (r > 0) {
+			ns[r - 1] = (double)(t1 - t0) / (double)c->n;
+		}
+	}
+	if (out.state == CELL_OK)
+		summarize(ns, reps, &out);
+	free(ns);
+	return out;
+}
+
+/** Runs every workload of implementation @p k; returns its state for closing later. */
+static void *run_impl(size_t k, struct bench_case *c, unsigned reps, struct case_result *res)
+{
+	const struct impl *im = impls[k];
+	void *st = im->open(c);
+	long long heap_delta = -1;
+	uint64_t hit_sum = 0;
+	bool ok = true;
+
+	for (size_t w = 0; w < NWORK; w++) {
+		long long delta;
+		if (!ok) {
+			res->cell[w][k].state = CELL_FAIL;
+			continue;
+		}
+		res->cell[w][k] = measure(&workloads[w], im, st, c, hit_sum, reps, &delta);
+		ok = res->cell[w][k].state == CELL_OK;
+		if (ok && workloads[w].builds) {
+			heap_delta = delta;
+			ok = im->validate(st, c, &hit_sum) == 0;
+			res->cell[w][k].state = ok ? CELL_OK : CELL_FAIL;
+		}
+	}
+	if (ok) {
+		bool est = false;
+		double b = im->bytes(st, c, heap_delta, &est);
+		res->mem[k] = (struct mem_cell){ b < 0 ? CELL_NA : CELL_OK, b, est };
+	} else {
+		res->mem[k].state = CELL_FAIL;
+	}
+	if (k == 0)
+		res->hit_sum = hit_sum;
+	return st;
+}
+
+/**
+ * Runs one case through every implementation. They are closed only at the
+ * end because the limit baseline walks libpgtable's tree. Returns true when
+ * every result was right.
+ */
+static bool run_case(struct bench_case *c, unsigned reps, struct case_result *res)
+{
+	void *st[NIMPL] = { 0 };
+	bool ok = true;
+
+	memset(res, 0, sizeof *res);
+	for (size_t k = 0; k < NIMPL; k++) {
+		res->na[k] = impls[k]->unavailable ? impls[k]->unavailable(c) : NULL;
+		if (!res->na[k])
+			st[k] = run_impl(k, c, reps, res);
+	}
+	for (size_t k = NIMPL; k-- > 0;) {
+		if (st[k])
+			impls[k]->close(st[k]);
+		for (size_t w = 0; w < NWORK; w++)
+			ok = ok && res->cell[w][k].state != CELL_FAIL;
+	}
+	c->lib_space = NULL;
+	return ok;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Output                                                                    */
+/* ------------------------------------------------------------------------- */
+
+struct output {
+	bool json;
+	bool first; /**< no JSON record written yet (no comma before the next) */
+};
+
+static const char *order_name(const struct bench_case *c)
+{
+	return c->shuffled ? "random" : "sequential";
+}
+
+/** "4K", "2M", "512M": page sizes as people write them. */
+static void size_name(char *buf, size_t len, unsigned shift)
+{
+	static const char unit[] = "KMGT";
+	unsigned u = shift / 10 - 1;
+
+	snprintf(buf, len, "%llu%c", 1ull << (shift - 10 * (u + 1)), unit[u < 3 ? u : 3]);
+}
+
+/** A number right-aligned in @p width, or why there is none. */
+static void put_num(enum cell_state st, double v, int width, int prec, const char *prefix)
+{
+	char buf[32];
+
+	if (st == CELL_NA)
+		printf("%*s", width, "n/a");
+	else if (st == CELL_FAIL)
+		printf("%*s", width, "FAIL");
+	else {
+		snprintf(buf, sizeof buf, "%s%.*f", prefix, v >= 10000 ? 0 : prec, v);
+		printf("%*s", width, buf);
+	}
+}
+
+/** libpgtable / baseline, when both were measured. */
+static void put_ratio(enum cell_state a, double va, enum cell_state b, double vb)
+{
+	if (a == CELL_OK && b == CELL_OK && vb > 0)
+		put_num(CELL_OK, va / vb, 7, 2, "");
+	else
+		put_num(b == CELL_OK ? CELL_NA : b, 0, 7, 2, "");
+}
+
+static void table_head(const struct bench_case *c)
+{
+	char pg[16];
+
+	size_name(pg, sizeof pg, c->shift);
+	printf("\n%s, %s pages, %s order: %zu mappings in the 64 GiB window at 0x%" PRIx64 "\n",
+	       c->arch->name, pg, order_name(c), c->n, c->base);
+	printf("%-11s%32s", "", "---------- libpgtable ----------");
+	for (size_t k = 1; k < NIMPL; k++)
+		printf("%16s", impls[k]->name);
+	printf("\n%-11s%8s%8s%8s%8s", "op", "min", "med", "max", "Mops/s");
+	for (size_t k = 1; k < NIMPL; k++)
+		printf("%9s%7s", "ns", "ratio");
+	printf("\n");
+}
+
+static void table_row(const char *op, const struct cell *row)
+{
+	const struct cell *lib = &row[0];
+
+	printf("%-11s", op);
+	put_num(lib->state, lib->min, 8, 1, "");
+	put_num(lib->state, lib->med, 8, 1, "");
+	put_num(lib->state, lib->max, 8, 1, "");
+	put_num(lib->state, lib->med > 0 ? 1000.0 / lib->med : 0, 8, 2, "");
+	for (size_t k = 1; k < NIMPL; k++) {
+		put_num(row[k].state, row[k].med, 9, 1, "");
+		put_ratio(lib->state, lib->med, row[k].state, row[k].med);
+	}
+	printf("\n");
+}
+
+static void table_mem_row(const struct mem_cell *mem)
+{
+	printf("%-11s%8s", "bytes/map", "");
+	put_num(mem[0].state, mem[0].bytes, 8, 1, "");
+	printf("%16s", "");
+	for (size_t k = 1; k < NIMPL; k++) {
+		put_num(mem[k].state, mem[k].bytes, 9, 1, mem[k].estimated ? "~" : "");
+		put_ratio(mem[0].state, mem[0].bytes, mem[k].state, mem[k].bytes);
+	}
+	printf("\n");
+}
+
+static void table_notes(const struct bench_case *c, const struct case_result *res)
+{
+	if (c->n < c->n_asked)
+		printf("note: the window holds only %zu pages of this size, so n = %zu, not %zu\n", c->slots,
+		       c->n, c->n_asked);
+	printf("lookup-miss: %zu random unmapped pages %s\n", c->n,
+	       c->miss_outside ? "of the 64 GiB after the window (the window is over half full)"
+			       : "of the window");
+	if (res->cell[0][0].state == CELL_OK)
+		printf("check: PADDR and rights of every mapping verified; lookup checksum 0x%016" PRIx64
+		       "\n",
+		       res->hit_sum);
+	for (size_t k = 0; k < NIMPL; k++)
+		if (res->na[k])
+			printf("n/a: %s: %s\n", impls[k]->name, res->na[k]);
+	for (size_t k = 0; k < NIMPL; k++)
+		if (res->mem[k].state == CELL_OK && res->mem[k].estimated)
+			printf("~: %s bytes are the heap's growth during insert (mallinfo2)\n",
+			       impls[k]->name);
+}
+
+static void print_table(const struct bench_case *c, const struct case_result *res)
+{
+	table_head(c);
+	for (size_t w = 0; w < NWORK; w++)
+		table_row(workloads[w].name, res->cell[w]);
+	table_mem_row(res->mem);
+	table_notes(c, res);
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		if ((unsigned char)*s >= 0x20)
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static const char *state_name(enum cell_state st)
+{
+	return st == CELL_OK ? "ok" : st == CELL_FAIL ? "fail" : "n/a";
+}
+
+/** Opens a result record with the fields that say where it belongs. */
+static void json_record(struct output *out, const struct bench_case *c, const char *op, size_t k,
+			const struct case_result *res, enum cell_state st)
+{
+	printf("%s\n  {\"arch\":", out->first ? "" : ",");
+	out->first = false;
+	json_string(c->arch->name);
+	printf(",\"page_size\":%" PRIu64 ",\"order\":\"%s\",\"n\":%zu,\"op\":\"%s\",\"impl\":",
+	       (uint64_t)1 << c->shift, order_name(c), c->n, op);
+	json_string(impls[k]->name);
+	printf(",\"status\":\"%s\"", state_name(st));
+	if (res->na[k]) {
+		printf(",\"reason\":");
+		json_string(res->na[k]);
+	}
+}
+
+static void print_json(struct output *out, const struct bench_case *c, const struct case_result *res)
+{
+	for (size_t w = 0; w < NWORK; w++) {
+		const struct cell *lib = &res->cell[w][0];
+		for (size_t k = 0; k < NIMPL; k++) {
+			const struct cell *x = &res->cell[w][k];
+			json_record(out, c, workloads[w].name, k, res, x->state);
+			if (x->state == CELL_OK)
+				printf(",\"min_ns\":%.3f,\"median_ns\":%.3f,\"max_ns\":%.3f,\"mops\":%.3f",
+				       x->min, x->med, x->max, 1000.0 / x->med);
+			if (k > 0 && x->state == CELL_OK && lib->state == CELL_OK)
+				printf(",\"ratio\":%.4f", lib->med / x->med);
+			if (k == 0 && w == 1 && x->state == CELL_OK)
+				printf(",\"checksum\":\"0x%016" PRIx64 "\"", res->hit_sum);
+			putchar('}');
+		}
+	}
+	for (size_t k = 0; k < NIMPL; k++) {
+		const struct mem_cell *m = &res->mem[k];
+		json_record(out, c, "bytes_per_mapping", k, res, m->state);
+		if (m->state == CELL_OK)
+			printf(",\"value\":%.3f,\"estimated\":%s", m->bytes, m->estimated ? "true" : "false");
+		if (k > 0 && m->state == CELL_OK && res->mem[0].state == CELL_OK)
+			printf(",\"ratio\":%.4f", res->mem[0].bytes / m->bytes);
+		putchar('}');
+	}
+}
+
+/** The "model name" line of /proc/cpuinfo, or "unknown". */
+static void cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(buf, len, "unknown");
+	while (f && fgets(line, sizeof line, f)) {
+		char *colon = strchr(line, ':');
+		if (strncmp(line, "model name", 10) == 0 && colon) {
+			colon += strspn(colon + 1, " \t") + 1;
+			colon[strcspn(colon, "\n")] = '\0';
+			snprintf(buf, len, "%s", colon);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Options and main                                                          */
+/* ------------------------------------------------------------------------- */
+
+struct options {
+	size_t n;
+	unsigned reps;
+	const char *arch; /**< NULL: the default pair */
+	int pin;          /**< CPU to pin to, or -1 */
+	bool quick;
+	bool json;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pgbench [-n N] [-r R] [--arch NAME] [--pin CPU] [--quick] [--json]\n"
+		"  -n N         mappings per case (default %zu; --quick %zu)\n"
+		"  -r R         timed repetitions after one warm-up (default %u; --quick %u)\n"
+		"  --arch NAME  one descriptor, as pgt_arch_by_name knows it\n"
+		"               (default: x86_64 and armv8-4k-48)\n"
+		"  --pin CPU    run on that CPU only\n"
+		"  --quick      a few seconds: smaller n, fewer repetitions\n"
+		"  --json       machine-readable results instead of tables\n",
+		DEFAULT_N, QUICK_N, DEFAULT_REPS, QUICK_REPS);
+}
+
+/** A whole decimal number in [lo, hi], or false. */
+static bool parse_count(const char *s, unsigned long long lo, unsigned long long hi, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	v = strtoull(s, &end, 10);
+	if (*end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/** Returns 0, or 1 after printing why the command line is wrong. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "arch", required_argument, NULL, 'a' }, { "pin", required_argument, NULL, 'p' },
+		{ "quick", no_argument, NULL, 'q' },      { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
+	};
+	unsigned long long v;
+	bool n_set = false, r_set = false;
+	int ch;
+
+	*o = (struct options){ .pin = -1 };
+	while ((ch = getopt_long(argc, argv, "n:r:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			if (!parse_count(optarg, 1, (size_t)1 << 30, &v))
+				goto bad;
+			o->n = (size_t)v;
+			n_set = true;
+			break;
+		case 'r':
+			if (!parse_count(optarg, 1, MAX_REPS, &v))
+				goto bad;
+			o->reps = (unsigned)v;
+			r_set = true;
+			break;
+		case 'a': o->arch = optarg; break;
+		case 'p':
+			if (!parse_count(optarg, 0, CPU_SETSIZE - 1, &v))
+				goto bad;
+			o->pin = (int)v;
+			break;
+		case 'q': o->quick = true; break;
+		case 'j': o->json = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "pgbench: unexpected argument: %s\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	if (!n_set)
+		o->n = o->quick ? QUICK_N : DEFAULT_N;
+	if (!r_set)
+		o->reps = o->quick ? QUICK_REPS : DEFAULT_REPS;
+	return 0;
+bad:
+	fprintf(stderr, "pgbench: bad argument%s%s\n", optarg ? ": " : "", optarg ? optarg : "");
+	usage(stderr);
+	return 1;
+}
+
+/** Keeps the scheduler from moving the run between CPUs mid-measurement. */
+static int pin_cpu(int cpu)
+{
+#ifdef __linux__
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof set, &set) != 0) {
+		perror("pgbench: sched_setaffinity");
+		return -1;
+	}
+	return 0;
+#else
+	(void)cpu;
+	fprintf(stderr, "pgbench: --pin needs Linux's sched_setaffinity\n");
+	return -1;
+#endif
+}
+
+/** The descriptors to run; 0 after printing why there are none. */
+static size_t pick_archs(const struct options *o, const struct pgt_arch *out[2])
+{
+	if (!o->arch) {
+		out[0] = &pgt_arch_x86_64;
+		out[1] = &pgt_arch_armv8_4k_48;
+		return 2;
+	}
+	out[0] = pgt_arch_by_name(o->arch);
+	if (!out[0])
+		fprintf(stderr, "pgbench: unknown descriptor '%s'\n", o->arch);
+	return out[0] ? 1 : 0;
+}
+
+/** The two smallest page sizes (4K and 2M for the 4K-granule formats). */
+static size_t page_shifts(const struct pgt_arch *a, unsigned out[2])
+{
+	size_t k = 0;
+
+	for (unsigned l = 0; l < a->levels && k < 2; l++)
+		if (a->level[l].leaf_ok && a->level[l].shift <= WINDOW_SHIFT)
+			out[k++] = a->level[l].shift;
+	return k;
+}
+
+/** Whether the window and the miss window after it fit the lower half below 2^va_bits. */
+static bool window_fits(const struct pgt_arch *a)
+{
+	return a->va_bits >= WINDOW_SHIFT + 3;
+}
+
+static void print_header(const struct options *o, struct output *out)
+{
+	char cpu[128], date[64];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	cpu_model(cpu, sizeof cpu);
+	strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+	if (out->json) {
+		printf("{\"benchmark\":\"pgbench\",\"date\":\"%s\",\"cpu\":", date);
+		json_string(cpu);
+		printf(",\"n\":%zu,\"reps\":%u,\"pin\":%d,\"window_bytes\":%" PRIu64 ",\"results\":[", o->n,
+		       o->reps, o->pin, (uint64_t)1 << WINDOW_SHIFT);
+		return;
+	}
+	printf("pgbench: libpgtable insert and lookup throughput against baselines\n");
+	printf("date:   %s\ncpu:    %s\n", date, cpu);
+	printf("n:      %zu mappings per case (fewer when the 64 GiB window holds fewer pages)\n", o->n);
+	printf("reps:   1 warm-up + %u timed passes per cell; ns/op min/med/max; Mops/s and ratios from the "
+	       "median\n",
+	       o->reps);
+	if (o->pin >= 0)
+		printf("pinned: CPU %d\n", o->pin);
+#ifdef __VERSION__
+	printf("cc:     %s\n", __VERSION__);
+#endif
+	printf("ratio:  libpgtable / baseline (above 1: libpgtable is slower or larger)\n");
+	printf("insert: pgt_insert + PADDR + PROT(READ|WRITE) into a fresh space, tables included;\n"
+	       "        baselines insert page number -> physical address\n");
+	printf("limit:  hand-written walk with constant masks and no checks (lookups walk libpgtable's\n"
+	       "        tables; insert builds the same format from the same arena)\n");
+	printf("open-addr: 2^k >= 2n slots of 16 bytes, linear probing, Fibonacci hash\n");
+	printf("memory: faulted in by the warm-up pass; freed heap memory is kept for reuse\n");
+}
+
+/** Runs and prints one case; false when a result was wrong. */
+static bool do_case(const struct pgt_arch *a, unsigned shift, bool shuffled, const struct options *o,
+		    struct output *out)
+{
+	struct bench_case c;
+	struct case_result *res = xmalloc(sizeof *res);
+
+	case_init(&c, a, shift, shuffled, o->n);
+	bool ok = run_case(&c, o->reps, res);
+	if (out->json)
+		print_json(out, &c, res);
+	else
+		print_table(&c, res);
+	fflush(stdout);
+	case_free(&c);
+	free(res);
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct output out;
+	const struct pgt_arch *archs[2];
+	uint64_t t0 = now_ns();
+	bool ok = true;
+
+	if (parse_options(argc, argv, &o) != 0)
+		return 2;
+	if (o.pin >= 0 && pin_cpu(o.pin) != 0)
+		return 2;
+	keep_heap();
+	size_t narch = pick_archs(&o, archs);
+	if (narch == 0)
+		return 2;
+	out = (struct output){ .json = o.json, .first = true };
+	print_header(&o, &out);
+	for (size_t i = 0; i < narch; i++) {
+		unsigned shifts[2];
+		size_t nshift = page_shifts(archs[i], shifts);
+		if (!window_fits(archs[i])) {
+			fprintf(stderr, "pgbench: %s: a 64 GiB window does not fit its address range\n",
+				archs[i]->name);
+			ok = false;
+			continue;
+		}
+		for (size_t s = 0; s < nshift; s++)
+			for (int order = 0; order < 2; order++)
+				ok = do_case(archs[i], shifts[s], order == 1, &o, &out) && ok;
+	}
+	double secs = (double)(now_ns() - t0) / 1e9;
+	if (o.json)
+		printf("\n],\"elapsed_s\":%.2f,\"ok\":%s}\n", secs, ok ? "true" : "false");
+	else
+		printf("\n%s in %.1f s\n", ok ? "all results verified" : "SOME RESULTS WERE WRONG", secs);
+	return ok ? 0 : 1;
+}
