@@ -84,6 +84,8 @@ static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
 		.prot_mask = ARM_PROT_BITS,                                           \
 		.accessed = (leaf) ? PGT_ARMV8_AF : 0,                                \
 		.dirty = (leaf) ? PGT_ARMV8_SW_DIRTY : 0,                             \
+		.table_borrowed = (sh) == (g) ? 0 : PGT_ARMV8_SW_BORROWED,            \
+		.table_pinned = (sh) == (g) ? 0 : PGT_ARMV8_SW_PINNED,                \
 	}
 
 #define ARM_DESC(nm, nlev, va, ...)                                                    \

@@ -75,6 +75,8 @@ unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
 		.table_attrs = PGT_X86_RW | PGT_X86_US, .leaf_oa = (oa),          \
 		.prot_mask = X86_PROT_BITS | ((sh) == 12 ? 0 : PGT_X86_PS),       \
 		.accessed = (leaf) ? PGT_X86_A : 0, .dirty = (leaf) ? PGT_X86_D : 0, \
+		.table_borrowed = (sh) == 12 ? 0 : PGT_X86_SW_BORROWED,           \
+		.table_pinned = (sh) == 12 ? 0 : PGT_X86_SW_PINNED,               \
 	}
 
 #define X86_PT X86_LEVEL(12, 1, PGT_X86_ADDR_4K)   /* PTE: 4K pages */

@@ -54,6 +54,14 @@ struct pgt_level {
 	pgt_pte_t prot_mask;  /**< every bit prot_encode may set at this level */
 	pgt_pte_t accessed;   /**< accessed bit of a leaf, 0 if none */
 	pgt_pte_t dirty;      /**< dirty bit of a leaf, 0 if none */
+	/**
+	 * Software bits of a table entry for pgt_share (0: the descriptor
+	 * cannot share at this level). `borrowed`: the linked table belongs to
+	 * another space, never freed through this one. `pinned`: the linked
+	 * table is shared with other spaces; it stays while the owner lives.
+	 */
+	pgt_pte_t table_borrowed;
+	pgt_pte_t table_pinned; /**< see table_borrowed */
 };
 
 /** A page-table format. */

@@ -30,6 +30,9 @@
 #define PGT_ARMV8_UXN ((pgt_pte_t)1 << 54)    /**< unprivileged execute-never */
 #define PGT_ARMV8_SW_DIRTY ((pgt_pte_t)1 << 55) /**< software bit: libpgtable's dirty */
 #define PGT_ARMV8_SW_RESERVED ((pgt_pte_t)1 << 58) /**< software bit: reserved-leaf mark */
+/** Ignored bits [58:52] of a table descriptor: libpgtable's borrowed-table mark and shared-table pin. */
+#define PGT_ARMV8_SW_BORROWED ((pgt_pte_t)1 << 56)
+#define PGT_ARMV8_SW_PINNED ((pgt_pte_t)1 << 57) /**< see PGT_ARMV8_SW_BORROWED */
 /** Output-address field [47:shift] for a granule or block of 2^shift bytes. */
 #define PGT_ARMV8_OA(shift) ((((pgt_pte_t)1 << 48) - 1) & ~(((pgt_pte_t)1 << (shift)) - 1))
 

@@ -93,9 +93,18 @@ struct pgt_mm {
 	/** Maps a table's physical address to a pointer; NULL hook: pa + p2v_offset. */
 	void *(*p2v)(void *ctx, pgt_paddr_t pa);
 	uintptr_t p2v_offset; /**< used when p2v is NULL */
-	/** Optional: called after valid translations of [va, va+size) were removed or downgraded. */
+	/**
+	 * Optional: called after valid translations of [va, va+size) were
+	 * removed or downgraded, before any table they used is freed, and
+	 * between the two stores of a break-before-make replacement.
+	 */
 	void (*tlb_flush)(void *ctx, pgt_vaddr_t va, uint64_t size);
 	void *ctx; /**< passed to every hook */
+	/**
+	 * Optional, for pgt_verify: whether @p pa is a table frame of this
+	 * allocator of @p size bytes at @p level (non-zero) or not (zero).
+	 */
+	int (*owns_table)(void *ctx, pgt_paddr_t pa, size_t size, unsigned level);
 };
 
 /** pgt_space_init flags. */
@@ -236,6 +245,140 @@ PGT_API int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vad
  *         without PGT_SPACE_LINKS.
  */
 PGT_API int pgt_get_link(const pgt_space_t *sp, pgt_ref_t ref, pgt_vaddr_t va, uintptr_t *node);
+
+/* ------------------------------------------------------------------------ */
+/* Beyond the ADT: ranges, translation, walks, sharing, verification.        */
+
+/** Access kinds for pgt_translate; combine one of READ/WRITE/EXEC with USER. */
+enum pgt_access {
+	PGT_ACC_READ = 1,  /**< data read */
+	PGT_ACC_WRITE = 2, /**< data write */
+	PGT_ACC_EXEC = 4,  /**< instruction fetch */
+	PGT_ACC_USER = 8,  /**< from user mode (CPL 3, EL0); else privileged */
+	/** Set the accessed bits on the walk (and dirty on a write), as the hardware would. */
+	PGT_ACC_SET_AD = 16
+};
+
+/** pgt_map flags. */
+enum pgt_map_flags {
+	PGT_MAP_NOSUPER = 1, /**< smallest pages only */
+	PGT_MAP_REPLACE = 2  /**< overwrite what is mapped in the range (break-before-make) */
+};
+
+/** Fault kinds reported by pgt_translate. */
+enum pgt_fault_kind {
+	PGT_FAULT_NONE = 0,        /**< no fault */
+	PGT_FAULT_NOT_PRESENT = 1, /**< no valid entry (reserved leaves included) */
+	PGT_FAULT_PERMISSION = 2,  /**< the rights on the walk forbid the access */
+	PGT_FAULT_ACCESS_FLAG = 3  /**< ARMv8: a valid leaf without AF */
+};
+
+/** One leaf mapping, as pgt_walk reports it. */
+struct pgt_mapping {
+	pgt_vaddr_t va;  /**< start, canonical, aligned to size */
+	pgt_paddr_t pa;  /**< output address */
+	uint64_t size;   /**< bytes: 1 << page shift */
+	unsigned prot;   /**< PGT_PROT_* (no right: a reserved leaf) */
+	unsigned level;  /**< level of the leaf's table */
+};
+
+/** What pgt_translate found when the access faults. */
+struct pgt_fault {
+	int kind;        /**< enum pgt_fault_kind */
+	unsigned level;  /**< level of the entry where the walk stopped */
+	pgt_vaddr_t va;  /**< the faulting address */
+};
+
+/**
+ * Maps [va, va+size) to [pa, pa+size) with rights @p prot, using the largest
+ * page sizes that the alignment of va and pa and the descriptor allow (only
+ * the smallest with PGT_MAP_NOSUPER). @p prot without READ, WRITE or EXEC
+ * makes reserved leaves. Conflicts are found before anything is written.
+ * @return PGT_OK; PGT_ECONFLICT when anything is mapped in the range (unless
+ *         PGT_MAP_REPLACE); PGT_ENOMEM; PGT_ENOTSUP for rights the
+ *         architecture cannot express; PGT_EINVAL for a range that is empty,
+ *         wraps, leaves the address space or is not aligned to the smallest
+ *         page, a misaligned or too wide @p pa, unknown prot or flag bits.
+ *         All-or-nothing: on failure the space is unchanged.
+ */
+PGT_API int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot,
+		    unsigned flags);
+
+/**
+ * Removes every mapping (valid or reserved) in [va, va+size). A superpage
+ * the range covers only in part is split: the rest stays mapped to the same
+ * physical addresses with the same rights. Tables left empty are freed
+ * (never the root, never a table another space shares). The removed valid
+ * range is reported to tlb_flush once, before any table is freed.
+ * @return PGT_OK (also when nothing was mapped); PGT_ENOMEM (a split needs
+ *         tables); PGT_EINVAL for a bad range. All-or-nothing.
+ */
+PGT_API int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size);
+
+/**
+ * Sets the rights of every mapping in [va, va+size) to @p prot, splitting
+ * superpages as pgt_unmap does. Unmapped parts of the range are skipped.
+ * Downgrades of valid entries are reported to tlb_flush.
+ * @return PGT_OK; PGT_ENOMEM; PGT_ENOTSUP; PGT_EINVAL. All-or-nothing.
+ */
+PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot);
+
+/**
+ * Translates @p va as the MMU would for an access of kind @p access
+ * (PGT_ACC_*), combining the rights of every entry on the walk as the
+ * architecture does.
+ * @param pa     receives the physical address (page offset included); may be NULL
+ * @param fault  receives the fault on PGT_EFAULT; may be NULL
+ * @return PGT_OK; PGT_EFAULT (not present, permission, access flag);
+ *         PGT_EINVAL for an address outside the space (no fault recorded),
+ *         bad access bits or a p2v hook returning NULL.
+ */
+PGT_API int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+			  struct pgt_fault *fault);
+
+/**
+ * Visits the leaf mappings (valid and reserved) that overlap [lo, hi) in
+ * ascending address order. @p hi == 0 means the top of the address space.
+ * @return PGT_OK; the first non-zero value @p visit returns (the walk stops);
+ *         PGT_EINVAL for bad arguments.
+ */
+PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
+		     int (*visit)(void *arg, const struct pgt_mapping *m), void *arg);
+
+/**
+ * Prints the mappings in [lo, hi) as QEMU's `info mem` does: one line per
+ * run of contiguous mappings with the same rights (virtual range, size,
+ * rights), through @p print. No stdio: the caller decides where lines go.
+ * @return PGT_OK or PGT_EINVAL.
+ */
+PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
+		     void (*print)(void *arg, const char *line), void *arg);
+
+/**
+ * Makes @p dst use @p src's tables for [va, va+size), which must be aligned
+ * to the size of an entry above the leaf level (the kernel half that every
+ * address space shares). Tables missing in @p src are first created there
+ * (owned by @p src), so later mappings made in the range through either
+ * space are seen by both. @p dst never frees borrowed tables (destroy,
+ * unmap); @p src never frees a shared table before it is destroyed. Destroy
+ * the borrowers before the owner.
+ * @return PGT_OK; PGT_ECONFLICT when @p dst already maps something there;
+ *         PGT_ENOMEM; PGT_EINVAL for a bad range, a different descriptor or
+ *         flags; PGT_ENOTSUP when the descriptor has no sharing bits.
+ *         All-or-nothing, for both spaces.
+ */
+PGT_API int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t size);
+
+/**
+ * Checks a live tree: malformed entries, reserved bits set, leaves at levels
+ * that allow none, misaligned output addresses, a table reachable twice, and
+ * (with the owns_table hook) tables that are not the allocator's frames.
+ * Each problem goes to @p report (may be NULL) with its address and level.
+ * @return the number of problems (0: consistent), or PGT_EINVAL.
+ */
+PGT_API int pgt_verify(const pgt_space_t *sp,
+		       void (*report)(void *arg, const char *problem, pgt_vaddr_t va, unsigned level),
+		       void *arg);
 
 #ifdef __cplusplus
 }

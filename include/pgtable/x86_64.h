@@ -18,6 +18,10 @@
 #define PGT_X86_PS ((pgt_pte_t)1 << 7)   /**< page size: leaf in a PDPTE or PDE */
 #define PGT_X86_G ((pgt_pte_t)1 << 8)    /**< global (leaves only) */
 #define PGT_X86_SW_RESERVED ((pgt_pte_t)1 << 9) /**< ignored bit: libpgtable's reserved-leaf mark */
+/** Ignored bit of a table entry (SDM tables 4-14 to 4-19, bits 11:8): libpgtable's borrowed-table mark. */
+#define PGT_X86_SW_BORROWED ((pgt_pte_t)1 << 10)
+/** Ignored bit of a table entry (used by HLAT paging only): libpgtable's shared-table pin. */
+#define PGT_X86_SW_PINNED ((pgt_pte_t)1 << 11)
 #define PGT_X86_NX ((pgt_pte_t)1 << 63)  /**< execute-disable (needs EFER.NXE) */
 /** Address of a 4K page or of the next table: bits 51:12. */
 #define PGT_X86_ADDR_4K ((pgt_pte_t)0x000ffffffffff000)
