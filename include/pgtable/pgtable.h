@@ -143,11 +143,13 @@ PGT_API int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch,
 /**
  * Frees every table the space owns, the root last. The space must be
  * initialised again before further use. NULL or an uninitialised space is ignored.
+ * @param sp  the space; its storage stays the caller's
  */
 PGT_API void pgt_space_destroy(pgt_space_t *sp);
 
 /**
  * The physical address of the root table: what CR3 or TTBRn_EL1 holds.
+ * @param sp  an initialised space
  * @return the root, or PGT_PADDR_NONE for NULL or an uninitialised space
  */
 PGT_API pgt_paddr_t pgt_space_root(const pgt_space_t *sp);
@@ -171,7 +173,11 @@ typedef struct {
  * PGT_EXISTS when the mapping at @p va is at least as large as the request
  * (then @p out refers to it), otherwise PGT_ECONFLICT.
  *
- * @param out  may be NULL
+ * @param sp   an initialised space
+ * @param va   the page's address, aligned to 2^page_shift
+ * @param page_shift log2 of a page size the descriptor supports at some level
+ * @param out  receives a ref to the new leaf (PGT_OK) or to the mapping
+ *             that contains the request (PGT_EXISTS); may be NULL
  * @return PGT_OK, PGT_EXISTS, PGT_ECONFLICT, PGT_ENOMEM; PGT_EINVAL for a
  *         page size the descriptor lacks, a misaligned or out-of-range @p va,
  *         or a hook returning something unusable.
@@ -180,7 +186,9 @@ PGT_API int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt
 
 /**
  * Finds the mapping (valid or reserved) that contains @p va.
- * @param out  may be NULL
+ * @param sp   an initialised space
+ * @param va   any address in the space
+ * @param out  receives a ref to the mapping; may be NULL
  * @return PGT_OK; PGT_ENOENT when nothing is mapped; PGT_EINVAL for an
  *         out-of-range @p va or a p2v hook returning NULL.
  */
@@ -203,18 +211,22 @@ enum pgt_field {
 
 /** Protection bits, for PGT_FIELD_PROT and pgt_map. */
 enum pgt_prot {
-	PGT_PROT_READ = 1,
-	PGT_PROT_WRITE = 2,
-	PGT_PROT_EXEC = 4,
-	PGT_PROT_USER = 8,
-	PGT_PROT_GLOBAL = 16,
-	PGT_PROT_UNCACHED = 32
+	PGT_PROT_READ = 1,     /**< data reads */
+	PGT_PROT_WRITE = 2,    /**< data writes */
+	PGT_PROT_EXEC = 4,     /**< instruction fetches */
+	PGT_PROT_USER = 8,     /**< unprivileged access (CPL 3, EL0) */
+	PGT_PROT_GLOBAL = 16,  /**< not tagged with an address-space id */
+	PGT_PROT_UNCACHED = 32 /**< device memory */
 };
 /** Every defined PGT_PROT_* bit. */
 #define PGT_PROT_ALL 63u
 
 /**
  * Reads a field of the leaf @p ref refers to.
+ * @param sp   the space the ref came from
+ * @param ref  from pgt_insert or pgt_lookup
+ * @param f    the field
+ * @param val  receives the value (0 or 1 for boolean fields)
  * @return PGT_OK; PGT_EINVAL for a bad ref (NULL entry, level or size that
  *         do not match the descriptor, entry not a leaf), bad field or NULL
  *         @p val; PGT_ENOTSUP for a field the architecture does not have.
@@ -225,6 +237,10 @@ PGT_API int pgt_get_field(const pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f
  * Writes a field of the leaf @p ref refers to, with one 64-bit store.
  * Granting the first right makes the entry valid in hardware; removing the
  * last makes it a reserved leaf again.
+ * @param sp   the space the ref came from
+ * @param ref  from pgt_insert or pgt_lookup
+ * @param f    the field
+ * @param val  the new value
  * @return PGT_OK; PGT_EINVAL for a bad ref, field or value (boolean fields
  *         take 0 or 1, PADDR must be aligned to the page and fit the
  *         physical width, PROT only PGT_PROT_* bits); PGT_ENOTSUP for a
@@ -235,12 +251,20 @@ PGT_API int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint
 
 /**
  * Stores @p node ^ @p va in the link word of the entry (PGT_SPACE_LINKS spaces).
+ * @param sp    the space the ref came from
+ * @param ref   from pgt_insert or pgt_lookup
+ * @param node  the caller's word (a pointer to its own bookkeeping, say)
+ * @param va    the address the word is keyed with
  * @return PGT_OK; PGT_EINVAL for a bad ref; PGT_ENOTSUP without PGT_SPACE_LINKS.
  */
 PGT_API int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vaddr_t va);
 
 /**
  * Reads the link word of the entry back as a node, given the same @p va.
+ * @param sp    the space the ref came from
+ * @param ref   from pgt_insert or pgt_lookup
+ * @param va    the address given to pgt_set_link
+ * @param node  receives the word
  * @return PGT_OK; PGT_EINVAL for a bad ref or NULL @p node; PGT_ENOTSUP
  *         without PGT_SPACE_LINKS.
  */
@@ -294,6 +318,12 @@ struct pgt_fault {
  * page sizes that the alignment of va and pa and the descriptor allow (only
  * the smallest with PGT_MAP_NOSUPER). @p prot without READ, WRITE or EXEC
  * makes reserved leaves. Conflicts are found before anything is written.
+ * @param sp     an initialised space
+ * @param va     start, aligned to the smallest page
+ * @param pa     physical start, aligned to the smallest page
+ * @param size   bytes, a multiple of the smallest page
+ * @param prot   PGT_PROT_* bits
+ * @param flags  PGT_MAP_NOSUPER, PGT_MAP_REPLACE
  * @return PGT_OK; PGT_ECONFLICT when anything is mapped in the range (unless
  *         PGT_MAP_REPLACE); PGT_ENOMEM; PGT_ENOTSUP for rights the
  *         architecture cannot express; PGT_EINVAL for a range that is empty,
@@ -310,6 +340,9 @@ PGT_API int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t si
  * physical addresses with the same rights. Tables left empty are freed
  * (never the root, never a table another space shares). The removed valid
  * range is reported to tlb_flush once, before any table is freed.
+ * @param sp    an initialised space
+ * @param va    start, aligned to the smallest page
+ * @param size  bytes, a multiple of the smallest page
  * @return PGT_OK (also when nothing was mapped); PGT_ENOMEM (a split needs
  *         tables); PGT_EINVAL for a bad range. All-or-nothing.
  */
@@ -319,6 +352,10 @@ PGT_API int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size);
  * Sets the rights of every mapping in [va, va+size) to @p prot, splitting
  * superpages as pgt_unmap does. Unmapped parts of the range are skipped.
  * Downgrades of valid entries are reported to tlb_flush.
+ * @param sp    an initialised space
+ * @param va    start, aligned to the smallest page
+ * @param size  bytes, a multiple of the smallest page
+ * @param prot  the new PGT_PROT_* bits
  * @return PGT_OK; PGT_ENOMEM; PGT_ENOTSUP; PGT_EINVAL. All-or-nothing.
  */
 PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot);
@@ -327,6 +364,9 @@ PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned
  * Translates @p va as the MMU would for an access of kind @p access
  * (PGT_ACC_*), combining the rights of every entry on the walk as the
  * architecture does.
+ * @param sp     an initialised space
+ * @param va     the address accessed
+ * @param access PGT_ACC_* bits
  * @param pa     receives the physical address (page offset included); may be NULL
  * @param fault  receives the fault on PGT_EFAULT; may be NULL
  * @return PGT_OK; PGT_EFAULT (not present, permission, access flag);
@@ -339,6 +379,11 @@ PGT_API int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access
 /**
  * Visits the leaf mappings (valid and reserved) that overlap [lo, hi) in
  * ascending address order. @p hi == 0 means the top of the address space.
+ * @param sp     an initialised space
+ * @param lo     first address, canonical
+ * @param hi     end (exclusive), canonical; 0 for the top
+ * @param visit  called once per mapping; non-zero stops the walk
+ * @param arg    passed to @p visit
  * @return PGT_OK; the first non-zero value @p visit returns (the walk stops);
  *         PGT_EINVAL for bad arguments.
  */
@@ -349,6 +394,11 @@ PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
  * Prints the mappings in [lo, hi) as QEMU's `info mem` does: one line per
  * run of contiguous mappings with the same rights (virtual range, size,
  * rights), through @p print. No stdio: the caller decides where lines go.
+ * @param sp     an initialised space
+ * @param lo     first address, canonical
+ * @param hi     end (exclusive), canonical; 0 for the top
+ * @param print  called once per line
+ * @param arg    passed to @p print
  * @return PGT_OK or PGT_EINVAL.
  */
 PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
@@ -362,6 +412,10 @@ PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
  * space are seen by both. @p dst never frees borrowed tables (destroy,
  * unmap); @p src never frees a shared table before it is destroyed. Destroy
  * the borrowers before the owner.
+ * @param dst   the borrowing space
+ * @param src   the owning space, same descriptor and flags
+ * @param va    start, aligned to an upper-level entry
+ * @param size  bytes, a multiple of that entry's size
  * @return PGT_OK; PGT_ECONFLICT when @p dst already maps something there;
  *         PGT_ENOMEM; PGT_EINVAL for a bad range, a different descriptor or
  *         flags; PGT_ENOTSUP when the descriptor has no sharing bits.
@@ -374,6 +428,9 @@ PGT_API int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, 
  * that allow none, misaligned output addresses, a table reachable twice, and
  * (with the owns_table hook) tables that are not the allocator's frames.
  * Each problem goes to @p report (may be NULL) with its address and level.
+ * @param sp      an initialised space
+ * @param report  called once per problem; may be NULL
+ * @param arg     passed to @p report
  * @return the number of problems (0: consistent), or PGT_EINVAL.
  */
 PGT_API int pgt_verify(const pgt_space_t *sp,
