@@ -1,0 +1,55 @@
+#!/bin/sh
+# Consume the library as a user would: install it into a temporary root,
+# then build an example out of tree with nothing but
+# `pkg-config --cflags --libs pgtable`, once against the shared library and
+# once with --static, and run both.
+set -eu
+MAKE=${MAKE:-make}
+CC=${CC:-cc}
+NM=${NM:-nm}
+PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+srcdir=${srcdir:-.}
+build=${abs_top_builddir:-$(pwd)}
+command -v "$PKG_CONFIG" >/dev/null 2>&1 || { echo "SKIP: pkg-config is not installed"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+
+# MAKEFLAGS of the calling `make check` would hand the jobserver down.
+if ! (unset MAKEFLAGS MFLAGS; $MAKE -C "$build" install DESTDIR="$root") >"$tmp/install.log" 2>&1; then
+	cat "$tmp/install.log"; echo "FAIL: make install"; exit 1
+fi
+
+# What a user finds after installing.
+for f in pgtable.pc pgtable.h arch.h libpgtable-freestanding.a pgtable.3 pgt_map.3; do
+	[ -n "$(find "$root" -name "$f")" ] || { echo "FAIL: $f is not installed"; exit 1; }
+done
+
+# pkg-config sees only the temporary root, and prefixes its paths with it.
+pc=$(find "$root" -name pgtable.pc)
+PKG_CONFIG_LIBDIR=$(dirname "$pc")
+PKG_CONFIG_PATH=
+PKG_CONFIG_SYSROOT_DIR=$root
+export PKG_CONFIG_LIBDIR PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+libdir=$("$PKG_CONFIG" --libs-only-L pgtable | sed 's/^ *-L//; s/ .*//')
+[ -d "$libdir" ] || { echo "FAIL: pkg-config gives no usable library directory"; exit 1; }
+
+example=$srcdir/examples/custom-arch/sv39.c
+flags="-std=c11 -Wall -Wextra -Werror"
+
+# Shared: the program needs libpgtable.so and finds it in the installed libdir.
+# shellcheck disable=SC2046,SC2086
+$CC $flags -o "$tmp/shared" "$example" $("$PKG_CONFIG" --cflags --libs pgtable)
+$NM "$tmp/shared" | grep -q ' U pgt_insert' || { echo "FAIL: shared build does not use the library"; exit 1; }
+LD_LIBRARY_PATH=$libdir "$tmp/shared" >"$tmp/shared.out" || { cat "$tmp/shared.out"; echo "FAIL: shared build"; exit 1; }
+
+# Static: everything linked in, no shared library needed at run time.
+if [ -n "$(find "$root" -name libpgtable.a)" ]; then
+	# shellcheck disable=SC2046,SC2086
+	$CC $flags -static -o "$tmp/static" "$example" $("$PKG_CONFIG" --cflags --static --libs pgtable)
+	$NM "$tmp/static" | grep -q ' T pgt_insert' || { echo "FAIL: static build is not static"; exit 1; }
+	"$tmp/static" >"$tmp/static.out" || { cat "$tmp/static.out"; echo "FAIL: static build"; exit 1; }
+	echo "PASS: installed; built with pkg-config shared and --static; both ran"
+else
+	echo "PASS: installed; built with pkg-config shared and ran (no static library: configured --disable-static)"
+fi
