@@ -397,6 +397,73 @@ static void visit_entry(struct range_op *op, unsigned level, struct tview t, uns
 	}
 }
 
+/** Do leaves at @p level fit wherever the range covers a whole entry (pgt_map)? */
+static bool map_level_fits(const struct range_op *op, unsigned level)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+
+	if (op->kind != OP_MAP || !L->leaf_ok || (level > 0 && (op->flags & PGT_MAP_NOSUPER)))
+		return false;
+	/* every entry is aligned to its size, so pa is aligned wherever op->pa - op->lo is */
+	return ((op->pa - op->lo) & ((1ull << L->shift) - 1)) == 0;
+}
+
+/*
+ * Runs of entries the range covers whole, in tight loops: an empty slot
+ * pgt_map fills, a leaf unmap clears or protect rewrites, an entry PLAN has
+ * nothing to say about. Each returns the index where its run stopped: the
+ * first entry it does not handle (a table, a conflict), which visit_entry
+ * then takes. Filling or clearing thus costs about a load and a store each.
+ */
+
+/** pgt_map where leaves of this level fit: empty slots get consecutive leaves. */
+static unsigned map_run(struct range_op *op, unsigned level, pgt_pte_t *tab, unsigned i, unsigned stop,
+			pgt_vaddr_t elo)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	pgt_pte_t leaf = op->bits[level] | (op->pa + (elo - op->lo)), step = 1ull << L->shift;
+
+	if (op->pass == PASS_PLAN) {
+		while (i < stop && pgt__pte_load(&tab[i]) == 0)
+			i++;
+		return i;
+	}
+	for (; i < stop && pgt__pte_load(&tab[i]) == 0; i++, leaf += step)
+		pgt__pte_store(&tab[i], leaf);
+	return i;
+}
+
+/** pgt_unmap and pgt_protect: leaves (valid or reserved) cleared or given the new rights. */
+static unsigned leaf_run(struct range_op *op, unsigned level, pgt_pte_t *tab, unsigned i, unsigned stop,
+			 pgt_vaddr_t elo)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	bool links = (op->sp->pgt__flags & PGT_SPACE_LINKS) != 0, unmap = op->kind == OP_UNMAP;
+	unsigned start = i, live_first = stop, live_last = 0;
+
+	for (; i < stop; i++) {
+		pgt_pte_t pte = pgt__pte_load(&tab[i]);
+		if (pgt__is_table(L, level, pte))
+			break;
+		if (op->pass == PASS_PLAN || !pgt__is_mapped_leaf(L, pte))
+			continue; /* PLAN: nothing to count; COMMIT: empty or malformed, left alone */
+		pgt_pte_t next = unmap ? 0 : (pte & ~L->prot_mask) | op->bits[level];
+		if (next == pte)
+			continue;
+		pgt__pte_store(&tab[i], next);
+		if (unmap && links)
+			*pgt__link_word(L, &tab[i]) = 0;
+		if (pte & L->valid) {
+			live_first = live_first < i ? live_first : i;
+			live_last = i;
+		}
+	}
+	if (live_first < stop)
+		note_flush(op, elo + ((pgt_vaddr_t)(live_first - start) << L->shift),
+			   elo + ((pgt_vaddr_t)(live_last - start + 1) << L->shift) - 1);
+	return i;
+}
+
 /**
  * Visits the entries of a table at @p level whose range meets the operation's.
  * @p base is the address the table's entry 0 maps. Recursion depth is bounded
@@ -405,13 +472,31 @@ static void visit_entry(struct range_op *op, unsigned level, struct tview t, uns
 static void visit_table(struct range_op *op, unsigned level, struct tview t, pgt_vaddr_t base)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
+	uint64_t size = 1ull << L->shift;
 	pgt_vaddr_t span_last = base + ((pgt_vaddr_t)pgt__entries(L) << L->shift) - 1;
 	pgt_vaddr_t lo = op->lo > base ? op->lo : base;
 	pgt_vaddr_t last = op->last < span_last ? op->last : span_last;
 	unsigned first = (unsigned)((lo - base) >> L->shift), end = (unsigned)((last - base) >> L->shift);
+	/* entries the range covers whole: [whole_first, whole_end) */
+	unsigned whole_first = first + (base + ((pgt_vaddr_t)first << L->shift) < op->lo);
+	unsigned whole_end = end + (base + ((pgt_vaddr_t)end << L->shift) + (size - 1) <= op->last);
+	bool fast = op->pass != PASS_BREAK && (op->kind != OP_MAP || map_level_fits(op, level));
 
-	for (unsigned i = first; i <= end && op->status == PGT_OK; i++)
-		visit_entry(op, level, t, i, base + ((pgt_vaddr_t)i << L->shift));
+	for (unsigned i = first; i <= end && op->status == PGT_OK;) {
+		pgt_vaddr_t elo = base + ((pgt_vaddr_t)i << L->shift);
+		if (fast && i >= whole_first && i < whole_end) {
+			/* A virtual table (PLAN) is all empty or all leaves: whole entries need nothing. */
+			unsigned j = !t.tab ? whole_end
+				     : op->kind == OP_MAP ? map_run(op, level, t.tab, i, whole_end, elo)
+							  : leaf_run(op, level, t.tab, i, whole_end, elo);
+			if (j > i) {
+				i = j;
+				continue;
+			}
+		}
+		visit_entry(op, level, t, i, elo);
+		i++;
+	}
 }
 
 /* ------------------------------------------------------------------------ */
