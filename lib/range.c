@@ -252,7 +252,8 @@ static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enu
 			op->status = PGT_ECONFLICT;
 			return;
 		}
-		if (split_base(op->sp, level, pte, &child.fill) != PGT_OK) {
+		/* a split needs leaves one level down, in rights that level can encode */
+		if (!pgt__level(op->sp, level - 1)->leaf_ok || split_base(op->sp, level, pte, &child.fill) != PGT_OK) {
 			op->status = PGT_ENOTSUP;
 			return;
 		}
@@ -266,12 +267,27 @@ static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enu
 	visit_table(op, level - 1, child, elo);
 }
 
-static void plan_whole(struct range_op *op, enum pgt__kind kind)
+/** Can every table below this table entry be reached (so that COMMIT can free them)? */
+static void plan_reachable(struct range_op *op, unsigned level, pgt_pte_t pte)
 {
-	if (op->kind == OP_MAP && kind != PGT__EMPTY && !(op->flags & PGT_MAP_REPLACE))
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	pgt_pte_t *tab = child_of(op, L, pte);
+
+	for (unsigned i = 0; tab && level > 1 && i < pgt__entries(L) && op->status == PGT_OK; i++) {
+		pgt_pte_t e = pgt__pte_load(&tab[i]);
+		if (pgt__is_table(pgt__level(op->sp, level - 1), level - 1, e))
+			plan_reachable(op, level - 1, e);
+	}
+}
+
+static void plan_whole(struct range_op *op, unsigned level, pgt_pte_t pte, enum pgt__kind kind)
+{
+	if (op->kind != OP_MAP)
+		return;
+	if (kind == PGT__BAD || (kind != PGT__EMPTY && !(op->flags & PGT_MAP_REPLACE)))
 		op->status = PGT_ECONFLICT;
-	if (op->kind == OP_MAP && kind == PGT__BAD)
-		op->status = PGT_ECONFLICT;
+	else if (kind == PGT__TABLE)
+		plan_reachable(op, level, pte); /* a subtree the new leaf replaces */
 }
 
 /* --- BREAK and COMMIT ------------------------------------------------------ */
@@ -289,6 +305,8 @@ static pgt_pte_t *split_now(struct range_op *op, unsigned level, pgt_pte_t *p, p
 	pgt_pte_t *tab = pool_take(op, level - 1, &pa);
 
 	split_fill(op->sp, level, leaf, tab);
+	if (op->sp->pgt__flags & PGT_SPACE_LINKS)
+		*pgt__link_word(L, p) = 0; /* the leaf it belonged to is gone */
 	if (entry_live(L, leaf) && op->sp->pgt__arch->break_before_make) {
 		pgt__pte_store(p, 0);
 		tlb_flush(op->sp, elo, elast);
@@ -387,7 +405,7 @@ static void visit_entry(struct range_op *op, unsigned level, struct tview t, uns
 
 	if (op->pass == PASS_PLAN) {
 		if (plan == PLAN_WHOLE)
-			plan_whole(op, kind);
+			plan_whole(op, level, pte, kind);
 		else
 			plan_descend(op, level, pte, kind, elo);
 	} else if (plan == PLAN_WHOLE) {
