@@ -656,6 +656,29 @@ START_TEST(test_p2v_null)
 }
 END_TEST
 
+/** A descriptor with 1G leaves but no 2M ones cannot split a 1G page: PGT_ENOTSUP, nothing changed. */
+START_TEST(test_split_needs_smaller_leaves)
+{
+	struct pgt_arch a = pgt_arch_x86_64;
+	struct test_mm t;
+	pgt_space_t sp;
+
+	a.level[1].leaf_ok = 0;
+	test_mm_init(&t, TEST_MM_OFFSET);
+	ck_assert_int_eq(pgt_space_init(&sp, &a, &t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&sp, 1ull << 30, 1ull << 30, 1ull << 30, R | W, 0), PGT_OK);
+	size_t n;
+	pgt_pte_t *snap = tree_snapshot(&sp, &a, &t, &n);
+	ck_assert_int_eq(pgt_unmap(&sp, 1ull << 30, 4096), PGT_ENOTSUP);
+	ck_assert_int_eq(pgt_protect(&sp, 1ull << 30, 4096, R), PGT_ENOTSUP);
+	ck_assert(tree_unchanged(&sp, &a, &t, snap, n));
+	ck_assert_int_eq(pgt_unmap(&sp, 1ull << 30, 1ull << 30), PGT_OK);
+	pgt_space_destroy(&sp);
+	ck_assert_int_eq(t.allocs, t.frees);
+	test_mm_fini(&t);
+}
+END_TEST
+
 /* --- bad arguments ------------------------------------------------------------------ */
 
 START_TEST(test_bad_arguments)
@@ -749,6 +772,7 @@ static Suite *range_suite(void)
 	tcase_add_loop_test(tc, test_fail_every_allocation, 0, n);
 	tcase_add_loop_test(tc, test_p2v_null, 0, n);
 	tcase_add_loop_test(tc, test_bad_arguments, 0, n);
+	tcase_add_test(tc, test_split_needs_smaller_leaves);
 	suite_add_tcase(su, tc);
 	return su;
 }
