@@ -21,7 +21,7 @@ if ! (unset MAKEFLAGS MFLAGS; $MAKE -C "$build" install DESTDIR="$root") >"$tmp/
 fi
 
 # What a user finds after installing.
-for f in pgtable.pc pgtable.h arch.h libpgtable-freestanding.a pgtable.3 pgt_map.3; do
+for f in pgtable.pc pgtable.h arch.h libpgtable-freestanding.a pgtable.3 pgt_map.3 sv39.c; do
 	[ -n "$(find "$root" -name "$f")" ] || { echo "FAIL: $f is not installed"; exit 1; }
 done
 
@@ -34,7 +34,8 @@ export PKG_CONFIG_LIBDIR PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 libdir=$("$PKG_CONFIG" --libs-only-L pgtable | sed 's/^ *-L//; s/ .*//')
 [ -d "$libdir" ] || { echo "FAIL: pkg-config gives no usable library directory"; exit 1; }
 
-example=$srcdir/examples/custom-arch/sv39.c
+# The copy of the example that was installed, as a user would find it.
+example=$(find "$root" -name sv39.c)
 flags="-std=c11 -Wall -Wextra -Werror"
 
 # Shared: the program needs libpgtable.so and finds it in the installed libdir.
