@@ -270,7 +270,13 @@ enum pgt_fault_kind {
 	PGT_FAULT_NONE = 0,        /**< no fault */
 	PGT_FAULT_NOT_PRESENT = 1, /**< no valid entry (reserved leaves included) */
 	PGT_FAULT_PERMISSION = 2,  /**< the rights on the walk forbid the access */
-	PGT_FAULT_ACCESS_FLAG = 3  /**< ARMv8: a valid leaf without AF */
+	PGT_FAULT_ACCESS_FLAG = 3, /**< ARMv8: a valid leaf without AF */
+	/**
+	 * x86-64: a #PF with RSVD=1, a present entry with reserved bits set or
+	 * with PS set where no page may be (SDM vol. 3A 4.7). ARMv8 reports
+	 * malformed entries as translation faults (PGT_FAULT_NOT_PRESENT).
+	 */
+	PGT_FAULT_RESERVED_BIT = 4
 };
 
 /** One leaf mapping, as pgt_walk reports it. */
