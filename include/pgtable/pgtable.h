@@ -333,11 +333,37 @@ PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned
  * Translates @p va as the MMU would for an access of kind @p access
  * (PGT_ACC_*), combining the rights of every entry on the walk as the
  * architecture does.
+ *
+ * x86-64 (SDM vol. 3A 4.6): R/W and U/S must be set and XD clear in every
+ * entry on the walk, assuming CR0.WP = 1 (supervisor writes to read-only
+ * pages fault), EFER.NXE = 1, and neither SMEP nor SMAP (supervisor code may
+ * read, write and fetch user pages). ARMv8 stage 1 EL1&0 (Arm ARM D8.4):
+ * table APTable/UXNTable/PXNTable restrict everything below, the leaf's
+ * AP[2:1]/UXN/PXN decide, and a location writable at EL0 is never
+ * executable at EL1; a valid leaf with AF clear is PGT_FAULT_ACCESS_FLAG.
+ *
+ * Empty entries and reserved leaves are PGT_FAULT_NOT_PRESENT at their
+ * level. A malformed entry (must-be-zero bits set, a leaf at a level that
+ * allows none, an undefined encoding) is PGT_FAULT_RESERVED_BIT on x86-64
+ * (#PF with RSVD = 1) and PGT_FAULT_NOT_PRESENT on ARMv8 (a translation
+ * fault), at its level. Permission and access-flag faults are reported at
+ * the leaf's level.
+ *
+ * With PGT_ACC_SET_AD an access that completes sets the accessed bits the
+ * walk used (x86: every entry; ARMv8: the leaf's AF, as FEAT_HAFDBS does,
+ * instead of an access-flag fault) and, for a write, the leaf's dirty bit,
+ * each with an atomic compare-and-swap: when an entry changed meanwhile, the
+ * translation starts again, so no concurrent store is lost. A faulting
+ * access changes nothing.
+ *
+ * @param access one of PGT_ACC_READ, _WRITE, _EXEC, optionally with
+ *               PGT_ACC_USER and PGT_ACC_SET_AD
  * @param pa     receives the physical address (page offset included); may be NULL
  * @param fault  receives the fault on PGT_EFAULT; may be NULL
- * @return PGT_OK; PGT_EFAULT (not present, permission, access flag);
- *         PGT_EINVAL for an address outside the space (no fault recorded),
- *         bad access bits or a p2v hook returning NULL.
+ * @return PGT_OK; PGT_EFAULT (not present, permission, access flag,
+ *         reserved bit); PGT_EINVAL for an address outside the space, bad
+ *         access bits or a p2v hook returning NULL (nothing written to
+ *         @p pa or @p fault).
  */
 PGT_API int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 			  struct pgt_fault *fault);
