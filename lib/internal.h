@@ -124,6 +124,32 @@ static inline pgt_pte_t *pgt__next_table(const pgt_space_t *sp, const struct pgt
 	return pgt__p2v(sp, pte & L->table_oa);
 }
 
+/*
+ * Offsets into a space: off = va mod 2^va_bits. Monotonic over the space's
+ * canonical addresses for every descriptor (x86-64: lower half, then upper
+ * half; ARMv8 upper spaces: va - (2^64 - 2^va_bits)), and table index order
+ * is offset order, so range walks can work on offsets.
+ */
+static inline uint64_t pgt__space_span(const pgt_space_t *sp)
+{
+	return 1ull << sp->pgt__arch->va_bits;
+}
+
+static inline uint64_t pgt__va_offset(const pgt_space_t *sp, pgt_vaddr_t va)
+{
+	return va & (pgt__space_span(sp) - 1);
+}
+
+/** The canonical address at an offset. */
+static inline pgt_vaddr_t pgt__offset_va(const pgt_space_t *sp, uint64_t off)
+{
+	const struct pgt_arch *a = sp->pgt__arch;
+	bool high = a->canon == PGT_CANON_SIGN_EXTEND ? (off >> (a->va_bits - 1)) != 0
+						      : (sp->pgt__flags & PGT_SPACE_UPPER) != 0;
+
+	return high ? off | ~(pgt__space_span(sp) - 1) : off;
+}
+
 bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va);
 int pgt__page_level(const pgt_space_t *sp, unsigned page_shift);
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
