@@ -370,18 +370,30 @@ PGT_API int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access
 
 /**
  * Visits the leaf mappings (valid and reserved) that overlap [lo, hi) in
- * ascending address order. @p hi == 0 means the top of the address space.
+ * ascending address order (x86-64: the lower half, then the upper half).
+ * @p hi == 0 means the top of the address space. Each mapping is reported
+ * whole (its va may lie below @p lo), with its leaf's own rights: table
+ * entries that restrict rights (see pgt_translate) do not show here.
+ * Tables under empty entries are never read; malformed entries are skipped
+ * (pgt_verify reports them). Recursion depth is bounded by the level count.
+ * @param lo     an address of the space
+ * @param hi     0, or one past an address of the space, above @p lo
  * @return PGT_OK; the first non-zero value @p visit returns (the walk stops);
- *         PGT_EINVAL for bad arguments.
+ *         PGT_EINVAL for a NULL or uninitialised space, NULL @p visit, a
+ *         range outside the space or empty, or a p2v hook returning NULL
+ *         (mappings before that point were visited).
  */
 PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 		     int (*visit)(void *arg, const struct pgt_mapping *m), void *arg);
 
 /**
- * Prints the mappings in [lo, hi) as QEMU's `info mem` does: one line per
- * run of contiguous mappings with the same rights (virtual range, size,
- * rights), through @p print. No stdio: the caller decides where lines go.
- * @return PGT_OK or PGT_EINVAL.
+ * Prints the mappings in [lo, hi) in the layout of QEMU's x86 `info mem`:
+ * one line per run of virtually contiguous mappings with the same rights,
+ * "start-end size urwx" (16 lower-case hex digits each; end exclusive, 0
+ * at the top of the address space; letters u/r/w/x or '-'; reserved leaves
+ * show as "----"), without a newline, through @p print. Runs are clipped
+ * to [lo, hi). No stdio: the caller decides where lines go.
+ * @return PGT_OK; PGT_EINVAL for NULL @p print or what pgt_walk refuses.
  */
 PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 		     void (*print)(void *arg, const char *line), void *arg);
@@ -402,11 +414,21 @@ PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 PGT_API int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t size);
 
 /**
- * Checks a live tree: malformed entries, reserved bits set, leaves at levels
- * that allow none, misaligned output addresses, a table reachable twice, and
- * (with the owns_table hook) tables that are not the allocator's frames.
- * Each problem goes to @p report (may be NULL) with its address and level.
- * @return the number of problems (0: consistent), or PGT_EINVAL.
+ * Checks a live tree: malformed entries, must-be-zero bits set in valid
+ * entries (below the page or table size: a misaligned address), leaves
+ * (valid or reserved) at levels that allow none, output addresses beyond
+ * the physical width, a table reachable twice (the root included), tables
+ * p2v cannot reach, and, with the owns_table hook, tables that are not the
+ * allocator's frames (tables under a borrowed link, from pgt_share, are
+ * checked but need not be owned). The subtree under a table reachable
+ * twice, disowned or unreachable is not read.
+ *
+ * Each problem goes to @p report (may be NULL) with the address and level
+ * of the entry, in address order. Allocation-free: a table reachable twice
+ * is found by re-scanning the tables above level 0 for each table entry,
+ * O(table entries x entries of those tables).
+ * @return the number of problems (0: consistent), or PGT_EINVAL for a NULL
+ *         or uninitialised space.
  */
 PGT_API int pgt_verify(const pgt_space_t *sp,
 		       void (*report)(void *arg, const char *problem, pgt_vaddr_t va, unsigned level),
