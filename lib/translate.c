@@ -18,7 +18,10 @@
 /** How a walk ended. */
 enum tr_end { TR_LEAF, TR_NOT_PRESENT, TR_MALFORMED, TR_NO_TABLE };
 
-/** One walk: where it stopped, what it saw, the rights the tables left. */
+/**
+ * One walk: where it stopped, what it saw, the rights the tables left. The
+ * entries above the leaf are recorded only for PGT_ACC_SET_AD.
+ */
 struct tr_walk {
 	pgt_pte_t *slot[PGT_MAX_LEVELS]; /**< entry read at each level, root down to `level` */
 	pgt_pte_t seen[PGT_MAX_LEVELS];  /**< its value as read */
@@ -46,46 +49,80 @@ static inline unsigned rules_remove(const struct pgt_rule rules[PGT_RULES], pgt_
 {
 	unsigned removed = 0;
 
+#pragma GCC unroll 4
 	for (unsigned i = 0; i < PGT_RULES; i++)
 		removed |= (pte & rules[i].mask) == rules[i].match ? rules[i].removes : 0;
 	return removed;
 }
 
+/** How the walk ends at an entry that is not a table entry. */
+static inline enum tr_end tr_stop(const struct pgt_level *L, pgt_pte_t pte)
+{
+	if (L->leaf_ok && (pte & L->type_mask) == L->leaf_type)
+		return (pte & L->leaf_mbz) ? TR_MALFORMED : TR_LEAF;
+	return (pte & L->valid) ? TR_MALFORMED : TR_NOT_PRESENT;
+}
+
 /**
- * Walks from the root to the entry that ends the translation of @p va.
- * One step per level: at most `levels` iterations.
+ * Walks from the root to the entry that ends the translation of @p va,
+ * recording the entries above it when @p record (a constant at each call
+ * site, so each caller gets its own copy). One step per level: at most
+ * `levels` iterations.
  */
-static inline void tr_walk(const pgt_space_t *sp, pgt_vaddr_t va, struct tr_walk *w)
+static inline __attribute__((always_inline)) void tr_walk_n(const pgt_space_t *sp, pgt_vaddr_t va,
+							    struct tr_walk *w, bool record, unsigned levels)
 {
 	const struct pgt_arch *a = sp->pgt__arch;
 	pgt_pte_t *table = sp->pgt__root;
+	unsigned rights = PGT_RIGHTS_ALL;
+	unsigned l = levels - 1u;
+	pgt_pte_t *p, pte;
 
-	w->rights = PGT_RIGHTS_ALL;
-	for (unsigned l = a->levels - 1u;; l--) {
+#pragma GCC unroll 6
+	for (unsigned i = 0; i < levels; i++, l--) {
 		const struct pgt_level *L = &a->level[l];
-		pgt_pte_t *p = table + pgt__index(L, va);
-		pgt_pte_t pte = pgt__pte_load(p);
-
-		w->slot[l] = p;
-		w->seen[l] = pte;
-		w->level = l;
+		p = table + pgt__index(L, va);
+		pte = pgt__pte_load(p);
+		if (record) {
+			w->slot[l] = p;
+			w->seen[l] = pte;
+		}
 		if (!pgt__is_table(L, l, pte)) {
-			if (L->leaf_ok && (pte & L->type_mask) == L->leaf_type)
-				w->end = (pte & L->leaf_mbz) ? TR_MALFORMED : TR_LEAF;
-			else
-				w->end = (pte & L->valid) ? TR_MALFORMED : TR_NOT_PRESENT;
-			return;
+			w->end = tr_stop(L, pte);
+			break;
 		}
 		if (pte & L->table_mbz) {
 			w->end = TR_MALFORMED;
-			return;
+			break;
 		}
-		w->rights &= ~rules_remove(L->table_rules, pte);
+		if (!L->table_rule_bits || ((pte ^ L->table_attrs) & L->table_rule_bits))
+			rights &= ~rules_remove(L->table_rules, pte); /* rare: a restricting table entry */
 		table = pgt__next_table(sp, L, pte);
 		if (!table) {
 			w->end = TR_NO_TABLE;
-			return;
+			break;
 		}
+	}
+	w->slot[l] = p;
+	w->seen[l] = pte;
+	w->level = l;
+	w->rights = rights;
+}
+
+/**
+ * The walk with the level count as a constant, so that the compiler unrolls
+ * it for each count a descriptor may have.
+ */
+static inline __attribute__((always_inline)) void tr_walk(const pgt_space_t *sp, pgt_vaddr_t va,
+							  struct tr_walk *w, bool record)
+{
+	switch (sp->pgt__arch->levels) {
+	case 1: tr_walk_n(sp, va, w, record, 1); break;
+	case 2: tr_walk_n(sp, va, w, record, 2); break;
+	case 3: tr_walk_n(sp, va, w, record, 3); break;
+	case 4: tr_walk_n(sp, va, w, record, 4); break;
+	case 5: tr_walk_n(sp, va, w, record, 5); break;
+	default: tr_walk_n(sp, va, w, record, PGT_MAX_LEVELS); break;
 	}
 }
 
@@ -160,7 +197,10 @@ int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_pa
 
 	/* Retried only when a concurrent store changed an entry between walk and update. */
 	for (;;) {
-		tr_walk(sp, va, &w);
+		if (access & PGT_ACC_SET_AD)
+			tr_walk(sp, va, &w, true);
+		else
+			tr_walk(sp, va, &w, false);
 		if (w.end == TR_NO_TABLE)
 			return PGT_EINVAL;
 		if (w.end != TR_LEAF)

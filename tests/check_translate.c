@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <pgtable/arch.h>
 #include <pgtable/pgtable.h>
@@ -442,6 +443,114 @@ START_TEST(test_arm_golden)
 }
 END_TEST
 
+/*
+ * Level mix-ups: a copy of the x86-64 descriptor whose table entries are
+ * controlled by different, otherwise ignored bits at each level (bits 52 to
+ * 62), so that applying one level's rules at another fails. Level l > 0:
+ * bit 50+2l must be set for writes, bit 51+2l set denies every fetch, and
+ * at the root bit 62 set denies user accesses. The leaf keeps x86-64's
+ * R/W, U/S and XD. With `skip` clear, table_rule_bits is 0 (rules always
+ * evaluated).
+ */
+static struct pgt_arch mixed_arch(bool skip)
+{
+	struct pgt_arch m = pgt_arch_x86_64;
+
+	m.name = skip ? "x86_64-fake-rules" : "x86_64-fake-rules-noskip";
+	for (unsigned l = 1; l < m.levels; l++) {
+		struct pgt_level *L = &m.level[l];
+		pgt_pte_t w = BIT(50 + 2 * l), x = BIT(51 + 2 * l);
+		memset(L->table_rules, 0, sizeof L->table_rules);
+		L->table_rules[0] = (struct pgt_rule){ w, 0, PGT_RIGHT_PW | PGT_RIGHT_UW };
+		L->table_rules[1] = (struct pgt_rule){ x, x, PGT_RIGHT_PX | PGT_RIGHT_UX };
+		if (l == m.levels - 1u)
+			L->table_rules[2] = (struct pgt_rule){ BIT(62), BIT(62),
+							       PGT_RIGHT_UR | PGT_RIGHT_UW | PGT_RIGHT_UX };
+		L->table_attrs |= w;
+		L->table_rule_bits = skip ? w | x | (l == m.levels - 1u ? BIT(62) : 0) : 0;
+	}
+	return m;
+}
+
+/* The fake's rules, written out: tables e[0..n-2] (root first), leaf e[n-1]. */
+static bool mixed_allows(const pgt_pte_t *e, unsigned n, unsigned access)
+{
+	pgt_pte_t leaf = e[n - 1];
+	bool w = leaf & BIT(1), us = leaf & BIT(2), xd = leaf & BIT(63);
+
+	for (unsigned i = 0; i + 1 < n; i++) {
+		unsigned l = 3 - i;
+		w = w && (e[i] & BIT(50 + 2 * l));
+		xd = xd || (e[i] & BIT(51 + 2 * l));
+		us = us && !(l == 3 && (e[i] & BIT(62)));
+	}
+	if ((access & PGT_ACC_USER) && !us)
+		return false;
+	if (access & PGT_ACC_WRITE)
+		return w;
+	if (access & PGT_ACC_EXEC)
+		return !xd;
+	return true;
+}
+
+START_TEST(test_rights_fake_levels)
+{
+	static struct pgt_arch fake;
+	struct ctx c;
+	uint64_t seed = 0xfa4e;
+
+	fake = mixed_arch(_i == 0);
+	ctx_open(&c, &fake, 0, TEST_MM_OFFSET);
+	pgt_vaddr_t va = 0x0000123456789000ull;
+	pgt_paddr_t pa = 0x7000;
+	map_leaf(&c, va, 0, pa, R | W | X | U);
+	pgt_pte_t saved[4], e[4];
+	for (unsigned l = 0; l < 4; l++)
+		saved[l] = *entry_at(&c, va, l);
+	/* Every table bit the fake uses, at every level, and the x86 bits it ignores there. */
+	const pgt_pte_t bits[] = { BIT(52), BIT(53), BIT(54), BIT(55), BIT(56), BIT(57), BIT(62), BIT(1), BIT(2), BIT(63) };
+	for (int round = 0; round < 400; round++) {
+		for (unsigned l = 0; l < 4; l++) {
+			pgt_pte_t t = 0;
+			for (size_t b = 0; b < sizeof bits / sizeof bits[0]; b++)
+				t |= (test_rand(&seed) % 4 == 0) ? bits[b] : 0;
+			if (l == 0)
+				t &= BIT(1) | BIT(2) | BIT(63);
+			*entry_at(&c, va, l) = saved[l] ^ t;
+		}
+		for (unsigned l = 0; l < 4; l++)
+			e[3 - l] = *entry_at(&c, va, l);
+		for (unsigned k = 0; k < 6; k++) {
+			if (mixed_allows(e, 4, accesses[k]))
+				expect_ok(&c, va, accesses[k], pa, "fake rules");
+			else
+				expect_fault(&c, va, accesses[k], PGT_FAULT_PERMISSION, 0, "fake rules");
+		}
+	}
+	for (unsigned l = 4; l-- > 0;)
+		*entry_at(&c, va, l) = saved[l];
+	ctx_close(&c);
+}
+END_TEST
+
+/* Shipped descriptors with table_rule_bits 0: the rules are evaluated for every entry. */
+START_TEST(test_rights_no_skip)
+{
+	struct variant v[12];
+	unsigned n = variants(v);
+	static struct pgt_arch copy;
+
+	ck_assert_uint_lt((unsigned)_i, n);
+	copy = *v[_i].a;
+	for (unsigned l = 0; l < copy.levels; l++)
+		copy.level[l].table_rule_bits = 0;
+	struct ctx c;
+	ctx_open(&c, &copy, v[_i].flags, TEST_MM_OFFSET);
+	rights_at(&c, 0, 0);
+	ctx_close(&c);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Not present, reserved leaves, malformed entries                           */
 
@@ -762,6 +871,8 @@ static Suite *translate_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_rights_every_level, 0, nv);
 	tcase_add_loop_test(tc, test_rights_mixed_levels, 0, nv);
+	tcase_add_loop_test(tc, test_rights_fake_levels, 0, 2);
+	tcase_add_loop_test(tc, test_rights_no_skip, 0, nv);
 	tcase_add_test(tc, test_x86_golden);
 	tcase_add_test(tc, test_arm_golden);
 	suite_add_tcase(s, tc);

@@ -122,6 +122,8 @@ static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
 		.table_rules = ARM_TABLE_RULES, .leaf_rules = ARM_LEAF_RULES,         \
 		.table_mbz = ARM_TABLE_MBZ(g), .leaf_mbz = ARM_LEAF_MBZ(g, sh),       \
 		.table_accessed = 0,                                                  \
+		.table_rule_bits = PGT_ARMV8_PXNTABLE | PGT_ARMV8_UXNTABLE |          \
+				   PGT_ARMV8_APTABLE_NO_EL0 | PGT_ARMV8_APTABLE_RO,   \
 	}
 
 #define ARM_DESC(nm, nlev, va, ...)                                                    \

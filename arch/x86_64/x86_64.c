@@ -96,6 +96,7 @@ unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
 		.table_rules = X86_RULES, .leaf_rules = X86_RULES,                \
 		.table_mbz = 0, .leaf_mbz = X86_LEAF_MBZ(sh),                     \
 		.table_accessed = (sh) == 12 ? 0 : PGT_X86_A,                     \
+		.table_rule_bits = PGT_X86_RW | PGT_X86_US | PGT_X86_NX,          \
 	}
 
 #define X86_PT X86_LEVEL(12, 1, PGT_X86_ADDR_4K)   /* PTE: 4K pages */

@@ -108,6 +108,12 @@ struct pgt_level {
 	pgt_pte_t leaf_mbz;
 	/** Accessed bit the hardware sets in a table entry it walks through, 0 if none. */
 	pgt_pte_t table_accessed;
+	/**
+	 * The union of the table_rules masks. A table entry that agrees with
+	 * table_attrs on these bits matches no rule (table_attrs grants
+	 * everything), so the walk skips its rules; 0: always evaluate them.
+	 */
+	pgt_pte_t table_rule_bits;
 };
 
 /** A page-table format. */
