@@ -23,11 +23,13 @@ enum tr_end { TR_LEAF, TR_NOT_PRESENT, TR_MALFORMED, TR_NO_TABLE };
  * entries above the leaf are recorded only for PGT_ACC_SET_AD.
  */
 struct tr_walk {
-	pgt_pte_t *slot[PGT_MAX_LEVELS]; /**< entry read at each level, root down to `level` */
-	pgt_pte_t seen[PGT_MAX_LEVELS];  /**< its value as read */
-	unsigned level;                  /**< level where the walk stopped */
+	pgt_pte_t *stop;                 /**< the entry where the walk stopped */
+	pgt_pte_t pte;                   /**< its value as read */
+	unsigned level;                  /**< its level */
 	unsigned rights;                 /**< enum pgt_rights the table entries leave */
 	enum tr_end end;
+	pgt_pte_t *slot[PGT_MAX_LEVELS]; /**< recorded: table entry read at each level above `level` */
+	pgt_pte_t seen[PGT_MAX_LEVELS];  /**< recorded: its value as read */
 };
 
 /** Exactly one access kind, and no unknown bit. */
@@ -103,8 +105,8 @@ static inline __attribute__((always_inline)) void tr_walk_n(const pgt_space_t *s
 			break;
 		}
 	}
-	w->slot[l] = p;
-	w->seen[l] = pte;
+	w->stop = p;
+	w->pte = pte;
 	w->level = l;
 	w->rights = rights;
 }
@@ -130,7 +132,7 @@ static inline __attribute__((always_inline)) void tr_walk(const pgt_space_t *sp,
 static inline unsigned leaf_rights(const struct pgt_arch *a, const struct tr_walk *w)
 {
 	const struct pgt_level *L = &a->level[w->level];
-	unsigned rights = w->rights & ~rules_remove(L->leaf_rules, w->seen[w->level]);
+	unsigned rights = w->rights & ~rules_remove(L->leaf_rules, w->pte);
 
 	if (a->implied_if && (rights & a->implied_if) == a->implied_if)
 		rights &= ~(unsigned)a->implied_removes;
@@ -143,7 +145,7 @@ static inline int leaf_fault(const struct pgt_arch *a, const struct tr_walk *w, 
 	const struct pgt_level *L = &a->level[w->level];
 
 	/* Access-flag faults come before permission faults (Arm ARM D8.5). */
-	if (a->af_fault && !(w->seen[w->level] & L->accessed) && !(access & PGT_ACC_SET_AD))
+	if (a->af_fault && !(w->pte & L->accessed) && !(access & PGT_ACC_SET_AD))
 		return PGT_FAULT_ACCESS_FLAG;
 	unsigned need = access_right(access);
 	return (leaf_rights(a, w) & need) == need ? PGT_FAULT_NONE : PGT_FAULT_PERMISSION;
@@ -170,7 +172,7 @@ static bool set_ad(const struct pgt_arch *a, const struct tr_walk *w, unsigned a
 	for (unsigned l = a->levels - 1u; l > w->level; l--)
 		if (!set_bits(w->slot[l], w->seen[l], a->level[l].table_accessed))
 			return false;
-	return set_bits(w->slot[w->level], w->seen[w->level], leaf);
+	return set_bits(w->stop, w->pte, leaf);
 }
 
 /** Records a fault; @p fault may be NULL. */
@@ -213,6 +215,6 @@ int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_pa
 	}
 	const struct pgt_level *L = &a->level[w.level];
 	if (pa)
-		*pa = (w.seen[w.level] & L->leaf_oa) | (va & ((1ull << L->shift) - 1));
+		*pa = (w.pte & L->leaf_oa) | (va & ((1ull << L->shift) - 1));
 	return PGT_OK;
 }
