@@ -2,7 +2,9 @@
  * Translate: what the MMU does for one access. The walk is masks and shifts
  * over the descriptor's data: each table entry's hierarchical rules take
  * rights from everything below it, the leaf's rules say what it grants, and
- * one descriptor-wide "implied" rule runs at the end. No indirect call.
+ * one descriptor-wide "implied" rule runs at the end. No indirect call,
+ * except the caller's p2v hook per table when the space has one (with a
+ * constant p2v_offset there is none).
  *
  * Accessed and dirty bits (PGT_ACC_SET_AD) are set after a walk that ends
  * in a completed access, with compare-and-swap on each entry, so a store

@@ -45,7 +45,8 @@ struct dup_scan {
 /**
  * Scans the table entries under @p table in walk order until the target
  * entry. Tables at level 0 hold no table entries and are not read. Depth is
- * bounded by the level count.
+ * bounded by the level count. The target is at level 1 or above, so it is
+ * never inside a level-0 table.
  */
 static void dup_scan_table(struct dup_scan *d, unsigned level, const pgt_pte_t *table)
 {
@@ -59,7 +60,7 @@ static void dup_scan_table(struct dup_scan *d, unsigned level, const pgt_pte_t *
 		} else if (pgt__is_table(L, level, pte)) {
 			if ((pte & L->table_oa) == d->pa) {
 				d->found = true;
-			} else {
+			} else if (level > 1) { /* level-0 tables hold no links: not read */
 				const pgt_pte_t *next = pgt__next_table(d->sp, L, pte);
 				if (next)
 					dup_scan_table(d, level - 1, next);
