@@ -151,6 +151,12 @@ static inline pgt_vaddr_t pgt__offset_va(const pgt_space_t *sp, uint64_t off)
 }
 
 bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va);
+/**
+ * The rights (enum pgt_rights) the MMU grants at @p va, an address of the
+ * space: the valid leaf's, less what the tables above it take; 0 when no
+ * valid leaf maps it. Accessed flags are not looked at. (lib/translate.c)
+ */
+unsigned pgt__rights(const pgt_space_t *sp, pgt_vaddr_t va);
 int pgt__page_level(const pgt_space_t *sp, unsigned page_shift);
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
 void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);

@@ -153,6 +153,14 @@ static inline int leaf_fault(const struct pgt_arch *a, const struct tr_walk *w, 
 	return (leaf_rights(a, w) & need) == need ? PGT_FAULT_NONE : PGT_FAULT_PERMISSION;
 }
 
+unsigned pgt__rights(const pgt_space_t *sp, pgt_vaddr_t va)
+{
+	struct tr_walk w;
+
+	tr_walk(sp, va, &w, false);
+	return w.end == TR_LEAF ? leaf_rights(sp->pgt__arch, &w) : 0;
+}
+
 /** Sets @p bits in the entry if it still holds what the walk saw. */
 static bool set_bits(pgt_pte_t *p, pgt_pte_t seen, pgt_pte_t bits)
 {

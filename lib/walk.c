@@ -91,17 +91,18 @@ int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 /* ------------------------------------------------------------------------ */
 /* Dump                                                                      */
 
-/** Rights that split runs and show in a line. */
-#define DUMP_PROT (PGT_PROT_USER | PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC)
+/** Letters of a line, as bits: u, r, w, x. */
+enum { DUMP_U = 8, DUMP_R = 4, DUMP_W = 2, DUMP_X = 1 };
 
 /** "start-end size urwx": three 16-digit numbers, separators, four letters. */
 #define DUMP_LINE (3 * 16 + 3 + 4 + 1)
 
 /** A run of virtually contiguous leaves with the same rights. */
 struct dump {
+	const pgt_space_t *sp;
 	pgt_vaddr_t lo, hi; /**< the requested range; hi 0: the top */
 	pgt_vaddr_t start, end; /**< the open run, [start, end); end 0: the top */
-	unsigned prot;
+	unsigned letters; /**< DUMP_* */
 	bool open;
 	void (*print)(void *arg, const char *line);
 	void *arg;
@@ -128,13 +129,28 @@ static void dump_flush(struct dump *d)
 	*p++ = ' ';
 	p = put_hex(p, d->end - d->start);
 	*p++ = ' ';
-	*p++ = (d->prot & PGT_PROT_USER) ? 'u' : '-';
-	*p++ = (d->prot & PGT_PROT_READ) ? 'r' : '-';
-	*p++ = (d->prot & PGT_PROT_WRITE) ? 'w' : '-';
-	*p++ = (d->prot & PGT_PROT_EXEC) ? 'x' : '-';
+	*p++ = (d->letters & DUMP_U) ? 'u' : '-';
+	*p++ = (d->letters & DUMP_R) ? 'r' : '-';
+	*p++ = (d->letters & DUMP_W) ? 'w' : '-';
+	*p++ = (d->letters & DUMP_X) ? 'x' : '-';
 	*p = '\0';
 	d->print(d->arg, line);
 	d->open = false;
+}
+
+/**
+ * The letters of a leaf: what the MMU grants there, as QEMU shows the rights
+ * ANDed down the walk. u: unprivileged data access; r, w, x: read, write,
+ * execute at either privilege. A reserved leaf grants nothing.
+ */
+static unsigned dump_letters(const pgt_space_t *sp, const struct pgt_mapping *m)
+{
+	unsigned r = pgt__rights(sp, m->va);
+	unsigned letters = (r & PGT_RIGHT_UR) ? DUMP_U : 0;
+
+	letters |= (r & (PGT_RIGHT_PR | PGT_RIGHT_UR)) ? DUMP_R : 0;
+	letters |= (r & (PGT_RIGHT_PW | PGT_RIGHT_UW)) ? DUMP_W : 0;
+	return letters | ((r & (PGT_RIGHT_PX | PGT_RIGHT_UX)) ? DUMP_X : 0);
 }
 
 /** Extends the open run with one leaf (clipped to the range) or starts a new one. */
@@ -143,24 +159,26 @@ static int dump_visit(void *arg, const struct pgt_mapping *m)
 	struct dump *d = arg;
 	pgt_vaddr_t start = m->va < d->lo ? d->lo : m->va;
 	pgt_vaddr_t end = m->va + m->size; /* 0 at the top of the address space */
-	unsigned prot = m->prot & DUMP_PROT;
+	unsigned letters = dump_letters(d->sp, m);
 
 	if (d->hi && (end == 0 || end > d->hi))
 		end = d->hi;
-	if (d->open && d->end == start && d->prot == prot) {
+	if (d->open && d->end == start && d->letters == letters) {
 		d->end = end;
 		return 0;
 	}
 	dump_flush(d);
-	*d = (struct dump){ .lo = d->lo, .hi = d->hi, .start = start, .end = end, .prot = prot,
-			    .open = true, .print = d->print, .arg = d->arg };
+	d->start = start;
+	d->end = end;
+	d->letters = letters;
+	d->open = true;
 	return 0;
 }
 
 int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 	     void (*print)(void *arg, const char *line), void *arg)
 {
-	struct dump d = { .lo = lo, .hi = hi, .print = print, .arg = arg };
+	struct dump d = { .sp = sp, .lo = lo, .hi = hi, .print = print, .arg = arg };
 
 	if (!print)
 		return PGT_EINVAL;

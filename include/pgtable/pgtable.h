@@ -387,12 +387,15 @@ PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 		     int (*visit)(void *arg, const struct pgt_mapping *m), void *arg);
 
 /**
- * Prints the mappings in [lo, hi) in the layout of QEMU's x86 `info mem`:
- * one line per run of virtually contiguous mappings with the same rights,
- * "start-end size urwx" (16 lower-case hex digits each; end exclusive, 0
- * at the top of the address space; letters u/r/w/x or '-'; reserved leaves
- * show as "----"), without a newline, through @p print. Runs are clipped
- * to [lo, hi). No stdio: the caller decides where lines go.
+ * Prints the mappings in [lo, hi) in the layout of QEMU's x86 `info mem`
+ * (target/i386/monitor.c): one line per run of virtually contiguous
+ * mappings with the same rights, "start-end size urwx" (16 lower-case hex
+ * digits each; end exclusive, 0 at the top of the address space), without
+ * a newline, through @p print. The letters are the rights the MMU grants,
+ * combined down the walk as pgt_translate does (QEMU ANDs them too):
+ * u unprivileged data access, r read, w write, x execute (QEMU has no x
+ * column), '-' where denied; reserved leaves show as "----". Runs are
+ * clipped to [lo, hi). No stdio: the caller decides where lines go.
  * @return PGT_OK; PGT_EINVAL for NULL @p print or what pgt_walk refuses.
  */
 PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
