@@ -814,6 +814,75 @@ START_TEST(test_set_ad_race)
 }
 END_TEST
 
+/*
+ * Trees made by pgt_map: what translate says agrees with pgt_lookup and the
+ * leaf's PROT field, by the rules the library's encodings imply (x86-64: a
+ * user access needs USER, a supervisor one does not; ARMv8: EL1 may not
+ * execute an EL0-accessible page, as the encoder sets PXN there).
+ */
+static bool prot_allows(const struct pgt_arch *a, unsigned prot, unsigned access)
+{
+	bool user = access & PGT_ACC_USER;
+	unsigned kind = access & (PGT_ACC_READ | PGT_ACC_WRITE | PGT_ACC_EXEC);
+	bool right = kind == PGT_ACC_READ ? (prot & R) : kind == PGT_ACC_WRITE ? (prot & W) : (prot & X);
+
+	if (!(prot & R) || !right)
+		return false;
+	if (user)
+		return prot & U;
+	return !(is_arm(a) && kind == PGT_ACC_EXEC && (prot & U));
+}
+
+START_TEST(test_translate_after_map)
+{
+	struct variant v[12];
+	unsigned n = variants(v);
+	uint64_t seed = 0x3a9 + (uint64_t)_i;
+	static const unsigned map_prots[] = { 0, R, R | W, R | X, R | W | X, R | U, R | W | U, R | X | U, R | W | X | U };
+
+	ck_assert_uint_lt((unsigned)_i, n);
+	struct ctx c;
+	ctx_open(&c, v[_i].a, v[_i].flags, TEST_MM_OFFSET);
+	uint64_t page = size_at(c.a, 0), big = size_at(c.a, 1);
+	pgt_vaddr_t base = region(&c, 0);
+	for (int k = 0; k < 40; k++) {
+		pgt_vaddr_t va = base + (test_rand(&seed) % (8 * big)) / page * page;
+		uint64_t size = (1 + test_rand(&seed) % 4) * ((k & 1) ? big : page);
+		unsigned prot = map_prots[test_rand(&seed) % (sizeof map_prots / sizeof map_prots[0])];
+		int rc = pgt_map(&c.sp, va, (va - base) + big, size, prot, PGT_MAP_REPLACE);
+		ck_assert_msg(rc == PGT_OK, "%s: map: %d", c.who, rc);
+	}
+	unsigned checked = 0;
+	for (int k = 0; k < 2000; k++) {
+		pgt_vaddr_t va = base + test_rand(&seed) % (10 * big);
+		pgt_ref_t ref;
+		uint64_t prot = 0, paddr = 0;
+		bool mapped = pgt_lookup(&c.sp, va, &ref) == PGT_OK;
+		if (mapped) {
+			ck_assert_int_eq(pgt_get_field(&c.sp, ref, PGT_FIELD_PROT, &prot), PGT_OK);
+			ck_assert_int_eq(pgt_get_field(&c.sp, ref, PGT_FIELD_PADDR, &paddr), PGT_OK);
+		}
+		unsigned access = accesses[k % 6];
+		pgt_paddr_t want = paddr + (va & ((1ull << ref.page_shift) - 1));
+		if (mapped && prot_allows(c.a, (unsigned)prot, access)) {
+			expect_ok(&c, va, access, want, "after pgt_map");
+			ck_assert_uint_eq(want, va - base + big); /* what pgt_map was asked for */
+			checked++;
+		} else if (mapped && (prot & (R | W | X))) {
+			expect_fault(&c, va, access, PGT_FAULT_PERMISSION, ref.level, "after pgt_map");
+		} else {
+			struct pgt_fault f;
+			ck_assert_int_eq(pgt_translate(&c.sp, va, access, NULL, &f), PGT_EFAULT);
+			ck_assert_int_eq(f.kind, PGT_FAULT_NOT_PRESENT);
+			if (mapped)
+				ck_assert_uint_eq(f.level, ref.level);
+		}
+	}
+	ck_assert_uint_gt(checked, 100);
+	ctx_close(&c);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Bad input                                                                 */
 
@@ -890,6 +959,7 @@ static Suite *translate_suite(void)
 	tcase_add_loop_test(tc, test_x86_set_ad, 0, 2);
 	tcase_add_loop_test(tc, test_arm_access_flag, 0, nv);
 	tcase_add_test(tc, test_set_ad_race);
+	tcase_add_loop_test(tc, test_translate_after_map, 0, nv);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad input");

@@ -184,6 +184,46 @@ START_TEST(test_clean_random_trees)
 }
 END_TEST
 
+/*
+ * Random pgt_map / pgt_unmap / pgt_protect sequences, and a second space
+ * sharing root entries with the first and mapping through them: both
+ * verify clean after every step (with the owns_table hook set).
+ */
+START_TEST(test_clean_after_range_ops)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	uint64_t seed = 0x7a49e + (uint64_t)_i;
+	struct ctx c;
+	pgt_space_t other;
+
+	ctx_open(&c, a, 0, TEST_MM_HOOK, true);
+	ck_assert_int_eq(pgt_space_init(&other, a, &c.t.mm, 0), PGT_OK);
+	uint64_t root = size_at(a, a->levels - 1u), page = size_at(a, 0), big = size_at(a, 1);
+	pgt_vaddr_t base = 2 * root;
+	ck_assert_int_eq(pgt_share(&other, &c.sp, base, root), PGT_OK);
+	for (int step = 0; step < 150; step++) {
+		pgt_space_t *sp = (step & 3) == 3 ? &other : &c.sp;
+		uint64_t r = test_rand(&seed);
+		pgt_vaddr_t va = base + (r % (4 * big)) / page * page;
+		uint64_t size = (1 + test_rand(&seed) % 8) * ((r & 1) ? big : page);
+		if (va + size > base + root)
+			continue;
+		unsigned prot = prots[test_rand(&seed) % (sizeof prots / sizeof prots[0])];
+		int rc;
+		switch (test_rand(&seed) % 3) {
+		case 0: rc = pgt_map(sp, va & ~(big - 1), va & ~(big - 1), size, prot, PGT_MAP_REPLACE); break;
+		case 1: rc = pgt_unmap(sp, va, size); break;
+		default: rc = pgt_protect(sp, va, size, prot); break;
+		}
+		ck_assert_msg(rc == PGT_OK, "%s: step %d: %d (%s)", a->name, step, rc, pgt_strerror(rc));
+		expect_clean(&c, "range operations");
+		ck_assert_int_eq(pgt_verify(&other, NULL, NULL), 0);
+	}
+	pgt_space_destroy(&other);
+	ctx_close(&c);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* One corruption of each class                                              */
 
@@ -417,6 +457,7 @@ static Suite *verify_suite(void)
 	tc = tcase_create("clean");
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_clean_random_trees, 0, na);
+	tcase_add_loop_test(tc, test_clean_after_range_ops, 0, na);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("corruptions");

@@ -366,6 +366,47 @@ static void expect_dump(const struct ctx *c, pgt_vaddr_t lo, pgt_vaddr_t hi, con
 	ck_assert_msg(got.n == n, "%s: %zu lines, expected %zu", c->who, got.n, n);
 }
 
+/* A pgt_map range of mixed page sizes walks as contiguous pieces and dumps as one line. */
+START_TEST(test_walk_after_map)
+{
+	struct variant v[12];
+	unsigned n = variants(v);
+	static struct ctx c;
+	static struct seen s;
+
+	ck_assert_uint_lt((unsigned)_i, n);
+	ctx_open(&c, v[_i].a, v[_i].flags, TEST_MM_HOOK);
+	uint64_t page = size_at(c.a, 0), big = size_at(c.a, 1);
+	pgt_vaddr_t va = test_va_bottom(c.a, c.flags) + 3 * big - 2 * page;
+	pgt_paddr_t pa = 5 * big - 2 * page;
+	uint64_t size = 2 * big + 5 * page;
+	ck_assert_int_eq(pgt_map(&c.sp, va, pa, size, R | W, 0), PGT_OK);
+	memset(&s, 0, sizeof s);
+	ck_assert_int_eq(pgt_walk(&c.sp, va, va + size, collect, &s), PGT_OK);
+	pgt_vaddr_t at = va;
+	unsigned supers = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		ck_assert_uint_eq(s.m[i].va, at);
+		ck_assert_uint_eq(s.m[i].pa, pa + (at - va));
+		ck_assert_uint_eq(s.m[i].prot, R | W);
+		supers += s.m[i].level > 0;
+		at += s.m[i].size;
+	}
+	ck_assert_uint_eq(at, va + size);
+	ck_assert_uint_eq(supers, 2);
+	ck_assert_uint_eq(s.n, 2 + 5);
+	static struct lines got;
+	memset(&got, 0, sizeof got);
+	ck_assert_int_eq(pgt_dump(&c.sp, test_va_bottom(c.a, c.flags), 0, keep_line, &got), PGT_OK);
+	ck_assert_uint_eq(got.n, 1);
+	char want[80];
+	snprintf(want, sizeof want, "%016llx-%016llx %016llx -rw-", (unsigned long long)va,
+		 (unsigned long long)(va + size), (unsigned long long)size);
+	ck_assert_str_eq(got.text[0], want);
+	ctx_close(&c);
+}
+END_TEST
+
 START_TEST(test_dump_x86)
 {
 	static struct ctx c;
@@ -519,6 +560,7 @@ static Suite *walk_suite(void)
 	tcase_add_loop_test(tc, test_walk_x86_halves, 0, 2);
 	tcase_add_loop_test(tc, test_walk_skips_empty, 0, nv);
 	tcase_add_loop_test(tc, test_walk_bad_input, 0, nv);
+	tcase_add_loop_test(tc, test_walk_after_map, 0, nv);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("dump");
