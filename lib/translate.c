@@ -15,7 +15,7 @@
 
 /** Access bits pgt_translate accepts. */
 #define ACC_KIND (PGT_ACC_READ | PGT_ACC_WRITE | PGT_ACC_EXEC)
-#define ACC_ALL (ACC_KIND | PGT_ACC_USER | PGT_ACC_SET_AD)
+#define ACC_ALL  (ACC_KIND | PGT_ACC_USER | PGT_ACC_SET_AD)
 
 /** How a walk ended. */
 enum tr_end { TR_LEAF, TR_NOT_PRESENT, TR_MALFORMED, TR_NO_TABLE };
@@ -25,10 +25,10 @@ enum tr_end { TR_LEAF, TR_NOT_PRESENT, TR_MALFORMED, TR_NO_TABLE };
  * entries above the leaf are recorded only for PGT_ACC_SET_AD.
  */
 struct tr_walk {
-	pgt_pte_t *stop;                 /**< the entry where the walk stopped */
-	pgt_pte_t pte;                   /**< its value as read */
-	unsigned level;                  /**< its level */
-	unsigned rights;                 /**< enum pgt_rights the table entries leave */
+	pgt_pte_t *stop; /**< the entry where the walk stopped */
+	pgt_pte_t pte;   /**< its value as read */
+	unsigned level;  /**< its level */
+	unsigned rights; /**< enum pgt_rights the table entries leave */
 	enum tr_end end;
 	pgt_pte_t *slot[PGT_MAX_LEVELS]; /**< recorded: table entry read at each level above `level` */
 	pgt_pte_t seen[PGT_MAX_LEVELS];  /**< recorded: its value as read */
@@ -39,7 +39,8 @@ static inline bool access_ok(unsigned access)
 {
 	unsigned kind = access & ACC_KIND;
 
-	return !(access & ~ACC_ALL) && (kind == PGT_ACC_READ || kind == PGT_ACC_WRITE || kind == PGT_ACC_EXEC);
+	return !(access & ~ACC_ALL) &&
+	       (kind == PGT_ACC_READ || kind == PGT_ACC_WRITE || kind == PGT_ACC_EXEC);
 }
 
 /** The right an access needs: its kind, moved to the unprivileged half for user accesses. */

@@ -127,7 +127,8 @@ static void verify_link(struct verify *v, unsigned level, const pgt_pte_t *slot,
 }
 
 /** Checks a valid leaf's must-be-zero bits and output address. */
-static void verify_leaf(struct verify *v, const struct pgt_level *L, unsigned level, pgt_pte_t pte, uint64_t off)
+static void verify_leaf(struct verify *v, const struct pgt_level *L, unsigned level, pgt_pte_t pte,
+			uint64_t off)
 {
 	unsigned pa_bits = v->sp->pgt__arch->pa_bits;
 

@@ -17,7 +17,8 @@ struct walk {
  * [lo, hi) as offsets. @p lo must be in the space; @p hi is 0 (the top) or
  * one past an address of the space, above @p lo.
  */
-static bool range_offsets(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi, uint64_t *olo, uint64_t *oend)
+static bool range_offsets(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi, uint64_t *olo,
+			  uint64_t *oend)
 {
 	if (!pgt__va_ok(sp, lo))
 		return false;
@@ -100,9 +101,9 @@ enum { DUMP_U = 8, DUMP_R = 4, DUMP_W = 2, DUMP_X = 1 };
 /** A run of virtually contiguous leaves with the same rights. */
 struct dump {
 	const pgt_space_t *sp;
-	pgt_vaddr_t lo, hi; /**< the requested range; hi 0: the top */
+	pgt_vaddr_t lo, hi;     /**< the requested range; hi 0: the top */
 	pgt_vaddr_t start, end; /**< the open run, [start, end); end 0: the top */
-	unsigned letters; /**< DUMP_* */
+	unsigned letters;       /**< DUMP_* */
 	bool open;
 	void (*print)(void *arg, const char *line);
 	void *arg;

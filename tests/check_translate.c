@@ -42,8 +42,12 @@ enum { R = PGT_PROT_READ, W = PGT_PROT_WRITE, X = PGT_PROT_EXEC, U = PGT_PROT_US
 
 /* The six access kinds. */
 static const unsigned accesses[6] = {
-	PGT_ACC_READ, PGT_ACC_WRITE, PGT_ACC_EXEC,
-	PGT_ACC_READ | PGT_ACC_USER, PGT_ACC_WRITE | PGT_ACC_USER, PGT_ACC_EXEC | PGT_ACC_USER,
+	PGT_ACC_READ,
+	PGT_ACC_WRITE,
+	PGT_ACC_EXEC,
+	PGT_ACC_READ | PGT_ACC_USER,
+	PGT_ACC_WRITE | PGT_ACC_USER,
+	PGT_ACC_EXEC | PGT_ACC_USER,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -69,7 +73,8 @@ static void ctx_open(struct ctx *c, const struct pgt_arch *a, unsigned flags, en
 static void ctx_close(struct ctx *c)
 {
 	pgt_space_destroy(&c->sp);
-	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0, "%s: tables leaked or bad frees", c->who);
+	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0, "%s: tables leaked or bad frees",
+		      c->who);
 	test_mm_fini(&c->t);
 }
 
@@ -234,7 +239,8 @@ static bool model_allows(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_leve
 /* ------------------------------------------------------------------------ */
 /* Checks                                                                    */
 
-static void expect_ok(const struct ctx *c, pgt_vaddr_t va, unsigned access, pgt_paddr_t want, const char *what)
+static void expect_ok(const struct ctx *c, pgt_vaddr_t va, unsigned access, pgt_paddr_t want,
+		      const char *what)
 {
 	pgt_paddr_t pa = 0;
 	struct pgt_fault f = { .kind = -1 };
@@ -253,19 +259,19 @@ static void expect_fault(const struct ctx *c, pgt_vaddr_t va, unsigned access, i
 	struct pgt_fault f = { .kind = -1 };
 	int rc = pgt_translate(&c->sp, va, access, &pa, &f);
 
-	ck_assert_msg(rc == PGT_EFAULT, "%s: %s: translate %#llx access %#x: %d, expected a fault", c->who, what,
-		      (unsigned long long)va, access, rc);
+	ck_assert_msg(rc == PGT_EFAULT, "%s: %s: translate %#llx access %#x: %d, expected a fault", c->who,
+		      what, (unsigned long long)va, access, rc);
 	ck_assert_msg(f.kind == kind && f.level == level && f.va == va,
-		      "%s: %s: fault kind %d level %u va %#llx, expected kind %d level %u", c->who, what, f.kind,
-		      f.level, (unsigned long long)f.va, kind, level);
+		      "%s: %s: fault kind %d level %u va %#llx, expected kind %d level %u", c->who, what,
+		      f.kind, f.level, (unsigned long long)f.va, kind, level);
 	ck_assert_msg(pa == 0x1234, "%s: %s: pa written on a fault", c->who, what);
 	/* fault may be NULL */
 	ck_assert_int_eq(pgt_translate(&c->sp, va, access, NULL, NULL), PGT_EFAULT);
 }
 
 /* One translation against the model. */
-static void expect_model(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_level, pgt_paddr_t pa, unsigned access,
-			 const char *what)
+static void expect_model(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_level, pgt_paddr_t pa,
+			 unsigned access, const char *what)
 {
 	if (model_allows(c, va, leaf_level, access))
 		expect_ok(c, va, access, pa, what);
@@ -284,9 +290,14 @@ static struct rights_bits rights_bits(const struct pgt_arch *a)
 {
 	if (is_arm(a)) /* AP[1], AP[2], PXN, UXN; PXNTable, UXNTable, APTable[0], APTable[1] */
 		return (struct rights_bits){ { BIT(6), BIT(7), BIT(53), BIT(54) },
-					     { BIT(59), BIT(60), BIT(61), BIT(62) }, 4, 4, R | W | U };
+					     { BIT(59), BIT(60), BIT(61), BIT(62) },
+					     4,
+					     4,
+					     R | W | U };
 	/* R/W, U/S, XD in leaves and tables alike */
-	return (struct rights_bits){ { BIT(1), BIT(2), BIT(63) }, { BIT(1), BIT(2), BIT(63) }, 3, 3, R | W | X | U };
+	return (struct rights_bits){
+		{ BIT(1), BIT(2), BIT(63) }, { BIT(1), BIT(2), BIT(63) }, 3, 3, R | W | X | U
+	};
 }
 
 static pgt_pte_t toggles(const pgt_pte_t bits[], unsigned n, unsigned mask)
@@ -375,7 +386,8 @@ START_TEST(test_rights_mixed_levels)
 	for (int round = 0; round < 200; round++) {
 		*ref.pte = saved[0] ^ toggles(rb.leaf, rb.nleaf, (unsigned)test_rand(&seed));
 		for (unsigned l = 1; l < c.a->levels; l++)
-			*entry_at(&c, va, l) = saved[l] ^ toggles(rb.table, rb.ntable, (unsigned)test_rand(&seed));
+			*entry_at(&c, va, l) =
+				saved[l] ^ toggles(rb.table, rb.ntable, (unsigned)test_rand(&seed));
 		for (unsigned k = 0; k < 6; k++)
 			expect_model(&c, va, 0, pa_for(size_at(c.a, 0)), accesses[k], "mixed levels");
 	}
@@ -398,7 +410,8 @@ START_TEST(test_x86_golden)
 	/* PDE with U/S clear: supervisor still reads, writes and fetches; user nothing. */
 	*entry_at(&c, va, 1) &= ~BIT(2);
 	expect_ok(&c, va, PGT_ACC_EXEC, pa, "supervisor fetch under a supervisor PDE");
-	expect_fault(&c, va, PGT_ACC_READ | PGT_ACC_USER, PGT_FAULT_PERMISSION, 0, "user read under U/S=0 PDE");
+	expect_fault(&c, va, PGT_ACC_READ | PGT_ACC_USER, PGT_FAULT_PERMISSION, 0,
+		     "user read under U/S=0 PDE");
 	*entry_at(&c, va, 1) |= BIT(2);
 	/* PML4E with R/W clear: CR0.WP = 1, so supervisor writes fault too. */
 	*entry_at(&c, va, 3) &= ~BIT(1);
@@ -432,13 +445,15 @@ START_TEST(test_arm_golden)
 	*entry_at(&c, va, 3) &= ~BIT(62);
 	/* APTable[0] at level 2 (ARM's level 1): no EL0 data access, EL1 unaffected. */
 	*entry_at(&c, va, 2) |= BIT(61);
-	expect_fault(&c, va, PGT_ACC_READ | PGT_ACC_USER, PGT_FAULT_PERMISSION, 1, "EL0 read under APTable[0]");
+	expect_fault(&c, va, PGT_ACC_READ | PGT_ACC_USER, PGT_FAULT_PERMISSION, 1,
+		     "EL0 read under APTable[0]");
 	expect_ok(&c, va, PGT_ACC_WRITE, pa, "EL1 write under APTable[0]");
 	/* APTable does not restrict instruction fetches; UXN clear: EL0 may fetch. */
 	*ref.pte &= ~BIT(54);
 	expect_ok(&c, va, PGT_ACC_EXEC | PGT_ACC_USER, pa, "EL0 fetch under APTable[0]");
 	*entry_at(&c, va, 2) |= BIT(60);
-	expect_fault(&c, va, PGT_ACC_EXEC | PGT_ACC_USER, PGT_FAULT_PERMISSION, 1, "EL0 fetch under UXNTable");
+	expect_fault(&c, va, PGT_ACC_EXEC | PGT_ACC_USER, PGT_FAULT_PERMISSION, 1,
+		     "EL0 fetch under UXNTable");
 	ctx_close(&c);
 }
 END_TEST
@@ -508,7 +523,8 @@ START_TEST(test_rights_fake_levels)
 	for (unsigned l = 0; l < 4; l++)
 		saved[l] = *entry_at(&c, va, l);
 	/* Every table bit the fake uses, at every level, and the x86 bits it ignores there. */
-	const pgt_pte_t bits[] = { BIT(52), BIT(53), BIT(54), BIT(55), BIT(56), BIT(57), BIT(62), BIT(1), BIT(2), BIT(63) };
+	const pgt_pte_t bits[] = { BIT(52), BIT(53), BIT(54), BIT(55), BIT(56),
+				   BIT(57), BIT(62), BIT(1),  BIT(2),  BIT(63) };
 	for (int round = 0; round < 400; round++) {
 		for (unsigned l = 0; l < 4; l++) {
 			pgt_pte_t t = 0;
@@ -572,7 +588,8 @@ START_TEST(test_not_present_levels)
 	/* Its neighbours in each table on the path are empty at that table's level. */
 	for (unsigned l = 0; l < root; l++) {
 		pgt_vaddr_t other = va ^ size_at(c.a, l);
-		expect_fault(&c, other, PGT_ACC_WRITE | PGT_ACC_USER, PGT_FAULT_NOT_PRESENT, l, "empty entry");
+		expect_fault(&c, other, PGT_ACC_WRITE | PGT_ACC_USER, PGT_FAULT_NOT_PRESENT, l,
+			     "empty entry");
 	}
 	ck_assert_int_eq(pgt_set_field(&c.sp, ref, PGT_FIELD_PROT, R), PGT_OK);
 	expect_ok(&c, va, PGT_ACC_READ, pa_for(size_at(c.a, 0)), "once valid");
@@ -582,7 +599,8 @@ START_TEST(test_not_present_levels)
 			continue;
 		pgt_vaddr_t sva = region(&c, 0) + size_at(c.a, l);
 		map_leaf(&c, sva, l, pa_for(size_at(c.a, l)), 0);
-		expect_fault(&c, sva + size_at(c.a, l) - 1, PGT_ACC_EXEC, PGT_FAULT_NOT_PRESENT, l, "reserved superpage");
+		expect_fault(&c, sva + size_at(c.a, l) - 1, PGT_ACC_EXEC, PGT_FAULT_NOT_PRESENT, l,
+			     "reserved superpage");
 	}
 	ctx_close(&c);
 }
@@ -590,8 +608,8 @@ END_TEST
 
 struct malformed_case {
 	const struct pgt_arch *a;
-	unsigned leaf_level; /* a leaf of this level is mapped first */
-	unsigned level;      /* the entry corrupted on its walk */
+	unsigned leaf_level;  /* a leaf of this level is mapped first */
+	unsigned level;       /* the entry corrupted on its walk */
 	pgt_pte_t set, clear; /* bits set and cleared in that entry */
 	int kind;
 	const char *what;
@@ -619,7 +637,8 @@ static const struct malformed_case malformed[] = {
 	{ &pgt_arch_armv8_4k_39, 1, 1, BIT(49), 0, PGT_FAULT_NOT_PRESENT, "bit 49 of a block" },
 	{ &pgt_arch_armv8_4k_39, 1, 1, BIT(17), 0, PGT_FAULT_NOT_PRESENT, "bit 17 of a 2M block" },
 	/* 16K granule: bits [13:12] below a next-table address. */
-	{ &pgt_arch_armv8_16k_47, 0, 1, BIT(12), 0, PGT_FAULT_NOT_PRESENT, "bit 12 of a 16K table descriptor" },
+	{ &pgt_arch_armv8_16k_47, 0, 1, BIT(12), 0, PGT_FAULT_NOT_PRESENT,
+	  "bit 12 of a 16K table descriptor" },
 	/* 64K granule page: bits [15:12] are OA[51:48] only with FEAT_LPA. */
 	{ &pgt_arch_armv8_64k_42, 0, 0, BIT(15), 0, PGT_FAULT_NOT_PRESENT, "bit 15 of a 64K page" },
 };
@@ -708,7 +727,8 @@ START_TEST(test_x86_set_ad)
 		ck_assert_msg(!(*entry_at(&c, va, l) & BIT(5)), "A set at level %u without SET_AD", l);
 	expect_fault(&c, va, PGT_ACC_WRITE | PGT_ACC_SET_AD, PGT_FAULT_PERMISSION, 0, "write to RO page");
 	for (unsigned l = 0; l <= root; l++)
-		ck_assert_msg(!(*entry_at(&c, va, l) & (BIT(5) | BIT(6))), "A/D set at level %u by a fault", l);
+		ck_assert_msg(!(*entry_at(&c, va, l) & (BIT(5) | BIT(6))), "A/D set at level %u by a fault",
+			      l);
 	expect_ok(&c, va, PGT_ACC_READ | PGT_ACC_SET_AD, 0x5000, "read with SET_AD");
 	for (unsigned l = 0; l <= root; l++)
 		ck_assert_msg(*entry_at(&c, va, l) & BIT(5), "A clear at level %u", l);
@@ -748,7 +768,8 @@ START_TEST(test_arm_access_flag)
 		for (unsigned k = 0; k < 6; k++)
 			expect_fault(&c, va, accesses[k], PGT_FAULT_ACCESS_FLAG, l, "AF clear");
 		/* With SET_AD a permission fault stays one, and AF stays clear. */
-		expect_fault(&c, va, PGT_ACC_WRITE | PGT_ACC_SET_AD, PGT_FAULT_PERMISSION, l, "AF clear, RO write");
+		expect_fault(&c, va, PGT_ACC_WRITE | PGT_ACC_SET_AD, PGT_FAULT_PERMISSION, l,
+			     "AF clear, RO write");
 		ck_assert_msg(!(*ref.pte & BIT(10)), "AF set by a faulting access");
 		expect_ok(&c, va, PGT_ACC_READ | PGT_ACC_SET_AD, pa, "AF clear, SET_AD read");
 		ck_assert_msg(*ref.pte & BIT(10), "AF not set");
@@ -806,7 +827,8 @@ START_TEST(test_set_ad_race)
 	expect_ok(&c, va, PGT_ACC_WRITE | PGT_ACC_SET_AD, 0x7000, "racing write");
 	ck_assert_msg(racing_entry == NULL, "the race did not happen");
 	pgt_pte_t root = *entry_at(&c, va, 3);
-	ck_assert_msg((root & BIT(9)) && (root & BIT(5)), "root entry %#llx lost a store", (unsigned long long)root);
+	ck_assert_msg((root & BIT(9)) && (root & BIT(5)), "root entry %#llx lost a store",
+		      (unsigned long long)root);
 	/* The walk was done twice: three table reads each. */
 	ck_assert_int_eq(c.t.p2v_calls - calls, 6);
 	ck_assert_msg(*entry_at(&c, va, 0) & BIT(6), "leaf not dirty");
@@ -838,7 +860,8 @@ START_TEST(test_translate_after_map)
 	struct variant v[12];
 	unsigned n = variants(v);
 	uint64_t seed = 0x3a9 + (uint64_t)_i;
-	static const unsigned map_prots[] = { 0, R, R | W, R | X, R | W | X, R | U, R | W | U, R | X | U, R | W | X | U };
+	static const unsigned map_prots[] = { 0,     R,         R | W,     R | X,        R | W | X,
+					      R | U, R | W | U, R | X | U, R | W | X | U };
 
 	ck_assert_uint_lt((unsigned)_i, n);
 	struct ctx c;
@@ -898,9 +921,14 @@ START_TEST(test_bad_input)
 	map_leaf(&c, va, 0, pa_for(size_at(c.a, 0)), R);
 	struct pgt_fault f = { .kind = 99, .level = 99, .va = 99 };
 	pgt_paddr_t pa = 99;
-	const unsigned bad_access[] = { 0, PGT_ACC_USER, PGT_ACC_SET_AD, PGT_ACC_READ | PGT_ACC_WRITE,
-					PGT_ACC_READ | PGT_ACC_EXEC, PGT_ACC_WRITE | PGT_ACC_EXEC | PGT_ACC_USER,
-					PGT_ACC_READ | 32, PGT_ACC_READ | 0x80000000u };
+	const unsigned bad_access[] = { 0,
+					PGT_ACC_USER,
+					PGT_ACC_SET_AD,
+					PGT_ACC_READ | PGT_ACC_WRITE,
+					PGT_ACC_READ | PGT_ACC_EXEC,
+					PGT_ACC_WRITE | PGT_ACC_EXEC | PGT_ACC_USER,
+					PGT_ACC_READ | 32,
+					PGT_ACC_READ | 0x80000000u };
 
 	for (size_t k = 0; k < sizeof bad_access / sizeof bad_access[0]; k++)
 		ck_assert_int_eq(pgt_translate(&c.sp, va, bad_access[k], &pa, &f), PGT_EINVAL);
@@ -920,7 +948,8 @@ START_TEST(test_bad_input)
 	c.t.p2v_null = true;
 	ck_assert_int_eq(pgt_translate(&c.sp, va, PGT_ACC_READ, &pa, &f), PGT_EINVAL);
 	c.t.p2v_null = false;
-	ck_assert_msg(f.kind == 99 && f.level == 99 && f.va == 99 && pa == 99, "%s: outputs written on EINVAL", c.who);
+	ck_assert_msg(f.kind == 99 && f.level == 99 && f.va == 99 && pa == 99,
+		      "%s: outputs written on EINVAL", c.who);
 	ck_assert_int_eq(pgt_translate(&c.sp, va, PGT_ACC_READ, NULL, NULL), PGT_OK);
 	ctx_close(&c);
 }

@@ -47,7 +47,8 @@ static int owns(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
 	return !own_none && test_mm_owns(ctx, pa, level);
 }
 
-static void ctx_open(struct ctx *c, const struct pgt_arch *a, unsigned flags, enum test_mm_mode mode, bool hook)
+static void ctx_open(struct ctx *c, const struct pgt_arch *a, unsigned flags, enum test_mm_mode mode,
+		     bool hook)
 {
 	memset(c, 0, sizeof *c);
 	test_mm_init(&c->t, mode);
@@ -63,7 +64,8 @@ static void ctx_open(struct ctx *c, const struct pgt_arch *a, unsigned flags, en
 static void ctx_close(struct ctx *c)
 {
 	pgt_space_destroy(&c->sp);
-	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0, "%s: tables leaked or bad frees", c->who);
+	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0, "%s: tables leaked or bad frees",
+		      c->who);
 	test_mm_fini(&c->t);
 }
 
@@ -123,12 +125,13 @@ static void expect_clean(const struct ctx *c, const char *what)
 	struct report r = { 0 };
 	int n = pgt_verify(&c->sp, keep, &r);
 
-	ck_assert_msg(n == 0 && r.n == 0, "%s: %s: %d problems, first \"%s\" at %#llx level %u", c->who, what, n,
-		      r.n ? r.what[0] : "", (unsigned long long)r.va[0], r.level[0]);
+	ck_assert_msg(n == 0 && r.n == 0, "%s: %s: %d problems, first \"%s\" at %#llx level %u", c->who, what,
+		      n, r.n ? r.what[0] : "", (unsigned long long)r.va[0], r.level[0]);
 }
 
 /* Exactly one problem, this one, here. */
-static void expect_one(const struct ctx *c, const char *problem, pgt_vaddr_t va, unsigned level, const char *what)
+static void expect_one(const struct ctx *c, const char *problem, pgt_vaddr_t va, unsigned level,
+		       const char *what)
 {
 	struct report r = { 0 };
 	int n = pgt_verify(&c->sp, keep, &r);
@@ -136,8 +139,9 @@ static void expect_one(const struct ctx *c, const char *problem, pgt_vaddr_t va,
 	ck_assert_msg(n == 1 && r.n == 1, "%s: %s: %d problems (first \"%s\"), expected one", c->who, what, n,
 		      r.n ? r.what[0] : "");
 	ck_assert_msg(strcmp(r.what[0], problem) == 0 && r.va[0] == va && r.level[0] == level,
-		      "%s: %s: \"%s\" at %#llx level %u, expected \"%s\" at %#llx level %u", c->who, what, r.what[0],
-		      (unsigned long long)r.va[0], r.level[0], problem, (unsigned long long)va, level);
+		      "%s: %s: \"%s\" at %#llx level %u, expected \"%s\" at %#llx level %u", c->who, what,
+		      r.what[0], (unsigned long long)r.va[0], r.level[0], problem, (unsigned long long)va,
+		      level);
 	ck_assert_int_eq(pgt_verify(&c->sp, NULL, NULL), 1); /* report may be NULL */
 }
 
@@ -148,7 +152,8 @@ static const unsigned prots[] = { 0, R, R | W, R | X, R | W | X, U, R | U, R | W
 
 START_TEST(test_clean_random_trees)
 {
-	const unsigned flag_sets[] = { 0, PGT_SPACE_LINKS, PGT_SPACE_UPPER, PGT_SPACE_UPPER | PGT_SPACE_LINKS };
+	const unsigned flag_sets[] = { 0, PGT_SPACE_LINKS, PGT_SPACE_UPPER,
+				       PGT_SPACE_UPPER | PGT_SPACE_LINKS };
 	uint64_t seed = 0xc1ea + (uint64_t)_i;
 
 	for (size_t fi = 0; fi < 4; fi++) {
@@ -169,9 +174,10 @@ START_TEST(test_clean_random_trees)
 				continue;
 			pgt_paddr_t pa = test_rand(&seed) & 0x0000fffffffff000ull & ~(size - 1);
 			ck_assert_int_eq(pgt_set_field(&c.sp, ref, PGT_FIELD_PADDR, pa), PGT_OK);
-			ck_assert_int_eq(pgt_set_field(&c.sp, ref, PGT_FIELD_PROT,
-						       prots[test_rand(&seed) % (sizeof prots / sizeof prots[0])]),
-					 PGT_OK);
+			ck_assert_int_eq(
+				pgt_set_field(&c.sp, ref, PGT_FIELD_PROT,
+					      prots[test_rand(&seed) % (sizeof prots / sizeof prots[0])]),
+				PGT_OK);
 			if (k % 50 == 0)
 				expect_clean(&c, "random inserts");
 		}
@@ -211,7 +217,9 @@ START_TEST(test_clean_after_range_ops)
 		unsigned prot = prots[test_rand(&seed) % (sizeof prots / sizeof prots[0])];
 		int rc;
 		switch (test_rand(&seed) % 3) {
-		case 0: rc = pgt_map(sp, va & ~(big - 1), va & ~(big - 1), size, prot, PGT_MAP_REPLACE); break;
+		case 0:
+			rc = pgt_map(sp, va & ~(big - 1), va & ~(big - 1), size, prot, PGT_MAP_REPLACE);
+			break;
 		case 1: rc = pgt_unmap(sp, va, size); break;
 		default: rc = pgt_protect(sp, va, size, prot); break;
 		}
@@ -236,7 +244,8 @@ struct corruption {
 };
 
 static const struct corruption corruptions[] = {
-	/* Leaves where the level allows none: PS in a PML4E/PML5E, a block at ARM's 4K level 0 or 16K level 1. */
+	/* Leaves where the level allows none: PS in a PML4E/PML5E, a block at ARM's 4K level 0 or 16K
+	   level 1. */
 	{ &pgt_arch_x86_64, 0, 3, BIT(7), 0, "leaf at a level that allows none" },
 	{ &pgt_arch_x86_64_la57, 0, 4, BIT(7), 0, "leaf at a level that allows none" },
 	{ &pgt_arch_armv8_4k_48, 0, 3, 0, BIT(1), "leaf at a level that allows none" },
@@ -336,7 +345,8 @@ START_TEST(test_foreign_table)
 		unsigned root = a->levels - 1u;
 		pgt_vaddr_t va = test_va_bottom(a, 0) + size_at(a, root);
 		map_page(&c, va, 0, size_at(a, 0), R);
-		/* A level-0 table from outside the allocator, cleared: linked from the level-1 entry next door. */
+		/* A level-0 table from outside the allocator, cleared: linked from the level-1 entry next
+		 * door. */
 		size_t bytes = a->level[0].table_size;
 		void *foreign = NULL;
 		ck_assert_int_eq(posix_memalign(&foreign, bytes, bytes), 0);
@@ -355,7 +365,8 @@ START_TEST(test_foreign_table)
 		inner[3] = a->level[0].leaf_type | BIT(a->canon == PGT_CANON_SPLIT ? 48 : 0) |
 			   (a->canon == PGT_CANON_SPLIT ? BIT(10) : 0);
 		if (a->canon == PGT_CANON_SPLIT)
-			expect_one(&c, "reserved bits set in a leaf", at + 3 * size_at(a, 0), 0, "inside a borrowed table");
+			expect_one(&c, "reserved bits set in a leaf", at + 3 * size_at(a, 0), 0,
+				   "inside a borrowed table");
 		*f = 0;
 		expect_clean(&c, "unlinked");
 		free(foreign);
@@ -421,10 +432,10 @@ START_TEST(test_many_problems)
 	map_page(&c, 0x40000000, 1, 0x200000, R);
 	map_page(&c, 0x80000000, 1, 0x400000, R);
 	map_page(&c, 0x1000, 0, 0x1000, R);
-	*entry_at(&c, 0x40000000, 1) |= BIT(18);        /* misaligned */
-	*entry_at(&c, 0x80000000, 1) |= BIT(48);        /* reserved */
-	*entry_at(&c, 0x1000, 0) &= ~BIT(1);            /* malformed */
-	*(entry_at(&c, 0x1000, 3) + 7) = BIT(58);        /* reserved mark at level 3 */
+	*entry_at(&c, 0x40000000, 1) |= BIT(18);  /* misaligned */
+	*entry_at(&c, 0x80000000, 1) |= BIT(48);  /* reserved */
+	*entry_at(&c, 0x1000, 0) &= ~BIT(1);      /* malformed */
+	*(entry_at(&c, 0x1000, 3) + 7) = BIT(58); /* reserved mark at level 3 */
 	struct report r = { 0 };
 	ck_assert_int_eq(pgt_verify(&c.sp, keep, &r), 4);
 	ck_assert_int_eq(r.n, 4);

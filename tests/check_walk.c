@@ -46,7 +46,8 @@ static void ctx_open(struct ctx *c, const struct pgt_arch *a, unsigned flags, en
 static void ctx_close(struct ctx *c)
 {
 	pgt_space_destroy(&c->sp);
-	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0, "%s: tables leaked or bad frees", c->who);
+	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0, "%s: tables leaked or bad frees",
+		      c->who);
 	test_mm_fini(&c->t);
 }
 
@@ -83,8 +84,9 @@ static int map_page(struct ctx *c, pgt_vaddr_t va, unsigned level, pgt_paddr_t p
 	ck_assert_int_eq(pgt_set_field(&c->sp, ref, PGT_FIELD_PADDR, pa), PGT_OK);
 	ck_assert_int_eq(pgt_set_field(&c->sp, ref, PGT_FIELD_PROT, prot), PGT_OK);
 	ck_assert_uint_lt(c->n, sizeof c->model / sizeof c->model[0]);
-	c->model[c->n++] = (struct pgt_mapping){ .va = va, .pa = pa, .size = size_at(c->a, level),
-						 .prot = prot, .level = level };
+	c->model[c->n++] = (struct pgt_mapping){
+		.va = va, .pa = pa, .size = size_at(c->a, level), .prot = prot, .level = level
+	};
 	return PGT_OK;
 }
 
@@ -95,7 +97,9 @@ static int by_va(const void *x, const void *y)
 }
 
 /* Rights the descriptors can all express, reserved (no right) included. */
-static const unsigned prots[] = { 0, R, R | W, R | X, R | W | X, U, R | U, R | W | U, R | X | U | G, R | W | G };
+static const unsigned prots[] = {
+	0, R, R | W, R | X, R | W | X, U, R | U, R | W | U, R | X | U | G, R | W | G
+};
 
 /* The largest leaf level below or at the root. */
 static unsigned top_leaf(const struct pgt_arch *a)
@@ -126,7 +130,8 @@ static void random_tree(struct ctx *c, uint64_t *seed, int count)
 		pgt_paddr_t pa = (test_rand(seed) & 0x0000fffffffff000ull) & ~(size - 1);
 		unsigned prot = prots[test_rand(seed) % (sizeof prots / sizeof prots[0])];
 		int rc = map_page(c, va, level, pa, prot);
-		ck_assert_msg(rc == PGT_OK || rc == PGT_EXISTS || rc == PGT_ECONFLICT, "%s: insert: %d", c->who, rc);
+		ck_assert_msg(rc == PGT_OK || rc == PGT_EXISTS || rc == PGT_ECONFLICT, "%s: insert: %d",
+			      c->who, rc);
 	}
 	qsort(c->model, c->n, sizeof c->model[0], by_va);
 }
@@ -160,13 +165,14 @@ static bool overlaps(const struct pgt_mapping *m, pgt_vaddr_t lo, pgt_vaddr_t hi
 static void same_mapping(const struct ctx *c, const struct pgt_mapping *got, const struct pgt_mapping *want,
 			 size_t i)
 {
-	ck_assert_msg(got->va == want->va && got->pa == want->pa && got->size == want->size &&
-			      got->prot == want->prot && got->level == want->level,
-		      "%s: mapping %zu: va %#llx pa %#llx size %#llx prot %#x level %u, expected va %#llx pa %#llx "
-		      "size %#llx prot %#x level %u",
-		      c->who, i, (unsigned long long)got->va, (unsigned long long)got->pa,
-		      (unsigned long long)got->size, got->prot, got->level, (unsigned long long)want->va,
-		      (unsigned long long)want->pa, (unsigned long long)want->size, want->prot, want->level);
+	ck_assert_msg(
+		got->va == want->va && got->pa == want->pa && got->size == want->size &&
+			got->prot == want->prot && got->level == want->level,
+		"%s: mapping %zu: va %#llx pa %#llx size %#llx prot %#x level %u, expected va %#llx pa %#llx "
+		"size %#llx prot %#x level %u",
+		c->who, i, (unsigned long long)got->va, (unsigned long long)got->pa,
+		(unsigned long long)got->size, got->prot, got->level, (unsigned long long)want->va,
+		(unsigned long long)want->pa, (unsigned long long)want->size, want->prot, want->level);
 }
 
 /* A walk of [lo, hi) against the model. */
@@ -292,7 +298,8 @@ START_TEST(test_walk_skips_empty)
 	ck_assert_int_eq(c.t.p2v_calls - before, c.a->levels - 1);
 	/* A range with no table below the root reads no table at all. */
 	before = c.t.p2v_calls;
-	expect_walk(&c, test_va_bottom(c.a, c.flags), test_va_bottom(c.a, c.flags) + size_at(c.a, c.a->levels - 1u));
+	expect_walk(&c, test_va_bottom(c.a, c.flags),
+		    test_va_bottom(c.a, c.flags) + size_at(c.a, c.a->levels - 1u));
 	ck_assert_int_eq(c.t.p2v_calls - before, 0);
 	ctx_close(&c);
 }
@@ -319,7 +326,7 @@ START_TEST(test_walk_bad_input)
 	ck_assert_int_eq(pgt_walk(&c.sp, lo + 0x2000, lo + 0x1000, collect, &s), PGT_EINVAL); /* reversed */
 	if (c.a->canon == PGT_CANON_SPLIT) /* below the space */
 		ck_assert_int_eq(pgt_walk(&c.sp, lo - 1, 0, collect, &s), PGT_EINVAL);
-	if (top != ~0ull)                                                              /* above it */
+	if (top != ~0ull) /* above it */
 		ck_assert_int_eq(pgt_walk(&c.sp, lo, top + 2, collect, &s), PGT_EINVAL);
 	if (c.a->canon == PGT_CANON_SIGN_EXTEND) { /* into the non-canonical hole */
 		pgt_vaddr_t hole = 1ull << (c.a->va_bits - 1);
@@ -354,15 +361,16 @@ static void keep_line(void *arg, const char *line)
 	strcpy(l->text[l->n++], line);
 }
 
-static void expect_dump(const struct ctx *c, pgt_vaddr_t lo, pgt_vaddr_t hi, const char *const want[], size_t n)
+static void expect_dump(const struct ctx *c, pgt_vaddr_t lo, pgt_vaddr_t hi, const char *const want[],
+			size_t n)
 {
 	static struct lines got;
 
 	memset(&got, 0, sizeof got);
 	ck_assert_int_eq(pgt_dump(&c->sp, lo, hi, keep_line, &got), PGT_OK);
 	for (size_t i = 0; i < n && i < got.n; i++)
-		ck_assert_msg(strcmp(got.text[i], want[i]) == 0, "%s: line %zu: \"%s\", expected \"%s\"", c->who, i,
-			      got.text[i], want[i]);
+		ck_assert_msg(strcmp(got.text[i], want[i]) == 0, "%s: line %zu: \"%s\", expected \"%s\"",
+			      c->who, i, got.text[i], want[i]);
 	ck_assert_msg(got.n == n, "%s: %zu lines, expected %zu", c->who, got.n, n);
 }
 
@@ -479,13 +487,13 @@ START_TEST(test_dump_effective_rights)
 	static const char *const before[] = { "0000000000001000-0000000000002000 0000000000001000 urwx",
 					      "0000000000200000-0000000000600000 0000000000400000 urwx" };
 	expect_dump(&c, 0, 0, before, 2);
-	*entry_at(&c, 0x1000, 1) &= ~(pgt_pte_t)2;             /* PDE R/W clear (SDM 4.6) */
-	*entry_at(&c, 0x400000, 1) |= (pgt_pte_t)1 << 63;       /* 2M PDE with XD */
+	*entry_at(&c, 0x1000, 1) &= ~(pgt_pte_t)2;        /* PDE R/W clear (SDM 4.6) */
+	*entry_at(&c, 0x400000, 1) |= (pgt_pte_t)1 << 63; /* 2M PDE with XD */
 	static const char *const after[] = { "0000000000001000-0000000000002000 0000000000001000 ur-x",
 					     "0000000000200000-0000000000400000 0000000000200000 urwx",
 					     "0000000000400000-0000000000600000 0000000000200000 urw-" };
 	expect_dump(&c, 0, 0, after, 3);
-	*entry_at(&c, 0x1000, 2) &= ~(pgt_pte_t)4;              /* PDPTE U/S clear: everything below */
+	*entry_at(&c, 0x1000, 2) &= ~(pgt_pte_t)4; /* PDPTE U/S clear: everything below */
 	static const char *const kernel[] = { "0000000000001000-0000000000002000 0000000000001000 -r-x",
 					      "0000000000200000-0000000000400000 0000000000200000 -rwx",
 					      "0000000000400000-0000000000600000 0000000000200000 -rw-" };
