@@ -341,6 +341,8 @@ PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned
  * table APTable/UXNTable/PXNTable restrict everything below, the leaf's
  * AP[2:1]/UXN/PXN decide, and a location writable at EL0 is never
  * executable at EL1; a valid leaf with AF clear is PGT_FAULT_ACCESS_FLAG.
+ * Assumed there: SCTLR_EL1.WXN = 0, PSTATE.PAN = 0, TCR_EL1.HPD0/HPD1 = 0
+ * (hierarchical controls in force), no permission indirection.
  *
  * Empty entries and reserved leaves are PGT_FAULT_NOT_PRESENT at their
  * level. A malformed entry (must-be-zero bits set, a leaf at a level that
