@@ -3,8 +3,9 @@
  * alone, the proof that page-table formats plug into libpgtable without
  * touching the library.
  *
- * It inserts and sets fields (the L4 ADT), looks up, maps, protects and
- * unmaps ranges, and checks every entry against the Sv39 encoding.
+ * It inserts and sets fields (the L4 ADT), looks up, translates accesses
+ * as an Sv39 MMU would, verifies the tree, maps, protects and unmaps
+ * ranges, and checks every entry against the Sv39 encoding.
  *
  * Build it on its own with:
  *     cc -std=c11 -o sv39 sv39.c $(pkg-config --cflags --libs pgtable)
@@ -63,6 +64,9 @@
 #define SV39_PA_FIELD ((pgt_pte_t)0x00fffffffffff000)
 /* A leaf's address field at a level whose pages are 2^shift bytes. */
 #define SV39_LEAF_PA(shift) (SV39_PA_FIELD & ~(((pgt_pte_t)1 << (shift)) - 1))
+
+/* Bits 63:54 are reserved (section 4.4.1) except PBMT; 55:54 hold PA here. */
+#define SV39_HIGH_MBZ (((pgt_pte_t)1 << 63) | ((pgt_pte_t)0x1f << 56))
 
 /* Library marks, all in RSW so the hardware ignores them. */
 #define SV39_SW_RESERVED SV39_RSW0 /* reserved leaf (V=0) */
@@ -124,10 +128,36 @@ static unsigned sv39_prot_decode(unsigned level, pgt_pte_t pte)
 }
 
 /*
+ * What a valid leaf grants, for pgt_translate (section 4.3.1): W and X as
+ * the bits say (R is always set, note 2); a page without U is out of reach
+ * of U-mode, and one with U is out of reach of S-mode, assuming
+ * sstatus.SUM = 0 (S-mode never executes U pages, whatever SUM says).
+ */
+#define SV39_LEAF_RULES                                                                          \
+	{                                                                                        \
+		{ SV39_W, 0, PGT_RIGHT_PW | PGT_RIGHT_UW },                                      \
+		{ SV39_X, 0, PGT_RIGHT_PX | PGT_RIGHT_UX },                                      \
+		{ SV39_U, 0, PGT_RIGHT_UR | PGT_RIGHT_UW | PGT_RIGHT_UX },                        \
+		{ SV39_U, SV39_U, PGT_RIGHT_PR | PGT_RIGHT_PW | PGT_RIGHT_PX },                   \
+	}
+
+/*
+ * A valid table entry has R=W=X=0 (table 4.5, "pointer to next level"), and
+ * D, A, U and PBMT are reserved in it (section 4.3.1 and Svpbmt). Putting W
+ * and X among its must-be-zero bits turns the encodings this descriptor
+ * cannot hold (V and W or X without R) into malformed entries instead of
+ * tables.
+ */
+#define SV39_TABLE_MBZ (SV39_HIGH_MBZ | SV39_PBMT_MASK | SV39_D | SV39_A | SV39_U | SV39_W | SV39_X)
+
+/* A superpage whose PPN is not aligned to its size is reserved: a page fault. */
+#define SV39_LEAF_MBZ(shift) (SV39_HIGH_MBZ | (SV39_PA_FIELD & (((pgt_pte_t)1 << (shift)) - 1)))
+
+/*
  * One level (section 4.4.1: every table is one 4 KiB page of 512 PTEs, and
- * a leaf may sit at any level). A table entry is V with R=W=X=0 (table 4.5,
- * "pointer to next level"); U, A and D must be 0 there, and it grants
- * nothing by itself, so the leaf decides.
+ * a leaf may sit at any level). A table entry is V alone plus the address:
+ * it grants nothing by itself (Sv39 has no hierarchical rights), so the leaf
+ * decides.
  */
 #define SV39_LEVEL(sh)                                                                          \
 	{                                                                                       \
@@ -137,6 +167,8 @@ static unsigned sv39_prot_decode(unsigned level, pgt_pte_t pte)
 		.leaf_oa = SV39_LEAF_PA(sh), .prot_mask = SV39_PROT_BITS, .accessed = SV39_A,  \
 		.dirty = SV39_D, .table_borrowed = (sh) == 12 ? 0 : SV39_SW_BORROWED,          \
 		.table_pinned = (sh) == 12 ? 0 : SV39_SW_PINNED,                               \
+		.leaf_rules = SV39_LEAF_RULES, .table_mbz = SV39_TABLE_MBZ,                      \
+		.leaf_mbz = SV39_LEAF_MBZ(sh),                                                   \
 	}
 
 static const struct pgt_arch sv39 = {
@@ -148,6 +180,13 @@ static const struct pgt_arch sv39 = {
 	.level = { SV39_LEVEL(12), SV39_LEVEL(21), SV39_LEVEL(30) },
 	.prot_encode = sv39_prot_encode,
 	.prot_decode = sv39_prot_decode,
+	/*
+	 * Reserved encodings raise the same page fault as V=0 (section 4.3.2,
+	 * step 3). A and D are updated by the hardware (the Svadu behaviour),
+	 * so a clear A is no fault; and replacing a valid PTE needs only an
+	 * SFENCE.VMA afterwards, no break-before-make.
+	 */
+	.malformed_fault = PGT_FAULT_NOT_PRESENT,
 };
 
 /** The entry as Sv39 hardware reads it: the address moved to PPN, bits 53:10. */
@@ -159,30 +198,57 @@ static pgt_pte_t sv39_hardware_pte(pgt_pte_t pte)
 /* ------------------------------------------------------------------------ */
 /* A hosted frame allocator: "physical" addresses are host pointers.         */
 
+#define MAX_FRAMES 64
+
 struct frames {
-	long live; /* frames handed out and not yet returned */
+	long live;                     /* frames handed out and not yet returned */
+	pgt_paddr_t pa[MAX_FRAMES];    /* which ones, for owns_table */
+	unsigned level[MAX_FRAMES];
 };
 
 static pgt_paddr_t frame_alloc(void *ctx, size_t size, unsigned level)
 {
 	struct frames *f = ctx;
-	void *p = aligned_alloc(size, size);
+	void *p = f->live < MAX_FRAMES ? aligned_alloc(size, size) : NULL;
 
-	(void)level;
 	if (!p)
 		return PGT_PADDR_NONE;
-	f->live++;
+	f->pa[f->live] = (pgt_paddr_t)(uintptr_t)p;
+	f->level[f->live++] = level;
 	return (pgt_paddr_t)(uintptr_t)p;
+}
+
+static long frame_index(const struct frames *f, pgt_paddr_t pa)
+{
+	for (long i = 0; i < f->live; i++)
+		if (f->pa[i] == pa)
+			return i;
+	return -1;
 }
 
 static void frame_free(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
 {
 	struct frames *f = ctx;
+	long i = frame_index(f, pa);
 
 	(void)size;
 	(void)level;
+	if (i < 0)
+		return; /* not ours: a library bug, which the live count shows */
 	f->live--;
+	f->pa[i] = f->pa[f->live];
+	f->level[i] = f->level[f->live];
 	free((void *)(uintptr_t)pa);
+}
+
+/* Lets pgt_verify tell real tables from whatever a stray entry points at. */
+static int frame_owned(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	const struct frames *f = ctx;
+	long i = frame_index(f, pa);
+
+	(void)size;
+	return i >= 0 && f->level[i] == level;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -264,6 +330,88 @@ static void lookup_and_refuse(pgt_space_t *sp)
 	expect_pte("left reserved", *ref.pte, SV39_RSW0);
 }
 
+/* One access through pgt_translate, and what Sv39 hardware would do. */
+static void expect_access(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, int want_rc,
+			  pgt_paddr_t want_pa, int want_kind)
+{
+	pgt_paddr_t pa = 0;
+	struct pgt_fault f = { 0 };
+	int rc = pgt_translate(sp, va, access, &pa, &f);
+	char what[64];
+
+	snprintf(what, sizeof what, "access %#x at %#" PRIx64, access, va);
+	expect_rc(what, rc, want_rc);
+	if (rc == PGT_OK && pa != want_pa) {
+		printf("FAIL %s: pa %#" PRIx64 ", expected %#" PRIx64 "\n", what, pa, want_pa);
+		failures++;
+	}
+	if (rc == PGT_EFAULT && f.kind != want_kind) {
+		printf("FAIL %s: fault kind %d, expected %d\n", what, f.kind, want_kind);
+		failures++;
+	}
+	printf("  %-34s %s", what, rc == PGT_OK ? "ok" : pgt_strerror(rc));
+	if (rc == PGT_OK)
+		printf(", pa %#" PRIx64 "\n", pa);
+	else
+		printf(rc == PGT_EFAULT ? ", kind %d at level %u\n" : "\n", f.kind, f.level);
+}
+
+static void print_problem(void *arg, const char *problem, pgt_vaddr_t va, unsigned level)
+{
+	(void)arg;
+	printf("  verify: %s at %#" PRIx64 ", level %u\n", problem, va, level);
+}
+
+/*
+ * The MMU's view: the leaf rules decide user/supervisor and write/execute,
+ * reserved leaves and holes fault, and an entry this descriptor cannot
+ * hold is reported both by pgt_translate and by pgt_verify.
+ */
+static void translate_and_verify(pgt_space_t *sp)
+{
+	const unsigned user = PGT_ACC_USER, set_ad = PGT_ACC_SET_AD;
+	pgt_pte_t *root = (pgt_pte_t *)(uintptr_t)pgt_space_root(sp);
+	pgt_ref_t ref;
+	uint64_t accessed = 0;
+
+	puts("translate (sstatus.SUM = 0):");
+	expect_access(sp, 0x10123, PGT_ACC_EXEC | user | set_ad, PGT_OK, 0x80201123, 0);
+	expect_access(sp, 0x10123, PGT_ACC_WRITE | user, PGT_EFAULT, 0, PGT_FAULT_PERMISSION);
+	expect_access(sp, 0x10123, PGT_ACC_READ, PGT_EFAULT, 0, PGT_FAULT_PERMISSION);
+	expect_access(sp, 0xffffffffc0234567, PGT_ACC_WRITE, PGT_OK, 0x80434567, 0);
+	expect_access(sp, 0xffffffffc0234567, PGT_ACC_READ | user, PGT_EFAULT, 0, PGT_FAULT_PERMISSION);
+	expect_access(sp, 0xffffffffc0234567, PGT_ACC_EXEC, PGT_EFAULT, 0, PGT_FAULT_PERMISSION);
+	expect_access(sp, 0x30000, PGT_ACC_READ | user, PGT_EFAULT, 0, PGT_FAULT_NOT_PRESENT);
+	expect_access(sp, 0x20000, PGT_ACC_READ | user, PGT_EFAULT, 0, PGT_FAULT_NOT_PRESENT);
+	expect_access(sp, 0x0000004000000000, PGT_ACC_READ, PGT_EINVAL, 0, 0);
+	/* PGT_ACC_SET_AD set A on the leaf, as Svadu hardware would. */
+	expect_rc("lookup user text", pgt_lookup(sp, 0x10000, &ref), PGT_OK);
+	expect_rc("accessed", pgt_get_field(sp, ref, PGT_FIELD_ACCESSED, &accessed), PGT_OK);
+	if (accessed != 1) {
+		puts("FAIL the fetch did not set A");
+		failures++;
+	}
+
+	/*
+	 * An execute-only gigapage (XWR = 100) that someone else wrote: legal
+	 * Sv39, but this descriptor reads it as a table entry with reserved
+	 * bits. pgt_verify reads what a table-shaped entry points at, so the
+	 * demonstration points it at a zeroed page.
+	 */
+	static _Alignas(4096) pgt_pte_t harmless[512];
+	int problems;
+
+	expect_rc("verify a clean tree", pgt_verify(sp, NULL, NULL), 0);
+	root[2] = SV39_V | SV39_X | (pgt_pte_t)(uintptr_t)harmless;
+	expect_access(sp, 0x80000000, PGT_ACC_EXEC, PGT_EFAULT, 0, PGT_FAULT_NOT_PRESENT);
+	problems = pgt_verify(sp, print_problem, NULL);
+	if (problems <= 0) {
+		printf("FAIL pgt_verify found nothing (%d)\n", problems);
+		failures++;
+	}
+	root[2] = 0; /* else destroy would take it for a table */
+}
+
 /* A leaf's page size and its entry as the hardware reads it. */
 static void expect_leaf(pgt_space_t *sp, pgt_vaddr_t va, unsigned shift, pgt_pte_t want)
 {
@@ -322,7 +470,12 @@ static void check_root(const pgt_space_t *sp)
 int main(void)
 {
 	struct frames frames = { 0 };
-	struct pgt_mm mm = { .alloc_table = frame_alloc, .free_table = frame_free, .ctx = &frames };
+	struct pgt_mm mm = {
+		.alloc_table = frame_alloc,
+		.free_table = frame_free,
+		.owns_table = frame_owned,
+		.ctx = &frames,
+	};
 	pgt_space_t sp;
 
 	expect_rc("space init", pgt_space_init(&sp, &sv39, &mm, 0), PGT_OK);
@@ -330,6 +483,7 @@ int main(void)
 		return 1;
 	insert_and_set(&sp);
 	lookup_and_refuse(&sp);
+	translate_and_verify(&sp);
 	map_ranges(&sp, &frames);
 	check_root(&sp);
 	printf("%ld tables in use\n", frames.live);
