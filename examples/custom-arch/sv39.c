@@ -12,10 +12,12 @@
  *
  * Source of every bit below: "The RISC-V Instruction Set Manual, Volume II:
  * Privileged Architecture", version 20211203 (privileged spec 1.12),
- * section 4.4 "Sv39: Page-Based 39-bit Virtual-Memory System" (figures 4.18
- * to 4.20: virtual address, physical address, PTE) and section 4.3.1 for the
- * PTE fields it shares with Sv32 (table 4.5: the R/W/X encodings). Memory
- * types come from the Svpbmt extension (PBMT, bits 62:61).
+ * section 4.4 "Sv39: Page-Based 39-bit Virtual-Memory System" (its figures
+ * of the virtual address, physical address and PTE), section 4.3.1 for the
+ * PTE fields it shares with Sv32 (the table "Encoding of PTE R/W/X fields",
+ * numbered differently from one issue to the next) and section 4.3.2, the
+ * translation process. Memory types come from the Svpbmt extension (PBMT,
+ * bits 62:61).
  *
  * What the descriptor expresses exactly: three levels of 512 eight-byte
  * entries indexing VA bits 38:30, 29:21 and 20:12; 4 KiB pages, 2 MiB
@@ -43,25 +45,25 @@
 #include <pgtable/arch.h>
 #include <pgtable/pgtable.h>
 
-/* Sv39 PTE bits, section 4.3.1 (figure 4.18 for the Sv39 layout). */
-#define SV39_V ((pgt_pte_t)1 << 0)   /* valid */
-#define SV39_R ((pgt_pte_t)1 << 1)   /* readable */
-#define SV39_W ((pgt_pte_t)1 << 2)   /* writable */
-#define SV39_X ((pgt_pte_t)1 << 3)   /* executable */
-#define SV39_U ((pgt_pte_t)1 << 4)   /* accessible to U-mode */
-#define SV39_G ((pgt_pte_t)1 << 5)   /* global mapping */
-#define SV39_A ((pgt_pte_t)1 << 6)   /* accessed */
-#define SV39_D ((pgt_pte_t)1 << 7)   /* dirty */
-#define SV39_RSW0 ((pgt_pte_t)1 << 8) /* reserved for supervisor software */
-#define SV39_RSW1 ((pgt_pte_t)1 << 9) /* reserved for supervisor software */
+/* Sv39 PTE bits, section 4.3.1 (section 4.4.1 for the Sv39 layout). */
+#define SV39_V         ((pgt_pte_t)1 << 0) /* valid */
+#define SV39_R         ((pgt_pte_t)1 << 1) /* readable */
+#define SV39_W         ((pgt_pte_t)1 << 2) /* writable */
+#define SV39_X         ((pgt_pte_t)1 << 3) /* executable */
+#define SV39_U         ((pgt_pte_t)1 << 4) /* accessible to U-mode */
+#define SV39_G         ((pgt_pte_t)1 << 5) /* global mapping */
+#define SV39_A         ((pgt_pte_t)1 << 6) /* accessed */
+#define SV39_D         ((pgt_pte_t)1 << 7) /* dirty */
+#define SV39_RSW0      ((pgt_pte_t)1 << 8) /* reserved for supervisor software */
+#define SV39_RSW1      ((pgt_pte_t)1 << 9) /* reserved for supervisor software */
 /* Svpbmt: PBMT = 2 is IO (non-cacheable, strongly ordered), 0 is PMA. */
-#define SV39_PBMT_IO ((pgt_pte_t)2 << 61)
+#define SV39_PBMT_IO   ((pgt_pte_t)2 << 61)
 #define SV39_PBMT_MASK ((pgt_pte_t)3 << 61)
 /* The real PPN field: PTE bits 53:10 hold PA bits 55:12. */
 #define SV39_PPN_FIELD ((pgt_pte_t)0x003ffffffffffc00)
 
 /* This descriptor's address field: PA bits 55:12 kept in place (note 1). */
-#define SV39_PA_FIELD ((pgt_pte_t)0x00fffffffffff000)
+#define SV39_PA_FIELD       ((pgt_pte_t)0x00fffffffffff000)
 /* A leaf's address field at a level whose pages are 2^shift bytes. */
 #define SV39_LEAF_PA(shift) (SV39_PA_FIELD & ~(((pgt_pte_t)1 << (shift)) - 1))
 
@@ -71,11 +73,11 @@
 /* Library marks, all in RSW so the hardware ignores them. */
 #define SV39_SW_RESERVED SV39_RSW0 /* reserved leaf (V=0) */
 #define SV39_SW_BORROWED SV39_RSW0 /* table entry: the table is another space's */
-#define SV39_SW_PINNED SV39_RSW1   /* table entry: the table is shared */
+#define SV39_SW_PINNED   SV39_RSW1 /* table entry: the table is shared */
 
 /* Bits the rights codec owns. A and D are status bits and survive it. */
-#define SV39_PROT_BITS (SV39_V | SV39_R | SV39_W | SV39_X | SV39_U | SV39_G | SV39_PBMT_MASK | \
-			SV39_SW_RESERVED)
+#define SV39_PROT_BITS \
+	(SV39_V | SV39_R | SV39_W | SV39_X | SV39_U | SV39_G | SV39_PBMT_MASK | SV39_SW_RESERVED)
 
 /* Attributes a reserved leaf keeps as well (ignored while V is 0). */
 static pgt_pte_t sv39_attrs(unsigned prot)
@@ -92,7 +94,7 @@ static pgt_pte_t sv39_attrs(unsigned prot)
 }
 
 /*
- * Table 4.5: XWR = 010 and 110 are reserved, 100 is execute-only; the
+ * R/W/X encodings: XWR = 010 and 110 are reserved, 100 is execute-only; the
  * descriptor's single leaf type (V and R) leaves execute-only out too.
  */
 static int sv39_prot_encode(unsigned level, unsigned prot, pgt_pte_t *bits)
@@ -133,16 +135,15 @@ static unsigned sv39_prot_decode(unsigned level, pgt_pte_t pte)
  * of U-mode, and one with U is out of reach of S-mode, assuming
  * sstatus.SUM = 0 (S-mode never executes U pages, whatever SUM says).
  */
-#define SV39_LEAF_RULES                                                                          \
-	{                                                                                        \
-		{ SV39_W, 0, PGT_RIGHT_PW | PGT_RIGHT_UW },                                      \
-		{ SV39_X, 0, PGT_RIGHT_PX | PGT_RIGHT_UX },                                      \
-		{ SV39_U, 0, PGT_RIGHT_UR | PGT_RIGHT_UW | PGT_RIGHT_UX },                        \
-		{ SV39_U, SV39_U, PGT_RIGHT_PR | PGT_RIGHT_PW | PGT_RIGHT_PX },                   \
+#define SV39_LEAF_RULES                                                                                 \
+	{                                                                                               \
+		{ SV39_W, 0, PGT_RIGHT_PW | PGT_RIGHT_UW }, { SV39_X, 0, PGT_RIGHT_PX | PGT_RIGHT_UX }, \
+			{ SV39_U, 0, PGT_RIGHT_UR | PGT_RIGHT_UW | PGT_RIGHT_UX },                      \
+			{ SV39_U, SV39_U, PGT_RIGHT_PR | PGT_RIGHT_PW | PGT_RIGHT_PX },                 \
 	}
 
 /*
- * A valid table entry has R=W=X=0 (table 4.5, "pointer to next level"), and
+ * A valid table entry has R=W=X=0 ("pointer to next level of page table"), and
  * D, A, U and PBMT are reserved in it (section 4.3.1 and Svpbmt). Putting W
  * and X among its must-be-zero bits turns the encodings this descriptor
  * cannot hold (V and W or X without R) into malformed entries instead of
@@ -159,16 +160,15 @@ static unsigned sv39_prot_decode(unsigned level, pgt_pte_t pte)
  * it grants nothing by itself (Sv39 has no hierarchical rights), so the leaf
  * decides.
  */
-#define SV39_LEVEL(sh)                                                                          \
-	{                                                                                       \
-		.shift = (sh), .bits = 9, .leaf_ok = 1, .table_size = 4096, .valid = SV39_V,    \
+#define SV39_LEVEL(sh)                                                                            \
+	{                                                                                         \
+		.shift = (sh), .bits = 9, .leaf_ok = 1, .table_size = 4096, .valid = SV39_V,      \
 		.type_mask = SV39_V | SV39_R, .table_type = SV39_V, .leaf_type = SV39_V | SV39_R, \
-		.reserved = SV39_SW_RESERVED, .table_oa = SV39_PA_FIELD, .table_attrs = 0,     \
-		.leaf_oa = SV39_LEAF_PA(sh), .prot_mask = SV39_PROT_BITS, .accessed = SV39_A,  \
-		.dirty = SV39_D, .table_borrowed = (sh) == 12 ? 0 : SV39_SW_BORROWED,          \
-		.table_pinned = (sh) == 12 ? 0 : SV39_SW_PINNED,                               \
-		.leaf_rules = SV39_LEAF_RULES, .table_mbz = SV39_TABLE_MBZ,                      \
-		.leaf_mbz = SV39_LEAF_MBZ(sh),                                                   \
+		.reserved = SV39_SW_RESERVED, .table_oa = SV39_PA_FIELD, .table_attrs = 0,        \
+		.leaf_oa = SV39_LEAF_PA(sh), .prot_mask = SV39_PROT_BITS, .accessed = SV39_A,     \
+		.dirty = SV39_D, .table_borrowed = (sh) == 12 ? 0 : SV39_SW_BORROWED,             \
+		.table_pinned = (sh) == 12 ? 0 : SV39_SW_PINNED, .leaf_rules = SV39_LEAF_RULES,   \
+		.table_mbz = SV39_TABLE_MBZ, .leaf_mbz = SV39_LEAF_MBZ(sh),                       \
 	}
 
 static const struct pgt_arch sv39 = {
@@ -192,7 +192,8 @@ static const struct pgt_arch sv39 = {
 /** The entry as Sv39 hardware reads it: the address moved to PPN, bits 53:10. */
 static pgt_pte_t sv39_hardware_pte(pgt_pte_t pte)
 {
-	return (pte & ~SV39_PA_FIELD) | ((pte & SV39_PA_FIELD) >> 2);
+	/* Bits 55:54 of the real entry are reserved: the PPN ends at bit 53. */
+	return (pte & ~SV39_PA_FIELD) | (((pte & SV39_PA_FIELD) >> 2) & SV39_PPN_FIELD);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -201,8 +202,8 @@ static pgt_pte_t sv39_hardware_pte(pgt_pte_t pte)
 #define MAX_FRAMES 64
 
 struct frames {
-	long live;                     /* frames handed out and not yet returned */
-	pgt_paddr_t pa[MAX_FRAMES];    /* which ones, for owns_table */
+	long live;                  /* frames handed out and not yet returned */
+	pgt_paddr_t pa[MAX_FRAMES]; /* which ones, for owns_table */
 	unsigned level[MAX_FRAMES];
 };
 
@@ -282,21 +283,21 @@ static void insert_and_set(pgt_space_t *sp)
 	expect_rc("insert 4K at 0x10000", pgt_insert(sp, 0x10000, 12, &ref), PGT_OK);
 	expect_pte("reserved leaf", *ref.pte, SV39_RSW0);
 	expect_rc("paddr", pgt_set_field(sp, ref, PGT_FIELD_PADDR, 0x80201000), PGT_OK);
-	expect_rc("prot r-x user", pgt_set_field(sp, ref, PGT_FIELD_PROT,
-						 PGT_PROT_READ | PGT_PROT_EXEC | PGT_PROT_USER), PGT_OK);
+	expect_rc("prot r-x user",
+		  pgt_set_field(sp, ref, PGT_FIELD_PROT, PGT_PROT_READ | PGT_PROT_EXEC | PGT_PROT_USER),
+		  PGT_OK);
 	/* PPN = 0x80201000 >> 12 = 0x80201 at bit 10; U|X|R|V = 0x1b. */
 	expect_pte("user text 0x10000", sv39_hardware_pte(*ref.pte), (0x80201ull << 10) | 0x1b);
 
-	expect_rc("insert 2M at 0xffffffffc0200000", pgt_insert(sp, 0xffffffffc0200000, 21, &ref),
-		  PGT_OK);
+	expect_rc("insert 2M at 0xffffffffc0200000", pgt_insert(sp, 0xffffffffc0200000, 21, &ref), PGT_OK);
 	expect_rc("paddr", pgt_set_field(sp, ref, PGT_FIELD_PADDR, 0x80400000), PGT_OK);
-	expect_rc("prot rw- global", pgt_set_field(sp, ref, PGT_FIELD_PROT,
-						   PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_GLOBAL), PGT_OK);
+	expect_rc("prot rw- global",
+		  pgt_set_field(sp, ref, PGT_FIELD_PROT, PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_GLOBAL),
+		  PGT_OK);
 	expect_rc("accessed", pgt_set_field(sp, ref, PGT_FIELD_ACCESSED, 1), PGT_OK);
 	expect_rc("dirty", pgt_set_field(sp, ref, PGT_FIELD_DIRTY, 1), PGT_OK);
 	/* PPN 0x80400 at bit 10; D|A|G|W|R|V = 0xe7. */
-	expect_pte("kernel data 0xffffffffc0200000", sv39_hardware_pte(*ref.pte),
-		   (0x80400ull << 10) | 0xe7);
+	expect_pte("kernel data 0xffffffffc0200000", sv39_hardware_pte(*ref.pte), (0x80400ull << 10) | 0xe7);
 }
 
 /* What the ADT promises, seen through a descriptor the library never saw. */
@@ -323,8 +324,8 @@ static void lookup_and_refuse(pgt_space_t *sp)
 
 	puts("rights Sv39 cannot express through this descriptor:");
 	expect_rc("insert 4K at 0x30000", pgt_insert(sp, 0x30000, 12, &ref), PGT_OK);
-	expect_rc("write-only (table 4.5: reserved)",
-		  pgt_set_field(sp, ref, PGT_FIELD_PROT, PGT_PROT_WRITE), PGT_ENOTSUP);
+	expect_rc("write-only (XWR = 010: reserved)", pgt_set_field(sp, ref, PGT_FIELD_PROT, PGT_PROT_WRITE),
+		  PGT_ENOTSUP);
 	expect_rc("execute-only (note 2)", pgt_set_field(sp, ref, PGT_FIELD_PROT, PGT_PROT_EXEC),
 		  PGT_ENOTSUP);
 	expect_pte("left reserved", *ref.pte, SV39_RSW0);
@@ -438,8 +439,8 @@ static void map_ranges(pgt_space_t *sp, const struct frames *f)
 	long before = f->live;
 
 	puts("ranges (pgt_map, pgt_protect, pgt_unmap):");
-	expect_rc("map 4 MiB + 4 KiB rw-", pgt_map(sp, 0x40000000, 0x81000000, 0x401000,
-						   PGT_PROT_READ | PGT_PROT_WRITE, 0), PGT_OK);
+	expect_rc("map 4 MiB + 4 KiB rw-",
+		  pgt_map(sp, 0x40000000, 0x81000000, 0x401000, PGT_PROT_READ | PGT_PROT_WRITE, 0), PGT_OK);
 	/* W|R|V = 0x07; PPN = PA >> 12 at bit 10. */
 	expect_leaf(sp, 0x40200000, 21, (0x81200ull << 10) | 0x07);
 	expect_leaf(sp, 0x40400000, 12, (0x81400ull << 10) | 0x07);
@@ -458,8 +459,8 @@ static void map_ranges(pgt_space_t *sp, const struct frames *f)
 static void check_root(const pgt_space_t *sp)
 {
 	const pgt_pte_t *root = (const pgt_pte_t *)(uintptr_t)pgt_space_root(sp);
-	pgt_pte_t low = root[0];              /* VPN[2] = 0 */
-	pgt_pte_t high = root[0x1ff];         /* VPN[2] = 511: 0xffffffffc0000000 */
+	pgt_pte_t low = root[0];      /* VPN[2] = 0 */
+	pgt_pte_t high = root[0x1ff]; /* VPN[2] = 511: 0xffffffffc0000000 */
 
 	puts("root table entries:");
 	expect_pte("root[0] (table)", sv39_hardware_pte(low) & 0x3ff, SV39_V);

@@ -22,12 +22,12 @@
 #include <pgtable/pgtable.h>
 
 /* The layout Linux uses on x86-64 (4-level paging). */
-#define KERNBASE 0xffffffff80000000ull    /* the kernel image's virtual base */
-#define DIRECT_MAP 0xffff888000000000ull  /* all of RAM, at a fixed offset */
+#define KERNBASE       0xffffffff80000000ull /* the kernel image's virtual base */
+#define DIRECT_MAP     0xffff888000000000ull /* all of RAM, at a fixed offset */
 #define USER_STACK_TOP 0x00007ffffffff000ull
 
 /* The machine: 4 GiB of RAM; the kernel was loaded at 16 MiB. */
-#define RAM_SIZE (4ull << 30)
+#define RAM_SIZE  (4ull << 30)
 #define KERNEL_PA 0x1000000ull
 
 /* The kernel image's sections, as a linker script would lay them out. */
@@ -52,7 +52,7 @@ static const struct section image[] = {
  * offset is the distance between the array and that physical address.
  */
 #define POOL_FRAMES 32
-#define POOL_PA 0x3000000ull
+#define POOL_PA     0x3000000ull
 static _Alignas(4096) unsigned char pool[POOL_FRAMES][4096];
 
 struct bump {
@@ -140,9 +140,9 @@ static int check_space(const pgt_space_t *sp)
 {
 	int bad = 0;
 
-	bad += expect_page(sp, KERNBASE + KERNEL_PA, 21, KERNEL_PA);           /* text: 2 MiB */
+	bad += expect_page(sp, KERNBASE + KERNEL_PA, 21, KERNEL_PA); /* text: 2 MiB */
 	bad += expect_page(sp, KERNBASE + KERNEL_PA + 0x7fe000, 12, KERNEL_PA + 0x7fe000);
-	bad += expect_page(sp, DIRECT_MAP + 0x40000000, 30, 0x40000000);      /* 1 GiB */
+	bad += expect_page(sp, DIRECT_MAP + 0x40000000, 30, 0x40000000); /* 1 GiB */
 	bad += expect_page(sp, USER_STACK_TOP - 0x1000, 12, 0x500f000);
 	if (pgt_lookup(sp, USER_STACK_TOP - 0x11000, NULL) != PGT_ENOENT) {
 		puts("the stack guard page is mapped");

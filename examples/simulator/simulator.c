@@ -23,7 +23,7 @@
 
 #include <pgtable/pgtable.h>
 
-#define PAGE 4096ull
+#define PAGE         4096ull
 #define INSTRUCTIONS 100000
 
 /* ------------------------------------------------------------------------ */
@@ -43,7 +43,8 @@ struct region {
 #define USER_RW (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_USER)
 
 static const struct region regions[NREGIONS] = {
-	[TEXT] = { "text", 0x400000, 0x10000000, 0x10000, PGT_PROT_READ | PGT_PROT_EXEC | PGT_PROT_USER, false },
+	[TEXT] = { "text", 0x400000, 0x10000000, 0x10000, PGT_PROT_READ | PGT_PROT_EXEC | PGT_PROT_USER,
+		   false },
 	[RODATA] = { "rodata", 0x410000, 0x10010000, 0x4000, PGT_PROT_READ | PGT_PROT_USER, false },
 	[DATA] = { "data", 0x600000, 0x10020000, 0x10000, USER_RW, false },
 	[HEAP] = { "heap", 0x800000, 0x10100000, 0x100000, USER_RW, true },
