@@ -6,43 +6,12 @@
  * table the insert needs (may fail, changes nothing), then build the new
  * branch off-tree and link it with one release store (cannot fail).
  */
-#include "internal.h"
-
-/** Where the walk for an insert stopped. */
-struct insert_point {
-	pgt_pte_t *pte;  /**< entry at `level` on the path to va */
-	unsigned level;
-};
+#include "shape.h"
 
 static void set_ref(pgt_ref_t *out, const pgt_space_t *sp, pgt_pte_t *p, unsigned level)
 {
 	if (out)
 		*out = (pgt_ref_t){ .pte = p, .level = level, .page_shift = pgt__level(sp, level)->shift };
-}
-
-/**
- * Walks from the root towards level @p target. Stops at the first entry that
- * is not a table, or at the target level's entry. Returns PGT_OK with the
- * stopping point, or PGT_EINVAL when p2v fails.
- */
-static int walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, struct insert_point *at)
-{
-	pgt_pte_t *table = sp->pgt__root;
-	unsigned l = pgt__root_level(sp);
-
-	for (;; l--) {
-		const struct pgt_level *L = pgt__level(sp, l);
-		pgt_pte_t *p = table + pgt__index(L, va);
-		pgt_pte_t pte = pgt__pte_load(p);
-
-		if (l == target || !pgt__is_table(L, l, pte)) {
-			*at = (struct insert_point){ .pte = p, .level = l };
-			return PGT_OK;
-		}
-		table = pgt__next_table(sp, L, pte);
-		if (!table)
-			return PGT_EINVAL;
-	}
 }
 
 /** The entry that links a (cleared, initialised) table at level - 1. */
@@ -85,7 +54,7 @@ static void commit_branch(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target
 }
 
 /** The ADT's answer when something is already mapped at @p at. */
-static int conflict_result(const pgt_space_t *sp, const struct insert_point *at, pgt_ref_t *out)
+static int conflict_result(const pgt_space_t *sp, const struct pgt__stop *at, pgt_ref_t *out)
 {
 	const struct pgt_level *L = pgt__level(sp, at->level);
 
@@ -109,8 +78,8 @@ int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *
 	int rc = sp->pgt__arch->prot_encode((unsigned)target, 0, &leaf);
 	if (rc != PGT_OK)
 		return rc;
-	struct insert_point at;
-	rc = walk_to(sp, va, (unsigned)target, &at);
+	struct pgt__stop at;
+	rc = pgt__ops(sp)->walk_to(sp, va, (unsigned)target, &at);
 	if (rc != PGT_OK)
 		return rc;
 	if (pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)

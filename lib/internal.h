@@ -124,6 +124,29 @@ static inline pgt_pte_t *pgt__next_table(const pgt_space_t *sp, const struct pgt
 	return pgt__p2v(sp, pte & L->table_oa);
 }
 
+/* --- translation caches (lib/tlb.c) ------------------------------------------ */
+
+/**
+ * Marks every cached translation of the space stale: called by whatever
+ * removes, moves or downgrades a valid translation (unmap, protect,
+ * replace, a field write to a valid leaf), before it returns. A software
+ * TLB (pgt_tlb_*) compares the counter on every hit.
+ */
+static inline void pgt__space_changed(pgt_space_t *sp)
+{
+	__atomic_store_n(&sp->pgt__gen, sp->pgt__gen + 1, __ATOMIC_RELEASE);
+}
+
+/* ------------------------------------------------------------------------------ */
+
+/**
+ * pgt_lookup without the space check, for engine code that has checked the
+ * space already (translate, TLB fills): the walk compiled for the space's
+ * shape, the address range check included. PGT_OK with *out (may be NULL),
+ * PGT_ENOENT, or PGT_EINVAL for an address out of range or p2v NULL.
+ */
+int pgt__lookup_fast(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
+
 bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va);
 int pgt__page_level(const pgt_space_t *sp, unsigned page_shift);
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);

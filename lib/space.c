@@ -2,6 +2,7 @@
  * The life of a space: descriptor checks, table memory, init and destroy.
  */
 #include "internal.h"
+#include "shape.h"
 
 /** Checks the parts of one level that the walk relies on. */
 static bool level_ok(const struct pgt_arch *a, unsigned l)
@@ -111,6 +112,7 @@ int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pg
 	if (rc != PGT_OK)
 		return rc;
 	pgt__table_clear(&s, root, s.pgt__root);
+	pgt__shape_init(&s); /* fast paths: lib/shape.c */
 	s.pgt__magic = PGT__MAGIC;
 	*sp = s;
 	return PGT_OK;

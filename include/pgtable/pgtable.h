@@ -124,6 +124,13 @@ typedef struct pgt_space {
 	pgt_paddr_t pgt__root_pa;         /**< private */
 	unsigned pgt__flags;              /**< private */
 	unsigned pgt__magic;              /**< private: set while initialised */
+	/* --- private, fast paths (lib/shape.c) and translation caches (lib/tlb.c) --- */
+	const void *pgt__ops;     /**< private: the walks compiled for this descriptor's shape */
+	int64_t pgt__va_lo;       /**< private: lowest accepted (int64_t)va >> (va_bits - 1) */
+	pgt_pte_t pgt__tmask;     /**< private: table-entry type mask, uniform above level 0 */
+	pgt_pte_t pgt__ttype;     /**< private: table-entry type, uniform above level 0 */
+	pgt_pte_t pgt__toa;       /**< private: next-table address field, uniform above level 0 */
+	uint64_t pgt__gen;        /**< private: bumped when a translation is removed or downgraded */
 } pgt_space_t;
 
 /**
