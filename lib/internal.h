@@ -137,6 +137,12 @@ static inline void pgt__space_changed(pgt_space_t *sp)
 	__atomic_store_n(&sp->pgt__gen, sp->pgt__gen + 1, __ATOMIC_RELEASE);
 }
 
+/** Whether @p pte is a leaf valid in hardware (not reserved, not a table). */
+static inline bool pgt__is_valid_leaf(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return L->leaf_ok && (pte & L->type_mask) == L->leaf_type;
+}
+
 /* ------------------------------------------------------------------------------ */
 
 /**

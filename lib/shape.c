@@ -42,21 +42,36 @@ static PGT__ALWAYS_INLINE bool shape_va_ok(const pgt_space_t *sp, pgt_vaddr_t va
 	return (uint64_t)top - (uint64_t)sp->pgt__va_lo <= 1;
 }
 
-/** The table a table entry points to; NULL only from the caller's hook. */
-static PGT__ALWAYS_INLINE pgt_pte_t *shape_next(const struct shape_ctx *c, pgt_pte_t pte, bool hook)
+/**
+ * The entry for @p va in the table a table entry @p pte points to. With the
+ * p2v offset, @p ix is the offset plus the entry's byte index, computed
+ * before the walk: the chain of dependent loads then costs one mask per
+ * level, as a hand-written walk does. With the hook, NULL when it has none.
+ */
+static PGT__ALWAYS_INLINE pgt_pte_t *shape_next(const struct shape_ctx *c, pgt_pte_t pte, uintptr_t ix,
+						 bool hook)
 {
 	pgt_paddr_t pa = pte & c->toa;
 
-	if (hook)
-		return (pgt_pte_t *)c->p2v(c->mmctx, pa);
-	return (pgt_pte_t *)(uintptr_t)(pa + c->offset);
+	if (hook) {
+		char *t = c->p2v(c->mmctx, pa);
+		return t ? (pgt_pte_t *)(void *)(t + ix) : NULL;
+	}
+	return (pgt_pte_t *)(uintptr_t)(pa + ix);
 }
 
-/** The entry for @p va in @p table at level @p l of a shape. */
-static PGT__ALWAYS_INLINE pgt_pte_t *shape_entry(pgt_pte_t *table, pgt_vaddr_t va, unsigned l, unsigned bits,
-						  unsigned base)
+/** Byte offset of @p va's entry at level @p l of a shape, plus @p offset. */
+static PGT__ALWAYS_INLINE uintptr_t shape_ix(pgt_vaddr_t va, unsigned l, unsigned bits, unsigned base,
+					      uintptr_t offset)
 {
-	return table + ((va >> (base + l * bits)) & ((1u << bits) - 1u));
+	return offset + (uintptr_t)((va >> (base + l * bits)) & ((1u << bits) - 1u)) * sizeof(pgt_pte_t);
+}
+
+/** The root entry for @p va. */
+static PGT__ALWAYS_INLINE pgt_pte_t *shape_root_entry(const pgt_space_t *sp, pgt_vaddr_t va, unsigned levels,
+						       unsigned bits, unsigned base)
+{
+	return sp->pgt__root + ((va >> (base + (levels - 1) * bits)) & ((1u << bits) - 1u));
 }
 
 /** Whether a table entry, at a level above 0. */
@@ -95,17 +110,16 @@ static PGT__ALWAYS_INLINE int shape_lookup(const pgt_space_t *sp, pgt_vaddr_t va
 	if (!shape_va_ok(sp, va, base + levels * bits))
 		return PGT_EINVAL;
 	const struct shape_ctx c = shape_ctx(sp, hook);
-	pgt_pte_t *table = sp->pgt__root;
+	pgt_pte_t *p = shape_root_entry(sp, va, levels, bits, base);
 #pragma GCC unroll 8
 	for (unsigned i = 0; i < levels; i++) {
 		const unsigned l = levels - 1 - i;
-		pgt_pte_t *p = shape_entry(table, va, l, bits, base);
 		pgt_pte_t pte = pgt__pte_load(p);
 
 		if (l == 0 || !shape_is_table(&c, pte))
 			return shape_leaf(sp, p, pte, l, base + l * bits, out);
-		table = shape_next(&c, pte, hook);
-		if (hook && !table)
+		p = shape_next(&c, pte, shape_ix(va, l - 1, bits, base, c.offset), hook);
+		if (hook && !p)
 			return PGT_EINVAL;
 	}
 	return PGT_ENOENT; /* not reached: level 0 always returns */
@@ -116,19 +130,18 @@ static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, pgt_vaddr_t v
 					    unsigned base, bool hook)
 {
 	const struct shape_ctx c = shape_ctx(sp, hook);
-	pgt_pte_t *table = sp->pgt__root;
+	pgt_pte_t *p = shape_root_entry(sp, va, levels, bits, base);
 #pragma GCC unroll 8
 	for (unsigned i = 0; i < levels; i++) {
 		const unsigned l = levels - 1 - i;
-		pgt_pte_t *p = shape_entry(table, va, l, bits, base);
 		pgt_pte_t pte = pgt__pte_load(p);
 
 		if (l == target || l == 0 || !shape_is_table(&c, pte)) {
 			*at = (struct pgt__stop){ .pte = p, .level = l };
 			return PGT_OK;
 		}
-		table = shape_next(&c, pte, hook);
-		if (hook && !table)
+		p = shape_next(&c, pte, shape_ix(va, l - 1, bits, base, c.offset), hook);
+		if (hook && !p)
 			return PGT_EINVAL;
 	}
 	return PGT_EINVAL; /* not reached: level 0 always returns */

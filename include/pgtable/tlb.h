@@ -1,0 +1,117 @@
+/**
+ * @file tlb.h
+ * @brief pgt_tlb: a software translation cache for simulators.
+ *
+ * A TLB remembers, per smallest page, the physical page and the rights of
+ * the hardware-valid leaf that maps it. It is attached to one space, lives
+ * in memory the caller provides (direct-mapped or 2-way set-associative,
+ * any power-of-two number of entries) and is kept coherent by the library:
+ * every call that removes, moves or changes a valid translation of the
+ * space (pgt_unmap, pgt_protect, pgt_map with PGT_MAP_REPLACE, pgt_set_field
+ * on a valid leaf, pgt_space_destroy) bumps the space's generation, and the
+ * next lookup through any TLB of that space starts from empty.
+ *
+ * A hit is the inline pgt_tlb_lookup: one set, one or two tag compares and
+ * a generation compare, no call. A miss walks the tables (pgt_tlb_fill).
+ *
+ * Not thread-safe: a TLB belongs to one thread (one simulated CPU), and
+ * changes to its space must be ordered before its lookups by the caller.
+ * Changes made through another space that shares tables with this one
+ * (pgt_share) are not seen: call pgt_tlb_flush after them.
+ */
+#ifndef PGTABLE_TLB_H
+#define PGTABLE_TLB_H
+
+#include <pgtable/pgtable.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One cached translation. The caller provides an array of them; contents are private. */
+struct pgt_tlb_entry {
+	uint64_t pgt__tag; /**< private: page-aligned virtual address | 1, or 0 when empty */
+	uint64_t pgt__pa;  /**< private: page-aligned physical address | PGT_PROT_* rights */
+};
+
+/** A TLB. The caller owns the storage; every field is private. */
+typedef struct pgt_tlb {
+	struct pgt_tlb_entry *pgt__e;  /**< private: the caller's entries */
+	uint64_t pgt__page_mask;       /**< private: ~(smallest page size - 1) */
+	uint64_t pgt__set_mask;        /**< private: number of sets - 1 */
+	uint64_t pgt__gen;             /**< private: space generation the entries belong to */
+	const uint64_t *pgt__space_gen; /**< private: the space's generation counter */
+	const pgt_space_t *pgt__sp;    /**< private */
+	uint64_t pgt__fills;           /**< private: misses filled from the tables */
+	unsigned pgt__page_shift;      /**< private: log2 of the smallest page size */
+	unsigned pgt__way_shift;       /**< private: 0 direct-mapped, 1 two-way */
+	unsigned pgt__magic;           /**< private: set while initialised */
+} pgt_tlb_t;
+
+/** Low bits of an entry's pa word that hold the rights. */
+#define PGT__TLB_PROT_BITS 63u
+
+/**
+ * Attaches an empty TLB to a space.
+ * @param tlb      storage for the TLB
+ * @param sp       an initialised space; it must outlive the TLB's use
+ * @param entries  @p n entries of caller memory (contents may be anything)
+ * @param n        number of entries: a power of two, at least @p ways
+ * @param ways     1 (direct-mapped) or 2 (two-way set-associative)
+ * @return PGT_OK; PGT_EINVAL for NULL arguments, an uninitialised space, or
+ *         a bad @p n or @p ways. On failure (with @p tlb not NULL) the TLB
+ *         is left in a state where every lookup returns PGT_EINVAL; a TLB
+ *         that never went through pgt_tlb_init must not be used.
+ */
+PGT_API int pgt_tlb_init(pgt_tlb_t *tlb, const pgt_space_t *sp, struct pgt_tlb_entry *entries, size_t n,
+			 unsigned ways);
+
+/**
+ * The miss path of pgt_tlb_lookup: walks the space's tables and caches the
+ * translation of @p va when a hardware-valid leaf maps it. Same contract as
+ * pgt_tlb_lookup.
+ */
+PGT_API int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
+
+/** Drops every cached translation (for changes the library cannot see). NULL is ignored. */
+PGT_API void pgt_tlb_flush(pgt_tlb_t *tlb);
+
+/**
+ * Misses since init: the number of lookups that walked the tables.
+ * @return the count, or 0 for NULL or an uninitialised TLB
+ */
+PGT_API uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb);
+
+/**
+ * Translates @p va through the TLB: what pgt_lookup and the leaf's fields
+ * say, served from the cache when it can be.
+ * @param pa    receives the physical address, page offset included; may be NULL
+ * @param prot  receives the leaf's PGT_PROT_* rights; may be NULL
+ * @return PGT_OK for an address a hardware-valid leaf maps; PGT_ENOENT when
+ *         nothing is mapped or the leaf is reserved (no right yet);
+ *         PGT_EINVAL for an uninitialised TLB or space, or an address
+ *         outside the space.
+ */
+static inline int pgt_tlb_lookup(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+{
+	uint64_t tag = (va & tlb->pgt__page_mask) | 1u;
+	uint64_t set = (va >> tlb->pgt__page_shift) & tlb->pgt__set_mask;
+	const struct pgt_tlb_entry *e = tlb->pgt__e + (set << tlb->pgt__way_shift);
+
+	if (tlb->pgt__gen == *tlb->pgt__space_gen) {
+		if (e->pgt__tag != tag && (!tlb->pgt__way_shift || (++e)->pgt__tag != tag))
+			return pgt_tlb_fill(tlb, va, pa, prot);
+		if (pa)
+			*pa = (e->pgt__pa & tlb->pgt__page_mask) | (va & ~tlb->pgt__page_mask);
+		if (prot)
+			*prot = (unsigned)(e->pgt__pa & PGT__TLB_PROT_BITS);
+		return PGT_OK;
+	}
+	return pgt_tlb_fill(tlb, va, pa, prot);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PGTABLE_TLB_H */
