@@ -4,7 +4,8 @@
  * reserved leaves never cached, and coherence: after every change of a
  * valid translation (rights up or down, output address, back to reserved,
  * the generation hook the range operations call, destroy) the TLB answers
- * what the tables say. Long random sequences on every shipped descriptor,
+ * what the tables say; also after pgt_unmap (whole and partial), pgt_protect
+ * and pgt_map with PGT_MAP_REPLACE. Long random sequences on every shipped descriptor,
  * direct-mapped and 2-way, with TLBs small enough that sets conflict,
  * compare every TLB answer with a model of the mappings and with
  * pgt_lookup + pgt_get_field.
@@ -235,6 +236,40 @@ START_TEST(generation_hook)
 }
 END_TEST
 
+/** pgt_unmap, pgt_protect (down and up) and pgt_map with PGT_MAP_REPLACE are seen. */
+START_TEST(range_changes)
+{
+	struct fx f;
+
+	fx_open(&f, test_archs[_i], 16, 2);
+	unsigned s0 = f.a->level[0].shift, s1 = f.a->level[1].shift;
+	pgt_vaddr_t va = 2ull << s1;
+	uint64_t small = 1ull << s0;
+	ck_assert_int_eq(pgt_map(&f.sp, va, 6ull << s1, 1ull << s1, RW, 0), PGT_OK); /* a superpage */
+	expect(&f, va + small + 3, (6ull << s1) + small + 3, RW);
+	ck_assert_int_eq(pgt_protect(&f.sp, va, 1ull << s1, PGT_PROT_READ), PGT_OK);
+	expect(&f, va + small, (6ull << s1) + small, PGT_PROT_READ);
+	ck_assert_int_eq(pgt_protect(&f.sp, va, 1ull << s1, RW | PGT_PROT_EXEC), PGT_OK); /* upgrade */
+	expect(&f, va + small, (6ull << s1) + small, RW | PGT_PROT_EXEC);
+	ck_assert_int_eq(pgt_map(&f.sp, va, 8ull << s1, 1ull << s1, RW, PGT_MAP_REPLACE), PGT_OK);
+	expect(&f, va + small, (8ull << s1) + small, RW);
+	/* a partial unmap splits: the rest still translates to the same memory */
+	ck_assert_int_eq(pgt_unmap(&f.sp, va, small), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, va, NULL, NULL), PGT_ENOENT);
+	expect(&f, va + small, (8ull << s1) + small, RW);
+	ck_assert_int_eq(pgt_unmap(&f.sp, va, 1ull << s1), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, va + small, NULL, NULL), PGT_ENOENT);
+	/* mapping into empty space removes nothing: what is cached stays cached */
+	ck_assert_int_eq(pgt_map(&f.sp, 0, 0, small, PGT_PROT_READ, 0), PGT_OK);
+	expect(&f, 5, 5, PGT_PROT_READ);
+	uint64_t misses = pgt_tlb_misses(&f.tlb);
+	ck_assert_int_eq(pgt_map(&f.sp, 4 * small, 0, small, PGT_PROT_READ, 0), PGT_OK);
+	expect(&f, 6, 6, PGT_PROT_READ);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), misses);
+	fx_close(&f);
+}
+END_TEST
+
 /* --- random sequences against a model ------------------------------------------------------ */
 
 #define MODEL_MAX 48
@@ -309,6 +344,27 @@ static void op_change(struct fx *f, struct model *md, uint64_t *rng)
 	}
 }
 
+/** Removes a mapping with pgt_unmap. */
+static void op_unmap(struct fx *f, struct model *md, uint64_t *rng)
+{
+	if (md->n == 0)
+		return;
+	unsigned i = (unsigned)(test_rand(rng) % md->n);
+	struct model_map *m = &md->m[i];
+	ck_assert_int_eq(pgt_unmap(&f->sp, m->va, 1ull << m->shift), PGT_OK);
+	*m = md->m[--md->n];
+}
+
+/** Changes a mapping's rights with pgt_protect. */
+static void op_protect(struct fx *f, struct model *md, uint64_t *rng)
+{
+	if (md->n == 0)
+		return;
+	struct model_map *m = &md->m[test_rand(rng) % md->n];
+	m->prot = random_prot(rng);
+	ck_assert_int_eq(pgt_protect(&f->sp, m->va, 1ull << m->shift, m->prot), PGT_OK);
+}
+
 /** Looks an address up through the TLB and checks it against the model and the tables. */
 static void op_lookup(struct fx *f, const struct model *md, uint64_t *rng)
 {
@@ -345,10 +401,14 @@ START_TEST(random_vs_model)
 	fx_open(&f, a, 8, ways);
 	for (unsigned step = 0; step < 20000; step++) {
 		unsigned r = (unsigned)(test_rand(&rng) % 16);
-		if (r == 0)
+		if (r == 0 || r == 1)
 			op_map(&f, &md, &rng);
-		else if (r == 1)
+		else if (r == 2)
 			op_change(&f, &md, &rng);
+		else if (r == 3)
+			op_unmap(&f, &md, &rng);
+		else if (r == 4)
+			op_protect(&f, &md, &rng);
 		else
 			op_lookup(&f, &md, &rng);
 	}
@@ -369,6 +429,7 @@ static Suite *tlb_suite(void)
 	tcase_add_loop_test(tc, superpage, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, field_changes, 0, (int)test_narchs);
 	tcase_add_test(tc, generation_hook);
+	tcase_add_loop_test(tc, range_changes, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, random_vs_model, 0, (int)test_narchs * 2);
 	suite_add_tcase(s, tc);
 	return s;
