@@ -137,6 +137,39 @@ START_TEST(hit_and_miss)
 }
 END_TEST
 
+/**
+ * Which way serves what: in a 2-way set the older translation survives one
+ * newer fill and is served without a walk (shown by changing its entry
+ * behind the library's back); direct-mapped, the newer fill evicts it.
+ */
+START_TEST(ways)
+{
+	struct fx f;
+	unsigned ways = 1 + (unsigned)_i;
+
+	fx_open(&f, &pgt_arch_x86_64, ways, ways); /* one set */
+	pgt_ref_t a = map_page(&f, 0x1000, 12, 0xa000, RW);
+	map_page(&f, 0x2000, 12, 0xb000, RW);
+	expect(&f, 0x1000, 0xa000, RW);
+	expect(&f, 0x2000, 0xb000, RW);
+	*a.pte = 0; /* not told: only a walk can see it */
+	if (ways == 2) {
+		expect(&f, 0x1004, 0xa004, RW); /* from way 1 */
+		expect(&f, 0x1008, 0xa008, RW); /* now way 0: a hit */
+		expect(&f, 0x2000, 0xb000, RW); /* from way 1 again */
+	} else {
+		ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x1000, NULL, NULL), PGT_ENOENT); /* walked */
+		expect(&f, 0x2000, 0xb000, RW);
+	}
+	/* a direct fill of a cached page answers from the cache */
+	ck_assert_int_eq(pgt_tlb_fill(&f.tlb, 0x2010, NULL, NULL), PGT_OK);
+	pgt_paddr_t pa;
+	ck_assert_int_eq(pgt_tlb_fill(&f.tlb, 0x2010, &pa, NULL), PGT_OK);
+	ck_assert_uint_eq(pa, 0xb010);
+	fx_close(&f);
+}
+END_TEST
+
 /** A reserved leaf has no translation, and becomes one when a right is granted. */
 START_TEST(reserved_not_cached)
 {
@@ -425,6 +458,7 @@ static Suite *tlb_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, init_errors);
 	tcase_add_loop_test(tc, hit_and_miss, 0, 2);
+	tcase_add_loop_test(tc, ways, 0, 2);
 	tcase_add_loop_test(tc, reserved_not_cached, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, superpage, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, field_changes, 0, (int)test_narchs);

@@ -30,31 +30,36 @@ extern "C" {
 
 /** One cached translation. The caller provides an array of them; contents are private. */
 struct pgt_tlb_entry {
-	uint64_t pgt__tag; /**< private: page-aligned virtual address | 1, or 0 when empty */
-	uint64_t pgt__pa;  /**< private: page-aligned physical address | PGT_PROT_* rights */
+	uint64_t pgt__vpn;   /**< private: virtual page number (smallest pages); all ones when empty */
+	uint64_t pgt__delta; /**< private: physical minus virtual page address | PGT_PROT_* rights */
 };
 
-/** A TLB. The caller owns the storage; every field is private. */
+/**
+ * A TLB. The caller owns the storage; every field is private. The fields a
+ * hit reads come first. Way 0 of every set holds the most recently filled
+ * translation and is the only one the inline hit looks at; way 1 (2-way
+ * TLBs) lives in the second half of the entries and is looked at on a miss.
+ */
 typedef struct pgt_tlb {
-	struct pgt_tlb_entry *pgt__e;  /**< private: the caller's entries */
-	uint64_t pgt__page_mask;       /**< private: ~(smallest page size - 1) */
-	uint64_t pgt__set_mask;        /**< private: number of sets - 1 */
-	uint64_t pgt__gen;             /**< private: space generation the entries belong to */
+	struct pgt_tlb_entry *pgt__e;   /**< private: the caller's entries; way 0, then way 1 */
+	uint64_t pgt__set_mask;         /**< private: number of sets - 1 */
+	unsigned pgt__page_shift;       /**< private: log2 of the smallest page size */
+	unsigned pgt__ways;             /**< private: 1 or 2 */
+	uint64_t pgt__gen;              /**< private: space generation the entries belong to */
 	const uint64_t *pgt__space_gen; /**< private: the space's generation counter */
-	const pgt_space_t *pgt__sp;    /**< private */
-	uint64_t pgt__fills;           /**< private: misses filled from the tables */
-	unsigned pgt__page_shift;      /**< private: log2 of the smallest page size */
-	unsigned pgt__way_shift;       /**< private: 0 direct-mapped, 1 two-way */
-	unsigned pgt__magic;           /**< private: set while initialised */
+	const pgt_space_t *pgt__sp;     /**< private */
+	uint64_t pgt__fills;            /**< private: lookups that walked the tables */
+	unsigned pgt__magic;            /**< private: set while initialised */
 } pgt_tlb_t;
 
-/** Low bits of an entry's pa word that hold the rights. */
+/** Low bits of an entry's delta word that hold the rights. */
 #define PGT__TLB_PROT_BITS 63u
 
 /**
  * Attaches an empty TLB to a space.
  * @param tlb      storage for the TLB
- * @param sp       an initialised space; it must outlive the TLB's use
+ * @param sp       an initialised space; it must outlive the TLB's use, and a
+ *                 TLB must be initialised again when its space is
  * @param entries  @p n entries of caller memory (contents may be anything)
  * @param n        number of entries: a power of two, at least @p ways
  * @param ways     1 (direct-mapped) or 2 (two-way set-associative)
@@ -67,9 +72,9 @@ PGT_API int pgt_tlb_init(pgt_tlb_t *tlb, const pgt_space_t *sp, struct pgt_tlb_e
 			 unsigned ways);
 
 /**
- * The miss path of pgt_tlb_lookup: walks the space's tables and caches the
- * translation of @p va when a hardware-valid leaf maps it. Same contract as
- * pgt_tlb_lookup.
+ * The miss path of pgt_tlb_lookup: looks at the set's other way, else walks
+ * the space's tables and caches the translation of @p va when a
+ * hardware-valid leaf maps it. Same contract as pgt_tlb_lookup.
  */
 PGT_API int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
 
@@ -77,7 +82,7 @@ PGT_API int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsign
 PGT_API void pgt_tlb_flush(pgt_tlb_t *tlb);
 
 /**
- * Misses since init: the number of lookups that walked the tables.
+ * Misses since init: the number of lookups that did not hit way 0.
  * @return the count, or 0 for NULL or an uninitialised TLB
  */
 PGT_API uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb);
@@ -89,25 +94,22 @@ PGT_API uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb);
  * @param prot  receives the leaf's PGT_PROT_* rights; may be NULL
  * @return PGT_OK for an address a hardware-valid leaf maps; PGT_ENOENT when
  *         nothing is mapped or the leaf is reserved (no right yet);
- *         PGT_EINVAL for an uninitialised TLB or space, or an address
- *         outside the space.
+ *         PGT_EINVAL for a TLB whose init failed, a destroyed space, or an
+ *         address outside the space.
  */
 static inline int pgt_tlb_lookup(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
-	uint64_t tag = (va & tlb->pgt__page_mask) | 1u;
-	uint64_t set = (va >> tlb->pgt__page_shift) & tlb->pgt__set_mask;
-	const struct pgt_tlb_entry *e = tlb->pgt__e + (set << tlb->pgt__way_shift);
+	uint64_t vpn = va >> tlb->pgt__page_shift;
+	const struct pgt_tlb_entry *e = tlb->pgt__e + (vpn & tlb->pgt__set_mask);
 
-	if (tlb->pgt__gen == *tlb->pgt__space_gen) {
-		if (e->pgt__tag != tag && (!tlb->pgt__way_shift || (++e)->pgt__tag != tag))
-			return pgt_tlb_fill(tlb, va, pa, prot);
-		if (pa)
-			*pa = (e->pgt__pa & tlb->pgt__page_mask) | (va & ~tlb->pgt__page_mask);
-		if (prot)
-			*prot = (unsigned)(e->pgt__pa & PGT__TLB_PROT_BITS);
-		return PGT_OK;
-	}
-	return pgt_tlb_fill(tlb, va, pa, prot);
+	/* One branch: the tag and the generation must both match. */
+	if (((e->pgt__vpn ^ vpn) | (tlb->pgt__gen ^ *tlb->pgt__space_gen)) != 0)
+		return pgt_tlb_fill(tlb, va, pa, prot);
+	if (pa)
+		*pa = va + (e->pgt__delta & ~(uint64_t)PGT__TLB_PROT_BITS);
+	if (prot)
+		*prot = (unsigned)(e->pgt__delta & PGT__TLB_PROT_BITS);
+	return PGT_OK;
 }
 
 #ifdef __cplusplus
