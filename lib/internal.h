@@ -22,6 +22,9 @@ _Static_assert(sizeof(pgt_ref_t) == sizeof(void *) + 2 * sizeof(unsigned) ||
 		       sizeof(pgt_ref_t) == 2 * sizeof(void *),
 	       "pgt_ref_t stays two words: it is passed by value");
 
+_Static_assert(sizeof(((pgt_space_t *)0)->pgt__rsv) == PGT_MAX_LEVELS * sizeof(pgt_pte_t),
+	       "one cached reserved leaf per level");
+
 /** pgt_space_t.pgt__magic while the space is initialised. */
 #define PGT__MAGIC 0x70677431u
 

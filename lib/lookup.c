@@ -8,10 +8,10 @@ int pgt_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)
 {
 	if (!pgt__space_ok(sp))
 		return PGT_EINVAL;
-	return pgt__ops(sp)->lookup(sp, va, out);
+	return pgt__lookup_of(sp)(sp, va, out);
 }
 
 int pgt__lookup_fast(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)
 {
-	return pgt__ops(sp)->lookup(sp, va, out);
+	return pgt__lookup_of(sp)(sp, va, out);
 }

@@ -34,17 +34,33 @@ struct pgt__shape_ops {
 	int (*lookup)(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
 	/**
 	 * Walks towards level @p target from the root and stops at the first
-	 * entry that is not a table, or at the target level's entry. The
-	 * address must have been checked. PGT_OK, or PGT_EINVAL when p2v fails.
+	 * entry that is not a table, or at the target level's entry. PGT_OK,
+	 * or PGT_EINVAL for an address out of range or when p2v fails.
 	 */
 	int (*walk_to)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, struct pgt__stop *at);
 };
+
+/** The type of pgt__shape_ops.lookup, which pgt_space_t keeps as void (*)(void). */
+typedef int (*pgt__lookup_fn)(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
+
+/** The lookup chosen for the space at init. */
+static inline pgt__lookup_fn pgt__lookup_of(const pgt_space_t *sp)
+{
+	return (pgt__lookup_fn)sp->pgt__lookup;
+}
 
 /** The walks chosen for the space at init. */
 static inline const struct pgt__shape_ops *pgt__ops(const pgt_space_t *sp)
 {
 	return (const struct pgt__shape_ops *)sp->pgt__ops;
 }
+
+/**
+ * The walks a format in arch/ compiled with its own masks for descriptor
+ * @p a (arch/walks.c), or NULL. Only asked for descriptors of a known shape
+ * with uniform table masks.
+ */
+const struct pgt__shape_ops *pgt__arch_walks(const struct pgt_arch *a, bool hook);
 
 /**
  * Chooses the space's walks and fills its cached fields; called by

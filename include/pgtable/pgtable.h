@@ -126,11 +126,11 @@ typedef struct pgt_space {
 	unsigned pgt__magic;              /**< private: set while initialised */
 	/* --- private, fast paths (lib/shape.c) and translation caches (lib/tlb.c) --- */
 	const void *pgt__ops;     /**< private: the walks compiled for this descriptor's shape */
+	void (*pgt__lookup)(void); /**< private: the lookup of pgt__ops, one load closer */
 	int64_t pgt__va_lo;       /**< private: lowest accepted (int64_t)va >> (va_bits - 1) */
-	pgt_pte_t pgt__tmask;     /**< private: table-entry type mask, uniform above level 0 */
-	pgt_pte_t pgt__ttype;     /**< private: table-entry type, uniform above level 0 */
-	pgt_pte_t pgt__toa;       /**< private: next-table address field, uniform above level 0 */
-	uint64_t pgt__gen;        /**< private: bumped when a translation is removed or downgraded */
+	uint64_t pgt__gen;        /**< private: bumped when a translation is removed or changed */
+	pgt_pte_t pgt__rsv[6];    /**< private: a reserved leaf at each level (PGT_MAX_LEVELS) */
+	unsigned pgt__rsv_ok;     /**< private: bit l set when pgt__rsv[l] is valid */
 } pgt_space_t;
 
 /**
