@@ -142,7 +142,7 @@ END_TEST
  * newer fill and is served without a walk (shown by changing its entry
  * behind the library's back); direct-mapped, the newer fill evicts it.
  */
-START_TEST(ways)
+START_TEST(which_way)
 {
 	struct fx f;
 	unsigned ways = 1 + (unsigned)_i;
@@ -458,7 +458,7 @@ static Suite *tlb_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, init_errors);
 	tcase_add_loop_test(tc, hit_and_miss, 0, 2);
-	tcase_add_loop_test(tc, ways, 0, 2);
+	tcase_add_loop_test(tc, which_way, 0, 2);
 	tcase_add_loop_test(tc, reserved_not_cached, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, superpage, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, field_changes, 0, (int)test_narchs);
