@@ -2279,8 +2279,8 @@ static void print_header(const struct options *o, struct output *out)
 		       o->full ? "full" : "quick", o->n, o->hot, o->reps, o->pin);
 		return;
 	}
-	printf("pgbench: libpgtable against baselines (%s mode; --full for the published sizes)\n",
-	       o->full ? "full" : "quick");
+	printf("pgbench: libpgtable against baselines (%s)\n",
+	       o->full ? "full mode: the published sizes" : "quick mode; --full for the published sizes");
 	printf("date:   %s\ncpu:    %s\n", date, cpu);
 	printf("n:      %zu mappings per workload (churn: steps), hot-4k %zu lookups\n", o->n, o->hot);
 	printf("reps:   1 warm-up + %u timed passes per cell; ns/op min/med/max; Mops/s and ratios from the "

@@ -56,6 +56,7 @@ int pgt_tlb_init(pgt_tlb_t *tlb, const pgt_space_t *sp, struct pgt_tlb_entry *en
 		return PGT_EINVAL;
 	*tlb = (pgt_tlb_t){
 		.pgt__e = entries,
+		.pgt__index = (((uint64_t)(n / ways) - 1) << 6) | pgt__level(sp, 0)->shift,
 		.pgt__set_mask = (n / ways) - 1,
 		.pgt__page_shift = pgt__level(sp, 0)->shift,
 		.pgt__ways = ways,

@@ -42,13 +42,15 @@ struct pgt_tlb_entry {
  */
 typedef struct pgt_tlb {
 	struct pgt_tlb_entry *pgt__e;   /**< private: the caller's entries; way 0, then way 1 */
-	uint64_t pgt__set_mask;         /**< private: number of sets - 1 */
-	unsigned pgt__page_shift;       /**< private: log2 of the smallest page size */
-	unsigned pgt__ways;             /**< private: 1 or 2 */
+	/** private: (number of sets - 1) << 6 | log2 of the smallest page size: one load for both */
+	uint64_t pgt__index;
 	uint64_t pgt__gen;              /**< private: space generation the entries belong to */
 	const uint64_t *pgt__space_gen; /**< private: the space's generation counter */
 	const pgt_space_t *pgt__sp;     /**< private */
 	uint64_t pgt__fills;            /**< private: lookups that walked the tables */
+	uint64_t pgt__set_mask;         /**< private: number of sets - 1 */
+	unsigned pgt__page_shift;       /**< private: log2 of the smallest page size */
+	unsigned pgt__ways;             /**< private: 1 or 2 */
 	unsigned pgt__magic;            /**< private: set while initialised */
 } pgt_tlb_t;
 
@@ -99,8 +101,9 @@ PGT_API uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb);
  */
 static inline int pgt_tlb_lookup(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
-	uint64_t vpn = va >> tlb->pgt__page_shift;
-	const struct pgt_tlb_entry *e = tlb->pgt__e + (vpn & tlb->pgt__set_mask);
+	uint64_t index = tlb->pgt__index;
+	uint64_t vpn = va >> (index & 63u);
+	const struct pgt_tlb_entry *e = tlb->pgt__e + (vpn & (index >> 6));
 
 	/* One branch: the tag and the generation must both match. */
 	if (((e->pgt__vpn ^ vpn) | (tlb->pgt__gen ^ *tlb->pgt__space_gen)) != 0)
