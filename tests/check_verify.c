@@ -52,8 +52,7 @@ static void ctx_open(struct ctx *c, const struct pgt_arch *a, unsigned flags, en
 {
 	memset(c, 0, sizeof *c);
 	test_mm_init(&c->t, mode);
-	if (hook)
-		c->t.mm.owns_table = owns;
+	c->t.mm.owns_table = hook ? owns : NULL; /* this suite's own hook, or none at all */
 	c->a = a;
 	c->flags = flags;
 	snprintf(c->who, sizeof c->who, "%s%s%s", a->name, (flags & PGT_SPACE_UPPER) ? " upper" : "",
