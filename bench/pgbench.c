@@ -493,20 +493,20 @@ static void case_huge(struct bench_case *c, size_t lookups, struct rng *g)
 }
 
 /**
- * Churn: 4K slots, one per 2 MiB region of the window's lower half (each
- * alone in its leaf table, so mapping allocates a table and unmapping frees
- * it), and 2M slots filling the upper half. Half of them start mapped; each
+ * Churn: small-page slots, one per region a leaf table covers in the
+ * window's lower half (each alone in its table, so mapping allocates a table
+ * and unmapping frees it), and slots of the next page size (2^big bytes, the
+ * size of that region) filling the upper half. Half of them start mapped; each
  * step toggles a random slot, so occupancy stays at about 50%.
  */
-static void case_churn(struct bench_case *c, size_t nops, struct rng *g)
+static void case_churn(struct bench_case *c, size_t nops, unsigned big, struct rng *g)
 {
-	const unsigned big = c->shift + 9;
 	const size_t per_kind = (size_t)1 << (WINDOW_SHIFT - 1 - big);
 	const size_t nslots = 2 * per_kind;
 	struct churn_op *slot = xmalloc(nslots * sizeof *slot);
 	bool *on = xcalloc(nslots, sizeof *on);
 
-	c->what = "random map/unmap of 4K pages (one per table) and 2M pages, 50% occupancy";
+	c->what = "random map/unmap of small pages (one per table) and superpages, 50% occupancy";
 	for (size_t s = 0; s < nslots; s++) {
 		bool small = s < per_kind;
 		uint64_t region = c->base + ((uint64_t)s << big);
@@ -569,7 +569,12 @@ static bool case_init(struct bench_case *c, const struct pgt_arch *arch, enum wl
 	case WL_HOT: case_hot(c, hot, &g); break;
 	case WL_HUGE_2M:
 	case WL_HUGE_1G: case_huge(c, n, &g); break;
-	default: case_churn(c, n, &g); break;
+	default:
+		/* the next page size must be what one leaf table covers */
+		if (leaf_shift(arch, 1) != arch->level[1].shift)
+			return false;
+		case_churn(c, n, arch->level[1].shift, &g);
+		break;
 	}
 	if (c->nhit)
 		case_sums(c);
@@ -1945,7 +1950,7 @@ static void table_head(const struct bench_case *c)
 	size_name(pg, sizeof pg, c->shift);
 	if (c->nops)
 		printf("\n%s on %s: %zu steps over %zu slots (%s pages and %u times larger); %s\n", c->name,
-		       c->arch->name, c->nops, c->nfinal, pg, 1u << 9, c->what);
+		       c->arch->name, c->nops, c->nfinal, pg, 1u << c->arch->level[0].bits, c->what);
 	else
 		printf("\n%s on %s: %zu x %s pages at 0x%" PRIx64 "; %s; %zu lookups per pass\n", c->name,
 		       c->arch->name, c->n, pg, c->base, c->what, lookups_per_pass(c));
