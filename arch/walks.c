@@ -13,9 +13,12 @@ static const struct {
 	const struct pgt_arch *arch;
 	const struct pgt__shape_ops *const *walks; /**< [0] p2v offset, [1] p2v hook */
 } formats[] = {
-	{ &pgt_arch_x86_64, pgt__x86_64_walks },           { &pgt_arch_x86_64_la57, pgt__x86_64_la57_walks },
-	{ &pgt_arch_armv8_4k_39, pgt__armv8_4k_39_walks }, { &pgt_arch_armv8_4k_48, pgt__armv8_4k_48_walks },
-	{ &pgt_arch_armv8_16k_47, pgt__armv8_16k_47_walks }, { &pgt_arch_armv8_64k_42, pgt__armv8_64k_42_walks },
+	{ &pgt_arch_x86_64, pgt__x86_64_walks },
+	{ &pgt_arch_x86_64_la57, pgt__x86_64_la57_walks },
+	{ &pgt_arch_armv8_4k_39, pgt__armv8_4k_39_walks },
+	{ &pgt_arch_armv8_4k_48, pgt__armv8_4k_48_walks },
+	{ &pgt_arch_armv8_16k_47, pgt__armv8_16k_47_walks },
+	{ &pgt_arch_armv8_64k_42, pgt__armv8_64k_42_walks },
 };
 
 const struct pgt__shape_ops *pgt__arch_walks(const struct pgt_arch *a, bool hook)

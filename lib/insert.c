@@ -31,8 +31,8 @@ static pgt_pte_t table_entry(const struct pgt_level *L, pgt_paddr_t pa)
 }
 
 /** Allocates tables for levels [target, top): all or none. */
-static int alloc_branch(const pgt_space_t *sp, unsigned target, unsigned top,
-			pgt_paddr_t pa[], pgt_pte_t *va[])
+static int alloc_branch(const pgt_space_t *sp, unsigned target, unsigned top, pgt_paddr_t pa[],
+			pgt_pte_t *va[])
 {
 	for (unsigned l = target; l < top; l++) {
 		int rc = pgt__table_alloc(sp, l, &pa[l], &va[l]);
@@ -89,8 +89,8 @@ static int leaf_level(const pgt_space_t *sp, unsigned page_shift)
  * stopped (the ADT's conflict answers), or tables are missing below it.
  * Kept out of line so that the common case needs no stack for the branch.
  */
-static __attribute__((noinline)) int insert_slow(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_pte_t leaf, struct pgt__stop at,
-		       pgt_ref_t *out)
+static __attribute__((noinline)) int insert_slow(pgt_space_t *sp, pgt_vaddr_t va, unsigned target,
+						 pgt_pte_t leaf, struct pgt__stop at, pgt_ref_t *out)
 {
 	if (pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
 		return conflict_result(sp, &at, out);

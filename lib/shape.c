@@ -73,8 +73,8 @@ struct shape_entry {
 };
 
 static const struct shape_entry shapes[] = {
-	{ 4, 9, 12, &s4x9_off_ops, &s4x9_hook_ops },     { 5, 9, 12, &s5x9_off_ops, &s5x9_hook_ops },
-	{ 3, 9, 12, &s3x9_off_ops, &s3x9_hook_ops },     { 3, 11, 14, &s3x11_off_ops, &s3x11_hook_ops },
+	{ 4, 9, 12, &s4x9_off_ops, &s4x9_hook_ops },    { 5, 9, 12, &s5x9_off_ops, &s5x9_hook_ops },
+	{ 3, 9, 12, &s3x9_off_ops, &s3x9_hook_ops },    { 3, 11, 14, &s3x11_off_ops, &s3x11_hook_ops },
 	{ 2, 13, 16, &s2x13_off_ops, &s2x13_hook_ops },
 };
 

@@ -25,13 +25,17 @@ struct shape_ctx {
 	void *mmctx;
 };
 
-static PGT__ALWAYS_INLINE struct shape_ctx shape_ctx(const pgt_space_t *sp, const struct pgt_arch *A, bool hook)
+static PGT__ALWAYS_INLINE struct shape_ctx shape_ctx(const pgt_space_t *sp, const struct pgt_arch *A,
+						     bool hook)
 {
 	const struct pgt_level *T = &A->level[1];
 
-	return (struct shape_ctx){ .tmask = T->type_mask, .ttype = T->table_type, .toa = T->table_oa,
+	return (struct shape_ctx){ .tmask = T->type_mask,
+				   .ttype = T->table_type,
+				   .toa = T->table_oa,
 				   .offset = hook ? 0 : sp->pgt__mm.p2v_offset,
-				   .p2v = hook ? sp->pgt__mm.p2v : NULL, .mmctx = hook ? sp->pgt__mm.ctx : NULL };
+				   .p2v = hook ? sp->pgt__mm.p2v : NULL,
+				   .mmctx = hook ? sp->pgt__mm.ctx : NULL };
 }
 
 /**
@@ -53,7 +57,7 @@ static PGT__ALWAYS_INLINE bool shape_va_ok(const pgt_space_t *sp, pgt_vaddr_t va
  * level, as a hand-written walk does. With the hook, NULL when it has none.
  */
 static PGT__ALWAYS_INLINE pgt_pte_t *shape_next(const struct shape_ctx *c, pgt_pte_t pte, uintptr_t ix,
-						 bool hook)
+						bool hook)
 {
 	pgt_paddr_t pa = pte & c->toa;
 
@@ -66,14 +70,14 @@ static PGT__ALWAYS_INLINE pgt_pte_t *shape_next(const struct shape_ctx *c, pgt_p
 
 /** Byte offset of @p va's entry at level @p l of a shape, plus @p offset. */
 static PGT__ALWAYS_INLINE uintptr_t shape_ix(pgt_vaddr_t va, unsigned l, unsigned bits, unsigned base,
-					      uintptr_t offset)
+					     uintptr_t offset)
 {
 	return offset + (uintptr_t)((va >> (base + l * bits)) & ((1u << bits) - 1u)) * sizeof(pgt_pte_t);
 }
 
 /** The root entry for @p va. */
 static PGT__ALWAYS_INLINE pgt_pte_t *shape_root_entry(const pgt_space_t *sp, pgt_vaddr_t va, unsigned levels,
-						       unsigned bits, unsigned base)
+						      unsigned bits, unsigned base)
 {
 	return sp->pgt__root + ((va >> (base + (levels - 1) * bits)) & ((1u << bits) - 1u));
 }
@@ -109,7 +113,8 @@ static PGT__ALWAYS_INLINE int shape_leaf(const struct pgt_arch *A, pgt_pte_t *p,
 /* --- the templates -------------------------------------------------------------- */
 
 static PGT__ALWAYS_INLINE int shape_lookup(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
-					   pgt_ref_t *out, unsigned levels, unsigned bits, unsigned base, bool hook)
+					   pgt_ref_t *out, unsigned levels, unsigned bits, unsigned base,
+					   bool hook)
 {
 	if (!shape_va_ok(sp, va, base + levels * bits))
 		return PGT_EINVAL;
@@ -159,21 +164,21 @@ static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct 
  * space's own (sp->pgt__arch, read at run time) or a static const copy of
  * a format's levels, which the compiler folds into immediates.
  */
-#define PGT__SHAPE_FUNCS(name, A, levels, bits, base, hook)                                                      \
-	static int name##_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)                  \
-	{                                                                                                \
-		return shape_lookup(sp, (A), va, out, levels, bits, base, hook);                              \
-	}                                                                                                \
-	static int name##_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target,                \
-				  struct pgt__stop *at)                                                  \
-	{                                                                                                \
-		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);                      \
-	}                                                                                                \
+#define PGT__SHAPE_FUNCS(name, A, levels, bits, base, hook)                               \
+	static int name##_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)   \
+	{                                                                                 \
+		return shape_lookup(sp, (A), va, out, levels, bits, base, hook);          \
+	}                                                                                 \
+	static int name##_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, \
+				  struct pgt__stop *at)                                   \
+	{                                                                                 \
+		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);  \
+	}                                                                                 \
 	static const struct pgt__shape_ops name##_ops = { name##_lookup, name##_walk_to };
 
 /** Both p2v kinds of one shape: name##_off_ops and name##_hook_ops. */
-#define PGT__SHAPE(name, A, levels, bits, base)                                                         \
-	PGT__SHAPE_FUNCS(name##_off, A, levels, bits, base, false)                                       \
+#define PGT__SHAPE(name, A, levels, bits, base)                    \
+	PGT__SHAPE_FUNCS(name##_off, A, levels, bits, base, false) \
 	PGT__SHAPE_FUNCS(name##_hook, A, levels, bits, base, true)
 
 #endif /* PGT_LIB_SHAPE_TPL_H */

@@ -47,7 +47,8 @@ static void tlb_clear(pgt_tlb_t *tlb)
 		tlb->pgt__e[i] = (struct pgt_tlb_entry){ EMPTY_VPN, 0 };
 }
 
-int pgt_tlb_init(pgt_tlb_t *tlb, const pgt_space_t *sp, struct pgt_tlb_entry *entries, size_t n, unsigned ways)
+int pgt_tlb_init(pgt_tlb_t *tlb, const pgt_space_t *sp, struct pgt_tlb_entry *entries, size_t n,
+		 unsigned ways)
 {
 	if (!tlb)
 		return PGT_EINVAL;

@@ -86,7 +86,8 @@ static void same_lookup(const struct fx *f, pgt_vaddr_t va)
 	ck_assert_msg(rc == ref, "%s: va 0x%llx: lookup %d, reference %d", f->who, (unsigned long long)va, rc,
 		      ref);
 	if (rc == PGT_OK) {
-		ck_assert_msg(got.pte == want.pte && got.level == want.level && got.page_shift == want.page_shift,
+		ck_assert_msg(got.pte == want.pte && got.level == want.level &&
+				      got.page_shift == want.page_shift,
 			      "%s: va 0x%llx: ref differs", f->who, (unsigned long long)va);
 		ck_assert_int_eq(pgt_lookup(&f->sp, va, NULL), PGT_OK);
 	}
@@ -123,7 +124,8 @@ static void fill_random(struct fx *f, uint64_t *rng, unsigned count, pgt_vaddr_t
 		int rc = pgt_insert(&f->sp, va, shift, &ref);
 
 		pages[i] = va;
-		ck_assert_msg(rc == PGT_OK || rc == PGT_EXISTS || rc == PGT_ECONFLICT, "%s: insert %d", f->who, rc);
+		ck_assert_msg(rc == PGT_OK || rc == PGT_EXISTS || rc == PGT_ECONFLICT, "%s: insert %d",
+			      f->who, rc);
 		if (rc == PGT_OK && (test_rand(rng) & 1))
 			ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PROT, PGT_PROT_READ), PGT_OK);
 	}

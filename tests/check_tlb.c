@@ -356,8 +356,11 @@ static void op_map(struct fx *f, struct model *md, uint64_t *rng)
 	if (rc != PGT_OK)
 		return; /* taken: the model's lookups check that part */
 	struct model_map *m = &md->m[md->n++];
-	*m = (struct model_map){ .va = va, .shift = shift, .pa = (test_rand(rng) % 1024) << shift,
-				 .prot = random_prot(rng), .ref = ref };
+	*m = (struct model_map){ .va = va,
+				 .shift = shift,
+				 .pa = (test_rand(rng) % 1024) << shift,
+				 .prot = random_prot(rng),
+				 .ref = ref };
 	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PADDR, m->pa), PGT_OK);
 	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PROT, m->prot), PGT_OK);
 }

@@ -41,7 +41,7 @@ struct pgt_tlb_entry {
  * TLBs) lives in the second half of the entries and is looked at on a miss.
  */
 typedef struct pgt_tlb {
-	struct pgt_tlb_entry *pgt__e;   /**< private: the caller's entries; way 0, then way 1 */
+	struct pgt_tlb_entry *pgt__e; /**< private: the caller's entries; way 0, then way 1 */
 	/** private: (number of sets - 1) << 6 | log2 of the smallest page size: one load for both */
 	uint64_t pgt__index;
 	uint64_t pgt__gen;              /**< private: space generation the entries belong to */
