@@ -129,15 +129,23 @@ static inline pgt_pte_t *pgt__next_table(const pgt_space_t *sp, const struct pgt
 
 /* --- translation caches (lib/tlb.c) ------------------------------------------ */
 
+/** Makes every TLB attached to the space miss until it has emptied itself (lib/tlb.c). */
+void pgt__tlb_stale_all(pgt_space_t *sp);
+/** Detaches every TLB of a space being destroyed: they answer PGT_EINVAL from then on. */
+void pgt__tlb_detach_all(pgt_space_t *sp);
+
 /**
  * Marks every cached translation of the space stale: called by whatever
- * removes, moves or downgrades a valid translation (unmap, protect,
- * replace, a field write to a valid leaf), before it returns. A software
- * TLB (pgt_tlb_*) compares the counter on every hit.
+ * removes, moves or changes a valid translation (unmap, protect, replace,
+ * a field write to a valid leaf), before it returns. Bumps the generation
+ * and, when TLBs are attached, turns their next lookups into misses, which
+ * empty them: a hit checks nothing but its tag.
  */
 static inline void pgt__space_changed(pgt_space_t *sp)
 {
 	__atomic_store_n(&sp->pgt__gen, sp->pgt__gen + 1, __ATOMIC_RELEASE);
+	if (sp->pgt__tlbs)
+		pgt__tlb_stale_all(sp);
 }
 
 /** Whether @p pte is a leaf valid in hardware (not reserved, not a table). */

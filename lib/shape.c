@@ -143,5 +143,6 @@ void pgt__shape_init(pgt_space_t *sp)
 	sp->pgt__lookup = (void (*)(void))pgt__ops(sp)->lookup;
 	sp->pgt__va_lo = va_lo(sp);
 	sp->pgt__gen = 0;
+	sp->pgt__tlbs = NULL;
 	cache_reserved(sp);
 }

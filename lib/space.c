@@ -151,7 +151,7 @@ void pgt_space_destroy(pgt_space_t *sp)
 	if (!pgt__space_ok(sp))
 		return;
 	free_subtree(sp, pgt__root_level(sp), sp->pgt__root_pa, sp->pgt__root);
-	pgt__space_changed(sp); /* TLBs of the space stop hitting */
+	pgt__tlb_detach_all(sp); /* its TLBs stop answering */
 	sp->pgt__magic = 0;
 	sp->pgt__root = NULL;
 	sp->pgt__root_pa = PGT_PADDR_NONE;

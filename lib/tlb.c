@@ -5,10 +5,11 @@
  * superpage is cached one small page at a time and a tag is one compare.
  * An entry keeps the difference between the physical and the virtual page
  * address, so a hit adds it to the address and masks nothing else.
- * Coherence is by generation: the engine bumps the space's counter
- * (pgt__space_changed) whenever a valid translation is removed, moved or
- * changed; hits are refused while the TLB's generation differs, and the
- * next miss empties it.
+ * Coherence: whenever a valid translation is removed, moved or changed the
+ * engine calls pgt__space_changed, which bumps the space's generation and
+ * points every attached TLB at an empty entry, so that its next lookup
+ * misses; the miss sees the new generation and empties the TLB. A hit
+ * therefore checks its tag and nothing else.
  */
 #include <pgtable/tlb.h>
 
@@ -21,17 +22,24 @@
 #define EMPTY_VPN (~(uint64_t)0)
 
 /*
- * What a TLB that failed to initialise points at: one empty entry and a
- * generation no TLB holds, so every lookup misses into pgt_tlb_fill, which
- * refuses it. Never written.
+ * What a stale, detached or failed TLB reads on a hit: the lookup shifts
+ * the address by 63 and masks the set to 0, so it reads this one empty
+ * entry, whose page number no shifted address has, and misses into
+ * pgt_tlb_fill. Never written.
  */
-static const struct pgt_tlb_entry dead_entry = { EMPTY_VPN, 0 };
-static const uint64_t dead_gen = 1;
+static const struct pgt_tlb_entry stale_entry = { EMPTY_VPN, 0 };
+#define STALE_INDEX 63u
 
+static void tlb_make_stale(pgt_tlb_t *tlb)
+{
+	tlb->pgt__e = &stale_entry;
+	tlb->pgt__index = STALE_INDEX;
+}
+
+/** Not attached to any space: every lookup answers PGT_EINVAL. */
 static void tlb_make_dead(pgt_tlb_t *tlb)
 {
-	*tlb = (pgt_tlb_t){ .pgt__e = (struct pgt_tlb_entry *)(uintptr_t)&dead_entry,
-			    .pgt__space_gen = &dead_gen };
+	*tlb = (pgt_tlb_t){ .pgt__e = &stale_entry, .pgt__index = STALE_INDEX };
 }
 
 static bool is_pow2(size_t n)
@@ -44,35 +52,88 @@ static void tlb_clear(pgt_tlb_t *tlb)
 	size_t n = (size_t)(tlb->pgt__set_mask + 1) * tlb->pgt__ways;
 
 	for (size_t i = 0; i < n; i++)
-		tlb->pgt__e[i] = (struct pgt_tlb_entry){ EMPTY_VPN, 0 };
+		tlb->pgt__mem[i] = (struct pgt_tlb_entry){ EMPTY_VPN, 0 };
 }
 
-int pgt_tlb_init(pgt_tlb_t *tlb, const pgt_space_t *sp, struct pgt_tlb_entry *entries, size_t n,
-		 unsigned ways)
+/** Takes @p tlb out of the list of @p sp when it is there; the list is short (one TLB per CPU). */
+static void tlb_unlink(pgt_space_t *sp, pgt_tlb_t *tlb)
+{
+	for (pgt_tlb_t **p = &sp->pgt__tlbs; *p; p = &(*p)->pgt__next)
+		if (*p == tlb) {
+			*p = tlb->pgt__next;
+			return;
+		}
+}
+
+int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *entries, size_t n, unsigned ways)
 {
 	if (!tlb)
 		return PGT_EINVAL;
+	if (pgt__space_ok(sp))
+		tlb_unlink(sp, tlb); /* initialised again for the same space: attached once */
 	tlb_make_dead(tlb);
 	if (!pgt__space_ok(sp) || !entries || (ways != 1 && ways != 2) || !is_pow2(n) || n < ways)
 		return PGT_EINVAL;
+	unsigned shift = pgt__level(sp, 0)->shift;
+	uint64_t sets = n / ways;
 	*tlb = (pgt_tlb_t){
 		.pgt__e = entries,
-		.pgt__index = (((uint64_t)(n / ways) - 1) << 6) | pgt__level(sp, 0)->shift,
-		.pgt__set_mask = (n / ways) - 1,
-		.pgt__page_shift = pgt__level(sp, 0)->shift,
-		.pgt__ways = ways,
+		.pgt__index = ((sets - 1) << 6) | shift,
+		.pgt__mem = entries,
+		.pgt__live_index = ((sets - 1) << 6) | shift,
 		.pgt__gen = __atomic_load_n(&sp->pgt__gen, __ATOMIC_ACQUIRE),
 		.pgt__space_gen = &sp->pgt__gen,
 		.pgt__sp = sp,
+		.pgt__next = sp->pgt__tlbs,
+		.pgt__set_mask = sets - 1,
+		.pgt__page_shift = shift,
+		.pgt__ways = ways,
 		.pgt__magic = PGT__TLB_MAGIC,
 	};
 	tlb_clear(tlb);
+	sp->pgt__tlbs = tlb;
 	return PGT_OK;
+}
+
+static bool tlb_attached(const pgt_tlb_t *tlb)
+{
+	return tlb && tlb->pgt__magic == PGT__TLB_MAGIC && tlb->pgt__sp;
+}
+
+void pgt_tlb_fini(pgt_tlb_t *tlb)
+{
+	if (!tlb_attached(tlb))
+		return;
+	tlb_unlink(tlb->pgt__sp, tlb);
+	uint64_t fills = tlb->pgt__fills;
+	tlb_make_dead(tlb);
+	tlb->pgt__magic = PGT__TLB_MAGIC; /* misses stay readable */
+	tlb->pgt__fills = fills;
+}
+
+void pgt__tlb_stale_all(pgt_space_t *sp)
+{
+	for (pgt_tlb_t *t = sp->pgt__tlbs; t; t = t->pgt__next)
+		tlb_make_stale(t);
+}
+
+void pgt__tlb_detach_all(pgt_space_t *sp)
+{
+	pgt_tlb_t *t = sp->pgt__tlbs;
+
+	while (t) {
+		pgt_tlb_t *next = t->pgt__next;
+		tlb_make_stale(t);
+		t->pgt__sp = NULL;
+		t->pgt__next = NULL;
+		t = next;
+	}
+	sp->pgt__tlbs = NULL;
 }
 
 void pgt_tlb_flush(pgt_tlb_t *tlb)
 {
-	if (tlb && tlb->pgt__magic == PGT__TLB_MAGIC)
+	if (tlb_attached(tlb))
 		tlb_clear(tlb);
 }
 
@@ -102,7 +163,10 @@ static int tlb_walk(const pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, 
 	return PGT_OK;
 }
 
-/** Empties the TLB when its space changed since the entries were filled. */
+/**
+ * Empties the TLB when its space changed since the entries were filled, and
+ * makes hits possible again after pgt__tlb_stale_all.
+ */
 static void tlb_sync(pgt_tlb_t *tlb)
 {
 	uint64_t gen = __atomic_load_n(tlb->pgt__space_gen, __ATOMIC_ACQUIRE);
@@ -111,6 +175,8 @@ static void tlb_sync(pgt_tlb_t *tlb)
 		tlb_clear(tlb);
 		tlb->pgt__gen = gen;
 	}
+	tlb->pgt__e = tlb->pgt__mem;
+	tlb->pgt__index = tlb->pgt__live_index;
 }
 
 /** The answer from way 0 of a set, after a fill or a swap put it there. */
@@ -125,13 +191,13 @@ static int tlb_answer(const struct pgt_tlb_entry *e, pgt_vaddr_t va, pgt_paddr_t
 
 int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
-	if (!tlb || tlb->pgt__magic != PGT__TLB_MAGIC || !pgt__space_ok(tlb->pgt__sp))
+	if (!tlb_attached(tlb) || !pgt__space_ok(tlb->pgt__sp))
 		return PGT_EINVAL;
 	tlb_sync(tlb);
 	tlb->pgt__fills++;
 
 	uint64_t vpn = va >> tlb->pgt__page_shift;
-	struct pgt_tlb_entry *e0 = tlb->pgt__e + (vpn & tlb->pgt__set_mask);
+	struct pgt_tlb_entry *e0 = tlb->pgt__mem + (vpn & tlb->pgt__set_mask);
 	struct pgt_tlb_entry *e1 = e0 + tlb->pgt__set_mask + 1;
 	bool two = tlb->pgt__ways == 2;
 	if (two && e1->pgt__vpn == vpn) {

@@ -4,7 +4,8 @@
  * reserved leaves never cached, and coherence: after every change of a
  * valid translation (rights up or down, output address, back to reserved,
  * the generation hook the range operations call, destroy) the TLB answers
- * what the tables say; also after pgt_unmap (whole and partial), pgt_protect
+ * what the tables say, through every TLB attached to the space, and none
+ * after it is detached (pgt_tlb_fini, destroy); also after pgt_unmap (whole and partial), pgt_protect
  * and pgt_map with PGT_MAP_REPLACE. Long random sequences on every shipped descriptor,
  * direct-mapped and 2-way, with TLBs small enough that sets conflict,
  * compare every TLB answer with a model of the mappings and with
@@ -13,11 +14,11 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <pgtable/tlb.h>
 
 #include "harness.h"
-#include "internal.h" /* pgt__space_changed: the hook range operations call */
 
 #define RW (PGT_PROT_READ | PGT_PROT_WRITE)
 
@@ -240,7 +241,11 @@ START_TEST(field_changes)
 }
 END_TEST
 
-/** The hook unmap, protect and replace call: every TLB of the space starts over. */
+/**
+ * Range operations invalidate every TLB of the space (through the hook they
+ * call), even when what they change was already changed behind the
+ * library's back, as the range code itself does before it calls the hook.
+ */
 START_TEST(generation_hook)
 {
 	struct fx f;
@@ -252,15 +257,14 @@ START_TEST(generation_hook)
 	pgt_ref_t ref = map_page(&f, 0x10000, 12, 0x20000, RW);
 	expect(&f, 0x10000, 0x20000, RW);
 	ck_assert_int_eq(pgt_tlb_lookup(&other, 0x10000, NULL, NULL), PGT_OK);
-	/* change the entry behind the library's back, as range code does, then tell it */
 	pgt_pte_t old = *ref.pte;
 	*ref.pte = 0;
-	expect(&f, 0x10000, 0x20000, RW); /* not told yet: still cached */
-	pgt__space_changed(&f.sp);
+	expect(&f, 0x10000, 0x20000, RW);                              /* not told yet: still cached */
+	ck_assert_int_eq(pgt_unmap(&f.sp, 0x7000000, 0x1000), PGT_OK); /* removes nothing, still tells */
 	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x10000, NULL, NULL), PGT_ENOENT);
 	ck_assert_int_eq(pgt_tlb_lookup(&other, 0x10000, NULL, NULL), PGT_ENOENT);
 	*ref.pte = old;
-	pgt__space_changed(&f.sp);
+	ck_assert_int_eq(pgt_protect(&f.sp, 0x7000000, 0x1000, PGT_PROT_READ), PGT_OK);
 	expect(&f, 0x10000, 0x20000, RW);
 	fx_close(&f);
 	/* destroyed: nothing is served any more */
@@ -300,6 +304,48 @@ START_TEST(range_changes)
 	expect(&f, 6, 6, PGT_PROT_READ);
 	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), misses);
 	fx_close(&f);
+}
+END_TEST
+
+/**
+ * Attaching and detaching: a detached TLB answers PGT_EINVAL and the space
+ * no longer writes into it; the others still see every change; a TLB
+ * initialised twice for one space is attached once (destroy terminates);
+ * fini on NULL, on a failed or a detached TLB is ignored.
+ */
+START_TEST(attach_detach)
+{
+	struct fx f;
+	struct pgt_tlb_entry e2[4];
+	pgt_tlb_t b, gone;
+
+	fx_open(&f, &pgt_arch_x86_64, 8, 1);
+	ck_assert_int_eq(pgt_tlb_init(&b, &f.sp, e2, 4, 2), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&b, &f.sp, e2, 4, 2), PGT_OK); /* again: attached once */
+	pgt_ref_t ref = map_page(&f, 0x3000, 12, 0x9000, RW);
+	expect(&f, 0x3000, 0x9000, RW);
+	ck_assert_int_eq(pgt_tlb_lookup(&b, 0x3000, NULL, NULL), PGT_OK);
+	uint64_t misses = pgt_tlb_misses(&f.tlb);
+	pgt_tlb_fini(&f.tlb);
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x3000, NULL, NULL), PGT_EINVAL);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), misses); /* refused, not counted */
+	memcpy(&gone, &f.tlb, sizeof gone);
+	ck_assert_int_eq(pgt_set_field(&f.sp, ref, PGT_FIELD_WRITE, 0), PGT_OK);
+	ck_assert_msg(memcmp(&gone, &f.tlb, sizeof gone) == 0, "the space wrote into a detached TLB");
+	unsigned prot = 0;
+	ck_assert_int_eq(pgt_tlb_lookup(&b, 0x3000, NULL, &prot), PGT_OK);
+	ck_assert_uint_eq(prot, PGT_PROT_READ);
+	pgt_tlb_fini(&f.tlb); /* twice: ignored */
+	pgt_tlb_fini(NULL);
+	ck_assert_int_eq(pgt_tlb_init(&f.tlb, &f.sp, NULL, 8, 1), PGT_EINVAL);
+	pgt_tlb_fini(&f.tlb); /* failed init: ignored */
+	/* attached again after fini */
+	ck_assert_int_eq(pgt_tlb_init(&f.tlb, &f.sp, f.e, 8, 1), PGT_OK);
+	expect(&f, 0x3004, 0x9004, PGT_PROT_READ);
+	fx_close(&f); /* detaches both */
+	ck_assert_int_eq(pgt_tlb_lookup(&b, 0x3000, NULL, NULL), PGT_EINVAL);
+	pgt_tlb_fini(&b); /* detached by destroy: ignored */
+	ck_assert_int_eq(pgt_tlb_lookup(&b, 0x3000, NULL, NULL), PGT_EINVAL);
 }
 END_TEST
 
@@ -467,6 +513,7 @@ static Suite *tlb_suite(void)
 	tcase_add_loop_test(tc, field_changes, 0, (int)test_narchs);
 	tcase_add_test(tc, generation_hook);
 	tcase_add_loop_test(tc, range_changes, 0, (int)test_narchs);
+	tcase_add_test(tc, attach_detach);
 	tcase_add_loop_test(tc, random_vs_model, 0, (int)test_narchs * 2);
 	suite_add_tcase(s, tc);
 	return s;

@@ -131,6 +131,7 @@ typedef struct pgt_space {
 	uint64_t pgt__gen;        /**< private: bumped when a translation is removed or changed */
 	pgt_pte_t pgt__rsv[6];    /**< private: a reserved leaf at each level (PGT_MAX_LEVELS) */
 	unsigned pgt__rsv_ok;     /**< private: bit l set when pgt__rsv[l] is valid */
+	struct pgt_tlb *pgt__tlbs; /**< private: the TLBs attached to the space (pgtable/tlb.h) */
 } pgt_space_t;
 
 /**
