@@ -68,6 +68,8 @@ typedef struct pgt_tlb {
  * Attaches an empty TLB to a space.
  * @param tlb      storage for the TLB: new, detached (pgt_tlb_fini, or its
  *                 space destroyed), or attached to @p sp (it is re-attached)
+ * @param sp       an initialised space; the TLB stays attached to it until
+ *                 pgt_tlb_fini or pgt_space_destroy
  * @param entries  @p n entries of caller memory (contents may be anything)
  * @param n        number of entries: a power of two, at least @p ways
  * @param ways     1 (direct-mapped) or 2 (two-way set-associative)
@@ -82,7 +84,8 @@ PGT_API int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *
 /**
  * Detaches a TLB from its space; call it before the TLB's storage or entries
  * are reused while the space lives. Lookups answer PGT_EINVAL afterwards.
- * NULL, a TLB whose init failed and a TLB already detached are ignored.
+ * @param tlb  the TLB; NULL, a TLB whose init failed and a TLB already
+ *             detached are ignored
  */
 PGT_API void pgt_tlb_fini(pgt_tlb_t *tlb);
 
@@ -90,21 +93,32 @@ PGT_API void pgt_tlb_fini(pgt_tlb_t *tlb);
  * The miss path of pgt_tlb_lookup: looks at the set's other way, else walks
  * the space's tables and caches the translation of @p va when a
  * hardware-valid leaf maps it. Same contract as pgt_tlb_lookup.
+ * @param tlb   an initialised TLB
+ * @param va    the address to translate
+ * @param pa    receives the physical address, page offset included; may be NULL
+ * @param prot  receives the leaf's PGT_PROT_* rights; may be NULL
+ * @return as pgt_tlb_lookup
  */
 PGT_API int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
 
-/** Drops every cached translation (for changes the library cannot see). NULL is ignored. */
+/**
+ * Drops every cached translation (for changes the library cannot see).
+ * @param tlb  the TLB; NULL and detached TLBs are ignored
+ */
 PGT_API void pgt_tlb_flush(pgt_tlb_t *tlb);
 
 /**
  * Misses since init: the number of lookups that did not hit way 0.
- * @return the count, or 0 for NULL or an uninitialised TLB
+ * @param tlb  the TLB
+ * @return the count, or 0 for NULL or a TLB whose init failed
  */
 PGT_API uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb);
 
 /**
  * Translates @p va through the TLB: what pgt_lookup and the leaf's fields
  * say, served from the cache when it can be.
+ * @param tlb   a TLB that went through pgt_tlb_init
+ * @param va    the address to translate
  * @param pa    receives the physical address, page offset included; may be NULL
  * @param prot  receives the leaf's PGT_PROT_* rights; may be NULL
  * @return PGT_OK for an address a hardware-valid leaf maps; PGT_ENOENT when
