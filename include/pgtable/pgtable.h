@@ -124,6 +124,14 @@ typedef struct pgt_space {
 	pgt_paddr_t pgt__root_pa;         /**< private */
 	unsigned pgt__flags;              /**< private */
 	unsigned pgt__magic;              /**< private: set while initialised */
+	/* --- private, fast paths (lib/shape.c) and translation caches (lib/tlb.c) --- */
+	const void *pgt__ops;     /**< private: the walks compiled for this descriptor's shape */
+	void (*pgt__lookup)(void); /**< private: the lookup of pgt__ops, one load closer */
+	int64_t pgt__va_lo;       /**< private: lowest accepted (int64_t)va >> (va_bits - 1) */
+	uint64_t pgt__gen;        /**< private: bumped when a translation is removed or changed */
+	pgt_pte_t pgt__rsv[6];    /**< private: a reserved leaf at each level (PGT_MAX_LEVELS) */
+	unsigned pgt__rsv_ok;     /**< private: bit l set when pgt__rsv[l] is valid */
+	struct pgt_tlb *pgt__tlbs; /**< private: the TLBs attached to the space (pgtable/tlb.h) */
 } pgt_space_t;
 
 /**
