@@ -55,7 +55,33 @@ static int generic_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned targe
 	}
 }
 
-static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to };
+static int generic_leaf_walk(const pgt_space_t *sp, pgt_vaddr_t va, struct pgt__stop *at, pgt_pte_t *val,
+			     pgt_pte_t *odd)
+{
+	if (!pgt__va_ok(sp, va))
+		return PGT_EINVAL;
+	pgt_pte_t *table = sp->pgt__root, seen = 0;
+
+	/* One step per level, from the root down: at most `levels` iterations. */
+	for (unsigned l = pgt__root_level(sp);; l--) {
+		const struct pgt_level *L = pgt__level(sp, l);
+		pgt_pte_t *p = table + pgt__index(L, va);
+		pgt_pte_t pte = pgt__pte_load(p);
+
+		if (!pgt__is_table(L, l, pte)) {
+			*at = (struct pgt__stop){ .pte = p, .level = l };
+			*val = pte;
+			*odd = seen;
+			return PGT_OK;
+		}
+		seen |= ((pte ^ L->table_attrs) & L->table_rule_bits) | (pte & L->table_mbz) | !L->table_rule_bits;
+		table = pgt__next_table(sp, L, pte);
+		if (!table)
+			return PGT_EINVAL;
+	}
+}
+
+static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to, generic_leaf_walk };
 
 /* --- instantiations ---------------------------------------------------------------- */
 
@@ -89,7 +115,8 @@ static bool uniform(const struct pgt_arch *a, unsigned bits)
 		if (L->bits != bits)
 			return false;
 		if (l > 0 && (L->type_mask != T->type_mask || L->table_type != T->table_type ||
-			      L->table_oa != T->table_oa))
+			      L->table_oa != T->table_oa || L->table_attrs != T->table_attrs ||
+			      L->table_rule_bits != T->table_rule_bits || L->table_mbz != T->table_mbz))
 			return false;
 	}
 	return true;

@@ -38,6 +38,16 @@ struct pgt__shape_ops {
 	 * or PGT_EINVAL for an address out of range or when p2v fails.
 	 */
 	int (*walk_to)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, struct pgt__stop *at);
+	/**
+	 * pgt_translate's common case: walks to the entry that ends the
+	 * translation (*at, its value in *val) and sets *odd non-zero when a
+	 * table entry on the way differs from the library's own (table_attrs)
+	 * in a bit a hierarchical rule or a must-be-zero mask looks at; then
+	 * the full walk must decide. PGT_OK, or PGT_EINVAL for an address out
+	 * of range or when p2v fails.
+	 */
+	int (*leaf_walk)(const pgt_space_t *sp, pgt_vaddr_t va, struct pgt__stop *at, pgt_pte_t *val,
+			 pgt_pte_t *odd);
 };
 
 /** The type of pgt__shape_ops.lookup, which pgt_space_t keeps as void (*)(void). */

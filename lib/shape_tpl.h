@@ -158,8 +158,46 @@ static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct 
 	return PGT_EINVAL; /* not reached: level 0 always returns */
 }
 
+/**
+ * A table entry's bits that make the fast translate path give way to the
+ * full walk: rule bits that differ from what the library writes, or
+ * must-be-zero bits. A descriptor without rule_bits always gives way.
+ */
+static PGT__ALWAYS_INLINE pgt_pte_t shape_odd(const struct pgt_level *T, pgt_pte_t pte)
+{
+	return ((pte ^ T->table_attrs) & T->table_rule_bits) | (pte & T->table_mbz) | !T->table_rule_bits;
+}
+
+static PGT__ALWAYS_INLINE int shape_leaf_walk(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					      struct pgt__stop *at, pgt_pte_t *val, pgt_pte_t *odd,
+					      unsigned levels, unsigned bits, unsigned base, bool hook)
+{
+	if (!shape_va_ok(sp, va, base + levels * bits))
+		return PGT_EINVAL;
+	const struct shape_ctx c = shape_ctx(sp, A, hook);
+	const struct pgt_level *T = &A->level[1]; /* table masks are uniform (shape.c) */
+	pgt_pte_t *p = shape_root_entry(sp, va, levels, bits, base), seen = 0;
+#pragma GCC unroll 8
+	for (unsigned i = 0; i < levels; i++) {
+		const unsigned l = levels - 1 - i;
+		pgt_pte_t pte = pgt__pte_load(p);
+
+		if (l == 0 || !shape_is_table(&c, pte)) {
+			*at = (struct pgt__stop){ .pte = p, .level = l };
+			*val = pte;
+			*odd = seen;
+			return PGT_OK;
+		}
+		seen |= shape_odd(T, pte);
+		p = shape_next(&c, pte, shape_ix(va, l - 1, bits, base, c.offset), hook);
+		if (hook && !p)
+			return PGT_EINVAL;
+	}
+	return PGT_EINVAL; /* not reached: level 0 always returns */
+}
+
 /*
- * One pair of functions per (masks, levels, bits, base shift, p2v kind).
+ * One set of functions per (masks, levels, bits, base shift, p2v kind).
  * A is an expression for the descriptor whose masks the walk uses: the
  * space's own (sp->pgt__arch, read at run time) or a static const copy of
  * a format's levels, which the compiler folds into immediates.
@@ -174,7 +212,13 @@ static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct 
 	{                                                                                 \
 		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);  \
 	}                                                                                 \
-	static const struct pgt__shape_ops name##_ops = { name##_lookup, name##_walk_to };
+	static int name##_leaf_walk(const pgt_space_t *sp, pgt_vaddr_t va, struct pgt__stop *at, \
+				    pgt_pte_t *val, pgt_pte_t *odd)                       \
+	{                                                                                 \
+		return shape_leaf_walk(sp, (A), va, at, val, odd, levels, bits, base, hook); \
+	}                                                                                 \
+	static const struct pgt__shape_ops name##_ops = { name##_lookup, name##_walk_to,  \
+							  name##_leaf_walk };
 
 /** Both p2v kinds of one shape: name##_off_ops and name##_hook_ops. */
 #define PGT__SHAPE(name, A, levels, bits, base)                    \

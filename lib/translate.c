@@ -12,6 +12,7 @@
  * entry changed under us the whole translation is done again.
  */
 #include "internal.h"
+#include "shape.h"
 
 /** Access bits pgt_translate accepts. */
 #define ACC_KIND (PGT_ACC_READ | PGT_ACC_WRITE | PGT_ACC_EXEC)
@@ -131,27 +132,24 @@ static inline __attribute__((always_inline)) void tr_walk(const pgt_space_t *sp,
 	}
 }
 
-/** The rights of the leaf that ended walk @p w, combined with its tables'. */
-static inline unsigned leaf_rights(const struct pgt_arch *a, const struct tr_walk *w)
+/** The rights of a leaf @p pte at @p level, combined with the @p rights its tables left. */
+static inline unsigned leaf_rights(const struct pgt_arch *a, unsigned level, pgt_pte_t pte, unsigned rights)
 {
-	const struct pgt_level *L = &a->level[w->level];
-	unsigned rights = w->rights & ~rules_remove(L->leaf_rules, w->pte);
-
+	rights &= ~rules_remove(a->level[level].leaf_rules, pte);
 	if (a->implied_if && (rights & a->implied_if) == a->implied_if)
 		rights &= ~(unsigned)a->implied_removes;
 	return rights;
 }
 
 /** The fault kind of an access that reached a valid leaf; PGT_FAULT_NONE if it completes. */
-static inline int leaf_fault(const struct pgt_arch *a, const struct tr_walk *w, unsigned access)
+static inline int leaf_fault(const struct pgt_arch *a, unsigned level, pgt_pte_t pte, unsigned rights,
+			     unsigned access)
 {
-	const struct pgt_level *L = &a->level[w->level];
-
 	/* Access-flag faults come before permission faults (Arm ARM D8.5). */
-	if (a->af_fault && !(w->pte & L->accessed) && !(access & PGT_ACC_SET_AD))
+	if (a->af_fault && !(pte & a->level[level].accessed) && !(access & PGT_ACC_SET_AD))
 		return PGT_FAULT_ACCESS_FLAG;
 	unsigned need = access_right(access);
-	return (leaf_rights(a, w) & need) == need ? PGT_FAULT_NONE : PGT_FAULT_PERMISSION;
+	return (leaf_rights(a, level, pte, rights) & need) == need ? PGT_FAULT_NONE : PGT_FAULT_PERMISSION;
 }
 
 unsigned pgt__rights(const pgt_space_t *sp, pgt_vaddr_t va)
@@ -159,7 +157,7 @@ unsigned pgt__rights(const pgt_space_t *sp, pgt_vaddr_t va)
 	struct tr_walk w;
 
 	tr_walk(sp, va, &w, false);
-	return w.end == TR_LEAF ? leaf_rights(sp->pgt__arch, &w) : 0;
+	return w.end == TR_LEAF ? leaf_rights(sp->pgt__arch, w.level, w.pte, w.rights) : 0;
 }
 
 /** Sets @p bits in the entry if it still holds what the walk saw. */
@@ -200,15 +198,23 @@ static int walk_fault(const struct pgt_arch *a, enum tr_end end)
 	return end == TR_MALFORMED ? a->malformed_fault : PGT_FAULT_NOT_PRESENT;
 }
 
-int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
-		  struct pgt_fault *fault)
+/** The physical address a leaf @p pte at @p level gives @p va. */
+static inline pgt_paddr_t leaf_pa(const struct pgt_level *L, pgt_pte_t pte, pgt_vaddr_t va)
 {
-	if (!pgt__space_ok(sp) || !access_ok(access) || !pgt__va_ok(sp, va))
-		return PGT_EINVAL;
+	return (pte & L->leaf_oa) | (va & ((1ull << L->shift) - 1));
+}
+
+/**
+ * The full walk: hierarchical rules, malformed table entries, and
+ * PGT_ACC_SET_AD. Retried only when a concurrent store changed an entry
+ * between the walk and the update.
+ */
+static int translate_walk(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+			  struct pgt_fault *fault)
+{
 	const struct pgt_arch *a = sp->pgt__arch;
 	struct tr_walk w;
 
-	/* Retried only when a concurrent store changed an entry between walk and update. */
 	for (;;) {
 		if (access & PGT_ACC_SET_AD)
 			tr_walk(sp, va, &w, true);
@@ -218,14 +224,46 @@ int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_pa
 			return PGT_EINVAL;
 		if (w.end != TR_LEAF)
 			return report(fault, walk_fault(a, w.end), w.level, va);
-		int kind = leaf_fault(a, &w, access);
+		int kind = leaf_fault(a, w.level, w.pte, w.rights, access);
 		if (kind != PGT_FAULT_NONE)
 			return report(fault, kind, w.level, va);
 		if (!(access & PGT_ACC_SET_AD) || set_ad(a, &w, access))
 			break;
 	}
-	const struct pgt_level *L = &a->level[w.level];
 	if (pa)
-		*pa = (w.pte & L->leaf_oa) | (va & ((1ull << L->shift) - 1));
+		*pa = leaf_pa(&a->level[w.level], w.pte, va);
+	return PGT_OK;
+}
+
+int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+		  struct pgt_fault *fault)
+{
+	if (!pgt__space_ok(sp) || !access_ok(access))
+		return PGT_EINVAL;
+	if (access & PGT_ACC_SET_AD)
+		return pgt__va_ok(sp, va) ? translate_walk(sp, va, access, pa, fault) : PGT_EINVAL;
+
+	/*
+	 * The common case, by the walk compiled for the space's shape (one
+	 * indirect call, constant masks, the address checked there): when no
+	 * table entry on the way restricts anything or is malformed, the leaf
+	 * alone decides. Otherwise the full walk does.
+	 */
+	const struct pgt_arch *a = sp->pgt__arch;
+	struct pgt__stop at;
+	pgt_pte_t pte, odd;
+	if (pgt__ops(sp)->leaf_walk(sp, va, &at, &pte, &odd) != PGT_OK)
+		return PGT_EINVAL; /* out of range, or p2v failed */
+	if (odd)
+		return translate_walk(sp, va, access, pa, fault);
+	const struct pgt_level *L = &a->level[at.level];
+	enum tr_end end = tr_stop(L, pte); /* at a non-table entry, or at level 0 */
+	if (end != TR_LEAF)
+		return report(fault, walk_fault(a, end), at.level, va);
+	int kind = leaf_fault(a, at.level, pte, PGT_RIGHTS_ALL, access);
+	if (kind != PGT_FAULT_NONE)
+		return report(fault, kind, at.level, va);
+	if (pa)
+		*pa = leaf_pa(L, pte, va);
 	return PGT_OK;
 }
