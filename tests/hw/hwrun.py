@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Boots one test kernel under QEMU and turns what it prints into TAP.
+
+The kernel (tests/hw/kernel.c) prints one line per event on its console:
+
+  @case NAME pass | fail WHY | skip WHY   one result per case
+  @space TAG ROOT                          a monitor checkpoint starts
+  @leaf VA PA SIZE PROT                    a valid leaf it installed (hex)
+  @sync TAG                                compare now, then send a byte back
+  @sabotage KIND                           (broken builds) the next case was sabotaged
+  @panic WHY                               the kernel gave up
+  @done FAILED                             every case ran
+
+At a checkpoint the harness asks QEMU's own page walker, through QMP's
+human-monitor-command, what the active tables say: `info tlb` on x86-64
+(every leaf must match exactly, no more, no fewer) and `gva2gpa` samples on
+ARMv8 (where `info tlb` does not exist). Standard library only.
+"""
+import argparse
+import json
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+PROT_READ, PROT_WRITE, PROT_EXEC, PROT_USER, PROT_GLOBAL, PROT_UNCACHED = 1, 2, 4, 8, 16, 32
+EXIT_COMPLETED = 99  # both kernels' status for "ran to the end" (not a triple fault's 0)
+
+
+class Qmp:
+    """A QMP client on a unix socket: one command at a time, events skipped."""
+
+    def __init__(self, path, deadline):
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        self.sock.settimeout(max(1.0, deadline - time.monotonic()))
+        self.buf = b""
+        self._read()  # the greeting
+        self.execute("qmp_capabilities")
+
+    def _read(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("QMP closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def execute(self, cmd, **args):
+        msg = {"execute": cmd}
+        if args:
+            msg["arguments"] = args
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            reply = self._read()
+            if "return" in reply:
+                return reply["return"]
+            if "error" in reply:
+                raise RuntimeError(reply["error"].get("desc", str(reply)))
+
+    def hmp(self, line):
+        return self.execute("human-monitor-command", **{"command-line": line})
+
+
+def x86_flags(leaf):
+    """The flag columns QEMU's `info tlb` prints for a leaf (target/i386/monitor.c), A and D left out."""
+    va, pa, size, prot = leaf
+    return "".join([
+        "-" if prot & PROT_EXEC else "X",
+        "G" if prot & PROT_GLOBAL else "-",
+        "P" if size > 4096 else "-",
+        "C" if prot & PROT_UNCACHED else "-",
+        "T" if prot & PROT_UNCACHED else "-",
+        "U" if prot & PROT_USER else "-",
+        "W" if prot & PROT_WRITE else "-",
+    ])
+
+
+TLB_LINE = re.compile(r"^([0-9a-f]+): ([0-9a-f]+) ([-X])([-G])([-P])[-D][-A]([-C])([-T])([-U])([-W])$")
+
+
+def compare_x86(qmp, leaves):
+    """Every leaf QEMU walks against every leaf the kernel installed."""
+    seen = {}
+    for line in qmp.hmp("info tlb").splitlines():
+        m = TLB_LINE.match(line.strip())
+        if m:
+            seen[int(m.group(1), 16)] = (int(m.group(2), 16), "".join(m.group(i) for i in range(3, 10)))
+    want = {leaf[0]: (leaf[1], x86_flags(leaf)) for leaf in leaves}
+    problems = []
+    for va in sorted(set(want) | set(seen)):
+        if va not in seen:
+            problems.append("%x: missing in QEMU's walk" % va)
+        elif va not in want:
+            problems.append("%x: QEMU sees an extra leaf -> %x %s" % (va, seen[va][0], seen[va][1]))
+        elif want[va] != seen[va]:
+            problems.append("%x: expected %x %s, QEMU %x %s" % (va, want[va][0], want[va][1], seen[va][0], seen[va][1]))
+    return len(want), problems
+
+
+def gva2gpa(qmp, va):
+    out = qmp.hmp("gva2gpa 0x%x" % va).strip()
+    m = re.match(r"gpa: (0x[0-9a-f]+)", out)
+    return int(m.group(1), 16) if m else None
+
+
+def samples(leaves):
+    """Start, middle and last word of every leaf, and the word past its end when no leaf has it."""
+    def covering(va):
+        return next((l for l in leaves if l[0] <= va < l[0] + l[2]), None)
+    out = []
+    for va, pa, size, _ in leaves:
+        for off in (0, size // 2 + 0x18, size - 8):
+            out.append((va + off, pa + off))
+        past = va + size
+        if past < 2**64 and covering(past) is None:
+            out.append((past, None))
+    return out
+
+
+def compare_arm(qmp, leaves):
+    problems = []
+    todo = samples(leaves)
+    for va, want in todo:
+        got = gva2gpa(qmp, va)
+        if got != want:
+            problems.append("%x: expected %s, QEMU %s" % (va, "unmapped" if want is None else "%x" % want,
+                                                        "unmapped" if got is None else "%x" % got))
+    return len(todo), problems
+
+
+class Run:
+    """One QEMU run: results in order, as (name, status, detail, sabotaged)."""
+
+    def __init__(self):
+        self.results = []
+        self.leaves = []
+        self.sabotage = None
+        self.done = None
+        self.panic = None
+        self.status = None
+        self.elapsed = 0.0
+        self.log = []
+
+
+def reader(stream, q):
+    for raw in iter(stream.readline, b""):
+        q.put(raw.decode(errors="replace").rstrip("\r\n"))
+    q.put(None)
+
+
+def handle(line, run, qmp, proc, arch):
+    words = line.split(" ", 3)
+    tag = words[0]
+    if tag == "@case":
+        status = words[2] if len(words) > 2 else "fail"
+        detail = words[3] if len(words) > 3 else ""
+        run.results.append((words[1], status, detail, run.sabotage))
+        run.sabotage = None
+    elif tag == "@space":
+        run.leaves = []
+    elif tag == "@leaf":
+        run.leaves.append(tuple(int(w, 16) for w in line.split()[1:5]))
+    elif tag == "@sync":
+        compare = compare_x86 if arch == "x86_64" else compare_arm
+        count, problems = compare(qmp, run.leaves)
+        detail = "; ".join(problems[:4]) + (" (+%d more)" % (len(problems) - 4) if len(problems) > 4 else "")
+        what = "%s %d %s" % ("leaves" if arch == "x86_64" else "samples", count, "match" if not problems else "checked")
+        run.results.append(("monitor_" + words[1], "fail" if problems else "pass",
+                            detail if problems else what, run.sabotage))
+        proc.stdin.write(b"g")
+        proc.stdin.flush()
+    elif tag == "@sabotage":
+        run.sabotage = words[1]
+    elif tag == "@panic":
+        run.panic = line[len("@panic "):]
+    elif tag == "@done":
+        run.done = int(words[1])
+
+
+def boot(args):
+    run = Run()
+    with tempfile.TemporaryDirectory(prefix="pgt-hw-") as tmp:
+        sock = os.path.join(tmp, "qmp")
+        cmd = [args.qemu] + args.qemu_args.split() + [
+            "-nodefaults", "-display", "none", "-no-reboot", "-serial", "stdio",
+            "-qmp", "unix:%s,server=on,wait=off" % sock, "-kernel", args.kernel]
+        start = time.monotonic()
+        deadline = start + args.timeout
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        q = queue.Queue()
+        threading.Thread(target=reader, args=(proc.stdout, q), daemon=True).start()
+        errq = queue.Queue()
+        threading.Thread(target=reader, args=(proc.stderr, errq), daemon=True).start()
+        try:
+            qmp = Qmp(sock, deadline)
+            while True:
+                line = q.get(timeout=max(0.01, deadline - time.monotonic()))
+                if line is None:
+                    break
+                run.log.append(line)
+                handle(line, run, qmp, proc, args.arch)
+            run.status = proc.wait(timeout=max(0.01, deadline - time.monotonic()))
+        except (queue.Empty, subprocess.TimeoutExpired):
+            run.panic = "timed out after %.0f s (a table the MMU cannot walk livelocks it)" % args.timeout
+        except (OSError, EOFError, RuntimeError, ValueError) as e:
+            run.panic = "harness: %s" % e
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        run.elapsed = time.monotonic() - start
+        while not errq.empty():
+            err = errq.get()
+            if err:
+                run.log.append("qemu: " + err)
+    return run
+
+
+class Tap:
+    def __init__(self, label):
+        self.label, self.n, self.failed = label, 0, 0
+
+    def result(self, ok, name, detail="", skip=False):
+        self.n += 1
+        self.failed += 0 if ok else 1
+        line = "%s %d - %s: %s" % ("ok" if ok else "not ok", self.n, self.label, name)
+        if skip:
+            line += " # SKIP " + detail
+        elif detail:
+            line += " # " + detail if not ok else " (" + detail + ")"
+        print(line)
+
+    def finish(self):
+        print("1..%d" % self.n)
+        # The Check-style tally that .ci/run sums over every suite.
+        print("# %s: Checks: %d, Failures: %d, Errors: 0" % (self.label, self.n, self.failed))
+        return 1 if self.failed else 0
+
+
+def completed(run):
+    ok = run.panic is None and run.done is not None and run.status == EXIT_COMPLETED
+    detail = "status %s, %.2f s" % (run.status, run.elapsed)
+    if run.panic:
+        detail = run.panic + "; " + detail
+    elif run.done is None:
+        detail = "no @done line; " + detail
+    return ok, detail
+
+
+def report_normal(args, run, tap):
+    for name, status, detail, _ in run.results:
+        tap.result(status != "fail", name, detail, skip=status == "skip")
+    ok, detail = completed(run)
+    tap.result(ok, "kernel ran to completion", detail)
+
+
+def report_selftest(args, run, tap):
+    """A broken kernel: its sabotaged case and the monitor must fail, nothing else may."""
+    victims = [r for r in run.results if r[3]]
+    tap.result(bool(victims), "the broken build sabotaged a case", "kind %s" % args.selftest)
+    for name, status, detail, _ in victims:
+        tap.result(status == "fail", "broken %s caught by case %s" % (args.selftest, name), detail)
+    monitor = [r for r in run.results if r[0].startswith("monitor_")]
+    if args.selftest_monitor:
+        tap.result(any(r[1] == "fail" for r in monitor), "broken %s caught by the monitor comparison" % args.selftest,
+                   "; ".join(r[2] for r in monitor)[:200])
+    others = [r for r in run.results if not r[3] and not r[0].startswith("monitor_") and r[1] == "fail"]
+    tap.result(not others, "the other cases still pass", ", ".join(r[0] for r in others))
+    ok, detail = completed(run)
+    tap.result(ok, "broken kernel ran to completion", detail)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--arch", required=True, choices=["x86_64", "aarch64"])
+    p.add_argument("--label", required=True)
+    p.add_argument("--qemu", required=True)
+    p.add_argument("--qemu-args", default="")
+    p.add_argument("--kernel", required=True)
+    p.add_argument("--timeout", type=float, default=20.0)
+    p.add_argument("--selftest", help="the kernel is a broken build of this kind; it must be caught")
+    p.add_argument("--selftest-monitor", action="store_true", help="the monitor comparison must catch it too")
+    args = p.parse_args()
+
+    run = boot(args)
+    tap = Tap(args.label)
+    (report_selftest if args.selftest else report_normal)(args, run, tap)
+    status = tap.finish()
+    if status:
+        print("# console and QEMU output:")
+        for line in run.log[-80:]:
+            print("#   " + line)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
