@@ -15,7 +15,7 @@ hw_lib_c = `for f in $(pgt_sources); do case $$f in *.c) printf '%s ' "$(srcdir)
 hw_kernel_c = $(srcdir)/tests/hw/kernel.c $(srcdir)/tests/hw/cases.c $(hw_lib_c)
 # As the freestanding archive is built, plus what a kernel needs: static, no PIE, no unwind tables.
 hw_cflags = $(PGT_WARN_CFLAGS) -I$(srcdir)/include -I$(srcdir)/lib -DPGT_BUILDING_LIBRARY \
-	-ffreestanding -fno-stack-protector -nostdlib -static -fno-pic -no-pie \
+	-ffreestanding -fno-stack-protector -nostdlib -static -fno-pic \
 	-fno-asynchronous-unwind-tables -O2 -g -Wl,--build-id=none -Wl,--no-warn-rwx-segments
 
 # x86-64: no red zone (traps push on the kernel stack), no SSE registers.
