@@ -14,7 +14,7 @@
 enum slot {
 	S_ALIAS, S_TWO, S_UNMAPPED, S_RESERVED, S_WRITE, S_RO, S_NX, S_EXEC,
 	S_UREAD, S_URO, S_KERNEL, S_DOWN, S_REVOKE, S_REMAP, S_REMAP_TO,
-	S_STUBS, S_UEXEC, S_SUPER_DATA = 40
+	S_STUBS, S_UEXEC, S_UNCACHED, S_KEXEC, S_SUPER_DATA = 40
 };
 
 static const struct hw_layout *L;
@@ -334,9 +334,34 @@ static int case_user_exec(void)
 	uint64_t got = hw_arch_probe(HW_EXEC, 1, va, 0, &f);
 	HW_EXPECT(!f.faulted, "user fetch at %lx faulted (kind %d, syndrome %lx)", va, f.kind, f.syndrome);
 	HW_EXPECT(got == HW_MAGIC, "user code at %lx returned %lx", va, got);
-	/* Kernel code in user pages runs nowhere: a user stub fetched from user mode is fine,
-	 * but the kernel never executes a user page (ARM PXN; x86 leaves it to SMEP). */
 	return 1;
+}
+
+/* User-executable leaves carry PXN on ARM; x86 leaves this to SMEP, which the kernel enables when it can. */
+static int case_kernel_exec_user(void)
+{
+	struct hw_fault f;
+	pgt_vaddr_t va = slot_va(S_KEXEC);
+
+	if (!L->kernel_never_runs_user) {
+		hw_fail("this CPU runs user pages in the kernel (no SMEP)");
+		return -1;
+	}
+	int rc = map_page(S_KEXEC, RX | PGT_PROT_USER);
+	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
+	put_code(S_KEXEC, 0);
+	hw_arch_probe(HW_EXEC, 0, va, 0, &f);
+	return expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_EXEC);
+}
+
+/* Device memory (ARM AttrIndx 1) or UC (x86 PCD|PWT): still the same frame. */
+static int case_uncached(void)
+{
+	pgt_vaddr_t va = slot_va(S_UNCACHED);
+	int rc = map_page(S_UNCACHED, RW | PGT_PROT_UNCACHED);
+
+	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
+	return same_memory(va + 0x100, slot_frame(S_UNCACHED) + 0x100);
 }
 
 /* ---- changing a live entry, with the TLB hook's invalidation ------------- */
@@ -418,6 +443,8 @@ static const struct hw_case cases[] = {
 	{ "user_read_only", case_user_read_only },
 	{ "user_to_kernel", case_user_to_kernel },
 	{ "user_exec", case_user_exec },
+	{ "kernel_exec_user", case_kernel_exec_user },
+	{ "uncached", case_uncached },
 	{ "downgrade", case_downgrade },
 	{ "revoke", case_revoke },
 	{ "remap", case_remap },

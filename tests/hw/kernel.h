@@ -30,6 +30,7 @@ struct hw_layout {
 	pgt_vaddr_t va_high;       /**< free window in the kernel half */
 	pgt_vaddr_t va_far;        /**< an address under no table at all */
 	uint64_t user_window;      /**< size of one half-space slot for pgt_share */
+	int kernel_never_runs_user; /**< kernel fetches from user pages fault (ARM PXN, x86 SMEP) */
 };
 
 /** Kinds of probe access. */

@@ -93,6 +93,7 @@ static struct hw_layout layout = {
 	.test_area = 0x41000000ull,
 	.test_size = 8ull << 20,
 	.va_low = 1ull << 40,
+	.kernel_never_runs_user = 1, /* user-executable leaves are PXN */
 };
 
 const struct hw_layout *hw_arch_layout(void)
