@@ -5,133 +5,49 @@
  * page sizes come from the descriptor, so the same cases run on every
  * granule.
  */
-#include "kernel.h"
-
-#define RW (PGT_PROT_READ | PGT_PROT_WRITE)
-#define RX (PGT_PROT_READ | PGT_PROT_EXEC)
-
-/* Page slots in the low window and frames in the test area, one per use. */
-enum slot {
-	S_ALIAS, S_TWO, S_UNMAPPED, S_RESERVED, S_WRITE, S_RO, S_NX, S_EXEC,
-	S_UREAD, S_URO, S_KERNEL, S_DOWN, S_REVOKE, S_REMAP, S_REMAP_TO,
-	S_STUBS, S_UEXEC, S_UNCACHED, S_KEXEC, S_SUPER_DATA = 40
-};
+#include "cases.h"
 
 static const struct hw_layout *L;
 static pgt_space_t *ksp;
-static char fail_msg[160];
-
-int hw_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	hw_vformat(fail_msg, sizeof fail_msg, fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-static unsigned page_shift(void)
-{
-	return L->arch->level[0].shift;
-}
-
-static uint64_t page(void)
-{
-	return 1ull << page_shift();
-}
-
-static pgt_vaddr_t slot_va(enum slot s)
-{
-	return L->va_low + (uint64_t)s * page();
-}
-
-static pgt_paddr_t slot_frame(enum slot s)
-{
-	return L->test_area + (uint64_t)s * page();
-}
-
-/** The frame through the identity map: how the cases check where a store landed. */
-static volatile uint64_t *ident(pgt_paddr_t pa)
-{
-	return (volatile uint64_t *)(uintptr_t)pa;
-}
-
-/** A value that names the address it was written to, so a wrong frame shows. */
-static uint64_t pattern(pgt_vaddr_t va)
-{
-	return (va * 0x9e3779b97f4a7c15ull) ^ 0xc0ffee;
-}
 
 static int map_page(enum slot s, unsigned prot)
 {
-	return hw_install(ksp, slot_va(s), slot_frame(s), page_shift(), prot);
-}
-
-/** Checks that @p f is the fault the architecture defines for this access. */
-static int expect_fault(const struct hw_fault *f, pgt_vaddr_t va, int kind, unsigned access)
-{
-	HW_EXPECT(f->faulted, "access to %lx did not fault", va);
-	HW_EXPECT(f->addr == va, "fault address %lx, expected %lx", f->addr, va);
-	HW_EXPECT(f->kind == kind, "fault kind %d (syndrome %lx), expected %d", f->kind, f->syndrome, kind);
-	HW_EXPECT(f->access == access, "fault access %x (syndrome %lx), expected %x", f->access, f->syndrome,
-		  access);
-	return 1;
-}
-
-static int store_ok(pgt_vaddr_t va, uint64_t v, int user)
-{
-	struct hw_fault f;
-
-	hw_arch_probe(HW_WRITE, user, va, v, &f);
-	HW_EXPECT(!f.faulted, "store to %lx faulted (kind %d, syndrome %lx)", va, f.kind, f.syndrome);
-	return 1;
-}
-
-static int load_is(pgt_vaddr_t va, uint64_t want, int user)
-{
-	struct hw_fault f;
-	uint64_t got = hw_arch_probe(HW_READ, user, va, 0, &f);
-
-	HW_EXPECT(!f.faulted, "load from %lx faulted (kind %d, syndrome %lx)", va, f.kind, f.syndrome);
-	HW_EXPECT(got == want, "load from %lx read %lx, expected %lx", va, got, want);
-	return 1;
-}
-
-/** Writes through @p va, reads the frame @p pa directly, and the other way round. */
-static int same_memory(pgt_vaddr_t va, pgt_paddr_t pa)
-{
-	uint64_t v = pattern(va);
-
-	if (!store_ok(va, v, 0))
-		return 0;
-	HW_EXPECT(*ident(pa) == v, "store through %lx did not reach frame %lx", va, pa);
-	*ident(pa) = ~v;
-	return load_is(va, ~v, 0);
+	return hw_install(ksp, hw_slot_va(s), hw_slot_frame(s), hw_page_shift(), prot);
 }
 
 /* ---- translation reaches the right frame ---------------------------------- */
 
 static int case_alias_page(void)
 {
-	pgt_vaddr_t va = slot_va(S_ALIAS);
-	int rc = hw_install_victim(ksp, va, slot_frame(S_ALIAS), page_shift(), RW);
+	pgt_vaddr_t va = hw_slot_va(S_ALIAS);
+	int rc = hw_install_victim(ksp, va, hw_slot_frame(S_ALIAS), hw_page_shift(), RW);
 
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	return same_memory(va + 8, slot_frame(S_ALIAS) + 8) && same_memory(va + page() - 8, slot_frame(S_ALIAS) + page() - 8);
+	return hw_same_memory(va + 8, hw_slot_frame(S_ALIAS) + 8) && hw_same_memory(va + hw_page() - 8, hw_slot_frame(S_ALIAS) + hw_page() - 8);
 }
 
 static int case_two_aliases(void)
 {
-	pgt_vaddr_t lo = slot_va(S_TWO), hi = L->va_high + (uint64_t)S_TWO * page();
+	pgt_vaddr_t lo = hw_slot_va(S_TWO), hi = L->va_high + (uint64_t)S_TWO * hw_page();
 	int rc = map_page(S_TWO, RW);
 
 	if (rc == PGT_OK)
-		rc = hw_install(ksp, hi, slot_frame(S_TWO), page_shift(), RW);
+		rc = hw_install(ksp, hi, hw_slot_frame(S_TWO), hw_page_shift(), RW);
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	if (!store_ok(lo + 0x40, pattern(lo), 0))
+	if (!hw_store_ok(lo + 0x40, hw_pattern(lo), 0))
 		return 0;
-	return load_is(hi + 0x40, pattern(lo), 0) && same_memory(hi + 0x80, slot_frame(S_TWO) + 0x80);
+	return hw_load_is(hi + 0x40, hw_pattern(lo), 0) && hw_same_memory(hi + 0x80, hw_slot_frame(S_TWO) + 0x80);
+}
+
+/** The largest leaf size of the descriptor. */
+static uint64_t max_leaf_size(void)
+{
+	uint64_t size = 0;
+
+	for (unsigned l = 0; l < L->arch->levels; l++)
+		if (L->arch->level[l].leaf_ok)
+			size = 1ull << L->arch->level[l].shift;
+	return size;
 }
 
 /** One case per leaf size above the smallest: an alias of the RAM at the test area. */
@@ -140,18 +56,20 @@ static int super_at(unsigned level)
 	unsigned shift = L->arch->level[level].shift;
 	uint64_t size = 1ull << shift;
 	pgt_paddr_t base = L->test_area & ~(size - 1);
-	pgt_vaddr_t va = L->va_high + 4 * size; /* aligned: va_high is aligned to every leaf size */
+	/* Apart from the other kernel-half cases, aligned to every leaf size, and past the
+	 * range the share case shares on 2-level formats (a root-level leaf cannot be shared). */
+	pgt_vaddr_t va = L->va_high + (40 + 2 * (uint64_t)level) * max_leaf_size();
 	int rc = hw_install(ksp, va, base, shift, RW);
 
 	HW_EXPECT(rc == PGT_OK, "install %lx bytes at %lx: %s", size, va, pgt_strerror(rc));
-	pgt_paddr_t data = slot_frame(S_SUPER_DATA);
+	pgt_paddr_t data = hw_slot_frame(S_SUPER_DATA);
 	pgt_vaddr_t at = va + (data - base);
-	if (!same_memory(at + 0x10, data + 0x10))
+	if (!hw_same_memory(at + 0x10, data + 0x10))
 		return 0;
 	/* The far end of the page, when it is RAM: the whole page reaches. */
 	pgt_paddr_t last = base + size - 8;
 	if (last >= L->test_area && last < L->test_area + L->test_size)
-		return same_memory(va + size - 8, last);
+		return hw_same_memory(va + size - 8, last);
 	return 1;
 }
 
@@ -168,83 +86,72 @@ static int case_super(void)
 static int case_unmapped(void)
 {
 	struct hw_fault f;
-	pgt_vaddr_t va = slot_va(S_UNMAPPED) + 0x28;
+	pgt_vaddr_t va = hw_slot_va(S_UNMAPPED) + 0x28;
 
 	hw_arch_probe(HW_READ, 0, va, 0, &f);
-	if (!expect_fault(&f, va, PGT_FAULT_NOT_PRESENT, PGT_ACC_READ))
+	if (!hw_expect_fault(&f, va, PGT_FAULT_NOT_PRESENT, PGT_ACC_READ))
 		return 0;
 	hw_arch_probe(HW_READ, 0, L->va_far, 0, &f);
-	return expect_fault(&f, L->va_far, PGT_FAULT_NOT_PRESENT, PGT_ACC_READ);
+	return hw_expect_fault(&f, L->va_far, PGT_FAULT_NOT_PRESENT, PGT_ACC_READ);
 }
 
 static int case_reserved(void)
 {
 	struct hw_fault f;
-	pgt_vaddr_t va = slot_va(S_RESERVED);
-	int rc = pgt_insert(ksp, va, page_shift(), NULL);
+	pgt_vaddr_t va = hw_slot_va(S_RESERVED);
+	int rc = pgt_insert(ksp, va, hw_page_shift(), NULL);
 
 	HW_EXPECT(rc == PGT_OK, "insert: %s", pgt_strerror(rc));
 	hw_arch_probe(HW_WRITE, 0, va, 1, &f);
-	return expect_fault(&f, va, PGT_FAULT_NOT_PRESENT, PGT_ACC_WRITE);
+	return hw_expect_fault(&f, va, PGT_FAULT_NOT_PRESENT, PGT_ACC_WRITE);
 }
 
 static int case_write_ok(void)
 {
-	pgt_vaddr_t va = slot_va(S_WRITE);
-	int rc = hw_install_victim(ksp, va, slot_frame(S_WRITE), page_shift(), RW);
+	pgt_vaddr_t va = hw_slot_va(S_WRITE);
+	int rc = hw_install_victim(ksp, va, hw_slot_frame(S_WRITE), hw_page_shift(), RW);
 
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	return same_memory(va, slot_frame(S_WRITE));
+	return hw_same_memory(va, hw_slot_frame(S_WRITE));
 }
 
 static int case_read_only(void)
 {
 	struct hw_fault f;
-	pgt_vaddr_t va = slot_va(S_RO) + 0x30;
+	pgt_vaddr_t va = hw_slot_va(S_RO) + 0x30;
 	int rc = map_page(S_RO, PGT_PROT_READ);
 
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	*ident(slot_frame(S_RO) + 0x30) = 7;
-	if (!load_is(va, 7, 0))
+	*hw_ident(hw_slot_frame(S_RO) + 0x30) = 7;
+	if (!hw_load_is(va, 7, 0))
 		return 0;
 	hw_arch_probe(HW_WRITE, 0, va, 8, &f);
-	if (!expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_WRITE))
+	if (!hw_expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_WRITE))
 		return 0;
-	HW_EXPECT(*ident(slot_frame(S_RO) + 0x30) == 7, "a faulting store changed memory");
+	HW_EXPECT(*hw_ident(hw_slot_frame(S_RO) + 0x30) == 7, "a faulting store changed memory");
 	return 1;
-}
-
-/** Copies the return-magic routine into a frame through the identity map. */
-static void put_code(enum slot s, int user)
-{
-	size_t len;
-	const void *code = hw_arch_ret_code(user, &len);
-	void *dst = (void *)(uintptr_t)slot_frame(s);
-
-	memcpy(dst, code, len);
-	hw_arch_sync_code(dst, len);
 }
 
 static int case_no_exec(void)
 {
 	struct hw_fault f;
-	pgt_vaddr_t va = slot_va(S_NX);
+	pgt_vaddr_t va = hw_slot_va(S_NX);
 	int rc = map_page(S_NX, RW);
 
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	put_code(S_NX, 0);
+	hw_put_code(S_NX, 0);
 	hw_arch_probe(HW_EXEC, 0, va, 0, &f);
-	return expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_EXEC);
+	return hw_expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_EXEC);
 }
 
 static int case_exec_ok(void)
 {
 	struct hw_fault f;
-	pgt_vaddr_t va = slot_va(S_EXEC);
+	pgt_vaddr_t va = hw_slot_va(S_EXEC);
 	int rc = map_page(S_EXEC, RX);
 
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	put_code(S_EXEC, 0);
+	hw_put_code(S_EXEC, 0);
 	uint64_t got = hw_arch_probe(HW_EXEC, 0, va, 0, &f);
 	HW_EXPECT(!f.faulted, "fetch at %lx faulted (kind %d, syndrome %lx)", va, f.kind, f.syndrome);
 	HW_EXPECT(got == HW_MAGIC, "code at %lx returned %lx", va, got);
@@ -263,11 +170,11 @@ static int map_user_stubs(void)
 
 	if (user_stubs_mapped)
 		return PGT_OK;
-	memcpy((void *)(uintptr_t)slot_frame(S_STUBS), stubs, len);
-	hw_arch_sync_code((void *)(uintptr_t)slot_frame(S_STUBS), len);
+	memcpy((void *)(uintptr_t)hw_slot_frame(S_STUBS), stubs, len);
+	hw_arch_sync_code((void *)(uintptr_t)hw_slot_frame(S_STUBS), len);
 	int rc = map_page(S_STUBS, RX | PGT_PROT_USER);
 	if (rc == PGT_OK) {
-		hw_arch_set_user_stubs(slot_va(S_STUBS));
+		hw_arch_set_user_stubs(hw_slot_va(S_STUBS));
 		user_stubs_mapped = 1;
 	}
 	return rc;
@@ -275,62 +182,62 @@ static int map_user_stubs(void)
 
 static int case_user_access(void)
 {
-	pgt_vaddr_t va = slot_va(S_UREAD) + 0x18;
+	pgt_vaddr_t va = hw_slot_va(S_UREAD) + 0x18;
 	int rc = map_user_stubs();
 
 	if (rc == PGT_OK)
 		rc = map_page(S_UREAD, RW | PGT_PROT_USER);
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	if (!store_ok(va, 0x1234, 1) || !load_is(va, 0x1234, 1))
+	if (!hw_store_ok(va, 0x1234, 1) || !hw_load_is(va, 0x1234, 1))
 		return 0;
-	HW_EXPECT(*ident(slot_frame(S_UREAD) + 0x18) == 0x1234, "user store missed its frame");
+	HW_EXPECT(*hw_ident(hw_slot_frame(S_UREAD) + 0x18) == 0x1234, "user store missed its frame");
 	return 1;
 }
 
 static int case_user_read_only(void)
 {
 	struct hw_fault f;
-	pgt_vaddr_t va = slot_va(S_URO) + 0x20;
+	pgt_vaddr_t va = hw_slot_va(S_URO) + 0x20;
 	int rc = map_user_stubs();
 
 	if (rc == PGT_OK)
 		rc = map_page(S_URO, PGT_PROT_READ | PGT_PROT_USER);
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	*ident(slot_frame(S_URO) + 0x20) = 99;
-	if (!load_is(va, 99, 1))
+	*hw_ident(hw_slot_frame(S_URO) + 0x20) = 99;
+	if (!hw_load_is(va, 99, 1))
 		return 0;
 	hw_arch_probe(HW_WRITE, 1, va, 5, &f);
-	return expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_WRITE | PGT_ACC_USER);
+	return hw_expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_WRITE | PGT_ACC_USER);
 }
 
 static int case_user_to_kernel(void)
 {
 	struct hw_fault f;
-	pgt_vaddr_t va = slot_va(S_KERNEL) + 0x8;
+	pgt_vaddr_t va = hw_slot_va(S_KERNEL) + 0x8;
 	int rc = map_user_stubs();
 
 	if (rc == PGT_OK)
 		rc = map_page(S_KERNEL, RW);
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	if (!store_ok(va, 3, 0))
+	if (!hw_store_ok(va, 3, 0))
 		return 0;
 	hw_arch_probe(HW_READ, 1, va, 0, &f);
-	if (!expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_READ | PGT_ACC_USER))
+	if (!hw_expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_READ | PGT_ACC_USER))
 		return 0;
 	hw_arch_probe(HW_WRITE, 1, va, 4, &f);
-	return expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_WRITE | PGT_ACC_USER);
+	return hw_expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_WRITE | PGT_ACC_USER);
 }
 
 static int case_user_exec(void)
 {
 	struct hw_fault f;
-	pgt_vaddr_t va = slot_va(S_UEXEC);
+	pgt_vaddr_t va = hw_slot_va(S_UEXEC);
 	int rc = map_user_stubs();
 
 	if (rc == PGT_OK)
 		rc = map_page(S_UEXEC, RX | PGT_PROT_USER);
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	put_code(S_UEXEC, 1);
+	hw_put_code(S_UEXEC, 1);
 	uint64_t got = hw_arch_probe(HW_EXEC, 1, va, 0, &f);
 	HW_EXPECT(!f.faulted, "user fetch at %lx faulted (kind %d, syndrome %lx)", va, f.kind, f.syndrome);
 	HW_EXPECT(got == HW_MAGIC, "user code at %lx returned %lx", va, got);
@@ -341,7 +248,7 @@ static int case_user_exec(void)
 static int case_kernel_exec_user(void)
 {
 	struct hw_fault f;
-	pgt_vaddr_t va = slot_va(S_KEXEC);
+	pgt_vaddr_t va = hw_slot_va(S_KEXEC);
 
 	if (!L->kernel_never_runs_user) {
 		hw_fail("this CPU runs user pages in the kernel (no SMEP)");
@@ -349,19 +256,19 @@ static int case_kernel_exec_user(void)
 	}
 	int rc = map_page(S_KEXEC, RX | PGT_PROT_USER);
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	put_code(S_KEXEC, 0);
+	hw_put_code(S_KEXEC, 0);
 	hw_arch_probe(HW_EXEC, 0, va, 0, &f);
-	return expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_EXEC);
+	return hw_expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_EXEC);
 }
 
 /* Device memory (ARM AttrIndx 1) or UC (x86 PCD|PWT): still the same frame. */
 static int case_uncached(void)
 {
-	pgt_vaddr_t va = slot_va(S_UNCACHED);
+	pgt_vaddr_t va = hw_slot_va(S_UNCACHED);
 	int rc = map_page(S_UNCACHED, RW | PGT_PROT_UNCACHED);
 
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	return same_memory(va + 0x100, slot_frame(S_UNCACHED) + 0x100);
+	return hw_same_memory(va + 0x100, hw_slot_frame(S_UNCACHED) + 0x100);
 }
 
 /* ---- changing a live entry, with the TLB hook's invalidation ------------- */
@@ -378,54 +285,54 @@ static int case_downgrade(void)
 {
 	struct hw_fault f;
 	pgt_ref_t ref;
-	pgt_vaddr_t va = slot_va(S_DOWN);
+	pgt_vaddr_t va = hw_slot_va(S_DOWN);
 	int rc = map_page(S_DOWN, RW);
 
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	if (!store_ok(va, 1, 0) || !lookup_ref(va, &ref)) /* the store fills the TLB */
+	if (!hw_store_ok(va, 1, 0) || !lookup_ref(va, &ref)) /* the store fills the TLB */
 		return 0;
 	rc = pgt_set_field(ksp, ref, PGT_FIELD_PROT, PGT_PROT_READ);
 	HW_EXPECT(rc == PGT_OK, "set PROT: %s", pgt_strerror(rc));
-	hw_record(ksp, va, slot_frame(S_DOWN), page(), PGT_PROT_READ);
-	hw_arch_flush(va, page());
+	hw_record(ksp, va, hw_slot_frame(S_DOWN), hw_page(), PGT_PROT_READ);
+	hw_arch_flush(va, hw_page());
 	hw_arch_probe(HW_WRITE, 0, va, 2, &f);
-	return expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_WRITE) && load_is(va, 1, 0);
+	return hw_expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_WRITE) && hw_load_is(va, 1, 0);
 }
 
 static int case_revoke(void)
 {
 	struct hw_fault f;
 	pgt_ref_t ref;
-	pgt_vaddr_t va = slot_va(S_REVOKE);
+	pgt_vaddr_t va = hw_slot_va(S_REVOKE);
 	int rc = map_page(S_REVOKE, RW);
 
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	if (!store_ok(va, 1, 0) || !lookup_ref(va, &ref))
+	if (!hw_store_ok(va, 1, 0) || !lookup_ref(va, &ref))
 		return 0;
 	rc = pgt_set_field(ksp, ref, PGT_FIELD_PROT, 0);
 	HW_EXPECT(rc == PGT_OK, "set PROT 0: %s", pgt_strerror(rc));
-	hw_forget(ksp, va, page());
-	hw_arch_flush(va, page());
+	hw_forget(ksp, va, hw_page());
+	hw_arch_flush(va, hw_page());
 	hw_arch_probe(HW_READ, 0, va, 0, &f);
-	return expect_fault(&f, va, PGT_FAULT_NOT_PRESENT, PGT_ACC_READ);
+	return hw_expect_fault(&f, va, PGT_FAULT_NOT_PRESENT, PGT_ACC_READ);
 }
 
 static int case_remap(void)
 {
 	pgt_ref_t ref;
-	pgt_vaddr_t va = slot_va(S_REMAP);
+	pgt_vaddr_t va = hw_slot_va(S_REMAP);
 	int rc = map_page(S_REMAP, PGT_PROT_READ);
 
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	*ident(slot_frame(S_REMAP)) = 0xaaaa;
-	*ident(slot_frame(S_REMAP_TO)) = 0xbbbb;
-	if (!load_is(va, 0xaaaa, 0) || !lookup_ref(va, &ref))
+	*hw_ident(hw_slot_frame(S_REMAP)) = 0xaaaa;
+	*hw_ident(hw_slot_frame(S_REMAP_TO)) = 0xbbbb;
+	if (!hw_load_is(va, 0xaaaa, 0) || !lookup_ref(va, &ref))
 		return 0;
-	rc = pgt_set_field(ksp, ref, PGT_FIELD_PADDR, slot_frame(S_REMAP_TO));
+	rc = pgt_set_field(ksp, ref, PGT_FIELD_PADDR, hw_slot_frame(S_REMAP_TO));
 	HW_EXPECT(rc == PGT_OK, "set PADDR: %s", pgt_strerror(rc));
-	hw_record(ksp, va, slot_frame(S_REMAP_TO), page(), PGT_PROT_READ);
-	hw_arch_flush(va, page());
-	return load_is(va, 0xbbbb, 0);
+	hw_record(ksp, va, hw_slot_frame(S_REMAP_TO), hw_page(), PGT_PROT_READ);
+	hw_arch_flush(va, hw_page());
+	return hw_load_is(va, 0xbbbb, 0);
 }
 
 /* ---- the runner ------------------------------------------------------------ */
@@ -455,15 +362,15 @@ static unsigned report(const char *name, int result)
 	if (result > 0)
 		hw_printf("@case %s pass\n", name);
 	else if (result < 0)
-		hw_printf("@case %s skip %s\n", name, fail_msg);
+		hw_printf("@case %s skip %s\n", name, hw_fail_msg);
 	else
-		hw_printf("@case %s fail %s\n", name, fail_msg);
+		hw_printf("@case %s fail %s\n", name, hw_fail_msg);
 	return result == 0;
 }
 
-static unsigned run_one(const char *name, int (*run)(void))
+unsigned hw_run_one(const char *name, int (*run)(void))
 {
-	fail_msg[0] = 0;
+	hw_fail_msg[0] = 0;
 	return report(name, run());
 }
 
@@ -481,7 +388,7 @@ static unsigned run_supers(void)
 			hw_format(name, sizeof name, "super_%uG", 1u << (shift - 30));
 		else
 			hw_format(name, sizeof name, "super_%uM", 1u << (shift - 20));
-		failed += run_one(name, case_super);
+		failed += hw_run_one(name, case_super);
 	}
 	return failed;
 }
@@ -493,8 +400,9 @@ unsigned hw_run_cases(pgt_space_t *kernel)
 	L = hw_arch_layout();
 	ksp = kernel;
 	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		failed += run_one(cases[i].name, cases[i].run);
+		failed += hw_run_one(cases[i].name, cases[i].run);
 	failed += run_supers();
 	hw_checkpoint("kernel");
+	failed += hw_run_range_cases(kernel);
 	return failed;
 }

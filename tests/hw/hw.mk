@@ -3,7 +3,8 @@
 # libpgtable-freestanding.a), and the TAP tests that run them. Included by
 # Makefile.am; configure finds the compilers and QEMU (HW_* conditionals).
 
-hw_common = tests/hw/kernel.h tests/hw/kernel.c tests/hw/cases.c
+hw_common = tests/hw/kernel.h tests/hw/kernel.c tests/hw/cases.h tests/hw/cases.c tests/hw/cases_range.c \
+	tests/hw/expect.c
 hw_x86_64_src = tests/hw/x86_64/boot.S tests/hw/x86_64/arch.c
 hw_aarch64_src = tests/hw/aarch64/boot.S tests/hw/aarch64/arch.c
 EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) \
@@ -12,7 +13,8 @@ EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) \
 
 # The .c files of the library, in the source tree (pgt_sources lists headers too).
 hw_lib_c = `for f in $(pgt_sources); do case $$f in *.c) printf '%s ' "$(srcdir)/$$f";; esac; done`
-hw_kernel_c = $(srcdir)/tests/hw/kernel.c $(srcdir)/tests/hw/cases.c $(hw_lib_c)
+hw_kernel_c = $(srcdir)/tests/hw/kernel.c $(srcdir)/tests/hw/expect.c $(srcdir)/tests/hw/cases.c \
+	$(srcdir)/tests/hw/cases_range.c $(hw_lib_c)
 # As the freestanding archive is built, plus what a kernel needs: static, no PIE, no unwind tables.
 hw_cflags = $(PGT_WARN_CFLAGS) -I$(srcdir)/include -I$(srcdir)/lib -DPGT_BUILDING_LIBRARY \
 	-ffreestanding -fno-stack-protector -nostdlib -static -fno-pic \

@@ -5,7 +5,8 @@ The kernel (tests/hw/kernel.c) prints one line per event on its console:
 
   @case NAME pass | fail WHY | skip WHY   one result per case
   @space TAG ROOT                          a monitor checkpoint starts
-  @leaf VA PA SIZE PROT                    a valid leaf it installed (hex)
+  @leaf VA PA SIZE PROT PAGE               valid leaves it installed: a run of SIZE
+                                           bytes in leaves of PAGE bytes (hex)
   @sync TAG                                compare now, then send a byte back
   @sabotage KIND                           (broken builds) the next case was sabotaged
   @panic WHY                               the kernel gave up
@@ -76,9 +77,8 @@ class Qmp:
         return self.execute("human-monitor-command", **{"command-line": line})
 
 
-def x86_flags(leaf):
+def x86_flags(va, pa, size, prot):
     """The flag columns QEMU's `info tlb` prints for a leaf (target/i386/monitor.c), A and D left out."""
-    va, pa, size, prot = leaf
     return "".join([
         "-" if prot & PROT_EXEC else "X",
         "G" if prot & PROT_GLOBAL else "-",
@@ -100,7 +100,10 @@ def compare_x86(qmp, leaves):
         m = TLB_LINE.match(line.strip())
         if m:
             seen[int(m.group(1), 16)] = (int(m.group(2), 16), "".join(m.group(i) for i in range(3, 10)))
-    want = {leaf[0]: (leaf[1], x86_flags(leaf)) for leaf in leaves}
+    want = {}
+    for va, pa, size, prot, page in leaves:
+        for off in range(0, size, page):
+            want[va + off] = (pa + off, x86_flags(va + off, pa + off, page, prot))
     problems = []
     for va in sorted(set(want) | set(seen)):
         if va not in seen:
@@ -119,13 +122,16 @@ def gva2gpa(qmp, va):
 
 
 def samples(leaves):
-    """Start, middle and last word of every leaf, and the word past its end when no leaf has it."""
+    """First, a middle and last word of up to 8 leaves of every run, and the word past the run
+    when nothing is recorded there (then it must be unmapped)."""
     def covering(va):
         return next((l for l in leaves if l[0] <= va < l[0] + l[2]), None)
     out = []
-    for va, pa, size, _ in leaves:
-        for off in (0, size // 2 + 0x18, size - 8):
-            out.append((va + off, pa + off))
+    for va, pa, size, _, page in leaves:
+        count = size // page
+        for k in sorted({i * (count - 1) // 7 for i in range(8)} if count > 8 else range(count)):
+            for off in (k * page, k * page + page // 2 + 0x18, (k + 1) * page - 8):
+                out.append((va + off, pa + off))
         past = va + size
         if past < 2**64 and covering(past) is None:
             out.append((past, None))
@@ -174,7 +180,7 @@ def handle(line, run, qmp, proc, arch):
     elif tag == "@space":
         run.leaves = []
     elif tag == "@leaf":
-        run.leaves.append(tuple(int(w, 16) for w in line.split()[1:5]))
+        run.leaves.append(tuple(int(w, 16) for w in line.split()[1:6]))
     elif tag == "@sync":
         compare = compare_x86 if arch == "x86_64" else compare_arm
         count, problems = compare(qmp, run.leaves)

@@ -186,13 +186,14 @@ static pgt_paddr_t pool_alloc(void *ctx, size_t size, unsigned level)
 	return (pgt_paddr_t)start;
 }
 
+/* A freed table is cleared, so a walk that still reaches it faults instead of working by luck. */
 static void pool_free(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
 {
 	(void)ctx;
-	(void)size;
 	(void)level;
-	if (pa < (uintptr_t)pool || pa >= (uintptr_t)pool + POOL_SIZE)
+	if (pa < (uintptr_t)pool || pa + size > (uintptr_t)pool + POOL_SIZE)
 		hw_panic("free of a frame not from the pool: %lx", pa);
+	memset((void *)(uintptr_t)pa, 0, size);
 	hw_tables_live--;
 }
 
@@ -213,37 +214,144 @@ struct pgt_mm hw_mm = {
 
 /* ---- records of installed leaves ----------------------------------------- */
 
+/*
+ * A record is a run of equal leaves (one leaf when page == size). Records
+ * of a range another space borrows (pgt_share) are kept under the owner,
+ * whichever space the mapping was made through: both see the same tables.
+ */
 #define MAX_LEAVES 512
+#define MAX_SHARES 8
 static struct hw_leaf leaves[MAX_LEAVES];
 static unsigned nleaves;
+static struct {
+	const pgt_space_t *dst, *src;
+	pgt_vaddr_t va;
+	uint64_t size;
+} shares[MAX_SHARES];
+static unsigned nshares;
+
+void hw_note_share(const pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t size)
+{
+	if (nshares == MAX_SHARES)
+		hw_panic("too many shares");
+	shares[nshares].dst = dst;
+	shares[nshares].src = src;
+	shares[nshares].va = va;
+	shares[nshares++].size = size;
+}
+
+void hw_drop_shares(const pgt_space_t *dst)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < nshares; i++)
+		if (shares[i].dst != dst)
+			shares[j++] = shares[i];
+	nshares = j;
+}
+
+/** The space whose tables hold @p va for @p sp. */
+static const pgt_space_t *owner(const pgt_space_t *sp, pgt_vaddr_t va)
+{
+	for (unsigned i = 0; i < nshares; i++)
+		if (shares[i].dst == sp && va - shares[i].va <= shares[i].size - 1)
+			return shares[i].src;
+	return sp;
+}
+
+static void add_record(struct hw_leaf r)
+{
+	if (nleaves == MAX_LEAVES)
+		hw_panic("too many leaf records");
+	leaves[nleaves++] = r;
+}
+
+void hw_record_run(const pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, uint64_t page,
+		   unsigned prot)
+{
+	hw_forget(sp, va, size);
+	add_record((struct hw_leaf){ .sp = owner(sp, va), .va = va, .pa = pa, .size = size, .page = page,
+				     .prot = prot });
+}
 
 void hw_record(const pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot)
 {
-	hw_forget(sp, va, size);
-	if (nleaves == MAX_LEAVES)
-		hw_panic("too many leaf records");
-	leaves[nleaves++] = (struct hw_leaf){ .sp = sp, .va = va, .pa = pa, .size = size, .prot = prot };
+	hw_record_run(sp, va, pa, size, size, prot);
+}
+
+/** Keeps the part of @p r outside [va, last] (runs split at page boundaries). */
+static void keep_outside(const struct hw_leaf *r, pgt_vaddr_t va, pgt_vaddr_t last, struct hw_leaf out[2],
+			 unsigned *n)
+{
+	pgt_vaddr_t r_last = r->va + r->size - 1;
+
+	*n = 0;
+	if (r->va < va)
+		out[(*n)++] = (struct hw_leaf){ .sp = r->sp, .va = r->va, .pa = r->pa, .size = va - r->va,
+						.page = r->page, .prot = r->prot };
+	if (r_last > last)
+		out[(*n)++] = (struct hw_leaf){ .sp = r->sp, .va = last + 1, .pa = r->pa + (last + 1 - r->va),
+						.size = r_last - last, .page = r->page, .prot = r->prot };
 }
 
 void hw_forget(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 {
-	unsigned j = 0;
+	const pgt_space_t *o = owner(sp, va);
+	pgt_vaddr_t last = va + size - 1;
+	static struct hw_leaf kept[MAX_LEAVES];
+	unsigned n = 0;
 
 	for (unsigned i = 0; i < nleaves; i++) {
-		const struct hw_leaf *l = &leaves[i];
-		int inside = l->sp == sp && l->va >= va && l->va + l->size <= va + size;
-		if (!inside)
-			leaves[j++] = *l;
+		const struct hw_leaf *r = &leaves[i];
+		struct hw_leaf part[2];
+		unsigned np = 0;
+		if (r->sp != o || r->va > last || r->va + r->size - 1 < va) {
+			kept[n++] = *r;
+			continue;
+		}
+		keep_outside(r, va, last, part, &np);
+		if (n + np > MAX_LEAVES)
+			hw_panic("too many leaf records");
+		for (unsigned k = 0; k < np; k++)
+			kept[n++] = part[k];
 	}
+	memcpy(leaves, kept, n * sizeof kept[0]);
+	nleaves = n;
+}
+
+void hw_split_record(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t page)
+{
+	const pgt_space_t *o = owner(sp, va);
+
+	for (unsigned i = 0; i < nleaves; i++)
+		if (leaves[i].sp == o && va - leaves[i].va < leaves[i].size)
+			leaves[i].page = page;
+}
+
+void hw_forget_space(const pgt_space_t *sp)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < nleaves; i++)
+		if (leaves[i].sp != sp)
+			leaves[j++] = leaves[i];
 	nleaves = j;
 }
 
 const struct hw_leaf *hw_find(const pgt_space_t *sp, pgt_vaddr_t va)
 {
+	const pgt_space_t *o = owner(sp, va);
+
 	for (unsigned i = 0; i < nleaves; i++)
-		if (leaves[i].sp == sp && va - leaves[i].va < leaves[i].size)
+		if (leaves[i].sp == o && va - leaves[i].va < leaves[i].size)
 			return &leaves[i];
 	return NULL;
+}
+
+/** Whether the active space sees record @p r: its own, or one it borrows. */
+static int visible(const struct hw_leaf *r, const pgt_space_t *sp)
+{
+	return r->sp == sp || owner(sp, r->va) == r->sp;
 }
 
 static int install_leaf(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, unsigned shift, unsigned prot)
@@ -303,8 +411,8 @@ void hw_checkpoint(const char *tag)
 	hw_printf("@space %s %lx\n", tag, pgt_space_root(hw_active));
 	for (unsigned i = 0; i < nleaves; i++) {
 		const struct hw_leaf *l = &leaves[i];
-		if (l->sp == hw_active)
-			hw_printf("@leaf %lx %lx %lx %x\n", l->va, l->pa, l->size, l->prot);
+		if (visible(l, hw_active))
+			hw_printf("@leaf %lx %lx %lx %x %lx\n", l->va, l->pa, l->size, l->prot, l->page);
 	}
 	hw_printf("@sync %s\n", tag);
 	if (hw_arch_getc() < 0)
@@ -313,19 +421,24 @@ void hw_checkpoint(const char *tag)
 
 /* ---- boot ---------------------------------------------------------------- */
 
-/** The identity map of the kernel's RAM, in the largest leaves below the root that fit. */
+/*
+ * The identity map of the kernel's RAM, in level-1 leaves unless level 1 is
+ * the root (a root-level leaf could not be shared with pgt_share), made
+ * with pgt_insert and pgt_set_field and recorded as one run.
+ */
 static int map_identity(pgt_space_t *sp, const struct hw_layout *L)
 {
-	const struct pgt_level *lv = &L->arch->level[1];
-	unsigned shift = lv->leaf_ok ? lv->shift : L->arch->level[0].shift;
-	uint64_t step = 1ull << shift;
+	unsigned level = L->arch->levels > 2 && L->arch->level[1].leaf_ok ? 1 : 0;
+	unsigned shift = L->arch->level[level].shift;
+	uint64_t step = 1ull << shift, size = (L->ident_size + step - 1) & ~(step - 1);
 	unsigned prot = PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC | PGT_PROT_GLOBAL;
 
-	for (uint64_t off = 0; off < L->ident_size; off += step) {
-		int rc = hw_install(sp, L->ram_base + off, L->ram_base + off, shift, prot);
+	for (uint64_t off = 0; off < size; off += step) {
+		int rc = install_leaf(sp, L->ram_base + off, L->ram_base + off, shift, prot);
 		if (rc != PGT_OK)
 			return rc;
 	}
+	hw_record_run(sp, L->ram_base, L->ram_base, size, step, prot);
 	return PGT_OK;
 }
 

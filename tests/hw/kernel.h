@@ -29,7 +29,8 @@ struct hw_layout {
 	pgt_vaddr_t va_low;        /**< free window in the lower half (user side) */
 	pgt_vaddr_t va_high;       /**< free window in the kernel half */
 	pgt_vaddr_t va_far;        /**< an address under no table at all */
-	uint64_t user_window;      /**< size of one half-space slot for pgt_share */
+	uint64_t kernel_half;      /**< bytes of the kernel half, from va_high */
+	pgt_paddr_t device_base;   /**< console registers, identity-mapped (0: none) */
 	int kernel_never_runs_user; /**< kernel fetches from user pages fault (ARM PXN, x86 SMEP) */
 };
 
@@ -93,12 +94,13 @@ extern unsigned long hw_flushes;
 /** Tables handed out and not given back. */
 extern long hw_tables_live;
 
-/** A leaf the kernel installed, as the monitor should see it. */
+/** Leaves the kernel installed, as the monitor should see them: a run of equal pages. */
 struct hw_leaf {
-	const pgt_space_t *sp;
+	const pgt_space_t *sp; /**< the space whose tables hold them */
 	pgt_vaddr_t va;
 	pgt_paddr_t pa;
-	uint64_t size;
+	uint64_t size;         /**< bytes of the run */
+	uint64_t page;         /**< bytes of each leaf in it */
 	unsigned prot;
 };
 
@@ -109,10 +111,20 @@ int hw_install(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, unsigned shift, 
  * than it records: the self-test kernels that the harness must catch.
  */
 int hw_install_victim(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, unsigned shift, unsigned prot);
-/** Records a leaf made by another call (pgt_map), or updates one. */
+/** Records one leaf made by another call, replacing what was recorded there. */
 void hw_record(const pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot);
-/** Forgets the records in [va, va+size) of @p sp. */
+/** Records a run of leaves of @p page bytes each (what pgt_map makes). */
+void hw_record_run(const pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, uint64_t page,
+		   unsigned prot);
+/** Forgets [va, va+size) of @p sp; runs that stick out keep their outer parts. */
 void hw_forget(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size);
+/** The record holding @p va is now a run of @p page leaves (a superpage the library split). */
+void hw_split_record(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t page);
+/** @p dst borrows @p src's tables for [va, va+size) (pgt_share), until hw_drop_shares(dst). */
+void hw_note_share(const pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t size);
+void hw_drop_shares(const pgt_space_t *dst);
+/** Forgets every record of @p sp (before destroying it). */
+void hw_forget_space(const pgt_space_t *sp);
 /** The record containing @p va, or NULL. */
 const struct hw_leaf *hw_find(const pgt_space_t *sp, pgt_vaddr_t va);
 

@@ -93,6 +93,7 @@ static struct hw_layout layout = {
 	.test_area = 0x41000000ull,
 	.test_size = 8ull << 20,
 	.va_low = 1ull << 40,
+	.device_base = UART_BASE,
 	.kernel_never_runs_user = 1, /* user-executable leaves are PXN */
 };
 
@@ -101,7 +102,7 @@ const struct hw_layout *hw_arch_layout(void)
 	/* TTBR0 only: the "kernel half" is the upper half of its range. */
 	layout.va_high = 1ull << (HW_ARCH.va_bits - 1);
 	layout.va_far = layout.va_low + (layout.va_high - layout.va_low) / 2 + 0x38;
-	layout.user_window = layout.va_high;
+	layout.kernel_half = layout.va_high;
 	return &layout;
 }
 

@@ -69,7 +69,7 @@ static struct hw_layout layout = {
 	.va_low = 0x0000010000000000ull,  /* PML4 slot 2 */
 	.va_high = 0xffff800000000000ull, /* PML4 slot 256: the kernel half */
 	.va_far = 0x0000700000000038ull,  /* PML4 slot 224: no table below */
-	.user_window = 1ull << 39,
+	.kernel_half = 1ull << 47,
 };
 
 const struct hw_layout *hw_arch_layout(void)
