@@ -206,13 +206,18 @@ static uint64_t root_entry(void)
  * The kernel half, or as much of it as 1 MiB of new tables covers: sharing
  * creates the owner's missing table under every root entry of the range
  * (the 16K and 64K granules have 1024 and 4096 of them in their upper half).
+ * Where the root holds leaves, only the entries below the superpage cases
+ * (va_high + 40 largest leaves on): a root-level leaf cannot be shared.
  */
 static uint64_t kernel_share_size(void)
 {
-	uint64_t per_entry = L->arch->level[L->arch->levels - 2u].table_size;
-	uint64_t most = (1ull << 20) / per_entry * root_entry();
+	unsigned root = L->arch->levels - 1u;
+	uint64_t per_entry = L->arch->level[root - 1].table_size;
+	uint64_t size = (1ull << 20) / per_entry * root_entry();
 
-	return L->kernel_half < most ? L->kernel_half : most;
+	if (L->arch->level[root].leaf_ok && size > 32 * max_leaf())
+		size = 32 * max_leaf();
+	return L->kernel_half < size ? L->kernel_half : size;
 }
 
 /** Borrows the kernel's RAM, console and kernel half, as every process would. */

@@ -36,7 +36,7 @@ if HW_X86_64
 hw_kernels += tests/hw/x86_64.elf tests/hw/x86_64-broken1.elf tests/hw/x86_64-broken2.elf
 endif
 if HW_AARCH64
-hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-16k.elf tests/hw/aarch64-64k.elf \
+hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-4k-39.elf tests/hw/aarch64-16k.elf tests/hw/aarch64-64k.elf \
 	tests/hw/aarch64-broken1.elf tests/hw/aarch64-broken2.elf
 endif
 check_DATA = $(hw_kernels)
@@ -50,6 +50,8 @@ tests/hw/x86_64-broken2.elf: $(hw_x86_64_deps)
 	$(AM_V_GEN)$(hw_x86_64_build) -DHW_BROKEN=2
 tests/hw/aarch64-4k.elf: $(hw_aarch64_deps)
 	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4
+tests/hw/aarch64-4k-39.elf: $(hw_aarch64_deps)
+	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4 -DHW_VA39
 tests/hw/aarch64-16k.elf: $(hw_aarch64_deps)
 	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=16
 tests/hw/aarch64-64k.elf: $(hw_aarch64_deps)
@@ -62,7 +64,7 @@ tests/hw/aarch64-broken2.elf: $(hw_aarch64_deps)
 # The tests: TAP, one result per case. They run under the shell, never under
 # Valgrind (check-valgrind replaces LOG_COMPILER only, not HW_LOG_COMPILER).
 hw_tests = tests/hw_x86_64.hw tests/hw_x86_64_broken_frame.hw tests/hw_x86_64_broken_write.hw \
-	tests/hw_armv8_4k.hw tests/hw_armv8_16k.hw tests/hw_armv8_64k.hw \
+	tests/hw_armv8_4k.hw tests/hw_armv8_4k_39.hw tests/hw_armv8_16k.hw tests/hw_armv8_64k.hw \
 	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw
 dist_check_SCRIPTS += $(hw_tests)
 TESTS += $(hw_tests)

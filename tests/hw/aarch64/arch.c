@@ -1,6 +1,7 @@
 /*
  * AArch64 half of the test kernel (QEMU -M virt): PL011 console, MMU set-up
- * for the granule this kernel is built for (HW_GRANULE 4, 16 or 64), TLB
+ * for the granule this kernel is built for (HW_GRANULE 4, 16 or 64; HW_VA39
+ * for the 3-level 4K format), TLB
  * maintenance, and the abort decoding the cases compare against
  * (Arm ARM DDI 0487: D17.2.37 ESR_EL1, D17.2.131 TCR_EL1, D17.2.118 SCTLR_EL1).
  */
@@ -69,7 +70,11 @@ _Noreturn void hw_arch_exit(int completed)
 
 /* ---- layout ---------------------------------------------------------------- */
 
-#if HW_GRANULE == 4
+#if HW_GRANULE == 4 && defined(HW_VA39)
+#define HW_ARCH pgt_arch_armv8_4k_39
+#define TCR_TG0 (0ull << 14)
+#define HW_NAME "armv8-4k-39"
+#elif HW_GRANULE == 4
 #define HW_ARCH pgt_arch_armv8_4k_48
 #define TCR_TG0 (0ull << 14)
 #elif HW_GRANULE == 16
@@ -84,22 +89,26 @@ _Noreturn void hw_arch_exit(int completed)
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
+#ifndef HW_NAME
+#define HW_NAME "armv8-" STR(HW_GRANULE) "k"
+#endif
 
 static struct hw_layout layout = {
 	.arch = &HW_ARCH,
-	.name = "armv8-" STR(HW_GRANULE) "k",
+	.name = HW_NAME,
 	.ram_base = 0x40000000ull,
 	.ident_size = 32ull << 20,
 	.test_area = 0x41000000ull,
 	.test_size = 8ull << 20,
-	.va_low = 1ull << 40,
 	.device_base = UART_BASE,
 	.kernel_never_runs_user = 1, /* user-executable leaves are PXN */
 };
 
 const struct hw_layout *hw_arch_layout(void)
 {
-	/* TTBR0 only: the "kernel half" is the upper half of its range. */
+	/* TTBR0 only: the "kernel half" is the upper half of its range; the
+	 * user window sits well below it, under a root entry of its own. */
+	layout.va_low = 1ull << (HW_ARCH.va_bits - 4);
 	layout.va_high = 1ull << (HW_ARCH.va_bits - 1);
 	layout.va_far = layout.va_low + (layout.va_high - layout.va_low) / 2 + 0x38;
 	layout.kernel_half = layout.va_high;
