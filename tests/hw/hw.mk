@@ -33,7 +33,7 @@ hw_aarch64_deps = $(hw_common) $(hw_aarch64_src) tests/hw/aarch64/kernel.ld $(pg
 
 hw_kernels =
 if HW_X86_64
-hw_kernels += tests/hw/x86_64.elf tests/hw/x86_64-broken1.elf tests/hw/x86_64-broken2.elf
+hw_kernels += tests/hw/x86_64.elf tests/hw/x86_64-la57.elf tests/hw/x86_64-broken1.elf tests/hw/x86_64-broken2.elf
 endif
 if HW_AARCH64
 hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-4k-39.elf tests/hw/aarch64-16k.elf tests/hw/aarch64-64k.elf \
@@ -44,6 +44,8 @@ CLEANFILES = $(hw_kernels)
 
 tests/hw/x86_64.elf: $(hw_x86_64_deps)
 	$(AM_V_GEN)$(hw_x86_64_build)
+tests/hw/x86_64-la57.elf: $(hw_x86_64_deps)
+	$(AM_V_GEN)$(hw_x86_64_build) -DHW_LA57
 tests/hw/x86_64-broken1.elf: $(hw_x86_64_deps)
 	$(AM_V_GEN)$(hw_x86_64_build) -DHW_BROKEN=1
 tests/hw/x86_64-broken2.elf: $(hw_x86_64_deps)
@@ -63,7 +65,7 @@ tests/hw/aarch64-broken2.elf: $(hw_aarch64_deps)
 
 # The tests: TAP, one result per case. They run under the shell, never under
 # Valgrind (check-valgrind replaces LOG_COMPILER only, not HW_LOG_COMPILER).
-hw_tests = tests/hw_x86_64.hw tests/hw_x86_64_broken_frame.hw tests/hw_x86_64_broken_write.hw \
+hw_tests = tests/hw_x86_64.hw tests/hw_x86_64_la57.hw tests/hw_x86_64_broken_frame.hw tests/hw_x86_64_broken_write.hw \
 	tests/hw_armv8_4k.hw tests/hw_armv8_4k_39.hw tests/hw_armv8_16k.hw tests/hw_armv8_64k.hw \
 	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw
 dist_check_SCRIPTS += $(hw_tests)

@@ -59,6 +59,21 @@ _Noreturn void hw_arch_exit(int completed)
 
 /* ---- layout --------------------------------------------------------------- */
 
+#ifdef HW_LA57
+/* 5-level paging: the windows sit under PML5 entries of their own. */
+static struct hw_layout layout = {
+	.arch = &pgt_arch_x86_64_la57,
+	.name = "x86_64-la57",
+	.ram_base = 0,
+	.ident_size = 32ull << 20,
+	.test_area = 16ull << 20,
+	.test_size = 8ull << 20,
+	.va_low = 0x0001000000000000ull,  /* PML5 slot 1 */
+	.va_high = 0xff00000000000000ull, /* PML5 slot 256: the kernel half */
+	.va_far = 0x00e0000000000038ull,  /* PML5 slot 224: no table below */
+	.kernel_half = 1ull << 56,
+};
+#else
 static struct hw_layout layout = {
 	.arch = &pgt_arch_x86_64,
 	.name = "x86_64",
@@ -71,6 +86,7 @@ static struct hw_layout layout = {
 	.va_far = 0x0000700000000038ull,  /* PML4 slot 224: no table below */
 	.kernel_half = 1ull << 47,
 };
+#endif
 
 const struct hw_layout *hw_arch_layout(void)
 {

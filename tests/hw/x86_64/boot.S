@@ -33,6 +33,9 @@ pvh_start:
 	lgdt gdt_ptr
 
 	/* Boot tables: the first GiB identity-mapped with 2M pages (SDM 4.5). */
+#ifdef HW_LA57
+	movl $boot_pml4 + 3, boot_pml5          /* P|RW */
+#endif
 	movl $boot_pdpt + 3, boot_pml4          /* P|RW */
 	movl $boot_pd + 3, boot_pdpt
 	xorl %ecx, %ecx
@@ -47,8 +50,14 @@ pvh_start:
 	/* Long mode, SDM 10.8.5: CR4.PAE, CR3, EFER.LME, then CR0.PG. */
 	movl %cr4, %eax
 	orl $(1 << 5), %eax                     /* PAE */
+#ifdef HW_LA57
+	orl $(1 << 12), %eax                    /* LA57: settable only while paging is off (SDM 4.1.1) */
+	movl %eax, %cr4
+	movl $boot_pml5, %eax
+#else
 	movl %eax, %cr4
 	movl $boot_pml4, %eax
+#endif
 	movl %eax, %cr3
 	movl $0xc0000080, %ecx                  /* IA32_EFER */
 	rdmsr
@@ -249,6 +258,7 @@ gdt_ptr:
 
 	.bss
 	.p2align 12
+boot_pml5: .skip 4096
 boot_pml4: .skip 4096
 boot_pdpt: .skip 4096
 boot_pd:   .skip 4096
