@@ -23,7 +23,8 @@ static int case_alias_page(void)
 	int rc = hw_install_victim(ksp, va, hw_slot_frame(S_ALIAS), hw_page_shift(), RW);
 
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
-	return hw_same_memory(va + 8, hw_slot_frame(S_ALIAS) + 8) && hw_same_memory(va + hw_page() - 8, hw_slot_frame(S_ALIAS) + hw_page() - 8);
+	return hw_same_memory(va + 8, hw_slot_frame(S_ALIAS) + 8) &&
+	       hw_same_memory(va + hw_page() - 8, hw_slot_frame(S_ALIAS) + hw_page() - 8);
 }
 
 static int case_two_aliases(void)
@@ -36,7 +37,8 @@ static int case_two_aliases(void)
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
 	if (!hw_store_ok(lo + 0x40, hw_pattern(lo), 0))
 		return 0;
-	return hw_load_is(hi + 0x40, hw_pattern(lo), 0) && hw_same_memory(hi + 0x80, hw_slot_frame(S_TWO) + 0x80);
+	return hw_load_is(hi + 0x40, hw_pattern(lo), 0) &&
+	       hw_same_memory(hi + 0x80, hw_slot_frame(S_TWO) + 0x80);
 }
 
 /** The largest leaf size of the descriptor. */

@@ -12,13 +12,36 @@
 
 /* Page slots in the low window and frames in the test area, one per use. */
 enum slot {
-	S_ALIAS, S_TWO, S_UNMAPPED, S_RESERVED, S_WRITE, S_RO, S_NX, S_EXEC,
-	S_UREAD, S_URO, S_KERNEL, S_DOWN, S_REVOKE, S_REMAP, S_REMAP_TO,
-	S_STUBS, S_UEXEC, S_UNCACHED, S_KEXEC,
+	S_ALIAS,
+	S_TWO,
+	S_UNMAPPED,
+	S_RESERVED,
+	S_WRITE,
+	S_RO,
+	S_NX,
+	S_EXEC,
+	S_UREAD,
+	S_URO,
+	S_KERNEL,
+	S_DOWN,
+	S_REVOKE,
+	S_REMAP,
+	S_REMAP_TO,
+	S_STUBS,
+	S_UEXEC,
+	S_UNCACHED,
+	S_KEXEC,
 	S_UNMAP = 24, /* four pages */
 	S_PROT = 28,  /* two pages */
-	S_SHARE_U = 30, S_SHARE_A, S_SHARE_B, S_SHARE_K1, S_SHARE_K2,
-	S_SUPER_DATA = 40, S_MAP_DATA = 50, S_SPLIT_DATA = 60, S_PSPLIT_DATA = 70
+	S_SHARE_U = 30,
+	S_SHARE_A,
+	S_SHARE_B,
+	S_SHARE_K1,
+	S_SHARE_K2,
+	S_SUPER_DATA = 40,
+	S_MAP_DATA = 50,
+	S_SPLIT_DATA = 60,
+	S_PSPLIT_DATA = 70
 };
 
 /** Why the current case failed (or was skipped). */

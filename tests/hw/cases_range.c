@@ -303,7 +303,8 @@ static int case_share(void)
 	ok = ok && map_one(&space_a, hw_slot_va(S_SHARE_U), hw_slot_frame(S_SHARE_A)) &&
 	     map_one(&space_b, hw_slot_va(S_SHARE_U), hw_slot_frame(S_SHARE_B));
 	ok = ok && sees(&space_a, hw_slot_frame(S_SHARE_A), "space_a") &&
-	     sees(&space_b, hw_slot_frame(S_SHARE_B), "space_b") && sees(&space_a, hw_slot_frame(S_SHARE_A), NULL);
+	     sees(&space_b, hw_slot_frame(S_SHARE_B), "space_b") &&
+	     sees(&space_a, hw_slot_frame(S_SHARE_A), NULL);
 	drop_spaces();
 	if (!ok)
 		return 0;

@@ -270,8 +270,8 @@ void hw_record_run(const pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64
 		   unsigned prot)
 {
 	hw_forget(sp, va, size);
-	add_record((struct hw_leaf){ .sp = owner(sp, va), .va = va, .pa = pa, .size = size, .page = page,
-				     .prot = prot });
+	add_record((struct hw_leaf){
+		.sp = owner(sp, va), .va = va, .pa = pa, .size = size, .page = page, .prot = prot });
 }
 
 void hw_record(const pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot)
@@ -287,11 +287,19 @@ static void keep_outside(const struct hw_leaf *r, pgt_vaddr_t va, pgt_vaddr_t la
 
 	*n = 0;
 	if (r->va < va)
-		out[(*n)++] = (struct hw_leaf){ .sp = r->sp, .va = r->va, .pa = r->pa, .size = va - r->va,
-						.page = r->page, .prot = r->prot };
+		out[(*n)++] = (struct hw_leaf){ .sp = r->sp,
+						.va = r->va,
+						.pa = r->pa,
+						.size = va - r->va,
+						.page = r->page,
+						.prot = r->prot };
 	if (r_last > last)
-		out[(*n)++] = (struct hw_leaf){ .sp = r->sp, .va = last + 1, .pa = r->pa + (last + 1 - r->va),
-						.size = r_last - last, .page = r->page, .prot = r->prot };
+		out[(*n)++] = (struct hw_leaf){ .sp = r->sp,
+						.va = last + 1,
+						.pa = r->pa + (last + 1 - r->va),
+						.size = r_last - last,
+						.page = r->page,
+						.prot = r->prot };
 }
 
 void hw_forget(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)

@@ -21,16 +21,16 @@
 /** Where things are in this machine's physical and virtual memory. */
 struct hw_layout {
 	const struct pgt_arch *arch;
-	const char *name;          /**< printed in result lines */
-	pgt_paddr_t ram_base;      /**< start of RAM; the identity map starts here */
-	uint64_t ident_size;       /**< bytes identity-mapped (rounded up to a leaf) */
-	pgt_paddr_t test_area;     /**< physical frames the cases may use ... */
-	uint64_t test_size;        /**< ... this many bytes, inside the identity map */
-	pgt_vaddr_t va_low;        /**< free window in the lower half (user side) */
-	pgt_vaddr_t va_high;       /**< free window in the kernel half */
-	pgt_vaddr_t va_far;        /**< an address under no table at all */
-	uint64_t kernel_half;      /**< bytes of the kernel half, from va_high */
-	pgt_paddr_t device_base;   /**< console registers, identity-mapped (0: none) */
+	const char *name;           /**< printed in result lines */
+	pgt_paddr_t ram_base;       /**< start of RAM; the identity map starts here */
+	uint64_t ident_size;        /**< bytes identity-mapped (rounded up to a leaf) */
+	pgt_paddr_t test_area;      /**< physical frames the cases may use ... */
+	uint64_t test_size;         /**< ... this many bytes, inside the identity map */
+	pgt_vaddr_t va_low;         /**< free window in the lower half (user side) */
+	pgt_vaddr_t va_high;        /**< free window in the kernel half */
+	pgt_vaddr_t va_far;         /**< an address under no table at all */
+	uint64_t kernel_half;       /**< bytes of the kernel half, from va_high */
+	pgt_paddr_t device_base;    /**< console registers, identity-mapped (0: none) */
 	int kernel_never_runs_user; /**< kernel fetches from user pages fault (ARM PXN, x86 SMEP) */
 };
 
@@ -39,12 +39,12 @@ enum hw_op { HW_READ, HW_WRITE, HW_EXEC };
 
 /** What the hardware said about one probe. */
 struct hw_fault {
-	int faulted;         /**< 0: the access completed */
-	int kind;            /**< enum pgt_fault_kind, decoded from the syndrome */
-	unsigned access;     /**< PGT_ACC_READ/WRITE/EXEC | PGT_ACC_USER, from the syndrome */
-	pgt_vaddr_t addr;    /**< faulting address (CR2, FAR_EL1) */
-	uint64_t syndrome;   /**< raw: x86 error code, ARM ESR_EL1 */
-	int level;           /**< library level of the faulting walk step; -1 if not reported */
+	int faulted;       /**< 0: the access completed */
+	int kind;          /**< enum pgt_fault_kind, decoded from the syndrome */
+	unsigned access;   /**< PGT_ACC_READ/WRITE/EXEC | PGT_ACC_USER, from the syndrome */
+	pgt_vaddr_t addr;  /**< faulting address (CR2, FAR_EL1) */
+	uint64_t syndrome; /**< raw: x86 error code, ARM ESR_EL1 */
+	int level;         /**< library level of the faulting walk step; -1 if not reported */
 };
 
 const struct hw_layout *hw_arch_layout(void);
@@ -99,8 +99,8 @@ struct hw_leaf {
 	const pgt_space_t *sp; /**< the space whose tables hold them */
 	pgt_vaddr_t va;
 	pgt_paddr_t pa;
-	uint64_t size;         /**< bytes of the run */
-	uint64_t page;         /**< bytes of each leaf in it */
+	uint64_t size; /**< bytes of the run */
+	uint64_t page; /**< bytes of each leaf in it */
 	unsigned prot;
 };
 
@@ -141,10 +141,10 @@ void hw_checkpoint(const char *tag);
 
 /** Fails the current case with a message (kept for its result line); returns 0. */
 int hw_fail(const char *fmt, ...);
-#define HW_EXPECT(cond, ...)                          \
-	do {                                          \
-		if (!(cond))                          \
-			return hw_fail(__VA_ARGS__);  \
+#define HW_EXPECT(cond, ...)                         \
+	do {                                         \
+		if (!(cond))                         \
+			return hw_fail(__VA_ARGS__); \
 	} while (0)
 
 struct hw_case {

@@ -13,11 +13,11 @@
 #define HW_GRANULE 4
 #endif
 
-#define SYSREG_READ(name)                                          \
-	({                                                         \
-		uint64_t v_;                                       \
-		__asm__ volatile("mrs %0, " #name : "=r"(v_));     \
-		v_;                                                \
+#define SYSREG_READ(name)                                      \
+	({                                                     \
+		uint64_t v_;                                   \
+		__asm__ volatile("mrs %0, " #name : "=r"(v_)); \
+		v_;                                            \
 	})
 #define SYSREG_WRITE(name, v) __asm__ volatile("msr " #name ", %0" : : "r"((uint64_t)(v)) : "memory")
 
@@ -29,10 +29,10 @@ static inline void isb(void)
 /* ---- console and exit ------------------------------------------------------ */
 
 #define UART_BASE 0x09000000ull /* PL011 of -M virt */
-#define UART_DR 0x00
-#define UART_FR 0x18
-#define FR_RXFE (1u << 4)
-#define FR_TXFF (1u << 5)
+#define UART_DR   0x00
+#define UART_FR   0x18
+#define FR_RXFE   (1u << 4)
+#define FR_TXFF   (1u << 5)
 
 static volatile uint32_t *uart(unsigned reg)
 {
@@ -54,7 +54,7 @@ int hw_arch_getc(void)
 }
 
 /* Semihosting SYS_EXIT (0x18) with ADP_Stopped_ApplicationExit: QEMU exits with the subcode. */
-#define SYS_EXIT 0x18
+#define SYS_EXIT                     0x18
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
 
 _Noreturn void hw_arch_exit(int completed)
@@ -88,7 +88,7 @@ _Noreturn void hw_arch_exit(int completed)
 #endif
 
 #define STR_(x) #x
-#define STR(x) STR_(x)
+#define STR(x)  STR_(x)
 #ifndef HW_NAME
 #define HW_NAME "armv8-" STR(HW_GRANULE) "k"
 #endif
@@ -133,13 +133,13 @@ static struct {
 } last;
 
 /* ESR_EL1.EC values (D17.2.37). */
-#define EC_SVC64 0x15
-#define EC_IABT_LOWER 0x20
-#define EC_IABT_SAME 0x21
-#define EC_DABT_LOWER 0x24
-#define EC_DABT_SAME 0x25
+#define EC_SVC64          0x15
+#define EC_IABT_LOWER     0x20
+#define EC_IABT_SAME      0x21
+#define EC_DABT_LOWER     0x24
+#define EC_DABT_SAME      0x25
 #define VECTOR_LOWER_SYNC 8 /* vector table entry: synchronous, from EL0 in AArch64 */
-#define SPSR_EL1H_MASKED 0x3c5
+#define SPSR_EL1H_MASKED  0x3c5
 
 void hw_arm_trap(struct arm_frame *f);
 void hw_arm_trap(struct arm_frame *f)
@@ -163,7 +163,8 @@ void hw_arm_trap(struct arm_frame *f)
 void hw_arch_init(void)
 {
 	uint64_t mmfr0 = SYSREG_READ(id_aa64mmfr0_el1);
-	/* ID_AA64MMFR0_EL1 (D17.2.64): TGran4 [31:28] 0 = yes; TGran64 [27:24] 0 = yes; TGran16 [23:20] 1 = yes. */
+	/* ID_AA64MMFR0_EL1 (D17.2.64): TGran4 [31:28] 0 = yes; TGran64 [27:24] 0 = yes;
+	 * TGran16 [23:20] 1 = yes. */
 	int ok = HW_GRANULE == 4    ? ((mmfr0 >> 28) & 0xf) != 0xf
 		 : HW_GRANULE == 64 ? ((mmfr0 >> 24) & 0xf) != 0xf
 				    : ((mmfr0 >> 20) & 0xf) != 0;
@@ -204,8 +205,9 @@ static uint64_t tcr_value(void)
 	uint64_t parange = SYSREG_READ(id_aa64mmfr0_el1) & 0xf;
 	uint64_t t0sz = 64u - HW_ARCH.va_bits;
 
-	return t0sz | (1ull << 8) /* IRGN0 WB */ | (1ull << 10) /* ORGN0 WB */ | (3ull << 12) /* SH0 inner */ |
-	       TCR_TG0 | (1ull << 23) /* EPD1 */ | (2ull << 30) /* TG1 4K */ | (parange << 32) /* IPS */;
+	return t0sz | (1ull << 8) /* IRGN0 WB */ | (1ull << 10) /* ORGN0 WB */ |
+	       (3ull << 12) /* SH0 inner */ | TCR_TG0 | (1ull << 23) /* EPD1 */ | (2ull << 30) /* TG1 4K */ |
+	       (parange << 32) /* IPS */;
 }
 
 static void mmu_on(pgt_paddr_t root)
@@ -217,7 +219,7 @@ static void mmu_on(pgt_paddr_t root)
 	tlb_flush_all();
 	uint64_t sctlr = SYSREG_READ(sctlr_el1);
 	sctlr |= (1ull << 0) | (1ull << 2) | (1ull << 12); /* M, C, I */
-	sctlr &= ~((1ull << 1) | (1ull << 19));           /* A (alignment checks), WXN */
+	sctlr &= ~((1ull << 1) | (1ull << 19));            /* A (alignment checks), WXN */
 	SYSREG_WRITE(sctlr_el1, sctlr);
 	isb();
 }
@@ -248,7 +250,10 @@ void hw_arch_flush(pgt_vaddr_t va, uint64_t size)
 	}
 	__asm__ volatile("dsb ishst" : : : "memory");
 	for (uint64_t off = 0; off < size; off += step)
-		__asm__ volatile("tlbi vae1is, %0" : : "r"(((va + off) >> 12) & ((1ull << 44) - 1)) : "memory");
+		__asm__ volatile("tlbi vae1is, %0"
+				 :
+				 : "r"(((va + off) >> 12) & ((1ull << 44) - 1))
+				 : "memory");
 	__asm__ volatile("dsb ish; isb" : : : "memory");
 }
 
@@ -266,11 +271,11 @@ extern const char hw_arm_user_stubs[], hw_arm_user_store[], hw_arm_user_stubs_en
 static pgt_vaddr_t user_stubs_va;
 
 /* Fault status codes, ISS DFSC/IFSC [5:0] (D17.2.37): level in bits [1:0]. */
-#define FSC_TYPE(fsc) ((fsc) & 0x3c)
+#define FSC_TYPE(fsc)   ((fsc)&0x3c)
 #define FSC_TRANSLATION 0x04
 #define FSC_ACCESS_FLAG 0x08
-#define FSC_PERMISSION 0x0c
-#define ISS_WNR (1u << 6)
+#define FSC_PERMISSION  0x0c
+#define ISS_WNR         (1u << 6)
 
 static int fault_kind(unsigned fsc)
 {
@@ -339,7 +344,10 @@ const void *hw_arch_ret_code(int user, size_t *len)
 	return hw_arm_ret_code;
 }
 
-/* Instruction fetches are not coherent with stores: clean to the point of unification, drop the I-cache (B2.4.4). */
+/*
+ * Instruction fetches are not coherent with stores: clean the data cache to
+ * the point of unification, then drop the I-cache (B2.4.4).
+ */
 void hw_arch_sync_code(void *wva, size_t len)
 {
 	for (uintptr_t p = (uintptr_t)wva & ~(uintptr_t)63; p < (uintptr_t)wva + len; p += 64)

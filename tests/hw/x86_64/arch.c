@@ -26,10 +26,10 @@ static inline uint8_t inb(uint16_t port)
 	return v;
 }
 
-#define COM1 0x3f8
-#define COM1_LSR (COM1 + 5)
+#define COM1           0x3f8
+#define COM1_LSR       (COM1 + 5)
 #define LSR_DATA_READY 0x01
-#define LSR_THR_EMPTY 0x20
+#define LSR_THR_EMPTY  0x20
 
 void hw_arch_putc(char c)
 {
@@ -46,9 +46,9 @@ int hw_arch_getc(void)
 }
 
 /* isa-debug-exit at 0xf4: QEMU exits with (value << 1) | 1. */
-#define DEBUG_EXIT 0xf4
+#define DEBUG_EXIT     0xf4
 #define EXIT_COMPLETED 0x31 /* status 99 */
-#define EXIT_CRASHED 0x10   /* status 33 */
+#define EXIT_CRASHED   0x10 /* status 33 */
 
 _Noreturn void hw_arch_exit(int completed)
 {
@@ -113,8 +113,8 @@ static struct {
 
 #define VEC_BREAKPOINT 3
 #define VEC_PAGE_FAULT 14
-#define SEL_KCODE 0x08
-#define SEL_KDATA 0x10
+#define SEL_KCODE      0x08
+#define SEL_KDATA      0x10
 
 static uint64_t read_cr2(void)
 {
@@ -160,8 +160,10 @@ extern const uint64_t hw_x86_trap_stubs[32];
 static void set_gate(unsigned n, uint64_t handler)
 {
 	unsigned dpl = n == VEC_BREAKPOINT ? 3 : 0;
-	idt[n] = (struct idt_gate){ .off_lo = (uint16_t)handler, .sel = SEL_KCODE,
-				    .type = (uint8_t)(0x8e | dpl << 5), .off_mid = (uint16_t)(handler >> 16),
+	idt[n] = (struct idt_gate){ .off_lo = (uint16_t)handler,
+				    .sel = SEL_KCODE,
+				    .type = (uint8_t)(0x8e | dpl << 5),
+				    .off_mid = (uint16_t)(handler >> 16),
 				    .off_hi = (uint32_t)(handler >> 32) };
 }
 
@@ -197,8 +199,8 @@ static void load_tss(void)
 	tss.rsp[0] = (uint64_t)(uintptr_t)(trap_stack + sizeof trap_stack);
 	tss.iomap = sizeof tss;
 	/* System descriptor (SDM figure 8-4): type 9 = available 64-bit TSS, present. */
-	hw_x86_gdt_tss[0] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 |
-			    ((base >> 24) & 0xff) << 56;
+	hw_x86_gdt_tss[0] =
+		(limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 | ((base >> 24) & 0xff) << 56;
 	hw_x86_gdt_tss[1] = base >> 32;
 	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
 }
@@ -279,9 +281,9 @@ extern const char hw_x86_user_stubs[], hw_x86_user_store[], hw_x86_user_stubs_en
 static pgt_vaddr_t user_stubs_va;
 
 /* Page-fault error code bits (SDM figure 4-12). */
-#define PF_P (1u << 0)
-#define PF_W (1u << 1)
-#define PF_U (1u << 2)
+#define PF_P  (1u << 0)
+#define PF_W  (1u << 1)
+#define PF_U  (1u << 2)
 #define PF_ID (1u << 4)
 
 static void decode(struct hw_fault *f)
