@@ -23,8 +23,8 @@ aarch64)
 	exit 1 ;;
 esac
 
-[ -n "$python" ] || skip "python3 not found"
-[ -n "$qemu" ] || skip "no QEMU for $hw_arch (install qemu-system-x86 / qemu-system-arm)"
+[ -n "$python" ] && [ -x "$python" ] || skip "python3 not found"
+[ -n "$qemu" ] && [ -x "$qemu" ] || skip "no QEMU for $hw_arch (install qemu-system-x86 / qemu-system-arm)"
 [ -f "$kernel" ] || skip "$hw_kernel not built (no compiler for $hw_arch when configure ran)"
 
 exec "$python" "${srcdir:-.}/tests/hw/hwrun.py" --arch "$hw_arch" --label "$hw_label" \
