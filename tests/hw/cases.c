@@ -337,6 +337,59 @@ static int case_remap(void)
 	return hw_load_is(va, 0xbbbb, 0);
 }
 
+static int field_is(pgt_vaddr_t va, enum pgt_field field, uint64_t want, const char *name)
+{
+	pgt_ref_t ref;
+	uint64_t got;
+
+	if (!lookup_ref(va, &ref))
+		return 0;
+	int rc = pgt_get_field(ksp, ref, field, &got);
+	HW_EXPECT(rc == PGT_OK, "get %s: %s", name, pgt_strerror(rc));
+	HW_EXPECT(got == want, "%s of %lx is %lu, expected %lu", name, va, got, want);
+	return 1;
+}
+
+static int set_status(pgt_vaddr_t va, uint64_t accessed, uint64_t dirty)
+{
+	pgt_ref_t ref;
+
+	if (!lookup_ref(va, &ref))
+		return 0;
+	int rc = pgt_set_field(ksp, ref, PGT_FIELD_ACCESSED, accessed);
+	if (rc == PGT_OK)
+		rc = pgt_set_field(ksp, ref, PGT_FIELD_DIRTY, dirty);
+	HW_EXPECT(rc == PGT_OK, "set ACCESSED/DIRTY: %s", pgt_strerror(rc));
+	hw_arch_flush(va, hw_page());
+	return 1;
+}
+
+/*
+ * Accessed and dirty, read back through pgt_get_field: an x86 walker sets
+ * them in the leaf (SDM 4.8); an ARMv8.0 walker without hardware AF
+ * management takes an access flag fault on a clear AF instead (D8.4.5).
+ */
+static int case_status_bits(void)
+{
+	struct hw_fault f;
+	pgt_vaddr_t va = hw_slot_va(S_STATUS);
+	int rc = map_page(S_STATUS, RW);
+
+	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
+	if (!set_status(va, 0, 0))
+		return 0;
+	if (L->walker_sets_accessed) {
+		return hw_load_is(va, *hw_ident(hw_slot_frame(S_STATUS)), 0) &&
+		       field_is(va, PGT_FIELD_ACCESSED, 1, "ACCESSED") &&
+		       field_is(va, PGT_FIELD_DIRTY, 0, "DIRTY") && hw_store_ok(va, 5, 0) &&
+		       field_is(va, PGT_FIELD_DIRTY, 1, "DIRTY");
+	}
+	hw_arch_probe(HW_READ, 0, va + 0x60, 0, &f);
+	if (!hw_expect_fault(&f, va + 0x60, PGT_FAULT_ACCESS_FLAG, PGT_ACC_READ))
+		return 0;
+	return set_status(va, 1, 0) && hw_same_memory(va + 0x60, hw_slot_frame(S_STATUS) + 0x60);
+}
+
 /* ---- the runner ------------------------------------------------------------ */
 
 static const struct hw_case cases[] = {
@@ -357,6 +410,7 @@ static const struct hw_case cases[] = {
 	{ "downgrade", case_downgrade },
 	{ "revoke", case_revoke },
 	{ "remap", case_remap },
+	{ "status_bits", case_status_bits },
 };
 
 static unsigned report(const char *name, int result)

@@ -31,6 +31,7 @@ enum slot {
 	S_UEXEC,
 	S_UNCACHED,
 	S_KEXEC,
+	S_STATUS,
 	S_UNMAP = 24, /* four pages */
 	S_PROT = 28,  /* two pages */
 	S_SHARE_U = 30,

@@ -72,6 +72,7 @@ static struct hw_layout layout = {
 	.va_high = 0xff00000000000000ull, /* PML5 slot 256: the kernel half */
 	.va_far = 0x00e0000000000038ull,  /* PML5 slot 224: no table below */
 	.kernel_half = 1ull << 56,
+	.walker_sets_accessed = 1,
 };
 #else
 static struct hw_layout layout = {
@@ -85,6 +86,7 @@ static struct hw_layout layout = {
 	.va_high = 0xffff800000000000ull, /* PML4 slot 256: the kernel half */
 	.va_far = 0x0000700000000038ull,  /* PML4 slot 224: no table below */
 	.kernel_half = 1ull << 47,
+	.walker_sets_accessed = 1,
 };
 #endif
 
