@@ -346,16 +346,6 @@ void hw_forget_space(const pgt_space_t *sp)
 	nleaves = j;
 }
 
-const struct hw_leaf *hw_find(const pgt_space_t *sp, pgt_vaddr_t va)
-{
-	const pgt_space_t *o = owner(sp, va);
-
-	for (unsigned i = 0; i < nleaves; i++)
-		if (leaves[i].sp == o && va - leaves[i].va < leaves[i].size)
-			return &leaves[i];
-	return NULL;
-}
-
 /** Whether the active space sees record @p r: its own, or one it borrows. */
 static int visible(const struct hw_leaf *r, const pgt_space_t *sp)
 {

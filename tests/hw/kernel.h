@@ -126,8 +126,6 @@ void hw_note_share(const pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t v
 void hw_drop_shares(const pgt_space_t *dst);
 /** Forgets every record of @p sp (before destroying it). */
 void hw_forget_space(const pgt_space_t *sp);
-/** The record containing @p va, or NULL. */
-const struct hw_leaf *hw_find(const pgt_space_t *sp, pgt_vaddr_t va);
 
 /** The space that is active now, and switching to another. */
 extern pgt_space_t *hw_active;
