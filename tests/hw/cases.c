@@ -157,7 +157,7 @@ static int case_exec_ok(void)
 	uint64_t got = hw_arch_probe(HW_EXEC, 0, va, 0, &f);
 	HW_EXPECT(!f.faulted, "fetch at %lx faulted (kind %d, syndrome %lx)", va, f.kind, f.syndrome);
 	HW_EXPECT(got == HW_MAGIC, "code at %lx returned %lx", va, got);
-	return 1;
+	return hw_translate_ok(va, PGT_ACC_EXEC, hw_slot_frame(S_EXEC));
 }
 
 /* ---- user and supervisor ------------------------------------------------- */
@@ -243,7 +243,7 @@ static int case_user_exec(void)
 	uint64_t got = hw_arch_probe(HW_EXEC, 1, va, 0, &f);
 	HW_EXPECT(!f.faulted, "user fetch at %lx faulted (kind %d, syndrome %lx)", va, f.kind, f.syndrome);
 	HW_EXPECT(got == HW_MAGIC, "user code at %lx returned %lx", va, got);
-	return 1;
+	return hw_translate_ok(va, PGT_ACC_EXEC | PGT_ACC_USER, hw_slot_frame(S_UEXEC));
 }
 
 /* User-executable leaves carry PXN on ARM; x86 leaves this to SMEP, which the kernel enables when it can. */
@@ -260,6 +260,8 @@ static int case_kernel_exec_user(void)
 	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
 	hw_put_code(S_KEXEC, 0);
 	hw_arch_probe(HW_EXEC, 0, va, 0, &f);
+	if (!L->user_nx_in_tables) /* SMEP is a CR4 bit: pgt_translate cannot know it */
+		return hw_expect_mmu_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_EXEC);
 	return hw_expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_EXEC);
 }
 

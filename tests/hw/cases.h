@@ -57,8 +57,15 @@ pgt_paddr_t hw_slot_frame(enum slot s);
 volatile uint64_t *hw_ident(pgt_paddr_t pa);
 /** A value that names the address it was written to, so a wrong frame shows. */
 uint64_t hw_pattern(pgt_vaddr_t va);
-/** Checks that @p f is the fault the architecture defines for this access. */
+/**
+ * Checks that @p f is the fault the architecture defines for this access,
+ * and that pgt_translate faults there the same way.
+ */
 int hw_expect_fault(const struct hw_fault *f, pgt_vaddr_t va, int kind, unsigned access);
+/** As hw_expect_fault, for faults the tables do not decide (x86 SMEP): the MMU alone. */
+int hw_expect_mmu_fault(const struct hw_fault *f, pgt_vaddr_t va, int kind, unsigned access);
+/** pgt_translate allows @p access at @p va (reaching @p want unless PGT_PADDR_NONE). */
+int hw_translate_ok(pgt_vaddr_t va, unsigned access, pgt_paddr_t want);
 int hw_store_ok(pgt_vaddr_t va, uint64_t v, int user);
 int hw_load_is(pgt_vaddr_t va, uint64_t want, int user);
 /** Writes through @p va, reads the frame @p pa directly, and the other way round. */

@@ -49,7 +49,37 @@ uint64_t hw_pattern(pgt_vaddr_t va)
 }
 
 /** Checks that @p f is the fault the architecture defines for this access. */
-int hw_expect_fault(const struct hw_fault *f, pgt_vaddr_t va, int kind, unsigned access)
+/* The library's walk (pgt_translate) is held to what the MMU did at every probe. */
+
+/** pgt_translate faults where the MMU did: same kind, address, and level where the MMU reports one. */
+static int translate_faults(pgt_vaddr_t va, const struct hw_fault *f)
+{
+	struct pgt_fault lf;
+	int rc = pgt_translate(hw_active, va, f->access, NULL, &lf);
+
+	HW_EXPECT(rc == PGT_EFAULT, "pgt_translate(%lx, %x): %s, but the MMU faulted", va, f->access,
+		  pgt_strerror(rc));
+	HW_EXPECT(lf.kind == f->kind, "pgt_translate(%lx) fault kind %d, the MMU's %d", va, lf.kind, f->kind);
+	HW_EXPECT(lf.va == va, "pgt_translate fault address %lx, expected %lx", lf.va, va);
+	HW_EXPECT(f->level < 0 || lf.level == (unsigned)f->level,
+		  "pgt_translate(%lx) stopped at level %u, the MMU at %d", va, lf.level, f->level);
+	return 1;
+}
+
+int hw_translate_ok(pgt_vaddr_t va, unsigned access, pgt_paddr_t want)
+{
+	struct pgt_fault lf = { 0 };
+	pgt_paddr_t pa = PGT_PADDR_NONE;
+	int rc = pgt_translate(hw_active, va, access, &pa, &lf);
+
+	HW_EXPECT(rc == PGT_OK, "pgt_translate(%lx, %x): %s (kind %d, level %u), but the MMU allowed it", va,
+		  access, pgt_strerror(rc), lf.kind, lf.level);
+	HW_EXPECT(want == PGT_PADDR_NONE || pa == want, "pgt_translate(%lx) gives %lx, the MMU reached %lx",
+		  va, pa, want);
+	return 1;
+}
+
+int hw_expect_mmu_fault(const struct hw_fault *f, pgt_vaddr_t va, int kind, unsigned access)
 {
 	HW_EXPECT(f->faulted, "access to %lx did not fault", va);
 	HW_EXPECT(f->addr == va, "fault address %lx, expected %lx", f->addr, va);
@@ -59,13 +89,23 @@ int hw_expect_fault(const struct hw_fault *f, pgt_vaddr_t va, int kind, unsigned
 	return 1;
 }
 
+int hw_expect_fault(const struct hw_fault *f, pgt_vaddr_t va, int kind, unsigned access)
+{
+	return hw_expect_mmu_fault(f, va, kind, access) && translate_faults(va, f);
+}
+
+static unsigned user_bit(int user)
+{
+	return user ? PGT_ACC_USER : 0;
+}
+
 int hw_store_ok(pgt_vaddr_t va, uint64_t v, int user)
 {
 	struct hw_fault f;
 
 	hw_arch_probe(HW_WRITE, user, va, v, &f);
 	HW_EXPECT(!f.faulted, "store to %lx faulted (kind %d, syndrome %lx)", va, f.kind, f.syndrome);
-	return 1;
+	return hw_translate_ok(va, PGT_ACC_WRITE | user_bit(user), PGT_PADDR_NONE);
 }
 
 int hw_load_is(pgt_vaddr_t va, uint64_t want, int user)
@@ -75,7 +115,7 @@ int hw_load_is(pgt_vaddr_t va, uint64_t want, int user)
 
 	HW_EXPECT(!f.faulted, "load from %lx faulted (kind %d, syndrome %lx)", va, f.kind, f.syndrome);
 	HW_EXPECT(got == want, "load from %lx read %lx, expected %lx", va, got, want);
-	return 1;
+	return hw_translate_ok(va, PGT_ACC_READ | user_bit(user), PGT_PADDR_NONE);
 }
 
 /** Writes through @p va, reads the frame @p pa directly, and the other way round. */
@@ -87,7 +127,7 @@ int hw_same_memory(pgt_vaddr_t va, pgt_paddr_t pa)
 		return 0;
 	HW_EXPECT(*hw_ident(pa) == v, "store through %lx did not reach frame %lx", va, pa);
 	*hw_ident(pa) = ~v;
-	return hw_load_is(va, ~v, 0);
+	return hw_load_is(va, ~v, 0) && hw_translate_ok(va, PGT_ACC_READ, pa);
 }
 
 /** Copies the return-magic routine into a frame through the identity map. */

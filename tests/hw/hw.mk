@@ -25,8 +25,10 @@ hw_x86_64_build = $(MKDIR_P) tests/hw && $(HW_X86_64_CC) $(hw_cflags) -mno-red-z
 	-Wl,-T,$(srcdir)/tests/hw/x86_64/kernel.ld -o $@ $(srcdir)/tests/hw/x86_64/boot.S \
 	$(srcdir)/tests/hw/x86_64/arch.c $(hw_kernel_c) -lgcc
 hw_x86_64_deps = $(hw_common) $(hw_x86_64_src) tests/hw/x86_64/kernel.ld $(pgt_sources)
-# AArch64: the library builds the tables with the MMU off, where unaligned accesses fault.
+# AArch64: the library builds the tables with the MMU off, where unaligned accesses fault; its
+# atomics (pgt_translate's accessed/dirty updates) inline, as libgcc's outline ones need getauxval.
 hw_aarch64_build = $(MKDIR_P) tests/hw && $(HW_AARCH64_CC) $(hw_cflags) -mgeneral-regs-only -mstrict-align \
+	-mno-outline-atomics \
 	-Wl,-T,$(srcdir)/tests/hw/aarch64/kernel.ld -o $@ $(srcdir)/tests/hw/aarch64/boot.S \
 	$(srcdir)/tests/hw/aarch64/arch.c $(hw_kernel_c) -lgcc
 hw_aarch64_deps = $(hw_common) $(hw_aarch64_src) tests/hw/aarch64/kernel.ld $(pgt_sources)

@@ -7,6 +7,9 @@ The kernel (tests/hw/kernel.c) prints one line per event on its console:
   @space TAG ROOT                          a monitor checkpoint starts
   @leaf VA PA SIZE PROT PAGE               valid leaves it installed: a run of SIZE
                                            bytes in leaves of PAGE bytes (hex)
+  @walk VA PA SIZE PROT LEVEL              a mapping the library's pgt_walk reports
+  @walkdone STATUS                         the walk ended (its return value)
+  @xlate VA PA | VA none KIND LEVEL        what pgt_translate says for a read at VA
   @sync TAG                                compare now, then send a byte back
   @sabotage KIND                           (broken builds) the next case was sabotaged
   @panic WHY                               the kernel gave up
@@ -15,7 +18,9 @@ The kernel (tests/hw/kernel.c) prints one line per event on its console:
 At a checkpoint the harness asks QEMU's own page walker, through QMP's
 human-monitor-command, what the active tables say: `info tlb` on x86-64
 (every leaf must match exactly, no more, no fewer) and `gva2gpa` samples on
-ARMv8 (where `info tlb` does not exist). Standard library only.
+ARMv8 (where `info tlb` does not exist). The library's own pgt_walk is held
+to both the kernel's records and QEMU's walk, and pgt_translate to
+QEMU's gva2gpa. Standard library only.
 """
 import argparse
 import json
@@ -93,17 +98,30 @@ def x86_flags(va, pa, size, prot):
 TLB_LINE = re.compile(r"^([0-9a-f]+): ([0-9a-f]+) ([-X])([-G])([-P])[-D][-A]([-C])([-T])([-U])([-W])$")
 
 
-def compare_x86(qmp, leaves):
-    """Every leaf QEMU walks against every leaf the kernel installed."""
+def info_tlb(qmp):
+    """QEMU's walk of the active x86 tables: {va: (pa, flags)}."""
     seen = {}
     for line in qmp.hmp("info tlb").splitlines():
         m = TLB_LINE.match(line.strip())
         if m:
             seen[int(m.group(1), 16)] = (int(m.group(2), 16), "".join(m.group(i) for i in range(3, 10)))
-    want = {}
+    return seen
+
+
+def expand(leaves):
+    """Runs (va, pa, size, prot, page) as single leaves {va: (pa, page, prot)}."""
+    out = {}
     for va, pa, size, prot, page in leaves:
         for off in range(0, size, page):
-            want[va + off] = (pa + off, x86_flags(va + off, pa + off, page, prot))
+            out[va + off] = (pa + off, page, prot)
+    return out
+
+
+def compare_x86(qmp, leaves, seen=None):
+    """Every leaf QEMU walks against every leaf of @leaves."""
+    if seen is None:
+        seen = info_tlb(qmp)
+    want = {va: (pa, x86_flags(va, pa, page, prot)) for va, (pa, page, prot) in expand(leaves).items()}
     problems = []
     for va in sorted(set(want) | set(seen)):
         if va not in seen:
@@ -117,7 +135,7 @@ def compare_x86(qmp, leaves):
 
 def gva2gpa(qmp, va):
     out = qmp.hmp("gva2gpa 0x%x" % va).strip()
-    m = re.match(r"gpa: (0x[0-9a-f]+)", out)
+    m = re.match(r"gpa: (0x[0-9a-f]+|0)$", out)  # printf's %#x prints zero as "0"
     return int(m.group(1), 16) if m else None
 
 
@@ -138,6 +156,50 @@ def samples(leaves):
     return out
 
 
+def runs(leaves):
+    """Single leaves (va, pa, size, prot) joined into runs where va, pa and rights continue."""
+    out = []
+    for va, pa, size, prot in sorted(leaves):
+        if out:
+            rva, rpa, rsize, rprot, rpage = out[-1]
+            if rpage == size and rprot == prot and rva + rsize == va and rpa + rsize == pa:
+                out[-1] = (rva, rpa, rsize + size, rprot, rpage)
+                continue
+        out.append((va, pa, size, prot, size))
+    return out
+
+
+def compare_walk(qmp, arch, walk, records):
+    """pgt_walk's valid mappings: exactly the recorded leaves (then QEMU's walk, which the
+    monitor comparison held to the records, agrees too); else also what QEMU walks."""
+    valid = [m for m in walk if m[3] & (PROT_READ | PROT_WRITE | PROT_EXEC)]
+    mine = {m[0]: (m[1], m[2], m[3]) for m in valid}
+    want = expand(records)
+    problems = []
+    for va in sorted(set(mine) | set(want)):
+        if mine.get(va) != want.get(va):
+            problems.append("%x: pgt_walk %s, installed %s" % (va, fmt(mine.get(va)), fmt(want.get(va))))
+    if not problems:  # the same leaves as the records: the monitor comparison has judged them
+        return len(mine), []
+    _, more = (compare_x86 if arch == "x86_64" else compare_arm)(qmp, runs(valid))
+    return len(mine), problems + ["QEMU: " + p for p in more]
+
+
+def fmt(leaf):
+    return "nothing" if leaf is None else "%x/%x/%x" % leaf
+
+
+def compare_xlate(qmp, xlates):
+    """pgt_translate's answers against QEMU's gva2gpa, address by address."""
+    problems = []
+    for va, pa in xlates:
+        got = gva2gpa(qmp, va)
+        if got != pa:
+            problems.append("%x: pgt_translate %s, QEMU %s" % (va, "fault" if pa is None else "%x" % pa,
+                                                            "unmapped" if got is None else "%x" % got))
+    return len(xlates), problems
+
+
 def compare_arm(qmp, leaves):
     problems = []
     todo = samples(leaves)
@@ -155,6 +217,9 @@ class Run:
     def __init__(self):
         self.results = []
         self.leaves = []
+        self.walk = []
+        self.walk_status = None
+        self.xlates = []
         self.sabotage = None
         self.done = None
         self.panic = None
@@ -169,6 +234,27 @@ def reader(stream, q):
     q.put(None)
 
 
+def result(run, name, count, problems, unit):
+    detail = "; ".join(problems[:4]) + (" (+%d more)" % (len(problems) - 4) if len(problems) > 4 else "")
+    what = "%s %d %s" % (unit, count, "match" if not problems else "checked")
+    run.results.append((name, "fail" if problems else "pass", detail if problems else what, run.sabotage))
+
+
+def checkpoint(tag, run, qmp, arch):
+    """The kernel's records, its pgt_walk and its pgt_translate answers, each against QEMU."""
+    unit = "leaves" if arch == "x86_64" else "samples"
+    count, problems = (compare_x86 if arch == "x86_64" else compare_arm)(qmp, run.leaves)
+    result(run, "monitor_" + tag, count, problems, unit)
+    if run.walk_status is not None:
+        count, problems = compare_walk(qmp, arch, run.walk, run.leaves)
+        if run.walk_status != 0:
+            problems.insert(0, "pgt_walk returned %d" % run.walk_status)
+        result(run, "walk_" + tag, count, problems, "leaves")
+    if run.xlates:
+        count, problems = compare_xlate(qmp, run.xlates)
+        result(run, "translate_" + tag, count, problems, "addresses")
+
+
 def handle(line, run, qmp, proc, arch):
     words = line.split(" ", 3)
     tag = words[0]
@@ -178,16 +264,18 @@ def handle(line, run, qmp, proc, arch):
         run.results.append((words[1], status, detail, run.sabotage))
         run.sabotage = None
     elif tag == "@space":
-        run.leaves = []
+        run.leaves, run.walk, run.walk_status, run.xlates = [], [], None, []
     elif tag == "@leaf":
         run.leaves.append(tuple(int(w, 16) for w in line.split()[1:6]))
+    elif tag == "@walk":
+        run.walk.append(tuple(int(w, 16) for w in line.split()[1:5]))
+    elif tag == "@walkdone":
+        run.walk_status = int(words[1])
+    elif tag == "@xlate":
+        f = line.split()
+        run.xlates.append((int(f[1], 16), None if f[2] == "none" else int(f[2], 16)))
     elif tag == "@sync":
-        compare = compare_x86 if arch == "x86_64" else compare_arm
-        count, problems = compare(qmp, run.leaves)
-        detail = "; ".join(problems[:4]) + (" (+%d more)" % (len(problems) - 4) if len(problems) > 4 else "")
-        what = "%s %d %s" % ("leaves" if arch == "x86_64" else "samples", count, "match" if not problems else "checked")
-        run.results.append(("monitor_" + words[1], "fail" if problems else "pass",
-                            detail if problems else what, run.sabotage))
+        checkpoint(words[1], run, qmp, arch)
         proc.stdin.write(b"g")
         proc.stdin.flush()
     elif tag == "@sabotage":
@@ -282,11 +370,18 @@ def report_selftest(args, run, tap):
     tap.result(bool(victims), "the broken build sabotaged a case", "kind %s" % args.selftest)
     for name, status, detail, _ in victims:
         tap.result(status == "fail", "broken %s caught by case %s" % (args.selftest, name), detail)
-    monitor = [r for r in run.results if r[0].startswith("monitor_")]
+    def failed(prefix):
+        return [r for r in run.results if r[0].startswith(prefix) and r[1] == "fail"]
     if args.selftest_monitor:
-        tap.result(any(r[1] == "fail" for r in monitor), "broken %s caught by the monitor comparison" % args.selftest,
-                   "; ".join(r[2] for r in monitor)[:200])
-    others = [r for r in run.results if not r[3] and not r[0].startswith("monitor_") and r[1] == "fail"]
+        caught = failed("monitor_")
+        tap.result(bool(caught), "broken %s caught by the monitor comparison" % args.selftest,
+                   "; ".join(r[2] for r in caught)[:200])
+    # pgt_walk reports what is really there, which is not what the kernel recorded.
+    caught = failed("walk_")
+    tap.result(bool(caught), "broken %s caught by the pgt_walk comparison" % args.selftest,
+               "; ".join(r[2] for r in caught)[:200])
+    checkpoint_kinds = ("monitor_", "walk_")
+    others = [r for r in run.results if not r[3] and not r[0].startswith(checkpoint_kinds) and r[1] == "fail"]
     tap.result(not others, "the other cases still pass", ", ".join(r[0] for r in others))
     ok, detail = completed(run)
     tap.result(ok, "broken kernel ran to completion", detail)

@@ -404,6 +404,40 @@ void hw_switch(pgt_space_t *sp)
 	hw_arch_switch(pgt_space_root(sp));
 }
 
+/** Every mapping the library's walk finds, for the harness to hold against QEMU's walk. */
+static int print_mapping(void *arg, const struct pgt_mapping *m)
+{
+	(void)arg;
+	hw_printf("@walk %lx %lx %lx %x %u\n", m->va, m->pa, m->size, m->prot, m->level);
+	return 0;
+}
+
+/** What pgt_translate says for a read at @p va, for the harness to ask QEMU too. */
+static void print_translation(pgt_vaddr_t va)
+{
+	pgt_paddr_t pa;
+	struct pgt_fault f;
+
+	if (pgt_translate(hw_active, va, PGT_ACC_READ, &pa, &f) == PGT_OK)
+		hw_printf("@xlate %lx %lx\n", va, pa);
+	else
+		hw_printf("@xlate %lx none %d %u\n", va, f.kind, f.level);
+}
+
+/** First and last word of each run the active space sees, and the word after it. */
+static void print_translations(void)
+{
+	for (unsigned i = 0; i < nleaves; i++) {
+		const struct hw_leaf *l = &leaves[i];
+		if (!visible(l, hw_active))
+			continue;
+		print_translation(l->va);
+		print_translation(l->va + l->size - 8);
+		if (l->va + l->size != 0)
+			print_translation(l->va + l->size);
+	}
+}
+
 void hw_checkpoint(const char *tag)
 {
 	hw_printf("@space %s %lx\n", tag, pgt_space_root(hw_active));
@@ -412,6 +446,9 @@ void hw_checkpoint(const char *tag)
 		if (visible(l, hw_active))
 			hw_printf("@leaf %lx %lx %lx %x %lx\n", l->va, l->pa, l->size, l->prot, l->page);
 	}
+	int rc = pgt_walk(hw_active, 0, 0, print_mapping, NULL);
+	hw_printf("@walkdone %d\n", rc);
+	print_translations();
 	hw_printf("@sync %s\n", tag);
 	if (hw_arch_getc() < 0)
 		hw_panic("no go-ahead from the harness");

@@ -32,6 +32,7 @@ struct hw_layout {
 	uint64_t kernel_half;       /**< bytes of the kernel half, from va_high */
 	pgt_paddr_t device_base;    /**< console registers, identity-mapped (0: none) */
 	int kernel_never_runs_user; /**< kernel fetches from user pages fault (ARM PXN, x86 SMEP) */
+	int user_nx_in_tables;      /**< ... because the leaves say so (ARM PXN), not a control bit */
 	int walker_sets_accessed;   /**< the walker sets A and D (x86); else a clear AF faults (ARMv8.0) */
 };
 

@@ -102,6 +102,7 @@ static struct hw_layout layout = {
 	.test_size = 8ull << 20,
 	.device_base = UART_BASE,
 	.kernel_never_runs_user = 1, /* user-executable leaves are PXN */
+	.user_nx_in_tables = 1,
 };
 
 const struct hw_layout *hw_arch_layout(void)
