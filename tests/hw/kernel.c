@@ -438,6 +438,27 @@ static void print_translations(void)
 	}
 }
 
+static void print_dump_line(void *arg, const char *line)
+{
+	(void)arg;
+	hw_printf("@dump %s\n", line);
+}
+
+static void print_problem(void *arg, const char *problem, pgt_vaddr_t va, unsigned level)
+{
+	(void)arg;
+	hw_printf("@problem %lx %u %s\n", va, level, problem);
+}
+
+/** pgt_dump's lines (QEMU's `info mem` layout) and pgt_verify's findings on the live tree. */
+static void print_dump_and_verify(void)
+{
+	int rc = pgt_dump(hw_active, 0, 0, print_dump_line, NULL);
+
+	hw_printf("@dumpdone %d\n", rc);
+	hw_printf("@verify %d\n", pgt_verify(hw_active, print_problem, NULL));
+}
+
 void hw_checkpoint(const char *tag)
 {
 	hw_printf("@space %s %lx\n", tag, pgt_space_root(hw_active));
@@ -449,6 +470,7 @@ void hw_checkpoint(const char *tag)
 	int rc = pgt_walk(hw_active, 0, 0, print_mapping, NULL);
 	hw_printf("@walkdone %d\n", rc);
 	print_translations();
+	print_dump_and_verify();
 	hw_printf("@sync %s\n", tag);
 	if (hw_arch_getc() < 0)
 		hw_panic("no go-ahead from the harness");

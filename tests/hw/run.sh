@@ -1,6 +1,7 @@
 # One hardware test, sourced by a tests/hw_*.hw script that sets hw_label,
 # hw_arch (x86_64, aarch64), hw_kernel (built under tests/hw/), and may set
-# hw_cpu, hw_selftest (a broken build's kind) and hw_selftest_monitor.
+# hw_cpu, hw_selftest (a broken build's kind), hw_selftest_monitor and
+# hw_no_info_mem.
 # Prints TAP; a missing tool makes the whole test a TAP skip (automake's
 # TAP driver has no exit status 77: "1..0 # SKIP" is its skip).
 skip() {
@@ -29,4 +30,5 @@ esac
 
 exec "$python" "${srcdir:-.}/tests/hw/hwrun.py" --arch "$hw_arch" --label "$hw_label" \
 	--qemu "$qemu" --qemu-args "$qemu_args" --kernel "$kernel" --timeout 20 \
-	${hw_selftest:+--selftest "$hw_selftest"} ${hw_selftest_monitor:+--selftest-monitor}
+	${hw_selftest:+--selftest "$hw_selftest"} ${hw_selftest_monitor:+--selftest-monitor} \
+	${hw_no_info_mem:+--no-info-mem}
