@@ -1,7 +1,7 @@
 /*
- * The test kernels: what the architecture-independent part (kernel.c,
- * cases.c) needs from each architecture's part (tests/hw/<arch>/), and the
- * small runtime the cases share. Freestanding: no libc anywhere here.
+ * The test kernels: what the architecture-independent part (kernel.c and
+ * the case files) needs from each architecture's part (tests/hw/<arch>/),
+ * and the small runtime the cases share. Freestanding: no libc anywhere here.
  *
  * A kernel prints one line per event on its console; tests/hw/hwrun.py
  * reads them (see the protocol at the top of that file).
