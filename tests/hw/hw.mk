@@ -11,27 +11,37 @@ EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) \
 	tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld \
 	tests/hw/hw.mk tests/hw/run.sh tests/hw/hwrun.py
 
-# The .c files of the library, in the source tree (pgt_sources lists headers too).
-hw_lib_c = `for f in $(pgt_sources); do case $$f in *.c) printf '%s ' "$(srcdir)/$$f";; esac; done`
+# The kernels' own C files; the library is compiled once per architecture (below).
 hw_kernel_c = $(srcdir)/tests/hw/kernel.c $(srcdir)/tests/hw/expect.c $(srcdir)/tests/hw/cases.c \
-	$(srcdir)/tests/hw/cases_range.c $(hw_lib_c)
-# As the freestanding archive is built, plus what a kernel needs: static, no PIE, no unwind tables.
+	$(srcdir)/tests/hw/cases_range.c
+# Compiled as the freestanding archive is, plus what a kernel needs: no PIC, no unwind tables.
 hw_cflags = $(PGT_WARN_CFLAGS) -I$(srcdir)/include -I$(srcdir)/lib -DPGT_BUILDING_LIBRARY \
-	-ffreestanding -fno-stack-protector -nostdlib -static -fno-pic \
-	-fno-asynchronous-unwind-tables -O2 -g -Wl,--build-id=none -Wl,--no-warn-rwx-segments
+	-ffreestanding -fno-stack-protector -fno-pic -fno-asynchronous-unwind-tables -O2 -g
+hw_ldflags = -nostdlib -static -Wl,--build-id=none -Wl,--no-warn-rwx-segments
+# Compiles the .c files of pgt_sources (it lists headers too) into the directory $$d.
+hw_lib_build = rm -rf $$d && $(MKDIR_P) $$d && for f in $(pgt_sources); do \
+	case $$f in *.c) o=`echo "$$f" | tr / _`; \
+	$$cc $(hw_cflags) $$flags -c -o "$$d/$${o%.c}.o" "$(srcdir)/$$f" || exit 1;; esac; done
 
 # x86-64: no red zone (traps push on the kernel stack), no SSE registers.
-hw_x86_64_build = $(MKDIR_P) tests/hw && $(HW_X86_64_CC) $(hw_cflags) -mno-red-zone -mgeneral-regs-only \
+hw_x86_64_flags = -mno-red-zone -mgeneral-regs-only
+hw_x86_64_build = $(HW_X86_64_CC) $(hw_cflags) $(hw_x86_64_flags) $(hw_ldflags) \
 	-Wl,-T,$(srcdir)/tests/hw/x86_64/kernel.ld -o $@ $(srcdir)/tests/hw/x86_64/boot.S \
-	$(srcdir)/tests/hw/x86_64/arch.c $(hw_kernel_c) -lgcc
-hw_x86_64_deps = $(hw_common) $(hw_x86_64_src) tests/hw/x86_64/kernel.ld $(pgt_sources)
+	$(srcdir)/tests/hw/x86_64/arch.c $(hw_kernel_c) tests/hw/lib-x86_64/*.o -lgcc
+hw_x86_64_deps = $(hw_common) $(hw_x86_64_src) tests/hw/x86_64/kernel.ld tests/hw/lib-x86_64.stamp
+tests/hw/lib-x86_64.stamp: $(pgt_sources)
+	$(AM_V_GEN)d=tests/hw/lib-x86_64 cc='$(HW_X86_64_CC)' flags='$(hw_x86_64_flags)'; \
+	$(hw_lib_build) && touch $@
 # AArch64: the library builds the tables with the MMU off, where unaligned accesses fault; its
 # atomics (pgt_translate's accessed/dirty updates) inline, as libgcc's outline ones need getauxval.
-hw_aarch64_build = $(MKDIR_P) tests/hw && $(HW_AARCH64_CC) $(hw_cflags) -mgeneral-regs-only -mstrict-align \
-	-mno-outline-atomics \
+hw_aarch64_flags = -mgeneral-regs-only -mstrict-align -mno-outline-atomics
+hw_aarch64_build = $(HW_AARCH64_CC) $(hw_cflags) $(hw_aarch64_flags) $(hw_ldflags) \
 	-Wl,-T,$(srcdir)/tests/hw/aarch64/kernel.ld -o $@ $(srcdir)/tests/hw/aarch64/boot.S \
-	$(srcdir)/tests/hw/aarch64/arch.c $(hw_kernel_c) -lgcc
-hw_aarch64_deps = $(hw_common) $(hw_aarch64_src) tests/hw/aarch64/kernel.ld $(pgt_sources)
+	$(srcdir)/tests/hw/aarch64/arch.c $(hw_kernel_c) tests/hw/lib-aarch64/*.o -lgcc
+hw_aarch64_deps = $(hw_common) $(hw_aarch64_src) tests/hw/aarch64/kernel.ld tests/hw/lib-aarch64.stamp
+tests/hw/lib-aarch64.stamp: $(pgt_sources)
+	$(AM_V_GEN)d=tests/hw/lib-aarch64 cc='$(HW_AARCH64_CC)' flags='$(hw_aarch64_flags)'; \
+	$(hw_lib_build) && touch $@
 
 hw_kernels =
 if HW_X86_64
@@ -42,7 +52,11 @@ hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-4k-39.elf tests/hw/aarch6
 	tests/hw/aarch64-broken1.elf tests/hw/aarch64-broken2.elf
 endif
 check_DATA = $(hw_kernels)
-CLEANFILES = $(hw_kernels)
+CLEANFILES = $(hw_kernels) tests/hw/lib-x86_64.stamp tests/hw/lib-aarch64.stamp
+
+clean-local: hw-clean-local
+hw-clean-local:
+	-rm -rf tests/hw/lib-x86_64 tests/hw/lib-aarch64
 
 tests/hw/x86_64.elf: $(hw_x86_64_deps)
 	$(AM_V_GEN)$(hw_x86_64_build)
