@@ -1,0 +1,91 @@
+# Hardware tests (tests/hw/): kernels that QEMU boots, built from the
+# library's own lib/ and arch/ sources compiled freestanding (the sources of
+# libpgtable-freestanding.a), and the TAP tests that run them. Included by
+# Makefile.am; configure finds the compilers and QEMU (HW_* conditionals).
+
+hw_common = tests/hw/kernel.h tests/hw/kernel.c tests/hw/cases.h tests/hw/cases.c tests/hw/cases_range.c \
+	tests/hw/expect.c
+hw_x86_64_src = tests/hw/x86_64/boot.S tests/hw/x86_64/arch.c
+hw_aarch64_src = tests/hw/aarch64/boot.S tests/hw/aarch64/arch.c
+EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) \
+	tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld \
+	tests/hw/hw.mk tests/hw/run.sh tests/hw/hwrun.py
+
+# The kernels' own C files; the library is compiled once per architecture (below).
+hw_kernel_c = $(srcdir)/tests/hw/kernel.c $(srcdir)/tests/hw/expect.c $(srcdir)/tests/hw/cases.c \
+	$(srcdir)/tests/hw/cases_range.c
+# Compiled as the freestanding archive is, plus what a kernel needs: no PIC, no unwind tables.
+hw_cflags = $(PGT_WARN_CFLAGS) -I$(srcdir)/include -I$(srcdir)/lib -DPGT_BUILDING_LIBRARY \
+	-ffreestanding -fno-stack-protector -fno-pic -fno-asynchronous-unwind-tables -O2 -g
+hw_ldflags = -nostdlib -static -Wl,--build-id=none -Wl,--no-warn-rwx-segments
+# Compiles the .c files of pgt_sources (it lists headers too) into the directory $$d.
+hw_lib_build = rm -rf $$d && $(MKDIR_P) $$d && for f in $(pgt_sources); do \
+	case $$f in *.c) o=`echo "$$f" | tr / _`; \
+	$$cc $(hw_cflags) $$flags -c -o "$$d/$${o%.c}.o" "$(srcdir)/$$f" || exit 1;; esac; done
+
+# x86-64: no red zone (traps push on the kernel stack), no SSE registers.
+hw_x86_64_flags = -mno-red-zone -mgeneral-regs-only
+hw_x86_64_build = $(HW_X86_64_CC) $(hw_cflags) $(hw_x86_64_flags) $(hw_ldflags) \
+	-Wl,-T,$(srcdir)/tests/hw/x86_64/kernel.ld -o $@ $(srcdir)/tests/hw/x86_64/boot.S \
+	$(srcdir)/tests/hw/x86_64/arch.c $(hw_kernel_c) tests/hw/lib-x86_64/*.o -lgcc
+hw_x86_64_deps = $(hw_common) $(hw_x86_64_src) tests/hw/x86_64/kernel.ld tests/hw/lib-x86_64.stamp
+tests/hw/lib-x86_64.stamp: $(pgt_sources)
+	$(AM_V_GEN)d=tests/hw/lib-x86_64 cc='$(HW_X86_64_CC)' flags='$(hw_x86_64_flags)'; \
+	$(hw_lib_build) && touch $@
+# AArch64: the library builds the tables with the MMU off, where unaligned accesses fault; its
+# atomics (pgt_translate's accessed/dirty updates) inline, as libgcc's outline ones need getauxval.
+hw_aarch64_flags = -mgeneral-regs-only -mstrict-align -mno-outline-atomics
+hw_aarch64_build = $(HW_AARCH64_CC) $(hw_cflags) $(hw_aarch64_flags) $(hw_ldflags) \
+	-Wl,-T,$(srcdir)/tests/hw/aarch64/kernel.ld -o $@ $(srcdir)/tests/hw/aarch64/boot.S \
+	$(srcdir)/tests/hw/aarch64/arch.c $(hw_kernel_c) tests/hw/lib-aarch64/*.o -lgcc
+hw_aarch64_deps = $(hw_common) $(hw_aarch64_src) tests/hw/aarch64/kernel.ld tests/hw/lib-aarch64.stamp
+tests/hw/lib-aarch64.stamp: $(pgt_sources)
+	$(AM_V_GEN)d=tests/hw/lib-aarch64 cc='$(HW_AARCH64_CC)' flags='$(hw_aarch64_flags)'; \
+	$(hw_lib_build) && touch $@
+
+hw_kernels =
+if HW_X86_64
+hw_kernels += tests/hw/x86_64.elf tests/hw/x86_64-la57.elf tests/hw/x86_64-broken1.elf tests/hw/x86_64-broken2.elf
+endif
+if HW_AARCH64
+hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-4k-39.elf tests/hw/aarch64-16k.elf tests/hw/aarch64-64k.elf \
+	tests/hw/aarch64-broken1.elf tests/hw/aarch64-broken2.elf
+endif
+check_DATA = $(hw_kernels)
+CLEANFILES = $(hw_kernels) tests/hw/lib-x86_64.stamp tests/hw/lib-aarch64.stamp
+
+clean-local: hw-clean-local
+hw-clean-local:
+	-rm -rf tests/hw/lib-x86_64 tests/hw/lib-aarch64
+
+tests/hw/x86_64.elf: $(hw_x86_64_deps)
+	$(AM_V_GEN)$(hw_x86_64_build)
+tests/hw/x86_64-la57.elf: $(hw_x86_64_deps)
+	$(AM_V_GEN)$(hw_x86_64_build) -DHW_LA57
+tests/hw/x86_64-broken1.elf: $(hw_x86_64_deps)
+	$(AM_V_GEN)$(hw_x86_64_build) -DHW_BROKEN=1
+tests/hw/x86_64-broken2.elf: $(hw_x86_64_deps)
+	$(AM_V_GEN)$(hw_x86_64_build) -DHW_BROKEN=2
+tests/hw/aarch64-4k.elf: $(hw_aarch64_deps)
+	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4
+tests/hw/aarch64-4k-39.elf: $(hw_aarch64_deps)
+	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4 -DHW_VA39
+tests/hw/aarch64-16k.elf: $(hw_aarch64_deps)
+	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=16
+tests/hw/aarch64-64k.elf: $(hw_aarch64_deps)
+	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=64
+tests/hw/aarch64-broken1.elf: $(hw_aarch64_deps)
+	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4 -DHW_BROKEN=1
+tests/hw/aarch64-broken2.elf: $(hw_aarch64_deps)
+	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4 -DHW_BROKEN=2
+
+# The tests: TAP, one result per case. They run under the shell, never under
+# Valgrind (check-valgrind replaces LOG_COMPILER only, not HW_LOG_COMPILER).
+hw_tests = tests/hw_x86_64.hw tests/hw_x86_64_la57.hw tests/hw_x86_64_broken_frame.hw tests/hw_x86_64_broken_write.hw \
+	tests/hw_armv8_4k.hw tests/hw_armv8_4k_39.hw tests/hw_armv8_16k.hw tests/hw_armv8_64k.hw \
+	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw
+dist_check_SCRIPTS += $(hw_tests)
+TESTS += $(hw_tests)
+TEST_EXTENSIONS += .hw
+HW_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+HW_LOG_COMPILER = env PYTHON3='$(PYTHON3)' QEMU_X86_64='$(QEMU_X86_64)' QEMU_AARCH64='$(QEMU_AARCH64)' $(SHELL)

@@ -1,0 +1,464 @@
+#!/usr/bin/env python3
+"""Boots one test kernel under QEMU and turns what it prints into TAP.
+
+The kernel (tests/hw/kernel.c) prints one line per event on its console:
+
+  @case NAME pass | fail WHY | skip WHY   one result per case
+  @space TAG ROOT                          a monitor checkpoint starts
+  @leaf VA PA SIZE PROT PAGE               valid leaves it installed: a run of SIZE
+                                           bytes in leaves of PAGE bytes (hex)
+  @walk VA PA SIZE PROT LEVEL              a mapping the library's pgt_walk reports
+  @walkdone STATUS                         the walk ended (its return value)
+  @xlate VA PA | VA none KIND LEVEL        what pgt_translate says for a read at VA
+  @dump LINE / @dumpdone STATUS            pgt_dump's lines, as QEMU's `info mem` lays them out
+  @problem VA LEVEL TEXT / @verify COUNT   pgt_verify's findings on the live tree
+  @sync TAG                                compare now, then send a byte back
+  @sabotage KIND                           (broken builds) the next case was sabotaged
+  @panic WHY                               the kernel gave up
+  @done FAILED                             every case ran
+
+At a checkpoint the harness asks QEMU's own page walker, through QMP's
+human-monitor-command, what the active tables say: `info tlb` on x86-64
+(every leaf must match exactly, no more, no fewer) and `gva2gpa` samples on
+ARMv8 (where `info tlb` does not exist). The library's own pgt_walk is held
+to both the kernel's records and QEMU's walk, and pgt_translate to
+QEMU's gva2gpa. Standard library only.
+"""
+import argparse
+import json
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+PROT_READ, PROT_WRITE, PROT_EXEC, PROT_USER, PROT_GLOBAL, PROT_UNCACHED = 1, 2, 4, 8, 16, 32
+EXIT_COMPLETED = 99  # both kernels' status for "ran to the end" (not a triple fault's 0)
+
+
+class Qmp:
+    """A QMP client on a unix socket: one command at a time, events skipped."""
+
+    def __init__(self, path, deadline):
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        self.sock.settimeout(max(1.0, deadline - time.monotonic()))
+        self.buf = b""
+        self._read()  # the greeting
+        self.execute("qmp_capabilities")
+
+    def _read(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("QMP closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def execute(self, cmd, **args):
+        msg = {"execute": cmd}
+        if args:
+            msg["arguments"] = args
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            reply = self._read()
+            if "return" in reply:
+                return reply["return"]
+            if "error" in reply:
+                raise RuntimeError(reply["error"].get("desc", str(reply)))
+
+    def hmp(self, line):
+        return self.execute("human-monitor-command", **{"command-line": line})
+
+
+def x86_flags(va, pa, size, prot):
+    """The flag columns QEMU's `info tlb` prints for a leaf (target/i386/monitor.c), A and D left out."""
+    return "".join([
+        "-" if prot & PROT_EXEC else "X",
+        "G" if prot & PROT_GLOBAL else "-",
+        "P" if size > 4096 else "-",
+        "C" if prot & PROT_UNCACHED else "-",
+        "T" if prot & PROT_UNCACHED else "-",
+        "U" if prot & PROT_USER else "-",
+        "W" if prot & PROT_WRITE else "-",
+    ])
+
+
+TLB_LINE = re.compile(r"^([0-9a-f]+): ([0-9a-f]+) ([-X])([-G])([-P])[-D][-A]([-C])([-T])([-U])([-W])$")
+
+
+def info_tlb(qmp):
+    """QEMU's walk of the active x86 tables: {va: (pa, flags)}."""
+    seen = {}
+    for line in qmp.hmp("info tlb").splitlines():
+        m = TLB_LINE.match(line.strip())
+        if m:
+            seen[int(m.group(1), 16)] = (int(m.group(2), 16), "".join(m.group(i) for i in range(3, 10)))
+    return seen
+
+
+def expand(leaves):
+    """Runs (va, pa, size, prot, page) as single leaves {va: (pa, page, prot)}."""
+    out = {}
+    for va, pa, size, prot, page in leaves:
+        for off in range(0, size, page):
+            out[va + off] = (pa + off, page, prot)
+    return out
+
+
+def compare_x86(qmp, leaves, seen=None):
+    """Every leaf QEMU walks against every leaf of @leaves."""
+    if seen is None:
+        seen = info_tlb(qmp)
+    want = {va: (pa, x86_flags(va, pa, page, prot)) for va, (pa, page, prot) in expand(leaves).items()}
+    problems = []
+    for va in sorted(set(want) | set(seen)):
+        if va not in seen:
+            problems.append("%x: missing in QEMU's walk" % va)
+        elif va not in want:
+            problems.append("%x: QEMU sees an extra leaf -> %x %s" % (va, seen[va][0], seen[va][1]))
+        elif want[va] != seen[va]:
+            problems.append("%x: expected %x %s, QEMU %x %s" % (va, want[va][0], want[va][1], seen[va][0], seen[va][1]))
+    return len(want), problems
+
+
+def gva2gpa(qmp, va):
+    out = qmp.hmp("gva2gpa 0x%x" % va).strip()
+    m = re.match(r"gpa: (0x[0-9a-f]+|0)$", out)  # printf's %#x prints zero as "0"
+    return int(m.group(1), 16) if m else None
+
+
+def samples(leaves):
+    """First, a middle and last word of up to 8 leaves of every run, and the word past the run
+    when nothing is recorded there (then it must be unmapped)."""
+    def covering(va):
+        return next((l for l in leaves if l[0] <= va < l[0] + l[2]), None)
+    out = []
+    for va, pa, size, _, page in leaves:
+        count = size // page
+        for k in sorted({i * (count - 1) // 7 for i in range(8)} if count > 8 else range(count)):
+            for off in (k * page, k * page + page // 2 + 0x18, (k + 1) * page - 8):
+                out.append((va + off, pa + off))
+        past = va + size
+        if past < 2**64 and covering(past) is None:
+            out.append((past, None))
+    return out
+
+
+def runs(leaves):
+    """Single leaves (va, pa, size, prot) joined into runs where va, pa and rights continue."""
+    out = []
+    for va, pa, size, prot in sorted(leaves):
+        if out:
+            rva, rpa, rsize, rprot, rpage = out[-1]
+            if rpage == size and rprot == prot and rva + rsize == va and rpa + rsize == pa:
+                out[-1] = (rva, rpa, rsize + size, rprot, rpage)
+                continue
+        out.append((va, pa, size, prot, size))
+    return out
+
+
+def compare_walk(qmp, arch, walk, records):
+    """pgt_walk's valid mappings: exactly the recorded leaves (then QEMU's walk, which the
+    monitor comparison held to the records, agrees too); else also what QEMU walks."""
+    valid = [m for m in walk if m[3] & (PROT_READ | PROT_WRITE | PROT_EXEC)]
+    mine = {m[0]: (m[1], m[2], m[3]) for m in valid}
+    want = expand(records)
+    problems = []
+    for va in sorted(set(mine) | set(want)):
+        if mine.get(va) != want.get(va):
+            problems.append("%x: pgt_walk %s, installed %s" % (va, fmt(mine.get(va)), fmt(want.get(va))))
+    if not problems:  # the same leaves as the records: the monitor comparison has judged them
+        return len(mine), []
+    _, more = (compare_x86 if arch == "x86_64" else compare_arm)(qmp, runs(valid))
+    return len(mine), problems + ["QEMU: " + p for p in more]
+
+
+def fmt(leaf):
+    return "nothing" if leaf is None else "%x/%x/%x" % leaf
+
+
+def compare_xlate(qmp, xlates):
+    """pgt_translate's answers against QEMU's gva2gpa, address by address."""
+    problems = []
+    for va, pa in xlates:
+        got = gva2gpa(qmp, va)
+        if got != pa:
+            problems.append("%x: pgt_translate %s, QEMU %s" % (va, "fault" if pa is None else "%x" % pa,
+                                                            "unmapped" if got is None else "%x" % got))
+    return len(xlates), problems
+
+
+def compare_dump(qmp, dump):
+    """pgt_dump against `info mem`, which has no x column and so merges runs that differ only
+    there, and which leaves out what is not present (pgt_dump prints reserved leaves as ----)."""
+    merged = []
+    for span, size, letters in dump:
+        if "r" not in letters:
+            continue
+        start, end = (int(x, 16) for x in span.split("-"))
+        if merged and merged[-1][1] == start and merged[-1][2] == letters[:3]:
+            merged[-1][1] = end
+        else:
+            merged.append([start, end, letters[:3]])
+    mine = ["%016x-%016x %016x %s" % (a, b, (b - a) % 2**64, l) for a, b, l in merged]
+    theirs = [l.strip() for l in qmp.hmp("info mem").splitlines() if l.strip()]
+    problems = []
+    for i in range(max(len(mine), len(theirs))):
+        a = mine[i] if i < len(mine) else "nothing"
+        b = theirs[i] if i < len(theirs) else "nothing"
+        if a != b:
+            problems.append("line %d: pgt_dump %s, QEMU %s" % (i + 1, a, b))
+    return len(theirs), problems
+
+
+def compare_arm(qmp, leaves):
+    problems = []
+    todo = samples(leaves)
+    for va, want in todo:
+        got = gva2gpa(qmp, va)
+        if got != want:
+            problems.append("%x: expected %s, QEMU %s" % (va, "unmapped" if want is None else "%x" % want,
+                                                        "unmapped" if got is None else "%x" % got))
+    return len(todo), problems
+
+
+class Run:
+    """One QEMU run: results in order, as (name, status, detail, sabotaged)."""
+
+    def __init__(self):
+        self.results = []
+        self.leaves = []
+        self.walk = []
+        self.walk_status = None
+        self.xlates = []
+        self.dump = []
+        self.dump_status = None
+        self.problems = []
+        self.verify = None
+        self.no_info_mem = False
+        self.sabotage = None
+        self.done = None
+        self.panic = None
+        self.status = None
+        self.elapsed = 0.0
+        self.log = []
+
+
+def reader(stream, q):
+    for raw in iter(stream.readline, b""):
+        q.put(raw.decode(errors="replace").rstrip("\r\n"))
+    q.put(None)
+
+
+def result(run, name, count, problems, unit):
+    detail = "; ".join(problems[:4]) + (" (+%d more)" % (len(problems) - 4) if len(problems) > 4 else "")
+    what = "%s %d %s" % (unit, count, "match" if not problems else "checked")
+    run.results.append((name, "fail" if problems else "pass", detail if problems else what, run.sabotage))
+
+
+def checkpoint(tag, run, qmp, arch):
+    """The kernel's records, its pgt_walk and its pgt_translate answers, each against QEMU."""
+    unit = "leaves" if arch == "x86_64" else "samples"
+    count, problems = (compare_x86 if arch == "x86_64" else compare_arm)(qmp, run.leaves)
+    result(run, "monitor_" + tag, count, problems, unit)
+    if run.walk_status is not None:
+        count, problems = compare_walk(qmp, arch, run.walk, run.leaves)
+        if run.walk_status != 0:
+            problems.insert(0, "pgt_walk returned %d" % run.walk_status)
+        result(run, "walk_" + tag, count, problems, "leaves")
+    if run.xlates:
+        count, problems = compare_xlate(qmp, run.xlates)
+        result(run, "translate_" + tag, count, problems, "addresses")
+    # No `info mem` on ARM; on x86 with LA57, QEMU 7.2's `info mem` never answers.
+    if run.dump_status is not None and arch == "x86_64" and not run.no_info_mem:
+        count, problems = compare_dump(qmp, run.dump)
+        if run.dump_status != 0:
+            problems.insert(0, "pgt_dump returned %d" % run.dump_status)
+        result(run, "dump_" + tag, count, problems, "lines")
+    if run.verify is not None:
+        problems = run.problems + (["pgt_verify returned %d" % run.verify] if run.verify != 0 else [])
+        result(run, "verify_" + tag, 1, problems, "tree")
+
+
+def handle(line, run, qmp, proc, arch):
+    words = line.split(" ", 3)
+    tag = words[0]
+    if tag == "@case":
+        status = words[2] if len(words) > 2 else "fail"
+        detail = words[3] if len(words) > 3 else ""
+        run.results.append((words[1], status, detail, run.sabotage))
+        run.sabotage = None
+    elif tag == "@space":
+        run.leaves, run.walk, run.walk_status, run.xlates = [], [], None, []
+        run.dump, run.dump_status, run.problems, run.verify = [], None, [], None
+    elif tag == "@leaf":
+        run.leaves.append(tuple(int(w, 16) for w in line.split()[1:6]))
+    elif tag == "@walk":
+        run.walk.append(tuple(int(w, 16) for w in line.split()[1:5]))
+    elif tag == "@walkdone":
+        run.walk_status = int(words[1])
+    elif tag == "@dump":
+        run.dump.append(line.split()[1:])
+    elif tag == "@dumpdone":
+        run.dump_status = int(words[1])
+    elif tag == "@problem":
+        run.problems.append(line[len("@problem "):])
+    elif tag == "@verify":
+        run.verify = int(words[1])
+    elif tag == "@xlate":
+        f = line.split()
+        run.xlates.append((int(f[1], 16), None if f[2] == "none" else int(f[2], 16)))
+    elif tag == "@sync":
+        checkpoint(words[1], run, qmp, arch)
+        proc.stdin.write(b"g")
+        proc.stdin.flush()
+    elif tag == "@sabotage":
+        run.sabotage = words[1]
+    elif tag == "@panic":
+        run.panic = line[len("@panic "):]
+    elif tag == "@done":
+        run.done = int(words[1])
+
+
+def boot(args):
+    run = Run()
+    run.no_info_mem = args.no_info_mem
+    with tempfile.TemporaryDirectory(prefix="pgt-hw-") as tmp:
+        sock = os.path.join(tmp, "qmp")
+        cmd = [args.qemu] + args.qemu_args.split() + [
+            "-nodefaults", "-display", "none", "-no-reboot", "-serial", "stdio",
+            "-qmp", "unix:%s,server=on,wait=off" % sock, "-kernel", args.kernel]
+        start = time.monotonic()
+        deadline = start + args.timeout
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        q = queue.Queue()
+        threading.Thread(target=reader, args=(proc.stdout, q), daemon=True).start()
+        errq = queue.Queue()
+        threading.Thread(target=reader, args=(proc.stderr, errq), daemon=True).start()
+        try:
+            qmp = Qmp(sock, deadline)
+            while True:
+                line = q.get(timeout=max(0.01, deadline - time.monotonic()))
+                if line is None:
+                    break
+                run.log.append(line)
+                handle(line, run, qmp, proc, args.arch)
+            run.status = proc.wait(timeout=max(0.01, deadline - time.monotonic()))
+        except (queue.Empty, subprocess.TimeoutExpired):
+            run.panic = "timed out after %.0f s (a table the MMU cannot walk livelocks it)" % args.timeout
+        except (OSError, EOFError, RuntimeError, ValueError) as e:
+            run.panic = "harness: %s" % e
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        run.elapsed = time.monotonic() - start
+        while not errq.empty():
+            err = errq.get()
+            if err:
+                run.log.append("qemu: " + err)
+    return run
+
+
+class Tap:
+    def __init__(self, label):
+        self.label, self.n, self.failed, self.skipped = label, 0, 0, 0
+
+    def result(self, ok, name, detail="", skip=False):
+        self.n += 1
+        self.failed += 0 if ok else 1
+        self.skipped += 1 if skip else 0
+        line = "%s %d - %s: %s" % ("ok" if ok else "not ok", self.n, self.label, name)
+        if skip:
+            line += " # SKIP " + detail
+        elif detail:
+            line += " # " + detail if not ok else " (" + detail + ")"
+        print(line)
+
+    def finish(self):
+        print("1..%d" % self.n)
+        # The Check-style tally that .ci/run sums over every suite.
+        print("# %s: Checks: %d, Failures: %d, Errors: 0" % (self.label, self.n - self.skipped, self.failed))
+        return 1 if self.failed else 0
+
+
+def completed(run):
+    ok = run.panic is None and run.done is not None and run.status == EXIT_COMPLETED
+    detail = "status %s, %.2f s" % (run.status, run.elapsed)
+    if run.panic:
+        detail = run.panic + "; " + detail
+    elif run.done is None:
+        detail = "no @done line; " + detail
+    return ok, detail
+
+
+def report_normal(args, run, tap):
+    for name, status, detail, _ in run.results:
+        tap.result(status != "fail", name, detail, skip=status == "skip")
+    ok, detail = completed(run)
+    tap.result(ok, "kernel ran to completion", detail)
+
+
+def report_selftest(args, run, tap):
+    """A broken kernel: its sabotaged case and the monitor must fail, nothing else may."""
+    victims = [r for r in run.results if r[3]]
+    tap.result(bool(victims), "the broken build sabotaged a case", "kind %s" % args.selftest)
+    for name, status, detail, _ in victims:
+        tap.result(status == "fail", "broken %s caught by case %s" % (args.selftest, name), detail)
+    def failed(prefix):
+        return [r for r in run.results if r[0].startswith(prefix) and r[1] == "fail"]
+    if args.selftest_monitor:
+        caught = failed("monitor_")
+        tap.result(bool(caught), "broken %s caught by the monitor comparison" % args.selftest,
+                   "; ".join(r[2] for r in caught)[:200])
+    # pgt_walk reports what is really there, which is not what the kernel recorded.
+    caught = failed("walk_")
+    tap.result(bool(caught), "broken %s caught by the pgt_walk comparison" % args.selftest,
+               "; ".join(r[2] for r in caught)[:200])
+    checkpoint_kinds = ("monitor_", "walk_")  # the others (translate_, dump_, verify_) must pass
+    others = [r for r in run.results if not r[3] and not r[0].startswith(checkpoint_kinds) and r[1] == "fail"]
+    tap.result(not others, "the other cases still pass", ", ".join(r[0] for r in others))
+    ok, detail = completed(run)
+    tap.result(ok, "broken kernel ran to completion", detail)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--arch", required=True, choices=["x86_64", "aarch64"])
+    p.add_argument("--label", required=True)
+    p.add_argument("--qemu", required=True)
+    p.add_argument("--qemu-args", default="")
+    p.add_argument("--kernel", required=True)
+    p.add_argument("--timeout", type=float, default=20.0)
+    p.add_argument("--selftest", help="the kernel is a broken build of this kind; it must be caught")
+    p.add_argument("--selftest-monitor", action="store_true", help="the monitor comparison must catch it too")
+    p.add_argument("--no-info-mem", action="store_true", help="QEMU's `info mem` does not work for this kernel")
+    args = p.parse_args()
+
+    run = boot(args)
+    tap = Tap(args.label)
+    (report_selftest if args.selftest else report_normal)(args, run, tap)
+    status = tap.finish()
+    if status:
+        print("# console and QEMU output:")
+        for line in run.log[-80:]:
+            print("#   " + line)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

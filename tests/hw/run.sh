@@ -1,0 +1,34 @@
+# One hardware test, sourced by a tests/hw_*.hw script that sets hw_label,
+# hw_arch (x86_64, aarch64), hw_kernel (built under tests/hw/), and may set
+# hw_cpu, hw_selftest (a broken build's kind), hw_selftest_monitor and
+# hw_no_info_mem.
+# Prints TAP; a missing tool makes the whole test a TAP skip (automake's
+# TAP driver has no exit status 77: "1..0 # SKIP" is its skip).
+skip() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+kernel=${top_builddir:-.}/tests/hw/$hw_kernel
+python=${PYTHON3:-$(command -v python3)}
+case $hw_arch in
+x86_64)
+	qemu=${QEMU_X86_64:-$(command -v qemu-system-x86_64)}
+	# -cpu max: 1G pages (pdpe1gb) and NX; isa-debug-exit gives the kernel its exit status.
+	qemu_args="-accel tcg -cpu max -m 128M -device isa-debug-exit,iobase=0xf4,iosize=4" ;;
+aarch64)
+	qemu=${QEMU_AARCH64:-$(command -v qemu-system-aarch64)}
+	qemu_args="-M virt -cpu ${hw_cpu:-cortex-a57} -m 128M -semihosting" ;;
+*)
+	echo "Bail out! unknown hw_arch '$hw_arch'"
+	exit 1 ;;
+esac
+
+[ -n "$python" ] && [ -x "$python" ] || skip "python3 not found"
+[ -n "$qemu" ] && [ -x "$qemu" ] || skip "no QEMU for $hw_arch (install qemu-system-x86 / qemu-system-arm)"
+[ -f "$kernel" ] || skip "$hw_kernel not built (no compiler for $hw_arch when configure ran)"
+
+exec "$python" "${srcdir:-.}/tests/hw/hwrun.py" --arch "$hw_arch" --label "$hw_label" \
+	--qemu "$qemu" --qemu-args "$qemu_args" --kernel "$kernel" --timeout 20 \
+	${hw_selftest:+--selftest "$hw_selftest"} ${hw_selftest_monitor:+--selftest-monitor} \
+	${hw_no_info_mem:+--no-info-mem}
