@@ -117,7 +117,7 @@ int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pg
 }
 
 /** Frees a table and everything below it; recursion depth is bounded by the level count. */
-static void free_subtree(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa, pgt_pte_t *table)
+static void free_subtree(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa, const pgt_pte_t *table)
 {
 	const struct pgt_level *L = pgt__level(sp, level);
 
