@@ -53,7 +53,7 @@ struct fuzz {
 	struct input in;
 	struct test_mm mm[2]; /**< indexed by enum test_mm_mode */
 	struct slot s[NSPACES];
-	unsigned long op;     /**< operations run on this input, for messages */
+	unsigned long op; /**< operations run on this input, for messages */
 };
 
 /** Reports a disagreement and crashes: libFuzzer saves the input. */
@@ -69,9 +69,9 @@ static void disagree(const struct fuzz *f, const char *fmt, ...)
 	abort();
 }
 
-#define EXPECT(f, c, ...)                      \
-	do {                                   \
-		if (!(c))                      \
+#define EXPECT(f, c, ...)                           \
+	do {                                        \
+		if (!(c))                           \
 			disagree((f), __VA_ARGS__); \
 	} while (0)
 
@@ -176,8 +176,8 @@ static void check_lookup(struct fuzz *f, struct slot *s, pgt_vaddr_t va)
 
 	EXPECT(f, rc == want, "lookup %#" PRIx64 ": status %d, model says %d", va, rc, want);
 	EXPECT(f, !m || (got.pte == m->pte && got.level == m->level && got.page_shift == m->shift),
-	       "lookup %#" PRIx64 ": ref (%p, %u, %u), model says (%p, %u, %u)", va, (void *)got.pte, got.level,
-	       got.page_shift, (void *)m->pte, m->level, m->shift);
+	       "lookup %#" PRIx64 ": ref (%p, %u, %u), model says (%p, %u, %u)", va, (void *)got.pte,
+	       got.level, got.page_shift, (void *)m->pte, m->level, m->shift);
 }
 
 static void check_fields(struct fuzz *f, struct slot *s, const struct m_map *m)
@@ -187,7 +187,8 @@ static void check_fields(struct fuzz *f, struct slot *s, const struct m_map *m)
 		int rc = pgt_get_field(&s->sp, ref_of(m), (enum pgt_field)k, &val);
 		EXPECT(f, rc == PGT_OK, "get_field %u of %#" PRIx64 ": status %d", k, m->va, rc);
 		EXPECT(f, !m_get(m, (enum pgt_field)k, &want) || val == want,
-		       "get_field %u of %#" PRIx64 ": %#" PRIx64 ", model says %#" PRIx64, k, m->va, val, want);
+		       "get_field %u of %#" PRIx64 ": %#" PRIx64 ", model says %#" PRIx64, k, m->va, val,
+		       want);
 	}
 }
 
@@ -275,7 +276,8 @@ static void op_create(struct fuzz *f, struct slot *s)
 	t->fail_at = fail_alloc ? t->attempts + 1 : 0;
 	int rc = pgt_space_init(&s->sp, a, &t->mm, flags);
 	t->fail_at = 0;
-	EXPECT(f, rc == (fail_alloc ? PGT_ENOMEM : PGT_OK), "space_init %s flags %u: status %d", a->name, flags, rc);
+	EXPECT(f, rc == (fail_alloc ? PGT_ENOMEM : PGT_OK), "space_init %s flags %u: status %d", a->name,
+	       flags, rc);
 	s->md = (struct model){ .a = a, .flags = flags, .af_on_valid = a->canon == PGT_CANON_SPLIT };
 	s->live = rc == PGT_OK;
 	s->tables = s->live;
@@ -285,9 +287,9 @@ static void op_create(struct fuzz *f, struct slot *s)
 
 /** How the next insert's allocations go wrong. */
 struct trouble {
-	unsigned fail_at;   /**< 1-based attempt that fails (0: none) */
-	bool fail_after;    /**< and every later one */
-	uint64_t misalign;  /**< added to every frame (0: none) */
+	unsigned fail_at;  /**< 1-based attempt that fails (0: none) */
+	bool fail_after;   /**< and every later one */
+	uint64_t misalign; /**< added to every frame (0: none) */
 };
 
 static struct trouble pick_trouble(struct fuzz *f)
@@ -318,7 +320,8 @@ static size_t tables_needed(struct model *md, pgt_vaddr_t va, unsigned shift)
 }
 
 /** The status the insert must give once the allocator's trouble is known. */
-static int predict_insert(struct model *md, pgt_vaddr_t va, unsigned shift, const struct trouble *tr, long *hit)
+static int predict_insert(struct model *md, pgt_vaddr_t va, unsigned shift, const struct trouble *tr,
+			  long *hit)
 {
 	int want = m_insert_predict(md, va, shift, hit);
 
@@ -359,7 +362,8 @@ static void op_insert(struct fuzz *f, struct slot *s)
 	t->misalign = 0;
 	EXPECT(f, rc == want, "insert %#" PRIx64 " shift %u: status %d, model says %d", va, shift, rc, want);
 	if (want != PGT_OK) {
-		EXPECT(f, tree_unchanged(&s->sp, md->a, t, snap, n), "failed insert (%d) changed the tree", rc);
+		EXPECT(f, tree_unchanged(&s->sp, md->a, t, snap, n), "failed insert (%d) changed the tree",
+		       rc);
 		EXPECT(f, test_mm_outstanding(t) == before, "failed insert (%d) kept %zu frames", rc,
 		       test_mm_outstanding(t) - before);
 		if (want == PGT_EXISTS)
@@ -416,8 +420,8 @@ static void op_set_field(struct fuzz *f, struct slot *s)
 	uint64_t val = pick_value(f, &s->md, m, fld);
 	int want = m_set_predict(&s->md, m, fld, val, &after);
 	int rc = pgt_set_field(&s->sp, ref_of(m), fld, val);
-	EXPECT(f, rc == want, "set_field %d = %#" PRIx64 " on %#" PRIx64 ": status %d, model says %d", (int)fld,
-	       val, m->va, rc, want);
+	EXPECT(f, rc == want, "set_field %d = %#" PRIx64 " on %#" PRIx64 ": status %d, model says %d",
+	       (int)fld, val, m->va, rc, want);
 	if (rc == PGT_OK)
 		*m = after;
 }
@@ -481,10 +485,17 @@ static void run_op(struct fuzz *f)
 	} else {
 		switch (op & 0x0f) {
 		case 1: slot_destroy(f, s); break;
-		case 2: case 3: case 4: case 5: op_insert(f, s); break;
-		case 6: case 7: op_lookup(f, s); break;
-		case 8: case 9: case 10: op_set_field(f, s); break;
-		case 11: case 12: op_link(f, s); break;
+		case 2:
+		case 3:
+		case 4:
+		case 5: op_insert(f, s); break;
+		case 6:
+		case 7: op_lookup(f, s); break;
+		case 8:
+		case 9:
+		case 10: op_set_field(f, s); break;
+		case 11:
+		case 12: op_link(f, s); break;
 		default: op_bad_ref(f, s); break;
 		}
 	}
@@ -513,7 +524,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f->s[i].live)
 			slot_destroy(f, &f->s[i]);
 	for (unsigned k = 0; k < 2; k++) {
-		EXPECT(f, test_mm_outstanding(&f->mm[k]) == 0 && f->mm[k].errors == 0, "allocator %u leaked", k);
+		EXPECT(f, test_mm_outstanding(&f->mm[k]) == 0 && f->mm[k].errors == 0, "allocator %u leaked",
+		       k);
 		test_mm_fini(&f->mm[k]);
 	}
 	free(f);
