@@ -124,7 +124,44 @@ static inline pgt_pte_t *pgt__next_table(const pgt_space_t *sp, const struct pgt
 	return pgt__p2v(sp, pte & L->table_oa);
 }
 
+/**
+ * A stack of tables that are not in the tree (new ones waiting to be linked,
+ * or unlinked ones waiting for a TLB flush), threaded through the tables
+ * themselves: word 0 holds the next table's pointer, word 1 its physical
+ * address. Table-aligned values never carry a valid bit (space.c checks that
+ * of every descriptor), so a walker that still sees a dead table reads only
+ * invalid entries.
+ */
+struct pgt__table_list {
+	pgt_pte_t *head;
+	pgt_paddr_t head_pa;
+	size_t n;
+};
+
+static inline void pgt__list_push(struct pgt__table_list *l, pgt_pte_t *tab, pgt_paddr_t pa)
+{
+	pgt__pte_store(&tab[0], (pgt_pte_t)(uintptr_t)l->head);
+	pgt__pte_store(&tab[1], l->head_pa);
+	l->head = tab;
+	l->head_pa = pa;
+	l->n++;
+}
+
+static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, pgt_paddr_t *pa)
+{
+	pgt_pte_t *tab = l->head;
+
+	PGT_ASSERT(l->n > 0);
+	*pa = l->head_pa;
+	l->head = (pgt_pte_t *)(uintptr_t)tab[0];
+	l->head_pa = tab[1];
+	l->n--;
+	return tab;
+}
+
 bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va);
+/** Gives every table of the per-level lists back to the allocator. */
+void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
 int pgt__page_level(const pgt_space_t *sp, unsigned page_shift);
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
 void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);

@@ -15,6 +15,9 @@ static bool level_ok(const struct pgt_arch *a, unsigned l)
 	/* An entry must be told apart from an empty one by its valid bit. */
 	if (L->valid == 0 || (L->leaf_ok && L->reserved == 0))
 		return false;
+	/* ...and a table-aligned address must read as invalid (see arch.h). */
+	if (L->valid & ~((pgt_pte_t)L->table_size - 1))
+		return false;
 	return !L->leaf_ok || (L->leaf_oa & ((1ull << L->shift) - 1)) == 0;
 }
 
@@ -87,6 +90,17 @@ void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa)
 	sp->pgt__mm.free_table(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
 }
 
+void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
+{
+	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
+		while (lists[l].n) {
+			pgt_paddr_t pa;
+			pgt__list_pop(&lists[l], &pa);
+			pgt__table_free(sp, l, pa);
+		}
+	}
+}
+
 /** Clears entries and link words: the allocator's memory holds anything. */
 void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table)
 {
@@ -123,7 +137,8 @@ static void free_subtree(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa, 
 
 	for (unsigned i = 0; level > 0 && table && i < pgt__entries(L); i++) {
 		pgt_pte_t pte = table[i];
-		if (pgt__is_table(L, level, pte))
+		/* Tables borrowed through pgt_share belong to their owner. */
+		if (pgt__is_table(L, level, pte) && !(pte & L->table_borrowed))
 			free_subtree(sp, level - 1, pte & L->table_oa, pgt__next_table(sp, L, pte));
 	}
 	pgt__table_free(sp, level, pa);

@@ -152,9 +152,13 @@ static void hook_flush(void *ctx, pgt_vaddr_t va, uint64_t size)
 {
 	struct test_mm *t = ctx;
 
-	(void)va;
-	(void)size;
+	if (t->flushes < TEST_FLUSH_LOG) {
+		t->flush_log[t->flushes].va = va;
+		t->flush_log[t->flushes].size = size;
+	}
 	t->flushes++;
+	if (t->on_flush)
+		t->on_flush(t, va, size);
 }
 
 void test_mm_init(struct test_mm *t, enum test_mm_mode mode)
@@ -337,4 +341,56 @@ int test_run_suite(Suite *su)
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed;
+}
+
+/* --- leaves, by an independent walk --- */
+
+struct leaf_walk {
+	const struct pgt_arch *a;
+	const struct test_mm *t;
+	struct test_leaf *v;
+	size_t n, cap;
+};
+
+static void leaf_push(struct leaf_walk *w, pgt_vaddr_t va, unsigned level, pgt_pte_t pte)
+{
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 256;
+		w->v = realloc(w->v, w->cap * sizeof *w->v);
+		if (!w->v)
+			abort();
+	}
+	w->v[w->n++] = (struct test_leaf){ .va = va, .level = level, .pte = pte };
+}
+
+/** Entry @p i of the table at @p level mapping from @p base; recursion bounded by the levels. */
+static void leaves_of(struct leaf_walk *w, unsigned level, pgt_paddr_t pa, pgt_vaddr_t base)
+{
+	const struct pgt_level *L = &w->a->level[level];
+	const pgt_pte_t *tab = test_mm_p2v(w->t, pa);
+
+	for (uint64_t i = 0; i < (1ull << L->bits); i++) {
+		pgt_pte_t pte = tab[i];
+		pgt_vaddr_t va = base + (i << L->shift);
+		if (level > 0 && (pte & L->type_mask) == L->table_type)
+			leaves_of(w, level - 1, pte & L->table_oa, va);
+		else if (L->leaf_ok && ((pte & L->type_mask) == L->leaf_type ||
+					(!(pte & L->valid) && (pte & L->reserved))))
+			leaf_push(w, va, level, pte);
+	}
+}
+
+struct test_leaf *tree_leaves(const pgt_space_t *sp, const struct pgt_arch *a, const struct test_mm *t,
+			      unsigned flags, size_t *n)
+{
+	struct leaf_walk w = { .a = a, .t = t };
+
+	/* The root indexes the va bits below va_bits; the base supplies the rest. */
+	leaves_of(&w, a->levels - 1u, pgt_space_root(sp), test_va_bottom(a, flags));
+	/* x86-64 upper half: sign-extend (the walk order stays ascending) */
+	for (size_t i = 0; a->canon == PGT_CANON_SIGN_EXTEND && i < w.n; i++)
+		if ((w.v[i].va >> (a->va_bits - 1)) & 1)
+			w.v[i].va |= ~0ull << a->va_bits;
+	*n = w.n;
+	return w.v;
 }

@@ -23,6 +23,9 @@ enum test_mm_mode {
 /** Physical addresses in hook mode differ from pointers by this (keeps alignment). */
 #define TEST_PA_XOR ((uint64_t)1 << 47)
 
+/** tlb_flush calls whose arguments test_mm keeps. */
+#define TEST_FLUSH_LOG 64
+
 struct test_frame {
 	pgt_paddr_t pa;
 	size_t size;
@@ -49,6 +52,10 @@ struct test_mm {
 	size_t nslots, live;
 	/* tlb_flush calls, recorded */
 	long flushes;
+	struct { pgt_vaddr_t va; uint64_t size; } flush_log[TEST_FLUSH_LOG]; /**< the first calls */
+	/** Optional: called from the tlb_flush hook (to look at the tree mid-operation). */
+	void (*on_flush)(struct test_mm *t, pgt_vaddr_t va, uint64_t size);
+	void *on_flush_arg;
 };
 
 void test_mm_init(struct test_mm *t, enum test_mm_mode mode);
@@ -83,6 +90,21 @@ pgt_pte_t *tree_snapshot(const pgt_space_t *sp, const struct pgt_arch *a, const 
 /** Same snapshot as before? Frees @p before. */
 bool tree_unchanged(const pgt_space_t *sp, const struct pgt_arch *a, const struct test_mm *t,
 		    pgt_pte_t *before, size_t n);
+
+/** One leaf of a tree, as tree_leaves reports it. */
+struct test_leaf {
+	pgt_vaddr_t va;  /**< canonical */
+	unsigned level;
+	pgt_pte_t pte;
+};
+
+/**
+ * Every leaf (valid or reserved) of the tree in ascending address order,
+ * found by the harness's own walk (not the library's): malloc'd, *n leaves.
+ * @p flags are the space's (for PGT_SPACE_UPPER).
+ */
+struct test_leaf *tree_leaves(const pgt_space_t *sp, const struct pgt_arch *a, const struct test_mm *t,
+			      unsigned flags, size_t *n);
 
 /** All descriptors that ship, for loops over them. */
 extern const struct pgt_arch *const test_archs[];

@@ -91,7 +91,8 @@ static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
 #define ARM_DESC(nm, nlev, va, ...)                                                    \
 	{                                                                              \
 		.name = (nm), .levels = (nlev), .va_bits = (va), .pa_bits = 48,        \
-		.canon = PGT_CANON_SPLIT, .level = { __VA_ARGS__ },                    \
+		.canon = PGT_CANON_SPLIT, .break_before_make = 1,                      \
+		.level = { __VA_ARGS__ },                                              \
 		.prot_encode = arm_prot_encode, .prot_decode = arm_prot_decode,        \
 	}
 

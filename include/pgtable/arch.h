@@ -15,6 +15,10 @@
  *  - empty:    !(pte & valid), anything else; the library writes 0
  *  - anything else is malformed: never written by the library, never
  *    overwritten by it, and reported by the verifier.
+ *
+ * The valid bit must lie below the table size (bit 0 on every real MMU):
+ * a table-aligned address stored in an entry then reads as invalid, which
+ * the library relies on while tables it unlinked wait for a TLB flush.
  */
 #ifndef PGTABLE_ARCH_H
 #define PGTABLE_ARCH_H
@@ -71,6 +75,13 @@ struct pgt_arch {
 	uint8_t va_bits;    /**< virtual address width */
 	uint8_t pa_bits;    /**< physical address width */
 	uint8_t canon;      /**< enum pgt_canon */
+	/**
+	 * Non-zero when a valid entry may not be replaced by one of another
+	 * size or output address in one store (ARMv8: break-before-make,
+	 * Arm ARM D8.15): the library writes it invalid, calls tlb_flush, then
+	 * writes the new entry.
+	 */
+	uint8_t break_before_make;
 	struct pgt_level level[PGT_MAX_LEVELS]; /**< indexed by level number */
 	/**
 	 * Encodes a leaf's protection (PGT_PROT_* bits) at @p level into *bits,

@@ -1,0 +1,529 @@
+/*
+ * Range operations: pgt_map, pgt_unmap, pgt_protect.
+ *
+ * Every operation is one recursive visit of the range, run in passes:
+ *
+ *   PLAN    reads the tree only: finds conflicts and counts the tables each
+ *           level will need (splits of superpages, new branches). Children
+ *           that do not exist yet are visited as virtual tables (all empty,
+ *           or all leaves for a superpage that will be split), so the count
+ *           is exact.
+ *   BREAK   (pgt_map with PGT_MAP_REPLACE only) clears what the new
+ *           mappings replace, so that the flush between BREAK and COMMIT is
+ *           the "break" of break-before-make for the whole range at once.
+ *   COMMIT  writes the new state; it cannot fail, because PLAN allocated
+ *           every table beforehand into a pool.
+ *
+ * Tables that leave the tree go to a list and are freed only after the
+ * tlb_flush hook has been told about the range: until then a hardware
+ * walker may still hold them in its paging-structure caches.
+ *
+ * Both lists (the pool and the dead tables) are pgt__table_list stacks,
+ * threaded through the tables themselves (internal.h).
+ */
+#include "internal.h"
+
+enum op_kind { OP_MAP, OP_UNMAP, OP_PROTECT };
+enum op_pass { PASS_PLAN, PASS_BREAK, PASS_COMMIT };
+
+/** A table as a pass sees it: real, or virtual while PLAN runs. */
+struct tview {
+	pgt_pte_t *tab;  /**< the table, or NULL for a virtual one */
+	pgt_pte_t fill;  /**< virtual: every entry's kind stands for this entry */
+};
+
+/** One range operation: its arguments, and what its passes found and need. */
+struct range_op {
+	pgt_space_t *sp;
+	enum op_kind kind;
+	enum op_pass pass;
+	pgt_vaddr_t lo, last;     /**< the range, last byte included (no overflow at the top) */
+	pgt_paddr_t pa;           /**< pgt_map: the output address of lo */
+	unsigned flags;
+	pgt_pte_t bits[PGT_MAX_LEVELS]; /**< encoded prot of a leaf at each level */
+	int status;               /**< first failure PLAN found */
+	size_t need[PGT_MAX_LEVELS];
+	struct pgt__table_list pool[PGT_MAX_LEVELS], dead[PGT_MAX_LEVELS];
+	bool flush;               /**< valid entries were removed or changed */
+	pgt_vaddr_t flush_lo, flush_last;
+};
+
+/** Allocates the tables PLAN counted: all or none. */
+static int pool_fill(struct range_op *op)
+{
+	for (unsigned l = 0; l < op->sp->pgt__arch->levels; l++) {
+		while (op->pool[l].n < op->need[l]) {
+			pgt_paddr_t pa;
+			pgt_pte_t *tab;
+			int rc = pgt__table_alloc(op->sp, l, &pa, &tab);
+			if (rc != PGT_OK) {
+				pgt__list_free_all(op->sp, op->pool);
+				return rc;
+			}
+			pgt__list_push(&op->pool[l], tab, pa);
+		}
+	}
+	return PGT_OK;
+}
+
+/** A cleared table from the pool, for level @p level. */
+static pgt_pte_t *pool_take(struct range_op *op, unsigned level, pgt_paddr_t *pa)
+{
+	pgt_pte_t *tab = pgt__list_pop(&op->pool[level], pa);
+
+	pgt__table_clear(op->sp, level, tab);
+	return tab;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                             */
+
+static void note_flush(struct range_op *op, pgt_vaddr_t lo, pgt_vaddr_t last)
+{
+	if (!op->flush || lo < op->flush_lo)
+		op->flush_lo = lo;
+	if (!op->flush || last > op->flush_last)
+		op->flush_last = last;
+	op->flush = true;
+}
+
+static void tlb_flush(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t last)
+{
+	if (sp->pgt__mm.tlb_flush)
+		sp->pgt__mm.tlb_flush(sp->pgt__mm.ctx, lo, last - lo + 1);
+}
+
+/** The entry at @p i of a view; a virtual view answers with its fill. */
+static pgt_pte_t view_entry(struct tview t, unsigned i)
+{
+	return t.tab ? pgt__pte_load(&t.tab[i]) : t.fill;
+}
+
+/** A table entry whose table this space must never free. */
+static bool table_kept(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return (pte & (L->table_borrowed | L->table_pinned)) != 0;
+}
+
+/** The table entry linking a table at @p pa (see insert.c). */
+static pgt_pte_t link_entry(const struct pgt_level *L, pgt_paddr_t pa)
+{
+	return (pa & L->table_oa) | L->table_attrs | L->table_type;
+}
+
+/** Clears an entry and, in a space with link words, its link word. */
+static void entry_clear(const pgt_space_t *sp, const struct pgt_level *L, pgt_pte_t *p)
+{
+	pgt__pte_store(p, 0);
+	if (sp->pgt__flags & PGT_SPACE_LINKS)
+		*pgt__link_word(L, p) = 0;
+}
+
+/** Is @p pte valid in hardware (a table or a valid leaf)? */
+static bool entry_live(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return (pte & L->valid) != 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Splitting a superpage                                                     */
+
+/** The first entry of the table that splits @p leaf (level @p level) one level down. */
+static int split_base(const pgt_space_t *sp, unsigned level, pgt_pte_t leaf, pgt_pte_t *base)
+{
+	const struct pgt_level *L = pgt__level(sp, level), *C = pgt__level(sp, level - 1);
+	unsigned prot = sp->pgt__arch->prot_decode(level, leaf);
+	int rc = sp->pgt__arch->prot_encode(level - 1, prot, base);
+
+	if (rc != PGT_OK)
+		return rc;
+	*base |= leaf & L->leaf_oa;
+	*base |= (leaf & L->accessed) ? C->accessed : 0;
+	*base |= (leaf & L->dirty) ? C->dirty : 0;
+	return PGT_OK;
+}
+
+/**
+ * Fills @p tab (level - 1) with leaves that map what @p leaf maps, with the
+ * same rights, accessed and dirty state. Bits the prot codec does not know
+ * (link words included) are not carried over.
+ */
+static void split_fill(const pgt_space_t *sp, unsigned level, pgt_pte_t leaf, pgt_pte_t *tab)
+{
+	const struct pgt_level *C = pgt__level(sp, level - 1);
+	pgt_pte_t base = 0;
+	int rc = split_base(sp, level, leaf, &base);
+
+	PGT_ASSERT(rc == PGT_OK); /* PLAN encoded the same rights */
+	(void)rc;
+	for (unsigned i = 0; i < pgt__entries(C); i++)
+		tab[i] = base + ((pgt_pte_t)i << C->shift);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The visit                                                                 */
+
+static void visit_table(struct range_op *op, unsigned level, struct tview t, pgt_vaddr_t base);
+
+/** What the operation does with one entry its range touches. */
+enum plan { PLAN_WHOLE, PLAN_DESCEND };
+
+/** Can pgt_map put one leaf for the whole entry [elo, elast] at @p level? */
+static bool map_leaf_fits(const struct range_op *op, unsigned level, pgt_vaddr_t elo, pgt_vaddr_t elast)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	pgt_paddr_t pa = op->pa + (elo - op->lo);
+
+	if (elo < op->lo || elast > op->last || !L->leaf_ok)
+		return false;
+	if (level > 0 && (op->flags & PGT_MAP_NOSUPER))
+		return false;
+	return (pa & ((1ull << L->shift) - 1)) == 0;
+}
+
+static enum plan plan_entry(const struct range_op *op, unsigned level, pgt_pte_t pte, enum pgt__kind kind,
+			    pgt_vaddr_t elo, pgt_vaddr_t elast)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+
+	if (op->kind != OP_MAP)
+		return (elo >= op->lo && elast <= op->last && kind != PGT__TABLE) ? PLAN_WHOLE : PLAN_DESCEND;
+	if (!map_leaf_fits(op, level, elo, elast))
+		return PLAN_DESCEND;
+	/* A table stays unless it is replaced and is this space's own. */
+	if (kind == PGT__TABLE && (!(op->flags & PGT_MAP_REPLACE) || table_kept(L, pte)))
+		return PLAN_DESCEND;
+	return PLAN_WHOLE;
+}
+
+/** The child table of a table entry, or NULL (and a status) when p2v fails. */
+static pgt_pte_t *child_of(struct range_op *op, const struct pgt_level *L, pgt_pte_t pte)
+{
+	pgt_pte_t *tab = pgt__next_table(op->sp, L, pte);
+
+	if (!tab && op->status == PGT_OK)
+		op->status = PGT_EINVAL;
+	return tab;
+}
+
+/** Pushes a subtree (this space's own tables only) to the dead list. */
+static void release_subtree(struct range_op *op, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+
+	for (unsigned i = 0; level > 0 && i < pgt__entries(L); i++) {
+		pgt_pte_t pte = pgt__pte_load(&tab[i]);
+		if (pgt__is_table(L, level, pte) && !table_kept(L, pte))
+			release_subtree(op, level - 1, pgt__next_table(op->sp, L, pte), pte & L->table_oa);
+	}
+	pgt__list_push(&op->dead[level], tab, pa);
+}
+
+static bool table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *tab)
+{
+	for (unsigned i = 0; i < pgt__entries(pgt__level(sp, level)); i++)
+		if (pgt__pte_load(&tab[i]) != 0)
+			return false;
+	return true;
+}
+
+/* --- PLAN ----------------------------------------------------------------- */
+
+static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enum pgt__kind kind, pgt_vaddr_t elo)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	bool replace = (op->flags & PGT_MAP_REPLACE) != 0;
+	struct tview child = { 0 };
+
+	switch (kind) {
+	case PGT__TABLE:
+		child.tab = child_of(op, L, pte);
+		if (!child.tab)
+			return;
+		break;
+	case PGT__EMPTY:
+		if (op->kind != OP_MAP)
+			return;
+		op->need[level - 1]++;
+		break;
+	case PGT__LEAF:
+	case PGT__RESERVED:
+		if (op->kind == OP_MAP && !replace) {
+			op->status = PGT_ECONFLICT;
+			return;
+		}
+		if (split_base(op->sp, level, pte, &child.fill) != PGT_OK) {
+			op->status = PGT_ENOTSUP;
+			return;
+		}
+		op->need[level - 1]++;
+		break;
+	default:
+		if (op->kind == OP_MAP)
+			op->status = PGT_ECONFLICT; /* never build over a malformed entry */
+		return;
+	}
+	visit_table(op, level - 1, child, elo);
+}
+
+static void plan_whole(struct range_op *op, enum pgt__kind kind)
+{
+	if (op->kind == OP_MAP && kind != PGT__EMPTY && !(op->flags & PGT_MAP_REPLACE))
+		op->status = PGT_ECONFLICT;
+	if (op->kind == OP_MAP && kind == PGT__BAD)
+		op->status = PGT_ECONFLICT;
+}
+
+/* --- BREAK and COMMIT ------------------------------------------------------ */
+
+/**
+ * Replaces the superpage at @p p by a table of smaller pages mapping the same
+ * memory, and returns that table. A valid block is broken first where the
+ * architecture requires it (invalid, flush, then the table).
+ */
+static pgt_pte_t *split_now(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t leaf,
+			    pgt_vaddr_t elo, pgt_vaddr_t elast)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	pgt_paddr_t pa;
+	pgt_pte_t *tab = pool_take(op, level - 1, &pa);
+
+	split_fill(op->sp, level, leaf, tab);
+	if (entry_live(L, leaf) && op->sp->pgt__arch->break_before_make) {
+		pgt__pte_store(p, 0);
+		tlb_flush(op->sp, elo, elast);
+	}
+	pgt__pte_store(p, link_entry(L, pa));
+	return tab;
+}
+
+/** Removes the entry at @p p: a leaf, or (PGT_MAP_REPLACE) a whole subtree. */
+static void remove_entry(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, enum pgt__kind kind,
+			 pgt_vaddr_t elo, pgt_vaddr_t elast)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+
+	if (kind == PGT__EMPTY || kind == PGT__BAD)
+		return;
+	entry_clear(op->sp, L, p);
+	if (entry_live(L, pte))
+		note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
+	if (kind == PGT__TABLE)
+		release_subtree(op, level - 1, pgt__next_table(op->sp, L, pte), pte & L->table_oa);
+}
+
+/** pgt_protect on one whole leaf: new rights, same output address and status bits. */
+static void protect_entry(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, pgt_vaddr_t elo,
+			  pgt_vaddr_t elast)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	pgt_pte_t next = (pte & ~L->prot_mask) | op->bits[level];
+
+	if (next == pte)
+		return;
+	pgt__pte_store(p, next);
+	if (entry_live(L, pte))
+		note_flush(op, elo, elast);
+}
+
+static void write_whole(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, enum pgt__kind kind,
+			pgt_vaddr_t elo, pgt_vaddr_t elast)
+{
+	if (op->pass == PASS_BREAK || op->kind == OP_UNMAP) {
+		remove_entry(op, level, p, pte, kind, elo, elast);
+	} else if (op->kind == OP_MAP) {
+		pgt__pte_store(p, op->bits[level] | (op->pa + (elo - op->lo)));
+	} else if (kind == PGT__LEAF || kind == PGT__RESERVED) {
+		protect_entry(op, level, p, pte, elo, elast);
+	}
+}
+
+/** Unlinks a table that unmap left empty, unless another space shares it. */
+static void reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, pgt_pte_t *child,
+			     pgt_vaddr_t elo, pgt_vaddr_t elast)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+
+	if (table_kept(L, pte) || !table_empty(op->sp, level - 1, child))
+		return;
+	entry_clear(op->sp, L, p);
+	note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
+	pgt__list_push(&op->dead[level - 1], child, pte & L->table_oa);
+}
+
+static void write_descend(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, enum pgt__kind kind,
+			  pgt_vaddr_t elo, pgt_vaddr_t elast)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	struct tview child = { 0 };
+
+	if (kind == PGT__TABLE) {
+		child.tab = pgt__next_table(op->sp, L, pte);
+		visit_table(op, level - 1, child, elo);
+		if (op->kind == OP_UNMAP)
+			reclaim_if_empty(op, level, p, pte, child.tab, elo, elast);
+	} else if (kind == PGT__LEAF || kind == PGT__RESERVED) {
+		/* a superpage cut by the range (BREAK: one that a new map replaces in part) */
+		child.tab = split_now(op, level, p, pte, elo, elast);
+		visit_table(op, level - 1, child, elo);
+	} else if (kind == PGT__EMPTY && op->kind == OP_MAP && op->pass == PASS_COMMIT) {
+		pgt_paddr_t pa;
+		child.tab = pool_take(op, level - 1, &pa);
+		visit_table(op, level - 1, child, elo);
+		/* The branch is complete before this store makes it reachable. */
+		pgt__pte_store(p, link_entry(L, pa));
+	}
+}
+
+/* --- the walk ------------------------------------------------------------- */
+
+static void visit_entry(struct range_op *op, unsigned level, struct tview t, unsigned i, pgt_vaddr_t elo)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	pgt_vaddr_t elast = elo + ((1ull << L->shift) - 1);
+	pgt_pte_t pte = view_entry(t, i);
+	enum pgt__kind kind = pgt__classify(L, level, pte);
+	enum plan plan = plan_entry(op, level, pte, kind, elo, elast);
+
+	if (op->pass == PASS_PLAN) {
+		if (plan == PLAN_WHOLE)
+			plan_whole(op, kind);
+		else
+			plan_descend(op, level, pte, kind, elo);
+	} else if (plan == PLAN_WHOLE) {
+		write_whole(op, level, &t.tab[i], pte, kind, elo, elast);
+	} else {
+		write_descend(op, level, &t.tab[i], pte, kind, elo, elast);
+	}
+}
+
+/**
+ * Visits the entries of a table at @p level whose range meets the operation's.
+ * @p base is the address the table's entry 0 maps. Recursion depth is bounded
+ * by the level count; PLAN stops at its first failure.
+ */
+static void visit_table(struct range_op *op, unsigned level, struct tview t, pgt_vaddr_t base)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	pgt_vaddr_t span_last = base + ((pgt_vaddr_t)pgt__entries(L) << L->shift) - 1;
+	pgt_vaddr_t lo = op->lo > base ? op->lo : base;
+	pgt_vaddr_t last = op->last < span_last ? op->last : span_last;
+	unsigned first = (unsigned)((lo - base) >> L->shift), end = (unsigned)((last - base) >> L->shift);
+
+	for (unsigned i = first; i <= end && op->status == PGT_OK; i++)
+		visit_entry(op, level, t, i, base + ((pgt_vaddr_t)i << L->shift));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running an operation                                                      */
+
+static void run_pass(struct range_op *op, enum op_pass pass)
+{
+	pgt_space_t *sp = op->sp;
+	unsigned root = pgt__root_level(sp);
+	const struct pgt_level *R = pgt__level(sp, root);
+	pgt_vaddr_t span = (pgt_vaddr_t)pgt__entries(R) << R->shift;
+
+	op->pass = pass;
+	visit_table(op, root, (struct tview){ .tab = sp->pgt__root }, op->lo & ~(span - 1));
+}
+
+/** PLAN, allocate, then BREAK/COMMIT, flush, and free what left the tree. */
+static int run(struct range_op *op)
+{
+	run_pass(op, PASS_PLAN);
+	if (op->status != PGT_OK)
+		return op->status;
+	int rc = pool_fill(op);
+	if (rc != PGT_OK)
+		return rc;
+	if (op->kind == OP_MAP && (op->flags & PGT_MAP_REPLACE)) {
+		run_pass(op, PASS_BREAK);
+		if (op->flush)
+			tlb_flush(op->sp, op->flush_lo, op->flush_last);
+		op->flush = false;
+	}
+	run_pass(op, PASS_COMMIT);
+	if (op->flush)
+		tlb_flush(op->sp, op->flush_lo, op->flush_last);
+	pgt__list_free_all(op->sp, op->dead);
+	PGT_ASSERT(op->pool[0].n == 0); /* PLAN counted exactly */
+	pgt__list_free_all(op->sp, op->pool);
+	return PGT_OK;
+}
+
+/** Checks a range: non-empty, no wrap, aligned to the smallest page, in the space. */
+static bool range_ok(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
+{
+	uint64_t page = 1ull << pgt__level(sp, 0)->shift;
+	pgt_vaddr_t last = va + size - 1;
+
+	if (size == 0 || ((va | size) & (page - 1)) || last < va)
+		return false;
+	if (!pgt__va_ok(sp, va) || !pgt__va_ok(sp, last))
+		return false;
+	/* Both ends canonical but in different halves: the range crosses the hole. */
+	return ((va ^ last) >> (sp->pgt__arch->va_bits - 1)) == 0 || sp->pgt__arch->canon == PGT_CANON_SPLIT;
+}
+
+/** Encodes @p prot for a leaf at every level that allows leaves. */
+static int encode_all(struct range_op *op, unsigned prot)
+{
+	const struct pgt_arch *a = op->sp->pgt__arch;
+
+	if (prot & ~PGT_PROT_ALL)
+		return PGT_EINVAL;
+	for (unsigned l = 0; l < a->levels; l++) {
+		if (!a->level[l].leaf_ok)
+			continue;
+		int rc = a->prot_encode(l, prot, &op->bits[l]);
+		if (rc != PGT_OK)
+			return rc;
+	}
+	return PGT_OK;
+}
+
+static int op_init(struct range_op *op, pgt_space_t *sp, enum op_kind kind, pgt_vaddr_t va, uint64_t size)
+{
+	*op = (struct range_op){ .sp = sp, .kind = kind };
+	if (!pgt__space_ok(sp) || !range_ok(sp, va, size))
+		return PGT_EINVAL;
+	op->lo = va;
+	op->last = va + size - 1;
+	return PGT_OK;
+}
+
+int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot, unsigned flags)
+{
+	struct range_op op;
+	int rc = op_init(&op, sp, OP_MAP, va, size);
+
+	if (rc != PGT_OK || (flags & ~(unsigned)(PGT_MAP_NOSUPER | PGT_MAP_REPLACE)))
+		return PGT_EINVAL;
+	const struct pgt_arch *a = sp->pgt__arch;
+	uint64_t page = 1ull << pgt__level(sp, 0)->shift;
+	if ((pa & (page - 1)) || pa + (size - 1) < pa || (a->pa_bits < 64 && ((pa + (size - 1)) >> a->pa_bits)))
+		return PGT_EINVAL;
+	op.pa = pa;
+	op.flags = flags;
+	rc = encode_all(&op, prot);
+	return rc != PGT_OK ? rc : run(&op);
+}
+
+int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
+{
+	struct range_op op;
+	int rc = op_init(&op, sp, OP_UNMAP, va, size);
+
+	return rc != PGT_OK ? rc : run(&op);
+}
+
+int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
+{
+	struct range_op op;
+	int rc = op_init(&op, sp, OP_PROTECT, va, size);
+
+	if (rc == PGT_OK)
+		rc = encode_all(&op, prot);
+	return rc != PGT_OK ? rc : run(&op);
+}

@@ -1,0 +1,760 @@
+/*
+ * Check suite for the range operations (lib/range.c): pgt_map, pgt_unmap and
+ * pgt_protect, on every shipped descriptor, in both halves of the address range.
+ *
+ * Covers: the page sizes pgt_map picks (compared with an independent greedy
+ * reference: the largest page that va, pa and the rest of the range allow),
+ * PGT_MAP_NOSUPER, conflicts found before anything is written, PGT_MAP_REPLACE,
+ * superpage splits by unmap and protect at every level, reclamation of every
+ * table left empty (unmapping everything leaves just the root), the exact
+ * ranges reported to tlb_flush and break-before-make on ARMv8, the first and
+ * last pages of each range, allocation failure at every allocation of every
+ * operation leaving the tree bit-for-bit as it was, and bad arguments.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+/*
+ * Check records every passing ck_assert (a write to its message file), so
+ * loops over many leaves test with this and only call Check on a failure.
+ */
+#define REQUIRE(cond, ...)                        \
+	do {                                      \
+		if (!(cond))                      \
+			ck_abort_msg(__VA_ARGS__); \
+	} while (0)
+
+/* --- fixtures --------------------------------------------------------------- */
+
+enum { R = PGT_PROT_READ, W = PGT_PROT_WRITE, X = PGT_PROT_EXEC, U = PGT_PROT_USER };
+
+/** A descriptor, one of its two ranges, and a space over it with its allocator. */
+struct ctx {
+	const struct pgt_arch *a;
+	unsigned flags;
+	pgt_vaddr_t bottom, top; /**< first and last byte of the range under test */
+	struct test_mm t;
+	pgt_space_t sp;
+	char who[96];
+};
+
+/** Configuration @p i: descriptor i/2, lower (even) or upper (odd) range. */
+static void ctx_open(struct ctx *c, int i, enum test_mm_mode mode)
+{
+	c->a = test_archs[i / 2];
+	bool high = i & 1;
+	c->flags = high && c->a->canon == PGT_CANON_SPLIT ? PGT_SPACE_UPPER : 0;
+	if (c->a->canon == PGT_CANON_SIGN_EXTEND) {
+		unsigned b = c->a->va_bits - 1u;
+		c->bottom = high ? ~0ull << b : 0;
+		c->top = high ? ~0ull : (1ull << b) - 1;
+	} else {
+		c->bottom = test_va_bottom(c->a, c->flags);
+		c->top = test_va_top(c->a, c->flags);
+	}
+	snprintf(c->who, sizeof c->who, "%s %s (%s)", c->a->name, high ? "high" : "low",
+		 mode == TEST_MM_HOOK ? "hook" : "offset");
+	test_mm_init(&c->t, mode);
+	ck_assert_int_eq(pgt_space_init(&c->sp, c->a, &c->t.mm, c->flags), PGT_OK);
+}
+
+/** Checks the tree, destroys the space and checks that the books balance. */
+static void ctx_close(struct ctx *c)
+{
+	struct tree_stats st = tree_check(&c->sp, c->a, &c->t);
+	ck_assert_msg(st.problems == 0, "%s: %zu problems in the tree", c->who, st.problems);
+	pgt_space_destroy(&c->sp);
+	ck_assert_msg(c->t.errors == 0, "%s: bad frees", c->who);
+	ck_assert_msg(c->t.allocs == c->t.frees, "%s: %ld tables allocated, %ld freed", c->who, c->t.allocs,
+		      c->t.frees);
+	test_mm_fini(&c->t);
+}
+
+static unsigned shift_of(const struct pgt_arch *a, unsigned level)
+{
+	return a->level[level].shift;
+}
+
+static uint64_t page_of(const struct pgt_arch *a)
+{
+	return 1ull << shift_of(a, 0);
+}
+
+/** The largest leaf size of the descriptor. */
+static unsigned top_leaf_level(const struct pgt_arch *a)
+{
+	unsigned top = 0;
+	for (unsigned l = 0; l < a->levels; l++)
+		if (a->level[l].leaf_ok)
+			top = l;
+	return top;
+}
+
+/* --- what the tree should hold ------------------------------------------------ */
+
+/** A run of memory mapped with one set of rights. */
+struct ext {
+	pgt_vaddr_t va;
+	uint64_t size;
+	pgt_paddr_t pa;
+	unsigned prot;
+};
+
+/** The rights a leaf with @p prot decodes to at @p level (what the codec keeps). */
+static unsigned kept_prot(const struct pgt_arch *a, unsigned level, unsigned prot)
+{
+	pgt_pte_t bits = 0;
+	int rc = a->prot_encode(level, prot, &bits);
+	REQUIRE(rc == PGT_OK, "%s: rights %#x cannot be encoded", a->name, prot);
+	return a->prot_decode(level, bits);
+}
+
+static const struct ext *ext_containing(const struct ext *e, size_t n, pgt_vaddr_t va, pgt_vaddr_t last)
+{
+	for (size_t i = 0; i < n; i++)
+		if (va >= e[i].va && last <= e[i].va + (e[i].size - 1))
+			return &e[i];
+	return NULL;
+}
+
+/**
+ * The tree maps exactly the extents @p e: every leaf lies in one extent with
+ * the extent's output address and rights, and leaves cover as many bytes as
+ * the extents do. No table is empty and the invariants hold.
+ */
+static void expect_tree(struct ctx *c, const struct ext *e, size_t n)
+{
+	size_t nl;
+	struct test_leaf *lv = tree_leaves(&c->sp, c->a, &c->t, c->flags, &nl);
+	uint64_t leaf_bytes = 0, ext_bytes = 0;
+
+	for (size_t i = 0; i < nl; i++) {
+		const struct pgt_level *L = &c->a->level[lv[i].level];
+		uint64_t size = 1ull << L->shift;
+		const struct ext *x = ext_containing(e, n, lv[i].va, lv[i].va + (size - 1));
+		REQUIRE(x, "%s: leaf at %#llx (level %u) outside every extent", c->who,
+			      (unsigned long long)lv[i].va, lv[i].level);
+		REQUIRE((lv[i].pte & L->leaf_oa) == x->pa + (lv[i].va - x->va),
+			      "%s: leaf at %#llx maps %#llx, expected %#llx", c->who, (unsigned long long)lv[i].va,
+			      (unsigned long long)(lv[i].pte & L->leaf_oa),
+			      (unsigned long long)(x->pa + (lv[i].va - x->va)));
+		unsigned got = c->a->prot_decode(lv[i].level, lv[i].pte);
+		REQUIRE(got == kept_prot(c->a, lv[i].level, x->prot), "%s: leaf at %#llx has rights %#x, expected %#x",
+			      c->who, (unsigned long long)lv[i].va, got, kept_prot(c->a, lv[i].level, x->prot));
+		leaf_bytes += size;
+	}
+	for (size_t i = 0; i < n; i++)
+		ext_bytes += e[i].size;
+	free(lv);
+	REQUIRE(leaf_bytes == ext_bytes, "%s: leaves map %#llx bytes, extents %#llx", c->who,
+		      (unsigned long long)leaf_bytes, (unsigned long long)ext_bytes);
+	struct tree_stats st = tree_check(&c->sp, c->a, &c->t);
+	REQUIRE(st.problems == 0 && st.empty_tables == 0, "%s: %zu problems, %zu empty tables", c->who,
+		      st.problems, st.empty_tables);
+}
+
+/** The page size pgt_map should pick at @p va: the largest that fits. */
+static unsigned greedy_level(const struct pgt_arch *a, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t left,
+			     bool nosuper)
+{
+	for (unsigned l = top_leaf_level(a); l > 0 && !nosuper; l--) {
+		uint64_t s = 1ull << a->level[l].shift;
+		if (a->level[l].leaf_ok && !(va & (s - 1)) && !(pa & (s - 1)) && left >= s)
+			return l;
+	}
+	return 0;
+}
+
+/** The leaves pgt_map(va, pa, size) made are exactly the greedy ones. */
+static void expect_layout(struct ctx *c, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, bool nosuper)
+{
+	size_t nl, k = 0;
+	struct test_leaf *lv = tree_leaves(&c->sp, c->a, &c->t, c->flags, &nl);
+	uint64_t done = 0;
+
+	while (done < size) {
+		unsigned l = greedy_level(c->a, va + done, pa + done, size - done, nosuper);
+		while (k < nl && lv[k].va < va)
+			k++;
+		REQUIRE(k < nl && lv[k].va == va + done && lv[k].level == l,
+			      "%s: map %#llx+%#llx from %#llx: expected a level-%u page at %#llx", c->who,
+			      (unsigned long long)va, (unsigned long long)size, (unsigned long long)pa, l,
+			      (unsigned long long)(va + done));
+		done += 1ull << shift_of(c->a, l);
+		k++;
+	}
+	free(lv);
+}
+
+/** Only the root table is left. */
+static void expect_only_root(struct ctx *c)
+{
+	ck_assert_msg(test_mm_outstanding(&c->t) == 1, "%s: %zu tables outstanding, only the root expected", c->who,
+		      test_mm_outstanding(&c->t));
+}
+
+static pgt_pte_t *snapshot(struct ctx *c, size_t *n)
+{
+	return tree_snapshot(&c->sp, c->a, &c->t, n);
+}
+
+#define EXPECT_UNCHANGED(c, snap, n, what) \
+	ck_assert_msg(tree_unchanged(&(c)->sp, (c)->a, &(c)->t, (snap), (n)), "%s: %s changed the tree", (c)->who, (what))
+
+/* --- pgt_map ---------------------------------------------------------------- */
+
+/**
+ * A random range near the bottom or the top of the range under test. Small
+ * ranges get any page alignment of pa; large ones keep pa aligned to the
+ * level-1 size at least, so that the tree stays a few thousand leaves.
+ */
+static void random_range(struct ctx *c, uint64_t *rng, pgt_vaddr_t *va, pgt_paddr_t *pa, uint64_t *size)
+{
+	uint64_t top = 1ull << shift_of(c->a, top_leaf_level(c->a));
+	uint64_t mid = 1ull << shift_of(c->a, 1), page = page_of(c->a);
+	uint64_t room = 4 * top;
+	bool small = test_rand(rng) & 1;
+
+	*size = (1 + test_rand(rng) % ((small ? 4 * mid : 3 * top) / page)) * page;
+	uint64_t off = (test_rand(rng) % ((room - *size) / page)) * page;
+	*va = (test_rand(rng) & 1) ? c->bottom + off : c->top - room + 1 + off;
+	uint64_t pbase = (test_rand(rng) % 64) * top, align = small ? page : mid;
+	/* half the time pa shares va's offset in the largest page, so every size can be used */
+	*pa = pbase + ((test_rand(rng) & 1) ? (*va & (top - 1)) : (test_rand(rng) % (top / align)) * align);
+	if (!small)
+		*pa += *va & (mid - 1); /* same offset in a level-1 page as va */
+	*pa &= ~(page - 1);
+}
+
+START_TEST(test_map_layout)
+{
+	uint64_t rng = 0x1a40u + (uint64_t)_i;
+
+	for (int round = 0; round < 12; round++) {
+		struct ctx c;
+		ctx_open(&c, _i, round & 1 ? TEST_MM_HOOK : TEST_MM_OFFSET);
+		pgt_vaddr_t va;
+		pgt_paddr_t pa;
+		uint64_t size;
+		random_range(&c, &rng, &va, &pa, &size);
+		bool nosuper = round % 4 == 3;
+		unsigned prot = (round % 3 == 0) ? R | W : R | X | U;
+
+		ck_assert_int_eq(pgt_map(&c.sp, va, pa, size, prot, nosuper ? PGT_MAP_NOSUPER : 0), PGT_OK);
+		expect_layout(&c, va, pa, size, nosuper);
+		struct ext e = { va, size, pa, prot };
+		expect_tree(&c, &e, 1);
+		ck_assert_int_eq(c.t.flushes, 0); /* nothing was live before */
+		ck_assert_int_eq(pgt_unmap(&c.sp, va, size), PGT_OK);
+		expect_only_root(&c);
+		ctx_close(&c);
+	}
+}
+END_TEST
+
+/** Head, body and middle: smallest pages up to the first superpage boundary, then larger ones. */
+START_TEST(test_map_mixed_sizes)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_OFFSET);
+	unsigned top = top_leaf_level(c.a);
+	uint64_t big = 1ull << shift_of(c.a, top), page = page_of(c.a);
+	pgt_vaddr_t va = c.bottom + big - 3 * page;
+	uint64_t size = 3 * page + 2 * big + 5 * page;
+
+	ck_assert_int_eq(pgt_map(&c.sp, va, va - c.bottom, size, R | W, 0), PGT_OK);
+	expect_layout(&c, va, va - c.bottom, size, false);
+	size_t nl;
+	struct test_leaf *lv = tree_leaves(&c.sp, c.a, &c.t, c.flags, &nl);
+	unsigned largest = 0;
+	for (size_t i = 0; i < nl; i++)
+		largest = lv[i].level > largest ? lv[i].level : largest;
+	free(lv);
+	ck_assert_msg(largest == top, "%s: no page of the largest size was used", c.who);
+	ctx_close(&c);
+}
+END_TEST
+
+START_TEST(test_map_conflicts)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_HOOK);
+	uint64_t page = page_of(c.a), mid = 1ull << shift_of(c.a, 1);
+	pgt_vaddr_t va = c.bottom + 4 * mid;
+	struct ext e[2] = { { va, 2 * mid, 0x40000000, R | W } };
+
+	ck_assert_int_eq(pgt_map(&c.sp, va, e[0].pa, e[0].size, R | W, 0), PGT_OK);
+	/* Inside, straddling either end, covering: all refused, nothing written or allocated. */
+	const struct { pgt_vaddr_t va; uint64_t size; } bad[] = {
+		{ va + page, page }, { va - page, 2 * page }, { va + 2 * mid - page, 2 * page },
+		{ va - mid, 4 * mid }, { va, mid }, { va + 2 * mid - page, page },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		size_t n;
+		pgt_pte_t *snap = snapshot(&c, &n);
+		long allocs = c.t.attempts;
+		ck_assert_int_eq(pgt_map(&c.sp, bad[i].va, 0, bad[i].size, R, 0), PGT_ECONFLICT);
+		EXPECT_UNCHANGED(&c, snap, n, "a conflicting map");
+		ck_assert_int_eq(c.t.attempts, allocs);
+	}
+	/* A reserved leaf made by pgt_insert counts as mapped. */
+	pgt_ref_t ref;
+	ck_assert_int_eq(pgt_insert(&c.sp, va + 8 * mid, shift_of(c.a, 0), &ref), PGT_OK);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * mid - page, 0, 2 * page, R, 0), PGT_ECONFLICT);
+	e[1] = (struct ext){ va + 8 * mid, page, 0, 0 };
+	expect_tree(&c, e, 2);
+	ctx_close(&c);
+}
+END_TEST
+
+START_TEST(test_map_replace)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_OFFSET);
+	uint64_t page = page_of(c.a), mid = 1ull << shift_of(c.a, 1);
+	pgt_vaddr_t va = c.bottom + 8 * mid;
+
+	ck_assert_int_eq(pgt_map(&c.sp, va, 0x10000000, 4 * mid, R | W, 0), PGT_OK);
+	/* a smaller-page replacement in the middle of superpages: they are split around it */
+	ck_assert_int_eq(pgt_map(&c.sp, va + mid + page, 0x80000000 + page, 3 * page, R | X, PGT_MAP_REPLACE),
+			 PGT_OK);
+	struct ext e[] = {
+		{ va, mid + page, 0x10000000, R | W },
+		{ va + mid + page, 3 * page, 0x80000000 + page, R | X },
+		{ va + mid + 4 * page, 3 * mid - 4 * page, 0x10000000 + mid + 4 * page, R | W },
+	};
+	expect_tree(&c, e, 3);
+	/* a superpage over smaller pages: the table under it goes away */
+	ck_assert_int_eq(pgt_map(&c.sp, va, 0x20000000, 2 * mid, R, PGT_MAP_REPLACE), PGT_OK);
+	e[0] = (struct ext){ va, 2 * mid, 0x20000000, R };
+	e[1] = (struct ext){ va + 2 * mid, 2 * mid, 0x10000000 + 2 * mid, R | W };
+	expect_tree(&c, e, 2);
+	expect_layout(&c, va, 0x20000000, 2 * mid, false);
+	ck_assert_int_eq(pgt_unmap(&c.sp, c.bottom, 64 * mid), PGT_OK);
+	expect_only_root(&c);
+	ctx_close(&c);
+}
+END_TEST
+
+/* --- pgt_unmap and pgt_protect: splits and reclamation --------------------- */
+
+/** Cuts one smallest page out of a superpage at each leaf level: start, middle, end. */
+START_TEST(test_unmap_split_every_level)
+{
+	for (unsigned where = 0; where < 3; where++) {
+		struct ctx c;
+		ctx_open(&c, _i, where == 1 ? TEST_MM_HOOK : TEST_MM_OFFSET);
+		uint64_t page = page_of(c.a);
+		for (unsigned l = 1; l < c.a->levels; l++) {
+			if (!c.a->level[l].leaf_ok)
+				continue;
+			uint64_t big = 1ull << shift_of(c.a, l);
+			pgt_vaddr_t va = c.bottom + 2 * big;
+			pgt_paddr_t pa = 3 * big;
+			ck_assert_int_eq(pgt_map(&c.sp, va, pa, big, R | W | U, 0), PGT_OK);
+			pgt_ref_t ref;
+			ck_assert_int_eq(pgt_lookup(&c.sp, va, &ref), PGT_OK);
+			ck_assert_int_eq(pgt_set_field(&c.sp, ref, PGT_FIELD_ACCESSED, 1), PGT_OK);
+			ck_assert_int_eq(pgt_set_field(&c.sp, ref, PGT_FIELD_DIRTY, 1), PGT_OK);
+			uint64_t cut = where == 0 ? 0 : where == 1 ? big / 2 + 5 * page : big - page;
+			ck_assert_int_eq(pgt_unmap(&c.sp, va + cut, page), PGT_OK);
+			struct ext e[2];
+			size_t n = 0;
+			if (cut)
+				e[n++] = (struct ext){ va, cut, pa, R | W | U };
+			if (cut + page < big)
+				e[n++] = (struct ext){ va + cut + page, big - cut - page, pa + cut + page, R | W | U };
+			expect_tree(&c, e, n);
+			ck_assert_int_eq(pgt_lookup(&c.sp, va + cut, NULL), PGT_ENOENT);
+			/* the smaller pages keep the superpage's accessed and dirty state */
+			uint64_t acc = 0, dirty = 0;
+			ck_assert_int_eq(pgt_lookup(&c.sp, va + (cut ? 0 : big - page), &ref), PGT_OK);
+			ck_assert_uint_lt(ref.level, l);
+			ck_assert_int_eq(pgt_get_field(&c.sp, ref, PGT_FIELD_ACCESSED, &acc), PGT_OK);
+			ck_assert_int_eq(pgt_get_field(&c.sp, ref, PGT_FIELD_DIRTY, &dirty), PGT_OK);
+			ck_assert(acc == 1 && dirty == 1);
+			ck_assert_int_eq(pgt_unmap(&c.sp, va, big), PGT_OK);
+			expect_only_root(&c);
+		}
+		ctx_close(&c);
+	}
+}
+END_TEST
+
+START_TEST(test_unmap_everything)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_HOOK);
+	uint64_t rng = 0x77u + (uint64_t)_i;
+	for (int k = 0; k < 20; k++) {
+		pgt_vaddr_t va;
+		pgt_paddr_t pa;
+		uint64_t size;
+		random_range(&c, &rng, &va, &pa, &size);
+		int rc = pgt_map(&c.sp, va, pa, size, R | W, 0);
+		ck_assert(rc == PGT_OK || rc == PGT_ECONFLICT);
+	}
+	ck_assert_int_eq(pgt_unmap(&c.sp, c.bottom, c.top - c.bottom + 1), PGT_OK);
+	expect_only_root(&c);
+	/* unmapping nothing is fine, and flushes nothing */
+	long flushes = c.t.flushes;
+	ck_assert_int_eq(pgt_unmap(&c.sp, c.bottom, c.top - c.bottom + 1), PGT_OK);
+	ck_assert_int_eq(c.t.flushes, flushes);
+	ctx_close(&c);
+}
+END_TEST
+
+START_TEST(test_protect_split)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_OFFSET);
+	unsigned top = top_leaf_level(c.a);
+	uint64_t big = 1ull << shift_of(c.a, top), page = page_of(c.a);
+	pgt_vaddr_t va = c.bottom + big;
+
+	ck_assert_int_eq(pgt_map(&c.sp, va, big, big, R | W | X, 0), PGT_OK);
+	ck_assert_int_eq(pgt_protect(&c.sp, va + 2 * page, 3 * page, R), PGT_OK);
+	struct ext e[] = {
+		{ va, 2 * page, big, R | W | X },
+		{ va + 2 * page, 3 * page, big + 2 * page, R },
+		{ va + 5 * page, big - 5 * page, big + 5 * page, R | W | X },
+	};
+	expect_tree(&c, e, 3);
+	ck_assert_int_ge(c.t.flushes, 1);
+	long last = c.t.flushes - 1;
+	ck_assert_uint_eq(c.t.flush_log[last].va, va + 2 * page);
+	ck_assert_uint_eq(c.t.flush_log[last].size, 3 * page);
+	/* no rights: reserved leaves, still found by lookup; unmapped parts are skipped */
+	ck_assert_int_eq(pgt_protect(&c.sp, va + 2 * page, 3 * page, 0), PGT_OK);
+	ck_assert_int_eq(pgt_lookup(&c.sp, va + 3 * page, NULL), PGT_OK);
+	ck_assert_int_eq(pgt_protect(&c.sp, va + big, 4 * big, R), PGT_OK);
+	e[1].prot = 0;
+	expect_tree(&c, e, 3);
+	/* an upgrade of reserved leaves flushes nothing */
+	long flushes = c.t.flushes;
+	ck_assert_int_eq(pgt_protect(&c.sp, va + 2 * page, 3 * page, R | W), PGT_OK);
+	ck_assert_int_eq(c.t.flushes, flushes);
+	ck_assert_int_eq(pgt_unmap(&c.sp, va, big), PGT_OK);
+	expect_only_root(&c);
+	ctx_close(&c);
+}
+END_TEST
+
+/* --- the tlb_flush hook --------------------------------------------------------- */
+
+START_TEST(test_flush_ranges)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_OFFSET);
+	uint64_t page = page_of(c.a);
+	pgt_vaddr_t va = c.bottom + 16 * page;
+
+	ck_assert_int_eq(pgt_map(&c.sp, va, 0, 8 * page, R | W, PGT_MAP_NOSUPER), PGT_OK);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, 4 * page, 0, PGT_MAP_NOSUPER), PGT_OK);
+	ck_assert_int_eq(c.t.flushes, 0);
+	/* one call for the valid entries removed, not one per entry */
+	ck_assert_int_eq(pgt_unmap(&c.sp, va + 2 * page, 3 * page), PGT_OK);
+	ck_assert_int_eq(c.t.flushes, 1);
+	ck_assert_uint_eq(c.t.flush_log[0].va, va + 2 * page);
+	ck_assert_uint_eq(c.t.flush_log[0].size, 3 * page);
+	/* reserved leaves only: removed without a flush */
+	ck_assert_int_eq(pgt_unmap(&c.sp, va + 8 * page, 4 * page), PGT_OK);
+	ck_assert_int_eq(c.t.flushes, 1);
+	/* the last valid pages, and the tables they leave empty: one call */
+	ck_assert_int_eq(pgt_unmap(&c.sp, c.bottom, 64 * page), PGT_OK);
+	ck_assert_int_eq(c.t.flushes, 2);
+	ck_assert_uint_eq(c.t.flush_log[1].va, c.bottom);
+	ck_assert_uint_eq(c.t.flush_log[1].size, 64 * page);
+	expect_only_root(&c);
+	ctx_close(&c);
+}
+END_TEST
+
+/** State seen from inside the tlb_flush hook. */
+struct bbm_probe {
+	struct ctx *c;
+	pgt_vaddr_t va;  /**< an address whose old translation must be gone at every flush */
+	int seen;        /**< flushes during which va was unmapped */
+};
+
+static void probe_flush(struct test_mm *t, pgt_vaddr_t va, uint64_t size)
+{
+	struct bbm_probe *p = t->on_flush_arg;
+
+	if (p->va >= va && p->va - va < size && pgt_lookup(&p->c->sp, p->va, NULL) == PGT_ENOENT)
+		p->seen++;
+}
+
+/** Replacing live entries: invalid entries, one flush, then the new ones. */
+START_TEST(test_replace_break_before_make)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_OFFSET);
+	uint64_t page = page_of(c.a);
+	pgt_vaddr_t va = c.bottom + 32 * page;
+	struct bbm_probe probe = { .c = &c, .va = va + 2 * page };
+
+	ck_assert_int_eq(pgt_map(&c.sp, va, 0x100000, 8 * page, R | W, PGT_MAP_NOSUPER), PGT_OK);
+	c.t.on_flush = probe_flush;
+	c.t.on_flush_arg = &probe;
+	ck_assert_int_eq(pgt_map(&c.sp, va, 0x900000, 4 * page, R, PGT_MAP_REPLACE | PGT_MAP_NOSUPER), PGT_OK);
+	ck_assert_int_eq(c.t.flushes, 1);
+	ck_assert_int_eq(probe.seen, 1);
+	ck_assert_uint_eq(c.t.flush_log[0].va, va);
+	ck_assert_uint_eq(c.t.flush_log[0].size, 4 * page);
+	struct ext e[] = { { va, 4 * page, 0x900000, R }, { va + 4 * page, 4 * page, 0x100000 + 4 * page, R | W } };
+	expect_tree(&c, e, 2);
+	c.t.on_flush = NULL;
+	ctx_close(&c);
+}
+END_TEST
+
+/** Splitting a live superpage: ARMv8 breaks it first (its own flush); x86-64 rewrites it in one store. */
+START_TEST(test_split_break_before_make)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_HOOK);
+	uint64_t page = page_of(c.a), mid = 1ull << shift_of(c.a, 1);
+	pgt_vaddr_t va = c.bottom + 4 * mid;
+	struct bbm_probe probe = { .c = &c, .va = va + mid - page };
+
+	ck_assert_int_eq(pgt_map(&c.sp, va, 0, mid, R | W, 0), PGT_OK);
+	c.t.on_flush = probe_flush;
+	c.t.on_flush_arg = &probe;
+	ck_assert_int_eq(pgt_unmap(&c.sp, va, page), PGT_OK);
+	if (c.a->break_before_make) {
+		ck_assert_int_eq(c.t.flushes, 2);
+		ck_assert_uint_eq(c.t.flush_log[0].va, va); /* the whole block, while it was invalid */
+		ck_assert_uint_eq(c.t.flush_log[0].size, mid);
+		ck_assert_int_eq(probe.seen, 1);
+	} else {
+		ck_assert_int_eq(c.t.flushes, 1);
+		ck_assert_int_eq(probe.seen, 0);
+	}
+	ck_assert_uint_eq(c.t.flush_log[c.t.flushes - 1].va, va);
+	ck_assert_uint_eq(c.t.flush_log[c.t.flushes - 1].size, page);
+	struct ext e = { va + page, mid - page, page, R | W };
+	expect_tree(&c, &e, 1);
+	c.t.on_flush = NULL;
+	ctx_close(&c);
+}
+END_TEST
+
+/* --- edges of the address range ------------------------------------------------ */
+
+START_TEST(test_first_and_last_pages)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_OFFSET);
+	uint64_t page = page_of(c.a);
+	pgt_vaddr_t last = c.top - page + 1;
+
+	ck_assert_int_eq(pgt_map(&c.sp, c.bottom, 0, page, R, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&c.sp, last, page, page, R | W, 0), PGT_OK);
+	pgt_ref_t ref;
+	ck_assert_int_eq(pgt_lookup(&c.sp, c.top, &ref), PGT_OK);
+	uint64_t pa;
+	ck_assert_int_eq(pgt_get_field(&c.sp, ref, PGT_FIELD_PADDR, &pa), PGT_OK);
+	ck_assert_uint_eq(pa, page);
+	struct ext e[] = { { c.bottom, page, 0, R }, { last, page, page, R | W } };
+	expect_tree(&c, e, 2);
+	/* the last page's range ends exactly at the top of the 64-bit space or of the half */
+	ck_assert_int_eq(pgt_protect(&c.sp, last, page, R), PGT_OK);
+	ck_assert_int_eq(pgt_unmap(&c.sp, last, page), PGT_OK);
+	ck_assert_int_eq(pgt_unmap(&c.sp, c.bottom, page), PGT_OK);
+	expect_only_root(&c);
+	ctx_close(&c);
+}
+END_TEST
+
+/* --- allocation failure ------------------------------------------------------------ */
+
+/** One step of the scripted sequence below. */
+struct step {
+	enum { S_MAP, S_UNMAP, S_PROTECT } op;
+	uint64_t va_pages, size_pages; /**< in units of the level-1 leaf size / 8 */
+	unsigned prot, flags;
+};
+
+static int run_step(struct ctx *c, const struct step *s)
+{
+	uint64_t unit = (1ull << shift_of(c->a, 1)) / 8;
+	pgt_vaddr_t va = c->bottom + s->va_pages * unit;
+	uint64_t size = s->size_pages * unit;
+
+	switch (s->op) {
+	case S_MAP: return pgt_map(&c->sp, va, va - c->bottom, size, s->prot, s->flags);
+	case S_UNMAP: return pgt_unmap(&c->sp, va, size);
+	default: return pgt_protect(&c->sp, va, size, s->prot);
+	}
+}
+
+/**
+ * For every operation of a sequence that allocates, fails its first, second,
+ * ... allocation until it succeeds: each failure is PGT_ENOMEM, the tree is
+ * unchanged bit for bit and no frame is held on to.
+ */
+START_TEST(test_fail_every_allocation)
+{
+	static const struct step steps[] = {
+		{ S_MAP, 3, 20, R | W, 0 },      { S_MAP, 64, 64, R, 0 },       { S_MAP, 24, 2, R | X, 0 },
+		{ S_PROTECT, 5, 9, R, 0 },       { S_UNMAP, 70, 3, 0, 0 },      { S_MAP, 140, 9, R, PGT_MAP_NOSUPER },
+		{ S_MAP, 60, 30, R | W, PGT_MAP_REPLACE },                      { S_PROTECT, 0, 200, R | U, 0 },
+		{ S_UNMAP, 1, 300, 0, 0 },
+	};
+
+	for (int mode = 0; mode < 2; mode++) {
+		struct ctx c;
+		ctx_open(&c, _i, mode ? TEST_MM_HOOK : TEST_MM_OFFSET);
+		long injected = 0;
+		for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+			for (long n = 1;; n++) {
+				size_t ns;
+				pgt_pte_t *snap = snapshot(&c, &ns);
+				size_t live = test_mm_outstanding(&c.t);
+				c.t.fail_at = c.t.attempts + n;
+				int rc = run_step(&c, &steps[i]);
+				c.t.fail_at = 0;
+				if (rc == PGT_OK) {
+					free(snap);
+					break;
+				}
+				ck_assert_msg(rc == PGT_ENOMEM, "%s: step %zu: %s", c.who, i, pgt_strerror(rc));
+				EXPECT_UNCHANGED(&c, snap, ns, "a failed allocation");
+				ck_assert_uint_eq(test_mm_outstanding(&c.t), live);
+				injected++;
+			}
+		}
+		ck_assert_msg(injected > 5, "%s: only %ld failures injected", c.who, injected);
+		ck_assert_int_eq(pgt_unmap(&c.sp, c.bottom, 512 * ((1ull << shift_of(c.a, 1)) / 8)), PGT_OK);
+		expect_only_root(&c);
+		ctx_close(&c);
+	}
+}
+END_TEST
+
+/** A p2v hook that cannot reach a table: PGT_EINVAL, nothing changed. */
+START_TEST(test_p2v_null)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_HOOK);
+	uint64_t page = page_of(c.a);
+	ck_assert_int_eq(pgt_map(&c.sp, c.bottom, 0, 4 * page, R, 0), PGT_OK);
+	size_t n;
+	pgt_pte_t *snap = snapshot(&c, &n);
+	c.t.p2v_null = true;
+	ck_assert_int_eq(pgt_map(&c.sp, c.bottom + 8 * page, 0, page, R, 0), PGT_EINVAL);
+	ck_assert_int_eq(pgt_unmap(&c.sp, c.bottom, page), PGT_EINVAL);
+	ck_assert_int_eq(pgt_protect(&c.sp, c.bottom, page, R | W), PGT_EINVAL);
+	c.t.p2v_null = false;
+	EXPECT_UNCHANGED(&c, snap, n, "a p2v failure");
+	ctx_close(&c);
+}
+END_TEST
+
+/* --- bad arguments ------------------------------------------------------------------ */
+
+START_TEST(test_bad_arguments)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_OFFSET);
+	uint64_t page = page_of(c.a);
+	pgt_vaddr_t va = c.bottom + 16 * page;
+	ck_assert_int_eq(pgt_map(&c.sp, va, 0, 4 * page, R, 0), PGT_OK);
+	size_t n;
+	pgt_pte_t *snap = snapshot(&c, &n);
+
+	/* ranges, for all three operations */
+	const struct { pgt_vaddr_t va; uint64_t size; const char *what; } bad[] = {
+		{ va, 0, "empty" },
+		{ va + 1, page, "misaligned va" },
+		{ va, page + 1, "misaligned size" },
+		{ c.top - page + 1, 2 * page, "past the top" },
+		{ c.bottom - page, 2 * page, "below the bottom" },
+		{ ~0ull - page + 1, 2 * page, "wrapping" },
+		{ c.top + 1, page, "outside the range (canonical hole or other half)" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		bool other_half = c.a->canon == PGT_CANON_SIGN_EXTEND && c.top + 1 == 0;
+		if (i == 6 && other_half)
+			continue; /* the top of the high half is the end of the 64-bit space */
+		ck_assert_msg(pgt_map(&c.sp, bad[i].va, 0, bad[i].size, R, 0) == PGT_EINVAL, "%s: map %s", c.who, bad[i].what);
+		ck_assert_msg(pgt_unmap(&c.sp, bad[i].va, bad[i].size) == PGT_EINVAL, "%s: unmap %s", c.who, bad[i].what);
+		ck_assert_msg(pgt_protect(&c.sp, bad[i].va, bad[i].size, R) == PGT_EINVAL, "%s: protect %s", c.who,
+			      bad[i].what);
+	}
+	/* a range crossing the canonical hole of x86-64 */
+	if (c.a->canon == PGT_CANON_SIGN_EXTEND) {
+		pgt_vaddr_t lowtop = (1ull << (c.a->va_bits - 1)) - page;
+		ck_assert_int_eq(pgt_unmap(&c.sp, lowtop, ~0ull - lowtop + 1 - page), PGT_EINVAL);
+	}
+	/* output addresses and arguments of pgt_map */
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 1, page, R, 0), PGT_EINVAL);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 1ull << c.a->pa_bits, page, R, 0), PGT_EINVAL);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, (1ull << c.a->pa_bits) - page, 2 * page, R, 0), PGT_EINVAL);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, ~0ull - page + 1, 2 * page, R, 0), PGT_EINVAL);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, 64, 0), PGT_EINVAL);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, R, 4), PGT_EINVAL);
+	ck_assert_int_eq(pgt_protect(&c.sp, va, page, 128), PGT_EINVAL);
+	/* rights the architecture cannot express */
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, W, 0), PGT_ENOTSUP);
+	ck_assert_int_eq(pgt_protect(&c.sp, va, page, X), PGT_ENOTSUP);
+	/* spaces */
+	pgt_space_t dead = { 0 };
+	ck_assert_int_eq(pgt_map(NULL, va, 0, page, R, 0), PGT_EINVAL);
+	ck_assert_int_eq(pgt_unmap(NULL, va, page), PGT_EINVAL);
+	ck_assert_int_eq(pgt_protect(NULL, va, page, R), PGT_EINVAL);
+	ck_assert_int_eq(pgt_map(&dead, va, 0, page, R, 0), PGT_EINVAL);
+	ck_assert_int_eq(pgt_unmap(&dead, va, page), PGT_EINVAL);
+	ck_assert_int_eq(pgt_protect(&dead, va, page, R), PGT_EINVAL);
+	EXPECT_UNCHANGED(&c, snap, n, "a bad argument");
+	ck_assert_int_eq(c.t.flushes, 0);
+	ctx_close(&c);
+}
+END_TEST
+
+static Suite *range_suite(void)
+{
+	Suite *su = suite_create("range");
+	int n = (int)(2 * test_narchs);
+	TCase *tc = tcase_create("map");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_map_layout, 0, n);
+	tcase_add_loop_test(tc, test_map_mixed_sizes, 0, n);
+	tcase_add_loop_test(tc, test_map_conflicts, 0, n);
+	tcase_add_loop_test(tc, test_map_replace, 0, n);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("unmap-protect");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_unmap_split_every_level, 0, n);
+	tcase_add_loop_test(tc, test_unmap_everything, 0, n);
+	tcase_add_loop_test(tc, test_protect_split, 0, n);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("tlb");
+	tcase_add_loop_test(tc, test_flush_ranges, 0, n);
+	tcase_add_loop_test(tc, test_replace_break_before_make, 0, n);
+	tcase_add_loop_test(tc, test_split_break_before_make, 0, n);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("edges-and-errors");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_first_and_last_pages, 0, n);
+	tcase_add_loop_test(tc, test_fail_every_allocation, 0, n);
+	tcase_add_loop_test(tc, test_p2v_null, 0, n);
+	tcase_add_loop_test(tc, test_bad_arguments, 0, n);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	int failed = test_run_suite(range_suite());
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

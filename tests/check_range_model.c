@@ -1,0 +1,292 @@
+/*
+ * check_range_model: long random sequences of pgt_map (plain, NOSUPER,
+ * REPLACE, reserved), pgt_unmap, pgt_protect and pgt_lookup over several
+ * spaces of every descriptor, compared after every step with the extent
+ * model of tests/extents.h, with allocation failures injected at random.
+ *
+ * After every step: the tree maps exactly what the model says (output
+ * addresses and rights, whatever page sizes the library chose), the tree
+ * invariants hold (every table an outstanding frame reached once, no
+ * malformed entry, no empty table left behind), and a failed step left the
+ * tree bit-for-bit unchanged. PGT_MODEL_STEPS and PGT_MODEL_SEED override
+ * the length and the seed; a failure prints both, so it replays.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extents.h"
+#include "harness.h"
+
+enum { NSPACES = 3 };
+
+/** One space under test, its model, and the window its operations stay in. */
+struct slot {
+	pgt_space_t sp;
+	struct test_mm t;
+	struct extents m;
+	unsigned flags;
+	pgt_vaddr_t lo;     /**< first byte of the window */
+	uint64_t span;      /**< window size: four of the largest pages */
+};
+
+struct run {
+	const struct pgt_arch *a;
+	uint64_t rng, seed;
+	unsigned long step;
+	struct slot s[NSPACES];
+	unsigned long ops[6], failures_injected;
+};
+
+static unsigned long opt_ulong(const char *name, unsigned long dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? strtoul(v, NULL, 0) : dflt;
+}
+
+static uint64_t largest_page(const struct pgt_arch *a)
+{
+	unsigned shift = a->level[0].shift;
+	for (unsigned l = 0; l < a->levels; l++)
+		if (a->level[l].leaf_ok)
+			shift = a->level[l].shift;
+	return 1ull << shift;
+}
+
+/** Space k: offset or hook p2v, link words or not, and on ARMv8 the upper range for one. */
+static void slot_open(struct run *r, int k)
+{
+	struct slot *s = &r->s[k];
+	uint64_t big = largest_page(r->a);
+
+	test_mm_init(&s->t, k == 1 ? TEST_MM_HOOK : TEST_MM_OFFSET);
+	s->flags = k == 2 ? PGT_SPACE_LINKS : 0;
+	if (k == 1 && r->a->canon == PGT_CANON_SPLIT)
+		s->flags |= PGT_SPACE_UPPER;
+	ck_assert_int_eq(pgt_space_init(&s->sp, r->a, &s->t.mm, s->flags), PGT_OK);
+	ext_init(&s->m);
+	s->span = 4 * big;
+	/* low window at the bottom; on x86-64 the third space works at the top of the high half */
+	s->lo = test_va_bottom(r->a, s->flags);
+	if (k == 2 || (s->flags & PGT_SPACE_UPPER))
+		s->lo = test_va_top(r->a, s->flags) - s->span + 1;
+}
+
+static void slot_close(struct slot *s)
+{
+	pgt_space_destroy(&s->sp);
+	ck_assert_int_eq(s->t.errors, 0);
+	ck_assert_int_eq(s->t.allocs, s->t.frees);
+	test_mm_fini(&s->t);
+	ext_fini(&s->m);
+}
+
+/** Fails the run with the step, the seed and what went wrong. */
+#define RUN_FAIL(r, ...)                                                                                 \
+	do {                                                                                             \
+		char msg_[256];                                                                          \
+		snprintf(msg_, sizeof msg_, __VA_ARGS__);                                               \
+		ck_abort_msg("%s: step %lu (replay: PGT_MODEL_SEED=%#" PRIx64 "): %s", (r)->a->name, (r)->step, \
+			     (r)->seed, msg_);                                                           \
+	} while (0)
+
+static void verify_slot(struct run *r, struct slot *s)
+{
+	char why[200];
+	if (!ext_matches_tree(&s->m, &s->sp, r->a, &s->t, s->flags, why, sizeof why))
+		RUN_FAIL(r, "tree and model differ: %s", why);
+	struct tree_stats st = tree_check(&s->sp, r->a, &s->t);
+	if (st.problems || st.empty_tables)
+		RUN_FAIL(r, "%zu invariant problems, %zu empty tables", st.problems, st.empty_tables);
+}
+
+/**
+ * A random range in the slot's window: mostly small, sometimes (unless
+ * @p small) half the window.
+ */
+static void pick_range(struct run *r, struct slot *s, bool small, pgt_vaddr_t *va, uint64_t *size)
+{
+	uint64_t page = 1ull << r->a->level[0].shift, mid = 1ull << r->a->level[1].shift;
+	uint64_t max = (!small && test_rand(&r->rng) % 4 == 0) ? s->span / 2 : 3 * mid;
+	*size = (1 + test_rand(&r->rng) % (max / page)) * page;
+	/* starts near superpage boundaries more often than chance would */
+	uint64_t off = (test_rand(&r->rng) % ((s->span - *size) / page + 1)) * page;
+	if (test_rand(&r->rng) & 1)
+		off &= ~(mid - 1);
+	*va = s->lo + off;
+}
+
+static unsigned pick_prot(struct run *r)
+{
+	static const unsigned prots[] = {
+		PGT_PROT_READ, PGT_PROT_READ | PGT_PROT_WRITE, PGT_PROT_READ | PGT_PROT_EXEC,
+		PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_USER, PGT_PROT_READ | PGT_PROT_GLOBAL | PGT_PROT_UNCACHED,
+		0, PGT_PROT_USER, PGT_PROT_WRITE,
+	};
+	return prots[test_rand(&r->rng) % (sizeof prots / sizeof prots[0])];
+}
+
+/**
+ * Output address: aligned like va in the largest page half the time, so
+ * superpages happen, and always for large ranges, so the tree stays small.
+ */
+static pgt_paddr_t pick_pa(struct run *r, pgt_vaddr_t va, uint64_t size)
+{
+	uint64_t big = largest_page(r->a), page = 1ull << r->a->level[0].shift;
+	uint64_t base = (test_rand(&r->rng) % 256) * big;
+	if ((test_rand(&r->rng) & 1) || size > 4 * (1ull << r->a->level[1].shift))
+		return base + (va & (big - 1));
+	return base + (test_rand(&r->rng) % (big / page)) * page;
+}
+
+/** Which of write or execute without read the architecture refuses. */
+static bool prot_unsupported(const struct pgt_arch *a, unsigned prot)
+{
+	pgt_pte_t bits;
+	return a->prot_encode(0, prot, &bits) != PGT_OK;
+}
+
+/** Runs one operation on the library and, where it must succeed, on the model. */
+static int do_op(struct run *r, struct slot *s, int op, int *expect)
+{
+	pgt_vaddr_t va;
+	uint64_t size;
+	pick_range(r, s, op == 1, &va, &size); /* NOSUPER: small ranges only */
+	pgt_vaddr_t last = va + size - 1;
+	unsigned prot = pick_prot(r);
+	bool bad_prot = prot_unsupported(r->a, prot);
+
+	r->ops[op]++;
+	switch (op) {
+	case 0: case 1: case 2: { /* map: plain, no superpages, replacing */
+		unsigned flags = op == 1 ? PGT_MAP_NOSUPER : op == 2 ? PGT_MAP_REPLACE : 0;
+		pgt_paddr_t pa = pick_pa(r, va, size);
+		*expect = bad_prot ? PGT_ENOTSUP
+			  : (!(flags & PGT_MAP_REPLACE) && ext_overlaps(&s->m, va, last)) ? PGT_ECONFLICT : PGT_OK;
+		int rc = pgt_map(&s->sp, va, pa, size, prot, flags);
+		if (rc == PGT_OK)
+			ext_map(&s->m, va, last, pa, prot);
+		return rc;
+	}
+	case 3: {
+		*expect = PGT_OK;
+		int rc = pgt_unmap(&s->sp, va, size);
+		if (rc == PGT_OK)
+			ext_unmap(&s->m, va, last);
+		return rc;
+	}
+	case 4: {
+		*expect = bad_prot ? PGT_ENOTSUP : PGT_OK;
+		int rc = pgt_protect(&s->sp, va, size, prot);
+		if (rc == PGT_OK)
+			ext_protect(&s->m, va, last, prot);
+		return rc;
+	}
+	default: { /* lookup of a random address: found exactly where the model maps */
+		pgt_ref_t ref;
+		uint64_t pa = 0;
+		const struct ext *x = ext_find(&s->m, va);
+		*expect = x ? PGT_OK : PGT_ENOENT;
+		int rc = pgt_lookup(&s->sp, va, &ref);
+		if (rc == PGT_OK && x && (pgt_get_field(&s->sp, ref, PGT_FIELD_PADDR, &pa) != PGT_OK ||
+					  pa != ((x->pa + (va - x->va)) & ~((1ull << ref.page_shift) - 1))))
+			RUN_FAIL(r, "lookup %#llx: output address %#llx", (unsigned long long)va, (unsigned long long)pa);
+		return rc;
+	}
+	}
+}
+
+static void run_step(struct run *r)
+{
+	struct slot *s = &r->s[test_rand(&r->rng) % NSPACES];
+	int op = (int)(test_rand(&r->rng) % 6), expect;
+	bool inject = test_rand(&r->rng) % 8 == 0;
+	size_t n;
+	pgt_pte_t *snap = tree_snapshot(&s->sp, r->a, &s->t, &n);
+
+	if (inject)
+		s->t.fail_at = s->t.attempts + 1 + (long)(test_rand(&r->rng) % 3);
+	int rc = do_op(r, s, op, &expect);
+	s->t.fail_at = 0;
+	if (rc == PGT_ENOMEM && inject) {
+		r->failures_injected++;
+		if (!tree_unchanged(&s->sp, r->a, &s->t, snap, n))
+			RUN_FAIL(r, "operation %d failed with PGT_ENOMEM but changed the tree", op);
+		return;
+	}
+	if (rc != expect)
+		RUN_FAIL(r, "operation %d returned %d (%s), the model says %d", op, rc, pgt_strerror(rc), expect);
+	if (rc != PGT_OK && !tree_unchanged(&s->sp, r->a, &s->t, snap, n))
+		RUN_FAIL(r, "operation %d failed (%s) but changed the tree", op, pgt_strerror(rc));
+	if (rc == PGT_OK)
+		free(snap);
+	verify_slot(r, s);
+}
+
+START_TEST(test_random_ranges)
+{
+	struct run r = { .a = test_archs[_i] };
+	/* Under Valgrind (make check-valgrind sets VALGRIND) a shorter run of the same sequence. */
+	unsigned long steps = opt_ulong("PGT_MODEL_STEPS", getenv("VALGRIND") ? 800 : 4000);
+
+	r.seed = opt_ulong("PGT_MODEL_SEED", 0x7a11ce) + (uint64_t)_i;
+	r.rng = r.seed;
+	for (int k = 0; k < NSPACES; k++)
+		slot_open(&r, k);
+	for (r.step = 0; r.step < steps; r.step++)
+		run_step(&r);
+	/* emptying every window leaves only the roots */
+	for (int k = 0; k < NSPACES; k++) {
+		ck_assert_int_eq(pgt_unmap(&r.s[k].sp, r.s[k].lo, r.s[k].span), PGT_OK);
+		ck_assert_uint_eq(test_mm_outstanding(&r.s[k].t), 1);
+		slot_close(&r.s[k]);
+	}
+	printf("check_range_model: %s: %lu steps (map %lu, nosuper %lu, replace %lu, unmap %lu, protect %lu, "
+	       "lookup %lu), %lu allocation failures injected, all verified\n",
+	       r.a->name, steps, r.ops[0], r.ops[1], r.ops[2], r.ops[3], r.ops[4], r.ops[5], r.failures_injected);
+}
+END_TEST
+
+/** The model itself: a checker that cannot fail proves nothing. */
+START_TEST(test_model_catches_differences)
+{
+	struct run r = { .a = &pgt_arch_x86_64 };
+	slot_open(&r, 0);
+	struct slot *s = &r.s[0];
+	char why[200];
+	ck_assert_int_eq(pgt_map(&s->sp, 0x200000, 0x400000, 0x201000, PGT_PROT_READ, 0), PGT_OK);
+	ext_map(&s->m, 0x200000, 0x400fff, 0x400000, PGT_PROT_READ);
+	ck_assert(ext_matches_tree(&s->m, &s->sp, r.a, &s->t, 0, why, sizeof why));
+	ext_protect(&s->m, 0x400000, 0x400fff, PGT_PROT_READ | PGT_PROT_WRITE);
+	ck_assert(!ext_matches_tree(&s->m, &s->sp, r.a, &s->t, 0, why, sizeof why)); /* rights */
+	ext_protect(&s->m, 0x400000, 0x400fff, PGT_PROT_READ);
+	ext_map(&s->m, 0x400000, 0x400fff, 0x1000, PGT_PROT_READ);
+	ck_assert(!ext_matches_tree(&s->m, &s->sp, r.a, &s->t, 0, why, sizeof why)); /* output address */
+	ext_unmap(&s->m, 0x400000, 0x400fff);
+	ck_assert(!ext_matches_tree(&s->m, &s->sp, r.a, &s->t, 0, why, sizeof why)); /* a page too many */
+	ext_map(&s->m, 0x400000, 0x401fff, 0x600000, PGT_PROT_READ);
+	ck_assert(!ext_matches_tree(&s->m, &s->sp, r.a, &s->t, 0, why, sizeof why)); /* a page too few */
+	ck_assert_int_eq(pgt_unmap(&s->sp, 0, 1ull << 30), PGT_OK);
+	slot_close(s);
+}
+END_TEST
+
+static Suite *range_model_suite(void)
+{
+	Suite *su = suite_create("range_model");
+	TCase *tc = tcase_create("random");
+
+	tcase_set_timeout(tc, 1800);
+	tcase_add_loop_test(tc, test_random_ranges, 0, (int)test_narchs);
+	tcase_add_test(tc, test_model_catches_differences);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	int failed = test_run_suite(range_model_suite());
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
