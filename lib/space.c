@@ -101,6 +101,21 @@ void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 	}
 }
 
+void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[])
+{
+	if (!sp->pgt__mm.defer_free) {
+		pgt__list_free_all(sp, lists);
+		return;
+	}
+	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
+		while (lists[l].n) {
+			pgt_paddr_t pa;
+			pgt__list_pop(&lists[l], &pa);
+			sp->pgt__mm.defer_free(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, l), l);
+		}
+	}
+}
+
 /** Clears entries and link words: the allocator's memory holds anything. */
 void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table)
 {
