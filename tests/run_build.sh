@@ -4,10 +4,11 @@
 #   sanitizers  ASan + UBSan (./configure --enable-sanitizers), gcc
 #   m32         a 32-bit program (gcc -m32): uintptr_t narrower than pgt_paddr_t
 #   aarch64     an aarch64 Linux program (gcc-aarch64-linux-gnu), run under qemu-aarch64
+#   tsan        clang -fsanitize=thread, the concurrent-reader suite only
 # Exits non-zero when the build or any test fails, after printing the logs
 # of the failures. Needs what .ci/hardening installs.
 set -u
-what=${1:?usage: run_build.sh sanitizers|m32|aarch64}
+what=${1:?usage: run_build.sh sanitizers|m32|aarch64|tsan}
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${JOBS:-2}
 work=$(mktemp -d)
@@ -28,6 +29,10 @@ aarch64)
 	export PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
 	set -- --host=aarch64-linux-gnu --disable-shared
 	check_args="LOG_COMPILER=qemu-aarch64" ;;
+tsan)
+	# Every other suite is single-threaded: ThreadSanitizer runs the one with threads.
+	set -- CC=clang CFLAGS="-g -O1 -fsanitize=thread"
+	check_args="TESTS=tests/check_concurrent" ;;
 *)
 	echo "run_build.sh: unknown configuration $what"; exit 2 ;;
 esac
