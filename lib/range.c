@@ -252,7 +252,8 @@ static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enu
 			op->status = PGT_ECONFLICT;
 			return;
 		}
-		if (split_base(op->sp, level, pte, &child.fill) != PGT_OK) {
+		/* a split needs leaves one level down, in rights that level can encode */
+		if (!pgt__level(op->sp, level - 1)->leaf_ok || split_base(op->sp, level, pte, &child.fill) != PGT_OK) {
 			op->status = PGT_ENOTSUP;
 			return;
 		}
@@ -266,12 +267,27 @@ static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enu
 	visit_table(op, level - 1, child, elo);
 }
 
-static void plan_whole(struct range_op *op, enum pgt__kind kind)
+/** Can every table below this table entry be reached (so that COMMIT can free them)? */
+static void plan_reachable(struct range_op *op, unsigned level, pgt_pte_t pte)
 {
-	if (op->kind == OP_MAP && kind != PGT__EMPTY && !(op->flags & PGT_MAP_REPLACE))
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	pgt_pte_t *tab = child_of(op, L, pte);
+
+	for (unsigned i = 0; tab && level > 1 && i < pgt__entries(L) && op->status == PGT_OK; i++) {
+		pgt_pte_t e = pgt__pte_load(&tab[i]);
+		if (pgt__is_table(pgt__level(op->sp, level - 1), level - 1, e))
+			plan_reachable(op, level - 1, e);
+	}
+}
+
+static void plan_whole(struct range_op *op, unsigned level, pgt_pte_t pte, enum pgt__kind kind)
+{
+	if (op->kind != OP_MAP)
+		return;
+	if (kind == PGT__BAD || (kind != PGT__EMPTY && !(op->flags & PGT_MAP_REPLACE)))
 		op->status = PGT_ECONFLICT;
-	if (op->kind == OP_MAP && kind == PGT__BAD)
-		op->status = PGT_ECONFLICT;
+	else if (kind == PGT__TABLE)
+		plan_reachable(op, level, pte); /* a subtree the new leaf replaces */
 }
 
 /* --- BREAK and COMMIT ------------------------------------------------------ */
@@ -289,6 +305,8 @@ static pgt_pte_t *split_now(struct range_op *op, unsigned level, pgt_pte_t *p, p
 	pgt_pte_t *tab = pool_take(op, level - 1, &pa);
 
 	split_fill(op->sp, level, leaf, tab);
+	if (op->sp->pgt__flags & PGT_SPACE_LINKS)
+		*pgt__link_word(L, p) = 0; /* the leaf it belonged to is gone */
 	if (entry_live(L, leaf) && op->sp->pgt__arch->break_before_make) {
 		pgt__pte_store(p, 0);
 		tlb_flush(op->sp, elo, elast);
@@ -387,7 +405,7 @@ static void visit_entry(struct range_op *op, unsigned level, struct tview t, uns
 
 	if (op->pass == PASS_PLAN) {
 		if (plan == PLAN_WHOLE)
-			plan_whole(op, kind);
+			plan_whole(op, level, pte, kind);
 		else
 			plan_descend(op, level, pte, kind, elo);
 	} else if (plan == PLAN_WHOLE) {
@@ -395,6 +413,73 @@ static void visit_entry(struct range_op *op, unsigned level, struct tview t, uns
 	} else {
 		write_descend(op, level, &t.tab[i], pte, kind, elo, elast);
 	}
+}
+
+/** Do leaves at @p level fit wherever the range covers a whole entry (pgt_map)? */
+static bool map_level_fits(const struct range_op *op, unsigned level)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+
+	if (op->kind != OP_MAP || !L->leaf_ok || (level > 0 && (op->flags & PGT_MAP_NOSUPER)))
+		return false;
+	/* every entry is aligned to its size, so pa is aligned wherever op->pa - op->lo is */
+	return ((op->pa - op->lo) & ((1ull << L->shift) - 1)) == 0;
+}
+
+/*
+ * Runs of entries the range covers whole, in tight loops: an empty slot
+ * pgt_map fills, a leaf unmap clears or protect rewrites, an entry PLAN has
+ * nothing to say about. Each returns the index where its run stopped: the
+ * first entry it does not handle (a table, a conflict), which visit_entry
+ * then takes. Filling or clearing thus costs about a load and a store each.
+ */
+
+/** pgt_map where leaves of this level fit: empty slots get consecutive leaves. */
+static unsigned map_run(struct range_op *op, unsigned level, pgt_pte_t *tab, unsigned i, unsigned stop,
+			pgt_vaddr_t elo)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	pgt_pte_t leaf = op->bits[level] | (op->pa + (elo - op->lo)), step = 1ull << L->shift;
+
+	if (op->pass == PASS_PLAN) {
+		while (i < stop && pgt__pte_load(&tab[i]) == 0)
+			i++;
+		return i;
+	}
+	for (; i < stop && pgt__pte_load(&tab[i]) == 0; i++, leaf += step)
+		pgt__pte_store(&tab[i], leaf);
+	return i;
+}
+
+/** pgt_unmap and pgt_protect: leaves (valid or reserved) cleared or given the new rights. */
+static unsigned leaf_run(struct range_op *op, unsigned level, pgt_pte_t *tab, unsigned i, unsigned stop,
+			 pgt_vaddr_t elo)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+	bool links = (op->sp->pgt__flags & PGT_SPACE_LINKS) != 0, unmap = op->kind == OP_UNMAP;
+	unsigned start = i, live_first = stop, live_last = 0;
+
+	for (; i < stop; i++) {
+		pgt_pte_t pte = pgt__pte_load(&tab[i]);
+		if (pgt__is_table(L, level, pte))
+			break;
+		if (op->pass == PASS_PLAN || !pgt__is_mapped_leaf(L, pte))
+			continue; /* PLAN: nothing to count; COMMIT: empty or malformed, left alone */
+		pgt_pte_t next = unmap ? 0 : (pte & ~L->prot_mask) | op->bits[level];
+		if (next == pte)
+			continue;
+		pgt__pte_store(&tab[i], next);
+		if (unmap && links)
+			*pgt__link_word(L, &tab[i]) = 0;
+		if (pte & L->valid) {
+			live_first = live_first < i ? live_first : i;
+			live_last = i;
+		}
+	}
+	if (live_first < stop)
+		note_flush(op, elo + ((pgt_vaddr_t)(live_first - start) << L->shift),
+			   elo + ((pgt_vaddr_t)(live_last - start + 1) << L->shift) - 1);
+	return i;
 }
 
 /**
@@ -405,13 +490,31 @@ static void visit_entry(struct range_op *op, unsigned level, struct tview t, uns
 static void visit_table(struct range_op *op, unsigned level, struct tview t, pgt_vaddr_t base)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
+	uint64_t size = 1ull << L->shift;
 	pgt_vaddr_t span_last = base + ((pgt_vaddr_t)pgt__entries(L) << L->shift) - 1;
 	pgt_vaddr_t lo = op->lo > base ? op->lo : base;
 	pgt_vaddr_t last = op->last < span_last ? op->last : span_last;
 	unsigned first = (unsigned)((lo - base) >> L->shift), end = (unsigned)((last - base) >> L->shift);
+	/* entries the range covers whole: [whole_first, whole_end) */
+	unsigned whole_first = first + (base + ((pgt_vaddr_t)first << L->shift) < op->lo);
+	unsigned whole_end = end + (base + ((pgt_vaddr_t)end << L->shift) + (size - 1) <= op->last);
+	bool fast = op->pass != PASS_BREAK && (op->kind != OP_MAP || map_level_fits(op, level));
 
-	for (unsigned i = first; i <= end && op->status == PGT_OK; i++)
-		visit_entry(op, level, t, i, base + ((pgt_vaddr_t)i << L->shift));
+	for (unsigned i = first; i <= end && op->status == PGT_OK;) {
+		pgt_vaddr_t elo = base + ((pgt_vaddr_t)i << L->shift);
+		if (fast && i >= whole_first && i < whole_end) {
+			/* A virtual table (PLAN) is all empty or all leaves: whole entries need nothing. */
+			unsigned j = !t.tab ? whole_end
+				     : op->kind == OP_MAP ? map_run(op, level, t.tab, i, whole_end, elo)
+							  : leaf_run(op, level, t.tab, i, whole_end, elo);
+			if (j > i) {
+				i = j;
+				continue;
+			}
+		}
+		visit_entry(op, level, t, i, elo);
+		i++;
+	}
 }
 
 /* ------------------------------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extents.h"
 #include "harness.h"
 
 /*
@@ -96,64 +97,31 @@ static unsigned top_leaf_level(const struct pgt_arch *a)
 
 /* --- what the tree should hold ------------------------------------------------ */
 
-/** A run of memory mapped with one set of rights. */
-struct ext {
+/** A run of memory mapped with one set of rights, as a test expects it. */
+struct want {
 	pgt_vaddr_t va;
 	uint64_t size;
 	pgt_paddr_t pa;
 	unsigned prot;
 };
 
-/** The rights a leaf with @p prot decodes to at @p level (what the codec keeps). */
-static unsigned kept_prot(const struct pgt_arch *a, unsigned level, unsigned prot)
-{
-	pgt_pte_t bits = 0;
-	int rc = a->prot_encode(level, prot, &bits);
-	REQUIRE(rc == PGT_OK, "%s: rights %#x cannot be encoded", a->name, prot);
-	return a->prot_decode(level, bits);
-}
-
-static const struct ext *ext_containing(const struct ext *e, size_t n, pgt_vaddr_t va, pgt_vaddr_t last)
-{
-	for (size_t i = 0; i < n; i++)
-		if (va >= e[i].va && last <= e[i].va + (e[i].size - 1))
-			return &e[i];
-	return NULL;
-}
-
 /**
- * The tree maps exactly the extents @p e: every leaf lies in one extent with
- * the extent's output address and rights, and leaves cover as many bytes as
- * the extents do. No table is empty and the invariants hold.
+ * The tree maps exactly @p e (compared through the extent model of
+ * tests/extents.h); no table is empty and the invariants hold.
  */
-static void expect_tree(struct ctx *c, const struct ext *e, size_t n)
+static void expect_tree(struct ctx *c, const struct want *e, size_t n)
 {
-	size_t nl;
-	struct test_leaf *lv = tree_leaves(&c->sp, c->a, &c->t, c->flags, &nl);
-	uint64_t leaf_bytes = 0, ext_bytes = 0;
+	struct extents m;
+	char why[200];
 
-	for (size_t i = 0; i < nl; i++) {
-		const struct pgt_level *L = &c->a->level[lv[i].level];
-		uint64_t size = 1ull << L->shift;
-		const struct ext *x = ext_containing(e, n, lv[i].va, lv[i].va + (size - 1));
-		REQUIRE(x, "%s: leaf at %#llx (level %u) outside every extent", c->who,
-			      (unsigned long long)lv[i].va, lv[i].level);
-		REQUIRE((lv[i].pte & L->leaf_oa) == x->pa + (lv[i].va - x->va),
-			      "%s: leaf at %#llx maps %#llx, expected %#llx", c->who, (unsigned long long)lv[i].va,
-			      (unsigned long long)(lv[i].pte & L->leaf_oa),
-			      (unsigned long long)(x->pa + (lv[i].va - x->va)));
-		unsigned got = c->a->prot_decode(lv[i].level, lv[i].pte);
-		REQUIRE(got == kept_prot(c->a, lv[i].level, x->prot), "%s: leaf at %#llx has rights %#x, expected %#x",
-			      c->who, (unsigned long long)lv[i].va, got, kept_prot(c->a, lv[i].level, x->prot));
-		leaf_bytes += size;
-	}
+	ext_init(&m);
 	for (size_t i = 0; i < n; i++)
-		ext_bytes += e[i].size;
-	free(lv);
-	REQUIRE(leaf_bytes == ext_bytes, "%s: leaves map %#llx bytes, extents %#llx", c->who,
-		      (unsigned long long)leaf_bytes, (unsigned long long)ext_bytes);
+		ext_map(&m, e[i].va, e[i].va + (e[i].size - 1), e[i].pa, e[i].prot);
+	bool same = ext_matches_tree(&m, &c->sp, c->a, &c->t, c->flags, why, sizeof why);
+	ext_fini(&m);
+	ck_assert_msg(same, "%s: %s", c->who, why);
 	struct tree_stats st = tree_check(&c->sp, c->a, &c->t);
-	REQUIRE(st.problems == 0 && st.empty_tables == 0, "%s: %zu problems, %zu empty tables", c->who,
+	ck_assert_msg(st.problems == 0 && st.empty_tables == 0, "%s: %zu problems, %zu empty tables", c->who,
 		      st.problems, st.empty_tables);
 }
 
@@ -246,7 +214,7 @@ START_TEST(test_map_layout)
 
 		ck_assert_int_eq(pgt_map(&c.sp, va, pa, size, prot, nosuper ? PGT_MAP_NOSUPER : 0), PGT_OK);
 		expect_layout(&c, va, pa, size, nosuper);
-		struct ext e = { va, size, pa, prot };
+		struct want e = { va, size, pa, prot };
 		expect_tree(&c, &e, 1);
 		ck_assert_int_eq(c.t.flushes, 0); /* nothing was live before */
 		ck_assert_int_eq(pgt_unmap(&c.sp, va, size), PGT_OK);
@@ -285,7 +253,7 @@ START_TEST(test_map_conflicts)
 	ctx_open(&c, _i, TEST_MM_HOOK);
 	uint64_t page = page_of(c.a), mid = 1ull << shift_of(c.a, 1);
 	pgt_vaddr_t va = c.bottom + 4 * mid;
-	struct ext e[2] = { { va, 2 * mid, 0x40000000, R | W } };
+	struct want e[2] = { { va, 2 * mid, 0x40000000, R | W } };
 
 	ck_assert_int_eq(pgt_map(&c.sp, va, e[0].pa, e[0].size, R | W, 0), PGT_OK);
 	/* Inside, straddling either end, covering: all refused, nothing written or allocated. */
@@ -305,7 +273,7 @@ START_TEST(test_map_conflicts)
 	pgt_ref_t ref;
 	ck_assert_int_eq(pgt_insert(&c.sp, va + 8 * mid, shift_of(c.a, 0), &ref), PGT_OK);
 	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * mid - page, 0, 2 * page, R, 0), PGT_ECONFLICT);
-	e[1] = (struct ext){ va + 8 * mid, page, 0, 0 };
+	e[1] = (struct want){ va + 8 * mid, page, 0, 0 };
 	expect_tree(&c, e, 2);
 	ctx_close(&c);
 }
@@ -322,7 +290,7 @@ START_TEST(test_map_replace)
 	/* a smaller-page replacement in the middle of superpages: they are split around it */
 	ck_assert_int_eq(pgt_map(&c.sp, va + mid + page, 0x80000000 + page, 3 * page, R | X, PGT_MAP_REPLACE),
 			 PGT_OK);
-	struct ext e[] = {
+	struct want e[] = {
 		{ va, mid + page, 0x10000000, R | W },
 		{ va + mid + page, 3 * page, 0x80000000 + page, R | X },
 		{ va + mid + 4 * page, 3 * mid - 4 * page, 0x10000000 + mid + 4 * page, R | W },
@@ -330,8 +298,8 @@ START_TEST(test_map_replace)
 	expect_tree(&c, e, 3);
 	/* a superpage over smaller pages: the table under it goes away */
 	ck_assert_int_eq(pgt_map(&c.sp, va, 0x20000000, 2 * mid, R, PGT_MAP_REPLACE), PGT_OK);
-	e[0] = (struct ext){ va, 2 * mid, 0x20000000, R };
-	e[1] = (struct ext){ va + 2 * mid, 2 * mid, 0x10000000 + 2 * mid, R | W };
+	e[0] = (struct want){ va, 2 * mid, 0x20000000, R };
+	e[1] = (struct want){ va + 2 * mid, 2 * mid, 0x10000000 + 2 * mid, R | W };
 	expect_tree(&c, e, 2);
 	expect_layout(&c, va, 0x20000000, 2 * mid, false);
 	ck_assert_int_eq(pgt_unmap(&c.sp, c.bottom, 64 * mid), PGT_OK);
@@ -362,12 +330,12 @@ START_TEST(test_unmap_split_every_level)
 			ck_assert_int_eq(pgt_set_field(&c.sp, ref, PGT_FIELD_DIRTY, 1), PGT_OK);
 			uint64_t cut = where == 0 ? 0 : where == 1 ? big / 2 + 5 * page : big - page;
 			ck_assert_int_eq(pgt_unmap(&c.sp, va + cut, page), PGT_OK);
-			struct ext e[2];
+			struct want e[2];
 			size_t n = 0;
 			if (cut)
-				e[n++] = (struct ext){ va, cut, pa, R | W | U };
+				e[n++] = (struct want){ va, cut, pa, R | W | U };
 			if (cut + page < big)
-				e[n++] = (struct ext){ va + cut + page, big - cut - page, pa + cut + page, R | W | U };
+				e[n++] = (struct want){ va + cut + page, big - cut - page, pa + cut + page, R | W | U };
 			expect_tree(&c, e, n);
 			ck_assert_int_eq(pgt_lookup(&c.sp, va + cut, NULL), PGT_ENOENT);
 			/* the smaller pages keep the superpage's accessed and dirty state */
@@ -418,7 +386,7 @@ START_TEST(test_protect_split)
 
 	ck_assert_int_eq(pgt_map(&c.sp, va, big, big, R | W | X, 0), PGT_OK);
 	ck_assert_int_eq(pgt_protect(&c.sp, va + 2 * page, 3 * page, R), PGT_OK);
-	struct ext e[] = {
+	struct want e[] = {
 		{ va, 2 * page, big, R | W | X },
 		{ va + 2 * page, 3 * page, big + 2 * page, R },
 		{ va + 5 * page, big - 5 * page, big + 5 * page, R | W | X },
@@ -506,7 +474,7 @@ START_TEST(test_replace_break_before_make)
 	ck_assert_int_eq(probe.seen, 1);
 	ck_assert_uint_eq(c.t.flush_log[0].va, va);
 	ck_assert_uint_eq(c.t.flush_log[0].size, 4 * page);
-	struct ext e[] = { { va, 4 * page, 0x900000, R }, { va + 4 * page, 4 * page, 0x100000 + 4 * page, R | W } };
+	struct want e[] = { { va, 4 * page, 0x900000, R }, { va + 4 * page, 4 * page, 0x100000 + 4 * page, R | W } };
 	expect_tree(&c, e, 2);
 	c.t.on_flush = NULL;
 	ctx_close(&c);
@@ -537,7 +505,7 @@ START_TEST(test_split_break_before_make)
 	}
 	ck_assert_uint_eq(c.t.flush_log[c.t.flushes - 1].va, va);
 	ck_assert_uint_eq(c.t.flush_log[c.t.flushes - 1].size, page);
-	struct ext e = { va + page, mid - page, page, R | W };
+	struct want e = { va + page, mid - page, page, R | W };
 	expect_tree(&c, &e, 1);
 	c.t.on_flush = NULL;
 	ctx_close(&c);
@@ -560,7 +528,7 @@ START_TEST(test_first_and_last_pages)
 	uint64_t pa;
 	ck_assert_int_eq(pgt_get_field(&c.sp, ref, PGT_FIELD_PADDR, &pa), PGT_OK);
 	ck_assert_uint_eq(pa, page);
-	struct ext e[] = { { c.bottom, page, 0, R }, { last, page, page, R | W } };
+	struct want e[] = { { c.bottom, page, 0, R }, { last, page, page, R | W } };
 	expect_tree(&c, e, 2);
 	/* the last page's range ends exactly at the top of the 64-bit space or of the half */
 	ck_assert_int_eq(pgt_protect(&c.sp, last, page, R), PGT_OK);
@@ -653,6 +621,29 @@ START_TEST(test_p2v_null)
 	c.t.p2v_null = false;
 	EXPECT_UNCHANGED(&c, snap, n, "a p2v failure");
 	ctx_close(&c);
+}
+END_TEST
+
+/** A descriptor with 1G leaves but no 2M ones cannot split a 1G page: PGT_ENOTSUP, nothing changed. */
+START_TEST(test_split_needs_smaller_leaves)
+{
+	struct pgt_arch a = pgt_arch_x86_64;
+	struct test_mm t;
+	pgt_space_t sp;
+
+	a.level[1].leaf_ok = 0;
+	test_mm_init(&t, TEST_MM_OFFSET);
+	ck_assert_int_eq(pgt_space_init(&sp, &a, &t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&sp, 1ull << 30, 1ull << 30, 1ull << 30, R | W, 0), PGT_OK);
+	size_t n;
+	pgt_pte_t *snap = tree_snapshot(&sp, &a, &t, &n);
+	ck_assert_int_eq(pgt_unmap(&sp, 1ull << 30, 4096), PGT_ENOTSUP);
+	ck_assert_int_eq(pgt_protect(&sp, 1ull << 30, 4096, R), PGT_ENOTSUP);
+	ck_assert(tree_unchanged(&sp, &a, &t, snap, n));
+	ck_assert_int_eq(pgt_unmap(&sp, 1ull << 30, 1ull << 30), PGT_OK);
+	pgt_space_destroy(&sp);
+	ck_assert_int_eq(t.allocs, t.frees);
+	test_mm_fini(&t);
 }
 END_TEST
 
@@ -749,6 +740,7 @@ static Suite *range_suite(void)
 	tcase_add_loop_test(tc, test_fail_every_allocation, 0, n);
 	tcase_add_loop_test(tc, test_p2v_null, 0, n);
 	tcase_add_loop_test(tc, test_bad_arguments, 0, n);
+	tcase_add_test(tc, test_split_needs_smaller_leaves);
 	suite_add_tcase(su, tc);
 	return su;
 }

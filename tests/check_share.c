@@ -15,6 +15,9 @@
 
 #include "harness.h"
 
+#include <pgtable/armv8.h>
+#include <pgtable/x86_64.h>
+
 enum { R = PGT_PROT_READ, W = PGT_PROT_WRITE };
 
 /** Two spaces of one descriptor on one allocator, and the root entries to share. */
@@ -217,6 +220,38 @@ START_TEST(test_share_fail_every_allocation)
 }
 END_TEST
 
+/*
+ * The marks sit in bits the hardware ignores in a table entry: x86-64 bits
+ * 11 and 10 (Intel SDM vol. 3A tables 4-14 to 4-17: bits 11:8 of a PML5E,
+ * PML4E or PDPTE/PDE referencing a table are ignored), ARMv8 bits 57 and 56
+ * (Arm ARM D8.3.1, table descriptor bits [58:51] are IGNORED). Otherwise
+ * the two entries are the owner's plain table entry, address included.
+ */
+START_TEST(test_share_marks_golden)
+{
+	struct pair p;
+	pair_open(&p, _i, TEST_MM_OFFSET);
+	bool x86 = p.a->canon == PGT_CANON_SIGN_EXTEND;
+	pgt_pte_t pinned = x86 ? 1ull << 11 : 1ull << 57, borrowed = x86 ? 1ull << 10 : 1ull << 56;
+	ck_assert_uint_eq(pinned, x86 ? PGT_X86_SW_PINNED : PGT_ARMV8_SW_PINNED);
+	ck_assert_uint_eq(borrowed, x86 ? PGT_X86_SW_BORROWED : PGT_ARMV8_SW_BORROWED);
+	ck_assert_int_eq(p.a->break_before_make, !x86); /* Arm ARM D8.15; x86 has no such rule */
+
+	ck_assert_int_eq(pgt_share(&p.dst, &p.src, p.va, p.entry), PGT_OK);
+	unsigned i = (unsigned)(p.va >> p.a->level[p.a->levels - 1u].shift);
+	const pgt_pte_t *rs = test_mm_p2v(&p.t, pgt_space_root(&p.src));
+	const pgt_pte_t *rd = test_mm_p2v(&p.t, pgt_space_root(&p.dst));
+	/* x86: P|RW|US and the address; ARMv8: 0b11 and the address */
+	pgt_pte_t plain = rs[i] & ~pinned;
+	ck_assert_uint_eq(plain & (x86 ? 0xfffull : 0xfff0000000000fffull), x86 ? 0x7 : 0x3);
+	ck_assert_uint_eq(rs[i], plain | pinned);
+	ck_assert_uint_eq(rd[i], plain | borrowed);
+	pgt_space_destroy(&p.dst);
+	pgt_space_destroy(&p.src);
+	books_balance(&p);
+}
+END_TEST
+
 static Suite *share_suite(void)
 {
 	Suite *su = suite_create("share");
@@ -229,6 +264,7 @@ static Suite *share_suite(void)
 	tcase_add_loop_test(tc, test_share_refused, 0, n);
 	tcase_add_loop_test(tc, test_share_root_leaf, 0, n);
 	tcase_add_loop_test(tc, test_share_fail_every_allocation, 0, n);
+	tcase_add_loop_test(tc, test_share_marks_golden, 0, n);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -366,17 +366,21 @@ PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 		     void (*print)(void *arg, const char *line), void *arg);
 
 /**
- * Makes @p dst use @p src's tables for [va, va+size), which must be aligned
- * to the size of an entry above the leaf level (the kernel half that every
+ * Makes @p dst use @p src's tables for [va, va+size), which must be whole
+ * root entries (512 GiB each on x86-64 4-level: the kernel half that every
  * address space shares). Tables missing in @p src are first created there
  * (owned by @p src), so later mappings made in the range through either
- * space are seen by both. @p dst never frees borrowed tables (destroy,
- * unmap); @p src never frees a shared table before it is destroyed. Destroy
- * the borrowers before the owner.
- * @return PGT_OK; PGT_ECONFLICT when @p dst already maps something there;
- *         PGT_ENOMEM; PGT_EINVAL for a bad range, a different descriptor or
- *         flags; PGT_ENOTSUP when the descriptor has no sharing bits.
- *         All-or-nothing, for both spaces.
+ * space are seen by both. The root entries carry software marks: @p dst
+ * never frees a borrowed table (destroy, unmap), and neither space's unmap
+ * frees a shared one; tables below them are freed as usual. Both spaces
+ * must use the same descriptor, flags and memory hooks (either may free a
+ * table the other made). Destroy may happen in either order, but once the
+ * owner is destroyed the borrower may only be destroyed. Sharing again
+ * what is already shared is PGT_OK and changes nothing.
+ * @return PGT_OK; PGT_ECONFLICT when @p dst maps something there or @p src
+ *         has a leaf in a root entry; PGT_ENOMEM; PGT_EINVAL for a bad range,
+ *         the same space twice, or mismatched spaces; PGT_ENOTSUP when the
+ *         descriptor has no sharing marks. All-or-nothing, for both spaces.
  */
 PGT_API int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t size);
 
