@@ -9,7 +9,11 @@
  * addresses that collide often, look up addresses, get and set every field
  * (good and bad values), set and read link words, use refs that name no
  * leaf, and make the allocator fail, or hand out unusable frames, at a
- * chosen attempt of the next operation.
+ * chosen attempt of the next operation. A space created in range mode gets
+ * pgt_map (plain, NOSUPER, REPLACE, reserved), pgt_unmap and pgt_protect
+ * with good and bad ranges, output addresses and rights instead, compared
+ * with the extent model (tests/extents.c) whatever page sizes the library
+ * chose, and lookups checked against it.
  *
  * After every operation the touched space is compared with its model: the
  * status, the ref, lookup at the edges of every mapping, every field and
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../extents.h"
 #include "../harness.h"
 #include "../model.h"
 
@@ -45,7 +50,9 @@ struct slot {
 	bool live;
 	enum test_mm_mode mode;
 	pgt_space_t sp;
-	struct model md;
+	struct model md; /**< ADT mode: the pages inserted */
+	bool ranges;     /**< range mode: map/unmap/protect, modelled by ext */
+	struct extents ext;
 	size_t tables; /**< tables tree_check found last */
 };
 
@@ -203,10 +210,28 @@ static void check_link(struct fuzz *f, struct slot *s, const struct m_map *m, pg
 	       "get_link of %#" PRIx64 ": %#" PRIxPTR ", model says %#" PRIx64, m->va, node, m->link ^ q);
 }
 
+/** Range mode: the tree maps what the extent model says, and its invariants hold. */
+static void verify_ranges(struct fuzz *f, struct slot *s)
+{
+	char why[200];
+	struct tree_stats st = tree_check(&s->sp, s->md.a, slot_mm(f, s));
+
+	EXPECT(f, ext_matches_tree(&s->ext, &s->sp, s->md.a, slot_mm(f, s), s->md.flags, why, sizeof why),
+	       "tree and extent model differ: %s", why);
+	EXPECT(f, st.problems == 0 && st.empty_tables == 0, "tree_check: %zu problems, %zu empty tables",
+	       st.problems, st.empty_tables);
+	s->tables = st.tables;
+}
+
 /** The whole space against its model, and its tree's invariants. */
 static void verify_slot(struct fuzz *f, struct slot *s)
 {
 	const struct model *md = &s->md;
+
+	if (s->ranges) {
+		verify_ranges(f, s);
+		return;
+	}
 
 	for (size_t i = 0; i < md->n; i++) {
 		const struct m_map *m = &md->map[i];
@@ -256,6 +281,7 @@ static void slot_destroy(struct fuzz *f, struct slot *s)
 	EXPECT(f, pgt_space_root(&s->sp) == PGT_PADDR_NONE, "root of a destroyed space");
 	free(s->md.map);
 	s->md = (struct model){ 0 };
+	ext_fini(&s->ext);
 	s->live = false;
 }
 
@@ -279,6 +305,8 @@ static void op_create(struct fuzz *f, struct slot *s)
 	EXPECT(f, rc == (fail_alloc ? PGT_ENOMEM : PGT_OK), "space_init %s flags %u: status %d", a->name,
 	       flags, rc);
 	s->md = (struct model){ .a = a, .flags = flags, .af_on_valid = a->canon == PGT_CANON_SPLIT };
+	s->ranges = get8(f) & 1;
+	ext_init(&s->ext);
 	s->live = rc == PGT_OK;
 	s->tables = s->live;
 }
@@ -330,7 +358,7 @@ static int predict_insert(struct model *md, pgt_vaddr_t va, unsigned shift, cons
 	size_t need = tables_needed(md, va, shift);
 	if (need && tr->misalign)
 		return PGT_EINVAL;
-#ifdef FUZZ_SELFTEST
+#if FUZZ_SELFTEST == 1
 	need -= need > 1; /* a planted off-by-one: run.sh checks the fuzzer finds it */
 #endif
 	if (tr->fail_at && tr->fail_at <= need)
@@ -473,6 +501,213 @@ static void op_bad_ref(struct fuzz *f, struct slot *s)
 	       "set_link through a bad ref: status %d", rc);
 }
 
+/* --- range mode: map, unmap, protect against the extent model --- */
+
+/**
+ * DESIGN.md's valid range, from the prose: non-empty, aligned to the
+ * smallest page, not wrapping, both ends in the space, and on x86-64 not
+ * across the canonical hole.
+ */
+static bool range_valid(const struct model *md, pgt_vaddr_t va, uint64_t size)
+{
+	uint64_t page = m_size(md->a->level[0].shift);
+	pgt_vaddr_t last = va + (size - 1);
+
+	if (size == 0 || ((va | size) & (page - 1)) || last < va || !m_va_ok(md, va) || !m_va_ok(md, last))
+		return false;
+	return md->a->canon != PGT_CANON_SIGN_EXTEND || (va >> 63) == (last >> 63);
+}
+
+/** An output address range the descriptor can hold, aligned to the smallest page. */
+static bool pa_valid(const struct model *md, pgt_paddr_t pa, uint64_t size)
+{
+	pgt_paddr_t last = pa + (size - 1);
+
+	if ((pa & (m_size(md->a->level[0].shift) - 1)) || last < pa)
+		return false;
+	return md->a->pa_bits >= 64 || (last >> md->a->pa_bits) == 0;
+}
+
+/** Rights as pgt_map and pgt_protect judge them: unknown bits, then inexpressible ones. */
+static int prot_status(unsigned prot)
+{
+	unsigned rights = prot & 7u;
+
+	if (prot & ~PGT_PROT_ALL)
+		return PGT_EINVAL;
+	return rights && !(rights & PGT_PROT_READ) ? PGT_ENOTSUP : PGT_OK;
+}
+
+/** A size: some smallest pages, some second-level pages, or anything. */
+static uint64_t pick_size(struct fuzz *f, const struct model *md)
+{
+	uint8_t b = get8(f);
+	unsigned unit = (b & 0xc0) == 0x40 ? md->a->level[1].shift : md->a->level[0].shift;
+
+	if ((b & 0xc0) == 0xc0)
+		return get64(f);
+	return (uint64_t)(1 + (b & 0x3f)) << unit;
+}
+
+/** An output address: aligned like va in the largest page (superpages happen), any page, or anything. */
+static pgt_paddr_t pick_pa(struct fuzz *f, const struct model *md, pgt_vaddr_t va)
+{
+	uint8_t b = get8(f);
+	uint64_t big = m_size(md->a->level[top_leaf_level(md->a)].shift);
+	uint64_t page = m_size(md->a->level[0].shift);
+
+	if ((b & 0xc0) == 0xc0)
+		return get64(f);
+	if (b & 1)
+		return (uint64_t)(b >> 1) * big + (va & (big - 1));
+	return (get64(f) & ((1ull << 40) - 1) & ~(page - 1));
+}
+
+static unsigned pick_prot(struct fuzz *f)
+{
+	uint8_t b = get8(f);
+
+	return (b & 0xc0) == 0xc0 ? (unsigned)get64(f) : b & PGT_PROT_ALL;
+}
+
+/**
+ * Runs one range call with the allocator's trouble armed, and compares: the
+ * model's status, or (when the trouble bites an operation that needs tables)
+ * PGT_ENOMEM or PGT_EINVAL with the tree as it was. Returns whether the call
+ * succeeded, so the caller updates the model.
+ */
+static bool range_call(struct fuzz *f, struct slot *s, int (*call)(struct slot *s, const uint64_t *args),
+		       const uint64_t *args, int want, const char *what)
+{
+	struct test_mm *t = slot_mm(f, s);
+	struct trouble tr = pick_trouble(f);
+	size_t n, before = test_mm_outstanding(t);
+	pgt_pte_t *snap = tree_snapshot(&s->sp, s->md.a, t, &n);
+
+	t->fail_at = tr.fail_at ? t->attempts + tr.fail_at : 0;
+	t->fail_after = tr.fail_after;
+	t->misalign = tr.misalign;
+	int rc = call(s, args);
+	t->fail_at = 0;
+	t->fail_after = false;
+	t->misalign = 0;
+	bool bitten =
+		want == PGT_OK && ((tr.fail_at && rc == PGT_ENOMEM) || (tr.misalign && rc == PGT_EINVAL));
+	EXPECT(f, rc == want || bitten, "%s %#" PRIx64 " size %#" PRIx64 ": status %d, model says %d", what,
+	       args[0], args[1], rc, want);
+	if (rc == PGT_OK) {
+		free(snap);
+		return true;
+	}
+	EXPECT(f, tree_unchanged(&s->sp, s->md.a, t, snap, n), "failed %s (%d) changed the tree", what, rc);
+	EXPECT(f, test_mm_outstanding(t) == before, "failed %s (%d) kept %zu frames", what, rc,
+	       test_mm_outstanding(t) - before);
+	return false;
+}
+
+/* args: va, size, pa, prot, flags */
+static int call_map(struct slot *s, const uint64_t *x)
+{
+	return pgt_map(&s->sp, x[0], x[2], x[1], (unsigned)x[3], (unsigned)x[4]);
+}
+
+static int call_unmap(struct slot *s, const uint64_t *x)
+{
+	return pgt_unmap(&s->sp, x[0], x[1]);
+}
+
+static int call_protect(struct slot *s, const uint64_t *x)
+{
+	return pgt_protect(&s->sp, x[0], x[1], (unsigned)x[3]);
+}
+
+static void op_map(struct fuzz *f, struct slot *s)
+{
+	const struct model *md = &s->md;
+	uint8_t fl = get8(f);
+	unsigned flags = (fl & 0xf0) == 0xf0 ? fl : fl & (PGT_MAP_NOSUPER | PGT_MAP_REPLACE);
+	pgt_vaddr_t va = pick_va(f, md, 0);
+	uint64_t size = pick_size(f, md);
+	pgt_paddr_t pa = pick_pa(f, md, va);
+	unsigned prot = pick_prot(f);
+	const uint64_t args[] = { va, size, pa, prot, flags };
+	int want = PGT_OK;
+
+	if (!range_valid(md, va, size) || !pa_valid(md, pa, size) || (flags & ~3u))
+		want = PGT_EINVAL;
+	else if (prot_status(prot) != PGT_OK)
+		want = prot_status(prot);
+	else if (!(flags & PGT_MAP_REPLACE) && ext_overlaps(&s->ext, va, va + (size - 1)))
+		want = PGT_ECONFLICT;
+#if FUZZ_SELFTEST == 2
+	if (flags & PGT_MAP_NOSUPER)
+		want = PGT_OK; /* a planted bug: run.sh checks the fuzzer finds it */
+#endif
+	if (range_call(f, s, call_map, args, want, "map"))
+		ext_map(&s->ext, va, va + (size - 1), pa, prot);
+}
+
+static void op_unmap(struct fuzz *f, struct slot *s)
+{
+	pgt_vaddr_t va = pick_va(f, &s->md, 0);
+	uint64_t size = pick_size(f, &s->md);
+	const uint64_t args[] = { va, size, 0, 0, 0 };
+	int want = range_valid(&s->md, va, size) ? PGT_OK : PGT_EINVAL;
+
+	if (range_call(f, s, call_unmap, args, want, "unmap"))
+		ext_unmap(&s->ext, va, va + (size - 1));
+}
+
+static void op_protect(struct fuzz *f, struct slot *s)
+{
+	pgt_vaddr_t va = pick_va(f, &s->md, 0);
+	uint64_t size = pick_size(f, &s->md);
+	unsigned prot = pick_prot(f);
+	const uint64_t args[] = { va, size, 0, prot, 0 };
+	int want = range_valid(&s->md, va, size) ? prot_status(prot) : PGT_EINVAL;
+
+	if (range_call(f, s, call_protect, args, want, "protect"))
+		ext_protect(&s->ext, va, va + (size - 1), prot);
+}
+
+/** A lookup answers as the extent model does, with its output address. */
+static void op_range_lookup(struct fuzz *f, struct slot *s)
+{
+	pgt_vaddr_t va = pick_va(f, &s->md, 0) + (get8(f) & 0x0f) * 0x111;
+	bool ok = m_va_ok(&s->md, va);
+	const struct ext *x = ok ? ext_find(&s->ext, va) : NULL;
+	int want = !ok ? PGT_EINVAL : x ? PGT_OK : PGT_ENOENT;
+	pgt_ref_t ref;
+	uint64_t pa = 0;
+	int rc = pgt_lookup(&s->sp, va, &ref);
+
+	EXPECT(f, rc == want, "lookup %#" PRIx64 ": status %d, extent model says %d", va, rc, want);
+	if (rc != PGT_OK)
+		return;
+	rc = pgt_get_field(&s->sp, ref, PGT_FIELD_PADDR, &pa);
+	uint64_t want_pa = (x->pa + (va - x->va)) & ~(m_size(ref.page_shift) - 1);
+	EXPECT(f, rc == PGT_OK && pa == want_pa,
+	       "lookup %#" PRIx64 ": output address %#" PRIx64 ", model %#" PRIx64, va, pa, want_pa);
+}
+
+static void run_range_op(struct fuzz *f, struct slot *s, uint8_t op)
+{
+	switch (op & 0x0f) {
+	case 1: slot_destroy(f, s); break;
+	case 2:
+	case 3:
+	case 4:
+	case 5: op_map(f, s); break;
+	case 6:
+	case 7:
+	case 8: op_unmap(f, s); break;
+	case 9:
+	case 10:
+	case 11: op_protect(f, s); break;
+	default: op_range_lookup(f, s); break;
+	}
+}
+
 /* --- the program --- */
 
 static void run_op(struct fuzz *f)
@@ -482,6 +717,8 @@ static void run_op(struct fuzz *f)
 
 	if (!s->live || (op & 0x0f) == 0) {
 		op_create(f, s);
+	} else if (s->ranges) {
+		run_range_op(f, s, op);
 	} else {
 		switch (op & 0x0f) {
 		case 1: slot_destroy(f, s); break;
