@@ -167,6 +167,39 @@ void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
  * there is one (concurrent readers may still walk them), else as above.
  */
 void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
+
+/*
+ * Offsets into a space: off = va mod 2^va_bits. Monotonic over the space's
+ * canonical addresses for every descriptor (x86-64: lower half, then upper
+ * half; ARMv8 upper spaces: va - (2^64 - 2^va_bits)), and table index order
+ * is offset order, so range walks can work on offsets.
+ */
+static inline uint64_t pgt__space_span(const pgt_space_t *sp)
+{
+	return 1ull << sp->pgt__arch->va_bits;
+}
+
+static inline uint64_t pgt__va_offset(const pgt_space_t *sp, pgt_vaddr_t va)
+{
+	return va & (pgt__space_span(sp) - 1);
+}
+
+/** The canonical address at an offset. */
+static inline pgt_vaddr_t pgt__offset_va(const pgt_space_t *sp, uint64_t off)
+{
+	const struct pgt_arch *a = sp->pgt__arch;
+	bool high = a->canon == PGT_CANON_SIGN_EXTEND ? (off >> (a->va_bits - 1)) != 0
+						      : (sp->pgt__flags & PGT_SPACE_UPPER) != 0;
+
+	return high ? off | ~(pgt__space_span(sp) - 1) : off;
+}
+
+/**
+ * The rights (enum pgt_rights) the MMU grants at @p va, an address of the
+ * space: the valid leaf's, less what the tables above it take; 0 when no
+ * valid leaf maps it. Accessed flags are not looked at. (lib/translate.c)
+ */
+unsigned pgt__rights(const pgt_space_t *sp, pgt_vaddr_t va);
 int pgt__page_level(const pgt_space_t *sp, unsigned page_shift);
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
 void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);

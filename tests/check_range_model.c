@@ -7,8 +7,10 @@
  * After every step: the tree maps exactly what the model says (output
  * addresses and rights, whatever page sizes the library chose), the tree
  * invariants hold (every table an outstanding frame reached once, no
- * malformed entry, no empty table left behind), and a failed step left the
- * tree bit-for-bit unchanged. PGT_MODEL_STEPS and PGT_MODEL_SEED override
+ * malformed entry, no empty table left behind) by the harness's checker and
+ * by pgt_verify, pgt_translate agrees with the model on reads and writes,
+ * privileged and from user mode, across the window, and a failed step left
+ * the tree bit-for-bit unchanged. PGT_MODEL_STEPS and PGT_MODEL_SEED override
  * the length and the seed; a failure prints both, so it replays.
  */
 #include <check.h>
@@ -92,6 +94,59 @@ static void slot_close(struct slot *s)
 			     (r)->seed, msg_);                                                           \
 	} while (0)
 
+/** What pgt_translate must answer for @p access at @p va, by the model. */
+static bool model_allows(const struct ext *x, unsigned access)
+{
+	unsigned need = (access & PGT_ACC_WRITE) ? PGT_PROT_WRITE : PGT_PROT_READ;
+	if (!x || !(x->prot & (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC)))
+		return false; /* nothing there, or a reserved leaf */
+	return (x->prot & need) && (!(access & PGT_ACC_USER) || (x->prot & PGT_PROT_USER));
+}
+
+/**
+ * Reads and writes, privileged and from user mode, at random addresses of
+ * the window and at the edges of the model's extents: pgt_translate gives
+ * the model's physical address or faults exactly where the model says.
+ */
+static void check_translations(struct run *r, struct slot *s)
+{
+	static const unsigned kinds[] = { PGT_ACC_READ, PGT_ACC_WRITE, PGT_ACC_READ | PGT_ACC_USER,
+					  PGT_ACC_WRITE | PGT_ACC_USER };
+	for (int k = 0; k < 24; k++) {
+		pgt_vaddr_t va = s->lo + test_rand(&r->rng) % s->span;
+		if (k % 3 == 0 && s->m.n) { /* an edge of an extent, or the byte past it */
+			const struct ext *x = &s->m.v[test_rand(&r->rng) % s->m.n];
+			va = (k & 1) ? x->va : x->last + 1;
+			if (va - s->lo >= s->span)
+				va = x->va;
+		}
+		const struct ext *x = ext_find(&s->m, va);
+		unsigned access = kinds[test_rand(&r->rng) % 4];
+		pgt_paddr_t pa = 0;
+		struct pgt_fault f;
+		int rc = pgt_translate(&s->sp, va, access, &pa, &f);
+		bool allowed = model_allows(x, access);
+		if (rc != (allowed ? PGT_OK : PGT_EFAULT))
+			RUN_FAIL(r, "translate %#llx access %#x: %s, the model says %s", (unsigned long long)va, access,
+				 pgt_strerror(rc), allowed ? "allowed" : "a fault");
+		if (allowed && pa != x->pa + (va - x->va))
+			RUN_FAIL(r, "translate %#llx: %#llx, the model %#llx", (unsigned long long)va,
+				 (unsigned long long)pa, (unsigned long long)(x->pa + (va - x->va)));
+		bool valid = x && model_allows(x, PGT_ACC_READ);
+		if (!allowed && f.kind != (valid ? PGT_FAULT_PERMISSION : PGT_FAULT_NOT_PRESENT))
+			RUN_FAIL(r, "translate %#llx access %#x: fault kind %d", (unsigned long long)va, access, f.kind);
+	}
+}
+
+/** Counts pgt_verify's complaints (the tests' own checker runs beside it). */
+static void count_problem(void *arg, const char *problem, pgt_vaddr_t va, unsigned level)
+{
+	(void)problem;
+	(void)va;
+	(void)level;
+	++*(unsigned long *)arg;
+}
+
 static void verify_slot(struct run *r, struct slot *s)
 {
 	char why[200];
@@ -100,6 +155,11 @@ static void verify_slot(struct run *r, struct slot *s)
 	struct tree_stats st = tree_check(&s->sp, r->a, &s->t);
 	if (st.problems || st.empty_tables)
 		RUN_FAIL(r, "%zu invariant problems, %zu empty tables", st.problems, st.empty_tables);
+	unsigned long reported = 0;
+	int n = pgt_verify(&s->sp, count_problem, &reported);
+	if (n != 0 || reported != 0)
+		RUN_FAIL(r, "pgt_verify found %d problems", n);
+	check_translations(r, s);
 }
 
 /**

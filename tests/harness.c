@@ -161,6 +161,13 @@ static void hook_flush(void *ctx, pgt_vaddr_t va, uint64_t size)
 		t->on_flush(t, va, size);
 }
 
+/** owns_table: an outstanding frame of this size and level (for pgt_verify). */
+static int hook_owns(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	const struct test_frame *f = frame_find(ctx, pa);
+	return f && f->size == size && f->level == level;
+}
+
 void test_mm_init(struct test_mm *t, enum test_mm_mode mode)
 {
 	memset(t, 0, sizeof *t);
@@ -169,6 +176,7 @@ void test_mm_init(struct test_mm *t, enum test_mm_mode mode)
 	t->mm.free_table = hook_free;
 	t->mm.p2v = mode == TEST_MM_HOOK ? hook_p2v : NULL;
 	t->mm.tlb_flush = hook_flush;
+	t->mm.owns_table = hook_owns;
 	t->mm.ctx = t;
 }
 

@@ -70,6 +70,39 @@ static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
 }
 
 /*
+ * Stage-1 EL1&0 permissions, Arm ARM D8.4 (D5.4 in older issues). A table
+ * descriptor's APTable[0] takes EL0 data access from everything below,
+ * APTable[1] takes writes, UXNTable and PXNTable take execution. A leaf's
+ * AP[1] clear means no EL0 data access, AP[2] read-only; UXN and PXN.
+ */
+#define ARM_TABLE_RULES                                                                           \
+	{                                                                                         \
+		{ PGT_ARMV8_APTABLE_NO_EL0, PGT_ARMV8_APTABLE_NO_EL0, PGT_RIGHT_UR | PGT_RIGHT_UW }, \
+		{ PGT_ARMV8_APTABLE_RO, PGT_ARMV8_APTABLE_RO, PGT_RIGHT_PW | PGT_RIGHT_UW },       \
+		{ PGT_ARMV8_UXNTABLE, PGT_ARMV8_UXNTABLE, PGT_RIGHT_UX },                          \
+		{ PGT_ARMV8_PXNTABLE, PGT_ARMV8_PXNTABLE, PGT_RIGHT_PX },                          \
+	}
+#define ARM_LEAF_RULES                                                                \
+	{                                                                             \
+		{ PGT_ARMV8_AP_USER, 0, PGT_RIGHT_UR | PGT_RIGHT_UW },                \
+		{ PGT_ARMV8_AP_RO, PGT_ARMV8_AP_RO, PGT_RIGHT_PW | PGT_RIGHT_UW },    \
+		{ PGT_ARMV8_UXN, PGT_ARMV8_UXN, PGT_RIGHT_UX },                       \
+		{ PGT_ARMV8_PXN, PGT_ARMV8_PXN, PGT_RIGHT_PX },                       \
+	}
+
+/* Bits [hi-1:lo] of an entry. */
+#define ARM_BITS(hi, lo) ((((pgt_pte_t)1 << (hi)) - 1) & ~(((pgt_pte_t)1 << (lo)) - 1))
+
+/*
+ * RES0 bits with 48-bit OA (D8.3.1/D8.3.2). Table descriptor: [50:48] and
+ * [g-1:12] below the next-table address. Page: [49:48] and [g-1:12]. Block
+ * of 2^sh bytes: [49:48] and [sh-1:12] except bit 16 (nT with FEAT_BBM).
+ */
+#define ARM_TABLE_MBZ(g) (PGT_ARMV8_TABLE_RES0 | ARM_BITS(g, 12))
+#define ARM_LEAF_MBZ(g, sh) \
+	(PGT_ARMV8_LEAF_RES0 | ((sh) == (g) ? ARM_BITS(g, 12) : ARM_BITS(sh, 12) & ~PGT_ARMV8_BLOCK_NT))
+
+/*
  * One level of a granule of 2^g bytes: tables hold 2^(g-3) entries and point
  * at the next table through OA[47:g]. A leaf here maps 2^sh bytes.
  */
@@ -86,6 +119,11 @@ static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
 		.dirty = (leaf) ? PGT_ARMV8_SW_DIRTY : 0,                             \
 		.table_borrowed = (sh) == (g) ? 0 : PGT_ARMV8_SW_BORROWED,            \
 		.table_pinned = (sh) == (g) ? 0 : PGT_ARMV8_SW_PINNED,                \
+		.table_rules = ARM_TABLE_RULES, .leaf_rules = ARM_LEAF_RULES,         \
+		.table_mbz = ARM_TABLE_MBZ(g), .leaf_mbz = ARM_LEAF_MBZ(g, sh),       \
+		.table_accessed = 0,                                                  \
+		.table_rule_bits = PGT_ARMV8_PXNTABLE | PGT_ARMV8_UXNTABLE |          \
+				   PGT_ARMV8_APTABLE_NO_EL0 | PGT_ARMV8_APTABLE_RO,   \
 	}
 
 #define ARM_DESC(nm, nlev, va, ...)                                                    \
@@ -94,6 +132,9 @@ static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
 		.canon = PGT_CANON_SPLIT, .break_before_make = 1,                      \
 		.level = { __VA_ARGS__ },                                              \
 		.prot_encode = arm_prot_encode, .prot_decode = arm_prot_decode,        \
+		/* EL0-writable is never EL1-executable (D8.4, "PXN treated as 1") */  \
+		.implied_if = PGT_RIGHT_UW, .implied_removes = PGT_RIGHT_PX,           \
+		.af_fault = 1, .malformed_fault = PGT_FAULT_NOT_PRESENT,               \
 	}
 
 /* 4K granule: 4K pages, 2M and 1G blocks; level 3 (ARM's L0) has no blocks. */

@@ -61,6 +61,22 @@ unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
 }
 
 /*
+ * Access rights, SDM vol. 3A 4.6 (with CR0.WP = 1, EFER.NXE = 1, no SMEP or
+ * SMAP): every entry on the walk, tables and leaf alike, must have RW for a
+ * write, US for a user-mode access, and XD clear for a fetch. The same three
+ * rules serve table entries (restricting what is below) and leaves.
+ */
+#define X86_RULES                                                                                \
+	{                                                                                        \
+		{ PGT_X86_RW, 0, PGT_RIGHT_PW | PGT_RIGHT_UW },                                  \
+		{ PGT_X86_US, 0, PGT_RIGHT_UR | PGT_RIGHT_UW | PGT_RIGHT_UX },                   \
+		{ PGT_X86_NX, PGT_X86_NX, PGT_RIGHT_PX | PGT_RIGHT_UX },                          \
+	}
+
+/* Reserved bits of a present leaf at the level whose pages are 2^sh bytes. */
+#define X86_LEAF_MBZ(sh) ((sh) == 21 ? PGT_X86_MBZ_2M : (sh) == 30 ? PGT_X86_MBZ_1G : 0)
+
+/*
  * One level. Tables hold 512 entries at every level. A table entry is P|RW|US
  * (the leaf decides the rights) with PS clear; a leaf above level 0 has PS set.
  */
@@ -77,6 +93,10 @@ unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
 		.accessed = (leaf) ? PGT_X86_A : 0, .dirty = (leaf) ? PGT_X86_D : 0, \
 		.table_borrowed = (sh) == 12 ? 0 : PGT_X86_SW_BORROWED,           \
 		.table_pinned = (sh) == 12 ? 0 : PGT_X86_SW_PINNED,               \
+		.table_rules = X86_RULES, .leaf_rules = X86_RULES,                \
+		.table_mbz = 0, .leaf_mbz = X86_LEAF_MBZ(sh),                     \
+		.table_accessed = (sh) == 12 ? 0 : PGT_X86_A,                     \
+		.table_rule_bits = PGT_X86_RW | PGT_X86_US | PGT_X86_NX,          \
 	}
 
 #define X86_PT X86_LEVEL(12, 1, PGT_X86_ADDR_4K)   /* PTE: 4K pages */
@@ -89,6 +109,7 @@ PGT_API const struct pgt_arch pgt_arch_x86_64 = {
 	.level = { X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0) /* PML4E */ },
 	.prot_encode = pgt_x86_64_prot_encode,
 	.prot_decode = pgt_x86_64_prot_decode,
+	.malformed_fault = PGT_FAULT_RESERVED_BIT, /* #PF with RSVD = 1, SDM 4.7 */
 };
 
 PGT_API const struct pgt_arch pgt_arch_x86_64_la57 = {
@@ -97,4 +118,5 @@ PGT_API const struct pgt_arch pgt_arch_x86_64_la57 = {
 	.level = { X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0), X86_LEVEL(48, 0, 0) /* PML5E */ },
 	.prot_encode = pgt_x86_64_prot_encode,
 	.prot_decode = pgt_x86_64_prot_decode,
+	.malformed_fault = PGT_FAULT_RESERVED_BIT, /* #PF with RSVD = 1, SDM 4.7 */
 };

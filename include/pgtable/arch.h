@@ -40,6 +40,35 @@ enum pgt_canon {
 	PGT_CANON_SPLIT = 1
 };
 
+/**
+ * Rights of one translation, as pgt_translate combines them: privileged and
+ * unprivileged read, write and execute. An access of kind PGT_ACC_* needs
+ * the right (access & 7) << (PGT_ACC_USER ? 3 : 0).
+ */
+enum pgt_rights {
+	PGT_RIGHT_PR = 1,  /**< privileged read */
+	PGT_RIGHT_PW = 2,  /**< privileged write */
+	PGT_RIGHT_PX = 4,  /**< privileged execute */
+	PGT_RIGHT_UR = 8,  /**< unprivileged read */
+	PGT_RIGHT_UW = 16, /**< unprivileged write */
+	PGT_RIGHT_UX = 32, /**< unprivileged execute */
+	PGT_RIGHTS_ALL = 63
+};
+
+/** Rules per entry class and level (see struct pgt_rule). */
+#define PGT_RULES 4
+
+/**
+ * One access-control rule of an entry: when (pte & mask) == match, the
+ * rights in `removes` are lost (for a table entry: for everything below it).
+ * A zero rule matches every entry and removes nothing.
+ */
+struct pgt_rule {
+	pgt_pte_t mask;
+	pgt_pte_t match;
+	uint32_t removes; /**< enum pgt_rights */
+};
+
 /** One level of a page-table format. Level 0 holds the smallest pages. */
 struct pgt_level {
 	uint8_t shift;      /**< lowest VA bit this level indexes = log2 of a leaf's size here */
@@ -66,6 +95,29 @@ struct pgt_level {
 	 */
 	pgt_pte_t table_borrowed;
 	pgt_pte_t table_pinned; /**< see table_borrowed */
+	/**
+	 * Hierarchical controls of a table entry (x86-64 RW/US/NX, ARMv8
+	 * APTable/UXNTable/PXNTable): rights it takes from everything below.
+	 * Data, not code, so that pgt_translate stays masks and shifts.
+	 */
+	struct pgt_rule table_rules[PGT_RULES];
+	/** The rights a valid leaf grants: every right minus what these rules remove. */
+	struct pgt_rule leaf_rules[PGT_RULES];
+	/** Must-be-zero (reserved, RES0) bits of a valid table entry. */
+	pgt_pte_t table_mbz;
+	/**
+	 * Must-be-zero bits of a valid leaf. Those below `shift` lie in the
+	 * output-address field of a smaller page: set, the address is misaligned.
+	 */
+	pgt_pte_t leaf_mbz;
+	/** Accessed bit the hardware sets in a table entry it walks through, 0 if none. */
+	pgt_pte_t table_accessed;
+	/**
+	 * The union of the table_rules masks. A table entry that agrees with
+	 * table_attrs on these bits matches no rule (table_attrs grants
+	 * everything), so the walk skips its rules; 0: always evaluate them.
+	 */
+	pgt_pte_t table_rule_bits;
 };
 
 /** A page-table format. */
@@ -92,6 +144,21 @@ struct pgt_arch {
 	int (*prot_encode)(unsigned level, unsigned prot, pgt_pte_t *bits);
 	/** Decodes the PGT_PROT_* bits of a leaf (valid or reserved) at @p level. */
 	unsigned (*prot_decode)(unsigned level, pgt_pte_t pte);
+	/**
+	 * Applied after the rules of the whole walk: when every right in
+	 * `implied_if` survives, the rights in `implied_removes` are lost
+	 * (ARMv8: a location writable at EL0 is never executable at EL1).
+	 * 0 and 0: nothing.
+	 */
+	uint8_t implied_if;
+	uint8_t implied_removes; /**< see implied_if */
+	/** Non-zero: a valid leaf without its `accessed` bit takes PGT_FAULT_ACCESS_FLAG. */
+	uint8_t af_fault;
+	/**
+	 * The enum pgt_fault_kind a malformed entry on the walk gives (must-be-zero
+	 * bits set, a leaf where the level allows none, an undefined encoding).
+	 */
+	uint8_t malformed_fault;
 };
 
 #ifdef __cplusplus

@@ -33,6 +33,23 @@
 /** Ignored bits [58:52] of a table descriptor: libpgtable's borrowed-table mark and shared-table pin. */
 #define PGT_ARMV8_SW_BORROWED ((pgt_pte_t)1 << 56)
 #define PGT_ARMV8_SW_PINNED ((pgt_pte_t)1 << 57) /**< see PGT_ARMV8_SW_BORROWED */
+/*
+ * Hierarchical controls of a stage-1 table descriptor, bits [63:59] (Arm ARM
+ * D8.3.1 "Next-level attributes", D8.4 hierarchical permissions; D5.3/D5.4
+ * in older issues). They restrict every lookup below the table.
+ */
+#define PGT_ARMV8_PXNTABLE ((pgt_pte_t)1 << 59)   /**< PXNTable: no EL1 execution below */
+#define PGT_ARMV8_UXNTABLE ((pgt_pte_t)1 << 60)   /**< UXNTable: no EL0 execution below */
+#define PGT_ARMV8_APTABLE_NO_EL0 ((pgt_pte_t)1 << 61) /**< APTable[0]: no EL0 data access below */
+#define PGT_ARMV8_APTABLE_RO ((pgt_pte_t)1 << 62) /**< APTable[1]: no writes below */
+#define PGT_ARMV8_NSTABLE ((pgt_pte_t)1 << 63)    /**< NSTable (Secure state only) */
+/** RES0 bits [50:48] of a table descriptor with 48-bit OA (bit 51 is ignored). */
+#define PGT_ARMV8_TABLE_RES0 ((pgt_pte_t)7 << 48)
+/** RES0 bits [49:48] of a block or page descriptor (50 is GP with BTI, 51 DBM). */
+#define PGT_ARMV8_LEAF_RES0 ((pgt_pte_t)3 << 48)
+/** Bit 16 of a block: nT with FEAT_BBM, never counted as must-be-zero. */
+#define PGT_ARMV8_BLOCK_NT ((pgt_pte_t)1 << 16)
+
 /** Output-address field [47:shift] for a granule or block of 2^shift bytes. */
 #define PGT_ARMV8_OA(shift) ((((pgt_pte_t)1 << 48) - 1) & ~(((pgt_pte_t)1 << (shift)) - 1))
 

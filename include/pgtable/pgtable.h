@@ -281,7 +281,13 @@ enum pgt_fault_kind {
 	PGT_FAULT_NONE = 0,        /**< no fault */
 	PGT_FAULT_NOT_PRESENT = 1, /**< no valid entry (reserved leaves included) */
 	PGT_FAULT_PERMISSION = 2,  /**< the rights on the walk forbid the access */
-	PGT_FAULT_ACCESS_FLAG = 3  /**< ARMv8: a valid leaf without AF */
+	PGT_FAULT_ACCESS_FLAG = 3, /**< ARMv8: a valid leaf without AF */
+	/**
+	 * x86-64: a #PF with RSVD=1, a present entry with reserved bits set or
+	 * with PS set where no page may be (SDM vol. 3A 4.7). ARMv8 reports
+	 * malformed entries as translation faults (PGT_FAULT_NOT_PRESENT).
+	 */
+	PGT_FAULT_RESERVED_BIT = 4
 };
 
 /** One leaf mapping, as pgt_walk reports it. */
@@ -338,29 +344,72 @@ PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned
  * Translates @p va as the MMU would for an access of kind @p access
  * (PGT_ACC_*), combining the rights of every entry on the walk as the
  * architecture does.
+ *
+ * x86-64 (SDM vol. 3A 4.6): R/W and U/S must be set and XD clear in every
+ * entry on the walk, assuming CR0.WP = 1 (supervisor writes to read-only
+ * pages fault), EFER.NXE = 1, and neither SMEP nor SMAP (supervisor code may
+ * read, write and fetch user pages). ARMv8 stage 1 EL1&0 (Arm ARM D8.4):
+ * table APTable/UXNTable/PXNTable restrict everything below, the leaf's
+ * AP[2:1]/UXN/PXN decide, and a location writable at EL0 is never
+ * executable at EL1; a valid leaf with AF clear is PGT_FAULT_ACCESS_FLAG.
+ * Assumed there: SCTLR_EL1.WXN = 0, PSTATE.PAN = 0, TCR_EL1.HPD0/HPD1 = 0
+ * (hierarchical controls in force), no permission indirection.
+ *
+ * Empty entries and reserved leaves are PGT_FAULT_NOT_PRESENT at their
+ * level. A malformed entry (must-be-zero bits set, a leaf at a level that
+ * allows none, an undefined encoding) is PGT_FAULT_RESERVED_BIT on x86-64
+ * (#PF with RSVD = 1) and PGT_FAULT_NOT_PRESENT on ARMv8 (a translation
+ * fault), at its level. Permission and access-flag faults are reported at
+ * the leaf's level.
+ *
+ * With PGT_ACC_SET_AD an access that completes sets the accessed bits the
+ * walk used (x86: every entry; ARMv8: the leaf's AF, as FEAT_HAFDBS does,
+ * instead of an access-flag fault) and, for a write, the leaf's dirty bit,
+ * each with an atomic compare-and-swap: when an entry changed meanwhile, the
+ * translation starts again, so no concurrent store is lost. A faulting
+ * access changes nothing.
+ *
+ * @param access one of PGT_ACC_READ, _WRITE, _EXEC, optionally with
+ *               PGT_ACC_USER and PGT_ACC_SET_AD
  * @param pa     receives the physical address (page offset included); may be NULL
  * @param fault  receives the fault on PGT_EFAULT; may be NULL
- * @return PGT_OK; PGT_EFAULT (not present, permission, access flag);
- *         PGT_EINVAL for an address outside the space (no fault recorded),
- *         bad access bits or a p2v hook returning NULL.
+ * @return PGT_OK; PGT_EFAULT (not present, permission, access flag,
+ *         reserved bit); PGT_EINVAL for an address outside the space, bad
+ *         access bits or a p2v hook returning NULL (nothing written to
+ *         @p pa or @p fault).
  */
 PGT_API int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 			  struct pgt_fault *fault);
 
 /**
  * Visits the leaf mappings (valid and reserved) that overlap [lo, hi) in
- * ascending address order. @p hi == 0 means the top of the address space.
+ * ascending address order (x86-64: the lower half, then the upper half).
+ * @p hi == 0 means the top of the address space. Each mapping is reported
+ * whole (its va may lie below @p lo), with its leaf's own rights: table
+ * entries that restrict rights (see pgt_translate) do not show here.
+ * Tables under empty entries are never read; malformed entries are skipped
+ * (pgt_verify reports them). Recursion depth is bounded by the level count.
+ * @param lo     an address of the space
+ * @param hi     0, or one past an address of the space, above @p lo
  * @return PGT_OK; the first non-zero value @p visit returns (the walk stops);
- *         PGT_EINVAL for bad arguments.
+ *         PGT_EINVAL for a NULL or uninitialised space, NULL @p visit, a
+ *         range outside the space or empty, or a p2v hook returning NULL
+ *         (mappings before that point were visited).
  */
 PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 		     int (*visit)(void *arg, const struct pgt_mapping *m), void *arg);
 
 /**
- * Prints the mappings in [lo, hi) as QEMU's `info mem` does: one line per
- * run of contiguous mappings with the same rights (virtual range, size,
- * rights), through @p print. No stdio: the caller decides where lines go.
- * @return PGT_OK or PGT_EINVAL.
+ * Prints the mappings in [lo, hi) in the layout of QEMU's x86 `info mem`
+ * (target/i386/monitor.c): one line per run of virtually contiguous
+ * mappings with the same rights, "start-end size urwx" (16 lower-case hex
+ * digits each; end exclusive, 0 at the top of the address space), without
+ * a newline, through @p print. The letters are the rights the MMU grants,
+ * combined down the walk as pgt_translate does (QEMU ANDs them too):
+ * u unprivileged data access, r read, w write, x execute (QEMU has no x
+ * column), '-' where denied; reserved leaves show as "----". Runs are
+ * clipped to [lo, hi). No stdio: the caller decides where lines go.
+ * @return PGT_OK; PGT_EINVAL for NULL @p print or what pgt_walk refuses.
  */
 PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 		     void (*print)(void *arg, const char *line), void *arg);
@@ -385,11 +434,21 @@ PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 PGT_API int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t size);
 
 /**
- * Checks a live tree: malformed entries, reserved bits set, leaves at levels
- * that allow none, misaligned output addresses, a table reachable twice, and
- * (with the owns_table hook) tables that are not the allocator's frames.
- * Each problem goes to @p report (may be NULL) with its address and level.
- * @return the number of problems (0: consistent), or PGT_EINVAL.
+ * Checks a live tree: malformed entries, must-be-zero bits set in valid
+ * entries (below the page or table size: a misaligned address), leaves
+ * (valid or reserved) at levels that allow none, output addresses beyond
+ * the physical width, a table reachable twice (the root included), tables
+ * p2v cannot reach, and, with the owns_table hook, tables that are not the
+ * allocator's frames (tables under a borrowed link, from pgt_share, are
+ * checked but need not be owned). The subtree under a table reachable
+ * twice, disowned or unreachable is not read.
+ *
+ * Each problem goes to @p report (may be NULL) with the address and level
+ * of the entry, in address order. Allocation-free: a table reachable twice
+ * is found by re-scanning the tables above level 0 for each table entry,
+ * O(table entries x entries of those tables).
+ * @return the number of problems (0: consistent), or PGT_EINVAL for a NULL
+ *         or uninitialised space.
  */
 PGT_API int pgt_verify(const pgt_space_t *sp,
 		       void (*report)(void *arg, const char *problem, pgt_vaddr_t va, unsigned level),

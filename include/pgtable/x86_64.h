@@ -30,4 +30,15 @@
 /** Address of a 1G page: bits 51:30. */
 #define PGT_X86_ADDR_1G ((pgt_pte_t)0x000fffffc0000000)
 
+/*
+ * Reserved (must-be-zero) bits of present leaves, SDM vol. 3A tables 4-16
+ * (PDPTE mapping a 1G page: bits 29:13) and 4-18 (PDE mapping a 2M page:
+ * bits 20:13); bit 12 of both is PAT. Bits 51:MAXPHYADDR are reserved too;
+ * the descriptors assume MAXPHYADDR = 52, so there are none. With
+ * EFER.NXE = 1 (assumed) bit 63 is XD, not reserved. A set reserved bit
+ * gives #PF with RSVD = 1 (SDM 4.7).
+ */
+#define PGT_X86_MBZ_2M ((pgt_pte_t)0x00000000001fe000) /**< PDE 2M page: bits 20:13 */
+#define PGT_X86_MBZ_1G ((pgt_pte_t)0x000000003fffe000) /**< PDPTE 1G page: bits 29:13 */
+
 #endif /* PGTABLE_X86_64_H */

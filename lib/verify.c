@@ -1,0 +1,187 @@
+/*
+ * Verify: a consistency check of a live tree, by the descriptor's masks.
+ *
+ * No memory can be allocated, so "a table reachable twice" is found by
+ * re-walking: for each table entry, a scan of the tables with table entries
+ * (those above level 0) looks for an earlier entry linking the same table.
+ * That is O(T * N) for T table entries and N entries in tables above level
+ * 0; a corrupt tree with many duplicated links costs more, as the scan
+ * follows every link it meets (its depth is still bounded by the level count).
+ */
+#include "internal.h"
+
+/** A verification in progress. */
+struct verify {
+	const pgt_space_t *sp;
+	void (*report)(void *arg, const char *problem, pgt_vaddr_t va, unsigned level);
+	void *arg;
+	int problems;
+};
+
+static void problem(struct verify *v, const char *what, uint64_t off, unsigned level)
+{
+	v->problems++;
+	if (v->report)
+		v->report(v->arg, what, pgt__offset_va(v->sp, off), level);
+}
+
+/** Bits below 2^shift: those of an address field that make it misaligned. */
+static pgt_pte_t below(unsigned shift)
+{
+	return ((pgt_pte_t)1 << shift) - 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tables reachable twice                                                    */
+
+/** A search for an entry linking `pa` that comes before `target` in walk order. */
+struct dup_scan {
+	const pgt_space_t *sp;
+	const pgt_pte_t *target;
+	pgt_paddr_t pa;
+	bool found, reached;
+};
+
+/**
+ * Scans the table entries under @p table in walk order until the target
+ * entry. Tables at level 0 hold no table entries and are not read. Depth is
+ * bounded by the level count. The target is at level 1 or above, so it is
+ * never inside a level-0 table.
+ */
+static void dup_scan_table(struct dup_scan *d, unsigned level, const pgt_pte_t *table)
+{
+	const struct pgt_level *L = pgt__level(d->sp, level);
+
+	for (unsigned i = 0; level > 0 && i < pgt__entries(L) && !d->found && !d->reached; i++) {
+		pgt_pte_t pte = pgt__pte_load(&table[i]);
+
+		if (&table[i] == d->target) {
+			d->reached = true;
+		} else if (pgt__is_table(L, level, pte)) {
+			if ((pte & L->table_oa) == d->pa) {
+				d->found = true;
+			} else if (level > 1) { /* level-0 tables hold no links: not read */
+				const pgt_pte_t *next = pgt__next_table(d->sp, L, pte);
+				if (next)
+					dup_scan_table(d, level - 1, next);
+			}
+		}
+	}
+}
+
+/** Whether the table at @p pa is the root or linked by an entry before @p slot. */
+static bool linked_before(const pgt_space_t *sp, const pgt_pte_t *slot, pgt_paddr_t pa)
+{
+	struct dup_scan d = { .sp = sp, .target = slot, .pa = pa };
+
+	if (pa == sp->pgt__root_pa)
+		return true;
+	dup_scan_table(&d, pgt__root_level(sp), sp->pgt__root);
+	return d.found;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entries                                                                   */
+
+static void verify_table(struct verify *v, unsigned level, const pgt_pte_t *table, uint64_t base, bool owned);
+
+/** Whether the caller's allocator disowns the table at @p pa (no hook: it never does). */
+static bool disowned(const pgt_space_t *sp, pgt_paddr_t pa, unsigned level)
+{
+	const struct pgt_mm *mm = &sp->pgt__mm;
+
+	return mm->owns_table && !mm->owns_table(mm->ctx, pa, pgt__table_bytes(sp, level), level);
+}
+
+/**
+ * Checks a table entry, then the table it links unless that table was
+ * already reached (or is not one the allocator owns: it may not be a table).
+ * Tables below a borrowed link belong to another space: not checked for ownership.
+ */
+static void verify_link(struct verify *v, unsigned level, const pgt_pte_t *slot, uint64_t off, bool owned)
+{
+	const struct pgt_level *L = pgt__level(v->sp, level);
+	pgt_pte_t pte = pgt__pte_load(slot);
+	pgt_paddr_t pa = pte & L->table_oa;
+	unsigned child_shift = pgt__level(v->sp, level - 1)->bits + 3;
+
+	if (pte & L->table_mbz & below(child_shift))
+		problem(v, "misaligned table address", off, level);
+	if (pte & L->table_mbz & ~below(child_shift))
+		problem(v, "reserved bits set in a table entry", off, level);
+	owned = owned && !(L->table_borrowed && (pte & L->table_borrowed));
+	if (linked_before(v->sp, slot, pa)) {
+		problem(v, "table reachable twice", off, level);
+		return;
+	}
+	if (owned && disowned(v->sp, pa, level - 1)) {
+		problem(v, "table not a frame of the allocator", off, level);
+		return;
+	}
+	const pgt_pte_t *next = pgt__next_table(v->sp, L, pte);
+	if (!next) {
+		problem(v, "table not reachable through p2v", off, level);
+		return;
+	}
+	verify_table(v, level - 1, next, off, owned);
+}
+
+/** Checks a valid leaf's must-be-zero bits and output address. */
+static void verify_leaf(struct verify *v, const struct pgt_level *L, unsigned level, pgt_pte_t pte,
+			uint64_t off)
+{
+	unsigned pa_bits = v->sp->pgt__arch->pa_bits;
+
+	if (pte & L->leaf_mbz & below(L->shift))
+		problem(v, "misaligned output address", off, level);
+	if (pte & L->leaf_mbz & ~below(L->shift))
+		problem(v, "reserved bits set in a leaf", off, level);
+	if (pa_bits < 64 && ((pte & L->leaf_oa) >> pa_bits))
+		problem(v, "output address beyond the physical width", off, level);
+}
+
+/** Checks one entry that is not a table entry. */
+static void verify_entry(struct verify *v, unsigned level, pgt_pte_t pte, uint64_t off)
+{
+	const struct pgt_level *L = pgt__level(v->sp, level);
+	bool leaf_form = (pte & L->type_mask) == L->leaf_type;
+
+	if (leaf_form && L->leaf_ok)
+		verify_leaf(v, L, level, pte, off);
+	else if (leaf_form || (!(pte & L->valid) && (pte & L->reserved) && !L->leaf_ok))
+		problem(v, "leaf at a level that allows none", off, level); /* valid or reserved */
+	else if (pte & L->valid)
+		problem(v, "malformed entry", off, level);
+}
+
+/** Checks every entry of a table at @p level covering offsets from @p base. Depth: the level count. */
+static void verify_table(struct verify *v, unsigned level, const pgt_pte_t *table, uint64_t base, bool owned)
+{
+	const struct pgt_level *L = pgt__level(v->sp, level);
+
+	for (unsigned i = 0; i < pgt__entries(L); i++) {
+		uint64_t off = base + ((uint64_t)i << L->shift);
+		pgt_pte_t pte = pgt__pte_load(&table[i]);
+
+		if (pgt__is_table(L, level, pte))
+			verify_link(v, level, &table[i], off, owned);
+		else
+			verify_entry(v, level, pte, off);
+	}
+}
+
+int pgt_verify(const pgt_space_t *sp,
+	       void (*report)(void *arg, const char *problem, pgt_vaddr_t va, unsigned level), void *arg)
+{
+	struct verify v = { .sp = sp, .report = report, .arg = arg };
+
+	if (!pgt__space_ok(sp))
+		return PGT_EINVAL;
+	unsigned root = pgt__root_level(sp);
+	if (disowned(sp, sp->pgt__root_pa, root)) {
+		problem(&v, "root table not a frame of the allocator", 0, root);
+		return v.problems;
+	}
+	verify_table(&v, root, sp->pgt__root, 0, true);
+	return v.problems;
+}

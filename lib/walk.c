@@ -1,0 +1,191 @@
+/*
+ * Walk and dump: the leaves of a range in ascending address order, and the
+ * QEMU `info mem` style listing built on top of them.
+ * Ranges are handled as offsets into the space (see pgt__va_offset).
+ */
+#include "internal.h"
+
+/** A walk in progress. */
+struct walk {
+	const pgt_space_t *sp;
+	uint64_t lo, end; /**< offsets: [lo, end) */
+	int (*visit)(void *arg, const struct pgt_mapping *m);
+	void *arg;
+};
+
+/**
+ * [lo, hi) as offsets. @p lo must be in the space; @p hi is 0 (the top) or
+ * one past an address of the space, above @p lo.
+ */
+static bool range_offsets(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi, uint64_t *olo,
+			  uint64_t *oend)
+{
+	if (!pgt__va_ok(sp, lo))
+		return false;
+	*olo = pgt__va_offset(sp, lo);
+	if (hi == 0) {
+		*oend = pgt__space_span(sp);
+		return true;
+	}
+	if (!pgt__va_ok(sp, hi - 1))
+		return false;
+	*oend = pgt__va_offset(sp, hi - 1) + 1;
+	return *oend > *olo;
+}
+
+/** Reports one leaf to the visitor. */
+static int visit_leaf(const struct walk *w, unsigned level, pgt_pte_t pte, uint64_t off)
+{
+	const struct pgt_level *L = pgt__level(w->sp, level);
+	struct pgt_mapping m = {
+		.va = pgt__offset_va(w->sp, off),
+		.pa = pte & L->leaf_oa,
+		.size = 1ull << L->shift,
+		.prot = w->sp->pgt__arch->prot_decode(level, pte),
+		.level = level,
+	};
+
+	return w->visit(w->arg, &m);
+}
+
+/**
+ * Visits the leaves under @p table (a table at @p level covering offsets
+ * from @p base) that overlap the walk's range. Empty entries are skipped
+ * without looking below them; malformed ones too (pgt_verify reports them).
+ * Recursion depth is bounded by the level count.
+ */
+static int walk_table(const struct walk *w, unsigned level, const pgt_pte_t *table, uint64_t base)
+{
+	const struct pgt_level *L = pgt__level(w->sp, level);
+	uint64_t from = w->lo > base ? w->lo - base : 0;
+	uint64_t last = ((w->end - 1 - base) >> L->shift);
+	unsigned first = (unsigned)(from >> L->shift);
+	unsigned stop = last < pgt__entries(L) ? (unsigned)last : pgt__entries(L) - 1u;
+
+	for (unsigned i = first; i <= stop; i++) {
+		pgt_pte_t pte = pgt__pte_load(&table[i]);
+		uint64_t off = base + ((uint64_t)i << L->shift);
+		int rc = 0;
+
+		if (pgt__is_table(L, level, pte)) {
+			const pgt_pte_t *next = pgt__next_table(w->sp, L, pte);
+			rc = next ? walk_table(w, level - 1, next, off) : PGT_EINVAL;
+		} else if (pgt__is_mapped_leaf(L, pte)) {
+			rc = visit_leaf(w, level, pte, off);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return PGT_OK;
+}
+
+int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
+	     int (*visit)(void *arg, const struct pgt_mapping *m), void *arg)
+{
+	struct walk w = { .sp = sp, .visit = visit, .arg = arg };
+
+	if (!pgt__space_ok(sp) || !visit || !range_offsets(sp, lo, hi, &w.lo, &w.end))
+		return PGT_EINVAL;
+	return walk_table(&w, pgt__root_level(sp), sp->pgt__root, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dump                                                                      */
+
+/** Letters of a line, as bits: u, r, w, x. */
+enum { DUMP_U = 8, DUMP_R = 4, DUMP_W = 2, DUMP_X = 1 };
+
+/** "start-end size urwx": three 16-digit numbers, separators, four letters. */
+#define DUMP_LINE (3 * 16 + 3 + 4 + 1)
+
+/** A run of virtually contiguous leaves with the same rights. */
+struct dump {
+	const pgt_space_t *sp;
+	pgt_vaddr_t lo, hi;     /**< the requested range; hi 0: the top */
+	pgt_vaddr_t start, end; /**< the open run, [start, end); end 0: the top */
+	unsigned letters;       /**< DUMP_* */
+	bool open;
+	void (*print)(void *arg, const char *line);
+	void *arg;
+};
+
+/** Writes @p v as 16 lower-case hex digits. */
+static char *put_hex(char *out, uint64_t v)
+{
+	for (int shift = 60; shift >= 0; shift -= 4)
+		*out++ = "0123456789abcdef"[(v >> shift) & 15];
+	return out;
+}
+
+/** Prints the open run, as QEMU's `info mem` (target/i386/monitor.c) lays it out, plus an x column. */
+static void dump_flush(struct dump *d)
+{
+	char line[DUMP_LINE], *p = line;
+
+	if (!d->open)
+		return;
+	p = put_hex(p, d->start);
+	*p++ = '-';
+	p = put_hex(p, d->end);
+	*p++ = ' ';
+	p = put_hex(p, d->end - d->start);
+	*p++ = ' ';
+	*p++ = (d->letters & DUMP_U) ? 'u' : '-';
+	*p++ = (d->letters & DUMP_R) ? 'r' : '-';
+	*p++ = (d->letters & DUMP_W) ? 'w' : '-';
+	*p++ = (d->letters & DUMP_X) ? 'x' : '-';
+	*p = '\0';
+	d->print(d->arg, line);
+	d->open = false;
+}
+
+/**
+ * The letters of a leaf: what the MMU grants there, as QEMU shows the rights
+ * ANDed down the walk. u: unprivileged data access; r, w, x: read, write,
+ * execute at either privilege. A reserved leaf grants nothing.
+ */
+static unsigned dump_letters(const pgt_space_t *sp, const struct pgt_mapping *m)
+{
+	unsigned r = pgt__rights(sp, m->va);
+	unsigned letters = (r & PGT_RIGHT_UR) ? DUMP_U : 0;
+
+	letters |= (r & (PGT_RIGHT_PR | PGT_RIGHT_UR)) ? DUMP_R : 0;
+	letters |= (r & (PGT_RIGHT_PW | PGT_RIGHT_UW)) ? DUMP_W : 0;
+	return letters | ((r & (PGT_RIGHT_PX | PGT_RIGHT_UX)) ? DUMP_X : 0);
+}
+
+/** Extends the open run with one leaf (clipped to the range) or starts a new one. */
+static int dump_visit(void *arg, const struct pgt_mapping *m)
+{
+	struct dump *d = arg;
+	pgt_vaddr_t start = m->va < d->lo ? d->lo : m->va;
+	pgt_vaddr_t end = m->va + m->size; /* 0 at the top of the address space */
+	unsigned letters = dump_letters(d->sp, m);
+
+	if (d->hi && (end == 0 || end > d->hi))
+		end = d->hi;
+	if (d->open && d->end == start && d->letters == letters) {
+		d->end = end;
+		return 0;
+	}
+	dump_flush(d);
+	d->start = start;
+	d->end = end;
+	d->letters = letters;
+	d->open = true;
+	return 0;
+}
+
+int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
+	     void (*print)(void *arg, const char *line), void *arg)
+{
+	struct dump d = { .sp = sp, .lo = lo, .hi = hi, .print = print, .arg = arg };
+
+	if (!print)
+		return PGT_EINVAL;
+	int rc = pgt_walk(sp, lo, hi, dump_visit, &d);
+	if (rc != PGT_OK)
+		return rc;
+	dump_flush(&d);
+	return PGT_OK;
+}

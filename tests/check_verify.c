@@ -1,0 +1,491 @@
+/*
+ * check_verify: pgt_verify finds every corruption class it claims, with the
+ * address and level of the entry, and nothing on trees the library built.
+ *
+ * Corruptions are written by hand with literal bits from the manuals:
+ *   x86-64 (Intel SDM vol. 3A 4.5): bit 0 P, bit 7 PS (reserved in a PML4E
+ *   or PML5E, table 4-15/4-14), bit 9 ignored (libpgtable's reserved-leaf
+ *   mark), bits 20:13 of a 2M PDE and 29:13 of a 1G PDPTE reserved (tables
+ *   4-18 and 4-16); table address bits 51:12.
+ *   ARMv8 (Arm ARM D8.3): bits[1:0] 0b11 table/page, 0b01 block (not at the
+ *   last level, not at the 4K granule's level 0); RES0: [50:48] of a table
+ *   descriptor, [49:48] of a block or page, [sh-1:17] of a block, [g-1:12]
+ *   below a next-table address or in a 16K/64K page; bit 58 software
+ *   (libpgtable's reserved-leaf mark).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pgtable/arch.h>
+#include <pgtable/pgtable.h>
+
+#include "harness.h"
+
+#define BIT(n) ((pgt_pte_t)1 << (n))
+
+enum { R = PGT_PROT_READ, W = PGT_PROT_WRITE, X = PGT_PROT_EXEC, U = PGT_PROT_USER, G = PGT_PROT_GLOBAL };
+
+struct ctx {
+	struct test_mm t;
+	pgt_space_t sp;
+	const struct pgt_arch *a;
+	unsigned flags;
+	char who[64];
+};
+
+/* Set: the owns_table hook below disowns every frame. */
+static bool own_none;
+
+/* owns_table for the test allocator: an outstanding frame of that level. */
+static int owns(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	(void)size;
+	return !own_none && test_mm_owns(ctx, pa, level);
+}
+
+static void ctx_open(struct ctx *c, const struct pgt_arch *a, unsigned flags, enum test_mm_mode mode,
+		     bool hook)
+{
+	memset(c, 0, sizeof *c);
+	test_mm_init(&c->t, mode);
+	c->t.mm.owns_table = hook ? owns : NULL; /* this suite's own hook, or none at all */
+	c->a = a;
+	c->flags = flags;
+	snprintf(c->who, sizeof c->who, "%s%s%s", a->name, (flags & PGT_SPACE_UPPER) ? " upper" : "",
+		 (flags & PGT_SPACE_LINKS) ? " links" : "");
+	ck_assert_int_eq(pgt_space_init(&c->sp, a, &c->t.mm, flags), PGT_OK);
+}
+
+static void ctx_close(struct ctx *c)
+{
+	pgt_space_destroy(&c->sp);
+	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0, "%s: tables leaked or bad frees",
+		      c->who);
+	test_mm_fini(&c->t);
+}
+
+static uint64_t size_at(const struct pgt_arch *a, unsigned level)
+{
+	return 1ull << a->level[level].shift;
+}
+
+static pgt_ref_t map_page(struct ctx *c, pgt_vaddr_t va, unsigned level, pgt_paddr_t pa, unsigned prot)
+{
+	pgt_ref_t ref;
+
+	ck_assert_int_eq(pgt_insert(&c->sp, va, c->a->level[level].shift, &ref), PGT_OK);
+	ck_assert_int_eq(pgt_set_field(&c->sp, ref, PGT_FIELD_PADDR, pa), PGT_OK);
+	ck_assert_int_eq(pgt_set_field(&c->sp, ref, PGT_FIELD_PROT, prot), PGT_OK);
+	return ref;
+}
+
+/* The entry at @p level on the walk to @p va (the tables must exist). */
+static pgt_pte_t *entry_at(const struct ctx *c, pgt_vaddr_t va, unsigned level)
+{
+	pgt_pte_t *table = test_mm_p2v(&c->t, pgt_space_root(&c->sp));
+
+	for (unsigned l = c->a->levels - 1u;; l--) {
+		const struct pgt_level *L = &c->a->level[l];
+		pgt_pte_t *p = table + ((va >> L->shift) & ((1ull << L->bits) - 1));
+		if (l == level)
+			return p;
+		table = test_mm_p2v(&c->t, *p & L->table_oa);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reports                                                                   */
+
+struct report {
+	char what[16][80];
+	pgt_vaddr_t va[16];
+	unsigned level[16];
+	int n;
+};
+
+static void keep(void *arg, const char *problem, pgt_vaddr_t va, unsigned level)
+{
+	struct report *r = arg;
+
+	if (r->n < 16) {
+		snprintf(r->what[r->n], sizeof r->what[0], "%s", problem);
+		r->va[r->n] = va;
+		r->level[r->n] = level;
+	}
+	r->n++;
+}
+
+static void expect_clean(const struct ctx *c, const char *what)
+{
+	struct report r = { 0 };
+	int n = pgt_verify(&c->sp, keep, &r);
+
+	ck_assert_msg(n == 0 && r.n == 0, "%s: %s: %d problems, first \"%s\" at %#llx level %u", c->who, what,
+		      n, r.n ? r.what[0] : "", (unsigned long long)r.va[0], r.level[0]);
+}
+
+/* Exactly one problem, this one, here. */
+static void expect_one(const struct ctx *c, const char *problem, pgt_vaddr_t va, unsigned level,
+		       const char *what)
+{
+	struct report r = { 0 };
+	int n = pgt_verify(&c->sp, keep, &r);
+
+	ck_assert_msg(n == 1 && r.n == 1, "%s: %s: %d problems (first \"%s\"), expected one", c->who, what, n,
+		      r.n ? r.what[0] : "");
+	ck_assert_msg(strcmp(r.what[0], problem) == 0 && r.va[0] == va && r.level[0] == level,
+		      "%s: %s: \"%s\" at %#llx level %u, expected \"%s\" at %#llx level %u", c->who, what,
+		      r.what[0], (unsigned long long)r.va[0], r.level[0], problem, (unsigned long long)va,
+		      level);
+	ck_assert_int_eq(pgt_verify(&c->sp, NULL, NULL), 1); /* report may be NULL */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Clean trees                                                               */
+
+static const unsigned prots[] = { 0, R, R | W, R | X, R | W | X, U, R | U, R | W | U, R | X | U | G };
+
+START_TEST(test_clean_random_trees)
+{
+	const unsigned flag_sets[] = { 0, PGT_SPACE_LINKS, PGT_SPACE_UPPER,
+				       PGT_SPACE_UPPER | PGT_SPACE_LINKS };
+	uint64_t seed = 0xc1ea + (uint64_t)_i;
+
+	for (size_t fi = 0; fi < 4; fi++) {
+		const struct pgt_arch *a = test_archs[_i];
+		if ((flag_sets[fi] & PGT_SPACE_UPPER) && a->canon != PGT_CANON_SPLIT)
+			continue;
+		struct ctx c;
+		ctx_open(&c, a, flag_sets[fi], fi & 1 ? TEST_MM_HOOK : TEST_MM_OFFSET, true);
+		expect_clean(&c, "empty space");
+		uint64_t span = 16 * size_at(a, 1);
+		pgt_vaddr_t base[2] = { test_va_bottom(a, c.flags), test_va_top(a, c.flags) - span + 1 };
+		for (int k = 0; k < 400; k++) {
+			unsigned level = test_rand(&seed) % 3 ? 0 : 1;
+			uint64_t size = size_at(a, level);
+			pgt_vaddr_t va = base[k & 1] + ((test_rand(&seed) % span) & ~(size - 1));
+			pgt_ref_t ref;
+			if (pgt_insert(&c.sp, va, a->level[level].shift, &ref) != PGT_OK)
+				continue;
+			pgt_paddr_t pa = test_rand(&seed) & 0x0000fffffffff000ull & ~(size - 1);
+			ck_assert_int_eq(pgt_set_field(&c.sp, ref, PGT_FIELD_PADDR, pa), PGT_OK);
+			ck_assert_int_eq(
+				pgt_set_field(&c.sp, ref, PGT_FIELD_PROT,
+					      prots[test_rand(&seed) % (sizeof prots / sizeof prots[0])]),
+				PGT_OK);
+			if (k % 50 == 0)
+				expect_clean(&c, "random inserts");
+		}
+		struct tree_stats st = tree_check(&c.sp, a, &c.t);
+		ck_assert_uint_eq(st.problems, 0);
+		ck_assert_uint_gt(st.tables, 10);
+		expect_clean(&c, "random inserts");
+		ctx_close(&c);
+	}
+}
+END_TEST
+
+/*
+ * Random pgt_map / pgt_unmap / pgt_protect sequences, and a second space
+ * sharing root entries with the first and mapping through them: both
+ * verify clean after every step (with the owns_table hook set).
+ */
+START_TEST(test_clean_after_range_ops)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	uint64_t seed = 0x7a49e + (uint64_t)_i;
+	struct ctx c;
+	pgt_space_t other;
+
+	ctx_open(&c, a, 0, TEST_MM_HOOK, true);
+	ck_assert_int_eq(pgt_space_init(&other, a, &c.t.mm, 0), PGT_OK);
+	uint64_t root = size_at(a, a->levels - 1u), page = size_at(a, 0), big = size_at(a, 1);
+	pgt_vaddr_t base = 2 * root;
+	ck_assert_int_eq(pgt_share(&other, &c.sp, base, root), PGT_OK);
+	for (int step = 0; step < 150; step++) {
+		pgt_space_t *sp = (step & 3) == 3 ? &other : &c.sp;
+		uint64_t r = test_rand(&seed);
+		pgt_vaddr_t va = base + (r % (4 * big)) / page * page;
+		uint64_t size = (1 + test_rand(&seed) % 8) * ((r & 1) ? big : page);
+		if (va + size > base + root)
+			continue;
+		unsigned prot = prots[test_rand(&seed) % (sizeof prots / sizeof prots[0])];
+		int rc;
+		switch (test_rand(&seed) % 3) {
+		case 0:
+			rc = pgt_map(sp, va & ~(big - 1), va & ~(big - 1), size, prot, PGT_MAP_REPLACE);
+			break;
+		case 1: rc = pgt_unmap(sp, va, size); break;
+		default: rc = pgt_protect(sp, va, size, prot); break;
+		}
+		ck_assert_msg(rc == PGT_OK, "%s: step %d: %d (%s)", a->name, step, rc, pgt_strerror(rc));
+		expect_clean(&c, "range operations");
+		ck_assert_int_eq(pgt_verify(&other, NULL, NULL), 0);
+	}
+	pgt_space_destroy(&other);
+	ctx_close(&c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* One corruption of each class                                              */
+
+struct corruption {
+	const struct pgt_arch *a;
+	unsigned leaf_level; /* a page of this level is mapped at va */
+	unsigned level;      /* the entry on its walk that is corrupted */
+	pgt_pte_t set, clear;
+	const char *problem;
+};
+
+static const struct corruption corruptions[] = {
+	/* Leaves where the level allows none: PS in a PML4E/PML5E, a block at ARM's 4K level 0 or 16K
+	   level 1. */
+	{ &pgt_arch_x86_64, 0, 3, BIT(7), 0, "leaf at a level that allows none" },
+	{ &pgt_arch_x86_64_la57, 0, 4, BIT(7), 0, "leaf at a level that allows none" },
+	{ &pgt_arch_armv8_4k_48, 0, 3, 0, BIT(1), "leaf at a level that allows none" },
+	{ &pgt_arch_armv8_16k_47, 0, 2, 0, BIT(1), "leaf at a level that allows none" },
+	/* ... and reserved-leaf marks there: P / bit 0 clear, the software bit set. */
+	{ &pgt_arch_x86_64, 0, 3, BIT(9), BIT(0), "leaf at a level that allows none" },
+	{ &pgt_arch_armv8_4k_48, 0, 3, BIT(58), BIT(0), "leaf at a level that allows none" },
+	/* Undefined encodings: 0b01 at the last level. */
+	{ &pgt_arch_armv8_4k_39, 0, 0, 0, BIT(1), "malformed entry" },
+	{ &pgt_arch_armv8_64k_42, 0, 0, 0, BIT(1), "malformed entry" },
+	/* Reserved bits below the page size: the output address is misaligned. */
+	{ &pgt_arch_x86_64, 1, 1, BIT(13), 0, "misaligned output address" },
+	{ &pgt_arch_x86_64, 1, 1, BIT(20), 0, "misaligned output address" },
+	{ &pgt_arch_x86_64_la57, 2, 2, BIT(29), 0, "misaligned output address" },
+	{ &pgt_arch_armv8_4k_48, 1, 1, BIT(17), 0, "misaligned output address" },
+	{ &pgt_arch_armv8_64k_42, 1, 1, BIT(28), 0, "misaligned output address" },
+	{ &pgt_arch_armv8_16k_47, 0, 0, BIT(13), 0, "misaligned output address" },
+	{ &pgt_arch_armv8_16k_47, 0, 1, BIT(12), 0, "misaligned table address" },
+	{ &pgt_arch_armv8_64k_42, 0, 1, BIT(15), 0, "misaligned table address" },
+	/* Reserved bits above: ARM RES0 [49:48] of leaves, [50:48] of tables. */
+	{ &pgt_arch_armv8_4k_39, 0, 0, BIT(48), 0, "reserved bits set in a leaf" },
+	{ &pgt_arch_armv8_4k_48, 2, 2, BIT(49), 0, "reserved bits set in a leaf" },
+	{ &pgt_arch_armv8_4k_48, 0, 3, BIT(50), 0, "reserved bits set in a table entry" },
+	{ &pgt_arch_armv8_16k_47, 0, 1, BIT(48), 0, "reserved bits set in a table entry" },
+};
+
+START_TEST(test_each_corruption)
+{
+	const struct corruption *k = &corruptions[_i];
+
+	for (unsigned flags = 0; flags <= (k->a->canon == PGT_CANON_SPLIT ? PGT_SPACE_UPPER : 0u);
+	     flags += PGT_SPACE_UPPER) {
+		struct ctx c;
+		ctx_open(&c, k->a, flags, TEST_MM_HOOK, true);
+		uint64_t size = size_at(c.a, k->leaf_level);
+		pgt_vaddr_t va = test_va_top(c.a, flags) - 8 * size_at(c.a, c.a->levels - 1u) + 1 + 5 * size;
+		map_page(&c, va, k->leaf_level, 7 * size, R | W);
+		expect_clean(&c, "before");
+		pgt_pte_t *e = entry_at(&c, va, k->level), saved = *e;
+		*e = (*e | k->set) & ~k->clear;
+		pgt_vaddr_t at = va & ~(size_at(c.a, k->level) - 1);
+		expect_one(&c, k->problem, at, k->level, k->problem);
+		*e = saved;
+		expect_clean(&c, "after");
+		ctx_close(&c);
+	}
+}
+END_TEST
+
+/* A table linked twice from one table, from two tables, and the root linked from below. */
+START_TEST(test_reachable_twice)
+{
+	struct ctx c;
+	const struct pgt_arch *a = test_archs[_i];
+
+	ctx_open(&c, a, 0, TEST_MM_HOOK, true);
+	unsigned root = a->levels - 1u;
+	uint64_t big = size_at(a, 1);
+	pgt_vaddr_t va = test_va_bottom(a, 0) + 3 * size_at(a, root) + 2 * big;
+	pgt_vaddr_t other = va + 4 * big; /* another entry of the same level-1 table */
+	map_page(&c, va, 0, size_at(a, 0), R);
+	map_page(&c, va + 8 * size_at(a, 0), 0, size_at(a, 0), R);
+	/* The level-1 entry of `va` copied into the slot of `other`: its table is now reached twice. */
+	pgt_pte_t *e = entry_at(&c, va, 1), *f = e + 4;
+	*f = *e;
+	expect_one(&c, "table reachable twice", other, 1, "two entries of one table");
+	*f = 0;
+	expect_clean(&c, "after");
+	/* The same table linked from a level-1 table in another branch. */
+	if (root >= 2) {
+		pgt_vaddr_t far = va + size_at(a, root);
+		map_page(&c, far, 0, size_at(a, 0), R);
+		pgt_pte_t *g = entry_at(&c, far, 1), saved = *g;
+		*g = *e;
+		expect_one(&c, "table reachable twice", far & ~(big - 1), 1, "two branches");
+		*g = saved;
+		expect_clean(&c, "after");
+	}
+	/* The root linked from a level-1 entry (a loop). */
+	pgt_pte_t saved = *f;
+	*f = (*e & ~a->level[1].table_oa) | (pgt_space_root(&c.sp) & a->level[1].table_oa);
+	expect_one(&c, "table reachable twice", other, 1, "root linked from below");
+	*f = saved;
+	expect_clean(&c, "after");
+	ctx_close(&c);
+}
+END_TEST
+
+/* A table that is not a frame of the allocator, linked by hand; borrowed links are exempt. */
+START_TEST(test_foreign_table)
+{
+	const struct pgt_arch *a = test_archs[_i];
+
+	for (int hook = 0; hook < 2; hook++) {
+		struct ctx c;
+		ctx_open(&c, a, 0, TEST_MM_OFFSET, hook);
+		unsigned root = a->levels - 1u;
+		pgt_vaddr_t va = test_va_bottom(a, 0) + size_at(a, root);
+		map_page(&c, va, 0, size_at(a, 0), R);
+		/* A level-0 table from outside the allocator, cleared: linked from the level-1 entry next
+		 * door. */
+		size_t bytes = a->level[0].table_size;
+		void *foreign = NULL;
+		ck_assert_int_eq(posix_memalign(&foreign, bytes, bytes), 0);
+		memset(foreign, 0, bytes);
+		pgt_pte_t *e = entry_at(&c, va, 1), *f = e + 1;
+		*f = (*e & ~a->level[1].table_oa) | ((pgt_paddr_t)(uintptr_t)foreign & a->level[1].table_oa);
+		pgt_vaddr_t at = va + size_at(a, 1);
+		if (hook)
+			expect_one(&c, "table not a frame of the allocator", at, 1, "foreign table");
+		else
+			expect_clean(&c, "no owns_table hook");
+		/* Marked borrowed, ownership is not asked, but its entries are still checked. */
+		*f |= a->level[1].table_borrowed;
+		expect_clean(&c, "borrowed foreign table");
+		pgt_pte_t *inner = foreign;
+		inner[3] = a->level[0].leaf_type | BIT(a->canon == PGT_CANON_SPLIT ? 48 : 0) |
+			   (a->canon == PGT_CANON_SPLIT ? BIT(10) : 0);
+		if (a->canon == PGT_CANON_SPLIT)
+			expect_one(&c, "reserved bits set in a leaf", at + 3 * size_at(a, 0), 0,
+				   "inside a borrowed table");
+		*f = 0;
+		expect_clean(&c, "unlinked");
+		free(foreign);
+		ctx_close(&c);
+	}
+}
+END_TEST
+
+/* The root itself not the allocator's: one problem, nothing else read. */
+START_TEST(test_foreign_root)
+{
+	struct ctx c;
+
+	ctx_open(&c, &pgt_arch_x86_64, 0, TEST_MM_OFFSET, true);
+	map_page(&c, 0x1000, 0, 0x1000, R);
+	own_none = true;
+	expect_one(&c, "root table not a frame of the allocator", 0, 3, "root");
+	own_none = false;
+	expect_clean(&c, "owned again");
+	ctx_close(&c);
+}
+END_TEST
+
+/* An output address beyond the physical width: a descriptor with a narrower one. */
+START_TEST(test_beyond_physical_width)
+{
+	static struct pgt_arch narrow;
+	struct ctx c;
+
+	narrow = pgt_arch_x86_64;
+	narrow.name = "x86_64-40bit";
+	narrow.pa_bits = 40;
+	ctx_open(&c, &narrow, 0, TEST_MM_OFFSET, true);
+	map_page(&c, 0x200000, 1, 1ull << 45, R);
+	expect_one(&c, "output address beyond the physical width", 0x200000, 1, "pa bit 45 of 40");
+	ctx_close(&c);
+}
+END_TEST
+
+/* A p2v hook that cannot reach a table. */
+START_TEST(test_p2v_null)
+{
+	struct ctx c;
+	const struct pgt_arch *a = test_archs[_i];
+
+	ctx_open(&c, a, 0, TEST_MM_HOOK, true);
+	pgt_vaddr_t va = test_va_bottom(a, 0) + 2 * size_at(a, a->levels - 1u);
+	map_page(&c, va, 0, size_at(a, 0), R);
+	c.t.p2v_null = true;
+	expect_one(&c, "table not reachable through p2v", va, a->levels - 1u, "p2v NULL");
+	c.t.p2v_null = false;
+	expect_clean(&c, "p2v back");
+	ctx_close(&c);
+}
+END_TEST
+
+/* Several problems at once are all counted. */
+START_TEST(test_many_problems)
+{
+	struct ctx c;
+
+	ctx_open(&c, &pgt_arch_armv8_4k_48, 0, TEST_MM_HOOK, true);
+	map_page(&c, 0x40000000, 1, 0x200000, R);
+	map_page(&c, 0x80000000, 1, 0x400000, R);
+	map_page(&c, 0x1000, 0, 0x1000, R);
+	*entry_at(&c, 0x40000000, 1) |= BIT(18);  /* misaligned */
+	*entry_at(&c, 0x80000000, 1) |= BIT(48);  /* reserved */
+	*entry_at(&c, 0x1000, 0) &= ~BIT(1);      /* malformed */
+	*(entry_at(&c, 0x1000, 3) + 7) = BIT(58); /* reserved mark at level 3 */
+	struct report r = { 0 };
+	ck_assert_int_eq(pgt_verify(&c.sp, keep, &r), 4);
+	ck_assert_int_eq(r.n, 4);
+	/* In address order: 0x1000, 0x40000000, 0x80000000, then entry 7 of the root. */
+	ck_assert_uint_eq(r.va[0], 0x1000);
+	ck_assert_uint_eq(r.va[1], 0x40000000);
+	ck_assert_uint_eq(r.va[2], 0x80000000);
+	ck_assert_uint_eq(r.va[3], 7ull << 39);
+	ctx_close(&c);
+}
+END_TEST
+
+START_TEST(test_bad_input)
+{
+	pgt_space_t blank = { 0 };
+	struct report r = { 0 };
+
+	ck_assert_int_eq(pgt_verify(NULL, keep, &r), PGT_EINVAL);
+	ck_assert_int_eq(pgt_verify(&blank, keep, &r), PGT_EINVAL);
+	ck_assert_int_eq(r.n, 0);
+}
+END_TEST
+
+static Suite *verify_suite(void)
+{
+	Suite *s = suite_create("verify");
+	int na = (int)test_narchs;
+	TCase *tc;
+
+	tc = tcase_create("clean");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_clean_random_trees, 0, na);
+	tcase_add_loop_test(tc, test_clean_after_range_ops, 0, na);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("corruptions");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_each_corruption, 0, (int)(sizeof corruptions / sizeof corruptions[0]));
+	tcase_add_loop_test(tc, test_reachable_twice, 0, na);
+	tcase_add_loop_test(tc, test_foreign_table, 0, na);
+	tcase_add_test(tc, test_foreign_root);
+	tcase_add_test(tc, test_beyond_physical_width);
+	tcase_add_loop_test(tc, test_p2v_null, 0, na);
+	tcase_add_test(tc, test_many_problems);
+	tcase_add_test(tc, test_bad_input);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	int failed = test_run_suite(verify_suite());
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

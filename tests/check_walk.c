@@ -1,0 +1,587 @@
+/*
+ * check_walk: pgt_walk and pgt_dump.
+ *
+ * Trees come from random pgt_insert + pgt_set_field sequences, kept in a
+ * model (a plain array of the mappings made). The walk must report exactly
+ * the model's mappings overlapping the range, in ascending address order,
+ * with their va, pa, size, prot and level; a visitor's non-zero return
+ * stops it; empty entries are not looked below (counted through the p2v
+ * hook). pgt_dump lines are compared with lines written out by hand in the
+ * layout of QEMU's x86 `info mem` ("start-end size" in 16 hex digits, then
+ * the rights letters u/r/w, here followed by x).
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pgtable/arch.h>
+#include <pgtable/pgtable.h>
+
+#include "harness.h"
+
+enum { R = PGT_PROT_READ, W = PGT_PROT_WRITE, X = PGT_PROT_EXEC, U = PGT_PROT_USER, G = PGT_PROT_GLOBAL };
+
+struct ctx {
+	struct test_mm t;
+	pgt_space_t sp;
+	const struct pgt_arch *a;
+	unsigned flags;
+	char who[64];
+	struct pgt_mapping model[512];
+	size_t n;
+};
+
+static void ctx_open(struct ctx *c, const struct pgt_arch *a, unsigned flags, enum test_mm_mode mode)
+{
+	memset(c, 0, sizeof *c);
+	test_mm_init(&c->t, mode);
+	c->a = a;
+	c->flags = flags;
+	snprintf(c->who, sizeof c->who, "%s%s", a->name, (flags & PGT_SPACE_UPPER) ? " upper" : "");
+	ck_assert_int_eq(pgt_space_init(&c->sp, a, &c->t.mm, flags), PGT_OK);
+}
+
+static void ctx_close(struct ctx *c)
+{
+	pgt_space_destroy(&c->sp);
+	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0, "%s: tables leaked or bad frees",
+		      c->who);
+	test_mm_fini(&c->t);
+}
+
+struct variant {
+	const struct pgt_arch *a;
+	unsigned flags;
+};
+
+static unsigned variants(struct variant out[12])
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < test_narchs; i++) {
+		out[n++] = (struct variant){ test_archs[i], 0 };
+		if (test_archs[i]->canon == PGT_CANON_SPLIT)
+			out[n++] = (struct variant){ test_archs[i], PGT_SPACE_UPPER };
+	}
+	return n;
+}
+
+static uint64_t size_at(const struct pgt_arch *a, unsigned level)
+{
+	return 1ull << a->level[level].shift;
+}
+
+/* Maps a page (prot 0: a reserved leaf) and records it in the model. */
+static int map_page(struct ctx *c, pgt_vaddr_t va, unsigned level, pgt_paddr_t pa, unsigned prot)
+{
+	pgt_ref_t ref;
+	int rc = pgt_insert(&c->sp, va, c->a->level[level].shift, &ref);
+
+	if (rc != PGT_OK)
+		return rc;
+	ck_assert_int_eq(pgt_set_field(&c->sp, ref, PGT_FIELD_PADDR, pa), PGT_OK);
+	ck_assert_int_eq(pgt_set_field(&c->sp, ref, PGT_FIELD_PROT, prot), PGT_OK);
+	ck_assert_uint_lt(c->n, sizeof c->model / sizeof c->model[0]);
+	c->model[c->n++] = (struct pgt_mapping){
+		.va = va, .pa = pa, .size = size_at(c->a, level), .prot = prot, .level = level
+	};
+	return PGT_OK;
+}
+
+static int by_va(const void *x, const void *y)
+{
+	const struct pgt_mapping *p = x, *q = y;
+	return p->va < q->va ? -1 : p->va > q->va;
+}
+
+/* Rights the descriptors can all express, reserved (no right) included. */
+static const unsigned prots[] = {
+	0, R, R | W, R | X, R | W | X, U, R | U, R | W | U, R | X | U | G, R | W | G
+};
+
+/* The largest leaf level below or at the root. */
+static unsigned top_leaf(const struct pgt_arch *a)
+{
+	unsigned l = a->levels - 1u;
+
+	while (!a->level[l].leaf_ok)
+		l--;
+	return l;
+}
+
+/* Random pages in two windows: at the bottom and at the top of the space. */
+static void random_tree(struct ctx *c, uint64_t *seed, int count)
+{
+	uint64_t span = 8 * size_at(c->a, top_leaf(c->a));
+	pgt_vaddr_t base[2] = { test_va_bottom(c->a, c->flags), test_va_top(c->a, c->flags) - span + 1 };
+
+	for (int k = 0; k < count; k++) {
+		unsigned level;
+		do
+			level = (unsigned)(test_rand(seed) % c->a->levels);
+		while (!c->a->level[level].leaf_ok);
+		/* Small pages mostly, so that tables fill up. */
+		if (test_rand(seed) % 4)
+			level = 0;
+		uint64_t size = size_at(c->a, level);
+		pgt_vaddr_t va = base[k & 1] + ((test_rand(seed) % span) & ~(size - 1));
+		pgt_paddr_t pa = (test_rand(seed) & 0x0000fffffffff000ull) & ~(size - 1);
+		unsigned prot = prots[test_rand(seed) % (sizeof prots / sizeof prots[0])];
+		int rc = map_page(c, va, level, pa, prot);
+		ck_assert_msg(rc == PGT_OK || rc == PGT_EXISTS || rc == PGT_ECONFLICT, "%s: insert: %d",
+			      c->who, rc);
+	}
+	qsort(c->model, c->n, sizeof c->model[0], by_va);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Collecting a walk                                                         */
+
+struct seen {
+	struct pgt_mapping m[512];
+	size_t n;
+	size_t stop_after; /* 0: never stop */
+	int stop_value;
+};
+
+static int collect(void *arg, const struct pgt_mapping *m)
+{
+	struct seen *s = arg;
+
+	ck_assert_uint_lt(s->n, sizeof s->m / sizeof s->m[0]);
+	s->m[s->n++] = *m;
+	return s->stop_after && s->n == s->stop_after ? s->stop_value : 0;
+}
+
+static bool overlaps(const struct pgt_mapping *m, pgt_vaddr_t lo, pgt_vaddr_t hi)
+{
+	pgt_vaddr_t last = m->va + (m->size - 1);
+
+	return last >= lo && (hi == 0 || m->va <= hi - 1);
+}
+
+static void same_mapping(const struct ctx *c, const struct pgt_mapping *got, const struct pgt_mapping *want,
+			 size_t i)
+{
+	ck_assert_msg(
+		got->va == want->va && got->pa == want->pa && got->size == want->size &&
+			got->prot == want->prot && got->level == want->level,
+		"%s: mapping %zu: va %#llx pa %#llx size %#llx prot %#x level %u, expected va %#llx pa %#llx "
+		"size %#llx prot %#x level %u",
+		c->who, i, (unsigned long long)got->va, (unsigned long long)got->pa,
+		(unsigned long long)got->size, got->prot, got->level, (unsigned long long)want->va,
+		(unsigned long long)want->pa, (unsigned long long)want->size, want->prot, want->level);
+}
+
+/* A walk of [lo, hi) against the model. */
+static void expect_walk(const struct ctx *c, pgt_vaddr_t lo, pgt_vaddr_t hi)
+{
+	static struct seen s;
+	size_t k = 0;
+
+	memset(&s, 0, sizeof s);
+	ck_assert_int_eq(pgt_walk(&c->sp, lo, hi, collect, &s), PGT_OK);
+	for (size_t i = 0; i < c->n; i++) {
+		if (!overlaps(&c->model[i], lo, hi))
+			continue;
+		ck_assert_msg(k < s.n, "%s: [%#llx, %#llx): walk ended after %zu mappings", c->who,
+			      (unsigned long long)lo, (unsigned long long)hi, s.n);
+		same_mapping(c, &s.m[k], &c->model[i], k);
+		k++;
+	}
+	ck_assert_msg(k == s.n, "%s: [%#llx, %#llx): %zu mappings walked, %zu expected", c->who,
+		      (unsigned long long)lo, (unsigned long long)hi, s.n, k);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Walk                                                                      */
+
+START_TEST(test_walk_random_trees)
+{
+	struct variant v[12];
+	unsigned n = variants(v);
+	uint64_t seed = 0xa11 + (uint64_t)_i;
+
+	ck_assert_uint_lt((unsigned)_i, n);
+	static struct ctx c;
+	ctx_open(&c, v[_i].a, v[_i].flags, TEST_MM_HOOK);
+	expect_walk(&c, test_va_bottom(c.a, c.flags), 0);
+	random_tree(&c, &seed, 300);
+	ck_assert_uint_gt(c.n, 50);
+	expect_walk(&c, test_va_bottom(c.a, c.flags), 0);
+	/* Bounds: around every mapping's edges, and random windows. */
+	for (size_t i = 0; i < c.n; i += 7) {
+		const struct pgt_mapping *m = &c.model[i];
+		expect_walk(&c, m->va, m->va + m->size);
+		expect_walk(&c, m->va + m->size - 1, 0);
+		if (m->va != test_va_bottom(c.a, c.flags))
+			expect_walk(&c, test_va_bottom(c.a, c.flags), m->va);
+	}
+	for (int k = 0; k < 100; k++) {
+		const struct pgt_mapping *p = &c.model[test_rand(&seed) % c.n];
+		const struct pgt_mapping *q = &c.model[test_rand(&seed) % c.n];
+		if (p->va > q->va) {
+			const struct pgt_mapping *t = p;
+			p = q;
+			q = t;
+		}
+		pgt_vaddr_t lo = p->va + (test_rand(&seed) % p->size);
+		pgt_vaddr_t hi = q->va + 1 + (test_rand(&seed) % q->size);
+		if (hi > lo)
+			expect_walk(&c, lo, hi);
+	}
+	ctx_close(&c);
+}
+END_TEST
+
+START_TEST(test_walk_stop)
+{
+	struct variant v[12];
+	unsigned n = variants(v);
+	uint64_t seed = 0x5709 + (uint64_t)_i;
+
+	ck_assert_uint_lt((unsigned)_i, n);
+	static struct ctx c;
+	static struct seen s;
+	ctx_open(&c, v[_i].a, v[_i].flags, TEST_MM_OFFSET);
+	random_tree(&c, &seed, 60);
+	for (size_t k = 1; k <= c.n; k += 5) {
+		memset(&s, 0, sizeof s);
+		s.stop_after = k;
+		s.stop_value = (int)k * 3 - 100; /* negative and positive values both stop it */
+		ck_assert_int_eq(pgt_walk(&c.sp, test_va_bottom(c.a, c.flags), 0, collect, &s), s.stop_value);
+		ck_assert_uint_eq(s.n, k);
+		same_mapping(&c, &s.m[k - 1], &c.model[k - 1], k - 1);
+	}
+	ctx_close(&c);
+}
+END_TEST
+
+/* x86-64: both halves, in ascending order; the upper half's pages are sign-extended. */
+START_TEST(test_walk_x86_halves)
+{
+	const struct pgt_arch *a = _i ? &pgt_arch_x86_64_la57 : &pgt_arch_x86_64;
+	static struct ctx c;
+	pgt_vaddr_t upper = ~0ull << (a->va_bits - 1), half = 1ull << (a->va_bits - 1);
+
+	ctx_open(&c, a, 0, TEST_MM_OFFSET);
+	map_page(&c, upper, 0, 0x1000, R);
+	map_page(&c, ~0ull - 0x1fffff, 1, 0x200000, R | W);
+	map_page(&c, half - 0x1000, 0, 0x3000, R); /* last page of the lower half */
+	map_page(&c, 0, 0, 0x4000, R | X);
+	qsort(c.model, c.n, sizeof c.model[0], by_va);
+	ck_assert_uint_eq(c.model[3].va, ~0ull - 0x1fffff);
+	expect_walk(&c, 0, 0);
+	expect_walk(&c, 0x1000, upper + 1);
+	expect_walk(&c, upper, 0);
+	expect_walk(&c, upper + 0x1000, 0);
+	expect_walk(&c, 0, half); /* up to the end of the lower half */
+	ctx_close(&c);
+}
+END_TEST
+
+/* Empty entries are skipped without reading below them: p2v calls = tables on the path. */
+START_TEST(test_walk_skips_empty)
+{
+	struct variant v[12];
+	unsigned n = variants(v);
+
+	ck_assert_uint_lt((unsigned)_i, n);
+	static struct ctx c;
+	ctx_open(&c, v[_i].a, v[_i].flags, TEST_MM_HOOK);
+	pgt_vaddr_t va = test_va_top(c.a, c.flags) - size_at(c.a, 0) + 1;
+	map_page(&c, va, 0, 0x10000, R);
+	long before = c.t.p2v_calls;
+	expect_walk(&c, test_va_bottom(c.a, c.flags), 0);
+	ck_assert_int_eq(c.t.p2v_calls - before, c.a->levels - 1);
+	/* A range with no table below the root reads no table at all. */
+	before = c.t.p2v_calls;
+	expect_walk(&c, test_va_bottom(c.a, c.flags),
+		    test_va_bottom(c.a, c.flags) + size_at(c.a, c.a->levels - 1u));
+	ck_assert_int_eq(c.t.p2v_calls - before, 0);
+	ctx_close(&c);
+}
+END_TEST
+
+START_TEST(test_walk_bad_input)
+{
+	struct variant v[12];
+	unsigned n = variants(v);
+
+	ck_assert_uint_lt((unsigned)_i, n);
+	static struct ctx c;
+	static struct seen s;
+	ctx_open(&c, v[_i].a, v[_i].flags, TEST_MM_HOOK);
+	pgt_vaddr_t lo = test_va_bottom(c.a, c.flags), top = test_va_top(c.a, c.flags);
+	map_page(&c, lo, 0, size_at(c.a, 0), R);
+
+	memset(&s, 0, sizeof s);
+	ck_assert_int_eq(pgt_walk(NULL, lo, 0, collect, &s), PGT_EINVAL);
+	ck_assert_int_eq(pgt_walk(&c.sp, lo, 0, NULL, &s), PGT_EINVAL);
+	pgt_space_t blank = { 0 };
+	ck_assert_int_eq(pgt_walk(&blank, lo, 0, collect, &s), PGT_EINVAL);
+	ck_assert_int_eq(pgt_walk(&c.sp, lo + 0x1000, lo + 0x1000, collect, &s), PGT_EINVAL); /* empty */
+	ck_assert_int_eq(pgt_walk(&c.sp, lo + 0x2000, lo + 0x1000, collect, &s), PGT_EINVAL); /* reversed */
+	if (c.a->canon == PGT_CANON_SPLIT) /* below the space */
+		ck_assert_int_eq(pgt_walk(&c.sp, lo - 1, 0, collect, &s), PGT_EINVAL);
+	if (top != ~0ull) /* above it */
+		ck_assert_int_eq(pgt_walk(&c.sp, lo, top + 2, collect, &s), PGT_EINVAL);
+	if (c.a->canon == PGT_CANON_SIGN_EXTEND) { /* into the non-canonical hole */
+		pgt_vaddr_t hole = 1ull << (c.a->va_bits - 1);
+		ck_assert_int_eq(pgt_walk(&c.sp, hole, 0, collect, &s), PGT_EINVAL);
+		ck_assert_int_eq(pgt_walk(&c.sp, lo, hole + 1, collect, &s), PGT_EINVAL);
+	}
+	ck_assert_uint_eq(s.n, 0);
+	c.t.p2v_null = true;
+	ck_assert_int_eq(pgt_walk(&c.sp, lo, 0, collect, &s), PGT_EINVAL);
+	c.t.p2v_null = false;
+	/* hi one past the last address of the space is the same as 0. */
+	if (top != ~0ull)
+		expect_walk(&c, lo, top + 1);
+	ctx_close(&c);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Dump                                                                      */
+
+struct lines {
+	char text[32][80];
+	size_t n;
+};
+
+static void keep_line(void *arg, const char *line)
+{
+	struct lines *l = arg;
+
+	ck_assert_uint_lt(l->n, 32);
+	ck_assert_uint_lt(strlen(line), sizeof l->text[0]);
+	strcpy(l->text[l->n++], line);
+}
+
+static void expect_dump(const struct ctx *c, pgt_vaddr_t lo, pgt_vaddr_t hi, const char *const want[],
+			size_t n)
+{
+	static struct lines got;
+
+	memset(&got, 0, sizeof got);
+	ck_assert_int_eq(pgt_dump(&c->sp, lo, hi, keep_line, &got), PGT_OK);
+	for (size_t i = 0; i < n && i < got.n; i++)
+		ck_assert_msg(strcmp(got.text[i], want[i]) == 0, "%s: line %zu: \"%s\", expected \"%s\"",
+			      c->who, i, got.text[i], want[i]);
+	ck_assert_msg(got.n == n, "%s: %zu lines, expected %zu", c->who, got.n, n);
+}
+
+/* A pgt_map range of mixed page sizes walks as contiguous pieces and dumps as one line. */
+START_TEST(test_walk_after_map)
+{
+	struct variant v[12];
+	unsigned n = variants(v);
+	static struct ctx c;
+	static struct seen s;
+
+	ck_assert_uint_lt((unsigned)_i, n);
+	ctx_open(&c, v[_i].a, v[_i].flags, TEST_MM_HOOK);
+	uint64_t page = size_at(c.a, 0), big = size_at(c.a, 1);
+	pgt_vaddr_t va = test_va_bottom(c.a, c.flags) + 3 * big - 2 * page;
+	pgt_paddr_t pa = 5 * big - 2 * page;
+	uint64_t size = 2 * big + 5 * page;
+	ck_assert_int_eq(pgt_map(&c.sp, va, pa, size, R | W, 0), PGT_OK);
+	memset(&s, 0, sizeof s);
+	ck_assert_int_eq(pgt_walk(&c.sp, va, va + size, collect, &s), PGT_OK);
+	pgt_vaddr_t at = va;
+	unsigned supers = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		ck_assert_uint_eq(s.m[i].va, at);
+		ck_assert_uint_eq(s.m[i].pa, pa + (at - va));
+		ck_assert_uint_eq(s.m[i].prot, R | W);
+		supers += s.m[i].level > 0;
+		at += s.m[i].size;
+	}
+	ck_assert_uint_eq(at, va + size);
+	ck_assert_uint_eq(supers, 2);
+	ck_assert_uint_eq(s.n, 2 + 5);
+	static struct lines got;
+	memset(&got, 0, sizeof got);
+	ck_assert_int_eq(pgt_dump(&c.sp, test_va_bottom(c.a, c.flags), 0, keep_line, &got), PGT_OK);
+	ck_assert_uint_eq(got.n, 1);
+	char want[80];
+	snprintf(want, sizeof want, "%016llx-%016llx %016llx -rw-", (unsigned long long)va,
+		 (unsigned long long)(va + size), (unsigned long long)size);
+	ck_assert_str_eq(got.text[0], want);
+	ctx_close(&c);
+}
+END_TEST
+
+START_TEST(test_dump_x86)
+{
+	static struct ctx c;
+
+	ctx_open(&c, &pgt_arch_x86_64, 0, TEST_MM_OFFSET);
+	/* Three 4K pages, virtually contiguous, same rights, scattered physically: one run. */
+	map_page(&c, 0x1000, 0, 0x9000, R | W);
+	map_page(&c, 0x2000, 0, 0x5000, R | W);
+	map_page(&c, 0x3000, 0, 0x7000, R | W | G); /* global does not split a run */
+	map_page(&c, 0x4000, 0, 0x8000, R);         /* other rights: a new run */
+	map_page(&c, 0x6000, 0, 0xa000, R);         /* a gap: a new run */
+	/* A 4K page followed by a 2M page with the same rights: one run across levels. */
+	map_page(&c, 0x1ff000, 0, 0x100000, R | W | X | U);
+	map_page(&c, 0x200000, 1, 0x400000, R | W | X | U);
+	map_page(&c, 0x40000000, 2, 0x40000000, 0); /* reserved 1G page */
+	map_page(&c, 0xffffffff80000000ull, 1, 0x1000000, R | X);
+	map_page(&c, 0xfffffffffffff000ull, 0, 0x2000, R);
+	static const char *const all[] = {
+		"0000000000001000-0000000000004000 0000000000003000 -rw-",
+		"0000000000004000-0000000000005000 0000000000001000 -r--",
+		"0000000000006000-0000000000007000 0000000000001000 -r--",
+		"00000000001ff000-0000000000400000 0000000000201000 urwx",
+		"0000000040000000-0000000080000000 0000000040000000 ----",
+		"ffffffff80000000-ffffffff80200000 0000000000200000 -r-x",
+		"fffffffffffff000-0000000000000000 0000000000001000 -r--",
+	};
+	expect_dump(&c, 0, 0, all, sizeof all / sizeof all[0]);
+	/* Runs are clipped to the range. */
+	static const char *const clipped[] = {
+		"0000000000002800-0000000000004000 0000000000001800 -rw-",
+		"0000000000004000-0000000000004800 0000000000000800 -r--",
+	};
+	expect_dump(&c, 0x2800, 0x4800, clipped, 2);
+	static const char *const upper[] = {
+		"ffffffff80100000-ffffffff80200000 0000000000100000 -r-x",
+		"fffffffffffff000-0000000000000000 0000000000001000 -r--",
+	};
+	expect_dump(&c, 0xffffffff80100000ull, 0, upper, 2);
+	expect_dump(&c, 0x8000, 0x1ff000, NULL, 0);
+	ctx_close(&c);
+}
+END_TEST
+
+/* The entry at @p level on the walk to @p va (the tables must exist). */
+static pgt_pte_t *entry_at(const struct ctx *c, pgt_vaddr_t va, unsigned level)
+{
+	pgt_pte_t *table = test_mm_p2v(&c->t, pgt_space_root(&c->sp));
+
+	for (unsigned l = c->a->levels - 1u;; l--) {
+		const struct pgt_level *L = &c->a->level[l];
+		pgt_pte_t *p = table + ((va >> L->shift) & ((1ull << L->bits) - 1));
+		if (l == level)
+			return p;
+		table = test_mm_p2v(&c->t, *p & L->table_oa);
+	}
+}
+
+/*
+ * Lines show what the MMU grants, as QEMU's `info mem` ANDs the rights down
+ * the walk: table entries restricted by hand change the letters and split runs.
+ */
+START_TEST(test_dump_effective_rights)
+{
+	static struct ctx c;
+
+	ctx_open(&c, &pgt_arch_x86_64, 0, TEST_MM_OFFSET);
+	map_page(&c, 0x1000, 0, 0x1000, R | W | X | U);
+	map_page(&c, 0x200000, 1, 0x200000, R | W | X | U);
+	map_page(&c, 0x400000, 1, 0x400000, R | W | X | U);
+	static const char *const before[] = { "0000000000001000-0000000000002000 0000000000001000 urwx",
+					      "0000000000200000-0000000000600000 0000000000400000 urwx" };
+	expect_dump(&c, 0, 0, before, 2);
+	*entry_at(&c, 0x1000, 1) &= ~(pgt_pte_t)2;        /* PDE R/W clear (SDM 4.6) */
+	*entry_at(&c, 0x400000, 1) |= (pgt_pte_t)1 << 63; /* 2M PDE with XD */
+	static const char *const after[] = { "0000000000001000-0000000000002000 0000000000001000 ur-x",
+					     "0000000000200000-0000000000400000 0000000000200000 urwx",
+					     "0000000000400000-0000000000600000 0000000000200000 urw-" };
+	expect_dump(&c, 0, 0, after, 3);
+	*entry_at(&c, 0x1000, 2) &= ~(pgt_pte_t)4; /* PDPTE U/S clear: everything below */
+	static const char *const kernel[] = { "0000000000001000-0000000000002000 0000000000001000 -r-x",
+					      "0000000000200000-0000000000400000 0000000000200000 -rwx",
+					      "0000000000400000-0000000000600000 0000000000200000 -rw-" };
+	expect_dump(&c, 0, 0, kernel, 3);
+	*entry_at(&c, 0x1000, 2) |= 4;
+	*entry_at(&c, 0x1000, 1) |= 2;
+	ctx_close(&c);
+
+	/* ARMv8: APTable[0] (bit 61) takes EL0 access; an EL0-writable page is not EL1-executable. */
+	ctx_open(&c, &pgt_arch_armv8_4k_48, 0, TEST_MM_OFFSET);
+	map_page(&c, 0x1000, 0, 0x1000, R | W | U);
+	map_page(&c, 0x2000, 0, 0x2000, R | X);
+	static const char *const arm[] = { "0000000000001000-0000000000002000 0000000000001000 urw-",
+					   "0000000000002000-0000000000003000 0000000000001000 -r-x" };
+	expect_dump(&c, 0, 0, arm, 2);
+	*entry_at(&c, 0x1000, 1) |= (pgt_pte_t)1 << 61;
+	static const char *const arm_el1[] = { "0000000000001000-0000000000002000 0000000000001000 -rw-",
+					       "0000000000002000-0000000000003000 0000000000001000 -r-x" };
+	expect_dump(&c, 0, 0, arm_el1, 2);
+	*entry_at(&c, 0x1000, 1) &= ~((pgt_pte_t)1 << 61);
+	ctx_close(&c);
+}
+END_TEST
+
+START_TEST(test_dump_arm_upper)
+{
+	static struct ctx c;
+
+	ctx_open(&c, &pgt_arch_armv8_4k_39, PGT_SPACE_UPPER, TEST_MM_HOOK);
+	map_page(&c, 0xffffff8000000000ull, 2, 0x80000000, R | W); /* first 1G of the space */
+	map_page(&c, 0xffffff8040000000ull, 1, 0x200000, R | W);
+	map_page(&c, 0xffffffffffe00000ull, 1, 0x400000, R | U);
+	static const char *const all[] = {
+		"ffffff8000000000-ffffff8040200000 0000000040200000 -rw-",
+		"ffffffffffe00000-0000000000000000 0000000000200000 ur--",
+	};
+	expect_dump(&c, 0xffffff8000000000ull, 0, all, 2);
+	ctx_close(&c);
+}
+END_TEST
+
+START_TEST(test_dump_bad_input)
+{
+	static struct ctx c;
+	static struct lines got;
+
+	ctx_open(&c, &pgt_arch_x86_64, 0, TEST_MM_HOOK);
+	map_page(&c, 0x1000, 0, 0x1000, R);
+	ck_assert_int_eq(pgt_dump(&c.sp, 0, 0, NULL, &got), PGT_EINVAL);
+	ck_assert_int_eq(pgt_dump(NULL, 0, 0, keep_line, &got), PGT_EINVAL);
+	ck_assert_int_eq(pgt_dump(&c.sp, 1ull << 47, 0, keep_line, &got), PGT_EINVAL);
+	ck_assert_int_eq(pgt_dump(&c.sp, 0x2000, 0x1000, keep_line, &got), PGT_EINVAL);
+	c.t.p2v_null = true;
+	ck_assert_int_eq(pgt_dump(&c.sp, 0, 0, keep_line, &got), PGT_EINVAL);
+	c.t.p2v_null = false;
+	ck_assert_uint_eq(got.n, 0);
+	ctx_close(&c);
+}
+END_TEST
+
+static Suite *walk_suite(void)
+{
+	Suite *s = suite_create("walk");
+	struct variant v[12];
+	int nv = (int)variants(v);
+	TCase *tc;
+
+	tc = tcase_create("walk");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_walk_random_trees, 0, nv);
+	tcase_add_loop_test(tc, test_walk_stop, 0, nv);
+	tcase_add_loop_test(tc, test_walk_x86_halves, 0, 2);
+	tcase_add_loop_test(tc, test_walk_skips_empty, 0, nv);
+	tcase_add_loop_test(tc, test_walk_bad_input, 0, nv);
+	tcase_add_loop_test(tc, test_walk_after_map, 0, nv);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dump");
+	tcase_add_test(tc, test_dump_x86);
+	tcase_add_test(tc, test_dump_arm_upper);
+	tcase_add_test(tc, test_dump_effective_rights);
+	tcase_add_test(tc, test_dump_bad_input);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	int failed = test_run_suite(walk_suite());
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
