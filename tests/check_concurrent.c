@@ -9,7 +9,8 @@
  * pgt_space_destroy still go to free_table.
  *
  * The stress test: reader threads look up random addresses of a window and
- * read the entry they are given, while the writer maps (replacing, with a
+ * read the entry they are given, translate them, and walk the window,
+ * while the writer maps (replacing, with a
  * new output offset each time), unmaps and protects random ranges of it,
  * splitting and rebuilding superpages, and gives deferred tables back only
  * after every reader has passed a quiescent point (as RCU does). Every
@@ -33,8 +34,8 @@
 
 enum {
 	NREADERS = 3,
-	NOFFSETS = 8,       /**< output offsets the writer cycles through */
-	GRACE_EVERY = 16    /**< writer operations between grace periods */
+	NOFFSETS = 8,    /**< output offsets the writer cycles through */
+	GRACE_EVERY = 16 /**< writer operations between grace periods */
 };
 
 /** Physical address of the window's first byte at offset 0, and the step between offsets. */
@@ -88,8 +89,8 @@ static void cmm_init(struct cmm *c, bool defer)
 static void cmm_fini(struct cmm *c)
 {
 	cmm_release(c);
-	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0, "books: %zu outstanding, %ld bad frees",
-		      test_mm_outstanding(&c->t), c->t.errors);
+	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0,
+		      "books: %zu outstanding, %ld bad frees", test_mm_outstanding(&c->t), c->t.errors);
 	free(c->v);
 	test_mm_fini(&c->t);
 }
@@ -97,7 +98,8 @@ static void cmm_fini(struct cmm *c)
 /* --- the hook's contract, single-threaded ------------------------------------------ */
 
 /** Descriptors with 4K pages and 2M superpages (the stress test's window fits them). */
-static const struct pgt_arch *const archs[] = { &pgt_arch_x86_64, &pgt_arch_x86_64_la57, &pgt_arch_armv8_4k_48 };
+static const struct pgt_arch *const archs[] = { &pgt_arch_x86_64, &pgt_arch_x86_64_la57,
+						&pgt_arch_armv8_4k_48 };
 #define NARCHS ((int)(sizeof archs / sizeof archs[0]))
 
 /** A window low in the range, clear of address 0, aligned to a 1G entry. */
@@ -125,8 +127,9 @@ START_TEST(test_defer_unmap)
 	ck_assert_uint_eq(c.n, tables - 1); /* all but the root */
 	ck_assert_uint_eq(test_mm_outstanding(&c.t), tables);
 	for (size_t i = 0; i < c.n; i++)
-		ck_assert_msg(test_mm_owns(&c.t, c.v[i].pa, c.v[i].level), "deferred %#llx is no table of level %u",
-			      (unsigned long long)c.v[i].pa, c.v[i].level);
+		ck_assert_msg(test_mm_owns(&c.t, c.v[i].pa, c.v[i].level),
+			      "deferred %#llx is no table of level %u", (unsigned long long)c.v[i].pa,
+			      c.v[i].level);
 	struct tree_stats st = tree_check(&sp, a, &c.t);
 	ck_assert_uint_eq(st.tables, 1);
 	ck_assert_uint_eq(st.problems, 0);
@@ -232,14 +235,15 @@ static bool entry_plausible(struct reader *rd, pgt_vaddr_t va, pgt_ref_t ref, pg
 	const struct pgt_level *L = &a->level[ref.level];
 
 	if (ref.level >= a->levels || ref.page_shift != L->shift || !L->leaf_ok) {
-		snprintf(rd->error, sizeof rd->error, "lookup %#llx: ref level %u shift %u", (unsigned long long)va,
-			 ref.level, ref.page_shift);
+		snprintf(rd->error, sizeof rd->error, "lookup %#llx: ref level %u shift %u",
+			 (unsigned long long)va, ref.level, ref.page_shift);
 		return false;
 	}
 	if ((pte & L->type_mask) != L->leaf_type) {
 		/* unmapped or split since the lookup: fine, unless it reads as a leaf nobody made */
 		if (!(pte & L->valid) && (pte & L->reserved) && pte != 0) {
-			snprintf(rd->error, sizeof rd->error, "lookup %#llx: a reserved leaf %#llx the writer never made",
+			snprintf(rd->error, sizeof rd->error,
+				 "lookup %#llx: a reserved leaf %#llx the writer never made",
 				 (unsigned long long)va, (unsigned long long)pte);
 			return false;
 		}
@@ -264,6 +268,72 @@ static bool entry_plausible(struct reader *rd, pgt_vaddr_t va, pgt_ref_t ref, pg
 	return true;
 }
 
+/** An output address for @p va the writer has published (va plus a used offset). */
+static bool pa_plausible(struct reader *rd, pgt_vaddr_t va, pgt_paddr_t pa, const char *who)
+{
+	uint64_t delta = pa - (va - rd->s->lo + PA_BASE);
+	unsigned k = (unsigned)(delta / OFFSTEP), used = atomic_load(&rd->s->offsets_used);
+
+	if (delta % OFFSTEP == 0 && k < NOFFSETS && (used >> k & 1))
+		return true;
+	snprintf(rd->error, sizeof rd->error, "%s %#llx: pa %#llx never mapped (offsets used %#x)", who,
+		 (unsigned long long)va, (unsigned long long)pa, used);
+	return false;
+}
+
+/** pgt_lookup, then one load of the entry it names. */
+static bool read_lookup(struct reader *rd, pgt_vaddr_t va)
+{
+	pgt_ref_t ref;
+	int rc = pgt_lookup(&rd->s->sp, va, &ref);
+
+	if (rc == PGT_OK)
+		return entry_plausible(rd, va, ref, __atomic_load_n(ref.pte, __ATOMIC_ACQUIRE));
+	if (rc == PGT_ENOENT)
+		return true;
+	snprintf(rd->error, sizeof rd->error, "lookup %#llx: status %d", (unsigned long long)va, rc);
+	return false;
+}
+
+/** pgt_translate for a privileged read: a fault, or an address the writer mapped. */
+static bool read_translate(struct reader *rd, pgt_vaddr_t va)
+{
+	pgt_paddr_t pa;
+	int rc = pgt_translate(&rd->s->sp, va, PGT_ACC_READ, &pa, NULL);
+
+	if (rc == PGT_OK) {
+		rd->mapped++;
+		return pa_plausible(rd, va, pa, "translate");
+	}
+	if (rc == PGT_EFAULT)
+		return true;
+	snprintf(rd->error, sizeof rd->error, "translate %#llx: status %d", (unsigned long long)va, rc);
+	return false;
+}
+
+static int visit_plausible(void *arg, const struct pgt_mapping *m)
+{
+	struct reader *rd = arg;
+	unsigned rights = m->prot & 7u;
+
+	if (!rights) {
+		snprintf(rd->error, sizeof rd->error, "walk: reserved leaf at %#llx",
+			 (unsigned long long)m->va);
+		return 1;
+	}
+	return !pa_plausible(rd, m->va, m->pa, "walk");
+}
+
+/** pgt_walk over the window: every mapping it reports is one the writer made. */
+static bool read_walk(struct reader *rd)
+{
+	int rc = pgt_walk(&rd->s->sp, rd->s->lo, rd->s->lo + rd->s->span, visit_plausible, rd);
+
+	if (rc != PGT_OK && !rd->error[0])
+		snprintf(rd->error, sizeof rd->error, "walk: status %d", rc);
+	return rc == PGT_OK;
+}
+
 static void *reader_main(void *arg)
 {
 	struct reader *rd = arg;
@@ -271,16 +341,12 @@ static void *reader_main(void *arg)
 
 	while (!atomic_load_explicit(&rd->s->stop, memory_order_acquire)) {
 		pgt_vaddr_t va = s->lo + (test_rand(&rd->rng) % s->span & ~7ull);
-		pgt_ref_t ref;
-		int rc = pgt_lookup(&s->sp, va, &ref);
-		if (rc == PGT_OK) {
-			pgt_pte_t pte = __atomic_load_n(ref.pte, __ATOMIC_ACQUIRE);
-			if (!entry_plausible(rd, va, ref, pte))
-				return NULL;
-		} else if (rc != PGT_ENOENT) {
-			snprintf(rd->error, sizeof rd->error, "lookup %#llx: status %d", (unsigned long long)va, rc);
+		unsigned what = (unsigned)(test_rand(&rd->rng) % 64);
+		bool ok = what == 0   ? read_walk(rd)
+			  : what < 32 ? read_lookup(rd, va)
+				      : read_translate(rd, va);
+		if (!ok)
 			return NULL;
-		}
 		rd->seen++;
 		/* holds no entry or table now: a quiescent point */
 		atomic_fetch_add_explicit(&rd->quiescent, 1, memory_order_release);
@@ -356,7 +422,9 @@ START_TEST(test_readers_see_history)
 	}
 	ck_assert_int_eq(pgt_unmap(&s->sp, s->lo, s->span), PGT_OK);
 	ck_assert_uint_eq(tree_check(&s->sp, s->a, &s->c.t).problems, 0);
-	printf("check_concurrent: %s: %d readers checked %lu lookups (%lu mapped) during %lu writer operations; "
+	printf("check_concurrent: %s: %d readers checked %lu lookups, translations and walks (%lu mapped) "
+	       "during "
+	       "%lu writer operations; "
 	       "%lu tables deferred\n",
 	       s->a->name, NREADERS, seen, mapped, ops, s->c.deferred_total);
 	ck_assert_uint_gt(mapped, 0);
