@@ -1090,6 +1090,155 @@ static int share_over_mapping(struct env *e)
 	return rc;
 }
 
+/* --- pgt_translate / pgt_walk / pgt_dump / pgt_verify ----------------------------- */
+
+static int tr(pgt_space_t *sp, pgt_vaddr_t va, unsigned access)
+{
+	pgt_paddr_t pa;
+	struct pgt_fault fault;
+
+	return pgt_translate(sp, va, access, &pa, &fault);
+}
+
+static int tr_ok(struct env *e)
+{
+	return tr(&e->sp, e->va, PGT_ACC_READ);
+}
+
+static int tr_null(struct env *e)
+{
+	return tr(NULL, e->va, PGT_ACC_READ);
+}
+
+static int tr_uninit(struct env *e)
+{
+	return tr(uninit(), e->va, PGT_ACC_READ);
+}
+
+static int tr_outside(struct env *e)
+{
+	return tr(&e->sp, outside_va(e), PGT_ACC_READ);
+}
+
+static int tr_no_kind(struct env *e)
+{
+	return tr(&e->sp, e->va, PGT_ACC_USER);
+}
+
+static int tr_two_kinds(struct env *e)
+{
+	return tr(&e->sp, e->va, PGT_ACC_READ | PGT_ACC_WRITE);
+}
+
+static int tr_unknown_bit(struct env *e)
+{
+	return tr(&e->sp, e->va, PGT_ACC_READ | 1u << 10);
+}
+
+/** Counts what the walk reports; nothing to stop it. */
+static int count_visit(void *arg, const struct pgt_mapping *m)
+{
+	(void)m;
+	++*(unsigned *)arg;
+	return 0;
+}
+
+static int walk(pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi)
+{
+	unsigned n = 0;
+
+	return pgt_walk(sp, lo, hi, count_visit, &n);
+}
+
+static int walk_ok(struct env *e)
+{
+	return walk(&e->sp, e->va, e->free_va);
+}
+
+static int walk_null(struct env *e)
+{
+	return walk(NULL, e->va, e->free_va);
+}
+
+static int walk_uninit(struct env *e)
+{
+	return walk(uninit(), e->va, e->free_va);
+}
+
+static int walk_null_visit(struct env *e)
+{
+	return pgt_walk(&e->sp, e->va, e->free_va, NULL, NULL);
+}
+
+static int walk_lo_outside(struct env *e)
+{
+	return walk(&e->sp, outside_va(e), 0);
+}
+
+static int walk_hi_outside(struct env *e)
+{
+	return walk(&e->sp, e->va, outside_va(e) + page(e));
+}
+
+static int walk_inverted(struct env *e)
+{
+	return walk(&e->sp, e->free_va, e->va);
+}
+
+static int walk_empty(struct env *e)
+{
+	return walk(&e->sp, e->va, e->va);
+}
+
+static void ignore_line(void *arg, const char *line)
+{
+	(void)arg;
+	(void)line;
+}
+
+static int dump_ok(struct env *e)
+{
+	return pgt_dump(&e->sp, e->va, e->free_va, ignore_line, NULL);
+}
+
+static int dump_null(struct env *e)
+{
+	return pgt_dump(NULL, e->va, e->free_va, ignore_line, NULL);
+}
+
+static int dump_null_print(struct env *e)
+{
+	return pgt_dump(&e->sp, e->va, e->free_va, NULL, NULL);
+}
+
+static int dump_inverted(struct env *e)
+{
+	return pgt_dump(&e->sp, e->free_va, e->va, ignore_line, NULL);
+}
+
+static int dump_outside(struct env *e)
+{
+	return pgt_dump(&e->sp, outside_va(e), 0, ignore_line, NULL);
+}
+
+/** A consistent tree has no problem: 0 is PGT_OK. */
+static int verify_ok(struct env *e)
+{
+	return pgt_verify(&e->sp, NULL, NULL);
+}
+
+static int verify_null(struct env *e)
+{
+	(void)e;
+	return pgt_verify(NULL, NULL, NULL);
+}
+
+static int verify_uninit(struct env *e)
+{
+	(void)e;
+	return pgt_verify(uninit(), NULL, NULL);
+}
+
 /* --- the table ------------------------------------------------------------------- */
 
 #define ROW(fn, cls, call, want)           \
@@ -1261,6 +1410,33 @@ static const struct row rows[] = {
 	ROW("pgt_share", C_OVERFLOW, share_va_wraps, PGT_EINVAL),
 	ROW("pgt_share", C_HOLE, share_hole, PGT_EINVAL),
 	ROW("pgt_share", C_CONFLICT, share_over_mapping, PGT_ECONFLICT),
+
+	ROW("pgt_translate", C_CONTROL, tr_ok, PGT_OK),
+	ROW("pgt_translate", C_NULL, tr_null, PGT_EINVAL),
+	ROW("pgt_translate", C_UNINIT, tr_uninit, PGT_EINVAL),
+	ROW("pgt_translate", C_VA_RANGE, tr_outside, PGT_EINVAL),
+	ROW("pgt_translate", C_VALUE, tr_no_kind, PGT_EINVAL),
+	ROW("pgt_translate", C_VALUE, tr_two_kinds, PGT_EINVAL),
+	ROW("pgt_translate", C_FLAGS, tr_unknown_bit, PGT_EINVAL),
+
+	ROW("pgt_walk", C_CONTROL, walk_ok, PGT_OK),
+	ROW("pgt_walk", C_NULL, walk_null, PGT_EINVAL),
+	ROW("pgt_walk", C_NULL, walk_null_visit, PGT_EINVAL),
+	ROW("pgt_walk", C_UNINIT, walk_uninit, PGT_EINVAL),
+	ROW("pgt_walk", C_VA_RANGE, walk_lo_outside, PGT_EINVAL),
+	ROW("pgt_walk", C_VA_RANGE, walk_hi_outside, PGT_EINVAL),
+	ROW("pgt_walk", C_SIZE, walk_inverted, PGT_EINVAL),
+	ROW("pgt_walk", C_SIZE, walk_empty, PGT_EINVAL),
+
+	ROW("pgt_dump", C_CONTROL, dump_ok, PGT_OK),
+	ROW("pgt_dump", C_NULL, dump_null, PGT_EINVAL),
+	ROW("pgt_dump", C_NULL, dump_null_print, PGT_EINVAL),
+	ROW("pgt_dump", C_VA_RANGE, dump_outside, PGT_EINVAL),
+	ROW("pgt_dump", C_SIZE, dump_inverted, PGT_EINVAL),
+
+	ROW("pgt_verify", C_CONTROL, verify_ok, PGT_OK),
+	ROW("pgt_verify", C_NULL, verify_null, PGT_EINVAL),
+	ROW("pgt_verify", C_UNINIT, verify_uninit, PGT_EINVAL),
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
