@@ -13,7 +13,8 @@
  * pgt_map (plain, NOSUPER, REPLACE, reserved), pgt_unmap and pgt_protect
  * with good and bad ranges, output addresses and rights instead, compared
  * with the extent model (tests/extents.c) whatever page sizes the library
- * chose, and lookups checked against it.
+ * chose, and lookups and privileged reads (pgt_translate) checked against
+ * it. pgt_verify must find no problem in either mode.
  *
  * After every operation the touched space is compared with its model: the
  * status, the ref, lookup at the edges of every mapping, every field and
@@ -210,6 +211,20 @@ static void check_link(struct fuzz *f, struct slot *s, const struct m_map *m, pg
 	       "get_link of %#" PRIx64 ": %#" PRIxPTR ", model says %#" PRIx64, m->va, node, m->link ^ q);
 }
 
+static void print_problem(void *arg, const char *problem, pgt_vaddr_t va, unsigned level)
+{
+	(void)arg;
+	fprintf(stderr, "pgt_verify: %s at %#" PRIx64 " level %u\n", problem, va, level);
+}
+
+/** The library's own checker must find nothing wrong either. */
+static void check_verify(struct fuzz *f, struct slot *s)
+{
+	int problems = pgt_verify(&s->sp, print_problem, NULL);
+
+	EXPECT(f, problems == 0, "pgt_verify: %d problems", problems);
+}
+
 /** Range mode: the tree maps what the extent model says, and its invariants hold. */
 static void verify_ranges(struct fuzz *f, struct slot *s)
 {
@@ -228,6 +243,7 @@ static void verify_slot(struct fuzz *f, struct slot *s)
 {
 	const struct model *md = &s->md;
 
+	check_verify(f, s);
 	if (s->ranges) {
 		verify_ranges(f, s);
 		return;
@@ -670,6 +686,33 @@ static void op_protect(struct fuzz *f, struct slot *s)
 		ext_protect(&s->ext, va, va + (size - 1), prot);
 }
 
+/**
+ * A privileged read translates where the extent model grants rights, to its
+ * output address, and faults where it maps nothing or a reserved range.
+ * ARMv8 user pages are left open (privileged access to them depends on PAN).
+ */
+static void check_translate(struct fuzz *f, struct slot *s, pgt_vaddr_t va, const struct ext *x)
+{
+	pgt_paddr_t pa = 0;
+	struct pgt_fault fault;
+	int rc = pgt_translate(&s->sp, va, PGT_ACC_READ, &pa, &fault);
+	bool arm_user = x && s->md.a->canon == PGT_CANON_SPLIT && (x->prot & PGT_PROT_USER);
+
+	if (!m_va_ok(&s->md, va)) {
+		EXPECT(f, rc == PGT_EINVAL, "translate %#" PRIx64 " outside the space: status %d", va, rc);
+		return;
+	}
+	if (!x || !(x->prot & 7u)) {
+		EXPECT(f, rc == PGT_EFAULT, "translate %#" PRIx64 ": status %d where nothing valid is mapped",
+		       va, rc);
+		return;
+	}
+	EXPECT(f, rc == PGT_OK || (arm_user && rc == PGT_EFAULT), "translate %#" PRIx64 ": status %d", va,
+	       rc);
+	EXPECT(f, rc != PGT_OK || pa == x->pa + (va - x->va),
+	       "translate %#" PRIx64 ": %#" PRIx64 ", model %#" PRIx64, va, pa, x->pa + (va - x->va));
+}
+
 /** A lookup answers as the extent model does, with its output address. */
 static void op_range_lookup(struct fuzz *f, struct slot *s)
 {
@@ -682,6 +725,7 @@ static void op_range_lookup(struct fuzz *f, struct slot *s)
 	int rc = pgt_lookup(&s->sp, va, &ref);
 
 	EXPECT(f, rc == want, "lookup %#" PRIx64 ": status %d, extent model says %d", va, rc, want);
+	check_translate(f, s, va, x);
 	if (rc != PGT_OK)
 		return;
 	rc = pgt_get_field(&s->sp, ref, PGT_FIELD_PADDR, &pa);
