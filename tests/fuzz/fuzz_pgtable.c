@@ -35,6 +35,9 @@
 #include "../harness.h"
 #include "../model.h"
 
+/** Largest range a map may cover (see op_map). */
+#define MAP_MAX (1ull << 28)
+
 enum {
 	NSPACES = 3, /**< spaces driven at once */
 	FANOUT = 4   /**< indices used per level near a window, so inserts collide */
@@ -646,9 +649,13 @@ static void op_map(struct fuzz *f, struct slot *s)
 	uint64_t size = pick_size(f, md);
 	pgt_paddr_t pa = pick_pa(f, md, va);
 	unsigned prot = pick_prot(f);
-	const uint64_t args[] = { va, size, pa, prot, flags };
 	int want = PGT_OK;
 
+	/* A valid range of terabytes in small pages needs gigabytes of tables: keep
+	 * maps within 256 MiB (bad ranges keep their size, to be refused). */
+	if (range_valid(md, va, size) && size > MAP_MAX)
+		size = MAP_MAX;
+	const uint64_t args[] = { va, size, pa, prot, flags };
 	if (!range_valid(md, va, size) || !pa_valid(md, pa, size) || (flags & ~3u))
 		want = PGT_EINVAL;
 	else if (prot_status(prot) != PGT_OK)
