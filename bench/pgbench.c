@@ -1,13 +1,23 @@
 /*
- * pgbench: insert and lookup throughput of libpgtable, side by side with
- * baselines measured in the same process on the same address sequences.
+ * pgbench: libpgtable's insert, map, lookup, translate and TLB throughput,
+ * side by side with baselines measured in the same process on the same
+ * address sequences.
  *
- * The benchmark is a table of workloads (rows: insert, lookup, lookup-miss)
- * times a table of implementations (columns: libpgtable, then baselines),
- * run once per case = descriptor x page size x address order. A new workload
- * or a new implementation is one more entry in `workloads` or `impls`.
+ * Workloads (one table each, per descriptor):
+ *  - seq-4k:  N consecutive 4K pages (1M: 4 GiB), looked up in order;
+ *  - rand-4k: N 4K pages at random in a 64 GiB window, looked up in random
+ *             order, then as many lookups of unmapped pages (misses);
+ *  - hot-4k:  the 512 pages of one 2 MiB region, 100M random lookups (L1/L2);
+ *  - huge-2m, huge-1g: 64 GiB mapped with 2M or 1G pages, random lookups;
+ *  - churn:   random map/unmap of 4K and 2M pages at 50% occupancy, each 4K
+ *             page alone in its table (tables allocated and freed).
+ * Rows are libpgtable's operations: insert (pgt_insert + PADDR + PROT), map
+ * (pgt_map), lookup (pgt_lookup), translate (pgt_translate), tlb
+ * (pgt_tlb_lookup through a 4096-entry 2-way TLB), lookup-miss, churn. Each
+ * row is compared with the baselines' operation of the same kind (insert,
+ * lookup, miss, churn).
  *
- * Baselines, all keyed by the same pages:
+ * Baselines:
  *  - limit: a hand-written walk with the architecture's masks and shifts as
  *    constants and no checks. Its lookup walks libpgtable's own tables, so the
  *    ratio is the library's overhead over the physical limit of the data
@@ -16,12 +26,15 @@
  *    linear probing, multiplicative hash): maps from virtual page number to
  *    physical address.
  *
+ * pgt_map, pgt_unmap and pgt_translate are referenced weakly: a library
+ * without them leaves their rows "n/a".
+ *
  * Every result is checked: a validation pass outside the timed loops compares
  * each mapping with what was inserted, and every timed pass returns a
  * checksum that must match, so the compiler cannot drop the work and a wrong
  * answer fails the run (exit status 1).
  *
- * Usage: pgbench [-n N] [-r R] [--arch NAME] [--pin CPU] [--quick] [--json]
+ * Usage: pgbench [--full | --quick] [-n N] [-r R] [--arch NAME] [--pin CPU] [--json]
  */
 #define _GNU_SOURCE /* sched_setaffinity, getopt_long, gmtime_r */
 
@@ -49,7 +62,13 @@
 #include <pgtable/arch.h>
 #include <pgtable/armv8.h>
 #include <pgtable/pgtable.h>
+#include <pgtable/tlb.h>
 #include <pgtable/x86_64.h>
+
+/* Functions other parts of the library provide; absent ones are NULL. */
+#pragma weak pgt_map
+#pragma weak pgt_unmap
+#pragma weak pgt_translate
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -61,13 +80,20 @@
 #define WINDOW_SHIFT 36
 /* Fake physical pages start at 4 GiB: aligned to every page size used, and
  * inside every descriptor's output-address width. */
-#define PA_BASE      ((uint64_t)1 << 32)
+#define PA_BASE ((uint64_t)1 << 32)
 
-#define DEFAULT_N    ((size_t)1 << 20)
+#define FULL_N       ((size_t)1 << 20)
 #define QUICK_N      ((size_t)1 << 16)
-#define DEFAULT_REPS 5u
+#define FULL_HOT     100000000u /* hot-4k lookups */
+#define QUICK_HOT    10000000u
+#define HOT_PAGES    512u
+#define HOT_SEQ      16384u /* distinct addresses of the hot sequence (128 KiB: L2) */
+#define FULL_REPS    5u
 #define QUICK_REPS   3u
 #define MAX_REPS     1000u
+#define TLB_ENTRIES  4096u
+#define TLB_WAYS     2u
+#define RW           (PGT_PROT_READ | PGT_PROT_WRITE)
 
 /* Frames come from 32 MiB chunks aligned to 2 MiB (more than any table size). */
 #define ARENA_CHUNK ((size_t)32 << 20)
@@ -179,6 +205,7 @@ static void bit_set(uint8_t *bm, size_t i)
 	bm[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
+
 /* ------------------------------------------------------------------------- */
 /* Frame arena: the bench's fast frame allocator                             */
 /* ------------------------------------------------------------------------- */
@@ -186,9 +213,12 @@ static void bit_set(uint8_t *bm, size_t i)
 /*
  * A bump allocator over chunks that are kept across resets: after the
  * warm-up pass every frame is already faulted in, so insert timings measure
- * the page-table code, not the kernel's page-fault path. Frees are counted
- * but not reused: the arena is reset between passes instead.
+ * the page-table code, not the kernel's page-fault path. Freed frames go on
+ * a list per size and are reused (the churn workload frees and allocates
+ * tables all the time); a reset drops everything.
  */
+#define ARENA_SIZES 32 /* free lists, by log2 of the size */
+
 struct arena {
 	char **chunk;  /**< chunks obtained so far */
 	size_t nchunk; /**< how many */
@@ -196,6 +226,7 @@ struct arena {
 	size_t used;   /**< bytes used in the current chunk */
 	size_t bytes;  /**< bytes handed out since the last reset */
 	size_t freed;  /**< bytes given back since the last reset */
+	void *free_list[ARENA_SIZES]; /**< freed frames, linked through their first word */
 };
 
 static void arena_grow(struct arena *a)
@@ -214,11 +245,27 @@ static void arena_grow(struct arena *a)
 	a->chunk[a->nchunk++] = p;
 }
 
+static unsigned log2_size(size_t size)
+{
+	unsigned k = 0;
+
+	while (((size_t)1 << k) < size)
+		k++;
+	return k;
+}
+
 /** @p size bytes aligned to @p size (a power of two), contents undefined. */
 static void *arena_alloc(struct arena *a, size_t size)
 {
 	if (size == 0 || size > ARENA_CHUNK || (size & (size - 1)))
 		return NULL;
+	void **fl = &a->free_list[log2_size(size)];
+	if (*fl) {
+		void *p = *fl;
+		*fl = *(void **)p;
+		a->bytes += size;
+		return p;
+	}
 	size_t off = (a->used + size - 1) & ~(size - 1);
 
 	if (a->inuse == 0 || off + size > ARENA_CHUNK) {
@@ -232,12 +279,22 @@ static void *arena_alloc(struct arena *a, size_t size)
 	return a->chunk[a->inuse - 1] + off;
 }
 
+static void arena_free(struct arena *a, void *p, size_t size)
+{
+	void **fl = &a->free_list[log2_size(size)];
+
+	*(void **)p = *fl;
+	*fl = p;
+	a->freed += size;
+}
+
 static void arena_reset(struct arena *a)
 {
 	a->inuse = 0;
 	a->used = 0;
 	a->bytes = 0;
 	a->freed = 0;
+	memset(a->free_list, 0, sizeof a->free_list);
 }
 
 static void arena_release(struct arena *a)
@@ -260,30 +317,46 @@ static pgt_paddr_t arena_alloc_table(void *ctx, size_t size, unsigned level)
 
 static void arena_free_table(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
 {
-	struct arena *a = ctx;
-
-	(void)pa;
 	(void)level;
-	a->freed += size;
+	arena_free(ctx, (void *)(uintptr_t)pa, size);
 }
 
 /* ------------------------------------------------------------------------- */
-/* A case: the address sequences every implementation is measured on         */
+/* A case: one workload on one descriptor, and its address sequences         */
 /* ------------------------------------------------------------------------- */
 
+/** One step of the churn workload, the same for every implementation. */
+struct churn_op {
+	uint64_t va;
+	uint64_t pa;
+	unsigned shift;
+	bool map; /**< map (else unmap) */
+};
+
 struct bench_case {
+	const char *name;  /**< the workload */
+	const char *what;  /**< one line saying what it does */
 	const struct pgt_arch *arch;
-	unsigned shift;    /**< log2 of the page size */
-	bool shuffled;     /**< random order (else sequential) */
-	size_t n;          /**< mappings */
-	size_t n_asked;    /**< mappings requested (n is smaller when the window is too small) */
-	size_t slots;      /**< pages of this size the window holds */
-	bool miss_outside; /**< window over half full: misses come from the next 64 GiB */
+	unsigned shift;    /**< log2 of the page size (churn: of the small pages) */
+	size_t n;          /**< mappings built by insert and map */
 	pgt_vaddr_t base;  /**< start of the window */
-	uint64_t *va;      /**< page addresses, in insert order */
-	uint64_t *hit;     /**< the same pages in lookup order */
-	uint64_t *miss;    /**< n unmapped page addresses */
-	uint64_t pa_sum;   /**< sum of every inserted physical address */
+	uint64_t *va;      /**< page addresses, in insert order; mapping i -> pa_of(i) */
+	bool va_contiguous; /**< va[i] = base + (i << shift): map can be one call */
+	uint64_t *hit;     /**< lookup sequence (any byte of mapped pages) */
+	uint32_t *hit_idx; /**< the mapping each hit falls in */
+	size_t nhit;
+	unsigned rounds;   /**< the lookup sequence runs this many times per pass */
+	uint64_t hit_pa_sum;  /**< one pass of hit[]: sum of the pages' physical addresses */
+	uint64_t hit_pa_osum; /**< the same with the offset in the page */
+	uint64_t *miss;    /**< unmapped addresses (none: nmiss 0) */
+	size_t nmiss;
+	/* churn */
+	struct churn_op *ops; /**< timed steps */
+	size_t nops;
+	struct churn_op *init; /**< mappings present before the steps (untimed) */
+	size_t ninit;
+	struct churn_op *final; /**< what is mapped after the steps, for the check */
+	size_t nfinal;
 	/**
 	 * libpgtable's tree, published by its insert and walked by the limit
 	 * baseline; valid until the case's implementations are closed.
@@ -303,102 +376,227 @@ static uint64_t vpn_of(const struct bench_case *c, uint64_t va)
 	return va >> c->shift;
 }
 
-/** n distinct page slots of the window, in insert order, marked in @p mapped. */
-static void pick_slots(uint64_t *slot, size_t n, size_t slots, bool shuffled, uint8_t *mapped, struct rng *g)
+/** Operations in one timed pass of the lookup sequence. */
+static size_t lookups_per_pass(const struct bench_case *c)
 {
-	if (!shuffled) {
-		for (size_t i = 0; i < n; i++)
-			slot[i] = i;
-	} else if (2 * n <= slots) {
-		/* Sparse: rejection needs fewer than two draws per slot. */
-		for (size_t i = 0; i < n; i++) {
-			size_t s;
-			do
-				s = rng_below(g, slots);
-			while (bit_test(mapped, s));
-			bit_set(mapped, s);
-			slot[i] = s;
-		}
-	} else {
-		/* Dense (the 2M window is full): a partial shuffle of every slot. */
-		uint64_t *all = xmalloc(slots * sizeof *all);
-		for (size_t i = 0; i < slots; i++)
-			all[i] = i;
-		for (size_t i = 0; i < n; i++) {
-			size_t j = i + rng_below(g, slots - i);
-			uint64_t t = all[i];
-			all[i] = all[j];
-			all[j] = t;
-		}
-		memcpy(slot, all, n * sizeof *slot);
-		free(all);
+	return c->nhit * c->rounds;
+}
+
+/** n distinct random slots out of @p slots, marked in @p mapped. */
+static void pick_random_slots(uint64_t *slot, size_t n, size_t slots, uint8_t *mapped, struct rng *g)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t s;
+		do
+			s = rng_below(g, slots);
+		while (bit_test(mapped, s));
+		bit_set(mapped, s);
+		slot[i] = s;
 	}
+}
+
+/** Fills hit_pa_sum and hit_pa_osum from hit[] and hit_idx[]. */
+static void case_sums(struct bench_case *c)
+{
+	uint64_t mask = ((uint64_t)1 << c->shift) - 1;
+
+	for (size_t j = 0; j < c->nhit; j++) {
+		uint64_t pa = pa_of(c, c->hit_idx[j]);
+		c->hit_pa_sum += pa;
+		c->hit_pa_osum += pa + (c->hit[j] & mask);
+	}
+}
+
+/** n mappings at base + (i << shift), in order. */
+static void case_contiguous(struct bench_case *c, size_t n)
+{
+	c->n = n;
+	c->va = xmalloc(n * sizeof *c->va);
 	for (size_t i = 0; i < n; i++)
-		bit_set(mapped, slot[i]);
+		c->va[i] = c->base + ((uint64_t)i << c->shift);
+	c->va_contiguous = true;
+}
+
+/** Lookups of @p nhit random bytes of the mapped pages (contiguous cases). */
+static void case_random_hits(struct bench_case *c, size_t nhit, struct rng *g)
+{
+	c->nhit = nhit;
+	c->hit = xmalloc(nhit * sizeof *c->hit);
+	c->hit_idx = xmalloc(nhit * sizeof *c->hit_idx);
+	for (size_t j = 0; j < nhit; j++) {
+		size_t i = rng_below(g, c->n);
+		c->hit_idx[j] = (uint32_t)i;
+		c->hit[j] = c->va[i] + (rng_next(g) & (((uint64_t)1 << c->shift) - 1));
+	}
+}
+
+static void case_seq(struct bench_case *c, size_t n)
+{
+	c->what = "consecutive pages, looked up in order";
+	case_contiguous(c, n);
+	c->nhit = n;
+	c->hit = xmalloc(n * sizeof *c->hit);
+	c->hit_idx = xmalloc(n * sizeof *c->hit_idx);
+	memcpy(c->hit, c->va, n * sizeof *c->hit);
+	for (size_t i = 0; i < n; i++)
+		c->hit_idx[i] = (uint32_t)i;
+}
+
+static void case_rand(struct bench_case *c, size_t n, struct rng *g)
+{
+	size_t slots = (size_t)1 << (WINDOW_SHIFT - c->shift);
+	uint8_t *mapped = xcalloc(slots / 8 + 1, 1);
+	uint64_t *perm = xmalloc(n * sizeof *perm);
+
+	c->what = "random pages of the 64 GiB window, random-order lookups, then as many misses";
+	c->n = n;
+	c->va = xmalloc(n * sizeof *c->va);
+	pick_random_slots(c->va, n, slots, mapped, g);
+	for (size_t i = 0; i < n; i++) {
+		c->va[i] = c->base + (c->va[i] << c->shift);
+		perm[i] = i;
+	}
+	shuffle(perm, n, g);
+	c->nhit = n;
+	c->hit = xmalloc(n * sizeof *c->hit);
+	c->hit_idx = xmalloc(n * sizeof *c->hit_idx);
+	for (size_t j = 0; j < n; j++) {
+		c->hit_idx[j] = (uint32_t)perm[j];
+		c->hit[j] = c->va[perm[j]];
+	}
+	c->nmiss = n;
+	c->miss = xmalloc(n * sizeof *c->miss);
+	for (size_t k = 0; k < n; k++) {
+		size_t s;
+		do
+			s = rng_below(g, slots);
+		while (bit_test(mapped, s));
+		c->miss[k] = c->base + ((uint64_t)s << c->shift);
+	}
+	free(perm);
+	free(mapped);
+}
+
+static void case_hot(struct bench_case *c, size_t lookups, struct rng *g)
+{
+	c->what = "the 512 pages of one 2 MiB region, random lookups (L1/L2 resident)";
+	case_contiguous(c, HOT_PAGES);
+	case_random_hits(c, HOT_SEQ, g);
+	c->rounds = (unsigned)(lookups / HOT_SEQ ? lookups / HOT_SEQ : 1);
+}
+
+static void case_huge(struct bench_case *c, size_t lookups, struct rng *g)
+{
+	c->what = "64 GiB of superpages, random lookups";
+	case_contiguous(c, (size_t)1 << (WINDOW_SHIFT - c->shift));
+	case_random_hits(c, lookups, g);
 }
 
 /**
- * Unmapped pages, uniformly drawn from the window, or from the 64 GiB after
- * it when the window is so full that misses would be rare there.
+ * Churn: small-page slots, one per region a leaf table covers in the
+ * window's lower half (each alone in its table, so mapping allocates a table
+ * and unmapping frees it), and slots of the next page size (2^big bytes, the
+ * size of that region) filling the upper half. Half of them start mapped; each
+ * step toggles a random slot, so occupancy stays at about 50%.
  */
-static void pick_misses(struct bench_case *c, const uint8_t *mapped, struct rng *g)
+static void case_churn(struct bench_case *c, size_t nops, unsigned big, struct rng *g)
 {
-	size_t region = c->miss_outside ? c->slots : 0;
+	const size_t per_kind = (size_t)1 << (WINDOW_SHIFT - 1 - big);
+	const size_t nslots = 2 * per_kind;
+	struct churn_op *slot = xmalloc(nslots * sizeof *slot);
+	bool *on = xcalloc(nslots, sizeof *on);
 
-	for (size_t k = 0; k < c->n; k++) {
-		size_t s;
-		do
-			s = rng_below(g, c->slots);
-		while (!c->miss_outside && bit_test(mapped, s));
-		c->miss[k] = c->base + ((uint64_t)(region + s) << c->shift);
+	c->what = "random map/unmap of small pages (one per table) and superpages, 50% occupancy";
+	for (size_t s = 0; s < nslots; s++) {
+		bool small = s < per_kind;
+		uint64_t region = c->base + ((uint64_t)s << big);
+		uint64_t off = small ? (uint64_t)rng_below(g, 512) << c->shift : 0;
+		slot[s] = (struct churn_op){ .va = region + off, .pa = PA_BASE + ((uint64_t)s << big) + off,
+					     .shift = small ? c->shift : big };
 	}
+	c->init = xmalloc(nslots * sizeof *c->init);
+	for (size_t s = 0; s < nslots; s++)
+		if (rng_next(g) & 1) {
+			on[s] = true;
+			c->init[c->ninit] = slot[s];
+			c->init[c->ninit++].map = true;
+		}
+	c->nops = nops;
+	c->ops = xmalloc(nops * sizeof *c->ops);
+	for (size_t k = 0; k < nops; k++) {
+		size_t s = rng_below(g, nslots);
+		on[s] = !on[s];
+		c->ops[k] = slot[s];
+		c->ops[k].map = on[s];
+	}
+	c->final = xmalloc(nslots * sizeof *c->final);
+	for (size_t s = 0; s < nslots; s++) {
+		c->final[c->nfinal] = slot[s];
+		c->final[c->nfinal++].map = on[s];
+	}
+	free(on);
+	free(slot);
 }
 
-/** Builds the address sequences of one case, deterministically. */
-static void case_init(struct bench_case *c, const struct pgt_arch *arch, unsigned shift, bool shuffled,
-		      size_t n_asked)
-{
-	struct rng g = { .s = 0x70676265ull ^ ((uint64_t)shift << 8) ^ (uint64_t)shuffled };
+/** The workloads, by name. */
+enum wl { WL_SEQ, WL_RAND, WL_HOT, WL_HUGE_2M, WL_HUGE_1G, WL_CHURN, WL_COUNT };
+static const char *const wl_name[WL_COUNT] = { "seq-4k", "rand-4k", "hot-4k", "huge-2m", "huge-1g", "churn" };
 
-	*c = (struct bench_case){ .arch = arch, .shift = shift, .shuffled = shuffled, .n_asked = n_asked };
-	c->slots = (size_t)1 << (WINDOW_SHIFT - shift);
-	c->n = n_asked < c->slots ? n_asked : c->slots;
-	c->miss_outside = 2 * c->n > c->slots;
+/** The smallest page shift and the next two of @p a (0 when missing). */
+static unsigned leaf_shift(const struct pgt_arch *a, unsigned k)
+{
+	for (unsigned l = 0; l < a->levels; l++)
+		if (a->level[l].leaf_ok && k-- == 0)
+			return a->level[l].shift;
+	return 0;
+}
+
+/** Builds one case deterministically; false when the descriptor lacks its page size. */
+static bool case_init(struct bench_case *c, const struct pgt_arch *arch, enum wl w, size_t n, size_t hot)
+{
+	struct rng g = { .s = 0x70676265ull ^ ((uint64_t)w << 8) };
+	unsigned k = w == WL_HUGE_2M ? 1 : w == WL_HUGE_1G ? 2 : 0;
+
+	*c = (struct bench_case){ .name = wl_name[w], .arch = arch, .shift = leaf_shift(arch, k), .rounds = 1 };
+	if (c->shift == 0 || c->shift > WINDOW_SHIFT - 4)
+		return false;
 	/* A quarter of the way up: canonical user addresses for every descriptor
 	 * whose window fits (see window_fits), far from address 0. */
 	c->base = (pgt_vaddr_t)1 << (arch->va_bits - 2);
-
-	uint8_t *mapped = xcalloc(c->slots / 8 + 1, 1);
-	c->va = xmalloc(c->n * sizeof *c->va);
-	pick_slots(c->va, c->n, c->slots, shuffled, mapped, &g);
-	for (size_t i = 0; i < c->n; i++)
-		c->va[i] = c->base + (c->va[i] << shift);
-
-	c->hit = xmalloc(c->n * sizeof *c->hit);
-	memcpy(c->hit, c->va, c->n * sizeof *c->hit);
-	if (shuffled)
-		shuffle(c->hit, c->n, &g);
-
-	c->miss = xmalloc(c->n * sizeof *c->miss);
-	pick_misses(c, mapped, &g);
-	free(mapped);
-
-	for (size_t i = 0; i < c->n; i++)
-		c->pa_sum += pa_of(c, i);
+	switch (w) {
+	case WL_SEQ: case_seq(c, n); break;
+	case WL_RAND: case_rand(c, n, &g); break;
+	case WL_HOT: case_hot(c, hot, &g); break;
+	case WL_HUGE_2M:
+	case WL_HUGE_1G: case_huge(c, n, &g); break;
+	default:
+		/* the next page size must be what one leaf table covers */
+		if (leaf_shift(arch, 1) != arch->level[1].shift)
+			return false;
+		case_churn(c, n, arch->level[1].shift, &g);
+		break;
+	}
+	if (c->nhit)
+		case_sums(c);
+	return true;
 }
 
 static void case_free(struct bench_case *c)
 {
 	free(c->va);
 	free(c->hit);
+	free(c->hit_idx);
 	free(c->miss);
+	free(c->ops);
+	free(c->init);
+	free(c->final);
 }
 
 /** Reports a mapping that does not hold what was inserted; returns -1. */
 static int bad_mapping(const char *impl, const struct bench_case *c, uint64_t va, const char *what)
 {
-	fprintf(stderr, "pgbench: %s, %s, page 2^%u: wrong result at va 0x%" PRIx64 ": %s\n", impl,
-		c->arch->name, c->shift, va, what);
+	fprintf(stderr, "pgbench: %s, %s, %s: wrong result at va 0x%" PRIx64 ": %s\n", impl, c->arch->name,
+		c->name, va, what);
 	return -1;
 }
 
@@ -416,9 +614,12 @@ struct lookup_result {
 	size_t found;
 };
 
+typedef struct lookup_result (*lookup_fn)(void *st, const struct bench_case *c, const uint64_t *va, size_t n);
+
 /**
  * One column of the tables. Calls dispatch once per batch of operations,
  * never per operation, so the indirect call costs nothing measurable.
+ * Optional members are NULL where the implementation has no such operation.
  */
 struct impl {
 	const char *name;
@@ -429,12 +630,26 @@ struct impl {
 	void (*close)(void *st);
 	/** Timed: a fresh structure holding every mapping of the case. 0 on success. */
 	int (*build)(void *st, struct bench_case *c);
+	/** Timed, optional: the same with the range call (pgt_map). 0 on success, < 0 failure. */
+	int (*map_build)(void *st, struct bench_case *c);
+	/** Why map_build cannot run here, or NULL. */
+	const char *(*map_unavailable)(const struct bench_case *c);
 	/** Untimed: drops what build made, so the next build starts fresh. */
 	void (*clear)(void *st);
-	/** Timed: looks every address up; sum is a checksum of the results. */
-	struct lookup_result (*lookup)(void *st, const struct bench_case *c, const uint64_t *va, size_t n);
-	/** Untimed: checks every mapping; sets the checksum a full lookup must give. 0 if right. */
+	/** Timed: looks every address up; sum is a checksum of the results (entry or page address). */
+	lookup_fn lookup;
+	/** Timed, optional: translations with the offset in the page (pgt_translate). */
+	lookup_fn translate;
+	/** Timed, optional: the same through a software TLB. */
+	lookup_fn tlb;
+	/** Untimed: checks every mapping; sets the checksum one pass of hit[] must give. 0 if right. */
 	int (*validate)(void *st, const struct bench_case *c, uint64_t *hit_sum);
+	/** Untimed, churn: makes the structure hold c->init. 0 on success. */
+	int (*churn_setup)(void *st, struct bench_case *c);
+	/** Timed, churn: applies c->ops. 0 on success. */
+	int (*churn)(void *st, struct bench_case *c);
+	/** Untimed, churn: checks the structure holds c->final. 0 if right. */
+	int (*churn_check)(void *st, const struct bench_case *c);
 	/**
 	 * Bytes per mapping of what build made, or < 0 when unknown. @p heap_delta
 	 * is the C heap growth over the last build (-1 unknown); *estimated is set
@@ -451,6 +666,8 @@ struct lib_state {
 	struct arena arena;
 	pgt_space_t space;
 	bool built;
+	pgt_tlb_t tlb;
+	struct pgt_tlb_entry tlb_mem[TLB_ENTRIES];
 };
 
 /** One mapping, as a kernel would make it: reserve the leaf, then fill it in. */
@@ -462,7 +679,7 @@ static int lib_map_one(pgt_space_t *sp, pgt_vaddr_t va, unsigned shift, pgt_padd
 	if (rc == PGT_OK)
 		rc = pgt_set_field(sp, ref, PGT_FIELD_PADDR, pa);
 	if (rc == PGT_OK)
-		rc = pgt_set_field(sp, ref, PGT_FIELD_PROT, PGT_PROT_READ | PGT_PROT_WRITE);
+		rc = pgt_set_field(sp, ref, PGT_FIELD_PROT, RW);
 	return rc;
 }
 
@@ -496,9 +713,9 @@ static void lib_close(void *st)
 	free(s);
 }
 
-static int lib_build(void *st, struct bench_case *c)
+/** A fresh space with a TLB attached. */
+static int lib_space(struct lib_state *s, struct bench_case *c)
 {
-	struct lib_state *s = st;
 	const struct pgt_mm mm = { .alloc_table = arena_alloc_table,
 				   .free_table = arena_free_table,
 				   .ctx = &s->arena };
@@ -508,8 +725,37 @@ static int lib_build(void *st, struct bench_case *c)
 		return rc;
 	s->built = true;
 	c->lib_space = &s->space;
+	return pgt_tlb_init(&s->tlb, &s->space, s->tlb_mem, TLB_ENTRIES, TLB_WAYS);
+}
+
+static int lib_build(void *st, struct bench_case *c)
+{
+	struct lib_state *s = st;
+	int rc = lib_space(s, c);
+
 	for (size_t i = 0; i < c->n && rc == PGT_OK; i++)
 		rc = lib_map_one(&s->space, c->va[i], c->shift, pa_of(c, i));
+	return rc;
+}
+
+static const char *lib_map_unavailable(const struct bench_case *c)
+{
+	(void)c;
+	return pgt_map ? NULL : "pgt_map is not in this build of the library";
+}
+
+/* One call for a contiguous case (only the case's page size), else one per page. */
+static int lib_map_build(void *st, struct bench_case *c)
+{
+	struct lib_state *s = st;
+	int rc = lib_space(s, c);
+	unsigned flags = c->shift == leaf_shift(c->arch, 0) ? PGT_MAP_NOSUPER : 0;
+	uint64_t page = (uint64_t)1 << c->shift;
+
+	if (rc == PGT_OK && c->va_contiguous && flags)
+		return pgt_map(&s->space, c->base, pa_of(c, 0), c->n * page, RW, flags);
+	for (size_t i = 0; i < c->n && rc == PGT_OK; i++)
+		rc = pgt_map(&s->space, c->va[i], pa_of(c, i), page, RW, 0);
 	return rc;
 }
 
@@ -529,22 +775,106 @@ static struct lookup_result lib_lookup(void *st, const struct bench_case *c, con
 	return r;
 }
 
+static struct lookup_result lib_translate(void *st, const struct bench_case *c, const uint64_t *va, size_t n)
+{
+	const struct lib_state *s = st;
+	struct lookup_result r = { 0, 0 };
+
+	(void)c;
+	for (size_t i = 0; i < n; i++) {
+		pgt_paddr_t pa;
+		if (pgt_translate(&s->space, va[i], PGT_ACC_READ, &pa, NULL) == PGT_OK) {
+			r.sum += pa;
+			r.found++;
+		}
+	}
+	return r;
+}
+
+static struct lookup_result lib_tlb(void *st, const struct bench_case *c, const uint64_t *va, size_t n)
+{
+	struct lib_state *s = st;
+	struct lookup_result r = { 0, 0 };
+
+	(void)c;
+	for (size_t i = 0; i < n; i++) {
+		pgt_paddr_t pa;
+		if (pgt_tlb_lookup(&s->tlb, va[i], &pa, NULL) == PGT_OK) {
+			r.sum += pa;
+			r.found++;
+		}
+	}
+	return r;
+}
+
+/** Checks that @p va is mapped by a page of 2^shift at @p pa with RW. */
+static int lib_check_one(const struct lib_state *s, const struct bench_case *c, uint64_t va, unsigned shift,
+			 uint64_t pa, pgt_ref_t *ref)
+{
+	uint64_t got, prot;
+
+	if (pgt_lookup(&s->space, va, ref) != PGT_OK || ref->page_shift != shift)
+		return bad_mapping("libpgtable", c, va, "lookup");
+	if (pgt_get_field(&s->space, *ref, PGT_FIELD_PADDR, &got) != PGT_OK || got != pa)
+		return bad_mapping("libpgtable", c, va, "PADDR");
+	if (pgt_get_field(&s->space, *ref, PGT_FIELD_PROT, &prot) != PGT_OK || prot != RW)
+		return bad_mapping("libpgtable", c, va, "PROT");
+	return 0;
+}
+
+/** Every mapping right; the checksum of one lookup pass is the sum of the hits' entry addresses. */
 static int lib_validate(void *st, const struct bench_case *c, uint64_t *hit_sum)
 {
 	const struct lib_state *s = st;
+	uint64_t *pte = xmalloc(c->n * sizeof *pte);
+	int rc = 0;
 
-	*hit_sum = 0;
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = 0; i < c->n && rc == 0; i++) {
 		pgt_ref_t ref;
-		uint64_t pa, prot;
-		if (pgt_lookup(&s->space, c->va[i], &ref) != PGT_OK || ref.page_shift != c->shift)
-			return bad_mapping("libpgtable", c, c->va[i], "lookup");
-		if (pgt_get_field(&s->space, ref, PGT_FIELD_PADDR, &pa) != PGT_OK || pa != pa_of(c, i))
-			return bad_mapping("libpgtable", c, c->va[i], "PADDR");
-		if (pgt_get_field(&s->space, ref, PGT_FIELD_PROT, &prot) != PGT_OK ||
-		    prot != (PGT_PROT_READ | PGT_PROT_WRITE))
-			return bad_mapping("libpgtable", c, c->va[i], "PROT");
-		*hit_sum += (uint64_t)(uintptr_t)ref.pte;
+		rc = lib_check_one(s, c, c->va[i], c->shift, pa_of(c, i), &ref);
+		pte[i] = (uint64_t)(uintptr_t)ref.pte;
+	}
+	*hit_sum = 0;
+	for (size_t j = 0; j < c->nhit && rc == 0; j++)
+		*hit_sum += pte[c->hit_idx[j]];
+	free(pte);
+	return rc;
+}
+
+static int lib_churn_setup(void *st, struct bench_case *c)
+{
+	struct lib_state *s = st;
+	int rc = lib_space(s, c);
+
+	for (size_t i = 0; i < c->ninit && rc == PGT_OK; i++)
+		rc = lib_map_one(&s->space, c->init[i].va, c->init[i].shift, c->init[i].pa);
+	return rc;
+}
+
+static int lib_churn(void *st, struct bench_case *c)
+{
+	struct lib_state *s = st;
+	int rc = 0;
+
+	for (size_t k = 0; k < c->nops && rc == 0; k++) {
+		const struct churn_op *o = &c->ops[k];
+		uint64_t size = (uint64_t)1 << o->shift;
+		rc = o->map ? pgt_map(&s->space, o->va, o->pa, size, RW, 0) : pgt_unmap(&s->space, o->va, size);
+	}
+	return rc;
+}
+
+static int lib_churn_check(void *st, const struct bench_case *c)
+{
+	const struct lib_state *s = st;
+
+	for (size_t i = 0; i < c->nfinal; i++) {
+		const struct churn_op *o = &c->final[i];
+		pgt_ref_t ref;
+		if (!o->map && pgt_lookup(&s->space, o->va, &ref) != PGT_ENOENT)
+			return bad_mapping("libpgtable", c, o->va, "still mapped");
+		if (o->map && lib_check_one(s, c, o->va, o->shift, o->pa, &ref) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -563,9 +893,16 @@ static const struct impl lib_impl = {
 	.open = lib_open,
 	.close = lib_close,
 	.build = lib_build,
+	.map_build = lib_map_build,
+	.map_unavailable = lib_map_unavailable,
 	.clear = lib_clear,
 	.lookup = lib_lookup,
+	.translate = lib_translate,
+	.tlb = lib_tlb,
 	.validate = lib_validate,
+	.churn_setup = lib_churn_setup,
+	.churn = lib_churn,
+	.churn_check = lib_churn_check,
 	.bytes = lib_bytes,
 };
 
@@ -734,8 +1071,8 @@ static const char *limit_unavailable(const struct bench_case *c)
 	/* By name: a descriptor reached through pgt_arch_by_name may be a copy. */
 	if (strcmp(c->arch->name, "x86_64") && strcmp(c->arch->name, "armv8-4k-48"))
 		return "no hand-written walk for this descriptor";
-	if (c->shift != 12 && c->shift != 21)
-		return "hand-written walk covers 4K and 2M pages only";
+	if (c->shift != 12 && c->shift != 21 && c->shift != 30)
+		return "hand-written walk covers 4K, 2M and 1G pages only";
 	return NULL;
 }
 
@@ -803,23 +1140,28 @@ static int limit_validate(void *st, const struct bench_case *c, uint64_t *hit_su
 	const struct limit_state *s = st;
 	const pgt_pte_t *root = lib_root(c);
 	const pgt_pte_t addr = s->arm ? PGT_ARMV8_OA(12) : PGT_X86_ADDR_4K;
+	uint64_t *pte = xmalloc(c->n * sizeof *pte);
+	int rc = 0;
 
 	*hit_sum = 0;
 	if (!root)
-		return bad_mapping("limit", c, 0, "libpgtable's tree is missing");
-	for (size_t i = 0; i < c->n; i++) {
+		rc = bad_mapping("limit", c, 0, "libpgtable's tree is missing");
+	for (size_t i = 0; i < c->n && rc == 0; i++) {
 		/* Its own tree holds what its insert wrote... */
 		const pgt_pte_t *own = limit_walk(s, s->root, c->va[i]);
 		if (!own || (*own & addr) != pa_of(c, i))
-			return bad_mapping("limit", c, c->va[i], "own tree");
+			rc = bad_mapping("limit", c, c->va[i], "own tree");
 		/* ...and its walk of libpgtable's tree finds what pgt_lookup finds. */
 		pgt_ref_t ref;
 		const pgt_pte_t *p = limit_walk(s, root, c->va[i]);
-		if (pgt_lookup(c->lib_space, c->va[i], &ref) != PGT_OK || p != ref.pte)
-			return bad_mapping("limit", c, c->va[i], "walk of libpgtable's tree");
-		*hit_sum += (uint64_t)(uintptr_t)p;
+		if (rc == 0 && (pgt_lookup(c->lib_space, c->va[i], &ref) != PGT_OK || p != ref.pte))
+			rc = bad_mapping("limit", c, c->va[i], "walk of libpgtable's tree");
+		pte[i] = (uint64_t)(uintptr_t)p;
 	}
-	return 0;
+	for (size_t j = 0; j < c->nhit && rc == 0; j++)
+		*hit_sum += pte[c->hit_idx[j]];
+	free(pte);
+	return rc;
 }
 
 static double limit_bytes(void *st, const struct bench_case *c, long long heap_delta, bool *estimated)
@@ -843,7 +1185,6 @@ static const struct impl limit_impl = {
 	.bytes = limit_bytes,
 };
 
-/* ------------------------------------------------------------------------- */
 /* Checks shared by the page-number-keyed baselines                          */
 /* ------------------------------------------------------------------------- */
 
@@ -925,13 +1266,50 @@ static int ghash_validate(void *st, const struct bench_case *c, uint64_t *hit_su
 {
 	const struct ghash_state *s = st;
 
-	*hit_sum = c->pa_sum;
+	*hit_sum = c->hit_pa_sum;
 	if (g_hash_table_size(s->h) != c->n)
 		return bad_mapping("GHashTable", c, 0, "size");
 	for (size_t i = 0; i < c->n; i++) {
 		gpointer v = g_hash_table_lookup(s->h, GSIZE_TO_POINTER((gsize)vpn_of(c, c->va[i])));
 		if (check_vpn_value("GHashTable", c, i, v != NULL, (uint64_t)GPOINTER_TO_SIZE(v)))
 			return -1;
+	}
+	return 0;
+}
+
+static int ghash_churn_setup(void *st, struct bench_case *c)
+{
+	struct ghash_state *s = st;
+
+	s->h = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (size_t i = 0; i < c->ninit; i++)
+		g_hash_table_insert(s->h, GSIZE_TO_POINTER((gsize)vpn_of(c, c->init[i].va)),
+				    GSIZE_TO_POINTER((gsize)c->init[i].pa));
+	return 0;
+}
+
+static int ghash_churn(void *st, struct bench_case *c)
+{
+	struct ghash_state *s = st;
+
+	for (size_t k = 0; k < c->nops; k++) {
+		gpointer key = GSIZE_TO_POINTER((gsize)vpn_of(c, c->ops[k].va));
+		if (c->ops[k].map)
+			g_hash_table_insert(s->h, key, GSIZE_TO_POINTER((gsize)c->ops[k].pa));
+		else if (!g_hash_table_remove(s->h, key))
+			return -1;
+	}
+	return 0;
+}
+
+static int ghash_churn_check(void *st, const struct bench_case *c)
+{
+	const struct ghash_state *s = st;
+
+	for (size_t i = 0; i < c->nfinal; i++) {
+		gpointer v = g_hash_table_lookup(s->h, GSIZE_TO_POINTER((gsize)vpn_of(c, c->final[i].va)));
+		if (c->final[i].map ? (uint64_t)GPOINTER_TO_SIZE(v) != c->final[i].pa : v != NULL)
+			return bad_mapping("GHashTable", c, c->final[i].va, "churn state");
 	}
 	return 0;
 }
@@ -952,6 +1330,9 @@ static const struct impl ghash_impl = {
 	.clear = ghash_clear,
 	.lookup = ghash_lookup,
 	.validate = ghash_validate,
+	.churn_setup = ghash_churn_setup,
+	.churn = ghash_churn,
+	.churn_check = ghash_churn_check,
 	.bytes = ghash_bytes,
 };
 #else
@@ -1039,11 +1420,54 @@ static int judy_validate(void *st, const struct bench_case *c, uint64_t *hit_sum
 {
 	const struct judy_state *s = st;
 
-	*hit_sum = c->pa_sum;
+	*hit_sum = c->hit_pa_sum;
 	for (size_t i = 0; i < c->n; i++) {
 		const Word_t *v = judy_get(s, vpn_of(c, c->va[i]));
 		if (check_vpn_value("JudyL", c, i, v != NULL, v ? (uint64_t)*v : 0))
 			return -1;
+	}
+	return 0;
+}
+
+static int judy_churn_setup(void *st, struct bench_case *c)
+{
+	struct judy_state *s = st;
+
+	for (size_t i = 0; i < c->ninit; i++) {
+		PPvoid_t v = JudyLIns(&s->a, (Word_t)vpn_of(c, c->init[i].va), PJE0);
+		if (!v || v == PPJERR)
+			return -1;
+		*(PWord_t)v = (Word_t)c->init[i].pa;
+	}
+	return 0;
+}
+
+static int judy_churn(void *st, struct bench_case *c)
+{
+	struct judy_state *s = st;
+
+	for (size_t k = 0; k < c->nops; k++) {
+		Word_t key = (Word_t)vpn_of(c, c->ops[k].va);
+		if (c->ops[k].map) {
+			PPvoid_t v = JudyLIns(&s->a, key, PJE0);
+			if (!v || v == PPJERR)
+				return -1;
+			*(PWord_t)v = (Word_t)c->ops[k].pa;
+		} else if (JudyLDel(&s->a, key, PJE0) != 1) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int judy_churn_check(void *st, const struct bench_case *c)
+{
+	const struct judy_state *s = st;
+
+	for (size_t i = 0; i < c->nfinal; i++) {
+		const Word_t *v = judy_get(s, vpn_of(c, c->final[i].va));
+		if (c->final[i].map ? !v || (uint64_t)*v != c->final[i].pa : v != NULL)
+			return bad_mapping("JudyL", c, c->final[i].va, "churn state");
 	}
 	return 0;
 }
@@ -1066,6 +1490,9 @@ static const struct impl judy_impl = {
 	.clear = judy_clear,
 	.lookup = judy_lookup,
 	.validate = judy_validate,
+	.churn_setup = judy_churn_setup,
+	.churn = judy_churn,
+	.churn_check = judy_churn_check,
 	.bytes = judy_bytes,
 };
 #else
@@ -1184,7 +1611,7 @@ static int oa_validate(void *st, const struct bench_case *c, uint64_t *hit_sum)
 {
 	const struct oa_state *s = st;
 
-	*hit_sum = c->pa_sum;
+	*hit_sum = c->hit_pa_sum;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct oa_slot *e = oa_get(s, vpn_of(c, c->va[i]));
 		if (check_vpn_value("open-addr", c, i, e != NULL, e ? e->val : 0))
@@ -1218,53 +1645,94 @@ static const struct impl *const impls[] = { &lib_impl, &limit_impl, &ghash_impl,
 #define NIMPL ARRAY_LEN(impls)
 
 /* ------------------------------------------------------------------------- */
-/* Workloads                                                                 */
+/* Rows                                                                      */
 /* ------------------------------------------------------------------------- */
 
-/** One row of the tables. */
-struct workload {
-	const char *name;
-	/** Makes the structure; the validation pass follows it. */
-	bool builds;
-	/** Untimed; may be NULL. */
-	void (*prepare)(const struct impl *im, void *st);
-	/** Timed: one pass over the case. 0 when its result is right. */
-	int (*run)(const struct impl *im, void *st, struct bench_case *c, uint64_t hit_sum);
-};
+enum row { R_INSERT, R_MAP, R_LOOKUP, R_TRANSLATE, R_TLB, R_MISS, R_CHURN, NROW };
 
-static void insert_prepare(const struct impl *im, void *st)
+static const char *const row_name[NROW] = { "insert", "map", "lookup", "translate", "tlb", "lookup-miss",
+					    "churn" };
+
+/** The baselines' row each row is compared with (they have no map, translate or TLB). */
+static const enum row row_kind[NROW] = { R_INSERT, R_INSERT, R_LOOKUP, R_LOOKUP, R_LOOKUP, R_MISS, R_CHURN };
+
+/** Whether the case has this row at all. */
+static bool row_in_case(const struct bench_case *c, enum row r)
 {
-	im->clear(st);
+	if (c->nops)
+		return r == R_CHURN;
+	return r != R_CHURN && (r != R_MISS || c->nmiss);
 }
 
-static int insert_run(const struct impl *im, void *st, struct bench_case *c, uint64_t hit_sum)
+/** Why implementation @p im cannot run row @p r here, or NULL. */
+static const char *row_unavailable(const struct impl *im, const struct bench_case *c, enum row r)
 {
-	(void)hit_sum;
-	return im->build(st, c);
+	switch (r) {
+	case R_MAP:
+		if (!im->map_build)
+			return "";
+		return im->map_unavailable ? im->map_unavailable(c) : NULL;
+	case R_TRANSLATE:
+		if (!im->translate)
+			return "";
+		return pgt_translate ? NULL : "pgt_translate is not in this build of the library";
+	case R_TLB: return im->tlb ? NULL : "";
+	case R_CHURN:
+		if (!im->churn)
+			return "no delete operation";
+		if (im == &lib_impl && !(pgt_map && pgt_unmap))
+			return "pgt_map/pgt_unmap are not in this build of the library";
+		return NULL;
+	default: return NULL;
+	}
 }
 
-/* Every page must be found, and the checksum must be the validated one. */
-static int lookup_run(const struct impl *im, void *st, struct bench_case *c, uint64_t hit_sum)
+/** Untimed, before each pass of row @p r. */
+static int row_prepare(const struct impl *im, void *st, struct bench_case *c, enum row r)
 {
-	struct lookup_result r = im->lookup(st, c, c->hit, c->n);
-
-	return (r.found == c->n && r.sum == hit_sum) ? 0 : -1;
+	if (r == R_INSERT || r == R_MAP || r == R_CHURN)
+		im->clear(st);
+	return r == R_CHURN ? im->churn_setup(st, c) : 0;
 }
 
-static int miss_run(const struct impl *im, void *st, struct bench_case *c, uint64_t hit_sum)
+/** Every hit found rounds times, and the checksum is @p want for each pass of hit[]. */
+static int lookups_right(const struct bench_case *c, lookup_fn f, void *st, uint64_t want)
 {
-	struct lookup_result r = im->lookup(st, c, c->miss, c->n);
+	struct lookup_result r = { 0, 0 };
 
-	(void)hit_sum;
-	return r.found == 0 ? 0 : -1;
+	for (unsigned k = 0; k < c->rounds; k++) {
+		struct lookup_result p = f(st, c, c->hit, c->nhit);
+		r.sum += p.sum;
+		r.found += p.found;
+	}
+	return (r.found == lookups_per_pass(c) && r.sum == want * c->rounds) ? 0 : -1;
 }
 
-static const struct workload workloads[] = {
-	{ "insert", true, insert_prepare, insert_run },
-	{ "lookup", false, NULL, lookup_run },
-	{ "lookup-miss", false, NULL, miss_run },
-};
-#define NWORK ARRAY_LEN(workloads)
+/** Timed: one pass of row @p r. 0 when its result is right. */
+static int row_run(const struct impl *im, void *st, struct bench_case *c, enum row r, uint64_t hit_sum)
+{
+	switch (r) {
+	case R_INSERT: return im->build(st, c) == 0 ? 0 : -1;
+	case R_MAP: return im->map_build(st, c) == 0 ? 0 : -1;
+	case R_LOOKUP: return lookups_right(c, im->lookup, st, hit_sum);
+	case R_TRANSLATE: return lookups_right(c, im->translate, st, c->hit_pa_osum);
+	case R_TLB: return lookups_right(c, im->tlb, st, c->hit_pa_osum);
+	case R_MISS: return im->lookup(st, c, c->miss, c->nmiss).found == 0 ? 0 : -1;
+	default: return im->churn(st, c) == 0 ? 0 : -1;
+	}
+}
+
+/** Operations in one pass of row @p r. */
+static size_t row_ops(const struct bench_case *c, enum row r)
+{
+	switch (r) {
+	case R_INSERT:
+	case R_MAP: return c->n;
+	case R_MISS: return c->nmiss;
+	case R_CHURN: return c->nops;
+	default: return lookups_per_pass(c);
+	}
+}
 
 /* ------------------------------------------------------------------------- */
 /* Measurement                                                               */
@@ -1272,10 +1740,11 @@ static const struct workload workloads[] = {
 
 enum cell_state { CELL_NA, CELL_OK, CELL_FAIL };
 
-/** ns per operation over the timed passes of one workload x implementation. */
+/** ns per operation over the timed passes of one row x implementation. */
 struct cell {
 	enum cell_state state;
 	double min, med, max;
+	const char *na; /**< why not measured */
 };
 
 /** Bytes per mapping of one implementation. */
@@ -1286,9 +1755,9 @@ struct mem_cell {
 };
 
 struct case_result {
-	struct cell cell[NWORK][NIMPL];
+	struct cell cell[NROW][NIMPL];
 	struct mem_cell mem[NIMPL];
-	const char *na[NIMPL]; /**< why an implementation did not run */
+	const char *na[NIMPL]; /**< why an implementation did not run at all */
 	uint64_t hit_sum;      /**< libpgtable's lookup checksum */
 };
 
@@ -1308,39 +1777,51 @@ static void summarize(double *ns, unsigned reps, struct cell *out)
 }
 
 /**
- * A warm-up pass (faults memory in, fills caches and predictors) and then
- * @p reps timed passes. Every pass's result is checked; @p heap_delta gets
- * the heap growth of the last pass.
+ * A warm-up pass (faults memory in, fills caches, predictors and the TLB)
+ * and then @p reps timed passes. Every pass's result is checked; @p
+ * heap_delta gets the heap growth of the last pass.
  */
-static struct cell measure(const struct workload *w, const struct impl *im, void *st, struct bench_case *c,
-			   uint64_t hit_sum, unsigned reps, long long *heap_delta)
+static struct cell measure(const struct impl *im, void *st, struct bench_case *c, enum row r, uint64_t hit_sum,
+			   unsigned reps, long long *heap_delta)
 {
 	double *ns = xmalloc(reps * sizeof *ns);
 	struct cell out = { .state = CELL_OK };
 
-	for (unsigned r = 0; r <= reps && out.state == CELL_OK; r++) {
-		if (w->prepare)
-			w->prepare(im, st);
+	for (unsigned k = 0; k <= reps && out.state == CELL_OK; k++) {
+		if (row_prepare(im, st, c, r) != 0) {
+			out.state = CELL_FAIL;
+			break;
+		}
 		long long before = heap_in_use();
 		uint64_t t0 = now_ns();
-		int rc = w->run(im, st, c, hit_sum);
+		int rc = row_run(im, st, c, r, hit_sum);
 		uint64_t t1 = now_ns();
 		*heap_delta = before < 0 ? -1 : heap_in_use() - before;
-		if (rc != 0) {
-			fprintf(stderr, "pgbench: %s %s on %s, page 2^%u, %s order: wrong result\n", im->name,
-				w->name, c->arch->name, c->shift, c->shuffled ? "random" : "sequential");
+		if (rc != 0)
 			out.state = CELL_FAIL;
-		} else if (r > 0) {
-			ns[r - 1] = (double)(t1 - t0) / (double)c->n;
-		}
+		else if (k > 0)
+			ns[k - 1] = (double)(t1 - t0) / (double)row_ops(c, r);
 	}
-	if (out.state == CELL_OK)
+	if (out.state == CELL_FAIL)
+		fprintf(stderr, "pgbench: %s %s on %s, %s: wrong result\n", im->name, row_name[r], c->arch->name,
+			c->name);
+	else
 		summarize(ns, reps, &out);
 	free(ns);
 	return out;
 }
 
-/** Runs every workload of implementation @p k; returns its state for closing later. */
+/** The check after a row that builds: every mapping, and the checksum of a lookup pass. */
+static bool row_check(const struct impl *im, void *st, struct bench_case *c, enum row r, uint64_t *hit_sum)
+{
+	if (r == R_CHURN)
+		return im->churn_check(st, c) == 0;
+	if (r == R_INSERT || r == R_MAP)
+		return im->validate(st, c, hit_sum) == 0;
+	return true;
+}
+
+/** Runs every row of implementation @p k; returns its state for closing later. */
 static void *run_impl(size_t k, struct bench_case *c, unsigned reps, struct case_result *res)
 {
 	const struct impl *im = impls[k];
@@ -1349,29 +1830,43 @@ static void *run_impl(size_t k, struct bench_case *c, unsigned reps, struct case
 	uint64_t hit_sum = 0;
 	bool ok = true;
 
-	for (size_t w = 0; w < NWORK; w++) {
+	for (int r = 0; r < NROW; r++) {
+		struct cell *cell = &res->cell[r][k];
 		long long delta;
-		if (!ok) {
-			res->cell[w][k].state = CELL_FAIL;
+		if (!row_in_case(c, r))
+			continue;
+		cell->na = row_unavailable(im, c, r);
+		if (cell->na) {
+			cell->state = CELL_NA;
 			continue;
 		}
-		res->cell[w][k] = measure(&workloads[w], im, st, c, hit_sum, reps, &delta);
-		ok = res->cell[w][k].state == CELL_OK;
-		if (ok && workloads[w].builds) {
-			heap_delta = delta;
-			ok = im->validate(st, c, &hit_sum) == 0;
-			res->cell[w][k].state = ok ? CELL_OK : CELL_FAIL;
+		if (!ok) {
+			cell->state = CELL_FAIL;
+			continue;
 		}
+		*cell = measure(im, st, c, r, hit_sum, reps, &delta);
+		ok = cell->state == CELL_OK && row_check(im, st, c, r, &hit_sum);
+		cell->state = ok ? CELL_OK : CELL_FAIL;
+		if (r == R_INSERT)
+			heap_delta = delta;
+		if (k == 0 && (r == R_INSERT || r == R_MAP))
+			res->hit_sum = hit_sum;
 	}
-	if (ok) {
+	res->mem[k].state = CELL_NA;
+	if (ok && !c->nops && res->cell[R_INSERT][k].state == CELL_OK) {
+		/* what the last insert built: rebuild it, as map may have come after */
 		bool est = false;
-		double b = im->bytes(st, c, heap_delta, &est);
-		res->mem[k] = (struct mem_cell){ b < 0 ? CELL_NA : CELL_OK, b, est };
-	} else {
-		res->mem[k].state = CELL_FAIL;
+		long long before = heap_in_use();
+		im->clear(st);
+		before = heap_in_use();
+		if (im->build(st, c) == 0) {
+			heap_delta = before < 0 ? -1 : heap_in_use() - before;
+			double b = im->bytes(st, c, heap_delta, &est);
+			res->mem[k] = (struct mem_cell){ b < 0 ? CELL_NA : CELL_OK, b, est };
+		}
+		ok = im->validate(st, c, &hit_sum) == 0;
 	}
-	if (k == 0)
-		res->hit_sum = hit_sum;
+	(void)heap_delta;
 	return st;
 }
 
@@ -1388,14 +1883,19 @@ static bool run_case(struct bench_case *c, unsigned reps, struct case_result *re
 	memset(res, 0, sizeof *res);
 	for (size_t k = 0; k < NIMPL; k++) {
 		res->na[k] = impls[k]->unavailable ? impls[k]->unavailable(c) : NULL;
+		if (c->nops && !impls[k]->churn)
+			res->na[k] = NULL; /* its churn cell says why */
 		if (!res->na[k])
 			st[k] = run_impl(k, c, reps, res);
+		else
+			for (int r = 0; r < NROW; r++)
+				res->cell[r][k] = (struct cell){ .state = CELL_NA, .na = res->na[k] };
 	}
 	for (size_t k = NIMPL; k-- > 0;) {
 		if (st[k])
 			impls[k]->close(st[k]);
-		for (size_t w = 0; w < NWORK; w++)
-			ok = ok && res->cell[w][k].state != CELL_FAIL;
+		for (size_t r = 0; r < NROW; r++)
+			ok = ok && res->cell[r][k].state != CELL_FAIL;
 	}
 	c->lib_space = NULL;
 	return ok;
@@ -1409,11 +1909,6 @@ struct output {
 	bool json;
 	bool first; /**< no JSON record written yet (no comma before the next) */
 };
-
-static const char *order_name(const struct bench_case *c)
-{
-	return c->shuffled ? "random" : "sequential";
-}
 
 /** "4K", "2M", "512M": page sizes as people write them. */
 static void size_name(char *buf, size_t len, unsigned shift)
@@ -1453,36 +1948,41 @@ static void table_head(const struct bench_case *c)
 	char pg[16];
 
 	size_name(pg, sizeof pg, c->shift);
-	printf("\n%s, %s pages, %s order: %zu mappings in the 64 GiB window at 0x%" PRIx64 "\n",
-	       c->arch->name, pg, order_name(c), c->n, c->base);
-	printf("%-11s%32s", "", "---------- libpgtable ----------");
+	if (c->nops)
+		printf("\n%s on %s: %zu steps over %zu slots (%s pages and %u times larger); %s\n", c->name,
+		       c->arch->name, c->nops, c->nfinal, pg, 1u << c->arch->level[0].bits, c->what);
+	else
+		printf("\n%s on %s: %zu x %s pages at 0x%" PRIx64 "; %s; %zu lookups per pass\n", c->name,
+		       c->arch->name, c->n, pg, c->base, c->what, lookups_per_pass(c));
+	printf("%-12s%32s", "", "---------- libpgtable ----------");
 	for (size_t k = 1; k < NIMPL; k++)
 		printf("%16s", impls[k]->name);
-	printf("\n%-11s%8s%8s%8s%8s", "op", "min", "med", "max", "Mops/s");
+	printf("\n%-12s%8s%8s%8s%8s", "op (ns/op)", "min", "med", "max", "Mops/s");
 	for (size_t k = 1; k < NIMPL; k++)
 		printf("%9s%7s", "ns", "ratio");
 	printf("\n");
 }
 
-static void table_row(const char *op, const struct cell *row)
+static void table_row(enum row r, const struct case_result *res)
 {
-	const struct cell *lib = &row[0];
+	const struct cell *lib = &res->cell[r][0];
 
-	printf("%-11s", op);
+	printf("%-12s", row_name[r]);
 	put_num(lib->state, lib->min, 8, 1, "");
 	put_num(lib->state, lib->med, 8, 1, "");
 	put_num(lib->state, lib->max, 8, 1, "");
 	put_num(lib->state, lib->med > 0 ? 1000.0 / lib->med : 0, 8, 2, "");
 	for (size_t k = 1; k < NIMPL; k++) {
-		put_num(row[k].state, row[k].med, 9, 1, "");
-		put_ratio(lib->state, lib->med, row[k].state, row[k].med);
+		const struct cell *b = &res->cell[row_kind[r]][k];
+		put_num(b->state, b->med, 9, 1, "");
+		put_ratio(lib->state, lib->med, b->state, b->med);
 	}
 	printf("\n");
 }
 
 static void table_mem_row(const struct mem_cell *mem)
 {
-	printf("%-11s%8s", "bytes/map", "");
+	printf("%-12s%8s", "bytes/map", "");
 	put_num(mem[0].state, mem[0].bytes, 8, 1, "");
 	printf("%16s", "");
 	for (size_t k = 1; k < NIMPL; k++) {
@@ -1494,31 +1994,32 @@ static void table_mem_row(const struct mem_cell *mem)
 
 static void table_notes(const struct bench_case *c, const struct case_result *res)
 {
-	if (c->n < c->n_asked)
-		printf("note: the window holds only %zu pages of this size, so n = %zu, not %zu\n", c->slots,
-		       c->n, c->n_asked);
-	printf("lookup-miss: %zu random unmapped pages %s\n", c->n,
-	       c->miss_outside ? "of the 64 GiB after the window (the window is over half full)"
-			       : "of the window");
-	if (res->cell[0][0].state == CELL_OK)
-		printf("check: PADDR and rights of every mapping verified; lookup checksum 0x%016" PRIx64
-		       "\n",
+	if (!c->nops && res->cell[R_INSERT][0].state == CELL_OK)
+		printf("check: PADDR and rights of every mapping verified; lookup checksum 0x%016" PRIx64 "\n",
 		       res->hit_sum);
-	for (size_t k = 0; k < NIMPL; k++)
-		if (res->na[k])
+	for (size_t k = 0; k < NIMPL; k++) {
+		if (res->na[k]) {
 			printf("n/a: %s: %s\n", impls[k]->name, res->na[k]);
+			continue;
+		}
+		for (int r = 0; r < NROW; r++)
+			if (row_in_case(c, r) && res->cell[r][k].state == CELL_NA && res->cell[r][k].na &&
+			    *res->cell[r][k].na)
+				printf("n/a: %s %s: %s\n", impls[k]->name, row_name[r], res->cell[r][k].na);
+	}
 	for (size_t k = 0; k < NIMPL; k++)
 		if (res->mem[k].state == CELL_OK && res->mem[k].estimated)
-			printf("~: %s bytes are the heap's growth during insert (mallinfo2)\n",
-			       impls[k]->name);
+			printf("~: %s bytes are the heap's growth during insert (mallinfo2)\n", impls[k]->name);
 }
 
 static void print_table(const struct bench_case *c, const struct case_result *res)
 {
 	table_head(c);
-	for (size_t w = 0; w < NWORK; w++)
-		table_row(workloads[w].name, res->cell[w]);
-	table_mem_row(res->mem);
+	for (int r = 0; r < NROW; r++)
+		if (row_in_case(c, r))
+			table_row(r, res);
+	if (!c->nops)
+		table_mem_row(res->mem);
 	table_notes(c, res);
 }
 
@@ -1541,45 +2042,55 @@ static const char *state_name(enum cell_state st)
 
 /** Opens a result record with the fields that say where it belongs. */
 static void json_record(struct output *out, const struct bench_case *c, const char *op, size_t k,
-			const struct case_result *res, enum cell_state st)
+			enum cell_state st, const char *na)
 {
 	printf("%s\n  {\"arch\":", out->first ? "" : ",");
 	out->first = false;
 	json_string(c->arch->name);
-	printf(",\"page_size\":%" PRIu64 ",\"order\":\"%s\",\"n\":%zu,\"op\":\"%s\",\"impl\":",
-	       (uint64_t)1 << c->shift, order_name(c), c->n, op);
+	printf(",\"workload\":\"%s\",\"page_size\":%" PRIu64 ",\"n\":%zu,\"op\":\"%s\",\"impl\":", c->name,
+	       (uint64_t)1 << c->shift, c->nops ? c->nops : c->n, op);
 	json_string(impls[k]->name);
 	printf(",\"status\":\"%s\"", state_name(st));
-	if (res->na[k]) {
+	if (na && *na) {
 		printf(",\"reason\":");
-		json_string(res->na[k]);
+		json_string(na);
 	}
 }
 
 static void print_json(struct output *out, const struct bench_case *c, const struct case_result *res)
 {
-	for (size_t w = 0; w < NWORK; w++) {
-		const struct cell *lib = &res->cell[w][0];
+	for (int r = 0; r < NROW; r++) {
+		if (!row_in_case(c, r))
+			continue;
+		const struct cell *lib = &res->cell[r][0];
 		for (size_t k = 0; k < NIMPL; k++) {
-			const struct cell *x = &res->cell[w][k];
-			json_record(out, c, workloads[w].name, k, res, x->state);
+			const struct cell *x = &res->cell[r][k];
+			if (k > 0 && row_kind[r] != (enum row)r)
+				continue; /* baselines have one record per kind */
+			json_record(out, c, row_name[r], k, x->state, x->na);
 			if (x->state == CELL_OK)
-				printf(",\"min_ns\":%.3f,\"median_ns\":%.3f,\"max_ns\":%.3f,\"mops\":%.3f",
-				       x->min, x->med, x->max, 1000.0 / x->med);
-			if (k > 0 && x->state == CELL_OK && lib->state == CELL_OK)
-				printf(",\"ratio\":%.4f", lib->med / x->med);
-			if (k == 0 && w == 1 && x->state == CELL_OK)
-				printf(",\"checksum\":\"0x%016" PRIx64 "\"", res->hit_sum);
+				printf(",\"min_ns\":%.3f,\"median_ns\":%.3f,\"max_ns\":%.3f,\"mops\":%.3f", x->min,
+				       x->med, x->max, 1000.0 / x->med);
+			if (k == 0 && x->state == CELL_OK) {
+				printf(",\"ratio\":{");
+				bool first = true;
+				for (size_t b = 1; b < NIMPL; b++) {
+					const struct cell *y = &res->cell[row_kind[r]][b];
+					if (y->state != CELL_OK)
+						continue;
+					printf("%s\"%s\":%.4f", first ? "" : ",", impls[b]->name, lib->med / y->med);
+					first = false;
+				}
+				putchar('}');
+			}
 			putchar('}');
 		}
 	}
-	for (size_t k = 0; k < NIMPL; k++) {
+	for (size_t k = 0; k < NIMPL && !c->nops; k++) {
 		const struct mem_cell *m = &res->mem[k];
-		json_record(out, c, "bytes_per_mapping", k, res, m->state);
+		json_record(out, c, "bytes_per_mapping", k, m->state, NULL);
 		if (m->state == CELL_OK)
 			printf(",\"value\":%.3f,\"estimated\":%s", m->bytes, m->estimated ? "true" : "false");
-		if (k > 0 && m->state == CELL_OK && res->mem[0].state == CELL_OK)
-			printf(",\"ratio\":%.4f", res->mem[0].bytes / m->bytes);
 		putchar('}');
 	}
 }
@@ -1610,25 +2121,28 @@ static void cpu_model(char *buf, size_t len)
 
 struct options {
 	size_t n;
+	size_t hot;
 	unsigned reps;
 	const char *arch; /**< NULL: the default pair */
+	const char *only; /**< NULL: every workload */
 	int pin;          /**< CPU to pin to, or -1 */
-	bool quick;
+	bool full;
 	bool json;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pgbench [-n N] [-r R] [--arch NAME] [--pin CPU] [--quick] [--json]\n"
-		"  -n N         mappings per case (default %zu; --quick %zu)\n"
-		"  -r R         timed repetitions after one warm-up (default %u; --quick %u)\n"
-		"  --arch NAME  one descriptor, as pgt_arch_by_name knows it\n"
-		"               (default: x86_64 and armv8-4k-48)\n"
-		"  --pin CPU    run on that CPU only\n"
-		"  --quick      a few seconds: smaller n, fewer repetitions\n"
-		"  --json       machine-readable results instead of tables\n",
-		DEFAULT_N, QUICK_N, DEFAULT_REPS, QUICK_REPS);
+		"usage: pgbench [--quick | --full] [-n N] [-r R] [--arch NAME] [--workload W] [--pin CPU] [--json]\n"
+		"  --quick        the default: a few seconds, every table (n %zu, hot %u lookups, %u passes)\n"
+		"  --full         the published sizes (n %zu, hot %u lookups, %u passes)\n"
+		"  -n N           mappings (churn: steps) per workload\n"
+		"  -r R           timed repetitions after one warm-up\n"
+		"  --arch NAME    one descriptor, as pgt_arch_by_name knows it (default: x86_64, armv8-4k-48)\n"
+		"  --workload W   one of seq-4k rand-4k hot-4k huge-2m huge-1g churn\n"
+		"  --pin CPU      run on that CPU only\n"
+		"  --json         machine-readable results instead of tables\n",
+		QUICK_N, QUICK_HOT, QUICK_REPS, FULL_N, FULL_HOT, FULL_REPS);
 }
 
 /** A whole decimal number in [lo, hi], or false. */
@@ -1651,7 +2165,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "arch", required_argument, NULL, 'a' }, { "pin", required_argument, NULL, 'p' },
-		{ "quick", no_argument, NULL, 'q' },      { "json", no_argument, NULL, 'j' },
+		{ "quick", no_argument, NULL, 'q' },      { "full", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },       { "workload", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
 	};
 	unsigned long long v;
@@ -1662,7 +2177,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	while ((ch = getopt_long(argc, argv, "n:r:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
-			if (!parse_count(optarg, 1, (size_t)1 << 30, &v))
+			if (!parse_count(optarg, 1, (size_t)1 << 24, &v))
 				goto bad;
 			o->n = (size_t)v;
 			n_set = true;
@@ -1674,12 +2189,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			r_set = true;
 			break;
 		case 'a': o->arch = optarg; break;
+		case 'w': o->only = optarg; break;
 		case 'p':
 			if (!parse_count(optarg, 0, CPU_SETSIZE - 1, &v))
 				goto bad;
 			o->pin = (int)v;
 			break;
-		case 'q': o->quick = true; break;
+		case 'q': o->full = false; break;
+		case 'f': o->full = true; break;
 		case 'j': o->json = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 1;
@@ -1690,10 +2207,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 		usage(stderr);
 		return 1;
 	}
+	if (o->only) {
+		bool known = false;
+		for (int w = 0; w < WL_COUNT; w++)
+			known = known || strcmp(o->only, wl_name[w]) == 0;
+		if (!known) {
+			fprintf(stderr, "pgbench: unknown workload '%s'\n", o->only);
+			usage(stderr);
+			return 1;
+		}
+	}
 	if (!n_set)
-		o->n = o->quick ? QUICK_N : DEFAULT_N;
+		o->n = o->full ? FULL_N : QUICK_N;
 	if (!r_set)
-		o->reps = o->quick ? QUICK_REPS : DEFAULT_REPS;
+		o->reps = o->full ? FULL_REPS : QUICK_REPS;
+	o->hot = o->full ? FULL_HOT : QUICK_HOT;
 	return 0;
 bad:
 	fprintf(stderr, "pgbench: bad argument%s%s\n", optarg ? ": " : "", optarg ? optarg : "");
@@ -1735,17 +2263,6 @@ static size_t pick_archs(const struct options *o, const struct pgt_arch *out[2])
 	return out[0] ? 1 : 0;
 }
 
-/** The two smallest page sizes (4K and 2M for the 4K-granule formats). */
-static size_t page_shifts(const struct pgt_arch *a, unsigned out[2])
-{
-	size_t k = 0;
-
-	for (unsigned l = 0; l < a->levels && k < 2; l++)
-		if (a->level[l].leaf_ok && a->level[l].shift <= WINDOW_SHIFT)
-			out[k++] = a->level[l].shift;
-	return k;
-}
-
 /** Whether the window and the miss window after it fit the lower half below 2^va_bits. */
 static bool window_fits(const struct pgt_arch *a)
 {
@@ -1763,13 +2280,14 @@ static void print_header(const struct options *o, struct output *out)
 	if (out->json) {
 		printf("{\"benchmark\":\"pgbench\",\"date\":\"%s\",\"cpu\":", date);
 		json_string(cpu);
-		printf(",\"n\":%zu,\"reps\":%u,\"pin\":%d,\"window_bytes\":%" PRIu64 ",\"results\":[", o->n,
-		       o->reps, o->pin, (uint64_t)1 << WINDOW_SHIFT);
+		printf(",\"mode\":\"%s\",\"n\":%zu,\"hot_lookups\":%zu,\"reps\":%u,\"pin\":%d,\"results\":[",
+		       o->full ? "full" : "quick", o->n, o->hot, o->reps, o->pin);
 		return;
 	}
-	printf("pgbench: libpgtable insert and lookup throughput against baselines\n");
+	printf("pgbench: libpgtable against baselines (%s)\n",
+	       o->full ? "full mode: the published sizes" : "quick mode; --full for the published sizes");
 	printf("date:   %s\ncpu:    %s\n", date, cpu);
-	printf("n:      %zu mappings per case (fewer when the 64 GiB window holds fewer pages)\n", o->n);
+	printf("n:      %zu mappings per workload (churn: steps), hot-4k %zu lookups\n", o->n, o->hot);
 	printf("reps:   1 warm-up + %u timed passes per cell; ns/op min/med/max; Mops/s and ratios from the "
 	       "median\n",
 	       o->reps);
@@ -1779,28 +2297,32 @@ static void print_header(const struct options *o, struct output *out)
 	printf("cc:     %s\n", __VERSION__);
 #endif
 	printf("ratio:  libpgtable / baseline (above 1: libpgtable is slower or larger)\n");
-	printf("insert: pgt_insert + PADDR + PROT(READ|WRITE) into a fresh space, tables included;\n"
-	       "        baselines insert page number -> physical address\n");
+	printf("rows:   insert = pgt_insert + PADDR + PROT(READ|WRITE), map = pgt_map, both into a fresh space,\n"
+	       "        tables included; tlb = pgt_tlb_lookup, %u entries %u-way; baselines: page number -> pa\n",
+	       TLB_ENTRIES, TLB_WAYS);
 	printf("limit:  hand-written walk with constant masks and no checks (lookups walk libpgtable's\n"
 	       "        tables; insert builds the same format from the same arena)\n");
 	printf("open-addr: 2^k >= 2n slots of 16 bytes, linear probing, Fibonacci hash\n");
-	printf("memory: faulted in by the warm-up pass; freed heap memory is kept for reuse\n");
 }
 
 /** Runs and prints one case; false when a result was wrong. */
-static bool do_case(const struct pgt_arch *a, unsigned shift, bool shuffled, const struct options *o,
-		    struct output *out)
+static bool do_case(const struct pgt_arch *a, enum wl w, const struct options *o, struct output *out)
 {
 	struct bench_case c;
 	struct case_result *res = xmalloc(sizeof *res);
+	bool ok = true;
 
-	case_init(&c, a, shift, shuffled, o->n);
-	bool ok = run_case(&c, o->reps, res);
-	if (out->json)
-		print_json(out, &c, res);
-	else
-		print_table(&c, res);
-	fflush(stdout);
+	if (!case_init(&c, a, w, o->n, o->hot)) {
+		if (!out->json)
+			printf("\n%s on %s: n/a: the descriptor has no page size for it\n", wl_name[w], a->name);
+	} else {
+		ok = run_case(&c, o->reps, res);
+		if (out->json)
+			print_json(out, &c, res);
+		else
+			print_table(&c, res);
+		fflush(stdout);
+	}
 	case_free(&c);
 	free(res);
 	return ok;
@@ -1825,17 +2347,15 @@ int main(int argc, char **argv)
 	out = (struct output){ .json = o.json, .first = true };
 	print_header(&o, &out);
 	for (size_t i = 0; i < narch; i++) {
-		unsigned shifts[2];
-		size_t nshift = page_shifts(archs[i], shifts);
 		if (!window_fits(archs[i])) {
 			fprintf(stderr, "pgbench: %s: a 64 GiB window does not fit its address range\n",
 				archs[i]->name);
 			ok = false;
 			continue;
 		}
-		for (size_t s = 0; s < nshift; s++)
-			for (int order = 0; order < 2; order++)
-				ok = do_case(archs[i], shifts[s], order == 1, &o, &out) && ok;
+		for (int w = 0; w < WL_COUNT; w++)
+			if (!o.only || strcmp(o.only, wl_name[w]) == 0)
+				ok = do_case(archs[i], w, &o, &out) && ok;
 	}
 	double secs = (double)(now_ns() - t0) / 1e9;
 	if (o.json)

@@ -111,8 +111,12 @@ int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val
 	if (rc != PGT_OK || (unsigned)f >= PGT_FIELD_COUNT)
 		return PGT_EINVAL;
 	rc = field_update(sp, ref.level, pte, f, val, &next);
-	if (rc == PGT_OK && next != pte)
+	if (rc == PGT_OK && next != pte) {
 		pgt__pte_store(ref.pte, next);
+		/* A valid translation changed: cached copies (pgt_tlb) are stale. */
+		if (pgt__is_valid_leaf(pgt__level(sp, ref.level), pte))
+			pgt__space_changed(sp);
+	}
 	return rc;
 }
 

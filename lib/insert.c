@@ -6,13 +6,7 @@
  * table the insert needs (may fail, changes nothing), then build the new
  * branch off-tree and link it with one release store (cannot fail).
  */
-#include "internal.h"
-
-/** Where the walk for an insert stopped. */
-struct insert_point {
-	pgt_pte_t *pte;  /**< entry at `level` on the path to va */
-	unsigned level;
-};
+#include "shape.h"
 
 static void set_ref(pgt_ref_t *out, const pgt_space_t *sp, pgt_pte_t *p, unsigned level)
 {
@@ -20,29 +14,14 @@ static void set_ref(pgt_ref_t *out, const pgt_space_t *sp, pgt_pte_t *p, unsigne
 		*out = (pgt_ref_t){ .pte = p, .level = level, .page_shift = pgt__level(sp, level)->shift };
 }
 
-/**
- * Walks from the root towards level @p target. Stops at the first entry that
- * is not a table, or at the target level's entry. Returns PGT_OK with the
- * stopping point, or PGT_EINVAL when p2v fails.
- */
-static int walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, struct insert_point *at)
+/** The reserved leaf for @p level: cached at init, else what the codec says. */
+static int reserved_leaf(const pgt_space_t *sp, unsigned level, pgt_pte_t *leaf)
 {
-	pgt_pte_t *table = sp->pgt__root;
-	unsigned l = pgt__root_level(sp);
-
-	for (;; l--) {
-		const struct pgt_level *L = pgt__level(sp, l);
-		pgt_pte_t *p = table + pgt__index(L, va);
-		pgt_pte_t pte = pgt__pte_load(p);
-
-		if (l == target || !pgt__is_table(L, l, pte)) {
-			*at = (struct insert_point){ .pte = p, .level = l };
-			return PGT_OK;
-		}
-		table = pgt__next_table(sp, L, pte);
-		if (!table)
-			return PGT_EINVAL;
+	if (sp->pgt__rsv_ok & (1u << level)) {
+		*leaf = sp->pgt__rsv[level];
+		return PGT_OK;
 	}
+	return sp->pgt__arch->prot_encode(level, 0, leaf);
 }
 
 /** The entry that links a (cleared, initialised) table at level - 1. */
@@ -52,8 +31,8 @@ static pgt_pte_t table_entry(const struct pgt_level *L, pgt_paddr_t pa)
 }
 
 /** Allocates tables for levels [target, top): all or none. */
-static int alloc_branch(const pgt_space_t *sp, unsigned target, unsigned top,
-			pgt_paddr_t pa[], pgt_pte_t *va[])
+static int alloc_branch(const pgt_space_t *sp, unsigned target, unsigned top, pgt_paddr_t pa[],
+			pgt_pte_t *va[])
 {
 	for (unsigned l = target; l < top; l++) {
 		int rc = pgt__table_alloc(sp, l, &pa[l], &va[l]);
@@ -88,7 +67,7 @@ static void commit_branch(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target
 }
 
 /** The ADT's answer when something is already mapped at @p at. */
-static int conflict_result(const pgt_space_t *sp, const struct insert_point *at, pgt_ref_t *out)
+static int conflict_result(const pgt_space_t *sp, const struct pgt__stop *at, pgt_ref_t *out)
 {
 	const struct pgt_level *L = pgt__level(sp, at->level);
 
@@ -100,36 +79,57 @@ static int conflict_result(const pgt_space_t *sp, const struct insert_point *at,
 	return PGT_ECONFLICT; /* a table of smaller mappings, or a malformed entry */
 }
 
+/** The level whose leaves are 2^page_shift bytes, or -1; the smallest pages without a loop. */
+static int leaf_level(const pgt_space_t *sp, unsigned page_shift)
+{
+	if (page_shift == pgt__level(sp, 0)->shift)
+		return 0; /* level 0 always holds leaves (space.c checks it) */
+	return pgt__page_level(sp, page_shift);
+}
+
+/**
+ * Everything but the common case: something is mapped where the walk
+ * stopped (the ADT's conflict answers), or tables are missing below it.
+ * Kept out of line so that the common case needs no stack for the branch.
+ */
+static __attribute__((noinline)) int insert_slow(pgt_space_t *sp, pgt_vaddr_t va, unsigned target,
+						 pgt_pte_t leaf, struct pgt__stop at, pgt_ref_t *out)
+{
+	if (pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
+		return conflict_result(sp, &at, out);
+
+	pgt_paddr_t pa[PGT_MAX_LEVELS];
+	pgt_pte_t *tv[PGT_MAX_LEVELS];
+	int rc = alloc_branch(sp, target, at.level, pa, tv);
+	if (rc != PGT_OK)
+		return rc;
+	commit_branch(sp, va, target, at.level, pa, tv, leaf, at.pte);
+	set_ref(out, sp, tv[target] + pgt__index(pgt__level(sp, target), va), target);
+	return PGT_OK;
+}
+
 int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out)
 {
-	if (!pgt__space_ok(sp) || !pgt__va_ok(sp, va))
+	if (!pgt__space_ok(sp))
 		return PGT_EINVAL;
-	int target = pgt__page_level(sp, page_shift);
+	int target = leaf_level(sp, page_shift);
 	if (target < 0 || (va & ((1ull << page_shift) - 1)))
 		return PGT_EINVAL;
 
 	pgt_pte_t leaf;
-	int rc = sp->pgt__arch->prot_encode((unsigned)target, 0, &leaf);
+	int rc = reserved_leaf(sp, (unsigned)target, &leaf);
 	if (rc != PGT_OK)
 		return rc;
-	struct insert_point at;
-	rc = walk_to(sp, va, (unsigned)target, &at);
+	struct pgt__stop at;
+	rc = pgt__ops(sp)->walk_to(sp, va, (unsigned)target, &at); /* checks va */
 	if (rc != PGT_OK)
 		return rc;
-	if (pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
-		return conflict_result(sp, &at, out);
-
-	if (at.level == (unsigned)target) {
-		pgt__pte_store(at.pte, leaf);
-	} else {
-		pgt_paddr_t pa[PGT_MAX_LEVELS];
-		pgt_pte_t *tv[PGT_MAX_LEVELS];
-		rc = alloc_branch(sp, (unsigned)target, at.level, pa, tv);
-		if (rc != PGT_OK)
-			return rc;
-		commit_branch(sp, va, (unsigned)target, at.level, pa, tv, leaf, at.pte);
-		at.pte = tv[target] + pgt__index(pgt__level(sp, (unsigned)target), va);
-	}
-	set_ref(out, sp, at.pte, (unsigned)target);
+	/* The common case: the tables exist and the slot is empty. */
+	if (at.level != (unsigned)target ||
+	    pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
+		return insert_slow(sp, va, (unsigned)target, leaf, at, out);
+	pgt__pte_store(at.pte, leaf);
+	if (out)
+		*out = (pgt_ref_t){ .pte = at.pte, .level = (unsigned)target, .page_shift = page_shift };
 	return PGT_OK;
 }

@@ -22,6 +22,9 @@ _Static_assert(sizeof(pgt_ref_t) == sizeof(void *) + 2 * sizeof(unsigned) ||
 		       sizeof(pgt_ref_t) == 2 * sizeof(void *),
 	       "pgt_ref_t stays two words: it is passed by value");
 
+_Static_assert(sizeof(((pgt_space_t *)0)->pgt__rsv) == PGT_MAX_LEVELS * sizeof(pgt_pte_t),
+	       "one cached reserved leaf per level");
+
 /** pgt_space_t.pgt__magic while the space is initialised. */
 #define PGT__MAGIC 0x70677431u
 
@@ -123,6 +126,43 @@ static inline pgt_pte_t *pgt__next_table(const pgt_space_t *sp, const struct pgt
 {
 	return pgt__p2v(sp, pte & L->table_oa);
 }
+
+/* --- translation caches (lib/tlb.c) ------------------------------------------ */
+
+/** Makes every TLB attached to the space miss until it has emptied itself (lib/tlb.c). */
+void pgt__tlb_stale_all(pgt_space_t *sp);
+/** Detaches every TLB of a space being destroyed: they answer PGT_EINVAL from then on. */
+void pgt__tlb_detach_all(pgt_space_t *sp);
+
+/**
+ * Marks every cached translation of the space stale: called by whatever
+ * removes, moves or changes a valid translation (unmap, protect, replace,
+ * a field write to a valid leaf), before it returns. Bumps the generation
+ * and, when TLBs are attached, turns their next lookups into misses, which
+ * empty them: a hit checks nothing but its tag.
+ */
+static inline void pgt__space_changed(pgt_space_t *sp)
+{
+	__atomic_store_n(&sp->pgt__gen, sp->pgt__gen + 1, __ATOMIC_RELEASE);
+	if (sp->pgt__tlbs)
+		pgt__tlb_stale_all(sp);
+}
+
+/** Whether @p pte is a leaf valid in hardware (not reserved, not a table). */
+static inline bool pgt__is_valid_leaf(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return L->leaf_ok && (pte & L->type_mask) == L->leaf_type;
+}
+
+/* ------------------------------------------------------------------------------ */
+
+/**
+ * pgt_lookup without the space check, for engine code that has checked the
+ * space already (translate, TLB fills): the walk compiled for the space's
+ * shape, the address range check included. PGT_OK with *out (may be NULL),
+ * PGT_ENOENT, or PGT_EINVAL for an address out of range or p2v NULL.
+ */
+int pgt__lookup_fast(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
 
 /**
  * A stack of tables that are not in the tree (new ones waiting to be linked,

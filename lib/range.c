@@ -552,6 +552,9 @@ static int run(struct range_op *op)
 	pgt__list_retire_all(op->sp, op->dead);
 	PGT_ASSERT(op->pool[0].n == 0); /* PLAN counted exactly */
 	pgt__list_free_all(op->sp, op->pool);
+	/* Translations may have gone or changed: cached copies (pgt_tlb) are stale. */
+	if (op->kind != OP_MAP || (op->flags & PGT_MAP_REPLACE))
+		pgt__space_changed(op->sp);
 	return PGT_OK;
 }
 

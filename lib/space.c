@@ -2,6 +2,7 @@
  * The life of a space: descriptor checks, table memory, init and destroy.
  */
 #include "internal.h"
+#include "shape.h"
 
 /** Checks the parts of one level that the walk relies on. */
 static bool level_ok(const struct pgt_arch *a, unsigned l)
@@ -140,6 +141,7 @@ int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pg
 	if (rc != PGT_OK)
 		return rc;
 	pgt__table_clear(&s, root, s.pgt__root);
+	pgt__shape_init(&s); /* fast paths: lib/shape.c */
 	s.pgt__magic = PGT__MAGIC;
 	*sp = s;
 	return PGT_OK;
@@ -164,6 +166,7 @@ void pgt_space_destroy(pgt_space_t *sp)
 	if (!pgt__space_ok(sp))
 		return;
 	free_subtree(sp, pgt__root_level(sp), sp->pgt__root_pa, sp->pgt__root);
+	pgt__tlb_detach_all(sp); /* its TLBs stop answering */
 	sp->pgt__magic = 0;
 	sp->pgt__root = NULL;
 	sp->pgt__root_pa = PGT_PADDR_NONE;

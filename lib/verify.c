@@ -31,6 +31,32 @@ static pgt_pte_t below(unsigned shift)
 	return ((pgt_pte_t)1 << shift) - 1;
 }
 
+/** Whether the caller's allocator disowns the table at @p pa (no hook: it never does). */
+static bool disowned(const pgt_space_t *sp, pgt_paddr_t pa, unsigned level)
+{
+	const struct pgt_mm *mm = &sp->pgt__mm;
+
+	return mm->owns_table && !mm->owns_table(mm->ctx, pa, pgt__table_bytes(sp, level), level);
+}
+
+/**
+ * Whether verify reads the table a table entry links: not when the entry has
+ * must-be-zero bits set (the MMU would fault there) or, in an owned subtree,
+ * when the allocator disowns the frame (it may not be memory at all).
+ */
+static bool link_followable(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, bool owned)
+{
+	const struct pgt_level *L = pgt__level(sp, level);
+
+	return !(pte & L->table_mbz) && !(owned && disowned(sp, pte & L->table_oa, level - 1));
+}
+
+/** Ownership below a link: a borrowed table belongs to another space. */
+static bool owned_below(const struct pgt_level *L, pgt_pte_t pte, bool owned)
+{
+	return owned && !(L->table_borrowed && (pte & L->table_borrowed));
+}
+
 /* ------------------------------------------------------------------------ */
 /* Tables reachable twice                                                    */
 
@@ -48,7 +74,7 @@ struct dup_scan {
  * bounded by the level count. The target is at level 1 or above, so it is
  * never inside a level-0 table.
  */
-static void dup_scan_table(struct dup_scan *d, unsigned level, const pgt_pte_t *table)
+static void dup_scan_table(struct dup_scan *d, unsigned level, const pgt_pte_t *table, bool owned)
 {
 	const struct pgt_level *L = pgt__level(d->sp, level);
 
@@ -60,10 +86,11 @@ static void dup_scan_table(struct dup_scan *d, unsigned level, const pgt_pte_t *
 		} else if (pgt__is_table(L, level, pte)) {
 			if ((pte & L->table_oa) == d->pa) {
 				d->found = true;
-			} else if (level > 1) { /* level-0 tables hold no links: not read */
+			} else if (level > 1 && link_followable(d->sp, level, pte, owned)) {
+				/* only what verify itself reads; level-0 tables hold no links */
 				const pgt_pte_t *next = pgt__next_table(d->sp, L, pte);
 				if (next)
-					dup_scan_table(d, level - 1, next);
+					dup_scan_table(d, level - 1, next, owned_below(L, pte, owned));
 			}
 		}
 	}
@@ -76,7 +103,7 @@ static bool linked_before(const pgt_space_t *sp, const pgt_pte_t *slot, pgt_padd
 
 	if (pa == sp->pgt__root_pa)
 		return true;
-	dup_scan_table(&d, pgt__root_level(sp), sp->pgt__root);
+	dup_scan_table(&d, pgt__root_level(sp), sp->pgt__root, true);
 	return d.found;
 }
 
@@ -85,17 +112,11 @@ static bool linked_before(const pgt_space_t *sp, const pgt_pte_t *slot, pgt_padd
 
 static void verify_table(struct verify *v, unsigned level, const pgt_pte_t *table, uint64_t base, bool owned);
 
-/** Whether the caller's allocator disowns the table at @p pa (no hook: it never does). */
-static bool disowned(const pgt_space_t *sp, pgt_paddr_t pa, unsigned level)
-{
-	const struct pgt_mm *mm = &sp->pgt__mm;
-
-	return mm->owns_table && !mm->owns_table(mm->ctx, pa, pgt__table_bytes(sp, level), level);
-}
-
 /**
- * Checks a table entry, then the table it links unless that table was
- * already reached (or is not one the allocator owns: it may not be a table).
+ * Checks a table entry, then the table it links unless the entry is
+ * malformed, the allocator disowns the table (it may not be a table at all)
+ * or the table was already reached. Ownership is asked before anything is
+ * read through the link, so a stray pointer is reported, not followed.
  * Tables below a borrowed link belong to another space: not checked for ownership.
  */
 static void verify_link(struct verify *v, unsigned level, const pgt_pte_t *slot, uint64_t off, bool owned)
@@ -109,13 +130,19 @@ static void verify_link(struct verify *v, unsigned level, const pgt_pte_t *slot,
 		problem(v, "misaligned table address", off, level);
 	if (pte & L->table_mbz & ~below(child_shift))
 		problem(v, "reserved bits set in a table entry", off, level);
-	owned = owned && !(L->table_borrowed && (pte & L->table_borrowed));
-	if (linked_before(v->sp, slot, pa)) {
-		problem(v, "table reachable twice", off, level);
+	if (pte & L->table_mbz)
+		return; /* the MMU faults here: what it points at need not be a table */
+	owned = owned_below(L, pte, owned);
+	if (pa == v->sp->pgt__root_pa) {
+		problem(v, "table reachable twice", off, level); /* the root, linked from below */
 		return;
 	}
 	if (owned && disowned(v->sp, pa, level - 1)) {
 		problem(v, "table not a frame of the allocator", off, level);
+		return;
+	}
+	if (linked_before(v->sp, slot, pa)) {
+		problem(v, "table reachable twice", off, level);
 		return;
 	}
 	const pgt_pte_t *next = pgt__next_table(v->sp, L, pte);

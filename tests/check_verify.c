@@ -458,6 +458,46 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/*
+ * A table-shaped entry pointing at memory that is not there (the bottom of
+ * the address space, never mapped in a process): with the owns_table hook,
+ * verify reports the frame without reading it, also when an earlier link
+ * points there (the duplicate scan asks first too); with must-be-zero bits
+ * set in the entry, it is reported and not followed, hook or not.
+ */
+START_TEST(test_stray_link_not_followed)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	/* a level-0 table's worth above 0, and twice that: below where a process maps anything */
+	pgt_paddr_t stray = a->level[0].table_size, stray2 = 2 * stray;
+
+	for (int hook = 1; hook >= 0; hook--) {
+		struct ctx c;
+		ctx_open(&c, a, 0, TEST_MM_OFFSET, hook);
+		pgt_vaddr_t va = test_va_bottom(a, 0) + size_at(a, a->levels - 1u);
+		map_page(&c, va, 0, 0, R);
+		pgt_pte_t *e = entry_at(&c, va, 1), saved[2] = { e[1], e[2] };
+		pgt_pte_t link = (*e & ~a->level[1].table_oa) | stray;
+		pgt_pte_t mbz = a->level[1].table_mbz & ~(pgt_pte_t)(a->level[0].table_size - 1);
+		if (hook) {
+			e[1] = link;
+			e[2] = (link & ~a->level[1].table_oa) | stray2; /* its dup scan must not read e[1] */
+			struct report r = { 0 };
+			ck_assert_int_eq(pgt_verify(&c.sp, keep, &r), 2);
+			ck_assert_str_eq(r.what[0], "table not a frame of the allocator");
+			ck_assert_str_eq(r.what[1], "table not a frame of the allocator");
+		} else if (mbz) {
+			e[1] = link | (mbz & -mbz);
+			expect_one(&c, "reserved bits set in a table entry", va + size_at(a, 1), 1, "stray, malformed");
+		}
+		e[1] = saved[0];
+		e[2] = saved[1];
+		expect_clean(&c, "restored");
+		ctx_close(&c);
+	}
+}
+END_TEST
+
 static Suite *verify_suite(void)
 {
 	Suite *s = suite_create("verify");
@@ -475,6 +515,7 @@ static Suite *verify_suite(void)
 	tcase_add_loop_test(tc, test_each_corruption, 0, (int)(sizeof corruptions / sizeof corruptions[0]));
 	tcase_add_loop_test(tc, test_reachable_twice, 0, na);
 	tcase_add_loop_test(tc, test_foreign_table, 0, na);
+	tcase_add_loop_test(tc, test_stray_link_not_followed, 0, na);
 	tcase_add_test(tc, test_foreign_root);
 	tcase_add_test(tc, test_beyond_physical_width);
 	tcase_add_loop_test(tc, test_p2v_null, 0, na);

@@ -149,3 +149,30 @@ PGT_API const struct pgt_arch pgt_arch_armv8_16k_47 =
 /* 64K granule: 64K pages and 512M blocks (4T blocks need FEAT_LPA). */
 PGT_API const struct pgt_arch pgt_arch_armv8_64k_42 =
 	ARM_DESC("armv8-64k-42", 2, 42, ARM_LEVEL(16, 16, 1), ARM_LEVEL(16, 29, 1));
+
+/* --- walks compiled with these masks as constants (lib/shape_tpl.h) ------------ */
+
+#include "shape_tpl.h"
+
+/* The walks read only the levels: copies here are static, so the compiler folds them. */
+static const struct pgt_arch walk_4k_39 = { .levels = 3,
+					    .level = { ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1),
+						       ARM_LEVEL(12, 30, 1) } };
+static const struct pgt_arch walk_4k_48 = { .levels = 4,
+					    .level = { ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1),
+						       ARM_LEVEL(12, 30, 1), ARM_LEVEL(12, 39, 0) } };
+static const struct pgt_arch walk_16k_47 = { .levels = 3,
+					     .level = { ARM_LEVEL(14, 14, 1), ARM_LEVEL(14, 25, 1),
+							ARM_LEVEL(14, 36, 0) } };
+static const struct pgt_arch walk_64k_42 = { .levels = 2,
+					     .level = { ARM_LEVEL(16, 16, 1), ARM_LEVEL(16, 29, 1) } };
+
+PGT__SHAPE(arm_4k_39, &walk_4k_39, 3, 9, 12)
+PGT__SHAPE(arm_4k_48, &walk_4k_48, 4, 9, 12)
+PGT__SHAPE(arm_16k_47, &walk_16k_47, 3, 11, 14)
+PGT__SHAPE(arm_64k_42, &walk_64k_42, 2, 13, 16)
+
+const struct pgt__shape_ops *const pgt__armv8_4k_39_walks[2] = { &arm_4k_39_off_ops, &arm_4k_39_hook_ops };
+const struct pgt__shape_ops *const pgt__armv8_4k_48_walks[2] = { &arm_4k_48_off_ops, &arm_4k_48_hook_ops };
+const struct pgt__shape_ops *const pgt__armv8_16k_47_walks[2] = { &arm_16k_47_off_ops, &arm_16k_47_hook_ops };
+const struct pgt__shape_ops *const pgt__armv8_64k_42_walks[2] = { &arm_64k_42_off_ops, &arm_64k_42_hook_ops };

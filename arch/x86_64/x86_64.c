@@ -120,3 +120,20 @@ PGT_API const struct pgt_arch pgt_arch_x86_64_la57 = {
 	.prot_decode = pgt_x86_64_prot_decode,
 	.malformed_fault = PGT_FAULT_RESERVED_BIT, /* #PF with RSVD = 1, SDM 4.7 */
 };
+
+/* --- walks compiled with these masks as constants (lib/shape_tpl.h) ------------ */
+
+#include "shape_tpl.h"
+
+/* The walks read only the levels: copies here are static, so the compiler folds them. */
+static const struct pgt_arch walk_4level = { .levels = 4,
+					     .level = { X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0) } };
+static const struct pgt_arch walk_5level = {
+	.levels = 5, .level = { X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0), X86_LEVEL(48, 0, 0) }
+};
+
+PGT__SHAPE(x86_4, &walk_4level, 4, 9, 12)
+PGT__SHAPE(x86_5, &walk_5level, 5, 9, 12)
+
+const struct pgt__shape_ops *const pgt__x86_64_walks[2] = { &x86_4_off_ops, &x86_4_hook_ops };
+const struct pgt__shape_ops *const pgt__x86_64_la57_walks[2] = { &x86_5_off_ops, &x86_5_hook_ops };

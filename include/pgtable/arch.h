@@ -64,8 +64,8 @@ enum pgt_rights {
  * A zero rule matches every entry and removes nothing.
  */
 struct pgt_rule {
-	pgt_pte_t mask;
-	pgt_pte_t match;
+	pgt_pte_t mask;   /**< the bits the rule looks at */
+	pgt_pte_t match;  /**< their value when the rule applies */
 	uint32_t removes; /**< enum pgt_rights */
 };
 

@@ -16,6 +16,7 @@
 #define PGT_ARMV8_VALID ((pgt_pte_t)1 << 0)   /**< descriptor bit 0 */
 #define PGT_ARMV8_TYPE ((pgt_pte_t)1 << 1)    /**< bit 1: table/page (1) or block (0) */
 #define PGT_ARMV8_ATTRINDX(i) ((pgt_pte_t)(i) << 2) /**< AttrIndx[2:0], bits 4:2 */
+/** All of AttrIndx[2:0]. */
 #define PGT_ARMV8_ATTRINDX_MASK ((pgt_pte_t)7 << 2)
 #define PGT_ARMV8_ATTR_NORMAL 0   /**< AttrIndx of normal write-back memory */
 #define PGT_ARMV8_ATTR_DEVICE 1   /**< AttrIndx of device memory */
@@ -23,6 +24,7 @@
 #define PGT_ARMV8_AP_USER ((pgt_pte_t)1 << 6) /**< AP[1]: EL0 access */
 #define PGT_ARMV8_AP_RO ((pgt_pte_t)1 << 7)   /**< AP[2]: read-only */
 #define PGT_ARMV8_SH_INNER ((pgt_pte_t)3 << 8) /**< SH[1:0] = 0b11, inner shareable */
+/** All of SH[1:0]. */
 #define PGT_ARMV8_SH_MASK ((pgt_pte_t)3 << 8)
 #define PGT_ARMV8_AF ((pgt_pte_t)1 << 10)     /**< access flag */
 #define PGT_ARMV8_NG ((pgt_pte_t)1 << 11)     /**< not global */

@@ -135,6 +135,14 @@ typedef struct pgt_space {
 	pgt_paddr_t pgt__root_pa;         /**< private */
 	unsigned pgt__flags;              /**< private */
 	unsigned pgt__magic;              /**< private: set while initialised */
+	/* --- private, fast paths (lib/shape.c) and translation caches (lib/tlb.c) --- */
+	const void *pgt__ops;     /**< private: the walks compiled for this descriptor's shape */
+	void (*pgt__lookup)(void); /**< private: the lookup of pgt__ops, one load closer */
+	int64_t pgt__va_lo;       /**< private: lowest accepted (int64_t)va >> (va_bits - 1) */
+	uint64_t pgt__gen;        /**< private: bumped when a translation is removed or changed */
+	pgt_pte_t pgt__rsv[6];    /**< private: a reserved leaf at each level (PGT_MAX_LEVELS) */
+	unsigned pgt__rsv_ok;     /**< private: bit l set when pgt__rsv[l] is valid */
+	struct pgt_tlb *pgt__tlbs; /**< private: the TLBs attached to the space (pgtable/tlb.h) */
 } pgt_space_t;
 
 /**
@@ -154,11 +162,13 @@ PGT_API int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch,
 /**
  * Frees every table the space owns, the root last. The space must be
  * initialised again before further use. NULL or an uninitialised space is ignored.
+ * @param sp  the space; its storage stays the caller's
  */
 PGT_API void pgt_space_destroy(pgt_space_t *sp);
 
 /**
  * The physical address of the root table: what CR3 or TTBRn_EL1 holds.
+ * @param sp  an initialised space
  * @return the root, or PGT_PADDR_NONE for NULL or an uninitialised space
  */
 PGT_API pgt_paddr_t pgt_space_root(const pgt_space_t *sp);
@@ -182,7 +192,11 @@ typedef struct {
  * PGT_EXISTS when the mapping at @p va is at least as large as the request
  * (then @p out refers to it), otherwise PGT_ECONFLICT.
  *
- * @param out  may be NULL
+ * @param sp   an initialised space
+ * @param va   the page's address, aligned to 2^page_shift
+ * @param page_shift log2 of a page size the descriptor supports at some level
+ * @param out  receives a ref to the new leaf (PGT_OK) or to the mapping
+ *             that contains the request (PGT_EXISTS); may be NULL
  * @return PGT_OK, PGT_EXISTS, PGT_ECONFLICT, PGT_ENOMEM; PGT_EINVAL for a
  *         page size the descriptor lacks, a misaligned or out-of-range @p va,
  *         or a hook returning something unusable.
@@ -191,7 +205,9 @@ PGT_API int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt
 
 /**
  * Finds the mapping (valid or reserved) that contains @p va.
- * @param out  may be NULL
+ * @param sp   an initialised space
+ * @param va   any address in the space
+ * @param out  receives a ref to the mapping; may be NULL
  * @return PGT_OK; PGT_ENOENT when nothing is mapped; PGT_EINVAL for an
  *         out-of-range @p va or a p2v hook returning NULL.
  */
@@ -214,18 +230,22 @@ enum pgt_field {
 
 /** Protection bits, for PGT_FIELD_PROT and pgt_map. */
 enum pgt_prot {
-	PGT_PROT_READ = 1,
-	PGT_PROT_WRITE = 2,
-	PGT_PROT_EXEC = 4,
-	PGT_PROT_USER = 8,
-	PGT_PROT_GLOBAL = 16,
-	PGT_PROT_UNCACHED = 32
+	PGT_PROT_READ = 1,     /**< data reads */
+	PGT_PROT_WRITE = 2,    /**< data writes */
+	PGT_PROT_EXEC = 4,     /**< instruction fetches */
+	PGT_PROT_USER = 8,     /**< unprivileged access (CPL 3, EL0) */
+	PGT_PROT_GLOBAL = 16,  /**< not tagged with an address-space id */
+	PGT_PROT_UNCACHED = 32 /**< device memory */
 };
 /** Every defined PGT_PROT_* bit. */
 #define PGT_PROT_ALL 63u
 
 /**
  * Reads a field of the leaf @p ref refers to.
+ * @param sp   the space the ref came from
+ * @param ref  from pgt_insert or pgt_lookup
+ * @param f    the field
+ * @param val  receives the value (0 or 1 for boolean fields)
  * @return PGT_OK; PGT_EINVAL for a bad ref (NULL entry, level or size that
  *         do not match the descriptor, entry not a leaf), bad field or NULL
  *         @p val; PGT_ENOTSUP for a field the architecture does not have.
@@ -236,6 +256,10 @@ PGT_API int pgt_get_field(const pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f
  * Writes a field of the leaf @p ref refers to, with one 64-bit store.
  * Granting the first right makes the entry valid in hardware; removing the
  * last makes it a reserved leaf again.
+ * @param sp   the space the ref came from
+ * @param ref  from pgt_insert or pgt_lookup
+ * @param f    the field
+ * @param val  the new value
  * @return PGT_OK; PGT_EINVAL for a bad ref, field or value (boolean fields
  *         take 0 or 1, PADDR must be aligned to the page and fit the
  *         physical width, PROT only PGT_PROT_* bits); PGT_ENOTSUP for a
@@ -246,12 +270,20 @@ PGT_API int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint
 
 /**
  * Stores @p node ^ @p va in the link word of the entry (PGT_SPACE_LINKS spaces).
+ * @param sp    the space the ref came from
+ * @param ref   from pgt_insert or pgt_lookup
+ * @param node  the caller's word (a pointer to its own bookkeeping, say)
+ * @param va    the address the word is keyed with
  * @return PGT_OK; PGT_EINVAL for a bad ref; PGT_ENOTSUP without PGT_SPACE_LINKS.
  */
 PGT_API int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vaddr_t va);
 
 /**
  * Reads the link word of the entry back as a node, given the same @p va.
+ * @param sp    the space the ref came from
+ * @param ref   from pgt_insert or pgt_lookup
+ * @param va    the address given to pgt_set_link
+ * @param node  receives the word
  * @return PGT_OK; PGT_EINVAL for a bad ref or NULL @p node; PGT_ENOTSUP
  *         without PGT_SPACE_LINKS.
  */
@@ -283,7 +315,7 @@ enum pgt_fault_kind {
 	PGT_FAULT_PERMISSION = 2,  /**< the rights on the walk forbid the access */
 	PGT_FAULT_ACCESS_FLAG = 3, /**< ARMv8: a valid leaf without AF */
 	/**
-	 * x86-64: a #PF with RSVD=1, a present entry with reserved bits set or
+	 * x86-64: a \#PF with RSVD=1, a present entry with reserved bits set or
 	 * with PS set where no page may be (SDM vol. 3A 4.7). ARMv8 reports
 	 * malformed entries as translation faults (PGT_FAULT_NOT_PRESENT).
 	 */
@@ -311,6 +343,12 @@ struct pgt_fault {
  * page sizes that the alignment of va and pa and the descriptor allow (only
  * the smallest with PGT_MAP_NOSUPER). @p prot without READ, WRITE or EXEC
  * makes reserved leaves. Conflicts are found before anything is written.
+ * @param sp     an initialised space
+ * @param va     start, aligned to the smallest page
+ * @param pa     physical start, aligned to the smallest page
+ * @param size   bytes, a multiple of the smallest page
+ * @param prot   PGT_PROT_* bits
+ * @param flags  PGT_MAP_NOSUPER, PGT_MAP_REPLACE
  * @return PGT_OK; PGT_ECONFLICT when anything is mapped in the range (unless
  *         PGT_MAP_REPLACE); PGT_ENOMEM; PGT_ENOTSUP for rights the
  *         architecture cannot express; PGT_EINVAL for a range that is empty,
@@ -327,6 +365,9 @@ PGT_API int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t si
  * physical addresses with the same rights. Tables left empty are freed
  * (never the root, never a table another space shares). The removed valid
  * range is reported to tlb_flush once, before any table is freed.
+ * @param sp    an initialised space
+ * @param va    start, aligned to the smallest page
+ * @param size  bytes, a multiple of the smallest page
  * @return PGT_OK (also when nothing was mapped); PGT_ENOMEM (a split needs
  *         tables); PGT_EINVAL for a bad range. All-or-nothing.
  */
@@ -336,6 +377,10 @@ PGT_API int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size);
  * Sets the rights of every mapping in [va, va+size) to @p prot, splitting
  * superpages as pgt_unmap does. Unmapped parts of the range are skipped.
  * Downgrades of valid entries are reported to tlb_flush.
+ * @param sp    an initialised space
+ * @param va    start, aligned to the smallest page
+ * @param size  bytes, a multiple of the smallest page
+ * @param prot  the new PGT_PROT_* bits
  * @return PGT_OK; PGT_ENOMEM; PGT_ENOTSUP; PGT_EINVAL. All-or-nothing.
  */
 PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot);
@@ -358,7 +403,7 @@ PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned
  * Empty entries and reserved leaves are PGT_FAULT_NOT_PRESENT at their
  * level. A malformed entry (must-be-zero bits set, a leaf at a level that
  * allows none, an undefined encoding) is PGT_FAULT_RESERVED_BIT on x86-64
- * (#PF with RSVD = 1) and PGT_FAULT_NOT_PRESENT on ARMv8 (a translation
+ * (\#PF with RSVD = 1) and PGT_FAULT_NOT_PRESENT on ARMv8 (a translation
  * fault), at its level. Permission and access-flag faults are reported at
  * the leaf's level.
  *
@@ -369,6 +414,8 @@ PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned
  * translation starts again, so no concurrent store is lost. A faulting
  * access changes nothing.
  *
+ * @param sp     an initialised space
+ * @param va     the address accessed
  * @param access one of PGT_ACC_READ, _WRITE, _EXEC, optionally with
  *               PGT_ACC_USER and PGT_ACC_SET_AD
  * @param pa     receives the physical address (page offset included); may be NULL
@@ -389,8 +436,11 @@ PGT_API int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access
  * entries that restrict rights (see pgt_translate) do not show here.
  * Tables under empty entries are never read; malformed entries are skipped
  * (pgt_verify reports them). Recursion depth is bounded by the level count.
+ * @param sp     an initialised space
  * @param lo     an address of the space
  * @param hi     0, or one past an address of the space, above @p lo
+ * @param visit  called once per mapping; a non-zero return stops the walk
+ * @param arg    passed to @p visit
  * @return PGT_OK; the first non-zero value @p visit returns (the walk stops);
  *         PGT_EINVAL for a NULL or uninitialised space, NULL @p visit, a
  *         range outside the space or empty, or a p2v hook returning NULL
@@ -409,6 +459,11 @@ PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
  * u unprivileged data access, r read, w write, x execute (QEMU has no x
  * column), '-' where denied; reserved leaves show as "----". Runs are
  * clipped to [lo, hi). No stdio: the caller decides where lines go.
+ * @param sp     an initialised space
+ * @param lo     as for pgt_walk
+ * @param hi     as for pgt_walk
+ * @param print  called once per line
+ * @param arg    passed to @p print
  * @return PGT_OK; PGT_EINVAL for NULL @p print or what pgt_walk refuses.
  */
 PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
@@ -426,6 +481,10 @@ PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
  * table the other made). Destroy may happen in either order, but once the
  * owner is destroyed the borrower may only be destroyed. Sharing again
  * what is already shared is PGT_OK and changes nothing.
+ * @param dst   the borrowing space
+ * @param src   the owning space: same descriptor, flags and hooks
+ * @param va    start of the range, aligned to a root entry
+ * @param size  bytes, a whole number of root entries
  * @return PGT_OK; PGT_ECONFLICT when @p dst maps something there or @p src
  *         has a leaf in a root entry; PGT_ENOMEM; PGT_EINVAL for a bad range,
  *         the same space twice, or mismatched spaces; PGT_ENOTSUP when the
@@ -447,6 +506,9 @@ PGT_API int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, 
  * of the entry, in address order. Allocation-free: a table reachable twice
  * is found by re-scanning the tables above level 0 for each table entry,
  * O(table entries x entries of those tables).
+ * @param sp      an initialised space
+ * @param report  called once per problem; may be NULL
+ * @param arg     passed to @p report
  * @return the number of problems (0: consistent), or PGT_EINVAL for a NULL
  *         or uninitialised space.
  */

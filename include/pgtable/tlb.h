@@ -1,0 +1,148 @@
+/**
+ * @file tlb.h
+ * @brief pgt_tlb: a software translation cache for simulators.
+ *
+ * A TLB remembers, per smallest page, the physical page and the rights of
+ * the hardware-valid leaf that maps it. It is attached to one space, lives
+ * in memory the caller provides (direct-mapped or 2-way set-associative,
+ * any power-of-two number of entries) and is kept coherent by the library:
+ * every call that removes, moves or changes a valid translation of the
+ * space (pgt_unmap, pgt_protect, pgt_map with PGT_MAP_REPLACE, pgt_set_field
+ * on a valid leaf) bumps the space's generation and makes every TLB
+ * attached to it miss, and the next miss empties the TLB.
+ * pgt_space_destroy detaches its TLBs: they answer PGT_EINVAL from then on.
+ *
+ * A hit is the inline pgt_tlb_lookup: one entry, one tag compare, no call.
+ * A miss looks at the other way of the set, else walks the tables
+ * (pgt_tlb_fill).
+ *
+ * Not thread-safe: a TLB belongs to one thread (one simulated CPU), and
+ * changes to its space must not run concurrently with its lookups.
+ * Changes made through another space that shares tables with this one
+ * (pgt_share) are not seen: call pgt_tlb_flush after them.
+ */
+#ifndef PGTABLE_TLB_H
+#define PGTABLE_TLB_H
+
+#include <pgtable/pgtable.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One cached translation. The caller provides an array of them; contents are private. */
+struct pgt_tlb_entry {
+	uint64_t pgt__vpn;   /**< private: virtual page number (smallest pages); all ones when empty */
+	uint64_t pgt__delta; /**< private: physical minus virtual page address | PGT_PROT_* rights */
+};
+
+/**
+ * A TLB. The caller owns the storage; every field is private, and a TLB is
+ * not copied (the space links the TLBs attached to it). The fields a hit
+ * reads come first. Way 0 of every set holds the most recently filled
+ * translation and is the only one the inline hit looks at; way 1 (2-way
+ * TLBs) lives in the second half of the entries and is looked at on a miss.
+ */
+typedef struct pgt_tlb {
+	/** private: the entries a hit reads: the caller's, or an empty one while stale */
+	const struct pgt_tlb_entry *pgt__e;
+	/** private: (number of sets - 1) << 6 | log2 of the smallest page size, or a stale value */
+	uint64_t pgt__index;
+	struct pgt_tlb_entry *pgt__mem; /**< private: the caller's entries; way 0, then way 1 */
+	uint64_t pgt__live_index;       /**< private: pgt__index while not stale */
+	uint64_t pgt__gen;              /**< private: space generation the entries belong to */
+	const uint64_t *pgt__space_gen; /**< private: the space's generation counter */
+	struct pgt_space *pgt__sp;      /**< private: NULL once detached */
+	struct pgt_tlb *pgt__next;      /**< private: the next TLB attached to the space */
+	uint64_t pgt__fills;            /**< private: lookups that walked the tables */
+	uint64_t pgt__set_mask;         /**< private: number of sets - 1 */
+	unsigned pgt__page_shift;       /**< private: log2 of the smallest page size */
+	unsigned pgt__ways;             /**< private: 1 or 2 */
+	unsigned pgt__magic;            /**< private: set while initialised */
+} pgt_tlb_t;
+
+/** Low bits of an entry's delta word that hold the rights. */
+#define PGT__TLB_PROT_BITS 63u
+
+/**
+ * Attaches an empty TLB to a space.
+ * @param tlb      storage for the TLB: new, detached (pgt_tlb_fini, or its
+ *                 space destroyed), or attached to @p sp (it is re-attached)
+ * @param sp       an initialised space; the TLB stays attached to it until
+ *                 pgt_tlb_fini or pgt_space_destroy
+ * @param entries  @p n entries of caller memory (contents may be anything)
+ * @param n        number of entries: a power of two, at least @p ways
+ * @param ways     1 (direct-mapped) or 2 (two-way set-associative)
+ * @return PGT_OK; PGT_EINVAL for NULL arguments, an uninitialised space, or
+ *         a bad @p n or @p ways. On failure (with @p tlb not NULL) the TLB
+ *         is left in a state where every lookup returns PGT_EINVAL; a TLB
+ *         that never went through pgt_tlb_init must not be used.
+ */
+PGT_API int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *entries, size_t n,
+			 unsigned ways);
+
+/**
+ * Detaches a TLB from its space; call it before the TLB's storage or entries
+ * are reused while the space lives. Lookups answer PGT_EINVAL afterwards.
+ * @param tlb  the TLB; NULL, a TLB whose init failed and a TLB already
+ *             detached are ignored
+ */
+PGT_API void pgt_tlb_fini(pgt_tlb_t *tlb);
+
+/**
+ * The miss path of pgt_tlb_lookup: looks at the set's other way, else walks
+ * the space's tables and caches the translation of @p va when a
+ * hardware-valid leaf maps it. Same contract as pgt_tlb_lookup.
+ * @param tlb   an initialised TLB
+ * @param va    the address to translate
+ * @param pa    receives the physical address, page offset included; may be NULL
+ * @param prot  receives the leaf's PGT_PROT_* rights; may be NULL
+ * @return as pgt_tlb_lookup
+ */
+PGT_API int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
+
+/**
+ * Drops every cached translation (for changes the library cannot see).
+ * @param tlb  the TLB; NULL and detached TLBs are ignored
+ */
+PGT_API void pgt_tlb_flush(pgt_tlb_t *tlb);
+
+/**
+ * Misses since init: the number of lookups that did not hit way 0.
+ * @param tlb  the TLB
+ * @return the count, or 0 for NULL or a TLB whose init failed
+ */
+PGT_API uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb);
+
+/**
+ * Translates @p va through the TLB: what pgt_lookup and the leaf's fields
+ * say, served from the cache when it can be.
+ * @param tlb   a TLB that went through pgt_tlb_init
+ * @param va    the address to translate
+ * @param pa    receives the physical address, page offset included; may be NULL
+ * @param prot  receives the leaf's PGT_PROT_* rights; may be NULL
+ * @return PGT_OK for an address a hardware-valid leaf maps; PGT_ENOENT when
+ *         nothing is mapped or the leaf is reserved (no right yet);
+ *         PGT_EINVAL for a TLB whose init failed or that is detached, or an
+ *         address outside the space.
+ */
+static inline int pgt_tlb_lookup(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+{
+	uint64_t index = tlb->pgt__index;
+	uint64_t vpn = va >> (index & 63u);
+	const struct pgt_tlb_entry *e = tlb->pgt__e + (vpn & (index >> 6));
+
+	if (e->pgt__vpn != vpn)
+		return pgt_tlb_fill(tlb, va, pa, prot);
+	if (pa)
+		*pa = va + (e->pgt__delta & ~(uint64_t)PGT__TLB_PROT_BITS);
+	if (prot)
+		*prot = (unsigned)(e->pgt__delta & PGT__TLB_PROT_BITS);
+	return PGT_OK;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PGTABLE_TLB_H */

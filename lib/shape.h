@@ -1,0 +1,71 @@
+/*
+ * Walks compiled once per tree shape (generic_pt style).
+ *
+ * A shape is the number of levels, the index width of every level and the
+ * page shift of level 0, plus how tables are reached: through the constant
+ * p2v offset or through the caller's hook. Every shipped descriptor has one
+ * of a handful of shapes. Inside an instantiation every shift, index mask
+ * and level number is a compile-time constant and the level loop is
+ * unrolled, so an entry costs a load, a mask, a compare and an add. The
+ * descriptor's masks stay data (the engine never names an architecture).
+ *
+ * pgt__shape_init picks the instantiation once per space; the operations
+ * then pay one indirect call each, never one per entry. A descriptor of no
+ * known shape (or with table masks that differ between levels) gets the
+ * generic walk, which reads shifts and masks from the descriptor.
+ */
+#ifndef PGT_LIB_SHAPE_H
+#define PGT_LIB_SHAPE_H
+
+#include "internal.h"
+
+/** Where a walk towards a target level stopped. */
+struct pgt__stop {
+	pgt_pte_t *pte; /**< entry at `level` on the path to the address */
+	unsigned level;
+};
+
+/** The walks of one shape. */
+struct pgt__shape_ops {
+	/**
+	 * pgt_lookup after the space check: PGT_OK (with *out, when not
+	 * NULL), PGT_ENOENT, or PGT_EINVAL (address out of range, p2v NULL).
+	 */
+	int (*lookup)(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
+	/**
+	 * Walks towards level @p target from the root and stops at the first
+	 * entry that is not a table, or at the target level's entry. PGT_OK,
+	 * or PGT_EINVAL for an address out of range or when p2v fails.
+	 */
+	int (*walk_to)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, struct pgt__stop *at);
+};
+
+/** The type of pgt__shape_ops.lookup, which pgt_space_t keeps as void (*)(void). */
+typedef int (*pgt__lookup_fn)(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
+
+/** The lookup chosen for the space at init. */
+static inline pgt__lookup_fn pgt__lookup_of(const pgt_space_t *sp)
+{
+	return (pgt__lookup_fn)sp->pgt__lookup;
+}
+
+/** The walks chosen for the space at init. */
+static inline const struct pgt__shape_ops *pgt__ops(const pgt_space_t *sp)
+{
+	return (const struct pgt__shape_ops *)sp->pgt__ops;
+}
+
+/**
+ * The walks a format in arch/ compiled with its own masks for descriptor
+ * @p a (arch/walks.c), or NULL. Only asked for descriptors of a known shape
+ * with uniform table masks.
+ */
+const struct pgt__shape_ops *pgt__arch_walks(const struct pgt_arch *a, bool hook);
+
+/**
+ * Chooses the space's walks and fills its cached fields; called by
+ * pgt_space_init once the descriptor, hooks, flags and root are set.
+ */
+void pgt__shape_init(pgt_space_t *sp);
+
+#endif /* PGT_LIB_SHAPE_H */

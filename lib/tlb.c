@@ -1,0 +1,221 @@
+/*
+ * pgt_tlb: a software translation cache (include/pgtable/tlb.h).
+ *
+ * Entries are tagged by the virtual page number of the smallest page, so a
+ * superpage is cached one small page at a time and a tag is one compare.
+ * An entry keeps the difference between the physical and the virtual page
+ * address, so a hit adds it to the address and masks nothing else.
+ * Coherence: whenever a valid translation is removed, moved or changed the
+ * engine calls pgt__space_changed, which bumps the space's generation and
+ * points every attached TLB at an empty entry, so that its next lookup
+ * misses; the miss sees the new generation and empties the TLB. A hit
+ * therefore checks its tag and nothing else.
+ */
+#include <pgtable/tlb.h>
+
+#include "internal.h"
+
+/** pgt_tlb_t.pgt__magic while the TLB is initialised. */
+#define PGT__TLB_MAGIC 0x706c7462u
+
+/** No virtual page number is all ones (pages are at least 2 bytes). */
+#define EMPTY_VPN (~(uint64_t)0)
+
+/*
+ * What a stale, detached or failed TLB reads on a hit: the lookup shifts
+ * the address by 63 and masks the set to 0, so it reads this one empty
+ * entry, whose page number no shifted address has, and misses into
+ * pgt_tlb_fill. Never written.
+ */
+static const struct pgt_tlb_entry stale_entry = { EMPTY_VPN, 0 };
+#define STALE_INDEX 63u
+
+static void tlb_make_stale(pgt_tlb_t *tlb)
+{
+	tlb->pgt__e = &stale_entry;
+	tlb->pgt__index = STALE_INDEX;
+}
+
+/** Not attached to any space: every lookup answers PGT_EINVAL. */
+static void tlb_make_dead(pgt_tlb_t *tlb)
+{
+	*tlb = (pgt_tlb_t){ .pgt__e = &stale_entry, .pgt__index = STALE_INDEX };
+}
+
+static bool is_pow2(size_t n)
+{
+	return n && !(n & (n - 1));
+}
+
+static void tlb_clear(pgt_tlb_t *tlb)
+{
+	size_t n = (size_t)(tlb->pgt__set_mask + 1) * tlb->pgt__ways;
+
+	for (size_t i = 0; i < n; i++)
+		tlb->pgt__mem[i] = (struct pgt_tlb_entry){ EMPTY_VPN, 0 };
+}
+
+/** Takes @p tlb out of the list of @p sp when it is there; the list is short (one TLB per CPU). */
+static void tlb_unlink(pgt_space_t *sp, pgt_tlb_t *tlb)
+{
+	for (pgt_tlb_t **p = &sp->pgt__tlbs; *p; p = &(*p)->pgt__next)
+		if (*p == tlb) {
+			*p = tlb->pgt__next;
+			return;
+		}
+}
+
+int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *entries, size_t n, unsigned ways)
+{
+	if (!tlb)
+		return PGT_EINVAL;
+	if (pgt__space_ok(sp))
+		tlb_unlink(sp, tlb); /* initialised again for the same space: attached once */
+	tlb_make_dead(tlb);
+	if (!pgt__space_ok(sp) || !entries || (ways != 1 && ways != 2) || !is_pow2(n) || n < ways)
+		return PGT_EINVAL;
+	unsigned shift = pgt__level(sp, 0)->shift;
+	uint64_t sets = n / ways;
+	*tlb = (pgt_tlb_t){
+		.pgt__e = entries,
+		.pgt__index = ((sets - 1) << 6) | shift,
+		.pgt__mem = entries,
+		.pgt__live_index = ((sets - 1) << 6) | shift,
+		.pgt__gen = __atomic_load_n(&sp->pgt__gen, __ATOMIC_ACQUIRE),
+		.pgt__space_gen = &sp->pgt__gen,
+		.pgt__sp = sp,
+		.pgt__next = sp->pgt__tlbs,
+		.pgt__set_mask = sets - 1,
+		.pgt__page_shift = shift,
+		.pgt__ways = ways,
+		.pgt__magic = PGT__TLB_MAGIC,
+	};
+	tlb_clear(tlb);
+	sp->pgt__tlbs = tlb;
+	return PGT_OK;
+}
+
+static bool tlb_attached(const pgt_tlb_t *tlb)
+{
+	return tlb && tlb->pgt__magic == PGT__TLB_MAGIC && tlb->pgt__sp;
+}
+
+void pgt_tlb_fini(pgt_tlb_t *tlb)
+{
+	if (!tlb_attached(tlb))
+		return;
+	tlb_unlink(tlb->pgt__sp, tlb);
+	uint64_t fills = tlb->pgt__fills;
+	tlb_make_dead(tlb);
+	tlb->pgt__magic = PGT__TLB_MAGIC; /* misses stay readable */
+	tlb->pgt__fills = fills;
+}
+
+void pgt__tlb_stale_all(pgt_space_t *sp)
+{
+	for (pgt_tlb_t *t = sp->pgt__tlbs; t; t = t->pgt__next)
+		tlb_make_stale(t);
+}
+
+void pgt__tlb_detach_all(pgt_space_t *sp)
+{
+	pgt_tlb_t *t = sp->pgt__tlbs;
+
+	while (t) {
+		pgt_tlb_t *next = t->pgt__next;
+		tlb_make_stale(t);
+		t->pgt__sp = NULL;
+		t->pgt__next = NULL;
+		t = next;
+	}
+	sp->pgt__tlbs = NULL;
+}
+
+void pgt_tlb_flush(pgt_tlb_t *tlb)
+{
+	if (tlb_attached(tlb))
+		tlb_clear(tlb);
+}
+
+uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb)
+{
+	return (tlb && tlb->pgt__magic == PGT__TLB_MAGIC) ? tlb->pgt__fills : 0;
+}
+
+/** Walks the tables for @p va: PGT_OK and an entry for a hardware-valid leaf, else why not. */
+static int tlb_walk(const pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, struct pgt_tlb_entry *out)
+{
+	pgt_ref_t ref;
+	int rc = pgt__lookup_fast(sp, va, &ref);
+
+	if (rc != PGT_OK)
+		return rc;
+	const struct pgt_level *L = pgt__level(sp, ref.level);
+	pgt_pte_t pte = pgt__pte_load(ref.pte);
+	if (!pgt__is_valid_leaf(L, pte))
+		return PGT_ENOENT; /* a reserved leaf: no translation yet */
+	uint64_t page_mask = ~((1ull << page_shift) - 1);
+	uint64_t in_leaf = va & ((1ull << ref.page_shift) - 1);
+	uint64_t pa_page = ((pte & L->leaf_oa) | in_leaf) & page_mask;
+	unsigned prot = sp->pgt__arch->prot_decode(ref.level, pte) & PGT__TLB_PROT_BITS;
+	*out = (struct pgt_tlb_entry){ .pgt__vpn = va >> page_shift,
+				       .pgt__delta = (pa_page - (va & page_mask)) | prot };
+	return PGT_OK;
+}
+
+/**
+ * Empties the TLB when its space changed since the entries were filled, and
+ * makes hits possible again after pgt__tlb_stale_all.
+ */
+static void tlb_sync(pgt_tlb_t *tlb)
+{
+	uint64_t gen = __atomic_load_n(tlb->pgt__space_gen, __ATOMIC_ACQUIRE);
+
+	if (gen != tlb->pgt__gen) {
+		tlb_clear(tlb);
+		tlb->pgt__gen = gen;
+	}
+	tlb->pgt__e = tlb->pgt__mem;
+	tlb->pgt__index = tlb->pgt__live_index;
+}
+
+/** The answer from way 0 of a set, after a fill or a swap put it there. */
+static int tlb_answer(const struct pgt_tlb_entry *e, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+{
+	if (pa)
+		*pa = va + (e->pgt__delta & ~(uint64_t)PGT__TLB_PROT_BITS);
+	if (prot)
+		*prot = (unsigned)(e->pgt__delta & PGT__TLB_PROT_BITS);
+	return PGT_OK;
+}
+
+int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+{
+	if (!tlb_attached(tlb) || !pgt__space_ok(tlb->pgt__sp))
+		return PGT_EINVAL;
+	tlb_sync(tlb);
+	tlb->pgt__fills++;
+
+	uint64_t vpn = va >> tlb->pgt__page_shift;
+	struct pgt_tlb_entry *e0 = tlb->pgt__mem + (vpn & tlb->pgt__set_mask);
+	struct pgt_tlb_entry *e1 = e0 + tlb->pgt__set_mask + 1;
+	bool two = tlb->pgt__ways == 2;
+	if (two && e1->pgt__vpn == vpn) {
+		/* the other way has it: make it the most recent */
+		struct pgt_tlb_entry t = *e1;
+		*e1 = *e0;
+		*e0 = t;
+		return tlb_answer(e0, va, pa, prot);
+	}
+	if (e0->pgt__vpn == vpn)
+		return tlb_answer(e0, va, pa, prot); /* pgt_tlb_fill called directly for a cached page */
+
+	struct pgt_tlb_entry fresh;
+	int rc = tlb_walk(tlb->pgt__sp, va, tlb->pgt__page_shift, &fresh);
+	if (rc != PGT_OK)
+		return rc;
+	if (two)
+		*e1 = *e0;
+	*e0 = fresh;
+	return tlb_answer(e0, va, pa, prot);
+}

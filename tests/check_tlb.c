@@ -1,0 +1,525 @@
+/*
+ * Check suite for pgt_tlb (lib/tlb.c, include/pgtable/tlb.h): init and its
+ * error paths, hits and misses, superpages cached a small page at a time,
+ * reserved leaves never cached, and coherence: after every change of a
+ * valid translation (rights up or down, output address, back to reserved,
+ * the generation hook the range operations call, destroy) the TLB answers
+ * what the tables say, through every TLB attached to the space, and none
+ * after it is detached (pgt_tlb_fini, destroy); also after pgt_unmap (whole and partial), pgt_protect
+ * and pgt_map with PGT_MAP_REPLACE. Long random sequences on every shipped descriptor,
+ * direct-mapped and 2-way, with TLBs small enough that sets conflict,
+ * compare every TLB answer with a model of the mappings and with
+ * pgt_lookup + pgt_get_field.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pgtable/tlb.h>
+
+#include "harness.h"
+
+#define RW (PGT_PROT_READ | PGT_PROT_WRITE)
+
+struct fx {
+	const struct pgt_arch *a;
+	struct test_mm t;
+	pgt_space_t sp;
+	struct pgt_tlb_entry e[64];
+	pgt_tlb_t tlb;
+};
+
+static void fx_open(struct fx *f, const struct pgt_arch *a, unsigned n, unsigned ways)
+{
+	f->a = a;
+	test_mm_init(&f->t, TEST_MM_OFFSET);
+	ck_assert_int_eq(pgt_space_init(&f->sp, a, &f->t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&f->tlb, &f->sp, f->e, n, ways), PGT_OK);
+}
+
+static void fx_close(struct fx *f)
+{
+	pgt_space_destroy(&f->sp);
+	test_mm_fini(&f->t);
+}
+
+/** Maps a page with rights @p prot; returns the ref. */
+static pgt_ref_t map_page(struct fx *f, pgt_vaddr_t va, unsigned shift, pgt_paddr_t pa, unsigned prot)
+{
+	pgt_ref_t ref;
+
+	ck_assert_int_eq(pgt_insert(&f->sp, va, shift, &ref), PGT_OK);
+	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PADDR, pa), PGT_OK);
+	if (prot)
+		ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PROT, prot), PGT_OK);
+	return ref;
+}
+
+/** Expects a TLB translation of @p va to @p pa with @p prot. */
+static void expect(struct fx *f, pgt_vaddr_t va, pgt_paddr_t pa, unsigned prot)
+{
+	pgt_paddr_t got = 0;
+	unsigned p = 0;
+	int rc = pgt_tlb_lookup(&f->tlb, va, &got, &p);
+
+	ck_assert_msg(rc == PGT_OK, "%s: va 0x%llx: %d", f->a->name, (unsigned long long)va, rc);
+	ck_assert_msg(got == pa, "%s: va 0x%llx: pa 0x%llx, want 0x%llx", f->a->name, (unsigned long long)va,
+		      (unsigned long long)got, (unsigned long long)pa);
+	ck_assert_uint_eq(p, prot);
+}
+
+/* --- init ----------------------------------------------------------------------------- */
+
+START_TEST(init_errors)
+{
+	struct test_mm t;
+	pgt_space_t sp = { 0 }, dead = { 0 };
+	struct pgt_tlb_entry e[8];
+	pgt_tlb_t tlb;
+	pgt_paddr_t pa = 7;
+	unsigned prot = 7;
+
+	test_mm_init(&t, TEST_MM_OFFSET);
+	ck_assert_int_eq(pgt_space_init(&sp, &pgt_arch_x86_64, &t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(NULL, &sp, e, 8, 1), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, NULL, e, 8, 1), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, 0x1000, &pa, &prot), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &dead, e, 8, 1), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, NULL, 8, 1), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 0, 1), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 6, 1), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 8, 0), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 8, 3), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 1, 2), PGT_EINVAL);
+	/* a failed init leaves a TLB that refuses every lookup */
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, 0x1000, &pa, &prot), PGT_EINVAL);
+	ck_assert_uint_eq(pa, 7);
+	ck_assert_uint_eq(prot, 7);
+	ck_assert_uint_eq(pgt_tlb_misses(&tlb), 0);
+	ck_assert_uint_eq(pgt_tlb_misses(NULL), 0);
+	pgt_tlb_flush(NULL);
+	pgt_tlb_flush(&tlb); /* ignored */
+	ck_assert_int_eq(pgt_tlb_fill(NULL, 0x1000, &pa, &prot), PGT_EINVAL);
+	/* the smallest TLBs are fine */
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 1, 1), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 2, 2), PGT_OK);
+	pgt_space_destroy(&sp);
+	test_mm_fini(&t);
+}
+END_TEST
+
+/* --- hits, misses, what is cached -------------------------------------------------------- */
+
+START_TEST(hit_and_miss)
+{
+	struct fx f;
+	unsigned ways = 1 + (unsigned)_i;
+
+	fx_open(&f, &pgt_arch_x86_64, 16, ways);
+	map_page(&f, 0x400000, 12, 0x7000, RW);
+	expect(&f, 0x400123, 0x7123, RW);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 1);
+	expect(&f, 0x400fff, 0x7fff, RW); /* a hit: no new miss */
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 1);
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x400000, NULL, NULL), PGT_OK);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 1);
+	/* unmapped, out of range */
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x401000, NULL, NULL), PGT_ENOENT);
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 1ull << 47, NULL, NULL), PGT_EINVAL);
+	/* misses are not cached: still a miss */
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x401000, NULL, NULL), PGT_ENOENT);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 4);
+	/* flush empties */
+	pgt_tlb_flush(&f.tlb);
+	expect(&f, 0x400000, 0x7000, RW);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 5);
+	fx_close(&f);
+}
+END_TEST
+
+/**
+ * Which way serves what: in a 2-way set the older translation survives one
+ * newer fill and is served without a walk (shown by changing its entry
+ * behind the library's back); direct-mapped, the newer fill evicts it.
+ */
+START_TEST(which_way)
+{
+	struct fx f;
+	unsigned ways = 1 + (unsigned)_i;
+
+	fx_open(&f, &pgt_arch_x86_64, ways, ways); /* one set */
+	pgt_ref_t a = map_page(&f, 0x1000, 12, 0xa000, RW);
+	map_page(&f, 0x2000, 12, 0xb000, RW);
+	expect(&f, 0x1000, 0xa000, RW);
+	expect(&f, 0x2000, 0xb000, RW);
+	*a.pte = 0; /* not told: only a walk can see it */
+	if (ways == 2) {
+		expect(&f, 0x1004, 0xa004, RW); /* from way 1 */
+		expect(&f, 0x1008, 0xa008, RW); /* now way 0: a hit */
+		expect(&f, 0x2000, 0xb000, RW); /* from way 1 again */
+	} else {
+		ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x1000, NULL, NULL), PGT_ENOENT); /* walked */
+		expect(&f, 0x2000, 0xb000, RW);
+	}
+	/* a direct fill of a cached page answers from the cache */
+	ck_assert_int_eq(pgt_tlb_fill(&f.tlb, 0x2010, NULL, NULL), PGT_OK);
+	pgt_paddr_t pa;
+	ck_assert_int_eq(pgt_tlb_fill(&f.tlb, 0x2010, &pa, NULL), PGT_OK);
+	ck_assert_uint_eq(pa, 0xb010);
+	fx_close(&f);
+}
+END_TEST
+
+/** A reserved leaf has no translation, and becomes one when a right is granted. */
+START_TEST(reserved_not_cached)
+{
+	struct fx f;
+
+	fx_open(&f, test_archs[_i], 8, 2);
+	unsigned s = f.a->level[0].shift;
+	pgt_ref_t ref = map_page(&f, 5ull << s, s, 9ull << s, 0);
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 5ull << s, NULL, NULL), PGT_ENOENT);
+	ck_assert_int_eq(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, PGT_PROT_READ), PGT_OK);
+	expect(&f, (5ull << s) + 8, (9ull << s) + 8, PGT_PROT_READ);
+	fx_close(&f);
+}
+END_TEST
+
+/** A superpage is cached a small page at a time, each with its own physical page. */
+START_TEST(superpage)
+{
+	struct fx f;
+
+	fx_open(&f, test_archs[_i], 64, 2);
+	unsigned s0 = f.a->level[0].shift, s1 = f.a->level[1].shift;
+	pgt_vaddr_t va = 3ull << s1;
+	pgt_paddr_t pa = 5ull << s1;
+	map_page(&f, va, s1, pa, RW | PGT_PROT_EXEC);
+	for (unsigned k = 0; k < 3; k++) {
+		uint64_t off = ((uint64_t)k << s0) + 17u * k;
+		expect(&f, va + off, pa + off, RW | PGT_PROT_EXEC);
+	}
+	expect(&f, va + (1ull << s1) - 1, pa + (1ull << s1) - 1, RW | PGT_PROT_EXEC);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 4);
+	expect(&f, va + 17, pa + 17, RW | PGT_PROT_EXEC);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 4);
+	fx_close(&f);
+}
+END_TEST
+
+/* --- coherence ---------------------------------------------------------------------------- */
+
+/** Every field change of a valid leaf is seen by the next lookup. */
+START_TEST(field_changes)
+{
+	struct fx f;
+
+	fx_open(&f, test_archs[_i], 4, 1 + (_i & 1));
+	unsigned s = f.a->level[0].shift;
+	pgt_vaddr_t va = 7ull << s;
+	pgt_ref_t ref = map_page(&f, va, s, 2ull << s, RW);
+	expect(&f, va, 2ull << s, RW);
+	ck_assert_int_eq(pgt_set_field(&f.sp, ref, PGT_FIELD_WRITE, 0), PGT_OK); /* downgrade */
+	expect(&f, va, 2ull << s, PGT_PROT_READ);
+	ck_assert_int_eq(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, 4ull << s), PGT_OK); /* move */
+	expect(&f, va + 1, (4ull << s) + 1, PGT_PROT_READ);
+	ck_assert_int_eq(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, RW | PGT_PROT_USER), PGT_OK); /* upgrade */
+	expect(&f, va, 4ull << s, RW | PGT_PROT_USER);
+	ck_assert_int_eq(pgt_set_field(&f.sp, ref, PGT_FIELD_CACHED, 0), PGT_OK);
+	expect(&f, va, 4ull << s, RW | PGT_PROT_USER | PGT_PROT_UNCACHED);
+	ck_assert_int_eq(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 0), PGT_OK); /* reserved again */
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, va, NULL, NULL), PGT_ENOENT);
+	/* a write that changes nothing keeps the cache */
+	ck_assert_int_eq(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, PGT_PROT_READ), PGT_OK);
+	expect(&f, va, 4ull << s, PGT_PROT_READ);
+	uint64_t misses = pgt_tlb_misses(&f.tlb);
+	ck_assert_int_eq(pgt_set_field(&f.sp, ref, PGT_FIELD_READ, 1), PGT_OK);
+	expect(&f, va, 4ull << s, PGT_PROT_READ);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), misses);
+	fx_close(&f);
+}
+END_TEST
+
+/**
+ * Range operations invalidate every TLB of the space (through the hook they
+ * call), even when what they change was already changed behind the
+ * library's back, as the range code itself does before it calls the hook.
+ */
+START_TEST(generation_hook)
+{
+	struct fx f;
+	struct pgt_tlb_entry e2[2];
+	pgt_tlb_t other;
+
+	fx_open(&f, &pgt_arch_armv8_4k_48, 8, 2);
+	ck_assert_int_eq(pgt_tlb_init(&other, &f.sp, e2, 2, 1), PGT_OK);
+	pgt_ref_t ref = map_page(&f, 0x10000, 12, 0x20000, RW);
+	expect(&f, 0x10000, 0x20000, RW);
+	ck_assert_int_eq(pgt_tlb_lookup(&other, 0x10000, NULL, NULL), PGT_OK);
+	pgt_pte_t old = *ref.pte;
+	*ref.pte = 0;
+	expect(&f, 0x10000, 0x20000, RW);                              /* not told yet: still cached */
+	ck_assert_int_eq(pgt_unmap(&f.sp, 0x7000000, 0x1000), PGT_OK); /* removes nothing, still tells */
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x10000, NULL, NULL), PGT_ENOENT);
+	ck_assert_int_eq(pgt_tlb_lookup(&other, 0x10000, NULL, NULL), PGT_ENOENT);
+	*ref.pte = old;
+	ck_assert_int_eq(pgt_protect(&f.sp, 0x7000000, 0x1000, PGT_PROT_READ), PGT_OK);
+	expect(&f, 0x10000, 0x20000, RW);
+	fx_close(&f);
+	/* destroyed: nothing is served any more */
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x10000, NULL, NULL), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_lookup(&other, 0x10000, NULL, NULL), PGT_EINVAL);
+}
+END_TEST
+
+/** pgt_unmap, pgt_protect (down and up) and pgt_map with PGT_MAP_REPLACE are seen. */
+START_TEST(range_changes)
+{
+	struct fx f;
+
+	fx_open(&f, test_archs[_i], 16, 2);
+	unsigned s0 = f.a->level[0].shift, s1 = f.a->level[1].shift;
+	pgt_vaddr_t va = 2ull << s1;
+	uint64_t small = 1ull << s0;
+	ck_assert_int_eq(pgt_map(&f.sp, va, 6ull << s1, 1ull << s1, RW, 0), PGT_OK); /* a superpage */
+	expect(&f, va + small + 3, (6ull << s1) + small + 3, RW);
+	ck_assert_int_eq(pgt_protect(&f.sp, va, 1ull << s1, PGT_PROT_READ), PGT_OK);
+	expect(&f, va + small, (6ull << s1) + small, PGT_PROT_READ);
+	ck_assert_int_eq(pgt_protect(&f.sp, va, 1ull << s1, RW | PGT_PROT_EXEC), PGT_OK); /* upgrade */
+	expect(&f, va + small, (6ull << s1) + small, RW | PGT_PROT_EXEC);
+	ck_assert_int_eq(pgt_map(&f.sp, va, 8ull << s1, 1ull << s1, RW, PGT_MAP_REPLACE), PGT_OK);
+	expect(&f, va + small, (8ull << s1) + small, RW);
+	/* a partial unmap splits: the rest still translates to the same memory */
+	ck_assert_int_eq(pgt_unmap(&f.sp, va, small), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, va, NULL, NULL), PGT_ENOENT);
+	expect(&f, va + small, (8ull << s1) + small, RW);
+	ck_assert_int_eq(pgt_unmap(&f.sp, va, 1ull << s1), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, va + small, NULL, NULL), PGT_ENOENT);
+	/* mapping into empty space removes nothing: what is cached stays cached */
+	ck_assert_int_eq(pgt_map(&f.sp, 0, 0, small, PGT_PROT_READ, 0), PGT_OK);
+	expect(&f, 5, 5, PGT_PROT_READ);
+	uint64_t misses = pgt_tlb_misses(&f.tlb);
+	ck_assert_int_eq(pgt_map(&f.sp, 4 * small, 0, small, PGT_PROT_READ, 0), PGT_OK);
+	expect(&f, 6, 6, PGT_PROT_READ);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), misses);
+	fx_close(&f);
+}
+END_TEST
+
+/**
+ * Attaching and detaching: a detached TLB answers PGT_EINVAL and the space
+ * no longer writes into it; the others still see every change; a TLB
+ * initialised twice for one space is attached once (destroy terminates);
+ * fini on NULL, on a failed or a detached TLB is ignored.
+ */
+START_TEST(attach_detach)
+{
+	struct fx f;
+	struct pgt_tlb_entry e2[4];
+	pgt_tlb_t b, gone;
+
+	fx_open(&f, &pgt_arch_x86_64, 8, 1);
+	ck_assert_int_eq(pgt_tlb_init(&b, &f.sp, e2, 4, 2), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&b, &f.sp, e2, 4, 2), PGT_OK); /* again: attached once */
+	pgt_ref_t ref = map_page(&f, 0x3000, 12, 0x9000, RW);
+	expect(&f, 0x3000, 0x9000, RW);
+	ck_assert_int_eq(pgt_tlb_lookup(&b, 0x3000, NULL, NULL), PGT_OK);
+	uint64_t misses = pgt_tlb_misses(&f.tlb);
+	pgt_tlb_fini(&f.tlb);
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x3000, NULL, NULL), PGT_EINVAL);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), misses); /* refused, not counted */
+	memcpy(&gone, &f.tlb, sizeof gone);
+	ck_assert_int_eq(pgt_set_field(&f.sp, ref, PGT_FIELD_WRITE, 0), PGT_OK);
+	ck_assert_msg(memcmp(&gone, &f.tlb, sizeof gone) == 0, "the space wrote into a detached TLB");
+	unsigned prot = 0;
+	ck_assert_int_eq(pgt_tlb_lookup(&b, 0x3000, NULL, &prot), PGT_OK);
+	ck_assert_uint_eq(prot, PGT_PROT_READ);
+	pgt_tlb_fini(&f.tlb); /* twice: ignored */
+	pgt_tlb_fini(NULL);
+	ck_assert_int_eq(pgt_tlb_init(&f.tlb, &f.sp, NULL, 8, 1), PGT_EINVAL);
+	pgt_tlb_fini(&f.tlb); /* failed init: ignored */
+	/* attached again after fini */
+	ck_assert_int_eq(pgt_tlb_init(&f.tlb, &f.sp, f.e, 8, 1), PGT_OK);
+	expect(&f, 0x3004, 0x9004, PGT_PROT_READ);
+	fx_close(&f); /* detaches both */
+	ck_assert_int_eq(pgt_tlb_lookup(&b, 0x3000, NULL, NULL), PGT_EINVAL);
+	pgt_tlb_fini(&b); /* detached by destroy: ignored */
+	ck_assert_int_eq(pgt_tlb_lookup(&b, 0x3000, NULL, NULL), PGT_EINVAL);
+}
+END_TEST
+
+/* --- random sequences against a model ------------------------------------------------------ */
+
+#define MODEL_MAX 48
+
+/** A mapping as the model keeps it. */
+struct model_map {
+	pgt_vaddr_t va;
+	unsigned shift;
+	pgt_paddr_t pa;
+	unsigned prot; /**< 0: reserved */
+	pgt_ref_t ref;
+};
+
+struct model {
+	struct model_map m[MODEL_MAX];
+	unsigned n;
+};
+
+static const struct model_map *model_find(const struct model *md, pgt_vaddr_t va)
+{
+	for (unsigned i = 0; i < md->n; i++)
+		if ((va >> md->m[i].shift) == (md->m[i].va >> md->m[i].shift))
+			return &md->m[i];
+	return NULL;
+}
+
+/** A random page of a small window (so that pages share tables and TLB sets). */
+static pgt_vaddr_t window_page(const struct pgt_arch *a, uint64_t *rng, unsigned shift)
+{
+	uint64_t window = 4ull << a->level[1].shift;
+	return (test_rand(rng) % window) & ~((1ull << shift) - 1);
+}
+
+static unsigned random_prot(uint64_t *rng)
+{
+	static const unsigned rights[] = { 0, PGT_PROT_READ, RW, PGT_PROT_READ | PGT_PROT_EXEC,
+					   RW | PGT_PROT_EXEC };
+	unsigned p = rights[test_rand(rng) % 5];
+	return p | (unsigned)(test_rand(rng) & (PGT_PROT_USER | PGT_PROT_GLOBAL | PGT_PROT_UNCACHED));
+}
+
+/** Tries to add a mapping; the model follows the library's answer. */
+static void op_map(struct fx *f, struct model *md, uint64_t *rng)
+{
+	if (md->n == MODEL_MAX)
+		return;
+	unsigned shift = f->a->level[test_rand(rng) % 4 == 0 ? 1 : 0].shift;
+	pgt_vaddr_t va = window_page(f->a, rng, shift);
+	pgt_ref_t ref;
+	int rc = pgt_insert(&f->sp, va, shift, &ref);
+	if (rc != PGT_OK)
+		return; /* taken: the model's lookups check that part */
+	struct model_map *m = &md->m[md->n++];
+	*m = (struct model_map){ .va = va,
+				 .shift = shift,
+				 .pa = (test_rand(rng) % 1024) << shift,
+				 .prot = random_prot(rng),
+				 .ref = ref };
+	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PADDR, m->pa), PGT_OK);
+	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PROT, m->prot), PGT_OK);
+}
+
+/** Changes the rights or the output address of a mapping. */
+static void op_change(struct fx *f, struct model *md, uint64_t *rng)
+{
+	if (md->n == 0)
+		return;
+	struct model_map *m = &md->m[test_rand(rng) % md->n];
+	if (test_rand(rng) & 1) {
+		m->prot = random_prot(rng);
+		ck_assert_int_eq(pgt_set_field(&f->sp, m->ref, PGT_FIELD_PROT, m->prot), PGT_OK);
+	} else {
+		m->pa = (test_rand(rng) % 1024) << m->shift;
+		ck_assert_int_eq(pgt_set_field(&f->sp, m->ref, PGT_FIELD_PADDR, m->pa), PGT_OK);
+	}
+}
+
+/** Removes a mapping with pgt_unmap. */
+static void op_unmap(struct fx *f, struct model *md, uint64_t *rng)
+{
+	if (md->n == 0)
+		return;
+	unsigned i = (unsigned)(test_rand(rng) % md->n);
+	struct model_map *m = &md->m[i];
+	ck_assert_int_eq(pgt_unmap(&f->sp, m->va, 1ull << m->shift), PGT_OK);
+	*m = md->m[--md->n];
+}
+
+/** Changes a mapping's rights with pgt_protect. */
+static void op_protect(struct fx *f, struct model *md, uint64_t *rng)
+{
+	if (md->n == 0)
+		return;
+	struct model_map *m = &md->m[test_rand(rng) % md->n];
+	m->prot = random_prot(rng);
+	ck_assert_int_eq(pgt_protect(&f->sp, m->va, 1ull << m->shift, m->prot), PGT_OK);
+}
+
+/** Looks an address up through the TLB and checks it against the model and the tables. */
+static void op_lookup(struct fx *f, const struct model *md, uint64_t *rng)
+{
+	pgt_vaddr_t va = window_page(f->a, rng, 0);
+	const struct model_map *m = model_find(md, va);
+	pgt_paddr_t pa = 0;
+	unsigned prot = 0;
+	int rc = pgt_tlb_lookup(&f->tlb, va, &pa, &prot);
+
+	if (!m || !(m->prot & (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC))) {
+		ck_assert_msg(rc == PGT_ENOENT, "%s: va 0x%llx: %d, model has no translation", f->a->name,
+			      (unsigned long long)va, rc);
+		return;
+	}
+	ck_assert_msg(rc == PGT_OK, "%s: va 0x%llx: %d", f->a->name, (unsigned long long)va, rc);
+	ck_assert_uint_eq(pa, m->pa + (va - m->va));
+	ck_assert_uint_eq(prot, m->prot);
+	/* and the tables agree */
+	pgt_ref_t ref;
+	uint64_t want;
+	ck_assert_int_eq(pgt_lookup(&f->sp, va, &ref), PGT_OK);
+	ck_assert_int_eq(pgt_get_field(&f->sp, ref, PGT_FIELD_PROT, &want), PGT_OK);
+	ck_assert_uint_eq(want, prot);
+}
+
+START_TEST(random_vs_model)
+{
+	const struct pgt_arch *a = test_archs[_i / 2];
+	unsigned ways = 1 + (unsigned)(_i & 1);
+	struct fx f;
+	struct model md = { .n = 0 };
+	uint64_t rng = 0x71b00u + (uint64_t)_i;
+
+	fx_open(&f, a, 8, ways);
+	for (unsigned step = 0; step < 20000; step++) {
+		unsigned r = (unsigned)(test_rand(&rng) % 16);
+		if (r == 0 || r == 1)
+			op_map(&f, &md, &rng);
+		else if (r == 2)
+			op_change(&f, &md, &rng);
+		else if (r == 3)
+			op_unmap(&f, &md, &rng);
+		else if (r == 4)
+			op_protect(&f, &md, &rng);
+		else
+			op_lookup(&f, &md, &rng);
+	}
+	ck_assert_uint_gt(md.n, 10);
+	fx_close(&f);
+}
+END_TEST
+
+static Suite *tlb_suite(void)
+{
+	Suite *s = suite_create("tlb");
+	TCase *tc = tcase_create("tlb");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, init_errors);
+	tcase_add_loop_test(tc, hit_and_miss, 0, 2);
+	tcase_add_loop_test(tc, which_way, 0, 2);
+	tcase_add_loop_test(tc, reserved_not_cached, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, superpage, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, field_changes, 0, (int)test_narchs);
+	tcase_add_test(tc, generation_hook);
+	tcase_add_loop_test(tc, range_changes, 0, (int)test_narchs);
+	tcase_add_test(tc, attach_detach);
+	tcase_add_loop_test(tc, random_vs_model, 0, (int)test_narchs * 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return test_run_suite(tlb_suite()) ? EXIT_FAILURE : EXIT_SUCCESS;
+}
