@@ -52,6 +52,8 @@ static int alloc_branch(const pgt_space_t *sp, unsigned target, unsigned top, pg
 static void commit_branch(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, unsigned top,
 			  const pgt_paddr_t pa[], pgt_pte_t *const tv[], pgt_pte_t leaf, pgt_pte_t *slot)
 {
+	/* The walk stopped above the target (else no branch is needed): tv and pa hold [target, top). */
+	PGT_ASSERT(target < top);
 	for (unsigned l = target; l < top; l++)
 		pgt__table_clear(sp, l, tv[l]);
 	tv[target][pgt__index(pgt__level(sp, target), va)] = leaf;
@@ -60,9 +62,6 @@ static void commit_branch(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target
 		tv[l][pgt__index(L, va)] = table_entry(L, pa[l - 1]);
 	}
 	/* The branch is complete before this store makes it reachable. */
-	/* top > target (walk_to stops at or above the target, and not at it here),
-	 * so alloc_branch filled pa[top - 1]; clang's analyzer cannot see that. */
-	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
 	pgt__pte_store(slot, table_entry(pgt__level(sp, top), pa[top - 1]));
 }
 
