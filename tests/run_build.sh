@@ -18,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 check_args=
 case $what in
 sanitizers)
-	set -- --enable-sanitizers ;;
+	set -- --enable-sanitizers --disable-static ;;
 m32)
 	# The i386 Check library comes from Debian's multiarch check:i386.
 	export PKG_CONFIG_LIBDIR=/usr/lib/i386-linux-gnu/pkgconfig:/usr/share/pkgconfig
