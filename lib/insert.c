@@ -52,6 +52,8 @@ static int alloc_branch(const pgt_space_t *sp, unsigned target, unsigned top, pg
 static void commit_branch(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, unsigned top,
 			  const pgt_paddr_t pa[], pgt_pte_t *const tv[], pgt_pte_t leaf, pgt_pte_t *slot)
 {
+	/* The walk stopped above the target (else no branch is needed): tv and pa hold [target, top). */
+	PGT_ASSERT(target < top);
 	for (unsigned l = target; l < top; l++)
 		pgt__table_clear(sp, l, tv[l]);
 	tv[target][pgt__index(pgt__level(sp, target), va)] = leaf;

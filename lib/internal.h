@@ -202,6 +202,11 @@ static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, pgt_paddr_t *p
 bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va);
 /** Gives every table of the per-level lists back to the allocator. */
 void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
+/**
+ * Gives back tables unlinked from a live tree: to the defer_free hook when
+ * there is one (concurrent readers may still walk them), else as above.
+ */
+void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
 
 /*
  * Offsets into a space: off = va mod 2^va_bits. Monotonic over the space's

@@ -549,7 +549,7 @@ static int run(struct range_op *op)
 	run_pass(op, PASS_COMMIT);
 	if (op->flush)
 		tlb_flush(op->sp, op->flush_lo, op->flush_last);
-	pgt__list_free_all(op->sp, op->dead);
+	pgt__list_retire_all(op->sp, op->dead);
 	PGT_ASSERT(op->pool[0].n == 0); /* PLAN counted exactly */
 	pgt__list_free_all(op->sp, op->pool);
 	/* Translations may have gone or changed: cached copies (pgt_tlb) are stale. */

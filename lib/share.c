@@ -32,6 +32,9 @@ static bool share_range(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, un
 		return false;
 	if (!pgt__va_ok(sp, va) || !pgt__va_ok(sp, last) || pgt__index(R, va) > pgt__index(R, last))
 		return false;
+	/* Both ends canonical but in different halves: the range crosses the x86-64 hole. */
+	if (sp->pgt__arch->canon == PGT_CANON_SIGN_EXTEND && ((va ^ last) >> (sp->pgt__arch->va_bits - 1)))
+		return false;
 	*first = pgt__index(R, va);
 	*n = pgt__index(R, last) - *first + 1;
 	return true;

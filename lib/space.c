@@ -102,6 +102,21 @@ void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 	}
 }
 
+void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[])
+{
+	if (!sp->pgt__mm.defer_free) {
+		pgt__list_free_all(sp, lists);
+		return;
+	}
+	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
+		while (lists[l].n) {
+			pgt_paddr_t pa;
+			pgt__list_pop(&lists[l], &pa);
+			sp->pgt__mm.defer_free(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, l), l);
+		}
+	}
+}
+
 /** Clears entries and link words: the allocator's memory holds anything. */
 void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table)
 {
@@ -133,7 +148,7 @@ int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pg
 }
 
 /** Frees a table and everything below it; recursion depth is bounded by the level count. */
-static void free_subtree(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa, pgt_pte_t *table)
+static void free_subtree(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa, const pgt_pte_t *table)
 {
 	const struct pgt_level *L = pgt__level(sp, level);
 

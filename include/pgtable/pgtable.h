@@ -105,6 +105,17 @@ struct pgt_mm {
 	 * allocator of @p size bytes at @p level (non-zero) or not (zero).
 	 */
 	int (*owns_table)(void *ctx, pgt_paddr_t pa, size_t size, unsigned level);
+	/**
+	 * Optional, for readers in other threads (pgt_lookup, pgt_translate,
+	 * pgt_walk running while one writer edits): tables that pgt_unmap,
+	 * pgt_protect or a replacing pgt_map unlink from the tree are handed
+	 * here, after tlb_flush, instead of to free_table. A reader may still
+	 * be walking them: the caller gives each back to its allocator once
+	 * no reader can (an RCU grace period). Tables never linked (an
+	 * operation rolled back) and those of pgt_space_destroy still go to
+	 * free_table. NULL: free_table at once.
+	 */
+	void (*defer_free)(void *ctx, pgt_paddr_t pa, size_t size, unsigned level);
 };
 
 /** pgt_space_init flags. */

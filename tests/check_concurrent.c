@@ -1,0 +1,457 @@
+/*
+ * check_concurrent: readers in other threads while one writer edits
+ * (DESIGN.md: "a new table is fully initialised before the store that links
+ * it, so a hardware walker or a concurrent reader never sees a torn tree").
+ *
+ * The defer_free hook: tables that unmap or a replacing map unlink go to it
+ * (after tlb_flush) instead of free_table, so the caller can keep them until
+ * no reader can still walk them; tables of a rolled-back operation and of
+ * pgt_space_destroy still go to free_table.
+ *
+ * The stress test: reader threads look up random addresses of a window and
+ * read the entry they are given, translate them, and walk the window,
+ * while the writer maps (replacing, with a
+ * new output offset each time), unmaps and protects random ranges of it,
+ * splitting and rebuilding superpages, and gives deferred tables back only
+ * after every reader has passed a quiescent point (as RCU does). Every
+ * mapping a reader sees must be one the writer made at some moment: its
+ * output address is va plus one of the offsets already published, its rights
+ * one of the sets the writer uses, never a reserved leaf (the writer makes
+ * none), never a torn or mixed entry. Built with ThreadSanitizer in CI
+ * (tests/run_build.sh tsan), any data race is a failure too.
+ */
+#define _DEFAULT_SOURCE
+
+#include <check.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+enum {
+	NREADERS = 3,
+	NOFFSETS = 8,    /**< output offsets the writer cycles through */
+	GRACE_EVERY = 16 /**< writer operations between grace periods */
+};
+
+/** Physical address of the window's first byte at offset 0, and the step between offsets. */
+#define PA_BASE (1ull << 32)
+#define OFFSTEP (1ull << 30)
+
+/** A table handed to defer_free, kept until the writer decides. */
+struct deferred {
+	pgt_paddr_t pa;
+	size_t size;
+	unsigned level;
+};
+
+/** The harness allocator with a deferred-free list; ctx of every hook is this. */
+struct cmm {
+	struct test_mm t; /* first: the harness hooks take ctx as a struct test_mm */
+	struct deferred *v;
+	size_t n, cap;
+	unsigned long deferred_total;
+};
+
+static void hook_defer(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	struct cmm *c = ctx;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		c->v = realloc(c->v, c->cap * sizeof *c->v);
+		if (!c->v)
+			abort();
+	}
+	c->v[c->n++] = (struct deferred){ pa, size, level };
+	c->deferred_total++;
+}
+
+/** Gives every deferred table back to the allocator. */
+static void cmm_release(struct cmm *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->t.mm.free_table(c->t.mm.ctx, c->v[i].pa, c->v[i].size, c->v[i].level);
+	c->n = 0;
+}
+
+static void cmm_init(struct cmm *c, bool defer)
+{
+	memset(c, 0, sizeof *c);
+	test_mm_init(&c->t, TEST_MM_OFFSET);
+	c->t.mm.defer_free = defer ? hook_defer : NULL;
+}
+
+static void cmm_fini(struct cmm *c)
+{
+	cmm_release(c);
+	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0,
+		      "books: %zu outstanding, %ld bad frees", test_mm_outstanding(&c->t), c->t.errors);
+	free(c->v);
+	test_mm_fini(&c->t);
+}
+
+/* --- the hook's contract, single-threaded ------------------------------------------ */
+
+/** Descriptors with 4K pages and 2M superpages (the stress test's window fits them). */
+static const struct pgt_arch *const archs[] = { &pgt_arch_x86_64, &pgt_arch_x86_64_la57,
+						&pgt_arch_armv8_4k_48 };
+#define NARCHS ((int)(sizeof archs / sizeof archs[0]))
+
+/** A window low in the range, clear of address 0, aligned to a 1G entry. */
+static pgt_vaddr_t window(void)
+{
+	return 1ull << 30;
+}
+
+/* Unmapping hands every table it unlinks to defer_free, none to free_table. */
+START_TEST(test_defer_unmap)
+{
+	const struct pgt_arch *a = archs[_i];
+	struct cmm c;
+	pgt_space_t sp;
+
+	cmm_init(&c, true);
+	ck_assert_int_eq(pgt_space_init(&sp, a, &c.t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&sp, window(), PA_BASE, 3 << 20, PGT_PROT_READ, PGT_MAP_NOSUPER), PGT_OK);
+	size_t tables = test_mm_outstanding(&c.t);
+	long frees = c.t.frees;
+	ck_assert_uint_gt(tables, 1);
+
+	ck_assert_int_eq(pgt_unmap(&sp, window(), 3 << 20), PGT_OK);
+	ck_assert_int_eq(c.t.frees, frees);
+	ck_assert_uint_eq(c.n, tables - 1); /* all but the root */
+	ck_assert_uint_eq(test_mm_outstanding(&c.t), tables);
+	for (size_t i = 0; i < c.n; i++)
+		ck_assert_msg(test_mm_owns(&c.t, c.v[i].pa, c.v[i].level),
+			      "deferred %#llx is no table of level %u", (unsigned long long)c.v[i].pa,
+			      c.v[i].level);
+	struct tree_stats st = tree_check(&sp, a, &c.t);
+	ck_assert_uint_eq(st.tables, 1);
+	ck_assert_uint_eq(st.problems, 0);
+	pgt_space_destroy(&sp);
+	cmm_fini(&c);
+}
+END_TEST
+
+/* Splitting a superpage frees nothing; unmapping the split part defers the new table. */
+START_TEST(test_defer_split)
+{
+	const struct pgt_arch *a = archs[_i];
+	struct cmm c;
+	pgt_space_t sp;
+
+	cmm_init(&c, true);
+	ck_assert_int_eq(pgt_space_init(&sp, a, &c.t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&sp, window(), PA_BASE, 2 << 20, PGT_PROT_READ, 0), PGT_OK);
+	ck_assert_int_eq(pgt_protect(&sp, window(), 1 << 12, PGT_PROT_READ | PGT_PROT_WRITE), PGT_OK);
+	ck_assert_uint_eq(c.n, 0);
+	ck_assert_int_eq(pgt_unmap(&sp, window(), 2 << 20), PGT_OK);
+	ck_assert_uint_gt(c.n, 0);
+	ck_assert_uint_eq(c.t.frees, 0);
+	pgt_space_destroy(&sp);
+	cmm_fini(&c);
+}
+END_TEST
+
+/* A rolled-back operation and destroy use free_table even with the hook. */
+START_TEST(test_defer_not_for_rollback_or_destroy)
+{
+	const struct pgt_arch *a = archs[_i];
+	struct cmm c;
+	pgt_space_t sp;
+
+	cmm_init(&c, true);
+	ck_assert_int_eq(pgt_space_init(&sp, a, &c.t.mm, 0), PGT_OK);
+	c.t.fail_at = c.t.attempts + 2; /* the second table of the map fails */
+	ck_assert_int_eq(pgt_map(&sp, window(), PA_BASE, 1 << 12, PGT_PROT_READ, 0), PGT_ENOMEM);
+	c.t.fail_at = 0;
+	ck_assert_uint_eq(c.n, 0);
+	ck_assert_int_eq(c.t.frees, 1);
+	ck_assert_int_eq(pgt_map(&sp, window(), PA_BASE, 1 << 12, PGT_PROT_READ, 0), PGT_OK);
+	size_t tables = test_mm_outstanding(&c.t);
+	long frees = c.t.frees;
+	pgt_space_destroy(&sp);
+	ck_assert_uint_eq(c.n, 0);
+	ck_assert_int_eq(c.t.frees - frees, (long)tables);
+	cmm_fini(&c);
+}
+END_TEST
+
+/* Without the hook, unmap frees at once (the behaviour callers without readers keep). */
+START_TEST(test_no_hook_frees_at_once)
+{
+	const struct pgt_arch *a = archs[_i];
+	struct cmm c;
+	pgt_space_t sp;
+
+	cmm_init(&c, false);
+	ck_assert_int_eq(pgt_space_init(&sp, a, &c.t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&sp, window(), PA_BASE, 1 << 12, PGT_PROT_READ, 0), PGT_OK);
+	ck_assert_int_eq(pgt_unmap(&sp, window(), 1 << 12), PGT_OK);
+	ck_assert_uint_eq(test_mm_outstanding(&c.t), 1);
+	ck_assert_uint_eq(c.deferred_total, 0);
+	pgt_space_destroy(&sp);
+	cmm_fini(&c);
+}
+END_TEST
+
+/* --- the stress test ------------------------------------------------------------------ */
+
+/** Rights the writer grants; a reader must see one of these. */
+static const unsigned writer_prots[] = { PGT_PROT_READ, PGT_PROT_READ | PGT_PROT_WRITE,
+					 PGT_PROT_READ | PGT_PROT_EXEC };
+
+struct stress;
+
+struct reader {
+	struct stress *s;
+	pthread_t th;
+	uint64_t rng;
+	atomic_ulong quiescent; /**< passes between lookups, for the writer's grace periods */
+	unsigned long seen, mapped;
+	char error[256];
+};
+
+struct stress {
+	const struct pgt_arch *a;
+	struct cmm c;
+	pgt_space_t sp;
+	pgt_vaddr_t lo;
+	uint64_t span;
+	atomic_uint offsets_used; /**< bit k: offset k * OFFSTEP has been mapped */
+	atomic_bool stop;
+	struct reader r[NREADERS];
+};
+
+/** Checks one entry a reader was handed for @p va; returns false with a message on a wrong one. */
+static bool entry_plausible(struct reader *rd, pgt_vaddr_t va, pgt_ref_t ref, pgt_pte_t pte)
+{
+	const struct pgt_arch *a = rd->s->a;
+	const struct pgt_level *L = &a->level[ref.level];
+
+	if (ref.level >= a->levels || ref.page_shift != L->shift || !L->leaf_ok) {
+		snprintf(rd->error, sizeof rd->error, "lookup %#llx: ref level %u shift %u",
+			 (unsigned long long)va, ref.level, ref.page_shift);
+		return false;
+	}
+	if ((pte & L->type_mask) != L->leaf_type) {
+		/* unmapped or split since the lookup: fine, unless it reads as a leaf nobody made */
+		if (!(pte & L->valid) && (pte & L->reserved) && pte != 0) {
+			snprintf(rd->error, sizeof rd->error,
+				 "lookup %#llx: a reserved leaf %#llx the writer never made",
+				 (unsigned long long)va, (unsigned long long)pte);
+			return false;
+		}
+		return true;
+	}
+	uint64_t page = 1ull << L->shift;
+	pgt_paddr_t pa = (pte & L->leaf_oa) + (va & (page - 1));
+	uint64_t delta = pa - (va - rd->s->lo + PA_BASE);
+	unsigned k = (unsigned)(delta / OFFSTEP), used = atomic_load(&rd->s->offsets_used);
+	unsigned prot = a->prot_decode(ref.level, pte) & 7u;
+	bool prot_ok = false;
+
+	for (size_t i = 0; i < sizeof writer_prots / sizeof writer_prots[0]; i++)
+		prot_ok |= prot == writer_prots[i];
+	rd->mapped++;
+	if (delta % OFFSTEP || k >= NOFFSETS || !(used >> k & 1) || !prot_ok) {
+		snprintf(rd->error, sizeof rd->error,
+			 "lookup %#llx: entry %#llx gives pa %#llx prot %u: never mapped (offsets used %#x)",
+			 (unsigned long long)va, (unsigned long long)pte, (unsigned long long)pa, prot, used);
+		return false;
+	}
+	return true;
+}
+
+/** An output address for @p va the writer has published (va plus a used offset). */
+static bool pa_plausible(struct reader *rd, pgt_vaddr_t va, pgt_paddr_t pa, const char *who)
+{
+	uint64_t delta = pa - (va - rd->s->lo + PA_BASE);
+	unsigned k = (unsigned)(delta / OFFSTEP), used = atomic_load(&rd->s->offsets_used);
+
+	if (delta % OFFSTEP == 0 && k < NOFFSETS && (used >> k & 1))
+		return true;
+	snprintf(rd->error, sizeof rd->error, "%s %#llx: pa %#llx never mapped (offsets used %#x)", who,
+		 (unsigned long long)va, (unsigned long long)pa, used);
+	return false;
+}
+
+/** pgt_lookup, then one load of the entry it names. */
+static bool read_lookup(struct reader *rd, pgt_vaddr_t va)
+{
+	pgt_ref_t ref;
+	int rc = pgt_lookup(&rd->s->sp, va, &ref);
+
+	if (rc == PGT_OK)
+		return entry_plausible(rd, va, ref, __atomic_load_n(ref.pte, __ATOMIC_ACQUIRE));
+	if (rc == PGT_ENOENT)
+		return true;
+	snprintf(rd->error, sizeof rd->error, "lookup %#llx: status %d", (unsigned long long)va, rc);
+	return false;
+}
+
+/** pgt_translate for a privileged read: a fault, or an address the writer mapped. */
+static bool read_translate(struct reader *rd, pgt_vaddr_t va)
+{
+	pgt_paddr_t pa;
+	int rc = pgt_translate(&rd->s->sp, va, PGT_ACC_READ, &pa, NULL);
+
+	if (rc == PGT_OK) {
+		rd->mapped++;
+		return pa_plausible(rd, va, pa, "translate");
+	}
+	if (rc == PGT_EFAULT)
+		return true;
+	snprintf(rd->error, sizeof rd->error, "translate %#llx: status %d", (unsigned long long)va, rc);
+	return false;
+}
+
+static int visit_plausible(void *arg, const struct pgt_mapping *m)
+{
+	struct reader *rd = arg;
+	unsigned rights = m->prot & 7u;
+
+	if (!rights) {
+		snprintf(rd->error, sizeof rd->error, "walk: reserved leaf at %#llx",
+			 (unsigned long long)m->va);
+		return 1;
+	}
+	return !pa_plausible(rd, m->va, m->pa, "walk");
+}
+
+/** pgt_walk over the window: every mapping it reports is one the writer made. */
+static bool read_walk(struct reader *rd)
+{
+	int rc = pgt_walk(&rd->s->sp, rd->s->lo, rd->s->lo + rd->s->span, visit_plausible, rd);
+
+	if (rc != PGT_OK && !rd->error[0])
+		snprintf(rd->error, sizeof rd->error, "walk: status %d", rc);
+	return rc == PGT_OK;
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	const struct stress *s = rd->s;
+
+	while (!atomic_load_explicit(&rd->s->stop, memory_order_acquire)) {
+		pgt_vaddr_t va = s->lo + (test_rand(&rd->rng) % s->span & ~7ull);
+		unsigned what = (unsigned)(test_rand(&rd->rng) % 64);
+		bool ok = what == 0   ? read_walk(rd)
+			  : what < 32 ? read_lookup(rd, va)
+				      : read_translate(rd, va);
+		if (!ok)
+			return NULL;
+		rd->seen++;
+		/* holds no entry or table now: a quiescent point */
+		atomic_fetch_add_explicit(&rd->quiescent, 1, memory_order_release);
+	}
+	return NULL;
+}
+
+/** Waits until every reader has passed a quiescent point, then frees the deferred tables. */
+static void grace_period(struct stress *s)
+{
+	unsigned long before[NREADERS];
+
+	for (int i = 0; i < NREADERS; i++)
+		before[i] = atomic_load_explicit(&s->r[i].quiescent, memory_order_acquire);
+	for (int i = 0; i < NREADERS; i++)
+		while (atomic_load_explicit(&s->r[i].quiescent, memory_order_acquire) == before[i] &&
+		       !s->r[i].error[0])
+			sched_yield();
+	cmm_release(&s->c);
+}
+
+/** One writer operation on a random page-aligned range of the window. */
+static void writer_op(struct stress *s, uint64_t *rng)
+{
+	uint64_t page = 1ull << s->a->level[0].shift;
+	uint64_t len = (1 + test_rand(rng) % (s->span / page / 2)) * page;
+	uint64_t off = (test_rand(rng) % ((s->span - len) / page + 1)) * page;
+	unsigned prot = writer_prots[test_rand(rng) % 3];
+	int rc;
+
+	if (test_rand(rng) & 1)
+		off &= ~((2ull << 20) - 1); /* superpage-aligned starts, so superpages happen */
+	switch (test_rand(rng) % 3) {
+	case 0: {
+		unsigned k = (unsigned)(test_rand(rng) % NOFFSETS);
+		atomic_fetch_or_explicit(&s->offsets_used, 1u << k, memory_order_release);
+		rc = pgt_map(&s->sp, s->lo + off, PA_BASE + off + k * OFFSTEP, len, prot, PGT_MAP_REPLACE);
+		break;
+	}
+	case 1: rc = pgt_unmap(&s->sp, s->lo + off, len); break;
+	default: rc = pgt_protect(&s->sp, s->lo + off, len, prot); break;
+	}
+	ck_assert_msg(rc == PGT_OK, "%s: writer operation: status %d (%s)", s->a->name, rc, pgt_strerror(rc));
+}
+
+START_TEST(test_readers_see_history)
+{
+	struct stress *s = calloc(1, sizeof *s);
+	unsigned long ops = getenv("VALGRIND") ? 300 : 3000, seen = 0, mapped = 0;
+	uint64_t rng = 0xc0ffee + (uint64_t)_i;
+
+	ck_assert_ptr_nonnull(s);
+	s->a = archs[_i];
+	s->lo = window();
+	s->span = 8ull << 20; /* four 2M superpages */
+	cmm_init(&s->c, true);
+	ck_assert_int_eq(pgt_space_init(&s->sp, s->a, &s->c.t.mm, 0), PGT_OK);
+	for (int i = 0; i < NREADERS; i++) {
+		s->r[i] = (struct reader){ .s = s, .rng = rng + 1 + (uint64_t)i };
+		ck_assert_int_eq(pthread_create(&s->r[i].th, NULL, reader_main, &s->r[i]), 0);
+	}
+	for (unsigned long n = 1; n <= ops; n++) {
+		writer_op(s, &rng);
+		if (n % GRACE_EVERY == 0)
+			grace_period(s);
+	}
+	atomic_store_explicit(&s->stop, true, memory_order_release);
+	for (int i = 0; i < NREADERS; i++) {
+		pthread_join(s->r[i].th, NULL);
+		ck_assert_msg(!s->r[i].error[0], "%s: reader %d: %s", s->a->name, i, s->r[i].error);
+		seen += s->r[i].seen;
+		mapped += s->r[i].mapped;
+	}
+	ck_assert_int_eq(pgt_unmap(&s->sp, s->lo, s->span), PGT_OK);
+	ck_assert_uint_eq(tree_check(&s->sp, s->a, &s->c.t).problems, 0);
+	printf("check_concurrent: %s: %d readers checked %lu lookups, translations and walks (%lu mapped) "
+	       "during "
+	       "%lu writer operations; "
+	       "%lu tables deferred\n",
+	       s->a->name, NREADERS, seen, mapped, ops, s->c.deferred_total);
+	ck_assert_uint_gt(mapped, 0);
+	pgt_space_destroy(&s->sp);
+	cmm_fini(&s->c);
+	free(s);
+}
+END_TEST
+
+static Suite *concurrent_suite(void)
+{
+	Suite *su = suite_create("concurrent");
+	TCase *tc = tcase_create("defer_free");
+
+	tcase_add_loop_test(tc, test_defer_unmap, 0, NARCHS);
+	tcase_add_loop_test(tc, test_defer_split, 0, NARCHS);
+	tcase_add_loop_test(tc, test_defer_not_for_rollback_or_destroy, 0, NARCHS);
+	tcase_add_loop_test(tc, test_no_hook_frees_at_once, 0, NARCHS);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("stress");
+	tcase_set_timeout(tc, 600);
+	tcase_add_loop_test(tc, test_readers_see_history, 0, NARCHS);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	return test_run_suite(concurrent_suite()) ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,821 @@
+/*
+ * fuzz_pgtable: a libFuzzer target that runs the library and the abstract
+ * model (tests/model.c) side by side.
+ *
+ * The input is a program: each operation is one opcode byte followed by its
+ * arguments, read from the bytes that follow (missing bytes read as 0). The
+ * operations create and destroy spaces (any shipped descriptor, link words,
+ * the ARMv8 upper range, offset or hook P2V), insert pages of every size at
+ * addresses that collide often, look up addresses, get and set every field
+ * (good and bad values), set and read link words, use refs that name no
+ * leaf, and make the allocator fail, or hand out unusable frames, at a
+ * chosen attempt of the next operation. A space created in range mode gets
+ * pgt_map (plain, NOSUPER, REPLACE, reserved), pgt_unmap and pgt_protect
+ * with good and bad ranges, output addresses and rights instead, compared
+ * with the extent model (tests/extents.c) whatever page sizes the library
+ * chose, and lookups and privileged reads (pgt_translate) checked against
+ * it. pgt_verify must find no problem in either mode.
+ *
+ * After every operation the touched space is compared with its model: the
+ * status, the ref, lookup at the edges of every mapping, every field and
+ * link word, tree_check (no loop, no sharing, no malformed entry, no empty
+ * table, exactly the model's leaves and tables), an unchanged tree after a
+ * failed call, and the allocator's books. Any disagreement aborts (a crash
+ * for libFuzzer); leaks are LeakSanitizer's, memory and UB errors ASan's and
+ * UBSan's.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../extents.h"
+#include "../harness.h"
+#include "../model.h"
+
+/** Largest range a map may cover (see op_map). */
+#define MAP_MAX (1ull << 28)
+
+enum {
+	NSPACES = 3, /**< spaces driven at once */
+	FANOUT = 4   /**< indices used per level near a window, so inserts collide */
+};
+
+/** The input, read a byte at a time. */
+struct input {
+	const uint8_t *p;
+	size_t n;
+};
+
+/** A space under test with its model. */
+struct slot {
+	bool live;
+	enum test_mm_mode mode;
+	pgt_space_t sp;
+	struct model md; /**< ADT mode: the pages inserted */
+	bool ranges;     /**< range mode: map/unmap/protect, modelled by ext */
+	struct extents ext;
+	size_t tables; /**< tables tree_check found last */
+};
+
+struct fuzz {
+	struct input in;
+	struct test_mm mm[2]; /**< indexed by enum test_mm_mode */
+	struct slot s[NSPACES];
+	unsigned long op; /**< operations run on this input, for messages */
+};
+
+/** Reports a disagreement and crashes: libFuzzer saves the input. */
+static void disagree(const struct fuzz *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "fuzz_pgtable: operation %lu: ", f->op);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+#define EXPECT(f, c, ...)                           \
+	do {                                        \
+		if (!(c))                           \
+			disagree((f), __VA_ARGS__); \
+	} while (0)
+
+static uint8_t get8(struct fuzz *f)
+{
+	if (!f->in.n)
+		return 0;
+	f->in.n--;
+	return *f->in.p++;
+}
+
+static uint64_t get64(struct fuzz *f)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		v = v << 8 | get8(f);
+	return v;
+}
+
+static struct test_mm *slot_mm(struct fuzz *f, const struct slot *s)
+{
+	return &f->mm[s->mode];
+}
+
+/* --- addresses --- */
+
+static unsigned top_leaf_level(const struct pgt_arch *a)
+{
+	unsigned l = a->levels - 1u;
+
+	while (!a->level[l].leaf_ok)
+		l--;
+	return l;
+}
+
+/** A leaf level of the descriptor chosen by @p b. */
+static unsigned leaf_level(const struct pgt_arch *a, uint8_t b)
+{
+	unsigned l = b % a->levels;
+
+	while (!a->level[l].leaf_ok)
+		l--;
+	return l;
+}
+
+/** Lowest and highest address of the space's range. */
+static pgt_vaddr_t range_bottom(const struct model *md)
+{
+	return (md->flags & PGT_SPACE_UPPER) ? 0 - (1ull << md->a->va_bits) : 0;
+}
+
+static pgt_vaddr_t range_top(const struct model *md)
+{
+	if (md->a->canon == PGT_CANON_SIGN_EXTEND || (md->flags & PGT_SPACE_UPPER))
+		return ~0ull;
+	return (1ull << md->a->va_bits) - 1;
+}
+
+/**
+ * A page-aligned address for a page at @p level: one of three windows (the
+ * bottom and top of the range, and one near the x86-64 canonical hole or
+ * the middle) plus a small index at every level down to the page's; a flag
+ * bit takes the indices from the input whole instead, and another returns
+ * any 64-bit value (mostly out of range or misaligned).
+ */
+static pgt_vaddr_t pick_va(struct fuzz *f, const struct model *md, unsigned level)
+{
+	const struct pgt_arch *a = md->a;
+	unsigned top = top_leaf_level(a);
+	uint64_t span = (uint64_t)FANOUT << a->level[top].shift;
+	uint8_t how = get8(f);
+
+	if ((how & 0xc0) == 0xc0)
+		return get64(f);
+	pgt_vaddr_t base = range_bottom(md);
+	if ((how & 3) == 1)
+		base = range_top(md) - span + 1;
+	else if ((how & 3) == 2)
+		base = range_bottom(md) + (1ull << (a->va_bits - 1)) - span; /* x86-64: below the hole */
+	for (unsigned l = top + 1; l-- > level;) {
+		uint64_t idx = (how & 4) && l < top ? get8(f) : get8(f) % FANOUT;
+		base += (idx & ((1ull << a->level[l].bits) - 1)) << a->level[l].shift;
+	}
+	return base;
+}
+
+/* --- comparing a space with its model --- */
+
+static pgt_ref_t ref_of(const struct m_map *m)
+{
+	return (pgt_ref_t){ .pte = m->pte, .level = m->level, .page_shift = m->shift };
+}
+
+static void check_lookup(struct fuzz *f, struct slot *s, pgt_vaddr_t va)
+{
+	bool ok = m_va_ok(&s->md, va);
+	const struct m_map *m = ok ? m_at(&s->md, va) : NULL;
+	int want = !ok ? PGT_EINVAL : m ? PGT_OK : PGT_ENOENT;
+	pgt_ref_t got = { 0 };
+	int rc = pgt_lookup(&s->sp, va, &got);
+
+	EXPECT(f, rc == want, "lookup %#" PRIx64 ": status %d, model says %d", va, rc, want);
+	EXPECT(f, !m || (got.pte == m->pte && got.level == m->level && got.page_shift == m->shift),
+	       "lookup %#" PRIx64 ": ref (%p, %u, %u), model says (%p, %u, %u)", va, (void *)got.pte,
+	       got.level, got.page_shift, (void *)m->pte, m->level, m->shift);
+}
+
+static void check_fields(struct fuzz *f, struct slot *s, const struct m_map *m)
+{
+	for (unsigned k = 0; k < PGT_FIELD_COUNT; k++) {
+		uint64_t val = 0, want;
+		int rc = pgt_get_field(&s->sp, ref_of(m), (enum pgt_field)k, &val);
+		EXPECT(f, rc == PGT_OK, "get_field %u of %#" PRIx64 ": status %d", k, m->va, rc);
+		EXPECT(f, !m_get(m, (enum pgt_field)k, &want) || val == want,
+		       "get_field %u of %#" PRIx64 ": %#" PRIx64 ", model says %#" PRIx64, k, m->va, val,
+		       want);
+	}
+}
+
+static void check_link(struct fuzz *f, struct slot *s, const struct m_map *m, pgt_vaddr_t q)
+{
+	uintptr_t node = 0;
+	int rc = pgt_get_link(&s->sp, ref_of(m), q, &node);
+	bool links = s->md.flags & PGT_SPACE_LINKS;
+
+	EXPECT(f, rc == (links ? PGT_OK : PGT_ENOTSUP), "get_link of %#" PRIx64 ": status %d", m->va, rc);
+	EXPECT(f, !links || (uint64_t)node == (uint64_t)(uintptr_t)(m->link ^ q),
+	       "get_link of %#" PRIx64 ": %#" PRIxPTR ", model says %#" PRIx64, m->va, node, m->link ^ q);
+}
+
+static void print_problem(void *arg, const char *problem, pgt_vaddr_t va, unsigned level)
+{
+	(void)arg;
+	fprintf(stderr, "pgt_verify: %s at %#" PRIx64 " level %u\n", problem, va, level);
+}
+
+/** The library's own checker must find nothing wrong either. */
+static void check_verify(struct fuzz *f, struct slot *s)
+{
+	int problems = pgt_verify(&s->sp, print_problem, NULL);
+
+	EXPECT(f, problems == 0, "pgt_verify: %d problems", problems);
+}
+
+/** Range mode: the tree maps what the extent model says, and its invariants hold. */
+static void verify_ranges(struct fuzz *f, struct slot *s)
+{
+	char why[200];
+	struct tree_stats st = tree_check(&s->sp, s->md.a, slot_mm(f, s));
+
+	EXPECT(f, ext_matches_tree(&s->ext, &s->sp, s->md.a, slot_mm(f, s), s->md.flags, why, sizeof why),
+	       "tree and extent model differ: %s", why);
+	EXPECT(f, st.problems == 0 && st.empty_tables == 0, "tree_check: %zu problems, %zu empty tables",
+	       st.problems, st.empty_tables);
+	s->tables = st.tables;
+}
+
+/** The whole space against its model, and its tree's invariants. */
+static void verify_slot(struct fuzz *f, struct slot *s)
+{
+	const struct model *md = &s->md;
+
+	check_verify(f, s);
+	if (s->ranges) {
+		verify_ranges(f, s);
+		return;
+	}
+
+	for (size_t i = 0; i < md->n; i++) {
+		const struct m_map *m = &md->map[i];
+		check_lookup(f, s, m->va);
+		check_lookup(f, s, m_last(m));
+		if (m->va != range_bottom(md))
+			check_lookup(f, s, m->va - 1);
+		check_fields(f, s, m);
+		check_link(f, s, m, m->va);
+	}
+	struct tree_stats st = tree_check(&s->sp, md->a, slot_mm(f, s));
+	size_t valid = m_valid(md);
+	EXPECT(f, st.problems == 0 && st.empty_tables == 0, "tree_check: %zu problems, %zu empty tables",
+	       st.problems, st.empty_tables);
+	EXPECT(f, st.leaves == valid && st.reserved == md->n - valid,
+	       "tree: %zu valid + %zu reserved leaves, model %zu + %zu", st.leaves, st.reserved, valid,
+	       md->n - valid);
+	EXPECT(f, st.tables == m_tables(md), "tree: %zu tables, model needs %zu", st.tables, m_tables(md));
+	s->tables = st.tables;
+}
+
+/** The books of both allocators hold exactly the live spaces' tables. */
+static void verify_books(struct fuzz *f)
+{
+	for (unsigned k = 0; k < 2; k++) {
+		const struct test_mm *t = &f->mm[k];
+		size_t sum = 0;
+		for (unsigned i = 0; i < NSPACES; i++)
+			if (f->s[i].live && f->s[i].mode == (enum test_mm_mode)k)
+				sum += f->s[i].tables;
+		EXPECT(f, test_mm_outstanding(t) == sum && t->errors == 0,
+		       "allocator %u: %zu frames outstanding, spaces hold %zu, %ld bad frees", k,
+		       test_mm_outstanding(t), sum, t->errors);
+	}
+}
+
+/* --- spaces --- */
+
+static void slot_destroy(struct fuzz *f, struct slot *s)
+{
+	struct test_mm *t = slot_mm(f, s);
+	size_t before = test_mm_outstanding(t);
+
+	pgt_space_destroy(&s->sp);
+	EXPECT(f, before - test_mm_outstanding(t) == s->tables && t->errors == 0,
+	       "destroy freed %zu of %zu tables", before - test_mm_outstanding(t), s->tables);
+	EXPECT(f, pgt_space_root(&s->sp) == PGT_PADDR_NONE, "root of a destroyed space");
+	free(s->md.map);
+	s->md = (struct model){ 0 };
+	ext_fini(&s->ext);
+	s->live = false;
+}
+
+/** Creates a space; the allocator fails its only allocation when told to. */
+static void op_create(struct fuzz *f, struct slot *s)
+{
+	uint8_t b = get8(f);
+	const struct pgt_arch *a = test_archs[(b & 0x0f) % test_narchs];
+	unsigned flags = (b & 0x10) ? PGT_SPACE_LINKS : 0;
+	bool fail_alloc = (b & 0xe0) == 0xe0;
+
+	if (s->live)
+		slot_destroy(f, s);
+	if (a->canon == PGT_CANON_SPLIT && (b & 0x20))
+		flags |= PGT_SPACE_UPPER;
+	s->mode = (b & 0x40) ? TEST_MM_HOOK : TEST_MM_OFFSET;
+	struct test_mm *t = slot_mm(f, s);
+	t->fail_at = fail_alloc ? t->attempts + 1 : 0;
+	int rc = pgt_space_init(&s->sp, a, &t->mm, flags);
+	t->fail_at = 0;
+	EXPECT(f, rc == (fail_alloc ? PGT_ENOMEM : PGT_OK), "space_init %s flags %u: status %d", a->name,
+	       flags, rc);
+	s->md = (struct model){ .a = a, .flags = flags, .af_on_valid = a->canon == PGT_CANON_SPLIT };
+	s->ranges = get8(f) & 1;
+	ext_init(&s->ext);
+	s->live = rc == PGT_OK;
+	s->tables = s->live;
+}
+
+/* --- inserts, with the allocator misbehaving on demand --- */
+
+/** How the next insert's allocations go wrong. */
+struct trouble {
+	unsigned fail_at;  /**< 1-based attempt that fails (0: none) */
+	bool fail_after;   /**< and every later one */
+	uint64_t misalign; /**< added to every frame (0: none) */
+};
+
+static struct trouble pick_trouble(struct fuzz *f)
+{
+	uint8_t b = get8(f);
+	struct trouble tr = { 0 };
+
+	if ((b & 0xc0) == 0x40) {
+		tr.fail_at = 1 + (b & 7);
+		tr.fail_after = b & 8;
+	} else if ((b & 0xc0) == 0x80) {
+		tr.misalign = 8ull << (b & 7);
+	}
+	return tr;
+}
+
+/** Tables the insert needs: the model's count with the page added, less the count now. */
+static size_t tables_needed(struct model *md, pgt_vaddr_t va, unsigned shift)
+{
+	size_t before = m_tables(md);
+
+	m_add(md, va, shift, NULL);
+	size_t after = m_tables(md);
+	long i = m_floor(md, va);
+	memmove(&md->map[i], &md->map[i + 1], (md->n - (size_t)i - 1) * sizeof *md->map);
+	md->n--;
+	return after - before;
+}
+
+/** The status the insert must give once the allocator's trouble is known. */
+static int predict_insert(struct model *md, pgt_vaddr_t va, unsigned shift, const struct trouble *tr,
+			  long *hit)
+{
+	int want = m_insert_predict(md, va, shift, hit);
+
+	if (want != PGT_OK)
+		return want;
+	size_t need = tables_needed(md, va, shift);
+	if (need && tr->misalign)
+		return PGT_EINVAL;
+#if FUZZ_SELFTEST == 1
+	need -= need > 1; /* a planted off-by-one: run.sh checks the fuzzer finds it */
+#endif
+	if (tr->fail_at && tr->fail_at <= need)
+		return PGT_ENOMEM;
+	return PGT_OK;
+}
+
+static void op_insert(struct fuzz *f, struct slot *s)
+{
+	struct model *md = &s->md;
+	struct test_mm *t = slot_mm(f, s);
+	unsigned level = leaf_level(md->a, get8(f));
+	uint8_t odd = get8(f);
+	unsigned shift = (odd & 0xf0) == 0xf0 ? odd & 0x7f : md->a->level[level].shift;
+	pgt_vaddr_t va = pick_va(f, md, level);
+	struct trouble tr = pick_trouble(f);
+	long hit = -1;
+	int want = predict_insert(md, va, shift, &tr, &hit);
+	size_t n, before = test_mm_outstanding(t);
+	pgt_pte_t *snap = tree_snapshot(&s->sp, md->a, t, &n);
+	pgt_ref_t got = { 0 };
+
+	t->fail_at = tr.fail_at ? t->attempts + tr.fail_at : 0;
+	t->fail_after = tr.fail_after;
+	t->misalign = tr.misalign;
+	int rc = pgt_insert(&s->sp, va, shift, &got);
+	t->fail_at = 0;
+	t->fail_after = false;
+	t->misalign = 0;
+	EXPECT(f, rc == want, "insert %#" PRIx64 " shift %u: status %d, model says %d", va, shift, rc, want);
+	if (want != PGT_OK) {
+		EXPECT(f, tree_unchanged(&s->sp, md->a, t, snap, n), "failed insert (%d) changed the tree",
+		       rc);
+		EXPECT(f, test_mm_outstanding(t) == before, "failed insert (%d) kept %zu frames", rc,
+		       test_mm_outstanding(t) - before);
+		if (want == PGT_EXISTS)
+			EXPECT(f, got.pte == md->map[hit].pte && got.page_shift == md->map[hit].shift,
+			       "insert: exists, but the ref is not the mapping's");
+		return;
+	}
+	free(snap);
+	EXPECT(f, got.pte && got.level == level && got.page_shift == shift, "insert: ref level %u shift %u",
+	       got.level, got.page_shift);
+	m_add(md, va, shift, got.pte);
+}
+
+/* --- lookups, fields, links, bad refs --- */
+
+static void op_lookup(struct fuzz *f, struct slot *s)
+{
+	pgt_vaddr_t va = pick_va(f, &s->md, 0) + (get8(f) & 0x0f) * 0x111;
+
+	check_lookup(f, s, va);
+}
+
+/** A mapping chosen by the input; NULL when the space has none. */
+static struct m_map *pick_map(struct fuzz *f, struct slot *s)
+{
+	uint8_t b = get8(f);
+
+	return s->md.n ? &s->md.map[b % s->md.n] : NULL;
+}
+
+/** A value for @p fld: mostly in range, sometimes wild. */
+static uint64_t pick_value(struct fuzz *f, const struct model *md, const struct m_map *m, enum pgt_field fld)
+{
+	uint8_t how = get8(f);
+
+	if ((how & 0xc0) == 0xc0)
+		return get64(f);
+	if (fld == PGT_FIELD_PADDR) {
+		unsigned pa_bits = md->a->pa_bits;
+		uint64_t mask = pa_bits < 64 ? (1ull << pa_bits) - 1 : ~0ull;
+		return get64(f) & mask & ~(m_size(m->shift) - 1);
+	}
+	return fld == PGT_FIELD_PROT ? how & PGT_PROT_ALL : how & 1;
+}
+
+static void op_set_field(struct fuzz *f, struct slot *s)
+{
+	struct m_map *m = pick_map(f, s), after;
+	uint8_t b = get8(f);
+	enum pgt_field fld = (enum pgt_field)(b % (PGT_FIELD_COUNT + 2));
+
+	if (!m)
+		return;
+	uint64_t val = pick_value(f, &s->md, m, fld);
+	int want = m_set_predict(&s->md, m, fld, val, &after);
+	int rc = pgt_set_field(&s->sp, ref_of(m), fld, val);
+	EXPECT(f, rc == want, "set_field %d = %#" PRIx64 " on %#" PRIx64 ": status %d, model says %d",
+	       (int)fld, val, m->va, rc, want);
+	if (rc == PGT_OK)
+		*m = after;
+}
+
+static void op_link(struct fuzz *f, struct slot *s)
+{
+	struct m_map *m = pick_map(f, s);
+	uint8_t b = get8(f);
+	pgt_vaddr_t va = (b & 1) ? get64(f) : 0;
+
+	if (!m)
+		return;
+	va = (b & 1) ? va : m->va;
+	if (b & 2) {
+		check_link(f, s, m, va);
+		return;
+	}
+	uintptr_t node = (uintptr_t)get64(f);
+	bool links = s->md.flags & PGT_SPACE_LINKS;
+	int rc = pgt_set_link(&s->sp, ref_of(m), node, va);
+	EXPECT(f, rc == (links ? PGT_OK : PGT_ENOTSUP), "set_link on %#" PRIx64 ": status %d", m->va, rc);
+	if (links)
+		m->link = (uint64_t)node ^ va;
+}
+
+/** A ref that names no leaf: every field and link call must refuse it. */
+static void op_bad_ref(struct fuzz *f, struct slot *s)
+{
+	const struct m_map *m = pick_map(f, s);
+	uint8_t b = get8(f);
+	uint64_t val;
+
+	if (!m)
+		return;
+	pgt_ref_t ref = ref_of(m);
+	switch (b & 3) {
+	case 0: ref.page_shift += 1 + (b >> 2) % 8; break;
+	case 1: ref.level = s->md.a->levels + (b >> 2); break;
+	case 2: ref.pte = NULL; break;
+	default: ref.pte = (pgt_pte_t *)((char *)ref.pte + 1 + (b >> 2) % 7); break; /* misaligned */
+	}
+	int rc = pgt_get_field(&s->sp, ref, PGT_FIELD_PADDR, &val);
+	EXPECT(f, rc == PGT_EINVAL, "get_field through a bad ref: status %d", rc);
+	rc = pgt_set_field(&s->sp, ref, PGT_FIELD_PROT, PGT_PROT_READ);
+	EXPECT(f, rc == PGT_EINVAL, "set_field through a bad ref: status %d", rc);
+	/* Without link words, refusing the space first (ENOTSUP) is as fair as the ref. */
+	rc = pgt_set_link(&s->sp, ref, 1, 0);
+	EXPECT(f, rc == PGT_EINVAL || (rc == PGT_ENOTSUP && !(s->md.flags & PGT_SPACE_LINKS)),
+	       "set_link through a bad ref: status %d", rc);
+}
+
+/* --- range mode: map, unmap, protect against the extent model --- */
+
+/**
+ * DESIGN.md's valid range, from the prose: non-empty, aligned to the
+ * smallest page, not wrapping, both ends in the space, and on x86-64 not
+ * across the canonical hole.
+ */
+static bool range_valid(const struct model *md, pgt_vaddr_t va, uint64_t size)
+{
+	uint64_t page = m_size(md->a->level[0].shift);
+	pgt_vaddr_t last = va + (size - 1);
+
+	if (size == 0 || ((va | size) & (page - 1)) || last < va || !m_va_ok(md, va) || !m_va_ok(md, last))
+		return false;
+	return md->a->canon != PGT_CANON_SIGN_EXTEND || (va >> 63) == (last >> 63);
+}
+
+/** An output address range the descriptor can hold, aligned to the smallest page. */
+static bool pa_valid(const struct model *md, pgt_paddr_t pa, uint64_t size)
+{
+	pgt_paddr_t last = pa + (size - 1);
+
+	if ((pa & (m_size(md->a->level[0].shift) - 1)) || last < pa)
+		return false;
+	return md->a->pa_bits >= 64 || (last >> md->a->pa_bits) == 0;
+}
+
+/** Rights as pgt_map and pgt_protect judge them: unknown bits, then inexpressible ones. */
+static int prot_status(unsigned prot)
+{
+	unsigned rights = prot & 7u;
+
+	if (prot & ~PGT_PROT_ALL)
+		return PGT_EINVAL;
+	return rights && !(rights & PGT_PROT_READ) ? PGT_ENOTSUP : PGT_OK;
+}
+
+/** A size: some smallest pages, some second-level pages, or anything. */
+static uint64_t pick_size(struct fuzz *f, const struct model *md)
+{
+	uint8_t b = get8(f);
+	unsigned unit = (b & 0xc0) == 0x40 ? md->a->level[1].shift : md->a->level[0].shift;
+
+	if ((b & 0xc0) == 0xc0)
+		return get64(f);
+	return (uint64_t)(1 + (b & 0x3f)) << unit;
+}
+
+/** An output address: aligned like va in the largest page (superpages happen), any page, or anything. */
+static pgt_paddr_t pick_pa(struct fuzz *f, const struct model *md, pgt_vaddr_t va)
+{
+	uint8_t b = get8(f);
+	uint64_t big = m_size(md->a->level[top_leaf_level(md->a)].shift);
+	uint64_t page = m_size(md->a->level[0].shift);
+
+	if ((b & 0xc0) == 0xc0)
+		return get64(f);
+	if (b & 1)
+		return (uint64_t)(b >> 1) * big + (va & (big - 1));
+	return (get64(f) & ((1ull << 40) - 1) & ~(page - 1));
+}
+
+static unsigned pick_prot(struct fuzz *f)
+{
+	uint8_t b = get8(f);
+
+	return (b & 0xc0) == 0xc0 ? (unsigned)get64(f) : b & PGT_PROT_ALL;
+}
+
+/**
+ * Runs one range call with the allocator's trouble armed, and compares: the
+ * model's status, or (when the trouble bites an operation that needs tables)
+ * PGT_ENOMEM or PGT_EINVAL with the tree as it was. Returns whether the call
+ * succeeded, so the caller updates the model.
+ */
+static bool range_call(struct fuzz *f, struct slot *s, int (*call)(struct slot *s, const uint64_t *args),
+		       const uint64_t *args, int want, const char *what)
+{
+	struct test_mm *t = slot_mm(f, s);
+	struct trouble tr = pick_trouble(f);
+	size_t n, before = test_mm_outstanding(t);
+	pgt_pte_t *snap = tree_snapshot(&s->sp, s->md.a, t, &n);
+
+	t->fail_at = tr.fail_at ? t->attempts + tr.fail_at : 0;
+	t->fail_after = tr.fail_after;
+	t->misalign = tr.misalign;
+	int rc = call(s, args);
+	t->fail_at = 0;
+	t->fail_after = false;
+	t->misalign = 0;
+	bool bitten =
+		want == PGT_OK && ((tr.fail_at && rc == PGT_ENOMEM) || (tr.misalign && rc == PGT_EINVAL));
+	EXPECT(f, rc == want || bitten, "%s %#" PRIx64 " size %#" PRIx64 ": status %d, model says %d", what,
+	       args[0], args[1], rc, want);
+	if (rc == PGT_OK) {
+		free(snap);
+		return true;
+	}
+	EXPECT(f, tree_unchanged(&s->sp, s->md.a, t, snap, n), "failed %s (%d) changed the tree", what, rc);
+	EXPECT(f, test_mm_outstanding(t) == before, "failed %s (%d) kept %zu frames", what, rc,
+	       test_mm_outstanding(t) - before);
+	return false;
+}
+
+/* args: va, size, pa, prot, flags */
+static int call_map(struct slot *s, const uint64_t *x)
+{
+	return pgt_map(&s->sp, x[0], x[2], x[1], (unsigned)x[3], (unsigned)x[4]);
+}
+
+static int call_unmap(struct slot *s, const uint64_t *x)
+{
+	return pgt_unmap(&s->sp, x[0], x[1]);
+}
+
+static int call_protect(struct slot *s, const uint64_t *x)
+{
+	return pgt_protect(&s->sp, x[0], x[1], (unsigned)x[3]);
+}
+
+static void op_map(struct fuzz *f, struct slot *s)
+{
+	const struct model *md = &s->md;
+	uint8_t fl = get8(f);
+	unsigned flags = (fl & 0xf0) == 0xf0 ? fl : fl & (PGT_MAP_NOSUPER | PGT_MAP_REPLACE);
+	pgt_vaddr_t va = pick_va(f, md, 0);
+	uint64_t size = pick_size(f, md);
+	pgt_paddr_t pa = pick_pa(f, md, va);
+	unsigned prot = pick_prot(f);
+	int want = PGT_OK;
+
+	/* A valid range of terabytes in small pages needs gigabytes of tables: keep
+	 * maps within 256 MiB (bad ranges keep their size, to be refused). */
+	if (range_valid(md, va, size) && size > MAP_MAX)
+		size = MAP_MAX;
+	const uint64_t args[] = { va, size, pa, prot, flags };
+	if (!range_valid(md, va, size) || !pa_valid(md, pa, size) || (flags & ~3u))
+		want = PGT_EINVAL;
+	else if (prot_status(prot) != PGT_OK)
+		want = prot_status(prot);
+	else if (!(flags & PGT_MAP_REPLACE) && ext_overlaps(&s->ext, va, va + (size - 1)))
+		want = PGT_ECONFLICT;
+#if FUZZ_SELFTEST == 2
+	if (flags & PGT_MAP_NOSUPER)
+		want = PGT_OK; /* a planted bug: run.sh checks the fuzzer finds it */
+#endif
+	if (range_call(f, s, call_map, args, want, "map"))
+		ext_map(&s->ext, va, va + (size - 1), pa, prot);
+}
+
+static void op_unmap(struct fuzz *f, struct slot *s)
+{
+	pgt_vaddr_t va = pick_va(f, &s->md, 0);
+	uint64_t size = pick_size(f, &s->md);
+	const uint64_t args[] = { va, size, 0, 0, 0 };
+	int want = range_valid(&s->md, va, size) ? PGT_OK : PGT_EINVAL;
+
+	if (range_call(f, s, call_unmap, args, want, "unmap"))
+		ext_unmap(&s->ext, va, va + (size - 1));
+}
+
+static void op_protect(struct fuzz *f, struct slot *s)
+{
+	pgt_vaddr_t va = pick_va(f, &s->md, 0);
+	uint64_t size = pick_size(f, &s->md);
+	unsigned prot = pick_prot(f);
+	const uint64_t args[] = { va, size, 0, prot, 0 };
+	int want = range_valid(&s->md, va, size) ? prot_status(prot) : PGT_EINVAL;
+
+	if (range_call(f, s, call_protect, args, want, "protect"))
+		ext_protect(&s->ext, va, va + (size - 1), prot);
+}
+
+/**
+ * A privileged read translates where the extent model grants rights, to its
+ * output address, and faults where it maps nothing or a reserved range.
+ * ARMv8 user pages are left open (privileged access to them depends on PAN).
+ */
+static void check_translate(struct fuzz *f, struct slot *s, pgt_vaddr_t va, const struct ext *x)
+{
+	pgt_paddr_t pa = 0;
+	struct pgt_fault fault;
+	int rc = pgt_translate(&s->sp, va, PGT_ACC_READ, &pa, &fault);
+	bool arm_user = x && s->md.a->canon == PGT_CANON_SPLIT && (x->prot & PGT_PROT_USER);
+
+	if (!m_va_ok(&s->md, va)) {
+		EXPECT(f, rc == PGT_EINVAL, "translate %#" PRIx64 " outside the space: status %d", va, rc);
+		return;
+	}
+	if (!x || !(x->prot & 7u)) {
+		EXPECT(f, rc == PGT_EFAULT, "translate %#" PRIx64 ": status %d where nothing valid is mapped",
+		       va, rc);
+		return;
+	}
+	EXPECT(f, rc == PGT_OK || (arm_user && rc == PGT_EFAULT), "translate %#" PRIx64 ": status %d", va,
+	       rc);
+	EXPECT(f, rc != PGT_OK || pa == x->pa + (va - x->va),
+	       "translate %#" PRIx64 ": %#" PRIx64 ", model %#" PRIx64, va, pa, x->pa + (va - x->va));
+}
+
+/** A lookup answers as the extent model does, with its output address. */
+static void op_range_lookup(struct fuzz *f, struct slot *s)
+{
+	pgt_vaddr_t va = pick_va(f, &s->md, 0) + (get8(f) & 0x0f) * 0x111;
+	bool ok = m_va_ok(&s->md, va);
+	const struct ext *x = ok ? ext_find(&s->ext, va) : NULL;
+	int want = !ok ? PGT_EINVAL : x ? PGT_OK : PGT_ENOENT;
+	pgt_ref_t ref;
+	uint64_t pa = 0;
+	int rc = pgt_lookup(&s->sp, va, &ref);
+
+	EXPECT(f, rc == want, "lookup %#" PRIx64 ": status %d, extent model says %d", va, rc, want);
+	check_translate(f, s, va, x);
+	if (rc != PGT_OK)
+		return;
+	rc = pgt_get_field(&s->sp, ref, PGT_FIELD_PADDR, &pa);
+	uint64_t want_pa = (x->pa + (va - x->va)) & ~(m_size(ref.page_shift) - 1);
+	EXPECT(f, rc == PGT_OK && pa == want_pa,
+	       "lookup %#" PRIx64 ": output address %#" PRIx64 ", model %#" PRIx64, va, pa, want_pa);
+}
+
+static void run_range_op(struct fuzz *f, struct slot *s, uint8_t op)
+{
+	switch (op & 0x0f) {
+	case 1: slot_destroy(f, s); break;
+	case 2:
+	case 3:
+	case 4:
+	case 5: op_map(f, s); break;
+	case 6:
+	case 7:
+	case 8: op_unmap(f, s); break;
+	case 9:
+	case 10:
+	case 11: op_protect(f, s); break;
+	default: op_range_lookup(f, s); break;
+	}
+}
+
+/* --- the program --- */
+
+static void run_op(struct fuzz *f)
+{
+	uint8_t op = get8(f);
+	struct slot *s = &f->s[(op >> 4) % NSPACES];
+
+	if (!s->live || (op & 0x0f) == 0) {
+		op_create(f, s);
+	} else if (s->ranges) {
+		run_range_op(f, s, op);
+	} else {
+		switch (op & 0x0f) {
+		case 1: slot_destroy(f, s); break;
+		case 2:
+		case 3:
+		case 4:
+		case 5: op_insert(f, s); break;
+		case 6:
+		case 7: op_lookup(f, s); break;
+		case 8:
+		case 9:
+		case 10: op_set_field(f, s); break;
+		case 11:
+		case 12: op_link(f, s); break;
+		default: op_bad_ref(f, s); break;
+		}
+	}
+	if (s->live)
+		verify_slot(f, s);
+	verify_books(f);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz *f = calloc(1, sizeof *f);
+
+	if (!f)
+		abort();
+	f->in = (struct input){ data, size };
+	test_mm_init(&f->mm[TEST_MM_OFFSET], TEST_MM_OFFSET);
+	test_mm_init(&f->mm[TEST_MM_HOOK], TEST_MM_HOOK);
+	f->mm[TEST_MM_OFFSET].fill = f->mm[TEST_MM_HOOK].fill = get8(f);
+	while (f->in.n) {
+		f->op++;
+		run_op(f);
+	}
+	for (unsigned i = 0; i < NSPACES; i++)
+		if (f->s[i].live)
+			slot_destroy(f, &f->s[i]);
+	for (unsigned k = 0; k < 2; k++) {
+		EXPECT(f, test_mm_outstanding(&f->mm[k]) == 0 && f->mm[k].errors == 0, "allocator %u leaked",
+		       k);
+		test_mm_fini(&f->mm[k]);
+	}
+	free(f);
+	return 0;
+}

@@ -1,0 +1,70 @@
+#!/bin/sh
+# Builds a fresh clone of the tree in one of the other configurations and
+# runs `make check` there:
+#   sanitizers  ASan + UBSan (./configure --enable-sanitizers), gcc
+#   m32         a 32-bit program (gcc -m32): uintptr_t narrower than pgt_paddr_t
+#   aarch64     an aarch64 Linux program (gcc-aarch64-linux-gnu), run under qemu-aarch64
+#   tsan        clang -fsanitize=thread, the concurrent-reader suite only
+# Exits non-zero when the build or any test fails, after printing the logs
+# of the failures. Needs what .ci/hardening installs.
+set -u
+what=${1:?usage: run_build.sh sanitizers|m32|aarch64|tsan}
+top=$(cd "$(dirname "$0")/.." && pwd)
+jobs=${JOBS:-2}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Per configuration: configure arguments, environment, and how tests run.
+check_args=
+case $what in
+sanitizers)
+	set -- --enable-sanitizers --disable-static ;;
+m32)
+	# The i386 Check library comes from Debian's multiarch check:i386.
+	export PKG_CONFIG_LIBDIR=/usr/lib/i386-linux-gnu/pkgconfig:/usr/share/pkgconfig
+	set -- CC="gcc -m32" ;;
+aarch64)
+	# check:arm64 ships a static libcheck only; without a shared libpgtable
+	# the tests are plain binaries qemu-aarch64 can run (no libtool wrapper).
+	export PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
+	set -- --host=aarch64-linux-gnu --disable-shared
+	check_args="LOG_COMPILER=qemu-aarch64" ;;
+tsan)
+	# Every other suite is single-threaded: ThreadSanitizer runs the one with threads.
+	set -- CC=clang CFLAGS="-g -O1 -fsanitize=thread"
+	check_args="TESTS=tests/check_concurrent" ;;
+*)
+	echo "run_build.sh: unknown configuration $what"; exit 2 ;;
+esac
+
+git clone -q "$top" "$work/src" || exit 1
+cd "$work/src" || exit 1
+if ! { ./autogen.sh && ./configure -q "$@"; } >"$work/configure.log" 2>&1; then
+	echo "$what: configure failed"; tail -30 "$work/configure.log"; exit 1
+fi
+if ! make -j"$jobs" >"$work/make.log" 2>&1; then
+	echo "$what: build failed"; grep -E 'error|warning' "$work/make.log" | head -30; exit 1
+fi
+if [ "$what" = aarch64 ]; then
+	# Script tests that build a program and run it directly (no binfmt_misc
+	# here to hand it to qemu) cannot run for another architecture.
+	tests=$(make -s --no-print-directory --eval='pgt-print-tests: ; @echo $(TESTS)' pgt-print-tests |
+		tr ' ' '\n' | grep -v -x -e tests/check_install.sh -e tests/check_nostdlib.sh | tr '\n' ' ')
+	check_args="$check_args TESTS=\"$tests\""
+	echo "$what: not run here: tests/check_install.sh tests/check_nostdlib.sh (they run what they build)"
+fi
+eval make -j"$jobs" check "$check_args" >"$work/check.log" 2>&1
+status=$?
+# automake's summary, on one line: "m32: TOTAL 10 PASS 10 SKIP 0 FAIL 0 ERROR 0"
+echo "$what: $(sed -n 's/^# \(TOTAL\|PASS\|SKIP\|FAIL\|ERROR\): */\1 /p' "$work/check.log" | tr '\n' ' ')"
+if [ "$status" != 0 ]; then
+	for log in tests/*.log; do
+		[ "$log" = tests/test-suite.log ] && continue
+		trs=${log%.log}.trs
+		grep -q ':test-result: \(FAIL\|ERROR\)' "$trs" 2>/dev/null || continue
+		echo "--- $what: $log"; tail -20 "$log"
+	done
+	[ -f test-suite.log ] || tail -30 "$work/check.log"
+	exit 1
+fi
+exit 0
