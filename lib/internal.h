@@ -166,11 +166,12 @@ int pgt__lookup_fast(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
 
 /**
  * A stack of tables that are not in the tree (new ones waiting to be linked,
- * or unlinked ones waiting for a TLB flush), threaded through the tables
- * themselves: word 0 holds the next table's pointer, word 1 its physical
- * address. Table-aligned values never carry a valid bit (space.c checks that
- * of every descriptor), so a walker that still sees a dead table reads only
- * invalid entries.
+ * or unlinked ones waiting for a TLB flush and for readers to leave),
+ * threaded through the tables themselves: the next table's pointer and
+ * physical address, 16 bits per entry in entries 0 to 7. Each 16-bit piece
+ * sits in a window of bits that holds neither the valid bit nor the reserved
+ * mark, so a hardware walker or a concurrent reader still inside a dead
+ * table reads only empty entries, never a mapping that was not made.
  */
 struct pgt__table_list {
 	pgt_pte_t *head;
@@ -178,23 +179,57 @@ struct pgt__table_list {
 	size_t n;
 };
 
-static inline void pgt__list_push(struct pgt__table_list *l, pgt_pte_t *tab, pgt_paddr_t pa)
+/** Entries a table needs to carry a list link (space.c checks every descriptor has them). */
+#define PGT__LIST_WORDS 8u
+
+/** The lowest bit of a 16-bit window free of the entry bits readers test; 64 if none. */
+static inline unsigned pgt__list_window(const struct pgt_level *L)
 {
-	pgt__pte_store(&tab[0], (pgt_pte_t)(uintptr_t)l->head);
-	pgt__pte_store(&tab[1], l->head_pa);
+	pgt_pte_t avoid = L->valid | L->reserved;
+	unsigned p = 0;
+
+	while (p <= 48 && ((0xffffull << p) & avoid))
+		p++;
+	return p <= 48 ? p : 64;
+}
+
+/** Stores @p v as four 16-bit pieces in @p w[0..3], each at bit @p p. */
+static inline void pgt__list_put(pgt_pte_t *w, uint64_t v, unsigned p)
+{
+	for (unsigned i = 0; i < 4; i++)
+		__atomic_store_n(&w[i], ((v >> (16 * i)) & 0xffff) << p, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t pgt__list_get(const pgt_pte_t *w, unsigned p)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < 4; i++)
+		v |= ((w[i] >> p) & 0xffff) << (16 * i);
+	return v;
+}
+
+static inline void pgt__list_push(struct pgt__table_list *l, const struct pgt_level *L, pgt_pte_t *tab,
+				  pgt_paddr_t pa)
+{
+	unsigned p = pgt__list_window(L);
+
+	pgt__list_put(&tab[0], (uint64_t)(uintptr_t)l->head, p);
+	pgt__list_put(&tab[4], l->head_pa, p);
 	l->head = tab;
 	l->head_pa = pa;
 	l->n++;
 }
 
-static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, pgt_paddr_t *pa)
+static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, const struct pgt_level *L, pgt_paddr_t *pa)
 {
 	pgt_pte_t *tab = l->head;
+	unsigned p = pgt__list_window(L);
 
 	PGT_ASSERT(l->n > 0);
 	*pa = l->head_pa;
-	l->head = (pgt_pte_t *)(uintptr_t)tab[0];
-	l->head_pa = tab[1];
+	l->head = (pgt_pte_t *)(uintptr_t)pgt__list_get(&tab[0], p);
+	l->head_pa = pgt__list_get(&tab[4], p);
 	l->n--;
 	return tab;
 }

@@ -19,7 +19,8 @@
  * walker may still hold them in its paging-structure caches.
  *
  * Both lists (the pool and the dead tables) are pgt__table_list stacks,
- * threaded through the tables themselves (internal.h).
+ * threaded through the tables themselves in bits no reader takes for a
+ * mapping (internal.h).
  */
 #include "internal.h"
 
@@ -60,7 +61,7 @@ static int pool_fill(struct range_op *op)
 				pgt__list_free_all(op->sp, op->pool);
 				return rc;
 			}
-			pgt__list_push(&op->pool[l], tab, pa);
+			pgt__list_push(&op->pool[l], pgt__level(op->sp, l), tab, pa);
 		}
 	}
 	return PGT_OK;
@@ -69,7 +70,7 @@ static int pool_fill(struct range_op *op)
 /** A cleared table from the pool, for level @p level. */
 static pgt_pte_t *pool_take(struct range_op *op, unsigned level, pgt_paddr_t *pa)
 {
-	pgt_pte_t *tab = pgt__list_pop(&op->pool[level], pa);
+	pgt_pte_t *tab = pgt__list_pop(&op->pool[level], pgt__level(op->sp, level), pa);
 
 	pgt__table_clear(op->sp, level, tab);
 	return tab;
@@ -216,7 +217,7 @@ static void release_subtree(struct range_op *op, unsigned level, pgt_pte_t *tab,
 		if (pgt__is_table(L, level, pte) && !table_kept(L, pte))
 			release_subtree(op, level - 1, pgt__next_table(op->sp, L, pte), pte & L->table_oa);
 	}
-	pgt__list_push(&op->dead[level], tab, pa);
+	pgt__list_push(&op->dead[level], L, tab, pa);
 }
 
 static bool table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *tab)
@@ -366,7 +367,7 @@ static void reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, 
 		return;
 	entry_clear(op->sp, L, p);
 	note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
-	pgt__list_push(&op->dead[level - 1], child, pte & L->table_oa);
+	pgt__list_push(&op->dead[level - 1], pgt__level(op->sp, level - 1), child, pte & L->table_oa);
 }
 
 static void write_descend(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, enum pgt__kind kind,

@@ -71,7 +71,7 @@ static void share_slot(pgt_space_t *dst, const pgt_space_t *src, unsigned i, str
 
 	if (pgt__classify(R, root, s) == PGT__EMPTY) {
 		pgt_paddr_t pa;
-		pgt_pte_t *tab = pgt__list_pop(pool, &pa);
+		pgt_pte_t *tab = pgt__list_pop(pool, pgt__level(src, root - 1), &pa);
 		pgt__table_clear(src, root - 1, tab);
 		s = (pa & R->table_oa) | R->table_attrs | R->table_type;
 	}
@@ -108,7 +108,7 @@ int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t
 			pgt__list_free_all(src, pool);
 			return rc;
 		}
-		pgt__list_push(&pool[root - 1], tab, pa);
+		pgt__list_push(&pool[root - 1], pgt__level(src, root - 1), tab, pa);
 	}
 	for (unsigned i = first; i < first + n; i++) {
 		check_slot(dst, src, i, &miss, &done);

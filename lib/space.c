@@ -19,6 +19,9 @@ static bool level_ok(const struct pgt_arch *a, unsigned l)
 	/* ...and a table-aligned address must read as invalid (see arch.h). */
 	if (L->valid & ~((pgt_pte_t)L->table_size - 1))
 		return false;
+	/* Tables out of the tree carry a list link in their first entries (internal.h). */
+	if (pgt__entries(L) < PGT__LIST_WORDS || pgt__list_window(L) == 64)
+		return false;
 	return !L->leaf_ok || (L->leaf_oa & ((1ull << L->shift) - 1)) == 0;
 }
 
@@ -96,7 +99,7 @@ void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
 		while (lists[l].n) {
 			pgt_paddr_t pa;
-			pgt__list_pop(&lists[l], &pa);
+			pgt__list_pop(&lists[l], pgt__level(sp, l), &pa);
 			pgt__table_free(sp, l, pa);
 		}
 	}
@@ -111,7 +114,7 @@ void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
 		while (lists[l].n) {
 			pgt_paddr_t pa;
-			pgt__list_pop(&lists[l], &pa);
+			pgt__list_pop(&lists[l], pgt__level(sp, l), &pa);
 			sp->pgt__mm.defer_free(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, l), l);
 		}
 	}

@@ -647,6 +647,54 @@ START_TEST(test_split_needs_smaller_leaves)
 }
 END_TEST
 
+/** defer_free for the test below: counts mapped-looking entries of every table handed back. */
+static long dead_mappings, dead_tables;
+static const struct pgt_arch *dead_arch;
+
+static void inspect_dead(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	struct test_mm *t = ctx;
+	const pgt_pte_t *tab = test_mm_p2v(t, pa);
+	const struct pgt_level *L = &dead_arch->level[level];
+
+	for (size_t i = 0; i < (size_t)L->table_size / sizeof(pgt_pte_t); i++)
+		dead_mappings += (tab[i] & L->valid) || (tab[i] & L->reserved);
+	dead_tables++;
+	t->mm.free_table(ctx, pa, size, level);
+}
+
+/*
+ * A table that left the tree is still read by walkers that entered it
+ * before the flush (and by readers until the caller's grace period): the
+ * list link the library keeps in it must read as empty entries. Here the
+ * reserved mark is bit 47, which every physical address of the hook-mode
+ * allocator has set, so a raw address in an entry would look like a mapping.
+ */
+START_TEST(test_dead_tables_read_empty)
+{
+	struct pgt_arch a = pgt_arch_x86_64;
+	struct test_mm t;
+	pgt_space_t sp;
+
+	a.level[0].reserved = TEST_PA_XOR;
+	test_mm_init(&t, TEST_MM_HOOK);
+	t.mm.defer_free = inspect_dead;
+	dead_arch = &a;
+	ck_assert_int_eq(pgt_space_init(&sp, &a, &t.mm, 0), PGT_OK);
+	dead_mappings = dead_tables = 0;
+	for (int k = 0; k < 3; k++) {
+		pgt_vaddr_t va = (1ull << 30) + ((uint64_t)k << 21);
+		ck_assert_int_eq(pgt_map(&sp, va, 0, 8 * 4096, R | W, PGT_MAP_NOSUPER), PGT_OK);
+	}
+	ck_assert_int_eq(pgt_unmap(&sp, 1ull << 30, 3ull << 21), PGT_OK);
+	ck_assert_int_eq(dead_tables, 5); /* three level-0 tables, and the two above them left empty */
+	ck_assert_int_eq(dead_mappings, 0);
+	pgt_space_destroy(&sp);
+	ck_assert_int_eq(t.allocs, t.frees);
+	test_mm_fini(&t);
+}
+END_TEST
+
 /* --- bad arguments ------------------------------------------------------------------ */
 
 START_TEST(test_bad_arguments)
@@ -741,6 +789,7 @@ static Suite *range_suite(void)
 	tcase_add_loop_test(tc, test_p2v_null, 0, n);
 	tcase_add_loop_test(tc, test_bad_arguments, 0, n);
 	tcase_add_test(tc, test_split_needs_smaller_leaves);
+	tcase_add_test(tc, test_dead_tables_read_empty);
 	suite_add_tcase(su, tc);
 	return su;
 }
