@@ -74,7 +74,7 @@ static int generic_leaf_walk(const pgt_space_t *sp, pgt_vaddr_t va, struct pgt__
 			*odd = seen;
 			return PGT_OK;
 		}
-		seen |= ((pte ^ L->table_attrs) & L->table_rule_bits) | (pte & L->table_mbz) | !L->table_rule_bits;
+		seen |= shape_odd(L, pte);
 		table = pgt__next_table(sp, L, pte);
 		if (!table)
 			return PGT_EINVAL;

@@ -165,7 +165,9 @@ static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct 
  */
 static PGT__ALWAYS_INLINE pgt_pte_t shape_odd(const struct pgt_level *T, pgt_pte_t pte)
 {
-	return ((pte ^ T->table_attrs) & T->table_rule_bits) | (pte & T->table_mbz) | !T->table_rule_bits;
+	pgt_pte_t always = T->table_rule_bits ? 0 : 1;
+
+	return ((pte ^ T->table_attrs) & T->table_rule_bits) | (pte & T->table_mbz) | always;
 }
 
 static PGT__ALWAYS_INLINE int shape_leaf_walk(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
