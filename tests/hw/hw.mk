@@ -24,7 +24,8 @@ hw_lib_build = rm -rf $$d && $(MKDIR_P) $$d && for f in $(pgt_sources); do \
 	$$cc $(hw_cflags) $$flags -c -o "$$d/$${o%.c}.o" "$(srcdir)/$$f" || exit 1;; esac; done
 
 # x86-64: no red zone (traps push on the kernel stack), no SSE registers.
-hw_x86_64_flags = -mno-red-zone -mgeneral-regs-only
+# -m64 last: the kernels are 64-bit even when the tests are built as a 32-bit program
+hw_x86_64_flags = -mno-red-zone -mgeneral-regs-only -m64
 hw_x86_64_build = $(HW_X86_64_CC) $(hw_cflags) $(hw_x86_64_flags) $(hw_ldflags) \
 	-Wl,-T,$(srcdir)/tests/hw/x86_64/kernel.ld -o $@ $(srcdir)/tests/hw/x86_64/boot.S \
 	$(srcdir)/tests/hw/x86_64/arch.c $(hw_kernel_c) tests/hw/lib-x86_64/*.o -lgcc
