@@ -55,33 +55,15 @@ static int generic_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned targe
 	}
 }
 
-static int generic_leaf_walk(const pgt_space_t *sp, pgt_vaddr_t va, struct pgt__stop *at, pgt_pte_t *val,
-			     pgt_pte_t *odd)
+/* A descriptor of no known shape: translate takes the full walk, for addresses in range. */
+static int generic_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+			     struct pgt_fault *fault)
 {
-	if (!pgt__va_ok(sp, va))
-		return PGT_EINVAL;
-	pgt_pte_t *table = sp->pgt__root, seen = 0;
-
-	/* One step per level, from the root down: at most `levels` iterations. */
-	for (unsigned l = pgt__root_level(sp);; l--) {
-		const struct pgt_level *L = pgt__level(sp, l);
-		pgt_pte_t *p = table + pgt__index(L, va);
-		pgt_pte_t pte = pgt__pte_load(p);
-
-		if (!pgt__is_table(L, l, pte)) {
-			*at = (struct pgt__stop){ .pte = p, .level = l };
-			*val = pte;
-			*odd = seen;
-			return PGT_OK;
-		}
-		seen |= shape_odd(L, pte);
-		table = pgt__next_table(sp, L, pte);
-		if (!table)
-			return PGT_EINVAL;
-	}
+	(void)access, (void)pa, (void)fault;
+	return pgt__va_ok(sp, va) ? PGT__SLOW : PGT_EINVAL;
 }
 
-static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to, generic_leaf_walk };
+static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to, generic_translate };
 
 /* --- instantiations ---------------------------------------------------------------- */
 

@@ -19,6 +19,9 @@
 
 #include "internal.h"
 
+/** pgt__shape_ops.translate: this one needs the full walk (never returned to the caller). */
+#define PGT__SLOW 2
+
 /** Where a walk towards a target level stopped. */
 struct pgt__stop {
 	pgt_pte_t *pte; /**< entry at `level` on the path to the address */
@@ -39,15 +42,15 @@ struct pgt__shape_ops {
 	 */
 	int (*walk_to)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, struct pgt__stop *at);
 	/**
-	 * pgt_translate's common case: walks to the entry that ends the
-	 * translation (*at, its value in *val) and sets *odd non-zero when a
-	 * table entry on the way differs from the library's own (table_attrs)
-	 * in a bit a hierarchical rule or a must-be-zero mask looks at; then
-	 * the full walk must decide. PGT_OK, or PGT_EINVAL for an address out
-	 * of range or when p2v fails.
+	 * pgt_translate's common case, after its space and access checks and
+	 * without PGT_ACC_SET_AD: PGT_OK, PGT_EFAULT or PGT_EINVAL as
+	 * pgt_translate returns them, or PGT__SLOW when a table entry on the
+	 * way differs from the library's own (table_attrs) in a bit a
+	 * hierarchical rule or a must-be-zero mask looks at: then the full
+	 * walk must decide.
 	 */
-	int (*leaf_walk)(const pgt_space_t *sp, pgt_vaddr_t va, struct pgt__stop *at, pgt_pte_t *val,
-			 pgt_pte_t *odd);
+	int (*translate)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+			 struct pgt_fault *fault);
 };
 
 /** The type of pgt__shape_ops.lookup, which pgt_space_t keeps as void (*)(void). */

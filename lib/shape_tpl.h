@@ -7,6 +7,7 @@
 #ifndef PGT_LIB_SHAPE_TPL_H
 #define PGT_LIB_SHAPE_TPL_H
 
+#include "rights.h"
 #include "shape.h"
 
 #define PGT__ALWAYS_INLINE inline __attribute__((always_inline))
@@ -110,54 +111,6 @@ static PGT__ALWAYS_INLINE int shape_leaf(const struct pgt_arch *A, pgt_pte_t *p,
 	return PGT_OK;
 }
 
-/* --- the templates -------------------------------------------------------------- */
-
-static PGT__ALWAYS_INLINE int shape_lookup(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
-					   pgt_ref_t *out, unsigned levels, unsigned bits, unsigned base,
-					   bool hook)
-{
-	if (!shape_va_ok(sp, va, base + levels * bits))
-		return PGT_EINVAL;
-	const struct shape_ctx c = shape_ctx(sp, A, hook);
-	pgt_pte_t *p = shape_root_entry(sp, va, levels, bits, base);
-#pragma GCC unroll 8
-	for (unsigned i = 0; i < levels; i++) {
-		const unsigned l = levels - 1 - i;
-		pgt_pte_t pte = pgt__pte_load(p);
-
-		if (l == 0 || !shape_is_table(&c, pte))
-			return shape_leaf(A, p, pte, l, base + l * bits, out);
-		p = shape_next(&c, pte, shape_ix(va, l - 1, bits, base, c.offset), hook);
-		if (hook && !p)
-			return PGT_EINVAL;
-	}
-	return PGT_ENOENT; /* not reached: level 0 always returns */
-}
-
-static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
-					    unsigned target, struct pgt__stop *at, unsigned levels,
-					    unsigned bits, unsigned base, bool hook)
-{
-	if (!shape_va_ok(sp, va, base + levels * bits))
-		return PGT_EINVAL;
-	const struct shape_ctx c = shape_ctx(sp, A, hook);
-	pgt_pte_t *p = shape_root_entry(sp, va, levels, bits, base);
-#pragma GCC unroll 8
-	for (unsigned i = 0; i < levels; i++) {
-		const unsigned l = levels - 1 - i;
-		pgt_pte_t pte = pgt__pte_load(p);
-
-		if (l == target || l == 0 || !shape_is_table(&c, pte)) {
-			*at = (struct pgt__stop){ .pte = p, .level = l };
-			return PGT_OK;
-		}
-		p = shape_next(&c, pte, shape_ix(va, l - 1, bits, base, c.offset), hook);
-		if (hook && !p)
-			return PGT_EINVAL;
-	}
-	return PGT_EINVAL; /* not reached: level 0 always returns */
-}
-
 /**
  * A table entry's bits that make the fast translate path give way to the
  * full walk: rule bits that differ from what the library writes, or
@@ -170,32 +123,135 @@ static PGT__ALWAYS_INLINE pgt_pte_t shape_odd(const struct pgt_level *T, pgt_pte
 	return ((pte ^ T->table_attrs) & T->table_rule_bits) | (pte & T->table_mbz) | always;
 }
 
-static PGT__ALWAYS_INLINE int shape_leaf_walk(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
-					      struct pgt__stop *at, pgt_pte_t *val, pgt_pte_t *odd,
+/** A walk on its way down: the entry to read next, and the odd bits of the table entries above it. */
+struct shape_pos {
+	pgt_pte_t *p;
+	pgt_pte_t odd;
+};
+
+/** What a step of a walk returns to go on one level down (never returned by a walk). */
+#define SHAPE_GO_ON 3
+
+/** Steps from the table entry @p pte at level @p l to the entry for @p va below it. */
+static PGT__ALWAYS_INLINE int shape_descend(const struct shape_ctx *c, struct shape_pos *at, pgt_pte_t pte,
+					    pgt_vaddr_t va, unsigned l, unsigned bits, unsigned base, bool hook)
+{
+	at->p = shape_next(c, pte, shape_ix(va, l - 1, bits, base, c->offset), hook);
+	return hook && !at->p ? PGT_EINVAL : SHAPE_GO_ON;
+}
+
+_Static_assert(PGT_MAX_LEVELS == 6, "SHAPE_LEVELS steps through six levels at most");
+
+/*
+ * Runs STEP(l) from the root level down to level 0 for as long as it
+ * returns SHAPE_GO_ON, leaving the last answer in @p st. Each step is its
+ * own inlined copy with the level a constant: a loop, even unrolled, would
+ * join the levels' exits and then read the masks of the level where the
+ * walk stopped from memory.
+ */
+#define SHAPE_LEVELS(levels, st, STEP)                 \
+	do {                                           \
+		st = SHAPE_GO_ON;                      \
+		if ((levels) > 5)                      \
+			st = STEP(5);                  \
+		if ((levels) > 4 && st == SHAPE_GO_ON) \
+			st = STEP(4);                  \
+		if ((levels) > 3 && st == SHAPE_GO_ON) \
+			st = STEP(3);                  \
+		if ((levels) > 2 && st == SHAPE_GO_ON) \
+			st = STEP(2);                  \
+		if ((levels) > 1 && st == SHAPE_GO_ON) \
+			st = STEP(1);                  \
+		if (st == SHAPE_GO_ON)                 \
+			st = STEP(0);                  \
+	} while (0)
+
+/* --- the templates -------------------------------------------------------------- */
+
+static PGT__ALWAYS_INLINE int lookup_step(const struct pgt_arch *A, const struct shape_ctx *c,
+					  struct shape_pos *at, pgt_vaddr_t va, pgt_ref_t *out, unsigned l,
+					  unsigned bits, unsigned base, bool hook)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (l == 0 || !shape_is_table(c, pte))
+		return shape_leaf(A, at->p, pte, l, base + l * bits, out);
+	return shape_descend(c, at, pte, va, l, bits, base, hook);
+}
+
+static PGT__ALWAYS_INLINE int shape_lookup(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					   pgt_ref_t *out, unsigned levels, unsigned bits, unsigned base,
+					   bool hook)
+{
+	if (!shape_va_ok(sp, va, base + levels * bits))
+		return PGT_EINVAL;
+	const struct shape_ctx c = shape_ctx(sp, A, hook);
+	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
+	int st;
+#define STEP(l) lookup_step(A, &c, &at, va, out, (l), bits, base, hook)
+	SHAPE_LEVELS(levels, st, STEP);
+#undef STEP
+	return st;
+}
+
+static PGT__ALWAYS_INLINE int walk_to_step(const struct shape_ctx *c, struct shape_pos *at, pgt_vaddr_t va,
+					   unsigned target, struct pgt__stop *stop, unsigned l, unsigned bits,
+					   unsigned base, bool hook)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (l == target || l == 0 || !shape_is_table(c, pte)) {
+		*stop = (struct pgt__stop){ .pte = at->p, .level = l };
+		return PGT_OK;
+	}
+	return shape_descend(c, at, pte, va, l, bits, base, hook);
+}
+
+static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					    unsigned target, struct pgt__stop *stop, unsigned levels,
+					    unsigned bits, unsigned base, bool hook)
+{
+	if (!shape_va_ok(sp, va, base + levels * bits))
+		return PGT_EINVAL;
+	const struct shape_ctx c = shape_ctx(sp, A, hook);
+	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
+	int st;
+#define STEP(l) walk_to_step(&c, &at, va, target, stop, (l), bits, base, hook)
+	SHAPE_LEVELS(levels, st, STEP);
+#undef STEP
+	return st;
+}
+
+/*
+ * With no odd table entry on the way, the leaf alone decides (its rules
+ * and the descriptor's implied rule, all constants here).
+ */
+static PGT__ALWAYS_INLINE int translate_step(const struct pgt_arch *A, const struct shape_ctx *c,
+					     struct shape_pos *at, pgt_vaddr_t va, unsigned access,
+					     pgt_paddr_t *pa, struct pgt_fault *fault, unsigned l,
+					     unsigned bits, unsigned base, bool hook)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (l == 0 || !shape_is_table(c, pte))
+		return at->odd ? PGT__SLOW : pgt__translate_leaf(A, l, pte, va, access, pa, fault);
+	at->odd |= shape_odd(&A->level[1], pte); /* table masks are uniform (shape.c) */
+	return shape_descend(c, at, pte, va, l, bits, base, hook);
+}
+
+static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					      unsigned access, pgt_paddr_t *pa, struct pgt_fault *fault,
 					      unsigned levels, unsigned bits, unsigned base, bool hook)
 {
 	if (!shape_va_ok(sp, va, base + levels * bits))
 		return PGT_EINVAL;
 	const struct shape_ctx c = shape_ctx(sp, A, hook);
-	const struct pgt_level *T = &A->level[1]; /* table masks are uniform (shape.c) */
-	pgt_pte_t *p = shape_root_entry(sp, va, levels, bits, base), seen = 0;
-#pragma GCC unroll 8
-	for (unsigned i = 0; i < levels; i++) {
-		const unsigned l = levels - 1 - i;
-		pgt_pte_t pte = pgt__pte_load(p);
-
-		if (l == 0 || !shape_is_table(&c, pte)) {
-			*at = (struct pgt__stop){ .pte = p, .level = l };
-			*val = pte;
-			*odd = seen;
-			return PGT_OK;
-		}
-		seen |= shape_odd(T, pte);
-		p = shape_next(&c, pte, shape_ix(va, l - 1, bits, base, c.offset), hook);
-		if (hook && !p)
-			return PGT_EINVAL;
-	}
-	return PGT_EINVAL; /* not reached: level 0 always returns */
+	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
+	int st;
+#define STEP(l) translate_step(A, &c, &at, va, access, pa, fault, (l), bits, base, hook)
+	SHAPE_LEVELS(levels, st, STEP);
+#undef STEP
+	return st;
 }
 
 /*
@@ -214,13 +270,13 @@ static PGT__ALWAYS_INLINE int shape_leaf_walk(const pgt_space_t *sp, const struc
 	{                                                                                 \
 		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);  \
 	}                                                                                 \
-	static int name##_leaf_walk(const pgt_space_t *sp, pgt_vaddr_t va, struct pgt__stop *at, \
-				    pgt_pte_t *val, pgt_pte_t *odd)                       \
+	static int name##_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access,  \
+				    pgt_paddr_t *pa, struct pgt_fault *fault)             \
 	{                                                                                 \
-		return shape_leaf_walk(sp, (A), va, at, val, odd, levels, bits, base, hook); \
+		return shape_translate(sp, (A), va, access, pa, fault, levels, bits, base, hook); \
 	}                                                                                 \
 	static const struct pgt__shape_ops name##_ops = { name##_lookup, name##_walk_to,  \
-							  name##_leaf_walk };
+							  name##_translate };
 
 /** Both p2v kinds of one shape: name##_off_ops and name##_hook_ops. */
 #define PGT__SHAPE(name, A, levels, bits, base)                    \

@@ -11,15 +11,11 @@
  * made meanwhile by another walker or by the library is never lost: when an
  * entry changed under us the whole translation is done again.
  */
-#include "internal.h"
+#include "rights.h"
 #include "shape.h"
 
 /** Access bits pgt_translate accepts. */
-#define ACC_KIND (PGT_ACC_READ | PGT_ACC_WRITE | PGT_ACC_EXEC)
-#define ACC_ALL  (ACC_KIND | PGT_ACC_USER | PGT_ACC_SET_AD)
-
-/** How a walk ended. */
-enum tr_end { TR_LEAF, TR_NOT_PRESENT, TR_MALFORMED, TR_NO_TABLE };
+#define ACC_ALL (PGT__ACC_KIND | PGT_ACC_USER | PGT_ACC_SET_AD)
 
 /**
  * One walk: where it stopped, what it saw, the rights the tables left. The
@@ -30,7 +26,7 @@ struct tr_walk {
 	pgt_pte_t pte;   /**< its value as read */
 	unsigned level;  /**< its level */
 	unsigned rights; /**< enum pgt_rights the table entries leave */
-	enum tr_end end;
+	enum pgt__tr_end end;
 	pgt_pte_t *slot[PGT_MAX_LEVELS]; /**< recorded: table entry read at each level above `level` */
 	pgt_pte_t seen[PGT_MAX_LEVELS];  /**< recorded: its value as read */
 };
@@ -38,35 +34,10 @@ struct tr_walk {
 /** Exactly one access kind, and no unknown bit. */
 static inline bool access_ok(unsigned access)
 {
-	unsigned kind = access & ACC_KIND;
+	unsigned kind = access & PGT__ACC_KIND;
 
 	return !(access & ~ACC_ALL) &&
 	       (kind == PGT_ACC_READ || kind == PGT_ACC_WRITE || kind == PGT_ACC_EXEC);
-}
-
-/** The right an access needs: its kind, moved to the unprivileged half for user accesses. */
-static inline unsigned access_right(unsigned access)
-{
-	return (access & ACC_KIND) << ((access & PGT_ACC_USER) ? 3 : 0);
-}
-
-/** The rights the rules of one entry take away (fixed count: unrolled). */
-static inline unsigned rules_remove(const struct pgt_rule rules[PGT_RULES], pgt_pte_t pte)
-{
-	unsigned removed = 0;
-
-#pragma GCC unroll 4
-	for (unsigned i = 0; i < PGT_RULES; i++)
-		removed |= (pte & rules[i].mask) == rules[i].match ? rules[i].removes : 0;
-	return removed;
-}
-
-/** How the walk ends at an entry that is not a table entry. */
-static inline enum tr_end tr_stop(const struct pgt_level *L, pgt_pte_t pte)
-{
-	if (L->leaf_ok && (pte & L->type_mask) == L->leaf_type)
-		return (pte & L->leaf_mbz) ? TR_MALFORMED : TR_LEAF;
-	return (pte & L->valid) ? TR_MALFORMED : TR_NOT_PRESENT;
 }
 
 /**
@@ -94,18 +65,18 @@ static inline __attribute__((always_inline)) void tr_walk_n(const pgt_space_t *s
 			w->seen[l] = pte;
 		}
 		if (!pgt__is_table(L, l, pte)) {
-			w->end = tr_stop(L, pte);
+			w->end = pgt__tr_stop(L, pte);
 			break;
 		}
 		if (pte & L->table_mbz) {
-			w->end = TR_MALFORMED;
+			w->end = PGT__TR_MALFORMED;
 			break;
 		}
 		if (!L->table_rule_bits || ((pte ^ L->table_attrs) & L->table_rule_bits))
-			rights &= ~rules_remove(L->table_rules, pte); /* rare: a restricting table entry */
+			rights &= ~pgt__rules_remove(L->table_rules, pte); /* rare: a restricting table entry */
 		table = pgt__next_table(sp, L, pte);
 		if (!table) {
-			w->end = TR_NO_TABLE;
+			w->end = PGT__TR_NO_TABLE;
 			break;
 		}
 	}
@@ -132,32 +103,12 @@ static inline __attribute__((always_inline)) void tr_walk(const pgt_space_t *sp,
 	}
 }
 
-/** The rights of a leaf @p pte at @p level, combined with the @p rights its tables left. */
-static inline unsigned leaf_rights(const struct pgt_arch *a, unsigned level, pgt_pte_t pte, unsigned rights)
-{
-	rights &= ~rules_remove(a->level[level].leaf_rules, pte);
-	if (a->implied_if && (rights & a->implied_if) == a->implied_if)
-		rights &= ~(unsigned)a->implied_removes;
-	return rights;
-}
-
-/** The fault kind of an access that reached a valid leaf; PGT_FAULT_NONE if it completes. */
-static inline int leaf_fault(const struct pgt_arch *a, unsigned level, pgt_pte_t pte, unsigned rights,
-			     unsigned access)
-{
-	/* Access-flag faults come before permission faults (Arm ARM D8.5). */
-	if (a->af_fault && !(pte & a->level[level].accessed) && !(access & PGT_ACC_SET_AD))
-		return PGT_FAULT_ACCESS_FLAG;
-	unsigned need = access_right(access);
-	return (leaf_rights(a, level, pte, rights) & need) == need ? PGT_FAULT_NONE : PGT_FAULT_PERMISSION;
-}
-
 unsigned pgt__rights(const pgt_space_t *sp, pgt_vaddr_t va)
 {
 	struct tr_walk w;
 
 	tr_walk(sp, va, &w, false);
-	return w.end == TR_LEAF ? leaf_rights(sp->pgt__arch, w.level, w.pte, w.rights) : 0;
+	return w.end == PGT__TR_LEAF ? pgt__leaf_rights(sp->pgt__arch, w.level, w.pte, w.rights) : 0;
 }
 
 /** Sets @p bits in the entry if it still holds what the walk saw. */
@@ -184,26 +135,6 @@ static bool set_ad(const struct pgt_arch *a, const struct tr_walk *w, unsigned a
 	return set_bits(w->stop, w->pte, leaf);
 }
 
-/** Records a fault; @p fault may be NULL. */
-static int report(struct pgt_fault *fault, int kind, unsigned level, pgt_vaddr_t va)
-{
-	if (fault)
-		*fault = (struct pgt_fault){ .kind = kind, .level = level, .va = va };
-	return PGT_EFAULT;
-}
-
-/** The fault kind of a walk that did not reach a valid leaf. */
-static int walk_fault(const struct pgt_arch *a, enum tr_end end)
-{
-	return end == TR_MALFORMED ? a->malformed_fault : PGT_FAULT_NOT_PRESENT;
-}
-
-/** The physical address a leaf @p pte at @p level gives @p va. */
-static inline pgt_paddr_t leaf_pa(const struct pgt_level *L, pgt_pte_t pte, pgt_vaddr_t va)
-{
-	return (pte & L->leaf_oa) | (va & ((1ull << L->shift) - 1));
-}
-
 /**
  * The full walk: hierarchical rules, malformed table entries, and
  * PGT_ACC_SET_AD. Retried only when a concurrent store changed an entry
@@ -220,18 +151,18 @@ static int translate_walk(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access
 			tr_walk(sp, va, &w, true);
 		else
 			tr_walk(sp, va, &w, false);
-		if (w.end == TR_NO_TABLE)
+		if (w.end == PGT__TR_NO_TABLE)
 			return PGT_EINVAL;
-		if (w.end != TR_LEAF)
-			return report(fault, walk_fault(a, w.end), w.level, va);
-		int kind = leaf_fault(a, w.level, w.pte, w.rights, access);
+		if (w.end != PGT__TR_LEAF)
+			return pgt__report(fault, pgt__walk_fault(a, w.end), w.level, va);
+		int kind = pgt__leaf_fault(a, w.level, w.pte, w.rights, access);
 		if (kind != PGT_FAULT_NONE)
-			return report(fault, kind, w.level, va);
+			return pgt__report(fault, kind, w.level, va);
 		if (!(access & PGT_ACC_SET_AD) || set_ad(a, &w, access))
 			break;
 	}
 	if (pa)
-		*pa = leaf_pa(&a->level[w.level], w.pte, va);
+		*pa = pgt__leaf_pa(&a->level[w.level], w.pte, va);
 	return PGT_OK;
 }
 
@@ -245,25 +176,10 @@ int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_pa
 
 	/*
 	 * The common case, by the walk compiled for the space's shape (one
-	 * indirect call, constant masks, the address checked there): when no
-	 * table entry on the way restricts anything or is malformed, the leaf
-	 * alone decides. Otherwise the full walk does.
+	 * indirect call, constant masks and rules, the address checked
+	 * there). It gives way to the full walk when a table entry on the way
+	 * restricts anything or is malformed.
 	 */
-	const struct pgt_arch *a = sp->pgt__arch;
-	struct pgt__stop at;
-	pgt_pte_t pte, odd;
-	if (pgt__ops(sp)->leaf_walk(sp, va, &at, &pte, &odd) != PGT_OK)
-		return PGT_EINVAL; /* out of range, or p2v failed */
-	if (odd)
-		return translate_walk(sp, va, access, pa, fault);
-	const struct pgt_level *L = &a->level[at.level];
-	enum tr_end end = tr_stop(L, pte); /* at a non-table entry, or at level 0 */
-	if (end != TR_LEAF)
-		return report(fault, walk_fault(a, end), at.level, va);
-	int kind = leaf_fault(a, at.level, pte, PGT_RIGHTS_ALL, access);
-	if (kind != PGT_FAULT_NONE)
-		return report(fault, kind, at.level, va);
-	if (pa)
-		*pa = leaf_pa(L, pte, va);
-	return PGT_OK;
+	int status = pgt__ops(sp)->translate(sp, va, access, pa, fault);
+	return status == PGT__SLOW ? translate_walk(sp, va, access, pa, fault) : status;
 }

@@ -265,6 +265,203 @@ START_TEST(mixed_masks)
 }
 END_TEST
 
+/* --- translate: the compiled walks and the full walk, against a reference ------------ */
+
+/** The rights @p rules take from an entry @p e. */
+static unsigned ref_removed(const struct pgt_rule rules[PGT_RULES], pgt_pte_t e)
+{
+	unsigned removed = 0;
+
+	for (unsigned i = 0; i < PGT_RULES; i++)
+		if ((e & rules[i].mask) == rules[i].match)
+			removed |= rules[i].removes;
+	return removed;
+}
+
+/** The fault a valid leaf @p e at level @p l gives an access, or -1 when it completes. */
+static int ref_leaf_fault(const struct pgt_arch *a, unsigned l, pgt_pte_t e, unsigned rights, unsigned access)
+{
+	const struct pgt_level *L = &a->level[l];
+	unsigned need = (access & 7u) << ((access & PGT_ACC_USER) ? 3 : 0);
+
+	rights &= ~ref_removed(L->leaf_rules, e);
+	if (a->implied_if && (rights & a->implied_if) == a->implied_if)
+		rights &= ~(unsigned)a->implied_removes;
+	if (a->af_fault && !(e & L->accessed))
+		return PGT_FAULT_ACCESS_FLAG;
+	return (rights & need) == need ? -1 : PGT_FAULT_PERMISSION;
+}
+
+/**
+ * The reference: the walk as arch.h describes a descriptor's rules, one
+ * level at a time (table rules take rights from everything below, then the
+ * leaf's rules and the implied rule; malformed entries by the must-be-zero
+ * masks; the access flag before permissions).
+ */
+static int ref_translate(const struct fx *f, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+			 struct pgt_fault *fault)
+{
+	const struct pgt_arch *a = f->a;
+	pgt_pte_t *table = test_mm_p2v(&f->t, pgt_space_root(&f->sp));
+	unsigned rights = PGT_RIGHTS_ALL;
+
+	for (unsigned l = a->levels - 1;; l--) {
+		const struct pgt_level *L = &a->level[l];
+		pgt_pte_t e = table[(va >> L->shift) & ((1ull << L->bits) - 1)];
+		int kind;
+
+		if (l > 0 && (e & L->type_mask) == L->table_type && !(e & L->table_mbz)) {
+			rights &= ~ref_removed(L->table_rules, e);
+			table = test_mm_p2v(&f->t, e & L->table_oa);
+			continue;
+		}
+		if (l > 0 && (e & L->type_mask) == L->table_type)
+			kind = a->malformed_fault;
+		else if (L->leaf_ok && (e & L->type_mask) == L->leaf_type)
+			kind = (e & L->leaf_mbz) ? a->malformed_fault : ref_leaf_fault(a, l, e, rights, access);
+		else
+			kind = (e & L->valid) ? a->malformed_fault : PGT_FAULT_NOT_PRESENT;
+		if (kind < 0) {
+			*pa = (e & L->leaf_oa) | (va & ((1ull << L->shift) - 1));
+			return PGT_OK;
+		}
+		*fault = (struct pgt_fault){ .kind = kind, .level = l, .va = va };
+		return PGT_EFAULT;
+	}
+}
+
+/** pgt_translate and the reference agree on every access kind at @p va. */
+static void same_translate(const struct fx *f, pgt_vaddr_t va, unsigned *faults)
+{
+	static const unsigned kinds[] = { PGT_ACC_READ, PGT_ACC_WRITE, PGT_ACC_EXEC };
+
+	for (unsigned k = 0; k < 6; k++) {
+		unsigned access = kinds[k % 3] | (k >= 3 ? PGT_ACC_USER : 0);
+		pgt_paddr_t pa1 = 1, pa2 = 2;
+		struct pgt_fault f1 = { .kind = -1 }, f2 = { .kind = -2 };
+		int r1 = pgt_translate(&f->sp, va, access, &pa1, &f1);
+		int r2 = ref_translate(f, va, access, &pa2, &f2);
+
+		if (r1 != r2 || (r1 == PGT_OK && pa1 != pa2) ||
+		    (r1 == PGT_EFAULT && (f1.kind != f2.kind || f1.level != f2.level || f1.va != f2.va)))
+			ck_abort_msg("%s: va 0x%llx access %#x: translate %d (pa 0x%llx, fault %d at %u), "
+				     "reference %d (pa 0x%llx, fault %d at %u)",
+				     f->who, (unsigned long long)va, access, r1, (unsigned long long)pa1, f1.kind,
+				     f1.level, r2, (unsigned long long)pa2, f2.kind, f2.level);
+		*faults += r1 == PGT_EFAULT;
+	}
+}
+
+/** The entry at @p level on the path to @p va, or NULL when the path ends above it. */
+static pgt_pte_t *entry_at(const struct fx *f, pgt_vaddr_t va, unsigned level)
+{
+	pgt_pte_t *table = test_mm_p2v(&f->t, pgt_space_root(&f->sp));
+
+	for (unsigned l = f->a->levels - 1;; l--) {
+		const struct pgt_level *L = &f->a->level[l];
+		pgt_pte_t *p = table + ((va >> L->shift) & ((1ull << L->bits) - 1));
+		if (l == level)
+			return p;
+		if ((*p & L->type_mask) != L->table_type)
+			return NULL;
+		table = test_mm_p2v(&f->t, *p & L->table_oa);
+	}
+}
+
+/** The bits of a leaf at @p L that its rules and accessed flag look at. */
+static pgt_pte_t leaf_bits(const struct pgt_level *L)
+{
+	pgt_pte_t bits = L->accessed;
+
+	for (unsigned i = 0; i < PGT_RULES; i++)
+		bits |= L->leaf_rules[i].mask;
+	return bits & ~L->type_mask;
+}
+
+/**
+ * Flips random bits of the entry at a random level on @p va's path: rule
+ * bits of a table entry, rule and accessed bits of a leaf, or (one time in
+ * four) must-be-zero bits. Links and entry types stay, so destroy still
+ * frees every table.
+ */
+static void poke(struct fx *f, uint64_t *rng, pgt_vaddr_t va)
+{
+	unsigned l = (unsigned)(test_rand(rng) % f->a->levels);
+	const struct pgt_level *L = &f->a->level[l];
+	pgt_pte_t *p = entry_at(f, va, l);
+
+	if (!p || !*p)
+		return;
+	bool table = l > 0 && (*p & L->type_mask) == L->table_type;
+	bool malform = test_rand(rng) % 4 == 0; /* else the entry stays well-formed */
+	pgt_pte_t bits = table ? (malform ? L->table_mbz : L->table_rule_bits)
+			       : (malform ? L->leaf_mbz & ~L->type_mask : leaf_bits(L));
+	*p ^= bits & test_rand(rng) & test_rand(rng);
+}
+
+/** Maps a random page with random rights and frame (or finds the space full there). */
+static pgt_vaddr_t map_random(struct fx *f, uint64_t *rng)
+{
+	static const unsigned prots[] = {
+		PGT_PROT_READ, PGT_PROT_READ | PGT_PROT_WRITE, PGT_PROT_READ | PGT_PROT_EXEC,
+		PGT_PROT_READ | PGT_PROT_USER, PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_USER,
+		PGT_PROT_READ | PGT_PROT_EXEC | PGT_PROT_USER,
+		PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC | PGT_PROT_USER,
+	};
+	unsigned shift = random_leaf_shift(f->a, rng);
+	pgt_vaddr_t va = random_page(f, rng, shift);
+	pgt_ref_t ref;
+
+	if (pgt_insert(&f->sp, va, shift, &ref) != PGT_OK)
+		return va;
+	unsigned prot = prots[test_rand(rng) % (sizeof prots / sizeof prots[0])];
+	pgt_paddr_t pa = (test_rand(rng) << shift) & ((1ull << f->a->pa_bits) - 1);
+	int rc = pgt_set_field(&f->sp, ref, PGT_FIELD_PROT, prot);
+	ck_assert_msg(rc == PGT_OK || rc == PGT_ENOTSUP, "%s: set PROT %d", f->who, rc);
+	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PADDR, pa), PGT_OK);
+	return va;
+}
+
+/**
+ * pgt_translate against the reference on random trees whose entries have
+ * random rule, accessed and must-be-zero bits: through the walk compiled
+ * for a shipped descriptor (the leaf decides unless a table entry on the
+ * way is odd), and through a copy without table_rule_bits, for which every
+ * translation takes the full walk.
+ */
+START_TEST(translate_agrees)
+{
+	const struct pgt_arch *a = test_archs[_i / 4];
+	enum test_mm_mode m = (_i & 1) ? TEST_MM_HOOK : TEST_MM_OFFSET;
+	bool full_walk = (_i & 2) != 0;
+	struct fx f;
+	uint64_t rng = 0x7a0000u + (uint64_t)_i;
+	pgt_vaddr_t pages[200];
+	unsigned faults = 0;
+
+	fx_open(&f, a, m, 0, full_walk);
+	if (full_walk) {
+		pgt_space_destroy(&f.sp);
+		for (unsigned l = 0; l < a->levels; l++)
+			f.copy.level[l].table_rule_bits = 0;
+		ck_assert_int_eq(pgt_space_init(&f.sp, &f.copy, &f.t.mm, 0), PGT_OK);
+	}
+	for (unsigned i = 0; i < 200; i++)
+		pages[i] = map_random(&f, &rng);
+	for (unsigned round = 0; round < 4; round++) {
+		for (unsigned i = 0; i < 200; i++) {
+			same_translate(&f, pages[i], &faults);
+			same_translate(&f, pages[i] + (test_rand(&rng) & 0xfff), &faults);
+			same_translate(&f, random_page(&f, &rng, 0), &faults);
+		}
+		for (unsigned i = 0; i < 60; i++)
+			poke(&f, &rng, pages[test_rand(&rng) % 200]);
+	}
+	ck_assert_uint_gt(faults, 100); /* faults were reached, not only completions */
+	fx_close(&f);
+}
+END_TEST
+
 static Suite *shape_suite(void)
 {
 	Suite *s = suite_create("shape");
@@ -275,6 +472,7 @@ static Suite *shape_suite(void)
 	tcase_add_loop_test(tc, out_of_range, 0, (int)test_narchs * 2);
 	tcase_add_loop_test(tc, hook_null, 0, (int)test_narchs);
 	tcase_add_test(tc, mixed_masks);
+	tcase_add_loop_test(tc, translate_agrees, 0, (int)test_narchs * 4);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -138,34 +138,34 @@ static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
 	}
 
 /* 4K granule: 4K pages, 2M and 1G blocks; level 3 (ARM's L0) has no blocks. */
-PGT_API const struct pgt_arch pgt_arch_armv8_4k_39 =
-	ARM_DESC("armv8-4k-39", 3, 39, ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1), ARM_LEVEL(12, 30, 1));
-PGT_API const struct pgt_arch pgt_arch_armv8_4k_48 =
-	ARM_DESC("armv8-4k-48", 4, 48, ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1), ARM_LEVEL(12, 30, 1),
-		 ARM_LEVEL(12, 39, 0));
+#define ARM_4K_39 ARM_DESC("armv8-4k-39", 3, 39, ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1), ARM_LEVEL(12, 30, 1))
+#define ARM_4K_48                                                                                 \
+	ARM_DESC("armv8-4k-48", 4, 48, ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1), ARM_LEVEL(12, 30, 1), \
+		 ARM_LEVEL(12, 39, 0))
 /* 16K granule: 16K pages and 32M blocks (64G blocks need FEAT_LPA2). */
-PGT_API const struct pgt_arch pgt_arch_armv8_16k_47 =
-	ARM_DESC("armv8-16k-47", 3, 47, ARM_LEVEL(14, 14, 1), ARM_LEVEL(14, 25, 1), ARM_LEVEL(14, 36, 0));
+#define ARM_16K_47 \
+	ARM_DESC("armv8-16k-47", 3, 47, ARM_LEVEL(14, 14, 1), ARM_LEVEL(14, 25, 1), ARM_LEVEL(14, 36, 0))
 /* 64K granule: 64K pages and 512M blocks (4T blocks need FEAT_LPA). */
-PGT_API const struct pgt_arch pgt_arch_armv8_64k_42 =
-	ARM_DESC("armv8-64k-42", 2, 42, ARM_LEVEL(16, 16, 1), ARM_LEVEL(16, 29, 1));
+#define ARM_64K_42 ARM_DESC("armv8-64k-42", 2, 42, ARM_LEVEL(16, 16, 1), ARM_LEVEL(16, 29, 1))
+
+PGT_API const struct pgt_arch pgt_arch_armv8_4k_39 = ARM_4K_39;
+PGT_API const struct pgt_arch pgt_arch_armv8_4k_48 = ARM_4K_48;
+PGT_API const struct pgt_arch pgt_arch_armv8_16k_47 = ARM_16K_47;
+PGT_API const struct pgt_arch pgt_arch_armv8_64k_42 = ARM_64K_42;
 
 /* --- walks compiled with these masks as constants (lib/shape_tpl.h) ------------ */
 
 #include "shape_tpl.h"
 
-/* The walks read only the levels: copies here are static, so the compiler folds them. */
-static const struct pgt_arch walk_4k_39 = { .levels = 3,
-					    .level = { ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1),
-						       ARM_LEVEL(12, 30, 1) } };
-static const struct pgt_arch walk_4k_48 = { .levels = 4,
-					    .level = { ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1),
-						       ARM_LEVEL(12, 30, 1), ARM_LEVEL(12, 39, 0) } };
-static const struct pgt_arch walk_16k_47 = { .levels = 3,
-					     .level = { ARM_LEVEL(14, 14, 1), ARM_LEVEL(14, 25, 1),
-							ARM_LEVEL(14, 36, 0) } };
-static const struct pgt_arch walk_64k_42 = { .levels = 2,
-					     .level = { ARM_LEVEL(16, 16, 1), ARM_LEVEL(16, 29, 1) } };
+/*
+ * Static copies of the descriptors, which the compiler folds into the walks
+ * (it may not fold the exported ones: a shared library's data can be
+ * interposed).
+ */
+static const struct pgt_arch walk_4k_39 = ARM_4K_39;
+static const struct pgt_arch walk_4k_48 = ARM_4K_48;
+static const struct pgt_arch walk_16k_47 = ARM_16K_47;
+static const struct pgt_arch walk_64k_42 = ARM_64K_42;
 
 PGT__SHAPE(arm_4k_39, &walk_4k_39, 3, 9, 12)
 PGT__SHAPE(arm_4k_48, &walk_4k_48, 4, 9, 12)

@@ -103,34 +103,34 @@ unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
 #define X86_PD X86_LEVEL(21, 1, PGT_X86_ADDR_2M)   /* PDE: 2M pages */
 #define X86_PDPT X86_LEVEL(30, 1, PGT_X86_ADDR_1G) /* PDPTE: 1G pages */
 
-PGT_API const struct pgt_arch pgt_arch_x86_64 = {
-	.name = "x86_64", .levels = 4, .va_bits = 48, .pa_bits = 52,
-	.canon = PGT_CANON_SIGN_EXTEND,
-	.level = { X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0) /* PML4E */ },
-	.prot_encode = pgt_x86_64_prot_encode,
-	.prot_decode = pgt_x86_64_prot_decode,
-	.malformed_fault = PGT_FAULT_RESERVED_BIT, /* #PF with RSVD = 1, SDM 4.7 */
-};
+#define X86_DESC(nm, nlev, va, ...)                                                       \
+	{                                                                                 \
+		.name = (nm), .levels = (nlev), .va_bits = (va), .pa_bits = 52,           \
+		.canon = PGT_CANON_SIGN_EXTEND,                                           \
+		.level = { __VA_ARGS__ },                                                 \
+		.prot_encode = pgt_x86_64_prot_encode,                                    \
+		.prot_decode = pgt_x86_64_prot_decode,                                    \
+		.malformed_fault = PGT_FAULT_RESERVED_BIT, /* #PF with RSVD = 1, SDM 4.7 */ \
+	}
 
-PGT_API const struct pgt_arch pgt_arch_x86_64_la57 = {
-	.name = "x86_64-la57", .levels = 5, .va_bits = 57, .pa_bits = 52,
-	.canon = PGT_CANON_SIGN_EXTEND,
-	.level = { X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0), X86_LEVEL(48, 0, 0) /* PML5E */ },
-	.prot_encode = pgt_x86_64_prot_encode,
-	.prot_decode = pgt_x86_64_prot_decode,
-	.malformed_fault = PGT_FAULT_RESERVED_BIT, /* #PF with RSVD = 1, SDM 4.7 */
-};
+#define X86_4LEVEL X86_DESC("x86_64", 4, 48, X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0) /* PML4E */)
+#define X86_5LEVEL \
+	X86_DESC("x86_64-la57", 5, 57, X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0), X86_LEVEL(48, 0, 0) /* PML5E */)
+
+PGT_API const struct pgt_arch pgt_arch_x86_64 = X86_4LEVEL;
+PGT_API const struct pgt_arch pgt_arch_x86_64_la57 = X86_5LEVEL;
 
 /* --- walks compiled with these masks as constants (lib/shape_tpl.h) ------------ */
 
 #include "shape_tpl.h"
 
-/* The walks read only the levels: copies here are static, so the compiler folds them. */
-static const struct pgt_arch walk_4level = { .levels = 4,
-					     .level = { X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0) } };
-static const struct pgt_arch walk_5level = {
-	.levels = 5, .level = { X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0), X86_LEVEL(48, 0, 0) }
-};
+/*
+ * Static copies of the descriptors, which the compiler folds into the walks
+ * (it may not fold the exported ones: a shared library's data can be
+ * interposed).
+ */
+static const struct pgt_arch walk_4level = X86_4LEVEL;
+static const struct pgt_arch walk_5level = X86_5LEVEL;
 
 PGT__SHAPE(x86_4, &walk_4level, 4, 9, 12)
 PGT__SHAPE(x86_5, &walk_5level, 5, 9, 12)

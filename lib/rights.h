@@ -1,0 +1,108 @@
+/*
+ * What the MMU decides at the end of a walk, from the descriptor's rules:
+ * how the walk ended, the rights a leaf grants, the fault an access takes
+ * and the physical address it reaches. Shared by the full walk of
+ * lib/translate.c and the compiled walks of lib/shape_tpl.h, where the
+ * descriptor is a constant and every rule folds into immediates.
+ */
+#ifndef PGT_LIB_RIGHTS_H
+#define PGT_LIB_RIGHTS_H
+
+#include "internal.h"
+
+/** Access bits that name the kind of an access. */
+#define PGT__ACC_KIND (PGT_ACC_READ | PGT_ACC_WRITE | PGT_ACC_EXEC)
+
+/** How a walk ended. */
+enum pgt__tr_end { PGT__TR_LEAF, PGT__TR_NOT_PRESENT, PGT__TR_MALFORMED, PGT__TR_NO_TABLE };
+
+/** The right an access needs: its kind, moved to the unprivileged half for user accesses. */
+static inline unsigned pgt__access_right(unsigned access)
+{
+	return (access & PGT__ACC_KIND) << ((access & PGT_ACC_USER) ? 3 : 0);
+}
+
+/** The rights the rules of one entry take away (fixed count: unrolled). */
+static inline unsigned pgt__rules_remove(const struct pgt_rule rules[PGT_RULES], pgt_pte_t pte)
+{
+	unsigned removed = 0;
+
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < PGT_RULES; i++)
+		removed |= (pte & rules[i].mask) == rules[i].match ? rules[i].removes : 0;
+	return removed;
+}
+
+/** How the walk ends at an entry that is not a table entry. */
+static inline enum pgt__tr_end pgt__tr_stop(const struct pgt_level *L, pgt_pte_t pte)
+{
+	if (L->leaf_ok && (pte & L->type_mask) == L->leaf_type)
+		return (pte & L->leaf_mbz) ? PGT__TR_MALFORMED : PGT__TR_LEAF;
+	return (pte & L->valid) ? PGT__TR_MALFORMED : PGT__TR_NOT_PRESENT;
+}
+
+/** The rights of a leaf @p pte at @p level, combined with the @p rights its tables left. */
+static inline unsigned pgt__leaf_rights(const struct pgt_arch *a, unsigned level, pgt_pte_t pte,
+					unsigned rights)
+{
+	rights &= ~pgt__rules_remove(a->level[level].leaf_rules, pte);
+	if (a->implied_if && (rights & a->implied_if) == a->implied_if)
+		rights &= ~(unsigned)a->implied_removes;
+	return rights;
+}
+
+/** The fault kind of an access that reached a valid leaf; PGT_FAULT_NONE if it completes. */
+static inline int pgt__leaf_fault(const struct pgt_arch *a, unsigned level, pgt_pte_t pte, unsigned rights,
+				  unsigned access)
+{
+	/* Access-flag faults come before permission faults (Arm ARM D8.5). */
+	if (a->af_fault && !(pte & a->level[level].accessed) && !(access & PGT_ACC_SET_AD))
+		return PGT_FAULT_ACCESS_FLAG;
+	unsigned need = pgt__access_right(access);
+	return (pgt__leaf_rights(a, level, pte, rights) & need) == need ? PGT_FAULT_NONE
+									 : PGT_FAULT_PERMISSION;
+}
+
+/** The fault kind of a walk that did not reach a valid leaf. */
+static inline int pgt__walk_fault(const struct pgt_arch *a, enum pgt__tr_end end)
+{
+	return end == PGT__TR_MALFORMED ? a->malformed_fault : PGT_FAULT_NOT_PRESENT;
+}
+
+/** The physical address a leaf @p pte at @p level gives @p va. */
+static inline pgt_paddr_t pgt__leaf_pa(const struct pgt_level *L, pgt_pte_t pte, pgt_vaddr_t va)
+{
+	return (pte & L->leaf_oa) | (va & ((1ull << L->shift) - 1));
+}
+
+/** Records a fault (@p fault may be NULL) and returns PGT_EFAULT. */
+static inline int pgt__report(struct pgt_fault *fault, int kind, unsigned level, pgt_vaddr_t va)
+{
+	if (fault)
+		*fault = (struct pgt_fault){ .kind = kind, .level = level, .va = va };
+	return PGT_EFAULT;
+}
+
+/**
+ * The end of a translation at the entry @p pte of level @p level, when no
+ * table entry above it took any right away: PGT_OK with *pa (when not
+ * NULL), or PGT_EFAULT with *fault (when not NULL).
+ */
+static inline int pgt__translate_leaf(const struct pgt_arch *a, unsigned level, pgt_pte_t pte,
+				      pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+				      struct pgt_fault *fault)
+{
+	const struct pgt_level *L = &a->level[level];
+	enum pgt__tr_end end = pgt__tr_stop(L, pte);
+
+	if (end != PGT__TR_LEAF)
+		return pgt__report(fault, pgt__walk_fault(a, end), level, va);
+	int kind = pgt__leaf_fault(a, level, pte, PGT_RIGHTS_ALL, access);
+	if (kind != PGT_FAULT_NONE)
+		return pgt__report(fault, kind, level, va);
+	if (pa)
+		*pa = pgt__leaf_pa(L, pte, va);
+	return PGT_OK;
+}
+
+#endif /* PGT_LIB_RIGHTS_H */
