@@ -59,8 +59,7 @@ static int generic_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned targe
 static int generic_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 			     struct pgt_fault *fault)
 {
-	(void)access, (void)pa, (void)fault;
-	return pgt__va_ok(sp, va) ? PGT__SLOW : PGT_EINVAL;
+	return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_EINVAL;
 }
 
 static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to, generic_translate };

@@ -19,9 +19,6 @@
 
 #include "internal.h"
 
-/** pgt__shape_ops.translate: this one needs the full walk (never returned to the caller). */
-#define PGT__SLOW 2
-
 /** Where a walk towards a target level stopped. */
 struct pgt__stop {
 	pgt_pte_t *pte; /**< entry at `level` on the path to the address */
@@ -42,16 +39,23 @@ struct pgt__shape_ops {
 	 */
 	int (*walk_to)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, struct pgt__stop *at);
 	/**
-	 * pgt_translate's common case, after its space and access checks and
-	 * without PGT_ACC_SET_AD: PGT_OK, PGT_EFAULT or PGT_EINVAL as
-	 * pgt_translate returns them, or PGT__SLOW when a table entry on the
-	 * way differs from the library's own (table_attrs) in a bit a
-	 * hierarchical rule or a must-be-zero mask looks at: then the full
-	 * walk must decide.
+	 * pgt_translate after its space and access checks, without
+	 * PGT_ACC_SET_AD. Decides at the leaf when no table entry on the way
+	 * differs from the library's own (table_attrs) in a bit a hierarchical
+	 * rule or a must-be-zero mask looks at; otherwise hands the access to
+	 * pgt__translate_full.
 	 */
 	int (*translate)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 			 struct pgt_fault *fault);
 };
+
+/**
+ * pgt_translate's full walk, for an address already checked to be in the
+ * space's range: every hierarchical rule, malformed table entries and
+ * PGT_ACC_SET_AD (lib/translate.c).
+ */
+int pgt__translate_full(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+			struct pgt_fault *fault);
 
 /** The type of pgt__shape_ops.lookup, which pgt_space_t keeps as void (*)(void). */
 typedef int (*pgt__lookup_fn)(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);

@@ -135,13 +135,10 @@ static bool set_ad(const struct pgt_arch *a, const struct tr_walk *w, unsigned a
 	return set_bits(w->stop, w->pte, leaf);
 }
 
-/**
- * The full walk: hierarchical rules, malformed table entries, and
- * PGT_ACC_SET_AD. Retried only when a concurrent store changed an entry
- * between the walk and the update.
- */
-static int translate_walk(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
-			  struct pgt_fault *fault)
+/* The full walk (shape.h). Retried only when a concurrent store changed an
+ * entry between the walk and the accessed/dirty update. */
+int pgt__translate_full(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+			struct pgt_fault *fault)
 {
 	const struct pgt_arch *a = sp->pgt__arch;
 	struct tr_walk w;
@@ -172,14 +169,13 @@ int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_pa
 	if (!pgt__space_ok(sp) || !access_ok(access))
 		return PGT_EINVAL;
 	if (access & PGT_ACC_SET_AD)
-		return pgt__va_ok(sp, va) ? translate_walk(sp, va, access, pa, fault) : PGT_EINVAL;
+		return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_EINVAL;
 
 	/*
 	 * The common case, by the walk compiled for the space's shape (one
 	 * indirect call, constant masks and rules, the address checked
-	 * there). It gives way to the full walk when a table entry on the way
-	 * restricts anything or is malformed.
+	 * there). It hands over to the full walk when a table entry on the
+	 * way restricts anything or is malformed.
 	 */
-	int status = pgt__ops(sp)->translate(sp, va, access, pa, fault);
-	return status == PGT__SLOW ? translate_walk(sp, va, access, pa, fault) : status;
+	return pgt__ops(sp)->translate(sp, va, access, pa, fault);
 }
