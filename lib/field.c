@@ -79,7 +79,6 @@ static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, en
 			uint64_t val, pgt_pte_t *out)
 {
 	const struct pgt_level *L = pgt__level(sp, level);
-	unsigned prot = sp->pgt__arch->prot_decode(level, pte);
 
 	if (f == PGT_FIELD_PADDR) {
 		if (val & ~L->leaf_oa)
@@ -98,6 +97,8 @@ static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, en
 		*out = val ? pte | bit : pte & ~bit;
 		return PGT_OK;
 	}
+	/* One right or attribute: decoded only here, the common fields need no codec call. */
+	unsigned prot = sp->pgt__arch->prot_decode(level, pte);
 	unsigned bit = f == PGT_FIELD_CACHED ? PGT_PROT_UNCACHED : prot_bit(f);
 	bool set = f == PGT_FIELD_CACHED ? !val : val;
 	return with_prot(sp, level, pte, set ? prot | bit : prot & ~bit, out);
