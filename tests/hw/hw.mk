@@ -86,7 +86,6 @@ hw_tests = tests/hw_x86_64.hw tests/hw_x86_64_la57.hw tests/hw_x86_64_broken_fra
 	tests/hw_armv8_4k.hw tests/hw_armv8_4k_39.hw tests/hw_armv8_16k.hw tests/hw_armv8_64k.hw \
 	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw
 dist_check_SCRIPTS += $(hw_tests)
-TESTS += $(hw_tests)
 TEST_EXTENSIONS += .hw
 HW_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 HW_LOG_COMPILER = env PYTHON3='$(PYTHON3)' QEMU_X86_64='$(QEMU_X86_64)' QEMU_AARCH64='$(QEMU_AARCH64)' $(SHELL)
