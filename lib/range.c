@@ -22,7 +22,7 @@
  * threaded through the tables themselves in bits no reader takes for a
  * mapping (internal.h).
  */
-#include "internal.h"
+#include "shape.h"
 
 enum op_kind { OP_MAP, OP_UNMAP, OP_PROTECT };
 enum op_pass { PASS_PLAN, PASS_BREAK, PASS_COMMIT };
@@ -573,17 +573,17 @@ static bool range_ok(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 	return ((va ^ last) >> (sp->pgt__arch->va_bits - 1)) == 0 || sp->pgt__arch->canon == PGT_CANON_SPLIT;
 }
 
-/** Encodes @p prot for a leaf at every level that allows leaves. */
-static int encode_all(struct range_op *op, unsigned prot)
+/** Encodes @p prot for a leaf at every level that allows leaves, into @p bits. */
+static int encode_all(const pgt_space_t *sp, unsigned prot, pgt_pte_t bits[PGT_MAX_LEVELS])
 {
-	const struct pgt_arch *a = op->sp->pgt__arch;
+	const struct pgt_arch *a = sp->pgt__arch;
 
 	if (prot & ~PGT_PROT_ALL)
 		return PGT_EINVAL;
 	for (unsigned l = 0; l < a->levels; l++) {
 		if (!a->level[l].leaf_ok)
 			continue;
-		int rc = a->prot_encode(l, prot, &op->bits[l]);
+		int rc = a->prot_encode(l, prot, &bits[l]);
 		if (rc != PGT_OK)
 			return rc;
 	}
@@ -600,21 +600,67 @@ static int op_init(struct range_op *op, pgt_space_t *sp, enum op_kind kind, pgt_
 	return PGT_OK;
 }
 
-int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot, unsigned flags)
+/** pgt_map's argument checks, beyond the range's. */
+static bool map_args_ok(const pgt_space_t *sp, pgt_paddr_t pa, uint64_t size, unsigned flags)
 {
-	struct range_op op;
-	int rc = op_init(&op, sp, OP_MAP, va, size);
-
-	if (rc != PGT_OK || (flags & ~(unsigned)(PGT_MAP_NOSUPER | PGT_MAP_REPLACE)))
-		return PGT_EINVAL;
 	const struct pgt_arch *a = sp->pgt__arch;
 	uint64_t page = 1ull << pgt__level(sp, 0)->shift;
-	if ((pa & (page - 1)) || pa + (size - 1) < pa || (a->pa_bits < 64 && ((pa + (size - 1)) >> a->pa_bits)))
+
+	if (flags & ~(unsigned)(PGT_MAP_NOSUPER | PGT_MAP_REPLACE))
+		return false;
+	return !(pa & (page - 1)) && pa + (size - 1) >= pa &&
+	       !(a->pa_bits < 64 && ((pa + (size - 1)) >> a->pa_bits));
+}
+
+/**
+ * pgt_map's everyday case without the passes: a range inside one existing
+ * table of the smallest pages, smaller than the entry above (so no
+ * superpage can fit), every slot empty, no PGT_MAP_REPLACE. Nothing can
+ * conflict and nothing needs allocating, so the leaves are stored in a row,
+ * as COMMIT would store them. Returns false, having written nothing, when
+ * the case does not apply; the passes then decide.
+ */
+static bool map_small(pgt_space_t *sp, pgt_vaddr_t va, pgt_vaddr_t last, pgt_paddr_t pa, pgt_pte_t leaf,
+		      unsigned flags)
+{
+	const struct pgt_arch *a = sp->pgt__arch;
+	struct pgt__stop at;
+
+	if (a->levels < 2 || (flags & PGT_MAP_REPLACE))
+		return false;
+	unsigned above = a->level[1].shift;
+	if ((va >> above) != (last >> above) || ((last - va + 1) >> above))
+		return false; /* crosses an entry of level 1, or covers one whole */
+	if (pgt__ops(sp)->walk_to(sp, va, 0, &at) != PGT_OK || at.level != 0)
+		return false; /* the table is missing, or p2v failed */
+	size_t n = (size_t)((last - va) >> a->level[0].shift) + 1;
+	for (size_t i = 0; i < n; i++)
+		if (pgt__pte_load(&at.pte[i]) != 0)
+			return false;
+	for (size_t i = 0; i < n; i++, pa += 1ull << a->level[0].shift)
+		pgt__pte_store(&at.pte[i], leaf | pa);
+	return true;
+}
+
+int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot, unsigned flags)
+{
+	pgt_pte_t bits[PGT_MAX_LEVELS] = { 0 };
+
+	if (!pgt__space_ok(sp) || !range_ok(sp, va, size) || !map_args_ok(sp, pa, size, flags))
 		return PGT_EINVAL;
+	int rc = encode_all(sp, prot, bits);
+	if (rc != PGT_OK)
+		return rc;
+	if (map_small(sp, va, va + (size - 1), pa, bits[0], flags))
+		return PGT_OK;
+
+	struct range_op op;
+	(void)op_init(&op, sp, OP_MAP, va, size); /* checked above */
 	op.pa = pa;
 	op.flags = flags;
-	rc = encode_all(&op, prot);
-	return rc != PGT_OK ? rc : run(&op);
+	for (unsigned l = 0; l < sp->pgt__arch->levels; l++)
+		op.bits[l] = bits[l];
+	return run(&op);
 }
 
 int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
@@ -631,6 +677,6 @@ int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
 	int rc = op_init(&op, sp, OP_PROTECT, va, size);
 
 	if (rc == PGT_OK)
-		rc = encode_all(&op, prot);
+		rc = encode_all(sp, prot, op.bits);
 	return rc != PGT_OK ? rc : run(&op);
 }

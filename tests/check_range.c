@@ -279,6 +279,53 @@ START_TEST(test_map_conflicts)
 }
 END_TEST
 
+/*
+ * Maps inside one existing table of the smallest pages (pgt_map's short
+ * path): a run of empty slots is filled with consecutive frames; a run that
+ * meets a leaf or a reserved leaf anywhere is refused with nothing written
+ * or allocated; a range that crosses into the next table or covers a whole
+ * entry of level 1 gets the full treatment.
+ */
+START_TEST(test_map_into_one_table)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_OFFSET);
+	uint64_t page = page_of(c.a), mid = 1ull << shift_of(c.a, 1);
+	pgt_vaddr_t va = c.bottom + 6 * mid;
+	struct want e[4] = { { va, page, 0x10000000, R } };
+	pgt_ref_t ref;
+
+	ck_assert_int_eq(pgt_map(&c.sp, va, e[0].pa, page, R, 0), PGT_OK);
+	long attempts = c.t.attempts;
+	e[1] = (struct want){ va + page, 3 * page, 0x20000000, R | W };
+	ck_assert_int_eq(pgt_map(&c.sp, e[1].va, e[1].pa, e[1].size, R | W, 0), PGT_OK);
+	ck_assert_int_eq(c.t.attempts, attempts); /* the table was there */
+	expect_tree(&c, e, 2);
+
+	ck_assert_int_eq(pgt_insert(&c.sp, va + 8 * page, shift_of(c.a, 0), &ref), PGT_OK);
+	e[2] = (struct want){ va + 8 * page, page, 0, 0 };
+	const struct { pgt_vaddr_t va; uint64_t size; } bad[] = {
+		{ va + 5 * page, 4 * page }, /* the reserved leaf is the last slot */
+		{ va + 6 * page, 6 * page }, /* ... a middle one */
+		{ va + 3 * page, 2 * page }, /* a valid leaf is the first */
+		{ va, mid },                 /* the whole entry above: the passes decide */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		size_t n;
+		pgt_pte_t *snap = snapshot(&c, &n);
+		ck_assert_int_eq(pgt_map(&c.sp, bad[i].va, 0x30000000, bad[i].size, R, 0), PGT_ECONFLICT);
+		EXPECT_UNCHANGED(&c, snap, n, "a conflicting map into one table");
+		ck_assert_int_eq(c.t.attempts, attempts);
+	}
+	/* The last two slots of the table and the first of the next: a new table. */
+	e[3] = (struct want){ va + mid - 2 * page, 3 * page, 0x40000000, R };
+	ck_assert_int_eq(pgt_map(&c.sp, e[3].va, e[3].pa, e[3].size, R, 0), PGT_OK);
+	ck_assert_int_eq(c.t.attempts, attempts + 1);
+	expect_tree(&c, e, 4);
+	ctx_close(&c);
+}
+END_TEST
+
 START_TEST(test_map_replace)
 {
 	struct ctx c;
@@ -766,6 +813,7 @@ static Suite *range_suite(void)
 	tcase_add_loop_test(tc, test_map_layout, 0, n);
 	tcase_add_loop_test(tc, test_map_mixed_sizes, 0, n);
 	tcase_add_loop_test(tc, test_map_conflicts, 0, n);
+	tcase_add_loop_test(tc, test_map_into_one_table, 0, n);
 	tcase_add_loop_test(tc, test_map_replace, 0, n);
 	suite_add_tcase(su, tc);
 
