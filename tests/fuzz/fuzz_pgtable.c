@@ -14,7 +14,11 @@
  * with good and bad ranges, output addresses and rights instead, compared
  * with the extent model (tests/extents.c) whatever page sizes the library
  * chose, and lookups and privileged reads (pgt_translate) checked against
- * it. pgt_verify must find no problem in either mode.
+ * it. Two range spaces of one descriptor may share root entries through
+ * pgt_share (one pair at a time): the refusals are checked, and from then
+ * on what either space maps, unmaps or protects there is in both models. A
+ * borrower whose owner is destroyed is only destroyed in turn, as
+ * pgt_share(3) requires. pgt_verify must find no problem in either mode.
  *
  * After every operation the touched space is compared with its model: the
  * status, the ref, lookup at the edges of every mapping, every field and
@@ -57,7 +61,12 @@ struct slot {
 	struct model md; /**< ADT mode: the pages inserted */
 	bool ranges;     /**< range mode: map/unmap/protect, modelled by ext */
 	struct extents ext;
-	size_t tables; /**< tables tree_check found last */
+	size_t tables; /**< tables of its own that tree_check found last */
+	/* range mode, pgt_share: one pair of spaces at a time shares one range */
+	struct slot *peer;          /**< the other space of the pair, or NULL */
+	bool owner;                 /**< this space owns the shared tables */
+	bool orphan;                /**< a borrower whose owner is gone: may only be destroyed */
+	pgt_vaddr_t sh_lo, sh_last; /**< the shared range */
 };
 
 struct fuzz {
@@ -170,6 +179,50 @@ static pgt_vaddr_t pick_va(struct fuzz *f, const struct model *md, unsigned leve
 	return base;
 }
 
+/* --- shared root entries (pgt_share) --- */
+
+/** The space's root table. */
+static pgt_pte_t *root_table(struct fuzz *f, const struct slot *s)
+{
+	return test_mm_p2v(slot_mm(f, s), pgt_space_root(&s->sp));
+}
+
+/** Tables in the subtree of the table at @p level whose address is @p pa, itself included. */
+static size_t subtree_tables(struct fuzz *f, const struct slot *s, unsigned level, pgt_paddr_t pa)
+{
+	const struct pgt_level *L = &s->md.a->level[level];
+	const pgt_pte_t *tab = test_mm_p2v(slot_mm(f, s), pa);
+	size_t n = 1;
+
+	for (size_t i = 0; level > 0 && i < ((size_t)1 << L->bits); i++)
+		if ((tab[i] & L->type_mask) == L->table_type)
+			n += subtree_tables(f, s, level - 1, tab[i] & L->table_oa);
+	return n;
+}
+
+/**
+ * Counts in *marked the root entries that link shared tables (pinned in an
+ * owner, borrowed in a borrower) and returns how many tables hang below the
+ * borrowed ones: they are the owner's.
+ */
+static size_t shared_roots(struct fuzz *f, const struct slot *s, size_t *marked)
+{
+	const struct pgt_arch *a = s->md.a;
+	unsigned root = a->levels - 1u;
+	const struct pgt_level *R = &a->level[root];
+	const pgt_pte_t *tab = root_table(f, s);
+	size_t borrowed = 0;
+
+	for (size_t i = 0; root > 0 && i < ((size_t)1 << R->bits); i++) {
+		if ((tab[i] & R->type_mask) != R->table_type || !(tab[i] & (R->table_pinned | R->table_borrowed)))
+			continue;
+		++*marked;
+		if (tab[i] & R->table_borrowed)
+			borrowed += subtree_tables(f, s, root - 1, tab[i] & R->table_oa);
+	}
+	return borrowed;
+}
+
 /* --- comparing a space with its model --- */
 
 static pgt_ref_t ref_of(const struct m_map *m)
@@ -236,9 +289,12 @@ static void verify_ranges(struct fuzz *f, struct slot *s)
 
 	EXPECT(f, ext_matches_tree(&s->ext, &s->sp, s->md.a, slot_mm(f, s), s->md.flags, why, sizeof why),
 	       "tree and extent model differ: %s", why);
-	EXPECT(f, st.problems == 0 && st.empty_tables == 0, "tree_check: %zu problems, %zu empty tables",
-	       st.problems, st.empty_tables);
-	s->tables = st.tables;
+	/* Tables linked by shared root entries are never freed, even when empty. */
+	size_t marked = 0, borrowed = shared_roots(f, s, &marked);
+	EXPECT(f, st.problems == 0 && st.empty_tables <= marked,
+	       "tree_check: %zu problems, %zu empty tables (%zu shared root entries)", st.problems,
+	       st.empty_tables, marked);
+	s->tables = st.tables - borrowed;
 }
 
 /** The whole space against its model, and its tree's invariants. */
@@ -289,11 +345,28 @@ static void verify_books(struct fuzz *f)
 
 /* --- spaces --- */
 
+/**
+ * Ends the space's share, if any: a borrower leaves its owner alone (the
+ * owner's root entries stay pinned); an owner leaves its borrower an
+ * orphan, whose own tables were counted last time it was checked.
+ */
+static void end_share(struct slot *s)
+{
+	if (!s->peer)
+		return;
+	if (s->owner)
+		s->peer->orphan = true;
+	s->peer->peer = NULL;
+	s->peer = NULL;
+}
+
 static void slot_destroy(struct fuzz *f, struct slot *s)
 {
 	struct test_mm *t = slot_mm(f, s);
 	size_t before = test_mm_outstanding(t);
 
+	end_share(s);
+	s->orphan = false;
 	pgt_space_destroy(&s->sp);
 	EXPECT(f, before - test_mm_outstanding(t) == s->tables && t->errors == 0,
 	       "destroy freed %zu of %zu tables", before - test_mm_outstanding(t), s->tables);
@@ -741,6 +814,162 @@ static void op_range_lookup(struct fuzz *f, struct slot *s)
 	       "lookup %#" PRIx64 ": output address %#" PRIx64 ", model %#" PRIx64, va, pa, want_pa);
 }
 
+/** The peer's model gets this space's mappings in the shared range (they are the same tables). */
+static void sync_peer(struct slot *s)
+{
+	struct slot *p = s->peer;
+
+#if FUZZ_SELFTEST == 3
+	p = NULL; /* a planted bug, the models ignore sharing: run.sh checks the fuzzer finds it */
+#endif
+	if (!p)
+		return;
+	ext_unmap(&p->ext, s->sh_lo, s->sh_last);
+	for (size_t i = 0; i < s->ext.n; i++) {
+		const struct ext *x = &s->ext.v[i];
+		pgt_vaddr_t lo = x->va > s->sh_lo ? x->va : s->sh_lo;
+		pgt_vaddr_t last = x->last < s->sh_last ? x->last : s->sh_last;
+		if (lo <= last)
+			ext_map(&p->ext, lo, last, x->pa + (lo - x->va), x->prot);
+	}
+}
+
+/** Can pgt_share link @p dst to @p src at all: same descriptor, flags and allocator. */
+static bool share_compatible(const struct slot *dst, const struct slot *src)
+{
+	return dst != src && dst->md.a == src->md.a && dst->md.flags == src->md.flags && dst->mode == src->mode;
+}
+
+/**
+ * The status pgt_share(dst, src, va, size) must give for compatible spaces
+ * with sharing marks and a valid range of whole root entries: a conflict
+ * when dst has anything in one of them (a mapping, or a table an old share
+ * left pinned) or src has something there that is not a table.
+ */
+static int share_status(struct fuzz *f, const struct slot *dst, const struct slot *src, pgt_vaddr_t va,
+			uint64_t size)
+{
+	const struct pgt_level *R = &src->md.a->level[src->md.a->levels - 1u];
+	const pgt_pte_t *d = root_table(f, dst), *t = root_table(f, src);
+	uint64_t mask = ((uint64_t)1 << R->bits) - 1;
+
+	for (uint64_t k = 0; k < size >> R->shift; k++) {
+		size_t i = (size_t)(((va >> R->shift) + k) & mask);
+		if (d[i] != 0 || (t[i] != 0 && (t[i] & R->type_mask) != R->table_type))
+			return PGT_ECONFLICT;
+	}
+	return PGT_OK;
+}
+
+/**
+ * A range of one or two root entries at the bottom, the top or just below
+ * the middle of the range (the x86-64 hole), and now and then one that is
+ * not whole or not aligned.
+ */
+static void pick_share_range(struct fuzz *f, const struct model *md, pgt_vaddr_t *va, uint64_t *size)
+{
+	const struct pgt_arch *a = md->a;
+	uint64_t entry = (uint64_t)1 << a->level[a->levels - 1u].shift;
+	uint8_t b = get8(f);
+	uint64_t k = (b >> 2) & 3;
+
+	*size = (b & 0x10) ? 2 * entry : entry;
+	switch (b & 3) {
+	case 0: *va = range_bottom(md) + k * entry; break;
+	case 1: *va = range_top(md) - (k + 2) * entry + 1; break;
+	case 2: *va = range_bottom(md) + (1ull << (a->va_bits - 1)) - (k + 2) * entry; break;
+	default: *va = get64(f); break;
+	}
+	if ((b & 0xe0) == 0xe0)
+		*size = entry / 2;
+}
+
+/**
+ * The space to share from: mostly the first one from a chosen index that
+ * pgt_share can link to (same descriptor, flags and allocator, driven by
+ * ranges), sometimes whichever slot is there, to test the refusals; NULL
+ * when there is none to pick.
+ */
+static struct slot *pick_share_source(struct fuzz *f, const struct slot *dst)
+{
+	uint8_t b = get8(f);
+	unsigned from = b % NSPACES;
+
+	if (b & 0x80)
+		return &f->s[from];
+	for (unsigned i = 0; i < NSPACES; i++) {
+		struct slot *src = &f->s[(from + i) % NSPACES];
+		if (src->live && src->ranges && share_compatible(dst, src))
+			return src;
+	}
+	return NULL;
+}
+
+/** Whether the call changed neither tree nor the allocator's books; frees the snapshots. */
+static bool share_changed_nothing(struct fuzz *f, struct slot *dst, struct slot *src, pgt_pte_t *sd, size_t nd,
+				  pgt_pte_t *ss, size_t ns, size_t frames)
+{
+	bool same_dst = tree_unchanged(&dst->sp, dst->md.a, slot_mm(f, dst), sd, nd);
+	bool same_src = tree_unchanged(&src->sp, src->md.a, slot_mm(f, src), ss, ns);
+
+	return same_dst && same_src && test_mm_outstanding(slot_mm(f, dst)) == frames;
+}
+
+/**
+ * pgt_share between this space (the borrower) and another: refused for the
+ * same space, other descriptors, flags or allocators, ranges that are not
+ * whole root entries, and conflicts, with nothing changed in either space;
+ * sharing again what is shared changes nothing. On success the borrower's
+ * model gets the owner's mappings there, and from then on every change
+ * made through either space in the range shows in both.
+ */
+static void op_share(struct fuzz *f, struct slot *dst)
+{
+	struct slot *src = pick_share_source(f, dst);
+	pgt_vaddr_t va;
+	uint64_t size;
+
+	if (!src || !src->live || !src->ranges || src->orphan)
+		return;
+	pick_share_range(f, &dst->md, &va, &size);
+	const struct pgt_level *R = &dst->md.a->level[dst->md.a->levels - 1u];
+	uint64_t entry = (uint64_t)1 << R->shift;
+	bool again = dst->peer == src && !dst->owner && va >= dst->sh_lo && va + (size - 1) <= dst->sh_last;
+	if (!again && (dst->peer || src->peer))
+		return; /* one shared pair at a time */
+	int want = PGT_OK;
+	if (!share_compatible(dst, src))
+		want = PGT_EINVAL;
+	else if (!R->table_borrowed || !R->table_pinned)
+		want = PGT_ENOTSUP;
+	else if (!range_valid(&dst->md, va, size) || ((va | size) & (entry - 1)))
+		want = PGT_EINVAL;
+	else if (!again)
+		want = share_status(f, dst, src, va, size);
+
+	size_t nd, ns, frames = test_mm_outstanding(slot_mm(f, dst));
+	pgt_pte_t *sd = tree_snapshot(&dst->sp, dst->md.a, slot_mm(f, dst), &nd);
+	pgt_pte_t *ss = tree_snapshot(&src->sp, src->md.a, slot_mm(f, src), &ns);
+	int rc = pgt_share(&dst->sp, &src->sp, va, size);
+	EXPECT(f, rc == want, "share %#" PRIx64 " size %#" PRIx64 ": status %d, model says %d", va, size, rc,
+	       want);
+	if (rc != PGT_OK || again) {
+		EXPECT(f, share_changed_nothing(f, dst, src, sd, nd, ss, ns, frames),
+		       "share (%d) changed a tree or the books", rc);
+		return;
+	}
+	free(sd);
+	free(ss);
+	*dst = (struct slot){ .live = dst->live, .mode = dst->mode, .sp = dst->sp, .md = dst->md,
+			      .ranges = true, .ext = dst->ext, .tables = dst->tables, .peer = src,
+			      .sh_lo = va, .sh_last = va + (size - 1) };
+	src->peer = dst;
+	src->owner = true;
+	src->sh_lo = dst->sh_lo;
+	src->sh_last = dst->sh_last;
+	sync_peer(src);
+}
+
 static void run_range_op(struct fuzz *f, struct slot *s, uint8_t op)
 {
 	switch (op & 0x0f) {
@@ -755,8 +984,10 @@ static void run_range_op(struct fuzz *f, struct slot *s, uint8_t op)
 	case 9:
 	case 10:
 	case 11: op_protect(f, s); break;
+	case 12: op_share(f, s); break;
 	default: op_range_lookup(f, s); break;
 	}
+	sync_peer(s);
 }
 
 /* --- the program --- */
@@ -766,8 +997,8 @@ static void run_op(struct fuzz *f)
 	uint8_t op = get8(f);
 	struct slot *s = &f->s[(op >> 4) % NSPACES];
 
-	if (!s->live || (op & 0x0f) == 0) {
-		op_create(f, s);
+	if (!s->live || (op & 0x0f) == 0 || s->orphan) {
+		op_create(f, s); /* an orphan may only be destroyed: it is, and made anew */
 	} else if (s->ranges) {
 		run_range_op(f, s, op);
 	} else {
@@ -789,6 +1020,8 @@ static void run_op(struct fuzz *f)
 	}
 	if (s->live)
 		verify_slot(f, s);
+	if (s->peer)
+		verify_slot(f, s->peer);
 	verify_books(f);
 }
 

@@ -30,8 +30,8 @@ build "$out/fuzz_pgtable" || { echo "fuzz: build failed"; exit 1; }
 
 # Planted bugs, one per build, must each be found within a few thousand
 # executions: 1, an off-by-one in the ADT model's allocation count; 2, the
-# range model ignoring a conflict.
-for plant in 1 2; do
+# range model ignoring a conflict; 3, the range models ignoring pgt_share.
+for plant in 1 2 3; do
 	build "$out/fuzz_selftest$plant" -DFUZZ_SELFTEST=$plant || { echo "fuzz: self-test build failed"; exit 1; }
 	if "$out/fuzz_selftest$plant" -seed=1 -runs=20000 -max_len="$max_len" \
 		-artifact_prefix="$out/crash/selftest$plant-" "$top/tests/fuzz/corpus" >"$out/selftest$plant.log" 2>&1; then
