@@ -222,21 +222,24 @@ static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct 
 	return st;
 }
 
+/** What a translate step returns to hand the access to the full walk (never returned by a walk). */
+#define SHAPE_FULL_WALK 4
+
 /*
  * With no odd table entry on the way, the leaf alone decides (its rules
  * and the descriptor's implied rule, all constants here); otherwise the
- * full walk does (a tail call: pgt_translate keeps no frame for it).
+ * full walk does. It is called after the steps, not from one: a call
+ * whose answer the next step must test keeps a frame and saved registers
+ * on every walk, a tail call at the end keeps none.
  */
-static PGT__ALWAYS_INLINE int translate_step(const pgt_space_t *sp, const struct pgt_arch *A,
-					     const struct shape_ctx *c, struct shape_pos *at, pgt_vaddr_t va, unsigned access,
+static PGT__ALWAYS_INLINE int translate_step(const struct pgt_arch *A, const struct shape_ctx *c, struct shape_pos *at, pgt_vaddr_t va, unsigned access,
 					     pgt_paddr_t *pa, struct pgt_fault *fault, unsigned l,
 					     unsigned bits, unsigned base, bool hook)
 {
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (l == 0 || !shape_is_table(c, pte))
-		return at->odd ? pgt__translate_full(sp, va, access, pa, fault)
-			       : pgt__translate_leaf(A, l, pte, va, access, pa, fault);
+		return at->odd ? SHAPE_FULL_WALK : pgt__translate_leaf(A, l, pte, va, access, pa, fault);
 	at->odd |= shape_odd(&A->level[1], pte); /* table masks are uniform (shape.c) */
 	return shape_descend(c, at, pte, va, l, bits, base, hook);
 }
@@ -250,10 +253,10 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 	const struct shape_ctx c = shape_ctx(sp, A, hook);
 	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
 	int st;
-#define STEP(l) translate_step(sp, A, &c, &at, va, access, pa, fault, (l), bits, base, hook)
+#define STEP(l) translate_step(A, &c, &at, va, access, pa, fault, (l), bits, base, hook)
 	SHAPE_LEVELS(levels, st, STEP);
 #undef STEP
-	return st;
+	return st == SHAPE_FULL_WALK ? pgt__translate_full(sp, va, access, pa, fault) : st;
 }
 
 /*
