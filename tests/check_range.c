@@ -326,6 +326,65 @@ START_TEST(test_map_into_one_table)
 }
 END_TEST
 
+/*
+ * The same short path one level up, for every superpage size: superpages
+ * mapped into an existing table of their level are stored without an
+ * allocation; a slot that holds a table (a small page below it) is refused
+ * with nothing written; PGT_MAP_NOSUPER and an output address aligned only
+ * to smaller pages still get smaller pages.
+ */
+static void map_superpages_at(struct ctx *c, unsigned l)
+{
+	uint64_t big = 1ull << shift_of(c->a, l), page = page_of(c->a);
+	uint64_t region = l + 1u < c->a->levels ? 1ull << shift_of(c->a, l + 1u) : 0;
+	pgt_vaddr_t va = c->bottom + 2 * region + 4 * big;
+	struct want e[6] = { { va, big, 8 * big, R } };
+
+	ck_assert_int_eq(pgt_map(&c->sp, va, e[0].pa, big, R, 0), PGT_OK);
+	long attempts = c->t.attempts;
+	e[1] = (struct want){ va + big, 3 * big, 16 * big, R | W };
+	ck_assert_int_eq(pgt_map(&c->sp, e[1].va, e[1].pa, e[1].size, R | W, 0), PGT_OK);
+	ck_assert_int_eq(c->t.attempts, attempts); /* the table was there */
+	expect_layout(c, e[1].va, e[1].pa, e[1].size, false);
+
+	e[2] = (struct want){ va + 5 * big + page, page, 0x10000000, R };
+	ck_assert_int_eq(pgt_map(&c->sp, e[2].va, e[2].pa, page, R, 0), PGT_OK);
+	attempts = c->t.attempts;
+	size_t n;
+	pgt_pte_t *snap = snapshot(c, &n);
+	ck_assert_int_eq(pgt_map(&c->sp, va + 4 * big, 32 * big, 2 * big, R, 0), PGT_ECONFLICT);
+	EXPECT_UNCHANGED(c, snap, n, "a superpage map over a table");
+	snap = snapshot(c, &n); /* tree_unchanged frees the snapshot */
+	ck_assert_int_eq(pgt_map(&c->sp, va + 3 * big, 32 * big, big, R, 0), PGT_ECONFLICT);
+	EXPECT_UNCHANGED(c, snap, n, "a superpage map over a superpage");
+	ck_assert_int_eq(c->t.attempts, attempts);
+
+	/* Smallest pages for a whole superpage: level 1 only, to keep the leaves few. */
+	bool nosuper = l == 1;
+	e[3] = (struct want){ va + 6 * big, big, 24 * big, R };
+	ck_assert_int_eq(pgt_map(&c->sp, e[3].va, e[3].pa, big, R, nosuper ? PGT_MAP_NOSUPER : 0), PGT_OK);
+	expect_layout(c, e[3].va, e[3].pa, big, nosuper);
+	e[4] = (struct want){ va + 7 * big, big, 40 * big + (1ull << shift_of(c->a, l - 1u)), R };
+	ck_assert_int_eq(pgt_map(&c->sp, e[4].va, e[4].pa, big, R, 0), PGT_OK);
+	expect_layout(c, e[4].va, e[4].pa, big, false);
+	expect_tree(c, e, 5);
+}
+
+START_TEST(test_map_superpages_into_one_table)
+{
+	const struct pgt_arch *a = test_archs[_i / 2];
+
+	for (unsigned l = 1; l < a->levels; l++) {
+		if (!a->level[l].leaf_ok)
+			continue;
+		struct ctx c;
+		ctx_open(&c, _i, (l & 1) ? TEST_MM_HOOK : TEST_MM_OFFSET);
+		map_superpages_at(&c, l);
+		ctx_close(&c);
+	}
+}
+END_TEST
+
 START_TEST(test_map_replace)
 {
 	struct ctx c;
@@ -814,6 +873,7 @@ static Suite *range_suite(void)
 	tcase_add_loop_test(tc, test_map_mixed_sizes, 0, n);
 	tcase_add_loop_test(tc, test_map_conflicts, 0, n);
 	tcase_add_loop_test(tc, test_map_into_one_table, 0, n);
+	tcase_add_loop_test(tc, test_map_superpages_into_one_table, 0, n);
 	tcase_add_loop_test(tc, test_map_replace, 0, n);
 	suite_add_tcase(su, tc);
 
