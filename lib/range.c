@@ -613,32 +613,52 @@ static bool map_args_ok(const pgt_space_t *sp, pgt_paddr_t pa, uint64_t size, un
 }
 
 /**
- * pgt_map's everyday case without the passes: a range inside one existing
- * table of the smallest pages, smaller than the entry above (so no
- * superpage can fit), every slot empty, no PGT_MAP_REPLACE. Nothing can
- * conflict and nothing needs allocating, so the leaves are stored in a row,
- * as COMMIT would store them. Returns false, having written nothing, when
- * the case does not apply; the passes then decide.
+ * The level of the pages pgt_map uses for a range that fits in one entry
+ * of the level above: the largest whose size va, pa and size are all
+ * multiples of (the passes' choice at every position of such a range).
  */
-static bool map_small(pgt_space_t *sp, pgt_vaddr_t va, pgt_vaddr_t last, pgt_paddr_t pa, pgt_pte_t leaf,
-		      unsigned flags)
+static unsigned map_level(const struct pgt_arch *a, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size,
+			  unsigned flags)
+{
+	unsigned l = (flags & PGT_MAP_NOSUPER) ? 0 : a->levels - 1u;
+
+	while (l > 0 && (!a->level[l].leaf_ok || ((va | pa | size) & ((1ull << a->level[l].shift) - 1))))
+		l--;
+	return l;
+}
+
+/**
+ * pgt_map's everyday case without the passes: a range inside one existing
+ * table, smaller than the entry above it (so no larger page can fit), of
+ * pages of one size (see map_level), every slot empty, no
+ * PGT_MAP_REPLACE. Nothing can conflict and nothing needs allocating, so
+ * the leaves are stored in a row, as COMMIT would store them. Returns
+ * false, having written nothing, when the case does not apply; the passes
+ * then decide.
+ */
+static bool map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, pgt_vaddr_t last, pgt_paddr_t pa,
+			     const pgt_pte_t bits[PGT_MAX_LEVELS], unsigned flags)
 {
 	const struct pgt_arch *a = sp->pgt__arch;
 	struct pgt__stop at;
 
-	if (a->levels < 2 || (flags & PGT_MAP_REPLACE))
+	if (flags & PGT_MAP_REPLACE)
 		return false;
-	unsigned above = a->level[1].shift;
-	if ((va >> above) != (last >> above) || ((last - va + 1) >> above))
-		return false; /* crosses an entry of level 1, or covers one whole */
-	if (pgt__ops(sp)->walk_to(sp, va, 0, &at) != PGT_OK || at.level != 0)
+	unsigned l = map_level(a, va, pa, last - va + 1, flags);
+	if (l + 1u < a->levels) {
+		unsigned above = a->level[l + 1u].shift;
+		if ((va >> above) != (last >> above) || ((last - va + 1) >> above))
+			return false; /* crosses an entry of the level above, or covers one whole */
+	}
+	if (pgt__ops(sp)->walk_to(sp, va, l, &at) != PGT_OK || at.level != l)
 		return false; /* the table is missing, or p2v failed */
-	size_t n = (size_t)((last - va) >> a->level[0].shift) + 1;
+	unsigned shift = a->level[l].shift;
+	size_t n = (size_t)((last - va) >> shift) + 1;
 	for (size_t i = 0; i < n; i++)
 		if (pgt__pte_load(&at.pte[i]) != 0)
 			return false;
-	for (size_t i = 0; i < n; i++, pa += 1ull << a->level[0].shift)
-		pgt__pte_store(&at.pte[i], leaf | pa);
+	for (size_t i = 0; i < n; i++, pa += 1ull << shift)
+		pgt__pte_store(&at.pte[i], bits[l] | pa);
 	return true;
 }
 
@@ -651,7 +671,7 @@ int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsi
 	int rc = encode_all(sp, prot, bits);
 	if (rc != PGT_OK)
 		return rc;
-	if (map_small(sp, va, va + (size - 1), pa, bits[0], flags))
+	if (map_in_one_table(sp, va, va + (size - 1), pa, bits, flags))
 		return PGT_OK;
 
 	struct range_op op;
