@@ -232,7 +232,8 @@ static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct 
  * whose answer the next step must test keeps a frame and saved registers
  * on every walk, a tail call at the end keeps none.
  */
-static PGT__ALWAYS_INLINE int translate_step(const struct pgt_arch *A, const struct shape_ctx *c, struct shape_pos *at, pgt_vaddr_t va, unsigned access,
+static PGT__ALWAYS_INLINE int translate_step(const struct pgt_arch *A, const struct shape_ctx *c,
+					     struct shape_pos *at, pgt_vaddr_t va, unsigned access,
 					     pgt_paddr_t *pa, struct pgt_fault *fault, unsigned l,
 					     unsigned bits, unsigned base, bool hook)
 {
