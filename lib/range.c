@@ -636,24 +636,25 @@ static unsigned map_level(const struct pgt_arch *a, pgt_vaddr_t va, pgt_paddr_t 
  * false, having written nothing, when the case does not apply; the passes
  * then decide.
  */
-static bool map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, pgt_vaddr_t last, pgt_paddr_t pa,
+static bool map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt_paddr_t pa,
 			     const pgt_pte_t bits[PGT_MAX_LEVELS], unsigned flags)
 {
 	const struct pgt_arch *a = sp->pgt__arch;
+	pgt_vaddr_t last = va + (size - 1);
 	struct pgt__stop at;
 
 	if (flags & PGT_MAP_REPLACE)
 		return false;
-	unsigned l = map_level(a, va, pa, last - va + 1, flags);
+	unsigned l = map_level(a, va, pa, size, flags);
 	if (l + 1u < a->levels) {
 		unsigned above = a->level[l + 1u].shift;
-		if ((va >> above) != (last >> above) || ((last - va + 1) >> above))
+		if ((va >> above) != (last >> above) || (size >> above))
 			return false; /* crosses an entry of the level above, or covers one whole */
 	}
 	if (pgt__ops(sp)->walk_to(sp, va, l, &at) != PGT_OK || at.level != l)
 		return false; /* the table is missing, or p2v failed */
 	unsigned shift = a->level[l].shift;
-	size_t n = (size_t)((last - va) >> shift) + 1;
+	size_t n = (size_t)(size >> shift);
 	for (size_t i = 0; i < n; i++)
 		if (pgt__pte_load(&at.pte[i]) != 0)
 			return false;
@@ -671,7 +672,7 @@ int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsi
 	int rc = encode_all(sp, prot, bits);
 	if (rc != PGT_OK)
 		return rc;
-	if (map_in_one_table(sp, va, va + (size - 1), pa, bits, flags))
+	if (map_in_one_table(sp, va, size, pa, bits, flags))
 		return PGT_OK;
 
 	struct range_op op;

@@ -338,7 +338,7 @@ static void map_superpages_at(struct ctx *c, unsigned l)
 	uint64_t big = 1ull << shift_of(c->a, l), page = page_of(c->a);
 	uint64_t region = l + 1u < c->a->levels ? 1ull << shift_of(c->a, l + 1u) : 0;
 	pgt_vaddr_t va = c->bottom + 2 * region + 4 * big;
-	struct want e[6] = { { va, big, 8 * big, R } };
+	struct want e[5] = { { va, big, 8 * big, R } };
 
 	ck_assert_int_eq(pgt_map(&c->sp, va, e[0].pa, big, R, 0), PGT_OK);
 	long attempts = c->t.attempts;
