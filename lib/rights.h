@@ -105,4 +105,61 @@ static inline int pgt__translate_leaf(const struct pgt_arch *a, unsigned level, 
 	return PGT_OK;
 }
 
+/**
+ * A one-compare test for the common end of a translation: a leaf @p pte
+ * with (pte & mask) == match is valid, well formed, accessed where the
+ * descriptor faults on a clear access flag, and grants the right the
+ * access needs. It is sound, not complete: a leaf that fails it goes to
+ * pgt__translate_leaf, which decides (and names the fault). It holds for
+ * descriptors whose rules that take the right away each look at one bit;
+ * for any other rule, and for a right the implied rule can take, the test
+ * is one no entry passes (match has a bit mask lacks).
+ */
+struct pgt__leaf_pass {
+	pgt_pte_t mask, match;
+};
+
+#define PGT__PASS_NONE ((struct pgt__leaf_pass){ 0, 1 })
+
+/** Adds "bits @p bits of the entry read @p want" to @p p; false when it contradicts what @p p asks. */
+static inline __attribute__((always_inline)) bool pgt__pass_add(struct pgt__leaf_pass *p, pgt_pte_t bits, pgt_pte_t want)
+{
+	if ((p->mask & bits) & (p->match ^ want))
+		return false;
+	p->mask |= bits;
+	p->match |= want & bits;
+	return true;
+}
+
+/** Whether @p need survives every rule of @p rules that could take it, as one-bit tests added to @p p. */
+static inline __attribute__((always_inline)) bool pgt__pass_rules(struct pgt__leaf_pass *p, const struct pgt_rule rules[PGT_RULES], unsigned need)
+{
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < PGT_RULES; i++) {
+		const struct pgt_rule *r = &rules[i];
+		if (!(r->removes & need) || (r->match & ~r->mask))
+			continue; /* takes something else, or never applies */
+		if (!r->mask || (r->mask & (r->mask - 1)))
+			return false; /* always applies, or looks at several bits */
+		if (!pgt__pass_add(p, r->mask, r->mask & ~r->match))
+			return false;
+	}
+	return true;
+}
+
+/** The one-compare test of a leaf at @p level for an access that needs right @p need (see pgt__leaf_pass). */
+static inline __attribute__((always_inline)) struct pgt__leaf_pass pgt__leaf_pass_for(const struct pgt_arch *a, unsigned level, unsigned need)
+{
+	const struct pgt_level *L = &a->level[level];
+	struct pgt__leaf_pass p = { L->type_mask, L->leaf_type & L->type_mask };
+
+	if (!L->leaf_ok || (L->leaf_type & ~L->type_mask) || (a->implied_if && (need & a->implied_removes)))
+		return PGT__PASS_NONE;
+	if (!pgt__pass_add(&p, L->leaf_mbz, 0))
+		return PGT__PASS_NONE;
+	if (a->af_fault && (!L->accessed || !pgt__pass_add(&p, L->accessed, L->accessed)))
+		return PGT__PASS_NONE;
+	return pgt__pass_rules(&p, L->leaf_rules, need) ? p : PGT__PASS_NONE;
+}
+
 #endif /* PGT_LIB_RIGHTS_H */

@@ -62,17 +62,18 @@ static int generic_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned acc
 	return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_EINVAL;
 }
 
-static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to, generic_translate };
+static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to,
+						   PGT__TRANSLATE_ALL(generic_translate) };
 
 /* --- instantiations ---------------------------------------------------------------- */
 
 /* The shapes of the shipped descriptors: x86-64 and ARMv8 4K (48-bit), LA57,
  * ARMv8 4K (39-bit), 16K and 64K granules. */
-PGT__SHAPE(s4x9, sp->pgt__arch, 4, 9, 12)
-PGT__SHAPE(s5x9, sp->pgt__arch, 5, 9, 12)
-PGT__SHAPE(s3x9, sp->pgt__arch, 3, 9, 12)
-PGT__SHAPE(s3x11, sp->pgt__arch, 3, 11, 14)
-PGT__SHAPE(s2x13, sp->pgt__arch, 2, 13, 16)
+PGT__SHAPE(s4x9, sp->pgt__arch, 4, 9, 12, false)
+PGT__SHAPE(s5x9, sp->pgt__arch, 5, 9, 12, false)
+PGT__SHAPE(s3x9, sp->pgt__arch, 3, 9, 12, false)
+PGT__SHAPE(s3x11, sp->pgt__arch, 3, 11, 14, false)
+PGT__SHAPE(s2x13, sp->pgt__arch, 2, 13, 16, false)
 
 struct shape_entry {
 	uint8_t levels, bits, base;

@@ -25,6 +25,23 @@ struct pgt__stop {
 	unsigned level;
 };
 
+/** Accesses without PGT_ACC_SET_AD are below this: the size of pgt__shape_ops.translate. */
+#define PGT__ACC_PLAIN PGT_ACC_SET_AD
+
+typedef int (*pgt__translate_fn)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+				 struct pgt_fault *fault);
+
+/** A translate table with @p fn for every good access. */
+#define PGT__TRANSLATE_ALL(fn) PGT__TRANSLATE_EACH(fn, fn, fn, fn, fn, fn)
+
+/** A translate table with one function per good access (privileged, then user). */
+#define PGT__TRANSLATE_EACH(r, w, x, ur, uw, ux)                                        \
+	{                                                                               \
+		[PGT_ACC_READ] = (r), [PGT_ACC_WRITE] = (w), [PGT_ACC_EXEC] = (x),      \
+		[PGT_ACC_READ | PGT_ACC_USER] = (ur), [PGT_ACC_WRITE | PGT_ACC_USER] = (uw), \
+		[PGT_ACC_EXEC | PGT_ACC_USER] = (ux),                                   \
+	}
+
 /** The walks of one shape. */
 struct pgt__shape_ops {
 	/**
@@ -39,14 +56,14 @@ struct pgt__shape_ops {
 	 */
 	int (*walk_to)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, struct pgt__stop *at);
 	/**
-	 * pgt_translate after its space and access checks, without
-	 * PGT_ACC_SET_AD. Decides at the leaf when no table entry on the way
-	 * differs from the library's own (table_attrs) in a bit a hierarchical
-	 * rule or a must-be-zero mask looks at; otherwise hands the access to
-	 * pgt__translate_full.
+	 * pgt_translate after its space check, one per access without
+	 * PGT_ACC_SET_AD, indexed by the access: NULL for a bad access
+	 * (not exactly one kind). Decides at the leaf when no table entry on
+	 * the way differs from the library's own (table_attrs) in a bit a
+	 * hierarchical rule or a must-be-zero mask looks at; otherwise hands
+	 * the access to pgt__translate_full.
 	 */
-	int (*translate)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
-			 struct pgt_fault *fault);
+	pgt__translate_fn translate[PGT__ACC_PLAIN];
 };
 
 /**

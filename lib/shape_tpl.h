@@ -112,15 +112,39 @@ static PGT__ALWAYS_INLINE int shape_leaf(const struct pgt_arch *A, pgt_pte_t *p,
 }
 
 /**
- * A table entry's bits that make the fast translate path give way to the
- * full walk: rule bits that differ from what the library writes, or
- * must-be-zero bits. A descriptor without rule_bits always gives way.
+ * The table entry bits whose rules could take away the right @p access
+ * needs. With the access a constant (@p each) only the rules that take
+ * that right, unless the descriptor's implied rule could take it (that
+ * rule looks at the other rights too); otherwise every rule bit.
  */
-static PGT__ALWAYS_INLINE pgt_pte_t shape_odd(const struct pgt_level *T, pgt_pte_t pte)
+static PGT__ALWAYS_INLINE pgt_pte_t shape_rule_bits(const struct pgt_level *T, const struct pgt_arch *A,
+						    unsigned access, bool each)
 {
+	unsigned need = pgt__access_right(access);
+	pgt_pte_t bits = 0;
+
+	if (!each || (A->implied_if && (need & A->implied_removes)))
+		return T->table_rule_bits;
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < PGT_RULES; i++)
+		if (T->table_rules[i].removes & need)
+			bits |= T->table_rules[i].mask;
+	return bits;
+}
+
+/**
+ * A table entry's bits that make the fast translate path give way to the
+ * full walk: rule bits (shape_rule_bits) that differ from what the library
+ * writes, or must-be-zero bits. A descriptor without rule_bits always
+ * gives way.
+ */
+static PGT__ALWAYS_INLINE pgt_pte_t shape_odd(const struct pgt_arch *A, pgt_pte_t pte, unsigned access,
+					      bool each)
+{
+	const struct pgt_level *T = &A->level[1]; /* table masks are uniform (shape.c) */
 	pgt_pte_t always = T->table_rule_bits ? 0 : 1;
 
-	return ((pte ^ T->table_attrs) & T->table_rule_bits) | (pte & T->table_mbz) | always;
+	return ((pte ^ T->table_attrs) & shape_rule_bits(T, A, access, each)) | (pte & T->table_mbz) | always;
 }
 
 /** A walk on its way down: the entry to read next, and the odd bits of the table entries above it. */
@@ -222,6 +246,28 @@ static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct 
 	return st;
 }
 
+/**
+ * The end of a fast translate at the leaf @p pte of level @p l. With the
+ * descriptor and the access constants (@p each), a leaf that passes its
+ * one-compare test (pgt__leaf_pass, folded into two immediates) completes
+ * the access at once; any other goes to the leaf decision, which names the
+ * fault.
+ */
+static PGT__ALWAYS_INLINE int shape_translate_leaf(const struct pgt_arch *A, unsigned l, pgt_pte_t pte,
+						   pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+						   struct pgt_fault *fault, bool each)
+{
+	if (each) {
+		struct pgt__leaf_pass t = pgt__leaf_pass_for(A, l, pgt__access_right(access));
+		if ((pte & t.mask) == t.match) {
+			if (pa)
+				*pa = pgt__leaf_pa(&A->level[l], pte, va);
+			return PGT_OK;
+		}
+	}
+	return pgt__translate_leaf(A, l, pte, va, access, pa, fault);
+}
+
 /** What a translate step returns to hand the access to the full walk (never returned by a walk). */
 #define SHAPE_FULL_WALK 4
 
@@ -235,26 +281,27 @@ static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct 
 static PGT__ALWAYS_INLINE int translate_step(const struct pgt_arch *A, const struct shape_ctx *c,
 					     struct shape_pos *at, pgt_vaddr_t va, unsigned access,
 					     pgt_paddr_t *pa, struct pgt_fault *fault, unsigned l,
-					     unsigned bits, unsigned base, bool hook)
+					     unsigned bits, unsigned base, bool hook, bool each)
 {
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (l == 0 || !shape_is_table(c, pte))
-		return at->odd ? SHAPE_FULL_WALK : pgt__translate_leaf(A, l, pte, va, access, pa, fault);
-	at->odd |= shape_odd(&A->level[1], pte); /* table masks are uniform (shape.c) */
+		return at->odd ? SHAPE_FULL_WALK : shape_translate_leaf(A, l, pte, va, access, pa, fault, each);
+	at->odd |= shape_odd(A, pte, access, each);
 	return shape_descend(c, at, pte, va, l, bits, base, hook);
 }
 
 static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
 					      unsigned access, pgt_paddr_t *pa, struct pgt_fault *fault,
-					      unsigned levels, unsigned bits, unsigned base, bool hook)
+					      unsigned levels, unsigned bits, unsigned base, bool hook,
+					      bool each)
 {
 	if (!shape_va_ok(sp, va, base + levels * bits))
 		return PGT_EINVAL;
 	const struct shape_ctx c = shape_ctx(sp, A, hook);
 	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
 	int st;
-#define STEP(l) translate_step(A, &c, &at, va, access, pa, fault, (l), bits, base, hook)
+#define STEP(l) translate_step(A, &c, &at, va, access, pa, fault, (l), bits, base, hook, each)
 	SHAPE_LEVELS(levels, st, STEP);
 #undef STEP
 	return st == SHAPE_FULL_WALK ? pgt__translate_full(sp, va, access, pa, fault) : st;
@@ -266,7 +313,7 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
  * space's own (sp->pgt__arch, read at run time) or a static const copy of
  * a format's levels, which the compiler folds into immediates.
  */
-#define PGT__SHAPE_FUNCS(name, A, levels, bits, base, hook)                               \
+#define PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                               \
 	static int name##_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)   \
 	{                                                                                 \
 		return shape_lookup(sp, (A), va, out, levels, bits, base, hook);          \
@@ -275,18 +322,52 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 				  struct pgt__stop *at)                                   \
 	{                                                                                 \
 		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);  \
-	}                                                                                 \
-	static int name##_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access,  \
-				    pgt_paddr_t *pa, struct pgt_fault *fault)             \
-	{                                                                                 \
-		return shape_translate(sp, (A), va, access, pa, fault, levels, bits, base, hook); \
-	}                                                                                 \
-	static const struct pgt__shape_ops name##_ops = { name##_lookup, name##_walk_to,  \
-							  name##_translate };
+	}
 
-/** Both p2v kinds of one shape: name##_off_ops and name##_hook_ops. */
-#define PGT__SHAPE(name, A, levels, bits, base)                    \
-	PGT__SHAPE_FUNCS(name##_off, A, levels, bits, base, false) \
-	PGT__SHAPE_FUNCS(name##_hook, A, levels, bits, base, true)
+/** A translate for access @p acc (`access` for any); @p each as in shape_translate_leaf. */
+#define PGT__SHAPE_TRANSLATE(name, A, acc, levels, bits, base, hook, each)                   \
+	static int name(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa, \
+			struct pgt_fault *fault)                                             \
+	{                                                                                    \
+		(void)access;                                                                \
+		return shape_translate(sp, (A), va, (acc), pa, fault, levels, bits, base, hook, each); \
+	}
+
+/** The walks of a shape with one translate for every access: name##_ops. */
+#define PGT__SHAPE_ANY(name, A, levels, bits, base, hook)                                          \
+	PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                        \
+	PGT__SHAPE_TRANSLATE(name##_translate, A, access, levels, bits, base, hook, false)         \
+	static const struct pgt__shape_ops name##_ops = { name##_lookup, name##_walk_to,           \
+							  PGT__TRANSLATE_ALL(name##_translate) };
+
+/**
+ * The walks of a shape with a constant descriptor @p A and a translate
+ * compiled for each access, the rules of its right folded in: name##_ops.
+ */
+#define PGT__SHAPE_EACH(name, A, levels, bits, base, hook)                                          \
+	PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                         \
+	PGT__SHAPE_TRANSLATE(name##_tr_r, A, PGT_ACC_READ, levels, bits, base, hook, true)          \
+	PGT__SHAPE_TRANSLATE(name##_tr_w, A, PGT_ACC_WRITE, levels, bits, base, hook, true)         \
+	PGT__SHAPE_TRANSLATE(name##_tr_x, A, PGT_ACC_EXEC, levels, bits, base, hook, true)          \
+	PGT__SHAPE_TRANSLATE(name##_tr_ur, A, PGT_ACC_READ | PGT_ACC_USER, levels, bits, base, hook, true)  \
+	PGT__SHAPE_TRANSLATE(name##_tr_uw, A, PGT_ACC_WRITE | PGT_ACC_USER, levels, bits, base, hook, true) \
+	PGT__SHAPE_TRANSLATE(name##_tr_ux, A, PGT_ACC_EXEC | PGT_ACC_USER, levels, bits, base, hook, true)  \
+	static const struct pgt__shape_ops name##_ops = {                                           \
+		name##_lookup, name##_walk_to,                                                      \
+		PGT__TRANSLATE_EACH(name##_tr_r, name##_tr_w, name##_tr_x, name##_tr_ur, name##_tr_uw, \
+				    name##_tr_ux)                                                   \
+	};
+
+/**
+ * Both p2v kinds of one shape: name##_off_ops and name##_hook_ops. With a
+ * constant descriptor (@p folded) the p2v offset kind, the one simulators
+ * use, gets a translate per access; the hook kind, for kernels, one for
+ * all, to keep the library small.
+ */
+#define PGT__SHAPE(name, A, levels, bits, base, folded)                       \
+	PGT__SHAPE_OFF_##folded(name##_off, A, levels, bits, base)           \
+	PGT__SHAPE_ANY(name##_hook, A, levels, bits, base, true)
+#define PGT__SHAPE_OFF_true(name, A, levels, bits, base) PGT__SHAPE_EACH(name, A, levels, bits, base, false)
+#define PGT__SHAPE_OFF_false(name, A, levels, bits, base) PGT__SHAPE_ANY(name, A, levels, bits, base, false)
 
 #endif /* PGT_LIB_SHAPE_TPL_H */

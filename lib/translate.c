@@ -163,19 +163,33 @@ int pgt__translate_full(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, 
 	return PGT_OK;
 }
 
+/**
+ * pgt_translate of an access with PGT_ACC_SET_AD or a bad one. Out of line,
+ * so that the common case saves no registers for its calls.
+ */
+static __attribute__((noinline)) int translate_other(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access,
+						     pgt_paddr_t *pa, struct pgt_fault *fault)
+{
+	if (!access_ok(access))
+		return PGT_EINVAL;
+	return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_EINVAL;
+}
+
 int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 		  struct pgt_fault *fault)
 {
-	if (!pgt__space_ok(sp) || !access_ok(access))
+	if (!pgt__space_ok(sp))
 		return PGT_EINVAL;
-	if (access & PGT_ACC_SET_AD)
-		return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_EINVAL;
-
 	/*
-	 * The common case, by the walk compiled for the space's shape (one
-	 * indirect call, constant masks and rules, the address checked
-	 * there). It hands over to the full walk when a table entry on the
-	 * way restricts anything or is malformed.
+	 * The common case, by the walk compiled for the space's shape and
+	 * this access (one indirect call; constant masks, rules and access;
+	 * the address checked there; no entry for a bad access). It hands
+	 * over to the full walk when a table entry on the way restricts
+	 * anything or is malformed.
 	 */
-	return pgt__ops(sp)->translate(sp, va, access, pa, fault);
+	if (access < PGT__ACC_PLAIN) {
+		pgt__translate_fn walk = pgt__ops(sp)->translate[access];
+		return walk ? walk(sp, va, access, pa, fault) : PGT_EINVAL;
+	}
+	return translate_other(sp, va, access, pa, fault);
 }

@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pgtable/armv8.h>
+#include <pgtable/x86_64.h>
+
 #include "harness.h"
+#include "rights.h"
 
 /** The reference: a walk by the descriptor's masks, one level at a time. */
 static int ref_lookup(const struct pgt_arch *a, const struct test_mm *t, pgt_paddr_t root, pgt_vaddr_t va,
@@ -462,6 +466,120 @@ START_TEST(translate_agrees)
 }
 END_TEST
 
+/* --- the one-compare leaf test (lib/rights.h) ------------------------------------ */
+
+static const unsigned accesses[6] = { PGT_ACC_READ, PGT_ACC_WRITE, PGT_ACC_EXEC, PGT_ACC_READ | PGT_ACC_USER,
+				      PGT_ACC_WRITE | PGT_ACC_USER, PGT_ACC_EXEC | PGT_ACC_USER };
+
+/** A random leaf of level @p L: random rule, accessed and must-be-zero bits, mostly of the leaf type. */
+static pgt_pte_t random_leaf(const struct pgt_level *L, uint64_t *rng)
+{
+	pgt_pte_t e = test_rand(rng) & test_rand(rng);
+
+	if (test_rand(rng) % 8)
+		e = (e & ~L->type_mask) | L->leaf_type;
+	if (test_rand(rng) % 2)
+		e &= ~(L->leaf_mbz & ~L->type_mask);
+	return e;
+}
+
+/**
+ * The leaf test of descriptor @p a is sound (a leaf that passes it completes
+ * the access by the leaf decision, at the same address) at every leaf level
+ * for every access; returns how many of the leaves the decision completes
+ * it also passed, and counts those in *@p completed.
+ */
+static unsigned leaf_pass_check(const struct pgt_arch *a, uint64_t *rng, unsigned *completed)
+{
+	unsigned passed = 0;
+
+	for (unsigned l = 0; l < a->levels; l++) {
+		if (!a->level[l].leaf_ok)
+			continue;
+		for (unsigned k = 0; k < 6; k++) {
+			struct pgt__leaf_pass t = pgt__leaf_pass_for(a, l, pgt__access_right(accesses[k]));
+			for (unsigned i = 0; i < 4000; i++) {
+				pgt_pte_t e = random_leaf(&a->level[l], rng);
+				pgt_vaddr_t va = test_rand(rng) & ((1ull << a->level[l].shift) - 1);
+				pgt_paddr_t pa = 0;
+				struct pgt_fault fault;
+				int rc = pgt__translate_leaf(a, l, e, va, accesses[k], &pa, &fault);
+				bool pass = (e & t.mask) == t.match;
+
+				ck_assert_msg(!pass || rc == PGT_OK, "%s: level %u access %#x: leaf %#llx passes, decision %d",
+					      a->name, l, accesses[k], (unsigned long long)e, rc);
+				ck_assert_msg(!pass || pa == pgt__leaf_pa(&a->level[l], e, va), "%s: pa", a->name);
+				*completed += rc == PGT_OK;
+				passed += pass;
+			}
+		}
+	}
+	return passed;
+}
+
+/**
+ * On the shipped descriptors, whose rules look at one bit each, the test is
+ * also complete: it passes every leaf the decision completes, except for
+ * the right the implied rule can take (ARMv8's privileged execute), which
+ * always goes to the decision.
+ */
+START_TEST(leaf_pass_shipped)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	uint64_t rng = 0x1eaf00u + (uint64_t)_i;
+	unsigned completed = 0, implied = 0;
+
+	for (unsigned l = 0; l < a->levels; l++)
+		for (unsigned k = 0; k < 6 && a->level[l].leaf_ok; k++)
+			implied += a->implied_if && (pgt__access_right(accesses[k]) & a->implied_removes);
+	unsigned passed = leaf_pass_check(a, &rng, &completed);
+	ck_assert_uint_gt(passed, 1000);
+	if (!implied)
+		ck_assert_uint_eq(passed, completed);
+	else
+		ck_assert_uint_lt(passed, completed);
+}
+END_TEST
+
+/**
+ * Descriptors the one-bit form cannot express get a test no leaf passes
+ * for the right concerned, and stay sound: a rule over two bits, a rule
+ * that always applies, the implied rule, an access flag the level lacks,
+ * must-be-zero bits inside the type bits; a rule that never applies (its
+ * match outside its mask) is left out.
+ */
+START_TEST(leaf_pass_inexpressible)
+{
+	static struct pgt_arch a;
+	uint64_t rng = 0x1eaf80u + (uint64_t)_i;
+	unsigned completed = 0, need = PGT_RIGHT_PW;
+	bool none = true;
+
+	a = *(_i < 3 ? &pgt_arch_x86_64 : &pgt_arch_armv8_4k_48);
+	struct pgt_rule *r0 = &a.level[0].leaf_rules[0];
+	switch (_i) {
+	case 0: *r0 = (struct pgt_rule){ PGT_X86_RW | PGT_X86_US, 0, PGT_RIGHT_PW }; break;
+	case 1: *r0 = (struct pgt_rule){ 0, 0, PGT_RIGHT_PW }; break;
+	case 2:
+		a.implied_if = PGT_RIGHT_UR, a.implied_removes = PGT_RIGHT_PW;
+		break;
+	case 3: a.level[0].accessed = 0; break;
+	case 4: a.level[0].leaf_mbz |= PGT_ARMV8_VALID; break;
+	case 5:
+		/* APTable-like rule with its match outside the mask: never applies */
+		*r0 = (struct pgt_rule){ PGT_ARMV8_AP_RO, PGT_ARMV8_AP_USER, PGT_RIGHT_PW };
+		none = false;
+		break;
+	}
+	struct pgt__leaf_pass t = pgt__leaf_pass_for(&a, 0, need);
+	bool never = (t.match & ~t.mask) != 0;
+	ck_assert_msg(never == none, "case %d: the test %s", _i, none ? "passes leaves" : "passes none");
+	leaf_pass_check(&a, &rng, &completed);
+	if (_i != 3 && _i != 4) /* in those two no leaf completes anything */
+		ck_assert_uint_gt(completed, 100);
+}
+END_TEST
+
 static Suite *shape_suite(void)
 {
 	Suite *s = suite_create("shape");
@@ -473,6 +591,8 @@ static Suite *shape_suite(void)
 	tcase_add_loop_test(tc, hook_null, 0, (int)test_narchs);
 	tcase_add_test(tc, mixed_masks);
 	tcase_add_loop_test(tc, translate_agrees, 0, (int)test_narchs * 4);
+	tcase_add_loop_test(tc, leaf_pass_shipped, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, leaf_pass_inexpressible, 0, 6);
 	suite_add_tcase(s, tc);
 	return s;
 }

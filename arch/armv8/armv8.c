@@ -167,10 +167,10 @@ static const struct pgt_arch walk_4k_48 = ARM_4K_48;
 static const struct pgt_arch walk_16k_47 = ARM_16K_47;
 static const struct pgt_arch walk_64k_42 = ARM_64K_42;
 
-PGT__SHAPE(arm_4k_39, &walk_4k_39, 3, 9, 12)
-PGT__SHAPE(arm_4k_48, &walk_4k_48, 4, 9, 12)
-PGT__SHAPE(arm_16k_47, &walk_16k_47, 3, 11, 14)
-PGT__SHAPE(arm_64k_42, &walk_64k_42, 2, 13, 16)
+PGT__SHAPE(arm_4k_39, &walk_4k_39, 3, 9, 12, true)
+PGT__SHAPE(arm_4k_48, &walk_4k_48, 4, 9, 12, true)
+PGT__SHAPE(arm_16k_47, &walk_16k_47, 3, 11, 14, true)
+PGT__SHAPE(arm_64k_42, &walk_64k_42, 2, 13, 16, true)
 
 const struct pgt__shape_ops *const pgt__armv8_4k_39_walks[2] = { &arm_4k_39_off_ops, &arm_4k_39_hook_ops };
 const struct pgt__shape_ops *const pgt__armv8_4k_48_walks[2] = { &arm_4k_48_off_ops, &arm_4k_48_hook_ops };

@@ -132,8 +132,8 @@ PGT_API const struct pgt_arch pgt_arch_x86_64_la57 = X86_5LEVEL;
 static const struct pgt_arch walk_4level = X86_4LEVEL;
 static const struct pgt_arch walk_5level = X86_5LEVEL;
 
-PGT__SHAPE(x86_4, &walk_4level, 4, 9, 12)
-PGT__SHAPE(x86_5, &walk_5level, 5, 9, 12)
+PGT__SHAPE(x86_4, &walk_4level, 4, 9, 12, true)
+PGT__SHAPE(x86_5, &walk_5level, 5, 9, 12, true)
 
 const struct pgt__shape_ops *const pgt__x86_64_walks[2] = { &x86_4_off_ops, &x86_4_hook_ops };
 const struct pgt__shape_ops *const pgt__x86_64_la57_walks[2] = { &x86_5_off_ops, &x86_5_hook_ops };
