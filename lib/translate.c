@@ -55,6 +55,8 @@ static inline __attribute__((always_inline)) void tr_walk_n(const pgt_space_t *s
 	unsigned l = levels - 1u;
 	pgt_pte_t *p, pte;
 
+	/* Never the answer: no level-0 entry is a table, so a break ends the loop. */
+	w->end = PGT__TR_MALFORMED;
 #pragma GCC unroll 6
 	for (unsigned i = 0; i < levels; i++, l--) {
 		const struct pgt_level *L = &a->level[l];
