@@ -111,6 +111,14 @@ int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *
 {
 	if (!pgt__space_ok(sp))
 		return PGT_EINVAL;
+	/* The common case, a smallest page into existing tables: the walk compiled for the shape. */
+	if (page_shift == pgt__level(sp, 0)->shift && (sp->pgt__rsv_ok & 1u)) {
+		if (va & ((1ull << page_shift) - 1))
+			return PGT_EINVAL;
+		int rc = pgt__ops(sp)->insert(sp, va, out);
+		if (rc != PGT__INSERT_SLOW)
+			return rc;
+	}
 	int target = leaf_level(sp, page_shift);
 	if (target < 0 || (va & ((1ull << page_shift) - 1)))
 		return PGT_EINVAL;

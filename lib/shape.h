@@ -25,6 +25,9 @@ struct pgt__stop {
 	unsigned level;
 };
 
+/** What pgt__shape_ops.insert returns when the general insert must decide (no status code). */
+#define PGT__INSERT_SLOW 5
+
 /** Accesses without PGT_ACC_SET_AD are below this: the size of pgt__shape_ops.translate. */
 #define PGT__ACC_PLAIN PGT_ACC_SET_AD
 
@@ -64,6 +67,13 @@ struct pgt__shape_ops {
 	 * the access to pgt__translate_full.
 	 */
 	pgt__translate_fn translate[PGT__ACC_PLAIN];
+	/**
+	 * pgt_insert of a smallest page after its space, size, alignment and
+	 * reserved-leaf checks, when the tables exist and the slot is empty:
+	 * PGT_OK (with *out, when not NULL), or PGT_EINVAL (address out of
+	 * range, p2v NULL). Otherwise PGT__INSERT_SLOW, having changed nothing.
+	 */
+	int (*insert)(pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
 };
 
 /**

@@ -268,6 +268,43 @@ static PGT__ALWAYS_INLINE int shape_translate_leaf(const struct pgt_arch *A, uns
 	return pgt__translate_leaf(A, l, pte, va, access, pa, fault);
 }
 
+static PGT__ALWAYS_INLINE int insert_step(const struct pgt_arch *A, const struct shape_ctx *c,
+					  struct shape_pos *at, pgt_vaddr_t va, pgt_pte_t leaf, pgt_ref_t *out,
+					  unsigned l, unsigned bits, unsigned base, bool hook)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (l > 0)
+		return shape_is_table(c, pte) ? shape_descend(c, at, pte, va, l, bits, base, hook) : PGT__INSERT_SLOW;
+	if (pgt__classify(&A->level[0], 0, pte) != PGT__EMPTY)
+		return PGT__INSERT_SLOW;
+	pgt__pte_store(at->p, leaf);
+	if (out)
+		*out = (pgt_ref_t){ .pte = at->p, .level = 0, .page_shift = base };
+	return PGT_OK;
+}
+
+/**
+ * The common insert, a smallest page into existing tables, walked as a
+ * lookup is; anything else (tables to allocate, a conflict) is left to the
+ * general insert, which walks again.
+ */
+static PGT__ALWAYS_INLINE int shape_insert(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					   pgt_ref_t *out, unsigned levels, unsigned bits, unsigned base,
+					   bool hook)
+{
+	if (!shape_va_ok(sp, va, base + levels * bits))
+		return PGT_EINVAL;
+	const struct shape_ctx c = shape_ctx(sp, A, hook);
+	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
+	pgt_pte_t leaf = sp->pgt__rsv[0];
+	int st;
+#define STEP(l) insert_step(A, &c, &at, va, leaf, out, (l), bits, base, hook)
+	SHAPE_LEVELS(levels, st, STEP);
+#undef STEP
+	return st;
+}
+
 /** What a translate step returns to hand the access to the full walk (never returned by a walk). */
 #define SHAPE_FULL_WALK 4
 
@@ -322,6 +359,10 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 				  struct pgt__stop *at)                                   \
 	{                                                                                 \
 		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);  \
+	}                                                                                 \
+	static int name##_insert(pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)         \
+	{                                                                                 \
+		return shape_insert(sp, (A), va, out, levels, bits, base, hook);          \
 	}
 
 /** A translate for access @p acc (`access` for any); @p each as in shape_translate_leaf. */
@@ -338,7 +379,8 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 	PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                        \
 	PGT__SHAPE_TRANSLATE(name##_translate, A, access, levels, bits, base, hook, false)         \
 	static const struct pgt__shape_ops name##_ops = { name##_lookup, name##_walk_to,           \
-							  PGT__TRANSLATE_ALL(name##_translate) };
+							  PGT__TRANSLATE_ALL(name##_translate),    \
+							  name##_insert };
 
 /**
  * The walks of a shape with a constant descriptor @p A and a translate
@@ -355,7 +397,8 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 	static const struct pgt__shape_ops name##_ops = {                                           \
 		name##_lookup, name##_walk_to,                                                      \
 		PGT__TRANSLATE_EACH(name##_tr_r, name##_tr_w, name##_tr_x, name##_tr_ur, name##_tr_uw, \
-				    name##_tr_ux)                                                   \
+				    name##_tr_ux),                                                  \
+		name##_insert,                                                                      \
 	};
 
 /**
