@@ -5,8 +5,8 @@
  */
 #include "internal.h"
 
-/** Checks a ref against the descriptor and reads its entry. */
-static int ref_load(const pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t *pte)
+/** Checks a ref against the descriptor and reads its entry (inlined: pgt_set_field's common case calls nothing). */
+static inline __attribute__((always_inline)) int ref_load(const pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t *pte)
 {
 	if (!pgt__space_ok(sp) || !ref.pte || ((uintptr_t)ref.pte & (sizeof(pgt_pte_t) - 1)))
 		return PGT_EINVAL;
@@ -74,18 +74,12 @@ static int with_prot(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, unsig
 	return PGT_OK;
 }
 
-/** Computes the new entry for a field write without touching the old one. */
+/** Computes the new entry for a write of any field but PADDR without touching the old one. */
 static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, enum pgt_field f,
 			uint64_t val, pgt_pte_t *out)
 {
 	const struct pgt_level *L = pgt__level(sp, level);
 
-	if (f == PGT_FIELD_PADDR) {
-		if (val & ~L->leaf_oa)
-			return PGT_EINVAL;
-		*out = (pte & ~L->leaf_oa) | val;
-		return PGT_OK;
-	}
 	if (f == PGT_FIELD_PROT)
 		return (val & ~(uint64_t)PGT_PROT_ALL) ? PGT_EINVAL : with_prot(sp, level, pte, (unsigned)val, out);
 	if (val > 1)
@@ -104,21 +98,42 @@ static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, en
 	return with_prot(sp, level, pte, set ? prot | bit : prot & ~bit, out);
 }
 
+/** Stores the new entry of a leaf; cached copies (pgt_tlb) of a valid translation it changes are stale. */
+static inline __attribute__((always_inline)) int field_store(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte,
+							     pgt_pte_t next)
+{
+	if (next != pte) {
+		pgt__pte_store(ref.pte, next);
+		if (pgt__is_valid_leaf(pgt__level(sp, ref.level), pte))
+			pgt__space_changed(sp);
+	}
+	return PGT_OK;
+}
+
+/** pgt_set_field of any field but PADDR, for a ref already checked. Out of line: it calls the codec. */
+static __attribute__((noinline)) int set_coded_field(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte,
+						     enum pgt_field f, uint64_t val)
+{
+	pgt_pte_t next;
+	int rc = field_update(sp, ref.level, pte, f, val, &next);
+
+	return rc == PGT_OK ? field_store(sp, ref, pte, next) : rc;
+}
+
 int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)
 {
-	pgt_pte_t pte, next;
+	pgt_pte_t pte;
 	int rc = ref_load(sp, ref, &pte);
 
 	if (rc != PGT_OK || (unsigned)f >= PGT_FIELD_COUNT)
 		return PGT_EINVAL;
-	rc = field_update(sp, ref.level, pte, f, val, &next);
-	if (rc == PGT_OK && next != pte) {
-		pgt__pte_store(ref.pte, next);
-		/* A valid translation changed: cached copies (pgt_tlb) are stale. */
-		if (pgt__is_valid_leaf(pgt__level(sp, ref.level), pte))
-			pgt__space_changed(sp);
-	}
-	return rc;
+	if (f != PGT_FIELD_PADDR)
+		return set_coded_field(sp, ref, pte, f, val);
+	/* The output address: the common case, no codec. */
+	pgt_pte_t oa = pgt__level(sp, ref.level)->leaf_oa;
+	if (val & ~oa)
+		return PGT_EINVAL;
+	return field_store(sp, ref, pte, (pte & ~oa) | val);
 }
 
 int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vaddr_t va)
