@@ -78,14 +78,6 @@ static int conflict_result(const pgt_space_t *sp, const struct pgt__stop *at, pg
 	return PGT_ECONFLICT; /* a table of smaller mappings, or a malformed entry */
 }
 
-/** The level whose leaves are 2^page_shift bytes, or -1; the smallest pages without a loop. */
-static int leaf_level(const pgt_space_t *sp, unsigned page_shift)
-{
-	if (page_shift == pgt__level(sp, 0)->shift)
-		return 0; /* level 0 always holds leaves (space.c checks it) */
-	return pgt__page_level(sp, page_shift);
-}
-
 /**
  * Everything but the common case: something is mapped where the walk
  * stopped (the ADT's conflict answers), or tables are missing below it.
@@ -107,36 +99,51 @@ static __attribute__((noinline)) int insert_slow(pgt_space_t *sp, pgt_vaddr_t va
 	return PGT_OK;
 }
 
+int pgt__insert_general(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out)
+{
+	pgt_pte_t leaf;
+	int rc = reserved_leaf(sp, target, &leaf);
+	if (rc != PGT_OK)
+		return rc;
+	struct pgt__stop at;
+	rc = pgt__ops(sp)->walk_to(sp, va, target, &at); /* checks va */
+	if (rc != PGT_OK)
+		return rc;
+	/* The tables exist and the slot is empty. */
+	if (at.level != target || pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
+		return insert_slow(sp, va, target, leaf, at, out);
+	pgt__pte_store(at.pte, leaf);
+	set_ref(out, sp, at.pte, target);
+	return PGT_OK;
+}
+
+/** Inserts at level @p target: by the walk compiled for the shape when the reserved leaf is cached. */
+static inline int insert_at(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out)
+{
+	if (sp->pgt__rsv_ok & (1u << target))
+		return pgt__ops(sp)->insert(sp, va, target, out); /* it hands over the rest */
+	return pgt__insert_general(sp, va, target, out);
+}
+
+/** pgt_insert of a superpage. Out of line, so that the smallest pages keep no frame. */
+static __attribute__((noinline)) int insert_super(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift,
+						  pgt_ref_t *out)
+{
+	int target = pgt__page_level(sp, page_shift);
+
+	if (target < 0 || (va & ((1ull << page_shift) - 1)))
+		return PGT_EINVAL;
+	return insert_at(sp, va, (unsigned)target, out);
+}
+
 int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out)
 {
 	if (!pgt__space_ok(sp))
 		return PGT_EINVAL;
-	/* The common case, a smallest page into existing tables: the walk compiled for the shape. */
-	if (page_shift == pgt__level(sp, 0)->shift && (sp->pgt__rsv_ok & 1u)) {
-		if (va & ((1ull << page_shift) - 1))
-			return PGT_EINVAL;
-		int rc = pgt__ops(sp)->insert(sp, va, out);
-		if (rc != PGT__INSERT_SLOW)
-			return rc;
-	}
-	int target = leaf_level(sp, page_shift);
-	if (target < 0 || (va & ((1ull << page_shift) - 1)))
+	if (page_shift != pgt__level(sp, 0)->shift)
+		return insert_super(sp, va, page_shift, out);
+	/* level 0 always holds leaves (space.c checks it) */
+	if (va & ((1ull << page_shift) - 1))
 		return PGT_EINVAL;
-
-	pgt_pte_t leaf;
-	int rc = reserved_leaf(sp, (unsigned)target, &leaf);
-	if (rc != PGT_OK)
-		return rc;
-	struct pgt__stop at;
-	rc = pgt__ops(sp)->walk_to(sp, va, (unsigned)target, &at); /* checks va */
-	if (rc != PGT_OK)
-		return rc;
-	/* The common case: the tables exist and the slot is empty. */
-	if (at.level != (unsigned)target ||
-	    pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
-		return insert_slow(sp, va, (unsigned)target, leaf, at, out);
-	pgt__pte_store(at.pte, leaf);
-	if (out)
-		*out = (pgt_ref_t){ .pte = at.pte, .level = (unsigned)target, .page_shift = page_shift };
-	return PGT_OK;
+	return insert_at(sp, va, 0, out);
 }

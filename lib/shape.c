@@ -62,15 +62,8 @@ static int generic_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned acc
 	return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_EINVAL;
 }
 
-/* ...and insert the general way. */
-static int generic_insert(pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)
-{
-	(void)sp, (void)va, (void)out;
-	return PGT__INSERT_SLOW;
-}
-
 static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to,
-						   PGT__TRANSLATE_ALL(generic_translate), generic_insert };
+						   PGT__TRANSLATE_ALL(generic_translate), pgt__insert_general };
 
 /* --- instantiations ---------------------------------------------------------------- */
 

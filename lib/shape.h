@@ -25,9 +25,6 @@ struct pgt__stop {
 	unsigned level;
 };
 
-/** What pgt__shape_ops.insert returns when the general insert must decide (no status code). */
-#define PGT__INSERT_SLOW 5
-
 /** Accesses without PGT_ACC_SET_AD are below this: the size of pgt__shape_ops.translate. */
 #define PGT__ACC_PLAIN PGT_ACC_SET_AD
 
@@ -68,12 +65,13 @@ struct pgt__shape_ops {
 	 */
 	pgt__translate_fn translate[PGT__ACC_PLAIN];
 	/**
-	 * pgt_insert of a smallest page after its space, size, alignment and
-	 * reserved-leaf checks, when the tables exist and the slot is empty:
-	 * PGT_OK (with *out, when not NULL), or PGT_EINVAL (address out of
-	 * range, p2v NULL). Otherwise PGT__INSERT_SLOW, having changed nothing.
+	 * pgt_insert at level @p target after its space, size, alignment and
+	 * reserved-leaf checks. Decides when the tables down to that level
+	 * exist and the slot is empty (PGT_OK, with *out when not NULL), or the
+	 * address is bad (PGT_EINVAL: out of range, p2v NULL); otherwise hands
+	 * the insert to pgt__insert_general, having changed nothing.
 	 */
-	int (*insert)(pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
+	int (*insert)(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out);
 };
 
 /**
@@ -83,6 +81,12 @@ struct pgt__shape_ops {
  */
 int pgt__translate_full(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 			struct pgt_fault *fault);
+
+/**
+ * pgt_insert after its space, size and alignment checks (lib/insert.c):
+ * allocates missing tables, answers conflicts.
+ */
+int pgt__insert_general(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out);
 
 /** The type of pgt__shape_ops.lookup, which pgt_space_t keeps as void (*)(void). */
 typedef int (*pgt__lookup_fn)(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);

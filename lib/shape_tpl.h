@@ -268,41 +268,45 @@ static PGT__ALWAYS_INLINE int shape_translate_leaf(const struct pgt_arch *A, uns
 	return pgt__translate_leaf(A, l, pte, va, access, pa, fault);
 }
 
+/** What an insert step returns to hand the insert to the general one (never returned by a walk). */
+#define SHAPE_INSERT_GENERAL 5
+
 static PGT__ALWAYS_INLINE int insert_step(const struct pgt_arch *A, const struct shape_ctx *c,
-					  struct shape_pos *at, pgt_vaddr_t va, pgt_pte_t leaf, pgt_ref_t *out,
-					  unsigned l, unsigned bits, unsigned base, bool hook)
+					  struct shape_pos *at, pgt_vaddr_t va, unsigned target, pgt_pte_t leaf,
+					  pgt_ref_t *out, unsigned l, unsigned bits, unsigned base, bool hook)
 {
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
-	if (l > 0)
-		return shape_is_table(c, pte) ? shape_descend(c, at, pte, va, l, bits, base, hook) : PGT__INSERT_SLOW;
-	if (pgt__classify(&A->level[0], 0, pte) != PGT__EMPTY)
-		return PGT__INSERT_SLOW;
+	if (l > target)
+		return shape_is_table(c, pte) ? shape_descend(c, at, pte, va, l, bits, base, hook) : SHAPE_INSERT_GENERAL;
+	if (l < target || pgt__classify(&A->level[l], l, pte) != PGT__EMPTY)
+		return SHAPE_INSERT_GENERAL;
 	pgt__pte_store(at->p, leaf);
 	if (out)
-		*out = (pgt_ref_t){ .pte = at->p, .level = 0, .page_shift = base };
+		*out = (pgt_ref_t){ .pte = at->p, .level = l, .page_shift = base + l * bits };
 	return PGT_OK;
 }
 
 /**
- * The common insert, a smallest page into existing tables, walked as a
- * lookup is; anything else (tables to allocate, a conflict) is left to the
- * general insert, which walks again.
+ * The common insert, a page into the existing table of its level, walked
+ * as a lookup is; anything else (tables to allocate, a conflict) is left
+ * to the general insert, which walks again. A tail call, as translate's
+ * full walk: the common case keeps no frame.
  */
 static PGT__ALWAYS_INLINE int shape_insert(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
-					   pgt_ref_t *out, unsigned levels, unsigned bits, unsigned base,
-					   bool hook)
+					   unsigned target, pgt_ref_t *out, unsigned levels, unsigned bits,
+					   unsigned base, bool hook)
 {
 	if (!shape_va_ok(sp, va, base + levels * bits))
 		return PGT_EINVAL;
 	const struct shape_ctx c = shape_ctx(sp, A, hook);
 	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
-	pgt_pte_t leaf = sp->pgt__rsv[0];
+	pgt_pte_t leaf = sp->pgt__rsv[target];
 	int st;
-#define STEP(l) insert_step(A, &c, &at, va, leaf, out, (l), bits, base, hook)
+#define STEP(l) insert_step(A, &c, &at, va, target, leaf, out, (l), bits, base, hook)
 	SHAPE_LEVELS(levels, st, STEP);
 #undef STEP
-	return st;
+	return st == SHAPE_INSERT_GENERAL ? pgt__insert_general(sp, va, target, out) : st;
 }
 
 /** What a translate step returns to hand the access to the full walk (never returned by a walk). */
@@ -360,9 +364,11 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 	{                                                                                 \
 		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);  \
 	}                                                                                 \
-	static int name##_insert(pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)         \
-	{                                                                                 \
-		return shape_insert(sp, (A), va, out, levels, bits, base, hook);          \
+	static int name##_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out) \
+	{ /* the smallest pages with their level a constant: no test of it on the way down */ \
+		if (target == 0)                                                          \
+			return shape_insert(sp, (A), va, 0, out, levels, bits, base, hook); \
+		return shape_insert(sp, (A), va, target, out, levels, bits, base, hook);  \
 	}
 
 /** A translate for access @p acc (`access` for any); @p each as in shape_translate_leaf. */
