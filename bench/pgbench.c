@@ -11,11 +11,13 @@
  *  - huge-2m, huge-1g: 64 GiB mapped with 2M or 1G pages, random lookups;
  *  - churn:   random map/unmap of 4K and 2M pages at 50% occupancy, each 4K
  *             page alone in its table (tables allocated and freed).
- * Rows are libpgtable's operations: insert (pgt_insert + PADDR + PROT), map
+ * Rows are libpgtable's operations: insert (pgt_insert + PADDR + PROT), insert-into
+ * (a single pgt_insert of each odd-numbered page into the tables the
+ * even-numbered ones made), map
  * (pgt_map), lookup (pgt_lookup), translate (pgt_translate), tlb
  * (pgt_tlb_lookup through a 4096-entry 2-way TLB), lookup-miss, churn. Each
  * row is compared with the baselines' operation of the same kind (insert,
- * lookup, miss, churn).
+ * lookup, miss, churn; insert-into with the limit's walk and store only).
  *
  * Baselines:
  *  - limit: a hand-written walk with the architecture's masks and shifts as
@@ -632,6 +634,12 @@ struct impl {
 	int (*build)(void *st, struct bench_case *c);
 	/** Timed, optional: the same with the range call (pgt_map). 0 on success, < 0 failure. */
 	int (*map_build)(void *st, struct bench_case *c);
+	/** Untimed, optional: a fresh structure holding the even-numbered mappings (and their tables). 0 on success. */
+	int (*build_even)(void *st, struct bench_case *c);
+	/** Timed, optional: the single insert of every odd-numbered page into what build_even made. 0 on success. */
+	int (*insert_odd)(void *st, struct bench_case *c);
+	/** Untimed: checks that insert_odd inserted every odd-numbered page. 0 if right. */
+	int (*insert_odd_check)(void *st, const struct bench_case *c);
 	/** Why map_build cannot run here, or NULL. */
 	const char *(*map_unavailable)(const struct bench_case *c);
 	/** Untimed: drops what build made, so the next build starts fresh. */
@@ -736,6 +744,44 @@ static int lib_build(void *st, struct bench_case *c)
 	for (size_t i = 0; i < c->n && rc == PGT_OK; i++)
 		rc = lib_map_one(&s->space, c->va[i], c->shift, pa_of(c, i));
 	return rc;
+}
+
+static int lib_build_even(void *st, struct bench_case *c)
+{
+	struct lib_state *s = st;
+	int rc = lib_space(s, c);
+
+	for (size_t i = 0; i < c->n && rc == PGT_OK; i += 2)
+		rc = lib_map_one(&s->space, c->va[i], c->shift, pa_of(c, i));
+	return rc;
+}
+
+/** The L4 ADT's insert alone: a reserved leaf, into tables that exist. */
+static int lib_insert_odd(void *st, struct bench_case *c)
+{
+	struct lib_state *s = st;
+
+	for (size_t i = 1; i < c->n; i += 2) {
+		pgt_ref_t ref;
+		if (pgt_insert(&s->space, c->va[i], c->shift, &ref) != PGT_OK)
+			return -1;
+	}
+	return 0;
+}
+
+/** Every odd-numbered page holds a reserved leaf of its size (no rights yet). */
+static int lib_insert_odd_check(void *st, const struct bench_case *c)
+{
+	struct lib_state *s = st;
+
+	for (size_t i = 1; i < c->n; i += 2) {
+		pgt_ref_t ref;
+		uint64_t prot = 1;
+		if (pgt_lookup(&s->space, c->va[i], &ref) != PGT_OK || ref.page_shift != c->shift ||
+		    pgt_get_field(&s->space, ref, PGT_FIELD_PROT, &prot) != PGT_OK || prot != 0)
+			return bad_mapping("libpgtable", c, c->va[i], "not reserved after insert-into");
+	}
+	return 0;
 }
 
 static const char *lib_map_unavailable(const struct bench_case *c)
@@ -894,6 +940,9 @@ static const struct impl lib_impl = {
 	.close = lib_close,
 	.build = lib_build,
 	.map_build = lib_map_build,
+	.build_even = lib_build_even,
+	.insert_odd = lib_insert_odd,
+	.insert_odd_check = lib_insert_odd_check,
 	.map_unavailable = lib_map_unavailable,
 	.clear = lib_clear,
 	.lookup = lib_lookup,
@@ -1032,11 +1081,13 @@ static inline pgt_pte_t *limit_slot(struct arena *a, pgt_pte_t *t, uint64_t va, 
 	return t + idx4k(va, level);
 }
 
-static int limit_x86_fill(struct arena *a, pgt_pte_t *root, const struct bench_case *c, unsigned level)
+/* The fills map the pages first, first + step, ... of the case. */
+static int limit_x86_fill(struct arena *a, pgt_pte_t *root, const struct bench_case *c, unsigned level,
+			  size_t first, size_t step)
 {
 	const pgt_pte_t leaf = PGT_X86_P | PGT_X86_RW | PGT_X86_NX | (level ? PGT_X86_PS : 0);
 
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = first; i < c->n; i += step) {
 		pgt_pte_t *e = limit_slot(a, root, c->va[i], level, PGT_X86_P | PGT_X86_PS, PGT_X86_P,
 					  PGT_X86_P | PGT_X86_RW | PGT_X86_US, PGT_X86_ADDR_4K);
 		if (!e)
@@ -1046,12 +1097,13 @@ static int limit_x86_fill(struct arena *a, pgt_pte_t *root, const struct bench_c
 	return 0;
 }
 
-static int limit_arm_fill(struct arena *a, pgt_pte_t *root, const struct bench_case *c, unsigned level)
+static int limit_arm_fill(struct arena *a, pgt_pte_t *root, const struct bench_case *c, unsigned level,
+			  size_t first, size_t step)
 {
 	const pgt_pte_t leaf =
 		(level ? 1 : 3) | PGT_ARMV8_AF | PGT_ARMV8_SH_INNER | PGT_ARMV8_UXN | PGT_ARMV8_PXN;
 
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = first; i < c->n; i += step) {
 		pgt_pte_t *e = limit_slot(a, root, c->va[i], level, 3, 3, 3, PGT_ARMV8_OA(12));
 		if (!e)
 			return -1;
@@ -1100,16 +1152,33 @@ static void limit_close(void *st)
 	free(s);
 }
 
-static int limit_build(void *st, struct bench_case *c)
+/** Maps pages first, first + step, ... into the tree, making the root first when there is none. */
+static int limit_fill(struct limit_state *s, struct bench_case *c, size_t first, size_t step)
 {
-	struct limit_state *s = st;
 	unsigned level = (c->shift - 12) / 9;
 
-	s->root = limit_table(&s->arena);
+	if (!s->root)
+		s->root = limit_table(&s->arena);
 	if (!s->root)
 		return -1;
-	return s->arm ? limit_arm_fill(&s->arena, s->root, c, level)
-		      : limit_x86_fill(&s->arena, s->root, c, level);
+	return s->arm ? limit_arm_fill(&s->arena, s->root, c, level, first, step)
+		      : limit_x86_fill(&s->arena, s->root, c, level, first, step);
+}
+
+static int limit_build(void *st, struct bench_case *c)
+{
+	return limit_fill(st, c, 0, 1);
+}
+
+static int limit_build_even(void *st, struct bench_case *c)
+{
+	return limit_fill(st, c, 0, 2);
+}
+
+/** The walk and one store per page: the tables are there. */
+static int limit_insert_odd(void *st, struct bench_case *c)
+{
+	return limit_fill(st, c, 1, 2);
 }
 
 /** libpgtable's root as a pointer (p2v_offset is 0), or NULL before it is built. */
@@ -1164,6 +1233,19 @@ static int limit_validate(void *st, const struct bench_case *c, uint64_t *hit_su
 	return rc;
 }
 
+static int limit_insert_odd_check(void *st, const struct bench_case *c)
+{
+	const struct limit_state *s = st;
+	const pgt_pte_t addr = s->arm ? PGT_ARMV8_OA(12) : PGT_X86_ADDR_4K;
+
+	for (size_t i = 1; i < c->n; i += 2) {
+		const pgt_pte_t *own = limit_walk(s, s->root, c->va[i]);
+		if (!own || (*own & addr) != pa_of(c, i))
+			return bad_mapping("limit", c, c->va[i], "own tree after insert-into");
+	}
+	return 0;
+}
+
 static double limit_bytes(void *st, const struct bench_case *c, long long heap_delta, bool *estimated)
 {
 	const struct limit_state *s = st;
@@ -1179,6 +1261,9 @@ static const struct impl limit_impl = {
 	.open = limit_open,
 	.close = limit_close,
 	.build = limit_build,
+	.build_even = limit_build_even,
+	.insert_odd = limit_insert_odd,
+	.insert_odd_check = limit_insert_odd_check,
 	.clear = limit_clear,
 	.lookup = limit_lookup,
 	.validate = limit_validate,
@@ -1648,26 +1733,28 @@ static const struct impl *const impls[] = { &lib_impl, &limit_impl, &ghash_impl,
 /* Rows                                                                      */
 /* ------------------------------------------------------------------------- */
 
-enum row { R_INSERT, R_MAP, R_LOOKUP, R_TRANSLATE, R_TLB, R_MISS, R_CHURN, NROW };
+enum row { R_INSERT, R_INTO, R_MAP, R_LOOKUP, R_TRANSLATE, R_TLB, R_MISS, R_CHURN, NROW };
 
-static const char *const row_name[NROW] = { "insert", "map", "lookup", "translate", "tlb", "lookup-miss",
-					    "churn" };
+static const char *const row_name[NROW] = { "insert", "insert-into", "map", "lookup", "translate", "tlb",
+					    "lookup-miss", "churn" };
 
 /** The baselines' row each row is compared with (they have no map, translate or TLB). */
-static const enum row row_kind[NROW] = { R_INSERT, R_INSERT, R_LOOKUP, R_LOOKUP, R_LOOKUP, R_MISS, R_CHURN };
+static const enum row row_kind[NROW] = { R_INSERT, R_INTO,   R_INSERT, R_LOOKUP,
+					 R_LOOKUP, R_LOOKUP, R_MISS,   R_CHURN };
 
 /** Whether the case has this row at all. */
 static bool row_in_case(const struct bench_case *c, enum row r)
 {
 	if (c->nops)
 		return r == R_CHURN;
-	return r != R_CHURN && (r != R_MISS || c->nmiss);
+	return r != R_CHURN && (r != R_MISS || c->nmiss) && (r != R_INTO || c->n >= 2);
 }
 
 /** Why implementation @p im cannot run row @p r here, or NULL. */
 static const char *row_unavailable(const struct impl *im, const struct bench_case *c, enum row r)
 {
 	switch (r) {
+	case R_INTO: return im->insert_odd ? NULL : "";
 	case R_MAP:
 		if (!im->map_build)
 			return "";
@@ -1690,8 +1777,10 @@ static const char *row_unavailable(const struct impl *im, const struct bench_cas
 /** Untimed, before each pass of row @p r. */
 static int row_prepare(const struct impl *im, void *st, struct bench_case *c, enum row r)
 {
-	if (r == R_INSERT || r == R_MAP || r == R_CHURN)
+	if (r == R_INSERT || r == R_INTO || r == R_MAP || r == R_CHURN)
 		im->clear(st);
+	if (r == R_INTO)
+		return im->build_even(st, c);
 	return r == R_CHURN ? im->churn_setup(st, c) : 0;
 }
 
@@ -1713,6 +1802,7 @@ static int row_run(const struct impl *im, void *st, struct bench_case *c, enum r
 {
 	switch (r) {
 	case R_INSERT: return im->build(st, c) == 0 ? 0 : -1;
+	case R_INTO: return im->insert_odd(st, c) == 0 ? 0 : -1;
 	case R_MAP: return im->map_build(st, c) == 0 ? 0 : -1;
 	case R_LOOKUP: return lookups_right(c, im->lookup, st, hit_sum);
 	case R_TRANSLATE: return lookups_right(c, im->translate, st, c->hit_pa_osum);
@@ -1728,6 +1818,7 @@ static size_t row_ops(const struct bench_case *c, enum row r)
 	switch (r) {
 	case R_INSERT:
 	case R_MAP: return c->n;
+	case R_INTO: return c->n / 2;
 	case R_MISS: return c->nmiss;
 	case R_CHURN: return c->nops;
 	default: return lookups_per_pass(c);
@@ -1818,6 +1909,13 @@ static bool row_check(const struct impl *im, void *st, struct bench_case *c, enu
 		return im->churn_check(st, c) == 0;
 	if (r == R_INSERT || r == R_MAP)
 		return im->validate(st, c, hit_sum) == 0;
+	if (r == R_INTO) {
+		/* then the whole case again, for the rows that look up what is there */
+		if (im->insert_odd_check(st, c) != 0)
+			return false;
+		im->clear(st);
+		return im->build(st, c) == 0 && im->validate(st, c, hit_sum) == 0;
+	}
 	return true;
 }
 
@@ -2298,7 +2396,9 @@ static void print_header(const struct options *o, struct output *out)
 #endif
 	printf("ratio:  libpgtable / baseline (above 1: libpgtable is slower or larger)\n");
 	printf("rows:   insert = pgt_insert + PADDR + PROT(READ|WRITE), map = pgt_map, both into a fresh space,\n"
-	       "        tables included; tlb = pgt_tlb_lookup, %u entries %u-way; baselines: page number -> pa\n",
+	       "        tables included; insert-into = pgt_insert alone of the odd-numbered pages into the\n"
+	       "        tables the even-numbered ones made (limit: its walk and one store);\n"
+	       "        tlb = pgt_tlb_lookup, %u entries %u-way; baselines: page number -> pa\n",
 	       TLB_ENTRIES, TLB_WAYS);
 	printf("limit:  hand-written walk with constant masks and no checks (lookups walk libpgtable's\n"
 	       "        tables; insert builds the same format from the same arena)\n");
