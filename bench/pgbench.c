@@ -13,11 +13,13 @@
  *             page alone in its table (tables allocated and freed).
  * Rows are libpgtable's operations: insert (pgt_insert + PADDR + PROT), insert-into
  * (a single pgt_insert of each odd-numbered page into the tables the
- * even-numbered ones made), map
- * (pgt_map), lookup (pgt_lookup), translate (pgt_translate), tlb
+ * even-numbered ones made), map (pgt_map), map-into (pgt_map of the rest
+ * of each table whose first page is mapped; consecutive small pages only),
+ * lookup (pgt_lookup), translate (pgt_translate), tlb
  * (pgt_tlb_lookup through a 4096-entry 2-way TLB), lookup-miss, churn. Each
  * row is compared with the baselines' operation of the same kind (insert,
- * lookup, miss, churn; insert-into with the limit's walk and store only).
+ * lookup, miss, churn; insert-into and map-into with the limit's walk and
+ * stores only).
  *
  * Baselines:
  *  - limit: a hand-written walk with the architecture's masks and shifts as
@@ -372,6 +374,20 @@ static uint64_t pa_of(const struct bench_case *c, size_t i)
 	return PA_BASE + ((uint64_t)i << c->shift);
 }
 
+/**
+ * Pages per table of the smallest pages when the case maps whole tables of
+ * consecutive such pages from a table boundary, else 0 (no map-into row).
+ */
+static size_t table_run(const struct bench_case *c)
+{
+	const struct pgt_level *L = &c->arch->level[0];
+	size_t per = (size_t)1 << L->bits;
+
+	if (!c->va_contiguous || c->shift != L->shift || c->n < per || (c->base & ((per << c->shift) - 1)))
+		return 0;
+	return per;
+}
+
 /** The key the hash baselines use: virtual page number at this page size. */
 static uint64_t vpn_of(const struct bench_case *c, uint64_t va)
 {
@@ -640,6 +656,10 @@ struct impl {
 	int (*insert_odd)(void *st, struct bench_case *c);
 	/** Untimed: checks that insert_odd inserted every odd-numbered page. 0 if right. */
 	int (*insert_odd_check)(void *st, const struct bench_case *c);
+	/** Untimed, optional: a fresh structure holding the first page of each table (table_run). 0 on success. */
+	int (*map_into_prepare)(void *st, struct bench_case *c);
+	/** Timed, optional: maps the rest of every such table, one range per table. 0 on success. */
+	int (*map_into)(void *st, struct bench_case *c);
 	/** Why map_build cannot run here, or NULL. */
 	const char *(*map_unavailable)(const struct bench_case *c);
 	/** Untimed: drops what build made, so the next build starts fresh. */
@@ -780,6 +800,32 @@ static int lib_insert_odd_check(void *st, const struct bench_case *c)
 		if (pgt_lookup(&s->space, c->va[i], &ref) != PGT_OK || ref.page_shift != c->shift ||
 		    pgt_get_field(&s->space, ref, PGT_FIELD_PROT, &prot) != PGT_OK || prot != 0)
 			return bad_mapping("libpgtable", c, c->va[i], "not reserved after insert-into");
+	}
+	return 0;
+}
+
+static int lib_map_into_prepare(void *st, struct bench_case *c)
+{
+	struct lib_state *s = st;
+	size_t per = table_run(c);
+	int rc = lib_space(s, c);
+
+	for (size_t i = 0; i < c->n && rc == PGT_OK; i += per)
+		rc = lib_map_one(&s->space, c->va[i], c->shift, pa_of(c, i));
+	return rc;
+}
+
+/** One pgt_map per table: its pages after the first, into the table that exists. */
+static int lib_map_into(void *st, struct bench_case *c)
+{
+	struct lib_state *s = st;
+	size_t per = table_run(c);
+
+	for (size_t i = 0; i < c->n; i += per) {
+		size_t rest = (c->n - i < per ? c->n - i : per) - 1;
+		if (rest && pgt_map(&s->space, c->va[i + 1], pa_of(c, i + 1), (uint64_t)rest << c->shift, RW,
+				    PGT_MAP_NOSUPER) != PGT_OK)
+			return -1;
 	}
 	return 0;
 }
@@ -941,6 +987,8 @@ static const struct impl lib_impl = {
 	.build = lib_build,
 	.map_build = lib_map_build,
 	.build_even = lib_build_even,
+	.map_into_prepare = lib_map_into_prepare,
+	.map_into = lib_map_into,
 	.insert_odd = lib_insert_odd,
 	.insert_odd_check = lib_insert_odd_check,
 	.map_unavailable = lib_map_unavailable,
@@ -1233,6 +1281,32 @@ static int limit_validate(void *st, const struct bench_case *c, uint64_t *hit_su
 	return rc;
 }
 
+static int limit_map_into_prepare(void *st, struct bench_case *c)
+{
+	return limit_fill(st, c, 0, table_run(c));
+}
+
+/** The store limit: one walk per table, then its entries stored in a row. */
+static int limit_map_into(void *st, struct bench_case *c)
+{
+	struct limit_state *s = st;
+	size_t per = table_run(c);
+	const pgt_pte_t leaf = s->arm ? 3 | PGT_ARMV8_AF | PGT_ARMV8_SH_INNER | PGT_ARMV8_UXN | PGT_ARMV8_PXN
+				      : PGT_X86_P | PGT_X86_RW | PGT_X86_NX;
+
+	for (size_t i = 0; i < c->n; i += per) {
+		pgt_pte_t *e = s->arm ? limit_slot(&s->arena, s->root, c->va[i], 0, 3, 3, 3, PGT_ARMV8_OA(12))
+				      : limit_slot(&s->arena, s->root, c->va[i], 0, PGT_X86_P | PGT_X86_PS, PGT_X86_P,
+						   PGT_X86_P | PGT_X86_RW | PGT_X86_US, PGT_X86_ADDR_4K);
+		size_t end = c->n - i < per ? c->n - i : per;
+		if (!e)
+			return -1;
+		for (size_t j = 1; j < end; j++)
+			e[j] = pa_of(c, i + j) | leaf;
+	}
+	return 0;
+}
+
 static int limit_insert_odd_check(void *st, const struct bench_case *c)
 {
 	const struct limit_state *s = st;
@@ -1262,6 +1336,8 @@ static const struct impl limit_impl = {
 	.close = limit_close,
 	.build = limit_build,
 	.build_even = limit_build_even,
+	.map_into_prepare = limit_map_into_prepare,
+	.map_into = limit_map_into,
 	.insert_odd = limit_insert_odd,
 	.insert_odd_check = limit_insert_odd_check,
 	.clear = limit_clear,
@@ -1733,13 +1809,13 @@ static const struct impl *const impls[] = { &lib_impl, &limit_impl, &ghash_impl,
 /* Rows                                                                      */
 /* ------------------------------------------------------------------------- */
 
-enum row { R_INSERT, R_INTO, R_MAP, R_LOOKUP, R_TRANSLATE, R_TLB, R_MISS, R_CHURN, NROW };
+enum row { R_INSERT, R_INTO, R_MAP, R_MAP_INTO, R_LOOKUP, R_TRANSLATE, R_TLB, R_MISS, R_CHURN, NROW };
 
-static const char *const row_name[NROW] = { "insert", "insert-into", "map", "lookup", "translate", "tlb",
-					    "lookup-miss", "churn" };
+static const char *const row_name[NROW] = { "insert", "insert-into", "map",         "map-into", "lookup",
+					    "translate", "tlb",       "lookup-miss", "churn" };
 
 /** The baselines' row each row is compared with (they have no map, translate or TLB). */
-static const enum row row_kind[NROW] = { R_INSERT, R_INTO,   R_INSERT, R_LOOKUP,
+static const enum row row_kind[NROW] = { R_INSERT, R_INTO,   R_INSERT, R_MAP_INTO, R_LOOKUP,
 					 R_LOOKUP, R_LOOKUP, R_MISS,   R_CHURN };
 
 /** Whether the case has this row at all. */
@@ -1747,7 +1823,8 @@ static bool row_in_case(const struct bench_case *c, enum row r)
 {
 	if (c->nops)
 		return r == R_CHURN;
-	return r != R_CHURN && (r != R_MISS || c->nmiss) && (r != R_INTO || c->n >= 2);
+	return r != R_CHURN && (r != R_MISS || c->nmiss) && (r != R_INTO || c->n >= 2) &&
+	       (r != R_MAP_INTO || table_run(c));
 }
 
 /** Why implementation @p im cannot run row @p r here, or NULL. */
@@ -1755,6 +1832,10 @@ static const char *row_unavailable(const struct impl *im, const struct bench_cas
 {
 	switch (r) {
 	case R_INTO: return im->insert_odd ? NULL : "";
+	case R_MAP_INTO:
+		if (!im->map_into)
+			return "";
+		return im == &lib_impl && !pgt_map ? "pgt_map is not in this build of the library" : NULL;
 	case R_MAP:
 		if (!im->map_build)
 			return "";
@@ -1777,10 +1858,12 @@ static const char *row_unavailable(const struct impl *im, const struct bench_cas
 /** Untimed, before each pass of row @p r. */
 static int row_prepare(const struct impl *im, void *st, struct bench_case *c, enum row r)
 {
-	if (r == R_INSERT || r == R_INTO || r == R_MAP || r == R_CHURN)
+	if (r == R_INSERT || r == R_INTO || r == R_MAP || r == R_MAP_INTO || r == R_CHURN)
 		im->clear(st);
 	if (r == R_INTO)
 		return im->build_even(st, c);
+	if (r == R_MAP_INTO)
+		return im->map_into_prepare(st, c);
 	return r == R_CHURN ? im->churn_setup(st, c) : 0;
 }
 
@@ -1803,6 +1886,7 @@ static int row_run(const struct impl *im, void *st, struct bench_case *c, enum r
 	switch (r) {
 	case R_INSERT: return im->build(st, c) == 0 ? 0 : -1;
 	case R_INTO: return im->insert_odd(st, c) == 0 ? 0 : -1;
+	case R_MAP_INTO: return im->map_into(st, c) == 0 ? 0 : -1;
 	case R_MAP: return im->map_build(st, c) == 0 ? 0 : -1;
 	case R_LOOKUP: return lookups_right(c, im->lookup, st, hit_sum);
 	case R_TRANSLATE: return lookups_right(c, im->translate, st, c->hit_pa_osum);
@@ -1819,6 +1903,7 @@ static size_t row_ops(const struct bench_case *c, enum row r)
 	case R_INSERT:
 	case R_MAP: return c->n;
 	case R_INTO: return c->n / 2;
+	case R_MAP_INTO: return c->n - (c->n + table_run(c) - 1) / table_run(c);
 	case R_MISS: return c->nmiss;
 	case R_CHURN: return c->nops;
 	default: return lookups_per_pass(c);
@@ -1907,7 +1992,7 @@ static bool row_check(const struct impl *im, void *st, struct bench_case *c, enu
 {
 	if (r == R_CHURN)
 		return im->churn_check(st, c) == 0;
-	if (r == R_INSERT || r == R_MAP)
+	if (r == R_INSERT || r == R_MAP || r == R_MAP_INTO)
 		return im->validate(st, c, hit_sum) == 0;
 	if (r == R_INTO) {
 		/* then the whole case again, for the rows that look up what is there */
@@ -2397,7 +2482,9 @@ static void print_header(const struct options *o, struct output *out)
 	printf("ratio:  libpgtable / baseline (above 1: libpgtable is slower or larger)\n");
 	printf("rows:   insert = pgt_insert + PADDR + PROT(READ|WRITE), map = pgt_map, both into a fresh space,\n"
 	       "        tables included; insert-into = pgt_insert alone of the odd-numbered pages into the\n"
-	       "        tables the even-numbered ones made (limit: its walk and one store);\n"
+	       "        tables the even-numbered ones made (limit: its walk and one store); map-into =\n"
+	       "        pgt_map of each leaf table's pages after its first, already mapped (limit: one\n"
+	       "        walk per table, then the stores);\n"
 	       "        tlb = pgt_tlb_lookup, %u entries %u-way; baselines: page number -> pa\n",
 	       TLB_ENTRIES, TLB_WAYS);
 	printf("limit:  hand-written walk with constant masks and no checks (lookups walk libpgtable's\n"
