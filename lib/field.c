@@ -120,6 +120,17 @@ static __attribute__((noinline)) int set_coded_field(pgt_space_t *sp, pgt_ref_t 
 	return rc == PGT_OK ? field_store(sp, ref, pte, next) : rc;
 }
 
+/** pgt_set_field of PROT, the common coded field, without the general field switch. */
+static __attribute__((noinline)) int set_prot_field(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte, uint64_t val)
+{
+	pgt_pte_t next;
+
+	if (val & ~(uint64_t)PGT_PROT_ALL)
+		return PGT_EINVAL;
+	int rc = with_prot(sp, ref.level, pte, (unsigned)val, &next);
+	return rc == PGT_OK ? field_store(sp, ref, pte, next) : rc;
+}
+
 int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)
 {
 	pgt_pte_t pte;
@@ -127,6 +138,8 @@ int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val
 
 	if (rc != PGT_OK || (unsigned)f >= PGT_FIELD_COUNT)
 		return PGT_EINVAL;
+	if (f == PGT_FIELD_PROT)
+		return set_prot_field(sp, ref, pte, val);
 	if (f != PGT_FIELD_PADDR)
 		return set_coded_field(sp, ref, pte, f, val);
 	/* The output address: the common case, no codec. */
