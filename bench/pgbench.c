@@ -650,13 +650,13 @@ struct impl {
 	int (*build)(void *st, struct bench_case *c);
 	/** Timed, optional: the same with the range call (pgt_map). 0 on success, < 0 failure. */
 	int (*map_build)(void *st, struct bench_case *c);
-	/** Untimed, optional: a fresh structure holding the even-numbered mappings (and their tables). 0 on success. */
+	/** Untimed, optional: a fresh structure with the even-numbered mappings. 0 on success. */
 	int (*build_even)(void *st, struct bench_case *c);
-	/** Timed, optional: the single insert of every odd-numbered page into what build_even made. 0 on success. */
+	/** Timed, optional: one insert of each odd-numbered page into what build_even made. 0 on success. */
 	int (*insert_odd)(void *st, struct bench_case *c);
 	/** Untimed: checks that insert_odd inserted every odd-numbered page. 0 if right. */
 	int (*insert_odd_check)(void *st, const struct bench_case *c);
-	/** Untimed, optional: a fresh structure holding the first page of each table (table_run). 0 on success. */
+	/** Untimed, optional: a fresh structure with the first page of each table. 0 on success. */
 	int (*map_into_prepare)(void *st, struct bench_case *c);
 	/** Timed, optional: maps the rest of every such table, one range per table. 0 on success. */
 	int (*map_into)(void *st, struct bench_case *c);
@@ -1295,9 +1295,10 @@ static int limit_map_into(void *st, struct bench_case *c)
 				      : PGT_X86_P | PGT_X86_RW | PGT_X86_NX;
 
 	for (size_t i = 0; i < c->n; i += per) {
-		pgt_pte_t *e = s->arm ? limit_slot(&s->arena, s->root, c->va[i], 0, 3, 3, 3, PGT_ARMV8_OA(12))
-				      : limit_slot(&s->arena, s->root, c->va[i], 0, PGT_X86_P | PGT_X86_PS, PGT_X86_P,
-						   PGT_X86_P | PGT_X86_RW | PGT_X86_US, PGT_X86_ADDR_4K);
+		pgt_pte_t *e =
+			s->arm ? limit_slot(&s->arena, s->root, c->va[i], 0, 3, 3, 3, PGT_ARMV8_OA(12))
+			       : limit_slot(&s->arena, s->root, c->va[i], 0, PGT_X86_P | PGT_X86_PS,
+					    PGT_X86_P, PGT_X86_P | PGT_X86_RW | PGT_X86_US, PGT_X86_ADDR_4K);
 		size_t end = c->n - i < per ? c->n - i : per;
 		if (!e)
 			return -1;
@@ -1811,8 +1812,8 @@ static const struct impl *const impls[] = { &lib_impl, &limit_impl, &ghash_impl,
 
 enum row { R_INSERT, R_INTO, R_MAP, R_MAP_INTO, R_LOOKUP, R_TRANSLATE, R_TLB, R_MISS, R_CHURN, NROW };
 
-static const char *const row_name[NROW] = { "insert", "insert-into", "map",         "map-into", "lookup",
-					    "translate", "tlb",       "lookup-miss", "churn" };
+static const char *const row_name[NROW] = { "insert",    "insert-into", "map",         "map-into", "lookup",
+					    "translate", "tlb",         "lookup-miss", "churn" };
 
 /** The baselines' row each row is compared with (they have no map, translate or TLB). */
 static const enum row row_kind[NROW] = { R_INSERT, R_INTO,   R_INSERT, R_MAP_INTO, R_LOOKUP,

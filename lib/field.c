@@ -5,8 +5,9 @@
  */
 #include "internal.h"
 
-/** Checks a ref against the descriptor and reads its entry (inlined: pgt_set_field's common case calls nothing). */
-static inline __attribute__((always_inline)) int ref_load(const pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t *pte)
+/** Checks a ref against the descriptor and reads its entry (inlined: set_field's PADDR calls nothing). */
+static inline __attribute__((always_inline)) int ref_load(const pgt_space_t *sp, pgt_ref_t ref,
+							  pgt_pte_t *pte)
 {
 	if (!pgt__space_ok(sp) || !ref.pte || ((uintptr_t)ref.pte & (sizeof(pgt_pte_t) - 1)))
 		return PGT_EINVAL;
@@ -121,7 +122,8 @@ static __attribute__((noinline)) int set_coded_field(pgt_space_t *sp, pgt_ref_t 
 }
 
 /** pgt_set_field of PROT, the common coded field, without the general field switch. */
-static __attribute__((noinline)) int set_prot_field(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte, uint64_t val)
+static __attribute__((noinline)) int set_prot_field(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte,
+						    uint64_t val)
 {
 	pgt_pte_t next;
 

@@ -110,7 +110,8 @@ int pgt__insert_general(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_re
 	if (rc != PGT_OK)
 		return rc;
 	/* The tables exist and the slot is empty. */
-	if (at.level != target || pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
+	if (at.level != target ||
+	    pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
 		return insert_slow(sp, va, target, leaf, at, out);
 	pgt__pte_store(at.pte, leaf);
 	set_ref(out, sp, at.pte, target);

@@ -122,7 +122,8 @@ struct pgt__leaf_pass {
 #define PGT__PASS_NONE ((struct pgt__leaf_pass){ 0, 1 })
 
 /** Adds "bits @p bits of the entry read @p want" to @p p; false when it contradicts what @p p asks. */
-static inline __attribute__((always_inline)) bool pgt__pass_add(struct pgt__leaf_pass *p, pgt_pte_t bits, pgt_pte_t want)
+static inline __attribute__((always_inline)) bool pgt__pass_add(struct pgt__leaf_pass *p, pgt_pte_t bits,
+								pgt_pte_t want)
 {
 	if ((p->mask & bits) & (p->match ^ want))
 		return false;
@@ -132,7 +133,8 @@ static inline __attribute__((always_inline)) bool pgt__pass_add(struct pgt__leaf
 }
 
 /** Whether @p need survives every rule of @p rules that could take it, as one-bit tests added to @p p. */
-static inline __attribute__((always_inline)) bool pgt__pass_rules(struct pgt__leaf_pass *p, const struct pgt_rule rules[PGT_RULES], unsigned need)
+static inline __attribute__((always_inline)) bool
+pgt__pass_rules(struct pgt__leaf_pass *p, const struct pgt_rule rules[PGT_RULES], unsigned need)
 {
 #pragma GCC unroll 4
 	for (unsigned i = 0; i < PGT_RULES; i++) {
@@ -148,7 +150,8 @@ static inline __attribute__((always_inline)) bool pgt__pass_rules(struct pgt__le
 }
 
 /** The one-compare test of a leaf at @p level for an access that needs right @p need (see pgt__leaf_pass). */
-static inline __attribute__((always_inline)) struct pgt__leaf_pass pgt__leaf_pass_for(const struct pgt_arch *a, unsigned level, unsigned need)
+static inline __attribute__((always_inline)) struct pgt__leaf_pass
+pgt__leaf_pass_for(const struct pgt_arch *a, unsigned level, unsigned need)
 {
 	const struct pgt_level *L = &a->level[level];
 	struct pgt__leaf_pass p = { L->type_mask, L->leaf_type & L->type_mask };

@@ -63,7 +63,8 @@ static int generic_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned acc
 }
 
 static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to,
-						   PGT__TRANSLATE_ALL(generic_translate), pgt__insert_general };
+						   PGT__TRANSLATE_ALL(generic_translate),
+						   pgt__insert_general };
 
 /* --- instantiations ---------------------------------------------------------------- */
 

@@ -35,11 +35,11 @@ typedef int (*pgt__translate_fn)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned
 #define PGT__TRANSLATE_ALL(fn) PGT__TRANSLATE_EACH(fn, fn, fn, fn, fn, fn)
 
 /** A translate table with one function per good access (privileged, then user). */
-#define PGT__TRANSLATE_EACH(r, w, x, ur, uw, ux)                                        \
-	{                                                                               \
-		[PGT_ACC_READ] = (r), [PGT_ACC_WRITE] = (w), [PGT_ACC_EXEC] = (x),      \
+#define PGT__TRANSLATE_EACH(r, w, x, ur, uw, ux)                                             \
+	{                                                                                    \
+		[PGT_ACC_READ] = (r), [PGT_ACC_WRITE] = (w), [PGT_ACC_EXEC] = (x),           \
 		[PGT_ACC_READ | PGT_ACC_USER] = (ur), [PGT_ACC_WRITE | PGT_ACC_USER] = (uw), \
-		[PGT_ACC_EXEC | PGT_ACC_USER] = (ux),                                   \
+		[PGT_ACC_EXEC | PGT_ACC_USER] = (ux),                                        \
 	}
 
 /** The walks of one shape. */

@@ -272,13 +272,15 @@ static PGT__ALWAYS_INLINE int shape_translate_leaf(const struct pgt_arch *A, uns
 #define SHAPE_INSERT_GENERAL 5
 
 static PGT__ALWAYS_INLINE int insert_step(const struct pgt_arch *A, const struct shape_ctx *c,
-					  struct shape_pos *at, pgt_vaddr_t va, unsigned target, pgt_pte_t leaf,
-					  pgt_ref_t *out, unsigned l, unsigned bits, unsigned base, bool hook)
+					  struct shape_pos *at, pgt_vaddr_t va, unsigned target,
+					  pgt_pte_t leaf, pgt_ref_t *out, unsigned l, unsigned bits,
+					  unsigned base, bool hook)
 {
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (l > target)
-		return shape_is_table(c, pte) ? shape_descend(c, at, pte, va, l, bits, base, hook) : SHAPE_INSERT_GENERAL;
+		return shape_is_table(c, pte) ? shape_descend(c, at, pte, va, l, bits, base, hook)
+					      : SHAPE_INSERT_GENERAL;
 	if (l < target || pgt__classify(&A->level[l], l, pte) != PGT__EMPTY)
 		return SHAPE_INSERT_GENERAL;
 	pgt__pte_store(at->p, leaf);
@@ -327,7 +329,8 @@ static PGT__ALWAYS_INLINE int translate_step(const struct pgt_arch *A, const str
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (l == 0 || !shape_is_table(c, pte))
-		return at->odd ? SHAPE_FULL_WALK : shape_translate_leaf(A, l, pte, va, access, pa, fault, each);
+		return at->odd ? SHAPE_FULL_WALK
+			       : shape_translate_leaf(A, l, pte, va, access, pa, fault, each);
 	at->odd |= shape_odd(A, pte, access, each);
 	return shape_descend(c, at, pte, va, l, bits, base, hook);
 }
@@ -354,57 +357,62 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
  * space's own (sp->pgt__arch, read at run time) or a static const copy of
  * a format's levels, which the compiler folds into immediates.
  */
-#define PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                               \
-	static int name##_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)   \
-	{                                                                                 \
-		return shape_lookup(sp, (A), va, out, levels, bits, base, hook);          \
-	}                                                                                 \
-	static int name##_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, \
-				  struct pgt__stop *at)                                   \
-	{                                                                                 \
-		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);  \
-	}                                                                                 \
+#define PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                        \
+	static int name##_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)            \
+	{                                                                                          \
+		return shape_lookup(sp, (A), va, out, levels, bits, base, hook);                   \
+	}                                                                                          \
+	static int name##_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target,          \
+				  struct pgt__stop *at)                                            \
+	{                                                                                          \
+		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);           \
+	}                                                                                          \
 	static int name##_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out) \
-	{ /* the smallest pages with their level a constant: no test of it on the way down */ \
-		if (target == 0)                                                          \
-			return shape_insert(sp, (A), va, 0, out, levels, bits, base, hook); \
-		return shape_insert(sp, (A), va, target, out, levels, bits, base, hook);  \
+	{ /* the smallest pages with their level a constant: no test of it on the way down */      \
+		if (target == 0)                                                                   \
+			return shape_insert(sp, (A), va, 0, out, levels, bits, base, hook);        \
+		return shape_insert(sp, (A), va, target, out, levels, bits, base, hook);           \
 	}
 
 /** A translate for access @p acc (`access` for any); @p each as in shape_translate_leaf. */
-#define PGT__SHAPE_TRANSLATE(name, A, acc, levels, bits, base, hook, each)                   \
-	static int name(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa, \
-			struct pgt_fault *fault)                                             \
-	{                                                                                    \
-		(void)access;                                                                \
+#define PGT__SHAPE_TRANSLATE(name, A, acc, levels, bits, base, hook, each)                             \
+	static int name(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,       \
+			struct pgt_fault *fault)                                                       \
+	{                                                                                              \
+		(void)access;                                                                          \
 		return shape_translate(sp, (A), va, (acc), pa, fault, levels, bits, base, hook, each); \
 	}
 
 /** The walks of a shape with one translate for every access: name##_ops. */
-#define PGT__SHAPE_ANY(name, A, levels, bits, base, hook)                                          \
-	PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                        \
-	PGT__SHAPE_TRANSLATE(name##_translate, A, access, levels, bits, base, hook, false)         \
-	static const struct pgt__shape_ops name##_ops = { name##_lookup, name##_walk_to,           \
-							  PGT__TRANSLATE_ALL(name##_translate),    \
+#define PGT__SHAPE_ANY(name, A, levels, bits, base, hook)                                       \
+	PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                     \
+	PGT__SHAPE_TRANSLATE(name##_translate, A, access, levels, bits, base, hook, false)      \
+	static const struct pgt__shape_ops name##_ops = { name##_lookup, name##_walk_to,        \
+							  PGT__TRANSLATE_ALL(name##_translate), \
 							  name##_insert };
+
+/** The translate of access @p acc compiled with the descriptor a constant: name##_tr_##sfx. */
+#define PGT__SHAPE_TR(name, sfx, A, acc, levels, bits, base, hook) \
+	PGT__SHAPE_TRANSLATE(name##_tr_##sfx, A, acc, levels, bits, base, hook, true)
 
 /**
  * The walks of a shape with a constant descriptor @p A and a translate
  * compiled for each access, the rules of its right folded in: name##_ops.
  */
-#define PGT__SHAPE_EACH(name, A, levels, bits, base, hook)                                          \
-	PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                         \
-	PGT__SHAPE_TRANSLATE(name##_tr_r, A, PGT_ACC_READ, levels, bits, base, hook, true)          \
-	PGT__SHAPE_TRANSLATE(name##_tr_w, A, PGT_ACC_WRITE, levels, bits, base, hook, true)         \
-	PGT__SHAPE_TRANSLATE(name##_tr_x, A, PGT_ACC_EXEC, levels, bits, base, hook, true)          \
-	PGT__SHAPE_TRANSLATE(name##_tr_ur, A, PGT_ACC_READ | PGT_ACC_USER, levels, bits, base, hook, true)  \
-	PGT__SHAPE_TRANSLATE(name##_tr_uw, A, PGT_ACC_WRITE | PGT_ACC_USER, levels, bits, base, hook, true) \
-	PGT__SHAPE_TRANSLATE(name##_tr_ux, A, PGT_ACC_EXEC | PGT_ACC_USER, levels, bits, base, hook, true)  \
-	static const struct pgt__shape_ops name##_ops = {                                           \
-		name##_lookup, name##_walk_to,                                                      \
+#define PGT__SHAPE_EACH(name, A, levels, bits, base, hook)                                           \
+	PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                          \
+	PGT__SHAPE_TR(name, r, A, PGT_ACC_READ, levels, bits, base, hook)                            \
+	PGT__SHAPE_TR(name, w, A, PGT_ACC_WRITE, levels, bits, base, hook)                           \
+	PGT__SHAPE_TR(name, x, A, PGT_ACC_EXEC, levels, bits, base, hook)                            \
+	PGT__SHAPE_TR(name, ur, A, PGT_ACC_READ | PGT_ACC_USER, levels, bits, base, hook)            \
+	PGT__SHAPE_TR(name, uw, A, PGT_ACC_WRITE | PGT_ACC_USER, levels, bits, base, hook)           \
+	PGT__SHAPE_TR(name, ux, A, PGT_ACC_EXEC | PGT_ACC_USER, levels, bits, base, hook)            \
+	static const struct pgt__shape_ops name##_ops = {                                            \
+		name##_lookup,                                                                       \
+		name##_walk_to,                                                                      \
 		PGT__TRANSLATE_EACH(name##_tr_r, name##_tr_w, name##_tr_x, name##_tr_ur, name##_tr_uw, \
-				    name##_tr_ux),                                                  \
-		name##_insert,                                                                      \
+				    name##_tr_ux),                                                   \
+		name##_insert,                                                                       \
 	};
 
 /**
@@ -416,7 +424,7 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 #define PGT__SHAPE(name, A, levels, bits, base, folded)                       \
 	PGT__SHAPE_OFF_##folded(name##_off, A, levels, bits, base)           \
 	PGT__SHAPE_ANY(name##_hook, A, levels, bits, base, true)
-#define PGT__SHAPE_OFF_true(name, A, levels, bits, base) PGT__SHAPE_EACH(name, A, levels, bits, base, false)
+#define PGT__SHAPE_OFF_true(name, A, levels, bits, base)  PGT__SHAPE_EACH(name, A, levels, bits, base, false)
 #define PGT__SHAPE_OFF_false(name, A, levels, bits, base) PGT__SHAPE_ANY(name, A, levels, bits, base, false)
 
 #endif /* PGT_LIB_SHAPE_TPL_H */

@@ -468,8 +468,12 @@ END_TEST
 
 /* --- the one-compare leaf test (lib/rights.h) ------------------------------------ */
 
-static const unsigned accesses[6] = { PGT_ACC_READ, PGT_ACC_WRITE, PGT_ACC_EXEC, PGT_ACC_READ | PGT_ACC_USER,
-				      PGT_ACC_WRITE | PGT_ACC_USER, PGT_ACC_EXEC | PGT_ACC_USER };
+static const unsigned accesses[6] = { PGT_ACC_READ,
+				      PGT_ACC_WRITE,
+				      PGT_ACC_EXEC,
+				      PGT_ACC_READ | PGT_ACC_USER,
+				      PGT_ACC_WRITE | PGT_ACC_USER,
+				      PGT_ACC_EXEC | PGT_ACC_USER };
 
 /** A random leaf of level @p L: random rule, accessed and must-be-zero bits, mostly of the leaf type. */
 static pgt_pte_t random_leaf(const struct pgt_level *L, uint64_t *rng)
@@ -506,9 +510,11 @@ static unsigned leaf_pass_check(const struct pgt_arch *a, uint64_t *rng, unsigne
 				int rc = pgt__translate_leaf(a, l, e, va, accesses[k], &pa, &fault);
 				bool pass = (e & t.mask) == t.match;
 
-				ck_assert_msg(!pass || rc == PGT_OK, "%s: level %u access %#x: leaf %#llx passes, decision %d",
+				ck_assert_msg(!pass || rc == PGT_OK,
+					      "%s: level %u access %#x: leaf %#llx passes, decision %d",
 					      a->name, l, accesses[k], (unsigned long long)e, rc);
-				ck_assert_msg(!pass || pa == pgt__leaf_pa(&a->level[l], e, va), "%s: pa", a->name);
+				ck_assert_msg(!pass || pa == pgt__leaf_pa(&a->level[l], e, va), "%s: pa",
+					      a->name);
 				*completed += rc == PGT_OK;
 				passed += pass;
 			}
@@ -560,9 +566,7 @@ START_TEST(leaf_pass_inexpressible)
 	switch (_i) {
 	case 0: *r0 = (struct pgt_rule){ PGT_X86_RW | PGT_X86_US, 0, PGT_RIGHT_PW }; break;
 	case 1: *r0 = (struct pgt_rule){ 0, 0, PGT_RIGHT_PW }; break;
-	case 2:
-		a.implied_if = PGT_RIGHT_UR, a.implied_removes = PGT_RIGHT_PW;
-		break;
+	case 2: a.implied_if = PGT_RIGHT_UR, a.implied_removes = PGT_RIGHT_PW; break;
 	case 3: a.level[0].accessed = 0; break;
 	case 4: a.level[0].leaf_mbz |= PGT_ARMV8_VALID; break;
 	case 5:
