@@ -75,14 +75,12 @@ static int with_prot(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, unsig
 	return PGT_OK;
 }
 
-/** Computes the new entry for a write of any field but PADDR without touching the old one. */
+/** Computes the new entry for a write of a boolean field without touching the old one. */
 static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, enum pgt_field f,
 			uint64_t val, pgt_pte_t *out)
 {
 	const struct pgt_level *L = pgt__level(sp, level);
 
-	if (f == PGT_FIELD_PROT)
-		return (val & ~(uint64_t)PGT_PROT_ALL) ? PGT_EINVAL : with_prot(sp, level, pte, (unsigned)val, out);
 	if (val > 1)
 		return PGT_EINVAL;
 	if (f == PGT_FIELD_ACCESSED || f == PGT_FIELD_DIRTY) {
@@ -111,7 +109,7 @@ static inline __attribute__((always_inline)) int field_store(pgt_space_t *sp, pg
 	return PGT_OK;
 }
 
-/** pgt_set_field of any field but PADDR, for a ref already checked. Out of line: it calls the codec. */
+/** pgt_set_field of a boolean field, for a ref already checked. Out of line: it calls the codec. */
 static __attribute__((noinline)) int set_coded_field(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte,
 						     enum pgt_field f, uint64_t val)
 {
