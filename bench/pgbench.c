@@ -25,7 +25,12 @@
  *  - limit: a hand-written walk with the architecture's masks and shifts as
  *    constants and no checks. Its lookup walks libpgtable's own tables, so the
  *    ratio is the library's overhead over the physical limit of the data
- *    structure; its insert builds the same format from the same kind of arena.
+ *    structure; its insert builds the same format from the same kind of arena,
+ *    reading each leaf slot before it writes it (an insert must refuse a slot
+ *    in use).
+ *  - call: the limit's walk and insert compiled out of line and called through
+ *    a pointer, once per operation: what a library call costs before it
+ *    checks anything. libpgtable / call is the library's own overhead.
  *  - GHashTable (glib), JudyL (libJudy), open-addr (power-of-two table,
  *    linear probing, multiplicative hash): maps from virtual page number to
  *    physical address.
@@ -1129,41 +1134,93 @@ static inline pgt_pte_t *limit_slot(struct arena *a, pgt_pte_t *t, uint64_t va, 
 	return t + idx4k(va, level);
 }
 
-/* The fills map the pages first, first + step, ... of the case. */
+/*
+ * One page of the limit's insert: the walk, creating missing tables, then the
+ * leaf slot read and, when it is empty, written. An insert must read the slot
+ * (the L4 ADT refuses a page that is mapped already), so the limit reads it
+ * as its lookup walk does; this workload never finds it taken.
+ */
+static inline int limit_x86_insert(struct arena *a, pgt_pte_t *root, uint64_t va, unsigned level, uint64_t pa)
+{
+	const pgt_pte_t leaf = PGT_X86_P | PGT_X86_RW | PGT_X86_NX | (level ? PGT_X86_PS : 0);
+	pgt_pte_t *e = limit_slot(a, root, va, level, PGT_X86_P | PGT_X86_PS, PGT_X86_P,
+				  PGT_X86_P | PGT_X86_RW | PGT_X86_US, PGT_X86_ADDR_4K);
+
+	if (!e || *e)
+		return -1;
+	*e = pa | leaf;
+	return 0;
+}
+
+static inline int limit_arm_insert(struct arena *a, pgt_pte_t *root, uint64_t va, unsigned level, uint64_t pa)
+{
+	const pgt_pte_t leaf =
+		(level ? 1 : 3) | PGT_ARMV8_AF | PGT_ARMV8_SH_INNER | PGT_ARMV8_UXN | PGT_ARMV8_PXN;
+	pgt_pte_t *e = limit_slot(a, root, va, level, 3, 3, 3, PGT_ARMV8_OA(12));
+
+	if (!e || *e)
+		return -1;
+	*e = pa | leaf;
+	return 0;
+}
+
+/* The fills map the pages first, first + step, ... of the case; one loop per
+ * format, so that each insert is inlined with its constants. */
 static int limit_x86_fill(struct arena *a, pgt_pte_t *root, const struct bench_case *c, unsigned level,
 			  size_t first, size_t step)
 {
-	const pgt_pte_t leaf = PGT_X86_P | PGT_X86_RW | PGT_X86_NX | (level ? PGT_X86_PS : 0);
-
-	for (size_t i = first; i < c->n; i += step) {
-		pgt_pte_t *e = limit_slot(a, root, c->va[i], level, PGT_X86_P | PGT_X86_PS, PGT_X86_P,
-					  PGT_X86_P | PGT_X86_RW | PGT_X86_US, PGT_X86_ADDR_4K);
-		if (!e)
+	for (size_t i = first; i < c->n; i += step)
+		if (limit_x86_insert(a, root, c->va[i], level, pa_of(c, i)) != 0)
 			return -1;
-		*e = pa_of(c, i) | leaf;
-	}
 	return 0;
 }
 
 static int limit_arm_fill(struct arena *a, pgt_pte_t *root, const struct bench_case *c, unsigned level,
 			  size_t first, size_t step)
 {
-	const pgt_pte_t leaf =
-		(level ? 1 : 3) | PGT_ARMV8_AF | PGT_ARMV8_SH_INNER | PGT_ARMV8_UXN | PGT_ARMV8_PXN;
-
-	for (size_t i = first; i < c->n; i += step) {
-		pgt_pte_t *e = limit_slot(a, root, c->va[i], level, 3, 3, 3, PGT_ARMV8_OA(12));
-		if (!e)
+	for (size_t i = first; i < c->n; i += step)
+		if (limit_arm_insert(a, root, c->va[i], level, pa_of(c, i)) != 0)
 			return -1;
-		*e = pa_of(c, i) | leaf;
-	}
 	return 0;
+}
+
+/*
+ * The same code out of line, for the "call" column: each operation is one
+ * call through a pointer, as a library call is. The ratio to "limit" is what
+ * the call alone costs; libpgtable's ratio to "call" is what it adds.
+ */
+typedef const pgt_pte_t *(*call_walk_fn)(const pgt_pte_t *root, uint64_t va);
+typedef int (*call_insert_fn)(struct arena *a, pgt_pte_t *root, uint64_t va, unsigned level, uint64_t pa);
+
+static __attribute__((noinline)) const pgt_pte_t *call_x86_walk(const pgt_pte_t *root, uint64_t va)
+{
+	return limit_x86_walk(root, va);
+}
+
+static __attribute__((noinline)) const pgt_pte_t *call_arm_walk(const pgt_pte_t *root, uint64_t va)
+{
+	return limit_arm_walk(root, va);
+}
+
+static __attribute__((noinline)) int call_x86_insert(struct arena *a, pgt_pte_t *root, uint64_t va,
+						     unsigned level, uint64_t pa)
+{
+	return limit_x86_insert(a, root, va, level, pa);
+}
+
+static __attribute__((noinline)) int call_arm_insert(struct arena *a, pgt_pte_t *root, uint64_t va,
+						     unsigned level, uint64_t pa)
+{
+	return limit_arm_insert(a, root, va, level, pa);
 }
 
 struct limit_state {
 	struct arena arena;
 	pgt_pte_t *root; /**< the tree build made (lookups walk libpgtable's) */
 	bool arm;
+	/** The "call" column's out-of-line operations; NULL for "limit", whose loops inline them. */
+	call_walk_fn walk;
+	call_insert_fn insert;
 };
 
 static const char *limit_unavailable(const struct bench_case *c)
@@ -1182,6 +1239,24 @@ static void *limit_open(const struct bench_case *c)
 
 	s->arm = strcmp(c->arch->name, "x86_64") != 0;
 	return s;
+}
+
+static void *call_open(const struct bench_case *c)
+{
+	struct limit_state *s = limit_open(c);
+
+	s->walk = s->arm ? call_arm_walk : call_x86_walk;
+	s->insert = s->arm ? call_arm_insert : call_x86_insert;
+	return s;
+}
+
+/** limit_fill's loop for the "call" column: one call per page. */
+static int call_fill(struct limit_state *s, const struct bench_case *c, unsigned level, size_t first, size_t step)
+{
+	for (size_t i = first; i < c->n; i += step)
+		if (s->insert(&s->arena, s->root, c->va[i], level, pa_of(c, i)) != 0)
+			return -1;
+	return 0;
 }
 
 static void limit_clear(void *st)
@@ -1209,6 +1284,8 @@ static int limit_fill(struct limit_state *s, struct bench_case *c, size_t first,
 		s->root = limit_table(&s->arena);
 	if (!s->root)
 		return -1;
+	if (s->insert)
+		return call_fill(s, c, level, first, step);
 	return s->arm ? limit_arm_fill(&s->arena, s->root, c, level, first, step)
 		      : limit_x86_fill(&s->arena, s->root, c, level, first, step);
 }
@@ -1223,7 +1300,7 @@ static int limit_build_even(void *st, struct bench_case *c)
 	return limit_fill(st, c, 0, 2);
 }
 
-/** The walk and one store per page: the tables are there. */
+/** The walk, the slot read and one store per page: the tables are there. */
 static int limit_insert_odd(void *st, struct bench_case *c)
 {
 	return limit_fill(st, c, 1, 2);
@@ -1245,6 +1322,22 @@ static struct lookup_result limit_lookup(void *st, const struct bench_case *c, c
 	if (!root)
 		return (struct lookup_result){ 0, 0 };
 	return s->arm ? limit_arm_batch(root, va, n) : limit_x86_batch(root, va, n);
+}
+
+static struct lookup_result call_lookup(void *st, const struct bench_case *c, const uint64_t *va, size_t n)
+{
+	const struct limit_state *s = st;
+	const pgt_pte_t *root = lib_root(c);
+	struct lookup_result r = { 0, 0 };
+
+	for (size_t i = 0; i < n && root; i++) {
+		const pgt_pte_t *p = s->walk(root, va[i]);
+		if (p) {
+			r.sum += (uint64_t)(uintptr_t)p;
+			r.found++;
+		}
+	}
+	return r;
 }
 
 static const pgt_pte_t *limit_walk(const struct limit_state *s, const pgt_pte_t *root, uint64_t va)
@@ -1343,6 +1436,22 @@ static const struct impl limit_impl = {
 	.insert_odd_check = limit_insert_odd_check,
 	.clear = limit_clear,
 	.lookup = limit_lookup,
+	.validate = limit_validate,
+	.bytes = limit_bytes,
+};
+
+/** The limit's walk and insert out of line, one call per operation (no map-into: one walk per table). */
+static const struct impl call_impl = {
+	.name = "call",
+	.unavailable = limit_unavailable,
+	.open = call_open,
+	.close = limit_close,
+	.build = limit_build,
+	.build_even = limit_build_even,
+	.insert_odd = limit_insert_odd,
+	.insert_odd_check = limit_insert_odd_check,
+	.clear = limit_clear,
+	.lookup = call_lookup,
 	.validate = limit_validate,
 	.bytes = limit_bytes,
 };
@@ -1803,7 +1912,7 @@ static const struct impl oa_impl = {
 };
 
 /** The columns. libpgtable first: the limit baseline walks the tree it builds. */
-static const struct impl *const impls[] = { &lib_impl, &limit_impl, &ghash_impl, &judy_impl, &oa_impl };
+static const struct impl *const impls[] = { &lib_impl, &limit_impl, &call_impl, &ghash_impl, &judy_impl, &oa_impl };
 #define NIMPL ARRAY_LEN(impls)
 
 /* ------------------------------------------------------------------------- */
@@ -2483,13 +2592,16 @@ static void print_header(const struct options *o, struct output *out)
 	printf("ratio:  libpgtable / baseline (above 1: libpgtable is slower or larger)\n");
 	printf("rows:   insert = pgt_insert + PADDR + PROT(READ|WRITE), map = pgt_map, both into a fresh space,\n"
 	       "        tables included; insert-into = pgt_insert alone of the odd-numbered pages into the\n"
-	       "        tables the even-numbered ones made (limit: its walk and one store); map-into =\n"
-	       "        pgt_map of each leaf table's pages after its first, already mapped (limit: one\n"
-	       "        walk per table, then the stores);\n"
+	       "        tables the even-numbered ones made (limit: its walk, the slot read, one store);\n"
+	       "        map-into ="
+	       " pgt_map of each leaf table's pages after its first, already mapped (limit:\n"
+	       "        one walk per table, then the stores);\n"
 	       "        tlb = pgt_tlb_lookup, %u entries %u-way; baselines: page number -> pa\n",
 	       TLB_ENTRIES, TLB_WAYS);
 	printf("limit:  hand-written walk with constant masks and no checks (lookups walk libpgtable's\n"
 	       "        tables; insert builds the same format from the same arena)\n");
+	printf("call:   the limit's walk and insert out of line, one call through a pointer per\n"
+	       "        operation: what a library call costs before its first check\n");
 	printf("open-addr: 2^k >= 2n slots of 16 bytes, linear probing, Fibonacci hash\n");
 }
 
