@@ -62,9 +62,21 @@ static int generic_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned acc
 	return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_EINVAL;
 }
 
+static struct pgt__leaf generic_valid_leaf(const pgt_space_t *sp, pgt_vaddr_t va)
+{
+	pgt_ref_t ref;
+	int rc = generic_lookup(sp, va, &ref);
+
+	if (rc != PGT_OK)
+		return (struct pgt__leaf){ .pte = 0, .level = rc };
+	pgt_pte_t pte = pgt__pte_load(ref.pte);
+	bool valid = pgt__is_valid_leaf(pgt__level(sp, ref.level), pte);
+	return (struct pgt__leaf){ .pte = pte, .level = valid ? (int)ref.level : PGT_ENOENT };
+}
+
 static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to,
 						   PGT__TRANSLATE_ALL(generic_translate),
-						   pgt__insert_general };
+						   pgt__insert_general, generic_valid_leaf };
 
 /* --- instantiations ---------------------------------------------------------------- */
 

@@ -25,6 +25,15 @@ struct pgt__stop {
 	unsigned level;
 };
 
+/**
+ * The hardware-valid leaf a walk found (pgt__shape_ops.valid_leaf): its
+ * entry and level, or in @p level a status when there is none.
+ */
+struct pgt__leaf {
+	pgt_pte_t pte;
+	int level; /**< the leaf's level; PGT_ENOENT or PGT_EINVAL when there is no valid leaf */
+};
+
 /** Accesses without PGT_ACC_SET_AD are below this: the size of pgt__shape_ops.translate. */
 #define PGT__ACC_PLAIN PGT_ACC_SET_AD
 
@@ -72,6 +81,13 @@ struct pgt__shape_ops {
 	 * the insert to pgt__insert_general, having changed nothing.
 	 */
 	int (*insert)(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out);
+	/**
+	 * The hardware-valid leaf that maps @p va, for pgt_tlb's misses:
+	 * PGT_ENOENT in .level when nothing or a reserved leaf maps it,
+	 * PGT_EINVAL for an address out of range or when p2v fails. Returned
+	 * in registers, so the caller keeps no entry pointer to load again.
+	 */
+	struct pgt__leaf (*valid_leaf)(const pgt_space_t *sp, pgt_vaddr_t va);
 };
 
 /**

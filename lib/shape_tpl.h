@@ -218,6 +218,38 @@ static PGT__ALWAYS_INLINE int shape_lookup(const pgt_space_t *sp, const struct p
 	return st;
 }
 
+static PGT__ALWAYS_INLINE int valid_leaf_step(const struct pgt_arch *A, const struct shape_ctx *c,
+					      struct shape_pos *at, pgt_vaddr_t va, struct pgt__leaf *out,
+					      unsigned l, unsigned bits, unsigned base, bool hook)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (l == 0 || !shape_is_table(c, pte)) {
+		*out = (struct pgt__leaf){ .pte = pte,
+					   .level = pgt__is_valid_leaf(&A->level[l], pte) ? (int)l : PGT_ENOENT };
+		return PGT_OK;
+	}
+	return shape_descend(c, at, pte, va, l, bits, base, hook);
+}
+
+static PGT__ALWAYS_INLINE struct pgt__leaf shape_valid_leaf(const pgt_space_t *sp, const struct pgt_arch *A,
+							    pgt_vaddr_t va, unsigned levels, unsigned bits,
+							    unsigned base, bool hook)
+{
+	struct pgt__leaf leaf = { .pte = 0, .level = PGT_EINVAL };
+
+	if (!shape_va_ok(sp, va, base + levels * bits))
+		return leaf;
+	const struct shape_ctx c = shape_ctx(sp, A, hook);
+	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
+	int st;
+#define STEP(l) valid_leaf_step(A, &c, &at, va, &leaf, (l), bits, base, hook)
+	SHAPE_LEVELS(levels, st, STEP);
+#undef STEP
+	(void)st; /* PGT_OK with the leaf, or PGT_EINVAL (p2v failed) with leaf as it started */
+	return leaf;
+}
+
 static PGT__ALWAYS_INLINE int walk_to_step(const struct shape_ctx *c, struct shape_pos *at, pgt_vaddr_t va,
 					   unsigned target, struct pgt__stop *stop, unsigned l, unsigned bits,
 					   unsigned base, bool hook)
@@ -372,6 +404,10 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 		if (target == 0)                                                                   \
 			return shape_insert(sp, (A), va, 0, out, levels, bits, base, hook);        \
 		return shape_insert(sp, (A), va, target, out, levels, bits, base, hook);           \
+	}                                                                                          \
+	static struct pgt__leaf name##_valid_leaf(const pgt_space_t *sp, pgt_vaddr_t va)           \
+	{                                                                                          \
+		return shape_valid_leaf(sp, (A), va, levels, bits, base, hook);                    \
 	}
 
 /** A translate for access @p acc (`access` for any); @p each as in shape_translate_leaf. */
@@ -389,7 +425,7 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 	PGT__SHAPE_TRANSLATE(name##_translate, A, access, levels, bits, base, hook, false)      \
 	static const struct pgt__shape_ops name##_ops = { name##_lookup, name##_walk_to,        \
 							  PGT__TRANSLATE_ALL(name##_translate), \
-							  name##_insert };
+							  name##_insert, name##_valid_leaf };
 
 /** The translate of access @p acc compiled with the descriptor a constant: name##_tr_##sfx. */
 #define PGT__SHAPE_TR(name, sfx, A, acc, levels, bits, base, hook) \
@@ -413,6 +449,7 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 		PGT__TRANSLATE_EACH(name##_tr_r, name##_tr_w, name##_tr_x, name##_tr_ur, name##_tr_uw, \
 				    name##_tr_ux),                                                   \
 		name##_insert,                                                                       \
+		name##_valid_leaf,                                                                   \
 	};
 
 /**

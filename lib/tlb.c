@@ -13,7 +13,8 @@
  */
 #include <pgtable/tlb.h>
 
-#include "internal.h"
+#include "rights.h"
+#include "shape.h"
 
 /** pgt_tlb_t.pgt__magic while the TLB is initialised. */
 #define PGT__TLB_MAGIC 0x706c7462u
@@ -88,6 +89,7 @@ int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *entries,
 		.pgt__set_mask = sets - 1,
 		.pgt__page_shift = shift,
 		.pgt__ways = ways,
+		.pgt__prot_level = PGT_MAX_LEVELS, /* nothing decoded yet */
 		.pgt__magic = PGT__TLB_MAGIC,
 	};
 	tlb_clear(tlb);
@@ -142,24 +144,41 @@ uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb)
 	return (tlb && tlb->pgt__magic == PGT__TLB_MAGIC) ? tlb->pgt__fills : 0;
 }
 
-/** Walks the tables for @p va: PGT_OK and an entry for a hardware-valid leaf, else why not. */
-static int tlb_walk(const pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, struct pgt_tlb_entry *out)
+/**
+ * The PGT_PROT_* rights of a valid leaf. Leaves next to each other mostly
+ * share their rights, so the TLB remembers the last decoding (by the bits
+ * the codec owns, and the level) and calls the codec only for others.
+ */
+static unsigned tlb_rights(pgt_tlb_t *tlb, const struct pgt_arch *a, struct pgt__leaf leaf)
 {
-	pgt_ref_t ref;
-	int rc = pgt__lookup_fast(sp, va, &ref);
+	unsigned level = (unsigned)leaf.level;
+	pgt_pte_t key = leaf.pte & a->level[level].prot_mask;
 
-	if (rc != PGT_OK)
-		return rc;
-	const struct pgt_level *L = pgt__level(sp, ref.level);
-	pgt_pte_t pte = pgt__pte_load(ref.pte);
-	if (!pgt__is_valid_leaf(L, pte))
-		return PGT_ENOENT; /* a reserved leaf: no translation yet */
-	uint64_t page_mask = ~((1ull << page_shift) - 1);
-	uint64_t in_leaf = va & ((1ull << ref.page_shift) - 1);
-	uint64_t pa_page = ((pte & L->leaf_oa) | in_leaf) & page_mask;
-	unsigned prot = sp->pgt__arch->prot_decode(ref.level, pte) & PGT__TLB_PROT_BITS;
-	*out = (struct pgt_tlb_entry){ .pgt__vpn = va >> page_shift,
-				       .pgt__delta = (pa_page - (va & page_mask)) | prot };
+	if (key != tlb->pgt__prot_key || level != tlb->pgt__prot_level) {
+		tlb->pgt__prot_key = key;
+		tlb->pgt__prot_level = level;
+		tlb->pgt__prot = a->prot_decode(level, leaf.pte) & PGT__TLB_PROT_BITS;
+	}
+	return tlb->pgt__prot;
+}
+
+/**
+ * Walks the tables for @p va and caches its translation in way 0 of its set
+ * @p e0, moving way 0 to way 1 in a 2-way TLB: PGT_OK for a hardware-valid
+ * leaf, else why not, with the TLB unchanged.
+ */
+static int tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, uint64_t vpn)
+{
+	const pgt_space_t *sp = tlb->pgt__sp;
+	struct pgt__leaf leaf = pgt__ops(sp)->valid_leaf(sp, va);
+
+	if (leaf.level < 0)
+		return leaf.level;
+	/* pa and va agree below the leaf's size, so this is also the difference of their pages */
+	uint64_t delta = pgt__leaf_pa(pgt__level(sp, (unsigned)leaf.level), leaf.pte, va) - va;
+	if (tlb->pgt__ways == 2)
+		e0[tlb->pgt__set_mask + 1] = *e0;
+	*e0 = (struct pgt_tlb_entry){ .pgt__vpn = vpn, .pgt__delta = delta | tlb_rights(tlb, sp->pgt__arch, leaf) };
 	return PGT_OK;
 }
 
@@ -189,33 +208,35 @@ static int tlb_answer(const struct pgt_tlb_entry *e, pgt_vaddr_t va, pgt_paddr_t
 	return PGT_OK;
 }
 
+/** Makes way 1 of the set the most recent, when it holds @p vpn (2-way TLBs). */
+static bool tlb_from_way1(const pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, uint64_t vpn)
+{
+	struct pgt_tlb_entry *e1 = e0 + tlb->pgt__set_mask + 1;
+
+	if (tlb->pgt__ways != 2 || e1->pgt__vpn != vpn)
+		return false;
+	struct pgt_tlb_entry t = *e1;
+	*e1 = *e0;
+	*e0 = t;
+	return true;
+}
+
 int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
 	if (!tlb_attached(tlb) || !pgt__space_ok(tlb->pgt__sp))
 		return PGT_EINVAL;
-	tlb_sync(tlb);
+	/* Only a stale TLB can be behind its space: every change marks the attached TLBs stale. */
+	if (tlb->pgt__e != tlb->pgt__mem)
+		tlb_sync(tlb);
 	tlb->pgt__fills++;
 
 	uint64_t vpn = va >> tlb->pgt__page_shift;
 	struct pgt_tlb_entry *e0 = tlb->pgt__mem + (vpn & tlb->pgt__set_mask);
-	struct pgt_tlb_entry *e1 = e0 + tlb->pgt__set_mask + 1;
-	bool two = tlb->pgt__ways == 2;
-	if (two && e1->pgt__vpn == vpn) {
-		/* the other way has it: make it the most recent */
-		struct pgt_tlb_entry t = *e1;
-		*e1 = *e0;
-		*e0 = t;
-		return tlb_answer(e0, va, pa, prot);
+	/* A direct call for a page way 0 has already answers from it. */
+	if (e0->pgt__vpn != vpn && !tlb_from_way1(tlb, e0, vpn)) {
+		int rc = tlb_refill(tlb, e0, va, vpn);
+		if (rc != PGT_OK)
+			return rc;
 	}
-	if (e0->pgt__vpn == vpn)
-		return tlb_answer(e0, va, pa, prot); /* pgt_tlb_fill called directly for a cached page */
-
-	struct pgt_tlb_entry fresh;
-	int rc = tlb_walk(tlb->pgt__sp, va, tlb->pgt__page_shift, &fresh);
-	if (rc != PGT_OK)
-		return rc;
-	if (two)
-		*e1 = *e0;
-	*e0 = fresh;
 	return tlb_answer(e0, va, pa, prot);
 }

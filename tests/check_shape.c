@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <pgtable/armv8.h>
+#include <pgtable/tlb.h>
 #include <pgtable/x86_64.h>
 
 #include "harness.h"
@@ -56,6 +57,8 @@ struct fx {
 	unsigned flags;
 	pgt_vaddr_t lo, hi; /**< first and last address of the range under test */
 	char who[96];
+	struct pgt_tlb_entry tlbe[1]; /**< one entry: nearly every pgt_tlb_fill walks */
+	pgt_tlb_t tlb;
 };
 
 static void fx_open(struct fx *f, const struct pgt_arch *a, enum test_mm_mode m, unsigned flags, bool copy)
@@ -67,6 +70,7 @@ static void fx_open(struct fx *f, const struct pgt_arch *a, enum test_mm_mode m,
 		 m == TEST_MM_HOOK ? "hook" : "offset", (flags & PGT_SPACE_UPPER) ? " upper" : "");
 	test_mm_init(&f->t, m);
 	ck_assert_int_eq(pgt_space_init(&f->sp, f->a, &f->t.mm, flags), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&f->tlb, &f->sp, f->tlbe, 1, 1), PGT_OK);
 	f->lo = test_va_bottom(a, flags);
 	f->hi = test_va_top(a, flags);
 	if (a->canon == PGT_CANON_SIGN_EXTEND)
@@ -80,12 +84,38 @@ static void fx_close(struct fx *f)
 	test_mm_fini(&f->t);
 }
 
-/** Compares pgt_lookup with the reference at @p va. */
-static void same_lookup(const struct fx *f, pgt_vaddr_t va)
+/**
+ * Compares a TLB fill (the compiled valid-leaf walk) with the reference
+ * lookup's answer @p ref and entry @p want: a translation exactly for a
+ * valid leaf, with its output address and decoded rights.
+ */
+static void same_fill(struct fx *f, pgt_vaddr_t va, int ref, pgt_ref_t want)
+{
+	pgt_paddr_t pa = 0;
+	unsigned prot = 0;
+	int rc = pgt_tlb_fill(&f->tlb, va, &pa, &prot);
+	const struct pgt_level *L = ref == PGT_OK ? &f->a->level[want.level] : NULL;
+	pgt_pte_t e = L ? *want.pte : 0;
+
+	if (L && (e & L->type_mask) == L->leaf_type) {
+		ck_assert_msg(rc == PGT_OK, "%s: va 0x%llx: fill %d, valid leaf", f->who, (unsigned long long)va, rc);
+		ck_assert_uint_eq(pa, (e & L->leaf_oa) | (va & ((1ull << L->shift) - 1)));
+		ck_assert_uint_eq(prot, f->a->prot_decode(want.level, e) & 63u);
+	} else {
+		int expect = ref == PGT_EINVAL ? PGT_EINVAL : PGT_ENOENT;
+		ck_assert_msg(rc == expect, "%s: va 0x%llx: fill %d, want %d", f->who, (unsigned long long)va, rc,
+			      expect);
+	}
+}
+
+/** Compares pgt_lookup, and a TLB fill, with the reference at @p va. */
+static void same_lookup(struct fx *f, pgt_vaddr_t va)
 {
 	pgt_ref_t got = { 0 }, want = { 0 };
 	int rc = pgt_lookup(&f->sp, va, &got);
 	int ref = ref_lookup(f->a, &f->t, pgt_space_root(&f->sp), va, &want);
+
+	same_fill(f, va, ref, want);
 
 	ck_assert_msg(rc == ref, "%s: va 0x%llx: lookup %d, reference %d", f->who, (unsigned long long)va, rc,
 		      ref);
@@ -229,6 +259,7 @@ START_TEST(hook_null)
 	long allocs = f.t.allocs;
 	f.t.p2v_null = true;
 	ck_assert_int_eq(pgt_lookup(&f.sp, va, &ref), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_fill(&f.tlb, va, NULL, NULL), PGT_EINVAL);
 	ck_assert_int_eq(pgt_insert(&f.sp, va + (1ull << shift), shift, &ref), PGT_EINVAL);
 	ck_assert_int_eq(f.t.allocs, allocs);
 	f.t.p2v_null = false;

@@ -208,6 +208,43 @@ START_TEST(superpage)
 }
 END_TEST
 
+/**
+ * Every fill reports the rights of its own leaf: neighbours with different
+ * rights, at level 0 and then at level 1, through a one-entry TLB, in an
+ * order where a leaf follows one with other rights or one with the same
+ * (the fill may remember the last decoding). The level-1 lookups are each
+ * in another small page of the superpage, so every one of them is a fill.
+ */
+START_TEST(fill_rights)
+{
+	struct fx f;
+	static const unsigned prot[] = { RW, PGT_PROT_READ | PGT_PROT_EXEC | PGT_PROT_USER,
+					 RW | PGT_PROT_UNCACHED, PGT_PROT_READ | PGT_PROT_GLOBAL };
+	static const unsigned order[] = { 0, 1, 2, 3, 0, 0, 2, 2, 1, 3, 3, 1, 0, 2, 1 };
+	const unsigned n = sizeof order / sizeof order[0];
+	unsigned fills = 0;
+
+	fx_open(&f, test_archs[_i], 1, 1);
+	unsigned s0 = f.a->level[0].shift, s1 = f.a->level[1].shift;
+	for (unsigned k = 0; k < 4; k++) {
+		map_page(&f, (uint64_t)k << s0, s0, (uint64_t)(k + 8) << s0, prot[k]);
+		map_page(&f, (uint64_t)(k + 4) << s1, s1, (uint64_t)(k + 8) << s1, prot[k]);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = order[i];
+		fills += i == 0 || order[i - 1] != k; /* the same page again is a hit */
+		expect(&f, ((uint64_t)k << s0) + 5, ((uint64_t)(k + 8) << s0) + 5, prot[k]);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = order[i];
+		uint64_t off = ((uint64_t)i << s0) + 3;
+		expect(&f, ((uint64_t)(k + 4) << s1) + off, ((uint64_t)(k + 8) << s1) + off, prot[k]);
+	}
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), fills + n);
+	fx_close(&f);
+}
+END_TEST
+
 /* --- coherence ---------------------------------------------------------------------------- */
 
 /** Every field change of a valid leaf is seen by the next lookup. */
@@ -510,6 +547,7 @@ static Suite *tlb_suite(void)
 	tcase_add_loop_test(tc, which_way, 0, 2);
 	tcase_add_loop_test(tc, reserved_not_cached, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, superpage, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, fill_rights, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, field_changes, 0, (int)test_narchs);
 	tcase_add_test(tc, generation_hook);
 	tcase_add_loop_test(tc, range_changes, 0, (int)test_narchs);

@@ -55,6 +55,9 @@ typedef struct pgt_tlb {
 	struct pgt_space *pgt__sp;      /**< private: NULL once detached */
 	struct pgt_tlb *pgt__next;      /**< private: the next TLB attached to the space */
 	uint64_t pgt__fills;            /**< private: lookups that walked the tables */
+	uint64_t pgt__prot_key;         /**< private: the leaf bits (prot_mask) last decoded */
+	unsigned pgt__prot_level;       /**< private: their level; PGT_MAX_LEVELS when none */
+	unsigned pgt__prot;             /**< private: what they decoded to */
 	uint64_t pgt__set_mask;         /**< private: number of sets - 1 */
 	unsigned pgt__page_shift;       /**< private: log2 of the smallest page size */
 	unsigned pgt__ways;             /**< private: 1 or 2 */
