@@ -226,7 +226,8 @@ static PGT__ALWAYS_INLINE int valid_leaf_step(const struct pgt_arch *A, const st
 
 	if (l == 0 || !shape_is_table(c, pte)) {
 		*out = (struct pgt__leaf){ .pte = pte,
-					   .level = pgt__is_valid_leaf(&A->level[l], pte) ? (int)l : PGT_ENOENT };
+					   .level = pgt__is_valid_leaf(&A->level[l], pte) ? (int)l
+											  : PGT_ENOENT };
 		return PGT_OK;
 	}
 	return shape_descend(c, at, pte, va, l, bits, base, hook);
@@ -435,21 +436,21 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
  * The walks of a shape with a constant descriptor @p A and a translate
  * compiled for each access, the rules of its right folded in: name##_ops.
  */
-#define PGT__SHAPE_EACH(name, A, levels, bits, base, hook)                                           \
-	PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                          \
-	PGT__SHAPE_TR(name, r, A, PGT_ACC_READ, levels, bits, base, hook)                            \
-	PGT__SHAPE_TR(name, w, A, PGT_ACC_WRITE, levels, bits, base, hook)                           \
-	PGT__SHAPE_TR(name, x, A, PGT_ACC_EXEC, levels, bits, base, hook)                            \
-	PGT__SHAPE_TR(name, ur, A, PGT_ACC_READ | PGT_ACC_USER, levels, bits, base, hook)            \
-	PGT__SHAPE_TR(name, uw, A, PGT_ACC_WRITE | PGT_ACC_USER, levels, bits, base, hook)           \
-	PGT__SHAPE_TR(name, ux, A, PGT_ACC_EXEC | PGT_ACC_USER, levels, bits, base, hook)            \
-	static const struct pgt__shape_ops name##_ops = {                                            \
-		name##_lookup,                                                                       \
-		name##_walk_to,                                                                      \
+#define PGT__SHAPE_EACH(name, A, levels, bits, base, hook)                                             \
+	PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                            \
+	PGT__SHAPE_TR(name, r, A, PGT_ACC_READ, levels, bits, base, hook)                              \
+	PGT__SHAPE_TR(name, w, A, PGT_ACC_WRITE, levels, bits, base, hook)                             \
+	PGT__SHAPE_TR(name, x, A, PGT_ACC_EXEC, levels, bits, base, hook)                              \
+	PGT__SHAPE_TR(name, ur, A, PGT_ACC_READ | PGT_ACC_USER, levels, bits, base, hook)              \
+	PGT__SHAPE_TR(name, uw, A, PGT_ACC_WRITE | PGT_ACC_USER, levels, bits, base, hook)             \
+	PGT__SHAPE_TR(name, ux, A, PGT_ACC_EXEC | PGT_ACC_USER, levels, bits, base, hook)              \
+	static const struct pgt__shape_ops name##_ops = {                                              \
+		name##_lookup,                                                                         \
+		name##_walk_to,                                                                        \
 		PGT__TRANSLATE_EACH(name##_tr_r, name##_tr_w, name##_tr_x, name##_tr_ur, name##_tr_uw, \
-				    name##_tr_ux),                                                   \
-		name##_insert,                                                                       \
-		name##_valid_leaf,                                                                   \
+				    name##_tr_ux),                                                     \
+		name##_insert,                                                                         \
+		name##_valid_leaf,                                                                     \
 	};
 
 /**

@@ -178,7 +178,8 @@ static int tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, 
 	uint64_t delta = pgt__leaf_pa(pgt__level(sp, (unsigned)leaf.level), leaf.pte, va) - va;
 	if (tlb->pgt__ways == 2)
 		e0[tlb->pgt__set_mask + 1] = *e0;
-	*e0 = (struct pgt_tlb_entry){ .pgt__vpn = vpn, .pgt__delta = delta | tlb_rights(tlb, sp->pgt__arch, leaf) };
+	*e0 = (struct pgt_tlb_entry){ .pgt__vpn = vpn,
+				      .pgt__delta = delta | tlb_rights(tlb, sp->pgt__arch, leaf) };
 	return PGT_OK;
 }
 

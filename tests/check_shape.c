@@ -98,13 +98,14 @@ static void same_fill(struct fx *f, pgt_vaddr_t va, int ref, pgt_ref_t want)
 	pgt_pte_t e = L ? *want.pte : 0;
 
 	if (L && (e & L->type_mask) == L->leaf_type) {
-		ck_assert_msg(rc == PGT_OK, "%s: va 0x%llx: fill %d, valid leaf", f->who, (unsigned long long)va, rc);
+		ck_assert_msg(rc == PGT_OK, "%s: va 0x%llx: fill %d, valid leaf", f->who,
+			      (unsigned long long)va, rc);
 		ck_assert_uint_eq(pa, (e & L->leaf_oa) | (va & ((1ull << L->shift) - 1)));
 		ck_assert_uint_eq(prot, f->a->prot_decode(want.level, e) & 63u);
 	} else {
 		int expect = ref == PGT_EINVAL ? PGT_EINVAL : PGT_ENOENT;
-		ck_assert_msg(rc == expect, "%s: va 0x%llx: fill %d, want %d", f->who, (unsigned long long)va, rc,
-			      expect);
+		ck_assert_msg(rc == expect, "%s: va 0x%llx: fill %d, want %d", f->who, (unsigned long long)va,
+			      rc, expect);
 	}
 }
 
