@@ -24,6 +24,11 @@ _Static_assert(sizeof(pgt_ref_t) == sizeof(void *) + 2 * sizeof(unsigned) ||
 
 _Static_assert(sizeof(((pgt_space_t *)0)->pgt__rsv) == PGT_MAX_LEVELS * sizeof(pgt_pte_t),
 	       "one cached reserved leaf per level");
+_Static_assert(sizeof(((pgt_space_t *)0)->pgt__enc) == PGT_MAX_LEVELS * sizeof(pgt_pte_t),
+	       "one remembered leaf encoding per level");
+
+/** pgt_space_t.pgt__enc_prot when no encoding is remembered: no prot has every bit. */
+#define PGT__ENC_NONE (~0u)
 
 /** pgt_space_t.pgt__magic while the space is initialised. */
 #define PGT__MAGIC 0x70677431u
@@ -234,7 +239,16 @@ static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, const struct p
 	return tab;
 }
 
-bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va);
+/**
+ * Whether @p va is in the space's range: its bits from va_bits - 1 up, read
+ * as a signed number, are pgt__va_lo or one above (see lib/shape.c).
+ */
+static inline bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va)
+{
+	int64_t top = (int64_t)va >> (sp->pgt__arch->va_bits - 1);
+
+	return (uint64_t)top - (uint64_t)sp->pgt__va_lo <= 1;
+}
 /** Gives every table of the per-level lists back to the allocator. */
 void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
 /**

@@ -573,21 +573,36 @@ static bool range_ok(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 	return ((va ^ last) >> (sp->pgt__arch->va_bits - 1)) == 0 || sp->pgt__arch->canon == PGT_CANON_SPLIT;
 }
 
-/** Encodes @p prot for a leaf at every level that allows leaves, into @p bits. */
-static int encode_all(const pgt_space_t *sp, unsigned prot, pgt_pte_t bits[PGT_MAX_LEVELS])
+/** encode_all when the remembered encoding is not that of @p prot. */
+static __attribute__((noinline)) int encode_all_again(pgt_space_t *sp, unsigned prot)
 {
 	const struct pgt_arch *a = sp->pgt__arch;
 
-	if (prot & ~PGT_PROT_ALL)
-		return PGT_EINVAL;
+	sp->pgt__enc_prot = PGT__ENC_NONE; /* pgt__enc is rewritten below */
 	for (unsigned l = 0; l < a->levels; l++) {
+		sp->pgt__enc[l] = 0;
 		if (!a->level[l].leaf_ok)
 			continue;
-		int rc = a->prot_encode(l, prot, &bits[l]);
+		int rc = a->prot_encode(l, prot, &sp->pgt__enc[l]);
 		if (rc != PGT_OK)
 			return rc;
 	}
+	sp->pgt__enc_prot = prot;
 	return PGT_OK;
+}
+
+/**
+ * The leaf bits for @p prot at every level that allows leaves, in *bits
+ * (pointing into the space). Calls in a row mostly ask for the same
+ * rights, so the space remembers the last encoding that succeeded and the
+ * codec runs only for others. Writes only the remembered encoding.
+ */
+static inline int encode_all(pgt_space_t *sp, unsigned prot, const pgt_pte_t **bits)
+{
+	*bits = sp->pgt__enc;
+	if (prot & ~PGT_PROT_ALL)
+		return PGT_EINVAL; /* first: PGT__ENC_NONE is not a prot */
+	return prot == sp->pgt__enc_prot ? PGT_OK : encode_all_again(sp, prot);
 }
 
 static int op_init(struct range_op *op, pgt_space_t *sp, enum op_kind kind, pgt_vaddr_t va, uint64_t size)
@@ -598,6 +613,13 @@ static int op_init(struct range_op *op, pgt_space_t *sp, enum op_kind kind, pgt_
 	op->lo = va;
 	op->last = va + size - 1;
 	return PGT_OK;
+}
+
+/** The leaf bits the operation writes at each level (from encode_all). */
+static void op_set_bits(struct range_op *op, const pgt_pte_t bits[PGT_MAX_LEVELS])
+{
+	for (unsigned l = 0; l < op->sp->pgt__arch->levels; l++)
+		op->bits[l] = bits[l];
 }
 
 /** pgt_map's argument checks, beyond the range's. */
@@ -620,10 +642,16 @@ static bool map_args_ok(const pgt_space_t *sp, pgt_paddr_t pa, uint64_t size, un
 static unsigned map_level(const struct pgt_arch *a, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size,
 			  unsigned flags)
 {
-	unsigned l = (flags & PGT_MAP_NOSUPER) ? 0 : a->levels - 1u;
+	uint64_t low = va | pa | size;
+	unsigned l = 0;
 
-	while (l > 0 && (!a->level[l].leaf_ok || ((va | pa | size) & ((1ull << a->level[l].shift) - 1))))
-		l--;
+	/* Upwards, as page sizes grow with the level: a small page stops at level 1. */
+	for (unsigned k = 1; k < a->levels && !(flags & PGT_MAP_NOSUPER); k++) {
+		if (low & ((1ull << a->level[k].shift) - 1))
+			break;
+		if (a->level[k].leaf_ok)
+			l = k;
+	}
 	return l;
 }
 
@@ -663,25 +691,34 @@ static bool map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt
 	return true;
 }
 
+/**
+ * pgt_map by the passes, for checked arguments. Out of line, so that the
+ * short path of pgt_map keeps no operation on its stack.
+ */
+static __attribute__((noinline)) int map_passes(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size,
+						const pgt_pte_t *bits, unsigned flags)
+{
+	struct range_op op;
+
+	(void)op_init(&op, sp, OP_MAP, va, size); /* checked by pgt_map */
+	op.pa = pa;
+	op.flags = flags;
+	op_set_bits(&op, bits);
+	return run(&op);
+}
+
 int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot, unsigned flags)
 {
-	pgt_pte_t bits[PGT_MAX_LEVELS] = { 0 };
+	const pgt_pte_t *bits;
 
 	if (!pgt__space_ok(sp) || !range_ok(sp, va, size) || !map_args_ok(sp, pa, size, flags))
 		return PGT_EINVAL;
-	int rc = encode_all(sp, prot, bits);
+	int rc = encode_all(sp, prot, &bits);
 	if (rc != PGT_OK)
 		return rc;
 	if (map_in_one_table(sp, va, size, pa, bits, flags))
 		return PGT_OK;
-
-	struct range_op op;
-	(void)op_init(&op, sp, OP_MAP, va, size); /* checked above */
-	op.pa = pa;
-	op.flags = flags;
-	for (unsigned l = 0; l < sp->pgt__arch->levels; l++)
-		op.bits[l] = bits[l];
-	return run(&op);
+	return map_passes(sp, va, pa, size, bits, flags);
 }
 
 int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
@@ -695,9 +732,13 @@ int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
 {
 	struct range_op op;
+	const pgt_pte_t *bits;
 	int rc = op_init(&op, sp, OP_PROTECT, va, size);
 
 	if (rc == PGT_OK)
-		rc = encode_all(sp, prot, op.bits);
-	return rc != PGT_OK ? rc : run(&op);
+		rc = encode_all(sp, prot, &bits);
+	if (rc != PGT_OK)
+		return rc;
+	op_set_bits(&op, bits);
+	return run(&op);
 }

@@ -166,5 +166,6 @@ void pgt__shape_init(pgt_space_t *sp)
 	sp->pgt__va_lo = va_lo(sp);
 	sp->pgt__gen = 0;
 	sp->pgt__tlbs = NULL;
+	sp->pgt__enc_prot = PGT__ENC_NONE;
 	cache_reserved(sp);
 }

@@ -43,18 +43,6 @@ static bool arch_ok(const struct pgt_arch *a)
 	return root->shift + root->bits == a->va_bits;
 }
 
-bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va)
-{
-	const struct pgt_arch *a = sp->pgt__arch;
-
-	if (a->canon == PGT_CANON_SIGN_EXTEND) {
-		uint64_t top = va >> (a->va_bits - 1);
-		return top == 0 || top == (~0ull >> (a->va_bits - 1));
-	}
-	uint64_t high = va >> a->va_bits;
-	return (sp->pgt__flags & PGT_SPACE_UPPER) ? high == (~0ull >> a->va_bits) : high == 0;
-}
-
 int pgt__page_level(const pgt_space_t *sp, unsigned page_shift)
 {
 	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {

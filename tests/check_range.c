@@ -327,6 +327,44 @@ START_TEST(test_map_into_one_table)
 END_TEST
 
 /*
+ * Rights that change from one call to the next, and back: each range gets
+ * its own, through the one-table path and the passes alike (pgt_map may
+ * remember the last encoding). A refused encoding (write without read) and
+ * a refused argument in between change nothing and leave the next map right.
+ */
+START_TEST(test_map_rights_sequence)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_OFFSET);
+	uint64_t page = page_of(c.a), mid = 1ull << shift_of(c.a, 1);
+	static const unsigned prot[] = { R, R | W, R | W, R | X | U, R, 0, R | W | X, R | W };
+	struct want e[sizeof prot / sizeof prot[0] + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof prot / sizeof prot[0]; i++) {
+		/* odd calls: a page in the table the first made; even ones: a new table (the passes) */
+		pgt_vaddr_t va = c.bottom + (i & 1 ? 3 * page * (i + 1) : 4 * mid * (i + 1));
+		e[n] = (struct want){ va, page, 0x10000000 + 0x100000 * i, prot[i] };
+		if (i & 1)
+			e[n].va = e[0].va + (i + 1) * page;
+		ck_assert_int_eq(pgt_map(&c.sp, e[n].va, e[n].pa, page, prot[i], 0), PGT_OK);
+		n++;
+		size_t ns;
+		pgt_pte_t *snap = snapshot(&c, &ns);
+		ck_assert_int_eq(pgt_map(&c.sp, e[n - 1].va + page, 0, page, W, 0), PGT_ENOTSUP);
+		ck_assert_int_eq(pgt_map(&c.sp, e[n - 1].va + page, 0, page, 1u << 30, 0), PGT_EINVAL);
+		ck_assert_int_eq(pgt_map(&c.sp, e[n - 1].va + page, 0, page, ~0u, 0), PGT_EINVAL);
+		ck_assert_int_eq(pgt_protect(&c.sp, e[n - 1].va, page, ~0u), PGT_EINVAL);
+		EXPECT_UNCHANGED(&c, snap, ns, "a refused map");
+	}
+	e[n] = (struct want){ e[0].va + 2 * mid - page, page, 0x20000000, prot[0] };
+	ck_assert_int_eq(pgt_map(&c.sp, e[n].va, e[n].pa, page, prot[0], 0), PGT_OK);
+	expect_tree(&c, e, n + 1);
+	ctx_close(&c);
+}
+END_TEST
+
+/*
  * The same short path one level up, for every superpage size: superpages
  * mapped into an existing table of their level are stored without an
  * allocation; a slot that holds a table (a small page below it) is refused
@@ -874,6 +912,7 @@ static Suite *range_suite(void)
 	tcase_add_loop_test(tc, test_map_conflicts, 0, n);
 	tcase_add_loop_test(tc, test_map_into_one_table, 0, n);
 	tcase_add_loop_test(tc, test_map_superpages_into_one_table, 0, n);
+	tcase_add_loop_test(tc, test_map_rights_sequence, 0, n);
 	tcase_add_loop_test(tc, test_map_replace, 0, n);
 	suite_add_tcase(su, tc);
 
