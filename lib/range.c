@@ -695,8 +695,8 @@ static bool map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt
  * pgt_map by the passes, for checked arguments. Out of line, so that the
  * short path of pgt_map keeps no operation on its stack.
  */
-static __attribute__((noinline)) int map_passes(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size,
-						const pgt_pte_t *bits, unsigned flags)
+static __attribute__((noinline)) int map_passes(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa,
+						uint64_t size, const pgt_pte_t *bits, unsigned flags)
 {
 	struct range_op op;
 

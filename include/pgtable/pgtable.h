@@ -143,8 +143,8 @@ typedef struct pgt_space {
 	pgt_pte_t pgt__rsv[6];    /**< private: a reserved leaf at each level (PGT_MAX_LEVELS) */
 	unsigned pgt__rsv_ok;     /**< private: bit l set when pgt__rsv[l] is valid */
 	struct pgt_tlb *pgt__tlbs; /**< private: the TLBs attached to the space (pgtable/tlb.h) */
-	pgt_pte_t pgt__enc[6];    /**< private: the leaf bits of pgt__enc_prot at each level */
-	unsigned pgt__enc_prot;   /**< private: the rights pgt__enc holds; all ones when none */
+	pgt_pte_t pgt__enc[6];     /**< private: the leaf bits of pgt__enc_prot at each level */
+	unsigned pgt__enc_prot;    /**< private: the rights pgt__enc holds; all ones when none */
 } pgt_space_t;
 
 /**
