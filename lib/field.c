@@ -119,14 +119,24 @@ static __attribute__((noinline)) int set_coded_field(pgt_space_t *sp, pgt_ref_t 
 	return rc == PGT_OK ? field_store(sp, ref, pte, next) : rc;
 }
 
-/** pgt_set_field of PROT, the common coded field, without the general field switch. */
+/**
+ * pgt_set_field of PROT, the common coded field, without the general field
+ * switch. The rights come from the space's remembered encoding when every
+ * level can express them, else from the codec for the ref's level alone
+ * (which may accept what another level refuses).
+ */
 static __attribute__((noinline)) int set_prot_field(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte,
 						    uint64_t val)
 {
+	const pgt_pte_t *bits;
 	pgt_pte_t next;
 
 	if (val & ~(uint64_t)PGT_PROT_ALL)
 		return PGT_EINVAL;
+	if (pgt__encode_all(sp, (unsigned)val, &bits) == PGT_OK) {
+		next = (pte & ~pgt__level(sp, ref.level)->prot_mask) | bits[ref.level];
+		return field_store(sp, ref, pte, next);
+	}
 	int rc = with_prot(sp, ref.level, pte, (unsigned)val, &next);
 	return rc == PGT_OK ? field_store(sp, ref, pte, next) : rc;
 }

@@ -153,6 +153,24 @@ static inline void pgt__space_changed(pgt_space_t *sp)
 		pgt__tlb_stale_all(sp);
 }
 
+/** pgt__encode_all when the space remembers another encoding (lib/space.c). */
+int pgt__encode_again(pgt_space_t *sp, unsigned prot);
+
+/**
+ * The leaf bits for @p prot (PGT_PROT_*) at every level that allows leaves,
+ * in *bits (pointing into the space): PGT_OK, PGT_EINVAL for bits outside
+ * PGT_PROT_ALL, or the codec's refusal at any level. Calls in a row mostly
+ * ask for the same rights, so the space remembers the last encoding that
+ * succeeded and the codec runs only for others.
+ */
+static inline int pgt__encode_all(pgt_space_t *sp, unsigned prot, const pgt_pte_t **bits)
+{
+	*bits = sp->pgt__enc;
+	if (prot & ~PGT_PROT_ALL)
+		return PGT_EINVAL; /* first: PGT__ENC_NONE is not a prot */
+	return prot == sp->pgt__enc_prot ? PGT_OK : pgt__encode_again(sp, prot);
+}
+
 /** Whether @p pte is a leaf valid in hardware (not reserved, not a table). */
 static inline bool pgt__is_valid_leaf(const struct pgt_level *L, pgt_pte_t pte)
 {

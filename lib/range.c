@@ -573,38 +573,6 @@ static bool range_ok(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 	return ((va ^ last) >> (sp->pgt__arch->va_bits - 1)) == 0 || sp->pgt__arch->canon == PGT_CANON_SPLIT;
 }
 
-/** encode_all when the remembered encoding is not that of @p prot. */
-static __attribute__((noinline)) int encode_all_again(pgt_space_t *sp, unsigned prot)
-{
-	const struct pgt_arch *a = sp->pgt__arch;
-
-	sp->pgt__enc_prot = PGT__ENC_NONE; /* pgt__enc is rewritten below */
-	for (unsigned l = 0; l < a->levels; l++) {
-		sp->pgt__enc[l] = 0;
-		if (!a->level[l].leaf_ok)
-			continue;
-		int rc = a->prot_encode(l, prot, &sp->pgt__enc[l]);
-		if (rc != PGT_OK)
-			return rc;
-	}
-	sp->pgt__enc_prot = prot;
-	return PGT_OK;
-}
-
-/**
- * The leaf bits for @p prot at every level that allows leaves, in *bits
- * (pointing into the space). Calls in a row mostly ask for the same
- * rights, so the space remembers the last encoding that succeeded and the
- * codec runs only for others. Writes only the remembered encoding.
- */
-static inline int encode_all(pgt_space_t *sp, unsigned prot, const pgt_pte_t **bits)
-{
-	*bits = sp->pgt__enc;
-	if (prot & ~PGT_PROT_ALL)
-		return PGT_EINVAL; /* first: PGT__ENC_NONE is not a prot */
-	return prot == sp->pgt__enc_prot ? PGT_OK : encode_all_again(sp, prot);
-}
-
 static int op_init(struct range_op *op, pgt_space_t *sp, enum op_kind kind, pgt_vaddr_t va, uint64_t size)
 {
 	*op = (struct range_op){ .sp = sp, .kind = kind };
@@ -615,7 +583,7 @@ static int op_init(struct range_op *op, pgt_space_t *sp, enum op_kind kind, pgt_
 	return PGT_OK;
 }
 
-/** The leaf bits the operation writes at each level (from encode_all). */
+/** The leaf bits the operation writes at each level (from pgt__encode_all). */
 static void op_set_bits(struct range_op *op, const pgt_pte_t bits[PGT_MAX_LEVELS])
 {
 	for (unsigned l = 0; l < op->sp->pgt__arch->levels; l++)
@@ -713,7 +681,7 @@ int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsi
 
 	if (!pgt__space_ok(sp) || !range_ok(sp, va, size) || !map_args_ok(sp, pa, size, flags))
 		return PGT_EINVAL;
-	int rc = encode_all(sp, prot, &bits);
+	int rc = pgt__encode_all(sp, prot, &bits);
 	if (rc != PGT_OK)
 		return rc;
 	if (map_in_one_table(sp, va, size, pa, bits, flags))
@@ -736,7 +704,7 @@ int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
 	int rc = op_init(&op, sp, OP_PROTECT, va, size);
 
 	if (rc == PGT_OK)
-		rc = encode_all(sp, prot, &bits);
+		rc = pgt__encode_all(sp, prot, &bits);
 	if (rc != PGT_OK)
 		return rc;
 	op_set_bits(&op, bits);

@@ -43,6 +43,23 @@ static bool arch_ok(const struct pgt_arch *a)
 	return root->shift + root->bits == a->va_bits;
 }
 
+int pgt__encode_again(pgt_space_t *sp, unsigned prot)
+{
+	const struct pgt_arch *a = sp->pgt__arch;
+
+	sp->pgt__enc_prot = PGT__ENC_NONE; /* pgt__enc is rewritten below */
+	for (unsigned l = 0; l < a->levels; l++) {
+		sp->pgt__enc[l] = 0;
+		if (!a->level[l].leaf_ok)
+			continue;
+		int rc = a->prot_encode(l, prot, &sp->pgt__enc[l]);
+		if (rc != PGT_OK)
+			return rc;
+	}
+	sp->pgt__enc_prot = prot;
+	return PGT_OK;
+}
+
 int pgt__page_level(const pgt_space_t *sp, unsigned page_shift)
 {
 	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {

@@ -725,6 +725,54 @@ END_TEST
 
 /* --- link words --------------------------------------------------------------------- */
 
+/* x86-64's codec, except that leaves above level 0 cannot be uncached. */
+static int encode_no_uncached_super(unsigned level, unsigned prot, pgt_pte_t *bits)
+{
+	if (level > 0 && (prot & PGT_PROT_UNCACHED))
+		return PGT_ENOTSUP;
+	return pgt_arch_x86_64.prot_encode(level, prot, bits);
+}
+
+/**
+ * Rights that one leaf level can express and another cannot: PROT on a
+ * leaf asks only its own level, before and after pgt_map (which needs
+ * every level and remembers the encodings it made) and between other
+ * rights; the refusal changes nothing.
+ */
+START_TEST(test_field_prot_per_level)
+{
+	struct pgt_arch a = pgt_arch_x86_64;
+	struct test_mm t;
+	pgt_space_t sp;
+	pgt_ref_t small, big;
+	uint64_t prot;
+	const unsigned uc = PGT_PROT_READ | PGT_PROT_UNCACHED, rw = PGT_PROT_READ | PGT_PROT_WRITE;
+
+	a.prot_encode = encode_no_uncached_super;
+	test_mm_init(&t, TEST_MM_OFFSET);
+	ck_assert_int_eq(pgt_space_init(&sp, &a, &t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_insert(&sp, 0x1000, 12, &small), PGT_OK);
+	ck_assert_int_eq(pgt_insert(&sp, 0x400000, 21, &big), PGT_OK);
+	for (unsigned round = 0; round < 2; round++) {
+		ck_assert_int_eq(pgt_set_field(&sp, small, PGT_FIELD_PROT, uc), PGT_OK);
+		ck_assert_int_eq(pgt_get_field(&sp, small, PGT_FIELD_PROT, &prot), PGT_OK);
+		ck_assert_uint_eq(prot, uc);
+		ck_assert_int_eq(pgt_set_field(&sp, big, PGT_FIELD_PROT, rw), PGT_OK);
+		pgt_pte_t before = *big.pte;
+		ck_assert_int_eq(pgt_set_field(&sp, big, PGT_FIELD_PROT, uc), PGT_ENOTSUP);
+		ck_assert_uint_eq(*big.pte, before);
+		ck_assert_int_eq(pgt_set_field(&sp, small, PGT_FIELD_PROT, rw), PGT_OK);
+		ck_assert_int_eq(pgt_get_field(&sp, small, PGT_FIELD_PROT, &prot), PGT_OK);
+		ck_assert_uint_eq(prot, rw);
+		/* pgt_map wants every leaf level: refused, then a map that remembers rw */
+		ck_assert_int_eq(pgt_map(&sp, 0x2000, 0x2000, 0x1000, uc, 0), PGT_ENOTSUP);
+		ck_assert_int_eq(pgt_map(&sp, 0x3000 + round * 0x1000, 0x3000, 0x1000, rw, 0), PGT_OK);
+	}
+	pgt_space_destroy(&sp);
+	test_mm_fini(&t);
+}
+END_TEST
+
 START_TEST(test_link_roundtrip)
 {
 	const struct pgt_arch *a = test_archs[_i];
@@ -884,6 +932,7 @@ static Suite *field_suite(void)
 	tcase_add_loop_test(tc, test_field_valid_cycle, 0, na);
 	tcase_add_loop_test(tc, test_field_keeps_others, 0, na);
 	tcase_add_loop_test(tc, test_field_bad_refs, 0, na);
+	tcase_add_test(tc, test_field_prot_per_level);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("links");
