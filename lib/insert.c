@@ -118,33 +118,18 @@ int pgt__insert_general(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_re
 	return PGT_OK;
 }
 
-/** Inserts at level @p target: by the walk compiled for the shape when the reserved leaf is cached. */
-static inline int insert_at(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out)
-{
-	if (sp->pgt__rsv_ok & (1u << target))
-		return pgt__ops(sp)->insert(sp, va, target, out); /* it hands over the rest */
-	return pgt__insert_general(sp, va, target, out);
-}
-
-/** pgt_insert of a superpage. Out of line, so that the smallest pages keep no frame. */
-static __attribute__((noinline)) int insert_super(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift,
-						  pgt_ref_t *out)
+int pgt__insert_page(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out)
 {
 	int target = pgt__page_level(sp, page_shift);
 
 	if (target < 0 || (va & ((1ull << page_shift) - 1)))
 		return PGT_EINVAL;
-	return insert_at(sp, va, (unsigned)target, out);
+	return pgt__insert_general(sp, va, (unsigned)target, out);
 }
 
 int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out)
 {
 	if (!pgt__space_ok(sp))
 		return PGT_EINVAL;
-	if (page_shift != pgt__level(sp, 0)->shift)
-		return insert_super(sp, va, page_shift, out);
-	/* level 0 always holds leaves (space.c checks it) */
-	if (va & ((1ull << page_shift) - 1))
-		return PGT_EINVAL;
-	return insert_at(sp, va, 0, out);
+	return pgt__ops(sp)->insert(sp, va, page_shift, out); /* the walk compiled for the shape */
 }

@@ -75,7 +75,7 @@ static struct pgt__leaf generic_valid_leaf(const pgt_space_t *sp, pgt_vaddr_t va
 }
 
 static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to,
-						   PGT__TRANSLATE_ALL(generic_translate), pgt__insert_general,
+						   PGT__TRANSLATE_ALL(generic_translate), pgt__insert_page,
 						   generic_valid_leaf };
 
 /* --- instantiations ---------------------------------------------------------------- */

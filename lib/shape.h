@@ -74,13 +74,15 @@ struct pgt__shape_ops {
 	 */
 	pgt__translate_fn translate[PGT__ACC_PLAIN];
 	/**
-	 * pgt_insert at level @p target after its space, size, alignment and
-	 * reserved-leaf checks. Decides when the tables down to that level
-	 * exist and the slot is empty (PGT_OK, with *out when not NULL), or the
-	 * address is bad (PGT_EINVAL: out of range, p2v NULL); otherwise hands
-	 * the insert to pgt__insert_general, having changed nothing.
+	 * pgt_insert after its space check. Decides when @p page_shift is
+	 * a leaf size of the shape's first three levels, the reserved leaf
+	 * is cached and the tables down to that level exist with the slot
+	 * empty (PGT_OK, with *out when not NULL), or the address is bad
+	 * (PGT_EINVAL: misaligned, out of range, p2v NULL); otherwise hands
+	 * the insert to pgt__insert_page or pgt__insert_general, having
+	 * changed nothing.
 	 */
-	int (*insert)(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out);
+	int (*insert)(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out);
 	/**
 	 * The hardware-valid leaf that maps @p va, for pgt_tlb's misses:
 	 * PGT_ENOENT in .level when nothing or a reserved leaf maps it,
@@ -103,6 +105,12 @@ int pgt__translate_full(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, 
  * allocates missing tables, answers conflicts.
  */
 int pgt__insert_general(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out);
+
+/**
+ * pgt_insert after its space check, by the descriptor's levels (lib/insert.c):
+ * the page size and alignment checks, then pgt__insert_general.
+ */
+int pgt__insert_page(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out);
 
 /** The type of pgt__shape_ops.lookup, which pgt_space_t keeps as void (*)(void). */
 typedef int (*pgt__lookup_fn)(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);

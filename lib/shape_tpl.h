@@ -344,6 +344,22 @@ static PGT__ALWAYS_INLINE int shape_insert(pgt_space_t *sp, const struct pgt_arc
 	return st == SHAPE_INSERT_GENERAL ? pgt__insert_general(sp, va, target, out) : st;
 }
 
+/**
+ * pgt_insert of a page of level @p target (a constant): its checks, then the
+ * compiled walk when the level's reserved leaf is cached, else the general
+ * insert.
+ */
+static PGT__ALWAYS_INLINE int shape_insert_at(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					      unsigned target, pgt_ref_t *out, unsigned levels, unsigned bits,
+					      unsigned base, bool hook)
+{
+	if (!A->level[target].leaf_ok || (va & ((1ull << (base + target * bits)) - 1)))
+		return PGT_EINVAL;
+	if (!(sp->pgt__rsv_ok & (1u << target)))
+		return pgt__insert_general(sp, va, target, out);
+	return shape_insert(sp, A, va, target, out, levels, bits, base, hook);
+}
+
 /** What a translate step returns to hand the access to the full walk (never returned by a walk). */
 #define SHAPE_FULL_WALK 4
 
@@ -400,11 +416,16 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 	{                                                                                          \
 		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);           \
 	}                                                                                          \
-	static int name##_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out) \
-	{ /* the smallest pages with their level a constant: no test of it on the way down */      \
-		if (target == 0)                                                                   \
-			return shape_insert(sp, (A), va, 0, out, levels, bits, base, hook);        \
-		return shape_insert(sp, (A), va, target, out, levels, bits, base, hook);           \
+	static int name##_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift,             \
+				 pgt_ref_t *out)                                                   \
+	{ /* each leaf size with its level a constant: no test of it on the way down */            \
+		if (page_shift == (base))                                                          \
+			return shape_insert_at(sp, (A), va, 0, out, levels, bits, base, hook);     \
+		if ((levels) > 1 && page_shift == (base) + (bits))                                 \
+			return shape_insert_at(sp, (A), va, 1, out, levels, bits, base, hook);     \
+		if ((levels) > 2 && page_shift == (base) + 2 * (bits))                             \
+			return shape_insert_at(sp, (A), va, 2, out, levels, bits, base, hook);     \
+		return pgt__insert_page(sp, va, page_shift, out);                                  \
 	}                                                                                          \
 	static struct pgt__leaf name##_valid_leaf(const pgt_space_t *sp, pgt_vaddr_t va)           \
 	{                                                                                          \
