@@ -406,30 +406,29 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
  * space's own (sp->pgt__arch, read at run time) or a static const copy of
  * a format's levels, which the compiler folds into immediates.
  */
-#define PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                        \
-	static int name##_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)            \
-	{                                                                                          \
-		return shape_lookup(sp, (A), va, out, levels, bits, base, hook);                   \
-	}                                                                                          \
-	static int name##_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target,          \
-				  struct pgt__stop *at)                                            \
-	{                                                                                          \
-		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);           \
-	}                                                                                          \
-	static int name##_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift,             \
-				 pgt_ref_t *out)                                                   \
-	{ /* each leaf size with its level a constant: no test of it on the way down */            \
-		if (page_shift == (base))                                                          \
-			return shape_insert_at(sp, (A), va, 0, out, levels, bits, base, hook);     \
-		if ((levels) > 1 && page_shift == (base) + (bits))                                 \
-			return shape_insert_at(sp, (A), va, 1, out, levels, bits, base, hook);     \
-		if ((levels) > 2 && page_shift == (base) + 2 * (bits))                             \
-			return shape_insert_at(sp, (A), va, 2, out, levels, bits, base, hook);     \
-		return pgt__insert_page(sp, va, page_shift, out);                                  \
-	}                                                                                          \
-	static struct pgt__leaf name##_valid_leaf(const pgt_space_t *sp, pgt_vaddr_t va)           \
-	{                                                                                          \
-		return shape_valid_leaf(sp, (A), va, levels, bits, base, hook);                    \
+#define PGT__SHAPE_WALKS(name, A, levels, bits, base, hook)                                            \
+	static int name##_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)                \
+	{                                                                                              \
+		return shape_lookup(sp, (A), va, out, levels, bits, base, hook);                       \
+	}                                                                                              \
+	static int name##_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target,              \
+				  struct pgt__stop *at)                                                \
+	{                                                                                              \
+		return shape_walk_to(sp, (A), va, target, at, levels, bits, base, hook);               \
+	}                                                                                              \
+	static int name##_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out) \
+	{ /* each leaf size with its level a constant: no test of it on the way down */                \
+		if (page_shift == (base))                                                              \
+			return shape_insert_at(sp, (A), va, 0, out, levels, bits, base, hook);         \
+		if ((levels) > 1 && page_shift == (base) + (bits))                                     \
+			return shape_insert_at(sp, (A), va, 1, out, levels, bits, base, hook);         \
+		if ((levels) > 2 && page_shift == (base) + 2 * (bits))                                 \
+			return shape_insert_at(sp, (A), va, 2, out, levels, bits, base, hook);         \
+		return pgt__insert_page(sp, va, page_shift, out);                                      \
+	}                                                                                              \
+	static struct pgt__leaf name##_valid_leaf(const pgt_space_t *sp, pgt_vaddr_t va)               \
+	{                                                                                              \
+		return shape_valid_leaf(sp, (A), va, levels, bits, base, hook);                        \
 	}
 
 /** A translate for access @p acc (`access` for any); @p each as in shape_translate_leaf. */
