@@ -624,6 +624,39 @@ static unsigned map_level(const struct pgt_arch *a, pgt_vaddr_t va, pgt_paddr_t 
 }
 
 /**
+ * Whether @p n entries from @p p are all empty (0). Plain loads, one OR
+ * each: only the writer, which is the caller, stores into a live table, so
+ * they race with no store and need no acquire order.
+ */
+static bool slots_empty(const pgt_pte_t *p, size_t n)
+{
+	pgt_pte_t any = 0;
+
+	for (size_t i = 0; i < n; i++)
+		any |= p[i];
+	return any == 0;
+}
+
+/**
+ * Stores @p n leaves from @p p: @p first, then the same with the output
+ * address @p step further each time. Single 64-bit stores, four to an
+ * iteration: the loop's own count and branch cost as much as a store.
+ */
+static void store_leaves(pgt_pte_t *p, size_t n, pgt_pte_t first, uint64_t step)
+{
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4, first += 4 * step) {
+		pgt__pte_store(&p[i], first);
+		pgt__pte_store(&p[i + 1], first + step);
+		pgt__pte_store(&p[i + 2], first + 2 * step);
+		pgt__pte_store(&p[i + 3], first + 3 * step);
+	}
+	for (; i < n; i++, first += step)
+		pgt__pte_store(&p[i], first);
+}
+
+/**
  * pgt_map's everyday case without the passes: a range inside one existing
  * table, smaller than the entry above it (so no larger page can fit), of
  * pages of one size (see map_level), every slot empty, no
@@ -651,11 +684,9 @@ static bool map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt
 		return false; /* the table is missing, or p2v failed */
 	unsigned shift = a->level[l].shift;
 	size_t n = (size_t)(size >> shift);
-	for (size_t i = 0; i < n; i++)
-		if (pgt__pte_load(&at.pte[i]) != 0)
-			return false;
-	for (size_t i = 0; i < n; i++, pa += 1ull << shift)
-		pgt__pte_store(&at.pte[i], bits[l] | pa);
+	if (!slots_empty(at.pte, n))
+		return false;
+	store_leaves(at.pte, n, bits[l] | pa, 1ull << shift);
 	return true;
 }
 
