@@ -62,21 +62,33 @@ static int generic_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned acc
 	return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_EINVAL;
 }
 
+/** The hardware-valid leaf that maps @p va, by the generic walk (see pgt__leaf). */
 static struct pgt__leaf generic_valid_leaf(const pgt_space_t *sp, pgt_vaddr_t va)
 {
 	pgt_ref_t ref;
 	int rc = generic_lookup(sp, va, &ref);
 
 	if (rc != PGT_OK)
-		return (struct pgt__leaf){ .pte = 0, .level = rc };
+		return (struct pgt__leaf){ .level = rc };
+	const struct pgt_level *L = pgt__level(sp, ref.level);
 	pgt_pte_t pte = pgt__pte_load(ref.pte);
-	bool valid = pgt__is_valid_leaf(pgt__level(sp, ref.level), pte);
-	return (struct pgt__leaf){ .pte = pte, .level = valid ? (int)ref.level : PGT_ENOENT };
+	return (struct pgt__leaf){ .pte = pte,
+				   .level = pgt__is_valid_leaf(L, pte) ? (int)ref.level : PGT_ENOENT,
+				   .pa = pgt__leaf_pa(L, pte, va),
+				   .key = pte & L->prot_mask };
+}
+
+static int generic_tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, pgt_paddr_t *pa,
+			      unsigned *prot)
+{
+	const pgt_space_t *sp = tlb->pgt__sp;
+
+	return pgt__tlb_put(tlb, e0, sp->pgt__arch, generic_valid_leaf(sp, va), va, pa, prot);
 }
 
 static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to,
 						   PGT__TRANSLATE_ALL(generic_translate), pgt__insert_page,
-						   generic_valid_leaf };
+						   generic_tlb_refill };
 
 /* --- instantiations ---------------------------------------------------------------- */
 

@@ -17,6 +17,8 @@
 #ifndef PGT_LIB_SHAPE_H
 #define PGT_LIB_SHAPE_H
 
+#include <pgtable/tlb.h>
+
 #include "internal.h"
 
 /** Where a walk towards a target level stopped. */
@@ -26,12 +28,15 @@ struct pgt__stop {
 };
 
 /**
- * The hardware-valid leaf a walk found (pgt__shape_ops.valid_leaf): its
- * entry and level, or in @p level a status when there is none.
+ * The hardware-valid leaf a walk found (for pgt__shape_ops.tlb_refill): its
+ * entry and level, or in @p level a status when there is none; and what a
+ * TLB entry needs of it, worked out where the walk knew the level.
  */
 struct pgt__leaf {
 	pgt_pte_t pte;
-	int level; /**< the leaf's level; PGT_ENOENT or PGT_EINVAL when there is no valid leaf */
+	int level;      /**< the leaf's level; PGT_ENOENT or PGT_EINVAL when there is no valid leaf */
+	pgt_paddr_t pa; /**< the physical address of the walked va (pgt__leaf_pa) */
+	pgt_pte_t key;  /**< the entry's bits that its level's codec owns (prot_mask) */
 };
 
 /** Accesses without PGT_ACC_SET_AD are below this: the size of pgt__shape_ops.translate. */
@@ -84,12 +89,15 @@ struct pgt__shape_ops {
 	 */
 	int (*insert)(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out);
 	/**
-	 * The hardware-valid leaf that maps @p va, for pgt_tlb's misses:
-	 * PGT_ENOENT in .level when nothing or a reserved leaf maps it,
-	 * PGT_EINVAL for an address out of range or when p2v fails. Returned
-	 * in registers, so the caller keeps no entry pointer to load again.
+	 * The end of a pgt_tlb miss (pgt_tlb_fill after its checks, for a
+	 * page that neither way of its set @p e0 holds): walks the tables
+	 * for @p va and, when a hardware-valid leaf maps it, caches and
+	 * answers its translation (lib/tlb_fill.h); else PGT_ENOENT (nothing,
+	 * or a reserved leaf) or PGT_EINVAL (out of range, p2v NULL), with
+	 * the TLB unchanged.
 	 */
-	struct pgt__leaf (*valid_leaf)(const pgt_space_t *sp, pgt_vaddr_t va);
+	int (*tlb_refill)(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, pgt_paddr_t *pa,
+			  unsigned *prot);
 };
 
 /**
@@ -99,6 +107,14 @@ struct pgt__shape_ops {
  */
 int pgt__translate_full(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 			struct pgt_fault *fault);
+
+/**
+ * pgt__translate_leaf (lib/rights.h) out of line (lib/translate.c): the
+ * leaf decision of a compiled translate whose leaf failed its one-compare
+ * test, as a tail call.
+ */
+int pgt__translate_leaf_at(const struct pgt_arch *a, unsigned level, pgt_pte_t pte, pgt_vaddr_t va,
+			   unsigned access, pgt_paddr_t *pa, struct pgt_fault *fault);
 
 /**
  * pgt_insert after its space, size and alignment checks (lib/insert.c):

@@ -9,6 +9,7 @@
 
 #include "rights.h"
 #include "shape.h"
+#include "tlb_fill.h"
 
 #define PGT__ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -147,10 +148,16 @@ static PGT__ALWAYS_INLINE pgt_pte_t shape_odd(const struct pgt_arch *A, pgt_pte_
 	return ((pte ^ T->table_attrs) & shape_rule_bits(T, A, access, each)) | (pte & T->table_mbz) | always;
 }
 
-/** A walk on its way down: the entry to read next, and the odd bits of the table entries above it. */
+/**
+ * A walk on its way down: the entry to read next, and the odd bits of the
+ * table entries above it; at the end of a translate whose leaf failed its
+ * one-compare test, that leaf and its level.
+ */
 struct shape_pos {
 	pgt_pte_t *p;
 	pgt_pte_t odd;
+	pgt_pte_t leaf;
+	unsigned level;
 };
 
 /** What a step of a walk returns to go on one level down (never returned by a walk). */
@@ -225,9 +232,11 @@ static PGT__ALWAYS_INLINE int valid_leaf_step(const struct pgt_arch *A, const st
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (l == 0 || !shape_is_table(c, pte)) {
+		const struct pgt_level *L = &A->level[l];
 		*out = (struct pgt__leaf){ .pte = pte,
-					   .level = pgt__is_valid_leaf(&A->level[l], pte) ? (int)l
-											  : PGT_ENOENT };
+					   .level = pgt__is_valid_leaf(L, pte) ? (int)l : PGT_ENOENT,
+					   .pa = pgt__leaf_pa(L, pte, va),
+					   .key = pte & L->prot_mask };
 		return PGT_OK;
 	}
 	return shape_descend(c, at, pte, va, l, bits, base, hook);
@@ -237,7 +246,7 @@ static PGT__ALWAYS_INLINE struct pgt__leaf shape_valid_leaf(const pgt_space_t *s
 							    pgt_vaddr_t va, unsigned levels, unsigned bits,
 							    unsigned base, bool hook)
 {
-	struct pgt__leaf leaf = { .pte = 0, .level = PGT_EINVAL };
+	struct pgt__leaf leaf = { .level = PGT_EINVAL };
 
 	if (!shape_va_ok(sp, va, base + levels * bits))
 		return leaf;
@@ -279,26 +288,32 @@ static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct 
 	return st;
 }
 
+/** What a translate step returns to hand its leaf to pgt__translate_leaf_at (never returned by a walk). */
+#define SHAPE_LEAF_DECIDES 6
+
 /**
  * The end of a fast translate at the leaf @p pte of level @p l. With the
  * descriptor and the access constants (@p each), a leaf that passes its
  * one-compare test (pgt__leaf_pass, folded into two immediates) completes
- * the access at once; any other goes to the leaf decision, which names the
- * fault.
+ * the access at once; any other is kept in @p at for the leaf decision,
+ * which names the fault, called after the steps (see translate_step).
+ * Otherwise the leaf decision runs here, with the descriptor's rules.
  */
-static PGT__ALWAYS_INLINE int shape_translate_leaf(const struct pgt_arch *A, unsigned l, pgt_pte_t pte,
-						   pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
-						   struct pgt_fault *fault, bool each)
+static PGT__ALWAYS_INLINE int shape_translate_leaf(const struct pgt_arch *A, struct shape_pos *at, unsigned l,
+						   pgt_pte_t pte, pgt_vaddr_t va, unsigned access,
+						   pgt_paddr_t *pa, struct pgt_fault *fault, bool each)
 {
-	if (each) {
-		struct pgt__leaf_pass t = pgt__leaf_pass_for(A, l, pgt__access_right(access));
-		if ((pte & t.mask) == t.match) {
-			if (pa)
-				*pa = pgt__leaf_pa(&A->level[l], pte, va);
-			return PGT_OK;
-		}
+	if (!each)
+		return pgt__translate_leaf(A, l, pte, va, access, pa, fault);
+	struct pgt__leaf_pass t = pgt__leaf_pass_for(A, l, pgt__access_right(access));
+	if ((pte & t.mask) != t.match) {
+		at->leaf = pte;
+		at->level = l;
+		return SHAPE_LEAF_DECIDES;
 	}
-	return pgt__translate_leaf(A, l, pte, va, access, pa, fault);
+	if (pa)
+		*pa = pgt__leaf_pa(&A->level[l], pte, va);
+	return PGT_OK;
 }
 
 /** What an insert step returns to hand the insert to the general one (never returned by a walk). */
@@ -366,7 +381,7 @@ static PGT__ALWAYS_INLINE int shape_insert_at(pgt_space_t *sp, const struct pgt_
 /*
  * With no odd table entry on the way, the leaf alone decides (its rules
  * and the descriptor's implied rule, all constants here); otherwise the
- * full walk does. It is called after the steps, not from one: a call
+ * full walk does. Both are called after the steps, not from one: a call
  * whose answer the next step must test keeps a frame and saved registers
  * on every walk, a tail call at the end keeps none.
  */
@@ -379,7 +394,7 @@ static PGT__ALWAYS_INLINE int translate_step(const struct pgt_arch *A, const str
 
 	if (l == 0 || !shape_is_table(c, pte))
 		return at->odd ? SHAPE_FULL_WALK
-			       : shape_translate_leaf(A, l, pte, va, access, pa, fault, each);
+			       : shape_translate_leaf(A, at, l, pte, va, access, pa, fault, each);
 	at->odd |= shape_odd(A, pte, access, each);
 	return shape_descend(c, at, pte, va, l, bits, base, hook);
 }
@@ -397,6 +412,8 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 #define STEP(l) translate_step(A, &c, &at, va, access, pa, fault, (l), bits, base, hook, each)
 	SHAPE_LEVELS(levels, st, STEP);
 #undef STEP
+	if (st == SHAPE_LEAF_DECIDES)
+		return pgt__translate_leaf_at(A, at.level, at.leaf, va, access, pa, fault);
 	return st == SHAPE_FULL_WALK ? pgt__translate_full(sp, va, access, pa, fault) : st;
 }
 
@@ -426,9 +443,12 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 			return shape_insert_at(sp, (A), va, 2, out, levels, bits, base, hook);         \
 		return pgt__insert_page(sp, va, page_shift, out);                                      \
 	}                                                                                              \
-	static struct pgt__leaf name##_valid_leaf(const pgt_space_t *sp, pgt_vaddr_t va)               \
-	{                                                                                              \
-		return shape_valid_leaf(sp, (A), va, levels, bits, base, hook);                        \
+	static int name##_tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va,         \
+				     pgt_paddr_t *pa, unsigned *prot)                                  \
+	{ /* sp: the space, for (A) and the walk */                                                   \
+		const pgt_space_t *sp = tlb->pgt__sp;                                                  \
+		struct pgt__leaf leaf = shape_valid_leaf(sp, (A), va, levels, bits, base, hook);       \
+		return pgt__tlb_put(tlb, e0, (A), leaf, va, pa, prot);                                 \
 	}
 
 /** A translate for access @p acc (`access` for any); @p each as in shape_translate_leaf. */
@@ -446,7 +466,7 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 	PGT__SHAPE_TRANSLATE(name##_translate, A, access, levels, bits, base, hook, false)      \
 	static const struct pgt__shape_ops name##_ops = { name##_lookup, name##_walk_to,        \
 							  PGT__TRANSLATE_ALL(name##_translate), \
-							  name##_insert, name##_valid_leaf };
+							  name##_insert, name##_tlb_refill };
 
 /** The translate of access @p acc compiled with the descriptor a constant: name##_tr_##sfx. */
 #define PGT__SHAPE_TR(name, sfx, A, acc, levels, bits, base, hook) \
@@ -470,7 +490,7 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 		PGT__TRANSLATE_EACH(name##_tr_r, name##_tr_w, name##_tr_x, name##_tr_ur, name##_tr_uw, \
 				    name##_tr_ux),                                                     \
 		name##_insert,                                                                         \
-		name##_valid_leaf,                                                                     \
+		name##_tlb_refill,                                                                     \
 	};
 
 /**

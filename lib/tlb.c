@@ -13,8 +13,8 @@
  */
 #include <pgtable/tlb.h>
 
-#include "rights.h"
 #include "shape.h"
+#include "tlb_fill.h"
 
 /** pgt_tlb_t.pgt__magic while the TLB is initialised. */
 #define PGT__TLB_MAGIC 0x706c7462u
@@ -144,43 +144,13 @@ uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb)
 	return (tlb && tlb->pgt__magic == PGT__TLB_MAGIC) ? tlb->pgt__fills : 0;
 }
 
-/**
- * The PGT_PROT_* rights of a valid leaf. Leaves next to each other mostly
- * share their rights, so the TLB remembers the last decoding (by the bits
- * the codec owns, and the level) and calls the codec only for others.
- */
-static unsigned tlb_rights(pgt_tlb_t *tlb, const struct pgt_arch *a, struct pgt__leaf leaf)
+int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct pgt_arch *a, struct pgt__leaf leaf,
+			 pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
-	unsigned level = (unsigned)leaf.level;
-	pgt_pte_t key = leaf.pte & a->level[level].prot_mask;
-
-	if (key != tlb->pgt__prot_key || level != tlb->pgt__prot_level) {
-		tlb->pgt__prot_key = key;
-		tlb->pgt__prot_level = level;
-		tlb->pgt__prot = a->prot_decode(level, leaf.pte) & PGT__TLB_PROT_BITS;
-	}
-	return tlb->pgt__prot;
-}
-
-/**
- * Walks the tables for @p va and caches its translation in way 0 of its set
- * @p e0, moving way 0 to way 1 in a 2-way TLB: PGT_OK for a hardware-valid
- * leaf, else why not, with the TLB unchanged.
- */
-static int tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, uint64_t vpn)
-{
-	const pgt_space_t *sp = tlb->pgt__sp;
-	struct pgt__leaf leaf = pgt__ops(sp)->valid_leaf(sp, va);
-
-	if (leaf.level < 0)
-		return leaf.level;
-	/* pa and va agree below the leaf's size, so this is also the difference of their pages */
-	uint64_t delta = pgt__leaf_pa(pgt__level(sp, (unsigned)leaf.level), leaf.pte, va) - va;
-	if (tlb->pgt__ways == 2)
-		e0[tlb->pgt__set_mask + 1] = *e0;
-	*e0 = (struct pgt_tlb_entry){ .pgt__vpn = vpn,
-				      .pgt__delta = delta | tlb_rights(tlb, sp->pgt__arch, leaf) };
-	return PGT_OK;
+	tlb->pgt__prot_key = leaf.key;
+	tlb->pgt__prot_level = (unsigned)leaf.level;
+	tlb->pgt__prot = a->prot_decode((unsigned)leaf.level, leaf.pte) & PGT__TLB_PROT_BITS;
+	return pgt__tlb_write(tlb, e0, va, leaf.pa, tlb->pgt__prot, pa, prot);
 }
 
 /**
@@ -234,10 +204,7 @@ int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot
 	uint64_t vpn = va >> tlb->pgt__page_shift;
 	struct pgt_tlb_entry *e0 = tlb->pgt__mem + (vpn & tlb->pgt__set_mask);
 	/* A direct call for a page way 0 has already answers from it. */
-	if (e0->pgt__vpn != vpn && !tlb_from_way1(tlb, e0, vpn)) {
-		int rc = tlb_refill(tlb, e0, va, vpn);
-		if (rc != PGT_OK)
-			return rc;
-	}
-	return tlb_answer(e0, va, pa, prot);
+	if (e0->pgt__vpn == vpn || tlb_from_way1(tlb, e0, vpn))
+		return tlb_answer(e0, va, pa, prot);
+	return pgt__ops(tlb->pgt__sp)->tlb_refill(tlb, e0, va, pa, prot); /* the walk compiled for the shape */
 }

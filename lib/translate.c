@@ -139,6 +139,12 @@ static bool set_ad(const struct pgt_arch *a, const struct tr_walk *w, unsigned a
 
 /* The full walk (shape.h). Retried only when a concurrent store changed an
  * entry between the walk and the accessed/dirty update. */
+int pgt__translate_leaf_at(const struct pgt_arch *a, unsigned level, pgt_pte_t pte, pgt_vaddr_t va,
+			   unsigned access, pgt_paddr_t *pa, struct pgt_fault *fault)
+{
+	return pgt__translate_leaf(a, level, pte, va, access, pa, fault);
+}
+
 int pgt__translate_full(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 			struct pgt_fault *fault)
 {
