@@ -445,7 +445,7 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 	}                                                                                              \
 	static int name##_tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va,         \
 				     pgt_paddr_t *pa, unsigned *prot)                                  \
-	{ /* sp: the space, for (A) and the walk */                                                   \
+	{ /* sp: the space, for (A) and the walk */                                                    \
 		const pgt_space_t *sp = tlb->pgt__sp;                                                  \
 		struct pgt__leaf leaf = shape_valid_leaf(sp, (A), va, levels, bits, base, hook);       \
 		return pgt__tlb_put(tlb, e0, (A), leaf, va, pa, prot);                                 \

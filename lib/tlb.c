@@ -144,8 +144,8 @@ uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb)
 	return (tlb && tlb->pgt__magic == PGT__TLB_MAGIC) ? tlb->pgt__fills : 0;
 }
 
-int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct pgt_arch *a, struct pgt__leaf leaf,
-			 pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct pgt_arch *a,
+			 struct pgt__leaf leaf, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
 	tlb->pgt__prot_key = leaf.key;
 	tlb->pgt__prot_level = (unsigned)leaf.level;
@@ -206,5 +206,6 @@ int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot
 	/* A direct call for a page way 0 has already answers from it. */
 	if (e0->pgt__vpn == vpn || tlb_from_way1(tlb, e0, vpn))
 		return tlb_answer(e0, va, pa, prot);
-	return pgt__ops(tlb->pgt__sp)->tlb_refill(tlb, e0, va, pa, prot); /* the walk compiled for the shape */
+	return pgt__ops(tlb->pgt__sp)
+		->tlb_refill(tlb, e0, va, pa, prot); /* the walk compiled for the shape */
 }

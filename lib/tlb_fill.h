@@ -17,8 +17,9 @@
  * as pgt_tlb_lookup does.
  */
 static inline __attribute__((always_inline)) int pgt__tlb_write(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0,
-								    pgt_vaddr_t va, pgt_paddr_t pa, unsigned rights,
-								    pgt_paddr_t *pa_out, unsigned *prot)
+								pgt_vaddr_t va, pgt_paddr_t pa,
+								unsigned rights, pgt_paddr_t *pa_out,
+								unsigned *prot)
 {
 	/* pa and va agree below the page size, so this is also the difference of their pages */
 	uint64_t delta = pa - va;
@@ -38,8 +39,8 @@ static inline __attribute__((always_inline)) int pgt__tlb_write(pgt_tlb_t *tlb, 
  * last: decodes them (the codec call), remembers them and writes (lib/tlb.c).
  * Out of line, so that the common put makes no call.
  */
-int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct pgt_arch *a, struct pgt__leaf leaf,
-			 pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
+int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct pgt_arch *a,
+			 struct pgt__leaf leaf, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
 
 /**
  * Caches the translation of @p va by @p leaf (a hardware-valid leaf of the
@@ -50,8 +51,8 @@ int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct 
  * (leaf.key) and the level, and the codec runs only for others.
  */
 static inline __attribute__((always_inline)) int pgt__tlb_put(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0,
-								  const struct pgt_arch *a, struct pgt__leaf leaf,
-								  pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+							      const struct pgt_arch *a, struct pgt__leaf leaf,
+							      pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
 	if (leaf.level < 0)
 		return leaf.level;
