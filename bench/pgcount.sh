@@ -1,0 +1,38 @@
+#!/bin/sh
+# Instructions per call of the library's common calls, counted by callgrind
+# (valgrind) running bench/pgcount, for each descriptor named (default:
+# x86_64 and armv8-4k-48). Each figure is one op_* function of pgcount
+# divided by its calls, so it includes the few instructions of the calling
+# loop (the arguments, the check of the answer).
+#
+# Usage: bench/pgcount.sh [ARCH...]   (from the build directory)
+set -eu
+prog=${PGCOUNT:-./bench/pgcount}
+[ -x "$prog" ] || { echo "pgcount.sh: build $prog first (make bench/pgcount)" >&2; exit 2; }
+command -v valgrind >/dev/null || { echo "pgcount.sh: needs valgrind" >&2; exit 2; }
+[ $# -gt 0 ] || set -- x86_64 armv8-4k-48
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+# With a shared library, $prog is libtool's wrapper script: libtool runs
+# valgrind on the real program.
+lt=
+[ -x "$(dirname "$prog")/.libs/$(basename "$prog")" ] && lt="./libtool --mode=execute"
+
+for arch in "$@"; do
+	"$prog" "$arch" >/dev/null || { echo "pgcount.sh: pgcount failed on $arch" >&2; exit 1; }
+	$lt valgrind --tool=callgrind --callgrind-out-file="$out" "$prog" "$arch" >/dev/null 2>&1
+	echo "$arch (instructions per call, callgrind):"
+	callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null |
+		sed -n 's/^ *\([0-9,]*\) .*pgcount\.c:op_\([a-z0-9_]*\) \[.*/\2 \1/p' |
+		awk '{ n = $2; gsub(",", "", n); ir[$1] = n }
+		END {
+			split("lookup translate tlb_hit tlb_miss insert insert_2m set_paddr set_prot " \
+			      "map map_2m protect unmap", order, " ")
+			for (i = 1; i in order; i++) {
+				op = order[i]
+				calls = (op == "lookup" || op == "translate" || op ~ /^tlb/) ? 512 : 511
+				if (op in ir)
+					printf "  %-10s %7.1f\n", op, ir[op] / calls
+			}
+		}'
+done
