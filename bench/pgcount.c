@@ -19,9 +19,9 @@
 #include <pgtable/pgtable.h>
 #include <pgtable/tlb.h>
 
-#define COUNT 512u                   /* calls per operation: one leaf table of 4K pages */
-#define RW    (PGT_PROT_READ | PGT_PROT_WRITE)
-#define PA    ((pgt_paddr_t)1 << 32) /* physical base of every mapping */
+#define COUNT    512u /* calls per operation: one leaf table of 4K pages */
+#define RW       (PGT_PROT_READ | PGT_PROT_WRITE)
+#define PA       ((pgt_paddr_t)1 << 32) /* physical base of every mapping */
 #define NOINLINE __attribute__((noinline))
 
 static const uint64_t page = 4096, big = (uint64_t)2 << 20;
