@@ -560,7 +560,7 @@ static int run(struct range_op *op)
 }
 
 /** Checks a range: non-empty, no wrap, aligned to the smallest page, in the space. */
-static bool range_ok(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
+static inline __attribute__((always_inline)) bool range_ok(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 {
 	uint64_t page = 1ull << pgt__level(sp, 0)->shift;
 	pgt_vaddr_t last = va + size - 1;
@@ -720,12 +720,59 @@ int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsi
 	return map_passes(sp, va, pa, size, bits, flags);
 }
 
+/**
+ * Whether an entry of the table @p tab (of @p entries) outside [first, end)
+ * is not empty. Stops at the first: in a table in use it is seldom far.
+ */
+static bool used_outside(const pgt_pte_t *tab, unsigned entries, unsigned first, unsigned end)
+{
+	for (unsigned i = 0; i < entries; i++) {
+		if (i == first)
+			i = end; /* skip the range; the loop's test ends it at the table's end */
+		if (i < entries && pgt__pte_load(&tab[i]) != 0)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * pgt_unmap and pgt_protect without the passes, for a range inside one
+ * existing table of the smallest pages that stays in use (an entry outside
+ * the range is not empty): only leaves change, nothing is allocated, split
+ * or freed, so COMMIT's leaf loop alone does the work, then the flush.
+ * Returns false, having written nothing, when the case does not apply.
+ */
+static bool change_in_one_table(struct range_op *op)
+{
+	pgt_space_t *sp = op->sp;
+	const struct pgt_arch *a = sp->pgt__arch;
+	const struct pgt_level *L = &a->level[0];
+	struct pgt__stop at;
+
+	if (a->levels < 2 || (op->lo >> a->level[1].shift) != (op->last >> a->level[1].shift))
+		return false; /* not inside one table of the smallest pages */
+	if (pgt__ops(sp)->walk_to(sp, op->lo, 0, &at) != PGT_OK || at.level != 0)
+		return false; /* no such table (a superpage, nothing, or p2v failed) */
+	unsigned first = pgt__index(L, op->lo), n = (unsigned)((op->last - op->lo) >> L->shift) + 1;
+	pgt_pte_t *tab = at.pte - first;
+	if (op->kind == OP_UNMAP && !used_outside(tab, pgt__entries(L), first, first + n))
+		return false; /* the table may be left empty: the passes free it */
+	op->pass = PASS_COMMIT;
+	leaf_run(op, 0, tab, first, first + n, op->lo);
+	if (op->flush)
+		tlb_flush(sp, op->flush_lo, op->flush_last);
+	pgt__space_changed(sp);
+	return true;
+}
+
 int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 {
 	struct range_op op;
 	int rc = op_init(&op, sp, OP_UNMAP, va, size);
 
-	return rc != PGT_OK ? rc : run(&op);
+	if (rc != PGT_OK)
+		return rc;
+	return change_in_one_table(&op) ? PGT_OK : run(&op);
 }
 
 int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
@@ -739,5 +786,5 @@ int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
 	if (rc != PGT_OK)
 		return rc;
 	op_set_bits(&op, bits);
-	return run(&op);
+	return change_in_one_table(&op) ? PGT_OK : run(&op);
 }

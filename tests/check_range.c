@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pgtable/tlb.h>
+
 #include "extents.h"
 #include "harness.h"
 
@@ -602,6 +604,66 @@ static void probe_flush(struct test_mm *t, pgt_vaddr_t va, uint64_t size)
 }
 
 /** Replacing live entries: invalid entries, one flush, then the new ones. */
+/*
+ * Unmap and protect of pages inside one table of smallest pages that stays
+ * in use: exactly the right entries change, one tlb_flush covers the valid
+ * ones changed (none when only reserved leaves or unchanged rights are
+ * touched), nothing is allocated or freed, and the space's TLBs see it.
+ * Unmapping the table's last pages still frees it.
+ */
+START_TEST(test_change_in_one_table)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_OFFSET);
+	uint64_t page = page_of(c.a);
+	pgt_vaddr_t va = c.bottom + 16 * page;
+	struct pgt_tlb_entry tlbe[4];
+	pgt_tlb_t tlb;
+	unsigned prot;
+
+	ck_assert_int_eq(pgt_map(&c.sp, va, 0x10000000, 8 * page, R | W, PGT_MAP_NOSUPER), PGT_OK);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0x20000000, 4 * page, 0, PGT_MAP_NOSUPER), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &c.sp, tlbe, 4, 1), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, va + page, NULL, &prot), PGT_OK);
+	long attempts = c.t.attempts, frees = c.t.frees;
+
+	ck_assert_int_eq(pgt_protect(&c.sp, va + page, 2 * page, R), PGT_OK);
+	ck_assert_int_eq(c.t.flushes, 1);
+	ck_assert_uint_eq(c.t.flush_log[0].va, va + page);
+	ck_assert_uint_eq(c.t.flush_log[0].size, 2 * page);
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, va + page, NULL, &prot), PGT_OK);
+	ck_assert_uint_eq(prot, R);
+	ck_assert_int_eq(pgt_protect(&c.sp, va + page, 2 * page, R), PGT_OK); /* no change: no flush */
+	ck_assert_int_eq(c.t.flushes, 1);
+
+	ck_assert_int_eq(pgt_unmap(&c.sp, va + 4 * page, page), PGT_OK);
+	ck_assert_int_eq(pgt_unmap(&c.sp, va + 3 * page, 3 * page), PGT_OK); /* a hole in the middle */
+	ck_assert_int_eq(c.t.flushes, 3);
+	ck_assert_uint_eq(c.t.flush_log[2].va, va + 3 * page);
+	ck_assert_uint_eq(c.t.flush_log[2].size, 3 * page);
+	ck_assert_int_eq(pgt_unmap(&c.sp, va + 9 * page, 2 * page), PGT_OK); /* reserved leaves only */
+	ck_assert_int_eq(pgt_protect(&c.sp, va + 10 * page, 2 * page, R), PGT_OK);
+	ck_assert_int_eq(c.t.flushes, 3);
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, va + 3 * page, NULL, NULL), PGT_ENOENT);
+	ck_assert_int_eq(c.t.attempts, attempts);
+	ck_assert_int_eq(c.t.frees, frees);
+	const struct want e[] = {
+		{ va, page, 0x10000000, R | W },
+		{ va + page, 2 * page, 0x10000000 + page, R },
+		{ va + 6 * page, 2 * page, 0x10000000 + 6 * page, R | W },
+		{ va + 8 * page, page, 0x20000000, 0 },
+		{ va + 11 * page, page, 0x20000000 + 3 * page, R },
+	};
+	expect_tree(&c, e, sizeof e / sizeof e[0]);
+
+	/* the table's last pages: it is freed, and so are the tables above it */
+	ck_assert_int_eq(pgt_unmap(&c.sp, va, 12 * page), PGT_OK);
+	expect_only_root(&c);
+	pgt_tlb_fini(&tlb);
+	ctx_close(&c);
+}
+END_TEST
+
 START_TEST(test_replace_break_before_make)
 {
 	struct ctx c;
@@ -925,6 +987,7 @@ static Suite *range_suite(void)
 
 	tc = tcase_create("tlb");
 	tcase_add_loop_test(tc, test_flush_ranges, 0, n);
+	tcase_add_loop_test(tc, test_change_in_one_table, 0, n);
 	tcase_add_loop_test(tc, test_replace_break_before_make, 0, n);
 	tcase_add_loop_test(tc, test_split_break_before_make, 0, n);
 	suite_add_tcase(su, tc);
