@@ -560,7 +560,8 @@ static int run(struct range_op *op)
 }
 
 /** Checks a range: non-empty, no wrap, aligned to the smallest page, in the space. */
-static inline __attribute__((always_inline)) bool range_ok(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
+static inline __attribute__((always_inline)) bool range_ok(const pgt_space_t *sp, pgt_vaddr_t va,
+							   uint64_t size)
 {
 	uint64_t page = 1ull << pgt__level(sp, 0)->shift;
 	pgt_vaddr_t last = va + size - 1;
