@@ -142,7 +142,11 @@ struct pgt_arch {
 	 * attributes kept. Returns PGT_OK or PGT_ENOTSUP.
 	 */
 	int (*prot_encode)(unsigned level, unsigned prot, pgt_pte_t *bits);
-	/** Decodes the PGT_PROT_* bits of a leaf (valid or reserved) at @p level. */
+	/**
+	 * Decodes the PGT_PROT_* bits of a leaf (valid or reserved) at
+	 * @p level, reading no bit outside level[level].prot_mask. Both
+	 * codec functions are pure: the library may remember their answers.
+	 */
 	unsigned (*prot_decode)(unsigned level, pgt_pte_t pte);
 	/**
 	 * Applied after the rules of the whole walk: when every right in
