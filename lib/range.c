@@ -626,8 +626,9 @@ static unsigned map_level(const struct pgt_arch *a, pgt_vaddr_t va, pgt_paddr_t 
 
 /**
  * Whether @p n entries from @p p are all empty (0). Plain loads, one OR
- * each: only the writer, which is the caller, stores into a live table, so
- * they race with no store and need no acquire order.
+ * each, need no acquire order: no other thread stores into a live table
+ * (the caller is its one writer), and the MMU sets accessed and dirty bits
+ * only in valid entries, which are not 0 before nor after.
  */
 static bool slots_empty(const pgt_pte_t *p, size_t n)
 {

@@ -206,6 +206,6 @@ int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot
 	/* A direct call for a page way 0 has already answers from it. */
 	if (e0->pgt__vpn == vpn || tlb_from_way1(tlb, e0, vpn))
 		return tlb_answer(e0, va, pa, prot);
-	return pgt__ops(tlb->pgt__sp)
-		->tlb_refill(tlb, e0, va, pa, prot); /* the walk compiled for the shape */
+	/* Else the walk compiled for the space's shape, with the rest of the miss. */
+	return pgt__ops(tlb->pgt__sp)->tlb_refill(tlb, e0, va, pa, prot);
 }

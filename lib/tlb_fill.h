@@ -9,7 +9,7 @@
 
 #include <pgtable/tlb.h>
 
-#include "rights.h"
+#include "shape.h"
 
 /**
  * Writes the translation of @p va to @p pa with @p rights (PGT_PROT_*) into
