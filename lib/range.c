@@ -220,12 +220,29 @@ static void release_subtree(struct range_op *op, unsigned level, pgt_pte_t *tab,
 	pgt__list_push(&op->dead[level], L, tab, pa);
 }
 
+/**
+ * Whether one of the @p n entries from @p p is not empty (not 0), eight
+ * at a time. Plain loads need no acquire order: no other thread stores into
+ * a table of the space (the caller is its one writer), and the MMU sets
+ * accessed and dirty bits only in valid entries, which are not 0 before
+ * nor after.
+ */
+static inline __attribute__((always_inline)) bool any_entry(const pgt_pte_t *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		if (p[i] | p[i + 1] | p[i + 2] | p[i + 3] | p[i + 4] | p[i + 5] | p[i + 6] | p[i + 7])
+			return true;
+	for (; i < n; i++)
+		if (p[i])
+			return true;
+	return false;
+}
+
 static bool table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *tab)
 {
-	for (unsigned i = 0; i < pgt__entries(pgt__level(sp, level)); i++)
-		if (pgt__pte_load(&tab[i]) != 0)
-			return false;
-	return true;
+	return !any_entry(tab, pgt__entries(pgt__level(sp, level)));
 }
 
 /* --- PLAN ----------------------------------------------------------------- */
@@ -625,21 +642,6 @@ static unsigned map_level(const struct pgt_arch *a, pgt_vaddr_t va, pgt_paddr_t 
 }
 
 /**
- * Whether @p n entries from @p p are all empty (0). Plain loads, one OR
- * each, need no acquire order: no other thread stores into a live table
- * (the caller is its one writer), and the MMU sets accessed and dirty bits
- * only in valid entries, which are not 0 before nor after.
- */
-static bool slots_empty(const pgt_pte_t *p, size_t n)
-{
-	pgt_pte_t any = 0;
-
-	for (size_t i = 0; i < n; i++)
-		any |= p[i];
-	return any == 0;
-}
-
-/**
  * Stores @p n leaves from @p p: @p first, then the same with the output
  * address @p step further each time. Single 64-bit stores, four to an
  * iteration: the loop's own count and branch cost as much as a store.
@@ -686,7 +688,7 @@ static bool map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt
 		return false; /* the table is missing, or p2v failed */
 	unsigned shift = a->level[l].shift;
 	size_t n = (size_t)(size >> shift);
-	if (!slots_empty(at.pte, n))
+	if (any_entry(at.pte, n))
 		return false;
 	store_leaves(at.pte, n, bits[l] | pa, 1ull << shift);
 	return true;
@@ -722,24 +724,26 @@ int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsi
 	return map_passes(sp, va, pa, size, bits, flags);
 }
 
+/** How far on each side of an unmapped range change_in_one_table looks for an entry in use. */
+#define NEAR_ENTRIES 16u
+
 /**
- * Whether an entry of the table @p tab (of @p entries) outside [first, end)
- * is not empty. Stops at the first: in a table in use it is seldom far.
+ * Whether an entry of the table @p tab (of @p entries) within NEAR_ENTRIES
+ * of [first, end) is not empty. A table in use mostly has one that near;
+ * when none is, the passes decide, and they look at the whole table.
  */
-static bool used_outside(const pgt_pte_t *tab, unsigned entries, unsigned first, unsigned end)
+static bool used_near(const pgt_pte_t *tab, unsigned entries, unsigned first, unsigned end)
 {
-	for (unsigned i = 0; i < entries; i++) {
-		if (i == first)
-			i = end; /* skip the range; the loop's test ends it at the table's end */
-		if (i < entries && pgt__pte_load(&tab[i]) != 0)
-			return true;
-	}
-	return false;
+	unsigned before = first < NEAR_ENTRIES ? first : NEAR_ENTRIES;
+	unsigned after = entries - end < NEAR_ENTRIES ? entries - end : NEAR_ENTRIES;
+
+	/* after first: pages are mostly unmapped in ascending order */
+	return any_entry(tab + end, after) || any_entry(tab + first - before, before);
 }
 
 /**
  * pgt_unmap and pgt_protect without the passes, for a range inside one
- * existing table of the smallest pages that stays in use (an entry outside
+ * existing table of the smallest pages that stays in use (an entry near
  * the range is not empty): only leaves change, nothing is allocated, split
  * or freed, so COMMIT's leaf loop alone does the work, then the flush.
  * Returns false, having written nothing, when the case does not apply.
@@ -757,7 +761,7 @@ static bool change_in_one_table(struct range_op *op)
 		return false; /* no such table (a superpage, nothing, or p2v failed) */
 	unsigned first = pgt__index(L, op->lo), n = (unsigned)((op->last - op->lo) >> L->shift) + 1;
 	pgt_pte_t *tab = at.pte - first;
-	if (op->kind == OP_UNMAP && !used_outside(tab, pgt__entries(L), first, first + n))
+	if (op->kind == OP_UNMAP && !used_near(tab, pgt__entries(L), first, first + n))
 		return false; /* the table may be left empty: the passes free it */
 	op->pass = PASS_COMMIT;
 	leaf_run(op, 0, tab, first, first + n, op->lo);
