@@ -180,14 +180,6 @@ static inline bool pgt__is_valid_leaf(const struct pgt_level *L, pgt_pte_t pte)
 /* ------------------------------------------------------------------------------ */
 
 /**
- * pgt_lookup without the space check, for engine code that has checked the
- * space already (translate, TLB fills): the walk compiled for the space's
- * shape, the address range check included. PGT_OK with *out (may be NULL),
- * PGT_ENOENT, or PGT_EINVAL for an address out of range or p2v NULL.
- */
-int pgt__lookup_fast(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
-
-/**
  * A stack of tables that are not in the tree (new ones waiting to be linked,
  * or unlinked ones waiting for a TLB flush and for readers to leave),
  * threaded through the tables themselves: the next table's pointer and

@@ -10,8 +10,3 @@ int pgt_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)
 		return PGT_EINVAL;
 	return pgt__lookup_of(sp)(sp, va, out);
 }
-
-int pgt__lookup_fast(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)
-{
-	return pgt__lookup_of(sp)(sp, va, out);
-}
