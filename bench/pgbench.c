@@ -1169,26 +1169,6 @@ static inline int limit_arm_insert(struct arena *a, pgt_pte_t *root, uint64_t va
 	return 0;
 }
 
-/* The fills map the pages first, first + step, ... of the case; one loop per
- * format, so that each insert is inlined with its constants. */
-static int limit_x86_fill(struct arena *a, pgt_pte_t *root, const struct bench_case *c, unsigned level,
-			  size_t first, size_t step)
-{
-	for (size_t i = first; i < c->n; i += step)
-		if (limit_x86_insert(a, root, c->va[i], level, pa_of(c, i)) != 0)
-			return -1;
-	return 0;
-}
-
-static int limit_arm_fill(struct arena *a, pgt_pte_t *root, const struct bench_case *c, unsigned level,
-			  size_t first, size_t step)
-{
-	for (size_t i = first; i < c->n; i += step)
-		if (limit_arm_insert(a, root, c->va[i], level, pa_of(c, i)) != 0)
-			return -1;
-	return 0;
-}
-
 /*
  * The same code out of line, for the "call" column: each operation is one
  * call through a pointer, as a library call is. The ratio to "limit" is what
@@ -1196,6 +1176,22 @@ static int limit_arm_fill(struct arena *a, pgt_pte_t *root, const struct bench_c
  */
 typedef const pgt_pte_t *(*call_walk_fn)(const pgt_pte_t *root, uint64_t va);
 typedef int (*call_insert_fn)(struct arena *a, pgt_pte_t *root, uint64_t va, unsigned level, uint64_t pa);
+
+/*
+ * Maps the pages first, first + step, ... of the case by @p insert. Always
+ * inlined: the limit passes its per-format insert as a constant, which the
+ * compiler then inlines with that format's masks; the call column passes a
+ * pointer it only knows at run time.
+ */
+static inline __attribute__((always_inline)) int fill_pages(call_insert_fn insert, struct arena *a,
+							    pgt_pte_t *root, const struct bench_case *c,
+							    unsigned level, size_t first, size_t step)
+{
+	for (size_t i = first; i < c->n; i += step)
+		if (insert(a, root, c->va[i], level, pa_of(c, i)) != 0)
+			return -1;
+	return 0;
+}
 
 static __attribute__((noinline)) const pgt_pte_t *call_x86_walk(const pgt_pte_t *root, uint64_t va)
 {
@@ -1255,15 +1251,6 @@ static void *call_open(const struct bench_case *c)
 	return s;
 }
 
-/** limit_fill's loop for the "call" column: one call per page. */
-static int call_fill(struct limit_state *s, const struct bench_case *c, unsigned level, size_t first, size_t step)
-{
-	for (size_t i = first; i < c->n; i += step)
-		if (s->insert(&s->arena, s->root, c->va[i], level, pa_of(c, i)) != 0)
-			return -1;
-	return 0;
-}
-
 static void limit_clear(void *st)
 {
 	struct limit_state *s = st;
@@ -1290,9 +1277,9 @@ static int limit_fill(struct limit_state *s, struct bench_case *c, size_t first,
 	if (!s->root)
 		return -1;
 	if (s->insert)
-		return call_fill(s, c, level, first, step);
-	return s->arm ? limit_arm_fill(&s->arena, s->root, c, level, first, step)
-		      : limit_x86_fill(&s->arena, s->root, c, level, first, step);
+		return fill_pages(s->insert, &s->arena, s->root, c, level, first, step);
+	return s->arm ? fill_pages(limit_arm_insert, &s->arena, s->root, c, level, first, step)
+		      : fill_pages(limit_x86_insert, &s->arena, s->root, c, level, first, step);
 }
 
 static int limit_build(void *st, struct bench_case *c)
