@@ -30,39 +30,35 @@ static pgt_pte_t table_entry(const struct pgt_level *L, pgt_paddr_t pa)
 	return (pa & L->table_oa) | L->table_attrs | L->table_type;
 }
 
-/** Allocates tables for levels [target, top): all or none. */
-static int alloc_branch(const pgt_space_t *sp, unsigned target, unsigned top, pgt_paddr_t pa[],
-			pgt_pte_t *va[])
+int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, struct pgt__branch *b)
 {
 	for (unsigned l = target; l < top; l++) {
-		int rc = pgt__table_alloc(sp, l, &pa[l], &va[l]);
+		int rc = pgt__table_alloc(sp, l, &b->pa[l], &b->tab[l]);
 		if (rc != PGT_OK) {
 			while (l-- > target)
-				pgt__table_free(sp, l, pa[l]);
+				pgt__table_free(sp, l, b->pa[l]);
 			return rc;
 		}
 	}
 	return PGT_OK;
 }
 
-/**
- * Fills the new tables for levels [target, top) so that they hold the
- * reserved leaf and link each other, then links the branch at @p slot.
- */
-static void commit_branch(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, unsigned top,
-			  const pgt_paddr_t pa[], pgt_pte_t *const tv[], pgt_pte_t leaf, pgt_pte_t *slot)
+void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, unsigned top,
+			const struct pgt__branch *b, pgt_pte_t leaf, size_t n, pgt_pte_t *slot)
 {
-	/* The walk stopped above the target (else no branch is needed): tv and pa hold [target, top). */
+	const struct pgt_level *T = pgt__level(sp, target);
+
+	/* The walk stopped above the target (else no branch is needed): b holds [target, top). */
 	PGT_ASSERT(target < top);
 	for (unsigned l = target; l < top; l++)
-		pgt__table_clear(sp, l, tv[l]);
-	tv[target][pgt__index(pgt__level(sp, target), va)] = leaf;
+		pgt__table_clear(sp, l, b->tab[l]);
+	pgt__store_leaves(b->tab[target] + pgt__index(T, va), n, leaf, 1ull << T->shift);
 	for (unsigned l = target + 1; l < top; l++) {
 		const struct pgt_level *L = pgt__level(sp, l);
-		tv[l][pgt__index(L, va)] = table_entry(L, pa[l - 1]);
+		b->tab[l][pgt__index(L, va)] = table_entry(L, b->pa[l - 1]);
 	}
 	/* The branch is complete before this store makes it reachable. */
-	pgt__pte_store(slot, table_entry(pgt__level(sp, top), pa[top - 1]));
+	pgt__pte_store(slot, table_entry(pgt__level(sp, top), b->pa[top - 1]));
 }
 
 /** The ADT's answer when something is already mapped at @p at. */
@@ -89,13 +85,12 @@ static __attribute__((noinline)) int insert_slow(pgt_space_t *sp, pgt_vaddr_t va
 	if (pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
 		return conflict_result(sp, &at, out);
 
-	pgt_paddr_t pa[PGT_MAX_LEVELS];
-	pgt_pte_t *tv[PGT_MAX_LEVELS];
-	int rc = alloc_branch(sp, target, at.level, pa, tv);
+	struct pgt__branch b;
+	int rc = pgt__branch_alloc(sp, target, at.level, &b);
 	if (rc != PGT_OK)
 		return rc;
-	commit_branch(sp, va, target, at.level, pa, tv, leaf, at.pte);
-	set_ref(out, sp, tv[target] + pgt__index(pgt__level(sp, target), va), target);
+	pgt__branch_commit(sp, va, target, at.level, &b, leaf, 1, at.pte);
+	set_ref(out, sp, b.tab[target] + pgt__index(pgt__level(sp, target), va), target);
 	return PGT_OK;
 }
 

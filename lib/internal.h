@@ -304,4 +304,45 @@ int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt
 void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);
 void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table);
 
+/**
+ * Stores @p n leaves from @p p: @p first, then the same with the output
+ * address @p step further each time. Single 64-bit stores, four to an
+ * iteration: the loop's own count and branch cost as much as a store.
+ */
+static inline void pgt__store_leaves(pgt_pte_t *p, size_t n, pgt_pte_t first, uint64_t step)
+{
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4, first += 4 * step) {
+		pgt__pte_store(&p[i], first);
+		pgt__pte_store(&p[i + 1], first + step);
+		pgt__pte_store(&p[i + 2], first + 2 * step);
+		pgt__pte_store(&p[i + 3], first + 3 * step);
+	}
+	for (; i < n; i++, first += step)
+		pgt__pte_store(&p[i], first);
+}
+
+/**
+ * A new branch: the tables of levels [target, top) that insert and map
+ * build off-tree and link with one store (lib/insert.c, as in Hafnium).
+ */
+struct pgt__branch {
+	pgt_paddr_t pa[PGT_MAX_LEVELS];
+	pgt_pte_t *tab[PGT_MAX_LEVELS];
+};
+
+/** Allocates the branch's tables, lowest level first: all or none (the allocator's status). */
+int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, struct pgt__branch *b);
+
+/**
+ * Clears the branch's tables, stores @p n leaves for the pages from @p va
+ * in the table of level @p target (@p leaf, then its output address one
+ * page further each time), links each table from the one above it, and
+ * then the branch from @p slot, the empty entry of level @p top on the
+ * path to @p va, with one release store. Cannot fail.
+ */
+void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, unsigned top,
+			const struct pgt__branch *b, pgt_pte_t leaf, size_t n, pgt_pte_t *slot);
+
 #endif /* PGT_LIB_INTERNAL_H */

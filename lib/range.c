@@ -641,57 +641,63 @@ static unsigned map_level(const struct pgt_arch *a, pgt_vaddr_t va, pgt_paddr_t 
 	return l;
 }
 
-/**
- * Stores @p n leaves from @p p: @p first, then the same with the output
- * address @p step further each time. Single 64-bit stores, four to an
- * iteration: the loop's own count and branch cost as much as a store.
- */
-static void store_leaves(pgt_pte_t *p, size_t n, pgt_pte_t first, uint64_t step)
-{
-	size_t i = 0;
+/** What a short path of pgt_map answers when the passes must decide (no status is positive). */
+#define BY_PASSES 1
 
-	for (; i + 4 <= n; i += 4, first += 4 * step) {
-		pgt__pte_store(&p[i], first);
-		pgt__pte_store(&p[i + 1], first + step);
-		pgt__pte_store(&p[i + 2], first + 2 * step);
-		pgt__pte_store(&p[i + 3], first + 3 * step);
-	}
-	for (; i < n; i++, first += step)
-		pgt__pte_store(&p[i], first);
+/**
+ * The branch a range inside one missing table needs, built off-tree and
+ * linked from the empty entry @p at where the walk stopped (insert's
+ * commit, with @p n leaves): no conflict is possible below an empty
+ * entry, and the tables are those the passes would allocate, in the same
+ * order. PGT_OK, or the allocator's failure with nothing changed.
+ */
+static int map_new_branch(pgt_space_t *sp, pgt_vaddr_t va, size_t n, pgt_pte_t leaf, unsigned l,
+			  struct pgt__stop at)
+{
+	struct pgt__branch b;
+
+	if (pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
+		return BY_PASSES; /* a superpage or a malformed entry: a conflict */
+	int rc = pgt__branch_alloc(sp, l, at.level, &b);
+	if (rc == PGT_OK)
+		pgt__branch_commit(sp, va, l, at.level, &b, leaf, n, at.pte);
+	return rc;
 }
 
 /**
- * pgt_map's everyday case without the passes: a range inside one existing
- * table, smaller than the entry above it (so no larger page can fit), of
- * pages of one size (see map_level), every slot empty, no
- * PGT_MAP_REPLACE. Nothing can conflict and nothing needs allocating, so
- * the leaves are stored in a row, as COMMIT would store them. Returns
- * false, having written nothing, when the case does not apply; the passes
- * then decide.
+ * pgt_map's everyday cases without the passes: a range inside one table,
+ * smaller than the entry above it (so no larger page can fit), of pages
+ * of one size (see map_level), no PGT_MAP_REPLACE. When the table exists
+ * and every slot is empty, the leaves are stored in a row, as COMMIT
+ * would store them; when the table is missing, map_new_branch builds it.
+ * Nothing can conflict in either case. Returns BY_PASSES, having written
+ * nothing, when neither applies.
  */
-static bool map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt_paddr_t pa,
-			     const pgt_pte_t bits[PGT_MAX_LEVELS], unsigned flags)
+static int map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt_paddr_t pa,
+			    const pgt_pte_t bits[PGT_MAX_LEVELS], unsigned flags)
 {
 	const struct pgt_arch *a = sp->pgt__arch;
 	pgt_vaddr_t last = va + (size - 1);
 	struct pgt__stop at;
 
 	if (flags & PGT_MAP_REPLACE)
-		return false;
+		return BY_PASSES;
 	unsigned l = map_level(a, va, pa, size, flags);
 	if (l + 1u < a->levels) {
 		unsigned above = a->level[l + 1u].shift;
 		if ((va >> above) != (last >> above) || (size >> above))
-			return false; /* crosses an entry of the level above, or covers one whole */
+			return BY_PASSES; /* crosses an entry of the level above, or covers one whole */
 	}
-	if (pgt__ops(sp)->walk_to(sp, va, l, &at) != PGT_OK || at.level != l)
-		return false; /* the table is missing, or p2v failed */
+	if (pgt__ops(sp)->walk_to(sp, va, l, &at) != PGT_OK)
+		return BY_PASSES; /* p2v failed: the passes say so */
 	unsigned shift = a->level[l].shift;
 	size_t n = (size_t)(size >> shift);
+	if (at.level != l)
+		return map_new_branch(sp, va, n, bits[l] | pa, l, at);
 	if (any_entry(at.pte, n))
-		return false;
-	store_leaves(at.pte, n, bits[l] | pa, 1ull << shift);
-	return true;
+		return BY_PASSES;
+	pgt__store_leaves(at.pte, n, bits[l] | pa, 1ull << shift);
+	return PGT_OK;
 }
 
 /**
@@ -719,9 +725,8 @@ int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsi
 	int rc = pgt__encode_all(sp, prot, &bits);
 	if (rc != PGT_OK)
 		return rc;
-	if (map_in_one_table(sp, va, size, pa, bits, flags))
-		return PGT_OK;
-	return map_passes(sp, va, pa, size, bits, flags);
+	rc = map_in_one_table(sp, va, size, pa, bits, flags);
+	return rc == BY_PASSES ? map_passes(sp, va, pa, size, bits, flags) : rc;
 }
 
 /** How far on each side of an unmapped range change_in_one_table looks for an entry in use. */
@@ -742,31 +747,84 @@ static bool used_near(const pgt_pte_t *tab, unsigned entries, unsigned first, un
 }
 
 /**
- * pgt_unmap and pgt_protect without the passes, for a range inside one
- * existing table of the smallest pages that stays in use (an entry near
- * the range is not empty): only leaves change, nothing is allocated, split
- * or freed, so COMMIT's leaf loop alone does the work, then the flush.
- * Returns false, having written nothing, when the case does not apply.
+ * Whether the range of @p op consists of whole entries of one table at
+ * @p level (a range of leaves there, when none of them is a table).
+ */
+static bool whole_entries_of_one_table(const struct range_op *op, unsigned level)
+{
+	const struct pgt_arch *a = op->sp->pgt__arch;
+	uint64_t size = 1ull << a->level[level].shift;
+
+	if ((op->lo | (op->last + 1)) & (size - 1))
+		return false;
+	return level + 1u >= a->levels ||
+	       (op->lo >> a->level[level + 1u].shift) == (op->last >> a->level[level + 1u].shift);
+}
+
+/** Whether one of the @p n entries from @p p at @p level is a table. */
+static bool any_table(const struct pgt_level *L, unsigned level, const pgt_pte_t *p, unsigned n)
+{
+	for (unsigned i = 0; level > 0 && i < n; i++)
+		if (pgt__is_table(L, level, pgt__pte_load(&p[i])))
+			return true;
+	return false;
+}
+
+/**
+ * Where unmap may leave the table of level @p level (not the root) that
+ * holds the range empty: finds the entry linking it (*up, at level + 1)
+ * when freeing the table would leave the table around that entry in use,
+ * as the passes would leave it. False when that one may empty too: the
+ * passes then free what empties, level by level.
+ */
+static bool reclaim_stops_above(const struct range_op *op, unsigned level, struct pgt__stop *up)
+{
+	pgt_space_t *sp = op->sp;
+
+	if (pgt__ops(sp)->walk_to(sp, op->lo, level + 1u, up) != PGT_OK || up->level != level + 1u)
+		return false;
+	const struct pgt_level *U = pgt__level(sp, up->level);
+	unsigned i = pgt__index(U, op->lo);
+	return up->level == pgt__root_level(sp) || table_kept(U, pgt__pte_load(up->pte)) ||
+	       used_near(up->pte - i, pgt__entries(U), i, i + 1);
+}
+
+/**
+ * pgt_unmap and pgt_protect without the passes, for a range of whole
+ * leaves (or empty entries) of one existing table: nothing is allocated or
+ * split, so COMMIT's leaf loop does the work. When unmap may leave the
+ * table empty, it is freed as the passes would free it, provided the table
+ * above stays in use (reclaim_stops_above). Then the flush, and the dead
+ * table given back. Returns false, having written nothing, when the case
+ * does not apply.
  */
 static bool change_in_one_table(struct range_op *op)
 {
 	pgt_space_t *sp = op->sp;
-	const struct pgt_arch *a = sp->pgt__arch;
-	const struct pgt_level *L = &a->level[0];
-	struct pgt__stop at;
+	struct pgt__stop at, up;
 
-	if (a->levels < 2 || (op->lo >> a->level[1].shift) != (op->last >> a->level[1].shift))
-		return false; /* not inside one table of the smallest pages */
-	if (pgt__ops(sp)->walk_to(sp, op->lo, 0, &at) != PGT_OK || at.level != 0)
-		return false; /* no such table (a superpage, nothing, or p2v failed) */
+	if (pgt__ops(sp)->walk_to(sp, op->lo, 0, &at) != PGT_OK)
+		return false; /* p2v failed: the passes say so */
+	unsigned level = at.level;
+	const struct pgt_level *L = pgt__level(sp, level);
+	if (!whole_entries_of_one_table(op, level) ||
+	    (level > 0 && !pgt__is_mapped_leaf(L, pgt__pte_load(at.pte))))
+		return false; /* leaves to split, or nothing at the start to say which level */
 	unsigned first = pgt__index(L, op->lo), n = (unsigned)((op->last - op->lo) >> L->shift) + 1;
 	pgt_pte_t *tab = at.pte - first;
-	if (op->kind == OP_UNMAP && !used_near(tab, pgt__entries(L), first, first + n))
-		return false; /* the table may be left empty: the passes free it */
+	if (any_table(L, level, at.pte, n))
+		return false;
+	bool may_empty = op->kind == OP_UNMAP && level < pgt__root_level(sp) &&
+			 !used_near(tab, pgt__entries(L), first, first + n);
+	if (may_empty && !reclaim_stops_above(op, level, &up))
+		return false;
 	op->pass = PASS_COMMIT;
-	leaf_run(op, 0, tab, first, first + n, op->lo);
+	leaf_run(op, level, tab, first, first + n, op->lo);
+	if (may_empty) /* the range lies inside the entry above: the flush covers it alone */
+		reclaim_if_empty(op, up.level, up.pte, pgt__pte_load(up.pte), tab, op->lo, op->last);
 	if (op->flush)
 		tlb_flush(sp, op->flush_lo, op->flush_last);
+	pgt__list_retire_all(sp, op->dead);
 	pgt__space_changed(sp);
 	return true;
 }

@@ -664,6 +664,185 @@ START_TEST(test_change_in_one_table)
 }
 END_TEST
 
+/*
+ * pgt_map of a range inside one missing table: the branch down to it is
+ * built with one allocation per missing level and linked once complete. A
+ * failed allocation at any of them, or a new table that p2v cannot reach,
+ * leaves the tree as it was with nothing leaked; a superpage or a reserved
+ * leaf where the walk stops is a conflict, found before any allocation.
+ */
+START_TEST(test_map_new_branch)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_HOOK);
+	unsigned root = c.a->levels - 1u;
+	uint64_t page = page_of(c.a), mid = 1ull << shift_of(c.a, 1), slot = 1ull << shift_of(c.a, root);
+	pgt_vaddr_t va = c.bottom + 2 * slot + 5 * mid + 7 * page;
+	struct want e[4] = { { va, 3 * page, 0x10000000, R | W } };
+	size_t n;
+
+	for (long k = 1; k <= (long)root; k++) {
+		pgt_pte_t *snap = snapshot(&c, &n);
+		long attempts = c.t.attempts;
+		c.t.fail_at = attempts + k;
+		ck_assert_int_eq(pgt_map(&c.sp, va, e[0].pa, e[0].size, R | W, 0), PGT_ENOMEM);
+		c.t.fail_at = 0;
+		ck_assert_int_eq(c.t.attempts, attempts + k);
+		EXPECT_UNCHANGED(&c, snap, n, "a failed allocation");
+		expect_only_root(&c);
+	}
+	pgt_pte_t *snap = snapshot(&c, &n);
+	c.t.p2v_null = true; /* the walk needs no p2v (only the root is there): the new tables do */
+	ck_assert_int_eq(pgt_map(&c.sp, va, e[0].pa, e[0].size, R | W, 0), PGT_EINVAL);
+	c.t.p2v_null = false;
+	EXPECT_UNCHANGED(&c, snap, n, "a new table p2v cannot reach");
+	expect_only_root(&c);
+
+	long attempts = c.t.attempts;
+	ck_assert_int_eq(pgt_map(&c.sp, va, e[0].pa, e[0].size, R | W, 0), PGT_OK);
+	ck_assert_int_eq(c.t.attempts, attempts + (long)root);
+	e[1] = (struct want){ va + mid, page, 0x20000000, R };
+	ck_assert_int_eq(pgt_map(&c.sp, e[1].va, e[1].pa, page, R, 0), PGT_OK);
+	ck_assert_int_eq(c.t.attempts, attempts + (long)root + 1); /* the level-0 table only */
+
+	pgt_vaddr_t big = va - 7 * page + 2 * mid;
+	e[2] = (struct want){ big, mid, 64 * mid, R };
+	ck_assert_int_eq(pgt_map(&c.sp, big, e[2].pa, mid, R, 0), PGT_OK);
+	e[3] = (struct want){ big + mid, mid, 0, 0 };
+	ck_assert_int_eq(pgt_insert(&c.sp, e[3].va, shift_of(c.a, 1), NULL), PGT_OK);
+	attempts = c.t.attempts;
+	for (int i = 0; i < 2; i++) {
+		snap = snapshot(&c, &n);
+		ck_assert_int_eq(pgt_map(&c.sp, e[2 + i].va + 3 * page, 0x30000000, 2 * page, R, 0),
+				 PGT_ECONFLICT);
+		EXPECT_UNCHANGED(&c, snap, n, "a map inside a superpage");
+		ck_assert_int_eq(c.t.attempts, attempts);
+	}
+	expect_tree(&c, e, 4);
+	ctx_close(&c);
+}
+END_TEST
+
+/** Counts the tables freed before each flush (a tlb_flush hook probe). */
+static void count_frees_at_flush(struct test_mm *t, pgt_vaddr_t va, uint64_t size)
+{
+	(void)va;
+	(void)size;
+	*(long *)t->on_flush_arg = t->frees;
+}
+
+/*
+ * Unmap of a table's last pages while the table above stays in use (a
+ * second table or a superpage beside it): the table is freed after the
+ * one tlb_flush, which covers exactly the range, and the TLB misses.
+ */
+START_TEST(test_unmap_frees_one_table)
+{
+	struct ctx c;
+	ctx_open(&c, _i, TEST_MM_OFFSET);
+	unsigned root = c.a->levels - 1u;
+	uint64_t page = page_of(c.a), mid = 1ull << shift_of(c.a, 1), slot = 1ull << shift_of(c.a, root);
+	pgt_vaddr_t va = c.bottom + 3 * slot + 4 * mid;
+	struct want e[2] = { { va + mid, page, 0x20000000, R }, { va + 2 * mid, mid, 32 * mid, R | W } };
+	struct pgt_tlb_entry tlbe[8];
+	pgt_tlb_t tlb;
+	long frees_at_flush = -1;
+
+	ck_assert_int_eq(pgt_map(&c.sp, va, 0x10000000, 2 * page, R | W, 0), PGT_OK);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pgt_map(&c.sp, e[i].va, e[i].pa, e[i].size, e[i].prot, 0), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &c.sp, tlbe, 8, 2), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, va, NULL, NULL), PGT_OK);
+	c.t.on_flush = count_frees_at_flush;
+	c.t.on_flush_arg = &frees_at_flush;
+	long frees = c.t.frees;
+
+	ck_assert_int_eq(pgt_unmap(&c.sp, va + page, page), PGT_OK);
+	ck_assert_int_eq(c.t.frees, frees);
+	ck_assert_int_eq(pgt_unmap(&c.sp, va, 4 * page), PGT_OK); /* the table's last page */
+	ck_assert_int_eq(c.t.frees, frees + 1);
+	ck_assert_int_eq(frees_at_flush, frees); /* freed after the flush */
+	ck_assert_int_eq(c.t.flushes, 2);
+	ck_assert_uint_eq(c.t.flush_log[1].va, va);
+	ck_assert_uint_eq(c.t.flush_log[1].size, 4 * page);
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, va, NULL, NULL), PGT_ENOENT);
+	expect_tree(&c, e, 2);
+
+	ck_assert_int_eq(pgt_unmap(&c.sp, e[0].va, page), PGT_OK); /* the superpage keeps the table above */
+	ck_assert_int_eq(c.t.frees, frees + 2);
+	expect_tree(&c, &e[1], 1);
+	ck_assert_int_eq(pgt_unmap(&c.sp, e[1].va, mid), PGT_OK);
+	expect_only_root(&c);
+	c.t.on_flush = NULL;
+	pgt_tlb_fini(&tlb);
+	ctx_close(&c);
+}
+END_TEST
+
+/*
+ * Unmap and protect of whole superpages inside one table, at every
+ * superpage level: exactly those entries change, one tlb_flush covers
+ * them, nothing is allocated or freed while the table stays in use, and
+ * the TLB sees it; the last ones free the table.
+ */
+static void change_superpages_at(struct ctx *c, unsigned l)
+{
+	uint64_t big = 1ull << shift_of(c->a, l), page = page_of(c->a);
+	uint64_t region = l + 1u < c->a->levels ? 1ull << shift_of(c->a, l + 1u) : 0;
+	pgt_vaddr_t va = c->bottom + 2 * region + 4 * big;
+	struct want e[2] = { { va, big, 8 * big, R | W }, { va + big, big, 9 * big, R } };
+	struct pgt_tlb_entry tlbe[8];
+	pgt_tlb_t tlb;
+	unsigned prot;
+
+	ck_assert_int_eq(pgt_map(&c->sp, va, 8 * big, 4 * big, R | W, 0), PGT_OK);
+	expect_layout(c, va, 8 * big, 4 * big, false);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &c->sp, tlbe, 8, 2), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, va + big + page, NULL, &prot), PGT_OK);
+	long attempts = c->t.attempts, frees = c->t.frees, flushes = c->t.flushes;
+
+	ck_assert_int_eq(pgt_protect(&c->sp, va + big, big, R), PGT_OK);
+	ck_assert_int_eq(pgt_protect(&c->sp, va + big, big, R), PGT_OK); /* no change: no flush */
+	ck_assert_int_eq(c->t.flushes, flushes + 1);
+	ck_assert_uint_eq(c->t.flush_log[flushes].va, va + big);
+	ck_assert_uint_eq(c->t.flush_log[flushes].size, big);
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, va + big + page, NULL, &prot), PGT_OK);
+	ck_assert_uint_eq(prot, R);
+	ck_assert_int_eq(pgt_unmap(&c->sp, va + 2 * big, 2 * big), PGT_OK);
+	ck_assert_int_eq(c->t.flushes, flushes + 2);
+	ck_assert_uint_eq(c->t.flush_log[flushes + 1].va, va + 2 * big);
+	ck_assert_uint_eq(c->t.flush_log[flushes + 1].size, 2 * big);
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, va + 3 * big, NULL, NULL), PGT_ENOENT);
+	ck_assert_int_eq(c->t.attempts, attempts);
+	ck_assert_int_eq(c->t.frees, frees);
+	expect_tree(c, e, 2);
+
+	/* superpages and a table among them: the table's pages go too, and the table */
+	ck_assert_int_eq(pgt_map(&c->sp, va + 2 * big, 2 * big, 2 * big, R, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&c->sp, va + 4 * big + page, 0x10000000, page, R, 0), PGT_OK);
+	frees = c->t.frees;
+	ck_assert_int_eq(pgt_unmap(&c->sp, va + 2 * big, 3 * big), PGT_OK);
+	ck_assert_int_eq(c->t.frees, frees + (long)l);
+	expect_tree(c, e, 2);
+
+	ck_assert_int_eq(pgt_unmap(&c->sp, va, 2 * big), PGT_OK);
+	expect_only_root(c);
+	pgt_tlb_fini(&tlb);
+}
+
+START_TEST(test_change_superpages_in_one_table)
+{
+	for (unsigned l = 1; l < 6; l++) {
+		struct ctx c;
+		ctx_open(&c, _i, l & 1 ? TEST_MM_HOOK : TEST_MM_OFFSET);
+		bool any = l < c.a->levels && c.a->level[l].leaf_ok;
+		if (any)
+			change_superpages_at(&c, l);
+		ctx_close(&c);
+	}
+}
+END_TEST
+
 START_TEST(test_replace_break_before_make)
 {
 	struct ctx c;
@@ -975,6 +1154,7 @@ static Suite *range_suite(void)
 	tcase_add_loop_test(tc, test_map_into_one_table, 0, n);
 	tcase_add_loop_test(tc, test_map_superpages_into_one_table, 0, n);
 	tcase_add_loop_test(tc, test_map_rights_sequence, 0, n);
+	tcase_add_loop_test(tc, test_map_new_branch, 0, n);
 	tcase_add_loop_test(tc, test_map_replace, 0, n);
 	suite_add_tcase(su, tc);
 
@@ -988,6 +1168,8 @@ static Suite *range_suite(void)
 	tc = tcase_create("tlb");
 	tcase_add_loop_test(tc, test_flush_ranges, 0, n);
 	tcase_add_loop_test(tc, test_change_in_one_table, 0, n);
+	tcase_add_loop_test(tc, test_unmap_frees_one_table, 0, n);
+	tcase_add_loop_test(tc, test_change_superpages_in_one_table, 0, n);
 	tcase_add_loop_test(tc, test_replace_break_before_make, 0, n);
 	tcase_add_loop_test(tc, test_split_break_before_make, 0, n);
 	suite_add_tcase(su, tc);
