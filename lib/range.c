@@ -735,9 +735,11 @@ int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsi
 /**
  * Whether an entry of the table @p tab (of @p entries) within NEAR_ENTRIES
  * of [first, end) is not empty. A table in use mostly has one that near;
- * when none is, the passes decide, and they look at the whole table.
+ * when none is, the table may be left empty, and whoever frees it looks at
+ * the whole table.
  */
-static bool used_near(const pgt_pte_t *tab, unsigned entries, unsigned first, unsigned end)
+static inline __attribute__((always_inline)) bool used_near(const pgt_pte_t *tab, unsigned entries,
+							    unsigned first, unsigned end)
 {
 	unsigned before = first < NEAR_ENTRIES ? first : NEAR_ENTRIES;
 	unsigned after = entries - end < NEAR_ENTRIES ? entries - end : NEAR_ENTRIES;
@@ -755,10 +757,10 @@ static bool whole_entries_of_one_table(const struct range_op *op, unsigned level
 	const struct pgt_arch *a = op->sp->pgt__arch;
 	uint64_t size = 1ull << a->level[level].shift;
 
-	if ((op->lo | (op->last + 1)) & (size - 1))
+	/* range_ok has checked the alignment to the smallest pages */
+	if (level > 0 && ((op->lo | (op->last + 1)) & (size - 1)))
 		return false;
-	return level + 1u >= a->levels ||
-	       (op->lo >> a->level[level + 1u].shift) == (op->last >> a->level[level + 1u].shift);
+	return level + 1u >= a->levels || ((op->lo ^ op->last) >> a->level[level + 1u].shift) == 0;
 }
 
 /** Whether one of the @p n entries from @p p at @p level is a table. */
@@ -824,7 +826,8 @@ static bool change_in_one_table(struct range_op *op)
 		reclaim_if_empty(op, up.level, up.pte, pgt__pte_load(up.pte), tab, op->lo, op->last);
 	if (op->flush)
 		tlb_flush(sp, op->flush_lo, op->flush_last);
-	pgt__list_retire_all(sp, op->dead);
+	if (op->dead[level].n) /* the one table that can have left the tree */
+		pgt__list_retire_all(sp, op->dead);
 	pgt__space_changed(sp);
 	return true;
 }
