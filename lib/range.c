@@ -33,6 +33,16 @@ struct tview {
 	pgt_pte_t fill;  /**< virtual: every entry's kind stands for this entry */
 };
 
+/**
+ * The tables an operation allocates and frees, by level: in run()'s frame,
+ * or change_in_one_table's when it may free one. Most calls change leaves
+ * only, and clearing these lists cost them more than their work.
+ */
+struct op_tables {
+	size_t need[PGT_MAX_LEVELS]; /**< counted by PLAN */
+	struct pgt__table_list pool[PGT_MAX_LEVELS], dead[PGT_MAX_LEVELS];
+};
+
 /** One range operation: its arguments, and what its passes found and need. */
 struct range_op {
 	pgt_space_t *sp;
@@ -43,8 +53,7 @@ struct range_op {
 	unsigned flags;
 	pgt_pte_t bits[PGT_MAX_LEVELS]; /**< encoded prot of a leaf at each level */
 	int status;               /**< first failure PLAN found */
-	size_t need[PGT_MAX_LEVELS];
-	struct pgt__table_list pool[PGT_MAX_LEVELS], dead[PGT_MAX_LEVELS];
+	struct op_tables *t;      /**< NULL where no table comes or goes */
 	bool flush;               /**< valid entries were removed or changed */
 	pgt_vaddr_t flush_lo, flush_last;
 };
@@ -53,15 +62,15 @@ struct range_op {
 static int pool_fill(struct range_op *op)
 {
 	for (unsigned l = 0; l < op->sp->pgt__arch->levels; l++) {
-		while (op->pool[l].n < op->need[l]) {
+		while (op->t->pool[l].n < op->t->need[l]) {
 			pgt_paddr_t pa;
 			pgt_pte_t *tab;
 			int rc = pgt__table_alloc(op->sp, l, &pa, &tab);
 			if (rc != PGT_OK) {
-				pgt__list_free_all(op->sp, op->pool);
+				pgt__list_free_all(op->sp, op->t->pool);
 				return rc;
 			}
-			pgt__list_push(&op->pool[l], pgt__level(op->sp, l), tab, pa);
+			pgt__list_push(&op->t->pool[l], pgt__level(op->sp, l), tab, pa);
 		}
 	}
 	return PGT_OK;
@@ -70,7 +79,7 @@ static int pool_fill(struct range_op *op)
 /** A cleared table from the pool, for level @p level. */
 static pgt_pte_t *pool_take(struct range_op *op, unsigned level, pgt_paddr_t *pa)
 {
-	pgt_pte_t *tab = pgt__list_pop(&op->pool[level], pgt__level(op->sp, level), pa);
+	pgt_pte_t *tab = pgt__list_pop(&op->t->pool[level], pgt__level(op->sp, level), pa);
 
 	pgt__table_clear(op->sp, level, tab);
 	return tab;
@@ -217,7 +226,7 @@ static void release_subtree(struct range_op *op, unsigned level, pgt_pte_t *tab,
 		if (pgt__is_table(L, level, pte) && !table_kept(L, pte))
 			release_subtree(op, level - 1, pgt__next_table(op->sp, L, pte), pte & L->table_oa);
 	}
-	pgt__list_push(&op->dead[level], L, tab, pa);
+	pgt__list_push(&op->t->dead[level], L, tab, pa);
 }
 
 /**
@@ -262,7 +271,7 @@ static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enu
 	case PGT__EMPTY:
 		if (op->kind != OP_MAP)
 			return;
-		op->need[level - 1]++;
+		op->t->need[level - 1]++;
 		break;
 	case PGT__LEAF:
 	case PGT__RESERVED:
@@ -275,7 +284,7 @@ static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enu
 			op->status = PGT_ENOTSUP;
 			return;
 		}
-		op->need[level - 1]++;
+		op->t->need[level - 1]++;
 		break;
 	default:
 		if (op->kind == OP_MAP)
@@ -384,7 +393,7 @@ static void reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, 
 		return;
 	entry_clear(op->sp, L, p);
 	note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
-	pgt__list_push(&op->dead[level - 1], pgt__level(op->sp, level - 1), child, pte & L->table_oa);
+	pgt__list_push(&op->t->dead[level - 1], pgt__level(op->sp, level - 1), child, pte & L->table_oa);
 }
 
 static void write_descend(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, enum pgt__kind kind,
@@ -552,6 +561,9 @@ static void run_pass(struct range_op *op, enum op_pass pass)
 /** PLAN, allocate, then BREAK/COMMIT, flush, and free what left the tree. */
 static int run(struct range_op *op)
 {
+	struct op_tables t = { 0 };
+
+	op->t = &t;
 	run_pass(op, PASS_PLAN);
 	if (op->status != PGT_OK)
 		return op->status;
@@ -567,9 +579,9 @@ static int run(struct range_op *op)
 	run_pass(op, PASS_COMMIT);
 	if (op->flush)
 		tlb_flush(op->sp, op->flush_lo, op->flush_last);
-	pgt__list_retire_all(op->sp, op->dead);
-	PGT_ASSERT(op->pool[0].n == 0); /* PLAN counted exactly */
-	pgt__list_free_all(op->sp, op->pool);
+	pgt__list_retire_all(op->sp, op->t->dead);
+	PGT_ASSERT(op->t->pool[0].n == 0); /* PLAN counted exactly */
+	pgt__list_free_all(op->sp, op->t->pool);
 	/* Translations may have gone or changed: cached copies (pgt_tlb) are stale. */
 	if (op->kind != OP_MAP || (op->flags & PGT_MAP_REPLACE))
 		pgt__space_changed(op->sp);
@@ -593,11 +605,9 @@ static inline __attribute__((always_inline)) bool range_ok(const pgt_space_t *sp
 
 static int op_init(struct range_op *op, pgt_space_t *sp, enum op_kind kind, pgt_vaddr_t va, uint64_t size)
 {
-	*op = (struct range_op){ .sp = sp, .kind = kind };
 	if (!pgt__space_ok(sp) || !range_ok(sp, va, size))
 		return PGT_EINVAL;
-	op->lo = va;
-	op->last = va + size - 1;
+	*op = (struct range_op){ .sp = sp, .kind = kind, .lo = va, .last = va + size - 1 };
 	return PGT_OK;
 }
 
@@ -820,14 +830,18 @@ static bool change_in_one_table(struct range_op *op)
 			 !used_near(tab, pgt__entries(L), first, first + n);
 	if (may_empty && !reclaim_stops_above(op, level, &up))
 		return false;
+	struct op_tables t;
 	op->pass = PASS_COMMIT;
 	leaf_run(op, level, tab, first, first + n, op->lo);
-	if (may_empty) /* the range lies inside the entry above: the flush covers it alone */
+	if (may_empty) { /* the range lies inside the entry above: the flush covers it alone */
+		t = (struct op_tables){ 0 };
+		op->t = &t;
 		reclaim_if_empty(op, up.level, up.pte, pgt__pte_load(up.pte), tab, op->lo, op->last);
+	}
 	if (op->flush)
 		tlb_flush(sp, op->flush_lo, op->flush_last);
-	if (op->dead[level].n) /* the one table that can have left the tree */
-		pgt__list_retire_all(sp, op->dead);
+	if (may_empty)
+		pgt__list_retire_all(sp, t.dead);
 	pgt__space_changed(sp);
 	return true;
 }
