@@ -83,7 +83,8 @@ static int generic_tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vadd
 {
 	const pgt_space_t *sp = tlb->pgt__sp;
 
-	return pgt__tlb_put(tlb, e0, sp->pgt__arch, generic_valid_leaf(sp, va), va, pa, prot);
+	return pgt__tlb_put(tlb, e0, sp->pgt__arch, generic_valid_leaf(sp, va), va, pa, prot,
+			    tlb->pgt__page_shift);
 }
 
 static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to,

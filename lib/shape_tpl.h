@@ -448,7 +448,7 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 	{ /* sp: the space, for (A) and the walk */                                                    \
 		const pgt_space_t *sp = tlb->pgt__sp;                                                  \
 		struct pgt__leaf leaf = shape_valid_leaf(sp, (A), va, levels, bits, base, hook);       \
-		return pgt__tlb_put(tlb, e0, (A), leaf, va, pa, prot);                                 \
+		return pgt__tlb_put(tlb, e0, (A), leaf, va, pa, prot, base);                           \
 	}
 
 /** A translate for access @p acc (`access` for any); @p each as in shape_translate_leaf. */

@@ -13,6 +13,7 @@
  */
 #include <pgtable/tlb.h>
 
+#include "rights.h"
 #include "shape.h"
 #include "tlb_fill.h"
 
@@ -50,7 +51,7 @@ static bool is_pow2(size_t n)
 
 static void tlb_clear(pgt_tlb_t *tlb)
 {
-	size_t n = (size_t)(tlb->pgt__set_mask + 1) * tlb->pgt__ways;
+	size_t n = (size_t)(tlb->pgt__set_mask + 1 + tlb->pgt__way1);
 
 	for (size_t i = 0; i < n; i++)
 		tlb->pgt__mem[i] = (struct pgt_tlb_entry){ EMPTY_VPN, 0 };
@@ -87,8 +88,8 @@ int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *entries,
 		.pgt__sp = sp,
 		.pgt__next = sp->pgt__tlbs,
 		.pgt__set_mask = sets - 1,
+		.pgt__way1 = ways == 2 ? sets : 0,
 		.pgt__page_shift = shift,
-		.pgt__ways = ways,
 		.pgt__prot_level = PGT_MAX_LEVELS, /* nothing decoded yet */
 		.pgt__magic = PGT__TLB_MAGIC,
 	};
@@ -144,13 +145,16 @@ uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb)
 	return (tlb && tlb->pgt__magic == PGT__TLB_MAGIC) ? tlb->pgt__fills : 0;
 }
 
-int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct pgt_arch *a,
-			 struct pgt__leaf leaf, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct pgt_arch *a, pgt_pte_t pte,
+			 unsigned level, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
-	tlb->pgt__prot_key = leaf.key;
-	tlb->pgt__prot_level = (unsigned)leaf.level;
-	tlb->pgt__prot = a->prot_decode((unsigned)leaf.level, leaf.pte) & PGT__TLB_PROT_BITS;
-	return pgt__tlb_write(tlb, e0, va, leaf.pa, tlb->pgt__prot, pa, prot);
+	const struct pgt_level *L = &a->level[level];
+
+	tlb->pgt__prot_key = pte & L->prot_mask;
+	tlb->pgt__prot_level = level;
+	tlb->pgt__prot = a->prot_decode(level, pte) & PGT__TLB_PROT_BITS;
+	return pgt__tlb_write(tlb, e0, va, pgt__leaf_pa(L, pte, va), tlb->pgt__prot, pa, prot,
+			      tlb->pgt__page_shift);
 }
 
 /**
@@ -179,12 +183,15 @@ static int tlb_answer(const struct pgt_tlb_entry *e, pgt_vaddr_t va, pgt_paddr_t
 	return PGT_OK;
 }
 
-/** Makes way 1 of the set the most recent, when it holds @p vpn (2-way TLBs). */
+/**
+ * Makes way 1 of the set the most recent, when it holds @p vpn; way 0 does
+ * not (in a direct-mapped TLB way 1 is way 0).
+ */
 static bool tlb_from_way1(const pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, uint64_t vpn)
 {
-	struct pgt_tlb_entry *e1 = e0 + tlb->pgt__set_mask + 1;
+	struct pgt_tlb_entry *e1 = e0 + tlb->pgt__way1;
 
-	if (tlb->pgt__ways != 2 || e1->pgt__vpn != vpn)
+	if (e1->pgt__vpn != vpn)
 		return false;
 	struct pgt_tlb_entry t = *e1;
 	*e1 = *e0;
@@ -192,13 +199,32 @@ static bool tlb_from_way1(const pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, uint64
 	return true;
 }
 
-int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+/**
+ * A TLB that reads the stale entry: failed, detached, or stale. The first
+ * two answer PGT_EINVAL; a stale one is synchronised with its space.
+ */
+static int tlb_revive(pgt_tlb_t *tlb)
 {
 	if (!tlb_attached(tlb) || !pgt__space_ok(tlb->pgt__sp))
 		return PGT_EINVAL;
-	/* Only a stale TLB can be behind its space: every change marks the attached TLBs stale. */
-	if (tlb->pgt__e != tlb->pgt__mem)
-		tlb_sync(tlb);
+	tlb_sync(tlb);
+	return PGT_OK;
+}
+
+int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+{
+	if (!tlb)
+		return PGT_EINVAL;
+	/*
+	 * A TLB reads its own entries only while attached to a live space and
+	 * in step with it: init and tlb_sync alone point it there, and every
+	 * detach, failure and change of the space points it at the stale entry.
+	 */
+	if (tlb->pgt__e != tlb->pgt__mem) {
+		int rc = tlb_revive(tlb);
+		if (rc != PGT_OK)
+			return rc;
+	}
 	tlb->pgt__fills++;
 
 	uint64_t vpn = va >> tlb->pgt__page_shift;

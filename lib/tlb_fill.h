@@ -14,19 +14,19 @@
 /**
  * Writes the translation of @p va to @p pa with @p rights (PGT_PROT_*) into
  * way 0 of its set @p e0, moving way 0 to way 1 in a 2-way TLB, and answers
- * as pgt_tlb_lookup does.
+ * as pgt_tlb_lookup does. @p page_shift is the TLB's (a constant in the
+ * compiled walks).
  */
 static inline __attribute__((always_inline)) int pgt__tlb_write(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0,
 								pgt_vaddr_t va, pgt_paddr_t pa,
 								unsigned rights, pgt_paddr_t *pa_out,
-								unsigned *prot)
+								unsigned *prot, unsigned page_shift)
 {
 	/* pa and va agree below the page size, so this is also the difference of their pages */
 	uint64_t delta = pa - va;
 
-	if (tlb->pgt__ways == 2)
-		e0[tlb->pgt__set_mask + 1] = *e0;
-	*e0 = (struct pgt_tlb_entry){ .pgt__vpn = va >> tlb->pgt__page_shift, .pgt__delta = delta | rights };
+	e0[tlb->pgt__way1] = *e0; /* direct-mapped: onto itself */
+	*e0 = (struct pgt_tlb_entry){ .pgt__vpn = va >> page_shift, .pgt__delta = delta | rights };
 	if (pa_out)
 		*pa_out = pa;
 	if (prot)
@@ -37,10 +37,11 @@ static inline __attribute__((always_inline)) int pgt__tlb_write(pgt_tlb_t *tlb, 
 /**
  * pgt__tlb_put for a leaf whose rights are not the ones the TLB decoded
  * last: decodes them (the codec call), remembers them and writes (lib/tlb.c).
- * Out of line, so that the common put makes no call.
+ * Out of line, so that the common put makes no call; the leaf comes as
+ * scalars, so that the common put builds no struct on the stack for it.
  */
-int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct pgt_arch *a,
-			 struct pgt__leaf leaf, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
+int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct pgt_arch *a, pgt_pte_t pte,
+			 unsigned level, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
 
 /**
  * Caches the translation of @p va by @p leaf (a hardware-valid leaf of the
@@ -49,16 +50,18 @@ int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct 
  * is no valid leaf. Leaves next to each other mostly share their rights,
  * so the TLB remembers the last decoding, by the bits the codec owns
  * (leaf.key) and the level, and the codec runs only for others.
+ * @p page_shift as for pgt__tlb_write.
  */
 static inline __attribute__((always_inline)) int pgt__tlb_put(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0,
 							      const struct pgt_arch *a, struct pgt__leaf leaf,
-							      pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+							      pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot,
+							      unsigned page_shift)
 {
 	if (leaf.level < 0)
 		return leaf.level;
 	if (leaf.key != tlb->pgt__prot_key || (unsigned)leaf.level != tlb->pgt__prot_level)
-		return pgt__tlb_put_decoded(tlb, e0, a, leaf, va, pa, prot);
-	return pgt__tlb_write(tlb, e0, va, leaf.pa, tlb->pgt__prot, pa, prot);
+		return pgt__tlb_put_decoded(tlb, e0, a, leaf.pte, (unsigned)leaf.level, va, pa, prot);
+	return pgt__tlb_write(tlb, e0, va, leaf.pa, tlb->pgt__prot, pa, prot, page_shift);
 }
 
 #endif /* PGT_LIB_TLB_FILL_H */
