@@ -59,8 +59,8 @@ typedef struct pgt_tlb {
 	unsigned pgt__prot_level;       /**< private: their level; PGT_MAX_LEVELS when none */
 	unsigned pgt__prot;             /**< private: what they decoded to */
 	uint64_t pgt__set_mask;         /**< private: number of sets - 1 */
-	uint64_t pgt__way1;       /**< private: entries from way 0 to way 1 of a set; 0 when direct-mapped */
-	unsigned pgt__page_shift; /**< private: log2 of the smallest page size */
+	uint64_t pgt__way1;             /**< private: way 1's offset from way 0; 0 if direct-mapped */
+	unsigned pgt__page_shift;       /**< private: log2 of the smallest page size */
 	unsigned pgt__magic;            /**< private: set while initialised */
 } pgt_tlb_t;
 
