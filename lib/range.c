@@ -34,9 +34,10 @@ struct tview {
 };
 
 /**
- * The tables an operation allocates and frees, by level: in run()'s frame,
- * or change_in_one_table's when it may free one. Most calls change leaves
- * only, and clearing these lists cost them more than their work.
+ * The tables an operation allocates and frees, by level: cleared by run()
+ * and by change_in_one_table when it may free one, not by op_init. Most
+ * calls change leaves only, and clearing these lists cost them more than
+ * their work.
  */
 struct op_tables {
 	size_t need[PGT_MAX_LEVELS]; /**< counted by PLAN */
@@ -53,7 +54,7 @@ struct range_op {
 	unsigned flags;
 	pgt_pte_t bits[PGT_MAX_LEVELS]; /**< encoded prot of a leaf at each level */
 	int status;               /**< first failure PLAN found */
-	struct op_tables *t;      /**< NULL where no table comes or goes */
+	struct op_tables t;       /**< not cleared by op_init */
 	bool flush;               /**< valid entries were removed or changed */
 	pgt_vaddr_t flush_lo, flush_last;
 };
@@ -62,15 +63,15 @@ struct range_op {
 static int pool_fill(struct range_op *op)
 {
 	for (unsigned l = 0; l < op->sp->pgt__arch->levels; l++) {
-		while (op->t->pool[l].n < op->t->need[l]) {
+		while (op->t.pool[l].n < op->t.need[l]) {
 			pgt_paddr_t pa;
 			pgt_pte_t *tab;
 			int rc = pgt__table_alloc(op->sp, l, &pa, &tab);
 			if (rc != PGT_OK) {
-				pgt__list_free_all(op->sp, op->t->pool);
+				pgt__list_free_all(op->sp, op->t.pool);
 				return rc;
 			}
-			pgt__list_push(&op->t->pool[l], pgt__level(op->sp, l), tab, pa);
+			pgt__list_push(&op->t.pool[l], pgt__level(op->sp, l), tab, pa);
 		}
 	}
 	return PGT_OK;
@@ -79,7 +80,7 @@ static int pool_fill(struct range_op *op)
 /** A cleared table from the pool, for level @p level. */
 static pgt_pte_t *pool_take(struct range_op *op, unsigned level, pgt_paddr_t *pa)
 {
-	pgt_pte_t *tab = pgt__list_pop(&op->t->pool[level], pgt__level(op->sp, level), pa);
+	pgt_pte_t *tab = pgt__list_pop(&op->t.pool[level], pgt__level(op->sp, level), pa);
 
 	pgt__table_clear(op->sp, level, tab);
 	return tab;
@@ -226,7 +227,7 @@ static void release_subtree(struct range_op *op, unsigned level, pgt_pte_t *tab,
 		if (pgt__is_table(L, level, pte) && !table_kept(L, pte))
 			release_subtree(op, level - 1, pgt__next_table(op->sp, L, pte), pte & L->table_oa);
 	}
-	pgt__list_push(&op->t->dead[level], L, tab, pa);
+	pgt__list_push(&op->t.dead[level], L, tab, pa);
 }
 
 /**
@@ -271,7 +272,7 @@ static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enu
 	case PGT__EMPTY:
 		if (op->kind != OP_MAP)
 			return;
-		op->t->need[level - 1]++;
+		op->t.need[level - 1]++;
 		break;
 	case PGT__LEAF:
 	case PGT__RESERVED:
@@ -284,7 +285,7 @@ static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enu
 			op->status = PGT_ENOTSUP;
 			return;
 		}
-		op->t->need[level - 1]++;
+		op->t.need[level - 1]++;
 		break;
 	default:
 		if (op->kind == OP_MAP)
@@ -393,7 +394,7 @@ static void reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, 
 		return;
 	entry_clear(op->sp, L, p);
 	note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
-	pgt__list_push(&op->t->dead[level - 1], pgt__level(op->sp, level - 1), child, pte & L->table_oa);
+	pgt__list_push(&op->t.dead[level - 1], pgt__level(op->sp, level - 1), child, pte & L->table_oa);
 }
 
 static void write_descend(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, enum pgt__kind kind,
@@ -561,9 +562,7 @@ static void run_pass(struct range_op *op, enum op_pass pass)
 /** PLAN, allocate, then BREAK/COMMIT, flush, and free what left the tree. */
 static int run(struct range_op *op)
 {
-	struct op_tables t = { 0 };
-
-	op->t = &t;
+	op->t = (struct op_tables){ 0 };
 	run_pass(op, PASS_PLAN);
 	if (op->status != PGT_OK)
 		return op->status;
@@ -579,9 +578,9 @@ static int run(struct range_op *op)
 	run_pass(op, PASS_COMMIT);
 	if (op->flush)
 		tlb_flush(op->sp, op->flush_lo, op->flush_last);
-	pgt__list_retire_all(op->sp, op->t->dead);
-	PGT_ASSERT(op->t->pool[0].n == 0); /* PLAN counted exactly */
-	pgt__list_free_all(op->sp, op->t->pool);
+	pgt__list_retire_all(op->sp, op->t.dead);
+	PGT_ASSERT(op->t.pool[0].n == 0); /* PLAN counted exactly */
+	pgt__list_free_all(op->sp, op->t.pool);
 	/* Translations may have gone or changed: cached copies (pgt_tlb) are stale. */
 	if (op->kind != OP_MAP || (op->flags & PGT_MAP_REPLACE))
 		pgt__space_changed(op->sp);
@@ -607,7 +606,19 @@ static int op_init(struct range_op *op, pgt_space_t *sp, enum op_kind kind, pgt_
 {
 	if (!pgt__space_ok(sp) || !range_ok(sp, va, size))
 		return PGT_EINVAL;
-	*op = (struct range_op){ .sp = sp, .kind = kind, .lo = va, .last = va + size - 1 };
+	/* Field by field: op->t is left to the paths that allocate or free. */
+	op->sp = sp;
+	op->kind = kind;
+	op->pass = PASS_PLAN;
+	op->lo = va;
+	op->last = va + size - 1;
+	op->pa = 0;
+	op->flags = 0;
+	for (unsigned l = 0; l < PGT_MAX_LEVELS; l++)
+		op->bits[l] = 0;
+	op->status = PGT_OK;
+	op->flush = false;
+	op->flush_lo = op->flush_last = 0;
 	return PGT_OK;
 }
 
@@ -830,18 +841,16 @@ static bool change_in_one_table(struct range_op *op)
 			 !used_near(tab, pgt__entries(L), first, first + n);
 	if (may_empty && !reclaim_stops_above(op, level, &up))
 		return false;
-	struct op_tables t;
 	op->pass = PASS_COMMIT;
 	leaf_run(op, level, tab, first, first + n, op->lo);
 	if (may_empty) { /* the range lies inside the entry above: the flush covers it alone */
-		t = (struct op_tables){ 0 };
-		op->t = &t;
+		op->t = (struct op_tables){ 0 };
 		reclaim_if_empty(op, up.level, up.pte, pgt__pte_load(up.pte), tab, op->lo, op->last);
 	}
 	if (op->flush)
 		tlb_flush(sp, op->flush_lo, op->flush_last);
 	if (may_empty)
-		pgt__list_retire_all(sp, t.dead);
+		pgt__list_retire_all(sp, op->t.dead);
 	pgt__space_changed(sp);
 	return true;
 }
