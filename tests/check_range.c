@@ -373,11 +373,33 @@ END_TEST
  * with nothing written; PGT_MAP_NOSUPER and an output address aligned only
  * to smaller pages still get smaller pages.
  */
+/** Where the superpage tests of level @p l start: entry 4 of the third table of that level. */
+static pgt_vaddr_t superpages_va(const struct ctx *c, unsigned l)
+{
+	uint64_t region = l + 1u < c->a->levels ? 1ull << shift_of(c->a, l + 1u) : 0;
+
+	return c->bottom + 2 * region + 4 * (1ull << shift_of(c->a, l));
+}
+
+/** Runs @p test in a new space of configuration @p i for every superpage level of its descriptor. */
+static void for_each_superpage_level(int i, void (*test)(struct ctx *c, unsigned l))
+{
+	const struct pgt_arch *a = test_archs[i / 2];
+
+	for (unsigned l = 1; l < a->levels; l++) {
+		if (!a->level[l].leaf_ok)
+			continue;
+		struct ctx c;
+		ctx_open(&c, i, (l & 1) ? TEST_MM_HOOK : TEST_MM_OFFSET);
+		test(&c, l);
+		ctx_close(&c);
+	}
+}
+
 static void map_superpages_at(struct ctx *c, unsigned l)
 {
 	uint64_t big = 1ull << shift_of(c->a, l), page = page_of(c->a);
-	uint64_t region = l + 1u < c->a->levels ? 1ull << shift_of(c->a, l + 1u) : 0;
-	pgt_vaddr_t va = c->bottom + 2 * region + 4 * big;
+	pgt_vaddr_t va = superpages_va(c, l);
 	struct want e[5] = { { va, big, 8 * big, R } };
 
 	ck_assert_int_eq(pgt_map(&c->sp, va, e[0].pa, big, R, 0), PGT_OK);
@@ -412,16 +434,7 @@ static void map_superpages_at(struct ctx *c, unsigned l)
 
 START_TEST(test_map_superpages_into_one_table)
 {
-	const struct pgt_arch *a = test_archs[_i / 2];
-
-	for (unsigned l = 1; l < a->levels; l++) {
-		if (!a->level[l].leaf_ok)
-			continue;
-		struct ctx c;
-		ctx_open(&c, _i, (l & 1) ? TEST_MM_HOOK : TEST_MM_OFFSET);
-		map_superpages_at(&c, l);
-		ctx_close(&c);
-	}
+	for_each_superpage_level(_i, map_superpages_at);
 }
 END_TEST
 
@@ -788,8 +801,7 @@ END_TEST
 static void change_superpages_at(struct ctx *c, unsigned l)
 {
 	uint64_t big = 1ull << shift_of(c->a, l), page = page_of(c->a);
-	uint64_t region = l + 1u < c->a->levels ? 1ull << shift_of(c->a, l + 1u) : 0;
-	pgt_vaddr_t va = c->bottom + 2 * region + 4 * big;
+	pgt_vaddr_t va = superpages_va(c, l);
 	struct want e[2] = { { va, big, 8 * big, R | W }, { va + big, big, 9 * big, R } };
 	struct pgt_tlb_entry tlbe[8];
 	pgt_tlb_t tlb;
@@ -832,14 +844,7 @@ static void change_superpages_at(struct ctx *c, unsigned l)
 
 START_TEST(test_change_superpages_in_one_table)
 {
-	for (unsigned l = 1; l < 6; l++) {
-		struct ctx c;
-		ctx_open(&c, _i, l & 1 ? TEST_MM_HOOK : TEST_MM_OFFSET);
-		bool any = l < c.a->levels && c.a->level[l].leaf_ok;
-		if (any)
-			change_superpages_at(&c, l);
-		ctx_close(&c);
-	}
+	for_each_superpage_level(_i, change_superpages_at);
 }
 END_TEST
 
