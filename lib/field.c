@@ -44,8 +44,10 @@ int pgt_get_field(const pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64
 	pgt_pte_t pte;
 	int rc = ref_load(sp, ref, &pte);
 
-	if (rc != PGT_OK || !val || (unsigned)f >= PGT_FIELD_COUNT)
+	if (rc != PGT_OK || !val)
 		return PGT_EINVAL;
+	if ((unsigned)f >= PGT_FIELD_COUNT)
+		return PGT_EFLAGS;
 	const struct pgt_level *L = pgt__level(sp, ref.level);
 	unsigned prot = sp->pgt__arch->prot_decode(ref.level, pte);
 
@@ -138,7 +140,7 @@ static __attribute__((noinline)) int set_prot_field(pgt_space_t *sp, pgt_ref_t r
 	pgt_pte_t next;
 
 	if (val & ~(uint64_t)PGT_PROT_ALL)
-		return PGT_EINVAL;
+		return PGT_EFLAGS;
 	if (pgt__encode_all(sp, (unsigned)val, &bits) == PGT_OK) {
 		next = (pte & ~pgt__level(sp, ref.level)->prot_mask) | bits[ref.level];
 		return field_store(sp, ref, pte, next);
@@ -152,16 +154,18 @@ int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val
 	pgt_pte_t pte;
 	int rc = ref_load(sp, ref, &pte);
 
-	if (rc != PGT_OK || (unsigned)f >= PGT_FIELD_COUNT)
-		return PGT_EINVAL;
+	if (rc != PGT_OK)
+		return rc;
+	if ((unsigned)f >= PGT_FIELD_COUNT)
+		return PGT_EFLAGS;
 	if (f == PGT_FIELD_PROT)
 		return set_prot_field(sp, ref, pte, val);
 	if (f != PGT_FIELD_PADDR)
 		return set_coded_field(sp, ref, pte, f, val);
 	/* The output address: the common case, no codec. */
 	pgt_pte_t oa = pgt__level(sp, ref.level)->leaf_oa;
-	if (val & ~oa)
-		return PGT_EINVAL;
+	if (val & ~oa) /* below the field: not aligned to the page; above: wider than the format */
+		return (val & ~oa & (oa - 1)) ? PGT_EALIGN : PGT_ERANGE;
 	return field_store(sp, ref, pte, (pte & ~oa) | val);
 }
 

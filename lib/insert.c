@@ -117,8 +117,10 @@ int pgt__insert_page(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_r
 {
 	int target = pgt__page_level(sp, page_shift);
 
-	if (target < 0 || (va & ((1ull << page_shift) - 1)))
-		return PGT_EINVAL;
+	if (target < 0)
+		return PGT_ESIZE; /* no page of that size in the format */
+	if (va & ((1ull << page_shift) - 1))
+		return PGT_EALIGN;
 	return pgt__insert_general(sp, va, (unsigned)target, out);
 }
 

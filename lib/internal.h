@@ -200,7 +200,7 @@ int pgt__encode_again(pgt_space_t *sp, unsigned prot);
 
 /**
  * The leaf bits for @p prot (PGT_PROT_*) at every level that allows leaves,
- * in *bits (pointing into the space): PGT_OK, PGT_EINVAL for bits outside
+ * in *bits (pointing into the space): PGT_OK, PGT_EFLAGS for bits outside
  * PGT_PROT_ALL, or the codec's refusal at any level. Calls in a row mostly
  * ask for the same rights, so the space remembers the last encoding that
  * succeeded and the codec runs only for others.
@@ -209,7 +209,7 @@ static inline int pgt__encode_all(pgt_space_t *sp, unsigned prot, const pgt_pte_
 {
 	*bits = sp->pgt__enc;
 	if (prot & ~PGT_PROT_ALL)
-		return PGT_EINVAL; /* first: PGT__ENC_NONE is not a prot */
+		return PGT_EFLAGS; /* first: PGT__ENC_NONE is not a prot */
 	return prot == sp->pgt__enc_prot ? PGT_OK : pgt__encode_again(sp, prot);
 }
 
@@ -301,6 +301,32 @@ static inline bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va)
 
 	return (uint64_t)top - (uint64_t)sp->pgt__va_lo <= 1;
 }
+/**
+ * Checks a range of the space for a call that works in units of @p unit
+ * bytes (a power of two): PGT_OK; PGT_ESIZE when it is empty; PGT_EALIGN
+ * when va or size is not a multiple of the unit; PGT_EWRAP when it runs
+ * past the top of the address space; PGT_ERANGE when an end lies outside
+ * the space or the range crosses the x86-64 hole.
+ */
+static inline __attribute__((always_inline)) int pgt__range_check(const pgt_space_t *sp, pgt_vaddr_t va,
+								  uint64_t size, uint64_t unit)
+{
+	pgt_vaddr_t last = va + size - 1;
+
+	if (size == 0)
+		return PGT_ESIZE;
+	if ((va | size) & (unit - 1))
+		return PGT_EALIGN;
+	if (last < va)
+		return PGT_EWRAP;
+	if (!pgt__va_ok(sp, va) || !pgt__va_ok(sp, last))
+		return PGT_ERANGE;
+	/* Both ends canonical but in different halves: the range crosses the hole. */
+	if (((va ^ last) >> (sp->pgt__arch->va_bits - 1)) && sp->pgt__arch->canon != PGT_CANON_SPLIT)
+		return PGT_ERANGE;
+	return PGT_OK;
+}
+
 /** Gives every table of the per-level lists back to the allocator. */
 void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
 /**

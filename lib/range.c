@@ -357,7 +357,7 @@ static pgt_pte_t *child_of(struct range_op *op, const struct pgt_level *L, pgt_p
 	pgt_pte_t *tab = pgt__next_table(op->sp, L, pte);
 
 	if (!tab && op->status == PGT_OK)
-		op->status = PGT_EINVAL;
+		op->status = PGT_EHOOK;
 	return tab;
 }
 
@@ -772,25 +772,21 @@ static int run(struct range_op *op)
 	return PGT_OK;
 }
 
-/** Checks a range: non-empty, no wrap, aligned to the smallest page, in the space. */
-static inline __attribute__((always_inline)) bool range_ok(const pgt_space_t *sp, pgt_vaddr_t va,
-							   uint64_t size)
+/** Checks the range of an operation: in pages of the smallest size, in the space (pgt__range_check). */
+static inline __attribute__((always_inline)) int range_check(const pgt_space_t *sp, pgt_vaddr_t va,
+							     uint64_t size)
 {
-	uint64_t page = 1ull << pgt__level(sp, 0)->shift;
-	pgt_vaddr_t last = va + size - 1;
-
-	if (size == 0 || ((va | size) & (page - 1)) || last < va)
-		return false;
-	if (!pgt__va_ok(sp, va) || !pgt__va_ok(sp, last))
-		return false;
-	/* Both ends canonical but in different halves: the range crosses the hole. */
-	return ((va ^ last) >> (sp->pgt__arch->va_bits - 1)) == 0 || sp->pgt__arch->canon == PGT_CANON_SPLIT;
+	if (!pgt__space_ok(sp))
+		return PGT_EINVAL;
+	return pgt__range_check(sp, va, size, 1ull << pgt__level(sp, 0)->shift);
 }
 
 static int op_init(struct range_op *op, pgt_space_t *sp, enum op_kind kind, pgt_vaddr_t va, uint64_t size)
 {
-	if (!pgt__space_ok(sp) || !range_ok(sp, va, size))
-		return PGT_EINVAL;
+	int rc = range_check(sp, va, size);
+
+	if (rc != PGT_OK)
+		return rc;
 	/* Field by field: op->t is left to the paths that allocate or free. */
 	op->sp = sp;
 	op->kind = kind;
@@ -814,16 +810,19 @@ static void op_set_bits(struct range_op *op, const pgt_pte_t bits[PGT_MAX_LEVELS
 		op->bits[l] = bits[l];
 }
 
-/** pgt_map's argument checks, beyond the range's. */
-static bool map_args_ok(const pgt_space_t *sp, pgt_paddr_t pa, uint64_t size, unsigned flags)
+/** pgt_map's argument checks, beyond the range's: PGT_OK or the status that says what is wrong. */
+static int map_args_check(const pgt_space_t *sp, pgt_paddr_t pa, uint64_t size, unsigned flags)
 {
 	const struct pgt_arch *a = sp->pgt__arch;
 	uint64_t page = 1ull << pgt__level(sp, 0)->shift;
 
 	if (flags & ~(unsigned)(PGT_MAP_NOSUPER | PGT_MAP_REPLACE))
-		return false;
-	return !(pa & (page - 1)) && pa + (size - 1) >= pa &&
-	       !(a->pa_bits < 64 && ((pa + (size - 1)) >> a->pa_bits));
+		return PGT_EFLAGS;
+	if (pa & (page - 1))
+		return PGT_EALIGN;
+	if (pa + (size - 1) < pa)
+		return PGT_EWRAP;
+	return a->pa_bits < 64 && ((pa + (size - 1)) >> a->pa_bits) ? PGT_ERANGE : PGT_OK;
 }
 
 /**
@@ -895,7 +894,7 @@ static int map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt_
 			return BY_PASSES; /* crosses an entry of the level above, or covers one whole */
 	}
 	if (pgt__ops(sp)->walk_to(sp, va, l, &at) != PGT_OK)
-		return PGT_EINVAL; /* p2v failed: the hook is asked once per table and call */
+		return PGT_EHOOK; /* p2v failed: the hook is asked once per table and call */
 	unsigned shift = a->level[l].shift;
 	size_t n = (size_t)(size >> shift);
 	if (at.level != l)
@@ -925,10 +924,12 @@ static __attribute__((noinline)) int map_passes(pgt_space_t *sp, pgt_vaddr_t va,
 int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot, unsigned flags)
 {
 	const pgt_pte_t *bits;
+	int rc = range_check(sp, va, size);
 
-	if (!pgt__space_ok(sp) || !range_ok(sp, va, size) || !map_args_ok(sp, pa, size, flags))
-		return PGT_EINVAL;
-	int rc = pgt__encode_all(sp, prot, &bits);
+	if (rc == PGT_OK)
+		rc = map_args_check(sp, pa, size, flags);
+	if (rc == PGT_OK)
+		rc = pgt__encode_all(sp, prot, &bits);
 	if (rc != PGT_OK)
 		return rc;
 	rc = map_in_one_table(sp, va, size, pa, bits, flags);
@@ -963,7 +964,7 @@ static bool whole_entries_of_one_table(const struct range_op *op, unsigned level
 	const struct pgt_arch *a = op->sp->pgt__arch;
 	uint64_t size = 1ull << a->level[level].shift;
 
-	/* range_ok has checked the alignment to the smallest pages */
+	/* range_check has checked the alignment to the smallest pages */
 	if (level > 0 && ((op->lo | (op->last + 1)) & (size - 1)))
 		return false;
 	return level + 1u >= a->levels || ((op->lo ^ op->last) >> a->level[level + 1u].shift) == 0;
@@ -983,7 +984,7 @@ static bool any_table(const struct pgt_level *L, unsigned level, const pgt_pte_t
  * holds the range empty: finds the entry linking it (*up, at level + 1)
  * when freeing the table would leave the table around that entry in use,
  * as the passes would leave it: PGT_OK. BY_PASSES when that one may
- * empty too: the passes then free what empties, level by level. PGT_EINVAL
+ * empty too: the passes then free what empties, level by level. PGT_EHOOK
  * when p2v fails.
  */
 static int reclaim_stops_above(const struct range_op *op, unsigned level, struct pgt__stop *up)
@@ -991,7 +992,7 @@ static int reclaim_stops_above(const struct range_op *op, unsigned level, struct
 	pgt_space_t *sp = op->sp;
 
 	if (pgt__ops(sp)->walk_to(sp, op->lo, level + 1u, up) != PGT_OK)
-		return PGT_EINVAL;
+		return PGT_EHOOK;
 	if (up->level != level + 1u)
 		return BY_PASSES;
 	const struct pgt_level *U = pgt__level(sp, up->level);
@@ -1008,7 +1009,7 @@ static int reclaim_stops_above(const struct range_op *op, unsigned level, struct
  * table empty, it is freed as the passes would free it, provided the table
  * above stays in use (reclaim_stops_above). Then the flush, and the dead
  * table given back. Returns BY_PASSES, having written nothing, when the
- * case does not apply, and PGT_EINVAL, having written nothing, when p2v
+ * case does not apply, and PGT_EHOOK, having written nothing, when p2v
  * fails (the hook is asked once per table and call: the passes would ask
  * again).
  */
@@ -1018,7 +1019,7 @@ static int change_in_one_table(struct range_op *op)
 	struct pgt__stop at, up;
 
 	if (pgt__ops(sp)->walk_to(sp, op->lo, 0, &at) != PGT_OK)
-		return PGT_EINVAL;
+		return PGT_EHOOK;
 	unsigned level = at.level;
 	const struct pgt_level *L = pgt__level(sp, level);
 	if (!whole_entries_of_one_table(op, level) ||

@@ -12,7 +12,7 @@
 static int generic_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)
 {
 	if (!pgt__va_ok(sp, va))
-		return PGT_EINVAL;
+		return PGT_ERANGE;
 	pgt_pte_t *table = sp->pgt__root;
 	/* One step per level: terminates after at most `levels` iterations. */
 	for (unsigned l = pgt__root_level(sp);; l--) {
@@ -29,14 +29,14 @@ static int generic_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)
 		}
 		table = pgt__next_table(sp, L, pte);
 		if (!table)
-			return PGT_EINVAL;
+			return PGT_EHOOK;
 	}
 }
 
 static int generic_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, struct pgt__stop *at)
 {
 	if (!pgt__va_ok(sp, va))
-		return PGT_EINVAL;
+		return PGT_ERANGE;
 	pgt_pte_t *table = sp->pgt__root;
 
 	/* One step per level, from the root down: at most `levels` iterations. */
@@ -51,7 +51,7 @@ static int generic_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned targe
 		}
 		table = pgt__next_table(sp, L, pte);
 		if (!table)
-			return PGT_EINVAL;
+			return PGT_EHOOK;
 	}
 }
 
@@ -59,7 +59,7 @@ static int generic_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned targe
 static int generic_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 			     struct pgt_fault *fault)
 {
-	return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_EINVAL;
+	return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_ERANGE;
 }
 
 /** The hardware-valid leaf that maps @p va, by the generic walk (see pgt__leaf). */

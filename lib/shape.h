@@ -34,7 +34,7 @@ struct pgt__stop {
  */
 struct pgt__leaf {
 	pgt_pte_t pte;
-	int level;      /**< the leaf's level; PGT_ENOENT or PGT_EINVAL when there is no valid leaf */
+	int level;      /**< the leaf's level; PGT_ENOENT, PGT_ERANGE or PGT_EHOOK when there is no valid leaf */
 	pgt_paddr_t pa; /**< the physical address of the walked va (pgt__leaf_pa) */
 	pgt_pte_t key;  /**< the entry's bits that its level's codec owns (prot_mask) */
 };
@@ -60,13 +60,13 @@ typedef int (*pgt__translate_fn)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned
 struct pgt__shape_ops {
 	/**
 	 * pgt_lookup after the space check: PGT_OK (with *out, when not
-	 * NULL), PGT_ENOENT, or PGT_EINVAL (address out of range, p2v NULL).
+	 * NULL), PGT_ENOENT, PGT_ERANGE (address out of range) or PGT_EHOOK (p2v NULL).
 	 */
 	int (*lookup)(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
 	/**
 	 * Walks towards level @p target from the root and stops at the first
 	 * entry that is not a table, or at the target level's entry. PGT_OK,
-	 * or PGT_EINVAL for an address out of range or when p2v fails.
+	 * PGT_ERANGE for an address out of range, PGT_EHOOK when p2v fails.
 	 */
 	int (*walk_to)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, struct pgt__stop *at);
 	/**
@@ -83,7 +83,7 @@ struct pgt__shape_ops {
 	 * a leaf size of the shape's first three levels, the reserved leaf
 	 * is cached and the tables down to that level exist with the slot
 	 * empty (PGT_OK, with *out when not NULL), or the address is bad
-	 * (PGT_EINVAL: misaligned, out of range, p2v NULL); otherwise hands
+	 * (PGT_EALIGN, PGT_ERANGE, PGT_ESIZE, PGT_EHOOK); otherwise hands
 	 * the insert to pgt__insert_page or pgt__insert_general, having
 	 * changed nothing.
 	 */
@@ -93,7 +93,7 @@ struct pgt__shape_ops {
 	 * page that neither way of its set @p e0 holds): walks the tables
 	 * for @p va and, when a hardware-valid leaf maps it, caches and
 	 * answers its translation (lib/tlb_fill.h); else PGT_ENOENT (nothing,
-	 * or a reserved leaf) or PGT_EINVAL (out of range, p2v NULL), with
+	 * or a reserved leaf), PGT_ERANGE or PGT_EHOOK, with
 	 * the TLB unchanged.
 	 */
 	int (*tlb_refill)(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, pgt_paddr_t *pa,

@@ -168,7 +168,7 @@ static PGT__ALWAYS_INLINE int shape_descend(const struct shape_ctx *c, struct sh
 					    pgt_vaddr_t va, unsigned l, unsigned bits, unsigned base, bool hook)
 {
 	at->p = shape_next(c, pte, shape_ix(va, l - 1, bits, base, c->offset), hook);
-	return hook && !at->p ? PGT_EINVAL : SHAPE_GO_ON;
+	return hook && !at->p ? PGT_EHOOK : SHAPE_GO_ON;
 }
 
 _Static_assert(PGT_MAX_LEVELS == 6, "SHAPE_LEVELS steps through six levels at most");
@@ -215,7 +215,7 @@ static PGT__ALWAYS_INLINE int shape_lookup(const pgt_space_t *sp, const struct p
 					   bool hook)
 {
 	if (!shape_va_ok(sp, va, base + levels * bits))
-		return PGT_EINVAL;
+		return PGT_ERANGE;
 	const struct shape_ctx c = shape_ctx(sp, A, hook);
 	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
 	int st;
@@ -246,17 +246,18 @@ static PGT__ALWAYS_INLINE struct pgt__leaf shape_valid_leaf(const pgt_space_t *s
 							    pgt_vaddr_t va, unsigned levels, unsigned bits,
 							    unsigned base, bool hook)
 {
-	struct pgt__leaf leaf = { .level = PGT_EINVAL };
+	struct pgt__leaf leaf = { .level = PGT_ERANGE };
 
 	if (!shape_va_ok(sp, va, base + levels * bits))
 		return leaf;
+	leaf.level = PGT_EHOOK; /* what it stays at when p2v fails */
 	const struct shape_ctx c = shape_ctx(sp, A, hook);
 	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
 	int st;
 #define STEP(l) valid_leaf_step(A, &c, &at, va, &leaf, (l), bits, base, hook)
 	SHAPE_LEVELS(levels, st, STEP);
 #undef STEP
-	(void)st; /* PGT_OK with the leaf, or PGT_EINVAL (p2v failed) with leaf as it started */
+	(void)st; /* PGT_OK with the leaf, or PGT_EHOOK (p2v failed) with leaf as it started */
 	return leaf;
 }
 
@@ -278,7 +279,7 @@ static PGT__ALWAYS_INLINE int shape_walk_to(const pgt_space_t *sp, const struct 
 					    unsigned bits, unsigned base, bool hook)
 {
 	if (!shape_va_ok(sp, va, base + levels * bits))
-		return PGT_EINVAL;
+		return PGT_ERANGE;
 	const struct shape_ctx c = shape_ctx(sp, A, hook);
 	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
 	int st;
@@ -348,7 +349,7 @@ static PGT__ALWAYS_INLINE int shape_insert(pgt_space_t *sp, const struct pgt_arc
 					   unsigned base, bool hook)
 {
 	if (!shape_va_ok(sp, va, base + levels * bits))
-		return PGT_EINVAL;
+		return PGT_ERANGE;
 	const struct shape_ctx c = shape_ctx(sp, A, hook);
 	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
 	pgt_pte_t leaf = sp->pgt__rsv[target];
@@ -368,8 +369,10 @@ static PGT__ALWAYS_INLINE int shape_insert_at(pgt_space_t *sp, const struct pgt_
 					      unsigned target, pgt_ref_t *out, unsigned levels, unsigned bits,
 					      unsigned base, bool hook)
 {
-	if (!A->level[target].leaf_ok || (va & ((1ull << (base + target * bits)) - 1)))
-		return PGT_EINVAL;
+	if (!A->level[target].leaf_ok)
+		return PGT_ESIZE; /* no page of that size in the format */
+	if (va & ((1ull << (base + target * bits)) - 1))
+		return PGT_EALIGN;
 	if (!(sp->pgt__rsv_ok & (1u << target)))
 		return pgt__insert_general(sp, va, target, out);
 	return shape_insert(sp, A, va, target, out, levels, bits, base, hook);
@@ -405,7 +408,7 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
 					      bool each)
 {
 	if (!shape_va_ok(sp, va, base + levels * bits))
-		return PGT_EINVAL;
+		return PGT_ERANGE;
 	const struct shape_ctx c = shape_ctx(sp, A, hook);
 	struct shape_pos at = { .p = shape_root_entry(sp, va, levels, bits, base) };
 	int st;

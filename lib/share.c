@@ -21,23 +21,17 @@ static bool spaces_compatible(const pgt_space_t *dst, const pgt_space_t *src)
 	       a->p2v == b->p2v && a->p2v_offset == b->p2v_offset;
 }
 
-/** Root entries covering [va, va+size): all of them, whole, inside the space. */
-static bool share_range(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned *first, unsigned *n)
+/** Root entries covering [va, va+size): all of them, whole, inside the space (else why not). */
+static int share_range(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned *first, unsigned *n)
 {
 	const struct pgt_level *R = pgt__level(sp, pgt__root_level(sp));
-	uint64_t entry = 1ull << R->shift;
-	pgt_vaddr_t last = va + size - 1;
+	int rc = pgt__range_check(sp, va, size, 1ull << R->shift);
 
-	if (size == 0 || ((va | size) & (entry - 1)) || last < va)
-		return false;
-	if (!pgt__va_ok(sp, va) || !pgt__va_ok(sp, last) || pgt__index(R, va) > pgt__index(R, last))
-		return false;
-	/* Both ends canonical but in different halves: the range crosses the x86-64 hole. */
-	if (sp->pgt__arch->canon == PGT_CANON_SIGN_EXTEND && ((va ^ last) >> (sp->pgt__arch->va_bits - 1)))
-		return false;
+	if (rc != PGT_OK)
+		return rc;
 	*first = pgt__index(R, va);
-	*n = pgt__index(R, last) - *first + 1;
-	return true;
+	*n = pgt__index(R, va + size - 1) - *first + 1;
+	return PGT_OK;
 }
 
 /**
@@ -92,10 +86,11 @@ int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t
 	const struct pgt_level *R = pgt__level(src, root);
 	if (root == 0 || !R->table_borrowed || !R->table_pinned)
 		return PGT_ENOTSUP;
-	if (!share_range(src, va, size, &first, &n))
-		return PGT_EINVAL;
+	int rc = share_range(src, va, size, &first, &n);
+	if (rc != PGT_OK)
+		return rc;
 	for (unsigned i = first; i < first + n; i++) {
-		int rc = check_slot(dst, src, i, &miss, &done);
+		rc = check_slot(dst, src, i, &miss, &done);
 		if (rc != PGT_OK)
 			return rc;
 		missing += miss;
@@ -105,7 +100,7 @@ int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t
 	while (pool[root - 1].n < missing) {
 		pgt_paddr_t pa;
 		pgt_pte_t *tab;
-		int rc = pgt__table_alloc(src, root - 1, &pa, &tab);
+		rc = pgt__table_alloc(src, root - 1, &pa, &tab);
 		if (rc != PGT_OK) {
 			pgt__list_free_all(src, pool);
 			return rc;

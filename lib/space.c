@@ -88,7 +88,7 @@ int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt
 	if ((got & (size - 1)) || (got & ~table_addr_mask(sp, level)) ||
 	    (*table = pgt__p2v(sp, got)) == NULL) {
 		sp->pgt__mm.free_table(sp->pgt__mm.ctx, got, size, level);
-		return PGT_EINVAL;
+		return PGT_EHOOK;
 	}
 	*pa = got;
 	return PGT_OK;
@@ -136,12 +136,12 @@ void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table)
 
 int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pgt_mm *mm, unsigned flags)
 {
-	if (!sp || !arch || !mm || !mm->alloc_table || !mm->free_table)
+	if (!sp || !arch || !mm || !arch_ok(arch))
 		return PGT_EINVAL;
-	if ((flags & ~PGT__SPACE_FLAGS) || !arch_ok(arch))
-		return PGT_EINVAL;
-	if ((flags & PGT_SPACE_UPPER) && arch->canon != PGT_CANON_SPLIT)
-		return PGT_EINVAL;
+	if (!mm->alloc_table || !mm->free_table)
+		return PGT_ENOHOOK;
+	if ((flags & ~PGT__SPACE_FLAGS) || ((flags & PGT_SPACE_UPPER) && arch->canon != PGT_CANON_SPLIT))
+		return PGT_EFLAGS;
 
 	pgt_space_t s = { .pgt__arch = arch, .pgt__mm = *mm, .pgt__flags = flags };
 	unsigned root = arch->levels - 1u;

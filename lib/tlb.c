@@ -74,8 +74,10 @@ int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *entries,
 	if (pgt__space_ok(sp))
 		tlb_unlink(sp, tlb); /* initialised again for the same space: attached once */
 	tlb_make_dead(tlb);
-	if (!pgt__space_ok(sp) || !entries || (ways != 1 && ways != 2) || !is_pow2(n) || n < ways)
+	if (!pgt__space_ok(sp) || !entries)
 		return PGT_EINVAL;
+	if ((ways != 1 && ways != 2) || !is_pow2(n) || n < ways)
+		return PGT_ESIZE;
 	unsigned shift = pgt__level(sp, 0)->shift;
 	uint64_t sets = n / ways;
 	*tlb = (pgt_tlb_t){

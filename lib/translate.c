@@ -75,7 +75,8 @@ static inline __attribute__((always_inline)) void tr_walk_n(const pgt_space_t *s
 			break;
 		}
 		if (!L->table_rule_bits || ((pte ^ L->table_attrs) & L->table_rule_bits))
-			rights &= ~pgt__rules_remove(L->table_rules, pte); /* rare: a restricting table entry */
+			rights &=
+				~pgt__rules_remove(L->table_rules, pte); /* rare: a restricting table entry */
 		table = pgt__next_table(sp, L, pte);
 		if (!table) {
 			w->end = PGT__TR_NO_TABLE;
@@ -157,7 +158,7 @@ int pgt__translate_full(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, 
 		else
 			tr_walk(sp, va, &w, false);
 		if (w.end == PGT__TR_NO_TABLE)
-			return PGT_EINVAL;
+			return PGT_EHOOK;
 		if (w.end != PGT__TR_LEAF)
 			return pgt__report(fault, pgt__walk_fault(a, w.end), w.level, va);
 		int kind = pgt__leaf_fault(a, w.level, w.pte, w.rights, access);
@@ -179,8 +180,8 @@ static __attribute__((noinline)) int translate_other(const pgt_space_t *sp, pgt_
 						     pgt_paddr_t *pa, struct pgt_fault *fault)
 {
 	if (!access_ok(access))
-		return PGT_EINVAL;
-	return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_EINVAL;
+		return PGT_EFLAGS;
+	return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_ERANGE;
 }
 
 int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
@@ -197,7 +198,7 @@ int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_pa
 	 */
 	if (access < PGT__ACC_PLAIN) {
 		pgt__translate_fn walk = pgt__ops(sp)->translate[access];
-		return walk ? walk(sp, va, access, pa, fault) : PGT_EINVAL;
+		return walk ? walk(sp, va, access, pa, fault) : PGT_EFLAGS;
 	}
 	return translate_other(sp, va, access, pa, fault);
 }

@@ -17,20 +17,19 @@ struct walk {
  * [lo, hi) as offsets. @p lo must be in the space; @p hi is 0 (the top) or
  * one past an address of the space, above @p lo.
  */
-static bool range_offsets(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi, uint64_t *olo,
-			  uint64_t *oend)
+static int range_offsets(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi, uint64_t *olo, uint64_t *oend)
 {
 	if (!pgt__va_ok(sp, lo))
-		return false;
+		return PGT_ERANGE;
 	*olo = pgt__va_offset(sp, lo);
 	if (hi == 0) {
 		*oend = pgt__space_span(sp);
-		return true;
+		return PGT_OK;
 	}
 	if (!pgt__va_ok(sp, hi - 1))
-		return false;
+		return PGT_ERANGE;
 	*oend = pgt__va_offset(sp, hi - 1) + 1;
-	return *oend > *olo;
+	return *oend > *olo ? PGT_OK : PGT_ESIZE; /* empty, or hi below lo */
 }
 
 /** Reports one leaf to the visitor. */
@@ -69,7 +68,7 @@ static int walk_table(const struct walk *w, unsigned level, const pgt_pte_t *tab
 
 		if (pgt__is_table(L, level, pte)) {
 			const pgt_pte_t *next = pgt__next_table(w->sp, L, pte);
-			rc = next ? walk_table(w, level - 1, next, off) : PGT_EINVAL;
+			rc = next ? walk_table(w, level - 1, next, off) : PGT_EHOOK;
 		} else if (pgt__is_mapped_leaf(L, pte)) {
 			rc = visit_leaf(w, level, pte, off);
 		}
@@ -84,9 +83,10 @@ int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 {
 	struct walk w = { .sp = sp, .visit = visit, .arg = arg };
 
-	if (!pgt__space_ok(sp) || !visit || !range_offsets(sp, lo, hi, &w.lo, &w.end))
+	if (!pgt__space_ok(sp) || !visit)
 		return PGT_EINVAL;
-	return walk_table(&w, pgt__root_level(sp), sp->pgt__root, 0);
+	int rc = range_offsets(sp, lo, hi, &w.lo, &w.end);
+	return rc == PGT_OK ? walk_table(&w, pgt__root_level(sp), sp->pgt__root, 0) : rc;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -554,7 +554,7 @@ START_TEST(test_enotsup_unchanged)
 		CHECK_PTE(*ref.pte, want, "RW|USER");
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_READ, 0), PGT_ENOTSUP);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, W | U), PGT_ENOTSUP);
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 64), PGT_EINVAL);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 64), PGT_EFLAGS);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_GLOBAL, 2), PGT_EINVAL);
 		CHECK_PTE(*ref.pte, want, "RW|USER after refused changes");
 	}
@@ -577,14 +577,14 @@ START_TEST(test_output_address)
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, sz->oa_mask), PGT_OK);
 		CHECK_PTE(*ref.pte, sz->oa_mask | attrs, "every OA bit set");
 		/* Bit 48 is beyond the 48-bit output address. */
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, 0x0001000000000000ull), PGT_EINVAL);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, 0x0001000000000000ull), PGT_ERANGE);
 		/* Half a page/block off: below OA[shift]. */
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, sz->pa | (1ull << (sz->shift - 1))),
-			 PGT_EINVAL);
+			 PGT_EALIGN);
 		/* One granule off, for blocks (bit 16 is nT in a block with FEAT_BBM). */
 		if (sz->level)
 			CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, sz->pa | (1ull << f.d->granule)),
-				 PGT_EINVAL);
+				 PGT_EALIGN);
 		CHECK_PTE(*ref.pte, sz->oa_mask | attrs, "entry after refused addresses");
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, sz->pa), PGT_OK);
 		CHECK_PTE(*ref.pte, sz->pa | attrs, sz->name);
@@ -691,10 +691,10 @@ END_TEST
 
 static void expect_refused(struct fx *f, pgt_vaddr_t va, unsigned shift)
 {
-	ck_assert_msg(pgt_insert(&f->sp, va, shift, NULL) == PGT_EINVAL,
+	ck_assert_msg(pgt_insert(&f->sp, va, shift, NULL) == PGT_ERANGE,
 		      "%s%s: insert at %#llx must be refused", f->d->name,
 		      (f->flags & PGT_SPACE_UPPER) ? " upper" : "", (unsigned long long)va);
-	ck_assert_msg(pgt_lookup(&f->sp, va, NULL) == PGT_EINVAL, "%s: lookup at %#llx must be refused",
+	ck_assert_msg(pgt_lookup(&f->sp, va, NULL) == PGT_ERANGE, "%s: lookup at %#llx must be refused",
 		      f->d->name, (unsigned long long)va);
 }
 
@@ -755,11 +755,11 @@ START_TEST(test_bad_inserts)
 	pgt_vaddr_t b = bottom(&f);
 	for (unsigned l = 0; l < d->levels; l++)
 		if (!d->leaf_ok[l])
-			CHECK_RC(pgt_insert(&f.sp, b, shift_of_level(d, l), NULL), PGT_EINVAL);
-	CHECK_RC(pgt_insert(&f.sp, b, d->granule + 1, NULL), PGT_EINVAL);
-	CHECK_RC(pgt_insert(&f.sp, b, 12 + (d->granule == 12 ? 1 : 0), NULL), PGT_EINVAL);
-	CHECK_RC(pgt_insert(&f.sp, b + (1ull << (d->granule - 1)), d->granule, NULL), PGT_EINVAL);
-	CHECK_RC(pgt_insert(&f.sp, b + (1ull << d->granule), d->size[1].shift, NULL), PGT_EINVAL);
+			CHECK_RC(pgt_insert(&f.sp, b, shift_of_level(d, l), NULL), PGT_ESIZE);
+	CHECK_RC(pgt_insert(&f.sp, b, d->granule + 1, NULL), PGT_ESIZE);
+	CHECK_RC(pgt_insert(&f.sp, b, 12 + (d->granule == 12 ? 1 : 0), NULL), PGT_ESIZE);
+	CHECK_RC(pgt_insert(&f.sp, b + (1ull << (d->granule - 1)), d->granule, NULL), PGT_EALIGN);
+	CHECK_RC(pgt_insert(&f.sp, b + (1ull << d->granule), d->size[1].shift, NULL), PGT_EALIGN);
 	ck_assert_uint_eq(test_mm_outstanding(&f.t), 1);
 	fx_close(&f);
 }
@@ -771,7 +771,7 @@ START_TEST(test_unknown_flags)
 	pgt_space_t sp;
 
 	test_mm_init(&t, mode_of(_i));
-	CHECK_RC(pgt_space_init(&sp, descs[_i / 4].a, &t.mm, 4), PGT_EINVAL);
+	CHECK_RC(pgt_space_init(&sp, descs[_i / 4].a, &t.mm, 4), PGT_EFLAGS);
 	ck_assert_uint_eq(t.attempts, 0);
 	test_mm_fini(&t);
 }

@@ -452,17 +452,17 @@ START_TEST(test_bad_values_unchanged)
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, sc->pa), PGT_OK);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, R | W), PGT_OK);
 
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 64), PGT_EINVAL);
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, R | 128), PGT_EINVAL);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 64), PGT_EFLAGS);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, R | 128), PGT_EFLAGS);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_USER, 2), PGT_EINVAL);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_DIRTY, 2), PGT_EINVAL);
 		/* Beyond 52 physical bits (bit 52 is reserved/ignored, tables 4-16..4-20). */
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, 0x0010000000000000ull), PGT_EINVAL);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, 0x0010000000000000ull), PGT_ERANGE);
 		/* Not aligned to the page: one granule below the page size, and bit 12 (PAT in big pages). */
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, sc->pa | 0x800), PGT_EINVAL);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, sc->pa | 0x800), PGT_EALIGN);
 		if (sc->level > 0)
-			CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, sc->pa | 0x1000), PGT_EINVAL);
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_COUNT, 0), PGT_EINVAL);
+			CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, sc->pa | 0x1000), PGT_EALIGN);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_COUNT, 0), PGT_EFLAGS);
 		CHECK_PTE(*ref.pte, sc->rw_full, "entry after refused values");
 
 		/* The whole field is writable: every address bit 51:shift. */
@@ -624,9 +624,9 @@ static void check_canon(const struct pgt_arch *a, enum test_mm_mode mode, const 
 	for (size_t i = 0; i < n; i++) {
 		pgt_vaddr_t va = cc[i].va;
 		if (!cc[i].ok) {
-			ck_assert_msg(pgt_insert(&f.sp, va, 12, NULL) == PGT_EINVAL, "%#llx must be refused",
+			ck_assert_msg(pgt_insert(&f.sp, va, 12, NULL) == PGT_ERANGE, "%#llx must be refused",
 				      (unsigned long long)va);
-			ck_assert_msg(pgt_lookup(&f.sp, va, NULL) == PGT_EINVAL,
+			ck_assert_msg(pgt_lookup(&f.sp, va, NULL) == PGT_ERANGE,
 				      "lookup %#llx must be refused", (unsigned long long)va);
 			continue;
 		}
@@ -690,20 +690,20 @@ START_TEST(test_bad_inserts)
 	const struct pgt_arch *a = arch_of(_i);
 
 	fx_open(&f, a, mode_of(_i));
-	CHECK_RC(pgt_insert(&f.sp, 0, 39, NULL), PGT_EINVAL); /* PML4E maps no page (bit 7 reserved) */
-	CHECK_RC(pgt_insert(&f.sp, 0, 48, NULL), PGT_EINVAL);
-	CHECK_RC(pgt_insert(&f.sp, 0, 13, NULL), PGT_EINVAL);
-	CHECK_RC(pgt_insert(&f.sp, 0, 0, NULL), PGT_EINVAL);
-	CHECK_RC(pgt_insert(&f.sp, 0x1000, 21, NULL), PGT_EINVAL);
-	CHECK_RC(pgt_insert(&f.sp, 0x200000, 30, NULL), PGT_EINVAL);
-	CHECK_RC(pgt_insert(&f.sp, 0x800, 12, NULL), PGT_EINVAL);
+	CHECK_RC(pgt_insert(&f.sp, 0, 39, NULL), PGT_ESIZE); /* PML4E maps no page (bit 7 reserved) */
+	CHECK_RC(pgt_insert(&f.sp, 0, 48, NULL), PGT_ESIZE);
+	CHECK_RC(pgt_insert(&f.sp, 0, 13, NULL), PGT_ESIZE);
+	CHECK_RC(pgt_insert(&f.sp, 0, 0, NULL), PGT_ESIZE);
+	CHECK_RC(pgt_insert(&f.sp, 0x1000, 21, NULL), PGT_EALIGN);
+	CHECK_RC(pgt_insert(&f.sp, 0x200000, 30, NULL), PGT_EALIGN);
+	CHECK_RC(pgt_insert(&f.sp, 0x800, 12, NULL), PGT_EALIGN);
 	ck_assert_uint_eq(test_mm_outstanding(&f.t), 1);
 	fx_close(&f);
 
 	pgt_space_t sp;
 	struct test_mm t;
 	test_mm_init(&t, mode_of(_i));
-	CHECK_RC(pgt_space_init(&sp, a, &t.mm, PGT_SPACE_UPPER), PGT_EINVAL);
+	CHECK_RC(pgt_space_init(&sp, a, &t.mm, PGT_SPACE_UPPER), PGT_EFLAGS);
 	ck_assert_uint_eq(t.attempts, 0);
 	ck_assert_uint_eq(test_mm_outstanding(&t), 0);
 	test_mm_fini(&t);

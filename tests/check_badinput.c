@@ -1241,6 +1241,23 @@ static int verify_uninit(struct env *e)
 
 /* --- the table ------------------------------------------------------------------- */
 
+/*
+ * Rows whose status depends on the space: a range past the top of the
+ * space wraps when that top is the end of the 64-bit address space, and
+ * leaves the space otherwise; the x86-64 hole is always left.
+ */
+#define WANT_PAST_TOP 1000
+#define WANT_HOLE 1001
+
+static int row_want(const struct row *r, const struct env *e)
+{
+	int past_top = test_va_top(e->a, e->flags) == ~0ull ? PGT_EWRAP : PGT_ERANGE;
+
+	if (r->want == WANT_HOLE)
+		return e->a->canon == PGT_CANON_SIGN_EXTEND ? PGT_ERANGE : past_top;
+	return r->want == WANT_PAST_TOP ? past_top : r->want;
+}
+
 #define ROW(fn, cls, call, want)           \
 	{                                  \
 		fn, cls, #call, call, want \
@@ -1251,11 +1268,11 @@ static const struct row rows[] = {
 	ROW("pgt_space_init", C_NULL, init_null_sp, PGT_EINVAL),
 	ROW("pgt_space_init", C_NULL, init_null_arch, PGT_EINVAL),
 	ROW("pgt_space_init", C_NULL, init_null_mm, PGT_EINVAL),
-	ROW("pgt_space_init", C_NULL, init_no_alloc, PGT_EINVAL),
-	ROW("pgt_space_init", C_NULL, init_no_free, PGT_EINVAL),
-	ROW("pgt_space_init", C_FLAGS, init_flag_unknown, PGT_EINVAL),
-	ROW("pgt_space_init", C_FLAGS, init_flag_top, PGT_EINVAL),
-	ROW("pgt_space_init", C_FLAGS, init_upper_x86, PGT_EINVAL),
+	ROW("pgt_space_init", C_NULL, init_no_alloc, PGT_ENOHOOK),
+	ROW("pgt_space_init", C_NULL, init_no_free, PGT_ENOHOOK),
+	ROW("pgt_space_init", C_FLAGS, init_flag_unknown, PGT_EFLAGS),
+	ROW("pgt_space_init", C_FLAGS, init_flag_top, PGT_EFLAGS),
+	ROW("pgt_space_init", C_FLAGS, init_upper_x86, PGT_EFLAGS),
 	ROW("pgt_space_init", C_DESCRIPTOR, init_no_levels, PGT_EINVAL),
 	ROW("pgt_space_init", C_DESCRIPTOR, init_many_levels, PGT_EINVAL),
 	ROW("pgt_space_init", C_DESCRIPTOR, init_wide_va, PGT_EINVAL),
@@ -1276,21 +1293,21 @@ static const struct row rows[] = {
 	ROW("pgt_insert", C_CONTROL, ins_ok, PGT_OK),
 	ROW("pgt_insert", C_NULL, ins_null, PGT_EINVAL),
 	ROW("pgt_insert", C_UNINIT, ins_uninit, PGT_EINVAL),
-	ROW("pgt_insert", C_VA_RANGE, ins_outside, PGT_EINVAL),
-	ROW("pgt_insert", C_VA_RANGE, ins_top_bits, PGT_EINVAL),
-	ROW("pgt_insert", C_VA_ALIGN, ins_misaligned, PGT_EINVAL),
-	ROW("pgt_insert", C_VA_ALIGN, ins_super_misaligned, PGT_EINVAL),
-	ROW("pgt_insert", C_SHIFT, ins_shift_small, PGT_EINVAL),
-	ROW("pgt_insert", C_SHIFT, ins_shift_zero, PGT_EINVAL),
-	ROW("pgt_insert", C_SHIFT, ins_shift_64, PGT_EINVAL),
-	ROW("pgt_insert", C_SHIFT, ins_shift_huge, PGT_EINVAL),
-	ROW("pgt_insert", C_SHIFT, ins_shift_noleaf, PGT_EINVAL),
+	ROW("pgt_insert", C_VA_RANGE, ins_outside, PGT_ERANGE),
+	ROW("pgt_insert", C_VA_RANGE, ins_top_bits, PGT_ERANGE),
+	ROW("pgt_insert", C_VA_ALIGN, ins_misaligned, PGT_EALIGN),
+	ROW("pgt_insert", C_VA_ALIGN, ins_super_misaligned, PGT_EALIGN),
+	ROW("pgt_insert", C_SHIFT, ins_shift_small, PGT_ESIZE),
+	ROW("pgt_insert", C_SHIFT, ins_shift_zero, PGT_ESIZE),
+	ROW("pgt_insert", C_SHIFT, ins_shift_64, PGT_ESIZE),
+	ROW("pgt_insert", C_SHIFT, ins_shift_huge, PGT_ESIZE),
+	ROW("pgt_insert", C_SHIFT, ins_shift_noleaf, PGT_ESIZE),
 
 	ROW("pgt_lookup", C_CONTROL, look_ok, PGT_OK),
 	ROW("pgt_lookup", C_NULL, look_null, PGT_EINVAL),
 	ROW("pgt_lookup", C_UNINIT, look_uninit, PGT_EINVAL),
-	ROW("pgt_lookup", C_VA_RANGE, look_outside, PGT_EINVAL),
-	ROW("pgt_lookup", C_VA_RANGE, look_top_bits, PGT_EINVAL),
+	ROW("pgt_lookup", C_VA_RANGE, look_outside, PGT_ERANGE),
+	ROW("pgt_lookup", C_VA_RANGE, look_top_bits, PGT_ERANGE),
 
 	ROW("pgt_get_field", C_CONTROL, get_ok, PGT_OK),
 	ROW("pgt_get_field", C_NULL, get_null_sp, PGT_EINVAL),
@@ -1304,8 +1321,8 @@ static const struct row rows[] = {
 	ROW("pgt_get_field", C_REF, get_misaligned, PGT_EINVAL),
 	ROW("pgt_get_field", C_REF, get_empty, PGT_EINVAL),
 	ROW("pgt_get_field", C_REF, get_table, PGT_EINVAL),
-	ROW("pgt_get_field", C_FIELD, get_field_count, PGT_EINVAL),
-	ROW("pgt_get_field", C_FIELD, get_field_neg, PGT_EINVAL),
+	ROW("pgt_get_field", C_FIELD, get_field_count, PGT_EFLAGS),
+	ROW("pgt_get_field", C_FIELD, get_field_neg, PGT_EFLAGS),
 
 	ROW("pgt_set_field", C_CONTROL, set_ok, PGT_OK),
 	ROW("pgt_set_field", C_NULL, set_null_sp, PGT_EINVAL),
@@ -1317,17 +1334,17 @@ static const struct row rows[] = {
 	ROW("pgt_set_field", C_REF, set_misaligned, PGT_EINVAL),
 	ROW("pgt_set_field", C_REF, set_empty, PGT_EINVAL),
 	ROW("pgt_set_field", C_REF, set_table, PGT_EINVAL),
-	ROW("pgt_set_field", C_FIELD, set_field_count, PGT_EINVAL),
-	ROW("pgt_set_field", C_FIELD, set_field_big, PGT_EINVAL),
-	ROW("pgt_set_field", C_VALUE, set_prot_next, PGT_EINVAL),
-	ROW("pgt_set_field", C_VALUE, set_prot_top, PGT_EINVAL),
+	ROW("pgt_set_field", C_FIELD, set_field_count, PGT_EFLAGS),
+	ROW("pgt_set_field", C_FIELD, set_field_big, PGT_EFLAGS),
+	ROW("pgt_set_field", C_VALUE, set_prot_next, PGT_EFLAGS),
+	ROW("pgt_set_field", C_VALUE, set_prot_top, PGT_EFLAGS),
 	ROW("pgt_set_field", C_VALUE, set_bool_two, PGT_EINVAL),
 	ROW("pgt_set_field", C_VALUE, set_bool_max, PGT_EINVAL),
 	ROW("pgt_set_field", C_VALUE, set_dirty_two, PGT_EINVAL),
-	ROW("pgt_set_field", C_PA_ALIGN, set_pa_odd, PGT_EINVAL),
-	ROW("pgt_set_field", C_PA_ALIGN, set_pa_half, PGT_EINVAL),
-	ROW("pgt_set_field", C_PA_WIDTH, set_pa_wide, PGT_EINVAL),
-	ROW("pgt_set_field", C_PA_WIDTH, set_pa_top, PGT_EINVAL),
+	ROW("pgt_set_field", C_PA_ALIGN, set_pa_odd, PGT_EALIGN),
+	ROW("pgt_set_field", C_PA_ALIGN, set_pa_half, PGT_EALIGN),
+	ROW("pgt_set_field", C_PA_WIDTH, set_pa_wide, PGT_ERANGE),
+	ROW("pgt_set_field", C_PA_WIDTH, set_pa_top, PGT_ERANGE),
 	ROW("pgt_set_field", C_UNSUPPORTED, set_write_only, PGT_ENOTSUP),
 	ROW("pgt_set_field", C_UNSUPPORTED, set_exec_only, PGT_ENOTSUP),
 
@@ -1355,19 +1372,19 @@ static const struct row rows[] = {
 	ROW("pgt_map", C_CONTROL, map_ok, PGT_OK),
 	ROW("pgt_map", C_NULL, map_null, PGT_EINVAL),
 	ROW("pgt_map", C_UNINIT, map_uninit, PGT_EINVAL),
-	ROW("pgt_map", C_VA_RANGE, map_outside, PGT_EINVAL),
-	ROW("pgt_map", C_VA_ALIGN, map_misaligned, PGT_EINVAL),
-	ROW("pgt_map", C_SIZE, map_size_zero, PGT_EINVAL),
-	ROW("pgt_map", C_SIZE, map_size_odd, PGT_EINVAL),
-	ROW("pgt_map", C_OVERFLOW, map_va_wraps, PGT_EINVAL),
-	ROW("pgt_map", C_OVERFLOW, map_pa_wraps, PGT_EINVAL),
-	ROW("pgt_map", C_HOLE, map_hole, PGT_EINVAL),
-	ROW("pgt_map", C_PA_ALIGN, map_pa_odd, PGT_EINVAL),
-	ROW("pgt_map", C_PA_WIDTH, map_pa_wide, PGT_EINVAL),
-	ROW("pgt_map", C_FLAGS, map_flag_unknown, PGT_EINVAL),
-	ROW("pgt_map", C_FLAGS, map_flag_top, PGT_EINVAL),
-	ROW("pgt_map", C_VALUE, map_prot_next, PGT_EINVAL),
-	ROW("pgt_map", C_VALUE, map_prot_top, PGT_EINVAL),
+	ROW("pgt_map", C_VA_RANGE, map_outside, PGT_ERANGE),
+	ROW("pgt_map", C_VA_ALIGN, map_misaligned, PGT_EALIGN),
+	ROW("pgt_map", C_SIZE, map_size_zero, PGT_ESIZE),
+	ROW("pgt_map", C_SIZE, map_size_odd, PGT_EALIGN),
+	ROW("pgt_map", C_OVERFLOW, map_va_wraps, WANT_PAST_TOP),
+	ROW("pgt_map", C_OVERFLOW, map_pa_wraps, PGT_EWRAP),
+	ROW("pgt_map", C_HOLE, map_hole, WANT_HOLE),
+	ROW("pgt_map", C_PA_ALIGN, map_pa_odd, PGT_EALIGN),
+	ROW("pgt_map", C_PA_WIDTH, map_pa_wide, PGT_ERANGE),
+	ROW("pgt_map", C_FLAGS, map_flag_unknown, PGT_EFLAGS),
+	ROW("pgt_map", C_FLAGS, map_flag_top, PGT_EFLAGS),
+	ROW("pgt_map", C_VALUE, map_prot_next, PGT_EFLAGS),
+	ROW("pgt_map", C_VALUE, map_prot_top, PGT_EFLAGS),
 	ROW("pgt_map", C_UNSUPPORTED, map_write_only, PGT_ENOTSUP),
 	ROW("pgt_map", C_UNSUPPORTED, map_exec_only, PGT_ENOTSUP),
 	ROW("pgt_map", C_CONFLICT, map_over, PGT_ECONFLICT),
@@ -1376,23 +1393,23 @@ static const struct row rows[] = {
 	ROW("pgt_unmap", C_CONTROL, unmap_ok, PGT_OK),
 	ROW("pgt_unmap", C_NULL, unmap_null, PGT_EINVAL),
 	ROW("pgt_unmap", C_UNINIT, unmap_uninit, PGT_EINVAL),
-	ROW("pgt_unmap", C_VA_RANGE, unmap_outside, PGT_EINVAL),
-	ROW("pgt_unmap", C_VA_ALIGN, unmap_misaligned, PGT_EINVAL),
-	ROW("pgt_unmap", C_SIZE, unmap_size_zero, PGT_EINVAL),
-	ROW("pgt_unmap", C_SIZE, unmap_size_odd, PGT_EINVAL),
-	ROW("pgt_unmap", C_OVERFLOW, unmap_va_wraps, PGT_EINVAL),
-	ROW("pgt_unmap", C_HOLE, unmap_hole, PGT_EINVAL),
+	ROW("pgt_unmap", C_VA_RANGE, unmap_outside, PGT_ERANGE),
+	ROW("pgt_unmap", C_VA_ALIGN, unmap_misaligned, PGT_EALIGN),
+	ROW("pgt_unmap", C_SIZE, unmap_size_zero, PGT_ESIZE),
+	ROW("pgt_unmap", C_SIZE, unmap_size_odd, PGT_EALIGN),
+	ROW("pgt_unmap", C_OVERFLOW, unmap_va_wraps, WANT_PAST_TOP),
+	ROW("pgt_unmap", C_HOLE, unmap_hole, WANT_HOLE),
 
 	ROW("pgt_protect", C_CONTROL, protect_ok, PGT_OK),
 	ROW("pgt_protect", C_NULL, protect_null, PGT_EINVAL),
 	ROW("pgt_protect", C_UNINIT, protect_uninit, PGT_EINVAL),
-	ROW("pgt_protect", C_VA_RANGE, protect_outside, PGT_EINVAL),
-	ROW("pgt_protect", C_VA_ALIGN, protect_misaligned, PGT_EINVAL),
-	ROW("pgt_protect", C_SIZE, protect_size_zero, PGT_EINVAL),
-	ROW("pgt_protect", C_SIZE, protect_size_odd, PGT_EINVAL),
-	ROW("pgt_protect", C_OVERFLOW, protect_va_wraps, PGT_EINVAL),
-	ROW("pgt_protect", C_HOLE, protect_hole, PGT_EINVAL),
-	ROW("pgt_protect", C_VALUE, protect_prot_next, PGT_EINVAL),
+	ROW("pgt_protect", C_VA_RANGE, protect_outside, PGT_ERANGE),
+	ROW("pgt_protect", C_VA_ALIGN, protect_misaligned, PGT_EALIGN),
+	ROW("pgt_protect", C_SIZE, protect_size_zero, PGT_ESIZE),
+	ROW("pgt_protect", C_SIZE, protect_size_odd, PGT_EALIGN),
+	ROW("pgt_protect", C_OVERFLOW, protect_va_wraps, WANT_PAST_TOP),
+	ROW("pgt_protect", C_HOLE, protect_hole, WANT_HOLE),
+	ROW("pgt_protect", C_VALUE, protect_prot_next, PGT_EFLAGS),
 	ROW("pgt_protect", C_UNSUPPORTED, protect_write_only, PGT_ENOTSUP),
 
 	ROW("pgt_share", C_CONTROL, share_ok, PGT_OK),
@@ -1403,36 +1420,36 @@ static const struct row rows[] = {
 	ROW("pgt_share", C_SPACES, share_other_arch, PGT_EINVAL),
 	ROW("pgt_share", C_SPACES, share_other_flags, PGT_EINVAL),
 	ROW("pgt_share", C_SPACES, share_other_mm, PGT_EINVAL),
-	ROW("pgt_share", C_VA_ALIGN, share_misaligned, PGT_EINVAL),
-	ROW("pgt_share", C_VA_RANGE, share_outside, PGT_EINVAL),
-	ROW("pgt_share", C_SIZE, share_size_zero, PGT_EINVAL),
-	ROW("pgt_share", C_SIZE, share_size_part, PGT_EINVAL),
-	ROW("pgt_share", C_OVERFLOW, share_va_wraps, PGT_EINVAL),
-	ROW("pgt_share", C_HOLE, share_hole, PGT_EINVAL),
+	ROW("pgt_share", C_VA_ALIGN, share_misaligned, PGT_EALIGN),
+	ROW("pgt_share", C_VA_RANGE, share_outside, PGT_ERANGE),
+	ROW("pgt_share", C_SIZE, share_size_zero, PGT_ESIZE),
+	ROW("pgt_share", C_SIZE, share_size_part, PGT_EALIGN),
+	ROW("pgt_share", C_OVERFLOW, share_va_wraps, WANT_PAST_TOP),
+	ROW("pgt_share", C_HOLE, share_hole, WANT_HOLE),
 	ROW("pgt_share", C_CONFLICT, share_over_mapping, PGT_ECONFLICT),
 
 	ROW("pgt_translate", C_CONTROL, tr_ok, PGT_OK),
 	ROW("pgt_translate", C_NULL, tr_null, PGT_EINVAL),
 	ROW("pgt_translate", C_UNINIT, tr_uninit, PGT_EINVAL),
-	ROW("pgt_translate", C_VA_RANGE, tr_outside, PGT_EINVAL),
-	ROW("pgt_translate", C_VALUE, tr_no_kind, PGT_EINVAL),
-	ROW("pgt_translate", C_VALUE, tr_two_kinds, PGT_EINVAL),
-	ROW("pgt_translate", C_FLAGS, tr_unknown_bit, PGT_EINVAL),
+	ROW("pgt_translate", C_VA_RANGE, tr_outside, PGT_ERANGE),
+	ROW("pgt_translate", C_VALUE, tr_no_kind, PGT_EFLAGS),
+	ROW("pgt_translate", C_VALUE, tr_two_kinds, PGT_EFLAGS),
+	ROW("pgt_translate", C_FLAGS, tr_unknown_bit, PGT_EFLAGS),
 
 	ROW("pgt_walk", C_CONTROL, walk_ok, PGT_OK),
 	ROW("pgt_walk", C_NULL, walk_null, PGT_EINVAL),
 	ROW("pgt_walk", C_NULL, walk_null_visit, PGT_EINVAL),
 	ROW("pgt_walk", C_UNINIT, walk_uninit, PGT_EINVAL),
-	ROW("pgt_walk", C_VA_RANGE, walk_lo_outside, PGT_EINVAL),
-	ROW("pgt_walk", C_VA_RANGE, walk_hi_outside, PGT_EINVAL),
-	ROW("pgt_walk", C_SIZE, walk_inverted, PGT_EINVAL),
-	ROW("pgt_walk", C_SIZE, walk_empty, PGT_EINVAL),
+	ROW("pgt_walk", C_VA_RANGE, walk_lo_outside, PGT_ERANGE),
+	ROW("pgt_walk", C_VA_RANGE, walk_hi_outside, PGT_ERANGE),
+	ROW("pgt_walk", C_SIZE, walk_inverted, PGT_ESIZE),
+	ROW("pgt_walk", C_SIZE, walk_empty, PGT_ESIZE),
 
 	ROW("pgt_dump", C_CONTROL, dump_ok, PGT_OK),
 	ROW("pgt_dump", C_NULL, dump_null, PGT_EINVAL),
 	ROW("pgt_dump", C_NULL, dump_null_print, PGT_EINVAL),
-	ROW("pgt_dump", C_VA_RANGE, dump_outside, PGT_EINVAL),
-	ROW("pgt_dump", C_SIZE, dump_inverted, PGT_EINVAL),
+	ROW("pgt_dump", C_VA_RANGE, dump_outside, PGT_ERANGE),
+	ROW("pgt_dump", C_SIZE, dump_inverted, PGT_ESIZE),
 
 	ROW("pgt_verify", C_CONTROL, verify_ok, PGT_OK),
 	ROW("pgt_verify", C_NULL, verify_null, PGT_EINVAL),
@@ -1506,11 +1523,10 @@ static void run_row(const struct row *r, size_t arch, enum test_mm_mode mode)
 	size_t n, frames = test_mm_outstanding(&e.t);
 	long allocs = e.t.allocs;
 	pgt_pte_t *snap = tree_snapshot(&e.sp, e.a, &e.t, &n);
-	int rc = r->call(&e);
+	int rc = r->call(&e), want = row_want(r, &e);
 
-	ck_assert_msg(rc == r->want, "%s (%s: %s) on %s: status %d (%s), want %d (%s)", r->fn,
-		      class_name[r->cls], r->what, e.a->name, rc, pgt_strerror(rc), r->want,
-		      pgt_strerror(r->want));
+	ck_assert_msg(rc == want, "%s (%s: %s) on %s: status %s (%s), want %s (%s)", r->fn, class_name[r->cls],
+		      r->what, e.a->name, pgt_errname(rc), pgt_strerror(rc), pgt_errname(want), pgt_strerror(want));
 	if (r->cls == C_CONTROL) {
 		free(snap); /* a good call may change the tree */
 	} else {

@@ -480,7 +480,7 @@ START_TEST(test_fake_enotsup)
 		CHECK_PTE(*ref.pte, rows[3].bits[l], "RWX by fields");
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_READ, 0), PGT_ENOTSUP);
 		CHECK_PTE(*ref.pte, rows[3].bits[l], "RWX after refused READ=0");
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 0x40), PGT_EINVAL);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 0x40), PGT_EFLAGS);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_EXEC, 3), PGT_EINVAL);
 		CHECK_PTE(*ref.pte, rows[3].bits[l], "RWX after bad values");
 	}
@@ -500,10 +500,10 @@ START_TEST(test_fake_paddr_each_level)
 		CHECK_PTE(*ref.pte, lv[l].oa_mask | rows[1].bits[l], "every address bit");
 		ck_assert_uint_eq(get(&f, ref, PGT_FIELD_PADDR), lv[l].oa_mask);
 		/* One bit below the level's page size, and bit 48. */
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, 1ull << (lv[l].shift - 1)), PGT_EINVAL);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, 1ull << (lv[l].shift - 1)), PGT_EALIGN);
 		static const pgt_paddr_t off[FAKE_LEVELS] = { 0x800, 0x1000, 0x200000 };
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, lv[l].pa | off[l]), PGT_EINVAL);
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, 1ull << 48), PGT_EINVAL);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, lv[l].pa | off[l]), PGT_EALIGN);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, 1ull << 48), PGT_ERANGE);
 		CHECK_PTE(*ref.pte, lv[l].oa_mask | rows[1].bits[l], "after refused addresses");
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, lv[l].pa), PGT_OK);
 		CHECK_PTE(*ref.pte, lv[l].pa | rows[1].bits[l], "RW with address");
@@ -568,7 +568,7 @@ START_TEST(test_fake_get_fields)
 		ck_assert_uint_eq(get(&f, ref, PGT_FIELD_CACHED), 0);
 		ck_assert_uint_eq(get(&f, ref, PGT_FIELD_ACCESSED), 0);
 		uint64_t v;
-		CHECK_RC(pgt_get_field(&f.sp, ref, PGT_FIELD_COUNT, &v), PGT_EINVAL);
+		CHECK_RC(pgt_get_field(&f.sp, ref, PGT_FIELD_COUNT, &v), PGT_EFLAGS);
 		CHECK_RC(pgt_get_field(&f.sp, ref, PGT_FIELD_PROT, NULL), PGT_EINVAL);
 		/* A reserved leaf seen through a ref of another level is not a leaf there. */
 		*ref.pte = lv[l].reserved;
@@ -764,9 +764,9 @@ START_TEST(test_fake_ranges)
 	CHECK_RC(pgt_insert(&sp, hi, 12, NULL), PGT_OK);
 	CHECK_RC(pgt_insert(&sp, hi & ~0x1fffffffull, 29, NULL), PGT_ECONFLICT);
 	CHECK_RC(pgt_insert(&sp, (hi & ~0x1fffffffull) - 0x20000000, 29, NULL), PGT_OK);
-	CHECK_RC(pgt_insert(&sp, upper ? lo - 0x1000 : 0x0000001000000000ull, 12, NULL), PGT_EINVAL);
-	CHECK_RC(pgt_insert(&sp, upper ? 0 : 0xfffffff000000000ull, 12, NULL), PGT_EINVAL);
-	CHECK_RC(pgt_lookup(&sp, upper ? lo - 1 : 0x0000001000000000ull, NULL), PGT_EINVAL);
+	CHECK_RC(pgt_insert(&sp, upper ? lo - 0x1000 : 0x0000001000000000ull, 12, NULL), PGT_ERANGE);
+	CHECK_RC(pgt_insert(&sp, upper ? 0 : 0xfffffff000000000ull, 12, NULL), PGT_ERANGE);
+	CHECK_RC(pgt_lookup(&sp, upper ? lo - 1 : 0x0000001000000000ull, NULL), PGT_ERANGE);
 	pgt_pte_t *root = test_mm_p2v(&t, pgt_space_root(&sp));
 	ck_assert_msg((root[0] & ~L2_TABLE_OA) == L2_TABLE_BITS, "root slot 0 links a table");
 	ck_assert_msg((root[127] & ~L2_TABLE_OA) == L2_TABLE_BITS, "root slot 127 links a table");
@@ -948,8 +948,8 @@ START_TEST(test_fake_variants_accepted)
 	only4k.level[2].reserved = 0;
 	test_mm_init(&t, (_i & 1) ? TEST_MM_HOOK : TEST_MM_OFFSET);
 	CHECK_RC(pgt_space_init(&sp, &only4k, &t.mm, 0), PGT_OK);
-	CHECK_RC(pgt_insert(&sp, lv[1].va, 21, NULL), PGT_EINVAL);
-	CHECK_RC(pgt_insert(&sp, lv[2].va, 29, NULL), PGT_EINVAL);
+	CHECK_RC(pgt_insert(&sp, lv[1].va, 21, NULL), PGT_ESIZE);
+	CHECK_RC(pgt_insert(&sp, lv[2].va, 29, NULL), PGT_ESIZE);
 	CHECK_RC(pgt_insert(&sp, lv[0].va, 12, NULL), PGT_OK);
 	ck_assert_uint_eq(tree_check(&sp, &only4k, &t).problems, 0);
 	pgt_space_destroy(&sp);

@@ -14,7 +14,7 @@
  * cannot use (misaligned or beyond the table address field: the harness
  * misalign, or a wrapper spoiling only the k-th frame of the operation) and
  * a p2v hook that starts returning NULL at its k-th call (harness p2v_null,
- * hook mode) must give PGT_EINVAL, again with the space unchanged and
+ * hook mode) must give PGT_EHOOK, again with the space unchanged and
  * nothing leaked. Destroying each space frees every table exactly once.
  * main prints how many injected failures were checked.
  */
@@ -372,14 +372,14 @@ START_TEST(test_init_faults)
 	for (int how = 0; how < SPOIL_COUNT; how++) {
 		pgt_paddr_t none = 0;
 		t.misalign = spoiled(none, table_bytes(&c, root_level(&c)), (enum spoil)how);
-		init_fails(&c, &t, PGT_EINVAL, spoil_name[how]);
+		init_fails(&c, &t, PGT_EHOOK, spoil_name[how]);
 		t.misalign = 0;
 		g_cnt->bad_frame++;
 		g_cnt->ops++;
 	}
 	if (c.mode == TEST_MM_HOOK) {
 		t.p2v_null = true;
-		init_fails(&c, &t, PGT_EINVAL, "p2v returning NULL");
+		init_fails(&c, &t, PGT_EHOOK, "p2v returning NULL");
 		t.p2v_null = false;
 		g_cnt->p2v_null++;
 		g_cnt->ops++;
@@ -397,7 +397,7 @@ START_TEST(test_init_faults)
 }
 END_TEST
 
-/* An unusable frame anywhere in an insert's allocations: PGT_EINVAL, nothing kept. */
+/* An unusable frame anywhere in an insert's allocations: PGT_EHOOK, nothing kept. */
 START_TEST(test_insert_bad_frame)
 {
 	struct cfg c = cfg_of(_i);
@@ -418,8 +418,8 @@ START_TEST(test_insert_bad_frame)
 			f.w.how = (enum spoil)how;
 			int rc = pgt_insert(&f.sp, va, page_shift(&c, 0), NULL);
 			f.w.spoil_at = 0;
-			ck_assert_msg(rc == PGT_EINVAL, "%s: %s", what, pgt_strerror(rc));
-			ck_assert_msg(f.w.allocs >= k, "%s: PGT_EINVAL before the frame was handed out", what);
+			ck_assert_msg(rc == PGT_EHOOK, "%s: %s", what, pgt_strerror(rc));
+			ck_assert_msg(f.w.allocs >= k, "%s: PGT_EHOOK before the frame was handed out", what);
 			expect_untouched(&f, &b, what);
 			f.w.bad_pa = 0;
 			g_cnt->bad_frame++;
@@ -431,7 +431,7 @@ START_TEST(test_insert_bad_frame)
 		f.t.misalign = spoiled(0, table_bytes(&c, 0), (enum spoil)how);
 		int rc = pgt_insert(&f.sp, va, page_shift(&c, 0), NULL);
 		f.t.misalign = 0;
-		ck_assert_msg(rc == PGT_EINVAL, "%s: %s", what, pgt_strerror(rc));
+		ck_assert_msg(rc == PGT_EHOOK, "%s: %s", what, pgt_strerror(rc));
 		expect_untouched(&f, &b, what);
 		g_cnt->bad_frame++;
 		g_cnt->ops++;
@@ -474,7 +474,7 @@ static int p2v_run(struct fx *f, const struct p2v_call *c)
  * Runs one operation with p2v answering NULL from its k-th call on (or, with
  * @p once, to its k-th call alone: a hook that answered for a table and then
  * does not), for every k the operation reaches; then lets it succeed with
- * c->ok. Every failure must be PGT_EINVAL with the space and the allocator
+ * c->ok. Every failure must be PGT_EHOOK with the space and the allocator
  * as before.
  */
 static long p2v_case(struct fx *f, const struct p2v_call *c, bool once)
@@ -500,7 +500,7 @@ static long p2v_case(struct fx *f, const struct p2v_call *c, bool once)
 			ck_assert_msg(rc == c->ok, "%s: %s", what, pgt_strerror(rc));
 			return k - 1;
 		}
-		ck_assert_msg(rc == PGT_EINVAL, "%s: %s", what, pgt_strerror(rc));
+		ck_assert_msg(rc == PGT_EHOOK, "%s: %s", what, pgt_strerror(rc));
 		expect_untouched(f, &b, what);
 		g_cnt->p2v_null++;
 		g_cnt->ops++;
@@ -535,7 +535,7 @@ static int range_enomem(struct fx *f, const struct p2v_call *c, long n, long *ma
 	return rc;
 }
 
-/* A p2v hook that starts returning NULL mid-operation: PGT_EINVAL, nothing changed. */
+/* A p2v hook that starts returning NULL mid-operation: PGT_EHOOK, nothing changed. */
 START_TEST(test_p2v_null)
 {
 	struct cfg c = cfg_of((_i / 2) * NCFG + 2 + (_i & 1)); /* hook mode only */
@@ -574,7 +574,7 @@ END_TEST
  * one pass and not in the next): pgt_map into missing tables and existing
  * ones, replacing small pages, a whole table and part of a superpage;
  * pgt_unmap and pgt_protect cutting superpages and crossing tables, and
- * emptying tables. PGT_EINVAL with the space and the allocator unchanged,
+ * emptying tables. PGT_EHOOK with the space and the allocator unchanged,
  * then the operation succeeds once the hook answers.
  */
 START_TEST(test_p2v_null_range)
@@ -756,7 +756,7 @@ START_TEST(test_p2v_many_tables)
 		f.w.p2v_null_once = calls;
 		rc = p2v_run(&f, &ops[i]);
 		f.w.p2v_null_once = 0;
-		ck_assert_msg(rc == PGT_EINVAL, "%s: p2v NULL at call %ld: %s", c.name, calls, pgt_strerror(rc));
+		ck_assert_msg(rc == PGT_EHOOK, "%s: p2v NULL at call %ld: %s", c.name, calls, pgt_strerror(rc));
 		expect_untouched(&f, &b, "p2v NULL at the last call over many tables");
 		ck_assert_int_eq(pgt_protect(&f.sp, a, n * t, PGT_PROT_READ), PGT_OK);
 	}

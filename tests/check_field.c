@@ -5,12 +5,14 @@
  *
  * Covers: pgt_get_field/pgt_set_field round-trips for PADDR, READ, WRITE,
  * EXEC, USER, CACHED, GLOBAL, ACCESSED, DIRTY and PROT; bad values (PADDR
- * misaligned or beyond the physical width, booleans other than 0 and 1,
- * PROT bits outside PGT_PROT_ALL) are PGT_EINVAL and rights without read
- * are PGT_ENOTSUP, the entry unchanged in every case; the first right
+ * misaligned: PGT_EALIGN, or beyond the physical width: PGT_ERANGE;
+ * booleans other than 0 and 1: PGT_EINVAL; PROT bits outside PGT_PROT_ALL:
+ * PGT_EFLAGS) and rights without read (PGT_ENOTSUP) leave the entry
+ * unchanged; the first right
  * making the entry valid in hardware and the last one taken making it a
  * reserved leaf again, still found and still conflicting; field writes
- * keeping the other fields; bad refs, fields and pointers (PGT_EINVAL);
+ * keeping the other fields; bad refs and pointers (PGT_EINVAL), unknown
+ * fields (PGT_EFLAGS);
  * link words (PGT_SPACE_LINKS) holding node ^ va one table size after the
  * entry, zeroed in new tables, and PGT_ENOTSUP without the flag.
  */
@@ -282,7 +284,9 @@ START_TEST(test_field_paddr)
 				}
 				set_ok(&c, PGT_FIELD_PADDR, 5 * size);
 				for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-					set_fails(&c, PGT_FIELD_PADDR, bad[i], PGT_EINVAL);
+					/* bits below the page: not aligned; beyond the width: out of range */
+					set_fails(&c, PGT_FIELD_PADDR, bad[i],
+						  (bad[i] & (size - 1)) ? PGT_EALIGN : PGT_ERANGE);
 					ck_assert_msg(get(&c, PGT_FIELD_PADDR) == 5 * size,
 						      "%s: PADDR changed by a bad write", c.who);
 				}
@@ -422,7 +426,7 @@ START_TEST(test_field_prot_all)
 					      c.who, prot, st.leaves, st.reserved, st.problems);
 			}
 			for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-				set_fails(&c, PGT_FIELD_PROT, bad[i], PGT_EINVAL);
+				set_fails(&c, PGT_FIELD_PROT, bad[i], PGT_EFLAGS);
 			expect_still_mapped(&c, "after every PROT");
 			ctx_close(&c);
 		}
@@ -692,11 +696,11 @@ START_TEST(test_field_bad_refs)
 			pgt_pte_t before = *good.pte;
 			for (size_t i = 0; i < sizeof bad_fields / sizeof bad_fields[0]; i++) {
 				enum pgt_field f = (enum pgt_field)bad_fields[i];
-				ck_assert_msg(pgt_get_field(&c.sp, good, f, &v) == PGT_EINVAL,
+				ck_assert_msg(pgt_get_field(&c.sp, good, f, &v) == PGT_EFLAGS,
 					      "%s: get field %u", c.who, bad_fields[i]);
-				ck_assert_msg(pgt_set_field(&c.sp, good, f, 0) == PGT_EINVAL,
+				ck_assert_msg(pgt_set_field(&c.sp, good, f, 0) == PGT_EFLAGS,
 					      "%s: set field %u = 0", c.who, bad_fields[i]);
-				ck_assert_msg(pgt_set_field(&c.sp, good, f, 1) == PGT_EINVAL,
+				ck_assert_msg(pgt_set_field(&c.sp, good, f, 1) == PGT_EFLAGS,
 					      "%s: set field %u = 1", c.who, bad_fields[i]);
 			}
 			for (unsigned f = 0; f < PGT_FIELD_COUNT; f++)

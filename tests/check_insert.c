@@ -11,7 +11,7 @@
  * over any smaller page in its page-set gives PGT_ECONFLICT, and no
  * conflict changes the tree or allocates; the first and last pages of each
  * range; out-of-range and non-canonical addresses, misaligned addresses and
- * page sizes the descriptor lacks (PGT_EINVAL); reserved leaves counting as
+ * page sizes the descriptor lacks (PGT_ESIZE); reserved leaves counting as
  * mapped, before and after they become valid; allocation failure part way
  * through a branch leaving the space as it was.
  */
@@ -503,11 +503,11 @@ START_TEST(test_insert_out_of_range)
 			/* a tree that is not empty, so "unchanged" means something */
 			insert_ok(&c, mid_va(&c, l), l, (long)a->levels - 1 - (long)l, "insert");
 			for (unsigned i = 0; i < n; i++) {
-				insert_noop(&c, bad[i], shift_of(a, l), PGT_EINVAL, NULL,
+				insert_noop(&c, bad[i], shift_of(a, l), PGT_ERANGE, NULL,
 					    "out-of-range address");
-				expect_rc(&c, pgt_lookup(&c.sp, bad[i], NULL), PGT_EINVAL,
+				expect_rc(&c, pgt_lookup(&c.sp, bad[i], NULL), PGT_ERANGE,
 					  "lookup out of range", bad[i]);
-				expect_rc(&c, pgt_lookup(&c.sp, bad[i] + size_of(a, l) - 1, NULL), PGT_EINVAL,
+				expect_rc(&c, pgt_lookup(&c.sp, bad[i] + size_of(a, l) - 1, NULL), PGT_ERANGE,
 					  "lookup out of range (page's last byte)",
 					  bad[i] + size_of(a, l) - 1);
 			}
@@ -536,9 +536,9 @@ START_TEST(test_insert_misaligned)
 			for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) {
 				if (off[i] % size == 0)
 					continue; /* 0x1000 is aligned for 4K pages */
-				insert_noop(&c, va + off[i], shift_of(a, l), PGT_EINVAL, NULL,
+				insert_noop(&c, va + off[i], shift_of(a, l), PGT_EALIGN, NULL,
 					    "misaligned address");
-				insert_noop(&c, c.r.hi - size + 1 + off[i], shift_of(a, l), PGT_EINVAL, NULL,
+				insert_noop(&c, c.r.hi - size + 1 + off[i], shift_of(a, l), PGT_EALIGN, NULL,
 					    "misaligned address in the top page");
 			}
 			lookup_none(&c, va, "lookup after misaligned inserts");
@@ -547,7 +547,7 @@ START_TEST(test_insert_misaligned)
 }
 END_TEST
 
-/* Every shift that is not one of the descriptor's page sizes is PGT_EINVAL. */
+/* Every shift that is not one of the descriptor's page sizes is PGT_ESIZE. */
 START_TEST(test_insert_bad_shift)
 {
 	const struct pgt_arch *a = test_archs[_i];
@@ -566,11 +566,11 @@ START_TEST(test_insert_bad_shift)
 			if (page)
 				continue;
 			/* the lowest address of the range is aligned to every size that fits it */
-			insert_noop(&c, c.r.lo, shift, PGT_EINVAL, NULL, "page size the descriptor lacks");
+			insert_noop(&c, c.r.lo, shift, PGT_ESIZE, NULL, "page size the descriptor lacks");
 			tried++;
 		}
-		insert_noop(&c, c.r.lo, UINT_MAX, PGT_EINVAL, NULL, "page size UINT_MAX");
-		insert_noop(&c, c.r.lo, 1u << 31, PGT_EINVAL, NULL, "page size 2^31");
+		insert_noop(&c, c.r.lo, UINT_MAX, PGT_ESIZE, NULL, "page size UINT_MAX");
+		insert_noop(&c, c.r.lo, 1u << 31, PGT_ESIZE, NULL, "page size 2^31");
 		ck_assert_msg(tried >= 250, "%s: only %u shifts tried", c.who, tried);
 		ctx_close(&c);
 	}
@@ -599,7 +599,7 @@ START_TEST(test_insert_bad_shift_examples)
 		struct ctx c;
 		regions_of(cases[i].a, rg);
 		ctx_open(&c, cases[i].a, &rg[0], cases[i].shift, TEST_MM_OFFSET);
-		insert_noop(&c, 0, cases[i].shift, PGT_EINVAL, NULL, "page size the descriptor lacks");
+		insert_noop(&c, 0, cases[i].shift, PGT_ESIZE, NULL, "page size the descriptor lacks");
 		ctx_close(&c);
 	}
 }

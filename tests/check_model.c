@@ -298,7 +298,7 @@ static pgt_ref_t ref_of(const struct m_map *m)
 static void check_lookup(struct run *r, struct slot *s, pgt_vaddr_t va, bool count)
 {
 	const struct m_map *m = m_va_ok(&s->md, va) ? m_at(&s->md, va) : NULL;
-	int want = !m_va_ok(&s->md, va) ? PGT_EINVAL : m ? PGT_OK : PGT_ENOENT;
+	int want = !m_va_ok(&s->md, va) ? PGT_ERANGE : m ? PGT_OK : PGT_ENOENT;
 	pgt_ref_t got = { NULL, 99, 99 };
 	int rc = pgt_lookup(&s->sp, va, count && chance(r, 5) ? NULL : &got);
 

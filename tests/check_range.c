@@ -355,9 +355,9 @@ START_TEST(test_map_rights_sequence)
 		size_t ns;
 		pgt_pte_t *snap = snapshot(&c, &ns);
 		ck_assert_int_eq(pgt_map(&c.sp, e[n - 1].va + page, 0, page, W, 0), PGT_ENOTSUP);
-		ck_assert_int_eq(pgt_map(&c.sp, e[n - 1].va + page, 0, page, 1u << 30, 0), PGT_EINVAL);
-		ck_assert_int_eq(pgt_map(&c.sp, e[n - 1].va + page, 0, page, ~0u, 0), PGT_EINVAL);
-		ck_assert_int_eq(pgt_protect(&c.sp, e[n - 1].va, page, ~0u), PGT_EINVAL);
+		ck_assert_int_eq(pgt_map(&c.sp, e[n - 1].va + page, 0, page, 1u << 30, 0), PGT_EFLAGS);
+		ck_assert_int_eq(pgt_map(&c.sp, e[n - 1].va + page, 0, page, ~0u, 0), PGT_EFLAGS);
+		ck_assert_int_eq(pgt_protect(&c.sp, e[n - 1].va, page, ~0u), PGT_EFLAGS);
 		EXPECT_UNCHANGED(&c, snap, ns, "a refused map");
 	}
 	e[n] = (struct want){ e[0].va + 2 * mid - page, page, 0x20000000, prot[0] };
@@ -707,7 +707,7 @@ START_TEST(test_map_new_branch)
 	}
 	pgt_pte_t *snap = snapshot(&c, &n);
 	c.t.p2v_null = true; /* the walk needs no p2v (only the root is there): the new tables do */
-	ck_assert_int_eq(pgt_map(&c.sp, va, e[0].pa, e[0].size, R | W, 0), PGT_EINVAL);
+	ck_assert_int_eq(pgt_map(&c.sp, va, e[0].pa, e[0].size, R | W, 0), PGT_EHOOK);
 	c.t.p2v_null = false;
 	EXPECT_UNCHANGED(&c, snap, n, "a new table p2v cannot reach");
 	expect_only_root(&c);
@@ -996,7 +996,7 @@ START_TEST(test_fail_every_allocation)
 }
 END_TEST
 
-/** A p2v hook that cannot reach a table: PGT_EINVAL, nothing changed. */
+/** A p2v hook that cannot reach a table: PGT_EHOOK, nothing changed. */
 START_TEST(test_p2v_null)
 {
 	struct ctx c;
@@ -1006,9 +1006,9 @@ START_TEST(test_p2v_null)
 	size_t n;
 	pgt_pte_t *snap = snapshot(&c, &n);
 	c.t.p2v_null = true;
-	ck_assert_int_eq(pgt_map(&c.sp, c.bottom + 8 * page, 0, page, R, 0), PGT_EINVAL);
-	ck_assert_int_eq(pgt_unmap(&c.sp, c.bottom, page), PGT_EINVAL);
-	ck_assert_int_eq(pgt_protect(&c.sp, c.bottom, page, R | W), PGT_EINVAL);
+	ck_assert_int_eq(pgt_map(&c.sp, c.bottom + 8 * page, 0, page, R, 0), PGT_EHOOK);
+	ck_assert_int_eq(pgt_unmap(&c.sp, c.bottom, page), PGT_EHOOK);
+	ck_assert_int_eq(pgt_protect(&c.sp, c.bottom, page, R | W), PGT_EHOOK);
 	c.t.p2v_null = false;
 	EXPECT_UNCHANGED(&c, snap, n, "a p2v failure");
 	ctx_close(&c);
@@ -1234,37 +1234,41 @@ START_TEST(test_bad_arguments)
 	pgt_pte_t *snap = snapshot(&c, &n);
 
 	/* ranges, for all three operations */
-	const struct { pgt_vaddr_t va; uint64_t size; const char *what; } bad[] = {
-		{ va, 0, "empty" },
-		{ va + 1, page, "misaligned va" },
-		{ va, page + 1, "misaligned size" },
-		{ c.top - page + 1, 2 * page, "past the top" },
-		{ c.bottom - page, 2 * page, "below the bottom" },
-		{ ~0ull - page + 1, 2 * page, "wrapping" },
-		{ c.top + 1, page, "outside the range (canonical hole or other half)" },
+	/* past the end of the 64-bit space a range wraps; elsewhere it leaves the space */
+	int past_top = c.top == ~0ull ? PGT_EWRAP : PGT_ERANGE, below = c.bottom == 0 ? PGT_EWRAP : PGT_ERANGE;
+	const struct { pgt_vaddr_t va; uint64_t size; const char *what; int want; } bad[] = {
+		{ va, 0, "empty", PGT_ESIZE },
+		{ va + 1, page, "misaligned va", PGT_EALIGN },
+		{ va, page + 1, "misaligned size", PGT_EALIGN },
+		{ c.top - page + 1, 2 * page, "past the top", past_top },
+		{ c.bottom - page, 2 * page, "below the bottom", below },
+		{ ~0ull - page + 1, 2 * page, "wrapping", PGT_EWRAP },
+		{ c.top + 1, page, "outside the range (canonical hole or other half)", PGT_ERANGE },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		bool other_half = c.a->canon == PGT_CANON_SIGN_EXTEND && c.top + 1 == 0;
 		if (i == 6 && other_half)
 			continue; /* the top of the high half is the end of the 64-bit space */
-		ck_assert_msg(pgt_map(&c.sp, bad[i].va, 0, bad[i].size, R, 0) == PGT_EINVAL, "%s: map %s", c.who, bad[i].what);
-		ck_assert_msg(pgt_unmap(&c.sp, bad[i].va, bad[i].size) == PGT_EINVAL, "%s: unmap %s", c.who, bad[i].what);
-		ck_assert_msg(pgt_protect(&c.sp, bad[i].va, bad[i].size, R) == PGT_EINVAL, "%s: protect %s", c.who,
-			      bad[i].what);
+		int rc = pgt_map(&c.sp, bad[i].va, 0, bad[i].size, R, 0);
+		ck_assert_msg(rc == bad[i].want, "%s: map %s: %s", c.who, bad[i].what, pgt_errname(rc));
+		rc = pgt_unmap(&c.sp, bad[i].va, bad[i].size);
+		ck_assert_msg(rc == bad[i].want, "%s: unmap %s: %s", c.who, bad[i].what, pgt_errname(rc));
+		rc = pgt_protect(&c.sp, bad[i].va, bad[i].size, R);
+		ck_assert_msg(rc == bad[i].want, "%s: protect %s: %s", c.who, bad[i].what, pgt_errname(rc));
 	}
 	/* a range crossing the canonical hole of x86-64 */
 	if (c.a->canon == PGT_CANON_SIGN_EXTEND) {
 		pgt_vaddr_t lowtop = (1ull << (c.a->va_bits - 1)) - page;
-		ck_assert_int_eq(pgt_unmap(&c.sp, lowtop, ~0ull - lowtop + 1 - page), PGT_EINVAL);
+		ck_assert_int_eq(pgt_unmap(&c.sp, lowtop, ~0ull - lowtop + 1 - page), PGT_ERANGE);
 	}
 	/* output addresses and arguments of pgt_map */
-	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 1, page, R, 0), PGT_EINVAL);
-	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 1ull << c.a->pa_bits, page, R, 0), PGT_EINVAL);
-	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, (1ull << c.a->pa_bits) - page, 2 * page, R, 0), PGT_EINVAL);
-	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, ~0ull - page + 1, 2 * page, R, 0), PGT_EINVAL);
-	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, 64, 0), PGT_EINVAL);
-	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, R, 4), PGT_EINVAL);
-	ck_assert_int_eq(pgt_protect(&c.sp, va, page, 128), PGT_EINVAL);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 1, page, R, 0), PGT_EALIGN);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 1ull << c.a->pa_bits, page, R, 0), PGT_ERANGE);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, (1ull << c.a->pa_bits) - page, 2 * page, R, 0), PGT_ERANGE);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, ~0ull - page + 1, 2 * page, R, 0), PGT_EWRAP);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, 64, 0), PGT_EFLAGS);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, R, 4), PGT_EFLAGS);
+	ck_assert_int_eq(pgt_protect(&c.sp, va, page, 128), PGT_EFLAGS);
 	/* rights the architecture cannot express */
 	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, W, 0), PGT_ENOTSUP);
 	ck_assert_int_eq(pgt_protect(&c.sp, va, page, X), PGT_ENOTSUP);

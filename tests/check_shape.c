@@ -224,21 +224,21 @@ START_TEST(out_of_range)
 	fx_open(&f, a, TEST_MM_OFFSET, flags, false);
 	if (a->canon == PGT_CANON_SIGN_EXTEND) {
 		pgt_vaddr_t half = 1ull << (a->va_bits - 1);
-		ck_assert_int_eq(pgt_lookup(&f.sp, half, &ref), PGT_EINVAL);
-		ck_assert_int_eq(pgt_lookup(&f.sp, ~0ull - half, &ref), PGT_EINVAL);
-		ck_assert_int_eq(pgt_lookup(&f.sp, 1ull << 63, &ref), PGT_EINVAL);
+		ck_assert_int_eq(pgt_lookup(&f.sp, half, &ref), PGT_ERANGE);
+		ck_assert_int_eq(pgt_lookup(&f.sp, ~0ull - half, &ref), PGT_ERANGE);
+		ck_assert_int_eq(pgt_lookup(&f.sp, 1ull << 63, &ref), PGT_ERANGE);
 		ck_assert_int_eq(pgt_lookup(&f.sp, half - 1, &ref), PGT_ENOENT);
 		ck_assert_int_eq(pgt_lookup(&f.sp, ~0ull - half + 1, &ref), PGT_ENOENT);
 	} else if (flags) {
-		ck_assert_int_eq(pgt_lookup(&f.sp, f.lo - 1, &ref), PGT_EINVAL);
-		ck_assert_int_eq(pgt_lookup(&f.sp, 0, &ref), PGT_EINVAL);
-		ck_assert_int_eq(pgt_lookup(&f.sp, 1ull << 63, &ref), PGT_EINVAL);
+		ck_assert_int_eq(pgt_lookup(&f.sp, f.lo - 1, &ref), PGT_ERANGE);
+		ck_assert_int_eq(pgt_lookup(&f.sp, 0, &ref), PGT_ERANGE);
+		ck_assert_int_eq(pgt_lookup(&f.sp, 1ull << 63, &ref), PGT_ERANGE);
 		ck_assert_int_eq(pgt_lookup(&f.sp, f.lo, &ref), PGT_ENOENT);
 		ck_assert_int_eq(pgt_lookup(&f.sp, ~0ull, &ref), PGT_ENOENT);
 	} else {
-		ck_assert_int_eq(pgt_lookup(&f.sp, f.hi + 1, &ref), PGT_EINVAL);
-		ck_assert_int_eq(pgt_lookup(&f.sp, ~0ull, &ref), PGT_EINVAL);
-		ck_assert_int_eq(pgt_lookup(&f.sp, 1ull << 63, &ref), PGT_EINVAL);
+		ck_assert_int_eq(pgt_lookup(&f.sp, f.hi + 1, &ref), PGT_ERANGE);
+		ck_assert_int_eq(pgt_lookup(&f.sp, ~0ull, &ref), PGT_ERANGE);
+		ck_assert_int_eq(pgt_lookup(&f.sp, 1ull << 63, &ref), PGT_ERANGE);
 		ck_assert_int_eq(pgt_lookup(&f.sp, f.hi, &ref), PGT_ENOENT);
 		ck_assert_int_eq(pgt_lookup(&f.sp, 0, &ref), PGT_ENOENT);
 	}
@@ -259,9 +259,9 @@ START_TEST(hook_null)
 	ck_assert_int_eq(pgt_insert(&f.sp, va, shift, &ref), PGT_OK);
 	long allocs = f.t.allocs;
 	f.t.p2v_null = true;
-	ck_assert_int_eq(pgt_lookup(&f.sp, va, &ref), PGT_EINVAL);
-	ck_assert_int_eq(pgt_tlb_fill(&f.tlb, va, NULL, NULL), PGT_EINVAL);
-	ck_assert_int_eq(pgt_insert(&f.sp, va + (1ull << shift), shift, &ref), PGT_EINVAL);
+	ck_assert_int_eq(pgt_lookup(&f.sp, va, &ref), PGT_EHOOK);
+	ck_assert_int_eq(pgt_tlb_fill(&f.tlb, va, NULL, NULL), PGT_EHOOK);
+	ck_assert_int_eq(pgt_insert(&f.sp, va + (1ull << shift), shift, &ref), PGT_EHOOK);
 	ck_assert_int_eq(f.t.allocs, allocs);
 	f.t.p2v_null = false;
 	ck_assert_int_eq(pgt_lookup(&f.sp, va, &ref), PGT_OK);

@@ -139,11 +139,11 @@ START_TEST(test_share_refused)
 	/* the borrower maps something there already */
 	ck_assert_int_eq(pgt_share(&p.dst, &p.src, p.va, 2 * p.entry), PGT_ECONFLICT);
 	/* ranges */
-	ck_assert_int_eq(pgt_share(&p.dst, &p.src, p.va + page, p.entry), PGT_EINVAL);
-	ck_assert_int_eq(pgt_share(&p.dst, &p.src, p.va, p.entry / 2), PGT_EINVAL);
-	ck_assert_int_eq(pgt_share(&p.dst, &p.src, p.va, 0), PGT_EINVAL);
-	ck_assert_int_eq(pgt_share(&p.dst, &p.src, ~0ull - p.entry + 1, 2 * p.entry), PGT_EINVAL);
-	ck_assert_int_eq(pgt_share(&p.dst, &p.src, 1ull << p.a->va_bits, p.entry), PGT_EINVAL);
+	ck_assert_int_eq(pgt_share(&p.dst, &p.src, p.va + page, p.entry), PGT_EALIGN);
+	ck_assert_int_eq(pgt_share(&p.dst, &p.src, p.va, p.entry / 2), PGT_EALIGN);
+	ck_assert_int_eq(pgt_share(&p.dst, &p.src, p.va, 0), PGT_ESIZE);
+	ck_assert_int_eq(pgt_share(&p.dst, &p.src, ~0ull - p.entry + 1, 2 * p.entry), PGT_EWRAP);
+	ck_assert_int_eq(pgt_share(&p.dst, &p.src, 1ull << p.a->va_bits, p.entry), PGT_ERANGE);
 	/* spaces */
 	ck_assert_int_eq(pgt_share(&p.dst, &p.dst, p.va, p.entry), PGT_EINVAL);
 	ck_assert_int_eq(pgt_share(NULL, &p.src, p.va, p.entry), PGT_EINVAL);

@@ -266,14 +266,14 @@ START_TEST(test_init_null_args)
 	expect_rc(pgt_space_init(&sp, a, NULL, 0), PGT_EINVAL, who, "NULL mm");
 	mm = t.mm;
 	mm.alloc_table = NULL;
-	expect_rc(pgt_space_init(&sp, a, &mm, 0), PGT_EINVAL, who, "NULL alloc_table");
+	expect_rc(pgt_space_init(&sp, a, &mm, 0), PGT_ENOHOOK, who, "NULL alloc_table");
 	mm = t.mm;
 	mm.free_table = NULL;
-	expect_rc(pgt_space_init(&sp, a, &mm, 0), PGT_EINVAL, who, "NULL free_table");
+	expect_rc(pgt_space_init(&sp, a, &mm, 0), PGT_ENOHOOK, who, "NULL free_table");
 	mm = t.mm;
 	mm.alloc_table = NULL;
 	mm.free_table = NULL;
-	expect_rc(pgt_space_init(&sp, a, &mm, PGT_SPACE_LINKS), PGT_EINVAL, who, "NULL both hooks");
+	expect_rc(pgt_space_init(&sp, a, &mm, PGT_SPACE_LINKS), PGT_ENOHOOK, who, "NULL both hooks");
 	ck_assert_msg(t.attempts == 0, "%s: bad arguments reached the allocator", who);
 	expect_dead_space(&sp, who);
 	pgt_space_destroy(&sp);
@@ -297,15 +297,15 @@ START_TEST(test_init_bad_flags)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(who, sizeof who, "%s flags %#x", a->name, bad[i]);
 		memset(&sp, 0, sizeof sp);
-		expect_rc(pgt_space_init(&sp, a, &t.mm, bad[i]), PGT_EINVAL, who, "init");
+		expect_rc(pgt_space_init(&sp, a, &t.mm, bad[i]), PGT_EFLAGS, who, "init");
 		expect_dead_space(&sp, who);
 	}
 	if (a->canon == PGT_CANON_SIGN_EXTEND) {
 		/* x86-64 has no TTBR1 half */
 		snprintf(who, sizeof who, "%s PGT_SPACE_UPPER", a->name);
 		memset(&sp, 0, sizeof sp);
-		expect_rc(pgt_space_init(&sp, a, &t.mm, PGT_SPACE_UPPER), PGT_EINVAL, who, "init");
-		expect_rc(pgt_space_init(&sp, a, &t.mm, PGT_SPACE_UPPER | PGT_SPACE_LINKS), PGT_EINVAL, who,
+		expect_rc(pgt_space_init(&sp, a, &t.mm, PGT_SPACE_UPPER), PGT_EFLAGS, who, "init");
+		expect_rc(pgt_space_init(&sp, a, &t.mm, PGT_SPACE_UPPER | PGT_SPACE_LINKS), PGT_EFLAGS, who,
 			  "init with LINKS");
 		expect_dead_space(&sp, who);
 	}
@@ -393,7 +393,7 @@ START_TEST(test_init_misaligned)
 				test_mm_init(&t, (enum test_mm_mode)m);
 				t.misalign = offs[i];
 				memset(&sp, 0, sizeof sp);
-				expect_rc(pgt_space_init(&sp, a, &t.mm, links), PGT_EINVAL, who, "init");
+				expect_rc(pgt_space_init(&sp, a, &t.mm, links), PGT_EHOOK, who, "init");
 				ck_assert_msg(t.allocs == 1 && t.frees == 1,
 					      "%s: frame not given back (%ld allocs, %ld frees)", who,
 					      t.allocs, t.frees);
@@ -410,7 +410,7 @@ START_TEST(test_init_misaligned)
 			size_t n;
 			pgt_pte_t *snap = tree_snapshot(&sp, a, &t, &n);
 			t.misalign = 8;
-			expect_rc(pgt_insert(&sp, va, small_shift(a), NULL), PGT_EINVAL, who,
+			expect_rc(pgt_insert(&sp, va, small_shift(a), NULL), PGT_EHOOK, who,
 				  "insert, misaligned frame");
 			ck_assert_msg(test_mm_outstanding(&t) == 1,
 				      "%s: %zu frames outstanding after failed insert", who,
@@ -441,7 +441,7 @@ START_TEST(test_init_p2v_null)
 		test_mm_init(&t, TEST_MM_HOOK);
 		t.p2v_null = true;
 		memset(&sp, 0, sizeof sp);
-		expect_rc(pgt_space_init(&sp, a, &t.mm, links), PGT_EINVAL, who, "init");
+		expect_rc(pgt_space_init(&sp, a, &t.mm, links), PGT_EHOOK, who, "init");
 		ck_assert_msg(t.p2v_calls > 0, "%s: p2v hook never asked", who);
 		ck_assert_msg(t.allocs == 1 && t.frees == 1,
 			      "%s: frame not given back (%ld allocs, %ld frees)", who, t.allocs, t.frees);
@@ -472,9 +472,9 @@ START_TEST(test_p2v_fails_later)
 	pgt_pte_t *snap = tree_snapshot(&sp, a, &t, &n);
 
 	t.p2v_null = true;
-	expect_rc(pgt_lookup(&sp, va, NULL), PGT_EINVAL, who, "lookup through a table");
-	expect_rc(pgt_insert(&sp, va + (1ull << s), s, NULL), PGT_EINVAL, who, "insert beside");
-	expect_rc(pgt_insert(&sp, far, s, NULL), PGT_EINVAL, who, "insert needing new tables");
+	expect_rc(pgt_lookup(&sp, va, NULL), PGT_EHOOK, who, "lookup through a table");
+	expect_rc(pgt_insert(&sp, va + (1ull << s), s, NULL), PGT_EHOOK, who, "insert beside");
+	expect_rc(pgt_insert(&sp, far, s, NULL), PGT_EHOOK, who, "insert needing new tables");
 	ck_assert_msg(t.allocs - allocs == t.frees, "%s: tables of the failed insert not given back", who);
 	t.p2v_null = false;
 	ck_assert_msg(tree_unchanged(&sp, a, &t, snap, n), "%s: failed operations changed the tree", who);

@@ -87,11 +87,11 @@ START_TEST(init_errors)
 	ck_assert_int_eq(pgt_tlb_lookup(&tlb, 0x1000, &pa, &prot), PGT_EINVAL);
 	ck_assert_int_eq(pgt_tlb_init(&tlb, &dead, e, 8, 1), PGT_EINVAL);
 	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, NULL, 8, 1), PGT_EINVAL);
-	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 0, 1), PGT_EINVAL);
-	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 6, 1), PGT_EINVAL);
-	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 8, 0), PGT_EINVAL);
-	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 8, 3), PGT_EINVAL);
-	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 1, 2), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 0, 1), PGT_ESIZE);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 6, 1), PGT_ESIZE);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 8, 0), PGT_ESIZE);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 8, 3), PGT_ESIZE);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 1, 2), PGT_ESIZE);
 	/* a failed init leaves a TLB that refuses every lookup */
 	ck_assert_int_eq(pgt_tlb_lookup(&tlb, 0x1000, &pa, &prot), PGT_EINVAL);
 	ck_assert_uint_eq(pa, 7);
@@ -126,7 +126,7 @@ START_TEST(hit_and_miss)
 	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 1);
 	/* unmapped, out of range */
 	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x401000, NULL, NULL), PGT_ENOENT);
-	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 1ull << 47, NULL, NULL), PGT_EINVAL);
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 1ull << 47, NULL, NULL), PGT_ERANGE);
 	/* misses are not cached: still a miss */
 	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x401000, NULL, NULL), PGT_ENOENT);
 	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 4);

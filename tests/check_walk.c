@@ -322,20 +322,20 @@ START_TEST(test_walk_bad_input)
 	ck_assert_int_eq(pgt_walk(&c.sp, lo, 0, NULL, &s), PGT_EINVAL);
 	pgt_space_t blank = { 0 };
 	ck_assert_int_eq(pgt_walk(&blank, lo, 0, collect, &s), PGT_EINVAL);
-	ck_assert_int_eq(pgt_walk(&c.sp, lo + 0x1000, lo + 0x1000, collect, &s), PGT_EINVAL); /* empty */
-	ck_assert_int_eq(pgt_walk(&c.sp, lo + 0x2000, lo + 0x1000, collect, &s), PGT_EINVAL); /* reversed */
+	ck_assert_int_eq(pgt_walk(&c.sp, lo + 0x1000, lo + 0x1000, collect, &s), PGT_ESIZE); /* empty */
+	ck_assert_int_eq(pgt_walk(&c.sp, lo + 0x2000, lo + 0x1000, collect, &s), PGT_ESIZE); /* reversed */
 	if (c.a->canon == PGT_CANON_SPLIT) /* below the space */
-		ck_assert_int_eq(pgt_walk(&c.sp, lo - 1, 0, collect, &s), PGT_EINVAL);
+		ck_assert_int_eq(pgt_walk(&c.sp, lo - 1, 0, collect, &s), PGT_ERANGE);
 	if (top != ~0ull) /* above it */
-		ck_assert_int_eq(pgt_walk(&c.sp, lo, top + 2, collect, &s), PGT_EINVAL);
+		ck_assert_int_eq(pgt_walk(&c.sp, lo, top + 2, collect, &s), PGT_ERANGE);
 	if (c.a->canon == PGT_CANON_SIGN_EXTEND) { /* into the non-canonical hole */
 		pgt_vaddr_t hole = 1ull << (c.a->va_bits - 1);
-		ck_assert_int_eq(pgt_walk(&c.sp, hole, 0, collect, &s), PGT_EINVAL);
-		ck_assert_int_eq(pgt_walk(&c.sp, lo, hole + 1, collect, &s), PGT_EINVAL);
+		ck_assert_int_eq(pgt_walk(&c.sp, hole, 0, collect, &s), PGT_ERANGE);
+		ck_assert_int_eq(pgt_walk(&c.sp, lo, hole + 1, collect, &s), PGT_ERANGE);
 	}
 	ck_assert_uint_eq(s.n, 0);
 	c.t.p2v_null = true;
-	ck_assert_int_eq(pgt_walk(&c.sp, lo, 0, collect, &s), PGT_EINVAL);
+	ck_assert_int_eq(pgt_walk(&c.sp, lo, 0, collect, &s), PGT_EHOOK);
 	c.t.p2v_null = false;
 	/* hi one past the last address of the space is the same as 0. */
 	if (top != ~0ull)
@@ -544,10 +544,10 @@ START_TEST(test_dump_bad_input)
 	map_page(&c, 0x1000, 0, 0x1000, R);
 	ck_assert_int_eq(pgt_dump(&c.sp, 0, 0, NULL, &got), PGT_EINVAL);
 	ck_assert_int_eq(pgt_dump(NULL, 0, 0, keep_line, &got), PGT_EINVAL);
-	ck_assert_int_eq(pgt_dump(&c.sp, 1ull << 47, 0, keep_line, &got), PGT_EINVAL);
-	ck_assert_int_eq(pgt_dump(&c.sp, 0x2000, 0x1000, keep_line, &got), PGT_EINVAL);
+	ck_assert_int_eq(pgt_dump(&c.sp, 1ull << 47, 0, keep_line, &got), PGT_ERANGE);
+	ck_assert_int_eq(pgt_dump(&c.sp, 0x2000, 0x1000, keep_line, &got), PGT_ESIZE);
 	c.t.p2v_null = true;
-	ck_assert_int_eq(pgt_dump(&c.sp, 0, 0, keep_line, &got), PGT_EINVAL);
+	ck_assert_int_eq(pgt_dump(&c.sp, 0, 0, keep_line, &got), PGT_EHOOK);
 	c.t.p2v_null = false;
 	ck_assert_uint_eq(got.n, 0);
 	ctx_close(&c);

@@ -78,8 +78,12 @@ bool m_overlaps(const struct model *md, pgt_vaddr_t lo, pgt_vaddr_t last)
  */
 int m_insert_predict(const struct model *md, pgt_vaddr_t va, unsigned shift, long *hit)
 {
-	if (m_page_level(md->a, shift) < 0 || (va & (m_size(shift) - 1)) || !m_va_ok(md, va))
-		return PGT_EINVAL;
+	if (m_page_level(md->a, shift) < 0)
+		return PGT_ESIZE;
+	if (va & (m_size(shift) - 1))
+		return PGT_EALIGN;
+	if (!m_va_ok(md, va))
+		return PGT_ERANGE;
 	struct m_map *c = m_at(md, va);
 	if (c && c->shift >= shift) {
 		*hit = c - md->map;
@@ -176,7 +180,9 @@ unsigned m_prot_with(unsigned prot, enum pgt_field f, uint64_t val)
 
 /**
  * The ADT's set operations: the status and, for PGT_OK, the mapping after.
- * Bad values are PGT_EINVAL; rights the architectures cannot express (write
+ * Unknown fields and prot bits are PGT_EFLAGS, a misaligned or too wide
+ * PADDR PGT_EALIGN or PGT_ERANGE, a boolean above 1 PGT_EINVAL; rights the
+ * architectures cannot express (write
  * or exec without read) are PGT_ENOTSUP; failures change nothing.
  */
 int m_set_predict(const struct model *md, const struct m_map *m, enum pgt_field f, uint64_t val,
@@ -186,16 +192,18 @@ int m_set_predict(const struct model *md, const struct m_map *m, enum pgt_field 
 
 	*after = *m;
 	if ((unsigned)f >= PGT_FIELD_COUNT)
-		return PGT_EINVAL;
+		return PGT_EFLAGS;
 	if (f == PGT_FIELD_PADDR) {
-		if ((val & (m_size(m->shift) - 1)) || (md->a->pa_bits < 64 && (val >> md->a->pa_bits)))
-			return PGT_EINVAL;
+		if (val & (m_size(m->shift) - 1))
+			return PGT_EALIGN;
+		if (md->a->pa_bits < 64 && (val >> md->a->pa_bits))
+			return PGT_ERANGE;
 		after->paddr = val;
 		return PGT_OK;
 	}
 	if (f == PGT_FIELD_PROT) {
 		if (val & ~(uint64_t)PGT_PROT_ALL)
-			return PGT_EINVAL;
+			return PGT_EFLAGS;
 		prot = (unsigned)val;
 	} else {
 		if (val > 1)

@@ -320,7 +320,7 @@ static void lookup_and_refuse(pgt_space_t *sp)
 	expect_rc("4K inside the megapage", pgt_insert(sp, 0xffffffffc0201000, 12, NULL), PGT_EXISTS);
 	expect_rc("1G over the megapage", pgt_insert(sp, 0xffffffffc0000000, 30, NULL), PGT_ECONFLICT);
 	expect_rc("nothing at 0x20000", pgt_lookup(sp, 0x20000, NULL), PGT_ENOENT);
-	expect_rc("bit 38 not copied above", pgt_lookup(sp, 0x0000004000000000, NULL), PGT_EINVAL);
+	expect_rc("bit 38 not copied above", pgt_lookup(sp, 0x0000004000000000, NULL), PGT_ERANGE);
 
 	puts("rights Sv39 cannot express through this descriptor:");
 	expect_rc("insert 4K at 0x30000", pgt_insert(sp, 0x30000, 12, &ref), PGT_OK);
@@ -384,7 +384,7 @@ static void translate_and_verify(pgt_space_t *sp)
 	expect_access(sp, 0xffffffffc0234567, PGT_ACC_EXEC, PGT_EFAULT, 0, PGT_FAULT_PERMISSION);
 	expect_access(sp, 0x30000, PGT_ACC_READ | user, PGT_EFAULT, 0, PGT_FAULT_NOT_PRESENT);
 	expect_access(sp, 0x20000, PGT_ACC_READ | user, PGT_EFAULT, 0, PGT_FAULT_NOT_PRESENT);
-	expect_access(sp, 0x0000004000000000, PGT_ACC_READ, PGT_EINVAL, 0, 0);
+	expect_access(sp, 0x0000004000000000, PGT_ACC_READ, PGT_ERANGE, 0, 0);
 	/* PGT_ACC_SET_AD set A on the leaf, as Svadu hardware would. */
 	expect_rc("lookup user text", pgt_lookup(sp, 0x10000, &ref), PGT_OK);
 	expect_rc("accessed", pgt_get_field(sp, ref, PGT_FIELD_ACCESSED, &accessed), PGT_OK);

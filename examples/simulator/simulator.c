@@ -91,7 +91,7 @@ static int build_process(pgt_space_t *sp)
 /* The oracle: the same decisions from the region table alone.               */
 
 struct outcome {
-	int rc;         /* PGT_OK, PGT_EFAULT or PGT_EINVAL */
+	int rc;         /* PGT_OK, PGT_EFAULT or PGT_ERANGE */
 	int kind;       /* fault kind when rc is PGT_EFAULT */
 	pgt_paddr_t pa; /* when rc is PGT_OK */
 };
@@ -125,7 +125,7 @@ static struct outcome oracle(pgt_vaddr_t va, unsigned access)
 	const struct region *r = region_of(va);
 
 	if (!canonical48(va))
-		return (struct outcome){ .rc = PGT_EINVAL };
+		return (struct outcome){ .rc = PGT_ERANGE };
 	if (!r || (r->on_demand && !heap_present[(va - r->va) / PAGE]))
 		return (struct outcome){ .rc = PGT_EFAULT, .kind = PGT_FAULT_NOT_PRESENT };
 	if (!allowed(r->prot, access))

@@ -37,16 +37,28 @@ typedef uint64_t pgt_pte_t;   /**< one hardware page-table entry */
 /** Returned by an alloc_table hook that has no frame left. */
 #define PGT_PADDR_NONE ((pgt_paddr_t)-1)
 
-/** Status codes: zero and positive are success, negative are errors. */
+/**
+ * Status codes: zero and positive are success, negative are errors. Each
+ * misuse class has its own code; PGT_EINVAL is left for what none of them
+ * names (a NULL pointer, a space or TLB not initialised, a ref that names
+ * no leaf, two spaces that cannot share).
+ */
 enum pgt_status {
 	PGT_OK = 0,         /**< done */
 	PGT_EXISTS = 1,     /**< insert: a mapping containing the request already exists */
 	PGT_ENOENT = -1,    /**< nothing is mapped there */
 	PGT_ECONFLICT = -2, /**< the request overlaps a mapping that does not contain it */
 	PGT_ENOMEM = -3,    /**< the alloc_table hook failed */
-	PGT_EINVAL = -4,    /**< bad argument, or a hook returned something unusable */
+	PGT_EINVAL = -4,    /**< a bad argument no code below names */
 	PGT_ENOTSUP = -5,   /**< the architecture cannot express the request */
-	PGT_EFAULT = -6     /**< translate: the access faults */
+	PGT_EFAULT = -6,    /**< translate: the access faults */
+	PGT_EALIGN = -7,    /**< an address, size or frame not aligned as the call or the format needs */
+	PGT_ERANGE = -8,    /**< an address outside the space's range (or not canonical), or wider than the format */
+	PGT_EWRAP = -9,     /**< a range that wraps around the top of the address space */
+	PGT_ESIZE = -10,    /**< a size the call cannot take: 0, not a power of two, no such page size */
+	PGT_EFLAGS = -11,   /**< unknown bits in flags, prot or access, or an unknown field */
+	PGT_ENOHOOK = -12,  /**< a hook the call needs is missing from struct pgt_mm */
+	PGT_EHOOK = -13     /**< a hook answered what cannot be used (p2v NULL, a misaligned frame) */
 };
 
 /**
@@ -56,6 +68,14 @@ enum pgt_status {
  *         get a generic description)
  */
 PGT_API const char *pgt_strerror(int status);
+
+/**
+ * Names a status code, as the enumerator is spelt ("PGT_EALIGN"), for logs
+ * and test output.
+ * @param status a value returned by a pgt_ function
+ * @return a constant string; "PGT_UNKNOWN" for a value that is no status
+ */
+PGT_API const char *pgt_errname(int status);
 
 struct pgt_arch;
 

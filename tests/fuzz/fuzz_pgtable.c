@@ -234,7 +234,7 @@ static void check_lookup(struct fuzz *f, struct slot *s, pgt_vaddr_t va)
 {
 	bool ok = m_va_ok(&s->md, va);
 	const struct m_map *m = ok ? m_at(&s->md, va) : NULL;
-	int want = !ok ? PGT_EINVAL : m ? PGT_OK : PGT_ENOENT;
+	int want = !ok ? PGT_ERANGE : m ? PGT_OK : PGT_ENOENT;
 	pgt_ref_t got = { 0 };
 	int rc = pgt_lookup(&s->sp, va, &got);
 
@@ -449,7 +449,7 @@ static int predict_insert(struct model *md, pgt_vaddr_t va, unsigned shift, cons
 		return want;
 	size_t need = tables_needed(md, va, shift);
 	if (need && tr->misalign)
-		return PGT_EINVAL;
+		return PGT_EHOOK;
 #if FUZZ_SELFTEST == 1
 	need -= need > 1; /* a planted off-by-one: run.sh checks the fuzzer finds it */
 #endif
@@ -600,24 +600,42 @@ static void op_bad_ref(struct fuzz *f, struct slot *s)
  * smallest page, not wrapping, both ends in the space, and on x86-64 not
  * across the canonical hole.
  */
-static bool range_valid(const struct model *md, pgt_vaddr_t va, uint64_t size)
+static int range_status_in(const struct model *md, pgt_vaddr_t va, uint64_t size, uint64_t unit)
 {
-	uint64_t page = m_size(md->a->level[0].shift);
 	pgt_vaddr_t last = va + (size - 1);
 
-	if (size == 0 || ((va | size) & (page - 1)) || last < va || !m_va_ok(md, va) || !m_va_ok(md, last))
-		return false;
-	return md->a->canon != PGT_CANON_SIGN_EXTEND || (va >> 63) == (last >> 63);
+	if (size == 0)
+		return PGT_ESIZE;
+	if ((va | size) & (unit - 1))
+		return PGT_EALIGN;
+	if (last < va)
+		return PGT_EWRAP;
+	if (!m_va_ok(md, va) || !m_va_ok(md, last))
+		return PGT_ERANGE;
+	return md->a->canon != PGT_CANON_SIGN_EXTEND || (va >> 63) == (last >> 63) ? PGT_OK : PGT_ERANGE;
 }
 
-/** An output address range the descriptor can hold, aligned to the smallest page. */
-static bool pa_valid(const struct model *md, pgt_paddr_t pa, uint64_t size)
+/** What a range operation answers for its range: PGT_OK, or the misuse it is. */
+static int range_status(const struct model *md, pgt_vaddr_t va, uint64_t size)
+{
+	return range_status_in(md, va, size, m_size(md->a->level[0].shift));
+}
+
+static bool range_valid(const struct model *md, pgt_vaddr_t va, uint64_t size)
+{
+	return range_status(md, va, size) == PGT_OK;
+}
+
+/** An output address range the descriptor can hold, aligned to the smallest page: PGT_OK or why not. */
+static int pa_status(const struct model *md, pgt_paddr_t pa, uint64_t size)
 {
 	pgt_paddr_t last = pa + (size - 1);
 
-	if ((pa & (m_size(md->a->level[0].shift) - 1)) || last < pa)
-		return false;
-	return md->a->pa_bits >= 64 || (last >> md->a->pa_bits) == 0;
+	if (pa & (m_size(md->a->level[0].shift) - 1))
+		return PGT_EALIGN;
+	if (last < pa)
+		return PGT_EWRAP;
+	return md->a->pa_bits >= 64 || (last >> md->a->pa_bits) == 0 ? PGT_OK : PGT_ERANGE;
 }
 
 /** Rights as pgt_map and pgt_protect judge them: unknown bits, then inexpressible ones. */
@@ -626,7 +644,7 @@ static int prot_status(unsigned prot)
 	unsigned rights = prot & 7u;
 
 	if (prot & ~PGT_PROT_ALL)
-		return PGT_EINVAL;
+		return PGT_EFLAGS;
 	return rights && !(rights & PGT_PROT_READ) ? PGT_ENOTSUP : PGT_OK;
 }
 
@@ -665,7 +683,7 @@ static unsigned pick_prot(struct fuzz *f)
 /**
  * Runs one range call with the allocator's trouble armed, and compares: the
  * model's status, or (when the trouble bites an operation that needs tables)
- * PGT_ENOMEM or PGT_EINVAL with the tree as it was. Returns whether the call
+ * PGT_ENOMEM or PGT_EHOOK with the tree as it was. Returns whether the call
  * succeeded, so the caller updates the model.
  */
 static bool range_call(struct fuzz *f, struct slot *s, int (*call)(struct slot *s, const uint64_t *args),
@@ -684,7 +702,7 @@ static bool range_call(struct fuzz *f, struct slot *s, int (*call)(struct slot *
 	t->fail_after = false;
 	t->misalign = 0;
 	bool bitten =
-		want == PGT_OK && ((tr.fail_at && rc == PGT_ENOMEM) || (tr.misalign && rc == PGT_EINVAL));
+		want == PGT_OK && ((tr.fail_at && rc == PGT_ENOMEM) || (tr.misalign && rc == PGT_EHOOK));
 	EXPECT(f, rc == want || bitten, "%s %#" PRIx64 " size %#" PRIx64 ": status %d, model says %d", what,
 	       args[0], args[1], rc, want);
 	if (rc == PGT_OK) {
@@ -729,8 +747,13 @@ static void op_map(struct fuzz *f, struct slot *s)
 	if (range_valid(md, va, size) && size > MAP_MAX)
 		size = MAP_MAX;
 	const uint64_t args[] = { va, size, pa, prot, flags };
-	if (!range_valid(md, va, size) || !pa_valid(md, pa, size) || (flags & ~3u))
-		want = PGT_EINVAL;
+	/* the library's order: the range, then flags, pa and rights */
+	if (!range_valid(md, va, size))
+		want = range_status(md, va, size);
+	else if (flags & ~3u)
+		want = PGT_EFLAGS;
+	else if (pa_status(md, pa, size) != PGT_OK)
+		want = pa_status(md, pa, size);
 	else if (prot_status(prot) != PGT_OK)
 		want = prot_status(prot);
 	else if (!(flags & PGT_MAP_REPLACE) && ext_overlaps(&s->ext, va, va + (size - 1)))
@@ -748,7 +771,7 @@ static void op_unmap(struct fuzz *f, struct slot *s)
 	pgt_vaddr_t va = pick_va(f, &s->md, 0);
 	uint64_t size = pick_size(f, &s->md);
 	const uint64_t args[] = { va, size, 0, 0, 0 };
-	int want = range_valid(&s->md, va, size) ? PGT_OK : PGT_EINVAL;
+	int want = range_status(&s->md, va, size);
 
 	if (range_call(f, s, call_unmap, args, want, "unmap"))
 		ext_unmap(&s->ext, va, va + (size - 1));
@@ -760,7 +783,7 @@ static void op_protect(struct fuzz *f, struct slot *s)
 	uint64_t size = pick_size(f, &s->md);
 	unsigned prot = pick_prot(f);
 	const uint64_t args[] = { va, size, 0, prot, 0 };
-	int want = range_valid(&s->md, va, size) ? prot_status(prot) : PGT_EINVAL;
+	int want = range_valid(&s->md, va, size) ? prot_status(prot) : range_status(&s->md, va, size);
 
 	if (range_call(f, s, call_protect, args, want, "protect"))
 		ext_protect(&s->ext, va, va + (size - 1), prot);
@@ -779,7 +802,7 @@ static void check_translate(struct fuzz *f, struct slot *s, pgt_vaddr_t va, cons
 	bool arm_user = x && s->md.a->canon == PGT_CANON_SPLIT && (x->prot & PGT_PROT_USER);
 
 	if (!m_va_ok(&s->md, va)) {
-		EXPECT(f, rc == PGT_EINVAL, "translate %#" PRIx64 " outside the space: status %d", va, rc);
+		EXPECT(f, rc == PGT_ERANGE, "translate %#" PRIx64 " outside the space: status %d", va, rc);
 		return;
 	}
 	if (!x || !(x->prot & 7u)) {
@@ -799,7 +822,7 @@ static void op_range_lookup(struct fuzz *f, struct slot *s)
 	pgt_vaddr_t va = pick_va(f, &s->md, 0) + (get8(f) & 0x0f) * 0x111;
 	bool ok = m_va_ok(&s->md, va);
 	const struct ext *x = ok ? ext_find(&s->ext, va) : NULL;
-	int want = !ok ? PGT_EINVAL : x ? PGT_OK : PGT_ENOENT;
+	int want = !ok ? PGT_ERANGE : x ? PGT_OK : PGT_ENOENT;
 	pgt_ref_t ref;
 	uint64_t pa = 0;
 	int rc = pgt_lookup(&s->sp, va, &ref);
@@ -942,8 +965,8 @@ static void op_share(struct fuzz *f, struct slot *dst)
 		want = PGT_EINVAL;
 	else if (!R->table_borrowed || !R->table_pinned)
 		want = PGT_ENOTSUP;
-	else if (!range_valid(&dst->md, va, size) || ((va | size) & (entry - 1)))
-		want = PGT_EINVAL;
+	else if (range_status_in(&dst->md, va, size, entry) != PGT_OK)
+		want = range_status_in(&dst->md, va, size, entry);
 	else if (!again)
 		want = share_status(f, dst, src, va, size);
 
