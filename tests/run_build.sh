@@ -57,7 +57,8 @@ esac
 
 git clone -q "$top" "$work/src" || exit 1
 cd "$work/src" || exit 1
-if ! { ./autogen.sh && ./configure -q "$@"; } >"$work/configure.log" 2>&1; then
+# Warnings are errors in every configuration CI builds.
+if ! { ./autogen.sh && ./configure -q --enable-werror "$@"; } >"$work/configure.log" 2>&1; then
 	echo "$what: configure failed"; tail -30 "$work/configure.log"; exit 1
 fi
 if ! make -j"$jobs" >"$work/make.log" 2>&1; then
