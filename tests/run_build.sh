@@ -57,8 +57,9 @@ esac
 
 git clone -q "$top" "$work/src" || exit 1
 cd "$work/src" || exit 1
-# Warnings are errors in every configuration CI builds.
-if ! { ./autogen.sh && ./configure -q --enable-werror "$@"; } >"$work/configure.log" 2>&1; then
+# Warnings are errors in every configuration CI builds, and the unit-test
+# suites must build (configure fails without Check).
+if ! { ./autogen.sh && ./configure -q --enable-werror --enable-tests "$@"; } >"$work/configure.log" 2>&1; then
 	echo "$what: configure failed"; tail -30 "$work/configure.log"; exit 1
 fi
 if ! make -j"$jobs" >"$work/make.log" 2>&1; then
