@@ -41,6 +41,8 @@ uses() { # file, extended regular expression, what
 	fi
 }
 
+# Symbol lists are split into words on purpose.
+# shellcheck disable=SC2046,SC2086
 check_symbols() { # archive, nm
 	# NM may carry options ("nm -B"): not quoted.
 	defined=$($2 --defined-only "$1" | awk 'NF == 3 { print $3 }' | sort -u)
@@ -98,7 +100,8 @@ IFS=';'
 for hw in ${PGT_HW_ARCHIVES:-}; do
 	IFS=$old_ifs
 	# shellcheck disable=SC2086
-	[ -z "$hw" ] || check_archive $hw
+	set -- $hw
+	[ $# = 0 ] || check_archive "$@"
 done
 IFS=$old_ifs
 [ "$failed" = 0 ] || exit 1
