@@ -2,7 +2,8 @@
 # Consume the library as a user would: install it into a temporary root,
 # then build the installed examples out of tree with nothing but
 # `pkg-config --cflags --libs pgtable` against the shared library, one of
-# them also with --static, and run them all.
+# them also with --static, and run them all; link a program with no C library
+# with `pkg-config --cflags --libs pgtable-freestanding`.
 set -eu
 MAKE=${MAKE:-make}
 CC=${CC:-cc}
@@ -21,7 +22,7 @@ if ! (unset MAKEFLAGS MFLAGS; $MAKE -C "$build" install DESTDIR="$root") >"$tmp/
 fi
 
 # What a user finds after installing.
-for f in pgtable.pc pgtable.h arch.h libpgtable-freestanding.a pgtable.3 pgt_map.3 \
+for f in pgtable.pc pgtable-freestanding.pc pgtable.h arch.h libpgtable-freestanding.a pgtable.3 pgt_map.3 \
 	sv39.c kernel-style.c simulator.c; do
 	[ -n "$(find "$root" -name "$f")" ] || { echo "FAIL: $f is not installed"; exit 1; }
 done
@@ -49,13 +50,24 @@ for name in sv39 kernel-style simulator; do
 done
 example=$(find "$root" -name sv39.c)
 
+# Freestanding: a program with no C library, as a kernel is, built with
+# nothing but `pkg-config --cflags --libs pgtable-freestanding`.
+# shellcheck disable=SC2046
+$CC -std=c11 -O0 -fno-stack-protector -fno-pie -static -nostdlib -o "$tmp/kmain" \
+	$("$PKG_CONFIG" --cflags pgtable-freestanding) "$srcdir/tests/nostdlib/kmain.c" \
+	$("$PKG_CONFIG" --libs pgtable-freestanding) ||
+	{ echo "FAIL: a -nostdlib program with pgtable-freestanding.pc"; exit 1; }
+$NM "$tmp/kmain" | grep -q ' T pgt_space_init' || { echo "FAIL: kmain does not have the archive's code"; exit 1; }
+
 # Static: everything linked in, no shared library needed at run time.
 if [ -n "$(find "$root" -name libpgtable.a)" ]; then
 	# shellcheck disable=SC2046,SC2086
 	$CC $flags -static -o "$tmp/static" "$example" $("$PKG_CONFIG" --cflags --static --libs pgtable)
 	$NM "$tmp/static" | grep -q ' T pgt_insert' || { echo "FAIL: static build is not static"; exit 1; }
 	"$tmp/static" >"$tmp/static.out" || { cat "$tmp/static.out"; echo "FAIL: static build"; exit 1; }
-	echo "PASS: installed; three examples built with pkg-config and ran; sv39 also with --static"
+	echo "PASS: installed; three examples built with pkg-config and ran; sv39 also with --static;" \
+		"a -nostdlib program linked with pgtable-freestanding.pc"
 else
-	echo "PASS: installed; three examples built with pkg-config and ran (no static library: configured --disable-static)"
+	echo "PASS: installed; three examples built with pkg-config and ran (no static library: configured --disable-static);" \
+		"a -nostdlib program linked with pgtable-freestanding.pc"
 fi

@@ -5,6 +5,10 @@
 #   m32         a 32-bit program (gcc -m32): uintptr_t narrower than pgt_paddr_t
 #   aarch64     an aarch64 Linux program (gcc-aarch64-linux-gnu), run under qemu-aarch64
 #   tsan        clang -fsanitize=thread, the concurrent-reader suite only
+#   debian      a package build: Debian's hardening flags (dpkg-buildflags,
+#               hardening=+all) as CFLAGS, CPPFLAGS and LDFLAGS
+#   riscv64     cross-built for riscv64 (gcc-riscv64-linux-gnu), no Check:
+#               the installed freestanding archive is checked, nothing runs
 # Exits non-zero when the build or any test fails, after printing the logs
 # of the failures. Needs what .ci/hardening installs.
 set -u
@@ -26,6 +30,7 @@ m32_runs() {
 # wrapper is a shell script qemu cannot run).
 check_args=
 emulated=
+tests_flag=--enable-tests
 case $what in
 sanitizers)
 	set -- --enable-sanitizers --disable-static ;;
@@ -51,13 +56,29 @@ tsan)
 	# Every other suite is single-threaded: ThreadSanitizer runs the one with threads.
 	set -- CC=clang CFLAGS="-g -O1 -fsanitize=thread"
 	check_args="TESTS=tests/check_concurrent" ;;
+debian)
+	command -v dpkg-buildflags >/dev/null 2>&1 || apt-get install -y -q dpkg-dev >/dev/null ||
+		{ echo "$what: dpkg-buildflags (dpkg-dev) is missing"; exit 1; }
+	export DEB_BUILD_MAINT_OPTIONS=hardening=+all
+	set -- CFLAGS="$(dpkg-buildflags --get CFLAGS)" CPPFLAGS="$(dpkg-buildflags --get CPPFLAGS)" \
+		LDFLAGS="$(dpkg-buildflags --get LDFLAGS)"
+	echo "$what: $*" ;;
+riscv64)
+	# Debian 12 has no riscv64 Check; the host's pkg-config files must not be used.
+	export PKG_CONFIG_LIBDIR=/usr/lib/riscv64-linux-gnu/pkgconfig
+	set -- --host=riscv64-linux-gnu
+	tests_flag=
+	check_args="TESTS=tests/check_freestanding.sh" ;;
 *)
 	echo "run_build.sh: unknown configuration $what"; exit 2 ;;
 esac
 
 git clone -q "$top" "$work/src" || exit 1
 cd "$work/src" || exit 1
-if ! { ./autogen.sh && ./configure -q "$@"; } >"$work/configure.log" 2>&1; then
+# Warnings are errors in every configuration CI builds, and the unit-test
+# suites must build (configure fails without Check), but on riscv64, which
+# has no Check.
+if ! { ./autogen.sh && ./configure -q --enable-werror $tests_flag "$@"; } >"$work/configure.log" 2>&1; then
 	echo "$what: configure failed"; tail -30 "$work/configure.log"; exit 1
 fi
 if ! make -j"$jobs" >"$work/make.log" 2>&1; then

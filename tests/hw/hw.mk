@@ -1,7 +1,7 @@
-# Hardware tests (tests/hw/): kernels that QEMU boots, built from the
-# library's own lib/ and arch/ sources compiled freestanding (the sources of
-# libpgtable-freestanding.a), and the TAP tests that run them. Included by
-# Makefile.am; configure finds the compilers and QEMU (HW_* conditionals).
+# Hardware tests (tests/hw/): kernels that QEMU boots, linked with the
+# freestanding archive as `make install` installs it (tests/stage, made by
+# Makefile.am), and the TAP tests that run them. Included by Makefile.am;
+# configure finds the compilers and QEMU (HW_* conditionals).
 
 hw_common = tests/hw/kernel.h tests/hw/kernel.c tests/hw/cases.h tests/hw/cases.c tests/hw/cases_range.c \
 	tests/hw/expect.c
@@ -11,38 +11,66 @@ EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) \
 	tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld \
 	tests/hw/hw.mk tests/hw/run.sh tests/hw/hwrun.py
 
-# The kernels' own C files; the library is compiled once per architecture (below).
+# The kernels' own C files, compiled as a kernel is (no PIC, no unwind tables)
+# against the installed headers.
 hw_kernel_c = $(srcdir)/tests/hw/kernel.c $(srcdir)/tests/hw/expect.c $(srcdir)/tests/hw/cases.c \
 	$(srcdir)/tests/hw/cases_range.c
-# Compiled as the freestanding archive is, plus what a kernel needs: no PIC, no unwind tables.
-hw_cflags = $(PGT_WARN_CFLAGS) -I$(srcdir)/include -I$(srcdir)/lib -DPGT_BUILDING_LIBRARY \
+hw_cflags = $(PGT_WARN_CFLAGS) -I$(pgt_stage_includedir) \
 	-ffreestanding -fno-stack-protector -fno-pic -fno-asynchronous-unwind-tables -O2 -g
 hw_ldflags = -nostdlib -static -Wl,--build-id=none -Wl,--no-warn-rwx-segments
-# Compiles the .c files of pgt_sources (it lists headers too) into the directory $$d.
-hw_lib_build = rm -rf $$d && $(MKDIR_P) $$d && for f in $(pgt_sources); do \
-	case $$f in *.c) o=`echo "$$f" | tr / _`; \
-	$$cc $(hw_cflags) $$flags -c -o "$$d/$${o%.c}.o" "$(srcdir)/$$f" || exit 1;; esac; done
 
-# x86-64: no red zone (traps push on the kernel stack), no SSE registers.
+# The archive for the architecture the library was not configured for: the
+# objects of libpgtable-freestanding.a, compiled by the cross compiler with
+# the kernel flags configure chose for it (PGT_KERNEL_CFLAGS), after the
+# CFLAGS a plain `./configure --host=...` uses, into the directory $$d.
+hw_lib_build = rm -rf $$d && $(MKDIR_P) $$d && for f in $(pgt_c_sources); do \
+	o=`echo "$$f" | tr / _`; \
+	$$cc $(pgt_fs_cppflags) $(PGT_WARN_CFLAGS) -g -O2 $$flags -c -o "$$d/$${o%.c}.o" "$(srcdir)/$$f" || exit 1; \
+	done && rm -f $@ && $$ar crs $@ $$d/*.o
+hw_check_archives =
+
+# x86-64: no red zone (traps push on the kernel stack), no SSE registers: the
+# kernel runs with SSE off (boot.S), so SSE in the archive faults.
 # -m64 last: the kernels are 64-bit even when the tests are built as a 32-bit program
 hw_x86_64_flags = -mno-red-zone -mgeneral-regs-only -m64
+if HW_X86_64_INSTALLED
+hw_x86_64_archive = $(pgt_stage_libdir)/libpgtable-freestanding.a
+hw_x86_64_archive_dep =
+else
+hw_x86_64_archive = tests/hw/lib-x86_64/libpgtable-freestanding.a
+hw_x86_64_archive_dep = $(hw_x86_64_archive)
+if HW_X86_64
+hw_check_archives += $(hw_x86_64_archive) $(HW_X86_64_OBJDUMP) $(HW_X86_64_NM);
+endif
+endif
 hw_x86_64_build = $(HW_X86_64_CC) $(hw_cflags) $(hw_x86_64_flags) $(hw_ldflags) \
 	-Wl,-T,$(srcdir)/tests/hw/x86_64/kernel.ld -o $@ $(srcdir)/tests/hw/x86_64/boot.S \
-	$(srcdir)/tests/hw/x86_64/arch.c $(hw_kernel_c) tests/hw/lib-x86_64/*.o -lgcc
-hw_x86_64_deps = $(hw_common) $(hw_x86_64_src) tests/hw/x86_64/kernel.ld tests/hw/lib-x86_64.stamp
-tests/hw/lib-x86_64.stamp: $(pgt_sources)
-	$(AM_V_GEN)d=tests/hw/lib-x86_64 cc='$(HW_X86_64_CC)' flags='$(hw_x86_64_flags)'; \
-	$(hw_lib_build) && touch $@
-# AArch64: the library builds the tables with the MMU off, where unaligned accesses fault; its
-# atomics (pgt_translate's accessed/dirty updates) inline, as libgcc's outline ones need getauxval.
+	$(srcdir)/tests/hw/x86_64/arch.c $(hw_kernel_c) $(hw_x86_64_archive) -lgcc
+hw_x86_64_deps = $(hw_common) $(hw_x86_64_src) tests/hw/x86_64/kernel.ld tests/stage.stamp $(hw_x86_64_archive_dep)
+tests/hw/lib-x86_64/libpgtable-freestanding.a: $(pgt_sources) $(pkginclude_HEADERS)
+	$(AM_V_GEN)d=tests/hw/lib-x86_64 cc='$(HW_X86_64_CC) -m64' flags='$(HW_X86_64_KERNEL_CFLAGS)' \
+	ar='$(HW_X86_64_AR)'; $(hw_lib_build)
+
+# AArch64: the kernel builds its tables with the MMU off, where unaligned
+# accesses fault (the archive is built with -mstrict-align too).
 hw_aarch64_flags = -mgeneral-regs-only -mstrict-align -mno-outline-atomics
+if HW_AARCH64_INSTALLED
+hw_aarch64_archive = $(pgt_stage_libdir)/libpgtable-freestanding.a
+hw_aarch64_archive_dep =
+else
+hw_aarch64_archive = tests/hw/lib-aarch64/libpgtable-freestanding.a
+hw_aarch64_archive_dep = $(hw_aarch64_archive)
+if HW_AARCH64
+hw_check_archives += $(hw_aarch64_archive) $(HW_AARCH64_OBJDUMP) $(HW_AARCH64_NM);
+endif
+endif
 hw_aarch64_build = $(HW_AARCH64_CC) $(hw_cflags) $(hw_aarch64_flags) $(hw_ldflags) \
 	-Wl,-T,$(srcdir)/tests/hw/aarch64/kernel.ld -o $@ $(srcdir)/tests/hw/aarch64/boot.S \
-	$(srcdir)/tests/hw/aarch64/arch.c $(hw_kernel_c) tests/hw/lib-aarch64/*.o -lgcc
-hw_aarch64_deps = $(hw_common) $(hw_aarch64_src) tests/hw/aarch64/kernel.ld tests/hw/lib-aarch64.stamp
-tests/hw/lib-aarch64.stamp: $(pgt_sources)
-	$(AM_V_GEN)d=tests/hw/lib-aarch64 cc='$(HW_AARCH64_CC)' flags='$(hw_aarch64_flags)'; \
-	$(hw_lib_build) && touch $@
+	$(srcdir)/tests/hw/aarch64/arch.c $(hw_kernel_c) $(hw_aarch64_archive) -lgcc
+hw_aarch64_deps = $(hw_common) $(hw_aarch64_src) tests/hw/aarch64/kernel.ld tests/stage.stamp $(hw_aarch64_archive_dep)
+tests/hw/lib-aarch64/libpgtable-freestanding.a: $(pgt_sources) $(pkginclude_HEADERS)
+	$(AM_V_GEN)d=tests/hw/lib-aarch64 cc='$(HW_AARCH64_CC)' flags='$(HW_AARCH64_KERNEL_CFLAGS)' \
+	ar='$(HW_AARCH64_AR)'; $(hw_lib_build)
 
 hw_kernels =
 if HW_X86_64
@@ -52,10 +80,11 @@ if HW_AARCH64
 hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-4k-39.elf tests/hw/aarch64-16k.elf tests/hw/aarch64-64k.elf \
 	tests/hw/aarch64-broken1.elf tests/hw/aarch64-broken2.elf
 endif
-check_DATA = $(hw_kernels)
-CLEANFILES = $(hw_kernels) tests/hw/lib-x86_64.stamp tests/hw/lib-aarch64.stamp
+check_DATA += $(hw_kernels)
+CLEANFILES += $(hw_kernels)
+# tests/check_freestanding.sh checks the cross-built archives as it checks the installed one.
+AM_TESTS_ENVIRONMENT += PGT_HW_ARCHIVES='$(hw_check_archives)'; export PGT_HW_ARCHIVES;
 
-clean-local: hw-clean-local
 hw-clean-local:
 	-rm -rf tests/hw/lib-x86_64 tests/hw/lib-aarch64
 

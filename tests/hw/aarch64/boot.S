@@ -11,8 +11,12 @@
 _start:
 	ldr x0, =boot_stack_top
 	mov sp, x0
-	mov x0, #(3 << 20)          /* CPACR_EL1.FPEN: no trap on FP/SIMD (Arm ARM D17.2.30) */
-	msr cpacr_el1, x0
+	/*
+	 * CPACR_EL1.FPEN 0: FP/SIMD instructions trap (Arm ARM D17.2.30), as in a
+	 * kernel that never enabled them, so a library built with FP/SIMD
+	 * registers faults here.
+	 */
+	msr cpacr_el1, xzr
 	isb
 	ldr x0, =__bss_start        /* the loader leaves .bss as it was */
 	ldr x1, =__bss_end

@@ -66,7 +66,18 @@ pvh_start:
 	movl %cr0, %eax
 	/* PG; WP, or supervisor stores ignore read-only pages (SDM 4.6.1) */
 	orl $((1 << 31) | (1 << 16) | 1), %eax
+	/*
+	 * No x87 or SSE, whatever the loader left: EM set, MP clear, and CR4's
+	 * OSFXSR and OSXMMEXCPT clear make every x87, MMX and SSE instruction
+	 * take #UD (SDM 2.5, 13.1), as in a kernel that never enabled them, so
+	 * a library built with SIMD registers faults here.
+	 */
+	orl $(1 << 2), %eax                     /* EM */
+	andl $~(1 << 1), %eax                   /* MP */
 	movl %eax, %cr0
+	movl %cr4, %eax
+	andl $~((1 << 9) | (1 << 10)), %eax     /* OSFXSR, OSXMMEXCPT */
+	movl %eax, %cr4
 	ljmp $0x08, $long_start
 
 	.code64
