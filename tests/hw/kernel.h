@@ -79,6 +79,22 @@ void hw_arch_set_user_stubs(pgt_vaddr_t va);
 /** Ends the run: distinctive status for a completed run, another for a crash. */
 _Noreturn void hw_arch_exit(int completed);
 
+/* SMP kernels only (tests/hw/x86_64/smp.c). */
+
+/**
+ * Starts the second CPU on the active space's tables, running @p fn (which
+ * never returns) on a stack of its own. PGT_OK once it runs.
+ */
+int hw_arch_start_cpu(void (*fn)(void));
+/** Set in hw_arch_try_store's result when the store faulted (the rest is the syndrome). */
+#define HW_STORE_FAULTED (1ull << 32)
+/**
+ * One store of @p v at @p va by the calling CPU, which first drops its own
+ * cached translation of @p va (nobody else invalidates it): 0 when the
+ * store completed, else HW_STORE_FAULTED | the fault's syndrome.
+ */
+uint64_t hw_arch_try_store(pgt_vaddr_t va, uint64_t v);
+
 /** What the test code returns when it runs. */
 #define HW_MAGIC 0x5a17u
 
