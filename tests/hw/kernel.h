@@ -94,6 +94,8 @@ int hw_arch_start_cpu(void (*fn)(void));
  * store completed, else HW_STORE_FAULTED | the fault's syndrome.
  */
 uint64_t hw_arch_try_store(pgt_vaddr_t va, uint64_t v);
+/** Wall-clock seconds within the hour, for time budgets (the host's time under QEMU). */
+unsigned hw_arch_seconds(void);
 
 /** What the test code returns when it runs. */
 #define HW_MAGIC 0x5a17u

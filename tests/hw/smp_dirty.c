@@ -24,12 +24,16 @@
  */
 #include "cases.h"
 
-#define PAGES    256 /* 4K leaves: one table of them */
-#define SUPERS   32  /* 2M leaves, aliases of one 2M frame, each with its own marker word */
-#define TARGETS  (PAGES + SUPERS)
-#define ROUNDS   500
-#define SHIFT_4K 12
-#define SHIFT_2M 21
+#define PAGES      256 /* 4K leaves: one table of them */
+#define SUPERS     32  /* 2M leaves, aliases of one 2M frame, each with its own marker word */
+#define TARGETS    (PAGES + SUPERS)
+/* Rounds: at most ROUNDS, and no new one after BUDGET seconds unless fewer than MIN_ROUNDS ran
+ * (a busy host slows both CPUs' waits on each other by whole time slices). */
+#define ROUNDS     500
+#define MIN_ROUNDS 20
+#define BUDGET     8
+#define SHIFT_4K   12
+#define SHIFT_2M   21
 
 enum { KIND_4K, KIND_2M, KINDS };
 static const char *const kind_name[KINDS] = { "4K", "2M" };
@@ -303,12 +307,22 @@ static int case_start(void)
 
 static int rounds_done;
 
+/** Whether another round fits: the time budget, counted from @p start. */
+static int another_round(unsigned round, unsigned start)
+{
+	unsigned elapsed = (hw_arch_seconds() + 3600 - start) % 3600;
+
+	return round < ROUNDS && (round < MIN_ROUNDS || elapsed < BUDGET);
+}
+
 static int case_race(void)
 {
+	unsigned start = hw_arch_seconds();
+
 	place_targets();
 	if (!map_targets())
 		return 0;
-	for (unsigned round = 0; round < ROUNDS; round++) {
+	for (unsigned round = 0; another_round(round, start); round++) {
 		if (!reset_targets() || !downgrade_all(round) || !check_round(round))
 			return 0;
 		rounds_done = (int)round + 1;
@@ -328,7 +342,7 @@ static int verdict(unsigned kind)
 		  "%s pages written %lu of %lu; dirty lost %lu, accessed lost %lu, in %lu of %d rounds",
 		  kind_name[kind], t->written, pages, t->lost_dirty, t->lost_accessed, t->lossy_rounds,
 		  rounds_done);
-	HW_EXPECT(rounds_done == ROUNDS, "%s (stopped early)", stats);
+	HW_EXPECT(rounds_done >= MIN_ROUNDS, "%s: too few rounds", stats);
 	HW_EXPECT(t->written > 0 && t->written < pages, "%s: the stores never raced the downgrades", stats);
 	HW_EXPECT(t->lost_dirty == 0 && t->lost_accessed == 0, "%s", stats);
 	hw_format(hw_fail_msg, sizeof hw_fail_msg, "%s", stats);
@@ -361,10 +375,11 @@ unsigned hw_run_cases(pgt_space_t *kernel)
 	failed = report("second_cpu_up", case_start());
 	if (failed)
 		return failed;
-	failed += report("race_rounds", case_race());
+	int race = case_race();
+	failed += report("race_rounds", race);
 	failed += report("dirty_kept_4K", verdict(KIND_4K));
 	failed += report("dirty_kept_2M", verdict(KIND_2M));
-	if (rounds_done == ROUNDS) {
+	if (race > 0) {
 		record_targets();
 		hw_checkpoint("smp");
 	}
