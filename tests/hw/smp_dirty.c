@@ -327,7 +327,7 @@ static int case_race(void)
 			return 0;
 		rounds_done = (int)round + 1;
 	}
-	hw_format(hw_fail_msg, sizeof hw_fail_msg, "rounds %d of %u pages", rounds_done, TARGETS);
+	hw_format(hw_fail_msg, sizeof hw_fail_msg, "%d rounds of %u pages", rounds_done, TARGETS);
 	return 1;
 }
 
