@@ -76,8 +76,8 @@ static int with_prot(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, unsig
 }
 
 /** Computes the new entry for a write of a boolean field without touching the old one. */
-static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, enum pgt_field f,
-			uint64_t val, pgt_pte_t *out)
+static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, enum pgt_field f, uint64_t val,
+			pgt_pte_t *out)
 {
 	const struct pgt_level *L = pgt__level(sp, level);
 
@@ -97,12 +97,18 @@ static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, en
 	return with_prot(sp, level, pte, set ? prot | bit : prot & ~bit, out);
 }
 
-/** Stores the new entry of a leaf; cached copies (pgt_tlb) of a valid translation it changes are stale. */
+/**
+ * Stores the new entry of a leaf, read as @p pte: only the bits that differ
+ * from @p next, so an accessed or dirty bit the MMU sets meanwhile stays
+ * (pgt__leaf_update). Cached copies (pgt_tlb) of a valid translation it
+ * changes are stale.
+ */
 static inline __attribute__((always_inline)) int field_store(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte,
 							     pgt_pte_t next)
 {
 	if (next != pte) {
-		pgt__pte_store(ref.pte, next);
+		pgt_pte_t change = pte ^ next;
+		(void)pgt__leaf_update(pgt__level(sp, ref.level), ref.pte, pte, change, next & change);
 		if (pgt__is_valid_leaf(pgt__level(sp, ref.level), pte))
 			pgt__space_changed(sp);
 	}

@@ -69,6 +69,47 @@ static inline void pgt__pte_store(pgt_pte_t *p, pgt_pte_t v)
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
+/**
+ * Replaces the leaf at @p p, read as @p seen, by (leaf & ~clear) | set,
+ * where leaf is what the entry holds at the instant of the store, and
+ * returns that leaf. While the leaf is valid, the MMU of another CPU (or a
+ * pgt_translate with PGT_ACC_SET_AD in another thread) may set its
+ * accessed and dirty bits at any moment, and the store must not undo them
+ * (Linux's ptep_get_and_clear and ptep_set_wrprotect do the same). Those
+ * bits only ever go from 0 to 1: in an invalid leaf, or once both are
+ * set, nothing can change under us and a plain store is exact.
+ */
+static inline pgt_pte_t pgt__leaf_update(const struct pgt_level *L, pgt_pte_t *p, pgt_pte_t seen,
+					 pgt_pte_t clear, pgt_pte_t set)
+{
+	pgt_pte_t hw = L->accessed | L->dirty;
+
+	if (!(seen & L->valid) || (seen & hw) == hw) {
+		pgt__pte_store(p, (seen & ~clear) | set);
+		return seen;
+	}
+	if (clear == ~(pgt_pte_t)0)
+		return __atomic_exchange_n(p, set, __ATOMIC_ACQ_REL);
+	while (!__atomic_compare_exchange_n(p, &seen, (seen & ~clear) | set, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE))
+		;
+	return seen;
+}
+
+/**
+ * Tells the caller's leaf_ad hook, if any, that the valid leaf @p old of
+ * @p L at @p va left the tree or changed, when the MMU had marked it
+ * accessed or dirty.
+ */
+static inline void pgt__report_ad(const pgt_space_t *sp, const struct pgt_level *L, pgt_vaddr_t va,
+				  pgt_pte_t old)
+{
+	unsigned ad = ((old & L->accessed) ? PGT_AD_ACCESSED : 0u) | ((old & L->dirty) ? PGT_AD_DIRTY : 0u);
+
+	if (sp->pgt__mm.leaf_ad && ad && (old & L->valid))
+		sp->pgt__mm.leaf_ad(sp->pgt__mm.ctx, va, old & L->leaf_oa, 1ull << L->shift, ad);
+}
+
 static inline bool pgt__is_table(const struct pgt_level *L, unsigned level, pgt_pte_t pte)
 {
 	return level > 0 && (pte & L->type_mask) == L->table_type;

@@ -21,6 +21,14 @@
  * Both lists (the pool and the dead tables) are pgt__table_list stacks,
  * threaded through the tables themselves in bits no reader takes for a
  * mapping (internal.h).
+ *
+ * With the caller's p2v hook, only PLAN calls it: the tables it reaches are
+ * remembered (struct op_memo) and BREAK and COMMIT read them back, so a
+ * hook that stops answering after PLAN cannot leave an operation half done.
+ *
+ * A valid leaf is rewritten or removed by an atomic exchange
+ * (pgt__leaf_update): the MMU of another CPU may set its accessed and dirty
+ * bits at any moment, and they are kept, or reported to leaf_ad.
  */
 #include "shape.h"
 
@@ -29,8 +37,8 @@ enum op_pass { PASS_PLAN, PASS_BREAK, PASS_COMMIT };
 
 /** A table as a pass sees it: real, or virtual while PLAN runs. */
 struct tview {
-	pgt_pte_t *tab;  /**< the table, or NULL for a virtual one */
-	pgt_pte_t fill;  /**< virtual: every entry's kind stands for this entry */
+	pgt_pte_t *tab; /**< the table, or NULL for a virtual one */
+	pgt_pte_t fill; /**< virtual: every entry's kind stands for this entry */
 };
 
 /**
@@ -44,19 +52,53 @@ struct op_tables {
 	struct pgt__table_list pool[PGT_MAX_LEVELS], dead[PGT_MAX_LEVELS];
 };
 
+/** Words an operation remembers in itself before it asks the allocator for room (op_memo). */
+#define MEMO_INLINE 32u
+
+/** What a remembered word stands for: a table pointer, tagged in its low bits. */
+enum memo_tag {
+	MEMO_TABLE = 1,   /**< an existing table PLAN descended into */
+	MEMO_SUBTREE = 2, /**< a table under an entry a replacing map removes whole */
+	MEMO_SPLIT = 3,   /**< a superpage to split: the table, once the split is made */
+	MEMO_TAGS = 3
+};
+
+/** A place in the memo: a block (the inline words or a chunk) and a word in it. */
+struct memo_pos {
+	pgt_pte_t *block;
+	size_t i;
+};
+
+/**
+ * The tables PLAN reached through the caller's p2v hook, in the order it
+ * reached them, and a word for each superpage it will split. BREAK reaches
+ * the same tables in the same order; COMMIT reaches those it descends into
+ * (not the removed subtrees), split superpages included. Each pass reads
+ * from the start. The words beyond the inline ones go to chunks: level-0
+ * tables from the allocator, whose word PGT__LIST_WORDS links the next.
+ */
+struct op_memo {
+	bool on;                       /**< the space has a p2v hook */
+	struct memo_pos put, get;      /**< where PLAN writes, where a writing pass reads */
+	pgt_pte_t *first;              /**< the first chunk, or NULL */
+	struct pgt__table_list chunks; /**< every chunk, to give back */
+	pgt_pte_t inl[MEMO_INLINE];
+};
+
 /** One range operation: its arguments, and what its passes found and need. */
 struct range_op {
 	pgt_space_t *sp;
 	enum op_kind kind;
 	enum op_pass pass;
-	pgt_vaddr_t lo, last;     /**< the range, last byte included (no overflow at the top) */
-	pgt_paddr_t pa;           /**< pgt_map: the output address of lo */
+	pgt_vaddr_t lo, last; /**< the range, last byte included (no overflow at the top) */
+	pgt_paddr_t pa;       /**< pgt_map: the output address of lo */
 	unsigned flags;
 	pgt_pte_t bits[PGT_MAX_LEVELS]; /**< encoded prot of a leaf at each level */
-	int status;               /**< first failure PLAN found */
-	struct op_tables t;       /**< not cleared by op_init */
-	bool flush;               /**< valid entries were removed or changed */
+	int status;                     /**< first failure PLAN found */
+	struct op_tables t;             /**< not cleared by op_init */
+	bool flush;                     /**< valid entries were removed or changed */
 	pgt_vaddr_t flush_lo, flush_last;
+	struct op_memo memo; /**< only its scalars are set by op_init */
 };
 
 /** Allocates the tables PLAN counted: all or none. */
@@ -84,6 +126,108 @@ static pgt_pte_t *pool_take(struct range_op *op, unsigned level, pgt_paddr_t *pa
 
 	pgt__table_clear(op->sp, level, tab);
 	return tab;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Remembering what the p2v hook answered (struct op_memo)                   */
+
+static void memo_init(struct op_memo *m, const pgt_space_t *sp)
+{
+	m->on = sp->pgt__mm.p2v != NULL;
+	m->put = (struct memo_pos){ m->inl, 0 };
+	m->get = m->put;
+	m->first = NULL;
+	m->chunks = (struct pgt__table_list){ 0 };
+}
+
+/** Words in a block: the inline ones, or a chunk's after its list and link words. */
+static size_t memo_block_end(const struct range_op *op, const pgt_pte_t *block)
+{
+	return block == op->memo.inl ? MEMO_INLINE : pgt__entries(pgt__level(op->sp, 0));
+}
+
+/** The block after @p block, or NULL. */
+static pgt_pte_t *memo_next_block(const struct range_op *op, const pgt_pte_t *block)
+{
+	return block == op->memo.inl ? op->memo.first : (pgt_pte_t *)(uintptr_t)block[PGT__LIST_WORDS];
+}
+
+/** A new chunk after the block PLAN fills: PGT_OK, or the allocator's failure. */
+static int memo_grow(struct range_op *op)
+{
+	struct op_memo *m = &op->memo;
+	pgt_paddr_t pa;
+	pgt_pte_t *chunk;
+	int rc = pgt__table_alloc(op->sp, 0, &pa, &chunk);
+
+	if (rc != PGT_OK)
+		return rc;
+	pgt__list_push(&m->chunks, pgt__level(op->sp, 0), chunk, pa);
+	chunk[PGT__LIST_WORDS] = 0;
+	if (m->put.block == m->inl)
+		m->first = chunk;
+	else
+		m->put.block[PGT__LIST_WORDS] = (pgt_pte_t)(uintptr_t)chunk;
+	m->put = (struct memo_pos){ chunk, PGT__LIST_WORDS + 1 };
+	return PGT_OK;
+}
+
+/** PLAN: remembers @p tab as @p tag (a failure to find room stops PLAN). */
+static void memo_put(struct range_op *op, enum memo_tag tag, const pgt_pte_t *tab)
+{
+	struct op_memo *m = &op->memo;
+
+	if (!m->on)
+		return;
+	if (m->put.i == memo_block_end(op, m->put.block)) {
+		int rc = memo_grow(op);
+		if (rc != PGT_OK) {
+			op->status = rc;
+			return;
+		}
+	}
+	m->put.block[m->put.i++] = (pgt_pte_t)(uintptr_t)tab | tag;
+}
+
+/**
+ * BREAK, COMMIT: the next remembered word; @p subtree: one of a removed
+ * subtree, else the next of the others (COMMIT passes over the subtrees,
+ * which BREAK removed).
+ */
+static pgt_pte_t *memo_take(struct range_op *op, bool subtree)
+{
+	struct op_memo *m = &op->memo;
+
+	for (;;) {
+		if (m->get.i == memo_block_end(op, m->get.block)) {
+			m->get = (struct memo_pos){ memo_next_block(op, m->get.block), PGT__LIST_WORDS + 1 };
+			PGT_ASSERT(m->get.block != NULL); /* PLAN remembered every word the passes read */
+		}
+		pgt_pte_t *w = &m->get.block[m->get.i++];
+		if (subtree || (*w & MEMO_TAGS) != MEMO_SUBTREE) {
+			PGT_ASSERT(((*w & MEMO_TAGS) == MEMO_SUBTREE) == subtree);
+			return w;
+		}
+	}
+}
+
+/** Gives the chunks back. */
+static void memo_free(struct range_op *op)
+{
+	pgt_paddr_t pa;
+
+	while (op->memo.chunks.n) {
+		(void)pgt__list_pop(&op->memo.chunks, pgt__level(op->sp, 0), &pa);
+		pgt__table_free(op->sp, 0, pa);
+	}
+}
+
+/** The table a table entry links, for BREAK and COMMIT: remembered by PLAN, or at the p2v offset. */
+static pgt_pte_t *table_again(struct range_op *op, const struct pgt_level *L, pgt_pte_t pte, bool subtree)
+{
+	if (!op->memo.on)
+		return pgt__next_table(op->sp, L, pte);
+	return (pgt_pte_t *)(uintptr_t)(*memo_take(op, subtree) & ~(pgt_pte_t)MEMO_TAGS);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -217,15 +361,25 @@ static pgt_pte_t *child_of(struct range_op *op, const struct pgt_level *L, pgt_p
 	return tab;
 }
 
-/** Pushes a subtree (this space's own tables only) to the dead list. */
-static void release_subtree(struct range_op *op, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa)
+/**
+ * Pushes a subtree (this space's own tables only), unlinked from the tree,
+ * to the dead list; its table at @p level maps from @p base. With a leaf_ad
+ * hook, each valid leaf is taken first: the MMU may still set its bits
+ * through a cached path until the flush, and the hook gets them.
+ */
+static void release_subtree(struct range_op *op, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa,
+			    pgt_vaddr_t base)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
+	bool report = op->sp->pgt__mm.leaf_ad != NULL;
 
-	for (unsigned i = 0; level > 0 && i < pgt__entries(L); i++) {
+	for (unsigned i = 0; (level > 0 || report) && i < pgt__entries(L); i++) {
 		pgt_pte_t pte = pgt__pte_load(&tab[i]);
+		pgt_vaddr_t va = base + ((pgt_vaddr_t)i << L->shift);
 		if (pgt__is_table(L, level, pte) && !table_kept(L, pte))
-			release_subtree(op, level - 1, pgt__next_table(op->sp, L, pte), pte & L->table_oa);
+			release_subtree(op, level - 1, table_again(op, L, pte, true), pte & L->table_oa, va);
+		else if (report && pgt__is_valid_leaf(L, pte))
+			pgt__report_ad(op->sp, L, va, pgt__leaf_update(L, &tab[i], pte, ~(pgt_pte_t)0, 0));
 	}
 	pgt__list_push(&op->t.dead[level], L, tab, pa);
 }
@@ -257,7 +411,8 @@ static bool table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *
 
 /* --- PLAN ----------------------------------------------------------------- */
 
-static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enum pgt__kind kind, pgt_vaddr_t elo)
+static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enum pgt__kind kind,
+			 pgt_vaddr_t elo)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 	bool replace = (op->flags & PGT_MAP_REPLACE) != 0;
@@ -268,6 +423,7 @@ static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enu
 		child.tab = child_of(op, L, pte);
 		if (!child.tab)
 			return;
+		memo_put(op, MEMO_TABLE, child.tab);
 		break;
 	case PGT__EMPTY:
 		if (op->kind != OP_MAP)
@@ -281,11 +437,13 @@ static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enu
 			return;
 		}
 		/* a split needs leaves one level down, in rights that level can encode */
-		if (!pgt__level(op->sp, level - 1)->leaf_ok || split_base(op->sp, level, pte, &child.fill) != PGT_OK) {
+		if (!pgt__level(op->sp, level - 1)->leaf_ok ||
+		    split_base(op->sp, level, pte, &child.fill) != PGT_OK) {
 			op->status = PGT_ENOTSUP;
 			return;
 		}
 		op->t.need[level - 1]++;
+		memo_put(op, MEMO_SPLIT, NULL); /* the table, once the split is made */
 		break;
 	default:
 		if (op->kind == OP_MAP)
@@ -301,9 +459,12 @@ static void plan_reachable(struct range_op *op, unsigned level, pgt_pte_t pte)
 	const struct pgt_level *L = pgt__level(op->sp, level);
 	pgt_pte_t *tab = child_of(op, L, pte);
 
+	if (tab)
+		memo_put(op, MEMO_SUBTREE, tab);
 	for (unsigned i = 0; tab && level > 1 && i < pgt__entries(L) && op->status == PGT_OK; i++) {
 		pgt_pte_t e = pgt__pte_load(&tab[i]);
-		if (pgt__is_table(pgt__level(op->sp, level - 1), level - 1, e))
+		const struct pgt_level *C = pgt__level(op->sp, level - 1);
+		if (pgt__is_table(C, level - 1, e) && !table_kept(C, e)) /* as release_subtree goes */
 			plan_reachable(op, level - 1, e);
 	}
 }
@@ -332,30 +493,43 @@ static pgt_pte_t *split_now(struct range_op *op, unsigned level, pgt_pte_t *p, p
 	pgt_paddr_t pa;
 	pgt_pte_t *tab = pool_take(op, level - 1, &pa);
 
-	split_fill(op->sp, level, leaf, tab);
+	if (op->memo.on) /* the pass after BREAK finds the table here */
+		*memo_take(op, false) = (pgt_pte_t)(uintptr_t)tab | MEMO_SPLIT;
 	if (op->sp->pgt__flags & PGT_SPACE_LINKS)
 		*pgt__link_word(L, p) = 0; /* the leaf it belonged to is gone */
 	if (entry_live(L, leaf) && op->sp->pgt__arch->break_before_make) {
-		pgt__pte_store(p, 0);
+		leaf = pgt__leaf_update(L, p, leaf, ~(pgt_pte_t)0, 0);
 		tlb_flush(op->sp, elo, elast);
+		split_fill(op->sp, level, leaf, tab);
+		pgt__pte_store(p, link_entry(L, pa));
+		return tab;
 	}
-	pgt__pte_store(p, link_entry(L, pa));
+	/* The small pages inherit the accessed and dirty bits the block has when it goes. */
+	split_fill(op->sp, level, leaf, tab);
+	while (!__atomic_compare_exchange_n(p, &leaf, link_entry(L, pa), false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE))
+		split_fill(op->sp, level, leaf, tab);
 	return tab;
 }
 
 /** Removes the entry at @p p: a leaf, or (PGT_MAP_REPLACE) a whole subtree. */
-static void remove_entry(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, enum pgt__kind kind,
-			 pgt_vaddr_t elo, pgt_vaddr_t elast)
+static void remove_entry(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,
+			 enum pgt__kind kind, pgt_vaddr_t elo, pgt_vaddr_t elast)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 
 	if (kind == PGT__EMPTY || kind == PGT__BAD)
 		return;
-	entry_clear(op->sp, L, p);
+	if (kind == PGT__TABLE) {
+		entry_clear(op->sp, L, p);
+		release_subtree(op, level - 1, table_again(op, L, pte, true), pte & L->table_oa, elo);
+	} else {
+		pgt__report_ad(op->sp, L, elo, pgt__leaf_update(L, p, pte, ~(pgt_pte_t)0, 0));
+		if (op->sp->pgt__flags & PGT_SPACE_LINKS)
+			*pgt__link_word(L, p) = 0;
+	}
 	if (entry_live(L, pte))
 		note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
-	if (kind == PGT__TABLE)
-		release_subtree(op, level - 1, pgt__next_table(op->sp, L, pte), pte & L->table_oa);
 }
 
 /** pgt_protect on one whole leaf: new rights, same output address and status bits. */
@@ -367,7 +541,7 @@ static void protect_entry(struct range_op *op, unsigned level, pgt_pte_t *p, pgt
 
 	if (next == pte)
 		return;
-	pgt__pte_store(p, next);
+	pgt__report_ad(op->sp, L, elo, pgt__leaf_update(L, p, pte, L->prot_mask, op->bits[level]));
 	if (entry_live(L, pte))
 		note_flush(op, elo, elast);
 }
@@ -385,8 +559,8 @@ static void write_whole(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_p
 }
 
 /** Unlinks a table that unmap left empty, unless another space shares it. */
-static void reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, pgt_pte_t *child,
-			     pgt_vaddr_t elo, pgt_vaddr_t elast)
+static void reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,
+			     pgt_pte_t *child, pgt_vaddr_t elo, pgt_vaddr_t elast)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 
@@ -397,14 +571,14 @@ static void reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, 
 	pgt__list_push(&op->t.dead[level - 1], pgt__level(op->sp, level - 1), child, pte & L->table_oa);
 }
 
-static void write_descend(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, enum pgt__kind kind,
-			  pgt_vaddr_t elo, pgt_vaddr_t elast)
+static void write_descend(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,
+			  enum pgt__kind kind, pgt_vaddr_t elo, pgt_vaddr_t elast)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 	struct tview child = { 0 };
 
 	if (kind == PGT__TABLE) {
-		child.tab = pgt__next_table(op->sp, L, pte);
+		child.tab = table_again(op, L, pte, false);
 		visit_table(op, level - 1, child, elo);
 		if (op->kind == OP_UNMAP)
 			reclaim_if_empty(op, level, p, pte, child.tab, elo, elast);
@@ -485,6 +659,7 @@ static unsigned leaf_run(struct range_op *op, unsigned level, pgt_pte_t *tab, un
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 	bool links = (op->sp->pgt__flags & PGT_SPACE_LINKS) != 0, unmap = op->kind == OP_UNMAP;
+	bool report = op->sp->pgt__mm.leaf_ad != NULL;
 	unsigned start = i, live_first = stop, live_last = 0;
 
 	for (; i < stop; i++) {
@@ -496,7 +671,14 @@ static unsigned leaf_run(struct range_op *op, unsigned level, pgt_pte_t *tab, un
 		pgt_pte_t next = unmap ? 0 : (pte & ~L->prot_mask) | op->bits[level];
 		if (next == pte)
 			continue;
-		pgt__pte_store(&tab[i], next);
+		if (!unmap)
+			pgt__report_ad(op->sp, L, elo + ((pgt_vaddr_t)(i - start) << L->shift),
+				       pgt__leaf_update(L, &tab[i], pte, L->prot_mask, op->bits[level]));
+		else if (report) /* the bits matter only to the hook: the entry goes */
+			pgt__report_ad(op->sp, L, elo + ((pgt_vaddr_t)(i - start) << L->shift),
+				       pgt__leaf_update(L, &tab[i], pte, ~(pgt_pte_t)0, 0));
+		else
+			pgt__pte_store(&tab[i], 0);
 		if (unmap && links)
 			*pgt__link_word(L, &tab[i]) = 0;
 		if (pte & L->valid) {
@@ -532,7 +714,7 @@ static void visit_table(struct range_op *op, unsigned level, struct tview t, pgt
 		pgt_vaddr_t elo = base + ((pgt_vaddr_t)i << L->shift);
 		if (fast && i >= whole_first && i < whole_end) {
 			/* A virtual table (PLAN) is all empty or all leaves: whole entries need nothing. */
-			unsigned j = !t.tab ? whole_end
+			unsigned j = !t.tab               ? whole_end
 				     : op->kind == OP_MAP ? map_run(op, level, t.tab, i, whole_end, elo)
 							  : leaf_run(op, level, t.tab, i, whole_end, elo);
 			if (j > i) {
@@ -556,6 +738,7 @@ static void run_pass(struct range_op *op, enum op_pass pass)
 	pgt_vaddr_t span = (pgt_vaddr_t)pgt__entries(R) << R->shift;
 
 	op->pass = pass;
+	op->memo.get = (struct memo_pos){ op->memo.inl, 0 };
 	visit_table(op, root, (struct tview){ .tab = sp->pgt__root }, op->lo & ~(span - 1));
 }
 
@@ -564,11 +747,11 @@ static int run(struct range_op *op)
 {
 	op->t = (struct op_tables){ 0 };
 	run_pass(op, PASS_PLAN);
-	if (op->status != PGT_OK)
-		return op->status;
-	int rc = pool_fill(op);
-	if (rc != PGT_OK)
+	int rc = op->status == PGT_OK ? pool_fill(op) : op->status;
+	if (rc != PGT_OK) {
+		memo_free(op);
 		return rc;
+	}
 	if (op->kind == OP_MAP && (op->flags & PGT_MAP_REPLACE)) {
 		run_pass(op, PASS_BREAK);
 		if (op->flush)
@@ -581,6 +764,7 @@ static int run(struct range_op *op)
 	pgt__list_retire_all(op->sp, op->t.dead);
 	PGT_ASSERT(op->t.pool[0].n == 0); /* PLAN counted exactly */
 	pgt__list_free_all(op->sp, op->t.pool);
+	memo_free(op);
 	/* Translations may have gone or changed: cached copies (pgt_tlb) are stale. */
 	if (op->kind != OP_MAP || (op->flags & PGT_MAP_REPLACE))
 		pgt__space_changed(op->sp);
@@ -619,6 +803,7 @@ static int op_init(struct range_op *op, pgt_space_t *sp, enum op_kind kind, pgt_
 	op->status = PGT_OK;
 	op->flush = false;
 	op->flush_lo = op->flush_last = 0;
+	memo_init(&op->memo, sp);
 	return PGT_OK;
 }
 
@@ -710,7 +895,7 @@ static int map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt_
 			return BY_PASSES; /* crosses an entry of the level above, or covers one whole */
 	}
 	if (pgt__ops(sp)->walk_to(sp, va, l, &at) != PGT_OK)
-		return BY_PASSES; /* p2v failed: the passes say so */
+		return PGT_EINVAL; /* p2v failed: the hook is asked once per table and call */
 	unsigned shift = a->level[l].shift;
 	size_t n = (size_t)(size >> shift);
 	if (at.level != l)
@@ -797,19 +982,23 @@ static bool any_table(const struct pgt_level *L, unsigned level, const pgt_pte_t
  * Where unmap may leave the table of level @p level (not the root) that
  * holds the range empty: finds the entry linking it (*up, at level + 1)
  * when freeing the table would leave the table around that entry in use,
- * as the passes would leave it. False when that one may empty too: the
- * passes then free what empties, level by level.
+ * as the passes would leave it: PGT_OK. BY_PASSES when that one may
+ * empty too: the passes then free what empties, level by level. PGT_EINVAL
+ * when p2v fails.
  */
-static bool reclaim_stops_above(const struct range_op *op, unsigned level, struct pgt__stop *up)
+static int reclaim_stops_above(const struct range_op *op, unsigned level, struct pgt__stop *up)
 {
 	pgt_space_t *sp = op->sp;
 
-	if (pgt__ops(sp)->walk_to(sp, op->lo, level + 1u, up) != PGT_OK || up->level != level + 1u)
-		return false;
+	if (pgt__ops(sp)->walk_to(sp, op->lo, level + 1u, up) != PGT_OK)
+		return PGT_EINVAL;
+	if (up->level != level + 1u)
+		return BY_PASSES;
 	const struct pgt_level *U = pgt__level(sp, up->level);
 	unsigned i = pgt__index(U, op->lo);
-	return up->level == pgt__root_level(sp) || table_kept(U, pgt__pte_load(up->pte)) ||
-	       used_near(up->pte - i, pgt__entries(U), i, i + 1);
+	bool stops = up->level == pgt__root_level(sp) || table_kept(U, pgt__pte_load(up->pte)) ||
+		     used_near(up->pte - i, pgt__entries(U), i, i + 1);
+	return stops ? PGT_OK : BY_PASSES;
 }
 
 /**
@@ -818,29 +1007,32 @@ static bool reclaim_stops_above(const struct range_op *op, unsigned level, struc
  * split, so COMMIT's leaf loop does the work. When unmap may leave the
  * table empty, it is freed as the passes would free it, provided the table
  * above stays in use (reclaim_stops_above). Then the flush, and the dead
- * table given back. Returns false, having written nothing, when the case
- * does not apply.
+ * table given back. Returns BY_PASSES, having written nothing, when the
+ * case does not apply, and PGT_EINVAL, having written nothing, when p2v
+ * fails (the hook is asked once per table and call: the passes would ask
+ * again).
  */
-static bool change_in_one_table(struct range_op *op)
+static int change_in_one_table(struct range_op *op)
 {
 	pgt_space_t *sp = op->sp;
 	struct pgt__stop at, up;
 
 	if (pgt__ops(sp)->walk_to(sp, op->lo, 0, &at) != PGT_OK)
-		return false; /* p2v failed: the passes say so */
+		return PGT_EINVAL;
 	unsigned level = at.level;
 	const struct pgt_level *L = pgt__level(sp, level);
 	if (!whole_entries_of_one_table(op, level) ||
 	    (level > 0 && !pgt__is_mapped_leaf(L, pgt__pte_load(at.pte))))
-		return false; /* leaves to split, or nothing at the start to say which level */
+		return BY_PASSES; /* leaves to split, or nothing at the start to say which level */
 	unsigned first = pgt__index(L, op->lo), n = (unsigned)((op->last - op->lo) >> L->shift) + 1;
 	pgt_pte_t *tab = at.pte - first;
 	if (any_table(L, level, at.pte, n))
-		return false;
+		return BY_PASSES;
 	bool may_empty = op->kind == OP_UNMAP && level < pgt__root_level(sp) &&
 			 !used_near(tab, pgt__entries(L), first, first + n);
-	if (may_empty && !reclaim_stops_above(op, level, &up))
-		return false;
+	int rc = may_empty ? reclaim_stops_above(op, level, &up) : PGT_OK;
+	if (rc != PGT_OK)
+		return rc;
 	op->pass = PASS_COMMIT;
 	leaf_run(op, level, tab, first, first + n, op->lo);
 	if (may_empty) { /* the range lies inside the entry above: the flush covers it alone */
@@ -852,7 +1044,15 @@ static bool change_in_one_table(struct range_op *op)
 	if (may_empty)
 		pgt__list_retire_all(sp, op->t.dead);
 	pgt__space_changed(sp);
-	return true;
+	return PGT_OK;
+}
+
+/** pgt_unmap and pgt_protect, for checked arguments: without the passes when one table holds the range. */
+static int change(struct range_op *op)
+{
+	int rc = change_in_one_table(op);
+
+	return rc == BY_PASSES ? run(op) : rc;
 }
 
 int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
@@ -860,9 +1060,7 @@ int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 	struct range_op op;
 	int rc = op_init(&op, sp, OP_UNMAP, va, size);
 
-	if (rc != PGT_OK)
-		return rc;
-	return change_in_one_table(&op) ? PGT_OK : run(&op);
+	return rc == PGT_OK ? change(&op) : rc;
 }
 
 int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
@@ -876,5 +1074,5 @@ int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
 	if (rc != PGT_OK)
 		return rc;
 	op_set_bits(&op, bits);
-	return change_in_one_table(&op) ? PGT_OK : run(&op);
+	return change(&op);
 }

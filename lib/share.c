@@ -74,8 +74,10 @@ static void share_slot(pgt_space_t *dst, const pgt_space_t *src, unsigned i, str
 		pgt_pte_t *tab = pgt__list_pop(pool, pgt__level(src, root - 1), &pa);
 		pgt__table_clear(src, root - 1, tab);
 		s = (pa & R->table_oa) | R->table_attrs | R->table_type;
+		pgt__pte_store(&src->pgt__root[i], s | R->table_pinned);
+	} else { /* a live entry: an accessed bit the MMU sets meanwhile stays */
+		__atomic_fetch_or(&src->pgt__root[i], R->table_pinned, __ATOMIC_ACQ_REL);
 	}
-	pgt__pte_store(&src->pgt__root[i], s | R->table_pinned);
 	pgt__pte_store(&dst->pgt__root[i], (s & ~R->table_pinned) | R->table_borrowed);
 }
 

@@ -434,6 +434,180 @@ START_TEST(test_readers_see_history)
 }
 END_TEST
 
+/* --- accessed and dirty bits set while the writer rewrites the leaf ---------------- */
+
+/*
+ * A simulated CPU writes a page (pgt_translate with PGT_ACC_SET_AD, which
+ * sets the dirty bit with a compare-and-swap, as an MMU does) while the
+ * writer rewrites that page's leaf. Each epoch starts with a clean leaf;
+ * once the CPU has tried its one write, the dirty bit must be where the
+ * write put it: in the leaf (protect, a field write, a split superpage) or
+ * in what the leaf_ad hook was told (unmap, a replacing map; for the map,
+ * or in the new leaf if the write came after it), and nowhere when the
+ * write failed. A plain load / compute / store in the writer loses bits.
+ */
+enum race_kind { RACE_PROTECT, RACE_FIELD, RACE_SPLIT, RACE_UNMAP, RACE_REPLACE, RACE_KINDS };
+static const char *const race_name[RACE_KINDS] = { "protect", "set_field", "split", "unmap", "replace" };
+
+#define RACE_PA (1ull << 32)
+
+struct race {
+	struct cmm c; /* first: the hooks' ctx */
+	pgt_space_t sp;
+	enum race_kind kind;
+	pgt_vaddr_t base, va;    /**< the 2M region, the page the CPU writes in it */
+	atomic_long epoch, done; /**< the writer's epoch, the last one the CPU finished */
+	atomic_long going;       /**< the last epoch the CPU started its write in */
+	atomic_int wrote;        /**< the CPU's write of epoch `done` succeeded */
+	atomic_int stop;
+	atomic_uint reported; /**< PGT_AD_* the leaf_ad hook was told for va this epoch */
+	atomic_ulong reports; /**< leaf_ad calls */
+};
+
+static void race_leaf_ad(void *ctx, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad)
+{
+	struct race *r = ctx;
+
+	(void)pa;
+	atomic_fetch_add(&r->reports, 1);
+	if (r->va >= va && r->va - va < size)
+		atomic_fetch_or(&r->reported, ad);
+}
+
+static void *race_cpu(void *arg)
+{
+	struct race *r = arg;
+	long seen = 0;
+
+	while (!atomic_load(&r->stop)) {
+		long e = atomic_load(&r->epoch);
+		if (e == seen) {
+			sched_yield();
+			continue;
+		}
+		atomic_store(&r->going, e);
+		int rc = pgt_translate(&r->sp, r->va, PGT_ACC_WRITE | PGT_ACC_SET_AD, NULL, NULL);
+		atomic_store(&r->wrote, rc == PGT_OK);
+		atomic_store(&r->done, e);
+		seen = e;
+	}
+	return NULL;
+}
+
+/** The dirty bit of the leaf mapping va now (0 when none does). */
+static uint64_t race_dirty(struct race *r)
+{
+	pgt_ref_t ref;
+	uint64_t d = 0;
+
+	if (pgt_lookup(&r->sp, r->va, &ref) == PGT_OK)
+		ck_assert_int_eq(pgt_get_field(&r->sp, ref, PGT_FIELD_DIRTY, &d), PGT_OK);
+	return d;
+}
+
+/** A clean writable leaf for the epoch: a 2M page to split, else a small page. */
+static void race_reset(struct race *r)
+{
+	unsigned rw = PGT_PROT_READ | PGT_PROT_WRITE;
+
+	ck_assert_int_eq(pgt_unmap(&r->sp, r->base, 2ull << 20), PGT_OK);
+	if (r->kind == RACE_SPLIT)
+		ck_assert_int_eq(pgt_map(&r->sp, r->base, RACE_PA, 2ull << 20, rw, 0), PGT_OK);
+	else
+		ck_assert_int_eq(pgt_map(&r->sp, r->va, RACE_PA, 4096, rw, 0), PGT_OK);
+	atomic_store(&r->reported, 0);
+}
+
+/** One rewrite of the leaf while the CPU may write; @p i varies it. */
+static void race_rewrite(struct race *r, unsigned long i)
+{
+	unsigned rw = PGT_PROT_READ | PGT_PROT_WRITE, x = (i & 1) ? PGT_PROT_EXEC : 0;
+	pgt_ref_t ref;
+
+	switch (r->kind) {
+	case RACE_PROTECT: ck_assert_int_eq(pgt_protect(&r->sp, r->va, 4096, rw | x), PGT_OK); break;
+	case RACE_FIELD:
+		ck_assert_int_eq(pgt_lookup(&r->sp, r->va, &ref), PGT_OK);
+		ck_assert_int_eq(pgt_set_field(&r->sp, ref, PGT_FIELD_EXEC, x != 0), PGT_OK);
+		break;
+	case RACE_SPLIT: /* another page of the 2M one: the first call splits it */
+		ck_assert_int_eq(pgt_protect(&r->sp, r->base, 4096, rw | x), PGT_OK);
+		break;
+	case RACE_UNMAP: ck_assert_int_eq(pgt_unmap(&r->sp, r->va, 4096), PGT_OK); break;
+	default: ck_assert_int_eq(pgt_map(&r->sp, r->va, RACE_PA + 4096, 4096, rw, PGT_MAP_REPLACE), PGT_OK);
+	}
+}
+
+/** After the CPU's try: the dirty bit is where its write put it, and nowhere else. */
+static bool race_check(struct race *r, long e)
+{
+	bool wrote = atomic_load(&r->wrote) != 0, told = (atomic_load(&r->reported) & PGT_AD_DIRTY) != 0;
+	bool leaf = race_dirty(r) != 0;
+
+	switch (r->kind) {
+	case RACE_UNMAP:
+		ck_assert_msg(wrote || !told, "unmap epoch %ld: dirty without a write", e);
+		return wrote && !told;
+	case RACE_REPLACE:
+		ck_assert_msg(!(told && leaf), "replace epoch %ld: dirty both in the old and the new leaf",
+			      e);
+		ck_assert_msg(wrote || !(told || leaf), "replace epoch %ld: dirty without a write", e);
+		return wrote && !(told || leaf);
+	default:
+		ck_assert_msg(wrote || !leaf, "%s epoch %ld: dirty without a write", race_name[r->kind], e);
+		return wrote && !leaf;
+	}
+}
+
+/** The writer: an epoch per clean leaf, rewriting it until the CPU has tried its write. */
+START_TEST(test_dirty_bits_survive_rewrites)
+{
+	static const struct pgt_arch *const ad_archs[] = { &pgt_arch_x86_64, &pgt_arch_armv8_4k_48 };
+	struct race *r = calloc(1, sizeof *r);
+	long epochs = getenv("VALGRIND") ? 200 : 3000, lost = 0, written = 0;
+	uint64_t rng = 0xd1e7 + (uint64_t)_i;
+	pthread_t cpu;
+
+	ck_assert_ptr_nonnull(r);
+	r->kind = (enum race_kind)(_i % RACE_KINDS);
+	cmm_init(&r->c, false);
+	r->c.t.mm.leaf_ad = race_leaf_ad; /* its ctx, the harness's, is r too: r starts with it */
+	r->base = window();
+	r->va = r->base + (r->kind == RACE_SPLIT ? 0x5000 : 0);
+	ck_assert_int_eq(pgt_space_init(&r->sp, ad_archs[_i / RACE_KINDS], &r->c.t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pthread_create(&cpu, NULL, race_cpu, r), 0);
+	for (long e = 1; e <= epochs; e++) {
+		race_reset(r);
+		atomic_store(&r->epoch, e);
+		/* unmap, replace and split happen once an epoch, a random while after the CPU starts */
+		unsigned long i = 0, delay = test_rand(&rng) % 512;
+		while (r->kind >= RACE_SPLIT && atomic_load(&r->going) != e)
+			;
+		do {
+			if (r->kind < RACE_SPLIT || i == delay)
+				race_rewrite(r, i);
+			if (++i > delay + 16)
+				sched_yield();
+		} while (atomic_load(&r->done) != e || i <= delay);
+		written += atomic_load(&r->wrote);
+		lost += race_check(r, e);
+	}
+	atomic_store(&r->stop, 1);
+	pthread_join(cpu, NULL);
+	printf("check_concurrent: %s: %s: %ld epochs, %ld written, %ld dirty bits lost, %lu leaf_ad "
+	       "reports\n",
+	       ad_archs[_i / RACE_KINDS]->name, race_name[r->kind], epochs, written, lost,
+	       atomic_load(&r->reports));
+	ck_assert_msg(lost == 0, "%s: %s: %ld dirty bits lost in %ld epochs", ad_archs[_i / RACE_KINDS]->name,
+		      race_name[r->kind], lost, epochs);
+	ck_assert_msg(written > 0, "the CPU never wrote");
+	ck_assert_int_eq(pgt_unmap(&r->sp, r->base, 2ull << 20), PGT_OK);
+	pgt_space_destroy(&r->sp);
+	cmm_fini(&r->c);
+	free(r);
+}
+END_TEST
+
 static Suite *concurrent_suite(void)
 {
 	Suite *su = suite_create("concurrent");
@@ -447,6 +621,10 @@ static Suite *concurrent_suite(void)
 	tc = tcase_create("stress");
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, test_readers_see_history, 0, NARCHS);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("dirty");
+	tcase_set_timeout(tc, 600);
+	tcase_add_loop_test(tc, test_dirty_bits_survive_rewrites, 0, 2 * RACE_KINDS);
 	suite_add_tcase(su, tc);
 	return su;
 }

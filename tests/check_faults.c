@@ -123,6 +123,7 @@ struct wrap {
 	pgt_paddr_t bad_pa, real_pa;
 	long p2v_calls;
 	long p2v_null_from; /**< set harness p2v_null from this call on (0: never) */
+	long p2v_null_once; /**< answer NULL to this call alone (0: never) */
 };
 
 static pgt_paddr_t wrap_alloc(void *ctx, size_t size, unsigned level)
@@ -155,6 +156,8 @@ static void *wrap_p2v(void *ctx, pgt_paddr_t pa)
 
 	if (++w->p2v_calls == w->p2v_null_from)
 		w->t->p2v_null = true;
+	if (w->p2v_calls == w->p2v_null_once)
+		return NULL; /* a hook that changes its mind: it answered for this table before */
 	return w->t->mm.p2v(w->t->mm.ctx, unspoil(w, pa));
 }
 
@@ -438,34 +441,63 @@ START_TEST(test_insert_bad_frame)
 }
 END_TEST
 
-/** Operations for the p2v test: each walks existing tables and/or links new ones. */
-enum p2v_op { OP_INSERT, OP_LOOKUP };
+/** Operations for the p2v tests: each walks existing tables and/or links new ones. */
+enum p2v_op { OP_INSERT, OP_LOOKUP, OP_MAP, OP_UNMAP, OP_PROTECT };
+
+/** One operation of the p2v tests and the status it ends with when p2v always answers. */
+struct p2v_call {
+	enum p2v_op op;
+	pgt_vaddr_t va;
+	uint64_t size;      /**< range operations */
+	pgt_paddr_t pa;     /**< pgt_map */
+	unsigned shift;     /**< pgt_insert */
+	unsigned flags;     /**< pgt_map */
+	int ok;
+};
+
+static const char *const p2v_op_name[] = { "insert", "lookup", "map", "unmap", "protect" };
+
+static int p2v_run(struct fx *f, const struct p2v_call *c)
+{
+	pgt_ref_t ref;
+
+	switch (c->op) {
+	case OP_INSERT: return pgt_insert(&f->sp, c->va, c->shift, &ref);
+	case OP_LOOKUP: return pgt_lookup(&f->sp, c->va, &ref);
+	case OP_MAP: return pgt_map(&f->sp, c->va, c->pa, c->size, PGT_PROT_READ | PGT_PROT_WRITE, c->flags);
+	case OP_UNMAP: return pgt_unmap(&f->sp, c->va, c->size);
+	default: return pgt_protect(&f->sp, c->va, c->size, PGT_PROT_READ);
+	}
+}
 
 /**
- * Runs one operation with p2v answering NULL from its k-th call on, for
- * every k the operation reaches; then lets it succeed with @p ok.
+ * Runs one operation with p2v answering NULL from its k-th call on (or, with
+ * @p once, to its k-th call alone: a hook that answered for a table and then
+ * does not), for every k the operation reaches; then lets it succeed with
+ * c->ok. Every failure must be PGT_EINVAL with the space and the allocator
+ * as before.
  */
-static long p2v_case(struct fx *f, enum p2v_op op, pgt_vaddr_t va, unsigned shift, int ok)
+static long p2v_case(struct fx *f, const struct p2v_call *c, bool once)
 {
 	char what[200];
 	long k;
 
 	for (k = 1;; k++) {
 		struct before b;
-		pgt_ref_t ref;
-		ck_assert_msg(k < 64, "%s: p2v test does not end", f->c.name);
+		ck_assert_msg(k < 4096, "%s: p2v test does not end", f->c.name);
 		take(f, &b);
 		f->w.p2v_calls = 0;
-		f->w.p2v_null_from = k;
-		int rc = op == OP_INSERT ? pgt_insert(&f->sp, va, shift, &ref) : pgt_lookup(&f->sp, va, &ref);
+		f->w.p2v_null_from = once ? 0 : k;
+		f->w.p2v_null_once = once ? k : 0;
+		int rc = p2v_run(f, c);
 		long calls = f->w.p2v_calls;
-		f->w.p2v_null_from = 0;
+		f->w.p2v_null_from = f->w.p2v_null_once = 0;
 		f->t.p2v_null = false;
-		snprintf(what, sizeof what, "%s: %s va %#" PRIx64 " shift %u, p2v NULL from call %ld of %ld", f->c.name,
-			 op == OP_INSERT ? "insert" : "lookup", va, shift, k, calls);
+		snprintf(what, sizeof what, "%s: %s va %#" PRIx64 " size %#" PRIx64 " shift %u, p2v NULL %s call %ld of %ld",
+			 f->c.name, p2v_op_name[c->op], c->va, c->size, c->shift, once ? "at" : "from", k, calls);
 		if (calls < k) {
 			free(b.snap);
-			ck_assert_msg(rc == ok, "%s: %s", what, pgt_strerror(rc));
+			ck_assert_msg(rc == c->ok, "%s: %s", what, pgt_strerror(rc));
 			return k - 1;
 		}
 		ck_assert_msg(rc == PGT_EINVAL, "%s: %s", what, pgt_strerror(rc));
@@ -473,6 +505,34 @@ static long p2v_case(struct fx *f, enum p2v_op op, pgt_vaddr_t va, unsigned shif
 		g_cnt->p2v_null++;
 		g_cnt->ops++;
 	}
+}
+
+/**
+ * Runs a range operation with allocation attempt @p n of the call failing:
+ * PGT_ENOMEM with the space and the allocator unchanged, or the operation's
+ * own status (undone by the caller). *made: allocation attempts made.
+ */
+static int range_enomem(struct fx *f, const struct p2v_call *c, long n, long *made)
+{
+	char what[200];
+	struct before b;
+
+	take(f, &b);
+	f->t.fail_at = b.attempts + n;
+	int rc = p2v_run(f, c);
+	f->t.fail_at = 0;
+	*made = f->t.attempts - b.attempts;
+	snprintf(what, sizeof what, "%s: %s va %#" PRIx64 " size %#" PRIx64 ", allocation %ld failing", f->c.name,
+		 p2v_op_name[c->op], c->va, c->size, n);
+	g_cnt->ops++;
+	if (rc != PGT_ENOMEM) {
+		free(b.snap);
+		ck_assert_msg(rc == c->ok, "%s: %s", what, pgt_strerror(rc));
+		return rc;
+	}
+	expect_untouched(f, &b, what);
+	g_cnt->enomem++;
+	return rc;
 }
 
 /* A p2v hook that starts returning NULL mid-operation: PGT_EINVAL, nothing changed. */
@@ -487,20 +547,93 @@ START_TEST(test_p2v_null)
 	while (!c.a->level[top].leaf_ok)
 		top--;
 	pgt_vaddr_t far = path_va(&c, top) + (2ull << page_shift(&c, top)); /* index 3 at the top leaf level */
+	pgt_vaddr_t big = va & ~((1ull << page_shift(&c, top)) - 1);
+	const struct p2v_call calls[] = {
+		{ OP_INSERT, va, 0, 0, s0, 0, PGT_OK },                        /* all tables new */
+		{ OP_INSERT, va + (1ull << page_shift(&c, 1)), 0, 0, s0, 0, PGT_OK }, /* some exist */
+		{ OP_INSERT, va + (1ull << s0), 0, 0, s0, 0, PGT_OK },         /* all exist */
+		{ OP_INSERT, va, 0, 0, s0, 0, PGT_EXISTS },                    /* same page */
+		{ OP_INSERT, big, 0, 0, page_shift(&c, top), 0, PGT_ECONFLICT }, /* larger over smaller */
+		{ OP_INSERT, far, 0, 0, page_shift(&c, top), 0, PGT_OK },      /* largest page */
+		{ OP_LOOKUP, va + 5, 0, 0, 0, 0, PGT_OK },
+		{ OP_LOOKUP, far + 5, 0, 0, 0, 0, PGT_OK },
+	};
 	fx_open(&f, &c);
-	injected += p2v_case(&f, OP_INSERT, va, s0, PGT_OK);                       /* all tables new */
-	injected += p2v_case(&f, OP_INSERT, va + (1ull << page_shift(&c, 1)), s0, PGT_OK); /* some exist */
-	injected += p2v_case(&f, OP_INSERT, va + (1ull << s0), s0, PGT_OK);        /* all exist */
-	injected += p2v_case(&f, OP_INSERT, va, s0, PGT_EXISTS);                   /* same page */
-	injected += p2v_case(&f, OP_INSERT, va & ~((1ull << page_shift(&c, top)) - 1), page_shift(&c, top),
-			     PGT_ECONFLICT);                                       /* larger over smaller */
-	injected += p2v_case(&f, OP_INSERT, far, page_shift(&c, top), PGT_OK);    /* largest page */
-	injected += p2v_case(&f, OP_LOOKUP, va + 5, 0, PGT_OK);
-	injected += p2v_case(&f, OP_LOOKUP, far + 5, 0, PGT_OK);
+	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+		injected += p2v_case(&f, &calls[i], false);
 	ck_assert_msg(injected > 0, "%s: the p2v hook was never called", c.name);
 	fx_check(&f, "after the p2v test");
 	fx_close(&f);
 	printf("check_faults: %s: %ld p2v NULL answers checked\n", c.name, injected);
+}
+END_TEST
+
+/**
+ * The range operations under a p2v hook that fails at its k-th call, for
+ * every k, either from then on or at that call alone (the hook answered in
+ * one pass and not in the next): pgt_map into missing tables and existing
+ * ones, replacing small pages, a whole table and part of a superpage;
+ * pgt_unmap and pgt_protect cutting superpages and crossing tables, and
+ * emptying tables. PGT_EINVAL with the space and the allocator unchanged,
+ * then the operation succeeds once the hook answers.
+ */
+START_TEST(test_p2v_null_range)
+{
+	struct cfg c = cfg_of((_i / 4) * NCFG + 2 + (_i & 1)); /* hook mode only */
+	bool once = (_i & 2) != 0;
+	uint64_t p = 1ull << page_shift(&c, 0), t = 1ull << page_shift(&c, 1); /* a page, a level-0 table's span */
+	pgt_vaddr_t a = path_va(&c, 1);
+	pgt_paddr_t pa = 16 * t;
+	unsigned rw = PGT_PROT_READ | PGT_PROT_WRITE, nosuper = PGT_MAP_NOSUPER, replace = PGT_MAP_REPLACE;
+	struct fx f;
+	long injected = 0;
+
+	ck_assert(c.a->level[1].leaf_ok); /* every shipped format has superpages one level up */
+	fx_open(&f, &c);
+	/* three tables of small pages from a, superpages at a + 4t, 5t and 6t */
+	ck_assert_int_eq(pgt_map(&f.sp, a, pa, 3 * t, rw, nosuper), PGT_OK);
+	ck_assert_int_eq(pgt_map(&f.sp, a + 4 * t, pa + 4 * t, 3 * t, rw, 0), PGT_OK);
+	const struct p2v_call calls[] = {
+		{ OP_MAP, a + t - 2 * p, 4 * p, pa, 0, nosuper | replace, PGT_OK },   /* across two tables */
+		{ OP_MAP, a + 2 * t, t, pa + 8 * t, 0, replace, PGT_OK },            /* a superpage over a table */
+		{ OP_MAP, a + 4 * t + 2 * p, 2 * p, pa, 0, nosuper | replace, PGT_OK }, /* into a superpage */
+		{ OP_UNMAP, a + 5 * t + p, p, 0, 0, 0, PGT_OK },                     /* cuts a superpage */
+		{ OP_PROTECT, a + 6 * t - p, 2 * p, 0, 0, 0, PGT_OK },              /* a table and a superpage */
+		{ OP_PROTECT, a, 3 * t, 0, 0, 0, PGT_OK },                           /* tables and a superpage */
+		{ OP_UNMAP, a + t - p, t + 2 * p, 0, 0, 0, PGT_OK },                 /* across and around a superpage */
+		{ OP_MAP, a + 8 * t - 2 * p, 4 * p, pa, 0, nosuper, PGT_OK },         /* two missing tables */
+		{ OP_MAP, a + 8 * t + p, p, pa, 0, 0, PGT_ECONFLICT },
+		{ OP_UNMAP, a, 9 * t, 0, 0, 0, PGT_OK },                             /* everything: tables emptied */
+	};
+	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+		injected += p2v_case(&f, &calls[i], once);
+		fx_check(&f, "after a range operation under p2v failures");
+	}
+	/* One page in each of 40 tables: more than a range operation remembers without asking for room. */
+	for (unsigned k = 0; k < 40; k++)
+		ck_assert_int_eq(pgt_map(&f.sp, a + k * t + p, pa, p, rw, 0), PGT_OK);
+	const struct p2v_call many[] = {
+		{ OP_PROTECT, a, 40 * t, 0, 0, 0, PGT_OK },
+		{ OP_MAP, a + p, 40 * t, pa, 0, nosuper | replace, PGT_OK },
+		{ OP_UNMAP, a, 40 * t, 0, 0, 0, PGT_OK },
+	};
+	for (size_t i = 0; i < sizeof many / sizeof many[0]; i++) {
+		long allocs = 0, made;
+		for (long n = 1; !allocs; n++) /* the room is allocated: every allocation failing in turn */
+			allocs = range_enomem(&f, &many[i], n, &made) == PGT_OK ? made : 0;
+		ck_assert_msg(allocs > 0, "%s: %s over 40 tables allocated nothing", c.name, p2v_op_name[many[i].op]);
+		ck_assert_int_eq(pgt_unmap(&f.sp, a, 41 * t), PGT_OK);
+		for (unsigned k = 0; k < 40; k++)
+			ck_assert_int_eq(pgt_map(&f.sp, a + k * t + p, pa, p, rw, 0), PGT_OK);
+		long got = p2v_case(&f, &many[i], once);
+		ck_assert_msg(got > 40, "%s: %s over 40 tables: %ld p2v calls", c.name, p2v_op_name[many[i].op], got);
+		injected += got;
+		fx_check(&f, "after a range operation over 40 tables");
+	}
+	ck_assert_msg(injected > 0, "%s: the p2v hook was never called", c.name);
+	fx_close(&f);
+	printf("check_faults: %s: range operations: %ld p2v NULL answers checked (%s)\n", c.name, injected,
+	       once ? "one call each" : "from a call on");
 }
 END_TEST
 
@@ -572,6 +705,65 @@ START_TEST(test_insert_midway)
 }
 END_TEST
 
+/**
+ * A range operation over more tables than one chunk of the room the passes
+ * ask for holds (one page in each of them): the tables are found again in
+ * order across chunks. Then the same with p2v failing at its last call.
+ */
+START_TEST(test_p2v_many_tables)
+{
+	struct cfg c = cfg_of((_i / 2) * NCFG + 2 + (_i & 1)); /* hook mode only */
+	uint64_t p = 1ull << page_shift(&c, 0), t = 1ull << page_shift(&c, 1);
+	pgt_vaddr_t a = path_va(&c, 2) & ~((1ull << page_shift(&c, 2)) - 1);
+	unsigned n = c.a->level[0].table_size / 8 + 64, rw = PGT_PROT_READ | PGT_PROT_WRITE; /* more than a chunk */
+	struct fx f;
+
+	if (n > 2048 || (uint64_t)n * t > (1ull << page_shift(&c, 2)) * c.a->level[2].bits)
+		return; /* 16K and 64K tables: a chunk holds 2k-8k tables, too many for a unit test */
+	fx_open(&f, &c);
+	for (unsigned k = 0; k < n; k++)
+		ck_assert_int_eq(pgt_map(&f.sp, a + k * t + (k % 8) * p, k * p, p, rw, 0), PGT_OK);
+	const struct p2v_call ops[] = {
+		{ OP_PROTECT, a, n * t, 0, 0, 0, PGT_OK },
+		{ OP_UNMAP, a, n * t, 0, 0, 0, PGT_OK },
+	};
+	for (size_t i = 0; i < 2; i++) {
+		struct before b;
+		take(&f, &b);
+		f.w.p2v_calls = 0;
+		f.w.p2v_null_once = 1000000;
+		int rc = p2v_run(&f, &ops[i]);
+		long calls = f.w.p2v_calls;
+		ck_assert_msg(rc == PGT_OK && calls > n, "%s: %s over %u tables: %s, %ld p2v calls", c.name,
+			      p2v_op_name[ops[i].op], n, pgt_strerror(rc), calls);
+		free(b.snap);
+		for (unsigned k = 0; k < n && i == 0; k++) {
+			pgt_ref_t ref;
+			uint64_t prot, pa;
+			ck_assert_int_eq(pgt_lookup(&f.sp, a + k * t + (k % 8) * p, &ref), PGT_OK);
+			ck_assert_int_eq(pgt_get_field(&f.sp, ref, PGT_FIELD_PROT, &prot), PGT_OK);
+			ck_assert_int_eq(pgt_get_field(&f.sp, ref, PGT_FIELD_PADDR, &pa), PGT_OK);
+			ck_assert_msg(prot == PGT_PROT_READ && pa == k * p, "%s: page %u: prot %#" PRIx64 " pa %#" PRIx64,
+				      c.name, k, prot, pa);
+		}
+		fx_check(&f, "after a range operation over many tables");
+		if (i == 1)
+			break;
+		/* again, the hook failing at its last call: the space must stay as it is */
+		ck_assert_int_eq(pgt_protect(&f.sp, a, n * t, rw), PGT_OK);
+		take(&f, &b);
+		f.w.p2v_calls = 0;
+		f.w.p2v_null_once = calls;
+		rc = p2v_run(&f, &ops[i]);
+		f.w.p2v_null_once = 0;
+		ck_assert_msg(rc == PGT_EINVAL, "%s: p2v NULL at call %ld: %s", c.name, calls, pgt_strerror(rc));
+		expect_untouched(&f, &b, "p2v NULL at the last call over many tables");
+		ck_assert_int_eq(pgt_protect(&f.sp, a, n * t, PGT_PROT_READ), PGT_OK);
+	}
+	fx_close(&f);
+}
+END_TEST
+
 static Suite *faults_suite(void)
 {
 	Suite *su = suite_create("faults");
@@ -588,6 +780,8 @@ static Suite *faults_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, test_insert_bad_frame, 0, ncfg);
 	tcase_add_loop_test(tc, test_p2v_null, 0, (int)test_narchs * 2);
+	tcase_add_loop_test(tc, test_p2v_null_range, 0, (int)test_narchs * 4);
+	tcase_add_loop_test(tc, test_p2v_many_tables, 0, (int)test_narchs * 2);
 	suite_add_tcase(su, tc);
 	return su;
 }

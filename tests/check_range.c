@@ -12,6 +12,7 @@
  * operation leaving the tree bit-for-bit as it was, and bad arguments.
  */
 #include <check.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1014,6 +1015,141 @@ START_TEST(test_p2v_null)
 }
 END_TEST
 
+/* --- the leaf_ad hook: accessed and dirty bits of removed and changed leaves --- */
+
+/** What the leaf_ad hook was told: the first calls, and counts of all. */
+static struct ad_report {
+	pgt_vaddr_t va;
+	pgt_paddr_t pa;
+	uint64_t size;
+	unsigned ad;
+} ad_log[64];
+static size_t ad_n, ad_dirty;
+static pgt_vaddr_t ad_dirty_va; /**< the last one told dirty */
+
+static void log_leaf_ad(void *ctx, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad)
+{
+	(void)ctx;
+	if (ad_n < sizeof ad_log / sizeof ad_log[0])
+		ad_log[ad_n] = (struct ad_report){ va, pa, size, ad };
+	ad_n++;
+	if (ad & PGT_AD_DIRTY) {
+		ad_dirty++;
+		ad_dirty_va = va;
+	}
+}
+
+static void ad_clear_log(void)
+{
+	ad_n = ad_dirty = 0;
+}
+
+/** Reopens the space of @p c with the leaf_ad hook. */
+static void ad_open(struct ctx *c, int i)
+{
+	ctx_open(c, i, TEST_MM_OFFSET);
+	pgt_space_destroy(&c->sp);
+	c->t.mm.leaf_ad = log_leaf_ad;
+	ck_assert_int_eq(pgt_space_init(&c->sp, c->a, &c->t.mm, c->flags), PGT_OK);
+	ad_clear_log();
+}
+
+/** A write to @p va as the MMU makes it: accessed and dirty set in the leaf. */
+static void ad_write(struct ctx *c, pgt_vaddr_t va)
+{
+	ck_assert_int_eq(pgt_translate(&c->sp, va, PGT_ACC_WRITE | PGT_ACC_SET_AD, NULL, NULL), PGT_OK);
+}
+
+static void expect_report(const struct ctx *c, size_t k, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad)
+{
+	ck_assert_msg(k < ad_n, "%s: %zu reports, wanted report %zu", c->who, ad_n, k);
+	const struct ad_report *r = &ad_log[k];
+	ck_assert_msg(r->va == va && r->pa == pa && r->size == size && r->ad == ad,
+		      "%s: report %zu: va %#" PRIx64 " pa %#" PRIx64 " size %#" PRIx64 " ad %u, wanted va %#" PRIx64
+		      " pa %#" PRIx64 " size %#" PRIx64 " ad %u",
+		      c->who, k, r->va, r->pa, r->size, r->ad, va, pa, size, ad);
+}
+
+/** The dirty bit of the leaf mapping @p va. */
+static uint64_t dirty_at(struct ctx *c, pgt_vaddr_t va, pgt_ref_t *ref)
+{
+	uint64_t d;
+
+	ck_assert_int_eq(pgt_lookup(&c->sp, va, ref), PGT_OK);
+	ck_assert_int_eq(pgt_get_field(&c->sp, *ref, PGT_FIELD_DIRTY, &d), PGT_OK);
+	return d;
+}
+
+/**
+ * Unmap, a replacing map and protect tell the hook the accessed and dirty
+ * state of every valid leaf they remove or change that has either bit;
+ * reserved leaves and clean ones are not told; a split superpage's pieces
+ * carry its bits; protect keeps them in the leaf.
+ */
+START_TEST(test_leaf_ad)
+{
+	struct ctx c;
+	ad_open(&c, _i);
+	uint64_t p = page_of(c.a), t = 1ull << shift_of(c.a, 1), n = t / p;
+	unsigned all = PGT_AD_ACCESSED | PGT_AD_DIRTY;
+	bool af_always = c.a->af_fault != 0; /* ARMv8: valid leaves are made with AF set */
+	pgt_vaddr_t va = c.bottom + t;
+	pgt_ref_t ref;
+
+	ck_assert_int_eq(pgt_map(&c.sp, va, 0, 4 * p, R | W, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 4 * p, 0, p, 0, 0), PGT_OK); /* reserved: never told */
+	ad_write(&c, va + p + 5);
+	ck_assert_int_eq(pgt_unmap(&c.sp, va, 5 * p), PGT_OK);
+	size_t k = 0;
+	if (af_always)
+		expect_report(&c, k++, va, 0, p, PGT_AD_ACCESSED);
+	expect_report(&c, k++, va + p, p, p, all);
+	if (af_always) {
+		expect_report(&c, k++, va + 2 * p, 2 * p, p, PGT_AD_ACCESSED);
+		expect_report(&c, k++, va + 3 * p, 3 * p, p, PGT_AD_ACCESSED);
+	}
+	ck_assert_uint_eq(ad_n, k);
+
+	/* part of a written superpage: its small pages inherit its bits */
+	ad_clear_log();
+	ck_assert_int_eq(pgt_map(&c.sp, va, 4 * t, t, R | W, 0), PGT_OK);
+	ad_write(&c, va + 7 * p);
+	ck_assert_int_eq(pgt_unmap(&c.sp, va + 2 * p, 2 * p), PGT_OK);
+	expect_report(&c, 0, va + 2 * p, 4 * t + 2 * p, p, all);
+	expect_report(&c, 1, va + 3 * p, 4 * t + 3 * p, p, all);
+	ck_assert_uint_eq(ad_n, 2);
+	ck_assert_msg(dirty_at(&c, va + 100 * p, &ref) == 1 && ref.page_shift == shift_of(c.a, 0),
+		      "%s: a split page lost the dirty bit", c.who);
+
+	/* protect: told, and the bits stay */
+	ad_clear_log();
+	ck_assert_int_eq(pgt_protect(&c.sp, va + 100 * p, p, R), PGT_OK);
+	expect_report(&c, 0, va + 100 * p, 4 * t + 100 * p, p, all);
+	ck_assert_uint_eq(ad_n, 1);
+	ck_assert_uint_eq(dirty_at(&c, va + 100 * p, &ref), 1);
+
+	/* a replacing map over the table: each valid leaf told, the one written since its clean-up dirty */
+	for (uint64_t i = 0; i < n; i++)
+		if (i != 2 && i != 3)
+			ck_assert_int_eq(pgt_set_field(&c.sp, (pgt_ref_t){ ref.pte - 100 + i, 0, ref.page_shift },
+						       PGT_FIELD_DIRTY, 0), PGT_OK);
+	ad_write(&c, va + 300 * p);
+	ad_clear_log();
+	ck_assert_int_eq(pgt_map(&c.sp, va, 8 * t, t, R, PGT_MAP_REPLACE), PGT_OK);
+	ck_assert_msg(ad_n == n - 2 && ad_dirty == 1 && ad_dirty_va == va + 300 * p,
+		      "%s: replacing %" PRIu64 " leaves: %zu reports, %zu dirty", c.who, n - 2, ad_n, ad_dirty);
+
+	/* a clean leaf that was never accessed is not told (x86-64: A clear until the MMU sets it) */
+	ad_clear_log();
+	ck_assert_int_eq(pgt_unmap(&c.sp, va, t), PGT_OK);
+	ck_assert_uint_eq(ad_n, af_always ? 1 : 0);
+	ck_assert_int_eq(pgt_map(&c.sp, va, 0, p, R, 0), PGT_OK);
+	ck_assert_int_eq(pgt_unmap(&c.sp, va, p), PGT_OK);
+	ck_assert_uint_eq(ad_n, af_always ? 2 : 0);
+	ctx_close(&c);
+}
+END_TEST
+
 /** A descriptor with 1G leaves but no 2M ones cannot split a 1G page: PGT_ENOTSUP, nothing changed. */
 START_TEST(test_split_needs_smaller_leaves)
 {
@@ -1177,6 +1313,7 @@ static Suite *range_suite(void)
 	tcase_add_loop_test(tc, test_change_superpages_in_one_table, 0, n);
 	tcase_add_loop_test(tc, test_replace_break_before_make, 0, n);
 	tcase_add_loop_test(tc, test_split_break_before_make, 0, n);
+	tcase_add_loop_test(tc, test_leaf_ad, 0, n);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("edges-and-errors");

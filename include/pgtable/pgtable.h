@@ -116,6 +116,25 @@ struct pgt_mm {
 	 * free_table. NULL: free_table at once.
 	 */
 	void (*defer_free)(void *ctx, pgt_paddr_t pa, size_t size, unsigned level);
+	/**
+	 * Optional, for kernels that write dirty pages back: the accessed and
+	 * dirty state (@p ad, a mask of enum pgt_ad) of a valid leaf mapping
+	 * [va, va+size) to @p pa that pgt_unmap or a replacing pgt_map
+	 * removed, or whose entry pgt_protect changed, when either bit was
+	 * set. The state is what the atomic exchange that removed or changed
+	 * the leaf found, bits the MMU of another CPU set until then included
+	 * (a superpage the range cuts is split first: its pieces inherit its
+	 * bits). Called during the operation, before its tlb_flush call: a
+	 * stale TLB entry may write the page until that returns, so write it
+	 * back after the operation. pgt_protect keeps the bits in the leaf.
+	 */
+	void (*leaf_ad)(void *ctx, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad);
+};
+
+/** The bits the leaf_ad hook of struct pgt_mm reports. */
+enum pgt_ad {
+	PGT_AD_ACCESSED = 1, /**< the leaf's accessed bit was set */
+	PGT_AD_DIRTY = 2     /**< the leaf's dirty bit was set: the page was written */
 };
 
 /** pgt_space_init flags. */
@@ -136,12 +155,12 @@ typedef struct pgt_space {
 	unsigned pgt__flags;              /**< private */
 	unsigned pgt__magic;              /**< private: set while initialised */
 	/* --- private, fast paths (lib/shape.c) and translation caches (lib/tlb.c) --- */
-	const void *pgt__ops;     /**< private: the walks compiled for this descriptor's shape */
+	const void *pgt__ops;      /**< private: the walks compiled for this descriptor's shape */
 	void (*pgt__lookup)(void); /**< private: the lookup of pgt__ops, one load closer */
-	int64_t pgt__va_lo;       /**< private: lowest accepted (int64_t)va >> (va_bits - 1) */
-	uint64_t pgt__gen;        /**< private: bumped when a translation is removed or changed */
-	pgt_pte_t pgt__rsv[6];    /**< private: a reserved leaf at each level (PGT_MAX_LEVELS) */
-	unsigned pgt__rsv_ok;     /**< private: bit l set when pgt__rsv[l] is valid */
+	int64_t pgt__va_lo;        /**< private: lowest accepted (int64_t)va >> (va_bits - 1) */
+	uint64_t pgt__gen;         /**< private: bumped when a translation is removed or changed */
+	pgt_pte_t pgt__rsv[6];     /**< private: a reserved leaf at each level (PGT_MAX_LEVELS) */
+	unsigned pgt__rsv_ok;      /**< private: bit l set when pgt__rsv[l] is valid */
 	struct pgt_tlb *pgt__tlbs; /**< private: the TLBs attached to the space (pgtable/tlb.h) */
 	pgt_pte_t pgt__enc[6];     /**< private: the leaf bits of pgt__enc_prot at each level */
 	unsigned pgt__enc_prot;    /**< private: the rights pgt__enc holds; all ones when none */
@@ -158,8 +177,8 @@ typedef struct pgt_space {
  *         pointer (the frame is given back); PGT_ENOMEM when alloc_table fails.
  *         On failure @p sp is left uninitialised.
  */
-PGT_API int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch,
-			   const struct pgt_mm *mm, unsigned flags);
+PGT_API int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pgt_mm *mm,
+			   unsigned flags);
 
 /**
  * Frees every table the space owns, the root last. The space must be
@@ -326,18 +345,18 @@ enum pgt_fault_kind {
 
 /** One leaf mapping, as pgt_walk reports it. */
 struct pgt_mapping {
-	pgt_vaddr_t va;  /**< start, canonical, aligned to size */
-	pgt_paddr_t pa;  /**< output address */
-	uint64_t size;   /**< bytes: 1 << page shift */
-	unsigned prot;   /**< PGT_PROT_* (no right: a reserved leaf) */
-	unsigned level;  /**< level of the leaf's table */
+	pgt_vaddr_t va; /**< start, canonical, aligned to size */
+	pgt_paddr_t pa; /**< output address */
+	uint64_t size;  /**< bytes: 1 << page shift */
+	unsigned prot;  /**< PGT_PROT_* (no right: a reserved leaf) */
+	unsigned level; /**< level of the leaf's table */
 };
 
 /** What pgt_translate found when the access faults. */
 struct pgt_fault {
-	int kind;        /**< enum pgt_fault_kind */
-	unsigned level;  /**< level of the entry where the walk stopped */
-	pgt_vaddr_t va;  /**< the faulting address */
+	int kind;       /**< enum pgt_fault_kind */
+	unsigned level; /**< level of the entry where the walk stopped */
+	pgt_vaddr_t va; /**< the faulting address */
 };
 
 /**
