@@ -113,6 +113,8 @@ extern struct pgt_mm hw_mm;
 extern unsigned long hw_flushes;
 /** Tables handed out and not given back. */
 extern long hw_tables_live;
+/** When set, told what hw_mm's leaf_ad hook is told (every space's mm is a copy of hw_mm). */
+extern void (*hw_leaf_ad)(pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad);
 
 /** Leaves the kernel installed, as the monitor should see them: a run of equal pages. */
 struct hw_leaf {

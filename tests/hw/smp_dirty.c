@@ -9,7 +9,8 @@
  * call. A leaf rewritten with a plain load and store drops a bit set
  * between the two: the page was written, yet its leaf says clean, and a
  * kernel would never write it back. After every round each page must be
- * dirty (and accessed) exactly when the other CPU's store completed.
+ * dirty (and accessed) exactly when the other CPU's store completed, and
+ * the library's leaf_ad hook must have said so when it downgraded the page.
  *
  * Timing. A leaf's dirty bit is set once, by the first store after it was
  * made clean, so that store must come while pgt_protect rewrites this very
@@ -94,6 +95,28 @@ static void second_cpu(void)
 }
 
 /* ---- this CPU: setting up, one round, the checks ------------------------------ */
+
+/*
+ * What leaf_ad says of the page being downgraded: the state the library's
+ * atomic exchange found, so dirty exactly when the store completed before
+ * the leaf turned read-only. Outside a downgrade (the resets) it is not
+ * asked about anything.
+ */
+static int reporting = -1;
+static unsigned reported[TARGETS];
+static unsigned long stray_reports;
+
+static void note_ad(pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad)
+{
+	const struct target *t = reporting < 0 ? NULL : &targets[reporting];
+
+	if (!t)
+		return;
+	if (va == t->va && size == t->size && pa == t->marker_pa - t->marker)
+		reported[reporting] |= ad;
+	else
+		stray_reports++;
+}
 
 /** The value the second CPU stores into page @p i in round @p round: never 0, never repeated. */
 static uint64_t marker_value(unsigned round, unsigned i)
@@ -205,7 +228,10 @@ static int downgrade_all(unsigned round)
 		uint64_t jitter = next_random(&random_state) % SPREAD;
 		uint64_t seq = post(i, marker_value(round, i), (uint64_t)(*off > 0 ? *off : 0) + jitter);
 		spin((uint64_t)(*off < 0 ? -*off : 0));
+		reported[i] = 0;
+		reporting = (int)i;
 		int rc = pgt_protect(ksp, targets[i].va, targets[i].size, PGT_PROT_READ);
+		reporting = -1;
 		HW_EXPECT(rc == PGT_OK, "pgt_protect %lx read-only: %s", targets[i].va, pgt_strerror(rc));
 		if (!wait_for_answer(seq))
 			return 0;
@@ -216,6 +242,7 @@ static int downgrade_all(unsigned round)
 
 struct tally {
 	unsigned long written, lost_dirty, lost_accessed;
+	unsigned long misreported;  /**< pages leaf_ad told wrong */
 	unsigned long lossy_rounds; /**< rounds that lost a bit, in the totals */
 };
 
@@ -272,6 +299,8 @@ static int check_page(unsigned round, unsigned i, struct tally *tally)
 	tally->written += (unsigned long)written;
 	tally->lost_dirty += (unsigned long)(written && !dirty);
 	tally->lost_accessed += (unsigned long)(written && !accessed);
+	tally->misreported += (unsigned long)(written != !!(reported[i] & PGT_AD_DIRTY) ||
+					      (written && !(reported[i] & PGT_AD_ACCESSED)));
 	return 1;
 }
 
@@ -290,6 +319,7 @@ static int check_round(unsigned round)
 		totals[k].written += r[k].written;
 		totals[k].lost_dirty += r[k].lost_dirty;
 		totals[k].lost_accessed += r[k].lost_accessed;
+		totals[k].misreported += r[k].misreported;
 		totals[k].lossy_rounds += r[k].lost_dirty || r[k].lost_accessed;
 	}
 	return 1;
@@ -319,6 +349,7 @@ static int case_race(void)
 {
 	unsigned start = hw_arch_seconds();
 
+	hw_leaf_ad = note_ad;
 	place_targets();
 	if (!map_targets())
 		return 0;
@@ -336,15 +367,17 @@ static int verdict(unsigned kind)
 {
 	const struct tally *t = &totals[kind];
 	unsigned long pages = (unsigned long)rounds_done * (kind == KIND_4K ? PAGES : SUPERS);
-	char stats[140];
+	char stats[160];
 
 	hw_format(stats, sizeof stats,
-		  "%s pages written %lu of %lu; dirty lost %lu, accessed lost %lu, in %lu of %d rounds",
+		  "%s pages written %lu of %lu; dirty lost %lu, accessed lost %lu, in %lu of %d rounds; "
+		  "leaf_ad wrong %lu",
 		  kind_name[kind], t->written, pages, t->lost_dirty, t->lost_accessed, t->lossy_rounds,
-		  rounds_done);
+		  rounds_done, t->misreported);
 	HW_EXPECT(rounds_done >= MIN_ROUNDS, "%s: too few rounds", stats);
 	HW_EXPECT(t->written > 0 && t->written < pages, "%s: the stores never raced the downgrades", stats);
-	HW_EXPECT(t->lost_dirty == 0 && t->lost_accessed == 0, "%s", stats);
+	HW_EXPECT(t->lost_dirty == 0 && t->lost_accessed == 0 && t->misreported == 0, "%s", stats);
+	HW_EXPECT(stray_reports == 0, "%s; leaf_ad told of %lu other leaves", stats, stray_reports);
 	hw_format(hw_fail_msg, sizeof hw_fail_msg, "%s", stats);
 	return 1;
 }
