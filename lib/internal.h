@@ -104,9 +104,10 @@ static inline pgt_pte_t pgt__leaf_update(const struct pgt_level *L, pgt_pte_t *p
 static inline void pgt__report_ad(const pgt_space_t *sp, const struct pgt_level *L, pgt_vaddr_t va,
 				  pgt_pte_t old)
 {
+	if (!sp->pgt__mm.leaf_ad || !(old & L->valid))
+		return; /* the common case first: no hook */
 	unsigned ad = ((old & L->accessed) ? PGT_AD_ACCESSED : 0u) | ((old & L->dirty) ? PGT_AD_DIRTY : 0u);
-
-	if (sp->pgt__mm.leaf_ad && ad && (old & L->valid))
+	if (ad)
 		sp->pgt__mm.leaf_ad(sp->pgt__mm.ctx, va, old & L->leaf_oa, 1ull << L->shift, ad);
 }
 

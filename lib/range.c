@@ -98,7 +98,7 @@ struct range_op {
 	struct op_tables t;             /**< not cleared by op_init */
 	bool flush;                     /**< valid entries were removed or changed */
 	pgt_vaddr_t flush_lo, flush_last;
-	struct op_memo memo; /**< only its scalars are set by op_init */
+	struct op_memo memo; /**< set by run(): only the passes use it */
 };
 
 /** Allocates the tables PLAN counted: all or none. */
@@ -746,6 +746,7 @@ static void run_pass(struct range_op *op, enum op_pass pass)
 static int run(struct range_op *op)
 {
 	op->t = (struct op_tables){ 0 };
+	memo_init(&op->memo, op->sp);
 	run_pass(op, PASS_PLAN);
 	int rc = op->status == PGT_OK ? pool_fill(op) : op->status;
 	if (rc != PGT_OK) {
@@ -803,7 +804,6 @@ static int op_init(struct range_op *op, pgt_space_t *sp, enum op_kind kind, pgt_
 	op->status = PGT_OK;
 	op->flush = false;
 	op->flush_lo = op->flush_last = 0;
-	memo_init(&op->memo, sp);
 	return PGT_OK;
 }
 
