@@ -79,7 +79,7 @@ void hw_arch_set_user_stubs(pgt_vaddr_t va);
 /** Ends the run: distinctive status for a completed run, another for a crash. */
 _Noreturn void hw_arch_exit(int completed);
 
-/* SMP kernels only (tests/hw/x86_64/smp.c). */
+/* SMP kernels only (tests/hw/x86_64/smp.c, smp.S). */
 
 /**
  * Starts the second CPU on the active space's tables, running @p fn (which
