@@ -7,7 +7,9 @@ hw_common = tests/hw/kernel.h tests/hw/kernel.c tests/hw/cases.h tests/hw/cases.
 	tests/hw/expect.c
 hw_x86_64_src = tests/hw/x86_64/boot.S tests/hw/x86_64/arch.c
 hw_aarch64_src = tests/hw/aarch64/boot.S tests/hw/aarch64/arch.c
-EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) \
+# The SMP kernel (x86-64 only): the second CPU's start, and its one case instead of cases*.c.
+hw_smp_src = tests/hw/x86_64/smp.S tests/hw/x86_64/smp.c tests/hw/smp_dirty.c
+EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) $(hw_smp_src) \
 	tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld \
 	tests/hw/hw.mk tests/hw/run.sh tests/hw/hwrun.py
 
@@ -43,9 +45,13 @@ if HW_X86_64
 hw_check_archives += $(hw_x86_64_archive) $(HW_X86_64_OBJDUMP) $(HW_X86_64_NM);
 endif
 endif
-hw_x86_64_build = $(HW_X86_64_CC) $(hw_cflags) $(hw_x86_64_flags) $(hw_ldflags) \
+hw_x86_64_link = $(HW_X86_64_CC) $(hw_cflags) $(hw_x86_64_flags) $(hw_ldflags) \
 	-Wl,-T,$(srcdir)/tests/hw/x86_64/kernel.ld -o $@ $(srcdir)/tests/hw/x86_64/boot.S \
-	$(srcdir)/tests/hw/x86_64/arch.c $(hw_kernel_c) $(hw_x86_64_archive) -lgcc
+	$(srcdir)/tests/hw/x86_64/arch.c
+hw_x86_64_build = $(hw_x86_64_link) $(hw_kernel_c) $(hw_x86_64_archive) -lgcc
+hw_x86_64_smp_build = $(hw_x86_64_link) $(srcdir)/tests/hw/x86_64/smp.S $(srcdir)/tests/hw/x86_64/smp.c \
+	$(srcdir)/tests/hw/kernel.c $(srcdir)/tests/hw/expect.c $(srcdir)/tests/hw/smp_dirty.c \
+	$(hw_x86_64_archive) -lgcc
 hw_x86_64_deps = $(hw_common) $(hw_x86_64_src) tests/hw/x86_64/kernel.ld tests/stage.stamp $(hw_x86_64_archive_dep)
 tests/hw/lib-x86_64/libpgtable-freestanding.a: $(pgt_sources) $(pkginclude_HEADERS)
 	$(AM_V_GEN)d=tests/hw/lib-x86_64 cc='$(HW_X86_64_CC) -m64' flags='$(HW_X86_64_KERNEL_CFLAGS)' \
@@ -74,7 +80,8 @@ tests/hw/lib-aarch64/libpgtable-freestanding.a: $(pgt_sources) $(pkginclude_HEAD
 
 hw_kernels =
 if HW_X86_64
-hw_kernels += tests/hw/x86_64.elf tests/hw/x86_64-la57.elf tests/hw/x86_64-broken1.elf tests/hw/x86_64-broken2.elf
+hw_kernels += tests/hw/x86_64.elf tests/hw/x86_64-la57.elf tests/hw/x86_64-broken1.elf tests/hw/x86_64-broken2.elf \
+	tests/hw/x86_64-smp.elf
 endif
 if HW_AARCH64
 hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-4k-39.elf tests/hw/aarch64-16k.elf tests/hw/aarch64-64k.elf \
@@ -96,6 +103,8 @@ tests/hw/x86_64-broken1.elf: $(hw_x86_64_deps)
 	$(AM_V_GEN)$(hw_x86_64_build) -DHW_BROKEN=1
 tests/hw/x86_64-broken2.elf: $(hw_x86_64_deps)
 	$(AM_V_GEN)$(hw_x86_64_build) -DHW_BROKEN=2
+tests/hw/x86_64-smp.elf: $(hw_x86_64_deps) $(hw_smp_src)
+	$(AM_V_GEN)$(hw_x86_64_smp_build)
 tests/hw/aarch64-4k.elf: $(hw_aarch64_deps)
 	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4
 tests/hw/aarch64-4k-39.elf: $(hw_aarch64_deps)
@@ -112,6 +121,7 @@ tests/hw/aarch64-broken2.elf: $(hw_aarch64_deps)
 # The tests: TAP, one result per case. They run under the shell, never under
 # Valgrind (check-valgrind replaces LOG_COMPILER only, not HW_LOG_COMPILER).
 hw_tests = tests/hw_x86_64.hw tests/hw_x86_64_la57.hw tests/hw_x86_64_broken_frame.hw tests/hw_x86_64_broken_write.hw \
+	tests/hw_x86_64_smp.hw \
 	tests/hw_armv8_4k.hw tests/hw_armv8_4k_39.hw tests/hw_armv8_16k.hw tests/hw_armv8_64k.hw \
 	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw
 dist_check_SCRIPTS += $(hw_tests)

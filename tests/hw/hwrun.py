@@ -14,6 +14,7 @@ The kernel (tests/hw/kernel.c) prints one line per event on its console:
   @problem VA LEVEL TEXT / @verify COUNT   pgt_verify's findings on the live tree
   @sync TAG                                compare now, then send a byte back
   @sabotage KIND                           (broken builds) the next case was sabotaged
+  @note TEXT                               figures worth keeping: a TAP comment
   @panic WHY                               the kernel gave up
   @done FAILED                             every case ran
 
@@ -256,6 +257,7 @@ class Run:
         self.status = None
         self.elapsed = 0.0
         self.log = []
+        self.notes = []
 
 
 def reader(stream, q):
@@ -328,6 +330,8 @@ def handle(line, run, qmp, proc, arch):
         proc.stdin.flush()
     elif tag == "@sabotage":
         run.sabotage = words[1]
+    elif tag == "@note":
+        run.notes.append(line[len("@note "):])
     elif tag == "@panic":
         run.panic = line[len("@panic "):]
     elif tag == "@done":
@@ -452,6 +456,8 @@ def main():
     run = boot(args)
     tap = Tap(args.label)
     (report_selftest if args.selftest else report_normal)(args, run, tap)
+    for note in run.notes:
+        print("# " + note)
     status = tap.finish()
     if status:
         print("# console and QEMU output:")

@@ -205,11 +205,22 @@ static void flush_hook(void *ctx, pgt_vaddr_t va, uint64_t size)
 	hw_arch_flush(va, size);
 }
 
+void (*hw_leaf_ad)(pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad);
+
+/* Accessed/dirty state of leaves the library removed or changed: for the case that asked. */
+static void leaf_ad_hook(void *ctx, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad)
+{
+	(void)ctx;
+	if (hw_leaf_ad)
+		hw_leaf_ad(va, pa, size, ad);
+}
+
 struct pgt_mm hw_mm = {
 	.alloc_table = pool_alloc,
 	.free_table = pool_free,
 	.p2v_offset = 0,
 	.tlb_flush = flush_hook,
+	.leaf_ad = leaf_ad_hook,
 };
 
 /* ---- records of installed leaves ----------------------------------------- */

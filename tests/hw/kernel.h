@@ -79,6 +79,24 @@ void hw_arch_set_user_stubs(pgt_vaddr_t va);
 /** Ends the run: distinctive status for a completed run, another for a crash. */
 _Noreturn void hw_arch_exit(int completed);
 
+/* SMP kernels only (tests/hw/x86_64/smp.c, smp.S). */
+
+/**
+ * Starts the second CPU on the active space's tables, running @p fn (which
+ * never returns) on a stack of its own. PGT_OK once it runs.
+ */
+int hw_arch_start_cpu(void (*fn)(void));
+/** Set in hw_arch_try_store's result when the store faulted (the rest is the syndrome). */
+#define HW_STORE_FAULTED (1ull << 32)
+/**
+ * One store of @p v at @p va by the calling CPU, which first drops its own
+ * cached translation of @p va (nobody else invalidates it): 0 when the
+ * store completed, else HW_STORE_FAULTED | the fault's syndrome.
+ */
+uint64_t hw_arch_try_store(pgt_vaddr_t va, uint64_t v);
+/** Wall-clock seconds within the hour, for time budgets (the host's time under QEMU). */
+unsigned hw_arch_seconds(void);
+
 /** What the test code returns when it runs. */
 #define HW_MAGIC 0x5a17u
 
@@ -95,6 +113,8 @@ extern struct pgt_mm hw_mm;
 extern unsigned long hw_flushes;
 /** Tables handed out and not given back. */
 extern long hw_tables_live;
+/** When set, told what hw_mm's leaf_ad hook is told (every space's mm is a copy of hw_mm). */
+extern void (*hw_leaf_ad)(pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad);
 
 /** Leaves the kernel installed, as the monitor should see them: a run of equal pages. */
 struct hw_leaf {

@@ -1,7 +1,7 @@
 # One hardware test, sourced by a tests/hw_*.hw script that sets hw_label,
 # hw_arch (x86_64, aarch64), hw_kernel (built under tests/hw/), and may set
-# hw_cpu, hw_selftest (a broken build's kind), hw_selftest_monitor and
-# hw_no_info_mem.
+# hw_cpu, hw_selftest (a broken build's kind), hw_selftest_monitor,
+# hw_no_info_mem, hw_smp (CPUs, x86-64) and hw_timeout (seconds, default 20).
 # Prints TAP; a missing tool makes the whole test a TAP skip (automake's
 # TAP driver has no exit status 77: "1..0 # SKIP" is its skip).
 skip() {
@@ -14,8 +14,12 @@ python=${PYTHON3:-$(command -v python3)}
 case $hw_arch in
 x86_64)
 	qemu=${QEMU_X86_64:-$(command -v qemu-system-x86_64)}
+	# Several CPUs get a host thread each (multi-threaded TCG; the default for x86-64
+	# guests on x86-64 hosts, said anyway), so they really run at the same time.
+	accel="-accel tcg"
+	[ -z "$hw_smp" ] || accel="-accel tcg,thread=multi -smp $hw_smp"
 	# -cpu max: 1G pages (pdpe1gb) and NX; isa-debug-exit gives the kernel its exit status.
-	qemu_args="-accel tcg -cpu max -m 128M -device isa-debug-exit,iobase=0xf4,iosize=4" ;;
+	qemu_args="$accel -cpu max -m 128M -device isa-debug-exit,iobase=0xf4,iosize=4" ;;
 aarch64)
 	qemu=${QEMU_AARCH64:-$(command -v qemu-system-aarch64)}
 	qemu_args="-M virt -cpu ${hw_cpu:-cortex-a57} -m 128M -semihosting" ;;
@@ -29,6 +33,6 @@ esac
 [ -f "$kernel" ] || skip "$hw_kernel not built (no compiler for $hw_arch when configure ran)"
 
 exec "$python" "${srcdir:-.}/tests/hw/hwrun.py" --arch "$hw_arch" --label "$hw_label" \
-	--qemu "$qemu" --qemu-args "$qemu_args" --kernel "$kernel" --timeout 20 \
+	--qemu "$qemu" --qemu-args "$qemu_args" --kernel "$kernel" --timeout "${hw_timeout:-20}" \
 	${hw_selftest:+--selftest "$hw_selftest"} ${hw_selftest_monitor:+--selftest-monitor} \
 	${hw_no_info_mem:+--no-info-mem}

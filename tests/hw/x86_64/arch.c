@@ -169,6 +169,13 @@ static void set_gate(unsigned n, uint64_t handler)
 				    .off_hi = (uint32_t)(handler >> 32) };
 }
 
+/** Points trap @p n at @p handler instead (the SMP kernel's page-fault gate, smp.S). */
+void hw_x86_set_trap(unsigned n, uint64_t handler);
+void hw_x86_set_trap(unsigned n, uint64_t handler)
+{
+	set_gate(n, handler);
+}
+
 static void load_idt(void)
 {
 	struct __attribute__((packed)) {
