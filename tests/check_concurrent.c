@@ -582,7 +582,7 @@ START_TEST(test_dirty_bits_survive_rewrites)
 		/* unmap, replace and split happen once an epoch, a random while after the CPU starts */
 		unsigned long i = 0, delay = test_rand(&rng) % 512;
 		while (r->kind >= RACE_SPLIT && atomic_load(&r->going) != e)
-			;
+			sched_yield(); /* Valgrind runs one thread at a time */
 		do {
 			if (r->kind < RACE_SPLIT || i == delay)
 				race_rewrite(r, i);
