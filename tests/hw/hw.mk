@@ -94,6 +94,7 @@ AM_TESTS_ENVIRONMENT += PGT_HW_ARCHIVES='$(hw_check_archives)'; export PGT_HW_AR
 
 hw-clean-local:
 	-rm -rf tests/hw/lib-x86_64 tests/hw/lib-aarch64
+	-rm -f tests/hw/*.tap tests/hw/*.tap.new
 
 tests/hw/x86_64.elf: $(hw_x86_64_deps)
 	$(AM_V_GEN)$(hw_x86_64_build)
