@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The walks each shipped format compiled with its own masks as constants
  * (defined beside its descriptors), by descriptor. A copy of a descriptor

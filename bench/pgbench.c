@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pgbench: libpgtable's insert, map, lookup, translate and TLB throughput,
  * side by side with baselines measured in the same process on the same

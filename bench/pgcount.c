@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pgcount: each common call of the library made COUNT times in a function
  * of its own (op_*), for counting the instructions one call costs with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Instructions per call of the library's common calls, counted by callgrind
 # (valgrind) running bench/pgcount, for each descriptor named (default:
 # x86_64 and armv8-4k-48). Each figure is one op_* function of pgcount

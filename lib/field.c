@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fields and link words of a leaf, reached through a ref (the L4 ADT's
  * get/set operations). Rights go through the descriptor's prot codec, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Insert (the L4 ADT's insert, seed 001 section 4.1, following its prose):
  * reserve a leaf for a page when nothing in that page is mapped.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Private to the engine: entry classification, indexing, address checks and
  * table memory, all inline so the walks compile to masks and shifts.

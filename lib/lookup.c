@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Lookup (the L4 ADT's lookup): the walk compiled for the space's shape
  * (lib/shape.c), reached through one indirect call.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Range operations: pgt_map, pgt_unmap, pgt_protect.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the MMU decides at the end of a walk, from the descriptor's rules:
  * how the walk ended, the rights a leaf grants, the fault an access takes

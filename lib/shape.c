@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The walks of each tree shape, and the choice of one per space (see shape.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Walks compiled once per tree shape (generic_pt style).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The walk templates of lib/shape.c, for instantiation with constant shapes
  * (generic_pt style): by the engine with the space's masks read at run time,

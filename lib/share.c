@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pgt_share: the kernel half that every address space sees (seed 000,
  * section 2.1). The borrower's root entries link the owner's tables.

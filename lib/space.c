@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The life of a space: descriptor checks, table memory, init and destroy.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Status codes as text: a sentence fragment, and the enumerator's name.
  */

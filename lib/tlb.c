@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pgt_tlb: a software translation cache (include/pgtable/tlb.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The end of a pgt_tlb miss (lib/tlb.c): the translation of the leaf a walk
  * found, written into the TLB and answered. Inline, so that the walks of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Translate: what the MMU does for one access. The walk is masks and shifts
  * over the descriptor's data: each table entry's hierarchical rules take

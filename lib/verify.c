@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Verify: a consistency check of a live tree, by the descriptor's masks.
  *

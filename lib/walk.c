@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Walk and dump: the leaves of a range in ascending address order, and the
  * QEMU `info mem` style listing built on top of them.

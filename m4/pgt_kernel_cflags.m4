@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 dnl PGT_CHECK_KERNEL_CFLAGS(COMPILER, PREFIX)
 dnl
 dnl The flags libpgtable-freestanding.a is compiled with, for the target of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Static analysis of the library (lib/ and arch/): gcc -fanalyzer, clang-tidy
 # and cppcheck. Any finding fails. Suppressions live beside the code they
 # concern (NOLINT) or in tests/cppcheck-suppressions.xml, each with the

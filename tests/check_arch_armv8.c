@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_arch_armv8: golden encodings of the four ARMv8-A descriptors
  * (armv8-4k-39, armv8-4k-48, armv8-16k-47, armv8-64k-42), lower (TTBR0)

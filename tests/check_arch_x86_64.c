@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_arch_x86_64: golden encodings of the x86-64 descriptors
  * (pgt_arch_x86_64, 4-level 48-bit, and pgt_arch_x86_64_la57, 5-level 57-bit).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_badinput: every class of invalid argument, for every public
  * function, in one table (DESIGN.md: "Every mutating call is all-or-nothing:

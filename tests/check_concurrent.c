@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_concurrent: readers in other threads while one writer edits
  * (DESIGN.md: "a new table is fully initialised before the store that links

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The shared library exports the public API and nothing else: every
 # exported symbol is pgt_ and public, and every public name is exported.
 set -eu

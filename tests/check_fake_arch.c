@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_fake_arch: the engine against a FAKE architecture whose entry bits
  * differ at every level, so that any level mix-up in lib/ (wrong masks, wrong

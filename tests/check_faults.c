@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_faults: fault injection (DESIGN.md: "Every mutating call is
  * all-or-nothing").

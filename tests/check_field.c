@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Check suite for the fields and link words of a leaf (lib/field.c): the
  * L4 ADT's get/set operations, on every page size of every shipped

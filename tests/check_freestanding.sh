@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # libpgtable-freestanding.a, as `make install` installs it (staged under
 # tests/stage by make check), must be safe in a kernel:
 #  - the only symbols it needs from outside are the four the compiler itself

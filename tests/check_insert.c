@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Check suite for the L4 page-table ADT's insert and lookup (seed 001
  * section 4.1; lib/insert.c, lib/lookup.c), on every page size of every

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Consume the library as a user would: install it into a temporary root,
 # then build the installed examples out of tree with nothing but
 # `pkg-config --cflags --libs pgtable` against the shared library, one of

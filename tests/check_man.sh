@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every public function and descriptor has a man page (a page of its own or
 # a .so link to its family's), every link points at a real page, and the
 # real pages are mandoc -Tlint clean, cross-references included.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_model: model-based random tests of the L4 page-table ADT
  * (seed 001 section 4.1, following its prose; DESIGN.md "Semantics that

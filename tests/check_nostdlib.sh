@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A program without any C library links against libpgtable-freestanding.a
 # given only memset, memcpy, memmove and memcmp, and runs (on x86-64 and
 # AArch64 Linux hosts, where it has an exit system call).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Check suite for the range operations (lib/range.c): pgt_map, pgt_unmap and
  * pgt_protect, on every shipped descriptor, in both halves of the address range.

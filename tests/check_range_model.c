@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_range_model: long random sequences of pgt_map (plain, NOSUPER,
  * REPLACE, reserved), pgt_unmap, pgt_protect and pgt_lookup over several

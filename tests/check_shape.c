@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Check suite for the walks compiled per tree shape (lib/shape.c): on every
  * shipped descriptor, reached through the p2v offset and through the hook,

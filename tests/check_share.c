@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Check suite for pgt_share (lib/share.c): two spaces sharing a range of root
  * entries (the kernel half of seed 000, section 2.1), on every descriptor.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Check suite for the life of a space (lib/space.c, lib/strerror.c,
  * arch/registry.c): pgt_space_init/destroy/root, pgt_arch_by_name and

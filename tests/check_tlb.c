@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Check suite for pgt_tlb (lib/tlb.c, include/pgtable/tlb.h): init and its
  * error paths, hits and misses, superpages cached a small page at a time,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_translate: pgt_translate against the MMU rules of each architecture.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_verify: pgt_verify finds every corruption class it claims, with the
  * address and level of the entry, and nothing on trees the library built.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_walk: pgt_walk and pgt_dump.
  *

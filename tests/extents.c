@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The extent model of tests/extents.h: an array kept sorted and disjoint,
  * with every operation written as "cut out [va, last], then insert".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * An executable abstract model of what a space maps, for the range
  * operations: a sorted set of disjoint extents (virtual range, physical

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Test harness: book-keeping frame allocator with failure injection, and a
  * tree walker that checks the invariants of seed 001 section 3.4 (no loops,

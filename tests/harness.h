@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Test harness shared by the Check suites: a frame allocator that keeps
  * books and fails on request, and a checker for the invariants of a tree.

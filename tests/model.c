@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The abstract model (see model.h), written from the paper's prose and
  * DESIGN.md.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The abstract model of the L4 page-table ADT that check_model and the
  * fuzzer (tests/fuzz/) run beside the library: written from seed 001

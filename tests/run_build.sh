@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds a fresh clone of the tree in one of the other configurations and
 # runs `make check` there:
 #   sanitizers  ASan + UBSan (./configure --enable-sanitizers), gcc

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ARMv8-A VMSAv8-64 stage-1 descriptors for the 4K, 16K and 64K granules.
  * Arm ARM (DDI 0487) D8.3 "Translation table descriptor formats" (D5.3 in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x86-64 descriptors: 4-level (48-bit) and 5-level LA57 (57-bit) paging.
  * Intel SDM vol. 3A, chapter 4: section 4.5 "4-Level Paging and 5-Level

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The x86-64 attribute codec, shared by the 4- and 5-level descriptors. */
 #ifndef PGT_ARCH_X86_64_DESC_H
 #define PGT_ARCH_X86_64_DESC_H

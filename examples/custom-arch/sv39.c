@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * custom-arch: a RISC-V Sv39 descriptor written against <pgtable/arch.h>
  * alone, the proof that page-table formats plug into libpgtable without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kernel-style: the page tables an x86-64 kernel builds at boot, written the
  * way a kernel would write them.

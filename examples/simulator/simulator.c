@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * simulator: the memory side of a CPU simulator. A synthetic instruction
  * trace (fetches, loads and stores of a small user process) is replayed

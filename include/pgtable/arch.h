@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file arch.h
  * @brief Architecture descriptors: what the engine needs to know about a

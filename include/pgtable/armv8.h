@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file armv8.h
  * @brief ARMv8-A VMSAv8-64 stage-1 descriptor bits (Arm ARM DDI 0487,

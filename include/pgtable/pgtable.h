@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file pgtable.h
  * @brief libpgtable: build, query and edit real multi-level hardware page tables.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file tlb.h
  * @brief pgt_tlb: a software translation cache for simulators.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file x86_64.h
  * @brief x86-64 paging-structure entry bits (Intel SDM vol. 3A, section 4.5,

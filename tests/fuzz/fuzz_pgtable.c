@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_pgtable: a libFuzzer target that runs the library and the abstract
  * model (tests/model.c) side by side.

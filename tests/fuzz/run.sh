@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds the libFuzzer target (clang, -fsanitize=fuzzer,address,undefined)
 # and runs it for a fixed number of executions from the committed corpus,
 # deterministically (fixed seed). Any crash fails: a disagreement with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The cases every test kernel runs, whatever the architecture: each builds
  * mappings with the public API, then lets the MMU judge them with real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shared by the case files: page slots (one per use, in the low window and
  * the test area) and the probe helpers of expect.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Cases for the range operations and sharing: pgt_map picks the page sizes,
  * pgt_unmap and pgt_protect take effect through the tlb_flush hook alone

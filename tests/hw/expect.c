@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the cases share: page slots and frames, probes that expect success
  * or a given fault, and the message of the case that failed.

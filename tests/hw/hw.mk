@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Hardware tests (tests/hw/): kernels that QEMU boots, linked with the
 # freestanding archive as `make install` installs it (tests/stage, made by
 # Makefile.am), and the TAP tests that run them. Included by Makefile.am;

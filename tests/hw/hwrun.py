@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Boots one test kernel under QEMU and turns what it prints into TAP.
 
 The kernel (tests/hw/kernel.c) prints one line per event on its console:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The architecture-independent half of the test kernels: console
  * formatting, the frame allocator behind every space, the records of what

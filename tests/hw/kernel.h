@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The test kernels: what the architecture-independent part (kernel.c and
  * the case files) needs from each architecture's part (tests/hw/<arch>/),

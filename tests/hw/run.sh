@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # One hardware test, sourced by a tests/hw_*.hw script that sets hw_label,
 # hw_arch (x86_64, aarch64), hw_kernel (built under tests/hw/), and may set
 # hw_cpu, hw_selftest (a broken build's kind), hw_selftest_monitor,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The SMP kernel's case (issue 16): a status bit that the MMU of another
  * CPU sets is never lost when the library rewrites the leaf.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A program with no C library at all, linked against
  * libpgtable-freestanding.a the way a kernel is: its own entry point, its

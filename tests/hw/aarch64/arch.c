@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * AArch64 half of the test kernel (QEMU -M virt): PL011 console, MMU set-up
  * for the granule this kernel is built for (HW_GRANULE 4, 16 or 64; HW_VA39

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * AArch64 test kernel: entry at EL1 with the MMU off (QEMU -M virt -kernel
  * with an ELF), exception vectors, and the probe trampolines that let a

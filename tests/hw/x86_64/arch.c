@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x86-64 half of the test kernel: COM1 console, IDT and TSS, CR3 switches,
  * invlpg, and the page-fault decoding the cases compare against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x86-64 test kernel: PVH entry, the switch to long mode, trap stubs and
  * the probe trampolines that let a case take a fault and carry on.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x86-64 SMP kernel, second CPU: the real-mode trampoline a startup IPI
  * starts it in, its page-fault path, and the store it probes pages with.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * x86-64 SMP kernel: starts the second CPU (the AP) with the local APIC's
  * INIT-SIPI-SIPI sequence (Intel SDM vol. 3A, "MP Initialization Example",
