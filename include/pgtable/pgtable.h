@@ -54,7 +54,7 @@ enum pgt_status {
 	PGT_EINVAL = -4,    /**< a bad argument no code below names */
 	PGT_ENOTSUP = -5,   /**< the architecture cannot express the request */
 	PGT_EFAULT = -6,    /**< translate: the access faults */
-	PGT_EALIGN = -7,    /**< an address, size or frame not aligned as the call or the format needs */
+	PGT_EALIGN = -7,    /**< an address, size or pa not aligned as the call or the format needs */
 	PGT_ERANGE = -8,    /**< an address outside the space's range (or not canonical), or wider than the format */
 	PGT_EWRAP = -9,     /**< a range that wraps around the top of the address space */
 	PGT_ESIZE = -10,    /**< a size the call cannot take: 0, not a power of two, no such page size */
