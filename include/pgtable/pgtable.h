@@ -42,7 +42,9 @@ typedef uint64_t pgt_pte_t;   /**< one hardware page-table entry */
  * Status codes: zero and positive are success, negative are errors. Each
  * misuse class has its own code; PGT_EINVAL is left for what none of them
  * names (a NULL pointer, a space or TLB not initialised, a ref that names
- * no leaf, two spaces that cannot share).
+ * no leaf, a boolean field value above 1, a malformed descriptor, two
+ * spaces that cannot share). pgt_strerror describes a code, pgt_errname
+ * names it.
  */
 enum pgt_status {
 	PGT_OK = 0,         /**< done */
@@ -53,7 +55,7 @@ enum pgt_status {
 	PGT_EINVAL = -4,    /**< a bad argument no code below names */
 	PGT_ENOTSUP = -5,   /**< the architecture cannot express the request */
 	PGT_EFAULT = -6,    /**< translate: the access faults */
-	PGT_EALIGN = -7,    /**< an address, size or frame not aligned as the call or the format needs */
+	PGT_EALIGN = -7,    /**< an address, size or pa not aligned as the call or the format needs */
 	PGT_ERANGE = -8,    /**< an address outside the space's range (or not canonical), or wider than the format */
 	PGT_EWRAP = -9,     /**< a range that wraps around the top of the address space */
 	PGT_ESIZE = -10,    /**< a size the call cannot take: 0, not a power of two, no such page size */
@@ -193,9 +195,12 @@ typedef struct pgt_space {
  * @param arch   descriptor (a shipped one or the caller's own)
  * @param mm     hooks; alloc_table and free_table are required
  * @param flags  PGT_SPACE_LINKS, PGT_SPACE_UPPER (ARMv8 descriptors only)
- * @return PGT_OK; PGT_EINVAL for NULL arguments, a malformed descriptor,
- *         unknown flags, or a hook returning a misaligned frame or a NULL
- *         pointer (the frame is given back); PGT_ENOMEM when alloc_table fails.
+ * @return PGT_OK; PGT_EINVAL for a NULL argument or a malformed descriptor;
+ *         PGT_ENOHOOK without alloc_table or free_table; PGT_EFLAGS for
+ *         unknown flags or PGT_SPACE_UPPER on a descriptor without an upper
+ *         range; PGT_ENOMEM when alloc_table fails; PGT_EHOOK for a root
+ *         frame that is misaligned, beyond the table address field or that
+ *         p2v maps to NULL (the frame is given back).
  *         On failure @p sp is left uninitialised.
  */
 PGT_API int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pgt_mm *mm,
@@ -240,8 +245,11 @@ typedef struct {
  * @param out  receives a ref to the new leaf (PGT_OK) or to the mapping
  *             that contains the request (PGT_EXISTS); may be NULL
  * @return PGT_OK, PGT_EXISTS, PGT_ECONFLICT, PGT_ENOMEM; PGT_EINVAL for a
- *         page size the descriptor lacks, a misaligned or out-of-range @p va,
- *         or a hook returning something unusable.
+ *         NULL or uninitialised space; PGT_ESIZE for a page size the
+ *         descriptor lacks; PGT_EALIGN for a @p va not aligned to it;
+ *         PGT_ERANGE for a @p va outside the space; PGT_EHOOK for p2v
+ *         returning NULL or an unusable frame from alloc_table; PGT_ENOTSUP
+ *         when the descriptor's codec cannot encode a reserved leaf there.
  */
 PGT_API int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out);
 
@@ -250,8 +258,9 @@ PGT_API int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt
  * @param sp   an initialised space
  * @param va   any address in the space
  * @param out  receives a ref to the mapping; may be NULL
- * @return PGT_OK; PGT_ENOENT when nothing is mapped; PGT_EINVAL for an
- *         out-of-range @p va or a p2v hook returning NULL.
+ * @return PGT_OK; PGT_ENOENT when nothing is mapped; PGT_EINVAL for a NULL
+ *         or uninitialised space; PGT_ERANGE for a @p va outside the space;
+ *         PGT_EHOOK for a p2v hook returning NULL.
  */
 PGT_API int pgt_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
 
@@ -288,9 +297,11 @@ enum pgt_prot {
  * @param ref  from pgt_insert or pgt_lookup
  * @param f    the field
  * @param val  receives the value (0 or 1 for boolean fields)
- * @return PGT_OK; PGT_EINVAL for a bad ref (NULL entry, level or size that
- *         do not match the descriptor, entry not a leaf), bad field or NULL
- *         @p val; PGT_ENOTSUP for a field the architecture does not have.
+ * @return PGT_OK; PGT_EINVAL for a NULL or uninitialised space, a bad ref
+ *         (NULL or misaligned entry, level or size that do not match the
+ *         descriptor, entry not a leaf) or NULL @p val; PGT_EFLAGS for a
+ *         field outside enum pgt_field; PGT_ENOTSUP for ACCESSED or DIRTY
+ *         at a level that has no such bit.
  */
 PGT_API int pgt_get_field(const pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t *val);
 
@@ -302,11 +313,14 @@ PGT_API int pgt_get_field(const pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f
  * @param ref  from pgt_insert or pgt_lookup
  * @param f    the field
  * @param val  the new value
- * @return PGT_OK; PGT_EINVAL for a bad ref, field or value (boolean fields
- *         take 0 or 1, PADDR must be aligned to the page and fit the
- *         physical width, PROT only PGT_PROT_* bits); PGT_ENOTSUP for a
- *         combination the architecture cannot express (write or execute
- *         without read). The entry is unchanged on failure.
+ * @return PGT_OK; PGT_EINVAL for a NULL or uninitialised space, a bad ref
+ *         or a boolean field value other than 0 or 1; PGT_EFLAGS for a
+ *         field outside enum pgt_field or PROT bits outside PGT_PROT_ALL;
+ *         PGT_EALIGN for a PADDR not aligned to the page; PGT_ERANGE for a
+ *         PADDR wider than the leaf's address field; PGT_ENOTSUP for rights
+ *         the architecture cannot express (write or execute without read)
+ *         or ACCESSED or DIRTY at a level without that bit. The entry is
+ *         unchanged on failure.
  */
 PGT_API int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val);
 
@@ -316,7 +330,8 @@ PGT_API int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint
  * @param ref   from pgt_insert or pgt_lookup
  * @param node  the caller's word (a pointer to its own bookkeeping, say)
  * @param va    the address the word is keyed with
- * @return PGT_OK; PGT_EINVAL for a bad ref; PGT_ENOTSUP without PGT_SPACE_LINKS.
+ * @return PGT_OK; PGT_EINVAL for a NULL or uninitialised space or a bad
+ *         ref; PGT_ENOTSUP without PGT_SPACE_LINKS.
  */
 PGT_API int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vaddr_t va);
 
@@ -326,8 +341,8 @@ PGT_API int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vad
  * @param ref   from pgt_insert or pgt_lookup
  * @param va    the address given to pgt_set_link
  * @param node  receives the word
- * @return PGT_OK; PGT_EINVAL for a bad ref or NULL @p node; PGT_ENOTSUP
- *         without PGT_SPACE_LINKS.
+ * @return PGT_OK; PGT_EINVAL for a NULL or uninitialised space, a bad ref
+ *         or NULL @p node; PGT_ENOTSUP without PGT_SPACE_LINKS.
  */
 PGT_API int pgt_get_link(const pgt_space_t *sp, pgt_ref_t ref, pgt_vaddr_t va, uintptr_t *node);
 
@@ -392,11 +407,17 @@ struct pgt_fault {
  * @param prot   PGT_PROT_* bits
  * @param flags  PGT_MAP_NOSUPER, PGT_MAP_REPLACE
  * @return PGT_OK; PGT_ECONFLICT when anything is mapped in the range (unless
- *         PGT_MAP_REPLACE); PGT_ENOMEM; PGT_ENOTSUP for rights the
- *         architecture cannot express; PGT_EINVAL for a range that is empty,
- *         wraps, leaves the address space or is not aligned to the smallest
- *         page, a misaligned or too wide @p pa, unknown prot or flag bits.
- *         All-or-nothing: on failure the space is unchanged.
+ *         PGT_MAP_REPLACE); PGT_ENOMEM; PGT_EINVAL for a NULL or
+ *         uninitialised space; PGT_ESIZE for @p size 0; PGT_EALIGN for a
+ *         @p va, @p size or @p pa not aligned to the smallest page;
+ *         PGT_EWRAP when [va, va+size) or [pa, pa+size) wraps past 2^64;
+ *         PGT_ERANGE for a range outside the space or across the x86-64
+ *         hole, or a @p pa range wider than the physical width; PGT_EFLAGS
+ *         for unknown @p prot or @p flags bits; PGT_ENOTSUP for rights the
+ *         architecture cannot express, or a superpage that
+ *         PGT_MAP_REPLACE must split where the level below cannot hold its
+ *         pages; PGT_EHOOK for p2v returning NULL or an unusable frame from
+ *         alloc_table. All-or-nothing: on failure the space is unchanged.
  */
 PGT_API int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot,
 		    unsigned flags);
@@ -411,7 +432,11 @@ PGT_API int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t si
  * @param va    start, aligned to the smallest page
  * @param size  bytes, a multiple of the smallest page
  * @return PGT_OK (also when nothing was mapped); PGT_ENOMEM (a split needs
- *         tables); PGT_EINVAL for a bad range. All-or-nothing.
+ *         tables); PGT_EINVAL for a NULL or uninitialised space; PGT_ESIZE,
+ *         PGT_EALIGN, PGT_EWRAP, PGT_ERANGE for a bad range, as for pgt_map;
+ *         PGT_ENOTSUP for a superpage to split where the level below cannot
+ *         hold its pages or rights; PGT_EHOOK for p2v returning NULL or an
+ *         unusable frame from alloc_table. All-or-nothing.
  */
 PGT_API int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size);
 
@@ -423,7 +448,11 @@ PGT_API int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size);
  * @param va    start, aligned to the smallest page
  * @param size  bytes, a multiple of the smallest page
  * @param prot  the new PGT_PROT_* bits
- * @return PGT_OK; PGT_ENOMEM; PGT_ENOTSUP; PGT_EINVAL. All-or-nothing.
+ * @return PGT_OK; PGT_ENOMEM (a split needs tables); PGT_EINVAL,
+ *         PGT_ESIZE, PGT_EALIGN, PGT_EWRAP, PGT_ERANGE, PGT_EHOOK as for
+ *         pgt_unmap; PGT_EFLAGS for @p prot bits outside PGT_PROT_ALL;
+ *         PGT_ENOTSUP for rights the architecture cannot express or a split
+ *         the level below cannot hold. All-or-nothing.
  */
 PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot);
 
@@ -463,9 +492,11 @@ PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned
  * @param pa     receives the physical address (page offset included); may be NULL
  * @param fault  receives the fault on PGT_EFAULT; may be NULL
  * @return PGT_OK; PGT_EFAULT (not present, permission, access flag,
- *         reserved bit); PGT_EINVAL for an address outside the space, bad
- *         access bits or a p2v hook returning NULL (nothing written to
- *         @p pa or @p fault).
+ *         reserved bit); PGT_EINVAL for a NULL or uninitialised space;
+ *         PGT_EFLAGS for @p access with unknown bits or not exactly one of
+ *         READ, WRITE, EXEC; PGT_ERANGE for a @p va outside the space;
+ *         PGT_EHOOK for a p2v hook returning NULL. On an error nothing is
+ *         written to @p pa or @p fault.
  */
 PGT_API int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 			  struct pgt_fault *fault);
@@ -484,9 +515,11 @@ PGT_API int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access
  * @param visit  called once per mapping; a non-zero return stops the walk
  * @param arg    passed to @p visit
  * @return PGT_OK; the first non-zero value @p visit returns (the walk stops);
- *         PGT_EINVAL for a NULL or uninitialised space, NULL @p visit, a
- *         range outside the space or empty, or a p2v hook returning NULL
- *         (mappings before that point were visited).
+ *         PGT_EINVAL for a NULL or uninitialised space or NULL @p visit;
+ *         PGT_ERANGE for a @p lo, or @p hi - 1, outside the space;
+ *         PGT_ESIZE for @p hi not above @p lo (an empty or reversed range);
+ *         PGT_EHOOK for a p2v hook returning NULL (mappings before that
+ *         point were visited).
  */
 PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 		     int (*visit)(void *arg, const struct pgt_mapping *m), void *arg);
@@ -506,7 +539,8 @@ PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
  * @param hi     as for pgt_walk
  * @param print  called once per line
  * @param arg    passed to @p print
- * @return PGT_OK; PGT_EINVAL for NULL @p print or what pgt_walk refuses.
+ * @return PGT_OK; PGT_EINVAL for NULL @p print; otherwise what pgt_walk
+ *         answers (PGT_EINVAL, PGT_ERANGE, PGT_ESIZE, PGT_EHOOK).
  */
 PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 		     void (*print)(void *arg, const char *line), void *arg);
@@ -528,9 +562,14 @@ PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
  * @param va    start of the range, aligned to a root entry
  * @param size  bytes, a whole number of root entries
  * @return PGT_OK; PGT_ECONFLICT when @p dst maps something there or @p src
- *         has a leaf in a root entry; PGT_ENOMEM; PGT_EINVAL for a bad range,
- *         the same space twice, or mismatched spaces; PGT_ENOTSUP when the
- *         descriptor has no sharing marks. All-or-nothing, for both spaces.
+ *         has a leaf in a root entry; PGT_ENOMEM; PGT_EINVAL for NULL or
+ *         uninitialised spaces, the same space twice, or mismatched spaces;
+ *         PGT_ENOTSUP when the descriptor has no sharing marks; PGT_ESIZE
+ *         for @p size 0; PGT_EALIGN for a @p va or @p size that is not a
+ *         whole number of root entries; PGT_EWRAP when the range wraps past
+ *         2^64; PGT_ERANGE for a range outside the space or across the
+ *         x86-64 hole; PGT_EHOOK for an unusable frame from alloc_table.
+ *         All-or-nothing, for both spaces.
  */
 PGT_API int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t size);
 

@@ -77,8 +77,9 @@ typedef struct pgt_tlb {
  * @param entries  @p n entries of caller memory (contents may be anything)
  * @param n        number of entries: a power of two, at least @p ways
  * @param ways     1 (direct-mapped) or 2 (two-way set-associative)
- * @return PGT_OK; PGT_EINVAL for NULL arguments, an uninitialised space, or
- *         a bad @p n or @p ways. On failure (with @p tlb not NULL) the TLB
+ * @return PGT_OK; PGT_EINVAL for NULL arguments or an uninitialised space;
+ *         PGT_ESIZE for @p ways other than 1 or 2, or @p n not a power of
+ *         two or below @p ways. On failure (with @p tlb not NULL) the TLB
  *         is left in a state where every lookup returns PGT_EINVAL; a TLB
  *         that never went through pgt_tlb_init must not be used.
  */
@@ -127,8 +128,9 @@ PGT_API uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb);
  * @param prot  receives the leaf's PGT_PROT_* rights; may be NULL
  * @return PGT_OK for an address a hardware-valid leaf maps; PGT_ENOENT when
  *         nothing is mapped or the leaf is reserved (no right yet);
- *         PGT_EINVAL for a TLB whose init failed or that is detached, or an
- *         address outside the space.
+ *         PGT_EINVAL for a TLB whose init failed or that is detached;
+ *         PGT_ERANGE for an address outside the space; PGT_EHOOK for a p2v
+ *         hook returning NULL.
  */
 static inline int pgt_tlb_lookup(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
