@@ -23,6 +23,8 @@ _Static_assert(sizeof(pgt_ref_t) == sizeof(void *) + 2 * sizeof(unsigned) ||
 		       sizeof(pgt_ref_t) == 2 * sizeof(void *),
 	       "pgt_ref_t stays two words: it is passed by value");
 
+_Static_assert(sizeof(pgt_space_t) == PGT_SPACE_WORDS * sizeof(uint64_t),
+	       "the space's private state outgrew the room every version keeps for it: an ABI break");
 _Static_assert(sizeof(((pgt_space_t *)0)->pgt__rsv) == PGT_MAX_LEVELS * sizeof(pgt_pte_t),
 	       "one cached reserved leaf per level");
 _Static_assert(sizeof(((pgt_space_t *)0)->pgt__enc) == PGT_MAX_LEVELS * sizeof(pgt_pte_t),

@@ -12,11 +12,20 @@
  * misses; the miss sees the new generation and empties the TLB. A hit
  * therefore checks its tag and nothing else.
  */
+#include <stddef.h>
+
 #include <pgtable/tlb.h>
 
 #include "rights.h"
 #include "shape.h"
 #include "tlb_fill.h"
+
+_Static_assert(sizeof(pgt_tlb_t) == PGT_TLB_WORDS * sizeof(uint64_t),
+	       "the TLB's private state outgrew the room every version keeps for it: an ABI break");
+/* Callers' code has the inline hit compiled in: what it reads stays where it is. */
+_Static_assert(offsetof(pgt_tlb_t, pgt__e) == 0 && offsetof(pgt_tlb_t, pgt__index) == sizeof(void *) &&
+		       offsetof(struct pgt_tlb_entry, pgt__vpn) == 0 && sizeof(struct pgt_tlb_entry) == 16,
+	       "the fields the inline TLB hit reads moved: an ABI break");
 
 /** pgt_tlb_t.pgt__magic while the TLB is initialised. */
 #define PGT__TLB_MAGIC 0x706c7462u

@@ -56,12 +56,13 @@ enum pgt_status {
 	PGT_ENOTSUP = -5,   /**< the architecture cannot express the request */
 	PGT_EFAULT = -6,    /**< translate: the access faults */
 	PGT_EALIGN = -7,    /**< an address, size or pa not aligned as the call or the format needs */
-	PGT_ERANGE = -8,    /**< an address outside the space's range (or not canonical), or wider than the format */
-	PGT_EWRAP = -9,     /**< a range that wraps around the top of the address space */
-	PGT_ESIZE = -10,    /**< a size the call cannot take: 0, not a power of two, no such page size */
-	PGT_EFLAGS = -11,   /**< unknown bits in flags, prot or access, or an unknown field */
-	PGT_ENOHOOK = -12,  /**< a hook the call needs is missing from struct pgt_mm */
-	PGT_EHOOK = -13     /**< a hook answered what cannot be used (p2v NULL, a misaligned frame) */
+	PGT_ERANGE =
+		-8, /**< an address outside the space's range (or not canonical), or wider than the format */
+	PGT_EWRAP = -9,    /**< a range that wraps around the top of the address space */
+	PGT_ESIZE = -10,   /**< a size the call cannot take: 0, not a power of two, no such page size */
+	PGT_EFLAGS = -11,  /**< unknown bits in flags, prot or access, or an unknown field */
+	PGT_ENOHOOK = -12, /**< a hook the call needs is missing from struct pgt_mm */
+	PGT_EHOOK = -13    /**< a hook answered what cannot be used (p2v NULL, a misaligned frame) */
 };
 
 /**
@@ -152,6 +153,11 @@ struct pgt_mm {
 	 * back after the operation. pgt_protect keeps the bits in the leaf.
 	 */
 	void (*leaf_ad)(void *ctx, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad);
+	/**
+	 * Leave zero (as a designated initialiser does): room for the hooks
+	 * of later versions, so that the struct keeps its size.
+	 */
+	void (*pgt__hooks_to_come[6])(void);
 };
 
 /** The bits the leaf_ad hook of struct pgt_mm reports. */
@@ -166,27 +172,38 @@ enum pgt_space_flags {
 	PGT_SPACE_UPPER = 2  /**< ARMv8: translate the upper (TTBR1) range */
 };
 
+/** 64-bit words a pgt_space_t takes in every version of the library: its private state grows into them. */
+#define PGT_SPACE_WORDS 64
+
 /**
  * One address space. The caller owns the storage (embed it anywhere);
- * every field is private to the library.
+ * every field is private to the library, and the size is the same in
+ * every version (PGT_SPACE_WORDS), so a caller built against one version
+ * works with the next.
  */
 typedef struct pgt_space {
-	const struct pgt_arch *pgt__arch; /**< private */
-	struct pgt_mm pgt__mm;            /**< private */
-	pgt_pte_t *pgt__root;             /**< private: root table, virtual */
-	pgt_paddr_t pgt__root_pa;         /**< private */
-	unsigned pgt__flags;              /**< private */
-	unsigned pgt__magic;              /**< private: set while initialised */
-	/* --- private, fast paths (lib/shape.c) and translation caches (lib/tlb.c) --- */
-	const void *pgt__ops;      /**< private: the walks compiled for this descriptor's shape */
-	void (*pgt__lookup)(void); /**< private: the lookup of pgt__ops, one load closer */
-	int64_t pgt__va_lo;        /**< private: lowest accepted (int64_t)va >> (va_bits - 1) */
-	uint64_t pgt__gen;         /**< private: bumped when a translation is removed or changed */
-	pgt_pte_t pgt__rsv[6];     /**< private: a reserved leaf at each level (PGT_MAX_LEVELS) */
-	unsigned pgt__rsv_ok;      /**< private: bit l set when pgt__rsv[l] is valid */
-	struct pgt_tlb *pgt__tlbs; /**< private: the TLBs attached to the space (pgtable/tlb.h) */
-	pgt_pte_t pgt__enc[6];     /**< private: the leaf bits of pgt__enc_prot at each level */
-	unsigned pgt__enc_prot;    /**< private: the rights pgt__enc holds; all ones when none */
+	union {
+		struct {
+			const struct pgt_arch *pgt__arch; /**< private */
+			struct pgt_mm pgt__mm;            /**< private */
+			pgt_pte_t *pgt__root;             /**< private: root table, virtual */
+			pgt_paddr_t pgt__root_pa;         /**< private */
+			unsigned pgt__flags;              /**< private */
+			unsigned pgt__magic;              /**< private: set while initialised */
+			/* --- private, fast paths (lib/shape.c) and translation caches (lib/tlb.c) --- */
+			const void *pgt__ops; /**< private: the walks compiled for this descriptor's shape */
+			void (*pgt__lookup)(void); /**< private: the lookup of pgt__ops, one load closer */
+			int64_t pgt__va_lo; /**< private: lowest accepted (int64_t)va >> (va_bits - 1) */
+			uint64_t pgt__gen;  /**< private: bumped when a translation is removed or changed */
+			pgt_pte_t pgt__rsv[6]; /**< private: a reserved leaf at each level (PGT_MAX_LEVELS) */
+			unsigned pgt__rsv_ok;  /**< private: bit l set when pgt__rsv[l] is valid */
+			struct pgt_tlb
+				*pgt__tlbs;    /**< private: the TLBs attached to the space (pgtable/tlb.h) */
+			pgt_pte_t pgt__enc[6]; /**< private: the leaf bits of pgt__enc_prot at each level */
+			unsigned pgt__enc_prot; /**< private: the rights pgt__enc holds; all ones when none */
+		};
+		uint64_t pgt__room[PGT_SPACE_WORDS]; /**< private: the size of every version's state */
+	};
 } pgt_space_t;
 
 /**

@@ -37,32 +37,43 @@ struct pgt_tlb_entry {
 	uint64_t pgt__delta; /**< private: physical minus virtual page address | PGT_PROT_* rights */
 };
 
+/** 64-bit words a pgt_tlb_t takes in every version of the library: its private state grows into them. */
+#define PGT_TLB_WORDS 24
+
 /**
  * A TLB. The caller owns the storage; every field is private, and a TLB is
- * not copied (the space links the TLBs attached to it). The fields a hit
- * reads come first. Way 0 of every set holds the most recently filled
- * translation and is the only one the inline hit looks at; way 1 (2-way
- * TLBs) lives in the second half of the entries and is looked at on a miss.
+ * not copied (the space links the TLBs attached to it). Its size is the
+ * same in every version (PGT_TLB_WORDS); the fields the inline hit reads
+ * (the first two) keep their places. The fields a hit reads come first. Way 0 of every set holds the most
+ * recently filled translation and is the only one the inline hit looks at; way 1 (2-way TLBs) lives in the
+ * second half of the entries and is looked at on a miss.
  */
 typedef struct pgt_tlb {
-	/** private: the entries a hit reads: the caller's, or an empty one while stale */
-	const struct pgt_tlb_entry *pgt__e;
-	/** private: (number of sets - 1) << 6 | log2 of the smallest page size, or a stale value */
-	uint64_t pgt__index;
-	struct pgt_tlb_entry *pgt__mem; /**< private: the caller's entries; way 0, then way 1 */
-	uint64_t pgt__live_index;       /**< private: pgt__index while not stale */
-	uint64_t pgt__gen;              /**< private: space generation the entries belong to */
-	const uint64_t *pgt__space_gen; /**< private: the space's generation counter */
-	struct pgt_space *pgt__sp;      /**< private: NULL once detached */
-	struct pgt_tlb *pgt__next;      /**< private: the next TLB attached to the space */
-	uint64_t pgt__fills;            /**< private: lookups that walked the tables */
-	uint64_t pgt__prot_key;         /**< private: the leaf bits (prot_mask) last decoded */
-	unsigned pgt__prot_level;       /**< private: their level; PGT_MAX_LEVELS when none */
-	unsigned pgt__prot;             /**< private: what they decoded to */
-	uint64_t pgt__set_mask;         /**< private: number of sets - 1 */
-	uint64_t pgt__way1;             /**< private: way 1's offset from way 0; 0 if direct-mapped */
-	unsigned pgt__page_shift;       /**< private: log2 of the smallest page size */
-	unsigned pgt__magic;            /**< private: set while initialised */
+	union {
+		struct {
+			/** private: the entries a hit reads: the caller's, or an empty one while stale */
+			const struct pgt_tlb_entry *pgt__e;
+			/** private: (number of sets - 1) << 6 | log2 of the smallest page size, or a stale
+			 * value */
+			uint64_t pgt__index;
+			struct pgt_tlb_entry
+				*pgt__mem;        /**< private: the caller's entries; way 0, then way 1 */
+			uint64_t pgt__live_index; /**< private: pgt__index while not stale */
+			uint64_t pgt__gen;        /**< private: space generation the entries belong to */
+			const uint64_t *pgt__space_gen; /**< private: the space's generation counter */
+			struct pgt_space *pgt__sp;      /**< private: NULL once detached */
+			struct pgt_tlb *pgt__next;      /**< private: the next TLB attached to the space */
+			uint64_t pgt__fills;            /**< private: lookups that walked the tables */
+			uint64_t pgt__prot_key;   /**< private: the leaf bits (prot_mask) last decoded */
+			unsigned pgt__prot_level; /**< private: their level; PGT_MAX_LEVELS when none */
+			unsigned pgt__prot;       /**< private: what they decoded to */
+			uint64_t pgt__set_mask;   /**< private: number of sets - 1 */
+			uint64_t pgt__way1; /**< private: way 1's offset from way 0; 0 if direct-mapped */
+			unsigned pgt__page_shift; /**< private: log2 of the smallest page size */
+			unsigned pgt__magic;      /**< private: set while initialised */
+		};
+		uint64_t pgt__room[PGT_TLB_WORDS]; /**< private: the size of every version's state */
+	};
 } pgt_tlb_t;
 
 /** Low bits of an entry's delta word that hold the rights. */
