@@ -16,11 +16,11 @@ git clone -q "$top" "$work/src" && cd "$work/src" || exit 1
 check() { # what, expected: pass|fail
 	if make -s abi-check >"$work/abi.log" 2>&1; then got=pass; else got=fail; fi
 	if [ "$got" = "$2" ]; then
-		echo "ok: $1: abi-check ${got}es as it must"
+		echo "ok: $1: abi-check: $got, as it must"
 		return 0
 	fi
 	cat "$work/abi.log"
-	echo "FAIL: $1: abi-check ${got}ed"
+	echo "FAIL: $1: abi-check: $got, wanted $2"
 	exit 1
 }
 rebuild() { make -j"${JOBS:-2}" libpgtable.la >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }; }
