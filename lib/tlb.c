@@ -237,13 +237,12 @@ int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot
 		if (rc != PGT_OK)
 			return rc;
 	}
-	tlb->pgt__fills++;
-
 	uint64_t vpn = va >> tlb->pgt__page_shift;
 	struct pgt_tlb_entry *e0 = tlb->pgt__mem + (vpn & tlb->pgt__set_mask);
 	/* A direct call for a page way 0 has already answers from it. */
 	if (e0->pgt__vpn == vpn || tlb_from_way1(tlb, e0, vpn))
 		return tlb_answer(e0, va, pa, prot);
-	/* Else the walk compiled for the space's shape, with the rest of the miss. */
+	/* Else a miss: the walk compiled for the space's shape, with the rest of it. */
+	tlb->pgt__fills++;
 	return pgt__ops(tlb->pgt__sp)->tlb_refill(tlb, e0, va, pa, prot);
 }

@@ -155,16 +155,22 @@ START_TEST(which_way)
 	expect(&f, 0x1000, 0xa000, RW);
 	expect(&f, 0x2000, 0xb000, RW);
 	*a.pte = 0; /* not told: only a walk can see it */
+	uint64_t walked = pgt_tlb_misses(&f.tlb);
 	if (ways == 2) {
 		expect(&f, 0x1004, 0xa004, RW); /* from way 1 */
 		expect(&f, 0x1008, 0xa008, RW); /* now way 0: a hit */
 		expect(&f, 0x2000, 0xb000, RW); /* from way 1 again */
+		/* misses are lookups that walked the tables: way 1 served these */
+		ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), walked);
 	} else {
 		ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x1000, NULL, NULL), PGT_ENOENT); /* walked */
 		expect(&f, 0x2000, 0xb000, RW);
+		ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), walked + 1); /* 0x2000 stayed */
 	}
-	/* a direct fill of a cached page answers from the cache */
+	/* a direct fill of a cached page answers from the cache: no miss */
+	walked = pgt_tlb_misses(&f.tlb);
 	ck_assert_int_eq(pgt_tlb_fill(&f.tlb, 0x2010, NULL, NULL), PGT_OK);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), walked);
 	pgt_paddr_t pa;
 	ck_assert_int_eq(pgt_tlb_fill(&f.tlb, 0x2010, &pa, NULL), PGT_OK);
 	ck_assert_uint_eq(pa, 0xb010);

@@ -573,7 +573,10 @@ PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
  * must use the same descriptor, flags and memory hooks (either may free a
  * table the other made). Destroy may happen in either order, but once the
  * owner is destroyed the borrower may only be destroyed. Sharing again
- * what is already shared is PGT_OK and changes nothing.
+ * what is already shared is PGT_OK and changes nothing. Cost: every table
+ * missing under the shared root entries is made up front, one per root
+ * entry (about 254 tables, 1 MiB, for the x86-64 upper half when the
+ * owner maps nothing there yet).
  * @param dst   the borrowing space
  * @param src   the owning space: same descriptor, flags and hooks
  * @param va    start of the range, aligned to a root entry

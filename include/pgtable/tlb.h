@@ -112,7 +112,9 @@ PGT_API void pgt_tlb_fini(pgt_tlb_t *tlb);
  * @param tlb   an initialised TLB
  * @param va    the address to translate
  * @param pa    receives the physical address, page offset included; may be NULL
- * @param prot  receives the leaf's PGT_PROT_* rights; may be NULL
+ * @param prot  receives the leaf's own PGT_PROT_* rights, as pgt_get_field
+ *              PGT_FIELD_PROT reads them (not narrowed by table entries
+ *              above, which the library makes granting everything); may be NULL
  * @return as pgt_tlb_lookup
  */
 PGT_API int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
@@ -124,7 +126,8 @@ PGT_API int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsign
 PGT_API void pgt_tlb_flush(pgt_tlb_t *tlb);
 
 /**
- * Misses since init: the number of lookups that did not hit way 0.
+ * Misses since init: the lookups that found the page in neither way and
+ * walked the tables (a page served from way 1 is a hit).
  * @param tlb  the TLB
  * @return the count, or 0 for NULL or a TLB whose init failed
  */
@@ -136,7 +139,9 @@ PGT_API uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb);
  * @param tlb   a TLB that went through pgt_tlb_init
  * @param va    the address to translate
  * @param pa    receives the physical address, page offset included; may be NULL
- * @param prot  receives the leaf's PGT_PROT_* rights; may be NULL
+ * @param prot  receives the leaf's own PGT_PROT_* rights, as pgt_get_field
+ *              PGT_FIELD_PROT reads them (not narrowed by table entries
+ *              above, which the library makes granting everything); may be NULL
  * @return PGT_OK for an address a hardware-valid leaf maps; PGT_ENOENT when
  *         nothing is mapped or the leaf is reserved (no right yet);
  *         PGT_EINVAL for a TLB whose init failed or that is detached;
