@@ -12,9 +12,19 @@
 #include <pgtable/arch.h>
 #include <pgtable/pgtable.h>
 
-/** Internal invariant check; a kernel may define it to its own panic. */
+/**
+ * Internal invariant check, off by default. Built with
+ * -DPGT_ASSERT_PANIC=name, a broken invariant calls the caller's
+ * `void name(const char *cond, const char *file, int line)` (a kernel's
+ * panic); a definition of PGT_ASSERT itself replaces all of this.
+ */
 #ifndef PGT_ASSERT
+#ifdef PGT_ASSERT_PANIC
+void PGT_ASSERT_PANIC(const char *cond, const char *file, int line);
+#define PGT_ASSERT(cond) ((cond) ? (void)0 : PGT_ASSERT_PANIC(#cond, __FILE__, __LINE__))
+#else
 #define PGT_ASSERT(cond) ((void)0)
+#endif
 #endif
 
 /* Entries are single 64-bit words, read and written whole (see pgt__pte_store). */
