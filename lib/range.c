@@ -672,14 +672,12 @@ static unsigned leaf_run(struct range_op *op, unsigned level, pgt_pte_t *tab, un
 		pgt_pte_t next = unmap ? 0 : (pte & ~L->prot_mask) | op->bits[level];
 		if (next == pte)
 			continue;
-		if (!unmap)
-			pgt__report_ad(op->sp, L, elo + ((pgt_vaddr_t)(i - start) << L->shift),
-				       pgt__leaf_update(L, &tab[i], pte, L->prot_mask, op->bits[level]));
-		else if (report) /* the bits matter only to the hook: the entry goes */
-			pgt__report_ad(op->sp, L, elo + ((pgt_vaddr_t)(i - start) << L->shift),
-				       pgt__leaf_update(L, &tab[i], pte, ~(pgt_pte_t)0, 0));
-		else
+		if (unmap && !report) /* the entry goes: its bits would matter only to a hook */
 			pgt__pte_store(&tab[i], 0);
+		else
+			pgt__report_ad(op->sp, L, elo + ((pgt_vaddr_t)(i - start) << L->shift),
+				       pgt__leaf_update(L, &tab[i], pte, unmap ? ~(pgt_pte_t)0 : L->prot_mask,
+							next));
 		if (unmap && links)
 			*pgt__link_word(L, &tab[i]) = 0;
 		if (pte & L->valid) {
