@@ -677,7 +677,7 @@ static unsigned leaf_run(struct range_op *op, unsigned level, pgt_pte_t *tab, un
 		else
 			pgt__report_ad(op->sp, L, elo + ((pgt_vaddr_t)(i - start) << L->shift),
 				       pgt__leaf_update(L, &tab[i], pte, unmap ? ~(pgt_pte_t)0 : L->prot_mask,
-							next));
+							unmap ? 0 : op->bits[level]));
 		if (unmap && links)
 			*pgt__link_word(L, &tab[i]) = 0;
 		if (pte & L->valid) {
