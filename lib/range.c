@@ -31,6 +31,8 @@
  * (pgt__leaf_update): the MMU of another CPU may set its accessed and dirty
  * bits at any moment, and they are kept, or reported to leaf_ad.
  */
+#include <stddef.h>
+
 #include "shape.h"
 
 enum op_kind { OP_MAP, OP_UNMAP, OP_PROTECT };
@@ -53,20 +55,35 @@ struct op_tables {
 	struct pgt__table_list pool[PGT_MAX_LEVELS], dead[PGT_MAX_LEVELS];
 };
 
-/** Words an operation remembers in itself before it asks the allocator for room (op_memo). */
-#define MEMO_INLINE 32u
+/** Tables an operation remembers in itself before it asks the allocator for room (op_memo). */
+#define MEMO_INLINE 24u
 
-/** What a remembered word stands for: a table pointer, tagged in its low bits. */
+/** What a remembered table stands for. */
 enum memo_tag {
-	MEMO_TABLE = 1,   /**< an existing table PLAN descended into */
-	MEMO_SUBTREE = 2, /**< a table under an entry a replacing map removes whole */
-	MEMO_SPLIT = 3,   /**< a superpage to split: the table, once the split is made */
-	MEMO_TAGS = 3
+	MEMO_TABLE,   /**< an existing table PLAN descended into */
+	MEMO_SUBTREE, /**< a table under an entry a replacing map removes whole */
+	MEMO_SPLIT    /**< a superpage to split: the table, once the split is made */
 };
 
-/** A place in the memo: a block (the inline words or a chunk) and a word in it. */
+/** One remembered table. */
+struct memo_word {
+	pgt_pte_t *tab;
+	enum memo_tag tag;
+};
+
+/**
+ * Room for more words: a level-0 table from the allocator, laid out as
+ * this (the first words carry the chunks' own pgt__table_list link).
+ */
+struct memo_chunk {
+	pgt_pte_t list[PGT__LIST_WORDS]; /**< written by pgt__list_push, through the table */
+	struct memo_chunk *next;         /**< the chunk after this one, or NULL */
+	struct memo_word w[];
+};
+
+/** A place in the memo: the inline words (chunk NULL) or a chunk's, and a word there. */
 struct memo_pos {
-	pgt_pte_t *block;
+	struct memo_chunk *chunk;
 	size_t i;
 };
 
@@ -75,15 +92,14 @@ struct memo_pos {
  * reached them, and a word for each superpage it will split. BREAK reaches
  * the same tables in the same order; COMMIT reaches those it descends into
  * (not the removed subtrees), split superpages included. Each pass reads
- * from the start. The words beyond the inline ones go to chunks: level-0
- * tables from the allocator, whose word PGT__LIST_WORDS links the next.
+ * from the start. Words beyond the inline ones go to chunks.
  */
 struct op_memo {
 	bool on;                       /**< the space has a p2v hook */
 	struct memo_pos put, get;      /**< where PLAN writes, where a writing pass reads */
-	pgt_pte_t *first;              /**< the first chunk, or NULL */
+	struct memo_chunk *first;      /**< the first chunk, or NULL */
 	struct pgt__table_list chunks; /**< every chunk, to give back */
-	pgt_pte_t inl[MEMO_INLINE];
+	struct memo_word inl[MEMO_INLINE];
 };
 
 /** One range operation: its arguments, and what its passes found and need. */
@@ -135,59 +151,68 @@ static pgt_pte_t *pool_take(struct range_op *op, unsigned level, pgt_paddr_t *pa
 static void memo_init(struct op_memo *m, const pgt_space_t *sp)
 {
 	m->on = sp->pgt__mm.p2v != NULL;
-	m->put = (struct memo_pos){ m->inl, 0 };
+	m->put = (struct memo_pos){ NULL, 0 };
 	m->get = m->put;
 	m->first = NULL;
 	m->chunks = (struct pgt__table_list){ 0 };
 }
 
-/** Words in a block: the inline ones, or a chunk's after its list and link words. */
-static size_t memo_block_end(const struct range_op *op, const pgt_pte_t *block)
+/** The words at @p c: a chunk's, or the inline ones. */
+static struct memo_word *memo_words(struct op_memo *m, struct memo_chunk *c)
 {
-	return block == op->memo.inl ? MEMO_INLINE : pgt__entries(pgt__level(op->sp, 0));
+	return c ? c->w : m->inl;
 }
 
-/** The block after @p block, or NULL. */
-static pgt_pte_t *memo_next_block(const struct range_op *op, const pgt_pte_t *block)
+/** How many words @p c holds. */
+static size_t memo_capacity(const struct range_op *op, const struct memo_chunk *c)
 {
-	return block == op->memo.inl ? op->memo.first : (pgt_pte_t *)(uintptr_t)block[PGT__LIST_WORDS];
+	size_t bytes = pgt__level(op->sp, 0)->table_size;
+
+	return c ? (bytes - offsetof(struct memo_chunk, w)) / sizeof(struct memo_word) : MEMO_INLINE;
 }
 
-/** A new chunk after the block PLAN fills: PGT_OK, or the allocator's failure. */
+/** The chunk after @p c (NULL: the inline words), or NULL. */
+static struct memo_chunk *memo_next(const struct op_memo *m, const struct memo_chunk *c)
+{
+	return c ? c->next : m->first;
+}
+
+/** A new chunk after the words PLAN fills: PGT_OK, or the allocator's failure. */
 static int memo_grow(struct range_op *op)
 {
 	struct op_memo *m = &op->memo;
 	pgt_paddr_t pa;
-	pgt_pte_t *chunk;
-	int rc = pgt__table_alloc(op->sp, 0, &pa, &chunk);
+	pgt_pte_t *tab;
+	int rc = pgt__table_alloc(op->sp, 0, &pa, &tab);
 
 	if (rc != PGT_OK)
 		return rc;
-	pgt__list_push(&m->chunks, pgt__level(op->sp, 0), chunk, pa);
-	chunk[PGT__LIST_WORDS] = 0;
-	if (m->put.block == m->inl)
-		m->first = chunk;
+	pgt__list_push(&m->chunks, pgt__level(op->sp, 0), tab, pa);
+	struct memo_chunk *c = (struct memo_chunk *)(void *)tab;
+	c->next = NULL;
+	if (m->put.chunk)
+		m->put.chunk->next = c;
 	else
-		m->put.block[PGT__LIST_WORDS] = (pgt_pte_t)(uintptr_t)chunk;
-	m->put = (struct memo_pos){ chunk, PGT__LIST_WORDS + 1 };
+		m->first = c;
+	m->put = (struct memo_pos){ c, 0 };
 	return PGT_OK;
 }
 
 /** PLAN: remembers @p tab as @p tag (a failure to find room stops PLAN). */
-static void memo_put(struct range_op *op, enum memo_tag tag, const pgt_pte_t *tab)
+static void memo_put(struct range_op *op, enum memo_tag tag, pgt_pte_t *tab)
 {
 	struct op_memo *m = &op->memo;
 
 	if (!m->on)
 		return;
-	if (m->put.i == memo_block_end(op, m->put.block)) {
+	if (m->put.i == memo_capacity(op, m->put.chunk)) {
 		int rc = memo_grow(op);
 		if (rc != PGT_OK) {
 			op->status = rc;
 			return;
 		}
 	}
-	m->put.block[m->put.i++] = (pgt_pte_t)(uintptr_t)tab | tag;
+	memo_words(m, m->put.chunk)[m->put.i++] = (struct memo_word){ tab, tag };
 }
 
 /**
@@ -195,18 +220,18 @@ static void memo_put(struct range_op *op, enum memo_tag tag, const pgt_pte_t *ta
  * subtree, else the next of the others (COMMIT passes over the subtrees,
  * which BREAK removed).
  */
-static pgt_pte_t *memo_take(struct range_op *op, bool subtree)
+static struct memo_word *memo_take(struct range_op *op, bool subtree)
 {
 	struct op_memo *m = &op->memo;
 
 	for (;;) {
-		if (m->get.i == memo_block_end(op, m->get.block)) {
-			m->get = (struct memo_pos){ memo_next_block(op, m->get.block), PGT__LIST_WORDS + 1 };
-			PGT_ASSERT(m->get.block != NULL); /* PLAN remembered every word the passes read */
+		if (m->get.i == memo_capacity(op, m->get.chunk)) {
+			m->get = (struct memo_pos){ memo_next(m, m->get.chunk), 0 };
+			PGT_ASSERT(m->get.chunk != NULL); /* PLAN remembered every word the passes read */
 		}
-		pgt_pte_t *w = &m->get.block[m->get.i++];
-		if (subtree || (*w & MEMO_TAGS) != MEMO_SUBTREE) {
-			PGT_ASSERT(((*w & MEMO_TAGS) == MEMO_SUBTREE) == subtree);
+		struct memo_word *w = &memo_words(m, m->get.chunk)[m->get.i++];
+		if (subtree || w->tag != MEMO_SUBTREE) {
+			PGT_ASSERT((w->tag == MEMO_SUBTREE) == subtree);
 			return w;
 		}
 	}
@@ -226,9 +251,7 @@ static void memo_free(struct range_op *op)
 /** The table a table entry links, for BREAK and COMMIT: remembered by PLAN, or at the p2v offset. */
 static pgt_pte_t *table_again(struct range_op *op, const struct pgt_level *L, pgt_pte_t pte, bool subtree)
 {
-	if (!op->memo.on)
-		return pgt__next_table(op->sp, L, pte);
-	return (pgt_pte_t *)(uintptr_t)(*memo_take(op, subtree) & ~(pgt_pte_t)MEMO_TAGS);
+	return op->memo.on ? memo_take(op, subtree)->tab : pgt__next_table(op->sp, L, pte);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -495,7 +518,7 @@ static pgt_pte_t *split_now(struct range_op *op, unsigned level, pgt_pte_t *p, p
 	pgt_pte_t *tab = pool_take(op, level - 1, &pa);
 
 	if (op->memo.on) /* the pass after BREAK finds the table here */
-		*memo_take(op, false) = (pgt_pte_t)(uintptr_t)tab | MEMO_SPLIT;
+		memo_take(op, false)->tab = tab;
 	if (op->sp->pgt__flags & PGT_SPACE_LINKS)
 		*pgt__link_word(L, p) = 0; /* the leaf it belonged to is gone */
 	if (entry_live(L, leaf) && op->sp->pgt__arch->break_before_make) {
@@ -737,7 +760,7 @@ static void run_pass(struct range_op *op, enum op_pass pass)
 	pgt_vaddr_t span = (pgt_vaddr_t)pgt__entries(R) << R->shift;
 
 	op->pass = pass;
-	op->memo.get = (struct memo_pos){ op->memo.inl, 0 };
+	op->memo.get = (struct memo_pos){ NULL, 0 };
 	visit_table(op, root, (struct tview){ .tab = sp->pgt__root }, op->lo & ~(span - 1));
 }
 
