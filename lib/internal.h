@@ -270,12 +270,18 @@ static inline void pgt__list_put(pgt_pte_t *w, uint64_t v, unsigned p)
 		__atomic_store_n(&w[i], ((v >> (16 * i)) & 0xffff) << p, __ATOMIC_RELEASE);
 }
 
+/**
+ * Reads back what pgt__list_put stored. Relaxed atomic loads: a reader of
+ * the space still inside a dead table may try a compare-and-swap on its
+ * entries (pgt_translate with PGT_ACC_SET_AD), which fails but is an
+ * atomic access all the same.
+ */
 static inline uint64_t pgt__list_get(const pgt_pte_t *w, unsigned p)
 {
 	uint64_t v = 0;
 
 	for (unsigned i = 0; i < 4; i++)
-		v |= ((w[i] >> p) & 0xffff) << (16 * i);
+		v |= ((__atomic_load_n(&w[i], __ATOMIC_RELAXED) >> p) & 0xffff) << (16 * i);
 	return v;
 }
 

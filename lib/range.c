@@ -409,21 +409,29 @@ static void release_subtree(struct range_op *op, unsigned level, pgt_pte_t *tab,
 }
 
 /**
- * Whether one of the @p n entries from @p p is not empty (not 0), eight
- * at a time. Plain loads need no acquire order: no other thread stores into
- * a table of the space (the caller is its one writer), and the MMU sets
- * accessed and dirty bits only in valid entries, which are not 0 before
- * nor after.
+ * An entry for a test of emptiness: a relaxed load, which needs no order
+ * (the caller is the space's one writer; the MMU, or a pgt_translate with
+ * PGT_ACC_SET_AD in another thread, sets accessed and dirty bits only in
+ * valid entries, which are not 0 before nor after), but is still an atomic
+ * access, as the other thread's compare-and-swap is: no data race.
  */
+static inline __attribute__((always_inline)) pgt_pte_t entry_bits(const pgt_pte_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/** Whether one of the @p n entries from @p p is not empty (not 0), eight at a time. */
 static inline __attribute__((always_inline)) bool any_entry(const pgt_pte_t *p, size_t n)
 {
 	size_t i = 0;
 
 	for (; i + 8 <= n; i += 8)
-		if (p[i] | p[i + 1] | p[i + 2] | p[i + 3] | p[i + 4] | p[i + 5] | p[i + 6] | p[i + 7])
+		if (entry_bits(&p[i]) | entry_bits(&p[i + 1]) | entry_bits(&p[i + 2]) |
+		    entry_bits(&p[i + 3]) | entry_bits(&p[i + 4]) | entry_bits(&p[i + 5]) |
+		    entry_bits(&p[i + 6]) | entry_bits(&p[i + 7]))
 			return true;
 	for (; i < n; i++)
-		if (p[i])
+		if (entry_bits(&p[i]))
 			return true;
 	return false;
 }

@@ -511,6 +511,8 @@ static void race_reset(struct race *r)
 {
 	unsigned rw = PGT_PROT_READ | PGT_PROT_WRITE;
 
+	cmm_release(&r->c); /* the CPU is between epochs: no walk of theirs is under way */
+
 	ck_assert_int_eq(pgt_unmap(&r->sp, r->base, 2ull << 20), PGT_OK);
 	if (r->kind == RACE_SPLIT)
 		ck_assert_int_eq(pgt_map(&r->sp, r->base, RACE_PA, 2ull << 20, rw, 0), PGT_OK);
@@ -571,7 +573,7 @@ START_TEST(test_dirty_bits_survive_rewrites)
 
 	ck_assert_ptr_nonnull(r);
 	r->kind = (enum race_kind)(_i % RACE_KINDS);
-	cmm_init(&r->c, false);
+	cmm_init(&r->c, true); /* the CPU may be walking a table unmap takes away */
 	r->c.t.mm.leaf_ad = race_leaf_ad; /* its ctx, the harness's, is r too: r starts with it */
 	r->base = window();
 	r->va = r->base + (r->kind == RACE_SPLIT ? 0x5000 : 0);
