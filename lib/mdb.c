@@ -35,6 +35,10 @@
  * break-before-make replacement still flushes at once), and tables that
  * leave the tree wait for that flush before they go back to the caller.
  *
+ * The swap is why other threads may not walk a space with pgt_translate,
+ * pgt_lookup or pgt_walk while a call of the database edits it (the MMU
+ * may: it reads only the tables).
+ *
  * Every mapping the database makes is a page of the smallest size: the
  * superpages of item 3 of the design are not done yet.
  *
@@ -529,32 +533,36 @@ static int pool_fill(struct mdb_op *op, uint64_t count)
 }
 
 /**
- * The level of the entry where a walk to @p va stops: 0 when the level-0
- * table exists, else the level whose entry is empty (the tables of every
- * level below it are missing). Reads only; bounded by the level count.
+ * The level of the entry where a walk to @p va stops in *level: 0 when the
+ * level-0 table exists, else the level whose entry is empty (the tables of
+ * every level below it are missing). PGT_EINVAL when a larger leaf or a
+ * malformed entry is in the way (the space was edited behind the
+ * database's back) or p2v fails: then pgt_insert could not reserve the
+ * page. Reads only; bounded by the level count.
  */
-static unsigned missing_below(const pgt_space_t *sp, pgt_vaddr_t va)
+static int missing_below(const pgt_space_t *sp, pgt_vaddr_t va, unsigned *level)
 {
 	const pgt_pte_t *tab = sp->pgt__root;
 
-	for (unsigned level = pgt__root_level(sp); level > 0; level--) {
-		const struct pgt_level *L = pgt__level(sp, level);
+	for (*level = pgt__root_level(sp); *level > 0; --*level) {
+		const struct pgt_level *L = pgt__level(sp, *level);
 		pgt_pte_t pte = pgt__pte_load(&tab[pgt__index(L, va)]);
-		if (!pgt__is_table(L, level, pte))
-			return pgt__classify(L, level, pte) == PGT__EMPTY ? level : 0;
+		if (!pgt__is_table(L, *level, pte))
+			return pgt__classify(L, *level, pte) == PGT__EMPTY ? PGT_OK : PGT_EINVAL;
 		tab = pgt__next_table(sp, L, pte);
 		if (!tab)
-			return 0; /* p2v failed: pgt_insert will refuse, PREPARE sees it */
+			return PGT_EINVAL;
 	}
-	return 0;
+	return PGT_OK;
 }
 
 /**
  * Counts, by level, the tables the pages of [va, va+size) lack. A missing
  * table serves every page of its span, and pages come in ascending order:
  * a table is new when its span differs from the last one counted.
+ * PGT_EINVAL when a page cannot be reserved (see missing_below).
  */
-static void count_tables(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, size_t need[])
+static int count_tables(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, size_t need[])
 {
 	uint64_t last[PGT_MAX_LEVELS], pg = page_size(sp);
 
@@ -564,7 +572,11 @@ static void count_tables(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, s
 	}
 	for (uint64_t off = 0; off < size; off += pg) {
 		uint64_t o = pgt__va_offset(sp, va + off);
-		for (unsigned l = 0, top = missing_below(sp, va + off); l < top; l++) {
+		unsigned top;
+		int rc = missing_below(sp, va + off, &top);
+		if (rc != PGT_OK)
+			return rc;
+		for (unsigned l = 0; l < top; l++) {
 			const struct pgt_level *L = pgt__level(sp, l);
 			uint64_t span = o >> (L->shift + L->bits);
 			if (span != last[l]) {
@@ -573,19 +585,22 @@ static void count_tables(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, s
 			}
 		}
 	}
+	return PGT_OK;
 }
 
 /** Takes the tables [va, va+size) lacks from the caller, into @p a's pool: all or none. */
 static int tables_fill(struct attached *a, pgt_vaddr_t va, uint64_t size)
 {
 	size_t need[PGT_MAX_LEVELS];
+	int rc = count_tables(a->sp, va, size, need);
 
-	count_tables(a->sp, va, size, need);
+	if (rc != PGT_OK)
+		return rc;
 	for (unsigned l = 0; l < a->sp->pgt__arch->levels; l++)
 		for (size_t i = 0; i < need[l]; i++) {
 			pgt_paddr_t pa;
 			pgt_pte_t *tab;
-			int rc = pgt__table_alloc(a->sp, l, &pa, &tab);
+			rc = pgt__table_alloc(a->sp, l, &pa, &tab);
 			if (rc != PGT_OK) {
 				pgt__list_free_all(a->sp, a->pool);
 				return rc;

@@ -760,6 +760,161 @@ START_TEST(test_attributes)
 }
 END_TEST
 
+/** Counts pgt_mdb_verify's reports. */
+static void count_problem(void *arg, const char *problem, const pgt_space_t *sp, pgt_vaddr_t va)
+{
+	(void)problem;
+	(void)sp;
+	(void)va;
+	++*(int *)arg;
+}
+
+static int problems(struct run *r)
+{
+	int n = 0, rc = pgt_mdb_verify(&r->db, count_problem, &n);
+	ck_assert_int_eq(rc, n);
+	return rc;
+}
+
+/** pgt_mdb_verify reports a space edited behind the database's back, each way. */
+START_TEST(test_verify_catches)
+{
+	struct run r;
+	pgt_ref_t ref;
+	uintptr_t node, other;
+
+	run_open(&r, &pgt_arch_x86_64, 10);
+	both(&r, PHYS(0, 0, 2, RWX));
+	both(&r, XFER(OP_MAP, 0, 0, 1, 0, 2, RWX));
+	pgt_space_t *a = &r.s[0].sp, *b = &r.s[1].sp;
+	pgt_vaddr_t va = va_of(&r, 1, 0), va2 = va_of(&r, 1, 1);
+	ck_assert_int_eq(pgt_lookup(b, va, &ref), PGT_OK);
+	ck_assert_int_eq(pgt_get_link(b, ref, va, &node), PGT_OK);
+
+	/* a leaf removed: its node is left without one */
+	ck_assert_int_eq(pgt_unmap(b, va, r.pg), PGT_OK);
+	ck_assert_int_gt(problems(&r), 0);
+	ck_assert_int_eq(pgt_map(b, va, 0x40000, r.pg, RWX, 0), PGT_OK);
+	ck_assert_int_eq(pgt_lookup(b, va, &ref), PGT_OK);
+	ck_assert_int_gt(problems(&r), 0); /* a leaf without a node */
+	ck_assert_int_eq(pgt_set_link(b, ref, node, va), PGT_OK);
+	ck_assert_int_eq(problems(&r), 0);
+
+	/* a link word naming another page's node */
+	pgt_ref_t ref2;
+	ck_assert_int_eq(pgt_lookup(b, va2, &ref2), PGT_OK);
+	ck_assert_int_eq(pgt_get_link(b, ref2, va2, &other), PGT_OK);
+	ck_assert_int_eq(pgt_set_link(b, ref2, node, va2), PGT_OK);
+	ck_assert_int_gt(problems(&r), 0);
+	ck_assert_int_eq(pgt_set_link(b, ref2, other, va2), PGT_OK);
+
+	/* a leaf moved to another physical page, or given more rights than its origin */
+	ck_assert_int_eq(pgt_set_field(b, ref, PGT_FIELD_PADDR, 0x80000), PGT_OK);
+	ck_assert_int_gt(problems(&r), 0);
+	ck_assert_int_eq(pgt_set_field(b, ref, PGT_FIELD_PADDR, 0x40000), PGT_OK);
+	ck_assert_int_eq(problems(&r), 0);
+
+	/* a superpage mapped behind its back: reported, and no call builds under it */
+	ck_assert_int_eq(pgt_map(a, 0x40000000, 0, 1ull << 21, PGT_PROT_READ, 0), PGT_OK);
+	ck_assert_int_gt(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, b, va, a, 0x40000000 + r.pg, r.pg, PGT_PROT_READ), PGT_EINVAL);
+	ck_assert_int_eq(pgt_unmap(a, 0x40000000, 1ull << 21), PGT_OK);
+	check_all(&r);
+	run_close(&r);
+}
+END_TEST
+
+/**
+ * A revocation across spaces tells each space's tlb_flush once, about the
+ * pages it lost; spaces it did not touch hear nothing.
+ */
+START_TEST(test_tlb_batched)
+{
+	struct run r;
+
+	run_open(&r, &pgt_arch_armv8_4k_48, 11);
+	both(&r, PHYS(0, 0, 6, RWX));
+	both(&r, XFER(OP_MAP, 0, 0, 1, 0, 6, RWX));
+	both(&r, XFER(OP_MAP, 1, 0, 2, 6, 6, RWX));
+	both(&r, XFER(OP_MAP, 1, 2, 3, 0, 2, PGT_PROT_READ | PGT_PROT_WRITE));
+	struct op other = PHYS(4, 0, 1, RWX);
+	other.pa = 0x90000;
+	both(&r, other);
+	flushes_reset(&r);
+	struct op o = REVOKE(OP_UNMAP, 0, 1, 4, PGT_PROT_READ);
+	struct model old = r.m;
+	ck_assert_int_eq(op_do(&r, &o), PGT_OK);
+	op_model(&r.m, &o, r.pg);
+	check_flushes(&r, &old, true);
+	ck_assert_int_eq(r.s[0].fl.n, 0); /* unmap keeps the pages themselves */
+	ck_assert_int_eq(r.s[1].fl.n, 1);
+	ck_assert_int_eq(r.s[2].fl.n, 1);
+	ck_assert_int_eq(r.s[3].fl.n, 1);
+	ck_assert_int_eq(r.s[4].fl.n, 0);
+	check_all(&r);
+
+	/* a downgrade is a flush too; replacing a valid page by another flushes at once */
+	flushes_reset(&r);
+	o = REVOKE(OP_FLUSH, 0, 0, 1, PGT_PROT_WRITE);
+	old = r.m;
+	ck_assert_int_eq(op_do(&r, &o), PGT_OK);
+	op_model(&r.m, &o, r.pg);
+	check_flushes(&r, &old, true);
+	ck_assert_int_eq(r.s[0].fl.n, 1);
+	flushes_reset(&r);
+	o = XFER(OP_MAP, 4, 0, 2, 6, 1, RWX);
+	old = r.m;
+	ck_assert_int_eq(op_do(&r, &o), PGT_OK);
+	op_model(&r.m, &o, r.pg);
+	check_flushes(&r, &old, false);
+	ck_assert_int_eq(r.s[2].fl.n, 1); /* break-before-make, and nothing else to batch */
+	check_all(&r);
+	run_close(&r);
+}
+END_TEST
+
+/** pgt_walk visitor: counts leaves, and those above level 0. */
+static int count_leaves(void *arg, const struct pgt_mapping *m)
+{
+	long *n = arg;
+	n[0]++;
+	n[1] += m->level > 0;
+	return 0;
+}
+
+/**
+ * Superpages are not done: a 2 MiB-aligned range becomes 512 small pages,
+ * each with its node, and a flush in its middle cuts nothing.
+ */
+START_TEST(test_large_range_small_pages)
+{
+	struct run r;
+	uint64_t mib2 = 1ull << 21;
+	long n[2] = { 0, 0 };
+
+	run_open(&r, &pgt_arch_x86_64, 12);
+	pgt_space_t *a = &r.s[0].sp, *b = &r.s[1].sp;
+	pgt_vaddr_t base = 0x40000000;
+	long nodes = r.nm.allocs - r.nm.frees;
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, base, 0x200000, mib2, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, a, base, b, base, mib2, PGT_PROT_READ), PGT_OK);
+	ck_assert_int_eq(pgt_walk(b, base, base + mib2, count_leaves, n), PGT_OK);
+	ck_assert_int_eq(n[0], 512);
+	ck_assert_int_eq(n[1], 0);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees - nodes, 1024);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, base + 100 * r.pg, 3 * r.pg, RWX), PGT_OK);
+	struct pgt_mdb_origin o;
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, b, base + 102 * r.pg, &o), PGT_ENOENT);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, b, base + 103 * r.pg + 5, &o), PGT_OK);
+	ck_assert(o.space == a && o.va == base + 103 * r.pg && o.pa == 0x200000 + 103 * r.pg && o.depth == 1);
+	ck_assert_int_eq(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, base, mib2, RWX), PGT_OK);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+	check_all(&r);
+	run_close(&r);
+}
+END_TEST
+
 /* --- allocation failure at every N --------------------------------------------------- */
 
 /**
@@ -933,6 +1088,9 @@ static Suite *mdb_suite(void)
 	tcase_add_test(tc, test_detach_middle);
 	tcase_add_test(tc, test_attributes);
 	tcase_add_test(tc, test_misuse);
+	tcase_add_test(tc, test_verify_catches);
+	tcase_add_test(tc, test_tlb_batched);
+	tcase_add_test(tc, test_large_range_small_pages);
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, test_every_failure, 0, 2);
 	suite_add_tcase(su, tc);

@@ -16,6 +16,11 @@
  * Every mutating call is all-or-nothing: on any failure (bad argument,
  * PGT_ENOMEM for tables or nodes) every space, every node and every
  * tlb_flush hook call is as before the call.
+ *
+ * Calls on one database run one at a time, and while a call edits a space
+ * no other thread may read that space with pgt_lookup, pgt_translate or
+ * pgt_walk (the MMU may: it reads only the tables). Every mapping the
+ * database makes is a page of the smallest size (no superpages yet).
  */
 #ifndef PGTABLE_MDB_H
 #define PGTABLE_MDB_H
@@ -112,7 +117,9 @@ PGT_API int pgt_mdb_detach(pgt_mdb_t *db, pgt_space_t *sp);
  * @return PGT_OK; PGT_ENOMEM (tables or nodes); PGT_ENOTSUP for WRITE or
  *         EXEC without READ; PGT_EINVAL for no right at all, unknown bits,
  *         a misaligned or out-of-range range, a @p pa the descriptor cannot
- *         map, or a space not attached. All-or-nothing.
+ *         map, a space not attached, or a destination page under a
+ *         larger leaf (a space edited behind the database's back).
+ *         All-or-nothing.
  */
 PGT_API int pgt_mdb_map_phys(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size,
 			     unsigned prot);
@@ -134,8 +141,9 @@ PGT_API int pgt_mdb_map_phys(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, pgt
  * @param prot  PGT_PROT_READ, optionally with WRITE, EXEC, USER, GLOBAL
  * @return PGT_OK; PGT_ENOMEM (tables or nodes); PGT_ENOTSUP for WRITE or
  *         EXEC without READ; PGT_EINVAL for no right at all, a memory type
- *         or unknown bits in @p prot, misaligned or out-of-range ranges, or
- *         spaces not attached. All-or-nothing.
+ *         or unknown bits in @p prot, misaligned or out-of-range ranges,
+ *         spaces not attached, or a destination page under a larger leaf.
+ *         All-or-nothing.
  */
 PGT_API int pgt_mdb_map(pgt_mdb_t *db, pgt_space_t *src, pgt_vaddr_t va, pgt_space_t *dst, pgt_vaddr_t dva,
 			uint64_t size, unsigned prot);
