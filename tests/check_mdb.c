@@ -915,6 +915,80 @@ START_TEST(test_large_range_small_pages)
 }
 END_TEST
 
+/** What the caller's optional hooks heard (test_caller_hooks). */
+static struct {
+	long ad_calls, deferred, flushes_at_defer;
+	pgt_vaddr_t ad_va;
+	pgt_paddr_t ad_pa;
+	unsigned ad;
+} heard;
+
+static void heard_leaf_ad(void *ctx, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad)
+{
+	(void)ctx;
+	(void)size;
+	heard.ad_calls++;
+	heard.ad_va = va;
+	heard.ad_pa = pa;
+	heard.ad |= ad;
+}
+
+/** defer_free: notes how many flushes came before, then frees at once (no readers here). */
+static void heard_defer(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	struct test_mm *t = ctx;
+
+	heard.deferred++;
+	heard.flushes_at_defer = t->flushes;
+	t->mm.free_table(ctx, pa, size, level);
+}
+
+/**
+ * The caller's optional hooks still work under the database: leaf_ad hears
+ * the accessed and dirty bits of a revoked page, and defer_free gets the
+ * tables revocation unlinked, after the space's one tlb_flush.
+ */
+START_TEST(test_caller_hooks)
+{
+	struct test_mm ta, tb;
+	struct node_mm nm;
+	pgt_space_t a, b;
+	pgt_mdb_t db;
+	const pgt_vaddr_t x = 0x10000, y = 0x7000000000;
+	const pgt_paddr_t pa = 0x123000;
+
+	memset(&heard, 0, sizeof heard);
+	test_mm_init(&ta, TEST_MM_OFFSET);
+	test_mm_init(&tb, TEST_MM_HOOK);
+	tb.mm.leaf_ad = heard_leaf_ad;
+	tb.mm.defer_free = heard_defer;
+	node_mm_init(&nm);
+	ck_assert_int_eq(pgt_space_init(&a, &pgt_arch_x86_64, &ta.mm, PGT_SPACE_LINKS), PGT_OK);
+	ck_assert_int_eq(pgt_space_init(&b, &pgt_arch_x86_64, &tb.mm, PGT_SPACE_LINKS), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_init(&db, &nm.mm), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_attach(&db, &a), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_attach(&db, &b), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map_phys(&db, &a, x, pa, 4096, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map(&db, &a, x, &b, y, 4096, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_translate(&b, y, PGT_ACC_WRITE | PGT_ACC_SET_AD, NULL, NULL), PGT_OK);
+	long flushes = tb.flushes;
+	ck_assert_int_eq(pgt_mdb_unmap(&db, &a, x, 4096, PGT_PROT_READ), PGT_OK);
+	ck_assert_int_eq(heard.ad_calls, 1);
+	ck_assert(heard.ad_va == y && heard.ad_pa == pa && heard.ad == (PGT_AD_ACCESSED | PGT_AD_DIRTY));
+	ck_assert_int_eq(tb.flushes, flushes + 1);
+	ck_assert_int_eq(heard.deferred, 3); /* the branch that held y: three tables below the root */
+	ck_assert_int_eq(heard.flushes_at_defer, flushes + 1);
+	ck_assert_int_eq(pgt_mdb_verify(&db, report_problem, NULL), 0);
+	pgt_mdb_destroy(&db);
+	ck_assert_int_eq(nm.allocs, nm.frees);
+	pgt_space_destroy(&a);
+	pgt_space_destroy(&b);
+	ck_assert(ta.allocs == ta.frees && tb.allocs == tb.frees && !ta.errors && !tb.errors);
+	test_mm_fini(&ta);
+	test_mm_fini(&tb);
+}
+END_TEST
+
 /* --- allocation failure at every N --------------------------------------------------- */
 
 /**
@@ -1091,6 +1165,7 @@ static Suite *mdb_suite(void)
 	tcase_add_test(tc, test_verify_catches);
 	tcase_add_test(tc, test_tlb_batched);
 	tcase_add_test(tc, test_large_range_small_pages);
+	tcase_add_test(tc, test_caller_hooks);
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, test_every_failure, 0, 2);
 	suite_add_tcase(su, tc);
