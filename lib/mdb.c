@@ -1,46 +1,56 @@
 /*
  * The mapping database (seed 001, section 3 over section 4.1): map, grant,
- * unmap and flush between spaces, with one node per leaf.
+ * unmap and flush between spaces, with one node per leaf, whatever its size.
  *
- * A node records its page (space, va), the physical page it finally
- * translates to, its rights, and its place in the derivation forest
- * (parent, first child, siblings). The leaf's link word names the node
- * (node ^ va), so a page's node is one table walk away and revocation walks
- * the forest, never a space.
+ * A node records its leaf (space, va, level), the physical address that
+ * leaf translates to, its rights, and its place in the derivation forest:
+ * its parent, the address in the parent's space its first page came from
+ * (pva), its first child and siblings. A child is never larger than its
+ * parent and lies inside it. The leaf's link word names the node
+ * (node ^ va), so a page's node is one table walk away and revocation
+ * walks the forest, never a space.
  *
  * Every call runs in three steps:
  *
- *   PREPARE  checks the arguments, takes from the caller every node the
- *            call may need (one per destination page) and every table the
- *            destination range lacks, into private pools, and only then
- *            reserves a leaf (pgt_insert, fed from the pool) at every
- *            destination page that has none. A failure can only happen
- *            before the first table is linked: the pools go back, nothing
- *            has changed, and no tlb_flush was called.
+ *   PREPARE  checks the arguments and works out what the call needs:
+ *            the superpage nodes it cuts (with their superpage
+ *            descendants, which the cut reaches), one node per piece of
+ *            those and per destination page or superpage, and every table
+ *            the splits and the destination lack. It takes all of that
+ *            from the caller into private pools. A failure can only happen
+ *            here, before the first table is linked: the pools go back,
+ *            nothing has changed, and no tlb_flush was called. Then it
+ *            splits the cut superpages into smallest pages (tables and
+ *            nodes), and reserves a leaf (pgt_insert, fed from the pool)
+ *            wherever the destination has none: a superpage where a whole
+ *            source leaf goes into empty, aligned memory, else a page.
  *   DECIDE   runs the model page by page on nodes and link words only.
- *            Leaves are not edited yet, so none disappears: every page that
- *            had a leaf keeps it, and a link word stays writable until the
- *            end. Removed nodes are kept (marked dead) so that a later step
- *            can still read them. Cannot fail.
- *   APPLY    makes the tables say what the nodes say, touching only the
- *            pages DECIDE touched: leaves of live nodes are rewritten in
- *            place (pgt_protect, or pgt_map with PGT_MAP_REPLACE: neither
- *            needs a table for a leaf that exists), pages left without a
- *            node are removed (pgt_unmap: removing a smallest page needs no
- *            table), and dead nodes go back to the caller. Cannot fail.
+ *            Leaves are not edited, so none disappears: a link word stays
+ *            writable until the end. Removed nodes are kept (marked dead)
+ *            so that a later step can still read them. A superpage node is
+ *            handled whole: PREPARE split every one the call would cut.
+ *            Cannot fail.
+ *   APPLY    makes the tables say what the nodes say, touching only what
+ *            DECIDE touched: leaves of live nodes are rewritten in place
+ *            (pgt_protect, or pgt_map with PGT_MAP_REPLACE: neither needs
+ *            a table for a leaf that exists), leaves left without a node
+ *            are removed (pgt_unmap of a whole leaf needs no table), and
+ *            dead nodes go back to the caller. Cannot fail.
  *
  * While a call edits a space, the space's memory hooks are the call's
  * (struct attached): its alloc_table hands out the prepared tables, its
  * tlb_flush gathers the ranges into one call per space at the end (a
  * break-before-make replacement still flushes at once), and tables that
  * leave the tree wait for that flush before they go back to the caller.
- *
  * The swap is why other threads may not walk a space with pgt_translate,
  * pgt_lookup or pgt_walk while a call of the database edits it (the MMU
  * may: it reads only the tables).
  *
- * Every mapping the database makes is a page of the smallest size: the
- * superpages of item 3 of the design are not done yet.
+ * Superpages follow the page-by-page model exactly because they are made
+ * only where no step of the call can tell them from their pages: a whole
+ * source leaf into a destination range that held nothing there (nothing
+ * to flush), never within one space's overlapping ranges, never at the
+ * root level (whose link word 0 holds the attachment mark).
  *
  * Recursion: none. Derivation chains may be as long as the caller likes,
  * so trees are walked iteratively through the parent and sibling links.
@@ -62,26 +72,31 @@
 /** What one call did to a node. */
 enum node_state {
 	NODE_TOUCHED = 1, /**< on the call's touched list */
-	NODE_DEAD = 2     /**< removed from the forest; freed at the end of the call */
+	NODE_DEAD = 2,    /**< removed from the forest; freed at the end of the call */
+	NODE_SPLIT = 4,   /**< a superpage PREPARE splits into pages (on the split list) */
+	NODE_SPENT = 8    /**< split: its pieces took its place; freed at the end of the call */
 };
 
 struct attached;
 
-/** One mapping: a leaf of the smallest size, and its place in the derivation forest. */
+/** One mapping: a leaf, and its place in the derivation forest. */
 struct node {
 	pgt_space_t *sp;
 	struct attached *home; /**< the attachment of sp */
-	pgt_vaddr_t va;
-	pgt_paddr_t pa; /**< the physical page the chain ends in */
-	unsigned prot;  /**< PGT_PROT_*: rights, attributes, memory type */
-	unsigned state; /**< enum node_state */
+	pgt_vaddr_t va;        /**< the leaf's first address */
+	pgt_vaddr_t pva;       /**< the parent's address va came from (roots: 0) */
+	pgt_paddr_t pa;        /**< where va translates: the physical page the chain ends in */
+	unsigned prot;         /**< PGT_PROT_*: rights, attributes, memory type */
+	unsigned state;        /**< enum node_state */
+	unsigned level;        /**< the leaf's level */
 	struct node *parent, *child, *next, *prev;
-	struct node *work; /**< the call's pool or touched list */
+	struct node *work;  /**< the call's pool or touched list */
+	struct node *split; /**< the call's split list */
 };
 
 /**
- * One attached space and, while a call edits it, the call's hooks' state.
- * The lists are empty between calls.
+ * One attached space and, while a call works on it, the call's state for
+ * it. The lists and counts are empty between calls.
  */
 struct attached {
 	pgt_space_t *sp;
@@ -92,29 +107,52 @@ struct attached {
 	bool now;                 /**< pass tlb_flush through at once (break-before-make) */
 	bool flush;               /**< [flush_lo, flush_last] waits for the caller's tlb_flush */
 	pgt_vaddr_t flush_lo, flush_last;
+	size_t need[PGT_MAX_LEVELS];                 /**< PREPARE: tables to take, by level */
 	struct pgt__table_list pool[PGT_MAX_LEVELS]; /**< prepared tables, by level */
 	struct pgt__table_list dead[PGT_MAX_LEVELS]; /**< unlinked tables, after the flush */
 };
 
+/** What a call does page by page (enum op_kind of the model). */
+enum mdb_kind { KIND_REVOKE, KIND_MAP, KIND_GRANT, KIND_PHYS };
+
 /** One call in progress. */
 struct mdb_op {
 	pgt_mdb_t *db;
-	struct node *pool;       /**< nodes taken in PREPARE, not used yet */
-	struct node *touched;    /**< nodes DECIDE created, changed or removed */
-	struct attached *home;   /**< where the call creates nodes, or NULL */
-	struct attached *hooked; /**< spaces whose hooks the call holds */
-	pgt_space_t *walked;     /**< detach: the space its walk flushes */
-	pgt_vaddr_t rsv_va;
-	uint64_t rsv_size; /**< 0: none */
+	enum mdb_kind kind;
+	pgt_space_t *src, *dst; /**< transfers: both; map_phys, revocations: dst */
+	pgt_vaddr_t va, dva;    /**< transfers: the two starts; map_phys, revocations: dva */
+	pgt_paddr_t pa;         /**< map_phys */
+	uint64_t size;
+	unsigned prot;
+	bool self;                  /**< revocations: flush (the pages themselves lose rights too) */
+	bool whole;                 /**< superpages may be made (no overlap within one space) */
+	struct node *pool;          /**< nodes taken in PREPARE, not used yet */
+	uint64_t nodes;             /**< PREPARE: nodes to take */
+	struct node *touched;       /**< nodes DECIDE created, changed or removed */
+	struct node *split, **tail; /**< superpages PREPARE splits, in the order marked */
+	struct attached *home;      /**< the destination, where nodes are created, or NULL */
+	struct attached *hooked;    /**< spaces whose hooks the call holds */
+	bool reserved;              /**< PREPARE reserved leaves in the destination range */
 };
 
 /* ------------------------------------------------------------------------ */
-/* Spaces, pages and link words                                              */
+/* Spaces, leaves and link words                                             */
+
+/** Bytes of a leaf at @p level of @p sp. */
+static uint64_t level_size(const pgt_space_t *sp, unsigned level)
+{
+	return 1ull << sp->pgt__arch->level[level].shift;
+}
 
 /** Bytes of a smallest page of @p sp. */
 static uint64_t page_size(const pgt_space_t *sp)
 {
-	return 1ull << sp->pgt__arch->level[0].shift;
+	return level_size(sp, 0);
+}
+
+static uint64_t node_size(const struct node *n)
+{
+	return level_size(n->sp, n->level);
 }
 
 static bool db_ok(const pgt_mdb_t *db)
@@ -124,8 +162,8 @@ static bool db_ok(const pgt_mdb_t *db)
 
 /**
  * The attachment mark: the link word beside the root's entry 0, which no
- * mapping of the database uses (its leaves are all at level 0). It names
- * the database, so that a space attached to one is refused by another.
+ * mapping of the database uses (it makes no leaf at the root level). It
+ * names the database, so that a space attached to one is refused by another.
  */
 static uint64_t *mark_word(const pgt_space_t *sp)
 {
@@ -168,27 +206,33 @@ static bool range_ok(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 	return pgt__va_offset(sp, last) - pgt__va_offset(sp, va) == last - va;
 }
 
-/** The level-0 leaf at @p va, if there is one. */
+/** The leaf (valid or reserved, any size) holding @p va, if there is one. */
 static bool leaf_at(pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *ref)
 {
-	return pgt_lookup(sp, va, ref) == PGT_OK && ref->level == 0;
+	return pgt_lookup(sp, va, ref) == PGT_OK;
 }
 
-/** The node the link word of the leaf at @p va names; NULL for a word of 0 or no leaf. */
+/** The first address of the leaf @p ref names, which holds @p va. */
+static pgt_vaddr_t leaf_base(pgt_ref_t ref, pgt_vaddr_t va)
+{
+	return va & ~((1ull << ref.page_shift) - 1);
+}
+
+/** The node the link word of the leaf holding @p va names; NULL for a word of 0 or no leaf. */
 static struct node *node_at(pgt_space_t *sp, pgt_vaddr_t va)
 {
 	pgt_ref_t ref;
 
 	if (!leaf_at(sp, va, &ref))
 		return NULL;
-	uint64_t w = *pgt__link_word(pgt__level(sp, 0), ref.pte);
-	return w ? (struct node *)(uintptr_t)(w ^ va) : NULL;
+	uint64_t w = *pgt__link_word(pgt__level(sp, ref.level), ref.pte);
+	return w ? (struct node *)(uintptr_t)(w ^ leaf_base(ref, va)) : NULL;
 }
 
 /**
- * Points the link word of the leaf at @p va at @p n (NULL: none). Stored
- * as n ^ va (section 4.1) and 0 for none: a word the library cleared reads
- * as no node. DECIDE calls it only where a leaf exists.
+ * Points the link word of the leaf holding @p va at @p n (NULL: none).
+ * Stored as n ^ (the leaf's address) (section 4.1) and 0 for none: a word
+ * the library cleared reads as no node. Called only where a leaf exists.
  */
 static void link_set(pgt_space_t *sp, pgt_vaddr_t va, struct node *n)
 {
@@ -197,7 +241,16 @@ static void link_set(pgt_space_t *sp, pgt_vaddr_t va, struct node *n)
 
 	PGT_ASSERT(found);
 	if (found)
-		*pgt__link_word(pgt__level(sp, 0), ref.pte) = n ? (uint64_t)(uintptr_t)n ^ va : 0;
+		*pgt__link_word(pgt__level(sp, ref.level), ref.pte) =
+			n ? (uint64_t)(uintptr_t)n ^ leaf_base(ref, va) : 0;
+}
+
+/** Whether the leaf @p ref names is reserved (no right). */
+static bool leaf_reserved(pgt_space_t *sp, pgt_ref_t ref)
+{
+	uint64_t prot = 0;
+
+	return pgt_get_field(sp, ref, PGT_FIELD_PROT, &prot) == PGT_OK && !(prot & MDB_RIGHTS);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -237,21 +290,32 @@ static void touch(struct mdb_op *op, struct node *n)
 	op->touched = n;
 }
 
-/** A node from the pool, for the page (sp, va), linked from its leaf. */
-static struct node *node_new(struct mdb_op *op, pgt_vaddr_t va, pgt_paddr_t pa, unsigned prot)
+/** A node from the pool for a leaf of @p home's space, linked from the leaf, not touched. */
+static struct node *node_take(struct mdb_op *op, struct attached *home, unsigned level, pgt_vaddr_t va,
+			      pgt_paddr_t pa, unsigned prot)
 {
 	struct node *n = op->pool;
 
-	PGT_ASSERT(n != NULL && op->home != NULL); /* PREPARE took one per destination page */
+	PGT_ASSERT(n != NULL); /* PREPARE took one per piece and per destination leaf */
 	op->pool = n->work;
-	*n = (struct node){ .sp = op->home->sp, .home = op->home, .va = va, .pa = pa, .prot = prot };
+	*n = (struct node){ .sp = home->sp, .home = home, .level = level, .va = va, .pa = pa, .prot = prot };
 	link_set(n->sp, va, n);
-	touch(op, n);
 	op->db->pgt__nodes++;
 	return n;
 }
 
-/** Removes a node without children: its page has no node any more; the node stays readable. */
+/** A new mapping of the destination, derived from @p parent (NULL: physical memory). */
+static void node_new(struct mdb_op *op, struct node *parent, unsigned level, pgt_vaddr_t va, pgt_vaddr_t pva,
+		     pgt_paddr_t pa, unsigned prot)
+{
+	struct node *n = node_take(op, op->home, level, va, pa, prot);
+
+	n->pva = pva;
+	adopt(parent, n);
+	touch(op, n);
+}
+
+/** Removes a node without children: its leaf has no node any more; the node stays readable. */
 static void bury(struct mdb_op *op, struct node *n)
 {
 	orphan(n);
@@ -278,10 +342,10 @@ static void kill_subtree(struct mdb_op *op, struct node *top)
 	}
 }
 
-/** The next node of a pre-order walk of the subtree under @p top, or NULL. */
-static struct node *preorder_next(struct node *top, struct node *n)
+/** The next node of a pre-order walk of the subtree under @p top, or NULL; @p down: enter n's children. */
+static struct node *preorder_next(struct node *top, struct node *n, bool down)
 {
-	if (n->child)
+	if (down && n->child)
 		return n->child;
 	while (n != top && !n->next)
 		n = n->parent;
@@ -291,7 +355,8 @@ static struct node *preorder_next(struct node *top, struct node *n)
 /**
  * Everything derived from @p n loses the rights @p r. Losing READ removes
  * every descendant (each holds READ, as every mapping does); otherwise no
- * one is removed and each is downgraded in place.
+ * one is removed and each is downgraded in place. Descendants lie inside
+ * @p n, so they lose @p r whole.
  */
 static void revoke_below(struct mdb_op *op, struct node *n, unsigned r)
 {
@@ -300,29 +365,34 @@ static void revoke_below(struct mdb_op *op, struct node *n, unsigned r)
 			kill_subtree(op, n->child);
 		return;
 	}
-	for (struct node *d = n->child; d; d = preorder_next(n, d))
+	for (struct node *d = n->child; d; d = preorder_next(n, d, true))
 		if (d->prot & r) {
 			d->prot &= ~r;
 			touch(op, d);
 		}
 }
 
-/** The model's flush1 (@p self) or unmap1 (not @p self) of one page. */
-static void revoke_page(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, unsigned r, bool self)
+/**
+ * The model's flush1 (@p self) or unmap1 (not @p self) of every page of
+ * the leaf holding @p va, which the call covers whole (PREPARE split any
+ * superpage it cuts). Returns the address after that leaf.
+ */
+static pgt_vaddr_t revoke_at(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, unsigned r, bool self)
 {
 	struct node *n = node_at(sp, va);
 
 	if (!n)
-		return;
+		return va + page_size(sp);
 	revoke_below(op, n, r);
-	if (!self || !(n->prot & r))
-		return;
-	if (r & PGT_PROT_READ) {
-		kill_subtree(op, n);
-	} else {
-		n->prot &= ~r;
-		touch(op, n);
+	if (self && (n->prot & r)) {
+		if (r & PGT_PROT_READ) {
+			kill_subtree(op, n);
+		} else {
+			n->prot &= ~r;
+			touch(op, n);
+		}
 	}
+	return n->va + node_size(n);
 }
 
 /** A mapping's prot when derived from one with @p from, asked with @p p. */
@@ -331,47 +401,54 @@ static unsigned derived_prot(unsigned from, unsigned p)
 	return (p & from & MDB_RIGHTS) | (p & MDB_ATTRS) | (from & MDB_MEMTYPE);
 }
 
-/** The model's map1. */
-static void map_page(struct mdb_op *op, pgt_space_t *src, pgt_vaddr_t va, pgt_space_t *dst, pgt_vaddr_t dva,
-		     unsigned p)
+/**
+ * The model's map1 for the leaf of @p level at @p dva (a page, or a
+ * superpage whose destination held nothing: then the flush has nothing to
+ * remove, and the source, which cannot depend on empty pages, stays).
+ */
+static void map_step(struct mdb_op *op, pgt_vaddr_t va, pgt_vaddr_t dva, unsigned level)
 {
-	struct node *s = node_at(src, va);
+	struct node *s = node_at(op->src, va);
 
 	if (!s)
 		return;
-	revoke_page(op, dst, dva, MDB_RIGHTS, true); /* may remove s, when it came from dva */
-	if (s->state & NODE_DEAD)
-		return;
-	adopt(s, node_new(op, dva, s->pa, derived_prot(s->prot, p)));
+	if (level == 0)
+		(void)revoke_at(op, op->dst, dva, MDB_RIGHTS, true); /* may remove s, when it came from dva */
+	if (!(s->state & NODE_DEAD))
+		node_new(op, s, level, dva, va, s->pa + (va - s->va), derived_prot(s->prot, op->prot));
 }
 
 /**
  * The model's grant1: the receiver takes the sender's place under its
  * origin m (physical memory when the sender is a root), then the sender
  * goes. Dead nodes stay readable until the call ends, so m may be checked
- * after the destination flush.
+ * after the destination flush. The sender is a whole leaf of @p level
+ * (PREPARE split the others).
  */
-static void grant_page(struct mdb_op *op, pgt_space_t *src, pgt_vaddr_t va, pgt_space_t *dst, pgt_vaddr_t dva,
-		       unsigned p)
+static void grant_step(struct mdb_op *op, pgt_vaddr_t va, pgt_vaddr_t dva, unsigned level)
 {
-	struct node *s = node_at(src, va);
+	struct node *s = node_at(op->src, va);
 
 	if (!s)
 		return;
+	PGT_ASSERT(s->va == va && s->level == level);
 	struct node *m = s->parent;
 	unsigned rho = s->prot;
+	pgt_vaddr_t pva = s->pva;
 	pgt_paddr_t pa = s->pa;
-	revoke_page(op, dst, dva, MDB_RIGHTS, true);
+	if (level == 0)
+		(void)revoke_at(op, op->dst, dva, MDB_RIGHTS, true);
 	if (!m || !(m->state & NODE_DEAD))
-		adopt(m, node_new(op, dva, pa, derived_prot(rho, p)));
-	revoke_page(op, src, va, MDB_RIGHTS, true);
+		node_new(op, m, level, dva, pva, pa, derived_prot(rho, op->prot));
+	(void)revoke_at(op, op->src, va, MDB_RIGHTS, true);
 }
 
-/** The model's map_phys1. */
-static void phys_page(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, unsigned p)
+/** The model's map_phys1 for the leaf of @p level at @p dva. */
+static void phys_step(struct mdb_op *op, pgt_vaddr_t dva, pgt_paddr_t pa, unsigned level)
 {
-	revoke_page(op, sp, va, MDB_RIGHTS, true);
-	adopt(NULL, node_new(op, va, pa, p));
+	if (level == 0)
+		(void)revoke_at(op, op->dst, dva, MDB_RIGHTS, true);
+	node_new(op, NULL, level, dva, 0, pa, op->prot);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -501,7 +578,211 @@ static void hooks_give_back(struct mdb_op *op)
 }
 
 /* ------------------------------------------------------------------------ */
-/* PREPARE                                                                   */
+/* PREPARE: what the call needs                                              */
+
+/**
+ * Marks the superpage @p x and every superpage derived from it for
+ * splitting, in pre-order, onto the call's split list. Pages have no
+ * superpage below them (a child is never larger than its parent), and a
+ * marked node's subtree is marked already: neither is entered.
+ */
+static void mark_split(struct mdb_op *op, struct node *x)
+{
+	for (struct node *d = x; d;) {
+		bool fresh = d->level > 0 && !(d->state & NODE_SPLIT);
+		if (fresh) {
+			d->state |= NODE_SPLIT;
+			d->split = NULL;
+			*op->tail = d;
+			op->tail = &d->split;
+		}
+		d = preorder_next(x, d, fresh);
+	}
+}
+
+/** Unmarks what mark_split marked: the call failed. */
+static void unmark_all(struct mdb_op *op)
+{
+	for (struct node *x = op->split; x; x = x->split)
+		x->state &= ~NODE_SPLIT;
+	op->split = NULL;
+	op->tail = &op->split;
+}
+
+/** Whether the level-@p level entry for @p va, and everything above it down the walk, holds nothing. */
+static bool region_empty(const pgt_space_t *sp, pgt_vaddr_t va, unsigned level)
+{
+	const pgt_pte_t *tab = sp->pgt__root;
+
+	for (unsigned l = pgt__root_level(sp);; l--) {
+		const struct pgt_level *L = pgt__level(sp, l);
+		pgt_pte_t pte = pgt__pte_load(&tab[pgt__index(L, va)]);
+		enum pgt__kind kind = pgt__classify(L, l, pte);
+		if (kind == PGT__EMPTY)
+			return true;
+		if (l == level || kind != PGT__TABLE)
+			return false;
+		tab = pgt__next_table(sp, L, pte);
+		if (!tab)
+			return false;
+	}
+}
+
+/** Whether source node @p s covers [sv, sv+S) as the call needs for a superpage there. */
+static bool source_fits(const struct mdb_op *op, const struct node *s, pgt_vaddr_t sv, uint64_t S)
+{
+	if (op->kind == KIND_GRANT) /* the sender goes whole */
+		return s->va == sv && node_size(s) == S;
+	return sv - s->va < node_size(s) && sv - s->va + S <= node_size(s);
+}
+
+/**
+ * The level of the destination leaf the call makes at offset @p off: a
+ * superpage level when a whole source leaf (or physical memory) of that
+ * size, aligned on both sides, goes into a destination that holds nothing
+ * there; else 0 (a page). Never the root level: its entry 0's link word is
+ * the attachment mark. Reads only; PREPARE and its reservations ask it in
+ * the same order and get the same answers.
+ */
+static unsigned plan_level(const struct mdb_op *op, uint64_t off)
+{
+	pgt_vaddr_t d = op->dva + off, sv = op->va + off;
+	struct node *s = NULL;
+
+	if (!op->whole)
+		return 0;
+	if (op->kind != KIND_PHYS) {
+		s = node_at(op->src, sv);
+		if (!s || s->level == 0 || (s->state & NODE_SPLIT))
+			return 0;
+	}
+	for (unsigned l = pgt__root_level(op->dst); l-- > 1;) {
+		uint64_t S = level_size(op->dst, l);
+		pgt_vaddr_t from = op->kind == KIND_PHYS ? op->pa + off : sv;
+		if (!pgt__level(op->dst, l)->leaf_ok || S > op->size - off || (d & (S - 1)) ||
+		    (from & (S - 1)))
+			continue;
+		if ((!s || source_fits(op, s, sv, S)) && region_empty(op->dst, d, l))
+			return l;
+	}
+	return 0;
+}
+
+/** Marks every superpage with a leaf in [va, va+size) of @p sp (grant sources: those not moved whole). */
+static void mark_range(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, bool grant_source)
+{
+	for (uint64_t off = 0; off < size;) {
+		struct node *n = node_at(sp, va + off);
+		if (!n) {
+			off += page_size(sp);
+			continue;
+		}
+		if (n->level > 0 && !(grant_source && n->va - va < size && plan_level(op, n->va - va) > 0))
+			mark_split(op, n);
+		off = n->va + node_size(n) - va;
+	}
+}
+
+/** Marks a superpage holding @p va that the range [lo, last] cuts. */
+static void mark_cut(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, pgt_vaddr_t lo, pgt_vaddr_t last)
+{
+	struct node *n = node_at(sp, va);
+
+	if (n && n->level > 0 && (n->va < lo || last - n->va < node_size(n) - 1))
+		mark_split(op, n);
+}
+
+/**
+ * Marks the superpages the call would otherwise cut: for a revocation,
+ * those at the ends of its range; for the others, every one in the
+ * destination range (its pages are flushed one by one), the grant's
+ * senders that do not go whole, and, for ranges that overlap in one space,
+ * every one in either range.
+ */
+static void mark_cuts(struct mdb_op *op)
+{
+	pgt_vaddr_t last = op->dva + (op->size - 1);
+
+	if (op->kind == KIND_REVOKE) {
+		mark_cut(op, op->dst, op->dva, op->dva, last);
+		mark_cut(op, op->dst, last, op->dva, last);
+		return;
+	}
+	mark_range(op, op->dst, op->dva, op->size, false);
+	if (op->kind == KIND_GRANT || (op->kind == KIND_MAP && !op->whole))
+		mark_range(op, op->src, op->va, op->size, op->kind == KIND_GRANT && op->whole);
+}
+
+/**
+ * Counts the tables a reservation of a leaf at @p level for @p va lacks,
+ * by level, into the destination's needs; @p last holds the span of the
+ * last table counted per level (pages come in ascending order, and a
+ * missing table serves its whole span). A leaf above @p level in the way
+ * is a superpage being split (which brings its own tables); PGT_EINVAL
+ * for anything else (a space edited behind the database's back).
+ */
+static int count_missing(struct mdb_op *op, pgt_vaddr_t va, unsigned level, uint64_t last[])
+{
+	const pgt_space_t *sp = op->dst;
+	const pgt_pte_t *tab = sp->pgt__root;
+	uint64_t o = pgt__va_offset(sp, va);
+
+	for (unsigned l = pgt__root_level(sp); l > level; l--) {
+		const struct pgt_level *L = pgt__level(sp, l);
+		pgt_pte_t pte = pgt__pte_load(&tab[pgt__index(L, va)]);
+		enum pgt__kind kind = pgt__classify(L, l, pte);
+		if (kind == PGT__EMPTY) {
+			for (unsigned m = level; m < l; m++) {
+				const struct pgt_level *M = pgt__level(sp, m);
+				if ((o >> (M->shift + M->bits)) != last[m]) {
+					op->home->need[m]++;
+					last[m] = o >> (M->shift + M->bits);
+				}
+			}
+			return PGT_OK;
+		}
+		if (kind != PGT__TABLE) {
+			struct node *n = node_at(op->dst, va);
+			return n && (n->state & NODE_SPLIT) ? PGT_OK : PGT_EINVAL;
+		}
+		tab = pgt__next_table(sp, L, pte);
+		if (!tab)
+			return PGT_EINVAL;
+	}
+	return PGT_OK;
+}
+
+/** Counts the nodes and tables of the destination's leaves, in the order DECIDE makes them. */
+static int count_destination(struct mdb_op *op)
+{
+	uint64_t last[PGT_MAX_LEVELS];
+
+	for (unsigned l = 0; l < PGT_MAX_LEVELS; l++)
+		last[l] = ~0ull;
+	for (uint64_t off = 0; off < op->size;) {
+		unsigned level = plan_level(op, off);
+		int rc = count_missing(op, op->dva + off, level, last);
+		if (rc != PGT_OK)
+			return rc;
+		op->nodes++;
+		off += level_size(op->dst, level);
+	}
+	return PGT_OK;
+}
+
+/** Counts the pieces and tables of the marked superpages: each becomes smallest pages. */
+static void count_splits(struct mdb_op *op)
+{
+	for (struct node *x = op->split; x; x = x->split) {
+		uint64_t size = node_size(x);
+		op->nodes += size / page_size(x->sp);
+		for (unsigned l = 0; l < x->level; l++)
+			x->home->need[l] += size >> x->sp->pgt__arch->level[l + 1].shift;
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* PREPARE: taking it                                                        */
 
 /** Gives the pool's nodes back to the caller. */
 static void pool_release(struct mdb_op *op)
@@ -515,12 +796,12 @@ static void pool_release(struct mdb_op *op)
 	}
 }
 
-/** Takes @p count nodes from the caller into the pool: all or none. */
-static int pool_fill(struct mdb_op *op, uint64_t count)
+/** Takes the call's nodes from the caller into the pool: all or none. */
+static int pool_fill(struct mdb_op *op)
 {
 	const struct pgt_mdb_mm *mm = &op->db->pgt__mm;
 
-	for (uint64_t i = 0; i < count; i++) {
+	for (uint64_t i = 0; i < op->nodes; i++) {
 		struct node *n = mm->alloc_node(mm->ctx, sizeof *n);
 		if (!n) {
 			pool_release(op);
@@ -532,178 +813,208 @@ static int pool_fill(struct mdb_op *op, uint64_t count)
 	return PGT_OK;
 }
 
-/**
- * The level of the entry where a walk to @p va stops in *level: 0 when the
- * level-0 table exists, else the level whose entry is empty (the tables of
- * every level below it are missing). PGT_EINVAL when a larger leaf or a
- * malformed entry is in the way (the space was edited behind the
- * database's back) or p2v fails: then pgt_insert could not reserve the
- * page. Reads only; bounded by the level count.
- */
-static int missing_below(const pgt_space_t *sp, pgt_vaddr_t va, unsigned *level)
+/** Takes the tables @p a's space needs from the caller, into its pool. */
+static int tables_fill(struct attached *a)
 {
-	const pgt_pte_t *tab = sp->pgt__root;
-
-	for (*level = pgt__root_level(sp); *level > 0; --*level) {
-		const struct pgt_level *L = pgt__level(sp, *level);
-		pgt_pte_t pte = pgt__pte_load(&tab[pgt__index(L, va)]);
-		if (!pgt__is_table(L, *level, pte))
-			return pgt__classify(L, *level, pte) == PGT__EMPTY ? PGT_OK : PGT_EINVAL;
-		tab = pgt__next_table(sp, L, pte);
-		if (!tab)
-			return PGT_EINVAL;
-	}
-	return PGT_OK;
-}
-
-/**
- * Counts, by level, the tables the pages of [va, va+size) lack. A missing
- * table serves every page of its span, and pages come in ascending order:
- * a table is new when its span differs from the last one counted.
- * PGT_EINVAL when a page cannot be reserved (see missing_below).
- */
-static int count_tables(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, size_t need[])
-{
-	uint64_t last[PGT_MAX_LEVELS], pg = page_size(sp);
-
-	for (unsigned l = 0; l < PGT_MAX_LEVELS; l++) {
-		need[l] = 0;
-		last[l] = ~0ull;
-	}
-	for (uint64_t off = 0; off < size; off += pg) {
-		uint64_t o = pgt__va_offset(sp, va + off);
-		unsigned top;
-		int rc = missing_below(sp, va + off, &top);
-		if (rc != PGT_OK)
-			return rc;
-		for (unsigned l = 0; l < top; l++) {
-			const struct pgt_level *L = pgt__level(sp, l);
-			uint64_t span = o >> (L->shift + L->bits);
-			if (span != last[l]) {
-				need[l]++;
-				last[l] = span;
-			}
-		}
-	}
-	return PGT_OK;
-}
-
-/** Takes the tables [va, va+size) lacks from the caller, into @p a's pool: all or none. */
-static int tables_fill(struct attached *a, pgt_vaddr_t va, uint64_t size)
-{
-	size_t need[PGT_MAX_LEVELS];
-	int rc = count_tables(a->sp, va, size, need);
-
-	if (rc != PGT_OK)
-		return rc;
 	for (unsigned l = 0; l < a->sp->pgt__arch->levels; l++)
-		for (size_t i = 0; i < need[l]; i++) {
+		for (; a->need[l] > 0; a->need[l]--) {
 			pgt_paddr_t pa;
 			pgt_pte_t *tab;
-			rc = pgt__table_alloc(a->sp, l, &pa, &tab);
-			if (rc != PGT_OK) {
-				pgt__list_free_all(a->sp, a->pool);
+			int rc = pgt__table_alloc(a->sp, l, &pa, &tab);
+			if (rc != PGT_OK)
 				return rc;
-			}
 			pgt__list_push(&a->pool[l], pgt__level(a->sp, l), tab, pa);
 		}
 	return PGT_OK;
 }
 
-/**
- * Removes the smallest page at @p va of @p a's space: needs no table.
- * Unmap may free the table under root entry 0 and clear the mark with the
- * entry's link word: the mark is put back.
- */
-static void unmap_page(struct mdb_op *op, struct attached *a, pgt_vaddr_t va)
+/** Takes every counted table and node: all or none (then the marks go too). */
+static int take_all(struct mdb_op *op)
 {
-	hooks_take(op, a);
-	int rc = pgt_unmap(a->sp, va, page_size(a->sp));
-	PGT_ASSERT(rc == PGT_OK);
-	(void)rc;
-	*mark_word(a->sp) = mark_of(op->db);
-}
+	int rc = pool_fill(op);
 
-/**
- * Removes the reserved leaves left in the call's reserved range: those
- * PREPARE made and no node took. Attached spaces hold no reserved leaf
- * otherwise.
- */
-static void reserved_release(struct mdb_op *op)
-{
-	pgt_space_t *sp = op->home ? op->home->sp : NULL;
-	uint64_t pg;
-
-	if (!sp || !op->rsv_size)
-		return;
-	pg = page_size(sp);
-	for (uint64_t off = 0; off < op->rsv_size; off += pg) {
-		pgt_ref_t ref;
-		uint64_t prot;
-		if (leaf_at(sp, op->rsv_va + off, &ref) &&
-		    pgt_get_field(sp, ref, PGT_FIELD_PROT, &prot) == PGT_OK && !(prot & MDB_RIGHTS))
-			unmap_page(op, op->home, op->rsv_va + off);
+	for (struct attached *a = op->db->pgt__spaces; a && rc == PGT_OK; a = a->next)
+		rc = tables_fill(a);
+	if (rc == PGT_OK)
+		return PGT_OK;
+	for (struct attached *a = op->db->pgt__spaces; a; a = a->next) {
+		pgt__list_free_all(a->sp, a->pool);
+		for (unsigned l = 0; l < PGT_MAX_LEVELS; l++)
+			a->need[l] = 0;
 	}
+	pool_release(op);
+	unmark_all(op);
+	return rc;
 }
 
-/** Reserves a leaf at every page of [va, va+size) that has none, from the prepared tables. */
-static void reserve_range(struct mdb_op *op, pgt_vaddr_t va, uint64_t size)
-{
-	pgt_space_t *sp = op->home->sp;
-	uint64_t pg = page_size(sp);
-	unsigned shift = sp->pgt__arch->level[0].shift;
+/* ------------------------------------------------------------------------ */
+/* PREPARE: splitting and reserving (cannot fail)                            */
 
-	op->rsv_va = va;
-	op->rsv_size = size;
-	hooks_take(op, op->home);
+/** The parent of a piece from @p pva of a node whose parent was @p parent (which may be split already). */
+static struct node *piece_parent(struct node *parent, pgt_vaddr_t pva)
+{
+	if (!parent || !(parent->state & NODE_SPENT))
+		return parent;
+	return node_at(parent->sp, pva);
+}
+
+/**
+ * Splits the superpage @p x into smallest pages: its leaf (the splits
+ * pgt_protect makes, page by page, so no operation needs more than a few
+ * words of memory of its own; the pieces keep the accessed and dirty
+ * bits) and its node (one piece per page, under the matching piece of a
+ * split parent). Children that are pages go under
+ * their piece; superpage children are marked and split later, and find
+ * their pieces' parents through the link words.
+ */
+static void split_node(struct mdb_op *op, struct node *x)
+{
+	pgt_space_t *sp = x->sp;
+	uint64_t pg = page_size(sp), size = node_size(x);
+	struct node *parent = x->parent;
+
+	hooks_take(op, x->home);
+	x->home->now = true; /* a format with break-before-make flushes each split at once */
 	for (uint64_t off = 0; off < size; off += pg) {
-		int rc = pgt_insert(sp, va + off, shift, NULL);
-		PGT_ASSERT(rc >= 0); /* the tables are in the pool */
+		/* same rights, one page: splits whatever still holds the page, one table per level */
+		int rc = pgt_protect(sp, x->va + off, pg, x->prot);
+		PGT_ASSERT(rc == PGT_OK); /* the tables are in the pool */
 		(void)rc;
 	}
+	x->home->now = false;
+	if (parent && (parent->state & NODE_SPENT))
+		x->parent = NULL; /* never among the spent parent's children */
+	else
+		orphan(x);
+	for (uint64_t off = 0; off < size; off += pg) {
+		struct node *p = node_take(op, x->home, 0, x->va + off, x->pa + off, x->prot);
+		p->pva = parent ? x->pva + off : 0;
+		adopt(piece_parent(parent, p->pva), p);
+	}
+	while (x->child) {
+		struct node *c = x->child;
+		orphan(c);
+		if (c->state & NODE_SPLIT)
+			c->parent = x; /* not among x's children: read by its own split */
+		else
+			adopt(node_at(sp, c->pva), c);
+	}
+	x->state |= NODE_SPENT;
+	op->db->pgt__nodes--;
+}
+
+/** Reserves the destination's leaves where there are none, as count_destination counted them. */
+static void reserve_destination(struct mdb_op *op)
+{
+	hooks_take(op, op->home);
+	op->reserved = true;
+	for (uint64_t off = 0; off < op->size;) {
+		unsigned level = plan_level(op, off);
+		int rc = pgt_insert(op->dst, op->dva + off, op->dst->pgt__arch->level[level].shift, NULL);
+		PGT_ASSERT(rc >= 0); /* the tables are in the pool */
+		(void)rc;
+		off += level_size(op->dst, level);
+	}
 }
 
 /**
- * PREPARE for the calls that create one node per page of [va, va+size) of
- * @p dst: nodes, then tables, then the reserved leaves, which cannot fail.
+ * PREPARE: marks the cuts, counts, takes everything (the only step that
+ * may fail), then splits and reserves.
  */
-static int prepare_nodes(struct mdb_op *op, struct attached *dst, pgt_vaddr_t va, uint64_t size)
+static int prepare(struct mdb_op *op)
 {
-	int rc = pool_fill(op, size / page_size(dst->sp));
+	int rc = PGT_OK;
 
-	if (rc != PGT_OK)
-		return rc;
-	rc = tables_fill(dst, va, size);
+	op->tail = &op->split;
+	mark_cuts(op);
+	count_splits(op);
+	if (op->kind != KIND_REVOKE)
+		rc = count_destination(op);
 	if (rc != PGT_OK) {
-		pool_release(op);
+		for (struct attached *a = op->db->pgt__spaces; a; a = a->next)
+			for (unsigned l = 0; l < PGT_MAX_LEVELS; l++)
+				a->need[l] = 0;
+		unmark_all(op);
 		return rc;
 	}
-	op->home = dst;
-	reserve_range(op, va, size);
+	rc = take_all(op);
+	if (rc != PGT_OK)
+		return rc;
+	for (struct node *x = op->split; x; x = x->split)
+		split_node(op, x);
+	if (op->kind != KIND_REVOKE)
+		reserve_destination(op);
 	return PGT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* DECIDE                                                                    */
+
+/** The level of the superpage PREPARE reserved at @p dva for the call, or 0 (a page). */
+static unsigned reserved_level(struct mdb_op *op, pgt_vaddr_t dva)
+{
+	pgt_ref_t ref;
+
+	if (!leaf_at(op->dst, dva, &ref) || ref.level == 0 || leaf_base(ref, dva) != dva)
+		return 0;
+	return leaf_reserved(op->dst, ref) && !node_at(op->dst, dva) ? ref.level : 0;
+}
+
+/** map, grant and map_phys: each destination leaf in ascending order. */
+static void decide_transfer(struct mdb_op *op)
+{
+	for (uint64_t off = 0; off < op->size;) {
+		unsigned level = reserved_level(op, op->dva + off);
+		if (op->kind == KIND_MAP)
+			map_step(op, op->va + off, op->dva + off, level);
+		else if (op->kind == KIND_GRANT)
+			grant_step(op, op->va + off, op->dva + off, level);
+		else
+			phys_step(op, op->dva + off, op->pa + off, level);
+		off += level_size(op->dst, level);
+	}
+}
+
+/** unmap and flush: each leaf of the range (whole: PREPARE split those it cuts). */
+static void decide_revoke(struct mdb_op *op)
+{
+	for (uint64_t off = 0; off < op->size;)
+		off = revoke_at(op, op->dst, op->dva + off, op->prot, op->self) - op->dva;
 }
 
 /* ------------------------------------------------------------------------ */
 /* APPLY                                                                     */
 
+/** Removes the leaf [va, va+size) of @p a's space: a whole leaf needs no table. */
+static void unmap_leaf(struct mdb_op *op, struct attached *a, pgt_vaddr_t va, uint64_t size)
+{
+	hooks_take(op, a);
+	int rc = pgt_unmap(a->sp, va, size);
+	PGT_ASSERT(rc == PGT_OK);
+	(void)rc;
+	/* unmap may free the table under root entry 0, and clear the mark with the entry's link word */
+	*mark_word(a->sp) = mark_of(op->db);
+}
+
 /** Makes the leaf of the live node @p n say what @p n says; keeps its link word. */
 static void write_leaf(struct mdb_op *op, struct node *n)
 {
-	uint64_t pg = page_size(n->sp), pa = PGT_PADDR_NONE, prot = 0;
+	uint64_t size = node_size(n), pa = PGT_PADDR_NONE, prot = 0;
 	pgt_ref_t ref;
 	int rc;
 
 	hooks_take(op, n->home);
-	if (leaf_at(n->sp, n->va, &ref)) {
+	if (leaf_at(n->sp, n->va, &ref) && ref.level == n->level) {
 		(void)pgt_get_field(n->sp, ref, PGT_FIELD_PADDR, &pa);
 		(void)pgt_get_field(n->sp, ref, PGT_FIELD_PROT, &prot);
 	}
 	/* Same page: new rights in place. Another page, or a reserved leaf: replace it. */
 	if ((prot & MDB_RIGHTS) && pa == n->pa) {
-		rc = pgt_protect(n->sp, n->va, pg, n->prot);
+		rc = pgt_protect(n->sp, n->va, size, n->prot);
 	} else {
 		n->home->now = true; /* break-before-make flushes between its two stores */
-		rc = pgt_map(n->sp, n->va, n->pa, pg, n->prot, PGT_MAP_NOSUPER | PGT_MAP_REPLACE);
+		rc = pgt_map(n->sp, n->va, n->pa, size, n->prot,
+			     (n->level ? 0 : PGT_MAP_NOSUPER) | PGT_MAP_REPLACE);
 		n->home->now = false;
 	}
 	PGT_ASSERT(rc == PGT_OK); /* the leaf exists: no table needed */
@@ -711,28 +1022,39 @@ static void write_leaf(struct mdb_op *op, struct node *n)
 	link_set(n->sp, n->va, n); /* a replacing map clears the word */
 }
 
-/** Removes the leaf of a dead node, unless a live node took its page. */
+/** Removes the leaf of a dead node, unless a live node took it. */
 static void remove_leaf(struct mdb_op *op, struct node *n)
 {
 	pgt_ref_t ref;
 
-	if (leaf_at(n->sp, n->va, &ref) && !node_at(n->sp, n->va))
-		unmap_page(op, n->home, n->va);
+	if (leaf_at(n->sp, n->va, &ref) && ref.level == n->level && !node_at(n->sp, n->va))
+		unmap_leaf(op, n->home, n->va, node_size(n));
 }
 
-/** APPLY: live leaves first (they need no table), then removals, then the nodes go back. */
-static void apply(struct mdb_op *op)
+/**
+ * Removes the reserved leaves left in the destination range: those PREPARE
+ * made and no node took. Attached spaces hold no reserved leaf otherwise.
+ */
+static void reserved_release(struct mdb_op *op)
+{
+	for (uint64_t off = 0; op->reserved && off < op->size;) {
+		pgt_ref_t ref;
+		pgt_vaddr_t va = op->dva + off;
+		uint64_t step = page_size(op->dst);
+		if (leaf_at(op->dst, va, &ref)) {
+			step = (1ull << ref.page_shift) - (va - leaf_base(ref, va));
+			if (leaf_reserved(op->dst, ref))
+				unmap_leaf(op, op->home, leaf_base(ref, va), 1ull << ref.page_shift);
+		}
+		off += step;
+	}
+}
+
+/** Gives nodes the call is done with back: the dead, and the split superpages. */
+static void nodes_release(struct mdb_op *op)
 {
 	const struct pgt_mdb_mm *mm = &op->db->pgt__mm;
 
-	for (struct node *n = op->touched; n; n = n->work)
-		if (!(n->state & NODE_DEAD))
-			write_leaf(op, n);
-	for (struct node *n = op->touched; n; n = n->work)
-		if (n->state & NODE_DEAD)
-			remove_leaf(op, n);
-	reserved_release(op);
-	hooks_give_back(op);
 	while (op->touched) {
 		struct node *n = op->touched;
 		op->touched = n->work;
@@ -741,7 +1063,41 @@ static void apply(struct mdb_op *op)
 		else
 			n->state = 0;
 	}
+	while (op->split) {
+		struct node *x = op->split;
+		op->split = x->split;
+		mm->free_node(mm->ctx, x, sizeof *x);
+	}
 	pool_release(op);
+}
+
+/** APPLY: live leaves first (they need no table), then removals, then the nodes go back. */
+static void apply(struct mdb_op *op)
+{
+	for (struct node *n = op->touched; n; n = n->work)
+		if (!(n->state & NODE_DEAD))
+			write_leaf(op, n);
+	for (struct node *n = op->touched; n; n = n->work)
+		if (n->state & NODE_DEAD)
+			remove_leaf(op, n);
+	reserved_release(op);
+	hooks_give_back(op);
+	nodes_release(op);
+}
+
+/** A whole call: PREPARE, DECIDE, APPLY. */
+static int run(struct mdb_op *op)
+{
+	int rc = prepare(op);
+
+	if (rc != PGT_OK)
+		return rc;
+	if (op->kind == KIND_REVOKE)
+		decide_revoke(op);
+	else
+		decide_transfer(op);
+	apply(op);
+	return PGT_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -759,7 +1115,7 @@ static int prot_check(const pgt_space_t *sp, unsigned prot, bool memtype)
 	return sp->pgt__arch->prot_encode(0, prot, &bits);
 }
 
-/** Checks a transfer between two attached spaces; PGT_OK with *empty set for size 0. */
+/** Checks a transfer between two attached spaces (size 0: PGT_OK, nothing to do). */
 static int transfer_check(const pgt_mdb_t *db, const pgt_space_t *src, pgt_vaddr_t va, const pgt_space_t *dst,
 			  pgt_vaddr_t dva, uint64_t size, unsigned prot)
 {
@@ -772,26 +1128,32 @@ static int transfer_check(const pgt_mdb_t *db, const pgt_space_t *src, pgt_vaddr
 	return prot_check(dst, prot, false);
 }
 
-/** What one page of a transfer does. */
-typedef void (*page_fn)(struct mdb_op *op, pgt_space_t *src, pgt_vaddr_t va, pgt_space_t *dst,
-			pgt_vaddr_t dva, unsigned p);
-
-/** pgt_mdb_map and pgt_mdb_grant: PREPARE, each page in ascending order, APPLY. */
-static int transfer(pgt_mdb_t *db, pgt_space_t *src, pgt_vaddr_t va, pgt_space_t *dst, pgt_vaddr_t dva,
-		    uint64_t size, unsigned prot, page_fn fn)
+/** Whether [a, a+size) and [b, b+size) overlap. */
+static bool overlap(pgt_vaddr_t a, pgt_vaddr_t b, uint64_t size)
 {
-	struct mdb_op op = { .db = db };
+	return a - b < size || b - a < size;
+}
+
+/** pgt_mdb_map and pgt_mdb_grant. */
+static int transfer(pgt_mdb_t *db, pgt_space_t *src, pgt_vaddr_t va, pgt_space_t *dst, pgt_vaddr_t dva,
+		    uint64_t size, unsigned prot, enum mdb_kind kind)
+{
 	int rc = transfer_check(db, src, va, dst, dva, size, prot);
 
 	if (rc != PGT_OK || size == 0)
 		return rc;
-	rc = prepare_nodes(&op, attachment(db, dst), dva, size);
-	if (rc != PGT_OK)
-		return rc;
-	for (uint64_t off = 0, pg = page_size(src); off < size; off += pg)
-		fn(&op, src, va + off, dst, dva + off, prot);
-	apply(&op);
-	return PGT_OK;
+	struct mdb_op op = { .db = db,
+			     .kind = kind,
+			     .src = src,
+			     .dst = dst,
+			     .va = va,
+			     .dva = dva,
+			     .size = size,
+			     .prot = prot,
+			     .home = attachment(db, dst) };
+	/* within one space, pages the call makes may be sources of its later steps: pages only */
+	op.whole = src != dst || !overlap(va, dva, size);
+	return run(&op);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -830,23 +1192,22 @@ int pgt_mdb_attach(pgt_mdb_t *db, pgt_space_t *sp)
 	return PGT_OK;
 }
 
-/** pgt_walk visitor for detach: flushes each page the space holds (DECIDE only: tables stay). */
+/** pgt_walk visitor for detach: flushes each leaf the space holds (DECIDE only: tables stay). */
 static int flush_visit(void *arg, const struct pgt_mapping *m)
 {
 	struct mdb_op *op = arg;
-	pgt_space_t *sp = op->walked;
 
-	for (uint64_t off = 0; off < m->size; off += page_size(sp))
-		revoke_page(op, sp, m->va + off, MDB_RIGHTS, true);
+	(void)revoke_at(op, op->dst, m->va, MDB_RIGHTS, true);
 	return 0;
 }
 
-/** Flushes everything @p sp holds and forgets it. */
+/** Flushes everything @p a's space holds and forgets the space. */
 static void detach_now(pgt_mdb_t *db, struct attached *a)
 {
-	struct mdb_op op = { .db = db, .walked = a->sp };
+	struct mdb_op op = { .db = db, .kind = KIND_REVOKE, .dst = a->sp };
 	struct attached **pp = (struct attached **)&db->pgt__spaces;
 
+	op.tail = &op.split;
 	(void)pgt_walk(a->sp, pgt__offset_va(a->sp, 0), 0, flush_visit, &op);
 	apply(&op);
 	*mark_word(a->sp) = 0;
@@ -879,8 +1240,6 @@ void pgt_mdb_destroy(pgt_mdb_t *db)
 int pgt_mdb_map_phys(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size,
 		     unsigned prot)
 {
-	struct mdb_op op = { .db = db };
-
 	if (!db_ok(db) || !attached_ok(db, sp))
 		return PGT_EINVAL;
 	if (size == 0)
@@ -890,33 +1249,35 @@ int pgt_mdb_map_phys(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t
 	if (!range_ok(sp, va, size) || (pa & (pg - 1)) || pa + (size - pg) < pa || ((pa + (size - pg)) & ~oa))
 		return PGT_EINVAL;
 	int rc = prot_check(sp, prot, true);
-	if (rc == PGT_OK)
-		rc = prepare_nodes(&op, attachment(db, sp), va, size);
 	if (rc != PGT_OK)
 		return rc;
-	for (uint64_t off = 0; off < size; off += pg)
-		phys_page(&op, sp, va + off, pa + off, prot);
-	apply(&op);
-	return PGT_OK;
+	struct mdb_op op = { .db = db,
+			     .kind = KIND_PHYS,
+			     .dst = sp,
+			     .dva = va,
+			     .pa = pa,
+			     .size = size,
+			     .prot = prot,
+			     .whole = true,
+			     .home = attachment(db, sp) };
+	return run(&op);
 }
 
 int pgt_mdb_map(pgt_mdb_t *db, pgt_space_t *src, pgt_vaddr_t va, pgt_space_t *dst, pgt_vaddr_t dva,
 		uint64_t size, unsigned prot)
 {
-	return transfer(db, src, va, dst, dva, size, prot, map_page);
+	return transfer(db, src, va, dst, dva, size, prot, KIND_MAP);
 }
 
 int pgt_mdb_grant(pgt_mdb_t *db, pgt_space_t *src, pgt_vaddr_t va, pgt_space_t *dst, pgt_vaddr_t dva,
 		  uint64_t size, unsigned prot)
 {
-	return transfer(db, src, va, dst, dva, size, prot, grant_page);
+	return transfer(db, src, va, dst, dva, size, prot, KIND_GRANT);
 }
 
-/** pgt_mdb_unmap (not @p self) and pgt_mdb_flush (@p self): need no node and no table. */
+/** pgt_mdb_unmap (not @p self) and pgt_mdb_flush (@p self). */
 static int revoke(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot, bool self)
 {
-	struct mdb_op op = { .db = db };
-
 	if (!db_ok(db) || !attached_ok(db, sp))
 		return PGT_EINVAL;
 	if (size == 0)
@@ -925,10 +1286,10 @@ static int revoke(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, uint64_t size,
 		return PGT_EINVAL;
 	if (prot == 0)
 		return PGT_OK;
-	for (uint64_t off = 0, pg = page_size(sp); off < size; off += pg)
-		revoke_page(&op, sp, va + off, prot, self);
-	apply(&op);
-	return PGT_OK;
+	struct mdb_op op = {
+		.db = db, .kind = KIND_REVOKE, .dst = sp, .dva = va, .size = size, .prot = prot, .self = self
+	};
+	return run(&op);
 }
 
 int pgt_mdb_unmap(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
@@ -946,19 +1307,19 @@ int pgt_mdb_origin(const pgt_mdb_t *db, const pgt_space_t *sp, pgt_vaddr_t va, s
 	if (!db_ok(db) || !out || !attached_ok(db, sp) || !pgt__va_ok(sp, va))
 		return PGT_EINVAL;
 	/* node_at only reads: the space is not changed through it */
-	struct node *n = node_at((pgt_space_t *)(uintptr_t)sp, va & ~(page_size(sp) - 1));
+	pgt_vaddr_t page = va & ~(page_size(sp) - 1);
+	struct node *n = node_at((pgt_space_t *)(uintptr_t)sp, page);
 	if (!n)
 		return PGT_ENOENT;
 	*out = (struct pgt_mdb_origin){ .space = n->parent ? n->parent->sp : NULL,
-					.va = n->parent ? n->parent->va : 0,
-					.pa = n->pa,
+					.va = n->parent ? n->pva + (page - n->va) : 0,
+					.pa = n->pa + (page - n->va),
 					.prot = n->prot };
 	for (struct node *p = n->parent; p; p = p->parent)
 		out->depth++;
 	return PGT_OK;
 }
 
-/* ------------------------------------------------------------------------ */
 /* pgt_mdb_verify                                                            */
 
 /** A verification in progress. */
@@ -981,13 +1342,23 @@ static void problem(struct mdb_check *c, const char *what, const pgt_space_t *sp
 /** Whether @p n is the live node of its own page: the page's link word names it. */
 static bool node_placed(const struct mdb_check *c, const struct node *n)
 {
-	return attached_ok(c->db, n->sp) && !(n->state & NODE_DEAD) && node_at(n->sp, n->va) == n;
+	return attached_ok(c->db, n->sp) && !(n->state & (NODE_DEAD | NODE_SPENT)) &&
+	       node_at(n->sp, n->va) == n;
+}
+
+/** Whether @p k's pages lie inside its parent @p p and translate where p's do. */
+static bool inside_parent(const struct node *k, const struct node *p)
+{
+	uint64_t off = k->pva - p->va;
+
+	return off < node_size(p) && node_size(k) <= node_size(p) - off && k->pa == p->pa + off;
 }
 
 /**
  * Theorems 1 and 2 for @p n: following origins ends at a root (physical
  * memory) within as many steps as there are nodes, through placed nodes
- * whose rights contain the child's, all ending in the same physical page.
+ * whose rights contain the child's, each page inside its parent's and
+ * translating where the parent's corresponding page does.
  */
 static void check_chain(struct mdb_check *c, const struct node *n)
 {
@@ -1002,7 +1373,7 @@ static void check_chain(struct mdb_check *c, const struct node *n)
 		}
 		if ((k->prot & MDB_RIGHTS) & ~(p->prot & MDB_RIGHTS))
 			problem(c, "rights grow down a chain", k->sp, k->va);
-		if (k->pa != p->pa || (k->prot & MDB_MEMTYPE) != (p->prot & MDB_MEMTYPE))
+		if (!inside_parent(k, p) || (k->prot & MDB_MEMTYPE) != (p->prot & MDB_MEMTYPE))
 			problem(c, "page differs from its origin's", k->sp, k->va);
 	}
 }
@@ -1028,14 +1399,14 @@ static void check_children(struct mdb_check *c, const struct node *n)
 static int check_leaf(void *arg, const struct pgt_mapping *m)
 {
 	struct mdb_check *c = arg;
-	struct node *n = m->level == 0 ? node_at(c->sp, m->va) : NULL;
+	struct node *n = node_at(c->sp, m->va);
 
 	if (!n) {
-		problem(c, m->level ? "leaf larger than a page" : "leaf without a node", c->sp, m->va);
+		problem(c, "leaf without a node", c->sp, m->va);
 		return 0;
 	}
 	c->nodes++;
-	if (n->sp != c->sp || n->va != m->va || (n->state & NODE_DEAD))
+	if (n->sp != c->sp || n->va != m->va || n->level != m->level || (n->state & (NODE_DEAD | NODE_SPENT)))
 		problem(c, "link word names another page's node", c->sp, m->va);
 	else if (n->pa != m->pa || n->prot != m->prot)
 		problem(c, "leaf and node disagree", c->sp, m->va);

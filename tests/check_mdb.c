@@ -461,13 +461,16 @@ static bool flushed(const struct run *r, int k, int g)
 /**
  * The tlb_flush hook heard of every page whose translation went or lost a
  * right (a page mapped elsewhere, too), in as many calls per space as the
- * operation allows: one for a revocation; for the others, one more per
- * break-before-make replacement of a valid leaf.
+ * operation allows: one for a revocation in a space without superpages
+ * (@p supers: each space's superpage leaves before the call, or NULL); the
+ * others add one per break-before-make replacement or split.
  */
-static void check_flushes(struct run *r, const struct model *before, bool revocation)
+static void check_flushes(struct run *r, const struct model *before, bool revocation,
+			  const unsigned long supers[])
 {
 	for (int k = 0; k < NSPACES; k++) {
-		if (revocation && r->s[k].fl.n > 1)
+		/* a cut superpage is split first: a flush per split where the format breaks before making */
+		if (revocation && r->s[k].fl.n > 1 && !(supers && supers[k]))
 			RUN_FAIL(r, "space %d: %d tlb_flush calls for one revocation", k, r->s[k].fl.n);
 		for (int g = 0; g < WINDOW; g++) {
 			const struct mpage *x = &before->p[k][g], *y = &r->m.p[k][g];
@@ -694,14 +697,26 @@ static int count_super(void *arg, const struct pgt_mapping *m)
 	return 0;
 }
 
+/** Superpage leaves in space k's window. */
+static unsigned long supers_in(struct run *r, int k)
+{
+	unsigned long n = 0;
+
+	(void)pgt_walk(&r->s[k].sp, r->s[k].lo, r->s[k].lo + WINDOW * r->pg, count_super, &n);
+	return n;
+}
+
 /** One random step: the call, the model, and the comparison. */
 static void run_step(struct run *r)
 {
 	struct op o = rand_op(r);
 	struct snap before;
 	struct model old = r->m;
+	unsigned long supers[NSPACES];
 	bool armed = arm_failure(r, &o);
 
+	for (int k = 0; k < NSPACES; k++)
+		supers[k] = supers_in(r, k);
 	if (armed)
 		snap_take(r, &before);
 	flushes_reset(r);
@@ -717,12 +732,11 @@ static void run_step(struct run *r)
 		op_model(&r->m, &o, r->pg);
 		if (armed)
 			snap_drop(&before);
-		check_flushes(r, &old, o.kind >= OP_UNMAP);
+		check_flushes(r, &old, o.kind >= OP_UNMAP, supers);
 	}
 	check_all(r);
 	for (int k = 0; k < NSPACES; k++)
-		(void)pgt_walk(&r->s[k].sp, r->s[k].lo, r->s[k].lo + WINDOW * r->pg, count_super,
-			       &r->super_leaves);
+		r->super_leaves += supers_in(r, k);
 }
 
 START_TEST(test_random_model)
@@ -747,6 +761,8 @@ START_TEST(test_random_model)
 		"%lu "
 		"superpage leaves seen\n",
 		r->a->name, r->ops, r->injected, r->super_leaves);
+	if (superpage_pages(r) * 2 <= WINDOW) /* superpages fit the windows: the calls must make them */
+		ck_assert_uint_ge(r->super_leaves, r->ops / 10);
 	run_close(r);
 	free(r);
 }
@@ -999,7 +1015,7 @@ START_TEST(test_tlb_batched)
 	struct model old = r.m;
 	ck_assert_int_eq(op_do(&r, &o), PGT_OK);
 	op_model(&r.m, &o, r.pg);
-	check_flushes(&r, &old, true);
+	check_flushes(&r, &old, true, NULL);
 	ck_assert_int_eq(r.s[0].fl.n, 0); /* unmap keeps the pages themselves */
 	ck_assert_int_eq(r.s[1].fl.n, 1);
 	ck_assert_int_eq(r.s[2].fl.n, 1);
@@ -1013,14 +1029,14 @@ START_TEST(test_tlb_batched)
 	old = r.m;
 	ck_assert_int_eq(op_do(&r, &o), PGT_OK);
 	op_model(&r.m, &o, r.pg);
-	check_flushes(&r, &old, true);
+	check_flushes(&r, &old, true, NULL);
 	ck_assert_int_eq(r.s[0].fl.n, 1);
 	flushes_reset(&r);
 	o = XFER(OP_MAP, 4, 0, 2, 6, 1, RWX);
 	old = r.m;
 	ck_assert_int_eq(op_do(&r, &o), PGT_OK);
 	op_model(&r.m, &o, r.pg);
-	check_flushes(&r, &old, false);
+	check_flushes(&r, &old, false, NULL);
 	ck_assert_int_eq(r.s[2].fl.n, 1); /* break-before-make, and nothing else to batch */
 	check_all(&r);
 	run_close(&r);
@@ -1036,33 +1052,81 @@ static int count_leaves(void *arg, const struct pgt_mapping *m)
 	return 0;
 }
 
+/** Leaves of [lo, lo+size) of @p sp: n[0] all, n[1] superpages. */
+static void leaves_in(pgt_space_t *sp, pgt_vaddr_t lo, uint64_t size, long n[2])
+{
+	n[0] = n[1] = 0;
+	ck_assert_int_eq(pgt_walk(sp, lo, lo + size, count_leaves, n), PGT_OK);
+}
+
 /**
- * Superpages are not done: a 2 MiB-aligned range becomes 512 small pages,
- * each with its node, and a flush in its middle cuts nothing.
+ * Superpages: a whole aligned origin leaf goes into an empty aligned range
+ * as one leaf and one node (2 MiB and 1 GiB); a misaligned destination
+ * gets pages; a flush that cuts a superpage splits it and everything
+ * derived from it, and the rest keeps its origins; a superpage is granted
+ * whole.
  */
-START_TEST(test_large_range_small_pages)
+START_TEST(test_superpages)
 {
 	struct run r;
-	uint64_t mib2 = 1ull << 21;
-	long n[2] = { 0, 0 };
+	const uint64_t mib2 = 1ull << 21, gib = 1ull << 30;
+	const pgt_vaddr_t base = 0x40000000, big = 0x80000000;
+	long n[2];
 
 	run_open(&r, &pgt_arch_x86_64, 12);
-	pgt_space_t *a = &r.s[0].sp, *b = &r.s[1].sp;
-	pgt_vaddr_t base = 0x40000000;
+	pgt_space_t *a = &r.s[0].sp, *b = &r.s[1].sp, *c = &r.s[2].sp, *d = &r.s[3].sp;
 	long nodes = r.nm.allocs - r.nm.frees;
 	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, base, 0x200000, mib2, RWX), PGT_OK);
-	ck_assert_int_eq(pgt_mdb_map(&r.db, a, base, b, base, mib2, PGT_PROT_READ), PGT_OK);
-	ck_assert_int_eq(pgt_walk(b, base, base + mib2, count_leaves, n), PGT_OK);
-	ck_assert_int_eq(n[0], 512);
-	ck_assert_int_eq(n[1], 0);
-	ck_assert_int_eq(r.nm.allocs - r.nm.frees - nodes, 1024);
-	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, base + 100 * r.pg, 3 * r.pg, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, a, base, b, base, mib2, PGT_PROT_READ | PGT_PROT_WRITE), PGT_OK);
+	leaves_in(b, base, mib2, n);
+	ck_assert(n[0] == 1 && n[1] == 1);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees - nodes, 2);
 	struct pgt_mdb_origin o;
-	ck_assert_int_eq(pgt_mdb_origin(&r.db, b, base + 102 * r.pg, &o), PGT_ENOENT);
 	ck_assert_int_eq(pgt_mdb_origin(&r.db, b, base + 103 * r.pg + 5, &o), PGT_OK);
 	ck_assert(o.space == a && o.va == base + 103 * r.pg && o.pa == 0x200000 + 103 * r.pg && o.depth == 1);
+
+	/* a destination one page off: pages, each under the superpage */
+	ck_assert_int_eq(pgt_mdb_map(&r.db, b, base, c, base + r.pg, mib2, PGT_PROT_READ), PGT_OK);
+	leaves_in(c, base, 2 * mib2, n);
+	ck_assert(n[0] == 512 && n[1] == 0);
+	ck_assert_int_eq(problems(&r), 0);
+
+	/* a flush in the middle of a's superpage splits a's and b's */
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, base + 100 * r.pg, 3 * r.pg, RWX), PGT_OK);
+	leaves_in(a, base, mib2, n);
+	ck_assert(n[0] == 509 && n[1] == 0);
+	leaves_in(b, base, mib2, n);
+	ck_assert(n[0] == 509 && n[1] == 0);
+	leaves_in(c, base, 2 * mib2, n);
+	ck_assert(n[0] == 509 && n[1] == 0);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, c, base + 101 * r.pg, &o), PGT_ENOENT);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, c, base + 104 * r.pg, &o), PGT_OK);
+	ck_assert(o.space == b && o.va == base + 103 * r.pg && o.pa == 0x200000 + 103 * r.pg && o.depth == 2);
+	ck_assert_uint_eq(o.prot & RWX, PGT_PROT_READ);
 	ck_assert_int_eq(problems(&r), 0);
 	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, base, mib2, RWX), PGT_OK);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+
+	/* 1 GiB: one leaf and one node in each space, whatever the size */
+	long tables = r.s[1].t.allocs - r.s[1].t.frees;
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, big, gib, gib, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, a, big, b, big, gib, RWX), PGT_OK);
+	leaves_in(b, big, gib, n);
+	ck_assert(n[0] == 1 && n[1] == 1);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees - nodes, 2);
+	ck_assert_int_le(r.s[1].t.allocs - r.s[1].t.frees - tables,
+			 1); /* at most a directory pointer table */
+
+	/* granted whole: the receiver takes the sender's place, the sender is empty */
+	ck_assert_int_eq(pgt_mdb_grant(&r.db, b, big, d, big, gib, PGT_PROT_READ), PGT_OK);
+	leaves_in(d, big, gib, n);
+	ck_assert(n[0] == 1 && n[1] == 1);
+	leaves_in(b, big, gib, n);
+	ck_assert_int_eq(n[0], 0);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, d, big + gib - 1, &o), PGT_OK);
+	ck_assert(o.space == a && o.va == big + gib - r.pg && o.pa == 2 * gib - r.pg && o.depth == 1);
+	ck_assert_int_eq(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, big, gib, PGT_PROT_READ), PGT_OK);
 	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
 	check_all(&r);
 	run_close(&r);
@@ -1211,6 +1275,46 @@ START_TEST(test_every_failure)
 }
 END_TEST
 
+/**
+ * Allocation failure at every N where superpages are made, cut and moved
+ * (the descriptor with tiny tables): the splits' tables and pieces are
+ * taken before anything changes too.
+ */
+START_TEST(test_every_failure_superpages)
+{
+	struct run r;
+	long nodes = 0, tables = 0;
+
+	run_open(&r, &tiny_arch, 13);
+	int f[NSPACES], sup = superpage_pages(&r);
+	for (int k = 0; k < NSPACES; k++)
+		f[k] = first_aligned(&r, k);
+	const struct op ops[] = {
+		PHYS(4, f[4], 2 * sup, RWX),                            /* two superpages */
+		XFER(OP_MAP, 4, f[4], 3, f[3], 2 * sup, RWX),           /* whole, into nothing */
+		XFER(OP_MAP, 3, f[3], 2, f[2] + 1, sup, PGT_PROT_READ), /* pages under a superpage */
+		XFER(OP_GRANT, 3, f[3] + sup, 0, f[0], sup, RWX),       /* granted whole */
+		REVOKE(OP_FLUSH, 4, f[4] + 3, 2, RWX),                  /* cuts 4's, and 3's below it */
+		REVOKE(OP_UNMAP, 0, f[0], sup, PGT_PROT_WRITE),         /* downgrades whole */
+		XFER(OP_MAP, 4, f[4] + sup, 4, f[4] + sup + 4, 4, RWX), /* overlapping, one space */
+		XFER(OP_GRANT, 0, f[0], 1, f[1], sup, PGT_PROT_READ),   /* a superpage with a parent */
+		XFER(OP_MAP, 1, f[1], 2, f[2], 2 * sup, RWX),           /* over pages, with a hole */
+		REVOKE(OP_FLUSH, 4, f[4] + sup - 1, 2, PGT_PROT_READ),  /* cuts across two leaves */
+		REVOKE(OP_DETACH, 3, 0, 1, 0),
+	};
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+		tables += fail_every_n(&r, &ops[i], true);
+		nodes += fail_every_n(&r, &ops[i], false);
+	}
+	fprintf(stderr,
+		"check_mdb: %s: allocation failures injected at every N: %ld of nodes, %ld of tables\n",
+		r.a->name, nodes, tables);
+	ck_assert_int_ge(nodes, 3 * sup);
+	ck_assert_int_ge(tables, 8);
+	run_close(&r);
+}
+END_TEST
+
 /* --- misuse ------------------------------------------------------------------------ */
 
 START_TEST(test_misuse)
@@ -1318,10 +1422,11 @@ static Suite *mdb_suite(void)
 	tcase_add_test(tc, test_misuse);
 	tcase_add_test(tc, test_verify_catches);
 	tcase_add_test(tc, test_tlb_batched);
-	tcase_add_test(tc, test_large_range_small_pages);
+	tcase_add_test(tc, test_superpages);
 	tcase_add_test(tc, test_caller_hooks);
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, test_every_failure, 0, 2);
+	tcase_add_test(tc, test_every_failure_superpages);
 	suite_add_tcase(su, tc);
 	tcase_set_timeout(rnd, 1800);
 	tcase_add_loop_test(rnd, test_random_model, 0, 7);
