@@ -1133,6 +1133,50 @@ START_TEST(test_superpages)
 }
 END_TEST
 
+/**
+ * Granting part of a superpage: the sender does not go whole, so it is
+ * split first (262144 pieces for 1 GiB) and the receiver gets pages; the
+ * rest of the sender stays. (A descriptor with one superpage level below
+ * the root, as the tiny one, cannot show this.)
+ */
+START_TEST(test_grant_part_of_superpage)
+{
+	struct run r;
+	const uint64_t mib2 = 1ull << 21, gib = 1ull << 30;
+	const pgt_vaddr_t big = 0x80000000;
+	long n[2];
+	struct pgt_mdb_origin o;
+
+	run_open(&r, &pgt_arch_x86_64, 14);
+	pgt_space_t *a = &r.s[0].sp, *d = &r.s[3].sp;
+	long nodes = r.nm.allocs - r.nm.frees;
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, big, gib, gib, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_grant(&r.db, a, big + mib2, d, big, mib2, PGT_PROT_READ), PGT_OK);
+	leaves_in(d, big, mib2, n);
+	ck_assert(n[0] == 512 && n[1] == 0);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, d, big + 5 * r.pg, &o), PGT_OK);
+	ck_assert(o.space == NULL && o.pa == gib + mib2 + 5 * r.pg && o.depth == 0);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, a, big + mib2, &o), PGT_ENOENT);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, a, big + 2 * mib2, &o), PGT_OK);
+	ck_assert_int_eq(o.pa, gib + 2 * mib2);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, a, big, &o), PGT_OK);
+	ck_assert_int_eq(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, big, gib, PGT_PROT_READ), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, d, big, mib2, PGT_PROT_READ), PGT_OK);
+	/* the first 2 MiB of a 1 GiB leaf, aligned: still only a part */
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, big, gib, gib, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_grant(&r.db, a, big, d, big, mib2, PGT_PROT_READ), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, a, big + mib2, &o), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, d, big + mib2 - 1, &o), PGT_OK);
+	ck_assert(o.space == NULL && o.pa == gib + mib2 - r.pg);
+	ck_assert_int_eq(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, big, gib, PGT_PROT_READ), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, d, big, mib2, PGT_PROT_READ), PGT_OK);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+	run_close(&r);
+}
+END_TEST
+
 /** What the caller's optional hooks heard (test_caller_hooks). */
 static struct {
 	long ad_calls, deferred, flushes_at_defer;
@@ -1423,6 +1467,7 @@ static Suite *mdb_suite(void)
 	tcase_add_test(tc, test_verify_catches);
 	tcase_add_test(tc, test_tlb_batched);
 	tcase_add_test(tc, test_superpages);
+	tcase_add_test(tc, test_grant_part_of_superpage);
 	tcase_add_test(tc, test_caller_hooks);
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, test_every_failure, 0, 2);
