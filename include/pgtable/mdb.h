@@ -10,8 +10,13 @@
  * leaf entry, reached from the entry through its link word (section 4.1),
  * so revocation follows the derivation tree and never scans spaces.
  *
- * A "page" is a page of the descriptor's smallest size. Node memory is the
- * caller's, as table memory is: the library never allocates by itself.
+ * A "page" is a page of the descriptor's smallest size: the semantics are
+ * page by page. Leaves may be larger: a whole, aligned source leaf (or
+ * physical range) sent to an aligned destination range that holds nothing
+ * there becomes one leaf and one node of the same size (a 1 GiB origin
+ * mapped elsewhere costs one node); a call that cuts a superpage first
+ * splits it, and every superpage derived from it, into pages. Node memory
+ * is the caller's, as table memory is: the library never allocates by itself.
  *
  * Every mutating call is all-or-nothing: on any failure (bad argument,
  * PGT_ENOMEM for tables or nodes) every space, every node and every
@@ -19,8 +24,7 @@
  *
  * Calls on one database run one at a time, and while a call edits a space
  * no other thread may read that space with pgt_lookup, pgt_translate or
- * pgt_walk (the MMU may: it reads only the tables). Every mapping the
- * database makes is a page of the smallest size (no superpages yet).
+ * pgt_walk (the MMU may: it reads only the tables).
  */
 #ifndef PGTABLE_MDB_H
 #define PGTABLE_MDB_H
@@ -171,8 +175,10 @@ PGT_API int pgt_mdb_grant(pgt_mdb_t *db, pgt_space_t *src, pgt_vaddr_t va, pgt_s
  * @param size  bytes, a multiple of the smallest page; 0 changes nothing
  * @param prot  within PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC; 0
  *              changes nothing
- * @return PGT_OK; PGT_EINVAL for other bits in @p prot, a misaligned or
- *         out-of-range range, or a space not attached (nothing changes).
+ * @return PGT_OK; PGT_ENOMEM when a superpage the range cuts must be split
+ *         and the node or table allocator fails; PGT_EINVAL for other bits
+ *         in @p prot, a misaligned or out-of-range range, or a space not
+ *         attached. All-or-nothing.
  */
 PGT_API int pgt_mdb_unmap(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot);
 
