@@ -245,6 +245,24 @@ static void link_set(pgt_space_t *sp, pgt_vaddr_t va, struct node *n)
 			n ? (uint64_t)(uintptr_t)n ^ leaf_base(ref, va) : 0;
 }
 
+/**
+ * The first address after what holds @p va: its leaf, or the empty entry
+ * where a walk to it stops (nothing is mapped up to there), so that a range
+ * is walked in strides of what is there rather than page by page. Bounded
+ * by the level count.
+ */
+static pgt_vaddr_t stride_end(const pgt_space_t *sp, pgt_vaddr_t va)
+{
+	const pgt_pte_t *tab = sp->pgt__root;
+
+	for (unsigned l = pgt__root_level(sp);; l--) {
+		const struct pgt_level *L = pgt__level(sp, l);
+		pgt_pte_t pte = pgt__pte_load(&tab[pgt__index(L, va)]);
+		if (l == 0 || !pgt__is_table(L, l, pte) || !(tab = pgt__next_table(sp, L, pte)))
+			return (va | ((1ull << L->shift) - 1)) + 1; /* 0 past the top: offsets wrap right */
+	}
+}
+
 /** Whether the leaf @p ref names is reserved (no right). */
 static bool leaf_reserved(pgt_space_t *sp, pgt_ref_t ref)
 {
@@ -674,7 +692,7 @@ static void mark_range(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, uint6
 	for (uint64_t off = 0; off < size;) {
 		struct node *n = node_at(sp, va + off);
 		if (!n) {
-			off += page_size(sp);
+			off = stride_end(sp, va + off) - va;
 			continue;
 		}
 		if (n->level > 0 && !(grant_source && n->va - va < size && plan_level(op, n->va - va) > 0))
@@ -1040,7 +1058,7 @@ static void reserved_release(struct mdb_op *op)
 	for (uint64_t off = 0; op->reserved && off < op->size;) {
 		pgt_ref_t ref;
 		pgt_vaddr_t va = op->dva + off;
-		uint64_t step = page_size(op->dst);
+		uint64_t step = stride_end(op->dst, va) - va;
 		if (leaf_at(op->dst, va, &ref)) {
 			step = (1ull << ref.page_shift) - (va - leaf_base(ref, va));
 			if (leaf_reserved(op->dst, ref))
