@@ -102,7 +102,7 @@ PGT_API int pgt_mdb_attach(pgt_mdb_t *db, pgt_space_t *sp);
  * @param sp  a space attached to @p db
  * @return PGT_OK; PGT_EINVAL for NULL or uninitialised arguments or a
  *         space not attached to @p db (nothing changes). Cannot fail
- *         otherwise: removing small pages needs no memory.
+ *         otherwise: it removes whole leaves only, which needs no memory.
  */
 PGT_API int pgt_mdb_detach(pgt_mdb_t *db, pgt_space_t *sp);
 
