@@ -179,6 +179,9 @@ void model_revoke(struct model *m, int sp, int pg, unsigned r, bool self)
 
 static unsigned model_derived(unsigned from, unsigned p)
 {
+#ifdef MDB_MODEL_SELFTEST
+	from |= RIGHTS; /* the fuzzer's self-test: a planted bug (map and grant ignore the source's rights) */
+#endif
 	return (p & from & RIGHTS) | (p & (PGT_PROT_USER | PGT_PROT_GLOBAL)) | (from & PGT_PROT_UNCACHED);
 }
 
