@@ -75,6 +75,8 @@
 #include <pgtable/tlb.h>
 #include <pgtable/x86_64.h>
 
+#include "pgbench_mdb.h"
+
 /* Functions other parts of the library provide; absent ones are NULL. */
 #pragma weak pgt_map
 #pragma weak pgt_unmap
@@ -2414,6 +2416,8 @@ struct options {
 	int pin;          /**< CPU to pin to, or -1 */
 	bool full;
 	bool json;
+	bool n_set;              /**< -n was given */
+	unsigned fanout, depth; /**< the mdb workload's tree */
 };
 
 static void usage(FILE *f)
@@ -2425,7 +2429,9 @@ static void usage(FILE *f)
 		"  -n N           mappings (churn: steps) per workload\n"
 		"  -r R           timed repetitions after one warm-up\n"
 		"  --arch NAME    one descriptor, as pgt_arch_by_name knows it (default: x86_64, armv8-4k-48)\n"
-		"  --workload W   one of seq-4k rand-4k hot-4k huge-2m huge-1g churn\n"
+		"  --workload W   one of seq-4k rand-4k hot-4k huge-2m huge-1g churn, or mdb (run alone:\n"
+		"                 map, grant and revoke over a tree of spaces, up to -n derived mappings,\n"
+		"                 default 10^5, --full 10^6; --fanout F, --depth D: the tree, default 3 3)\n"
 		"  --pin CPU      run on that CPU only\n"
 		"  --json         machine-readable results instead of tables\n",
 		QUICK_N, QUICK_HOT, QUICK_REPS, FULL_N, FULL_HOT, FULL_REPS);
@@ -2453,13 +2459,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "arch", required_argument, NULL, 'a' }, { "pin", required_argument, NULL, 'p' },
 		{ "quick", no_argument, NULL, 'q' },      { "full", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },       { "workload", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },       { "fanout", required_argument, NULL, 'F' },
+		{ "depth", required_argument, NULL, 'D' }, { NULL, 0, NULL, 0 },
 	};
 	unsigned long long v;
 	bool n_set = false, r_set = false;
 	int ch;
 
-	*o = (struct options){ .pin = -1 };
+	*o = (struct options){ .pin = -1, .fanout = 3, .depth = 3 };
 	while ((ch = getopt_long(argc, argv, "n:r:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
@@ -2484,6 +2491,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'q': o->full = false; break;
 		case 'f': o->full = true; break;
 		case 'j': o->json = true; break;
+		case 'F':
+		case 'D':
+			if (!parse_count(optarg, 1, 64, &v))
+				goto bad;
+			*(ch == 'F' ? &o->fanout : &o->depth) = (unsigned)v;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 1;
 		}
@@ -2494,7 +2507,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return 1;
 	}
 	if (o->only) {
-		bool known = false;
+		bool known = strcmp(o->only, "mdb") == 0;
 		for (int w = 0; w < WL_COUNT; w++)
 			known = known || strcmp(o->only, wl_name[w]) == 0;
 		if (!known) {
@@ -2503,6 +2516,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return 1;
 		}
 	}
+	o->n_set = n_set;
 	if (!n_set)
 		o->n = o->full ? FULL_N : QUICK_N;
 	if (!r_set)
@@ -2637,6 +2651,18 @@ int main(int argc, char **argv)
 	size_t narch = pick_archs(&o, archs);
 	if (narch == 0)
 		return 2;
+	if (o.only && strcmp(o.only, "mdb") == 0) { /* its own table: no baselines to compare */
+		if (o.json) {
+			fprintf(stderr, "pgbench: --json does not cover the mdb workload\n");
+			return 2;
+		}
+		size_t n_max = o.n_set ? o.n : o.full ? 1000000 : 100000;
+		for (size_t i = 0; i < narch; i++)
+			ok = pgbench_mdb(archs[i], n_max, o.fanout, o.depth) && ok;
+		printf("\n%s in %.1f s\n", ok ? "all results verified" : "SOME RESULTS WERE WRONG",
+		       (double)(now_ns() - t0) / 1e9);
+		return ok ? 0 : 1;
+	}
 	out = (struct output){ .json = o.json, .first = true };
 	print_header(&o, &out);
 	for (size_t i = 0; i < narch; i++) {

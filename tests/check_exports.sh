@@ -13,7 +13,7 @@ if [ -n "$bad$internal" ]; then
 	echo "FAIL: exported beyond the API: $bad $internal"; exit 1
 fi
 srcdir=${srcdir:-.}
-for fn in $(grep -h '^PGT_API' "$srcdir"/include/pgtable/pgtable.h | grep -o 'pgt_[a-z0-9_]*\s*(' | tr -d ' (' | sort -u); do
+for fn in $(grep -h '^PGT_API' "$srcdir"/include/pgtable/pgtable.h "$srcdir"/include/pgtable/mdb.h | grep -o 'pgt_[a-z0-9_]*\s*(' | tr -d ' (' | sort -u); do
 	printf '%s\n' $exported | grep -qx "$fn" || { echo "FAIL: $fn not exported"; exit 1; }
 done
 echo "PASS: $(printf '%s\n' $exported | wc -l) symbols exported, all public"

@@ -41,7 +41,7 @@ flags="-std=c11 -Wall -Wextra -Werror"
 
 # Shared: each installed example, as a user would find it, needs
 # libpgtable.so and finds it in the installed libdir.
-for name in sv39 kernel-style simulator; do
+for name in sv39 kernel-style simulator microkernel; do
 	example=$(find "$root" -name "$name.c")
 	# shellcheck disable=SC2046,SC2086
 	$CC $flags -o "$tmp/$name" "$example" $("$PKG_CONFIG" --cflags --libs pgtable)

@@ -7,9 +7,10 @@ set -eu
 srcdir=${srcdir:-.}
 man=$srcdir/man
 hdr=$srcdir/include/pgtable/pgtable.h
+mdb=$srcdir/include/pgtable/mdb.h
 
 # Names declared with PGT_API: functions and the extern descriptors.
-names=$(grep -h '^PGT_API' "$hdr" | grep -o 'pgt_[a-z0-9_]*[[:space:]]*[(;]' | tr -d ' (;' | sort -u)
+names=$(grep -h '^PGT_API' "$hdr" "$mdb" | grep -o 'pgt_[a-z0-9_]*[[:space:]]*[(;]' | tr -d ' (;' | sort -u)
 [ -n "$names" ] || { echo "FAIL: no public names found in $hdr"; exit 1; }
 missing=
 for n in $names; do

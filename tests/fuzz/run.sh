@@ -27,6 +27,15 @@ build() { # output binary, extra flags
 		"$top/tests/fuzz/fuzz_pgtable.c" $(pkg-config --cflags --libs check) -o "$bin"
 }
 
+build_mdb() { # output binary, extra flags: the mapping database's target (fuzz_mdb.c)
+	bin=$1; shift
+	# shellcheck disable=SC2046
+	$CC -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-I"$top/include" -I"$top/lib" -I"$top/tests" "$@" \
+		"$top"/lib/*.c "$top"/arch/*.c "$top"/arch/*/*.c "$top/tests/harness.c" "$top/tests/mdb_model.c" \
+		"$top/tests/fuzz/fuzz_mdb.c" $(pkg-config --cflags --libs check) -o "$bin"
+}
+
 build "$out/fuzz_pgtable" || { echo "fuzz: build failed"; exit 1; }
 
 # Planted bugs, one per build, must each be found within a few thousand
@@ -56,3 +65,28 @@ if [ "$status" != 0 ]; then
 	exit 1
 fi
 echo "PASS: fuzz: $execs executions clean in $(($(date +%s) - start)) s (seed $seed, max_len $max_len)"
+
+# The mapping database against its model (fuzz_mdb.c): a planted bug in the
+# model (map and grant ignore the source's rights) must be found first.
+build_mdb "$out/fuzz_mdb" || { echo "fuzz: mdb build failed"; exit 1; }
+build_mdb "$out/fuzz_mdb_selftest" -DMDB_MODEL_SELFTEST || { echo "fuzz: mdb self-test build failed"; exit 1; }
+mkdir -p "$out/new_mdb"
+if "$out/fuzz_mdb_selftest" -seed=1 -runs=20000 -max_len="$max_len" -artifact_prefix="$out/crash/mdb-selftest-" \
+	"$out/new_mdb" >"$out/mdb_selftest.log" 2>&1; then
+	echo "FAIL: fuzz mdb self-test: the planted bug was not found"; exit 1
+fi
+grep -q 'fuzz_mdb: operation' "$out/mdb_selftest.log" ||
+	{ echo "FAIL: fuzz mdb self-test crashed, but not by a disagreement"; tail -20 "$out/mdb_selftest.log"; exit 1; }
+echo "PASS: fuzz mdb self-test: planted bug found ($(grep -o 'fuzz_mdb: operation.*' "$out/mdb_selftest.log" | head -1))"
+rm -rf "$out/new_mdb" && mkdir -p "$out/new_mdb"
+start=$(date +%s)
+"$out/fuzz_mdb" -seed="$seed" -runs="$runs" -max_len="$max_len" -print_final_stats=1 \
+	-artifact_prefix="$out/crash/mdb-" "$out/new_mdb" >"$out/fuzz_mdb.log" 2>&1
+status=$?
+execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz_mdb.log")
+if [ "$status" != 0 ]; then
+	echo "FAIL: fuzz mdb: crash after ${execs:-?} executions (seed $seed); input in $out/crash:"
+	grep -E -m5 'fuzz_mdb: operation|ERROR: |runtime error|SUMMARY' "$out/fuzz_mdb.log"
+	exit 1
+fi
+echo "PASS: fuzz mdb: $execs executions clean in $(($(date +%s) - start)) s (seed $seed, max_len $max_len)"
