@@ -195,20 +195,13 @@ static bool attached_ok(const pgt_mdb_t *db, const pgt_space_t *sp)
  * Whether [va, va+size) is a non-empty run of whole smallest pages of @p sp
  * without a hole (x86-64's non-canonical gap) inside.
  */
-static bool range_ok(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
+static int range_check(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 {
-	uint64_t pg = page_size(sp);
-	pgt_vaddr_t last = va + size - 1;
-
-	if (size == 0 || (va & (pg - 1)) || (size & (pg - 1)) || last < va)
-		return false;
-	if (!pgt__va_ok(sp, va) || !pgt__va_ok(sp, last))
-		return false;
-	return pgt__va_offset(sp, last) - pgt__va_offset(sp, va) == last - va;
+	return pgt__range_check(sp, va, size, page_size(sp));
 }
 
 /** The leaf (valid or reserved, any size) holding @p va, if there is one. */
-static bool leaf_at(pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *ref)
+static bool leaf_at(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *ref)
 {
 	return pgt_lookup(sp, va, ref) == PGT_OK;
 }
@@ -220,14 +213,16 @@ static pgt_vaddr_t leaf_base(pgt_ref_t ref, pgt_vaddr_t va)
 }
 
 /** The node the link word of the leaf holding @p va names; NULL for a word of 0 or no leaf. */
-static struct node *node_at(pgt_space_t *sp, pgt_vaddr_t va)
+static struct node *node_at(const pgt_space_t *sp, pgt_vaddr_t va)
 {
 	pgt_ref_t ref;
 
 	if (!leaf_at(sp, va, &ref))
 		return NULL;
 	uint64_t w = *pgt__link_word(pgt__level(sp, ref.level), ref.pte);
-	return w ? (struct node *)(uintptr_t)(w ^ leaf_base(ref, va)) : NULL;
+	/* The link word holds node ^ va (seed 001, section 4.1): the node comes back from an integer. */
+	return w ? (struct node *)(uintptr_t)(w ^ leaf_base(ref, va))
+		 : NULL; // NOLINT(performance-no-int-to-ptr)
 }
 
 /**
@@ -362,7 +357,7 @@ static void kill_subtree(struct mdb_op *op, struct node *top)
 }
 
 /** The next node of a pre-order walk of the subtree under @p top, or NULL; @p down: enter n's children. */
-static struct node *preorder_next(struct node *top, struct node *n, bool down)
+static struct node *preorder_next(const struct node *top, struct node *n, bool down)
 {
 	if (down && n->child)
 		return n->child;
@@ -478,7 +473,8 @@ static pgt_pte_t *orig_p2v(const struct attached *a, pgt_paddr_t pa)
 {
 	if (a->orig.p2v)
 		return a->orig.p2v(a->orig.ctx, pa);
-	return (pgt_pte_t *)(uintptr_t)(pa + a->orig.p2v_offset);
+	/* The caller's constant p2v offset: a table's address is its physical address plus it. */
+	return (pgt_pte_t *)(uintptr_t)(pa + a->orig.p2v_offset); // NOLINT(performance-no-int-to-ptr)
 }
 
 /** alloc_table: a table PREPARE took; none left means PREPARE counted wrong. */
@@ -1142,9 +1138,12 @@ static int transfer_check(const pgt_mdb_t *db, const pgt_space_t *src, pgt_vaddr
 		return PGT_EINVAL;
 	if (size == 0)
 		return PGT_OK;
-	if (page_size(src) != page_size(dst) || !range_ok(src, va, size) || !range_ok(dst, dva, size))
+	if (page_size(src) != page_size(dst))
 		return PGT_EINVAL;
-	return prot_check(dst, prot, false);
+	int rc = range_check(src, va, size);
+	if (rc == PGT_OK)
+		rc = range_check(dst, dva, size);
+	return rc == PGT_OK ? prot_check(dst, prot, false) : rc;
 }
 
 /** Whether [a, a+size) and [b, b+size) overlap. */
@@ -1265,9 +1264,16 @@ int pgt_mdb_map_phys(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t
 		return PGT_OK;
 	uint64_t pg = page_size(sp);
 	pgt_pte_t oa = pgt__level(sp, 0)->leaf_oa;
-	if (!range_ok(sp, va, size) || (pa & (pg - 1)) || pa + (size - pg) < pa || ((pa + (size - pg)) & ~oa))
-		return PGT_EINVAL;
-	int rc = prot_check(sp, prot, true);
+	int rc = range_check(sp, va, size);
+	if (rc != PGT_OK)
+		return rc;
+	if (pa & (pg - 1))
+		return PGT_EALIGN;
+	if (pa + (size - pg) < pa)
+		return PGT_EWRAP;
+	if ((pa + (size - pg)) & ~oa)
+		return PGT_ERANGE;
+	rc = prot_check(sp, prot, true);
 	if (rc != PGT_OK)
 		return rc;
 	struct mdb_op op = { .db = db,
@@ -1301,7 +1307,10 @@ static int revoke(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, uint64_t size,
 		return PGT_EINVAL;
 	if (size == 0)
 		return PGT_OK;
-	if (!range_ok(sp, va, size) || (prot & ~MDB_RIGHTS))
+	int rc = range_check(sp, va, size);
+	if (rc != PGT_OK)
+		return rc;
+	if (prot & ~MDB_RIGHTS)
 		return PGT_EINVAL;
 	if (prot == 0)
 		return PGT_OK;
@@ -1323,11 +1332,12 @@ int pgt_mdb_flush(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, uint64_t size,
 
 int pgt_mdb_origin(const pgt_mdb_t *db, const pgt_space_t *sp, pgt_vaddr_t va, struct pgt_mdb_origin *out)
 {
-	if (!db_ok(db) || !out || !attached_ok(db, sp) || !pgt__va_ok(sp, va))
+	if (!db_ok(db) || !out || !attached_ok(db, sp))
 		return PGT_EINVAL;
-	/* node_at only reads: the space is not changed through it */
+	if (!pgt__va_ok(sp, va))
+		return PGT_ERANGE;
 	pgt_vaddr_t page = va & ~(page_size(sp) - 1);
-	struct node *n = node_at((pgt_space_t *)(uintptr_t)sp, page);
+	struct node *n = node_at(sp, page);
 	if (!n)
 		return PGT_ENOENT;
 	*out = (struct pgt_mdb_origin){ .space = n->parent ? n->parent->sp : NULL,

@@ -1148,26 +1148,26 @@ START_TEST(test_misuse)
 	ck_assert_int_eq(pgt_mdb_attach(&r.db, &other), PGT_EINVAL); /* maps something */
 	ck_assert_int_eq(pgt_unmap(&other, 0, pg), PGT_OK);
 	ck_assert_int_eq(pgt_mdb_map(&r.db, a, va, &other, 0, pg, RWX), PGT_EINVAL); /* not attached */
-	ck_assert_int_eq(pgt_mdb_map(&r.db, a, va + 1, b, dva, pg, RWX), PGT_EINVAL);
-	ck_assert_int_eq(pgt_mdb_map(&r.db, a, va, b, dva, pg + 1, RWX), PGT_EINVAL);
-	ck_assert_int_eq(pgt_mdb_map(&r.db, a, 0x800000000000, b, dva, pg, RWX), PGT_EINVAL);
-	ck_assert_int_eq(pgt_mdb_map(&r.db, a, 0x7ffffffff000, b, dva, 2 * pg, RWX), PGT_EINVAL);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, a, va + 1, b, dva, pg, RWX), PGT_EALIGN);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, a, va, b, dva, pg + 1, RWX), PGT_EALIGN);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, a, 0x800000000000, b, dva, pg, RWX), PGT_ERANGE);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, a, 0x7ffffffff000, b, dva, 2 * pg, RWX), PGT_ERANGE);
 	ck_assert_int_eq(pgt_mdb_map(&r.db, a, va, b, dva, pg, PGT_PROT_WRITE), PGT_ENOTSUP);
 	ck_assert_int_eq(pgt_mdb_map(&r.db, a, va, b, dva, pg, PGT_PROT_USER), PGT_EINVAL);
 	ck_assert_int_eq(pgt_mdb_map(&r.db, a, va, b, dva, pg, PGT_PROT_READ | PGT_PROT_UNCACHED),
 			 PGT_EINVAL);
 	ck_assert_int_eq(pgt_mdb_grant(&r.db, a, va, b, dva, pg, PGT_PROT_EXEC), PGT_ENOTSUP);
 	ck_assert_int_eq(pgt_mdb_grant(&r.db, a, va, b, dva, pg, 0x100 | PGT_PROT_READ), PGT_EINVAL);
-	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, va, 0x1001, pg, PGT_PROT_READ), PGT_EINVAL);
-	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, va, 1ull << 52, pg, PGT_PROT_READ), PGT_EINVAL);
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, va, 0x1001, pg, PGT_PROT_READ), PGT_EALIGN);
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, va, 1ull << 52, pg, PGT_PROT_READ), PGT_ERANGE);
 	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, va, 0, pg, 0), PGT_EINVAL);
 	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, va, 0, pg, PGT_PROT_WRITE), PGT_ENOTSUP);
 	ck_assert_int_eq(pgt_mdb_unmap(&r.db, a, va, pg, PGT_PROT_USER), PGT_EINVAL);
-	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, va, pg + 1, PGT_PROT_READ), PGT_EINVAL);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, va, pg + 1, PGT_PROT_READ), PGT_EALIGN);
 	ck_assert_int_eq(pgt_mdb_flush(&r.db, &other, 0, pg, PGT_PROT_READ), PGT_EINVAL);
 	ck_assert_int_eq(pgt_mdb_origin(&r.db, &other, 0, &o), PGT_EINVAL);
 	ck_assert_int_eq(pgt_mdb_origin(&r.db, a, va, NULL), PGT_EINVAL);
-	ck_assert_int_eq(pgt_mdb_origin(&r.db, a, 0x800000000000, &o), PGT_EINVAL);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, a, 0x800000000000, &o), PGT_ERANGE);
 	ck_assert_int_eq(pgt_mdb_verify(NULL, NULL, NULL), PGT_EINVAL);
 	/* nothing to do */
 	ck_assert_int_eq(pgt_mdb_map(&r.db, a, va, b, dva, 0, RWX), PGT_OK);

@@ -120,10 +120,11 @@ PGT_API int pgt_mdb_detach(pgt_mdb_t *db, pgt_space_t *sp);
  * @param prot  PGT_PROT_* bits, READ included; the memory type given here
  *              (PGT_PROT_UNCACHED) stays with the page wherever it goes
  * @return PGT_OK; PGT_ENOMEM (tables or nodes); PGT_ENOTSUP for WRITE or
- *         EXEC without READ; PGT_EINVAL for no right at all, unknown bits,
- *         a misaligned or out-of-range range, a @p pa the descriptor cannot
- *         map, a space not attached, or a destination page under a
- *         larger leaf (a space edited behind the database's back).
+ *         EXEC without READ; PGT_EALIGN, PGT_EWRAP or PGT_ERANGE for a
+ *         range (or @p pa) misaligned, wrapping or outside the space (or
+ *         the physical width); PGT_EINVAL for no right at all, unknown
+ *         bits, a space not attached, or a destination page under a larger
+ *         leaf (a space edited behind the database's back).
  *         All-or-nothing.
  */
 PGT_API int pgt_mdb_map_phys(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size,
@@ -145,9 +146,11 @@ PGT_API int pgt_mdb_map_phys(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, pgt
  * @param size  bytes, a multiple of the smallest page; 0 changes nothing
  * @param prot  PGT_PROT_READ, optionally with WRITE, EXEC, USER, GLOBAL
  * @return PGT_OK; PGT_ENOMEM (tables or nodes); PGT_ENOTSUP for WRITE or
- *         EXEC without READ; PGT_EINVAL for no right at all, a memory type
- *         or unknown bits in @p prot, misaligned or out-of-range ranges,
- *         spaces not attached, or a destination page under a larger leaf.
+ *         EXEC without READ; PGT_EALIGN, PGT_EWRAP or PGT_ERANGE for a
+ *         range misaligned, wrapping or outside its space; PGT_EINVAL for
+ *         no right at all, a memory type or unknown bits in @p prot,
+ *         spaces not attached or of two page sizes, or a destination page
+ *         under a larger leaf.
  *         All-or-nothing.
  */
 PGT_API int pgt_mdb_map(pgt_mdb_t *db, pgt_space_t *src, pgt_vaddr_t va, pgt_space_t *dst, pgt_vaddr_t dva,
@@ -159,7 +162,14 @@ PGT_API int pgt_mdb_map(pgt_mdb_t *db, pgt_space_t *src, pgt_vaddr_t va, pgt_spa
  * with origin m and rights r, the destination page is flushed; if m is
  * still mapped (always, for physical memory) the destination page takes
  * origin m with rights @p prot & r; then the source page is flushed (its
- * own derived mappings are revoked). Arguments as for pgt_mdb_map.
+ * own derived mappings are revoked).
+ * @param db    an initialised database
+ * @param src   the granting space, attached to @p db
+ * @param va    source start, aligned to the smallest page
+ * @param dst   the receiving space, attached to @p db (may be @p src)
+ * @param dva   destination start, aligned to the smallest page
+ * @param size  bytes, a multiple of the smallest page; 0 changes nothing
+ * @param prot  PGT_PROT_READ, optionally with WRITE, EXEC, USER, GLOBAL
  * @return as pgt_mdb_map. All-or-nothing.
  */
 PGT_API int pgt_mdb_grant(pgt_mdb_t *db, pgt_space_t *src, pgt_vaddr_t va, pgt_space_t *dst, pgt_vaddr_t dva,
@@ -177,15 +187,22 @@ PGT_API int pgt_mdb_grant(pgt_mdb_t *db, pgt_space_t *src, pgt_vaddr_t va, pgt_s
  * @param prot  within PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC; 0
  *              changes nothing
  * @return PGT_OK; PGT_ENOMEM when a superpage the range cuts must be split
- *         and the node or table allocator fails; PGT_EINVAL for other bits
- *         in @p prot, a misaligned or out-of-range range, or a space not
- *         attached. All-or-nothing.
+ *         and the node or table allocator fails; PGT_EALIGN, PGT_EWRAP or
+ *         PGT_ERANGE for a range misaligned, wrapping or outside the space;
+ *         PGT_EINVAL for other bits in @p prot or a space not attached.
+ *         All-or-nothing.
  */
 PGT_API int pgt_mdb_unmap(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot);
 
 /**
  * As pgt_mdb_unmap, and the pages of the range lose @p prot themselves
  * (the model's flush1; all three rights: the paper's flush).
+ * @param db    an initialised database
+ * @param sp    a space attached to @p db
+ * @param va    start, aligned to the smallest page
+ * @param size  bytes, a multiple of the smallest page; 0 changes nothing
+ * @param prot  within PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC; 0
+ *              changes nothing
  * @return as pgt_mdb_unmap.
  */
 PGT_API int pgt_mdb_flush(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot);
@@ -196,9 +213,9 @@ PGT_API int pgt_mdb_flush(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, uint64
  * @param sp   a space attached to @p db
  * @param va   any address of the space
  * @param out  receives the origin
- * @return PGT_OK; PGT_ENOENT when the page is not mapped; PGT_EINVAL for
- *         NULL or uninitialised arguments, an out-of-range @p va or a
- *         space not attached.
+ * @return PGT_OK; PGT_ENOENT when the page is not mapped; PGT_ERANGE for a
+ *         @p va outside the space; PGT_EINVAL for NULL or uninitialised
+ *         arguments or a space not attached.
  */
 PGT_API int pgt_mdb_origin(const pgt_mdb_t *db, const pgt_space_t *sp, pgt_vaddr_t va,
 			   struct pgt_mdb_origin *out);
