@@ -53,7 +53,7 @@ int pgt_get_field(const pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64
 	unsigned prot = sp->pgt__arch->prot_decode(ref.level, pte);
 
 	switch (f) {
-	case PGT_FIELD_PADDR: *val = pte & L->leaf_oa; return PGT_OK;
+	case PGT_FIELD_PADDR: *val = pgt__leaf_oa(L, pte); return PGT_OK;
 	case PGT_FIELD_PROT: *val = prot; return PGT_OK;
 	case PGT_FIELD_CACHED: *val = !(prot & PGT_PROT_UNCACHED); return PGT_OK;
 	case PGT_FIELD_ACCESSED:
@@ -164,10 +164,10 @@ int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val
 	if (f != PGT_FIELD_PADDR)
 		return set_coded_field(sp, ref, pte, f, val);
 	/* The output address: the common case, no codec. */
-	pgt_pte_t oa = pgt__level(sp, ref.level)->leaf_oa;
-	if (val & ~oa) /* below the field: not aligned to the page; above: wider than the format */
-		return (val & ~oa & (oa - 1)) ? PGT_EALIGN : PGT_ERANGE;
-	return field_store(sp, ref, pte, (pte & ~oa) | val);
+	const struct pgt_level *L = pgt__level(sp, ref.level);
+	if (!pgt__leaf_oa_fits(L, val)) /* bits below the page: misaligned; else wider than the format */
+		return (val & ((1ull << L->shift) - 1)) ? PGT_EALIGN : PGT_ERANGE;
+	return field_store(sp, ref, pte, pgt__leaf_with_oa(L, pte, val));
 }
 
 int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vaddr_t va)

@@ -25,12 +25,6 @@ static int reserved_leaf(const pgt_space_t *sp, unsigned level, pgt_pte_t *leaf)
 	return sp->pgt__arch->prot_encode(level, 0, leaf);
 }
 
-/** The entry that links a (cleared, initialised) table at level - 1. */
-static pgt_pte_t table_entry(const struct pgt_level *L, pgt_paddr_t pa)
-{
-	return (pa & L->table_oa) | L->table_attrs | L->table_type;
-}
-
 int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, struct pgt__branch *b)
 {
 	for (unsigned l = target; l < top; l++) {
@@ -56,10 +50,10 @@ void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, 
 	pgt__store_leaves(b->tab[target] + pgt__index(T, va), n, leaf, 1ull << T->shift);
 	for (unsigned l = target + 1; l < top; l++) {
 		const struct pgt_level *L = pgt__level(sp, l);
-		b->tab[l][pgt__index(L, va)] = table_entry(L, b->pa[l - 1]);
+		b->tab[l][pgt__index(L, va)] = pgt__table_entry(L, b->pa[l - 1]);
 	}
 	/* The branch is complete before this store makes it reachable. */
-	pgt__pte_store(slot, table_entry(pgt__level(sp, top), b->pa[top - 1]));
+	pgt__pte_store(slot, pgt__table_entry(pgt__level(sp, top), b->pa[top - 1]));
 }
 
 /** The ADT's answer when something is already mapped at @p at. */

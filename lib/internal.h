@@ -82,6 +82,48 @@ static inline void pgt__pte_store(pgt_pte_t *p, pgt_pte_t v)
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
+/*
+ * Entry accessors: the one place that knows where an entry keeps its
+ * addresses and presence. No other code masks an entry for them (seL4's
+ * rule), so a format with another layout changes these alone.
+ */
+
+/** Whether the hardware walks @p pte: a table entry or a valid leaf. */
+static inline bool pgt__is_present(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return (pte & L->valid) != 0;
+}
+
+/** The physical address of the table that the table entry @p pte at @p L links. */
+static inline pgt_paddr_t pgt__table_pa(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return pte & L->table_oa;
+}
+
+/** The table entry at @p L linking the table at @p pa; it grants everything, so the leaves decide. */
+static inline pgt_pte_t pgt__table_entry(const struct pgt_level *L, pgt_paddr_t pa)
+{
+	return (pa & L->table_oa) | L->table_attrs | L->table_type;
+}
+
+/** The output address of the leaf @p pte at @p L: the first byte of its page. */
+static inline pgt_paddr_t pgt__leaf_oa(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return pte & L->leaf_oa;
+}
+
+/** Whether a leaf at @p L can hold the output address @p pa (aligned to its page, within the width). */
+static inline bool pgt__leaf_oa_fits(const struct pgt_level *L, pgt_paddr_t pa)
+{
+	return (pa & ~L->leaf_oa) == 0;
+}
+
+/** @p leaf with its output address replaced by @p pa (which pgt__leaf_oa_fits). */
+static inline pgt_pte_t pgt__leaf_with_oa(const struct pgt_level *L, pgt_pte_t leaf, pgt_paddr_t pa)
+{
+	return (leaf & ~L->leaf_oa) | pa;
+}
+
 /**
  * Replaces the leaf at @p p, read as @p seen, by (leaf & ~clear) | set,
  * where leaf is what the entry holds at the instant of the store, and
@@ -97,7 +139,7 @@ static inline pgt_pte_t pgt__leaf_update(const struct pgt_level *L, pgt_pte_t *p
 {
 	pgt_pte_t hw = L->accessed | L->dirty;
 
-	if (!(seen & L->valid) || (seen & hw) == hw) {
+	if (!pgt__is_present(L, seen) || (seen & hw) == hw) {
 		pgt__pte_store(p, (seen & ~clear) | set);
 		return seen;
 	}
@@ -117,7 +159,7 @@ static inline pgt_pte_t pgt__leaf_update(const struct pgt_level *L, pgt_pte_t *p
 static inline void pgt__report_ad(const pgt_space_t *sp, const struct pgt_level *L, pgt_vaddr_t va,
 				  pgt_pte_t old)
 {
-	if (!sp->pgt__mm.leaf_ad || !(old & L->valid))
+	if (!sp->pgt__mm.leaf_ad || !pgt__is_present(L, old))
 		return; /* the common case first: no hook */
 	unsigned ad = ((old & L->accessed) ? PGT_AD_ACCESSED : 0u) | ((old & L->dirty) ? PGT_AD_DIRTY : 0u);
 	if (ad)
@@ -135,7 +177,7 @@ static inline bool pgt__is_mapped_leaf(const struct pgt_level *L, pgt_pte_t pte)
 		return false;
 	if ((pte & L->type_mask) == L->leaf_type)
 		return true;
-	return !(pte & L->valid) && (pte & L->reserved);
+	return !pgt__is_present(L, pte) && (pte & L->reserved);
 }
 
 static inline enum pgt__kind pgt__classify(const struct pgt_level *L, unsigned level, pgt_pte_t pte)
@@ -144,7 +186,7 @@ static inline enum pgt__kind pgt__classify(const struct pgt_level *L, unsigned l
 		return PGT__TABLE;
 	if (L->leaf_ok && (pte & L->type_mask) == L->leaf_type)
 		return PGT__LEAF;
-	if (!(pte & L->valid))
+	if (!pgt__is_present(L, pte))
 		return (L->leaf_ok && (pte & L->reserved)) ? PGT__RESERVED : PGT__EMPTY;
 	return PGT__BAD;
 }
@@ -184,7 +226,7 @@ static inline pgt_pte_t *pgt__p2v(const pgt_space_t *sp, pgt_paddr_t pa)
 /** The table a table entry at @p L points to. */
 static inline pgt_pte_t *pgt__next_table(const pgt_space_t *sp, const struct pgt_level *L, pgt_pte_t pte)
 {
-	return pgt__p2v(sp, pte & L->table_oa);
+	return pgt__p2v(sp, pgt__table_pa(L, pte));
 }
 
 /* --- translation caches (lib/tlb.c) ------------------------------------------ */

@@ -1263,7 +1263,6 @@ int pgt_mdb_map_phys(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t
 	if (size == 0)
 		return PGT_OK;
 	uint64_t pg = page_size(sp);
-	pgt_pte_t oa = pgt__level(sp, 0)->leaf_oa;
 	int rc = range_check(sp, va, size);
 	if (rc != PGT_OK)
 		return rc;
@@ -1271,7 +1270,7 @@ int pgt_mdb_map_phys(pgt_mdb_t *db, pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t
 		return PGT_EALIGN;
 	if (pa + (size - pg) < pa)
 		return PGT_EWRAP;
-	if ((pa + (size - pg)) & ~oa)
+	if (!pgt__leaf_oa_fits(pgt__level(sp, 0), pa + (size - pg)))
 		return PGT_ERANGE;
 	rc = prot_check(sp, prot, true);
 	if (rc != PGT_OK)

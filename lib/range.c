@@ -284,24 +284,12 @@ static bool table_kept(const struct pgt_level *L, pgt_pte_t pte)
 	return (pte & (L->table_borrowed | L->table_pinned)) != 0;
 }
 
-/** The table entry linking a table at @p pa (see insert.c). */
-static pgt_pte_t link_entry(const struct pgt_level *L, pgt_paddr_t pa)
-{
-	return (pa & L->table_oa) | L->table_attrs | L->table_type;
-}
-
 /** Clears an entry and, in a space with link words, its link word. */
 static void entry_clear(const pgt_space_t *sp, const struct pgt_level *L, pgt_pte_t *p)
 {
 	pgt__pte_store(p, 0);
 	if (sp->pgt__flags & PGT_SPACE_LINKS)
 		*pgt__link_word(L, p) = 0;
-}
-
-/** Is @p pte valid in hardware (a table or a valid leaf)? */
-static bool entry_live(const struct pgt_level *L, pgt_pte_t pte)
-{
-	return (pte & L->valid) != 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -316,7 +304,7 @@ static int split_base(const pgt_space_t *sp, unsigned level, pgt_pte_t leaf, pgt
 
 	if (rc != PGT_OK)
 		return rc;
-	*base |= leaf & L->leaf_oa;
+	*base |= pgt__leaf_oa(L, leaf);
 	*base |= (leaf & L->accessed) ? C->accessed : 0;
 	*base |= (leaf & L->dirty) ? C->dirty : 0;
 	return PGT_OK;
@@ -401,7 +389,8 @@ static void release_subtree(struct range_op *op, unsigned level, pgt_pte_t *tab,
 		pgt_pte_t pte = pgt__pte_load(&tab[i]);
 		pgt_vaddr_t va = base + ((pgt_vaddr_t)i << L->shift);
 		if (pgt__is_table(L, level, pte) && !table_kept(L, pte))
-			release_subtree(op, level - 1, table_again(op, L, pte, true), pte & L->table_oa, va);
+			release_subtree(op, level - 1, table_again(op, L, pte, true), pgt__table_pa(L, pte),
+					va);
 		else if (report && pgt__is_valid_leaf(L, pte))
 			pgt__report_ad(op->sp, L, va, pgt__leaf_update(L, &tab[i], pte, ~(pgt_pte_t)0, 0));
 	}
@@ -529,16 +518,16 @@ static pgt_pte_t *split_now(struct range_op *op, unsigned level, pgt_pte_t *p, p
 		memo_take(op, false)->tab = tab;
 	if (op->sp->pgt__flags & PGT_SPACE_LINKS)
 		*pgt__link_word(L, p) = 0; /* the leaf it belonged to is gone */
-	if (entry_live(L, leaf) && op->sp->pgt__arch->break_before_make) {
+	if (pgt__is_present(L, leaf) && op->sp->pgt__arch->break_before_make) {
 		leaf = pgt__leaf_update(L, p, leaf, ~(pgt_pte_t)0, 0);
 		tlb_flush(op->sp, elo, elast);
 		split_fill(op->sp, level, leaf, tab);
-		pgt__pte_store(p, link_entry(L, pa));
+		pgt__pte_store(p, pgt__table_entry(L, pa));
 		return tab;
 	}
 	/* The small pages inherit the accessed and dirty bits the block has when it goes. */
 	split_fill(op->sp, level, leaf, tab);
-	while (!__atomic_compare_exchange_n(p, &leaf, link_entry(L, pa), false, __ATOMIC_ACQ_REL,
+	while (!__atomic_compare_exchange_n(p, &leaf, pgt__table_entry(L, pa), false, __ATOMIC_ACQ_REL,
 					    __ATOMIC_ACQUIRE))
 		split_fill(op->sp, level, leaf, tab);
 	return tab;
@@ -554,13 +543,13 @@ static void remove_entry(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_
 		return;
 	if (kind == PGT__TABLE) {
 		entry_clear(op->sp, L, p);
-		release_subtree(op, level - 1, table_again(op, L, pte, true), pte & L->table_oa, elo);
+		release_subtree(op, level - 1, table_again(op, L, pte, true), pgt__table_pa(L, pte), elo);
 	} else {
 		pgt__report_ad(op->sp, L, elo, pgt__leaf_update(L, p, pte, ~(pgt_pte_t)0, 0));
 		if (op->sp->pgt__flags & PGT_SPACE_LINKS)
 			*pgt__link_word(L, p) = 0;
 	}
-	if (entry_live(L, pte))
+	if (pgt__is_present(L, pte))
 		note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
 }
 
@@ -574,7 +563,7 @@ static void protect_entry(struct range_op *op, unsigned level, pgt_pte_t *p, pgt
 	if (next == pte)
 		return;
 	pgt__report_ad(op->sp, L, elo, pgt__leaf_update(L, p, pte, L->prot_mask, op->bits[level]));
-	if (entry_live(L, pte))
+	if (pgt__is_present(L, pte))
 		note_flush(op, elo, elast);
 }
 
@@ -600,7 +589,7 @@ static void reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, 
 		return;
 	entry_clear(op->sp, L, p);
 	note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
-	pgt__list_push(&op->t.dead[level - 1], pgt__level(op->sp, level - 1), child, pte & L->table_oa);
+	pgt__list_push(&op->t.dead[level - 1], pgt__level(op->sp, level - 1), child, pgt__table_pa(L, pte));
 }
 
 static void write_descend(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,
@@ -623,7 +612,7 @@ static void write_descend(struct range_op *op, unsigned level, pgt_pte_t *p, pgt
 		child.tab = pool_take(op, level - 1, &pa);
 		visit_table(op, level - 1, child, elo);
 		/* The branch is complete before this store makes it reachable. */
-		pgt__pte_store(p, link_entry(L, pa));
+		pgt__pte_store(p, pgt__table_entry(L, pa));
 	}
 }
 
@@ -711,7 +700,7 @@ static unsigned leaf_run(struct range_op *op, unsigned level, pgt_pte_t *tab, un
 							unmap ? 0 : op->bits[level]));
 		if (unmap && links)
 			*pgt__link_word(L, &tab[i]) = 0;
-		if (pte & L->valid) {
+		if (pgt__is_present(L, pte)) {
 			live_first = live_first < i ? live_first : i;
 			live_last = i;
 		}

@@ -39,7 +39,7 @@ static inline enum pgt__tr_end pgt__tr_stop(const struct pgt_level *L, pgt_pte_t
 {
 	if (L->leaf_ok && (pte & L->type_mask) == L->leaf_type)
 		return (pte & L->leaf_mbz) ? PGT__TR_MALFORMED : PGT__TR_LEAF;
-	return (pte & L->valid) ? PGT__TR_MALFORMED : PGT__TR_NOT_PRESENT;
+	return pgt__is_present(L, pte) ? PGT__TR_MALFORMED : PGT__TR_NOT_PRESENT;
 }
 
 /** The rights of a leaf @p pte at @p level, combined with the @p rights its tables left. */
@@ -61,7 +61,7 @@ static inline int pgt__leaf_fault(const struct pgt_arch *a, unsigned level, pgt_
 		return PGT_FAULT_ACCESS_FLAG;
 	unsigned need = pgt__access_right(access);
 	return (pgt__leaf_rights(a, level, pte, rights) & need) == need ? PGT_FAULT_NONE
-									 : PGT_FAULT_PERMISSION;
+									: PGT_FAULT_PERMISSION;
 }
 
 /** The fault kind of a walk that did not reach a valid leaf. */
@@ -73,7 +73,7 @@ static inline int pgt__walk_fault(const struct pgt_arch *a, enum pgt__tr_end end
 /** The physical address a leaf @p pte at @p level gives @p va. */
 static inline pgt_paddr_t pgt__leaf_pa(const struct pgt_level *L, pgt_pte_t pte, pgt_vaddr_t va)
 {
-	return (pte & L->leaf_oa) | (va & ((1ull << L->shift) - 1));
+	return pgt__leaf_oa(L, pte) | (va & ((1ull << L->shift) - 1));
 }
 
 /** Records a fault (@p fault may be NULL) and returns PGT_EFAULT. */
@@ -89,9 +89,8 @@ static inline int pgt__report(struct pgt_fault *fault, int kind, unsigned level,
  * table entry above it took any right away: PGT_OK with *pa (when not
  * NULL), or PGT_EFAULT with *fault (when not NULL).
  */
-static inline int pgt__translate_leaf(const struct pgt_arch *a, unsigned level, pgt_pte_t pte,
-				      pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
-				      struct pgt_fault *fault)
+static inline int pgt__translate_leaf(const struct pgt_arch *a, unsigned level, pgt_pte_t pte, pgt_vaddr_t va,
+				      unsigned access, pgt_paddr_t *pa, struct pgt_fault *fault)
 {
 	const struct pgt_level *L = &a->level[level];
 	enum pgt__tr_end end = pgt__tr_stop(L, pte);

@@ -35,7 +35,7 @@ struct pgt__stop {
  */
 struct pgt__leaf {
 	pgt_pte_t pte;
-	int level;      /**< the leaf's level; PGT_ENOENT, PGT_ERANGE or PGT_EHOOK when there is no valid leaf */
+	int level; /**< the leaf's level; PGT_ENOENT, PGT_ERANGE or PGT_EHOOK when there is no valid leaf */
 	pgt_paddr_t pa; /**< the physical address of the walked va (pgt__leaf_pa) */
 	pgt_pte_t key;  /**< the entry's bits that its level's codec owns (prot_mask) */
 };

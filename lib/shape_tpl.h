@@ -166,7 +166,8 @@ struct shape_pos {
 
 /** Steps from the table entry @p pte at level @p l to the entry for @p va below it. */
 static PGT__ALWAYS_INLINE int shape_descend(const struct shape_ctx *c, struct shape_pos *at, pgt_pte_t pte,
-					    pgt_vaddr_t va, unsigned l, unsigned bits, unsigned base, bool hook)
+					    pgt_vaddr_t va, unsigned l, unsigned bits, unsigned base,
+					    bool hook)
 {
 	at->p = shape_next(c, pte, shape_ix(va, l - 1, bits, base, c->offset), hook);
 	return hook && !at->p ? PGT_EHOOK : SHAPE_GO_ON;
@@ -503,9 +504,9 @@ static PGT__ALWAYS_INLINE int shape_translate(const pgt_space_t *sp, const struc
  * use, gets a translate per access; the hook kind, for kernels, one for
  * all, to keep the library small.
  */
-#define PGT__SHAPE(name, A, levels, bits, base, folded)                       \
-	PGT__SHAPE_OFF_##folded(name##_off, A, levels, bits, base)           \
-	PGT__SHAPE_ANY(name##_hook, A, levels, bits, base, true)
+#define PGT__SHAPE(name, A, levels, bits, base, folded)            \
+	PGT__SHAPE_OFF_##folded(name##_off, A, levels, bits, base) \
+		PGT__SHAPE_ANY(name##_hook, A, levels, bits, base, true)
 #define PGT__SHAPE_OFF_true(name, A, levels, bits, base)  PGT__SHAPE_EACH(name, A, levels, bits, base, false)
 #define PGT__SHAPE_OFF_false(name, A, levels, bits, base) PGT__SHAPE_ANY(name, A, levels, bits, base, false)
 

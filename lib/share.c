@@ -53,7 +53,7 @@ static int check_slot(const pgt_space_t *dst, const pgt_space_t *src, unsigned i
 	if (dk == PGT__EMPTY)
 		return PGT_OK;
 	*done = dk == PGT__TABLE && sk == PGT__TABLE && (d & R->table_borrowed) &&
-		(d & R->table_oa) == (s & R->table_oa);
+		pgt__table_pa(R, d) == pgt__table_pa(R, s);
 	return *done ? PGT_OK : PGT_ECONFLICT;
 }
 
@@ -68,7 +68,7 @@ static void share_slot(pgt_space_t *dst, const pgt_space_t *src, unsigned i, str
 		pgt_paddr_t pa;
 		pgt_pte_t *tab = pgt__list_pop(pool, pgt__level(src, root - 1), &pa);
 		pgt__table_clear(src, root - 1, tab);
-		s = (pa & R->table_oa) | R->table_attrs | R->table_type;
+		s = pgt__table_entry(R, pa);
 		pgt__pte_store(&src->pgt__root[i], s | R->table_pinned);
 	} else { /* a live entry: an accessed bit the MMU sets meanwhile stays */
 		__atomic_fetch_or(&src->pgt__root[i], R->table_pinned, __ATOMIC_ACQ_REL);

@@ -71,11 +71,11 @@ int pgt__page_level(const pgt_space_t *sp, unsigned page_shift)
 	return -1;
 }
 
-/** The mask a table's physical address must fit: that of the entry linking it. */
-static pgt_pte_t table_addr_mask(const pgt_space_t *sp, unsigned level)
+/** Whether the entry that links a table at @p level can hold its address @p pa. */
+static bool table_pa_fits(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa)
 {
 	unsigned parent = level < pgt__root_level(sp) ? level + 1 : level;
-	return pgt__level(sp, parent)->table_oa;
+	return pgt__table_pa(pgt__level(sp, parent), pa) == pa;
 }
 
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table)
@@ -86,8 +86,7 @@ int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt
 	if (got == PGT_PADDR_NONE)
 		return PGT_ENOMEM;
 	/* A frame the entries cannot point at, or that p2v cannot reach, is a hook bug. */
-	if ((got & (size - 1)) || (got & ~table_addr_mask(sp, level)) ||
-	    (*table = pgt__p2v(sp, got)) == NULL) {
+	if ((got & (size - 1)) || !table_pa_fits(sp, level, got) || (*table = pgt__p2v(sp, got)) == NULL) {
 		sp->pgt__mm.free_table(sp->pgt__mm.ctx, got, size, level);
 		return PGT_EHOOK;
 	}
@@ -165,7 +164,7 @@ static void free_subtree(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa, 
 		pgt_pte_t pte = table[i];
 		/* Tables borrowed through pgt_share belong to their owner. */
 		if (pgt__is_table(L, level, pte) && !(pte & L->table_borrowed))
-			free_subtree(sp, level - 1, pte & L->table_oa, pgt__next_table(sp, L, pte));
+			free_subtree(sp, level - 1, pgt__table_pa(L, pte), pgt__next_table(sp, L, pte));
 	}
 	pgt__table_free(sp, level, pa);
 }

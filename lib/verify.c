@@ -49,7 +49,7 @@ static bool link_followable(const pgt_space_t *sp, unsigned level, pgt_pte_t pte
 {
 	const struct pgt_level *L = pgt__level(sp, level);
 
-	return !(pte & L->table_mbz) && !(owned && disowned(sp, pte & L->table_oa, level - 1));
+	return !(pte & L->table_mbz) && !(owned && disowned(sp, pgt__table_pa(L, pte), level - 1));
 }
 
 /** Ownership below a link: a borrowed table belongs to another space. */
@@ -85,7 +85,7 @@ static void dup_scan_table(struct dup_scan *d, unsigned level, const pgt_pte_t *
 		if (&table[i] == d->target) {
 			d->reached = true;
 		} else if (pgt__is_table(L, level, pte)) {
-			if ((pte & L->table_oa) == d->pa) {
+			if (pgt__table_pa(L, pte) == d->pa) {
 				d->found = true;
 			} else if (level > 1 && link_followable(d->sp, level, pte, owned)) {
 				/* only what verify itself reads; level-0 tables hold no links */
@@ -124,7 +124,7 @@ static void verify_link(struct verify *v, unsigned level, const pgt_pte_t *slot,
 {
 	const struct pgt_level *L = pgt__level(v->sp, level);
 	pgt_pte_t pte = pgt__pte_load(slot);
-	pgt_paddr_t pa = pte & L->table_oa;
+	pgt_paddr_t pa = pgt__table_pa(L, pte);
 	unsigned child_shift = pgt__level(v->sp, level - 1)->bits + 3;
 
 	if (pte & L->table_mbz & below(child_shift))
@@ -164,7 +164,7 @@ static void verify_leaf(struct verify *v, const struct pgt_level *L, unsigned le
 		problem(v, "misaligned output address", off, level);
 	if (pte & L->leaf_mbz & ~below(L->shift))
 		problem(v, "reserved bits set in a leaf", off, level);
-	if (pa_bits < 64 && ((pte & L->leaf_oa) >> pa_bits))
+	if (pa_bits < 64 && (pgt__leaf_oa(L, pte) >> pa_bits))
 		problem(v, "output address beyond the physical width", off, level);
 }
 
@@ -176,9 +176,9 @@ static void verify_entry(struct verify *v, unsigned level, pgt_pte_t pte, uint64
 
 	if (leaf_form && L->leaf_ok)
 		verify_leaf(v, L, level, pte, off);
-	else if (leaf_form || (!(pte & L->valid) && (pte & L->reserved) && !L->leaf_ok))
+	else if (leaf_form || (!pgt__is_present(L, pte) && (pte & L->reserved) && !L->leaf_ok))
 		problem(v, "leaf at a level that allows none", off, level); /* valid or reserved */
-	else if (pte & L->valid)
+	else if (pgt__is_present(L, pte))
 		problem(v, "malformed entry", off, level);
 }
 

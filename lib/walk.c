@@ -39,7 +39,7 @@ static int visit_leaf(const struct walk *w, unsigned level, pgt_pte_t pte, uint6
 	const struct pgt_level *L = pgt__level(w->sp, level);
 	struct pgt_mapping m = {
 		.va = pgt__offset_va(w->sp, off),
-		.pa = pte & L->leaf_oa,
+		.pa = pgt__leaf_oa(L, pte),
 		.size = 1ull << L->shift,
 		.prot = w->sp->pgt__arch->prot_decode(level, pte),
 		.level = level,
