@@ -86,10 +86,13 @@ static int give_kernel(pgt_space_t *sp, const char *name)
 	int rc = pgt_mdb_map_phys(&db, sp, L->ram_base, L->ram_base, size, prot);
 
 	HW_EXPECT(rc == PGT_OK, "map_phys RAM into %s: %s", name, pgt_strerror(rc));
+	hw_record_run(sp, L->ram_base, L->ram_base, size, step, prot);
 	if (L->device_base) {
 		rc = pgt_mdb_map_phys(&db, sp, L->device_base, L->device_base, hw_page(),
 				      PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_UNCACHED);
 		HW_EXPECT(rc == PGT_OK, "map_phys the console into %s: %s", name, pgt_strerror(rc));
+		hw_record(sp, L->device_base, L->device_base, hw_page(),
+			  PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_UNCACHED);
 	}
 	/* A bad root livelocks the MMU (the vector fetch faults too): check before switching. */
 	pgt_vaddr_t vital[8];
@@ -143,6 +146,17 @@ static int make_spaces(void)
 
 /* ---- the case ------------------------------------------------------------------- */
 
+/** Monitor checkpoint in B: QEMU's walk of B against what the case recorded there. */
+static int checkpoint_b(const char *tag)
+{
+	pgt_space_t *was = hw_active;
+
+	hw_switch(&space_b);
+	hw_checkpoint(tag);
+	hw_switch(was);
+	return 1;
+}
+
 /** The page in each space: A and B at one address, C at another. */
 static pgt_vaddr_t page_va(unsigned i)
 {
@@ -173,7 +187,9 @@ static int mapped_everywhere(void)
 		HW_EXPECT(o.pa == frame && o.depth == (i ? 1u : 0u), "origin in %s: pa %lx depth %u",
 			  names[i], o.pa, o.depth);
 	}
-	return verify_clean("after the maps");
+	for (unsigned i = 0; i < 3; i++)
+		hw_record(spaces[i], page_va(i), frame, hw_page(), RW);
+	return verify_clean("after the maps") && checkpoint_b("mdb_b");
 }
 
 /* Each space stores its word; the next space reads it back, and so does the identity map. */
@@ -223,9 +239,11 @@ static int revoked_in_receivers(void)
 		struct pgt_mdb_origin o;
 		rc = pgt_mdb_origin(&db, spaces[i], page_va(i), &o);
 		HW_EXPECT(rc == PGT_ENOENT, "origin in %s after the unmap: %s", names[i], pgt_strerror(rc));
+		hw_forget(spaces[i], page_va(i), hw_page());
 	}
 	hw_switch(&space_a);
-	return hw_load_is(word(0, 0), before, 0) && verify_clean("after the unmap");
+	return hw_load_is(word(0, 0), before, 0) && verify_clean("after the unmap") &&
+	       checkpoint_b("mdb_b_revoked");
 }
 
 int hw_case_mdb_revoke(pgt_space_t *kernel)
