@@ -33,6 +33,8 @@ enum slot {
 	S_UNCACHED,
 	S_KEXEC,
 	S_STATUS,
+	S_MDB,
+	S_MDB_C,
 	S_UNMAP = 24, /* four pages */
 	S_PROT = 28,  /* two pages */
 	S_SHARE_U = 30,
@@ -78,5 +80,7 @@ void hw_put_code(enum slot s, int user);
 unsigned hw_run_one(const char *name, int (*run)(void));
 /** The cases of cases_range.c (pgt_map, pgt_unmap, pgt_protect, pgt_share); returns how many failed. */
 unsigned hw_run_range_cases(pgt_space_t *kernel);
+/** The case of cases_mdb.c (pgt_mdb_map and pgt_mdb_unmap across three spaces), run from @p kernel. */
+int hw_case_mdb_revoke(pgt_space_t *kernel);
 
 #endif /* PGT_TESTS_HW_CASES_H */

@@ -316,6 +316,13 @@ static int case_share(void)
 	       hw_load_is(kernel_va(S_SHARE_K1), hw_pattern(hw_slot_frame(S_SHARE_K1)), 0);
 }
 
+/* ---- the mapping database (cases_mdb.c) ---------------------------------------- */
+
+static int case_mdb_revoke(void)
+{
+	return hw_case_mdb_revoke(ksp);
+}
+
 /* ---- the runner --------------------------------------------------------------- */
 
 static const struct hw_case cases[] = {
@@ -326,6 +333,7 @@ static const struct hw_case cases[] = {
 	{ "protect_pages", case_protect_pages },
 	{ "protect_split", case_protect_split },
 	{ "share", case_share },
+	{ "mdb_revoke", case_mdb_revoke },
 };
 
 unsigned hw_run_range_cases(pgt_space_t *kernel)

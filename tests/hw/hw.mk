@@ -5,7 +5,7 @@
 # configure finds the compilers and QEMU (HW_* conditionals).
 
 hw_common = tests/hw/kernel.h tests/hw/kernel.c tests/hw/cases.h tests/hw/cases.c tests/hw/cases_range.c \
-	tests/hw/expect.c
+	tests/hw/cases_mdb.c tests/hw/expect.c
 hw_x86_64_src = tests/hw/x86_64/boot.S tests/hw/x86_64/arch.c
 hw_aarch64_src = tests/hw/aarch64/boot.S tests/hw/aarch64/arch.c
 # The SMP kernel (x86-64 only): the second CPU's start, and its one case instead of cases*.c.
@@ -17,7 +17,7 @@ EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) $(hw_smp_src) \
 # The kernels' own C files, compiled as a kernel is (no PIC, no unwind tables)
 # against the installed headers.
 hw_kernel_c = $(srcdir)/tests/hw/kernel.c $(srcdir)/tests/hw/expect.c $(srcdir)/tests/hw/cases.c \
-	$(srcdir)/tests/hw/cases_range.c
+	$(srcdir)/tests/hw/cases_range.c $(srcdir)/tests/hw/cases_mdb.c
 hw_cflags = $(PGT_WARN_CFLAGS) -I$(pgt_stage_includedir) \
 	-ffreestanding -fno-stack-protector -fno-pic -fno-asynchronous-unwind-tables -O2 -g
 hw_ldflags = -nostdlib -static -Wl,--build-id=none -Wl,--no-warn-rwx-segments
