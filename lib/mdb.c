@@ -220,9 +220,11 @@ static struct node *node_at(const pgt_space_t *sp, pgt_vaddr_t va)
 	if (!leaf_at(sp, va, &ref))
 		return NULL;
 	uint64_t w = *pgt__link_word(pgt__level(sp, ref.level), ref.pte);
+	if (!w)
+		return NULL;
 	/* The link word holds node ^ va (seed 001, section 4.1): the node comes back from an integer. */
-	return w ? (struct node *)(uintptr_t)(w ^ leaf_base(ref, va))
-		 : NULL; // NOLINT(performance-no-int-to-ptr)
+	// NOLINTNEXTLINE(performance-no-int-to-ptr)
+	return (struct node *)(uintptr_t)(w ^ leaf_base(ref, va));
 }
 
 /**
@@ -474,7 +476,8 @@ static pgt_pte_t *orig_p2v(const struct attached *a, pgt_paddr_t pa)
 	if (a->orig.p2v)
 		return a->orig.p2v(a->orig.ctx, pa);
 	/* The caller's constant p2v offset: a table's address is its physical address plus it. */
-	return (pgt_pte_t *)(uintptr_t)(pa + a->orig.p2v_offset); // NOLINT(performance-no-int-to-ptr)
+	// NOLINTNEXTLINE(performance-no-int-to-ptr)
+	return (pgt_pte_t *)(uintptr_t)(pa + a->orig.p2v_offset);
 }
 
 /** alloc_table: a table PREPARE took; none left means PREPARE counted wrong. */

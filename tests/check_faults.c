@@ -735,7 +735,7 @@ START_TEST(test_p2v_many_tables)
 		f.w.p2v_null_once = 1000000;
 		int rc = p2v_run(&f, &ops[i]);
 		long calls = f.w.p2v_calls;
-		ck_assert_msg(rc == PGT_OK && calls > n, "%s: %s over %u tables: %s, %ld p2v calls", c.name,
+		ck_assert_msg(rc == PGT_OK && calls > (long)n, "%s: %s over %u tables: %s, %ld p2v calls", c.name,
 			      p2v_op_name[ops[i].op], n, pgt_strerror(rc), calls);
 		free(b.snap);
 		for (unsigned k = 0; k < n && i == 0; k++) {
