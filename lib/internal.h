@@ -8,6 +8,7 @@
 #define PGT_LIB_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <pgtable/arch.h>
 #include <pgtable/pgtable.h>
@@ -33,6 +34,10 @@ _Static_assert(sizeof(pgt_ref_t) == sizeof(void *) + 2 * sizeof(unsigned) ||
 		       sizeof(pgt_ref_t) == 2 * sizeof(void *),
 	       "pgt_ref_t stays two words: it is passed by value");
 
+/* Public structs callers fill or read are the ABI: their layout stays (see also abi/). */
+_Static_assert(sizeof(struct pgt_mapping) == 32 && offsetof(struct pgt_mapping, prot) == 24 &&
+		       offsetof(struct pgt_mapping, level) == 28,
+	       "struct pgt_mapping changed: an ABI break");
 _Static_assert(sizeof(pgt_space_t) == PGT_SPACE_WORDS * sizeof(uint64_t),
 	       "the space's private state outgrew the room every version keeps for it: an ABI break");
 _Static_assert(sizeof(((pgt_space_t *)0)->pgt__rsv) == PGT_MAX_LEVELS * sizeof(pgt_pte_t),

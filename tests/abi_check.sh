@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # The ABI against abi/libpgtable.abi (make abi-check, libabigail's abidiff),
 # in a fresh clone: the tree as it is must pass; then two planted changes
-# show what the check tells apart: a public struct whose layout changes
-# (struct pgt_mapping's prot made 64-bit) must fail, and a private field
-# added to pgt_space_t inside its fixed room must pass. Needs abigail-tools.
+# show what the check tells apart: a public struct whose layout changes (a
+# field inserted in struct pgt_mm, which pgt_space_init takes) must fail,
+# and a private field added to pgt_space_t inside its fixed room must pass.
+# Needs abigail-tools.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -28,10 +29,10 @@ rebuild() { make -j"${JOBS:-2}" libpgtable.la >"$work/build.log" 2>&1 || { tail 
 check "the tree as it is" pass
 h=include/pgtable/pgtable.h
 cp "$h" "$work/pgtable.h"
-sed -i '/^struct pgt_mapping {/,/^};/s/^\tunsigned prot;/\tuint64_t prot;/' "$h"
-grep -q '^	uint64_t prot;' "$h" || { echo "abi_check: could not plant the public change"; exit 1; }
+sed -i 's/^\(\t*\)void \*(\*p2v)(void \*ctx, pgt_paddr_t pa);/&\n\1uint64_t pgt__planted;/' "$h"
+grep -q pgt__planted "$h" || { echo "abi_check: could not plant the public change"; exit 1; }
 rebuild
-check "struct pgt_mapping's prot made 64-bit" fail
+check "a field inserted in struct pgt_mm" fail
 cp "$work/pgtable.h" "$h"
 sed -i 's/^\(\t*\)unsigned pgt__enc_prot;/\1unsigned pgt__planted;\n\1unsigned pgt__enc_prot;/' "$h"
 grep -q pgt__planted "$h" || { echo "abi_check: could not plant the private change"; exit 1; }
