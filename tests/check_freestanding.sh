@@ -78,13 +78,16 @@ check_archive() { # archive, objdump, nm
 	check_symbols "$1" "$3"
 	operands "$2" "$1" >"$tmp/ops"
 	case $format in
-	elf64-x86-64 | elf32-i386)
+	elf64-x86-64)
 		uses "$tmp/ops" '%([xyz]mm[0-9]|mm[0-7]|st|k[0-7])' "SIMD or x87 registers"
-		if [ "$format" = elf64-x86-64 ]; then
-			uses "$tmp/ops" '-0x[0-9a-f]+\(%rsp\)' "the red zone below %rsp"
-			uses "$tmp/ops" '%fs:0x28' "the stack-protector canary"
-			check_x86_64_link "$1"
-		fi ;;
+		uses "$tmp/ops" '-0x[0-9a-f]+\(%rsp\)' "the red zone below %rsp"
+		uses "$tmp/ops" '%fs:0x28' "the stack-protector canary"
+		check_x86_64_link "$1" ;;
+	elf32-i386)
+		# No 32-bit x86 kernel is a target (the formats are 64-bit MMUs'): the
+		# 32-bit build tests the library on a narrow host, where 64-bit
+		# atomic entries take SSE or x87 registers (m4/pgt_kernel_cflags.m4).
+		echo "note: $1 is $format, a host test build: symbols checked, registers not" ;;
 	elf64-littleaarch64)
 		uses "$tmp/ops" '(^|[^[:alnum:]_.])[bhsdqvzp]([0-9]|[12][0-9]|3[01])([^[:alnum:]_]|$)' "FP/SIMD registers" ;;
 	elf64-littleriscv)
