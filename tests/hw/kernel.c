@@ -424,13 +424,22 @@ static int print_mapping(void *arg, const struct pgt_mapping *m)
 	return 0;
 }
 
-/** What pgt_translate says for a read at @p va, for the harness to ask QEMU too. */
+/**
+ * What pgt_translate says for a read at @p va, for the harness to ask QEMU
+ * too. QEMU's gva2gpa reads as a debugger does: privileged, but seeing
+ * user pages (on RISC-V as if sstatus.SUM were set, which the kernel keeps
+ * clear). So where the privileged read is refused, a user read is asked as
+ * well; where the kernel may read every page a user may (x86-64 without
+ * SMAP, ARMv8 without PAN), that changes no answer.
+ */
 static void print_translation(pgt_vaddr_t va)
 {
 	pgt_paddr_t pa;
-	struct pgt_fault f;
+	struct pgt_fault f, uf;
 
-	if (pgt_translate(hw_active, va, PGT_ACC_READ, &pa, &f) == PGT_OK)
+	if (pgt_translate(hw_active, va, PGT_ACC_READ, &pa, &f) == PGT_OK ||
+	    (f.kind == PGT_FAULT_PERMISSION &&
+	     pgt_translate(hw_active, va, PGT_ACC_READ | PGT_ACC_USER, &pa, &uf) == PGT_OK))
 		hw_printf("@xlate %lx %lx\n", va, pa);
 	else
 		hw_printf("@xlate %lx none %d %u\n", va, f.kind, f.level);

@@ -43,12 +43,19 @@ enum hw_op { HW_READ, HW_WRITE, HW_EXEC };
 /** What the hardware said about one probe. */
 struct hw_fault {
 	int faulted;       /**< 0: the access completed */
-	int kind;          /**< enum pgt_fault_kind, decoded from the syndrome */
+	int kind;          /**< enum pgt_fault_kind, decoded from the syndrome; or HW_KIND_UNKNOWN */
 	unsigned access;   /**< PGT_ACC_READ/WRITE/EXEC | PGT_ACC_USER, from the syndrome */
 	pgt_vaddr_t addr;  /**< faulting address (CR2, FAR_EL1) */
 	uint64_t syndrome; /**< raw: x86 error code, ARM ESR_EL1 */
 	int level;         /**< library level of the faulting walk step; -1 if not reported */
 };
+
+/**
+ * hw_fault.kind when the hardware does not say why a page faulted (RISC-V
+ * raises one exception for an invalid entry and a forbidding one): the
+ * case's expected kind is then held against pgt_translate alone.
+ */
+#define HW_KIND_UNKNOWN (-1)
 
 const struct hw_layout *hw_arch_layout(void);
 /** Console and exception vectors; called first, MMU in its boot state. */
