@@ -10,7 +10,8 @@ The kernel (tests/hw/kernel.c) prints one line per event on its console:
                                            bytes in leaves of PAGE bytes (hex)
   @walk VA PA SIZE PROT LEVEL              a mapping the library's pgt_walk reports
   @walkdone STATUS                         the walk ended (its return value)
-  @xlate VA PA | VA none KIND LEVEL        what pgt_translate says for a read at VA
+  @xlate VA PA | VA none KIND LEVEL        what pgt_translate says for a read at VA (privileged,
+                                           else as a user: what a debugger's read sees)
   @dump LINE / @dumpdone STATUS            pgt_dump's lines, as QEMU's `info mem` lays them out
   @problem VA LEVEL TEXT / @verify COUNT   pgt_verify's findings on the live tree
   @sync TAG                                compare now, then send a byte back
@@ -21,10 +22,11 @@ The kernel (tests/hw/kernel.c) prints one line per event on its console:
 
 At a checkpoint the harness asks QEMU's own page walker, through QMP's
 human-monitor-command, what the active tables say: `info tlb` on x86-64
-(every leaf must match exactly, no more, no fewer) and `gva2gpa` samples on
-ARMv8 (where `info tlb` does not exist). The library's own pgt_walk is held
-to both the kernel's records and QEMU's walk, and pgt_translate to
-QEMU's gva2gpa. Standard library only.
+(every leaf must match exactly, no more, no fewer), `gva2gpa` samples on
+ARMv8 (where `info tlb` does not exist) and `info mem` on RISC-V (every
+mapped range, its rights and Svpbmt NC; see compare_riscv). The library's
+own pgt_walk is held to both the kernel's records and QEMU's walk, and
+pgt_translate to QEMU's gva2gpa. Standard library only.
 """
 import argparse
 import json
@@ -39,6 +41,7 @@ import threading
 import time
 
 PROT_READ, PROT_WRITE, PROT_EXEC, PROT_USER, PROT_GLOBAL, PROT_UNCACHED = 1, 2, 4, 8, 16, 32
+PROT_NONCACHEABLE = 64
 EXIT_COMPLETED = 99  # both kernels' status for "ran to the end" (not a triple fault's 0)
 
 
@@ -173,7 +176,7 @@ def runs(leaves):
     return out
 
 
-def compare_walk(qmp, arch, walk, records):
+def compare_walk(qmp, oracle, walk, records):
     """pgt_walk's valid mappings: exactly the recorded leaves (then QEMU's walk, which the
     monitor comparison held to the records, agrees too); else also what QEMU walks."""
     valid = [m for m in walk if m[3] & (PROT_READ | PROT_WRITE | PROT_EXEC)]
@@ -185,7 +188,7 @@ def compare_walk(qmp, arch, walk, records):
             problems.append("%x: pgt_walk %s, installed %s" % (va, fmt(mine.get(va)), fmt(want.get(va))))
     if not problems:  # the same leaves as the records: the monitor comparison has judged them
         return len(mine), []
-    _, more = (compare_x86 if arch == "x86_64" else compare_arm)(qmp, runs(valid))
+    _, more = oracle.monitor(qmp, runs(valid))
     return len(mine), problems + ["QEMU: " + p for p in more]
 
 
@@ -238,6 +241,81 @@ def compare_arm(qmp, leaves):
     return len(todo), problems
 
 
+# RISC-V `info mem` (target/riscv/monitor.c): "VADDR PADDR SIZE rwxugad", one line per run of
+# leaves that QEMU found contiguous, VADDR sign-extended.
+RISCV_MEM_LINE = re.compile(r"^([0-9a-f]{16}) ([0-9a-f]{16}) ([0-9a-f]{16}) ([-r][-w][-x][-u][-g])[-a][-d]$")
+# PADDR is the raw entry's PPN field shifted left by 12, with the bits above it: Svpbmt's PBMT
+# (entry bits 62:61) lands at 64:63, so NC shows as bit 63 and IO is shifted out of the word.
+# Physical addresses have 56 bits.
+RISCV_PA_MASK = (1 << 56) - 1
+RISCV_PADDR_NC = 1 << 63
+
+
+def riscv_flags(prot):
+    """The rwxug columns of `info mem` for a leaf (A and D left out), then n for Svpbmt NC.
+    PROT_UNCACHED is Svpbmt IO, which `info mem` cannot show."""
+    return "".join([
+        "r" if prot & PROT_READ else "-",
+        "w" if prot & PROT_WRITE else "-",
+        "x" if prot & PROT_EXEC else "-",
+        "u" if prot & PROT_USER else "-",
+        "g" if prot & PROT_GLOBAL else "-",
+        "n" if prot & PROT_NONCACHEABLE else "-",
+    ])
+
+
+def info_mem_riscv(qmp):
+    """QEMU's walk of the active RISC-V tables: [(va, pa, size, flags)]."""
+    seen = []
+    for line in qmp.hmp("info mem").splitlines():
+        m = RISCV_MEM_LINE.match(line.strip())
+        if m:
+            raw = int(m.group(2), 16)
+            flags = m.group(4) + ("n" if raw & RISCV_PADDR_NC else "-")
+            seen.append((int(m.group(1), 16), raw & RISCV_PA_MASK, int(m.group(3), 16), flags))
+    return seen
+
+
+def merge_ranges(ranges):
+    """(va, pa, size, flags) joined wherever va and pa both continue with the same flags: the one
+    form both sides share (QEMU breaks its runs where a table ends; leaf sizes are the walk's job)."""
+    out = []
+    for va, pa, size, flags in sorted(ranges):
+        if out and out[-1][3] == flags and out[-1][0] + out[-1][2] == va and out[-1][1] + out[-1][2] == pa:
+            out[-1] = (out[-1][0], out[-1][1], out[-1][2] + size, flags)
+        else:
+            out.append((va, pa, size, flags))
+    return out
+
+
+def fmt_range(r):
+    return "%x-%x -> %x %s" % (r[0], r[0] + r[2] - 1, r[1], r[3])
+
+
+def compare_riscv(qmp, leaves):
+    """Every range QEMU walks against every leaf of @leaves: addresses, rights, global, NC."""
+    want = merge_ranges([(va, pa, size, riscv_flags(prot)) for va, pa, size, prot, _ in leaves])
+    seen = merge_ranges(info_mem_riscv(qmp))
+    problems = ["recorded %s, not in QEMU's walk" % fmt_range(r) for r in want if r not in seen]
+    problems += ["QEMU walks %s, not recorded" % fmt_range(r) for r in seen if r not in want]
+    return len(want), problems
+
+
+class Oracle:
+    """How one architecture's checkpoints are judged: the monitor comparison, what it counts,
+    and whether QEMU's `info mem` has the layout pgt_dump prints (x86-64's)."""
+
+    def __init__(self, monitor, unit, dump):
+        self.monitor, self.unit, self.dump = monitor, unit, dump
+
+
+ORACLES = {
+    "x86_64": Oracle(compare_x86, "leaves", True),
+    "aarch64": Oracle(compare_arm, "samples", False),  # no `info mem` or `info tlb` on ARM
+    "riscv64": Oracle(compare_riscv, "ranges", False),  # `info mem` has its own layout
+}
+
+
 class Run:
     """One QEMU run: results in order, as (name, status, detail, sabotaged)."""
 
@@ -275,19 +353,19 @@ def result(run, name, count, problems, unit):
 
 def checkpoint(tag, run, qmp, arch):
     """The kernel's records, its pgt_walk and its pgt_translate answers, each against QEMU."""
-    unit = "leaves" if arch == "x86_64" else "samples"
-    count, problems = (compare_x86 if arch == "x86_64" else compare_arm)(qmp, run.leaves)
-    result(run, "monitor_" + tag, count, problems, unit)
+    oracle = ORACLES[arch]
+    count, problems = oracle.monitor(qmp, run.leaves)
+    result(run, "monitor_" + tag, count, problems, oracle.unit)
     if run.walk_status is not None:
-        count, problems = compare_walk(qmp, arch, run.walk, run.leaves)
+        count, problems = compare_walk(qmp, oracle, run.walk, run.leaves)
         if run.walk_status != 0:
             problems.insert(0, "pgt_walk returned %d" % run.walk_status)
         result(run, "walk_" + tag, count, problems, "leaves")
     if run.xlates:
         count, problems = compare_xlate(qmp, run.xlates)
         result(run, "translate_" + tag, count, problems, "addresses")
-    # No `info mem` on ARM; on x86 with LA57, QEMU 7.2's `info mem` never answers.
-    if run.dump_status is not None and arch == "x86_64" and not run.no_info_mem:
+    # On x86 with LA57, QEMU 7.2's `info mem` never answers.
+    if run.dump_status is not None and oracle.dump and not run.no_info_mem:
         count, problems = compare_dump(qmp, run.dump)
         if run.dump_status != 0:
             problems.insert(0, "pgt_dump returned %d" % run.dump_status)
@@ -449,7 +527,7 @@ def report_selftest(args, run, tap):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--arch", required=True, choices=["x86_64", "aarch64"])
+    p.add_argument("--arch", required=True, choices=sorted(ORACLES))
     p.add_argument("--label", required=True)
     p.add_argument("--qemu", required=True)
     p.add_argument("--qemu-args", default="")
