@@ -17,4 +17,7 @@ PGT_FORMAT(pgt_arch_armv8_4k_39, "armv8-4k-39", "ARMv8-A stage 1, 4K granule, 39
 PGT_FORMAT(pgt_arch_armv8_4k_48, "armv8-4k-48", "ARMv8-A stage 1, 4K granule, 48-bit VA (4 levels), 4K/2M/1G")
 PGT_FORMAT(pgt_arch_armv8_16k_47, "armv8-16k-47", "ARMv8-A stage 1, 16K granule, 47-bit VA (3 levels), 16K/32M")
 PGT_FORMAT(pgt_arch_armv8_64k_42, "armv8-64k-42", "ARMv8-A stage 1, 64K granule, 42-bit VA (2 levels), 64K/512M")
+PGT_FORMAT(pgt_arch_riscv_sv39, "riscv-sv39", "RISC-V Sv39, 3 levels, 39-bit VA, 4K/2M/1G, Svpbmt")
+PGT_FORMAT(pgt_arch_riscv_sv48, "riscv-sv48", "RISC-V Sv48, 4 levels, 48-bit VA, 4K/2M/1G/512G, Svpbmt")
+PGT_FORMAT(pgt_arch_riscv_sv57, "riscv-sv57", "RISC-V Sv57, 5 levels, 57-bit VA, 4K/2M/1G/512G/256T, Svpbmt")
 /* clang-format on */
