@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The shipped descriptors by name.
+ * The shipped descriptors by name (pgtable/formats.h). The only place that
+ * refers to every format: a program that never calls pgt_arch_by_name
+ * links only the formats it names.
  */
 #include <pgtable/arch.h>
 
 static const struct pgt_arch *const shipped[] = {
-	&pgt_arch_x86_64,      &pgt_arch_x86_64_la57,  &pgt_arch_armv8_4k_39,
-	&pgt_arch_armv8_4k_48, &pgt_arch_armv8_16k_47, &pgt_arch_armv8_64k_42,
+#define PGT_FORMAT(desc, name, what) &desc,
+#include <pgtable/formats.h>
+#undef PGT_FORMAT
 };
 
 /* Freestanding: no strcmp. */

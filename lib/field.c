@@ -55,7 +55,7 @@ int pgt_get_field(const pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64
 	switch (f) {
 	case PGT_FIELD_PADDR: *val = pgt__leaf_oa(L, pte); return PGT_OK;
 	case PGT_FIELD_PROT: *val = prot; return PGT_OK;
-	case PGT_FIELD_CACHED: *val = !(prot & PGT_PROT_UNCACHED); return PGT_OK;
+	case PGT_FIELD_CACHED: *val = !(prot & PGT_PROT_MEMTYPE); return PGT_OK;
 	case PGT_FIELD_ACCESSED:
 	case PGT_FIELD_DIRTY:
 		if (!status_bit(L, f))
@@ -78,6 +78,12 @@ static int with_prot(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, unsig
 	return PGT_OK;
 }
 
+/** @p prot with CACHED written 0: an uncached memory type stays, write-back becomes device memory. */
+static unsigned cached_off(unsigned prot)
+{
+	return (prot & PGT_PROT_MEMTYPE) ? prot : prot | PGT_PROT_UNCACHED;
+}
+
 /** Computes the new entry for a write of a boolean field without touching the old one. */
 static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, enum pgt_field f, uint64_t val,
 			pgt_pte_t *out)
@@ -95,9 +101,9 @@ static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, en
 	}
 	/* One right or attribute: decoded only here, the common fields need no codec call. */
 	unsigned prot = sp->pgt__arch->prot_decode(level, pte);
-	unsigned bit = f == PGT_FIELD_CACHED ? PGT_PROT_UNCACHED : prot_bit(f);
-	bool set = f == PGT_FIELD_CACHED ? !val : val;
-	return with_prot(sp, level, pte, set ? prot | bit : prot & ~bit, out);
+	if (f == PGT_FIELD_CACHED) /* 1: write-back; 0: device, unless already some uncached type */
+		return with_prot(sp, level, pte, val ? prot & ~PGT_PROT_MEMTYPE : cached_off(prot), out);
+	return with_prot(sp, level, pte, val ? prot | prot_bit(f) : prot & ~prot_bit(f), out);
 }
 
 /**
@@ -140,7 +146,7 @@ static __attribute__((noinline)) int set_prot_field(pgt_space_t *sp, pgt_ref_t r
 	const pgt_pte_t *bits;
 	pgt_pte_t next;
 
-	if (val & ~(uint64_t)PGT_PROT_ALL)
+	if (val > PGT_PROT_ALL || !pgt__prot_ok((unsigned)val))
 		return PGT_EFLAGS;
 	if (pgt__encode_all(sp, (unsigned)val, &bits) == PGT_OK) {
 		next = (pte & ~pgt__level(sp, ref.level)->prot_mask) | bits[ref.level];

@@ -7,7 +7,7 @@
  * table the insert needs (may fail, changes nothing), then build the new
  * branch off-tree and link it with one release store (cannot fail).
  */
-#include "shape.h"
+#include "walks.h"
 
 static void set_ref(pgt_ref_t *out, const pgt_space_t *sp, pgt_pte_t *p, unsigned level)
 {
@@ -47,7 +47,7 @@ void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, 
 	PGT_ASSERT(target < top);
 	for (unsigned l = target; l < top; l++)
 		pgt__table_clear(sp, l, b->tab[l]);
-	pgt__store_leaves(b->tab[target] + pgt__index(T, va), n, leaf, 1ull << T->shift);
+	pgt__store_leaves(b->tab[target] + pgt__index(T, va), n, leaf, pgt__leaf_step(T));
 	for (unsigned l = target + 1; l < top; l++) {
 		const struct pgt_level *L = pgt__level(sp, l);
 		b->tab[l][pgt__index(L, va)] = pgt__table_entry(L, b->pa[l - 1]);
@@ -123,5 +123,5 @@ int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *
 {
 	if (!pgt__space_ok(sp))
 		return PGT_EINVAL;
-	return pgt__ops(sp)->insert(sp, va, page_shift, out); /* the walk compiled for the shape */
+	return pgt__ops(sp)->insert(sp, va, page_shift, out); /* the space's walk */
 }

@@ -89,44 +89,121 @@ static inline void pgt__pte_store(pgt_pte_t *p, pgt_pte_t v)
 
 /*
  * Entry accessors: the one place that knows where an entry keeps its
- * addresses and presence. No other code masks an entry for them (seL4's
- * rule), so a format with another layout changes these alone.
+ * addresses and what kind of entry it is. No other code masks an entry for
+ * them (seL4's rule), so a format with another layout is a descriptor and
+ * nothing else. With a constant descriptor every test here folds to the
+ * one or two masks the format needs.
  */
 
-/** Whether the hardware walks @p pte: a table entry or a valid leaf. */
+/** Whether the hardware walks @p pte: any bit of `valid` set (a table entry or a valid leaf). */
 static inline bool pgt__is_present(const struct pgt_level *L, pgt_pte_t pte)
 {
 	return (pte & L->valid) != 0;
 }
 
+/** Whether @p pte is present and of @p type by type_mask (no present test when the type implies it). */
+static inline bool pgt__has_type(const struct pgt_level *L, pgt_pte_t pte, pgt_pte_t type)
+{
+	return ((type & L->type_mask & L->valid) || pgt__is_present(L, pte)) && (pte & L->type_mask) == type;
+}
+
+/** Whether @p pte at @p level links a next-level table. */
+static inline bool pgt__is_table(const struct pgt_level *L, unsigned level, pgt_pte_t pte)
+{
+	return level > 0 && pgt__has_type(L, pte, L->table_type) && !(pte & L->leaf_any);
+}
+
+/** Whether @p pte has the form of a valid leaf, whether or not its level allows leaves. */
+static inline bool pgt__has_leaf_form(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return pgt__has_type(L, pte, L->leaf_type) && (!L->leaf_any || (pte & L->leaf_any));
+}
+
+/** Whether @p pte is a leaf valid in hardware (not reserved, not a table). */
+static inline bool pgt__is_valid_leaf(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return L->leaf_ok && pgt__has_leaf_form(L, pte);
+}
+
+/** Whether @p pte is a leaf the library keeps: valid, or reserved (not present, marked). */
+static inline bool pgt__is_mapped_leaf(const struct pgt_level *L, pgt_pte_t pte)
+{
+	if (pgt__is_valid_leaf(L, pte))
+		return true;
+	return L->leaf_ok && !pgt__is_present(L, pte) && (pte & L->reserved);
+}
+
+/** Whether the present entry @p pte matches one of its level's malformed patterns. */
+static inline bool pgt__matches_malformed(const struct pgt_level *L, pgt_pte_t pte)
+{
+	bool bad = false;
+
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < PGT_MALFORMED; i++)
+		bad |= L->malformed[i].mask && (pte & L->malformed[i].mask) == L->malformed[i].match;
+	return bad;
+}
+
+/** Whether the MMU rejects the table entry @p pte: must-be-zero bits, or a malformed pattern. */
+static inline bool pgt__table_malformed(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return (pte & L->table_mbz) || pgt__matches_malformed(L, pte);
+}
+
+/** Whether the MMU rejects the valid leaf @p pte: must-be-zero bits, or a malformed pattern. */
+static inline bool pgt__leaf_malformed(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return (pte & L->leaf_mbz) || pgt__matches_malformed(L, pte);
+}
+
 /** The physical address of the table that the table entry @p pte at @p L links. */
 static inline pgt_paddr_t pgt__table_pa(const struct pgt_level *L, pgt_pte_t pte)
 {
-	return pte & L->table_oa;
+	return (pte & L->table_oa) << L->oa_shift;
 }
 
 /** The table entry at @p L linking the table at @p pa; it grants everything, so the leaves decide. */
 static inline pgt_pte_t pgt__table_entry(const struct pgt_level *L, pgt_paddr_t pa)
 {
-	return (pa & L->table_oa) | L->table_attrs | L->table_type;
+	return ((pa >> L->oa_shift) & L->table_oa) | L->table_attrs | L->table_type;
+}
+
+/** Whether a table entry at @p L can link a table at @p pa. */
+static inline bool pgt__table_pa_fits(const struct pgt_level *L, pgt_paddr_t pa)
+{
+	return pgt__table_pa(L, pgt__table_entry(L, pa)) == pa;
 }
 
 /** The output address of the leaf @p pte at @p L: the first byte of its page. */
 static inline pgt_paddr_t pgt__leaf_oa(const struct pgt_level *L, pgt_pte_t pte)
 {
-	return pte & L->leaf_oa;
+	return (pte & L->leaf_oa) << L->oa_shift;
 }
 
 /** Whether a leaf at @p L can hold the output address @p pa (aligned to its page, within the width). */
 static inline bool pgt__leaf_oa_fits(const struct pgt_level *L, pgt_paddr_t pa)
 {
-	return (pa & ~L->leaf_oa) == 0;
+	pgt_paddr_t field = pa >> L->oa_shift;
+
+	return (field << L->oa_shift) == pa && (field & ~L->leaf_oa) == 0;
 }
 
 /** @p leaf with its output address replaced by @p pa (which pgt__leaf_oa_fits). */
 static inline pgt_pte_t pgt__leaf_with_oa(const struct pgt_level *L, pgt_pte_t leaf, pgt_paddr_t pa)
 {
-	return (leaf & ~L->leaf_oa) | pa;
+	return (leaf & ~L->leaf_oa) | (pa >> L->oa_shift);
+}
+
+/** What a leaf at @p L adds to an entry to map the next page: its size in the address field. */
+static inline uint64_t pgt__leaf_step(const struct pgt_level *L)
+{
+	return (1ull << L->shift) >> L->oa_shift;
+}
+
+/** Entry bits that hold output-address bits below @p shift (below a page of that size). */
+static inline pgt_pte_t pgt__oa_bits_below(const struct pgt_level *L, unsigned shift)
+{
+	return ((1ull << shift) - 1) >> L->oa_shift;
 }
 
 /**
@@ -168,28 +245,15 @@ static inline void pgt__report_ad(const pgt_space_t *sp, const struct pgt_level 
 		return; /* the common case first: no hook */
 	unsigned ad = ((old & L->accessed) ? PGT_AD_ACCESSED : 0u) | ((old & L->dirty) ? PGT_AD_DIRTY : 0u);
 	if (ad)
-		sp->pgt__mm.leaf_ad(sp->pgt__mm.ctx, va, old & L->leaf_oa, 1ull << L->shift, ad);
+		sp->pgt__mm.leaf_ad(sp->pgt__mm.ctx, va, pgt__leaf_oa(L, old), 1ull << L->shift, ad);
 }
 
-static inline bool pgt__is_table(const struct pgt_level *L, unsigned level, pgt_pte_t pte)
-{
-	return level > 0 && (pte & L->type_mask) == L->table_type;
-}
-
-static inline bool pgt__is_mapped_leaf(const struct pgt_level *L, pgt_pte_t pte)
-{
-	if (!L->leaf_ok)
-		return false;
-	if ((pte & L->type_mask) == L->leaf_type)
-		return true;
-	return !pgt__is_present(L, pte) && (pte & L->reserved);
-}
-
+/** What @p pte at @p level is (see arch.h). */
 static inline enum pgt__kind pgt__classify(const struct pgt_level *L, unsigned level, pgt_pte_t pte)
 {
 	if (pgt__is_table(L, level, pte))
 		return PGT__TABLE;
-	if (L->leaf_ok && (pte & L->type_mask) == L->leaf_type)
+	if (pgt__is_valid_leaf(L, pte))
 		return PGT__LEAF;
 	if (!pgt__is_present(L, pte))
 		return (L->leaf_ok && (pte & L->reserved)) ? PGT__RESERVED : PGT__EMPTY;
@@ -255,13 +319,21 @@ static inline void pgt__space_changed(pgt_space_t *sp)
 		pgt__tlb_stale_all(sp);
 }
 
+/** Whether @p prot has only defined PGT_PROT_* bits and at most one memory type. */
+static inline bool pgt__prot_ok(unsigned prot)
+{
+	unsigned memtype = prot & PGT_PROT_MEMTYPE;
+
+	return !(prot & ~PGT_PROT_ALL) && !(memtype & (memtype - 1));
+}
+
 /** pgt__encode_all when the space remembers another encoding (lib/space.c). */
 int pgt__encode_again(pgt_space_t *sp, unsigned prot);
 
 /**
  * The leaf bits for @p prot (PGT_PROT_*) at every level that allows leaves,
  * in *bits (pointing into the space): PGT_OK, PGT_EFLAGS for bits outside
- * PGT_PROT_ALL, or the codec's refusal at any level. Calls in a row mostly
+ * PGT_PROT_ALL or two memory types, or the codec's refusal at any level. Calls in a row mostly
  * ask for the same rights, so the space remembers the last encoding that
  * succeeded and the codec runs only for others.
  */
@@ -271,12 +343,6 @@ static inline int pgt__encode_all(pgt_space_t *sp, unsigned prot, const pgt_pte_
 	if (prot & ~PGT_PROT_ALL)
 		return PGT_EFLAGS; /* first: PGT__ENC_NONE is not a prot */
 	return prot == sp->pgt__enc_prot ? PGT_OK : pgt__encode_again(sp, prot);
-}
-
-/** Whether @p pte is a leaf valid in hardware (not reserved, not a table). */
-static inline bool pgt__is_valid_leaf(const struct pgt_level *L, pgt_pte_t pte)
-{
-	return L->leaf_ok && (pte & L->type_mask) == L->leaf_type;
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -359,7 +425,7 @@ static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, const struct p
 
 /**
  * Whether @p va is in the space's range: its bits from va_bits - 1 up, read
- * as a signed number, are pgt__va_lo or one above (see lib/shape.c).
+ * as a signed number, are pgt__va_lo or one above (see lib/walks.c).
  */
 static inline bool pgt__va_ok(const pgt_space_t *sp, pgt_vaddr_t va)
 {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Lookup (the L4 ADT's lookup): the walk compiled for the space's shape
- * (lib/shape.c), reached through one indirect call.
+ * Lookup (the L4 ADT's lookup): the space's walk (lib/walks.h), reached
+ * through one indirect call.
  */
-#include "shape.h"
+#include "walks.h"
 
 int pgt_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)
 {

@@ -1126,7 +1126,7 @@ static int prot_check(const pgt_space_t *sp, unsigned prot, bool memtype)
 {
 	pgt_pte_t bits;
 
-	if ((prot & ~PGT_PROT_ALL) || (!memtype && (prot & MDB_MEMTYPE)) || !(prot & MDB_RIGHTS))
+	if (!pgt__prot_ok(prot) || (!memtype && (prot & MDB_MEMTYPE)) || !(prot & MDB_RIGHTS))
 		return PGT_EINVAL;
 	if (!(prot & PGT_PROT_READ))
 		return PGT_ENOTSUP;

@@ -33,7 +33,7 @@
  */
 #include <stddef.h>
 
-#include "shape.h"
+#include "walks.h"
 
 enum op_kind { OP_MAP, OP_UNMAP, OP_PROTECT };
 enum op_pass { PASS_PLAN, PASS_BREAK, PASS_COMMIT };
@@ -304,7 +304,7 @@ static int split_base(const pgt_space_t *sp, unsigned level, pgt_pte_t leaf, pgt
 
 	if (rc != PGT_OK)
 		return rc;
-	*base |= pgt__leaf_oa(L, leaf);
+	*base = pgt__leaf_with_oa(C, *base, pgt__leaf_oa(L, leaf));
 	*base |= (leaf & L->accessed) ? C->accessed : 0;
 	*base |= (leaf & L->dirty) ? C->dirty : 0;
 	return PGT_OK;
@@ -324,7 +324,7 @@ static void split_fill(const pgt_space_t *sp, unsigned level, pgt_pte_t leaf, pg
 	PGT_ASSERT(rc == PGT_OK); /* PLAN encoded the same rights */
 	(void)rc;
 	for (unsigned i = 0; i < pgt__entries(C); i++)
-		tab[i] = base + ((pgt_pte_t)i << C->shift);
+		tab[i] = base + i * pgt__leaf_step(C);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -573,7 +573,7 @@ static void write_whole(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_p
 	if (op->pass == PASS_BREAK || op->kind == OP_UNMAP) {
 		remove_entry(op, level, p, pte, kind, elo, elast);
 	} else if (op->kind == OP_MAP) {
-		pgt__pte_store(p, op->bits[level] | (op->pa + (elo - op->lo)));
+		pgt__pte_store(p, pgt__leaf_with_oa(pgt__level(op->sp, level), op->bits[level], op->pa + (elo - op->lo)));
 	} else if (kind == PGT__LEAF || kind == PGT__RESERVED) {
 		protect_entry(op, level, p, pte, elo, elast);
 	}
@@ -662,7 +662,8 @@ static unsigned map_run(struct range_op *op, unsigned level, pgt_pte_t *tab, uns
 			pgt_vaddr_t elo)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
-	pgt_pte_t leaf = op->bits[level] | (op->pa + (elo - op->lo)), step = 1ull << L->shift;
+	pgt_pte_t leaf = pgt__leaf_with_oa(L, op->bits[level], op->pa + (elo - op->lo));
+	uint64_t step = pgt__leaf_step(L);
 
 	if (op->pass == PASS_PLAN) {
 		while (i < stop && pgt__pte_load(&tab[i]) == 0)
@@ -914,13 +915,14 @@ static int map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt_
 	}
 	if (pgt__ops(sp)->walk_to(sp, va, l, &at) != PGT_OK)
 		return PGT_EHOOK; /* p2v failed: the hook is asked once per table and call */
-	unsigned shift = a->level[l].shift;
-	size_t n = (size_t)(size >> shift);
+	const struct pgt_level *L = &a->level[l];
+	size_t n = (size_t)(size >> L->shift);
+	pgt_pte_t first = pgt__leaf_with_oa(L, bits[l], pa);
 	if (at.level != l)
-		return map_new_branch(sp, va, n, bits[l] | pa, l, at);
+		return map_new_branch(sp, va, n, first, l, at);
 	if (any_entry(at.pte, n))
 		return BY_PASSES;
-	pgt__store_leaves(at.pte, n, bits[l] | pa, 1ull << shift);
+	pgt__store_leaves(at.pte, n, first, pgt__leaf_step(L));
 	return PGT_OK;
 }
 

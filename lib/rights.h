@@ -3,7 +3,7 @@
  * What the MMU decides at the end of a walk, from the descriptor's rules:
  * how the walk ended, the rights a leaf grants, the fault an access takes
  * and the physical address it reaches. Shared by the full walk of
- * lib/translate.c and the compiled walks of lib/shape_tpl.h, where the
+ * lib/translate.c and the compiled walks of lib/walks_tpl.h, where the
  * descriptor is a constant and every rule folds into immediates.
  */
 #ifndef PGT_LIB_RIGHTS_H
@@ -37,8 +37,8 @@ static inline unsigned pgt__rules_remove(const struct pgt_rule rules[PGT_RULES],
 /** How the walk ends at an entry that is not a table entry. */
 static inline enum pgt__tr_end pgt__tr_stop(const struct pgt_level *L, pgt_pte_t pte)
 {
-	if (L->leaf_ok && (pte & L->type_mask) == L->leaf_type)
-		return (pte & L->leaf_mbz) ? PGT__TR_MALFORMED : PGT__TR_LEAF;
+	if (pgt__is_valid_leaf(L, pte))
+		return pgt__leaf_malformed(L, pte) ? PGT__TR_MALFORMED : PGT__TR_LEAF;
 	return pgt__is_present(L, pte) ? PGT__TR_MALFORMED : PGT__TR_NOT_PRESENT;
 }
 
@@ -56,12 +56,19 @@ static inline unsigned pgt__leaf_rights(const struct pgt_arch *a, unsigned level
 static inline int pgt__leaf_fault(const struct pgt_arch *a, unsigned level, pgt_pte_t pte, unsigned rights,
 				  unsigned access)
 {
+	const struct pgt_level *L = &a->level[level];
+	bool set_ad = (access & PGT_ACC_SET_AD) != 0;
+
 	/* Access-flag faults come before permission faults (Arm ARM D8.5). */
-	if (a->af_fault && !(pte & a->level[level].accessed) && !(access & PGT_ACC_SET_AD))
+	if (a->af_fault && !(pte & L->accessed) && !set_ad)
 		return PGT_FAULT_ACCESS_FLAG;
 	unsigned need = pgt__access_right(access);
-	return (pgt__leaf_rights(a, level, pte, rights) & need) == need ? PGT_FAULT_NONE
-									: PGT_FAULT_PERMISSION;
+	if ((pgt__leaf_rights(a, level, pte, rights) & need) != need)
+		return PGT_FAULT_PERMISSION;
+	/* A write the rights allow to a clean page (RISC-V Svade: after the permission check). */
+	if (a->dirty_fault && (access & PGT_ACC_WRITE) && !(pte & L->dirty) && !set_ad)
+		return PGT_FAULT_DIRTY;
+	return PGT_FAULT_NONE;
 }
 
 /** The fault kind of a walk that did not reach a valid leaf. */
@@ -149,6 +156,20 @@ pgt__pass_rules(struct pgt__leaf_pass *p, const struct pgt_rule rules[PGT_RULES]
 	return true;
 }
 
+/**
+ * Whether every entry that passes @p p is a valid leaf of @p L: present, of
+ * the leaf type, with a bit of leaf_any, and not a table entry.
+ */
+static inline __attribute__((always_inline)) bool pgt__pass_is_leaf(const struct pgt_level *L, unsigned level,
+								    struct pgt__leaf_pass p)
+{
+	pgt_pte_t ones = p.mask & p.match; /* bits the test requires set */
+	bool any = !L->leaf_any || (ones & L->leaf_any);
+	bool not_table = level == 0 || ((L->leaf_type ^ L->table_type) & L->type_mask) || (ones & L->leaf_any);
+
+	return (ones & L->valid) && any && not_table;
+}
+
 /** The one-compare test of a leaf at @p level for an access that needs right @p need (see pgt__leaf_pass). */
 static inline __attribute__((always_inline)) struct pgt__leaf_pass
 pgt__leaf_pass_for(const struct pgt_arch *a, unsigned level, unsigned need)
@@ -162,7 +183,12 @@ pgt__leaf_pass_for(const struct pgt_arch *a, unsigned level, unsigned need)
 		return PGT__PASS_NONE;
 	if (a->af_fault && (!L->accessed || !pgt__pass_add(&p, L->accessed, L->accessed)))
 		return PGT__PASS_NONE;
-	return pgt__pass_rules(&p, L->leaf_rules, need) ? p : PGT__PASS_NONE;
+	if (a->dirty_fault && (need & (PGT_RIGHT_PW | PGT_RIGHT_UW)) &&
+	    (!L->dirty || !pgt__pass_add(&p, L->dirty, L->dirty)))
+		return PGT__PASS_NONE;
+	if (!pgt__pass_rules(&p, L->leaf_rules, need))
+		return PGT__PASS_NONE;
+	return pgt__pass_is_leaf(L, level, p) ? p : PGT__PASS_NONE;
 }
 
 #endif /* PGT_LIB_RIGHTS_H */

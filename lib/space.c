@@ -2,28 +2,44 @@
 /*
  * The life of a space: descriptor checks, table memory, init and destroy.
  */
-#include "internal.h"
-#include "shape.h"
+#include "rights.h"
+#include "walks.h"
 
 /** Checks the parts of one level that the walk relies on. */
 static bool level_ok(const struct pgt_arch *a, unsigned l)
 {
 	const struct pgt_level *L = &a->level[l];
 
-	if (L->bits == 0 || L->bits > 16 || L->table_size != (8u << L->bits))
+	if (L->bits == 0 || L->bits > 16 || L->table_size != (8u << L->bits) || L->oa_shift > 16)
 		return false;
 	if (l > 0 && L->shift != a->level[l - 1].shift + a->level[l - 1].bits)
 		return false;
-	/* An entry must be told apart from an empty one by its valid bit. */
-	if (L->valid == 0 || (L->leaf_ok && L->reserved == 0))
+	/* An entry must be told apart from an empty one by its valid bits. */
+	if (L->valid == 0 || (L->leaf_ok && (L->reserved == 0 || (L->reserved & L->valid))))
 		return false;
-	/* ...and a table-aligned address must read as invalid (see arch.h). */
-	if (L->valid & ~((pgt_pte_t)L->table_size - 1))
+	/* ...and a table-aligned address must read as not present (see arch.h). */
+	if (L->valid & ~(((pgt_pte_t)L->table_size - 1) >> L->oa_shift))
 		return false;
 	/* Tables out of the tree carry a list link in their first entries (internal.h). */
 	if (pgt__entries(L) < PGT__LIST_WORDS || pgt__list_window(L) == 64)
 		return false;
-	return !L->leaf_ok || (L->leaf_oa & ((1ull << L->shift) - 1)) == 0;
+	return !L->leaf_ok || (L->leaf_oa & pgt__oa_bits_below(L, L->shift)) == 0;
+}
+
+/**
+ * Checks the table entries the library writes at level @p l (l > 0): they
+ * are table entries, well formed, and take no right away, which the walks
+ * rely on when they skip the rules of an entry equal to table_attrs on the
+ * rule bits (lib/walks_tpl.h); and a leaf here is never taken for a table.
+ */
+static bool table_entry_ok(const struct pgt_arch *a, unsigned l)
+{
+	const struct pgt_level *L = &a->level[l];
+	pgt_pte_t own = pgt__table_entry(L, 0);
+
+	if (!pgt__is_table(L, l, own) || pgt__table_malformed(L, own) || pgt__rules_remove(L->table_rules, own))
+		return false;
+	return !L->leaf_ok || ((L->leaf_type ^ L->table_type) & L->type_mask) || L->leaf_any;
 }
 
 /** A descriptor the engine can walk without going out of bounds. */
@@ -38,7 +54,7 @@ static bool arch_ok(const struct pgt_arch *a)
 	if (!a->prot_encode || !a->prot_decode || !a->level[0].leaf_ok)
 		return false;
 	for (unsigned l = 0; l < a->levels; l++)
-		if (!level_ok(a, l))
+		if (!level_ok(a, l) || (l > 0 && !table_entry_ok(a, l)))
 			return false;
 	const struct pgt_level *root = &a->level[a->levels - 1];
 	return root->shift + root->bits == a->va_bits;
@@ -48,6 +64,8 @@ int pgt__encode_again(pgt_space_t *sp, unsigned prot)
 {
 	const struct pgt_arch *a = sp->pgt__arch;
 
+	if (!pgt__prot_ok(prot))
+		return PGT_EFLAGS;
 	sp->pgt__enc_prot = PGT__ENC_NONE; /* pgt__enc is rewritten below */
 	for (unsigned l = 0; l < a->levels; l++) {
 		sp->pgt__enc[l] = 0;
@@ -75,7 +93,7 @@ int pgt__page_level(const pgt_space_t *sp, unsigned page_shift)
 static bool table_pa_fits(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa)
 {
 	unsigned parent = level < pgt__root_level(sp) ? level + 1 : level;
-	return pgt__table_pa(pgt__level(sp, parent), pa) == pa;
+	return pgt__table_pa_fits(pgt__level(sp, parent), pa);
 }
 
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table)
@@ -149,7 +167,7 @@ int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pg
 	if (rc != PGT_OK)
 		return rc;
 	pgt__table_clear(&s, root, s.pgt__root);
-	pgt__shape_init(&s); /* fast paths: lib/shape.c */
+	pgt__walks_init(&s); /* fast paths: lib/walks.c */
 	s.pgt__magic = PGT__MAGIC;
 	*sp = s;
 	return PGT_OK;

@@ -17,7 +17,7 @@
 #include <pgtable/tlb.h>
 
 #include "rights.h"
-#include "shape.h"
+#include "walks.h"
 #include "tlb_fill.h"
 
 _Static_assert(sizeof(pgt_tlb_t) == PGT_TLB_WORDS * sizeof(uint64_t),
@@ -242,7 +242,7 @@ int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot
 	/* A direct call for a page way 0 has already answers from it. */
 	if (e0->pgt__vpn == vpn || tlb_from_way1(tlb, e0, vpn))
 		return tlb_answer(e0, va, pa, prot);
-	/* Else a miss: the walk compiled for the space's shape, with the rest of it. */
+	/* Else a miss: the space's walk, with the rest of it. */
 	tlb->pgt__fills++;
 	return pgt__ops(tlb->pgt__sp)->tlb_refill(tlb, e0, va, pa, prot);
 }

@@ -2,7 +2,7 @@
 /*
  * The end of a pgt_tlb miss (lib/tlb.c): the translation of the leaf a walk
  * found, written into the TLB and answered. Inline, so that the walks of
- * lib/shape_tpl.h compile it after their own steps, without a call between
+ * lib/walks_tpl.h compile it after their own steps, without a call between
  * the walk and the entry.
  */
 #ifndef PGT_LIB_TLB_FILL_H
@@ -10,7 +10,7 @@
 
 #include <pgtable/tlb.h>
 
-#include "shape.h"
+#include "walks.h"
 
 /**
  * Writes the translation of @p va to @p pa with @p rights (PGT_PROT_*) into

@@ -13,7 +13,7 @@
  * entry changed under us the whole translation is done again.
  */
 #include "rights.h"
-#include "shape.h"
+#include "walks.h"
 
 /** Access bits pgt_translate accepts. */
 #define ACC_ALL (PGT__ACC_KIND | PGT_ACC_USER | PGT_ACC_SET_AD)
@@ -71,13 +71,11 @@ static inline __attribute__((always_inline)) void tr_walk_n(const pgt_space_t *s
 			w->end = pgt__tr_stop(L, pte);
 			break;
 		}
-		if (pte & L->table_mbz) {
+		if (pgt__table_malformed(L, pte)) {
 			w->end = PGT__TR_MALFORMED;
 			break;
 		}
-		if (!L->table_rule_bits || ((pte ^ L->table_attrs) & L->table_rule_bits))
-			rights &=
-				~pgt__rules_remove(L->table_rules, pte); /* rare: a restricting table entry */
+		rights &= ~pgt__rules_remove(L->table_rules, pte);
 		table = pgt__next_table(sp, L, pte);
 		if (!table) {
 			w->end = PGT__TR_NO_TABLE;
@@ -139,7 +137,7 @@ static bool set_ad(const struct pgt_arch *a, const struct tr_walk *w, unsigned a
 	return set_bits(w->stop, w->pte, leaf);
 }
 
-/* The full walk (shape.h). Retried only when a concurrent store changed an
+/* The full walk (walks.h). Retried only when a concurrent store changed an
  * entry between the walk and the accessed/dirty update. */
 int pgt__translate_leaf_at(const struct pgt_arch *a, unsigned level, pgt_pte_t pte, pgt_vaddr_t va,
 			   unsigned access, pgt_paddr_t *pa, struct pgt_fault *fault)
@@ -191,9 +189,9 @@ int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_pa
 	if (!pgt__space_ok(sp))
 		return PGT_EINVAL;
 	/*
-	 * The common case, by the walk compiled for the space's shape and
-	 * this access (one indirect call; constant masks, rules and access;
-	 * the address checked there; no entry for a bad access). It hands
+	 * The common case, by the space's walk for this access (one
+	 * indirect call; for a shipped format constant masks, rules and
+	 * access; the address checked there; no entry for a bad access). It hands
 	 * over to the full walk when a table entry on the way restricts
 	 * anything or is malformed.
 	 */

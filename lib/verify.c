@@ -26,12 +26,6 @@ static void problem(struct verify *v, const char *what, uint64_t off, unsigned l
 		v->report(v->arg, what, pgt__offset_va(v->sp, off), level);
 }
 
-/** Bits below 2^shift: those of an address field that make it misaligned. */
-static pgt_pte_t below(unsigned shift)
-{
-	return ((pgt_pte_t)1 << shift) - 1;
-}
-
 /** Whether the caller's allocator disowns the table at @p pa (no hook: it never does). */
 static bool disowned(const pgt_space_t *sp, pgt_paddr_t pa, unsigned level)
 {
@@ -49,7 +43,7 @@ static bool link_followable(const pgt_space_t *sp, unsigned level, pgt_pte_t pte
 {
 	const struct pgt_level *L = pgt__level(sp, level);
 
-	return !(pte & L->table_mbz) && !(owned && disowned(sp, pgt__table_pa(L, pte), level - 1));
+	return !pgt__table_malformed(L, pte) && !(owned && disowned(sp, pgt__table_pa(L, pte), level - 1));
 }
 
 /** Ownership below a link: a borrowed table belongs to another space. */
@@ -125,13 +119,15 @@ static void verify_link(struct verify *v, unsigned level, const pgt_pte_t *slot,
 	const struct pgt_level *L = pgt__level(v->sp, level);
 	pgt_pte_t pte = pgt__pte_load(slot);
 	pgt_paddr_t pa = pgt__table_pa(L, pte);
-	unsigned child_shift = pgt__level(v->sp, level - 1)->bits + 3;
+	pgt_pte_t misaligned = pgt__oa_bits_below(L, pgt__level(v->sp, level - 1)->bits + 3u);
 
-	if (pte & L->table_mbz & below(child_shift))
+	if (pte & L->table_mbz & misaligned)
 		problem(v, "misaligned table address", off, level);
-	if (pte & L->table_mbz & ~below(child_shift))
+	if (pte & L->table_mbz & ~misaligned)
 		problem(v, "reserved bits set in a table entry", off, level);
-	if (pte & L->table_mbz)
+	if (pgt__matches_malformed(L, pte))
+		problem(v, "reserved encoding in a table entry", off, level);
+	if (pgt__table_malformed(L, pte))
 		return; /* the MMU faults here: what it points at need not be a table */
 	owned = owned_below(L, pte, owned);
 	if (pa == v->sp->pgt__root_pa) {
@@ -159,11 +155,14 @@ static void verify_leaf(struct verify *v, const struct pgt_level *L, unsigned le
 			uint64_t off)
 {
 	unsigned pa_bits = v->sp->pgt__arch->pa_bits;
+	pgt_pte_t misaligned = pgt__oa_bits_below(L, L->shift);
 
-	if (pte & L->leaf_mbz & below(L->shift))
+	if (pte & L->leaf_mbz & misaligned)
 		problem(v, "misaligned output address", off, level);
-	if (pte & L->leaf_mbz & ~below(L->shift))
+	if (pte & L->leaf_mbz & ~misaligned)
 		problem(v, "reserved bits set in a leaf", off, level);
+	if (pgt__matches_malformed(L, pte))
+		problem(v, "reserved encoding in a leaf", off, level);
 	if (pa_bits < 64 && (pgt__leaf_oa(L, pte) >> pa_bits))
 		problem(v, "output address beyond the physical width", off, level);
 }
@@ -172,7 +171,7 @@ static void verify_leaf(struct verify *v, const struct pgt_level *L, unsigned le
 static void verify_entry(struct verify *v, unsigned level, pgt_pte_t pte, uint64_t off)
 {
 	const struct pgt_level *L = pgt__level(v->sp, level);
-	bool leaf_form = (pte & L->type_mask) == L->leaf_type;
+	bool leaf_form = pgt__has_leaf_form(L, pte);
 
 	if (leaf_form && L->leaf_ok)
 		verify_leaf(v, L, level, pte, off);

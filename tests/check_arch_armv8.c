@@ -555,7 +555,7 @@ START_TEST(test_enotsup_unchanged)
 		CHECK_PTE(*ref.pte, want, "RW|USER");
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_READ, 0), PGT_ENOTSUP);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, W | U), PGT_ENOTSUP);
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 64), PGT_EFLAGS);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 256), PGT_EFLAGS);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_GLOBAL, 2), PGT_EINVAL);
 		CHECK_PTE(*ref.pte, want, "RW|USER after refused changes");
 	}
@@ -648,7 +648,8 @@ static const struct decode_case decodes[] = {
 	/* page, AP=01 (EL0 RW), SH, AF, nG clear, PXN=UXN=0: user RWX, global. */
 	{ "user RWX global page", 0, 0x0000000000000743ull, R | W | X | U | G, 1, 0 },
 	/* page, AttrIndx 2 (normal non-cacheable), AP=10, SH, AF, nG, PXN|UXN, sw dirty. */
-	{ "kernel RO NC page, dirty", 0, 0x00e0000000000f8bull, R | UC, 1, 1 },
+	/* AttrIndx 2, Normal-NC in PGT_ARMV8_MAIR: PGT_PROT_NONCACHEABLE (device before contract v2) */
+	{ "kernel RO NC page, dirty", 0, 0x00e0000000000f8bull, R | PGT_PROT_NONCACHEABLE, 1, 1 },
 	/* page, AP=10, UXN only: kernel RX. */
 	{ "kernel RX page", 0, 0x0040000000000f83ull, R | X, 1, 0 },
 	/* block, AP=11 (EL0 RO), PXN only: user RX; AF clear. */
@@ -678,7 +679,7 @@ START_TEST(test_decode_literals)
 		ck_assert_msg(get(&f, ref, PGT_FIELD_EXEC) == !!(dc->prot & X), "%s: exec", dc->what);
 		ck_assert_msg(get(&f, ref, PGT_FIELD_USER) == !!(dc->prot & U), "%s: user", dc->what);
 		ck_assert_msg(get(&f, ref, PGT_FIELD_GLOBAL) == !!(dc->prot & G), "%s: global", dc->what);
-		ck_assert_msg(get(&f, ref, PGT_FIELD_CACHED) == !(dc->prot & UC), "%s: cached", dc->what);
+		ck_assert_msg(get(&f, ref, PGT_FIELD_CACHED) == !(dc->prot & PGT_PROT_MEMTYPE), "%s: cached", dc->what);
 		ck_assert_msg(get(&f, ref, PGT_FIELD_ACCESSED) == dc->accessed, "%s: accessed", dc->what);
 		ck_assert_msg(get(&f, ref, PGT_FIELD_DIRTY) == dc->dirty, "%s: dirty", dc->what);
 		*ref.pte = saved;

@@ -453,8 +453,8 @@ START_TEST(test_bad_values_unchanged)
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, sc->pa), PGT_OK);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, R | W), PGT_OK);
 
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 64), PGT_EFLAGS);
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, R | 128), PGT_EFLAGS);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 256), PGT_EFLAGS);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, R | 512), PGT_EFLAGS);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_USER, 2), PGT_EINVAL);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_DIRTY, 2), PGT_EINVAL);
 		/* Beyond 52 physical bits (bit 52 is reserved/ignored, tables 4-16..4-20). */

@@ -481,7 +481,7 @@ START_TEST(test_fake_enotsup)
 		CHECK_PTE(*ref.pte, rows[3].bits[l], "RWX by fields");
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_READ, 0), PGT_ENOTSUP);
 		CHECK_PTE(*ref.pte, rows[3].bits[l], "RWX after refused READ=0");
-		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 0x40), PGT_EFLAGS);
+		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, 0x100), PGT_EFLAGS);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_EXEC, 3), PGT_EINVAL);
 		CHECK_PTE(*ref.pte, rows[3].bits[l], "RWX after bad values");
 	}

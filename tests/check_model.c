@@ -407,7 +407,7 @@ static void slot_create(struct run *r, struct slot *s, const struct pgt_arch *a,
 	struct test_mm *t = &r->mm[mode];
 	long allocs = t->allocs;
 
-	s->md = (struct model){ .a = a, .flags = flags, .af_on_valid = strncmp(a->name, "armv8", 5) == 0 };
+	m_init(&s->md, a, flags);
 	s->mode = mode;
 	s->gen++;
 	set_op(r, s, "create");

@@ -1267,9 +1267,9 @@ START_TEST(test_bad_arguments)
 	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 1ull << c.a->pa_bits, page, R, 0), PGT_ERANGE);
 	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, (1ull << c.a->pa_bits) - page, 2 * page, R, 0), PGT_ERANGE);
 	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, ~0ull - page + 1, 2 * page, R, 0), PGT_EWRAP);
-	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, 64, 0), PGT_EFLAGS);
+	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, 256, 0), PGT_EFLAGS);
 	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, R, 4), PGT_EFLAGS);
-	ck_assert_int_eq(pgt_protect(&c.sp, va, page, 128), PGT_EFLAGS);
+	ck_assert_int_eq(pgt_protect(&c.sp, va, page, 256), PGT_EFLAGS);
 	/* rights the architecture cannot express */
 	ck_assert_int_eq(pgt_map(&c.sp, va + 8 * page, 0, page, W, 0), PGT_ENOTSUP);
 	ck_assert_int_eq(pgt_protect(&c.sp, va, page, X), PGT_ENOTSUP);

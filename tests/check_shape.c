@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Check suite for the walks compiled per tree shape (lib/shape.c): on every
+ * Check suite for the walks compiled per format (lib/walks_tpl.h): on every
  * shipped descriptor, reached through the p2v offset and through the hook,
  * in both halves of the address range, pgt_lookup and pgt_insert must give
  * exactly what a plain walk by the descriptor's masks gives, on random trees
@@ -9,9 +9,9 @@
  * Covers: hits at every level and byte offset, misses at every level, the
  * first and last address of each range and the addresses just outside it
  * (PGT_EINVAL), a NULL out pointer, a p2v hook returning NULL part way down
- * (PGT_EINVAL), a copy of a shipped descriptor (same walk, found by shape,
- * not by address), and a descriptor whose table masks differ between levels
- * (the generic walk).
+ * (PGT_EINVAL), a copy of a shipped descriptor (the generic walk: the
+ * compiled one belongs to the original), and a descriptor whose table masks
+ * differ between levels (the generic walk).
  */
 #include <check.h>
 #include <stdio.h>
@@ -272,7 +272,7 @@ START_TEST(hook_null)
 END_TEST
 
 /**
- * A descriptor of a known shape whose table masks differ between levels
+ * A descriptor whose table masks differ between levels
  * (table entries at level 1 carry an extra type bit): the generic walk must
  * serve it, with each level's masks. A walk using level 1's masks everywhere
  * would take every upper table entry for something else and find nothing.
@@ -415,6 +415,16 @@ static pgt_pte_t leaf_bits(const struct pgt_level *L)
 	return bits & ~L->type_mask;
 }
 
+/** Every bit the rules of a table entry look at. */
+static pgt_pte_t rule_bits(const struct pgt_level *L)
+{
+	pgt_pte_t bits = 0;
+
+	for (unsigned i = 0; i < PGT_RULES; i++)
+		bits |= L->table_rules[i].mask;
+	return bits;
+}
+
 /**
  * Flips random bits of the entry at a random level on @p va's path: rule
  * bits of a table entry, rule and accessed bits of a leaf, or (one time in
@@ -431,7 +441,7 @@ static void poke(struct fx *f, uint64_t *rng, pgt_vaddr_t va)
 		return;
 	bool table = l > 0 && (*p & L->type_mask) == L->table_type;
 	bool malform = test_rand(rng) % 4 == 0; /* else the entry stays well-formed */
-	pgt_pte_t bits = table ? (malform ? L->table_mbz : L->table_rule_bits)
+	pgt_pte_t bits = table ? (malform ? L->table_mbz : rule_bits(L))
 			       : (malform ? L->leaf_mbz & ~L->type_mask : leaf_bits(L));
 	*p ^= bits & test_rand(rng) & test_rand(rng);
 }
@@ -463,8 +473,8 @@ static pgt_vaddr_t map_random(struct fx *f, uint64_t *rng)
  * pgt_translate against the reference on random trees whose entries have
  * random rule, accessed and must-be-zero bits: through the walk compiled
  * for a shipped descriptor (the leaf decides unless a table entry on the
- * way is odd), and through a copy without table_rule_bits, for which every
- * translation takes the full walk.
+ * way is odd), and through a copy, which the engine's generic walk serves
+ * (the full walk for every translation).
  */
 START_TEST(translate_agrees)
 {
@@ -477,12 +487,6 @@ START_TEST(translate_agrees)
 	unsigned faults = 0;
 
 	fx_open(&f, a, m, 0, full_walk);
-	if (full_walk) {
-		pgt_space_destroy(&f.sp);
-		for (unsigned l = 0; l < a->levels; l++)
-			f.copy.level[l].table_rule_bits = 0;
-		ck_assert_int_eq(pgt_space_init(&f.sp, &f.copy, &f.t.mm, 0), PGT_OK);
-	}
 	for (unsigned i = 0; i < 200; i++)
 		pages[i] = map_random(&f, &rng);
 	for (unsigned round = 0; round < 4; round++) {

@@ -17,6 +17,27 @@ const struct pgt_arch *const test_archs[] = {
 };
 const size_t test_narchs = sizeof test_archs / sizeof test_archs[0];
 
+/* What each shipped family can encode (pgt_arch(3)): stage-1 ARMv8 and x86-64 need READ with
+ * any right; RISC-V has execute-only pages; only x86-64 has a write-combining type. */
+bool test_exec_only(const struct pgt_arch *a)
+{
+	return strncmp(a->name, "riscv", 5) == 0;
+}
+
+unsigned test_no_memtypes(const struct pgt_arch *a)
+{
+	return strncmp(a->name, "x86_64", 6) == 0 ? 0 : PGT_PROT_WRITECOMBINE;
+}
+
+bool test_prot_expressible(const struct pgt_arch *a, unsigned prot)
+{
+	unsigned rights = prot & (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC);
+
+	if (rights && !(rights & PGT_PROT_READ) && !(test_exec_only(a) && rights == PGT_PROT_EXEC))
+		return false;
+	return !(prot & test_no_memtypes(a));
+}
+
 uint64_t test_rand(uint64_t *state)
 {
 	uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ull;

@@ -111,6 +111,13 @@ struct test_leaf *tree_leaves(const pgt_space_t *sp, const struct pgt_arch *a, c
 extern const struct pgt_arch *const test_archs[];
 extern const size_t test_narchs;
 
+/** Whether the shipped format @p a has execute-only leaves (PGT_PROT_EXEC alone). */
+bool test_exec_only(const struct pgt_arch *a);
+/** The PGT_PROT_* memory types the shipped format @p a cannot encode (PGT_ENOTSUP). */
+unsigned test_no_memtypes(const struct pgt_arch *a);
+/** Whether the format can encode @p prot: its rights and its memory type (one at most). */
+bool test_prot_expressible(const struct pgt_arch *a, unsigned prot);
+
 /** Lowest and highest canonical page-aligned addresses of a space (top = last byte). */
 pgt_vaddr_t test_va_bottom(const struct pgt_arch *a, unsigned flags);
 pgt_vaddr_t test_va_top(const struct pgt_arch *a, unsigned flags);

@@ -3,6 +3,7 @@
  * The abstract model (see model.h), written from the paper's prose and
  * DESIGN.md.
  */
+#include "harness.h"
 #include "model.h"
 
 #include <stdlib.h>
@@ -145,6 +146,19 @@ size_t m_valid(const struct model *md)
 	return n;
 }
 
+/**
+ * An empty model of a space of descriptor @p a: the geometry from the
+ * descriptor, and what each shipped family can encode (pgt_arch(3)).
+ */
+void m_init(struct model *md, const struct pgt_arch *a, unsigned flags)
+{
+	*md = (struct model){ .a = a,
+			      .flags = flags,
+			      .af_on_valid = strncmp(a->name, "armv8", 5) == 0,
+			      .exec_only = test_exec_only(a),
+			      .no_memtypes = test_no_memtypes(a) };
+}
+
 /** The PGT_PROT_* bit of a boolean rights field, 0 for the others. */
 unsigned m_prot_bit(enum pgt_field f)
 {
@@ -164,27 +178,34 @@ bool m_get(const struct m_map *m, enum pgt_field f, uint64_t *v)
 	switch (f) {
 	case PGT_FIELD_PADDR: *v = m->paddr; return true;
 	case PGT_FIELD_PROT: *v = m->prot; return true;
-	case PGT_FIELD_CACHED: *v = !(m->prot & PGT_PROT_UNCACHED); return true;
+	case PGT_FIELD_CACHED: *v = !(m->prot & PGT_PROT_MEMTYPE); return true;
 	case PGT_FIELD_ACCESSED: *v = (uint64_t)m->accessed; return m->accessed >= 0;
 	case PGT_FIELD_DIRTY: *v = (uint64_t)m->dirty; return true;
 	default: *v = !!(m->prot & m_prot_bit(f)); return true;
 	}
 }
 
-/** New rights for a single boolean rights field (CACHED is inverted UNCACHED). */
+/**
+ * New rights for a single boolean rights field. CACHED 1 is write-back;
+ * CACHED 0 keeps an uncached memory type, or makes write-back device memory.
+ */
 unsigned m_prot_with(unsigned prot, enum pgt_field f, uint64_t val)
 {
-	if (f == PGT_FIELD_CACHED)
-		return val ? prot & ~(unsigned)PGT_PROT_UNCACHED : prot | PGT_PROT_UNCACHED;
+	if (f == PGT_FIELD_CACHED) {
+		if (val)
+			return prot & ~(unsigned)PGT_PROT_MEMTYPE;
+		return (prot & PGT_PROT_MEMTYPE) ? prot : prot | PGT_PROT_UNCACHED;
+	}
 	return val ? prot | m_prot_bit(f) : prot & ~m_prot_bit(f);
 }
 
 /**
  * The ADT's set operations: the status and, for PGT_OK, the mapping after.
  * Unknown fields and prot bits are PGT_EFLAGS, a misaligned or too wide
- * PADDR PGT_EALIGN or PGT_ERANGE, a boolean above 1 PGT_EINVAL; rights the
- * architectures cannot express (write
- * or exec without read) are PGT_ENOTSUP; failures change nothing.
+ * PADDR PGT_EALIGN or PGT_ERANGE, a boolean above 1 PGT_EINVAL, two memory
+ * types PGT_EFLAGS; rights the format cannot express (write or exec without
+ * read, but exec alone where execute-only exists) and memory types it has
+ * not are PGT_ENOTSUP; failures change nothing.
  */
 int m_set_predict(const struct model *md, const struct m_map *m, enum pgt_field f, uint64_t val,
 		  struct m_map *after)
@@ -203,7 +224,8 @@ int m_set_predict(const struct model *md, const struct m_map *m, enum pgt_field 
 		return PGT_OK;
 	}
 	if (f == PGT_FIELD_PROT) {
-		if (val & ~(uint64_t)PGT_PROT_ALL)
+		unsigned memtype = (unsigned)val & PGT_PROT_MEMTYPE;
+		if ((val & ~(uint64_t)PGT_PROT_ALL) || (memtype & (memtype - 1)))
 			return PGT_EFLAGS;
 		prot = (unsigned)val;
 	} else {
@@ -216,7 +238,9 @@ int m_set_predict(const struct model *md, const struct m_map *m, enum pgt_field 
 		prot = m_prot_with(m->prot, f, val);
 	}
 	unsigned rights = prot & 7u;
-	if (rights && !(rights & PGT_PROT_READ))
+	if (rights && !(rights & PGT_PROT_READ) && !(md->exec_only && rights == PGT_PROT_EXEC))
+		return PGT_ENOTSUP;
+	if (prot & md->no_memtypes)
 		return PGT_ENOTSUP;
 	after->prot = prot;
 	if (md->af_on_valid) /* valid ARMv8 leaves carry AF; a reserved one is left open */

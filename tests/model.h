@@ -34,10 +34,13 @@ struct model {
 	const struct pgt_arch *a; /**< geometry only: levels, page sizes, widths */
 	unsigned flags;
 	bool af_on_valid; /**< ARMv8: a valid leaf always has AF */
+	bool exec_only;   /**< execute-only leaves exist (RISC-V) */
+	unsigned no_memtypes; /**< PGT_PROT_* memory types the format has not (PGT_ENOTSUP) */
 	struct m_map *map;
 	size_t n, cap;
 };
 
+void m_init(struct model *md, const struct pgt_arch *a, unsigned flags);
 uint64_t m_size(unsigned shift);
 pgt_vaddr_t m_last(const struct m_map *m);
 int m_page_level(const struct pgt_arch *a, unsigned shift);

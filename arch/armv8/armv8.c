@@ -25,12 +25,35 @@ static pgt_pte_t arm_xn(unsigned prot)
 	return (prot & PGT_PROT_USER) ? PGT_ARMV8_PXN : PGT_ARMV8_UXN;
 }
 
+/*
+ * Memory types as AttrIndx into PGT_ARMV8_MAIR: normal write-back, device,
+ * normal non-cacheable. Stage 1 has no write-combining type of its own
+ * (Normal-NC is the closest): PGT_PROT_WRITECOMBINE is not encoded.
+ */
+static unsigned arm_attr_index(unsigned prot)
+{
+	switch (prot & PGT_PROT_MEMTYPE) {
+	case PGT_PROT_UNCACHED: return PGT_ARMV8_ATTR_DEVICE;
+	case PGT_PROT_NONCACHEABLE: return PGT_ARMV8_ATTR_NORMAL_NC;
+	default: return PGT_ARMV8_ATTR_NORMAL;
+	}
+}
+
+static unsigned arm_memtype_prot(pgt_pte_t pte)
+{
+	switch (pte & PGT_ARMV8_ATTRINDX_MASK) {
+	case PGT_ARMV8_ATTRINDX(PGT_ARMV8_ATTR_NORMAL): return 0;
+	case PGT_ARMV8_ATTRINDX(PGT_ARMV8_ATTR_NORMAL_NC): return PGT_PROT_NONCACHEABLE;
+	default: return PGT_PROT_UNCACHED; /* device, and indices PGT_ARMV8_MAIR leaves device nGnRnE */
+	}
+}
+
 /* Attributes that a reserved leaf keeps too (the hardware ignores them while bit 0 is 0). */
 static pgt_pte_t arm_attrs(unsigned prot)
 {
 	pgt_pte_t bits = PGT_ARMV8_SH_INNER | arm_xn(prot);
 
-	bits |= PGT_ARMV8_ATTRINDX((prot & PGT_PROT_UNCACHED) ? PGT_ARMV8_ATTR_DEVICE : PGT_ARMV8_ATTR_NORMAL);
+	bits |= PGT_ARMV8_ATTRINDX(arm_attr_index(prot));
 	bits |= (prot & PGT_PROT_USER) ? PGT_ARMV8_AP_USER : 0;
 	bits |= (prot & PGT_PROT_WRITE) ? 0 : PGT_ARMV8_AP_RO;
 	bits |= (prot & PGT_PROT_GLOBAL) ? 0 : PGT_ARMV8_NG;
@@ -43,6 +66,8 @@ static int arm_prot_encode(unsigned level, unsigned prot, pgt_pte_t *bits)
 
 	if (rights && !(rights & PGT_PROT_READ))
 		return PGT_ENOTSUP; /* stage-1 AP has no write-only or execute-only encoding */
+	if (prot & PGT_PROT_WRITECOMBINE)
+		return PGT_ENOTSUP;
 	if (!rights) {
 		*bits = PGT_ARMV8_SW_RESERVED | arm_attrs(prot);
 		return PGT_OK;
@@ -66,8 +91,7 @@ static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
 	}
 	prot |= user ? PGT_PROT_USER : 0;
 	prot |= (pte & PGT_ARMV8_NG) ? 0 : PGT_PROT_GLOBAL;
-	prot |= ((pte & PGT_ARMV8_ATTRINDX_MASK) != PGT_ARMV8_ATTRINDX(PGT_ARMV8_ATTR_NORMAL)) ? PGT_PROT_UNCACHED : 0;
-	return prot;
+	return prot | arm_memtype_prot(pte);
 }
 
 /*
@@ -123,11 +147,9 @@ static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
 		.table_rules = ARM_TABLE_RULES, .leaf_rules = ARM_LEAF_RULES,         \
 		.table_mbz = ARM_TABLE_MBZ(g), .leaf_mbz = ARM_LEAF_MBZ(g, sh),       \
 		.table_accessed = 0,                                                  \
-		.table_rule_bits = PGT_ARMV8_PXNTABLE | PGT_ARMV8_UXNTABLE |          \
-				   PGT_ARMV8_APTABLE_NO_EL0 | PGT_ARMV8_APTABLE_RO,   \
 	}
 
-#define ARM_DESC(nm, nlev, va, ...)                                                    \
+#define ARM_DESC(nm, nlev, va, walks_, ...)                                                \
 	{                                                                              \
 		.name = (nm), .levels = (nlev), .va_bits = (va), .pa_bits = 48,        \
 		.canon = PGT_CANON_SPLIT, .break_before_make = 1,                      \
@@ -136,44 +158,43 @@ static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
 		/* EL0-writable is never EL1-executable (D8.4, "PXN treated as 1") */  \
 		.implied_if = PGT_RIGHT_UW, .implied_removes = PGT_RIGHT_PX,           \
 		.af_fault = 1, .malformed_fault = PGT_FAULT_NOT_PRESENT,               \
+		.walks = (walks_),                                                     \
 	}
 
 /* 4K granule: 4K pages, 2M and 1G blocks; level 3 (ARM's L0) has no blocks. */
-#define ARM_4K_39 ARM_DESC("armv8-4k-39", 3, 39, ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1), ARM_LEVEL(12, 30, 1))
-#define ARM_4K_48                                                                                 \
-	ARM_DESC("armv8-4k-48", 4, 48, ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1), ARM_LEVEL(12, 30, 1), \
+#define ARM_4K_39(w) ARM_DESC("armv8-4k-39", 3, 39, w, ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1), ARM_LEVEL(12, 30, 1))
+#define ARM_4K_48(w)                                                                                \
+	ARM_DESC("armv8-4k-48", 4, 48, w, ARM_LEVEL(12, 12, 1), ARM_LEVEL(12, 21, 1), ARM_LEVEL(12, 30, 1), \
 		 ARM_LEVEL(12, 39, 0))
 /* 16K granule: 16K pages and 32M blocks (64G blocks need FEAT_LPA2). */
-#define ARM_16K_47 \
-	ARM_DESC("armv8-16k-47", 3, 47, ARM_LEVEL(14, 14, 1), ARM_LEVEL(14, 25, 1), ARM_LEVEL(14, 36, 0))
+#define ARM_16K_47(w) \
+	ARM_DESC("armv8-16k-47", 3, 47, w, ARM_LEVEL(14, 14, 1), ARM_LEVEL(14, 25, 1), ARM_LEVEL(14, 36, 0))
 /* 64K granule: 64K pages and 512M blocks (4T blocks need FEAT_LPA). */
-#define ARM_64K_42 ARM_DESC("armv8-64k-42", 2, 42, ARM_LEVEL(16, 16, 1), ARM_LEVEL(16, 29, 1))
+#define ARM_64K_42(w) ARM_DESC("armv8-64k-42", 2, 42, w, ARM_LEVEL(16, 16, 1), ARM_LEVEL(16, 29, 1))
 
-PGT_API const struct pgt_arch pgt_arch_armv8_4k_39 = ARM_4K_39;
-PGT_API const struct pgt_arch pgt_arch_armv8_4k_48 = ARM_4K_48;
-PGT_API const struct pgt_arch pgt_arch_armv8_16k_47 = ARM_16K_47;
-PGT_API const struct pgt_arch pgt_arch_armv8_64k_42 = ARM_64K_42;
+/* --- walks compiled with these masks as constants ------------------------------ */
 
-/* --- walks compiled with these masks as constants (lib/shape_tpl.h) ------------ */
+#include "../../lib/walks_tpl.h"
 
-#include "shape_tpl.h"
+/* Defined below by PGT__WALKS; the descriptors point to them. */
+static const struct pgt_arch_walks arm_4k_39_walks, arm_4k_48_walks, arm_16k_47_walks, arm_64k_42_walks;
+
+PGT_API const struct pgt_arch pgt_arch_armv8_4k_39 = ARM_4K_39(&arm_4k_39_walks);
+PGT_API const struct pgt_arch pgt_arch_armv8_4k_48 = ARM_4K_48(&arm_4k_48_walks);
+PGT_API const struct pgt_arch pgt_arch_armv8_16k_47 = ARM_16K_47(&arm_16k_47_walks);
+PGT_API const struct pgt_arch pgt_arch_armv8_64k_42 = ARM_64K_42(&arm_64k_42_walks);
 
 /*
  * Static copies of the descriptors, which the compiler folds into the walks
  * (it may not fold the exported ones: a shared library's data can be
  * interposed).
  */
-static const struct pgt_arch walk_4k_39 = ARM_4K_39;
-static const struct pgt_arch walk_4k_48 = ARM_4K_48;
-static const struct pgt_arch walk_16k_47 = ARM_16K_47;
-static const struct pgt_arch walk_64k_42 = ARM_64K_42;
+static const struct pgt_arch walk_4k_39 = ARM_4K_39(NULL);
+static const struct pgt_arch walk_4k_48 = ARM_4K_48(NULL);
+static const struct pgt_arch walk_16k_47 = ARM_16K_47(NULL);
+static const struct pgt_arch walk_64k_42 = ARM_64K_42(NULL);
 
-PGT__SHAPE(arm_4k_39, &walk_4k_39, 3, 9, 12, true)
-PGT__SHAPE(arm_4k_48, &walk_4k_48, 4, 9, 12, true)
-PGT__SHAPE(arm_16k_47, &walk_16k_47, 3, 11, 14, true)
-PGT__SHAPE(arm_64k_42, &walk_64k_42, 2, 13, 16, true)
-
-const struct pgt__shape_ops *const pgt__armv8_4k_39_walks[2] = { &arm_4k_39_off_ops, &arm_4k_39_hook_ops };
-const struct pgt__shape_ops *const pgt__armv8_4k_48_walks[2] = { &arm_4k_48_off_ops, &arm_4k_48_hook_ops };
-const struct pgt__shape_ops *const pgt__armv8_16k_47_walks[2] = { &arm_16k_47_off_ops, &arm_16k_47_hook_ops };
-const struct pgt__shape_ops *const pgt__armv8_64k_42_walks[2] = { &arm_64k_42_off_ops, &arm_64k_42_hook_ops };
+PGT__WALKS(arm_4k_39_walks, &walk_4k_39, &pgt_arch_armv8_4k_39)
+PGT__WALKS(arm_4k_48_walks, &walk_4k_48, &pgt_arch_armv8_4k_48)
+PGT__WALKS(arm_16k_47_walks, &walk_16k_47, &pgt_arch_armv8_16k_47)
+PGT__WALKS(arm_64k_42_walks, &walk_64k_42, &pgt_arch_armv8_64k_42)

@@ -13,6 +13,34 @@
 #define X86_PROT_BITS (PGT_X86_P | PGT_X86_RW | PGT_X86_US | PGT_X86_PWT | PGT_X86_PCD | \
 		       PGT_X86_G | PGT_X86_NX | PGT_X86_SW_RESERVED)
 
+/*
+ * Memory types as PAT indices 0-3 (PAT = 0, SDM vol. 3A 12.12.3), with the
+ * IA32_PAT layout Linux programs: 0 WB, 1 WC, 2 UC-, 3 UC. Entries 0, 2
+ * and 3 are the power-on values; entry 1 is write-through until the kernel
+ * makes it WC (pgt_arch(3)).
+ */
+#define X86_MEMTYPE_BITS (PGT_X86_PCD | PGT_X86_PWT)
+
+static pgt_pte_t x86_memtype(unsigned prot)
+{
+	switch (prot & PGT_PROT_MEMTYPE) {
+	case PGT_PROT_WRITECOMBINE: return PGT_X86_PWT;           /* PAT 1 */
+	case PGT_PROT_NONCACHEABLE: return PGT_X86_PCD;           /* PAT 2: UC- */
+	case PGT_PROT_UNCACHED: return PGT_X86_PCD | PGT_X86_PWT; /* PAT 3: UC */
+	default: return 0;                                        /* PAT 0: WB */
+	}
+}
+
+static unsigned x86_memtype_prot(pgt_pte_t pte)
+{
+	switch (pte & X86_MEMTYPE_BITS) {
+	case PGT_X86_PWT: return PGT_PROT_WRITECOMBINE;
+	case PGT_X86_PCD: return PGT_PROT_NONCACHEABLE;
+	case PGT_X86_PCD | PGT_X86_PWT: return PGT_PROT_UNCACHED;
+	default: return 0;
+	}
+}
+
 /* Attributes that a reserved leaf keeps too (the hardware ignores them while P is 0). */
 static pgt_pte_t x86_attrs(unsigned prot)
 {
@@ -22,8 +50,7 @@ static pgt_pte_t x86_attrs(unsigned prot)
 		bits |= PGT_X86_US;
 	if (prot & PGT_PROT_GLOBAL)
 		bits |= PGT_X86_G;
-	if (prot & PGT_PROT_UNCACHED)
-		bits |= PGT_X86_PCD | PGT_X86_PWT; /* UC: SDM 11.12.3, PAT entry 3 by default */
+	bits |= x86_memtype(prot);
 	if (!(prot & PGT_PROT_EXEC))
 		bits |= PGT_X86_NX;
 	return bits;
@@ -57,8 +84,7 @@ unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
 	}
 	prot |= (pte & PGT_X86_US) ? PGT_PROT_USER : 0;
 	prot |= (pte & PGT_X86_G) ? PGT_PROT_GLOBAL : 0;
-	prot |= (pte & PGT_X86_PCD) ? PGT_PROT_UNCACHED : 0;
-	return prot;
+	return prot | x86_memtype_prot(pte);
 }
 
 /*
@@ -97,14 +123,13 @@ unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
 		.table_rules = X86_RULES, .leaf_rules = X86_RULES,                \
 		.table_mbz = 0, .leaf_mbz = X86_LEAF_MBZ(sh),                     \
 		.table_accessed = (sh) == 12 ? 0 : PGT_X86_A,                     \
-		.table_rule_bits = PGT_X86_RW | PGT_X86_US | PGT_X86_NX,          \
 	}
 
 #define X86_PT X86_LEVEL(12, 1, PGT_X86_ADDR_4K)   /* PTE: 4K pages */
 #define X86_PD X86_LEVEL(21, 1, PGT_X86_ADDR_2M)   /* PDE: 2M pages */
 #define X86_PDPT X86_LEVEL(30, 1, PGT_X86_ADDR_1G) /* PDPTE: 1G pages */
 
-#define X86_DESC(nm, nlev, va, ...)                                                       \
+#define X86_DESC(nm, nlev, va, walks_, ...)                                               \
 	{                                                                                 \
 		.name = (nm), .levels = (nlev), .va_bits = (va), .pa_bits = 52,           \
 		.canon = PGT_CANON_SIGN_EXTEND,                                           \
@@ -112,29 +137,31 @@ unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
 		.prot_encode = pgt_x86_64_prot_encode,                                    \
 		.prot_decode = pgt_x86_64_prot_decode,                                    \
 		.malformed_fault = PGT_FAULT_RESERVED_BIT, /* #PF with RSVD = 1, SDM 4.7 */ \
+		.walks = (walks_),                                                        \
 	}
 
-#define X86_4LEVEL X86_DESC("x86_64", 4, 48, X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0) /* PML4E */)
-#define X86_5LEVEL \
-	X86_DESC("x86_64-la57", 5, 57, X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0), X86_LEVEL(48, 0, 0) /* PML5E */)
+#define X86_4LEVEL(w) X86_DESC("x86_64", 4, 48, w, X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0) /* PML4E */)
+#define X86_5LEVEL(w)                                                                      \
+	X86_DESC("x86_64-la57", 5, 57, w, X86_PT, X86_PD, X86_PDPT, X86_LEVEL(39, 0, 0), \
+		 X86_LEVEL(48, 0, 0) /* PML5E */)
 
-PGT_API const struct pgt_arch pgt_arch_x86_64 = X86_4LEVEL;
-PGT_API const struct pgt_arch pgt_arch_x86_64_la57 = X86_5LEVEL;
+/* --- walks compiled with these masks as constants ------------------------------ */
 
-/* --- walks compiled with these masks as constants (lib/shape_tpl.h) ------------ */
+#include "../../lib/walks_tpl.h"
 
-#include "shape_tpl.h"
+/* Defined below by PGT__WALKS; the descriptors point to them. */
+static const struct pgt_arch_walks x86_4_walks, x86_5_walks;
+
+PGT_API const struct pgt_arch pgt_arch_x86_64 = X86_4LEVEL(&x86_4_walks);
+PGT_API const struct pgt_arch pgt_arch_x86_64_la57 = X86_5LEVEL(&x86_5_walks);
 
 /*
  * Static copies of the descriptors, which the compiler folds into the walks
  * (it may not fold the exported ones: a shared library's data can be
  * interposed).
  */
-static const struct pgt_arch walk_4level = X86_4LEVEL;
-static const struct pgt_arch walk_5level = X86_5LEVEL;
+static const struct pgt_arch walk_4level = X86_4LEVEL(NULL);
+static const struct pgt_arch walk_5level = X86_5LEVEL(NULL);
 
-PGT__SHAPE(x86_4, &walk_4level, 4, 9, 12, true)
-PGT__SHAPE(x86_5, &walk_5level, 5, 9, 12, true)
-
-const struct pgt__shape_ops *const pgt__x86_64_walks[2] = { &x86_4_off_ops, &x86_4_hook_ops };
-const struct pgt__shape_ops *const pgt__x86_64_la57_walks[2] = { &x86_5_off_ops, &x86_5_hook_ops };
+PGT__WALKS(x86_4_walks, &walk_4level, &pgt_arch_x86_64)
+PGT__WALKS(x86_5_walks, &walk_5level, &pgt_arch_x86_64_la57)

@@ -5,21 +5,36 @@
  *        page-table format, and how to write your own.
  *
  * A descriptor is const data. The engine's walk uses only the per-level
- * masks below (no indirect call per entry); the two attribute functions are
- * called at most once per field operation.
+ * masks and rules below (no indirect call per entry); the two attribute
+ * functions are called at most once per field operation. This is version 2
+ * of the contract (PGT_ARCH_CONTRACT): address fields that may be shifted,
+ * entry classes by any-of sets, encodings the hardware rejects, and the
+ * derived data the engine computes itself.
  *
- * Entry classes at level l, tested in this order:
- *  - table:    l > 0 and (pte & type_mask) == table_type
- *  - leaf:     leaf_ok and (pte & type_mask) == leaf_type   (valid in hardware)
- *  - reserved: leaf_ok and !(pte & valid) and (pte & reserved)
+ * An entry is present when any bit of `valid` is set (one valid bit on
+ * x86-64, ARMv8 and RISC-V; any of R/W/X in EPT). Entry classes at level l,
+ * tested in this order:
+ *  - table:    l > 0, present, (pte & type_mask) == table_type and no bit
+ *              of leaf_any set
+ *  - leaf:     leaf_ok, present, (pte & type_mask) == leaf_type and, when
+ *              leaf_any is not 0, one of its bits set   (valid in hardware)
+ *  - reserved: leaf_ok, not present and (pte & reserved)
  *              (inserted, no rights yet; the hardware ignores it)
- *  - empty:    !(pte & valid), anything else; the library writes 0
+ *  - empty:    not present, anything else; the library writes 0
  *  - anything else is malformed: never written by the library, never
  *    overwritten by it, and reported by the verifier.
+ * A present table or leaf is malformed to the MMU (pgt_translate's
+ * malformed_fault) when it has a must-be-zero bit set or matches one of
+ * its level's `malformed` patterns (RISC-V: W without R).
  *
- * The valid bit must lie below the table size (bit 0 on every real MMU):
- * a table-aligned address stored in an entry then reads as invalid, which
- * the library relies on while tables it unlinked wait for a TLB flush.
+ * Output addresses: a table entry holds its table's physical address as
+ * (pa >> oa_shift) & table_oa, a leaf its page's as (pa >> oa_shift) &
+ * leaf_oa (RISC-V keeps PA[55:12] in bits 53:10: oa_shift 2).
+ *
+ * Every bit of valid must lie below table_size >> oa_shift (bit 0 on every
+ * real MMU): a table-aligned address stored in an entry then reads as not
+ * present, which the library relies on while tables it unlinked wait for
+ * a TLB flush.
  */
 #ifndef PGTABLE_ARCH_H
 #define PGTABLE_ARCH_H
@@ -32,6 +47,9 @@ extern "C" {
 
 /** Most levels a descriptor may have. */
 #define PGT_MAX_LEVELS 6
+
+/** The version of the descriptor contract this header describes. */
+#define PGT_ARCH_CONTRACT 2
 
 /** How a descriptor's virtual addresses must look. */
 enum pgt_canon {
@@ -56,8 +74,11 @@ enum pgt_rights {
 	PGT_RIGHTS_ALL = 63
 };
 
-/** Rules per entry class and level (see struct pgt_rule). */
-#define PGT_RULES 4
+/** Rules per entry class and level (see struct pgt_rule); ARMv8 stage 2 with FEAT_XNX needs five. */
+#define PGT_RULES 6
+
+/** Malformed-encoding patterns per level (see struct pgt_pattern); EPT needs four. */
+#define PGT_MALFORMED 4
 
 /**
  * One access-control rule of an entry: when (pte & mask) == match, the
@@ -70,21 +91,35 @@ struct pgt_rule {
 	uint32_t removes; /**< enum pgt_rights */
 };
 
+/**
+ * An encoding the MMU rejects in a present entry: (pte & mask) == match.
+ * A pattern with mask 0 is unused.
+ */
+struct pgt_pattern {
+	pgt_pte_t mask;  /**< the bits the pattern looks at; 0: unused */
+	pgt_pte_t match; /**< their rejected value */
+};
+
 /** One level of a page-table format. Level 0 holds the smallest pages. */
 struct pgt_level {
 	uint8_t shift;      /**< lowest VA bit this level indexes = log2 of a leaf's size here */
-	uint8_t bits;       /**< index width; a table holds 2^bits entries */
+	uint8_t bits;       /**< index width; a table holds 2^bits entries (a root may be wider) */
 	uint8_t leaf_ok;    /**< whether leaves (pages, blocks) may live at this level */
-	uint8_t pad_;       /**< zero */
+	uint8_t oa_shift;   /**< address fields hold pa >> oa_shift (0: in place) */
 	uint32_t table_size; /**< bytes of a table at this level: 8 << bits */
-	pgt_pte_t valid;      /**< set in every entry the hardware walks */
+	pgt_pte_t valid;      /**< an entry the hardware walks has one of these set */
 	pgt_pte_t type_mask;  /**< bits that tell tables, leaves and the rest apart */
 	pgt_pte_t table_type; /**< pointer to a next-level table (ignored at level 0) */
 	pgt_pte_t leaf_type;  /**< valid leaf (ignored unless leaf_ok) */
+	/**
+	 * A leaf has one of these bits set, a table entry none (RISC-V: R, W
+	 * or X); 0: type_mask alone tells them apart.
+	 */
+	pgt_pte_t leaf_any;
 	pgt_pte_t reserved;   /**< software bit marking a reserved leaf */
-	pgt_pte_t table_oa;   /**< next-table address field of a table entry */
+	pgt_pte_t table_oa;   /**< next-table address field of a table entry (pa >> oa_shift) */
 	pgt_pte_t table_attrs; /**< other bits of a table entry (grant everything) */
-	pgt_pte_t leaf_oa;    /**< output-address field of a leaf */
+	pgt_pte_t leaf_oa;    /**< output-address field of a leaf (pa >> oa_shift) */
 	pgt_pte_t prot_mask;  /**< every bit prot_encode may set at this level */
 	pgt_pte_t accessed;   /**< accessed bit of a leaf, 0 if none */
 	pgt_pte_t dirty;      /**< dirty bit of a leaf, 0 if none */
@@ -107,19 +142,18 @@ struct pgt_level {
 	/** Must-be-zero (reserved, RES0) bits of a valid table entry. */
 	pgt_pte_t table_mbz;
 	/**
-	 * Must-be-zero bits of a valid leaf. Those below `shift` lie in the
-	 * output-address field of a smaller page: set, the address is misaligned.
+	 * Must-be-zero bits of a valid leaf. Those that hold address bits below
+	 * `shift` (leaf_oa of a smaller page) mean a misaligned address.
 	 */
 	pgt_pte_t leaf_mbz;
 	/** Accessed bit the hardware sets in a table entry it walks through, 0 if none. */
 	pgt_pte_t table_accessed;
-	/**
-	 * The union of the table_rules masks. A table entry that agrees with
-	 * table_attrs on these bits matches no rule (table_attrs grants
-	 * everything), so the walk skips its rules; 0: always evaluate them.
-	 */
-	pgt_pte_t table_rule_bits;
+	/** Encodings of a present entry at this level the MMU rejects (RISC-V: W without R). */
+	struct pgt_pattern malformed[PGT_MALFORMED];
 };
+
+/** The walks compiled for a shipped descriptor (private to the library). */
+struct pgt_arch_walks;
 
 /** A page-table format. */
 struct pgt_arch {
@@ -164,6 +198,17 @@ struct pgt_arch {
 	 * bits set, a leaf where the level allows none, an undefined encoding).
 	 */
 	uint8_t malformed_fault;
+	/**
+	 * Non-zero: a write to a valid leaf without its `dirty` bit takes
+	 * PGT_FAULT_DIRTY (RISC-V Svade); 0: the MMU sets the bit itself.
+	 */
+	uint8_t dirty_fault;
+	/**
+	 * Walks the library compiled with this descriptor's masks as constants;
+	 * used only when they were compiled for this very descriptor (a copy
+	 * gets the engine's walk). NULL in a descriptor of your own.
+	 */
+	const struct pgt_arch_walks *walks;
 };
 
 #ifdef __cplusplus

@@ -83,23 +83,21 @@ PGT_API const char *pgt_errname(int status);
 
 struct pgt_arch;
 
-/** x86-64, 4-level paging, 48-bit virtual addresses, 4K/2M/1G pages. */
-PGT_API extern const struct pgt_arch pgt_arch_x86_64;
-/** x86-64, 5-level paging (LA57), 57-bit virtual addresses, 4K/2M/1G pages. */
-PGT_API extern const struct pgt_arch pgt_arch_x86_64_la57;
-/** ARMv8-A stage 1, 4K granule, 39-bit VA (3 levels), 4K/2M/1G. */
-PGT_API extern const struct pgt_arch pgt_arch_armv8_4k_39;
-/** ARMv8-A stage 1, 4K granule, 48-bit VA (4 levels), 4K/2M/1G. */
-PGT_API extern const struct pgt_arch pgt_arch_armv8_4k_48;
-/** ARMv8-A stage 1, 16K granule, 47-bit VA (3 levels), 16K/32M. */
-PGT_API extern const struct pgt_arch pgt_arch_armv8_16k_47;
-/** ARMv8-A stage 1, 64K granule, 42-bit VA (2 levels), 64K/512M. */
-PGT_API extern const struct pgt_arch pgt_arch_armv8_64k_42;
+/*
+ * The shipped descriptors (pgtable/formats.h lists them, with their names):
+ * pgt_arch_x86_64, pgt_arch_x86_64_la57, pgt_arch_armv8_4k_39,
+ * pgt_arch_armv8_4k_48, pgt_arch_armv8_16k_47, pgt_arch_armv8_64k_42,
+ * pgt_arch_riscv_sv39, pgt_arch_riscv_sv48, pgt_arch_riscv_sv57.
+ */
+#define PGT_FORMAT(desc, name, what) PGT_API extern const struct pgt_arch desc;
+#include <pgtable/formats.h>
+#undef PGT_FORMAT
 
 /**
  * Finds a shipped descriptor by name.
- * @param name "x86_64", "x86_64-la57", "armv8-4k-39", "armv8-4k-48",
- *             "armv8-16k-47" or "armv8-64k-42"
+ * @param name a name of pgtable/formats.h: "x86_64", "x86_64-la57",
+ *             "armv8-4k-39", "armv8-4k-48", "armv8-16k-47", "armv8-64k-42",
+ *             "riscv-sv39", "riscv-sv48", "riscv-sv57"
  * @return the descriptor, or NULL for an unknown name or NULL
  */
 PGT_API const struct pgt_arch *pgt_arch_by_name(const char *name);
@@ -190,8 +188,8 @@ typedef struct pgt_space {
 			pgt_paddr_t pgt__root_pa;         /**< private */
 			unsigned pgt__flags;              /**< private */
 			unsigned pgt__magic;              /**< private: set while initialised */
-			/* --- private, fast paths (lib/shape.c) and translation caches (lib/tlb.c) --- */
-			const void *pgt__ops; /**< private: the walks compiled for this descriptor's shape */
+			/* --- private, fast paths (lib/walks.c) and translation caches (lib/tlb.c) --- */
+			const void *pgt__ops; /**< private: the space's walks (compiled for its descriptor, or the generic ones) */
 			void (*pgt__lookup)(void); /**< private: the lookup of pgt__ops, one load closer */
 			int64_t pgt__va_lo; /**< private: lowest accepted (int64_t)va >> (va_bits - 1) */
 			uint64_t pgt__gen;  /**< private: bumped when a translation is removed or changed */
@@ -288,7 +286,7 @@ enum pgt_field {
 	PGT_FIELD_WRITE,    /**< 0 or 1 */
 	PGT_FIELD_EXEC,     /**< 0 or 1 */
 	PGT_FIELD_USER,     /**< 0 or 1: unprivileged access */
-	PGT_FIELD_CACHED,   /**< 0 or 1: 0 is uncached (device) memory */
+	PGT_FIELD_CACHED,   /**< 0 or 1: 1 is write-back memory; writing 0 makes it device memory */
 	PGT_FIELD_GLOBAL,   /**< 0 or 1: not tagged with an address-space id */
 	PGT_FIELD_ACCESSED, /**< 0 or 1 */
 	PGT_FIELD_DIRTY,    /**< 0 or 1 */
@@ -303,10 +301,19 @@ enum pgt_prot {
 	PGT_PROT_EXEC = 4,     /**< instruction fetches */
 	PGT_PROT_USER = 8,     /**< unprivileged access (CPL 3, EL0) */
 	PGT_PROT_GLOBAL = 16,  /**< not tagged with an address-space id */
-	PGT_PROT_UNCACHED = 32 /**< device memory */
+	/*
+	 * Memory type: none of the three bits is normal write-back memory; at
+	 * most one may be set (PGT_EFLAGS otherwise). A format without the type
+	 * answers PGT_ENOTSUP (see pgt_arch(3) for each format's encoding).
+	 */
+	PGT_PROT_UNCACHED = 32,      /**< device memory (MMIO: uncached, strongly ordered) */
+	PGT_PROT_NONCACHEABLE = 64,  /**< normal memory, not cached */
+	PGT_PROT_WRITECOMBINE = 128  /**< normal memory, uncached, writes combined (frame buffers) */
 };
+/** The memory-type bits of PGT_PROT_*. */
+#define PGT_PROT_MEMTYPE 224u
 /** Every defined PGT_PROT_* bit. */
-#define PGT_PROT_ALL 63u
+#define PGT_PROT_ALL 255u
 
 /**
  * Reads a field of the leaf @p ref refers to.
@@ -393,7 +400,11 @@ enum pgt_fault_kind {
 	 * with PS set where no page may be (SDM vol. 3A 4.7). ARMv8 reports
 	 * malformed entries as translation faults (PGT_FAULT_NOT_PRESENT).
 	 */
-	PGT_FAULT_RESERVED_BIT = 4
+	PGT_FAULT_RESERVED_BIT = 4,
+	/** A write to a valid leaf whose dirty bit is clear, on a format that faults for it (RISC-V Svade). */
+	PGT_FAULT_DIRTY = 5,
+	/** An encoding the format calls a misconfiguration, not a fault of the walk (Intel EPT). */
+	PGT_FAULT_MISCONFIG = 6
 };
 
 /** One leaf mapping, as pgt_walk reports it. */

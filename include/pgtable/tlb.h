@@ -77,7 +77,7 @@ typedef struct pgt_tlb {
 } pgt_tlb_t;
 
 /** Low bits of an entry's delta word that hold the rights. */
-#define PGT__TLB_PROT_BITS 63u
+#define PGT__TLB_PROT_BITS 255u
 
 /**
  * Attaches an empty TLB to a space.

@@ -397,7 +397,7 @@ static void op_create(struct fuzz *f, struct slot *s)
 	t->fail_at = 0;
 	EXPECT(f, rc == (fail_alloc ? PGT_ENOMEM : PGT_OK), "space_init %s flags %u: status %d", a->name,
 	       flags, rc);
-	s->md = (struct model){ .a = a, .flags = flags, .af_on_valid = a->canon == PGT_CANON_SPLIT };
+	m_init(&s->md, a, flags);
 	s->ranges = get8(f) & 1;
 	ext_init(&s->ext);
 	s->live = rc == PGT_OK;

@@ -1,22 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Walks compiled once per tree shape (generic_pt style).
+ * The walks of a space: a table of functions chosen once per space, so that
+ * the operations pay one indirect call each, never one per entry.
  *
- * A shape is the number of levels, the index width of every level and the
- * page shift of level 0, plus how tables are reached: through the constant
- * p2v offset or through the caller's hook. Every shipped descriptor has one
- * of a handful of shapes. Inside an instantiation every shift, index mask
- * and level number is a compile-time constant and the level loop is
- * unrolled, so an entry costs a load, a mask, a compare and an add. The
- * descriptor's masks stay data (the engine never names an architecture).
- *
- * pgt__shape_init picks the instantiation once per space; the operations
- * then pay one indirect call each, never one per entry. A descriptor of no
- * known shape (or with table masks that differ between levels) gets the
- * generic walk, which reads shifts and masks from the descriptor.
+ * A shipped format points its descriptor at walks compiled with its own
+ * masks as constants (lib/walks_tpl.h, instantiated in arch/<format>/):
+ * every shift, index mask, level number and rule is an immediate there.
+ * Any other descriptor (a user's own, or a copy of a shipped one) gets the
+ * engine's generic walk (lib/walks.c), which reads them from the descriptor.
  */
-#ifndef PGT_LIB_SHAPE_H
-#define PGT_LIB_SHAPE_H
+#ifndef PGT_LIB_WALKS_H
+#define PGT_LIB_WALKS_H
 
 #include <pgtable/tlb.h>
 
@@ -29,7 +23,7 @@ struct pgt__stop {
 };
 
 /**
- * The hardware-valid leaf a walk found (for pgt__shape_ops.tlb_refill): its
+ * The hardware-valid leaf a walk found (for pgt__walk_ops.tlb_refill): its
  * entry and level, or in @p level a status when there is none; and what a
  * TLB entry needs of it, worked out where the walk knew the level.
  */
@@ -40,7 +34,7 @@ struct pgt__leaf {
 	pgt_pte_t key;  /**< the entry's bits that its level's codec owns (prot_mask) */
 };
 
-/** Accesses without PGT_ACC_SET_AD are below this: the size of pgt__shape_ops.translate. */
+/** Accesses without PGT_ACC_SET_AD are below this: the size of pgt__walk_ops.translate. */
 #define PGT__ACC_PLAIN PGT_ACC_SET_AD
 
 typedef int (*pgt__translate_fn)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
@@ -57,8 +51,8 @@ typedef int (*pgt__translate_fn)(const pgt_space_t *sp, pgt_vaddr_t va, unsigned
 		[PGT_ACC_EXEC | PGT_ACC_USER] = (ux),                                        \
 	}
 
-/** The walks of one shape. */
-struct pgt__shape_ops {
+/** The walks of a descriptor, for one kind of p2v. */
+struct pgt__walk_ops {
 	/**
 	 * pgt_lookup after the space check: PGT_OK (with *out, when not
 	 * NULL), PGT_ENOENT, PGT_ERANGE (address out of range) or PGT_EHOOK (p2v NULL).
@@ -81,7 +75,7 @@ struct pgt__shape_ops {
 	pgt__translate_fn translate[PGT__ACC_PLAIN];
 	/**
 	 * pgt_insert after its space check. Decides when @p page_shift is
-	 * a leaf size of the shape's first three levels, the reserved leaf
+	 * a leaf size of the descriptor's first three levels, the reserved leaf
 	 * is cached and the tables down to that level exist with the slot
 	 * empty (PGT_OK, with *out when not NULL), or the address is bad
 	 * (PGT_EALIGN, PGT_ERANGE, PGT_ESIZE, PGT_EHOOK); otherwise hands
@@ -129,7 +123,7 @@ int pgt__insert_general(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_re
  */
 int pgt__insert_page(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out);
 
-/** The type of pgt__shape_ops.lookup, which pgt_space_t keeps as void (*)(void). */
+/** The type of pgt__walk_ops.lookup, which pgt_space_t keeps as void (*)(void). */
 typedef int (*pgt__lookup_fn)(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out);
 
 /** The lookup chosen for the space at init. */
@@ -139,22 +133,21 @@ static inline pgt__lookup_fn pgt__lookup_of(const pgt_space_t *sp)
 }
 
 /** The walks chosen for the space at init. */
-static inline const struct pgt__shape_ops *pgt__ops(const pgt_space_t *sp)
+static inline const struct pgt__walk_ops *pgt__ops(const pgt_space_t *sp)
 {
-	return (const struct pgt__shape_ops *)sp->pgt__ops;
+	return (const struct pgt__walk_ops *)sp->pgt__ops;
 }
 
-/**
- * The walks a format in arch/ compiled with its own masks for descriptor
- * @p a (arch/walks.c), or NULL. Only asked for descriptors of a known shape
- * with uniform table masks.
- */
-const struct pgt__shape_ops *pgt__arch_walks(const struct pgt_arch *a, bool hook);
+/** What a shipped descriptor points to (pgt_arch.walks): its compiled walks. */
+struct pgt_arch_walks {
+	const struct pgt_arch *arch;          /**< the descriptor they were compiled for */
+	const struct pgt__walk_ops *ops[2]; /**< [0] p2v offset, [1] p2v hook */
+};
 
 /**
  * Chooses the space's walks and fills its cached fields; called by
  * pgt_space_init once the descriptor, hooks, flags and root are set.
  */
-void pgt__shape_init(pgt_space_t *sp);
+void pgt__walks_init(pgt_space_t *sp);
 
-#endif /* PGT_LIB_SHAPE_H */
+#endif /* PGT_LIB_WALKS_H */

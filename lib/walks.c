@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The walks of each tree shape, and the choice of one per space (see shape.h).
- *
- * The templates below are always inlined into small instantiation functions
- * whose shape arguments are constants; the compiler then folds every shift
- * and index mask and unrolls the level loop (bounded by the level count).
+ * The engine's generic walk, for descriptors without compiled walks, and
+ * the choice of a space's walks (see walks.h).
  */
-#include "shape_tpl.h"
+#include "rights.h"
+#include "tlb_fill.h"
+#include "walks.h"
 
 /* --- the generic walk: shifts and masks from the descriptor ---------------------- */
 
@@ -56,7 +55,7 @@ static int generic_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned targe
 	}
 }
 
-/* A descriptor of no known shape: translate takes the full walk, for addresses in range. */
+/* A descriptor without compiled walks: translate takes the full walk, for addresses in range. */
 static int generic_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 			     struct pgt_fault *fault)
 {
@@ -88,61 +87,25 @@ static int generic_tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vadd
 			    tlb->pgt__page_shift);
 }
 
-static const struct pgt__shape_ops generic_ops = { generic_lookup, generic_walk_to,
+static const struct pgt__walk_ops generic_ops = { generic_lookup, generic_walk_to,
 						   PGT__TRANSLATE_ALL(generic_translate), pgt__insert_page,
 						   generic_tlb_refill };
 
-/* --- instantiations ---------------------------------------------------------------- */
-
-/* The shapes of the shipped descriptors: x86-64 and ARMv8 4K (48-bit), LA57,
- * ARMv8 4K (39-bit), 16K and 64K granules. */
-PGT__SHAPE(s4x9, sp->pgt__arch, 4, 9, 12, false)
-PGT__SHAPE(s5x9, sp->pgt__arch, 5, 9, 12, false)
-PGT__SHAPE(s3x9, sp->pgt__arch, 3, 9, 12, false)
-PGT__SHAPE(s3x11, sp->pgt__arch, 3, 11, 14, false)
-PGT__SHAPE(s2x13, sp->pgt__arch, 2, 13, 16, false)
-
-struct shape_entry {
-	uint8_t levels, bits, base;
-	const struct pgt__shape_ops *off, *hook;
-};
-
-static const struct shape_entry shapes[] = {
-	{ 4, 9, 12, &s4x9_off_ops, &s4x9_hook_ops },    { 5, 9, 12, &s5x9_off_ops, &s5x9_hook_ops },
-	{ 3, 9, 12, &s3x9_off_ops, &s3x9_hook_ops },    { 3, 11, 14, &s3x11_off_ops, &s3x11_hook_ops },
-	{ 2, 13, 16, &s2x13_off_ops, &s2x13_hook_ops },
-};
-
 /* --- the choice ---------------------------------------------------------------------- */
 
-/** Whether every level has @p bits index bits and the table masks of level 1. */
-static bool uniform(const struct pgt_arch *a, unsigned bits)
+/**
+ * The walks compiled for the descriptor itself, or NULL: a copy of a
+ * shipped descriptor (perhaps with other masks) points to walks compiled
+ * for the original, which it must not use.
+ */
+static const struct pgt__walk_ops *compiled_ops(const struct pgt_arch *a, bool hook)
 {
-	for (unsigned l = 0; l < a->levels; l++) {
-		const struct pgt_level *L = &a->level[l];
-		const struct pgt_level *T = &a->level[a->levels > 1 ? 1 : 0];
-		if (L->bits != bits)
-			return false;
-		if (l > 0 && (L->type_mask != T->type_mask || L->table_type != T->table_type ||
-			      L->table_oa != T->table_oa || L->table_attrs != T->table_attrs ||
-			      L->table_rule_bits != T->table_rule_bits || L->table_mbz != T->table_mbz))
-			return false;
-	}
-	return true;
+	const struct pgt_arch_walks *w = a->walks;
+
+	return w && w->arch == a ? w->ops[hook ? 1 : 0] : NULL;
 }
 
-/** The compiled walks for the descriptor's shape, or NULL when none fits. */
-static const struct pgt__shape_ops *shape_ops(const struct pgt_arch *a, bool hook)
-{
-	for (unsigned i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-		const struct shape_entry *s = &shapes[i];
-		if (a->levels == s->levels && a->level[0].shift == s->base && uniform(a, s->bits))
-			return hook ? s->hook : s->off;
-	}
-	return NULL;
-}
-
-/** The lowest accepted (int64_t)va >> (va_bits - 1) of the space's range (see shape_va_ok). */
+/** The lowest accepted (int64_t)va >> (va_bits - 1) of the space's range (see pgt__va_ok). */
 static int64_t va_lo(const pgt_space_t *sp)
 {
 	if (sp->pgt__arch->canon == PGT_CANON_SIGN_EXTEND)
@@ -163,18 +126,10 @@ static void cache_reserved(pgt_space_t *sp)
 	}
 }
 
-void pgt__shape_init(pgt_space_t *sp)
+void pgt__walks_init(pgt_space_t *sp)
 {
-	const struct pgt_arch *a = sp->pgt__arch;
-	bool hook = sp->pgt__mm.p2v != NULL;
-	const struct pgt__shape_ops *ops = NULL;
+	const struct pgt__walk_ops *ops = compiled_ops(sp->pgt__arch, sp->pgt__mm.p2v != NULL);
 
-	/* A format's own walks (constant masks) only for its own descriptor, and only
-	 * when the descriptor is of a shape whose walks the engine trusts. */
-	if (shape_ops(a, hook))
-		ops = pgt__arch_walks(a, hook);
-	if (!ops)
-		ops = shape_ops(a, hook);
 	sp->pgt__ops = ops ? ops : &generic_ops;
 	sp->pgt__lookup = (void (*)(void))pgt__ops(sp)->lookup;
 	sp->pgt__va_lo = va_lo(sp);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file riscv.h
+ * @brief RISC-V Sv39/Sv48/Sv57 page-table entry bits, as the RISC-V
+ *        descriptors encode them. The RISC-V Instruction Set Manual, Volume
+ *        II: Privileged Architecture (20211203): section 4.3.1 (PTE
+ *        format, Sv32 with the same flag bits), 4.4.1 (Sv39 PTE, figure
+ *        4.21), 4.5 (Sv48), 4.6 (Sv57), and the Svpbmt chapter.
+ */
+#ifndef PGTABLE_RISCV_H
+#define PGTABLE_RISCV_H
+
+#include <pgtable/pgtable.h>
+
+#define PGT_RISCV_V ((pgt_pte_t)1 << 0) /**< valid */
+#define PGT_RISCV_R ((pgt_pte_t)1 << 1) /**< readable */
+#define PGT_RISCV_W ((pgt_pte_t)1 << 2) /**< writable (never without R) */
+#define PGT_RISCV_X ((pgt_pte_t)1 << 3) /**< executable */
+#define PGT_RISCV_U ((pgt_pte_t)1 << 4) /**< user mode (leaves; reserved in non-leaf entries) */
+#define PGT_RISCV_G ((pgt_pte_t)1 << 5) /**< global mapping */
+#define PGT_RISCV_A ((pgt_pte_t)1 << 6) /**< accessed (leaves; reserved in non-leaf entries) */
+#define PGT_RISCV_D ((pgt_pte_t)1 << 7) /**< dirty (leaves; reserved in non-leaf entries) */
+/**
+ * RSW bit 8, reserved for supervisor software: libpgtable's reserved-leaf
+ * mark in an invalid entry, its borrowed-table mark in a non-leaf entry.
+ */
+#define PGT_RISCV_SW_RESERVED ((pgt_pte_t)1 << 8)
+#define PGT_RISCV_SW_BORROWED ((pgt_pte_t)1 << 8) /**< RSW bit 8 in a non-leaf entry (pgt_share) */
+#define PGT_RISCV_SW_PINNED ((pgt_pte_t)1 << 9)   /**< RSW bit 9 in a non-leaf entry (pgt_share) */
+/** The PPN field, bits 53:10: physical address bits 55:12, so an entry holds pa >> 2. */
+#define PGT_RISCV_PPN ((pgt_pte_t)0x003ffffffffffc00)
+/** Bits 60:54: reserved; set in a valid entry, the walk takes a page fault. */
+#define PGT_RISCV_RESERVED ((pgt_pte_t)0x1fc0000000000000)
+/** Svpbmt's PBMT field, bits 62:61 (leaves; must be zero in non-leaf entries). */
+#define PGT_RISCV_PBMT_MASK ((pgt_pte_t)3 << 61)
+#define PGT_RISCV_PBMT_NC ((pgt_pte_t)1 << 61) /**< non-cacheable, idempotent, weakly ordered main memory */
+#define PGT_RISCV_PBMT_IO ((pgt_pte_t)2 << 61) /**< non-cacheable, non-idempotent, strongly ordered I/O */
+/** Svnapot's N bit 63: never set by libpgtable (without Svnapot it is reserved). */
+#define PGT_RISCV_N ((pgt_pte_t)1 << 63)
+
+/** satp.MODE values (section 4.1.11, table 4.4). */
+#define PGT_RISCV_SATP_SV39 8u
+#define PGT_RISCV_SATP_SV48 9u
+#define PGT_RISCV_SATP_SV57 10u
+
+#endif /* PGTABLE_RISCV_H */

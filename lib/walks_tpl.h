@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The walk templates (generic_pt style), instantiated by each shipped
+ * format in arch/<format>/ with a static const copy of its own descriptor:
+ * every shift, index mask, entry class test and rule of that descriptor is
+ * then a compile-time constant, the level steps are unrolled, and an entry
+ * costs a load, a mask, a compare and an add. This is the one header of
+ * lib/ that arch/ may include (by its explicit path); everything here is
+ * static, so a kernel that links one format links that format's walks only.
+ *
+ * Use: PGT__WALKS(name, &static_copy, &exported_descriptor) defines
+ * `static const struct pgt_arch_walks name`, which the exported descriptor
+ * points to (pgt_arch.walks).
+ */
+#ifndef PGT_LIB_WALKS_TPL_H
+#define PGT_LIB_WALKS_TPL_H
+
+#include "rights.h"
+#include "tlb_fill.h"
+#include "walks.h"
+
+#define PGT__ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* --- template pieces ---------------------------------------------------------- */
+
+/**
+ * What a walk reads from the space, copied into locals before the first
+ * entry load: the acquire loads of entries would otherwise make the
+ * compiler read every field again at every level.
+ */
+struct walk_ctx {
+	uintptr_t offset; /**< p2v_offset */
+	void *(*p2v)(void *ctx, pgt_paddr_t pa);
+	void *mmctx;
+};
+
+static PGT__ALWAYS_INLINE struct walk_ctx walk_ctx(const pgt_space_t *sp, bool hook)
+{
+	return (struct walk_ctx){ .offset = hook ? 0 : sp->pgt__mm.p2v_offset,
+				  .p2v = hook ? sp->pgt__mm.p2v : NULL,
+				  .mmctx = hook ? sp->pgt__mm.ctx : NULL };
+}
+
+/**
+ * Whether @p va is in the space's range: the bits from va_bits - 1 up, read
+ * as a signed number, must be pgt__va_lo or one above (sign-extended: -1 or
+ * 0; lower range: 0 or 1; upper range: -2 or -1). One constant shift.
+ */
+static PGT__ALWAYS_INLINE bool walk_va_ok(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va)
+{
+	int64_t top = (int64_t)va >> (A->va_bits - 1);
+
+	return (uint64_t)top - (uint64_t)sp->pgt__va_lo <= 1;
+}
+
+/** Byte offset of @p va's entry in a table of level @p l, plus @p offset. */
+static PGT__ALWAYS_INLINE uintptr_t walk_ix(const struct pgt_arch *A, pgt_vaddr_t va, unsigned l, uintptr_t offset)
+{
+	return offset + (uintptr_t)pgt__index(&A->level[l], va) * sizeof(pgt_pte_t);
+}
+
+/**
+ * The entry for @p va in the table the table entry @p pte of level @p l
+ * links. With the p2v offset, @p ix is the offset plus the entry's byte
+ * index, computed before the walk: the chain of dependent loads then costs
+ * one mask per level, as a hand-written walk does. With the hook, NULL
+ * when it has none.
+ */
+static PGT__ALWAYS_INLINE pgt_pte_t *walk_next(const struct walk_ctx *c, const struct pgt_level *L, pgt_pte_t pte,
+					       uintptr_t ix, bool hook)
+{
+	pgt_paddr_t pa = pgt__table_pa(L, pte);
+
+	if (hook) {
+		char *t = c->p2v(c->mmctx, pa);
+		return t ? (pgt_pte_t *)(void *)(t + ix) : NULL;
+	}
+	return (pgt_pte_t *)(uintptr_t)(pa + ix);
+}
+
+/** The root entry for @p va (the root may be wider than other tables). */
+static PGT__ALWAYS_INLINE pgt_pte_t *walk_root_entry(const pgt_space_t *sp, const struct pgt_arch *A,
+						     pgt_vaddr_t va)
+{
+	return sp->pgt__root + pgt__index(&A->level[A->levels - 1u], va);
+}
+
+/** The end of a lookup at level @p l: a mapped leaf there, or nothing. */
+static PGT__ALWAYS_INLINE int walk_leaf(const struct pgt_arch *A, pgt_pte_t *p, pgt_pte_t pte, unsigned l,
+					pgt_ref_t *out)
+{
+	const struct pgt_level *L = &A->level[l];
+
+	if (!pgt__is_mapped_leaf(L, pte))
+		return PGT_ENOENT;
+	if (out)
+		*out = (pgt_ref_t){ .pte = p, .level = l, .page_shift = L->shift };
+	return PGT_OK;
+}
+
+/**
+ * The bits of a table entry at level @p l whose rules could take away the
+ * right @p access needs: with the access a constant (@p each) only the
+ * rules that take that right, unless the descriptor's implied rule could
+ * take it (that rule looks at the other rights too); otherwise every rule
+ * bit. Derived from the rules, never given by the descriptor.
+ */
+static PGT__ALWAYS_INLINE pgt_pte_t walk_rule_bits(const struct pgt_arch *A, unsigned l, unsigned access, bool each)
+{
+	const struct pgt_level *T = &A->level[l];
+	unsigned need = pgt__access_right(access);
+	bool all = !each || (A->implied_if && (need & A->implied_removes));
+	pgt_pte_t bits = 0;
+
+#pragma GCC unroll 6
+	for (unsigned i = 0; i < PGT_RULES; i++)
+		if (T->table_rules[i].removes & (all ? PGT_RIGHTS_ALL : need))
+			bits |= T->table_rules[i].mask;
+	return bits;
+}
+
+/**
+ * Non-zero when the table entry @p pte of level @p l makes the fast
+ * translate path give way to the full walk: rule bits (walk_rule_bits)
+ * that differ from what the library writes (table_attrs, which grants
+ * everything: checked at pgt_space_init), must-be-zero bits, or a
+ * malformed pattern.
+ */
+static PGT__ALWAYS_INLINE pgt_pte_t walk_odd(const struct pgt_arch *A, unsigned l, pgt_pte_t pte, unsigned access,
+					     bool each)
+{
+	const struct pgt_level *T = &A->level[l];
+
+	return ((pte ^ T->table_attrs) & walk_rule_bits(A, l, access, each)) | (pte & T->table_mbz) |
+	       (pgt_pte_t)pgt__matches_malformed(T, pte);
+}
+
+/**
+ * A walk on its way down: the entry to read next, and the odd bits of the
+ * table entries above it; at the end of a translate whose leaf failed its
+ * one-compare test, that leaf and its level.
+ */
+struct walk_pos {
+	pgt_pte_t *p;
+	pgt_pte_t odd;
+	pgt_pte_t leaf;
+	unsigned level;
+};
+
+/** What a step of a walk returns to go on one level down (never returned by a walk). */
+#define WALK_GO_ON 3
+
+/** Steps from the table entry @p pte at level @p l to the entry for @p va below it. */
+static PGT__ALWAYS_INLINE int walk_descend(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
+					   pgt_pte_t pte, pgt_vaddr_t va, unsigned l, bool hook)
+{
+	at->p = walk_next(c, &A->level[l], pte, walk_ix(A, va, l - 1, c->offset), hook);
+	return hook && !at->p ? PGT_EHOOK : WALK_GO_ON;
+}
+
+_Static_assert(PGT_MAX_LEVELS == 6, "WALK_LEVELS steps through six levels at most");
+
+/*
+ * Runs STEP(l) from the root level down to level 0 for as long as it
+ * returns WALK_GO_ON, leaving the last answer in @p st. Each step is its
+ * own inlined copy with the level a constant: a loop, even unrolled, would
+ * join the levels' exits and then read the masks of the level where the
+ * walk stopped from memory.
+ */
+#define WALK_LEVELS(levels, st, STEP)                 \
+	do {                                          \
+		st = WALK_GO_ON;                      \
+		if ((levels) > 5)                     \
+			st = STEP(5);                 \
+		if ((levels) > 4 && st == WALK_GO_ON) \
+			st = STEP(4);                 \
+		if ((levels) > 3 && st == WALK_GO_ON) \
+			st = STEP(3);                 \
+		if ((levels) > 2 && st == WALK_GO_ON) \
+			st = STEP(2);                 \
+		if ((levels) > 1 && st == WALK_GO_ON) \
+			st = STEP(1);                 \
+		if (st == WALK_GO_ON)                 \
+			st = STEP(0);                 \
+	} while (0)
+
+/** Whether the walk goes on below the entry @p pte of level @p l. */
+static PGT__ALWAYS_INLINE bool walk_is_table(const struct pgt_arch *A, unsigned l, pgt_pte_t pte)
+{
+	return l > 0 && pgt__is_table(&A->level[l], l, pte);
+}
+
+/* --- the templates -------------------------------------------------------------- */
+
+static PGT__ALWAYS_INLINE int lookup_step(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
+					  pgt_vaddr_t va, pgt_ref_t *out, unsigned l, bool hook)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (!walk_is_table(A, l, pte))
+		return walk_leaf(A, at->p, pte, l, out);
+	return walk_descend(A, c, at, pte, va, l, hook);
+}
+
+static PGT__ALWAYS_INLINE int walk_lookup(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					  pgt_ref_t *out, bool hook)
+{
+	if (!walk_va_ok(sp, A, va))
+		return PGT_ERANGE;
+	const struct walk_ctx c = walk_ctx(sp, hook);
+	struct walk_pos at = { .p = walk_root_entry(sp, A, va) };
+	int st;
+#define STEP(l) lookup_step(A, &c, &at, va, out, (l), hook)
+	WALK_LEVELS(A->levels, st, STEP);
+#undef STEP
+	return st;
+}
+
+static PGT__ALWAYS_INLINE int valid_leaf_step(const struct pgt_arch *A, const struct walk_ctx *c,
+					      struct walk_pos *at, pgt_vaddr_t va, struct pgt__leaf *out,
+					      unsigned l, bool hook)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (!walk_is_table(A, l, pte)) {
+		const struct pgt_level *L = &A->level[l];
+		*out = (struct pgt__leaf){ .pte = pte,
+					   .level = pgt__is_valid_leaf(L, pte) ? (int)l : PGT_ENOENT,
+					   .pa = pgt__leaf_pa(L, pte, va),
+					   .key = pte & L->prot_mask };
+		return PGT_OK;
+	}
+	return walk_descend(A, c, at, pte, va, l, hook);
+}
+
+static PGT__ALWAYS_INLINE struct pgt__leaf walk_valid_leaf(const pgt_space_t *sp, const struct pgt_arch *A,
+							   pgt_vaddr_t va, bool hook)
+{
+	struct pgt__leaf leaf = { .level = PGT_ERANGE };
+
+	if (!walk_va_ok(sp, A, va))
+		return leaf;
+	leaf.level = PGT_EHOOK; /* what it stays at when p2v fails */
+	const struct walk_ctx c = walk_ctx(sp, hook);
+	struct walk_pos at = { .p = walk_root_entry(sp, A, va) };
+	int st;
+#define STEP(l) valid_leaf_step(A, &c, &at, va, &leaf, (l), hook)
+	WALK_LEVELS(A->levels, st, STEP);
+#undef STEP
+	(void)st; /* PGT_OK with the leaf, or PGT_EHOOK (p2v failed) with leaf as it started */
+	return leaf;
+}
+
+static PGT__ALWAYS_INLINE int walk_to_step(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
+					   pgt_vaddr_t va, unsigned target, struct pgt__stop *stop, unsigned l,
+					   bool hook)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (l == target || !walk_is_table(A, l, pte)) {
+		*stop = (struct pgt__stop){ .pte = at->p, .level = l };
+		return PGT_OK;
+	}
+	return walk_descend(A, c, at, pte, va, l, hook);
+}
+
+static PGT__ALWAYS_INLINE int walk_walk_to(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					   unsigned target, struct pgt__stop *stop, bool hook)
+{
+	if (!walk_va_ok(sp, A, va))
+		return PGT_ERANGE;
+	const struct walk_ctx c = walk_ctx(sp, hook);
+	struct walk_pos at = { .p = walk_root_entry(sp, A, va) };
+	int st;
+#define STEP(l) walk_to_step(A, &c, &at, va, target, stop, (l), hook)
+	WALK_LEVELS(A->levels, st, STEP);
+#undef STEP
+	return st;
+}
+
+/** What a translate step returns to hand its leaf to pgt__translate_leaf_at (never returned by a walk). */
+#define WALK_LEAF_DECIDES 6
+
+/**
+ * The end of a fast translate at the leaf @p pte of level @p l. With the
+ * access a constant (@p each), a leaf that passes its one-compare test
+ * (pgt__leaf_pass, folded into two immediates) and matches no malformed
+ * pattern completes the access at once; any other is kept in @p at for
+ * the leaf decision, which names the fault, called after the steps (see
+ * translate_step). Otherwise the leaf decision runs here.
+ */
+static PGT__ALWAYS_INLINE int walk_translate_leaf(const struct pgt_arch *A, struct walk_pos *at, unsigned l,
+						  pgt_pte_t pte, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+						  struct pgt_fault *fault, bool each)
+{
+	if (!each)
+		return pgt__translate_leaf(A, l, pte, va, access, pa, fault);
+	struct pgt__leaf_pass t = pgt__leaf_pass_for(A, l, pgt__access_right(access));
+	if ((pte & t.mask) != t.match || pgt__matches_malformed(&A->level[l], pte)) {
+		at->leaf = pte;
+		at->level = l;
+		return WALK_LEAF_DECIDES;
+	}
+	if (pa)
+		*pa = pgt__leaf_pa(&A->level[l], pte, va);
+	return PGT_OK;
+}
+
+/** What an insert step returns to hand the insert to the general one (never returned by a walk). */
+#define WALK_INSERT_GENERAL 5
+
+static PGT__ALWAYS_INLINE int insert_step(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
+					  pgt_vaddr_t va, unsigned target, pgt_pte_t leaf, pgt_ref_t *out,
+					  unsigned l, bool hook)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (l > target)
+		return walk_is_table(A, l, pte) ? walk_descend(A, c, at, pte, va, l, hook) : WALK_INSERT_GENERAL;
+	if (l < target || pgt__classify(&A->level[l], l, pte) != PGT__EMPTY)
+		return WALK_INSERT_GENERAL;
+	pgt__pte_store(at->p, leaf);
+	if (out)
+		*out = (pgt_ref_t){ .pte = at->p, .level = l, .page_shift = A->level[l].shift };
+	return PGT_OK;
+}
+
+/**
+ * The common insert, a page into the existing table of its level, walked
+ * as a lookup is; anything else (tables to allocate, a conflict) is left
+ * to the general insert, which walks again. A tail call, as translate's
+ * full walk: the common case keeps no frame.
+ */
+static PGT__ALWAYS_INLINE int walk_insert(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					  unsigned target, pgt_ref_t *out, bool hook)
+{
+	if (!walk_va_ok(sp, A, va))
+		return PGT_ERANGE;
+	const struct walk_ctx c = walk_ctx(sp, hook);
+	struct walk_pos at = { .p = walk_root_entry(sp, A, va) };
+	pgt_pte_t leaf = sp->pgt__rsv[target];
+	int st;
+#define STEP(l) insert_step(A, &c, &at, va, target, leaf, out, (l), hook)
+	WALK_LEVELS(A->levels, st, STEP);
+#undef STEP
+	return st == WALK_INSERT_GENERAL ? pgt__insert_general(sp, va, target, out) : st;
+}
+
+/**
+ * pgt_insert of a page of level @p target (a constant): its checks, then the
+ * compiled walk when the level's reserved leaf is cached, else the general
+ * insert.
+ */
+static PGT__ALWAYS_INLINE int walk_insert_at(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					     unsigned target, pgt_ref_t *out, bool hook)
+{
+	if (!A->level[target].leaf_ok)
+		return PGT_ESIZE; /* no page of that size in the format */
+	if (va & ((1ull << A->level[target].shift) - 1))
+		return PGT_EALIGN;
+	if (!(sp->pgt__rsv_ok & (1u << target)))
+		return pgt__insert_general(sp, va, target, out);
+	return walk_insert(sp, A, va, target, out, hook);
+}
+
+/** What a translate step returns to hand the access to the full walk (never returned by a walk). */
+#define WALK_FULL 4
+
+/*
+ * With no odd table entry on the way, the leaf alone decides (its rules
+ * and the descriptor's implied rule, all constants here); otherwise the
+ * full walk does. Both are called after the steps, not from one: a call
+ * whose answer the next step must test keeps a frame and saved registers
+ * on every walk, a tail call at the end keeps none.
+ */
+static PGT__ALWAYS_INLINE int translate_step(const struct pgt_arch *A, const struct walk_ctx *c,
+					     struct walk_pos *at, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
+					     struct pgt_fault *fault, unsigned l, bool hook, bool each)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (!walk_is_table(A, l, pte))
+		return at->odd ? WALK_FULL : walk_translate_leaf(A, at, l, pte, va, access, pa, fault, each);
+	at->odd |= walk_odd(A, l, pte, access, each);
+	return walk_descend(A, c, at, pte, va, l, hook);
+}
+
+static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					     unsigned access, pgt_paddr_t *pa, struct pgt_fault *fault, bool hook,
+					     bool each)
+{
+	if (!walk_va_ok(sp, A, va))
+		return PGT_ERANGE;
+	const struct walk_ctx c = walk_ctx(sp, hook);
+	struct walk_pos at = { .p = walk_root_entry(sp, A, va) };
+	int st;
+#define STEP(l) translate_step(A, &c, &at, va, access, pa, fault, (l), hook, each)
+	WALK_LEVELS(A->levels, st, STEP);
+#undef STEP
+	if (st == WALK_LEAF_DECIDES)
+		return pgt__translate_leaf_at(A, at.level, at.leaf, va, access, pa, fault);
+	return st == WALK_FULL ? pgt__translate_full(sp, va, access, pa, fault) : st;
+}
+
+/*
+ * One set of functions per (descriptor, p2v kind). A is the address of a
+ * static const copy of a format's descriptor, which the compiler folds
+ * into immediates.
+ */
+#define PGT__WALK_FNS(name, A, hook)                                                                   \
+	static int name##_lookup(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *out)                \
+	{                                                                                              \
+		return walk_lookup(sp, (A), va, out, hook);                                            \
+	}                                                                                              \
+	static int name##_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target,              \
+				  struct pgt__stop *at)                                                \
+	{                                                                                              \
+		return walk_walk_to(sp, (A), va, target, at, hook);                                    \
+	}                                                                                              \
+	static int name##_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out) \
+	{ /* each of the three smallest leaf sizes with its level a constant */                        \
+		if (page_shift == (A)->level[0].shift)                                                 \
+			return walk_insert_at(sp, (A), va, 0, out, hook);                              \
+		if ((A)->levels > 1 && page_shift == (A)->level[1].shift)                              \
+			return walk_insert_at(sp, (A), va, 1, out, hook);                              \
+		if ((A)->levels > 2 && page_shift == (A)->level[2].shift)                              \
+			return walk_insert_at(sp, (A), va, 2, out, hook);                              \
+		return pgt__insert_page(sp, va, page_shift, out);                                      \
+	}                                                                                              \
+	static int name##_tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va,         \
+				     pgt_paddr_t *pa, unsigned *prot)                                  \
+	{                                                                                              \
+		struct pgt__leaf leaf = walk_valid_leaf(tlb->pgt__sp, (A), va, hook);                  \
+		return pgt__tlb_put(tlb, e0, (A), leaf, va, pa, prot, (A)->level[0].shift);            \
+	}
+
+/** A translate for access @p acc (`access` for any); @p each as in walk_translate_leaf. */
+#define PGT__WALK_TRANSLATE(name, A, acc, hook, each)                                            \
+	static int name(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa, \
+			struct pgt_fault *fault)                                                 \
+	{                                                                                        \
+		(void)access;                                                                    \
+		return walk_translate(sp, (A), va, (acc), pa, fault, hook, each);                \
+	}
+
+/** The walks of one p2v kind with one translate for every access: name##_ops. */
+#define PGT__WALKS_ANY(name, A, hook)                                                                 \
+	PGT__WALK_FNS(name, A, hook)                                                                  \
+	PGT__WALK_TRANSLATE(name##_translate, A, access, hook, false)                                 \
+	static const struct pgt__walk_ops name##_ops = { name##_lookup, name##_walk_to,               \
+							 PGT__TRANSLATE_ALL(name##_translate), name##_insert, \
+							 name##_tlb_refill };
+
+/** The translate of access @p acc with the rules of its right folded in: name##_tr_##sfx. */
+#define PGT__WALK_TR(name, sfx, A, acc, hook) PGT__WALK_TRANSLATE(name##_tr_##sfx, A, acc, hook, true)
+
+/** The walks of one p2v kind with a translate compiled for each access: name##_ops. */
+#define PGT__WALKS_EACH(name, A, hook)                                                                 \
+	PGT__WALK_FNS(name, A, hook)                                                                   \
+	PGT__WALK_TR(name, r, A, PGT_ACC_READ, hook)                                                   \
+	PGT__WALK_TR(name, w, A, PGT_ACC_WRITE, hook)                                                  \
+	PGT__WALK_TR(name, x, A, PGT_ACC_EXEC, hook)                                                   \
+	PGT__WALK_TR(name, ur, A, PGT_ACC_READ | PGT_ACC_USER, hook)                                   \
+	PGT__WALK_TR(name, uw, A, PGT_ACC_WRITE | PGT_ACC_USER, hook)                                  \
+	PGT__WALK_TR(name, ux, A, PGT_ACC_EXEC | PGT_ACC_USER, hook)                                   \
+	static const struct pgt__walk_ops name##_ops = {                                               \
+		name##_lookup,                                                                         \
+		name##_walk_to,                                                                        \
+		PGT__TRANSLATE_EACH(name##_tr_r, name##_tr_w, name##_tr_x, name##_tr_ur, name##_tr_uw, \
+				    name##_tr_ux),                                                     \
+		name##_insert,                                                                         \
+		name##_tlb_refill,                                                                     \
+	};
+
+/**
+ * A format's compiled walks: `static const struct pgt_arch_walks name`, for
+ * the descriptor @p exported, with the masks of its static copy @p A as
+ * constants. The p2v offset kind, the one simulators use, gets a translate
+ * per access; the hook kind, for kernels, one for all, to keep kernels small.
+ */
+#define PGT__WALKS(name, A, exported)                                                       \
+	PGT__WALKS_EACH(name##_off, A, false)                                               \
+	PGT__WALKS_ANY(name##_hook, A, true)                                                \
+	static const struct pgt_arch_walks name = { (exported), { &name##_off_ops, &name##_hook_ops } };
+
+#endif /* PGT_LIB_WALKS_TPL_H */
