@@ -9,27 +9,21 @@
  */
 #include "../kernel.h"
 
-/* The public header of the RISC-V formats, wherever the library declares them. */
-#if defined(__has_include)
-#if __has_include(<pgtable/riscv.h>)
 #include <pgtable/riscv.h>
-#endif
-#endif
 
 #ifndef HW_SV
 #define HW_SV 39
 #endif
 
-/* satp.MODE (4.1.11, table 4.4). */
 #if HW_SV == 39
 #define HW_ARCH   pgt_arch_riscv_sv39
-#define SATP_MODE 8ull
+#define SATP_MODE PGT_RISCV_SATP_SV39
 #elif HW_SV == 48
 #define HW_ARCH   pgt_arch_riscv_sv48
-#define SATP_MODE 9ull
+#define SATP_MODE PGT_RISCV_SATP_SV48
 #elif HW_SV == 57
 #define HW_ARCH   pgt_arch_riscv_sv57
-#define SATP_MODE 10ull
+#define SATP_MODE PGT_RISCV_SATP_SV57
 #else
 #error "HW_SV must be 39, 48 or 57"
 #endif
@@ -214,15 +208,7 @@ void hw_rv_strap(struct rv_frame *f)
 	hw_fixup_pc = 0;
 }
 
-/* Sv39 leaf bits (4.3.1, 4.4.1) and PBMT = IO (Svpbmt, 6.1): for svpbmt_works() alone. */
-#define PTE_V        0x01ull
-#define PTE_R        0x02ull
-#define PTE_W        0x04ull
-#define PTE_X        0x08ull
-#define PTE_A        0x40ull
-#define PTE_D        0x80ull
-#define PTE_PBMT_IO  (2ull << 61)
-#define SV39_GIGA(n) ((uint64_t)(n) << 30)
+#define GIGA (1ull << 30)
 
 static uint64_t probe_root[512] __attribute__((aligned(4096)));
 
@@ -236,14 +222,15 @@ static uint64_t probe_root[512] __attribute__((aligned(4096)));
  */
 static int svpbmt_works(void)
 {
-	uint64_t ram = 0x80000000ull, ppn = ram >> 12 << 10;
+	uint64_t ram = 0x80000000ull, ppn = ram >> 2; /* PPN in bits 53:10 */
+	pgt_pte_t rwx = PGT_RISCV_V | PGT_RISCV_R | PGT_RISCV_W | PGT_RISCV_X | PGT_RISCV_A | PGT_RISCV_D;
 	struct hw_fault f;
 
-	probe_root[ram >> 30] = ppn | PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D;
-	probe_root[(ram >> 30) + 1] = ppn | PTE_V | PTE_R | PTE_A | PTE_PBMT_IO;
-	CSR_WRITE(satp, 8ull << 60 | (uintptr_t)probe_root >> 12);
+	probe_root[ram / GIGA] = ppn | rwx;
+	probe_root[ram / GIGA + 1] = ppn | PGT_RISCV_V | PGT_RISCV_R | PGT_RISCV_A | PGT_RISCV_PBMT_IO;
+	CSR_WRITE(satp, (uint64_t)PGT_RISCV_SATP_SV39 << 60 | (uintptr_t)probe_root >> 12);
 	tlb_flush_all();
-	hw_arch_probe(HW_READ, 0, (uintptr_t)probe_root + SV39_GIGA(1), 0, &f);
+	hw_arch_probe(HW_READ, 0, (uintptr_t)probe_root + GIGA, 0, &f);
 	CSR_WRITE(satp, 0);
 	tlb_flush_all();
 	return !f.faulted;
@@ -288,7 +275,7 @@ int hw_arch_map_devices(pgt_space_t *sp)
 /* No ASIDs here: everything cached for the old root goes. */
 void hw_arch_switch(pgt_paddr_t root)
 {
-	uint64_t satp = SATP_MODE << 60 | root >> 12;
+	uint64_t satp = (uint64_t)SATP_MODE << 60 | root >> 12;
 
 	CSR_WRITE(satp, satp);
 	tlb_flush_all();
