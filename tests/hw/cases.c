@@ -443,7 +443,9 @@ static unsigned run_supers(void)
 			continue;
 		super_levels[super_next] = l;
 		unsigned shift = L->arch->level[l].shift;
-		if (shift >= 30)
+		if (shift >= 40)
+			hw_format(name, sizeof name, "super_%uT", 1u << (shift - 40));
+		else if (shift >= 30)
 			hw_format(name, sizeof name, "super_%uG", 1u << (shift - 30));
 		else
 			hw_format(name, sizeof name, "super_%uM", 1u << (shift - 20));
