@@ -243,7 +243,7 @@ def compare_arm(qmp, leaves):
 
 # RISC-V `info mem` (target/riscv/monitor.c): "VADDR PADDR SIZE rwxugad", one line per run of
 # leaves that QEMU found contiguous, VADDR sign-extended.
-RISCV_MEM_LINE = re.compile(r"^([0-9a-f]{16}) ([0-9a-f]{16}) ([0-9a-f]{16}) ([-r][-w][-x][-u][-g])[-a][-d]$")
+RISCV_MEM_LINE = re.compile(r"^([0-9a-f]{16}) ([0-9a-f]{16}) ([0-9a-f]{16}) ([-r][-w][-x][-u][-g])([-a][-d])$")
 # PADDR is the raw entry's PPN field shifted left by 12, with the bits above it: Svpbmt's PBMT
 # (entry bits 62:61) lands at 64:63, so NC shows as bit 63 and IO is shifted out of the word.
 # Physical addresses have 56 bits.
@@ -265,15 +265,18 @@ def riscv_flags(prot):
 
 
 def info_mem_riscv(qmp):
-    """QEMU's walk of the active RISC-V tables: [(va, pa, size, flags)]."""
-    seen = []
+    """QEMU's walk of the active RISC-V tables: [(va, pa, size, flags)], and the ranges whose
+    leaves lack A or D."""
+    seen, no_ad = [], []
     for line in qmp.hmp("info mem").splitlines():
         m = RISCV_MEM_LINE.match(line.strip())
         if m:
             raw = int(m.group(2), 16)
             flags = m.group(4) + ("n" if raw & RISCV_PADDR_NC else "-")
             seen.append((int(m.group(1), 16), raw & RISCV_PA_MASK, int(m.group(3), 16), flags))
-    return seen
+            if m.group(5) != "ad":
+                no_ad.append(seen[-1][:3] + (m.group(4) + m.group(5),))
+    return seen, no_ad
 
 
 def merge_ranges(ranges):
@@ -293,11 +296,15 @@ def fmt_range(r):
 
 
 def compare_riscv(qmp, leaves):
-    """Every range QEMU walks against every leaf of @leaves: addresses, rights, global, NC."""
+    """Every range QEMU walks against every leaf of @leaves: addresses, rights, global, NC. And
+    A and D in every leaf: the library sets both on every valid leaf (QEMU 7.2 would set them
+    itself; a hart that faults on a clear A or D, Svade, would not)."""
     want = merge_ranges([(va, pa, size, riscv_flags(prot)) for va, pa, size, prot, _ in leaves])
-    seen = merge_ranges(info_mem_riscv(qmp))
+    walked, no_ad = info_mem_riscv(qmp)
+    seen = merge_ranges(walked)
     problems = ["recorded %s, not in QEMU's walk" % fmt_range(r) for r in want if r not in seen]
     problems += ["QEMU walks %s, not recorded" % fmt_range(r) for r in seen if r not in want]
+    problems += ["QEMU walks %s: A or D clear" % fmt_range(r) for r in no_ad]
     return len(want), problems
 
 
