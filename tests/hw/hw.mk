@@ -8,10 +8,11 @@ hw_common = tests/hw/kernel.h tests/hw/kernel.c tests/hw/cases.h tests/hw/cases.
 	tests/hw/cases_mdb.c tests/hw/expect.c
 hw_x86_64_src = tests/hw/x86_64/boot.S tests/hw/x86_64/arch.c
 hw_aarch64_src = tests/hw/aarch64/boot.S tests/hw/aarch64/arch.c
+hw_riscv64_src = tests/hw/riscv64/boot.S tests/hw/riscv64/arch.c
 # The SMP kernel (x86-64 only): the second CPU's start, and its one case instead of cases*.c.
 hw_smp_src = tests/hw/x86_64/smp.S tests/hw/x86_64/smp.c tests/hw/smp_dirty.c
-EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) $(hw_smp_src) \
-	tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld \
+EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) $(hw_riscv64_src) $(hw_smp_src) \
+	tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld tests/hw/riscv64/kernel.ld \
 	tests/hw/hw.mk tests/hw/run.sh tests/hw/hwrun.py
 
 # The kernels' own C files, compiled as a kernel is (no PIC, no unwind tables)
@@ -79,6 +80,27 @@ tests/hw/lib-aarch64/libpgtable-freestanding.a: $(pgt_sources) $(pkginclude_HEAD
 	$(AM_V_GEN)d=tests/hw/lib-aarch64 cc='$(HW_AARCH64_CC)' flags='$(HW_AARCH64_KERNEL_CFLAGS)' \
 	ar='$(HW_AARCH64_AR)'; $(hw_lib_build)
 
+# RISC-V: the archive's flags (soft-float lp64, medany) plus the CSR and
+# fence.i instructions the kernel's own code uses (Zicsr, Zifencei).
+hw_riscv64_flags = -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
+if HW_RISCV64_INSTALLED
+hw_riscv64_archive = $(pgt_stage_libdir)/libpgtable-freestanding.a
+hw_riscv64_archive_dep =
+else
+hw_riscv64_archive = tests/hw/lib-riscv64/libpgtable-freestanding.a
+hw_riscv64_archive_dep = $(hw_riscv64_archive)
+if HW_RISCV64
+hw_check_archives += $(hw_riscv64_archive) $(HW_RISCV64_OBJDUMP) $(HW_RISCV64_NM);
+endif
+endif
+hw_riscv64_build = $(HW_RISCV64_CC) $(hw_cflags) $(hw_riscv64_flags) $(hw_ldflags) \
+	-Wl,-T,$(srcdir)/tests/hw/riscv64/kernel.ld -o $@ $(srcdir)/tests/hw/riscv64/boot.S \
+	$(srcdir)/tests/hw/riscv64/arch.c $(hw_kernel_c) $(hw_riscv64_archive) -lgcc
+hw_riscv64_deps = $(hw_common) $(hw_riscv64_src) tests/hw/riscv64/kernel.ld tests/stage.stamp $(hw_riscv64_archive_dep)
+tests/hw/lib-riscv64/libpgtable-freestanding.a: $(pgt_sources) $(pkginclude_HEADERS)
+	$(AM_V_GEN)d=tests/hw/lib-riscv64 cc='$(HW_RISCV64_CC)' flags='$(HW_RISCV64_KERNEL_CFLAGS)' \
+	ar='$(HW_RISCV64_AR)'; $(hw_lib_build)
+
 hw_kernels =
 if HW_X86_64
 hw_kernels += tests/hw/x86_64.elf tests/hw/x86_64-la57.elf tests/hw/x86_64-broken1.elf tests/hw/x86_64-broken2.elf \
@@ -88,13 +110,17 @@ if HW_AARCH64
 hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-4k-39.elf tests/hw/aarch64-16k.elf tests/hw/aarch64-64k.elf \
 	tests/hw/aarch64-broken1.elf tests/hw/aarch64-broken2.elf
 endif
+if HW_RISCV64
+hw_kernels += tests/hw/riscv64-sv39.elf tests/hw/riscv64-sv48.elf tests/hw/riscv64-sv57.elf \
+	tests/hw/riscv64-broken1.elf tests/hw/riscv64-broken2.elf
+endif
 check_DATA += $(hw_kernels)
 CLEANFILES += $(hw_kernels)
 # tests/check_freestanding.sh checks the cross-built archives as it checks the installed one.
 AM_TESTS_ENVIRONMENT += PGT_HW_ARCHIVES='$(hw_check_archives)'; export PGT_HW_ARCHIVES;
 
 hw-clean-local:
-	-rm -rf tests/hw/lib-x86_64 tests/hw/lib-aarch64
+	-rm -rf tests/hw/lib-x86_64 tests/hw/lib-aarch64 tests/hw/lib-riscv64
 	-rm -f tests/hw/*.tap tests/hw/*.tap.new
 
 tests/hw/x86_64.elf: $(hw_x86_64_deps)
@@ -119,14 +145,27 @@ tests/hw/aarch64-broken1.elf: $(hw_aarch64_deps)
 	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4 -DHW_BROKEN=1
 tests/hw/aarch64-broken2.elf: $(hw_aarch64_deps)
 	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4 -DHW_BROKEN=2
+tests/hw/riscv64-sv39.elf: $(hw_riscv64_deps)
+	$(AM_V_GEN)$(hw_riscv64_build) -DHW_SV=39
+tests/hw/riscv64-sv48.elf: $(hw_riscv64_deps)
+	$(AM_V_GEN)$(hw_riscv64_build) -DHW_SV=48
+tests/hw/riscv64-sv57.elf: $(hw_riscv64_deps)
+	$(AM_V_GEN)$(hw_riscv64_build) -DHW_SV=57
+tests/hw/riscv64-broken1.elf: $(hw_riscv64_deps)
+	$(AM_V_GEN)$(hw_riscv64_build) -DHW_SV=39 -DHW_BROKEN=1
+tests/hw/riscv64-broken2.elf: $(hw_riscv64_deps)
+	$(AM_V_GEN)$(hw_riscv64_build) -DHW_SV=39 -DHW_BROKEN=2
 
 # The tests: TAP, one result per case. They run under the shell, never under
 # Valgrind (check-valgrind replaces LOG_COMPILER only, not HW_LOG_COMPILER).
 hw_tests = tests/hw_x86_64.hw tests/hw_x86_64_la57.hw tests/hw_x86_64_broken_frame.hw tests/hw_x86_64_broken_write.hw \
 	tests/hw_x86_64_smp.hw \
 	tests/hw_armv8_4k.hw tests/hw_armv8_4k_39.hw tests/hw_armv8_16k.hw tests/hw_armv8_64k.hw \
-	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw
+	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw \
+	tests/hw_riscv_sv39.hw tests/hw_riscv_sv48.hw tests/hw_riscv_sv57.hw \
+	tests/hw_riscv_broken_frame.hw tests/hw_riscv_broken_write.hw
 dist_check_SCRIPTS += $(hw_tests)
 TEST_EXTENSIONS += .hw
 HW_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
-HW_LOG_COMPILER = env PYTHON3='$(PYTHON3)' QEMU_X86_64='$(QEMU_X86_64)' QEMU_AARCH64='$(QEMU_AARCH64)' $(SHELL)
+HW_LOG_COMPILER = env PYTHON3='$(PYTHON3)' QEMU_X86_64='$(QEMU_X86_64)' QEMU_AARCH64='$(QEMU_AARCH64)' \
+	QEMU_RISCV64='$(QEMU_RISCV64)' $(SHELL)
