@@ -33,14 +33,17 @@
  *
  * What the library cannot express, as it stands (a finding; lib/ is not
  * changed here): PAE's root. A 4-entry, 32-byte PDPT is `bits = 2,
- * table_size = 32`, which arch.h allows on paper (bits 1 to 16, table_size
- * 8 << bits), but lib/space.c level_ok() also demands room for the list
- * link it threads through tables waiting to be freed:
+ * table_size = 32`, which passes the size checks of lib/space.c
+ * level_ok() (bits 1 to 16, table_size == 8 << bits), but level_ok() also
+ * demands room for the list link the engine threads through tables
+ * waiting to be freed:
  *     if (pgt__entries(L) < PGT__LIST_WORDS || ...) return false;
  * with PGT__LIST_WORDS = 8 (lib/internal.h), so arch_ok() fails and
  * pgt_space_init() answers PGT_EINVAL for `pae_full` below, the complete
  * three-level descriptor, before it allocates anything; check_contract()
- * pins that. Behind that condition stand three more: lib/space.c
+ * pins that. (With that one condition taken out of a copy of the library,
+ * the complete descriptor builds, maps and translates, given a 4 KiB-
+ * aligned PDPT.) Behind it stand three more: lib/space.c
  * table_pa_fits() checks the root frame against the root level's own
  * table_oa (where a PDPTE keeps a page directory's address, bits M-1:12),
  * so a 32-byte PDPT would have to sit on a 4 KiB boundary (PGT_EHOOK
@@ -56,7 +59,8 @@
  * spaces' roots. Nothing is converted: the library's tables are PAE page
  * directories and page tables in place, and the PDPT is four words the
  * library never sees. The PDPTEs then never change while the spaces live,
- * which suits PAE well (the CPU caches them until the next MOV to CR3). The
+ * which suits PAE well (the CPU loads them into its PDPTE registers at MOV
+ * to CR3 and does not read them again on a walk, 4.4.1). The
  * cost: a range may not cross a 1 GiB line (PGT_ERANGE from the wrappers
  * below), since four spaces make four all-or-nothing operations, not one.
  *
@@ -64,8 +68,8 @@
  * format): with TTBCR.T0SZ = 0 its first level is also four entries (a
  * 32-byte table; T0SZ = 1: two entries, 16 bytes), refused for the same
  * reason, and with T0SZ >= 2 the lookup starts at the second level and
- * TTBR0 covers at most 1 GiB: the same shape as one PAE quarter, in a
- * format no closer to what was asked for.
+ * TTBR0 covers at most 1 GiB: the same shape as one PAE quarter, so it
+ * would show nothing that this example does not.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -472,7 +476,7 @@ static int pae_translate(struct pae *p, pgt_vaddr_t va, unsigned access, pgt_pad
 
 /* ------------------------------------------------------------------------ */
 /* The MMU, written from 4.4.2, 4.6 and 4.7 alone: it reads the tables from */
-/* CR3 down and shares nothing with the descriptor but the bit names.        */
+/* CR3 down and shares only the bit definitions above with the descriptor.  */
 
 struct mmu {
 	int rc;          /* PGT_OK, PGT_EFAULT, PGT_ERANGE; PGT_EHOOK: left the arena */
