@@ -307,7 +307,7 @@ static const struct pgt_arch pae_quarter = {
 #define FRAME_SIZE 4096
 #define PHYS_BASE  0x00100000ull /* the arena's physical address: 1 MiB */
 #define FREE_LEVEL 0xffu
-_Static_assert(PHYS_BASE + FRAMES * FRAME_SIZE <= 0x100000000ull, "the PDPT must lie below 4 GiB");
+_Static_assert(PHYS_BASE + (uint64_t)FRAMES * FRAME_SIZE <= 0x100000000ull, "the PDPT must lie below 4 GiB");
 
 static _Alignas(FRAME_SIZE) unsigned char arena[FRAMES][FRAME_SIZE];
 
@@ -513,7 +513,7 @@ static bool mmu_step(pgt_paddr_t table, pgt_vaddr_t va, unsigned level, struct m
 	unsigned index = (unsigned)(va >> shift[level]) & (level == 2 ? 3u : 511u);
 	pgt_pte_t e;
 
-	if (!phys_load(table + 8u * index, &e)) {
+	if (!phys_load(table + (pgt_paddr_t)8 * index, &e)) {
 		*m = (struct mmu){ .rc = PGT_EHOOK, .level = level };
 		return true;
 	}
@@ -612,11 +612,11 @@ static void expect_entry(const struct pae *p, const char *what, pgt_vaddr_t va, 
 {
 	char name[80];
 
-	snprintf(name, sizeof name, "%s (%s of %#" PRIx64 ")", what,
-		 level == 0   ? "PTE"
-		 : level == 1 ? "PDE"
-			      : "PDPTE",
-		 va);
+	(void)snprintf(name, sizeof name, "%s (%s of %#" PRIx64 ")", what,
+		       level == 0   ? "PTE"
+		       : level == 1 ? "PDE"
+				    : "PDPTE",
+		       va);
 	expect_pte(name, mmu_entry(p, va, level), want);
 }
 
@@ -1059,8 +1059,9 @@ int main(void)
 
 	memset(frames.level, FREE_LEVEL, sizeof frames.level);
 	check_contract(&mm, &frames);
-	expect_rc("PAE space", pae_init(&pae, &mm), PGT_OK);
-	if (failures)
+	int rc = pae_init(&pae, &mm);
+	expect_rc("PAE space", rc, PGT_OK);
+	if (rc != PGT_OK)
 		return 1;
 	check_pdpt(&pae);
 	insert_and_set(&pae);
