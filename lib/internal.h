@@ -101,10 +101,14 @@ static inline bool pgt__is_present(const struct pgt_level *L, pgt_pte_t pte)
 	return (pte & L->valid) != 0;
 }
 
-/** Whether @p pte is present and of @p type by type_mask (no present test when the type implies it). */
+/**
+ * Whether @p pte is present and of @p type by type_mask. A type (within
+ * type_mask) that has a valid bit implies presence; else the entry's own
+ * valid bits must say so.
+ */
 static inline bool pgt__has_type(const struct pgt_level *L, pgt_pte_t pte, pgt_pte_t type)
 {
-	return ((type & L->type_mask & L->valid) || pgt__is_present(L, pte)) && (pte & L->type_mask) == type;
+	return (pte & L->type_mask) == type && ((type | pte) & L->valid);
 }
 
 /** Whether @p pte at @p level links a next-level table. */
@@ -138,7 +142,7 @@ static inline bool pgt__matches_malformed(const struct pgt_level *L, pgt_pte_t p
 {
 	bool bad = false;
 
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (unsigned i = 0; i < PGT_MALFORMED; i++)
 		bad |= L->malformed[i].mask && (pte & L->malformed[i].mask) == L->malformed[i].match;
 	return bad;

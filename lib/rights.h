@@ -28,7 +28,7 @@ static inline unsigned pgt__rules_remove(const struct pgt_rule rules[PGT_RULES],
 {
 	unsigned removed = 0;
 
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (unsigned i = 0; i < PGT_RULES; i++)
 		removed |= (pte & rules[i].mask) == rules[i].match ? rules[i].removes : 0;
 	return removed;
@@ -143,7 +143,7 @@ static inline __attribute__((always_inline)) bool pgt__pass_add(struct pgt__leaf
 static inline __attribute__((always_inline)) bool
 pgt__pass_rules(struct pgt__leaf_pass *p, const struct pgt_rule rules[PGT_RULES], unsigned need)
 {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
 	for (unsigned i = 0; i < PGT_RULES; i++) {
 		const struct pgt_rule *r = &rules[i];
 		if (!(r->removes & need) || (r->match & ~r->mask))

@@ -112,7 +112,7 @@ static PGT__ALWAYS_INLINE pgt_pte_t walk_rule_bits(const struct pgt_arch *A, uns
 	bool all = !each || (A->implied_if && (need & A->implied_removes));
 	pgt_pte_t bits = 0;
 
-#pragma GCC unroll 6
+#pragma GCC unroll 8
 	for (unsigned i = 0; i < PGT_RULES; i++)
 		if (T->table_rules[i].removes & (all ? PGT_RIGHTS_ALL : need))
 			bits |= T->table_rules[i].mask;

@@ -24,7 +24,7 @@ fi
 
 # What a user finds after installing.
 for f in pgtable.pc pgtable-freestanding.pc pgtable.h arch.h libpgtable-freestanding.a pgtable.3 pgt_map.3 \
-	sv39.c kernel-style.c simulator.c; do
+	pae.c kernel-style.c simulator.c; do
 	[ -n "$(find "$root" -name "$f")" ] || { echo "FAIL: $f is not installed"; exit 1; }
 done
 
@@ -41,7 +41,7 @@ flags="-std=c11 -Wall -Wextra -Werror"
 
 # Shared: each installed example, as a user would find it, needs
 # libpgtable.so and finds it in the installed libdir.
-for name in sv39 kernel-style simulator microkernel; do
+for name in pae kernel-style simulator microkernel; do
 	example=$(find "$root" -name "$name.c")
 	# shellcheck disable=SC2046,SC2086
 	$CC $flags -o "$tmp/$name" "$example" $("$PKG_CONFIG" --cflags --libs pgtable)
@@ -49,7 +49,7 @@ for name in sv39 kernel-style simulator microkernel; do
 	LD_LIBRARY_PATH=$libdir "$tmp/$name" >"$tmp/$name.out" ||
 		{ cat "$tmp/$name.out"; echo "FAIL: $name built against the installed library"; exit 1; }
 done
-example=$(find "$root" -name sv39.c)
+example=$(find "$root" -name pae.c)
 
 # Freestanding: a program with no C library, as a kernel is, built with
 # nothing but `pkg-config --cflags --libs pgtable-freestanding`.
@@ -66,7 +66,7 @@ if [ -n "$(find "$root" -name libpgtable.a)" ]; then
 	$CC $flags -static -o "$tmp/static" "$example" $("$PKG_CONFIG" --cflags --static --libs pgtable)
 	$NM "$tmp/static" | grep -q ' T pgt_insert' || { echo "FAIL: static build is not static"; exit 1; }
 	"$tmp/static" >"$tmp/static.out" || { cat "$tmp/static.out"; echo "FAIL: static build"; exit 1; }
-	echo "PASS: installed; three examples built with pkg-config and ran; sv39 also with --static;" \
+	echo "PASS: installed; three examples built with pkg-config and ran; pae also with --static;" \
 		"a -nostdlib program linked with pgtable-freestanding.pc"
 else
 	echo "PASS: installed; three examples built with pkg-config and ran (no static library: configured --disable-static);" \

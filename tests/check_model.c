@@ -795,9 +795,9 @@ static pgt_pte_t *table_on_path(const struct slot *s, const struct test_mm *t, p
 	for (unsigned l = a->levels - 1u; l > level; l--) {
 		const struct pgt_level *L = &a->level[l];
 		pgt_pte_t e = tab[(va >> L->shift) & ((1ull << L->bits) - 1)];
-		if ((e & L->type_mask) != L->table_type)
+		if (!test_is_table(L, l, e))
 			return NULL;
-		tab = test_mm_p2v(t, e & L->table_oa);
+		tab = test_mm_p2v(t, test_table_pa(L, e));
 	}
 	return tab;
 }
@@ -854,7 +854,7 @@ START_TEST(test_checker_catches_corruption)
 
 	/* 3: a table entry pointing at memory that is no table of this allocator */
 	if (a->levels > 1) {
-		root[spare] = (0x10000ull & R->table_oa) | R->table_attrs | R->table_type;
+		root[spare] = test_with_table_pa(R, R->table_attrs | R->table_type, 0x10000ull);
 		expect_problem(r, s, "a table that is not an outstanding frame");
 	}
 	root[spare] = 0;

@@ -95,13 +95,26 @@ static void slot_close(struct slot *s)
 			     (r)->seed, msg_);                                                           \
 	} while (0)
 
-/** What pgt_translate must answer for @p access at @p va, by the model. */
-static bool model_allows(const struct ext *x, unsigned access)
+/** Whether the model maps a valid leaf at @p x (not nothing, not a reserved leaf). */
+static bool model_valid(const struct ext *x)
+{
+	return x && (x->prot & (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC));
+}
+
+/**
+ * What pgt_translate must answer for @p access at @p va, by the model. On
+ * RISC-V (SUM = 0) the supervisor touches no user page.
+ */
+static bool model_allows(const struct pgt_arch *a, const struct ext *x, unsigned access)
 {
 	unsigned need = (access & PGT_ACC_WRITE) ? PGT_PROT_WRITE : PGT_PROT_READ;
-	if (!x || !(x->prot & (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC)))
-		return false; /* nothing there, or a reserved leaf */
-	return (x->prot & need) && (!(access & PGT_ACC_USER) || (x->prot & PGT_PROT_USER));
+	bool user = access & PGT_ACC_USER;
+
+	if (!model_valid(x) || !(x->prot & need))
+		return false;
+	if (user)
+		return x->prot & PGT_PROT_USER;
+	return !(test_user_pages_private(a) && (x->prot & PGT_PROT_USER));
 }
 
 /**
@@ -126,14 +139,14 @@ static void check_translations(struct run *r, struct slot *s)
 		pgt_paddr_t pa = 0;
 		struct pgt_fault f;
 		int rc = pgt_translate(&s->sp, va, access, &pa, &f);
-		bool allowed = model_allows(x, access);
+		bool allowed = model_allows(r->a, x, access);
 		if (rc != (allowed ? PGT_OK : PGT_EFAULT))
 			RUN_FAIL(r, "translate %#llx access %#x: %s, the model says %s", (unsigned long long)va, access,
 				 pgt_strerror(rc), allowed ? "allowed" : "a fault");
 		if (allowed && pa != x->pa + (va - x->va))
 			RUN_FAIL(r, "translate %#llx: %#llx, the model %#llx", (unsigned long long)va,
 				 (unsigned long long)pa, (unsigned long long)(x->pa + (va - x->va)));
-		bool valid = x && model_allows(x, PGT_ACC_READ);
+		bool valid = model_valid(x);
 		if (!allowed && f.kind != (valid ? PGT_FAULT_PERMISSION : PGT_FAULT_NOT_PRESENT))
 			RUN_FAIL(r, "translate %#llx access %#x: fault kind %d", (unsigned long long)va, access, f.kind);
 	}

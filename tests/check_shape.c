@@ -36,11 +36,11 @@ static int ref_lookup(const struct pgt_arch *a, const struct test_mm *t, pgt_pad
 		pgt_pte_t *p = table + ((va >> L->shift) & ((1ull << L->bits) - 1));
 		pgt_pte_t e = *p;
 
-		if (l > 0 && (e & L->type_mask) == L->table_type) {
-			table = test_mm_p2v(t, e & L->table_oa);
+		if (test_is_table(L, l, e)) {
+			table = test_mm_p2v(t, test_table_pa(L, e));
 			continue;
 		}
-		bool leaf = (e & L->type_mask) == L->leaf_type || (!(e & L->valid) && (e & L->reserved));
+		bool leaf = test_is_leaf(L, e) || test_is_reserved(L, e);
 		if (!L->leaf_ok || !leaf)
 			return PGT_ENOENT;
 		*out = (pgt_ref_t){ .pte = p, .level = l, .page_shift = L->shift };
@@ -98,10 +98,10 @@ static void same_fill(struct fx *f, pgt_vaddr_t va, int ref, pgt_ref_t want)
 	const struct pgt_level *L = ref == PGT_OK ? &f->a->level[want.level] : NULL;
 	pgt_pte_t e = L ? *want.pte : 0;
 
-	if (L && (e & L->type_mask) == L->leaf_type) {
+	if (L && test_is_leaf(L, e)) {
 		ck_assert_msg(rc == PGT_OK, "%s: va 0x%llx: fill %d, valid leaf", f->who,
 			      (unsigned long long)va, rc);
-		ck_assert_uint_eq(pa, (e & L->leaf_oa) | (va & ((1ull << L->shift) - 1)));
+		ck_assert_uint_eq(pa, test_leaf_pa(L, e) | (va & ((1ull << L->shift) - 1)));
 		ck_assert_uint_eq(prot, f->a->prot_decode(want.level, e) & 63u);
 	} else {
 		int expect = ref == PGT_EINVAL ? PGT_EINVAL : PGT_ENOENT;
@@ -315,6 +315,17 @@ static unsigned ref_removed(const struct pgt_rule rules[PGT_RULES], pgt_pte_t e)
 	return removed;
 }
 
+/** Whether the MMU rejects the present entry @p e: must-be-zero bits @p mbz or a malformed pattern. */
+static bool ref_malformed(const struct pgt_level *L, pgt_pte_t e, pgt_pte_t mbz)
+{
+	if (e & mbz)
+		return true;
+	for (unsigned i = 0; i < PGT_MALFORMED; i++)
+		if (L->malformed[i].mask && (e & L->malformed[i].mask) == L->malformed[i].match)
+			return true;
+	return false;
+}
+
 /** The fault a valid leaf @p e at level @p l gives an access, or -1 when it completes. */
 static int ref_leaf_fault(const struct pgt_arch *a, unsigned l, pgt_pte_t e, unsigned rights, unsigned access)
 {
@@ -326,7 +337,9 @@ static int ref_leaf_fault(const struct pgt_arch *a, unsigned l, pgt_pte_t e, uns
 		rights &= ~(unsigned)a->implied_removes;
 	if (a->af_fault && !(e & L->accessed))
 		return PGT_FAULT_ACCESS_FLAG;
-	return (rights & need) == need ? -1 : PGT_FAULT_PERMISSION;
+	if ((rights & need) != need)
+		return PGT_FAULT_PERMISSION;
+	return a->dirty_fault && (access & PGT_ACC_WRITE) && !(e & L->dirty) ? PGT_FAULT_DIRTY : -1;
 }
 
 /**
@@ -347,19 +360,19 @@ static int ref_translate(const struct fx *f, pgt_vaddr_t va, unsigned access, pg
 		pgt_pte_t e = table[(va >> L->shift) & ((1ull << L->bits) - 1)];
 		int kind;
 
-		if (l > 0 && (e & L->type_mask) == L->table_type && !(e & L->table_mbz)) {
+		if (test_is_table(L, l, e) && !ref_malformed(L, e, L->table_mbz)) {
 			rights &= ~ref_removed(L->table_rules, e);
-			table = test_mm_p2v(&f->t, e & L->table_oa);
+			table = test_mm_p2v(&f->t, test_table_pa(L, e));
 			continue;
 		}
-		if (l > 0 && (e & L->type_mask) == L->table_type)
+		if (test_is_table(L, l, e))
 			kind = a->malformed_fault;
-		else if (L->leaf_ok && (e & L->type_mask) == L->leaf_type)
-			kind = (e & L->leaf_mbz) ? a->malformed_fault : ref_leaf_fault(a, l, e, rights, access);
+		else if (test_is_leaf(L, e))
+			kind = ref_malformed(L, e, L->leaf_mbz) ? a->malformed_fault : ref_leaf_fault(a, l, e, rights, access);
 		else
-			kind = (e & L->valid) ? a->malformed_fault : PGT_FAULT_NOT_PRESENT;
+			kind = test_present(L, e) ? a->malformed_fault : PGT_FAULT_NOT_PRESENT;
 		if (kind < 0) {
-			*pa = (e & L->leaf_oa) | (va & ((1ull << L->shift) - 1));
+			*pa = test_leaf_pa(L, e) | (va & ((1ull << L->shift) - 1));
 			return PGT_OK;
 		}
 		*fault = (struct pgt_fault){ .kind = kind, .level = l, .va = va };
@@ -399,9 +412,9 @@ static pgt_pte_t *entry_at(const struct fx *f, pgt_vaddr_t va, unsigned level)
 		pgt_pte_t *p = table + ((va >> L->shift) & ((1ull << L->bits) - 1));
 		if (l == level)
 			return p;
-		if ((*p & L->type_mask) != L->table_type)
+		if (!test_is_table(L, l, *p))
 			return NULL;
-		table = test_mm_p2v(&f->t, *p & L->table_oa);
+		table = test_mm_p2v(&f->t, test_table_pa(L, *p));
 	}
 }
 
@@ -439,11 +452,14 @@ static void poke(struct fx *f, uint64_t *rng, pgt_vaddr_t va)
 
 	if (!p || !*p)
 		return;
-	bool table = l > 0 && (*p & L->type_mask) == L->table_type;
+	bool table = test_is_table(L, l, *p);
 	bool malform = test_rand(rng) % 4 == 0; /* else the entry stays well-formed */
 	pgt_pte_t bits = table ? (malform ? L->table_mbz : rule_bits(L))
 			       : (malform ? L->leaf_mbz & ~L->type_mask : leaf_bits(L));
-	*p ^= bits & test_rand(rng) & test_rand(rng);
+	pgt_pte_t poked = *p ^ (bits & test_rand(rng) & test_rand(rng));
+	if (!table && test_is_table(L, l, poked))
+		return; /* a RISC-V leaf left without R, W and X would point at a table nowhere */
+	*p = poked;
 }
 
 /** Maps a random page with random rights and frame (or finds the space full there). */
@@ -545,7 +561,8 @@ static unsigned leaf_pass_check(const struct pgt_arch *a, uint64_t *rng, unsigne
 				pgt_paddr_t pa = 0;
 				struct pgt_fault fault;
 				int rc = pgt__translate_leaf(a, l, e, va, accesses[k], &pa, &fault);
-				bool pass = (e & t.mask) == t.match;
+				/* the fast path tests the malformed patterns beside the one compare */
+				bool pass = (e & t.mask) == t.match && !pgt__matches_malformed(&a->level[l], e);
 
 				ck_assert_msg(!pass || rc == PGT_OK,
 					      "%s: level %u access %#x: leaf %#llx passes, decision %d",
@@ -576,7 +593,7 @@ START_TEST(leaf_pass_shipped)
 		for (unsigned k = 0; k < 6 && a->level[l].leaf_ok; k++)
 			implied += a->implied_if && (pgt__access_right(accesses[k]) & a->implied_removes);
 	unsigned passed = leaf_pass_check(a, &rng, &completed);
-	ck_assert_uint_gt(passed, 1000);
+	ck_assert_uint_gt(passed, 500); /* RISC-V leaves need A, D and U to agree too: fewer complete */
 	if (!implied)
 		ck_assert_uint_eq(passed, completed);
 	else

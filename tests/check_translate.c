@@ -34,6 +34,7 @@
 
 #include <pgtable/arch.h>
 #include <pgtable/pgtable.h>
+#include <pgtable/riscv.h>
 
 #include "harness.h"
 
@@ -84,17 +85,25 @@ static bool is_arm(const struct pgt_arch *a)
 	return a->canon == PGT_CANON_SPLIT;
 }
 
+static bool is_riscv(const struct pgt_arch *a)
+{
+	return strncmp(a->name, "riscv", 5) == 0;
+}
+
 /* Spaces to run on: every descriptor, ARMv8 ones in both halves. */
 struct variant {
 	const struct pgt_arch *a;
 	unsigned flags;
 };
 
-static unsigned variants(struct variant out[2 * 6])
+/** At most two variants (lower and upper range) of every shipped descriptor. */
+#define MAX_VARIANTS 24
+
+static unsigned variants(struct variant out[MAX_VARIANTS])
 {
 	unsigned n = 0;
 
-	for (size_t i = 0; i < test_narchs; i++) {
+	for (size_t i = 0; i < test_narchs && n + 2 <= MAX_VARIANTS; i++) {
 		out[n++] = (struct variant){ test_archs[i], 0 };
 		if (is_arm(test_archs[i]))
 			out[n++] = (struct variant){ test_archs[i], PGT_SPACE_UPPER };
@@ -153,7 +162,7 @@ static pgt_pte_t *entry_at(const struct ctx *c, pgt_vaddr_t va, unsigned level)
 		pgt_pte_t *p = table + ((va >> L->shift) & ((1ull << L->bits) - 1));
 		if (l == level)
 			return p;
-		table = test_mm_p2v(&c->t, *p & L->table_oa);
+		table = test_mm_p2v(&c->t, test_table_pa(L, *p));
 	}
 }
 
@@ -217,6 +226,26 @@ static bool arm_allows(const pgt_pte_t *e, unsigned n, unsigned access)
 	return user ? ux : px;
 }
 
+/*
+ * RISC-V privileged spec 4.3.2 steps 5 and 7 with SUM = 0, MXR = 0 and
+ * Svade: non-leaf entries restrict nothing; the leaf's R/W/X grant, U
+ * selects user or supervisor, a clear A faults, and so does a write to a
+ * leaf with D clear.
+ */
+static bool riscv_allows(const pgt_pte_t *e, unsigned n, unsigned access)
+{
+	pgt_pte_t leaf = e[n - 1];
+	bool user = access & PGT_ACC_USER;
+
+	if (user != !!(leaf & PGT_RISCV_U) || !(leaf & PGT_RISCV_A))
+		return false;
+	if (access & PGT_ACC_READ)
+		return leaf & PGT_RISCV_R;
+	if (access & PGT_ACC_WRITE)
+		return (leaf & PGT_RISCV_W) && (leaf & PGT_RISCV_D);
+	return leaf & PGT_RISCV_X;
+}
+
 /* The walk's entries, root first, read back from the tables. */
 static unsigned walk_entries(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_level, pgt_pte_t e[])
 {
@@ -234,6 +263,8 @@ static bool model_allows(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_leve
 	pgt_pte_t e[PGT_MAX_LEVELS];
 	unsigned n = walk_entries(c, va, leaf_level, e);
 
+	if (is_riscv(c->a))
+		return riscv_allows(e, n, access);
 	return is_arm(c->a) ? arm_allows(e, n, access) : x86_allows(e, n, access);
 }
 
@@ -274,7 +305,11 @@ static void expect_fault(const struct ctx *c, pgt_vaddr_t va, unsigned access, i
 static void expect_model(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_level, pgt_paddr_t pa,
 			 unsigned access, const char *what)
 {
-	if (model_allows(c, va, leaf_level, access))
+	pgt_pte_t leaf = *entry_at(c, va, leaf_level);
+
+	if (is_riscv(c->a) && (leaf & (PGT_RISCV_R | PGT_RISCV_W)) == PGT_RISCV_W)
+		expect_fault(c, va, access, c->a->malformed_fault, leaf_level, what); /* W without R: 4.3.2 step 3 */
+	else if (model_allows(c, va, leaf_level, access))
 		expect_ok(c, va, access, pa, what);
 	else
 		expect_fault(c, va, access, PGT_FAULT_PERMISSION, leaf_level, what);
@@ -295,6 +330,13 @@ static struct rights_bits rights_bits(const struct pgt_arch *a)
 					     4,
 					     4,
 					     R | W | U };
+	/*
+	 * RISC-V: R, W and U of the leaf; X stays set, as a valid entry with
+	 * R, W and X all clear is a pointer to a table. Non-leaf entries have
+	 * no rights bits.
+	 */
+	if (is_riscv(a))
+		return (struct rights_bits){ { PGT_RISCV_R, PGT_RISCV_W, PGT_RISCV_U }, { 0 }, 3, 0, R | X | U };
 	/* R/W, U/S, XD in leaves and tables alike */
 	return (struct rights_bits){
 		{ BIT(1), BIT(2), BIT(63) }, { BIT(1), BIT(2), BIT(63) }, 3, 3, R | W | X | U
@@ -351,7 +393,7 @@ static void rights_at(struct ctx *c, int high, unsigned leaf_level)
 
 START_TEST(test_rights_every_level)
 {
-	struct variant v[12];
+	struct variant v[MAX_VARIANTS];
 	unsigned n = variants(v);
 
 	ck_assert_uint_lt((unsigned)_i, n);
@@ -370,7 +412,7 @@ END_TEST
 /* Restrictions at several levels at once combine (random mixes, checked by the model). */
 START_TEST(test_rights_mixed_levels)
 {
-	struct variant v[12];
+	struct variant v[MAX_VARIANTS];
 	unsigned n = variants(v);
 	uint64_t seed = 0x51ed + (uint64_t)_i;
 
@@ -552,7 +594,7 @@ END_TEST
 /* Copies of the shipped descriptors: the engine's generic walk, which evaluates the rules of every entry. */
 START_TEST(test_rights_no_skip)
 {
-	struct variant v[12];
+	struct variant v[MAX_VARIANTS];
 	unsigned n = variants(v);
 	static struct pgt_arch copy;
 
@@ -570,7 +612,7 @@ END_TEST
 
 START_TEST(test_not_present_levels)
 {
-	struct variant v[12];
+	struct variant v[MAX_VARIANTS];
 	unsigned n = variants(v);
 
 	ck_assert_uint_lt((unsigned)_i, n);
@@ -685,7 +727,7 @@ END_TEST
 
 START_TEST(test_page_offset)
 {
-	struct variant v[12];
+	struct variant v[MAX_VARIANTS];
 	unsigned n = variants(v);
 	uint64_t seed = 77 + (uint64_t)_i;
 
@@ -747,7 +789,7 @@ END_TEST
 /* ARM: AF clear gives an access-flag fault before any permission fault; SET_AD sets it instead. */
 START_TEST(test_arm_access_flag)
 {
-	struct variant v[12];
+	struct variant v[MAX_VARIANTS];
 	unsigned n = variants(v);
 
 	ck_assert_uint_lt((unsigned)_i, n);
@@ -850,12 +892,14 @@ static bool prot_allows(const struct pgt_arch *a, unsigned prot, unsigned access
 		return false;
 	if (user)
 		return prot & U;
+	if (is_riscv(a)) /* SUM = 0: the supervisor touches no user page */
+		return !(prot & U);
 	return !(is_arm(a) && kind == PGT_ACC_EXEC && (prot & U));
 }
 
 START_TEST(test_translate_after_map)
 {
-	struct variant v[12];
+	struct variant v[MAX_VARIANTS];
 	unsigned n = variants(v);
 	uint64_t seed = 0x3a9 + (uint64_t)_i;
 	static const unsigned map_prots[] = { 0,     R,         R | W,     R | X,        R | W | X,
@@ -909,7 +953,7 @@ END_TEST
 
 START_TEST(test_bad_input)
 {
-	struct variant v[12];
+	struct variant v[MAX_VARIANTS];
 	unsigned n = variants(v);
 
 	ck_assert_uint_lt((unsigned)_i, n);
@@ -959,7 +1003,7 @@ END_TEST
 static Suite *translate_suite(void)
 {
 	Suite *s = suite_create("translate");
-	struct variant v[12];
+	struct variant v[MAX_VARIANTS];
 	int nv = (int)variants(v);
 	TCase *tc;
 

@@ -128,9 +128,9 @@ static bool leaf_matches(const struct extents *m, const struct pgt_arch *a, cons
 		return false;
 	}
 	pgt_paddr_t want = x->pa + (lf->va - x->va);
-	if ((lf->pte & L->leaf_oa) != want) {
+	if (test_leaf_pa(L, lf->pte) != want) {
 		snprintf(why, whylen, "leaf %#llx maps %#llx, the model %#llx", (unsigned long long)lf->va,
-			 (unsigned long long)(lf->pte & L->leaf_oa), (unsigned long long)want);
+			 (unsigned long long)test_leaf_pa(L, lf->pte), (unsigned long long)want);
 		return false;
 	}
 	unsigned got = a->prot_decode(lf->level, lf->pte), exp = kept_prot(a, lf->level, x->prot);

@@ -14,12 +14,18 @@
 const struct pgt_arch *const test_archs[] = {
 	&pgt_arch_x86_64,      &pgt_arch_x86_64_la57,  &pgt_arch_armv8_4k_39,
 	&pgt_arch_armv8_4k_48, &pgt_arch_armv8_16k_47, &pgt_arch_armv8_64k_42,
+	&pgt_arch_riscv_sv39,  &pgt_arch_riscv_sv48,   &pgt_arch_riscv_sv57,
 };
 const size_t test_narchs = sizeof test_archs / sizeof test_archs[0];
 
 /* What each shipped family can encode (pgt_arch(3)): stage-1 ARMv8 and x86-64 need READ with
  * any right; RISC-V has execute-only pages; only x86-64 has a write-combining type. */
 bool test_exec_only(const struct pgt_arch *a)
+{
+	return strncmp(a->name, "riscv", 5) == 0;
+}
+
+bool test_user_pages_private(const struct pgt_arch *a)
 {
 	return strncmp(a->name, "riscv", 5) == 0;
 }
@@ -252,7 +258,7 @@ static void snap_push(struct walker *w, pgt_pte_t v)
 
 static void check_leaf(struct walker *w, const struct pgt_level *L, unsigned level, pgt_pte_t pte)
 {
-	pgt_pte_t oa = pte & L->leaf_oa;
+	pgt_paddr_t oa = test_leaf_pa(L, pte);
 
 	if (oa & ((1ull << L->shift) - 1))
 		problem(w, "misaligned output address", level, pte);
@@ -266,13 +272,13 @@ static void walk_entry(struct walker *w, unsigned level, pgt_pte_t pte)
 {
 	const struct pgt_level *L = &w->a->level[level];
 
-	if (level > 0 && (pte & L->type_mask) == L->table_type) {
-		walk_table(w, level - 1, pte & L->table_oa, 0);
-	} else if (L->leaf_ok && (pte & L->type_mask) == L->leaf_type) {
+	if (test_is_table(L, level, pte)) {
+		walk_table(w, level - 1, test_table_pa(L, pte), 0);
+	} else if (test_is_leaf(L, pte)) {
 		w->st.leaves++;
 		check_leaf(w, L, level, pte);
-	} else if (!(pte & L->valid)) {
-		if (L->leaf_ok && (pte & L->reserved))
+	} else if (!test_present(L, pte)) {
+		if (test_is_reserved(L, pte))
 			w->st.reserved++;
 		else if (pte != 0)
 			problem(w, "empty entry not zero", level, pte);
@@ -402,10 +408,9 @@ static void leaves_of(struct leaf_walk *w, unsigned level, pgt_paddr_t pa, pgt_v
 	for (uint64_t i = 0; i < (1ull << L->bits); i++) {
 		pgt_pte_t pte = tab[i];
 		pgt_vaddr_t va = base + (i << L->shift);
-		if (level > 0 && (pte & L->type_mask) == L->table_type)
-			leaves_of(w, level - 1, pte & L->table_oa, va);
-		else if (L->leaf_ok && ((pte & L->type_mask) == L->leaf_type ||
-					(!(pte & L->valid) && (pte & L->reserved))))
+		if (test_is_table(L, level, pte))
+			leaves_of(w, level - 1, test_table_pa(L, pte), va);
+		else if (test_is_leaf(L, pte) || test_is_reserved(L, pte))
 			leaf_push(w, va, level, pte);
 	}
 }

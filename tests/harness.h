@@ -111,8 +111,51 @@ struct test_leaf *tree_leaves(const pgt_space_t *sp, const struct pgt_arch *a, c
 extern const struct pgt_arch *const test_archs[];
 extern const size_t test_narchs;
 
+/*
+ * The descriptor contract's entry classes and address fields (arch.h),
+ * written out again for the tests: an oracle of its own, not the engine's.
+ */
+static inline bool test_present(const struct pgt_level *L, pgt_pte_t e)
+{
+	return (e & L->valid) != 0;
+}
+
+static inline bool test_is_table(const struct pgt_level *L, unsigned level, pgt_pte_t e)
+{
+	return level > 0 && test_present(L, e) && (e & L->type_mask) == L->table_type && !(e & L->leaf_any);
+}
+
+static inline bool test_is_leaf(const struct pgt_level *L, pgt_pte_t e)
+{
+	return L->leaf_ok && test_present(L, e) && (e & L->type_mask) == L->leaf_type &&
+	       (!L->leaf_any || (e & L->leaf_any));
+}
+
+static inline bool test_is_reserved(const struct pgt_level *L, pgt_pte_t e)
+{
+	return L->leaf_ok && !test_present(L, e) && (e & L->reserved);
+}
+
+static inline pgt_paddr_t test_table_pa(const struct pgt_level *L, pgt_pte_t e)
+{
+	return (e & L->table_oa) << L->oa_shift;
+}
+
+static inline pgt_paddr_t test_leaf_pa(const struct pgt_level *L, pgt_pte_t e)
+{
+	return (e & L->leaf_oa) << L->oa_shift;
+}
+
+/** @p e with its table address replaced by @p pa. */
+static inline pgt_pte_t test_with_table_pa(const struct pgt_level *L, pgt_pte_t e, pgt_paddr_t pa)
+{
+	return (e & ~L->table_oa) | ((pa >> L->oa_shift) & L->table_oa);
+}
+
 /** Whether the shipped format @p a has execute-only leaves (PGT_PROT_EXEC alone). */
 bool test_exec_only(const struct pgt_arch *a);
+/** Whether a privileged access to a user page faults in format @p a (RISC-V with SUM = 0). */
+bool test_user_pages_private(const struct pgt_arch *a);
 /** The PGT_PROT_* memory types the shipped format @p a cannot encode (PGT_ENOTSUP). */
 unsigned test_no_memtypes(const struct pgt_arch *a);
 /** Whether the format can encode @p prot: its rights and its memory type (one at most). */

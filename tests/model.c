@@ -156,6 +156,7 @@ void m_init(struct model *md, const struct pgt_arch *a, unsigned flags)
 			      .flags = flags,
 			      .af_on_valid = strncmp(a->name, "armv8", 5) == 0,
 			      .exec_only = test_exec_only(a),
+			      .ad_by_rights = strncmp(a->name, "riscv", 5) == 0,
 			      .no_memtypes = test_no_memtypes(a) };
 }
 
@@ -245,5 +246,7 @@ int m_set_predict(const struct model *md, const struct m_map *m, enum pgt_field 
 	after->prot = prot;
 	if (md->af_on_valid) /* valid ARMv8 leaves carry AF; a reserved one is left open */
 		after->accessed = rights ? 1 : -1;
+	if (md->ad_by_rights) /* the RISC-V codec owns A and D (FORMATS.md) */
+		after->accessed = after->dirty = rights ? 1 : 0;
 	return PGT_OK;
 }

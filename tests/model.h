@@ -35,6 +35,7 @@ struct model {
 	unsigned flags;
 	bool af_on_valid; /**< ARMv8: a valid leaf always has AF */
 	bool exec_only;   /**< execute-only leaves exist (RISC-V) */
+	bool ad_by_rights; /**< RISC-V: writing rights sets A and D in a valid leaf and clears them in a reserved one */
 	unsigned no_memtypes; /**< PGT_PROT_* memory types the format has not (PGT_ENOTSUP) */
 	struct m_map *map;
 	size_t n, cap;

@@ -93,10 +93,11 @@ static unsigned rv_prot_decode(unsigned level, pgt_pte_t pte)
 
 /*
  * A valid entry with a reserved bit (60:54) or N set faults; so does a
- * non-leaf entry with PBMT set (Svpbmt), and a superpage whose PPN bits
+ * non-leaf entry with PBMT set (Svpbmt) or with U, A or D (reserved in
+ * non-leaf entries, 4.3.1; 4.3.2 step 3), and a superpage whose PPN bits
  * below its size are not zero (4.3.2 step 6: misaligned superpage).
  */
-#define RV_TABLE_MBZ (PGT_RISCV_N | PGT_RISCV_PBMT_MASK | PGT_RISCV_RESERVED)
+#define RV_TABLE_MBZ (PGT_RISCV_N | PGT_RISCV_PBMT_MASK | PGT_RISCV_RESERVED | PGT_RISCV_U | PGT_RISCV_A | PGT_RISCV_D)
 #define RV_LEAF_MBZ(sh) (PGT_RISCV_N | PGT_RISCV_RESERVED | (PGT_RISCV_PPN & RV_BITS((sh) - 2, 0)))
 
 /*

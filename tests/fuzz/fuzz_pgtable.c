@@ -196,8 +196,8 @@ static size_t subtree_tables(struct fuzz *f, const struct slot *s, unsigned leve
 	size_t n = 1;
 
 	for (size_t i = 0; level > 0 && i < ((size_t)1 << L->bits); i++)
-		if ((tab[i] & L->type_mask) == L->table_type)
-			n += subtree_tables(f, s, level - 1, tab[i] & L->table_oa);
+		if (test_is_table(L, level, tab[i]))
+			n += subtree_tables(f, s, level - 1, test_table_pa(L, tab[i]));
 	return n;
 }
 
@@ -215,11 +215,11 @@ static size_t shared_roots(struct fuzz *f, const struct slot *s, size_t *marked)
 	size_t borrowed = 0;
 
 	for (size_t i = 0; root > 0 && i < ((size_t)1 << R->bits); i++) {
-		if ((tab[i] & R->type_mask) != R->table_type || !(tab[i] & (R->table_pinned | R->table_borrowed)))
+		if (!test_is_table(R, root, tab[i]) || !(tab[i] & (R->table_pinned | R->table_borrowed)))
 			continue;
 		++*marked;
 		if (tab[i] & R->table_borrowed)
-			borrowed += subtree_tables(f, s, root - 1, tab[i] & R->table_oa);
+			borrowed += subtree_tables(f, s, root - 1, test_table_pa(R, tab[i]));
 	}
 	return borrowed;
 }
@@ -879,7 +879,7 @@ static int share_status(struct fuzz *f, const struct slot *dst, const struct slo
 
 	for (uint64_t k = 0; k < size >> R->shift; k++) {
 		size_t i = (size_t)(((va >> R->shift) + k) & mask);
-		if (d[i] != 0 || (t[i] != 0 && (t[i] & R->type_mask) != R->table_type))
+		if (d[i] != 0 || (t[i] != 0 && !test_is_table(R, src->md.a->levels - 1u, t[i])))
 			return PGT_ECONFLICT;
 	}
 	return PGT_OK;
