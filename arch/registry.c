@@ -7,7 +7,7 @@
 #include <pgtable/arch.h>
 
 static const struct pgt_arch *const shipped[] = {
-#define PGT_FORMAT(desc, name, what) &desc,
+#define PGT_FORMAT(desc, name, what) &(desc),
 #include <pgtable/formats.h>
 #undef PGT_FORMAT
 };

@@ -57,16 +57,16 @@ static inline int pgt__leaf_fault(const struct pgt_arch *a, unsigned level, pgt_
 				  unsigned access)
 {
 	const struct pgt_level *L = &a->level[level];
-	bool set_ad = (access & PGT_ACC_SET_AD) != 0;
+	bool sets_ad = (access & PGT_ACC_SET_AD) != 0;
 
 	/* Access-flag faults come before permission faults (Arm ARM D8.5). */
-	if (a->af_fault && !(pte & L->accessed) && !set_ad)
+	if (a->af_fault && !(pte & L->accessed) && !sets_ad)
 		return PGT_FAULT_ACCESS_FLAG;
 	unsigned need = pgt__access_right(access);
 	if ((pgt__leaf_rights(a, level, pte, rights) & need) != need)
 		return PGT_FAULT_PERMISSION;
 	/* A write the rights allow to a clean page (RISC-V Svade: after the permission check). */
-	if (a->dirty_fault && (access & PGT_ACC_WRITE) && !(pte & L->dirty) && !set_ad)
+	if (a->dirty_fault && (access & PGT_ACC_WRITE) && !(pte & L->dirty) && !sets_ad)
 		return PGT_FAULT_DIRTY;
 	return PGT_FAULT_NONE;
 }

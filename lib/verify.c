@@ -26,6 +26,16 @@ static void problem(struct verify *v, const char *what, uint64_t off, unsigned l
 		v->report(v->arg, what, pgt__offset_va(v->sp, off), level);
 }
 
+/**
+ * The entry bits that hold physical address bits from 12 up to @p shift - 1:
+ * set in an address that must be aligned to 2^shift, it is misaligned. The
+ * flag bits below the address field are not among them.
+ */
+static pgt_pte_t misaligned_bits(const struct pgt_level *L, unsigned shift)
+{
+	return pgt__oa_bits_below(L, shift) & ~pgt__oa_bits_below(L, 12);
+}
+
 /** Whether the caller's allocator disowns the table at @p pa (no hook: it never does). */
 static bool disowned(const pgt_space_t *sp, pgt_paddr_t pa, unsigned level)
 {
@@ -119,7 +129,7 @@ static void verify_link(struct verify *v, unsigned level, const pgt_pte_t *slot,
 	const struct pgt_level *L = pgt__level(v->sp, level);
 	pgt_pte_t pte = pgt__pte_load(slot);
 	pgt_paddr_t pa = pgt__table_pa(L, pte);
-	pgt_pte_t misaligned = pgt__oa_bits_below(L, pgt__level(v->sp, level - 1)->bits + 3u);
+	pgt_pte_t misaligned = misaligned_bits(L, pgt__level(v->sp, level - 1)->bits + 3u);
 
 	if (pte & L->table_mbz & misaligned)
 		problem(v, "misaligned table address", off, level);
@@ -155,7 +165,7 @@ static void verify_leaf(struct verify *v, const struct pgt_level *L, unsigned le
 			uint64_t off)
 {
 	unsigned pa_bits = v->sp->pgt__arch->pa_bits;
-	pgt_pte_t misaligned = pgt__oa_bits_below(L, L->shift);
+	pgt_pte_t misaligned = misaligned_bits(L, L->shift);
 
 	if (pte & L->leaf_mbz & misaligned)
 		problem(v, "misaligned output address", off, level);

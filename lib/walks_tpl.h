@@ -187,7 +187,7 @@ _Static_assert(PGT_MAX_LEVELS == 6, "WALK_LEVELS steps through six levels at mos
 /** Whether the walk goes on below the entry @p pte of level @p l. */
 static PGT__ALWAYS_INLINE bool walk_is_table(const struct pgt_arch *A, unsigned l, pgt_pte_t pte)
 {
-	return l > 0 && pgt__is_table(&A->level[l], l, pte);
+	return l > 0 && l < PGT_MAX_LEVELS && pgt__is_table(&A->level[l], l, pte);
 }
 
 /* --- the templates -------------------------------------------------------------- */

@@ -8,7 +8,8 @@
  * EXEC, USER, CACHED, GLOBAL, ACCESSED, DIRTY and PROT; bad values (PADDR
  * misaligned: PGT_EALIGN, or beyond the physical width: PGT_ERANGE;
  * booleans other than 0 and 1: PGT_EINVAL; PROT bits outside PGT_PROT_ALL:
- * PGT_EFLAGS) and rights without read (PGT_ENOTSUP) leave the entry
+ * PGT_EFLAGS) and rights without read (PGT_ENOTSUP; execute alone is
+ * taken where the format has execute-only leaves, RISC-V) leave the entry
  * unchanged; the first right
  * making the entry valid in hardware and the last one taken making it a
  * reserved leaf again, still found and still conflicting; field writes
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include <pgtable/armv8.h>
+#include <pgtable/riscv.h>
 #include <pgtable/x86_64.h>
 
 #include "harness.h"
@@ -61,15 +63,52 @@ struct ctx {
 	char who[128];
 };
 
-static bool is_x86(const struct pgt_arch *a)
+/** The families whose bits the tests below spell out. */
+enum family { FAM_X86, FAM_ARMV8, FAM_RISCV };
+
+static enum family family(const struct pgt_arch *a)
+{
+	if (strncmp(a->name, "riscv", 5) == 0)
+		return FAM_RISCV;
+	return strncmp(a->name, "armv8", 5) == 0 ? FAM_ARMV8 : FAM_X86;
+}
+
+/** x86-64 and RISC-V: bits above va_bits-1 copy bit va_bits-1; no upper half of its own. */
+static bool sign_extended(const struct pgt_arch *a)
 {
 	return a->canon == PGT_CANON_SIGN_EXTEND;
 }
 
-/** The bit DESIGN.md names for "valid in hardware": x86 P, ARMv8 descriptor bit 0. */
+/**
+ * The bit DESIGN.md names for "valid in hardware": x86 P, ARMv8 descriptor
+ * bit 0, RISC-V V (privileged spec 4.3.1, figure 4.18).
+ */
 static pgt_pte_t hw_valid_bit(const struct pgt_arch *a)
 {
-	return is_x86(a) ? PGT_X86_P : PGT_ARMV8_VALID;
+	switch (family(a)) {
+	case FAM_X86: return PGT_X86_P;
+	case FAM_ARMV8: return PGT_ARMV8_VALID;
+	default: return PGT_RISCV_V;
+	}
+}
+
+/**
+ * ARMv8: AF belongs to validity (forced on every valid leaf), ACCESSED is no
+ * field of its own on a valid leaf.
+ */
+static bool accessed_settable(const struct pgt_arch *a)
+{
+	return family(a) != FAM_ARMV8;
+}
+
+/**
+ * RISC-V: the codec sets A and D on every valid leaf it encodes (FORMATS.md;
+ * Svade hardware then never faults, privileged spec 4.3.1), so ACCESSED and
+ * DIRTY read 1 after any change of rights that leaves the entry valid.
+ */
+static bool codec_sets_ad(const struct pgt_arch *a)
+{
+	return family(a) == FAM_RISCV;
 }
 
 static uint64_t page_size(const struct ctx *c)
@@ -84,7 +123,7 @@ static uint64_t page_size(const struct ctx *c)
 static void ctx_open_fill(struct ctx *c, const struct pgt_arch *a, unsigned level, unsigned flags,
 			  enum test_mm_mode m, unsigned char fill)
 {
-	unsigned span = is_x86(a) ? a->va_bits - 1u : a->va_bits;
+	unsigned span = sign_extended(a) ? a->va_bits - 1u : a->va_bits;
 
 	c->a = a;
 	c->flags = flags;
@@ -353,9 +392,9 @@ START_TEST(test_field_bool_roundtrip)
 						      (unsigned long long)get(&c, rights[i]));
 				}
 			/* attributes on a valid leaf (ARM's AF is forced on valid leaves: ACCESSED only on
-			 * x86) */
+			 * x86 and RISC-V) */
 			for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
-				if (attrs[i] == PGT_FIELD_ACCESSED && !is_x86(a))
+				if (attrs[i] == PGT_FIELD_ACCESSED && !accessed_settable(a))
 					continue;
 				for (int k = 0; k < 4; k++) {
 					uint64_t v = (uint64_t)(k & 1); /* 0, 1, 0, 1 */
@@ -370,6 +409,27 @@ START_TEST(test_field_bool_roundtrip)
 		}
 }
 END_TEST
+
+/**
+ * The execute control of a valid leaf made with @p prot: a non-executable
+ * leaf has x86-64 NX, or ARMv8 UXN and PXN, set; RISC-V has an X bit
+ * instead (privileged spec 4.3.1, table 4.5), set exactly when EXEC is
+ * asked.
+ */
+static void check_exec_bits(const struct ctx *c, unsigned prot, pgt_pte_t pte)
+{
+	bool exec = (prot & PGT_PROT_EXEC) != 0;
+
+	if (family(c->a) == FAM_RISCV) {
+		ck_assert_msg(((pte & PGT_RISCV_X) != 0) == exec, "%s: PROT %#x: leaf %#llx has X = %d",
+			      c->who, prot, (unsigned long long)pte, (pte & PGT_RISCV_X) != 0);
+		return;
+	}
+	pgt_pte_t xn = family(c->a) == FAM_X86 ? PGT_X86_NX : (PGT_ARMV8_UXN | PGT_ARMV8_PXN);
+	if (!exec)
+		ck_assert_msg((pte & xn) == xn, "%s: PROT %#x: non-executable leaf %#llx lacks XN", c->who,
+			      prot, (unsigned long long)pte);
+}
 
 /* Every PROT value: accepted exactly when expressible, read back whole, valid exactly with a right. */
 START_TEST(test_field_prot_all)
@@ -408,17 +468,17 @@ START_TEST(test_field_prot_all)
 					      c.who, prot, (unsigned long long)pte, hw_valid(&c));
 				if (!any)
 					expect_reserved(&c, "PROT without rights");
-				if (any && !(prot & PGT_PROT_EXEC)) {
-					pgt_pte_t xn =
-						is_x86(a) ? PGT_X86_NX : (PGT_ARMV8_UXN | PGT_ARMV8_PXN);
-					ck_assert_msg((pte & xn) == xn,
-						      "%s: PROT %#x: non-executable leaf %#llx lacks XN",
-						      c.who, prot, (unsigned long long)pte);
-				}
-				if (any && !is_x86(a))
+				if (any)
+					check_exec_bits(&c, prot, pte);
+				if (any && family(a) == FAM_ARMV8)
 					ck_assert_msg(pte & PGT_ARMV8_AF,
 						      "%s: PROT %#x: valid ARM leaf %#llx lacks AF", c.who,
 						      prot, (unsigned long long)pte);
+				if (any && codec_sets_ad(a))
+					ck_assert_msg((pte & (PGT_RISCV_A | PGT_RISCV_D)) ==
+							      (PGT_RISCV_A | PGT_RISCV_D),
+						      "%s: PROT %#x: valid RISC-V leaf %#llx lacks A or D",
+						      c.who, prot, (unsigned long long)pte);
 				ck_assert_msg(get(&c, PGT_FIELD_PADDR) == 7 * page_size(&c),
 					      "%s: PROT %#x lost PADDR", c.who, prot);
 				struct tree_stats st = tree_check(&c.sp, a, &c.t);
@@ -435,17 +495,42 @@ START_TEST(test_field_prot_all)
 }
 END_TEST
 
-/* Write or execute without read cannot be expressed: PGT_ENOTSUP, entry unchanged. */
+/**
+ * Rights without read, asked of a leaf whose PROT is @p was: refused with
+ * PGT_ENOTSUP and the entry unchanged where the format cannot say them;
+ * where it can (execute alone on RISC-V, privileged spec 4.3.1 table 4.5),
+ * taken, read back, valid in hardware, and then @p was again.
+ */
+static void no_read(struct ctx *c, unsigned prot, unsigned was)
+{
+	if (!test_prot_expressible(c->a, prot)) {
+		set_fails(c, PGT_FIELD_PROT, prot, PGT_ENOTSUP);
+		return;
+	}
+	ck_assert_msg(test_exec_only(c->a) && (prot & (PGT_PROT_READ | PGT_PROT_WRITE)) == 0,
+		      "%s: PROT %#x expressible without read", c->who, prot);
+	set_ok(c, PGT_FIELD_PROT, prot);
+	ck_assert_msg(get(c, PGT_FIELD_PROT) == prot && hw_valid(c), "%s: execute-only PROT %#x: %#llx",
+		      c->who, prot, (unsigned long long)*c->ref.pte);
+	set_ok(c, PGT_FIELD_PROT, was);
+}
+
+/*
+ * Write without read cannot be expressed: PGT_ENOTSUP, entry unchanged.
+ * Execute without read neither, except where the format has execute-only
+ * leaves.
+ */
 START_TEST(test_field_need_read)
 {
 	const struct pgt_arch *a = test_archs[_i];
-	static const unsigned no_read[] = {
+	static const unsigned no_reads[] = {
 		PGT_PROT_WRITE,
 		PGT_PROT_EXEC,
 		PGT_PROT_WRITE | PGT_PROT_EXEC,
 		PGT_PROT_WRITE | PGT_PROT_USER,
 		PGT_PROT_EXEC | PGT_PROT_GLOBAL | PGT_PROT_UNCACHED,
 	};
+	bool xo = test_exec_only(a);
 
 	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l)) {
 		struct ctx c;
@@ -453,20 +538,39 @@ START_TEST(test_field_need_read)
 		set_ok(&c, PGT_FIELD_PADDR, page_size(&c));
 		/* from a reserved leaf */
 		set_fails(&c, PGT_FIELD_WRITE, 1, PGT_ENOTSUP);
-		set_fails(&c, PGT_FIELD_EXEC, 1, PGT_ENOTSUP);
-		for (size_t i = 0; i < sizeof no_read / sizeof no_read[0]; i++)
-			set_fails(&c, PGT_FIELD_PROT, no_read[i], PGT_ENOTSUP);
+		if (xo) {
+			set_ok(&c, PGT_FIELD_EXEC, 1);
+			ck_assert_msg(get(&c, PGT_FIELD_PROT) == PGT_PROT_EXEC && hw_valid(&c),
+				      "%s: EXEC = 1 on a reserved leaf: %#llx", c.who,
+				      (unsigned long long)*c.ref.pte);
+			set_ok(&c, PGT_FIELD_EXEC, 0);
+			expect_reserved(&c, "execute-only taken back");
+		} else {
+			set_fails(&c, PGT_FIELD_EXEC, 1, PGT_ENOTSUP);
+		}
+		for (size_t i = 0; i < sizeof no_reads / sizeof no_reads[0]; i++)
+			no_read(&c, no_reads[i], 0);
 		expect_reserved(&c, "after refused rights");
+		ck_assert_msg(get(&c, PGT_FIELD_PADDR) == page_size(&c), "%s: PADDR lost", c.who);
 		/* taking read away while write or exec remain */
 		static const unsigned with_rw[] = { PGT_PROT_READ | PGT_PROT_WRITE,
 						    PGT_PROT_READ | PGT_PROT_EXEC,
 						    PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC |
 							    PGT_PROT_USER };
 		for (size_t i = 0; i < 3; i++) {
+			unsigned left = with_rw[i] & ~(unsigned)PGT_PROT_READ;
 			set_ok(&c, PGT_FIELD_PROT, with_rw[i]);
-			set_fails(&c, PGT_FIELD_READ, 0, PGT_ENOTSUP);
-			for (size_t k = 0; k < sizeof no_read / sizeof no_read[0]; k++)
-				set_fails(&c, PGT_FIELD_PROT, no_read[k], PGT_ENOTSUP);
+			if (test_prot_expressible(a, left)) {
+				set_ok(&c, PGT_FIELD_READ, 0);
+				ck_assert_msg(get(&c, PGT_FIELD_PROT) == left && hw_valid(&c),
+					      "%s: READ = 0 from PROT %#x: %#llx", c.who, with_rw[i],
+					      (unsigned long long)*c.ref.pte);
+				set_ok(&c, PGT_FIELD_READ, 1);
+			} else {
+				set_fails(&c, PGT_FIELD_READ, 0, PGT_ENOTSUP);
+			}
+			for (size_t k = 0; k < sizeof no_reads / sizeof no_reads[0]; k++)
+				no_read(&c, no_reads[k], with_rw[i]);
 			ck_assert_msg(get(&c, PGT_FIELD_PROT) == with_rw[i], "%s: refused write changed PROT",
 				      c.who);
 		}
@@ -481,7 +585,7 @@ START_TEST(test_field_valid_cycle)
 	const struct pgt_arch *a = test_archs[_i];
 
 	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
-		for (unsigned upper = 0; upper < (is_x86(a) ? 1u : 2u); upper++) {
+		for (unsigned upper = 0; upper < (sign_extended(a) ? 1u : 2u); upper++) {
 			struct ctx c;
 			ctx_open(&c, a, l, upper ? PGT_SPACE_UPPER : 0, (enum test_mm_mode)upper);
 			set_ok(&c, PGT_FIELD_PADDR, 2 * page_size(&c));
@@ -542,12 +646,17 @@ START_TEST(test_field_keeps_others)
 			uint64_t pa = (1ull << (a->pa_bits - 1)) + 9 * page_size(&c);
 			set_ok(&c, PGT_FIELD_PADDR, pa);
 			set_ok(&c, PGT_FIELD_PROT, bases[b]);
-			set_ok(&c, PGT_FIELD_DIRTY, b);
-			if (is_x86(a))
-				set_ok(&c, PGT_FIELD_ACCESSED, b);
+			/*
+			 * RISC-V: a rights change sets A and D again, so the toggles start with
+			 * them set (and toggle them too); elsewhere they keep what was written.
+			 */
+			uint64_t ad = codec_sets_ad(a) ? 1 : b;
+			set_ok(&c, PGT_FIELD_DIRTY, ad);
+			if (accessed_settable(a))
+				set_ok(&c, PGT_FIELD_ACCESSED, ad);
 			for (size_t i = 0; i < sizeof toggles / sizeof toggles[0]; i++) {
 				enum pgt_field f = toggles[i];
-				if (f == PGT_FIELD_ACCESSED && !is_x86(a))
+				if (f == PGT_FIELD_ACCESSED && !accessed_settable(a))
 					continue; /* AF belongs to validity on ARMv8 */
 				uint64_t v0[PGT_FIELD_COUNT], v1[PGT_FIELD_COUNT];
 				pgt_pte_t pte0 = *c.ref.pte;
@@ -577,13 +686,25 @@ START_TEST(test_field_keeps_others)
 							  PGT_PROT_READ | PGT_PROT_EXEC | PGT_PROT_GLOBAL,
 							  PGT_PROT_READ };
 			for (size_t k = 0; k < sizeof cycle / sizeof cycle[0]; k++) {
+				if (codec_sets_ad(a) && hw_valid(&c)) {
+					/* cleared now, set again by the next valid PROT */
+					set_ok(&c, PGT_FIELD_DIRTY, b);
+					set_ok(&c, PGT_FIELD_ACCESSED, b);
+				}
 				set_ok(&c, PGT_FIELD_PROT, cycle[k]);
 				ck_assert_msg(get(&c, PGT_FIELD_PADDR) == pa, "%s: PROT %#x lost PADDR",
 					      c.who, cycle[k]);
-				ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == b || !is_x86(a),
-					      "%s: PROT %#x lost DIRTY", c.who, cycle[k]);
-				ck_assert_msg(get(&c, PGT_FIELD_ACCESSED) == b || !is_x86(a),
-					      "%s: PROT %#x lost ACCESSED", c.who, cycle[k]);
+				if (family(a) == FAM_X86) {
+					ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == b,
+						      "%s: PROT %#x lost DIRTY", c.who, cycle[k]);
+					ck_assert_msg(get(&c, PGT_FIELD_ACCESSED) == b,
+						      "%s: PROT %#x lost ACCESSED", c.who, cycle[k]);
+				}
+				if (codec_sets_ad(a) && hw_valid(&c))
+					ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == 1 &&
+							      get(&c, PGT_FIELD_ACCESSED) == 1,
+						      "%s: valid PROT %#x without A and D: %#llx", c.who,
+						      cycle[k], (unsigned long long)*c.ref.pte);
 			}
 			/* PROT survives PADDR changes */
 			set_ok(&c, PGT_FIELD_PROT, bases[b]);
@@ -593,7 +714,9 @@ START_TEST(test_field_keeps_others)
 				ck_assert_msg(get(&c, PGT_FIELD_PROT) == bases[b],
 					      "%s: PADDR %#llx changed PROT", c.who,
 					      (unsigned long long)pas[k]);
-				ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == b || !is_x86(a),
+				ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == b || family(a) != FAM_X86,
+					      "%s: PADDR change lost DIRTY", c.who);
+				ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == 1 || !codec_sets_ad(a),
 					      "%s: PADDR change lost DIRTY", c.who);
 			}
 			ctx_close(&c);
@@ -614,7 +737,7 @@ static pgt_pte_t *raw_entry(const struct ctx *c, unsigned level)
 		pgt_pte_t *e = table + ((c->va >> L->shift) & ((1ull << L->bits) - 1));
 		if (l == level)
 			return e;
-		table = test_mm_p2v(&c->t, *e & L->table_oa);
+		table = test_mm_p2v(&c->t, test_table_pa(L, *e));
 	}
 }
 
@@ -787,7 +910,7 @@ START_TEST(test_link_roundtrip)
 	uint64_t seed = 0x11c0 + (uint64_t)_i;
 
 	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
-		for (unsigned k = 0; k < (is_x86(a) ? 2u : 4u); k++) {
+		for (unsigned k = 0; k < (sign_extended(a) ? 2u : 4u); k++) {
 			struct ctx c;
 			unsigned flags = PGT_SPACE_LINKS | (k >= 2 ? PGT_SPACE_UPPER : 0);
 			ctx_open(&c, a, l, flags, (enum test_mm_mode)(k & 1));

@@ -35,8 +35,8 @@ struct region {
 };
 
 /**
- * The ranges of @p a: x86-64 has both canonical halves in one space;
- * ARMv8 has [0, 2^bits) and, with PGT_SPACE_UPPER, [2^64 - 2^bits, 2^64).
+ * The ranges of @p a: x86-64 and RISC-V have both canonical halves in one
+ * space; ARMv8 has [0, 2^bits) and, with PGT_SPACE_UPPER, [2^64 - 2^bits, 2^64).
  */
 static unsigned regions_of(const struct pgt_arch *a, struct region r[2])
 {
@@ -578,7 +578,11 @@ START_TEST(test_insert_bad_shift)
 }
 END_TEST
 
-/* The examples of the brief, spelt out so a descriptor change cannot quietly drop them. */
+/*
+ * The examples of the brief, spelt out so a descriptor change cannot quietly
+ * drop them. RISC-V has 4K, 2M and 1G leaves, then 512G (Sv48, Sv57) and
+ * 256T (Sv57) ones (privileged spec 4.4 to 4.6).
+ */
 START_TEST(test_insert_bad_shift_examples)
 {
 	static const struct {
@@ -593,6 +597,9 @@ START_TEST(test_insert_bad_shift_examples)
 		{ &pgt_arch_armv8_16k_47, 30 }, { &pgt_arch_armv8_16k_47, 12 },
 		{ &pgt_arch_armv8_16k_47, 36 }, { &pgt_arch_armv8_64k_42, 30 },
 		{ &pgt_arch_armv8_64k_42, 12 }, { &pgt_arch_armv8_64k_42, 42 },
+		{ &pgt_arch_riscv_sv39, 39 },   { &pgt_arch_riscv_sv39, 13 },
+		{ &pgt_arch_riscv_sv48, 48 },   { &pgt_arch_riscv_sv57, 57 },
+		{ &pgt_arch_riscv_sv57, 16 },   { &pgt_arch_riscv_sv39, 48 },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

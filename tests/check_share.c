@@ -13,10 +13,12 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 
 #include <pgtable/armv8.h>
+#include <pgtable/riscv.h>
 #include <pgtable/x86_64.h>
 
 enum { R = PGT_PROT_READ, W = PGT_PROT_WRITE };
@@ -221,32 +223,76 @@ START_TEST(test_share_fail_every_allocation)
 }
 END_TEST
 
+/** One family's table-entry literals for test_share_marks_golden. */
+struct marks {
+	pgt_pte_t pinned, borrowed;
+	pgt_pte_t pinned_macro, borrowed_macro; /**< the header's names for them */
+	pgt_pte_t attr_bits;                    /**< every bit of a table entry but its address */
+	pgt_pte_t plain;                        /**< those bits in the owner's entry, the marks aside */
+	int bbm;                                /**< break_before_make */
+};
+
 /*
  * The marks sit in bits the hardware ignores in a table entry: x86-64 bits
  * 11 and 10 (Intel SDM vol. 3A tables 4-14 to 4-17: bits 11:8 of a PML5E,
  * PML4E or PDPTE/PDE referencing a table are ignored), ARMv8 bits 57 and 56
- * (Arm ARM D8.3.1, table descriptor bits [58:51] are IGNORED). Otherwise
- * the two entries are the owner's plain table entry, address included.
+ * (Arm ARM D8.3.1, table descriptor bits [58:51] are IGNORED), RISC-V RSW
+ * bits 9 and 8 (privileged spec 4.3.1, figure 4.18: RSW is reserved for
+ * supervisor software and ignored by the implementation). Otherwise the
+ * two entries are the owner's plain table entry, address included.
  */
+static struct marks marks_of(const struct pgt_arch *a)
+{
+	if (strncmp(a->name, "riscv", 5) == 0)
+		/* V alone besides the PPN in bits 53:10 (4.3.1, table 4.5: X=W=R=0 points to the
+		 * next level; D, A and U are reserved there, 4.3.1); no break-before-make: a valid
+		 * entry may be replaced in one store before SFENCE.VMA (4.2.1) */
+		return (struct marks){ .pinned = 1ull << 9,
+				       .borrowed = 1ull << 8,
+				       .pinned_macro = PGT_RISCV_SW_PINNED,
+				       .borrowed_macro = PGT_RISCV_SW_BORROWED,
+				       .attr_bits = 0xffc00000000003ffull,
+				       .plain = 0x1,
+				       .bbm = 0 };
+	if (strncmp(a->name, "armv8", 5) == 0)
+		/* 0b11 and the address; break-before-make, Arm ARM D8.15 */
+		return (struct marks){ .pinned = 1ull << 57,
+				       .borrowed = 1ull << 56,
+				       .pinned_macro = PGT_ARMV8_SW_PINNED,
+				       .borrowed_macro = PGT_ARMV8_SW_BORROWED,
+				       .attr_bits = 0xfff0000000000fffull,
+				       .plain = 0x3,
+				       .bbm = 1 };
+	/* P|RW|US and the address; x86 has no break-before-make rule */
+	return (struct marks){ .pinned = 1ull << 11,
+			       .borrowed = 1ull << 10,
+			       .pinned_macro = PGT_X86_SW_PINNED,
+			       .borrowed_macro = PGT_X86_SW_BORROWED,
+			       .attr_bits = 0xfffull,
+			       .plain = 0x7,
+			       .bbm = 0 };
+}
+
 START_TEST(test_share_marks_golden)
 {
 	struct pair p;
 	pair_open(&p, _i, TEST_MM_OFFSET);
-	bool x86 = p.a->canon == PGT_CANON_SIGN_EXTEND;
-	pgt_pte_t pinned = x86 ? 1ull << 11 : 1ull << 57, borrowed = x86 ? 1ull << 10 : 1ull << 56;
-	ck_assert_uint_eq(pinned, x86 ? PGT_X86_SW_PINNED : PGT_ARMV8_SW_PINNED);
-	ck_assert_uint_eq(borrowed, x86 ? PGT_X86_SW_BORROWED : PGT_ARMV8_SW_BORROWED);
-	ck_assert_int_eq(p.a->break_before_make, !x86); /* Arm ARM D8.15; x86 has no such rule */
+	struct marks m = marks_of(p.a);
+	ck_assert_uint_eq(m.pinned, m.pinned_macro);
+	ck_assert_uint_eq(m.borrowed, m.borrowed_macro);
+	ck_assert_int_eq(p.a->break_before_make, m.bbm);
 
 	ck_assert_int_eq(pgt_share(&p.dst, &p.src, p.va, p.entry), PGT_OK);
 	unsigned i = (unsigned)(p.va >> p.a->level[p.a->levels - 1u].shift);
 	const pgt_pte_t *rs = test_mm_p2v(&p.t, pgt_space_root(&p.src));
 	const pgt_pte_t *rd = test_mm_p2v(&p.t, pgt_space_root(&p.dst));
-	/* x86: P|RW|US and the address; ARMv8: 0b11 and the address */
-	pgt_pte_t plain = rs[i] & ~pinned;
-	ck_assert_uint_eq(plain & (x86 ? 0xfffull : 0xfff0000000000fffull), x86 ? 0x7 : 0x3);
-	ck_assert_uint_eq(rs[i], plain | pinned);
-	ck_assert_uint_eq(rd[i], plain | borrowed);
+	pgt_pte_t plain = rs[i] & ~m.pinned;
+	ck_assert_uint_eq(plain & m.attr_bits, m.plain);
+	/* the address: the owner's next-level table, shifted as the format keeps it */
+	const struct pgt_level *top = &p.a->level[p.a->levels - 1u];
+	ck_assert(test_mm_owns(&p.t, test_table_pa(top, plain), p.a->levels - 2u));
+	ck_assert_uint_eq(rs[i], plain | m.pinned);
+	ck_assert_uint_eq(rd[i], plain | m.borrowed);
 	pgt_space_destroy(&p.dst);
 	pgt_space_destroy(&p.src);
 	books_balance(&p);

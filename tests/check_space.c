@@ -139,6 +139,9 @@ START_TEST(test_arch_by_name_shipped)
 		{ "armv8-4k-48", &pgt_arch_armv8_4k_48 },
 		{ "armv8-16k-47", &pgt_arch_armv8_16k_47 },
 		{ "armv8-64k-42", &pgt_arch_armv8_64k_42 },
+		{ "riscv-sv39", &pgt_arch_riscv_sv39 },
+		{ "riscv-sv48", &pgt_arch_riscv_sv48 },
+		{ "riscv-sv57", &pgt_arch_riscv_sv57 },
 	};
 
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -161,6 +164,8 @@ START_TEST(test_arch_by_name_unknown)
 		"",           "x86",          "x86-64",       "X86_64",       "x86_64 ",
 		" x86_64",    "x86_64-la5",   "x86_64-la57x", "armv8",        "armv8-4k",
 		"armv8-4k-4", "armv8-4k-480", "ARMV8-4K-48",  "armv8-16k-48", "aarch64",
+		"riscv",      "riscv-sv",     "riscv-sv3",    "riscv-sv32",   "riscv-sv64",
+		"RISCV-SV39", "riscv_sv39",   "riscv-sv39 ",  "sv39",         "riscv-sv390",
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -302,7 +307,7 @@ START_TEST(test_init_bad_flags)
 		expect_dead_space(&sp, who);
 	}
 	if (a->canon == PGT_CANON_SIGN_EXTEND) {
-		/* x86-64 has no TTBR1 half */
+		/* x86-64 and RISC-V have no TTBR1 half: one sign-extended range */
 		snprintf(who, sizeof who, "%s PGT_SPACE_UPPER", a->name);
 		memset(&sp, 0, sizeof sp);
 		expect_rc(pgt_space_init(&sp, a, &t.mm, PGT_SPACE_UPPER), PGT_EFLAGS, who, "init");

@@ -426,11 +426,13 @@ static pgt_vaddr_t window_page(const struct pgt_arch *a, uint64_t *rng, unsigned
 	return (test_rand(rng) % window) & ~((1ull << shift) - 1);
 }
 
-static unsigned random_prot(uint64_t *rng)
+/** Random rights @p a can express; execute-only pages where it has them (RISC-V). */
+static unsigned random_prot(const struct pgt_arch *a, uint64_t *rng)
 {
-	static const unsigned rights[] = { 0, PGT_PROT_READ, RW, PGT_PROT_READ | PGT_PROT_EXEC,
-					   RW | PGT_PROT_EXEC };
-	unsigned p = rights[test_rand(rng) % 5];
+	static const unsigned rights[] = {
+		0, PGT_PROT_READ, RW, PGT_PROT_READ | PGT_PROT_EXEC, RW | PGT_PROT_EXEC, PGT_PROT_EXEC
+	};
+	unsigned p = rights[test_rand(rng) % (test_exec_only(a) ? 6 : 5)];
 	return p | (unsigned)(test_rand(rng) & (PGT_PROT_USER | PGT_PROT_GLOBAL | PGT_PROT_UNCACHED));
 }
 
@@ -449,7 +451,7 @@ static void op_map(struct fx *f, struct model *md, uint64_t *rng)
 	*m = (struct model_map){ .va = va,
 				 .shift = shift,
 				 .pa = (test_rand(rng) % 1024) << shift,
-				 .prot = random_prot(rng),
+				 .prot = random_prot(f->a, rng),
 				 .ref = ref };
 	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PADDR, m->pa), PGT_OK);
 	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PROT, m->prot), PGT_OK);
@@ -462,7 +464,7 @@ static void op_change(struct fx *f, struct model *md, uint64_t *rng)
 		return;
 	struct model_map *m = &md->m[test_rand(rng) % md->n];
 	if (test_rand(rng) & 1) {
-		m->prot = random_prot(rng);
+		m->prot = random_prot(f->a, rng);
 		ck_assert_int_eq(pgt_set_field(&f->sp, m->ref, PGT_FIELD_PROT, m->prot), PGT_OK);
 	} else {
 		m->pa = (test_rand(rng) % 1024) << m->shift;
@@ -487,7 +489,7 @@ static void op_protect(struct fx *f, struct model *md, uint64_t *rng)
 	if (md->n == 0)
 		return;
 	struct model_map *m = &md->m[test_rand(rng) % md->n];
-	m->prot = random_prot(rng);
+	m->prot = random_prot(f->a, rng);
 	ck_assert_int_eq(pgt_protect(&f->sp, m->va, 1ull << m->shift, m->prot), PGT_OK);
 }
 
