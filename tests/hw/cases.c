@@ -266,6 +266,63 @@ static int case_kernel_exec_user(void)
 	return hw_expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_EXEC);
 }
 
+/*
+ * A privileged load or store on a user page: RISC-V faults while
+ * sstatus.SUM is clear (privileged spec 4.3.1), as pgt_translate models it;
+ * x86-64 without SMAP and ARMv8 without PAN allow it, and so does pgt_translate.
+ */
+static int case_kernel_to_user(void)
+{
+	struct hw_fault f;
+	pgt_vaddr_t va = hw_slot_va(S_KUSER) + 0x30;
+	int rc = map_user_stubs();
+
+	if (rc == PGT_OK)
+		rc = map_page(S_KUSER, RW | PGT_PROT_USER);
+	HW_EXPECT(rc == PGT_OK, "install: %s", pgt_strerror(rc));
+	if (!hw_store_ok(va, 0x77, 1))
+		return 0;
+	if (!L->kernel_no_user_data)
+		return hw_load_is(va, 0x77, 0) && hw_store_ok(va, 0x78, 0);
+	hw_arch_probe(HW_READ, 0, va, 0, &f);
+	if (!hw_expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_READ))
+		return 0;
+	hw_arch_probe(HW_WRITE, 0, va, 0x79, &f);
+	if (!hw_expect_fault(&f, va, PGT_FAULT_PERMISSION, PGT_ACC_WRITE))
+		return 0;
+	HW_EXPECT(*hw_ident(hw_slot_frame(S_KUSER) + 0x30) == 0x77, "a faulting store changed memory");
+	return 1;
+}
+
+/*
+ * PGT_PROT_EXEC alone: where the format has execute-only leaves (RISC-V),
+ * the kernel runs the code and cannot read it (sstatus.MXR clear); where it
+ * has none (x86-64, ARMv8 stage 1), pgt_map refuses it and maps nothing.
+ */
+static int case_exec_only(void)
+{
+	struct hw_fault f;
+	pgt_vaddr_t va = hw_slot_va(S_XONLY);
+	pgt_paddr_t pa = hw_slot_frame(S_XONLY);
+	int rc = pgt_map(ksp, va, pa, hw_page(), PGT_PROT_EXEC, 0);
+
+	if (!L->exec_only) {
+		HW_EXPECT(rc == PGT_ENOTSUP, "%s mapped execute-only: %s", L->arch->name, pgt_strerror(rc));
+		HW_EXPECT(pgt_lookup(ksp, va, NULL) != PGT_OK, "the refused pgt_map left a leaf at %lx", va);
+		return 1;
+	}
+	HW_EXPECT(rc == PGT_OK, "pgt_map: %s", pgt_strerror(rc));
+	hw_record(ksp, va, pa, hw_page(), PGT_PROT_EXEC);
+	hw_put_code(S_XONLY, 0);
+	uint64_t got = hw_arch_probe(HW_EXEC, 0, va, 0, &f);
+	HW_EXPECT(!f.faulted, "fetch at %lx faulted (kind %d, syndrome %lx)", va, f.kind, f.syndrome);
+	HW_EXPECT(got == HW_MAGIC, "code at %lx returned %lx", va, got);
+	if (!hw_translate_ok(va, PGT_ACC_EXEC, pa))
+		return 0;
+	hw_arch_probe(HW_READ, 0, va + 8, 0, &f);
+	return hw_expect_fault(&f, va + 8, PGT_FAULT_PERMISSION, PGT_ACC_READ);
+}
+
 /* Device memory (ARM AttrIndx 1) or UC (x86 PCD|PWT): still the same frame. */
 static int case_uncached(void)
 {
@@ -409,6 +466,8 @@ static const struct hw_case cases[] = {
 	{ "user_to_kernel", case_user_to_kernel },
 	{ "user_exec", case_user_exec },
 	{ "kernel_exec_user", case_kernel_exec_user },
+	{ "kernel_to_user", case_kernel_to_user },
+	{ "exec_only", case_exec_only },
 	{ "uncached", case_uncached },
 	{ "downgrade", case_downgrade },
 	{ "revoke", case_revoke },

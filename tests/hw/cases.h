@@ -35,6 +35,8 @@ enum slot {
 	S_STATUS,
 	S_MDB,
 	S_MDB_C,
+	S_XONLY,
+	S_KUSER,
 	S_UNMAP = 24, /* four pages */
 	S_PROT = 28,  /* two pages */
 	S_SHARE_U = 30,

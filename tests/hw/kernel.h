@@ -35,6 +35,8 @@ struct hw_layout {
 	int kernel_never_runs_user; /**< kernel fetches from user pages fault (ARM PXN, x86 SMEP) */
 	int user_nx_in_tables;      /**< ... because the leaves say so (ARM PXN), not a control bit */
 	int walker_sets_accessed;   /**< the walker sets A and D (x86); else a clear AF faults (ARMv8.0) */
+	int exec_only;              /**< execute-only leaves (RISC-V); else PGT_PROT_EXEC is refused */
+	int kernel_no_user_data;    /**< kernel loads and stores on user pages fault (RISC-V SUM 0) */
 };
 
 /** Kinds of probe access. */

@@ -143,6 +143,8 @@ static struct hw_layout layout = {
 	.kernel_never_runs_user = 1, /* S-mode never fetches from a U page (4.3.1) */
 	.user_nx_in_tables = 1,      /* ... which the U bit of the leaf says */
 	.walker_sets_accessed = 1,   /* QEMU 7.2 sets A and D itself */
+	.exec_only = 1,
+	.kernel_no_user_data = 1, /* hw_arch_init keeps sstatus.SUM clear */
 };
 
 const struct hw_layout *hw_arch_layout(void)
