@@ -4,7 +4,7 @@
  * get/set operations). Rights go through the descriptor's prot codec, so
  * combinations the hardware cannot express are refused in one place.
  */
-#include "internal.h"
+#include "tlb.h"
 
 /** Checks a ref against the descriptor and reads its entry (inlined: set_field's PADDR calls nothing). */
 static inline __attribute__((always_inline)) int ref_load(const pgt_space_t *sp, pgt_ref_t ref,

@@ -33,6 +33,8 @@
  */
 #include <stddef.h>
 
+#include "table.h"
+#include "tlb.h"
 #include "walks.h"
 
 enum op_kind { OP_MAP, OP_UNMAP, OP_PROTECT };
@@ -121,19 +123,7 @@ struct range_op {
 /** Allocates the tables PLAN counted: all or none. */
 static int pool_fill(struct range_op *op)
 {
-	for (unsigned l = 0; l < op->sp->pgt__arch->levels; l++) {
-		while (op->t.pool[l].n < op->t.need[l]) {
-			pgt_paddr_t pa;
-			pgt_pte_t *tab;
-			int rc = pgt__table_alloc(op->sp, l, &pa, &tab);
-			if (rc != PGT_OK) {
-				pgt__list_free_all(op->sp, op->t.pool);
-				return rc;
-			}
-			pgt__list_push(&op->t.pool[l], pgt__level(op->sp, l), tab, pa);
-		}
-	}
-	return PGT_OK;
+	return pgt__pool_fill(op->sp, op->t.pool, op->t.need);
 }
 
 /** A cleared table from the pool, for level @p level. */

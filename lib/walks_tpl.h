@@ -16,7 +16,7 @@
 #define PGT_LIB_WALKS_TPL_H
 
 #include "rights.h"
-#include "tlb_fill.h"
+#include "tlb.h"
 #include "walks.h"
 
 #define PGT__ALWAYS_INLINE inline __attribute__((always_inline))
