@@ -115,10 +115,12 @@ static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, en
 static inline __attribute__((always_inline)) int field_store(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte,
 							     pgt_pte_t next)
 {
+	const struct pgt_level *L = pgt__level(sp, ref.level);
+
 	if (next != pte) {
 		pgt_pte_t change = pte ^ next;
-		(void)pgt__leaf_update(pgt__level(sp, ref.level), ref.pte, pte, change, next & change);
-		if (pgt__is_valid_leaf(pgt__level(sp, ref.level), pte))
+		(void)pgt__leaf_update(L, ref.pte, pte, change, next & change);
+		if (pgt__is_present(L, pte)) /* a mapped leaf (ref_load): present is valid */
 			pgt__space_changed(sp);
 	}
 	return PGT_OK;
