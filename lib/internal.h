@@ -108,13 +108,18 @@ static inline bool pgt__is_present(const struct pgt_level *L, pgt_pte_t pte)
  */
 static inline bool pgt__has_type(const struct pgt_level *L, pgt_pte_t pte, pgt_pte_t type)
 {
-	return (pte & L->type_mask) == type && ((type | pte) & L->valid);
+	return (pte & L->type_mask) == type && ((type & L->valid) || pgt__is_present(L, pte));
 }
 
-/** Whether @p pte at @p level links a next-level table. */
+/**
+ * Whether @p pte at @p level links a next-level table: of the table type
+ * and without a bit of leaf_any (one compare: table_type has none of them,
+ * which pgt_space_init checks), and present.
+ */
 static inline bool pgt__is_table(const struct pgt_level *L, unsigned level, pgt_pte_t pte)
 {
-	return level > 0 && pgt__has_type(L, pte, L->table_type) && !(pte & L->leaf_any);
+	return level > 0 && (pte & (L->type_mask | L->leaf_any)) == L->table_type &&
+	       ((L->table_type & L->valid) || pgt__is_present(L, pte));
 }
 
 /** Whether @p pte has the form of a valid leaf, whether or not its level allows leaves. */
@@ -148,10 +153,28 @@ static inline bool pgt__matches_malformed(const struct pgt_level *L, pgt_pte_t p
 	return bad;
 }
 
+/**
+ * Whether malformed pattern @p i of @p L can match a table entry that has
+ * no must-be-zero bit set: not when it asks for a bit of leaf_any (table
+ * entries have none) or for a must-be-zero bit. With a constant
+ * descriptor the others fold away (RISC-V's tests nothing in tables).
+ */
+static inline bool pgt__table_pattern(const struct pgt_level *L, unsigned i)
+{
+	const struct pgt_pattern *m = &L->malformed[i];
+
+	return m->mask && !(m->match & m->mask & (L->leaf_any | L->table_mbz));
+}
+
 /** Whether the MMU rejects the table entry @p pte: must-be-zero bits, or a malformed pattern. */
 static inline bool pgt__table_malformed(const struct pgt_level *L, pgt_pte_t pte)
 {
-	return (pte & L->table_mbz) || pgt__matches_malformed(L, pte);
+	bool bad = (pte & L->table_mbz) != 0;
+
+#pragma GCC unroll 8
+	for (unsigned i = 0; i < PGT_MALFORMED; i++)
+		bad |= pgt__table_pattern(L, i) && (pte & L->malformed[i].mask) == L->malformed[i].match;
+	return bad;
 }
 
 /** Whether the MMU rejects the valid leaf @p pte: must-be-zero bits, or a malformed pattern. */
@@ -196,6 +219,12 @@ static inline bool pgt__leaf_oa_fits(const struct pgt_level *L, pgt_paddr_t pa)
 static inline pgt_pte_t pgt__leaf_with_oa(const struct pgt_level *L, pgt_pte_t leaf, pgt_paddr_t pa)
 {
 	return (leaf & ~L->leaf_oa) | (pa >> L->oa_shift);
+}
+
+/** A new leaf at @p L: the codec's @p bits (no address in them) and the output address @p pa. */
+static inline pgt_pte_t pgt__leaf_make(const struct pgt_level *L, pgt_pte_t bits, pgt_paddr_t pa)
+{
+	return bits | (pa >> L->oa_shift);
 }
 
 /** What a leaf at @p L adds to an entry to map the next page: its size in the address field. */
