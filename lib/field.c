@@ -4,7 +4,7 @@
  * get/set operations). Rights go through the descriptor's prot codec, so
  * combinations the hardware cannot express are refused in one place.
  */
-#include "internal.h"
+#include "tlb.h"
 
 /** Checks a ref against the descriptor and reads its entry (inlined: set_field's PADDR calls nothing). */
 static inline __attribute__((always_inline)) int ref_load(const pgt_space_t *sp, pgt_ref_t ref,
@@ -115,10 +115,12 @@ static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, en
 static inline __attribute__((always_inline)) int field_store(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte,
 							     pgt_pte_t next)
 {
+	const struct pgt_level *L = pgt__level(sp, ref.level);
+
 	if (next != pte) {
 		pgt_pte_t change = pte ^ next;
-		(void)pgt__leaf_update(pgt__level(sp, ref.level), ref.pte, pte, change, next & change);
-		if (pgt__is_valid_leaf(pgt__level(sp, ref.level), pte))
+		(void)pgt__leaf_update(L, ref.pte, pte, change, next & change);
+		if (pgt__is_present(L, pte)) /* a mapped leaf (ref_load): present is valid */
 			pgt__space_changed(sp);
 	}
 	return PGT_OK;

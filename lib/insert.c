@@ -7,6 +7,7 @@
  * table the insert needs (may fail, changes nothing), then build the new
  * branch off-tree and link it with one release store (cannot fail).
  */
+#include "table.h"
 #include "walks.h"
 
 static void set_ref(pgt_ref_t *out, const pgt_space_t *sp, pgt_pte_t *p, unsigned level)
@@ -25,36 +26,7 @@ static int reserved_leaf(const pgt_space_t *sp, unsigned level, pgt_pte_t *leaf)
 	return sp->pgt__arch->prot_encode(level, 0, leaf);
 }
 
-int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, struct pgt__branch *b)
-{
-	for (unsigned l = target; l < top; l++) {
-		int rc = pgt__table_alloc(sp, l, &b->pa[l], &b->tab[l]);
-		if (rc != PGT_OK) {
-			while (l-- > target)
-				pgt__table_free(sp, l, b->pa[l]);
-			return rc;
-		}
-	}
-	return PGT_OK;
-}
 
-void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, unsigned top,
-			const struct pgt__branch *b, pgt_pte_t leaf, size_t n, pgt_pte_t *slot)
-{
-	const struct pgt_level *T = pgt__level(sp, target);
-
-	/* The walk stopped above the target (else no branch is needed): b holds [target, top). */
-	PGT_ASSERT(target < top);
-	for (unsigned l = target; l < top; l++)
-		pgt__table_clear(sp, l, b->tab[l]);
-	pgt__store_leaves(b->tab[target] + pgt__index(T, va), n, leaf, pgt__leaf_step(T));
-	for (unsigned l = target + 1; l < top; l++) {
-		const struct pgt_level *L = pgt__level(sp, l);
-		b->tab[l][pgt__index(L, va)] = pgt__table_entry(L, b->pa[l - 1]);
-	}
-	/* The branch is complete before this store makes it reachable. */
-	pgt__pte_store(slot, pgt__table_entry(pgt__level(sp, top), b->pa[top - 1]));
-}
 
 /** The ADT's answer when something is already mapped at @p at. */
 static int conflict_result(const pgt_space_t *sp, const struct pgt__stop *at, pgt_ref_t *out)

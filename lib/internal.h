@@ -108,13 +108,18 @@ static inline bool pgt__is_present(const struct pgt_level *L, pgt_pte_t pte)
  */
 static inline bool pgt__has_type(const struct pgt_level *L, pgt_pte_t pte, pgt_pte_t type)
 {
-	return (pte & L->type_mask) == type && ((type | pte) & L->valid);
+	return (pte & L->type_mask) == type && ((type & L->valid) || pgt__is_present(L, pte));
 }
 
-/** Whether @p pte at @p level links a next-level table. */
+/**
+ * Whether @p pte at @p level links a next-level table: of the table type
+ * and without a bit of leaf_any (one compare: table_type has none of them,
+ * which pgt_space_init checks), and present.
+ */
 static inline bool pgt__is_table(const struct pgt_level *L, unsigned level, pgt_pte_t pte)
 {
-	return level > 0 && pgt__has_type(L, pte, L->table_type) && !(pte & L->leaf_any);
+	return level > 0 && (pte & (L->type_mask | L->leaf_any)) == L->table_type &&
+	       ((L->table_type & L->valid) || pgt__is_present(L, pte));
 }
 
 /** Whether @p pte has the form of a valid leaf, whether or not its level allows leaves. */
@@ -148,10 +153,28 @@ static inline bool pgt__matches_malformed(const struct pgt_level *L, pgt_pte_t p
 	return bad;
 }
 
+/**
+ * Whether malformed pattern @p i of @p L can match a table entry that has
+ * no must-be-zero bit set: not when it asks for a bit of leaf_any (table
+ * entries have none) or for a must-be-zero bit. With a constant
+ * descriptor the others fold away (RISC-V's tests nothing in tables).
+ */
+static inline bool pgt__table_pattern(const struct pgt_level *L, unsigned i)
+{
+	const struct pgt_pattern *m = &L->malformed[i];
+
+	return m->mask && !(m->match & m->mask & (L->leaf_any | L->table_mbz));
+}
+
 /** Whether the MMU rejects the table entry @p pte: must-be-zero bits, or a malformed pattern. */
 static inline bool pgt__table_malformed(const struct pgt_level *L, pgt_pte_t pte)
 {
-	return (pte & L->table_mbz) || pgt__matches_malformed(L, pte);
+	bool bad = (pte & L->table_mbz) != 0;
+
+#pragma GCC unroll 8
+	for (unsigned i = 0; i < PGT_MALFORMED; i++)
+		bad |= pgt__table_pattern(L, i) && (pte & L->malformed[i].mask) == L->malformed[i].match;
+	return bad;
 }
 
 /** Whether the MMU rejects the valid leaf @p pte: must-be-zero bits, or a malformed pattern. */
@@ -196,6 +219,12 @@ static inline bool pgt__leaf_oa_fits(const struct pgt_level *L, pgt_paddr_t pa)
 static inline pgt_pte_t pgt__leaf_with_oa(const struct pgt_level *L, pgt_pte_t leaf, pgt_paddr_t pa)
 {
 	return (leaf & ~L->leaf_oa) | (pa >> L->oa_shift);
+}
+
+/** A new leaf at @p L: the codec's @p bits (no address in them) and the output address @p pa. */
+static inline pgt_pte_t pgt__leaf_make(const struct pgt_level *L, pgt_pte_t bits, pgt_paddr_t pa)
+{
+	return bits | (pa >> L->oa_shift);
 }
 
 /** What a leaf at @p L adds to an entry to map the next page: its size in the address field. */
@@ -302,27 +331,6 @@ static inline pgt_pte_t *pgt__next_table(const pgt_space_t *sp, const struct pgt
 	return pgt__p2v(sp, pgt__table_pa(L, pte));
 }
 
-/* --- translation caches (lib/tlb.c) ------------------------------------------ */
-
-/** Makes every TLB attached to the space miss until it has emptied itself (lib/tlb.c). */
-void pgt__tlb_stale_all(pgt_space_t *sp);
-/** Detaches every TLB of a space being destroyed: they answer PGT_EINVAL from then on. */
-void pgt__tlb_detach_all(pgt_space_t *sp);
-
-/**
- * Marks every cached translation of the space stale: called by whatever
- * removes, moves or changes a valid translation (unmap, protect, replace,
- * a field write to a valid leaf), before it returns. Bumps the generation
- * and, when TLBs are attached, turns their next lookups into misses, which
- * empty them: a hit checks nothing but its tag.
- */
-static inline void pgt__space_changed(pgt_space_t *sp)
-{
-	__atomic_store_n(&sp->pgt__gen, sp->pgt__gen + 1, __ATOMIC_RELEASE);
-	if (sp->pgt__tlbs)
-		pgt__tlb_stale_all(sp);
-}
-
 /** Whether @p prot has only defined PGT_PROT_* bits and at most one memory type. */
 static inline bool pgt__prot_ok(unsigned prot)
 {
@@ -350,82 +358,6 @@ static inline int pgt__encode_all(pgt_space_t *sp, unsigned prot, const pgt_pte_
 }
 
 /* ------------------------------------------------------------------------------ */
-
-/**
- * A stack of tables that are not in the tree (new ones waiting to be linked,
- * or unlinked ones waiting for a TLB flush and for readers to leave),
- * threaded through the tables themselves: the next table's pointer and
- * physical address, 16 bits per entry in entries 0 to 7. Each 16-bit piece
- * sits in a window of bits that holds neither the valid bit nor the reserved
- * mark, so a hardware walker or a concurrent reader still inside a dead
- * table reads only empty entries, never a mapping that was not made.
- */
-struct pgt__table_list {
-	pgt_pte_t *head;
-	pgt_paddr_t head_pa;
-	size_t n;
-};
-
-/** Entries a table needs to carry a list link (space.c checks every descriptor has them). */
-#define PGT__LIST_WORDS 8u
-
-/** The lowest bit of a 16-bit window free of the entry bits readers test; 64 if none. */
-static inline unsigned pgt__list_window(const struct pgt_level *L)
-{
-	pgt_pte_t avoid = L->valid | L->reserved;
-	unsigned p = 0;
-
-	while (p <= 48 && ((0xffffull << p) & avoid))
-		p++;
-	return p <= 48 ? p : 64;
-}
-
-/** Stores @p v as four 16-bit pieces in @p w[0..3], each at bit @p p. */
-static inline void pgt__list_put(pgt_pte_t *w, uint64_t v, unsigned p)
-{
-	for (unsigned i = 0; i < 4; i++)
-		__atomic_store_n(&w[i], ((v >> (16 * i)) & 0xffff) << p, __ATOMIC_RELEASE);
-}
-
-/**
- * Reads back what pgt__list_put stored. Relaxed atomic loads: a reader of
- * the space still inside a dead table may try a compare-and-swap on its
- * entries (pgt_translate with PGT_ACC_SET_AD), which fails but is an
- * atomic access all the same.
- */
-static inline uint64_t pgt__list_get(const pgt_pte_t *w, unsigned p)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < 4; i++)
-		v |= ((__atomic_load_n(&w[i], __ATOMIC_RELAXED) >> p) & 0xffff) << (16 * i);
-	return v;
-}
-
-static inline void pgt__list_push(struct pgt__table_list *l, const struct pgt_level *L, pgt_pte_t *tab,
-				  pgt_paddr_t pa)
-{
-	unsigned p = pgt__list_window(L);
-
-	pgt__list_put(&tab[0], (uint64_t)(uintptr_t)l->head, p);
-	pgt__list_put(&tab[4], l->head_pa, p);
-	l->head = tab;
-	l->head_pa = pa;
-	l->n++;
-}
-
-static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, const struct pgt_level *L, pgt_paddr_t *pa)
-{
-	pgt_pte_t *tab = l->head;
-	unsigned p = pgt__list_window(L);
-
-	PGT_ASSERT(l->n > 0);
-	*pa = l->head_pa;
-	l->head = (pgt_pte_t *)(uintptr_t)pgt__list_get(&tab[0], p);
-	l->head_pa = pgt__list_get(&tab[4], p);
-	l->n--;
-	return tab;
-}
 
 /**
  * Whether @p va is in the space's range: its bits from va_bits - 1 up, read
@@ -463,14 +395,6 @@ static inline __attribute__((always_inline)) int pgt__range_check(const pgt_spac
 	return PGT_OK;
 }
 
-/** Gives every table of the per-level lists back to the allocator. */
-void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
-/**
- * Gives back tables unlinked from a live tree: to the defer_free hook when
- * there is one (concurrent readers may still walk them), else as above.
- */
-void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
-
 /*
  * Offsets into a space: off = va mod 2^va_bits. Monotonic over the space's
  * canonical addresses for every descriptor (x86-64: lower half, then upper
@@ -504,49 +428,4 @@ static inline pgt_vaddr_t pgt__offset_va(const pgt_space_t *sp, uint64_t off)
  */
 unsigned pgt__rights(const pgt_space_t *sp, pgt_vaddr_t va);
 int pgt__page_level(const pgt_space_t *sp, unsigned page_shift);
-int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
-void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);
-void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table);
-
-/**
- * Stores @p n leaves from @p p: @p first, then the same with the output
- * address @p step further each time. Single 64-bit stores, four to an
- * iteration: the loop's own count and branch cost as much as a store.
- */
-static inline void pgt__store_leaves(pgt_pte_t *p, size_t n, pgt_pte_t first, uint64_t step)
-{
-	size_t i = 0;
-
-	for (; i + 4 <= n; i += 4, first += 4 * step) {
-		pgt__pte_store(&p[i], first);
-		pgt__pte_store(&p[i + 1], first + step);
-		pgt__pte_store(&p[i + 2], first + 2 * step);
-		pgt__pte_store(&p[i + 3], first + 3 * step);
-	}
-	for (; i < n; i++, first += step)
-		pgt__pte_store(&p[i], first);
-}
-
-/**
- * A new branch: the tables of levels [target, top) that insert and map
- * build off-tree and link with one store (lib/insert.c, as in Hafnium).
- */
-struct pgt__branch {
-	pgt_paddr_t pa[PGT_MAX_LEVELS];
-	pgt_pte_t *tab[PGT_MAX_LEVELS];
-};
-
-/** Allocates the branch's tables, lowest level first: all or none (the allocator's status). */
-int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, struct pgt__branch *b);
-
-/**
- * Clears the branch's tables, stores @p n leaves for the pages from @p va
- * in the table of level @p target (@p leaf, then its output address one
- * page further each time), links each table from the one above it, and
- * then the branch from @p slot, the empty entry of level @p top on the
- * path to @p va, with one release store. Cannot fail.
- */
-void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, unsigned top,
-			const struct pgt__branch *b, pgt_pte_t leaf, size_t n, pgt_pte_t *slot);
-
 #endif /* PGT_LIB_INTERNAL_H */

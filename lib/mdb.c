@@ -58,7 +58,8 @@
  */
 #include <pgtable/mdb.h>
 
-#include "internal.h"
+#include "table.h"
+#include "tlb.h"
 
 /** pgt_mdb_t.pgt__magic while the database is initialised. */
 #define MDB_MAGIC 0x6d646231u
@@ -831,19 +832,14 @@ static int pool_fill(struct mdb_op *op)
 	return PGT_OK;
 }
 
-/** Takes the tables @p a's space needs from the caller, into its pool. */
+/** Takes the tables @p a's space needs from the caller, into its (empty) pool: all or none. */
 static int tables_fill(struct attached *a)
 {
-	for (unsigned l = 0; l < a->sp->pgt__arch->levels; l++)
-		for (; a->need[l] > 0; a->need[l]--) {
-			pgt_paddr_t pa;
-			pgt_pte_t *tab;
-			int rc = pgt__table_alloc(a->sp, l, &pa, &tab);
-			if (rc != PGT_OK)
-				return rc;
-			pgt__list_push(&a->pool[l], pgt__level(a->sp, l), tab, pa);
-		}
-	return PGT_OK;
+	int rc = pgt__pool_fill(a->sp, a->pool, a->need);
+
+	for (unsigned l = 0; l < PGT_MAX_LEVELS; l++)
+		a->need[l] = 0;
+	return rc;
 }
 
 /** Takes every counted table and node: all or none (then the marks go too). */

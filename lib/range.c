@@ -33,6 +33,8 @@
  */
 #include <stddef.h>
 
+#include "table.h"
+#include "tlb.h"
 #include "walks.h"
 
 enum op_kind { OP_MAP, OP_UNMAP, OP_PROTECT };
@@ -121,19 +123,7 @@ struct range_op {
 /** Allocates the tables PLAN counted: all or none. */
 static int pool_fill(struct range_op *op)
 {
-	for (unsigned l = 0; l < op->sp->pgt__arch->levels; l++) {
-		while (op->t.pool[l].n < op->t.need[l]) {
-			pgt_paddr_t pa;
-			pgt_pte_t *tab;
-			int rc = pgt__table_alloc(op->sp, l, &pa, &tab);
-			if (rc != PGT_OK) {
-				pgt__list_free_all(op->sp, op->t.pool);
-				return rc;
-			}
-			pgt__list_push(&op->t.pool[l], pgt__level(op->sp, l), tab, pa);
-		}
-	}
-	return PGT_OK;
+	return pgt__pool_fill(op->sp, op->t.pool, op->t.need);
 }
 
 /** A cleared table from the pool, for level @p level. */
@@ -304,7 +294,7 @@ static int split_base(const pgt_space_t *sp, unsigned level, pgt_pte_t leaf, pgt
 
 	if (rc != PGT_OK)
 		return rc;
-	*base = pgt__leaf_with_oa(C, *base, pgt__leaf_oa(L, leaf));
+	*base = pgt__leaf_make(C, *base, pgt__leaf_oa(L, leaf));
 	*base |= (leaf & L->accessed) ? C->accessed : 0;
 	*base |= (leaf & L->dirty) ? C->dirty : 0;
 	return PGT_OK;
@@ -573,7 +563,7 @@ static void write_whole(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_p
 	if (op->pass == PASS_BREAK || op->kind == OP_UNMAP) {
 		remove_entry(op, level, p, pte, kind, elo, elast);
 	} else if (op->kind == OP_MAP) {
-		pgt__pte_store(p, pgt__leaf_with_oa(pgt__level(op->sp, level), op->bits[level], op->pa + (elo - op->lo)));
+		pgt__pte_store(p, pgt__leaf_make(pgt__level(op->sp, level), op->bits[level], op->pa + (elo - op->lo)));
 	} else if (kind == PGT__LEAF || kind == PGT__RESERVED) {
 		protect_entry(op, level, p, pte, elo, elast);
 	}
@@ -662,7 +652,7 @@ static unsigned map_run(struct range_op *op, unsigned level, pgt_pte_t *tab, uns
 			pgt_vaddr_t elo)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
-	pgt_pte_t leaf = pgt__leaf_with_oa(L, op->bits[level], op->pa + (elo - op->lo));
+	pgt_pte_t leaf = pgt__leaf_make(L, op->bits[level], op->pa + (elo - op->lo));
 	uint64_t step = pgt__leaf_step(L);
 
 	if (op->pass == PASS_PLAN) {
@@ -917,7 +907,7 @@ static int map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt_
 		return PGT_EHOOK; /* p2v failed: the hook is asked once per table and call */
 	const struct pgt_level *L = &a->level[l];
 	size_t n = (size_t)(size >> L->shift);
-	pgt_pte_t first = pgt__leaf_with_oa(L, bits[l], pa);
+	pgt_pte_t first = pgt__leaf_make(L, bits[l], pa);
 	if (at.level != l)
 		return map_new_branch(sp, va, n, first, l, at);
 	if (any_entry(at.pte, n))

@@ -8,7 +8,8 @@
  * then sit in root tables, which no operation ever frees, so no range
  * operation can orphan a shared table.
  */
-#include "internal.h"
+#include "table.h"
+#include "tlb.h"
 
 /** Two spaces that can share tables: same format, same memory hooks. */
 static bool spaces_compatible(const pgt_space_t *dst, const pgt_space_t *src)
@@ -98,16 +99,11 @@ int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t
 	}
 
 	struct pgt__table_list pool[PGT_MAX_LEVELS] = { 0 };
-	while (pool[root - 1].n < missing) {
-		pgt_paddr_t pa;
-		pgt_pte_t *tab;
-		rc = pgt__table_alloc(src, root - 1, &pa, &tab);
-		if (rc != PGT_OK) {
-			pgt__list_free_all(src, pool);
-			return rc;
-		}
-		pgt__list_push(&pool[root - 1], pgt__level(src, root - 1), tab, pa);
-	}
+	size_t need[PGT_MAX_LEVELS] = { 0 };
+	need[root - 1] = missing;
+	rc = pgt__pool_fill(src, pool, need);
+	if (rc != PGT_OK)
+		return rc;
 	for (unsigned i = first; i < first + n; i++) {
 		check_slot(dst, src, i, &miss, &done);
 		if (!done)

@@ -3,6 +3,8 @@
  * The life of a space: descriptor checks, table memory, init and destroy.
  */
 #include "rights.h"
+#include "table.h"
+#include "tlb.h"
 #include "walks.h"
 
 /** Checks the parts of one level that the walk relies on. */
@@ -89,68 +91,6 @@ int pgt__page_level(const pgt_space_t *sp, unsigned page_shift)
 	return -1;
 }
 
-/** Whether the entry that links a table at @p level can hold its address @p pa. */
-static bool table_pa_fits(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa)
-{
-	unsigned parent = level < pgt__root_level(sp) ? level + 1 : level;
-	return pgt__table_pa_fits(pgt__level(sp, parent), pa);
-}
-
-int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table)
-{
-	size_t size = pgt__table_bytes(sp, level);
-	pgt_paddr_t got = sp->pgt__mm.alloc_table(sp->pgt__mm.ctx, size, level);
-
-	if (got == PGT_PADDR_NONE)
-		return PGT_ENOMEM;
-	/* A frame the entries cannot point at, or that p2v cannot reach, is a hook bug. */
-	if ((got & (size - 1)) || !table_pa_fits(sp, level, got) || (*table = pgt__p2v(sp, got)) == NULL) {
-		sp->pgt__mm.free_table(sp->pgt__mm.ctx, got, size, level);
-		return PGT_EHOOK;
-	}
-	*pa = got;
-	return PGT_OK;
-}
-
-void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa)
-{
-	sp->pgt__mm.free_table(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
-}
-
-void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
-{
-	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
-		while (lists[l].n) {
-			pgt_paddr_t pa;
-			pgt__list_pop(&lists[l], pgt__level(sp, l), &pa);
-			pgt__table_free(sp, l, pa);
-		}
-	}
-}
-
-void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[])
-{
-	if (!sp->pgt__mm.defer_free) {
-		pgt__list_free_all(sp, lists);
-		return;
-	}
-	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
-		while (lists[l].n) {
-			pgt_paddr_t pa;
-			pgt__list_pop(&lists[l], pgt__level(sp, l), &pa);
-			sp->pgt__mm.defer_free(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, l), l);
-		}
-	}
-}
-
-/** Clears entries and link words: the allocator's memory holds anything. */
-void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table)
-{
-	size_t words = pgt__table_bytes(sp, level) / sizeof(pgt_pte_t);
-
-	for (size_t i = 0; i < words; i++)
-		table[i] = 0;
-}
 
 int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pgt_mm *mm, unsigned flags)
 {

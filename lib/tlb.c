@@ -17,8 +17,8 @@
 #include <pgtable/tlb.h>
 
 #include "rights.h"
+#include "tlb.h"
 #include "walks.h"
-#include "tlb_fill.h"
 
 _Static_assert(sizeof(pgt_tlb_t) == PGT_TLB_WORDS * sizeof(uint64_t),
 	       "the TLB's private state outgrew the room every version keeps for it: an ABI break");

@@ -4,7 +4,7 @@
  * the choice of a space's walks (see walks.h).
  */
 #include "rights.h"
-#include "tlb_fill.h"
+#include "tlb.h"
 #include "walks.h"
 
 /* --- the generic walk: shifts and masks from the descriptor ---------------------- */

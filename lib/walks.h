@@ -87,7 +87,7 @@ struct pgt__walk_ops {
 	 * The end of a pgt_tlb miss (pgt_tlb_fill after its checks, for a
 	 * page that neither way of its set @p e0 holds): walks the tables
 	 * for @p va and, when a hardware-valid leaf maps it, caches and
-	 * answers its translation (lib/tlb_fill.h); else PGT_ENOENT (nothing,
+	 * answers its translation (lib/tlb.h); else PGT_ENOENT (nothing,
 	 * or a reserved leaf), PGT_ERANGE or PGT_EHOOK, with
 	 * the TLB unchanged.
 	 */

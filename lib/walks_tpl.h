@@ -16,7 +16,7 @@
 #define PGT_LIB_WALKS_TPL_H
 
 #include "rights.h"
-#include "tlb_fill.h"
+#include "tlb.h"
 #include "walks.h"
 
 #define PGT__ALWAYS_INLINE inline __attribute__((always_inline))
@@ -131,8 +131,8 @@ static PGT__ALWAYS_INLINE pgt_pte_t walk_odd(const struct pgt_arch *A, unsigned 
 {
 	const struct pgt_level *T = &A->level[l];
 
-	return ((pte ^ T->table_attrs) & walk_rule_bits(A, l, access, each)) | (pte & T->table_mbz) |
-	       (pgt_pte_t)pgt__matches_malformed(T, pte);
+	return ((pte ^ T->table_attrs) & walk_rule_bits(A, l, access, each)) |
+	       (pgt_pte_t)pgt__table_malformed(T, pte);
 }
 
 /**
@@ -282,6 +282,25 @@ static PGT__ALWAYS_INLINE int walk_walk_to(const pgt_space_t *sp, const struct p
 #define WALK_LEAF_DECIDES 6
 
 /**
+ * Whether a leaf that passed the one-compare test @p t matches a malformed
+ * pattern of @p L: patterns the test contradicts (RISC-V's W without R,
+ * for an access that needs R) are not tested again.
+ */
+static PGT__ALWAYS_INLINE bool walk_leaf_malformed(const struct pgt_level *L, struct pgt__leaf_pass t,
+						   pgt_pte_t pte)
+{
+	bool bad = false;
+
+#pragma GCC unroll 8
+	for (unsigned i = 0; i < PGT_MALFORMED; i++) {
+		const struct pgt_pattern *m = &L->malformed[i];
+		bool contradicted = (t.mask & m->mask & (t.match ^ m->match)) != 0;
+		bad |= m->mask && !contradicted && (pte & m->mask) == m->match;
+	}
+	return bad;
+}
+
+/**
  * The end of a fast translate at the leaf @p pte of level @p l. With the
  * access a constant (@p each), a leaf that passes its one-compare test
  * (pgt__leaf_pass, folded into two immediates) and matches no malformed
@@ -296,7 +315,7 @@ static PGT__ALWAYS_INLINE int walk_translate_leaf(const struct pgt_arch *A, stru
 	if (!each)
 		return pgt__translate_leaf(A, l, pte, va, access, pa, fault);
 	struct pgt__leaf_pass t = pgt__leaf_pass_for(A, l, pgt__access_right(access));
-	if ((pte & t.mask) != t.match || pgt__matches_malformed(&A->level[l], pte)) {
+	if ((pte & t.mask) != t.match || walk_leaf_malformed(&A->level[l], t, pte)) {
 		at->leaf = pte;
 		at->level = l;
 		return WALK_LEAF_DECIDES;

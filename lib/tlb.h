@@ -1,16 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The end of a pgt_tlb miss (lib/tlb.c): the translation of the leaf a walk
- * found, written into the TLB and answered. Inline, so that the walks of
- * lib/walks_tpl.h compile it after their own steps, without a call between
- * the walk and the entry.
+ * The translation caches (lib/tlb.c) as the rest of the engine sees them:
+ * their invalidation when a translation changes, and the end of a pgt_tlb
+ * miss, the translation of the leaf a walk found written into the TLB and
+ * answered. The latter is inline, so that the walks of lib/walks_tpl.h
+ * compile it after their own steps, without a call between the walk and
+ * the entry.
  */
-#ifndef PGT_LIB_TLB_FILL_H
-#define PGT_LIB_TLB_FILL_H
+#ifndef PGT_LIB_TLB_H
+#define PGT_LIB_TLB_H
 
 #include <pgtable/tlb.h>
 
 #include "walks.h"
+
+/** Makes every TLB attached to the space miss until it has emptied itself (lib/tlb.c). */
+void pgt__tlb_stale_all(pgt_space_t *sp);
+/** Detaches every TLB of a space being destroyed: they answer PGT_EINVAL from then on. */
+void pgt__tlb_detach_all(pgt_space_t *sp);
+
+/**
+ * Marks every cached translation of the space stale: called by whatever
+ * removes, moves or changes a valid translation (unmap, protect, replace,
+ * a field write to a valid leaf), before it returns. Bumps the generation
+ * and, when TLBs are attached, turns their next lookups into misses, which
+ * empty them: a hit checks nothing but its tag.
+ */
+static inline void pgt__space_changed(pgt_space_t *sp)
+{
+	__atomic_store_n(&sp->pgt__gen, sp->pgt__gen + 1, __ATOMIC_RELEASE);
+	if (sp->pgt__tlbs)
+		pgt__tlb_stale_all(sp);
+}
 
 /**
  * Writes the translation of @p va to @p pa with @p rights (PGT_PROT_*) into
@@ -65,4 +86,4 @@ static inline __attribute__((always_inline)) int pgt__tlb_put(pgt_tlb_t *tlb, st
 	return pgt__tlb_write(tlb, e0, va, leaf.pa, tlb->pgt__prot, pa, prot, page_shift);
 }
 
-#endif /* PGT_LIB_TLB_FILL_H */
+#endif /* PGT_LIB_TLB_H */

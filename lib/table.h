@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Table memory: tables from the caller's allocator, lists of tables out of
+ * the tree (new ones waiting to be linked, unlinked ones waiting for a TLB
+ * flush), pools filled all or nothing, and the new branch insert and map
+ * link with one store (lib/table.c).
+ */
+#ifndef PGT_LIB_TABLE_H
+#define PGT_LIB_TABLE_H
+
+#include "internal.h"
+
+/**
+ * A stack of tables that are not in the tree (new ones waiting to be linked,
+ * or unlinked ones waiting for a TLB flush and for readers to leave),
+ * threaded through the tables themselves: the next table's pointer and
+ * physical address, 16 bits per entry in entries 0 to 7. Each 16-bit piece
+ * sits in a window of bits that holds neither the valid bit nor the reserved
+ * mark, so a hardware walker or a concurrent reader still inside a dead
+ * table reads only empty entries, never a mapping that was not made.
+ */
+struct pgt__table_list {
+	pgt_pte_t *head;
+	pgt_paddr_t head_pa;
+	size_t n;
+};
+
+/** Entries a table needs to carry a list link (space.c checks every descriptor has them). */
+#define PGT__LIST_WORDS 8u
+
+/** The lowest bit of a 16-bit window free of the entry bits readers test; 64 if none. */
+static inline unsigned pgt__list_window(const struct pgt_level *L)
+{
+	pgt_pte_t avoid = L->valid | L->reserved;
+	unsigned p = 0;
+
+	while (p <= 48 && ((0xffffull << p) & avoid))
+		p++;
+	return p <= 48 ? p : 64;
+}
+
+/** Stores @p v as four 16-bit pieces in @p w[0..3], each at bit @p p. */
+static inline void pgt__list_put(pgt_pte_t *w, uint64_t v, unsigned p)
+{
+	for (unsigned i = 0; i < 4; i++)
+		__atomic_store_n(&w[i], ((v >> (16 * i)) & 0xffff) << p, __ATOMIC_RELEASE);
+}
+
+/**
+ * Reads back what pgt__list_put stored. Relaxed atomic loads: a reader of
+ * the space still inside a dead table may try a compare-and-swap on its
+ * entries (pgt_translate with PGT_ACC_SET_AD), which fails but is an
+ * atomic access all the same.
+ */
+static inline uint64_t pgt__list_get(const pgt_pte_t *w, unsigned p)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < 4; i++)
+		v |= ((__atomic_load_n(&w[i], __ATOMIC_RELAXED) >> p) & 0xffff) << (16 * i);
+	return v;
+}
+
+static inline void pgt__list_push(struct pgt__table_list *l, const struct pgt_level *L, pgt_pte_t *tab,
+				  pgt_paddr_t pa)
+{
+	unsigned p = pgt__list_window(L);
+
+	pgt__list_put(&tab[0], (uint64_t)(uintptr_t)l->head, p);
+	pgt__list_put(&tab[4], l->head_pa, p);
+	l->head = tab;
+	l->head_pa = pa;
+	l->n++;
+}
+
+static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, const struct pgt_level *L, pgt_paddr_t *pa)
+{
+	pgt_pte_t *tab = l->head;
+	unsigned p = pgt__list_window(L);
+
+	PGT_ASSERT(l->n > 0);
+	*pa = l->head_pa;
+	l->head = (pgt_pte_t *)(uintptr_t)pgt__list_get(&tab[0], p);
+	l->head_pa = pgt__list_get(&tab[4], p);
+	l->n--;
+	return tab;
+}
+
+/** Gives every table of the per-level lists back to the allocator. */
+void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
+/**
+ * Gives back tables unlinked from a live tree: to the defer_free hook when
+ * there is one (concurrent readers may still walk them), else as above.
+ */
+void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
+
+/**
+ * Allocates tables for @p pool until level l holds @p need[l] of them, at
+ * every level: all or nothing (on failure every table of the pool goes
+ * back and the allocator's status is returned).
+ */
+int pgt__pool_fill(const pgt_space_t *sp, struct pgt__table_list pool[], const size_t need[]);
+
+int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
+void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);
+void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table);
+
+/**
+ * Stores @p n leaves from @p p: @p first, then the same with the output
+ * address @p step further each time. Single 64-bit stores, four to an
+ * iteration: the loop's own count and branch cost as much as a store.
+ */
+static inline void pgt__store_leaves(pgt_pte_t *p, size_t n, pgt_pte_t first, uint64_t step)
+{
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4, first += 4 * step) {
+		pgt__pte_store(&p[i], first);
+		pgt__pte_store(&p[i + 1], first + step);
+		pgt__pte_store(&p[i + 2], first + 2 * step);
+		pgt__pte_store(&p[i + 3], first + 3 * step);
+	}
+	for (; i < n; i++, first += step)
+		pgt__pte_store(&p[i], first);
+}
+
+/**
+ * A new branch: the tables of levels [target, top) that insert and map
+ * build off-tree and link with one store (lib/table.c, as in Hafnium).
+ */
+struct pgt__branch {
+	pgt_paddr_t pa[PGT_MAX_LEVELS];
+	pgt_pte_t *tab[PGT_MAX_LEVELS];
+};
+
+/** Allocates the branch's tables, lowest level first: all or none (the allocator's status). */
+int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, struct pgt__branch *b);
+
+/**
+ * Clears the branch's tables, stores @p n leaves for the pages from @p va
+ * in the table of level @p target (@p leaf, then its output address one
+ * page further each time), links each table from the one above it, and
+ * then the branch from @p slot, the empty entry of level @p top on the
+ * path to @p va, with one release store. Cannot fail.
+ */
+void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, unsigned top,
+			const struct pgt__branch *b, pgt_pte_t leaf, size_t n, pgt_pte_t *slot);
+
+#endif /* PGT_LIB_TABLE_H */
