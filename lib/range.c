@@ -167,12 +167,20 @@ static struct memo_chunk *memo_next(const struct op_memo *m, const struct memo_c
 	return c ? c->next : m->first;
 }
 
-/** A new chunk after the words PLAN fills: PGT_OK, or the allocator's failure. */
+/**
+ * A new chunk after the words PLAN fills: PGT_OK, the allocator's failure,
+ * or PGT_ENOTSUP when a level-0 table is too small to hold a chunk's
+ * header and one word (a format of 8-entry tables: a call through a p2v
+ * hook may then reach at most MEMO_INLINE tables).
+ */
 static int memo_grow(struct range_op *op)
 {
 	struct op_memo *m = &op->memo;
 	pgt_paddr_t pa;
 	pgt_pte_t *tab;
+
+	if (pgt__level(op->sp, 0)->table_size < offsetof(struct memo_chunk, w) + sizeof(struct memo_word))
+		return PGT_ENOTSUP;
 	int rc = pgt__table_alloc(op->sp, 0, &pa, &tab);
 
 	if (rc != PGT_OK)

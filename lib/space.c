@@ -22,8 +22,17 @@ static bool level_ok(const struct pgt_arch *a, unsigned l)
 	/* ...and a table-aligned address must read as not present (see arch.h). */
 	if (L->valid & ~(((pgt_pte_t)L->table_size - 1) >> L->oa_shift))
 		return false;
-	/* Tables out of the tree carry a list link in their first entries (internal.h). */
-	if (pgt__entries(L) < PGT__LIST_WORDS || pgt__list_window(L) == 64)
+	/*
+	 * Tables out of the tree carry a list link in their first entries
+	 * (table.h). A root never goes on a list: pools and branches hold
+	 * tables for the level below an entry (lib/table.c, insert.c, range.c,
+	 * share.c, mdb.c count need[] below the root), only a table unlinked
+	 * from an entry is retired, and pgt_space_destroy frees the root
+	 * directly. Level 0 needs the link even as a 1-level root: range.c
+	 * takes its memo chunks from level 0.
+	 */
+	bool listed = l + 1u < a->levels || l == 0;
+	if (listed && (pgt__entries(L) < PGT__LIST_WORDS || pgt__list_window(L) == 64))
 		return false;
 	return !L->leaf_ok || (L->leaf_oa & pgt__oa_bits_below(L, L->shift)) == 0;
 }
@@ -41,6 +50,8 @@ static bool table_entry_ok(const struct pgt_arch *a, unsigned l)
 
 	if (!pgt__is_table(L, l, own) || pgt__table_malformed(L, own) || pgt__rules_remove(L->table_rules, own))
 		return false;
+	if (L->table_type & L->leaf_any)
+		return false; /* pgt__is_table tests both in one compare */
 	return !L->leaf_ok || ((L->leaf_type ^ L->table_type) & L->type_mask) || L->leaf_any;
 }
 
@@ -53,8 +64,11 @@ static bool arch_ok(const struct pgt_arch *a)
 		return false;
 	if (a->canon != PGT_CANON_SIGN_EXTEND && a->canon != PGT_CANON_SPLIT)
 		return false;
-	if (!a->prot_encode || !a->prot_decode || !a->level[0].leaf_ok)
+	if (!a->prot_encode || !a->prot_decode || !a->level[0].leaf_ok || a->stage > 2)
 		return false;
+	for (unsigned i = 0; i < sizeof a->pgt__room / sizeof a->pgt__room[0]; i++)
+		if (a->pgt__room[i])
+			return false;
 	for (unsigned l = 0; l < a->levels; l++)
 		if (!level_ok(a, l) || (l > 0 && !table_entry_ok(a, l)))
 			return false;

@@ -6,11 +6,26 @@
  */
 #include "table.h"
 
-/** Whether the entry that links a table at @p level can hold its address @p pa. */
+/**
+ * Whether the root frame at @p pa is one the format can reach. No entry
+ * links the root (a register does: PAE's CR3 holds bits 31:5 of a 32-byte
+ * PDPT), so its alignment is its own size, which pgt__table_alloc checks
+ * for every level; but the register is no wider than the root level's
+ * address field (CR3, TTBRn, satp), so no bit above that field's top.
+ */
+static bool root_pa_fits(const struct pgt_level *R, pgt_paddr_t pa)
+{
+	pgt_pte_t field = R->table_oa ? R->table_oa : R->leaf_oa; /* a 1-level format links no table */
+
+	return ((pa >> R->oa_shift) & ~(field | (field - 1))) == 0;
+}
+
+/** Whether what links a table at @p level (an entry; a register for the root) can hold its address @p pa. */
 static bool table_pa_fits(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa)
 {
-	unsigned parent = level < pgt__root_level(sp) ? level + 1 : level;
-	return pgt__table_pa_fits(pgt__level(sp, parent), pa);
+	if (level == pgt__root_level(sp))
+		return root_pa_fits(pgt__level(sp, level), pa);
+	return pgt__table_pa_fits(pgt__level(sp, level + 1), pa);
 }
 
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table)

@@ -25,7 +25,10 @@ struct pgt__table_list {
 	size_t n;
 };
 
-/** Entries a table needs to carry a list link (space.c checks every descriptor has them). */
+/**
+ * Entries a table needs to carry a list link: space.c checks every level
+ * that can go on a list has them (all but a root above level 0).
+ */
 #define PGT__LIST_WORDS 8u
 
 /** The lowest bit of a 16-bit window free of the entry bits readers test; 64 if none. */

@@ -34,6 +34,7 @@
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <pgtable/arch.h>
 #include <pgtable/pgtable.h>
@@ -783,6 +784,381 @@ START_TEST(test_fake_ranges)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* Small roots: the fake's two lower levels under a root of 4 entries (32    */
+/* bytes, x86 PAE's PDPT) or 2 entries (16 bytes, ARMv7 LPAE, T0SZ = 1). No  */
+/* entry holds a root's address and a root never goes on a table list, so   */
+/* neither needs eight entries nor a frame aligned as level-1 tables are.    */
+
+/* [0]: 4 entries, va_bits 31; [1]: 2 entries, va_bits 30. Set up by main(). */
+static struct pgt_arch small_roots[2];
+
+static void small_roots_init(void)
+{
+	static const char *const names[2] = { "fake-root4", "fake-root2" };
+
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned bits = 2 - k;
+		small_roots[k] = fake_arch;
+		small_roots[k].name = names[k];
+		small_roots[k].level[2].bits = (uint8_t)bits;
+		small_roots[k].level[2].table_size = 8u << bits;
+		small_roots[k].va_bits = (uint8_t)(29 + bits);
+	}
+}
+
+struct sx {
+	struct test_mm t;
+	pgt_space_t sp;
+	const struct pgt_arch *a;
+	unsigned flags;
+};
+
+/* Loop index: bit 0 hook mode, bit 1 PGT_SPACE_LINKS, bit 2 the 2-entry root. */
+static void sx_open(struct sx *x, int i)
+{
+	fake_bad_level_calls = 0;
+	x->a = &small_roots[(i >> 2) & 1];
+	test_mm_init(&x->t, (i & 1) ? TEST_MM_HOOK : TEST_MM_OFFSET);
+	x->flags = (i & 2) ? PGT_SPACE_LINKS : 0;
+	CHECK_RC(pgt_space_init(&x->sp, x->a, &x->t.mm, x->flags), PGT_OK);
+}
+
+static void sx_close(struct sx *x)
+{
+	struct tree_stats st = tree_check(&x->sp, x->a, &x->t);
+
+	ck_assert_msg(st.problems == 0, "tree_check found %zu problems", st.problems);
+	pgt_space_destroy(&x->sp);
+	ck_assert_msg(test_mm_outstanding(&x->t) == 0, "%zu tables leaked", test_mm_outstanding(&x->t));
+	ck_assert_msg(x->t.errors == 0, "%ld bad frees (wrong size or level?)", x->t.errors);
+	ck_assert_msg(x->t.allocs == x->t.frees, "allocs %ld != frees %ld", x->t.allocs, x->t.frees);
+	ck_assert_msg(fake_bad_level_calls == 0, "codec called with a level >= 3");
+	test_mm_fini(&x->t);
+}
+
+/* Bytes of the root frame: 8 << bits, doubled with link words. */
+static size_t sx_root_bytes(const struct sx *x)
+{
+	size_t size = x->a->level[2].table_size;
+	return (x->flags & PGT_SPACE_LINKS) ? 2 * size : size;
+}
+
+/* Checks a table entry at @p level (2 or 1) of a small-root space and returns the table it links. */
+static pgt_pte_t *sx_follow(struct sx *x, pgt_pte_t e, unsigned level)
+{
+	pgt_pte_t oa = level == 2 ? L2_TABLE_OA : L1_TABLE_OA;
+	pgt_pte_t want = level == 2 ? L2_TABLE_BITS : L1_TABLE_BITS;
+	pgt_paddr_t next = e & oa;
+	size_t bytes = ((x->flags & PGT_SPACE_LINKS) ? 2u : 1u) * lv[level - 1].table_size;
+
+	ck_assert_msg((e & ~oa) == want, "level %u table entry %#018llx", level, (unsigned long long)e);
+	ck_assert_msg(test_mm_owns(&x->t, next, level - 1), "level %u entry points at %#llx", level,
+		      (unsigned long long)next);
+	ck_assert_uint_eq(frame_size(&x->t, next), bytes);
+	return test_mm_p2v(&x->t, next);
+}
+
+/* The last root entry's 512M: 0x60000000 under 4 entries, 0x20000000 under 2. */
+static pgt_vaddr_t sx_top(const struct sx *x)
+{
+	return (pgt_vaddr_t)((1u << x->a->level[2].bits) - 1) << 29;
+}
+
+#define SR_VA_4K    0x00345000ull /* root 0, level-1 index 1 */
+#define SR_VA_2M    0x00400000ull /* root 0, level-1 index 2 */
+#define SR_MAP_VA   0x1fdff000ull /* 4K, 2M | root 0 -> 1 | 2M, 4K */
+#define SR_MAP_SIZE 0x402000ull
+#define SR_MAP_PA   0x5fdff000ull /* va + 1 GiB: the 2M pages stay 2M-aligned */
+
+/* The operations both small-root tests run, in order; each allocates or frees tables. */
+enum sr_step {
+	SR_INSERT_4K,
+	SR_INSERT_2M,
+	SR_INSERT_TOP,
+	SR_UNMAP_TOP,
+	SR_MAP,
+	SR_PROTECT,
+	SR_UNMAP_PAGE,
+	SR_STEPS
+};
+
+static int sr_step(struct sx *x, enum sr_step s)
+{
+	switch (s) {
+	case SR_INSERT_4K: return pgt_insert(&x->sp, SR_VA_4K, 12, NULL);
+	case SR_INSERT_2M: return pgt_insert(&x->sp, SR_VA_2M, 21, NULL);
+	case SR_INSERT_TOP: return pgt_insert(&x->sp, sx_top(x), 29, NULL);
+	case SR_UNMAP_TOP: return pgt_unmap(&x->sp, sx_top(x), 1ull << 29);
+	case SR_MAP: return pgt_map(&x->sp, SR_MAP_VA, SR_MAP_PA, SR_MAP_SIZE, R | W, 0);
+	case SR_PROTECT: return pgt_protect(&x->sp, 0x1fe01000, 0x1000, R); /* splits a 2M page */
+	case SR_UNMAP_PAGE: return pgt_unmap(&x->sp, 0x20003000, 0x1000);   /* splits the next one */
+	default: return PGT_EINVAL;
+	}
+}
+
+/* One access through pgt_translate: PGT_OK and @p want, or a fault of @p kind at @p level. */
+static void sx_translate(struct sx *x, pgt_vaddr_t va, int want_rc, pgt_paddr_t want, int kind,
+			 unsigned level)
+{
+	pgt_paddr_t pa = 0;
+	struct pgt_fault f = { 0 };
+	int rc = pgt_translate(&x->sp, va, PGT_ACC_READ, &pa, &f);
+
+	ck_assert_msg(rc == want_rc, "translate %#llx: %d (%s)", (unsigned long long)va, rc,
+		      pgt_strerror(rc));
+	if (rc == PGT_OK)
+		ck_assert_msg(pa == want, "translate %#llx: pa %#llx, expected %#llx", (unsigned long long)va,
+			      (unsigned long long)pa, (unsigned long long)want);
+	else
+		ck_assert_msg(f.kind == kind && f.level == level, "translate %#llx: fault %d at level %u",
+			      (unsigned long long)va, f.kind, f.level);
+}
+
+/* What the script leaves: checked the same way with and without injected failures. */
+static void sr_check_final(struct sx *x)
+{
+	struct tree_stats st = tree_check(&x->sp, x->a, &x->t);
+
+	/* root; level-1 tables under roots 0 and 1; level-0 tables at 1, 0xfe, 0xff and 1:0, 1:1 */
+	ck_assert_uint_eq(st.tables, 8);
+	ck_assert_uint_eq(st.leaves, 1 + 512 + 511 + 1);
+	ck_assert_uint_eq(st.reserved, 2);
+	ck_assert_uint_eq(st.problems, 0);
+	ck_assert_int_eq(pgt_verify(&x->sp, NULL, NULL), 0);
+	sx_translate(x, 0x1fdff123, PGT_OK, 0x5fdff123, 0, 0);
+	sx_translate(x, 0x1fe01008, PGT_OK, 0x5fe01008, 0, 0);
+	sx_translate(x, 0x1fffffff, PGT_OK, 0x5fffffff, 0, 0);
+	sx_translate(x, 0x20000010, PGT_OK, 0x60000010, 0, 0);
+	sx_translate(x, 0x20003000, PGT_EFAULT, 0, PGT_FAULT_NOT_PRESENT, 0);
+	sx_translate(x, 0x20004000, PGT_OK, 0x60004000, 0, 0);
+	sx_translate(x, 0x20200ff8, PGT_OK, 0x60200ff8, 0, 0);
+	sx_translate(x, 0x20201000, PGT_EFAULT, 0, PGT_FAULT_NOT_PRESENT, 0);
+	sx_translate(x, SR_VA_4K, PGT_EFAULT, 0, PGT_FAULT_NOT_PRESENT, 0); /* reserved */
+	sx_translate(x, SR_VA_2M, PGT_EFAULT, 0, PGT_FAULT_NOT_PRESENT, 1);
+	if (sx_top(x) != 0x20000000)
+		sx_translate(x, sx_top(x), PGT_EFAULT, 0, PGT_FAULT_NOT_PRESENT, 2);
+	sx_translate(x, 1ull << x->a->va_bits, PGT_ERANGE, 0, 0, 0);
+	/* Everything goes; the root stays until destroy. */
+	CHECK_RC(pgt_unmap(&x->sp, 0, 1ull << x->a->va_bits), PGT_OK);
+	ck_assert_uint_eq(test_mm_outstanding(&x->t), 1);
+	st = tree_check(&x->sp, x->a, &x->t);
+	ck_assert_uint_eq(st.tables, 1);
+	ck_assert_uint_eq(st.leaves + st.reserved, 0);
+}
+
+START_TEST(test_small_root_init)
+{
+	struct sx x;
+
+	sx_open(&x, _i);
+	pgt_paddr_t root = pgt_space_root(&x.sp);
+	ck_assert_msg(test_mm_owns(&x.t, root, 2), "root is a level-2 frame");
+	ck_assert_uint_eq(frame_size(&x.t, root), sx_root_bytes(&x));
+	ck_assert_msg((root & (sx_root_bytes(&x) - 1)) == 0, "root aligned to its size");
+	const pgt_pte_t *r = test_mm_p2v(&x.t, root);
+	for (size_t i = 0; i < sx_root_bytes(&x) / 8; i++)
+		ck_assert_msg(r[i] == 0, "root word %zu not cleared", i);
+	ck_assert_uint_eq(test_mm_outstanding(&x.t), 1);
+	sx_close(&x);
+}
+END_TEST
+
+/* Insert, lookup, fields, map across root entries, protect, unmap, translate, verify. */
+START_TEST(test_small_root_ops)
+{
+	struct sx x;
+	pgt_ref_t ref;
+
+	sx_open(&x, _i);
+	pgt_pte_t *root = test_mm_p2v(&x.t, pgt_space_root(&x.sp));
+	CHECK_RC(sr_step(&x, SR_INSERT_4K), PGT_OK);
+	CHECK_RC(sr_step(&x, SR_INSERT_2M), PGT_OK);
+	CHECK_RC(sr_step(&x, SR_INSERT_TOP), PGT_OK);
+	CHECK_PTE(root[(1u << x.a->level[2].bits) - 1], lv[2].reserved,
+		  "reserved 512M leaf in the last root entry");
+	pgt_pte_t *t1 = sx_follow(&x, root[0], 2);
+	CHECK_RC(pgt_lookup(&x.sp, SR_VA_4K + 0xfff, &ref), PGT_OK);
+	ck_assert_uint_eq(ref.level, 0);
+	ck_assert_ptr_eq(ref.pte, sx_follow(&x, t1[1], 1) + 0x145);
+	CHECK_RC(pgt_set_field(&x.sp, ref, PGT_FIELD_PADDR, 0x12345000), PGT_OK);
+	CHECK_RC(pgt_set_field(&x.sp, ref, PGT_FIELD_PROT, R | W), PGT_OK);
+	CHECK_PTE(*ref.pte, 0x12345000 | rows[1].bits[0], "RW 4K leaf under a small root");
+	sx_translate(&x, SR_VA_4K + 0x10, PGT_OK, 0x12345010, 0, 0);
+	CHECK_RC(pgt_set_field(&x.sp, ref, PGT_FIELD_PROT, 0), PGT_OK); /* reserved again */
+	CHECK_RC(pgt_lookup(&x.sp, SR_VA_2M + 0x1fffff, &ref), PGT_OK);
+	ck_assert_uint_eq(ref.level, 1);
+	ck_assert_ptr_eq(ref.pte, &t1[2]);
+	CHECK_RC(pgt_lookup(&x.sp, sx_top(&x) + 0x1234, &ref), PGT_OK);
+	ck_assert_uint_eq(ref.level, 2);
+	CHECK_RC(pgt_insert(&x.sp, sx_top(&x) + 0x1000, 12, NULL), PGT_EXISTS);
+	CHECK_RC(pgt_insert(&x.sp, 1ull << x.a->va_bits, 12, NULL), PGT_ERANGE);
+	CHECK_RC(sr_step(&x, SR_UNMAP_TOP), PGT_OK);
+	CHECK_PTE(root[(1u << x.a->level[2].bits) - 1], 0, "last root entry empty again");
+	CHECK_RC(pgt_lookup(&x.sp, sx_top(&x), NULL), PGT_ENOENT);
+
+	CHECK_RC(sr_step(&x, SR_MAP), PGT_OK);
+	t1 = sx_follow(&x, root[0], 2);
+	CHECK_PTE(t1[0xff], 0x5fe00000 | rows[1].bits[1], "2M page below the root-entry line");
+	pgt_pte_t *t1b = sx_follow(&x, root[1], 2);
+	CHECK_PTE(t1b[0], 0x60000000 | rows[1].bits[1], "2M page above it");
+	CHECK_RC(pgt_map(&x.sp, 0x1ffff000, 0x1000, 0x1000, R, 0), PGT_ECONFLICT);
+	CHECK_RC(sr_step(&x, SR_PROTECT), PGT_OK);
+	CHECK_RC(sr_step(&x, SR_UNMAP_PAGE), PGT_OK);
+	sr_check_final(&x);
+	sx_close(&x);
+}
+END_TEST
+
+/* The same script with the N-th allocation failing, for every N: all or nothing each time. */
+START_TEST(test_small_root_alloc_failure)
+{
+	struct sx x;
+	long failed = 0;
+
+	/* pgt_space_init: its one allocation. */
+	test_mm_init(&x.t, (_i & 1) ? TEST_MM_HOOK : TEST_MM_OFFSET);
+	x.t.fail_at = 1;
+	CHECK_RC(pgt_space_init(&x.sp, &small_roots[(_i >> 2) & 1], &x.t.mm, (_i & 2) ? PGT_SPACE_LINKS : 0),
+		 PGT_ENOMEM);
+	ck_assert_uint_eq(test_mm_outstanding(&x.t), 0);
+	test_mm_fini(&x.t);
+
+	sx_open(&x, _i);
+	for (unsigned s = 0; s < SR_STEPS; s++) {
+		for (long k = 1;; k++) {
+			size_t n, live = test_mm_outstanding(&x.t);
+			pgt_pte_t *before = tree_snapshot(&x.sp, x.a, &x.t, &n);
+			x.t.fail_at = x.t.attempts + k;
+			int rc = sr_step(&x, (enum sr_step)s);
+			x.t.fail_at = 0;
+			if (rc == PGT_OK) {
+				free(before);
+				break;
+			}
+			ck_assert_msg(rc == PGT_ENOMEM, "step %u, allocation %ld failing: %s", s, k,
+				      pgt_strerror(rc));
+			ck_assert_msg(tree_unchanged(&x.sp, x.a, &x.t, before, n), "step %u: tree changed",
+				      s);
+			ck_assert_uint_eq(test_mm_outstanding(&x.t), live);
+			ck_assert_uint_eq(x.t.errors, 0);
+			failed++;
+		}
+	}
+	ck_assert_msg(failed >= 6, "only %ld failures injected", failed);
+	sr_check_final(&x);
+	sx_close(&x);
+}
+END_TEST
+
+/*
+ * A root frame aligned to its own size and nothing more (not to the 1 KiB
+ * the root's table-address field would need) is taken; one off by half its
+ * size is PGT_EHOOK, and the library gives it back.
+ */
+struct carve {
+	struct test_mm t; /* first: the harness's hooks take the same ctx */
+	pgt_paddr_t (*alloc)(void *ctx, size_t size, unsigned level);
+	void (*free)(void *ctx, pgt_paddr_t pa, size_t size, unsigned level);
+	int (*owns)(void *ctx, pgt_paddr_t pa, size_t size, unsigned level);
+	unsigned char *buf;
+	size_t off, size;
+	long root_allocs, root_frees;
+};
+
+static pgt_paddr_t carve_alloc(void *ctx, size_t size, unsigned level)
+{
+	struct carve *c = ctx;
+
+	if (level != 2)
+		return c->alloc(ctx, size, level);
+	ck_assert_uint_eq(size, c->size);
+	c->root_allocs++;
+	memset(c->buf, 0xa5, 8192);
+	return (pgt_paddr_t)(uintptr_t)(c->buf + c->off);
+}
+
+static void carve_free(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	struct carve *c = ctx;
+
+	if (level != 2) {
+		c->free(ctx, pa, size, level);
+		return;
+	}
+	ck_assert_msg(pa == (pgt_paddr_t)(uintptr_t)(c->buf + c->off) && size == c->size, "bad root free");
+	c->root_frees++;
+}
+
+static int carve_owns(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	struct carve *c = ctx;
+
+	if (level == 2)
+		return pa == (pgt_paddr_t)(uintptr_t)(c->buf + c->off) && size == c->size;
+	return c->owns(ctx, pa, size, level);
+}
+
+START_TEST(test_small_root_frame_alignment)
+{
+	const struct pgt_arch *a = &small_roots[(_i >> 1) & 1];
+	unsigned flags = (_i & 1) ? PGT_SPACE_LINKS : 0;
+	struct carve c = { 0 };
+	pgt_space_t sp;
+
+	test_mm_init(&c.t, TEST_MM_OFFSET);
+	c.alloc = c.t.mm.alloc_table;
+	c.free = c.t.mm.free_table;
+	c.t.mm.alloc_table = carve_alloc;
+	c.t.mm.free_table = carve_free;
+	c.owns = c.t.mm.owns_table;
+	c.t.mm.owns_table = carve_owns;
+	c.buf = aligned_alloc(4096, 8192);
+	ck_assert_ptr_nonnull(c.buf);
+	c.size = (flags ? 2u : 1u) * a->level[2].table_size;
+
+	c.off = 4096 + c.size; /* aligned to the root's size, not to twice it, not to 1 KiB */
+	CHECK_RC(pgt_space_init(&sp, a, &c.t.mm, flags), PGT_OK);
+	pgt_paddr_t root = pgt_space_root(&sp);
+	ck_assert_msg((root & (c.size - 1)) == 0 && (root & 0x3ff) != 0, "root at %#llx",
+		      (unsigned long long)root);
+	for (size_t i = 0; i < c.size / 8; i++)
+		ck_assert_msg(((const pgt_pte_t *)(uintptr_t)root)[i] == 0, "root word %zu not cleared", i);
+	CHECK_RC(pgt_map(&sp, SR_MAP_VA, SR_MAP_PA, SR_MAP_SIZE, R, 0), PGT_OK);
+	pgt_paddr_t pa = 0;
+	struct pgt_fault f;
+	CHECK_RC(pgt_translate(&sp, 0x20200010, PGT_ACC_READ, &pa, &f), PGT_OK);
+	ck_assert_uint_eq(pa, 0x60200010);
+	ck_assert_int_eq(pgt_verify(&sp, NULL, NULL), 0);
+	CHECK_RC(pgt_unmap(&sp, 0, 1ull << a->va_bits), PGT_OK);
+	ck_assert_uint_eq(test_mm_outstanding(&c.t), 0); /* the harness's books hold all but the root */
+	pgt_space_destroy(&sp);
+	ck_assert_uint_eq(c.root_frees, 1);
+
+	c.off = 4096 + c.size / 2; /* misaligned: the hook's bug */
+	CHECK_RC(pgt_space_init(&sp, a, &c.t.mm, flags), PGT_EHOOK);
+	ck_assert_uint_eq(c.root_allocs, 2);
+	ck_assert_uint_eq(c.root_frees, 2);
+	ck_assert_uint_eq(test_mm_outstanding(&c.t), 0);
+	ck_assert_uint_eq(c.t.errors, 0);
+	free(c.buf);
+	test_mm_fini(&c.t);
+
+	/* The harness's frames, off by half the root, or past the address field's top bit (47). */
+	const pgt_paddr_t offs[] = { c.size / 2, 8, 1ull << 48 };
+	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+		struct test_mm t;
+		test_mm_init(&t, TEST_MM_OFFSET);
+		t.misalign = offs[i];
+		CHECK_RC(pgt_space_init(&sp, a, &t.mm, flags), PGT_EHOOK);
+		ck_assert_uint_eq(t.allocs, 1);
+		ck_assert_uint_eq(t.frees, 1);
+		ck_assert_uint_eq(t.errors, 0);
+		test_mm_fini(&t);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* Malformed descriptors: PGT_EINVAL, nothing allocated.                     */
 
 struct defect {
@@ -889,6 +1265,38 @@ static void d_pa65(struct pgt_arch *a)
 {
 	a->pa_bits = 65;
 }
+/* Levels below the root go on the lists of tables out of the tree: eight entries at least. */
+static void d_l1_four(struct pgt_arch *a)
+{
+	a->level[1].bits = 2;
+	a->level[1].table_size = 32;
+	a->level[2].shift = 23;
+	a->va_bits = 30;
+}
+static void d_l0_four(struct pgt_arch *a)
+{
+	a->level[0].bits = 2;
+	a->level[0].table_size = 32;
+	a->level[1].shift = 14;
+	a->level[2].shift = 22;
+	a->va_bits = 29;
+}
+static void d_small_root_l1_two(struct pgt_arch *a)
+{
+	a->level[1].bits = 1;
+	a->level[1].table_size = 16;
+	a->level[2].shift = 22;
+	a->level[2].bits = 2;
+	a->level[2].table_size = 32;
+	a->va_bits = 24;
+}
+static void d_one_level_four(struct pgt_arch *a)
+{
+	a->levels = 1;
+	a->level[0].bits = 2;
+	a->level[0].table_size = 32;
+	a->va_bits = 14;
+}
 
 static const struct defect defects[] = {
 	{ "0 levels", d_levels0 },
@@ -915,6 +1323,10 @@ static const struct defect defects[] = {
 	{ "unknown canonical rule", d_canon },
 	{ "pa_bits 0", d_pa0 },
 	{ "pa_bits 65", d_pa65 },
+	{ "level-1 table of 4 entries (not the root)", d_l1_four },
+	{ "level-0 table of 4 entries (not the root)", d_l0_four },
+	{ "4-entry root over a 2-entry level 1", d_small_root_l1_two },
+	{ "1 level: a 4-entry root at level 0, whose tables are memo chunks", d_one_level_four },
 };
 #define NDEFECTS (sizeof defects / sizeof defects[0])
 
@@ -970,6 +1382,7 @@ static Suite *fake_suite(void)
 	TCase *lnk = tcase_create("links");
 	TCase *cls = tcase_create("classes");
 	TCase *dsc = tcase_create("descriptor");
+	TCase *sml = tcase_create("small_root");
 
 	/* Loop index 0..3: bit 0 hook mode, bit 1 PGT_SPACE_LINKS. */
 	tcase_add_loop_test(tab, test_fake_init, 0, 4);
@@ -996,11 +1409,19 @@ static Suite *fake_suite(void)
 	tcase_add_loop_test(dsc, test_fake_malformed, 0, (int)NDEFECTS * 2);
 	tcase_add_loop_test(dsc, test_fake_variants_accepted, 0, 2);
 	suite_add_tcase(s, dsc);
+
+	/* Loop index 0..7: bit 0 hook mode, bit 1 PGT_SPACE_LINKS, bit 2 the 2-entry root. */
+	tcase_add_loop_test(sml, test_small_root_init, 0, 8);
+	tcase_add_loop_test(sml, test_small_root_ops, 0, 8);
+	tcase_add_loop_test(sml, test_small_root_alloc_failure, 0, 8);
+	tcase_add_loop_test(sml, test_small_root_frame_alignment, 0, 4);
+	suite_add_tcase(s, sml);
 	return s;
 }
 
 int main(void)
 {
+	small_roots_init();
 	int failed = test_run_suite(fake_suite());
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -965,6 +965,39 @@ static void heard_defer(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
  * the accessed and dirty bits of a revoked page, and defer_free gets the
  * tables revocation unlinked, after the space's one tlb_flush.
  */
+/*
+ * A format of 8-entry tables has no room for the chunks in which a range
+ * call through a p2v hook remembers the tables it reaches beyond the first
+ * 24 (lib/range.c): such a call is PGT_ENOTSUP, with nothing changed and
+ * nothing leaked; smaller calls work.
+ */
+START_TEST(test_tiny_tables_memo_limit)
+{
+	struct test_mm t;
+	pgt_space_t sp;
+	const uint64_t span = 1ull << tiny_arch.va_bits;
+
+	test_mm_init(&t, TEST_MM_HOOK);
+	ck_assert_int_eq(pgt_space_init(&sp, &tiny_arch, &t.mm, 0), PGT_OK);
+	/* new tables are not remembered: they come from the call's pool */
+	ck_assert_int_eq(pgt_map(&sp, 0, 0, span, PGT_PROT_READ, PGT_MAP_NOSUPER), PGT_OK);
+	size_t n;
+	pgt_pte_t *snap = tree_snapshot(&sp, &tiny_arch, &t, &n);
+	/* every table of the space, 1 + 8 + 64, is reached: too many */
+	ck_assert_int_eq(pgt_protect(&sp, 0, span, PGT_PROT_READ | PGT_PROT_WRITE), PGT_ENOTSUP);
+	ck_assert_int_eq(pgt_unmap(&sp, 0, span), PGT_ENOTSUP);
+	ck_assert(tree_unchanged(&sp, &tiny_arch, &t, snap, n)); /* frees snap */
+	ck_assert_uint_eq(test_mm_outstanding(&t), 73);
+	/* a quarter reaches 1 + 2 + 16 tables */
+	for (uint64_t q = 0; q < 4; q++)
+		ck_assert_int_eq(pgt_unmap(&sp, q * span / 4, span / 4), PGT_OK);
+	ck_assert_uint_eq(test_mm_outstanding(&t), 1);
+	pgt_space_destroy(&sp);
+	ck_assert_uint_eq(test_mm_outstanding(&t), 0);
+	test_mm_fini(&t);
+}
+END_TEST
+
 START_TEST(test_caller_hooks)
 {
 	struct test_mm ta, tb;
@@ -1224,6 +1257,7 @@ static Suite *mdb_suite(void)
 	tcase_add_test(tc, test_superpages);
 	tcase_add_test(tc, test_grant_part_of_superpage);
 	tcase_add_test(tc, test_caller_hooks);
+	tcase_add_test(tc, test_tiny_tables_memo_limit);
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, test_every_failure, 0, 2);
 	tcase_add_test(tc, test_every_failure_superpages);

@@ -330,7 +330,8 @@ START_TEST(test_init_bad_descriptor)
 	char who[96];
 
 	test_mm_init(&t, TEST_MM_OFFSET);
-	for (int k = 0; k < 7; k++) {
+	unsigned top = a->levels - 1u;
+	for (int k = 0; k < 14; k++) {
 		bad = *a;
 		switch (k) {
 		case 0: bad.levels = 0; break;
@@ -339,6 +340,15 @@ START_TEST(test_init_bad_descriptor)
 		case 3: bad.prot_encode = NULL; break;
 		case 4: bad.prot_decode = NULL; break;
 		case 5: bad.level[0].leaf_ok = 0; break;
+		case 6: bad.stage = 3; break;                           /* contract v2: 1 or 2 */
+		case 7: bad.pgt__room[3] = 1; break;                    /* room for later versions: zero */
+		case 8: bad.level[0].oa_shift = 17; break;              /* beyond any format */
+		case 9: bad.level[0].reserved = bad.level[0].valid; break; /* a reserved leaf must not be present */
+		case 10: bad.level[top].table_rules[0] =                 /* the library's table entries restrict */
+			(struct pgt_rule){ 0, 0, PGT_RIGHT_PW };
+			break;
+		case 11: bad.level[top].table_mbz |= bad.level[top].table_attrs | bad.level[top].table_type; break;
+		case 12: bad.level[top].leaf_any = bad.level[top].table_type; break; /* tables taken for leaves */
 		default: bad.level[0].table_size *= 2; break;
 		}
 		snprintf(who, sizeof who, "%s broken in way %d", a->name, k);

@@ -204,11 +204,22 @@ struct pgt_arch {
 	 */
 	uint8_t dirty_fault;
 	/**
+	 * 1 (or 0) for a first-stage format, virtual to physical; 2 for a
+	 * second-stage one, guest-physical to host-physical (FORMATS.md).
+	 */
+	uint8_t stage;
+	/**
 	 * Walks the library compiled with this descriptor's masks as constants;
 	 * used only when they were compiled for this very descriptor (a copy
 	 * gets the engine's walk). NULL in a descriptor of your own.
 	 */
 	const struct pgt_arch_walks *walks;
+	/**
+	 * Zero. Room for what later versions of the contract add, each with
+	 * a meaning at zero that is today's behaviour; pgt_space_init refuses
+	 * a descriptor that sets any of it.
+	 */
+	uint64_t pgt__room[4];
 };
 
 #ifdef __cplusplus
