@@ -295,15 +295,6 @@ static pgt_pte_t *table_at(const struct fx *f, pgt_paddr_t pa)
 	return test_mm_p2v(&f->t, pa);
 }
 
-/* Size the harness recorded for the frame at @p pa (0 if unknown). */
-static size_t frame_size(const struct test_mm *t, pgt_paddr_t pa)
-{
-	for (size_t i = 0; i < t->nslots; i++)
-		if (t->slots[i].mem && t->slots[i].pa == pa)
-			return t->slots[i].size;
-	return 0;
-}
-
 /* Index of @p va in a table whose lowest VA bit is @p shift. */
 static unsigned idx(const struct arm_desc *d, pgt_vaddr_t va, unsigned shift)
 {
@@ -487,7 +478,7 @@ static pgt_pte_t *check_table_descs(struct fx *f, pgt_vaddr_t va, unsigned stop)
 	const struct arm_desc *d = f->d;
 	pgt_pte_t *table = table_at(f, pgt_space_root(&f->sp));
 
-	ck_assert_uint_eq(frame_size(&f->t, pgt_space_root(&f->sp)), d->table_size);
+	ck_assert_uint_eq(test_mm_frame_size(&f->t, pgt_space_root(&f->sp)), d->table_size);
 	for (unsigned l = d->levels - 1u; l > stop; l--) {
 		unsigned i = idx(d, va, shift_of_level(d, l));
 		pgt_pte_t e = table[i];
@@ -499,7 +490,7 @@ static pgt_pte_t *check_table_descs(struct fx *f, pgt_vaddr_t va, unsigned stop)
 		ck_assert_msg(test_mm_owns(&f->t, next, l - 1),
 			      "%s level %u points at %#llx, not a level-%u table", d->name, l,
 			      (unsigned long long)next, l - 1);
-		ck_assert_uint_eq(frame_size(&f->t, next), d->table_size);
+		ck_assert_uint_eq(test_mm_frame_size(&f->t, next), d->table_size);
 		for (unsigned k = 0; k < (1u << d->bits); k++)
 			ck_assert_msg(k == i || table[k] == 0, "%s level %u slot %u not cleared", d->name, l,
 				      k);

@@ -214,15 +214,6 @@ static pgt_pte_t *table_at(const struct fx *f, pgt_paddr_t pa)
 	return test_mm_p2v(&f->t, pa);
 }
 
-/* Size the harness recorded for the frame at @p pa (0 if unknown). */
-static size_t frame_size(const struct test_mm *t, pgt_paddr_t pa)
-{
-	for (size_t i = 0; i < t->nslots; i++)
-		if (t->slots[i].mem && t->slots[i].pa == pa)
-			return t->slots[i].size;
-	return 0;
-}
-
 /* 9-bit VPN[level] of @p va (4.4.1 figure 4.19 and its Sv48/Sv57 siblings). */
 static unsigned vpn(pgt_vaddr_t va, unsigned level)
 {
@@ -340,7 +331,7 @@ START_TEST(test_table_frames)
 	fx_open(&f, _i);
 	pgt_paddr_t root = pgt_space_root(&f.sp);
 	ck_assert_uint_eq(root & 0xfff, 0);
-	ck_assert_uint_eq(frame_size(&f.t, root), 4096);
+	ck_assert_uint_eq(test_mm_frame_size(&f.t, root), 4096);
 	(void)insert_ok(&f, 0, 12);
 	ck_assert_uint_eq(test_mm_outstanding(&f.t), f.d->levels);
 	for (size_t i = 0; i < f.t.nslots; i++)
@@ -523,7 +514,7 @@ static pgt_pte_t *check_table_entries(struct fx *f, pgt_vaddr_t va, unsigned sto
 		ck_assert_msg(test_mm_owns(&f->t, next, l - 1),
 			      "%s level %u points at %#llx, not a level-%u table", f->d->name, l,
 			      (unsigned long long)next, l - 1);
-		ck_assert_uint_eq(frame_size(&f->t, next), 4096);
+		ck_assert_uint_eq(test_mm_frame_size(&f->t, next), 4096);
 		for (unsigned i = 0; i < 512; i++)
 			ck_assert_msg(i == vpn(va, l) || table[i] == 0, "%s level %u slot %u not cleared",
 				      f->d->name, l, i);

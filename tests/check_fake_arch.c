@@ -276,15 +276,6 @@ static pgt_pte_t *root_table(const struct fx *f)
 	return table_at(f, pgt_space_root(&f->sp));
 }
 
-/* Size the harness recorded for the frame at @p pa (0 if unknown). */
-static size_t frame_size(const struct test_mm *t, pgt_paddr_t pa)
-{
-	for (size_t i = 0; i < t->nslots; i++)
-		if (t->slots[i].mem && t->slots[i].pa == pa)
-			return t->slots[i].size;
-	return 0;
-}
-
 /* Bytes a table of @p level occupies in this space. */
 static size_t table_bytes(const struct fx *f, unsigned level)
 {
@@ -319,8 +310,8 @@ static pgt_pte_t *follow(struct fx *f, pgt_pte_t e, unsigned level)
 	ck_assert_msg(test_mm_owns(&f->t, next, level - 1),
 		      "level %u entry points at %#llx, not a level-%u table", level, (unsigned long long)next,
 		      level - 1);
-	ck_assert_msg(frame_size(&f->t, next) == table_bytes(f, level - 1), "level-%u table is %zu bytes",
-		      level - 1, frame_size(&f->t, next));
+	ck_assert_msg(test_mm_frame_size(&f->t, next) == table_bytes(f, level - 1), "level-%u table is %zu bytes",
+		      level - 1, test_mm_frame_size(&f->t, next));
 	return table_at(f, next);
 }
 
@@ -344,7 +335,7 @@ START_TEST(test_fake_init)
 	fx_open(&f, _i);
 	pgt_paddr_t root = pgt_space_root(&f.sp);
 	ck_assert_msg(test_mm_owns(&f.t, root, 2), "root is a level-2 frame");
-	ck_assert_uint_eq(frame_size(&f.t, root), table_bytes(&f, 2));
+	ck_assert_uint_eq(test_mm_frame_size(&f.t, root), table_bytes(&f, 2));
 	ck_assert_msg((root & 0x3ff) == 0, "root 1 KiB aligned");
 	/* The harness fills new frames with 0xa5: everything, link words too, must be 0. */
 	pgt_pte_t *r = root_table(&f);
@@ -854,7 +845,7 @@ static pgt_pte_t *sx_follow(struct sx *x, pgt_pte_t e, unsigned level)
 	ck_assert_msg((e & ~oa) == want, "level %u table entry %#018llx", level, (unsigned long long)e);
 	ck_assert_msg(test_mm_owns(&x->t, next, level - 1), "level %u entry points at %#llx", level,
 		      (unsigned long long)next);
-	ck_assert_uint_eq(frame_size(&x->t, next), bytes);
+	ck_assert_uint_eq(test_mm_frame_size(&x->t, next), bytes);
 	return test_mm_p2v(&x->t, next);
 }
 
@@ -953,7 +944,7 @@ START_TEST(test_small_root_init)
 	sx_open(&x, _i);
 	pgt_paddr_t root = pgt_space_root(&x.sp);
 	ck_assert_msg(test_mm_owns(&x.t, root, 2), "root is a level-2 frame");
-	ck_assert_uint_eq(frame_size(&x.t, root), sx_root_bytes(&x));
+	ck_assert_uint_eq(test_mm_frame_size(&x.t, root), sx_root_bytes(&x));
 	ck_assert_msg((root & (sx_root_bytes(&x) - 1)) == 0, "root aligned to its size");
 	const pgt_pte_t *r = test_mm_p2v(&x.t, root);
 	for (size_t i = 0; i < sx_root_bytes(&x) / 8; i++)

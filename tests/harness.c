@@ -168,6 +168,14 @@ void *test_mm_p2v(const struct test_mm *t, pgt_paddr_t pa)
 	return (void *)(uintptr_t)(pa + t->mm.p2v_offset);
 }
 
+size_t test_mm_frame_size(const struct test_mm *t, pgt_paddr_t pa)
+{
+	for (size_t i = 0; i < t->nslots; i++)
+		if (t->slots[i].mem && t->slots[i].pa == pa)
+			return t->slots[i].size;
+	return 0;
+}
+
 static void *hook_p2v(void *ctx, pgt_paddr_t pa)
 {
 	struct test_mm *t = ctx;

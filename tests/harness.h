@@ -68,6 +68,8 @@ size_t test_mm_outstanding(const struct test_mm *t);
 bool test_mm_owns(const struct test_mm *t, pgt_paddr_t pa, unsigned level);
 /** Pointer for a pa, as the space's hooks would give it. */
 void *test_mm_p2v(const struct test_mm *t, pgt_paddr_t pa);
+/** The size the harness recorded for the outstanding frame at @p pa; 0 if there is none. */
+size_t test_mm_frame_size(const struct test_mm *t, pgt_paddr_t pa);
 
 /** What a tree holds. */
 struct tree_stats {

@@ -38,6 +38,8 @@ static int tiny_encode(unsigned level, unsigned prot, pgt_pte_t *bits)
 
 	if (level > 1 || (prot & ~PGT_PROT_ALL))
 		return PGT_EINVAL;
+	if (prot & (PGT_PROT_NONCACHEABLE | PGT_PROT_WRITECOMBINE))
+		return PGT_ENOTSUP; /* device memory is the only other type */
 	if (rights && !(rights & PGT_PROT_READ))
 		return PGT_ENOTSUP;
 	if (!rights) {
@@ -183,7 +185,7 @@ static unsigned model_derived(unsigned from, unsigned p)
 #ifdef MDB_MODEL_SELFTEST
 	from |= RIGHTS; /* the fuzzer's self-test: a planted bug (map and grant ignore the source's rights) */
 #endif
-	return (p & from & RIGHTS) | (p & (PGT_PROT_USER | PGT_PROT_GLOBAL)) | (from & PGT_PROT_UNCACHED);
+	return (p & from & RIGHTS) | (p & (PGT_PROT_USER | PGT_PROT_GLOBAL)) | (from & PGT_PROT_MEMTYPE);
 }
 
 void model_map(struct model *m, int sp, int pg, int dsp, int dpg, unsigned p)

@@ -165,18 +165,24 @@ static struct op decode(struct fuzz *f)
 	return o;
 }
 
-/** The status the arguments call for (every range is a valid one). */
-static int expected(const struct op *o)
+/**
+ * The status the arguments call for (every range is a valid one) on
+ * descriptor @p a, whose codec says which memory types it has.
+ */
+static int expected(const struct pgt_arch *a, const struct op *o)
 {
-	unsigned rights = o->prot & RIGHTS;
+	unsigned rights = o->prot & RIGHTS, memtype = o->prot & PGT_PROT_MEMTYPE;
+	pgt_pte_t bits;
 
 	if (o->kind == OP_DETACH)
 		return PGT_OK;
 	if (o->kind == OP_UNMAP || o->kind == OP_FLUSH)
 		return (o->prot & ~RIGHTS) ? PGT_EINVAL : PGT_OK;
-	if ((o->prot & ~PGT_PROT_ALL) || !rights || (o->kind != OP_PHYS && (o->prot & PGT_PROT_UNCACHED)))
+	if ((o->prot & ~PGT_PROT_ALL) || !rights || (memtype & (memtype - 1)) || (o->kind != OP_PHYS && memtype))
 		return PGT_EINVAL;
-	return (rights & PGT_PROT_READ) ? PGT_OK : PGT_ENOTSUP;
+	if (!(rights & PGT_PROT_READ))
+		return PGT_ENOTSUP;
+	return a->prot_encode(0, o->prot, &bits) == PGT_OK ? PGT_OK : PGT_ENOTSUP;
 }
 
 static int call(struct fuzz *f, const struct op *o)
@@ -242,7 +248,7 @@ static void run_op(struct fuzz *f)
 		before[k] = tree_snapshot(&f->s[k].sp, f->a, &f->s[k].t, &nb[k]);
 		flushes[k] = f->s[k].t.flushes;
 	}
-	int rc = call(f, &o), want = expected(&o);
+	int rc = call(f, &o), want = expected(f->a, &o);
 	f->nm.fail_at = 0;
 	for (int k = 0; k < NSPACES; k++)
 		f->s[k].t.fail_at = 0;

@@ -639,14 +639,17 @@ static int pa_status(const struct model *md, pgt_paddr_t pa, uint64_t size)
 	return md->a->pa_bits >= 64 || (last >> md->a->pa_bits) == 0 ? PGT_OK : PGT_ERANGE;
 }
 
-/** Rights as pgt_map and pgt_protect judge them: unknown bits, then inexpressible ones. */
-static int prot_status(unsigned prot)
+/**
+ * Rights as pgt_map and pgt_protect judge them: unknown bits or two memory
+ * types, then what the format cannot express.
+ */
+static int prot_status(const struct model *md, unsigned prot)
 {
-	unsigned rights = prot & 7u;
+	unsigned memtype = prot & PGT_PROT_MEMTYPE;
 
-	if (prot & ~PGT_PROT_ALL)
+	if ((prot & ~PGT_PROT_ALL) || (memtype & (memtype - 1)))
 		return PGT_EFLAGS;
-	return rights && !(rights & PGT_PROT_READ) ? PGT_ENOTSUP : PGT_OK;
+	return test_prot_expressible(md->a, prot) ? PGT_OK : PGT_ENOTSUP;
 }
 
 /** A size: some smallest pages, some second-level pages, or anything. */
@@ -755,8 +758,8 @@ static void op_map(struct fuzz *f, struct slot *s)
 		want = PGT_EFLAGS;
 	else if (pa_status(md, pa, size) != PGT_OK)
 		want = pa_status(md, pa, size);
-	else if (prot_status(prot) != PGT_OK)
-		want = prot_status(prot);
+	else if (prot_status(&s->md, prot) != PGT_OK)
+		want = prot_status(&s->md, prot);
 	else if (!(flags & PGT_MAP_REPLACE) && ext_overlaps(&s->ext, va, va + (size - 1)))
 		want = PGT_ECONFLICT;
 #if FUZZ_SELFTEST == 2
@@ -784,7 +787,7 @@ static void op_protect(struct fuzz *f, struct slot *s)
 	uint64_t size = pick_size(f, &s->md);
 	unsigned prot = pick_prot(f);
 	const uint64_t args[] = { va, size, 0, prot, 0 };
-	int want = range_valid(&s->md, va, size) ? prot_status(prot) : range_status(&s->md, va, size);
+	int want = range_valid(&s->md, va, size) ? prot_status(&s->md, prot) : range_status(&s->md, va, size);
 
 	if (range_call(f, s, call_protect, args, want, "protect"))
 		ext_protect(&s->ext, va, va + (size - 1), prot);
@@ -793,7 +796,8 @@ static void op_protect(struct fuzz *f, struct slot *s)
 /**
  * A privileged read translates where the extent model grants rights, to its
  * output address, and faults where it maps nothing or a reserved range.
- * ARMv8 user pages are left open (privileged access to them depends on PAN).
+ * ARMv8 user pages are left open (privileged access to them depends on PAN);
+ * RISC-V user pages and execute-only pages fault (SUM = 0, MXR = 0).
  */
 static void check_translate(struct fuzz *f, struct slot *s, pgt_vaddr_t va, const struct ext *x)
 {
@@ -801,6 +805,8 @@ static void check_translate(struct fuzz *f, struct slot *s, pgt_vaddr_t va, cons
 	struct pgt_fault fault;
 	int rc = pgt_translate(&s->sp, va, PGT_ACC_READ, &pa, &fault);
 	bool arm_user = x && s->md.a->canon == PGT_CANON_SPLIT && (x->prot & PGT_PROT_USER);
+	bool unreadable = x && ((test_user_pages_private(s->md.a) && (x->prot & PGT_PROT_USER)) ||
+				!(x->prot & PGT_PROT_READ));
 
 	if (!m_va_ok(&s->md, va)) {
 		EXPECT(f, rc == PGT_ERANGE, "translate %#" PRIx64 " outside the space: status %d", va, rc);
@@ -809,6 +815,11 @@ static void check_translate(struct fuzz *f, struct slot *s, pgt_vaddr_t va, cons
 	if (!x || !(x->prot & 7u)) {
 		EXPECT(f, rc == PGT_EFAULT, "translate %#" PRIx64 ": status %d where nothing valid is mapped",
 		       va, rc);
+		return;
+	}
+	if (unreadable) {
+		EXPECT(f, rc == PGT_EFAULT && fault.kind == PGT_FAULT_PERMISSION,
+		       "translate %#" PRIx64 ": status %d on a page a privileged read may not read", va, rc);
 		return;
 	}
 	EXPECT(f, rc == PGT_OK || (arm_user && rc == PGT_EFAULT), "translate %#" PRIx64 ": status %d", va,
