@@ -37,24 +37,6 @@
 
 #include "harness.h"
 
-/* ------------------------------------------------------------------------ */
-/* Assertion helpers (macros so failures report the caller's line).          */
-
-#define CHECK_RC(expr, want)                                                                      \
-	do {                                                                                      \
-		int rc_ = (expr);                                                                 \
-		ck_assert_msg(rc_ == (want), "%s returned %d (%s), expected %d (%s)", #expr, rc_, \
-			      pgt_strerror(rc_), (int)(want), pgt_strerror(want));                \
-	} while (0)
-
-#define CHECK_PTE(got, want, what)                                                                   \
-	do {                                                                                         \
-		uint64_t g_ = (got), w_ = (want);                                                    \
-		ck_assert_msg(g_ == w_, "%s: entry %#018llx, expected %#018llx (xor %#llx)", (what), \
-			      (unsigned long long)g_, (unsigned long long)w_,                        \
-			      (unsigned long long)(g_ ^ w_));                                        \
-	} while (0)
-
 enum {
 	R = PGT_PROT_READ,
 	W = PGT_PROT_WRITE,

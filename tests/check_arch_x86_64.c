@@ -35,24 +35,6 @@
 #include "harness.h"
 
 /* ------------------------------------------------------------------------ */
-/* Assertion helpers (macros so failures report the caller's line).          */
-
-#define CHECK_RC(expr, want)                                                                      \
-	do {                                                                                      \
-		int rc_ = (expr);                                                                 \
-		ck_assert_msg(rc_ == (want), "%s returned %d (%s), expected %d (%s)", #expr, rc_, \
-			      pgt_strerror(rc_), (int)(want), pgt_strerror(want));                \
-	} while (0)
-
-#define CHECK_PTE(got, want, what)                                                                   \
-	do {                                                                                         \
-		uint64_t g_ = (got), w_ = (want);                                                    \
-		ck_assert_msg(g_ == w_, "%s: entry %#018llx, expected %#018llx (xor %#llx)", (what), \
-			      (unsigned long long)g_, (unsigned long long)w_,                        \
-			      (unsigned long long)(g_ ^ w_));                                        \
-	} while (0)
-
-/* ------------------------------------------------------------------------ */
 /* Literals from the SDM (see the file comment).                             */
 
 /* Table 4-15/4-17/4-19: a table reference with P=1, R/W=1, U/S=1, PS=0, XD=0. */
