@@ -83,7 +83,10 @@ PGT_API const char *pgt_errname(int status);
 
 struct pgt_arch;
 
-/*
+/**
+ * @def PGT_FORMAT
+ * Declares one shipped descriptor, @p desc, named @p name in pgt_arch_find().
+ *
  * The shipped descriptors (pgtable/formats.h lists them, with their names):
  * pgt_arch_x86_64, pgt_arch_x86_64_la57, pgt_arch_armv8_4k_39,
  * pgt_arch_armv8_4k_48, pgt_arch_armv8_16k_47, pgt_arch_armv8_64k_42,

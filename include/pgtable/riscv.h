@@ -38,9 +38,11 @@
 /** Svnapot's N bit 63: never set by libpgtable (without Svnapot it is reserved). */
 #define PGT_RISCV_N ((pgt_pte_t)1 << 63)
 
-/** satp.MODE values (section 4.1.11, table 4.4). */
-#define PGT_RISCV_SATP_SV39 8u
-#define PGT_RISCV_SATP_SV48 9u
-#define PGT_RISCV_SATP_SV57 10u
+/** @name satp.MODE values (section 4.1.11, table 4.4)
+ * @{ */
+#define PGT_RISCV_SATP_SV39 8u  /**< Sv39 */
+#define PGT_RISCV_SATP_SV48 9u  /**< Sv48 */
+#define PGT_RISCV_SATP_SV57 10u /**< Sv57 */
+/** @} */
 
 #endif /* PGTABLE_RISCV_H */
