@@ -4,15 +4,19 @@
  * get/set operations). Rights go through the descriptor's prot codec, so
  * combinations the hardware cannot express are refused in one place.
  */
-#include "tlb.h"
+#include "field.h"
 
-/** Checks a ref against the descriptor and reads its entry (inlined: set_field's PADDR calls nothing). */
+/** A ref's entry pointer: not NULL, aligned. */
+static inline bool ref_pointer_ok(pgt_ref_t ref)
+{
+	return ref.pte && !((uintptr_t)ref.pte & (sizeof(pgt_pte_t) - 1));
+}
+
+/** Checks a ref against the descriptor and reads its entry. */
 static inline __attribute__((always_inline)) int ref_load(const pgt_space_t *sp, pgt_ref_t ref,
 							  pgt_pte_t *pte, bool write)
 {
-	if (!(write ? pgt__space_writable(sp) : pgt__space_ok(sp)))
-		return PGT_EINVAL;
-	if (!ref.pte || ((uintptr_t)ref.pte & (sizeof(pgt_pte_t) - 1)))
+	if (!(write ? pgt__space_writable(sp) : pgt__space_ok(sp)) || !ref_pointer_ok(ref))
 		return PGT_EINVAL;
 	if (ref.level >= sp->pgt__arch->levels)
 		return PGT_EINVAL;
@@ -108,76 +112,49 @@ static int field_update(const pgt_space_t *sp, unsigned level, pgt_pte_t pte, en
 	return with_prot(sp, level, pte, val ? prot | prot_bit(f) : prot & ~prot_bit(f), out);
 }
 
-/**
- * Stores the new entry of a leaf, read as @p pte: only the bits that differ
- * from @p next, so an accessed or dirty bit the MMU sets meanwhile stays
- * (pgt__leaf_update). Cached copies (pgt_tlb) of a valid translation it
- * changes are stale.
- */
-static inline __attribute__((always_inline)) int field_store(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte,
-							     pgt_pte_t next)
-{
-	const struct pgt_level *L = pgt__level(sp, ref.level);
-
-	if (next != pte) {
-		pgt_pte_t change = pte ^ next;
-		(void)pgt__leaf_update(L, ref.pte, pte, change, next & change);
-		if (pgt__is_present(L, pte)) /* a mapped leaf (ref_load): present is valid */
-			pgt__space_changed(sp);
-	}
-	return PGT_OK;
-}
-
-/** pgt_set_field of a boolean field, for a ref already checked. Out of line: it calls the codec. */
-static __attribute__((noinline)) int set_coded_field(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte,
-						     enum pgt_field f, uint64_t val)
+/** pgt_set_field of a boolean field, for a ref already checked. */
+static int set_coded_field(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte, enum pgt_field f, uint64_t val)
 {
 	pgt_pte_t next;
 	int rc = field_update(sp, ref.level, pte, f, val, &next);
 
-	return rc == PGT_OK ? field_store(sp, ref, pte, next) : rc;
+	return rc == PGT_OK ? pgt__field_store(sp, pgt__level(sp, ref.level), ref.pte, pte, next) : rc;
 }
 
 /**
- * pgt_set_field of PROT, the common coded field, without the general field
- * switch. The rights come from the space's remembered encoding when every
- * level can express them, else from the codec for the ref's level alone
+ * pgt_set_field of PROT with rights the space has not encoded last. They
+ * come from the encoding of every level when each can express them (the
+ * space then remembers it), else from the codec for the ref's level alone
  * (which may accept what another level refuses).
  */
-static __attribute__((noinline)) int set_prot_field(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte,
-						    uint64_t val)
+static int set_prot_field(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte, uint64_t val)
 {
+	const struct pgt_level *L = pgt__level(sp, ref.level);
 	const pgt_pte_t *bits;
 	pgt_pte_t next;
 
 	if (val > PGT_PROT_ALL || !pgt__prot_ok((unsigned)val))
 		return PGT_EFLAGS;
-	if (pgt__encode_all(sp, (unsigned)val, &bits) == PGT_OK) {
-		next = (pte & ~pgt__level(sp, ref.level)->prot_mask) | bits[ref.level];
-		return field_store(sp, ref, pte, next);
-	}
+	if (pgt__encode_all(sp, (unsigned)val, &bits) == PGT_OK)
+		return pgt__field_store(sp, L, ref.pte, pte, (pte & ~L->prot_mask) | bits[ref.level]);
 	int rc = with_prot(sp, ref.level, pte, (unsigned)val, &next);
-	return rc == PGT_OK ? field_store(sp, ref, pte, next) : rc;
+	return rc == PGT_OK ? pgt__field_store(sp, L, ref.pte, pte, next) : rc;
 }
 
-int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)
+int pgt__set_field_coded(pgt_space_t *sp, pgt_ref_t ref, pgt_pte_t pte, enum pgt_field f, uint64_t val)
 {
-	pgt_pte_t pte;
-	int rc = ref_load(sp, ref, &pte, true);
-
-	if (rc != PGT_OK)
-		return rc;
 	if ((unsigned)f >= PGT_FIELD_COUNT)
 		return PGT_EFLAGS;
 	if (f == PGT_FIELD_PROT)
 		return set_prot_field(sp, ref, pte, val);
-	if (f != PGT_FIELD_PADDR)
-		return set_coded_field(sp, ref, pte, f, val);
-	/* The output address: the common case, no codec. */
-	const struct pgt_level *L = pgt__level(sp, ref.level);
-	if (!pgt__leaf_oa_fits(L, val)) /* bits below the page: misaligned; else wider than the format */
-		return (val & ((1ull << L->shift) - 1)) ? PGT_EALIGN : PGT_ERANGE;
-	return field_store(sp, ref, pte, pgt__leaf_with_oa(L, pte, val));
+	return set_coded_field(sp, ref, pte, f, val);
+}
+
+int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)
+{
+	if (!pgt__space_writable(sp) || !ref_pointer_ok(ref))
+		return PGT_EINVAL;
+	return pgt__ops(sp)->set_field(sp, ref, f, val); /* the space's walk: lib/field.h */
 }
 
 int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vaddr_t va)

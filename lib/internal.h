@@ -51,14 +51,11 @@ _Static_assert(sizeof(((pgt_space_t *)0)->pgt__enc) == PGT_MAX_LEVELS * sizeof(p
 /** pgt_space_t.pgt__enc_prot when no encoding is remembered: no prot has every bit. */
 #define PGT__ENC_NONE (~0u)
 
-/** pgt_space_t.pgt__magic while the space is initialised (odd: see PGT__MAGIC_VIEW). */
+/** pgt_space_t.pgt__magic while the space is initialised. */
 #define PGT__MAGIC 0x70677431u
 
-/**
- * pgt_space_t.pgt__magic of a view over foreign tables (pgt_space_view):
- * PGT__MAGIC with bit 0 clear, so "space or view" is one OR and compare.
- */
-#define PGT__MAGIC_VIEW (PGT__MAGIC & ~1u)
+/** pgt_space_t.pgt__magic of a view over foreign tables (pgt_space_view). */
+#define PGT__MAGIC_VIEW 0x76696577u
 
 /** Flags pgt_space_init accepts. */
 #define PGT__SPACE_FLAGS (PGT_SPACE_LINKS | PGT_SPACE_UPPER)
@@ -76,10 +73,18 @@ static inline unsigned pgt__root_level(const pgt_space_t *sp)
 	return sp->pgt__arch->levels - 1u;
 }
 
-/** An initialised space or view: one that queries may read. */
+/** Whether @p sp is an initialised view (lib/space.c): out of line, off the path of every query on a space. */
+bool pgt__is_view(const pgt_space_t *sp) __attribute__((cold));
+
+/**
+ * An initialised space or view: one that queries may read. A space costs
+ * the one compare it did before views existed.
+ */
 static inline bool pgt__space_ok(const pgt_space_t *sp)
 {
-	return sp != NULL && (sp->pgt__magic | 1u) == PGT__MAGIC;
+	if (sp == NULL)
+		return false;
+	return __builtin_expect(sp->pgt__magic == PGT__MAGIC, 1) || pgt__is_view(sp);
 }
 
 /**

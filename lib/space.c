@@ -136,6 +136,11 @@ int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pg
 	return PGT_OK;
 }
 
+bool pgt__is_view(const pgt_space_t *sp)
+{
+	return sp->pgt__magic == PGT__MAGIC_VIEW;
+}
+
 /** Whether a view's root @p root is aligned to its size and within its level's address field. */
 static int view_root_check(const struct pgt_arch *a, pgt_paddr_t root)
 {

@@ -212,15 +212,18 @@ static bool tlb_from_way1(const pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, uint64
 }
 
 /**
- * A TLB that reads the stale entry: failed, detached, or stale. The first
- * two answer PGT_EINVAL; a stale one is synchronised with its space.
+ * pgt_tlb_fill of a TLB that reads the stale entry: failed, detached, or
+ * stale. The first two answer PGT_EINVAL; a stale one is synchronised with
+ * its space and filled. A tail call out of the fill, so that its hit and
+ * miss paths save no register for this one.
  */
-static int tlb_revive(pgt_tlb_t *tlb)
+static __attribute__((noinline, cold)) int tlb_revive_and_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa,
+							      unsigned *prot)
 {
 	if (!tlb_attached(tlb) || !pgt__space_ok(tlb->pgt__sp))
 		return PGT_EINVAL;
 	tlb_sync(tlb);
-	return PGT_OK;
+	return pgt_tlb_fill(tlb, va, pa, prot); /* in step now: not back here */
 }
 
 int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
@@ -232,11 +235,8 @@ int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot
 	 * in step with it: init and tlb_sync alone point it there, and every
 	 * detach, failure and change of the space points it at the stale entry.
 	 */
-	if (tlb->pgt__e != tlb->pgt__mem) {
-		int rc = tlb_revive(tlb);
-		if (rc != PGT_OK)
-			return rc;
-	}
+	if (tlb->pgt__e != tlb->pgt__mem)
+		return tlb_revive_and_fill(tlb, va, pa, prot);
 	uint64_t vpn = va >> tlb->pgt__page_shift;
 	struct pgt_tlb_entry *e0 = tlb->pgt__mem + (vpn & tlb->pgt__set_mask);
 	/* A direct call for a page way 0 has already answers from it. */

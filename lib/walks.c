@@ -3,6 +3,7 @@
  * The engine's generic walk, for descriptors without compiled walks, and
  * the choice of a space's walks (see walks.h).
  */
+#include "field.h"
 #include "rights.h"
 #include "tlb.h"
 #include "walks.h"
@@ -87,9 +88,16 @@ static int generic_tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vadd
 			    tlb->pgt__page_shift);
 }
 
+static int generic_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)
+{
+	if (ref.level >= sp->pgt__arch->levels)
+		return PGT_EINVAL;
+	return pgt__set_field_at(sp, sp->pgt__arch, ref, f, val, ref.level);
+}
+
 static const struct pgt__walk_ops generic_ops = { generic_lookup, generic_walk_to,
 						   PGT__TRANSLATE_ALL(generic_translate), pgt__insert_page,
-						   generic_tlb_refill };
+						   generic_tlb_refill, generic_set_field };
 
 /* --- the choice ---------------------------------------------------------------------- */
 

@@ -93,6 +93,12 @@ struct pgt__walk_ops {
 	 */
 	int (*tlb_refill)(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, pgt_paddr_t *pa,
 			  unsigned *prot);
+	/**
+	 * pgt_set_field after the space and pointer checks (lib/field.h):
+	 * the output address and remembered rights with the ref's level as
+	 * a constant, the other fields through pgt__set_field_coded.
+	 */
+	int (*set_field)(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val);
 };
 
 /**

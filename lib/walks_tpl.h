@@ -15,6 +15,7 @@
 #ifndef PGT_LIB_WALKS_TPL_H
 #define PGT_LIB_WALKS_TPL_H
 
+#include "field.h"
 #include "rights.h"
 #include "tlb.h"
 #include "walks.h"
@@ -382,6 +383,27 @@ static PGT__ALWAYS_INLINE int walk_insert_at(pgt_space_t *sp, const struct pgt_a
 	return walk_insert(sp, A, va, target, out, hook);
 }
 
+/**
+ * pgt_set_field after the space and pointer checks, with the ref's level
+ * a constant in each case (lib/field.h).
+ */
+static PGT__ALWAYS_INLINE int walk_set_field(pgt_space_t *sp, const struct pgt_arch *A, pgt_ref_t ref,
+					     enum pgt_field f, uint64_t val)
+{
+	_Static_assert(PGT_MAX_LEVELS == 6, "one case per level");
+	switch (ref.level) {
+#define CASE(l)                                                               \
+	case l:                                                               \
+		if ((l) < A->levels)                                          \
+			return pgt__set_field_at(sp, A, ref, f, val, (l)); \
+		break;
+		CASE(0) CASE(1) CASE(2) CASE(3) CASE(4) CASE(5)
+#undef CASE
+	default: break;
+	}
+	return PGT_EINVAL;
+}
+
 /** What a translate step returns to hand the access to the full walk (never returned by a walk). */
 #define WALK_FULL 4
 
@@ -451,6 +473,10 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 	{                                                                                              \
 		struct pgt__leaf leaf = walk_valid_leaf(tlb->pgt__sp, (A), va, hook);                  \
 		return pgt__tlb_put(tlb, e0, (A), leaf, va, pa, prot, (A)->level[0].shift);            \
+	}                                                                                              \
+	static int name##_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)   \
+	{                                                                                              \
+		return walk_set_field(sp, (A), ref, f, val);                                           \
 	}
 
 /** A translate for access @p acc (`access` for any); @p each as in walk_translate_leaf. */
@@ -468,7 +494,7 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 	PGT__WALK_TRANSLATE(name##_translate, A, access, hook, false)                                 \
 	static const struct pgt__walk_ops name##_ops = { name##_lookup, name##_walk_to,               \
 							 PGT__TRANSLATE_ALL(name##_translate), name##_insert, \
-							 name##_tlb_refill };
+							 name##_tlb_refill, name##_set_field };
 
 /** The translate of access @p acc with the rules of its right folded in: name##_tr_##sfx. */
 #define PGT__WALK_TR(name, sfx, A, acc, hook) PGT__WALK_TRANSLATE(name##_tr_##sfx, A, acc, hook, true)
@@ -489,6 +515,7 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 				    name##_tr_ux),                                                     \
 		name##_insert,                                                                         \
 		name##_tlb_refill,                                                                     \
+		name##_set_field,                                                                      \
 	};
 
 /**
