@@ -459,6 +459,8 @@ static void poke(struct fx *f, uint64_t *rng, pgt_vaddr_t va)
 	pgt_pte_t poked = *p ^ (bits & test_rand(rng) & test_rand(rng));
 	if (!table && test_is_table(L, l, poked))
 		return; /* a RISC-V leaf left without R, W and X would point at a table nowhere */
+	if (table && !test_is_table(L, l, poked))
+		return; /* an EPT table entry left without R, W and X is not present: its table would leak */
 	*p = poked;
 }
 
