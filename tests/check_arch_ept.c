@@ -69,13 +69,13 @@ enum {
 /* Literals from the manual (see the file comment).                          */
 
 /* Tables 28-1, 28-3, 28-5: the next table's address, bits 51:12. */
-#define SPEC_ADDR 0x000ffffffffff000ull
+#define SPEC_ADDR       0x000ffffffffff000ull
 /* A table entry as the library writes it: R, W, X and the address, nothing else. */
 #define SPEC_TABLE_BITS 0x7ull
 /* Bit 7 of a PDPTE or PDE: the entry maps a page (tables 28-2, 28-4). */
-#define SPEC_PS 0x80ull
+#define SPEC_PS         0x80ull
 /* pgt_insert's reserved leaf at level 0: bits 2:0 clear (not present), mark bit 11, memory type WB. */
-#define RESERVED_LEAF 0x830ull
+#define RESERVED_LEAF   0x830ull
 
 struct ept_desc {
 	const struct pgt_arch *a;
@@ -195,8 +195,8 @@ static void translate_ok(struct fx *f, pgt_vaddr_t gpa, unsigned acc, pgt_paddr_
 	struct pgt_fault ft = { 0 };
 	int rc = pgt_translate(&f->sp, gpa, acc, &pa, &ft);
 
-	ck_assert_msg(rc == PGT_OK, "%s %s: access %#x at %#llx: %s (fault kind %d level %u)", f->d->name, what,
-		      acc, (unsigned long long)gpa, pgt_strerror(rc), ft.kind, ft.level);
+	ck_assert_msg(rc == PGT_OK, "%s %s: access %#x at %#llx: %s (fault kind %d level %u)", f->d->name,
+		      what, acc, (unsigned long long)gpa, pgt_strerror(rc), ft.kind, ft.level);
 	ck_assert_msg(pa == want, "%s %s: pa %#llx, expected %#llx", f->d->name, what, (unsigned long long)pa,
 		      (unsigned long long)want);
 }
@@ -207,8 +207,8 @@ static void translate_fault(struct fx *f, pgt_vaddr_t gpa, unsigned acc, int kin
 	struct pgt_fault ft = { .kind = -1 };
 	int rc = pgt_translate(&f->sp, gpa, acc, NULL, &ft);
 
-	ck_assert_msg(rc == PGT_EFAULT, "%s %s: access %#x at %#llx returned %s, expected a fault", f->d->name,
-		      what, acc, (unsigned long long)gpa, pgt_strerror(rc));
+	ck_assert_msg(rc == PGT_EFAULT, "%s %s: access %#x at %#llx returned %s, expected a fault",
+		      f->d->name, what, acc, (unsigned long long)gpa, pgt_strerror(rc));
 	ck_assert_msg(ft.kind == kind && ft.level == level && ft.va == gpa,
 		      "%s %s: fault kind %d level %u, expected kind %d level %u", f->d->name, what, ft.kind,
 		      ft.level, kind, level);
@@ -248,8 +248,9 @@ static void verify_one(struct fx *f, unsigned level, const char *what)
 	struct verify_log v = { 0 };
 	int n = pgt_verify(&f->sp, log_problem, &v);
 
-	ck_assert_msg(n == 1 && v.level == level, "%s %s: pgt_verify found %d problems (level %u), expected 1 at %u",
-		      f->d->name, what, n, v.level, level);
+	ck_assert_msg(n == 1 && v.level == level,
+		      "%s %s: pgt_verify found %d problems (level %u), expected 1 at %u", f->d->name, what, n,
+		      v.level, level);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -347,8 +348,8 @@ START_TEST(test_leaf_literals)
 		for (unsigned r = 0; r < NROWS; r++) {
 			pgt_ref_t ref = map_leaf(&f, s, rows[r].prot);
 			pgt_pte_t want = sizes[s].pa | sizes[s].ps | rows[r].bits;
-			ck_assert_msg(*ref.pte == want, "%s %s %s: entry %#018llx, expected %#018llx", f.d->name,
-				      sizes[s].name, rows[r].name, (unsigned long long)*ref.pte,
+			ck_assert_msg(*ref.pte == want, "%s %s %s: entry %#018llx, expected %#018llx",
+				      f.d->name, sizes[s].name, rows[r].name, (unsigned long long)*ref.pte,
 				      (unsigned long long)want);
 			ck_assert_uint_eq(get(&f, ref, PGT_FIELD_PROT), rows[r].prot);
 			ck_assert_uint_eq(get(&f, ref, PGT_FIELD_PADDR), sizes[s].pa);
@@ -367,7 +368,8 @@ START_TEST(test_enotsup)
 	fx_open(&f, _i);
 	for (unsigned s = 0; s < NSIZES; s++)
 		for (unsigned b = 0; b < sizeof bad / sizeof bad[0]; b++) {
-			CHECK_RC(pgt_map(&f.sp, gpa_for(&f, s), sizes[s].pa, size_of(s), bad[b], 0), PGT_ENOTSUP);
+			CHECK_RC(pgt_map(&f.sp, gpa_for(&f, s), sizes[s].pa, size_of(s), bad[b], 0),
+				 PGT_ENOTSUP);
 			CHECK_RC(pgt_lookup(&f.sp, gpa_for(&f, s), NULL), PGT_ENOENT);
 		}
 	ck_assert_uint_eq(test_mm_outstanding(&f.t), 1);
@@ -405,7 +407,8 @@ START_TEST(test_reserved_leaf)
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PADDR, sizes[s].pa), PGT_OK);
 		CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_EXEC, 1), PGT_OK);
 		CHECK_PTE(*ref.pte, sizes[s].pa | sizes[s].ps | 0x34, "EXEC=1 on a reserved leaf");
-		translate_both_ok(&f, gpa_for(&f, s) + 0x10, PGT_ACC_EXEC, sizes[s].pa + 0x10, "execute-only");
+		translate_both_ok(&f, gpa_for(&f, s) + 0x10, PGT_ACC_EXEC, sizes[s].pa + 0x10,
+				  "execute-only");
 		translate_both_fault(&f, gpa_for(&f, s), PGT_ACC_READ, PGT_FAULT_PERMISSION, sizes[s].level,
 				     "read of execute-only");
 	}
@@ -482,8 +485,8 @@ START_TEST(test_decode_literals)
 	for (unsigned k = 0; k < sizeof decodes / sizeof decodes[0]; k++) {
 		const struct decode_case *dc = &decodes[k];
 		*ref.pte = sizes[0].pa | dc->bits;
-		ck_assert_msg(get(&f, ref, PGT_FIELD_PROT) == dc->prot, "%s: prot %#llx, expected %#x", dc->what,
-			      (unsigned long long)get(&f, ref, PGT_FIELD_PROT), dc->prot);
+		ck_assert_msg(get(&f, ref, PGT_FIELD_PROT) == dc->prot, "%s: prot %#llx, expected %#x",
+			      dc->what, (unsigned long long)get(&f, ref, PGT_FIELD_PROT), dc->prot);
 		ck_assert_msg(get(&f, ref, PGT_FIELD_CACHED) == !(dc->prot & PGT_PROT_MEMTYPE), "%s: cached",
 			      dc->what);
 		ck_assert_msg(get(&f, ref, PGT_FIELD_ACCESSED) == dc->accessed, "%s: accessed", dc->what);
@@ -643,7 +646,8 @@ START_TEST(test_translate_misconfig_leaf)
 		pgt_pte_t good = *ref.pte;
 		*ref.pte = (good | b->set) & ~b->clear;
 		for (unsigned acc = PGT_ACC_READ; acc <= PGT_ACC_EXEC; acc <<= 1)
-			translate_both_fault(&f, gpa, acc, PGT_FAULT_MISCONFIG, sizes[b->size].level, b->what);
+			translate_both_fault(&f, gpa, acc, PGT_FAULT_MISCONFIG, sizes[b->size].level,
+					     b->what);
 		verify_one(&f, sizes[b->size].level, b->what);
 		*ref.pte = good;
 		translate_both_ok(&f, gpa, PGT_ACC_WRITE, sizes[b->size].pa, "restored");
@@ -652,7 +656,8 @@ START_TEST(test_translate_misconfig_leaf)
 	/* Bits 2:0 clear: not present, an EPT violation, whatever the memory type bits say (28.2.2). */
 	pgt_ref_t ref = map_leaf(&f, 0, R);
 	*ref.pte = sizes[0].pa | 0x10;
-	translate_both_fault(&f, gpa_for(&f, 0), PGT_ACC_READ, PGT_FAULT_NOT_PRESENT, 0, "not present, type 2");
+	translate_both_fault(&f, gpa_for(&f, 0), PGT_ACC_READ, PGT_FAULT_NOT_PRESENT, 0,
+			     "not present, type 2");
 	*ref.pte = sizes[0].pa | 0x31;
 	fx_close(&f);
 }
@@ -670,7 +675,8 @@ START_TEST(test_translate_misconfig_table)
 		pgt_pte_t *e = entry_at(&f, gpa, l), good = *e;
 		for (unsigned bit = 3; bit <= 6; bit++) {
 			*e = good | BIT(bit);
-			translate_both_fault(&f, gpa, PGT_ACC_READ, PGT_FAULT_MISCONFIG, l, "reserved bit 6:3");
+			translate_both_fault(&f, gpa, PGT_ACC_READ, PGT_FAULT_MISCONFIG, l,
+					     "reserved bit 6:3");
 			/* Bit 4 alone reads as memory type 2 too: lib/verify.c reports that pattern again. */
 			if (bit != 4)
 				verify_one(&f, l, "reserved table bit");

@@ -42,22 +42,22 @@
 #define VMCB_NP_CONTROL     0x090
 #define VMCB_NCR3           0x0b0
 /* VMCB state save area (table B-2). */
-#define VMCB_ES     0x400
-#define VMCB_CS     0x410
-#define VMCB_SS     0x420
-#define VMCB_DS     0x430
-#define VMCB_CPL    0x4cb
-#define VMCB_EFER   0x4d0
-#define VMCB_CR4    0x548
-#define VMCB_CR3    0x550
-#define VMCB_CR0    0x558
-#define VMCB_DR7    0x560
-#define VMCB_DR6    0x568
-#define VMCB_RFLAGS 0x570
-#define VMCB_RIP    0x578
-#define VMCB_RSP    0x5d8
-#define VMCB_RAX    0x5f8
-#define VMCB_G_PAT  0x668
+#define VMCB_ES             0x400
+#define VMCB_CS             0x410
+#define VMCB_SS             0x420
+#define VMCB_DS             0x430
+#define VMCB_CPL            0x4cb
+#define VMCB_EFER           0x4d0
+#define VMCB_CR4            0x548
+#define VMCB_CR3            0x550
+#define VMCB_CR0            0x558
+#define VMCB_DR7            0x560
+#define VMCB_DR6            0x568
+#define VMCB_RFLAGS         0x570
+#define VMCB_RIP            0x578
+#define VMCB_RSP            0x5d8
+#define VMCB_RAX            0x5f8
+#define VMCB_G_PAT          0x668
 
 #define INTERCEPT_SHUTDOWN (1ull << 31) /* vector 3 */
 #define INTERCEPT_VMRUN    (1ull << 32) /* vector 4 bit 0: VMRUN refuses to run without it */
@@ -196,11 +196,11 @@ static uint64_t guest_run(uint32_t rip, uint32_t rax)
 /* ---- the guest ---------------------------------------------------------------- */
 
 /* 32-bit code at GUEST_CODE; each stub takes its address in EAX and ends with VMMCALL. */
-#define GUEST_CODE  0x1000u
-#define STUB_READ   (GUEST_CODE + 0x0) /* mov (%eax), %eax; vmmcall */
-#define STUB_WRITE  (GUEST_CODE + 0x8) /* mov %eax, (%eax); vmmcall */
-#define STUB_EXEC   (GUEST_CODE + 0x10) /* jmp *%eax */
-#define GUEST_RET_OFF 0x100u           /* guest_ret, in the code page too */
+#define GUEST_CODE    0x1000u
+#define STUB_READ     (GUEST_CODE + 0x0)  /* mov (%eax), %eax; vmmcall */
+#define STUB_WRITE    (GUEST_CODE + 0x8)  /* mov %eax, (%eax); vmmcall */
+#define STUB_EXEC     (GUEST_CODE + 0x10) /* jmp *%eax */
+#define GUEST_RET_OFF 0x100u              /* guest_ret, in the code page too */
 static const uint8_t guest_stubs[] = {
 	0x8b, 0x00, 0x0f, 0x01, 0xd9, 0x90, 0x90, 0x90, /* read */
 	0x89, 0x00, 0x0f, 0x01, 0xd9, 0x90, 0x90, 0x90, /* write */
@@ -221,11 +221,11 @@ static pgt_space_t npt;
 /** One guest-physical page and how the host maps it. */
 struct gpage {
 	const char *name;
-	uint32_t gpa;      /**< start of the page */
-	unsigned shift;    /**< 12, 21 or 30 */
-	unsigned prot;     /**< PGT_PROT_*; 0 with `how` NONE: nothing mapped */
+	uint32_t gpa;   /**< start of the page */
+	unsigned shift; /**< 12, 21 or 30 */
+	unsigned prot;  /**< PGT_PROT_*; 0 with `how` NONE: nothing mapped */
 	enum { MAP, INSERT, NONE } how;
-	uint32_t probe;    /**< offset the guest touches */
+	uint32_t probe; /**< offset the guest touches */
 };
 
 #define U PGT_PROT_USER
@@ -362,11 +362,13 @@ static int check_npf(unsigned op, uint32_t gpa, const struct pgt_fault *f)
 	uint64_t info2 = vmcb_get(VMCB_EXITINFO2);
 	uint64_t want_rw = op == 1 ? NPF_RW : 0, want_id = op == 2 ? NPF_ID : 0;
 
-	HW_EXPECT(code == EXIT_NPF, "exit %lx, pgt_translate: fault kind %d at level %u", code, f->kind, f->level);
+	HW_EXPECT(code == EXIT_NPF, "exit %lx, pgt_translate: fault kind %d at level %u", code, f->kind,
+		  f->level);
 	HW_EXPECT(info2 == gpa && f->va == gpa, "EXITINFO2 %lx, fault va %lx, gpa %x", info2, f->va, gpa);
-	HW_EXPECT(npf_kind(info1) == f->kind, "EXITINFO1 %lx: kind %d, pgt_translate %d", info1, npf_kind(info1),
-		  f->kind);
-	HW_EXPECT((info1 & (NPF_FINAL | NPF_TABLE)) == NPF_FINAL, "EXITINFO1 %lx: not on the final GPA", info1);
+	HW_EXPECT(npf_kind(info1) == f->kind, "EXITINFO1 %lx: kind %d, pgt_translate %d", info1,
+		  npf_kind(info1), f->kind);
+	HW_EXPECT((info1 & (NPF_FINAL | NPF_TABLE)) == NPF_FINAL, "EXITINFO1 %lx: not on the final GPA",
+		  info1);
 	HW_EXPECT((info1 & NPF_US) && (info1 & NPF_RW) == want_rw && (info1 & NPF_ID) == want_id,
 		  "EXITINFO1 %lx: not a user %s", info1, op_names[op]);
 	return 1;
@@ -464,7 +466,8 @@ unsigned hw_run_cases(pgt_space_t *kernel)
 			hw_format(name, sizeof name, "npt_%s_%s", pages[i].name, op_names[op]);
 			failed += report(name, probe(&pages[i], op));
 		}
-	hw_printf("@note npt: %u guest-physical probes against pgt_translate: %u completed, #NPF %u not present, "
+	hw_printf("@note npt: %u guest-physical probes against pgt_translate: %u completed, #NPF %u not "
+		  "present, "
 		  "%u permission, %u reserved bit\n",
 		  (unsigned)NPAGES * 3, completed_probes, npf_probes[PGT_FAULT_NOT_PRESENT],
 		  npf_probes[PGT_FAULT_PERMISSION], npf_probes[PGT_FAULT_RESERVED_BIT]);
