@@ -212,6 +212,9 @@ static void translate_fault(struct fx *f, pgt_vaddr_t gpa, unsigned acc, int kin
 	ck_assert_msg(ft.kind == kind && ft.level == level && ft.va == gpa,
 		      "%s %s: fault kind %d level %u, expected kind %d level %u", f->d->name, what, ft.kind,
 		      ft.level, kind, level);
+	/* A second-stage space: the fault is stage 2's, at the guest-physical address translated. */
+	ck_assert_msg(ft.stage == 2 && ft.ipa == gpa && ft.s1ptw == 0, "%s %s: stage %u ipa %#llx s1ptw %u",
+		      f->d->name, what, ft.stage, (unsigned long long)ft.ipa, ft.s1ptw);
 }
 
 /* The same answer for the privileged and the unprivileged form of @p acc (no MBEC). */
