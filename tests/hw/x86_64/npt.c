@@ -14,8 +14,12 @@
  * EXITINFO1 a page-fault error code plus bit 32, the fault was on the final
  * guest-physical address, or bit 33, on a guest page-table access, and
  * EXITINFO2 the guest-physical address), "VM_HSAVE_PA MSR", and appendix B
- * "Layout of VMCB". The guest runs in 32-bit protected mode with paging
- * off: its linear addresses are guest-physical addresses.
+ * "Layout of VMCB". The guest first runs in 32-bit protected mode with
+ * paging off, its linear addresses guest-physical ones (pgt_translate on
+ * the nested table alone), then in 64-bit mode with 4-level paging of its
+ * own, built by the host in guest memory (pgt_translate_nested over a view
+ * of those tables and the nested table: guest #PF, #NPF on the access, and
+ * #NPF on a guest table read).
  */
 #include "../cases.h"
 
@@ -171,7 +175,7 @@ static void vmcb_setup(pgt_paddr_t ncr3)
 }
 
 /** One VMRUN from @p rip with @p rax; the host's registers survive the guest. */
-static uint64_t guest_run(uint32_t rip, uint32_t rax)
+static uint64_t guest_run(uint64_t rip, uint64_t rax)
 {
 	uint64_t pa = (uintptr_t)vmcb;
 
@@ -204,8 +208,14 @@ static uint64_t guest_run(uint32_t rip, uint32_t rax)
 static const uint8_t guest_stubs[] = {
 	0x8b, 0x00, 0x0f, 0x01, 0xd9, 0x90, 0x90, 0x90, /* read */
 	0x89, 0x00, 0x0f, 0x01, 0xd9, 0x90, 0x90, 0x90, /* write */
-	0xff, 0xe0,                                     /* exec */
+	0xff, 0xe0, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, /* exec */
+	0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+	/* The same in 64-bit mode, at STUB64: REX.W forms of the loads and stores. */
+	0x48, 0x8b, 0x00, 0x0f, 0x01, 0xd9, 0x90, 0x90, /* mov (%rax), %rax; vmmcall */
+	0x48, 0x89, 0x00, 0x0f, 0x01, 0xd9, 0x90, 0x90, /* mov %rax, (%rax); vmmcall */
+	0xff, 0xe0,                                     /* jmp *%rax */
 };
+#define STUB64 0x20u /* offset of the 64-bit stubs in the code page */
 /* What an executable test page holds at its start: mov $HW_MAGIC, %eax; vmmcall. */
 static const uint8_t guest_ret[] = { 0xb8, HW_MAGIC & 0xff, HW_MAGIC >> 8, 0, 0, 0x0f, 0x01, 0xd9 };
 
@@ -381,7 +391,7 @@ static const void *host_ptr(pgt_paddr_t pa)
 }
 
 /** The access completed: VMMCALL, with what it read, wrote or ran at pgt_translate's address. */
-static int check_done(unsigned op, uint32_t gpa, pgt_paddr_t pa)
+static int check_done(unsigned op, uint64_t addr, pgt_paddr_t pa)
 {
 	uint64_t code = vmcb_get(VMCB_EXITCODE), rax = vmcb_get(VMCB_RAX);
 	uint32_t seen;
@@ -393,7 +403,8 @@ static int check_done(unsigned op, uint32_t gpa, pgt_paddr_t pa)
 		HW_EXPECT((uint32_t)rax == HW_MAGIC, "ran %lx at pa %lx, no magic", rax, pa);
 	else if (host) {
 		memcpy(&seen, host, 4);
-		HW_EXPECT((uint32_t)rax == (op == 0 ? seen : gpa) && (op == 0 || seen == gpa),
+		HW_EXPECT((uint32_t)rax == (op == 0 ? seen : (uint32_t)addr) &&
+				  (op == 0 || seen == (uint32_t)addr),
 			  "%s: guest eax %lx, host memory %x at pa %lx", op_names[op], rax, seen, pa);
 	}
 	return 1;
@@ -441,6 +452,221 @@ static int case_guest_runs(void)
 	return 1;
 }
 
+/* ---- the guest's own paging: pgt_translate_nested ------------------------------------ */
+
+/*
+ * The guest runs in 64-bit mode with 4-level paging whose tables the host
+ * builds with the library in guest memory: GPA_GTABLES, backed by gt_mem
+ * and mapped by the nested table page by page. pgt_translate_nested over a
+ * view of those tables and the nested table must say what the hardware
+ * does: a guest #PF (intercepted, exit 0x4e, EXITINFO2 the linear address)
+ * for a stage-1 fault, a #NPF for a stage-2 one, with EXITINFO1 bit 33 set
+ * and EXITINFO2 the guest-physical address of the stage-1 entry when the
+ * walk itself missed (s1ptw).
+ */
+#define GPA_GTABLES 0x00400000u
+#define EXIT_PF     (EXIT_EXCP_BASE + 14)
+#define GVA_DATA    0x0000008000000000ull /* PML4 slot 1 */
+#define GVA_PTW     0x0000010000000000ull /* PML4 slot 2: its level-0 table is not in the nested table */
+static uint8_t gt_mem[2u << 20] __attribute__((aligned(2u << 20)));
+static pgt_paddr_t gt_next = GPA_GTABLES;
+static pgt_space_t gspace, gview;
+
+static pgt_paddr_t gt_alloc(void *ctx, size_t size, unsigned level)
+{
+	pgt_paddr_t pa = (gt_next + size - 1) & ~(pgt_paddr_t)(size - 1);
+
+	(void)ctx;
+	(void)level;
+	if (pa + size > GPA_GTABLES + sizeof gt_mem)
+		return PGT_PADDR_NONE;
+	gt_next = pa + size;
+	return pa;
+}
+
+static void gt_free(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	(void)ctx;
+	(void)pa;
+	(void)size;
+	(void)level;
+}
+
+static void *gt_p2v(void *ctx, pgt_paddr_t gpa)
+{
+	(void)ctx;
+	return gpa >= GPA_GTABLES && gpa < GPA_GTABLES + sizeof gt_mem ? gt_mem + (gpa - GPA_GTABLES) : NULL;
+}
+
+static const struct pgt_mm gt_mm = { .alloc_table = gt_alloc, .free_table = gt_free, .p2v = gt_p2v };
+
+/** One guest-virtual page: the guest's mapping of it onto a guest-physical page of phase 1. */
+struct vpage {
+	const char *name;
+	uint64_t gva;
+	uint32_t gpa;  /**< 0: the guest maps nothing there */
+	unsigned prot; /**< the guest's own rights */
+};
+
+static const struct vpage vpages[] = {
+	{ "s1_rw_s2_rw", GVA_DATA + 0x0000, GPA_PAGES + 0x0000, R | W },
+	{ "s1_rwx_s2_ro", GVA_DATA + 0x1000, GPA_PAGES + 0x1000, R | W | X },
+	{ "s1_r_s2_rx", GVA_DATA + 0x2000, GPA_PAGES + 0x2000, R },
+	{ "s1_rwx_s2_unmapped", GVA_DATA + 0x3000, GPA_PAGES + 0x6000, R | W | X },
+	{ "s1_unmapped", GVA_DATA + 0x4000, 0, 0 },
+	{ "s1_rwx_s2_rwx", GVA_DATA + 0x5000, GPA_PAGES + 0x3000, R | W | X },
+	{ "s1_rwx_s2_supervisor", GVA_DATA + 0x6000, GPA_PAGES + 0x4000, R | W | X },
+	{ "s1_table_not_in_s2", GVA_PTW, GPA_PAGES + 0x3000, R | W | X },
+};
+#define NVPAGES (sizeof vpages / sizeof vpages[0])
+
+/*
+ * A and D set in every present guest entry: the hardware then never writes
+ * a guest table (a write the nested table might refuse, where
+ * pgt_translate_nested reads the tables only). D is ignored in table entries.
+ */
+static void guest_preset_ad(void)
+{
+	pgt_pte_t *e = (pgt_pte_t *)(void *)gt_mem;
+
+	for (size_t i = 0; i < (gt_next - GPA_GTABLES) / 8; i++)
+		if (e[i] & PGT_X86_P)
+			e[i] |= PGT_X86_A | PGT_X86_D;
+}
+
+/** The guest-physical address of the level-0 table the guest's walk of @p gva reads. */
+static pgt_paddr_t guest_level0_table(uint64_t gva)
+{
+	pgt_paddr_t t = pgt_space_root(&gspace);
+
+	for (unsigned l = 3; l > 0; l--) {
+		const pgt_pte_t *e = gt_p2v(NULL, t);
+		t = e[(gva >> (12 + 9 * l)) & 511] & PGT_X86_ADDR_4K;
+	}
+	return t;
+}
+
+/** The guest's tables and their view; the nested table maps them, all but GVA_PTW's level-0 table. */
+static int build_guest(void)
+{
+	int rc = pgt_space_init(&gspace, &pgt_arch_x86_64, &gt_mm, 0);
+
+	if (rc == PGT_OK)
+		rc = pgt_map(&gspace, GUEST_CODE, GUEST_CODE, 4096, R | X, 0);
+	for (unsigned i = 0; i < NVPAGES && rc == PGT_OK; i++)
+		if (vpages[i].gpa)
+			rc = pgt_map(&gspace, vpages[i].gva, vpages[i].gpa, 4096, vpages[i].prot, 0);
+	if (rc == PGT_OK)
+		rc = pgt_map(&npt, GPA_GTABLES, (uintptr_t)gt_mem, sizeof gt_mem, R | W | U, PGT_MAP_NOSUPER);
+	if (rc == PGT_OK)
+		rc = pgt_protect(&npt, guest_level0_table(GVA_PTW), 4096, 0);
+	if (rc == PGT_OK)
+		rc = pgt_space_view(&gview, &pgt_arch_x86_64, &gt_mm, pgt_space_root(&gspace), 0);
+	guest_preset_ad();
+	return rc;
+}
+
+#define EFER_LME    (1ull << 8)
+#define EFER_LMA    (1ull << 10)
+#define EFER_NXE    (1ull << 11)
+#define ATTR_CODE64 0xa9b /* present, DPL 0, code execute/read accessed, L = 1, G = 1 */
+
+/** The VMCB switched to a 64-bit guest with its own paging (CR3 a guest-physical address). */
+static void vmcb_long_mode(void)
+{
+	flat_segment(VMCB_CS, 0x08, ATTR_CODE64);
+	vmcb_put(VMCB_EFER, EFER_SVME | EFER_LME | EFER_LMA | EFER_NXE, 8);
+	vmcb_put(VMCB_CR0, 0x80010011u, 8); /* PG, WP, ET, PE */
+	vmcb_put(VMCB_CR4, 1u << 5, 8);     /* PAE */
+	vmcb_put(VMCB_CR3, pgt_space_root(&gspace), 8);
+}
+
+/* The stage-1 fault kind of a guest #PF's error code (SDM vol. 3A 4.7, APM 8.4.2). */
+static int pf_kind(uint64_t code)
+{
+	if (code & NPF_RSVD)
+		return PGT_FAULT_RESERVED_BIT;
+	return (code & NPF_P) ? PGT_FAULT_PERMISSION : PGT_FAULT_NOT_PRESENT;
+}
+
+/** The exit a faulting two-stage access must have taken, by pgt_translate_nested's fault. */
+static int check_nested_fault(unsigned op, uint64_t gva, const struct pgt_fault *f)
+{
+	uint64_t code = vmcb_get(VMCB_EXITCODE), info1 = vmcb_get(VMCB_EXITINFO1);
+	uint64_t info2 = vmcb_get(VMCB_EXITINFO2);
+
+	HW_EXPECT(f->va == gva, "fault va %lx, gva %lx", f->va, gva);
+	if (f->stage == 1) {
+		HW_EXPECT(code == EXIT_PF,
+			  "exit %lx (info1 %lx, info2 %lx), pgt_translate_nested: stage 1 kind %d", code,
+			  info1, info2, f->kind);
+		HW_EXPECT(info2 == gva && pf_kind(info1) == f->kind,
+			  "#PF error %lx at %lx: kind %d, expected %d", info1, info2, pf_kind(info1),
+			  f->kind);
+		return 1;
+	}
+	HW_EXPECT(code == EXIT_NPF,
+		  "exit %lx (info1 %lx, info2 %lx), pgt_translate_nested: stage 2 kind %d ipa %lx", code,
+		  info1, info2, f->kind, f->ipa);
+	HW_EXPECT(info2 == f->ipa && npf_kind(info1) == f->kind,
+		  "#NPF %lx at %lx: kind %d, expected %d at %lx", info1, info2, npf_kind(info1), f->kind,
+		  f->ipa);
+	HW_EXPECT(!!(info1 & NPF_TABLE) == !!f->s1ptw && !!(info1 & NPF_FINAL) == !f->s1ptw,
+		  "#NPF %lx: table walk %d, pgt_translate_nested s1ptw %u", info1, !!(info1 & NPF_TABLE),
+		  f->s1ptw);
+	if (!f->s1ptw)
+		HW_EXPECT(!!(info1 & NPF_RW) == (op == 1) && !!(info1 & NPF_ID) == (op == 2),
+			  "#NPF %lx: not a %s", info1, op_names[op]);
+	return 1;
+}
+
+static unsigned nested_faults[3]; /* stage 1, stage 2 on the access, stage 2 on a table read */
+
+static int probe_nested(const struct vpage *v, unsigned op)
+{
+	static const uint32_t stubs[] = { GUEST_CODE + STUB64, GUEST_CODE + STUB64 + 8,
+					  GUEST_CODE + STUB64 + 16 };
+	pgt_paddr_t pa = 0;
+	struct pgt_fault f = { 0 };
+	int rc = pgt_translate_nested(&gview, &npt, v->gva, op_access[op], &pa, &f);
+	uint8_t saved[8];
+	const void *host = rc == PGT_OK ? host_ptr(pa) : NULL;
+
+	HW_EXPECT(rc == PGT_OK || rc == PGT_EFAULT, "pgt_translate_nested: %s", pgt_strerror(rc));
+	if (host && op == 1)
+		memcpy(saved, host, 8);
+	guest_run(stubs[op], v->gva);
+	int ok = rc == PGT_OK ? check_done(op, v->gva, pa) : check_nested_fault(op, v->gva, &f);
+	if (host && op == 1)
+		memcpy((void *)(uintptr_t)pa, saved, 8);
+	if (rc != PGT_OK)
+		nested_faults[f.stage == 1 ? 0 : f.s1ptw ? 2 : 1]++;
+	return ok;
+}
+
+/** Phase two: the guest's own paging on, every page of vpages[] read, written and run. */
+static unsigned run_nested(void)
+{
+	unsigned failed = 0;
+	char name[64];
+	int rc = build_guest();
+
+	if (rc != PGT_OK) {
+		hw_format(hw_fail_msg, sizeof hw_fail_msg, "guest tables: %s", pgt_strerror(rc));
+		return report("guest_paging_built", 0);
+	}
+	vmcb_long_mode();
+	for (unsigned i = 0; i < NVPAGES; i++)
+		for (unsigned op = 0; op < 3; op++) {
+			hw_format(name, sizeof name, "nested_%s_%s", vpages[i].name, op_names[op]);
+			failed += report(name, probe_nested(&vpages[i], op));
+		}
+	hw_printf("@note nested: %u guest-virtual probes against pgt_translate_nested: %u stage-1 faults, %u "
+		  "stage-2 on the access, %u stage-2 on a stage-1 table read\n",
+		  (unsigned)NVPAGES * 3, nested_faults[0], nested_faults[1], nested_faults[2]);
+	return failed;
+}
+
 unsigned hw_run_cases(pgt_space_t *kernel)
 {
 	const char *missing = svm_missing();
@@ -471,5 +697,5 @@ unsigned hw_run_cases(pgt_space_t *kernel)
 		  "%u permission, %u reserved bit\n",
 		  (unsigned)NPAGES * 3, completed_probes, npf_probes[PGT_FAULT_NOT_PRESENT],
 		  npf_probes[PGT_FAULT_PERMISSION], npf_probes[PGT_FAULT_RESERVED_BIT]);
-	return failed;
+	return failed + run_nested();
 }
