@@ -75,6 +75,10 @@
  * levels (pgt_arch_x86_64_ept: 4, pgt_arch_x86_64_ept5: 5): write-back
  * paging structures, accessed and dirty flags on. As the descriptors
  * assume: hardware sets A and D, so no access takes a fault for them.
+ * With them on, the processor's accesses to the guest's own paging
+ * structures count as writes for EPT violations (SDM vol. 3C, "EPT
+ * Violations"): map the guest's page tables writable.
+ * pgt_translate_nested translates those reads as reads.
  */
 #define PGT_EPT_EPTP(root, levels) \
 	((pgt_pte_t)(root) | PGT_EPT_EPTP_WB | PGT_EPT_EPTP_PWL(levels) | PGT_EPT_EPTP_AD)
