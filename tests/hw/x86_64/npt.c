@@ -278,7 +278,8 @@ struct table_edit {
 };
 
 static const struct table_edit edits[] = {
-	{ GPA_NO_RW, PGT_X86_RW, 0 }, /* writes below fault (SDM vol. 3A 4.6, APM 5.6) */
+	{ GPA_NO_RW, PGT_X86_RW,
+	  0 }, /* writes below fault (SDM vol. 3A 4.6; APM vol. 2 chapter 5, page protection) */
 	{ GPA_NO_US, PGT_X86_US, 0 }, /* every nested access below faults */
 	{ GPA_NX, 0, PGT_X86_NX },    /* fetches below fault */
 };
@@ -344,7 +345,8 @@ static int build_npt(void)
 		pgt_pte_t *e = level1_entry(edits[i].gpa);
 		*e = (*e & ~edits[i].clear) | edits[i].set;
 	}
-	/* 2M bits 20:13 are reserved (SDM vol. 3A table 4-18, APM 5.3.3): the walk faults with RSVD. */
+	/* 2M bits 20:13 are reserved (SDM vol. 3A table 4-18; APM vol. 2 chapter 5, 2-Mbyte PDE): the walk
+	 * faults with RSVD. */
 	pgt_pte_t *big = level1_entry(GPA_2M_RSVD);
 	*big |= 1ull << 13;
 	return PGT_OK;
@@ -581,7 +583,8 @@ static void vmcb_long_mode(void)
 	vmcb_put(VMCB_CR3, pgt_space_root(&gspace), 8);
 }
 
-/* The stage-1 fault kind of a guest #PF's error code (SDM vol. 3A 4.7, APM 8.4.2). */
+/* The stage-1 fault kind of a guest #PF's error code (SDM vol. 3A 4.7; APM vol. 2 chapter 8, page-fault error
+ * code). */
 static int pf_kind(uint64_t code)
 {
 	if (code & NPF_RSVD)
