@@ -27,6 +27,7 @@
 #include <pgtable/armv8.h>
 #include <pgtable/riscv.h>
 #include <pgtable/x86_64.h>
+#include <pgtable/ept.h>
 
 #include "harness.h"
 
@@ -64,12 +65,14 @@ struct ctx {
 };
 
 /** The families whose bits the tests below spell out. */
-enum family { FAM_X86, FAM_ARMV8, FAM_RISCV };
+enum family { FAM_X86, FAM_ARMV8, FAM_RISCV, FAM_EPT };
 
 static enum family family(const struct pgt_arch *a)
 {
 	if (strncmp(a->name, "riscv", 5) == 0)
 		return FAM_RISCV;
+	if (strncmp(a->name, "x86_64-ept", 10) == 0)
+		return FAM_EPT;
 	return strncmp(a->name, "armv8", 5) == 0 ? FAM_ARMV8 : FAM_X86;
 }
 
@@ -88,6 +91,7 @@ static pgt_pte_t hw_valid_bit(const struct pgt_arch *a)
 	switch (family(a)) {
 	case FAM_X86: return PGT_X86_P;
 	case FAM_ARMV8: return PGT_ARMV8_VALID;
+	case FAM_EPT: return PGT_EPT_R | PGT_EPT_W | PGT_EPT_X; /* any of them (SDM vol. 3C, EPT) */
 	default: return PGT_RISCV_V;
 	}
 }
@@ -412,7 +416,7 @@ END_TEST
 
 /**
  * The execute control of a valid leaf made with @p prot: a non-executable
- * leaf has x86-64 NX, or ARMv8 UXN and PXN, set; RISC-V has an X bit
+ * leaf has x86-64 NX, or ARMv8 UXN and PXN, set; RISC-V and EPT have an X bit
  * instead (privileged spec 4.3.1, table 4.5), set exactly when EXEC is
  * asked.
  */
@@ -420,9 +424,10 @@ static void check_exec_bits(const struct ctx *c, unsigned prot, pgt_pte_t pte)
 {
 	bool exec = (prot & PGT_PROT_EXEC) != 0;
 
-	if (family(c->a) == FAM_RISCV) {
-		ck_assert_msg(((pte & PGT_RISCV_X) != 0) == exec, "%s: PROT %#x: leaf %#llx has X = %d",
-			      c->who, prot, (unsigned long long)pte, (pte & PGT_RISCV_X) != 0);
+	if (family(c->a) == FAM_RISCV || family(c->a) == FAM_EPT) {
+		pgt_pte_t x = family(c->a) == FAM_RISCV ? PGT_RISCV_X : PGT_EPT_X;
+		ck_assert_msg(((pte & x) != 0) == exec, "%s: PROT %#x: leaf %#llx has X = %d", c->who, prot,
+			      (unsigned long long)pte, (pte & x) != 0);
 		return;
 	}
 	pgt_pte_t xn = family(c->a) == FAM_X86 ? PGT_X86_NX : (PGT_ARMV8_UXN | PGT_ARMV8_PXN);
@@ -585,7 +590,7 @@ START_TEST(test_field_valid_cycle)
 	const struct pgt_arch *a = test_archs[_i];
 
 	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
-		for (unsigned upper = 0; upper < (sign_extended(a) ? 1u : 2u); upper++) {
+		for (unsigned upper = 0; upper < (test_has_upper(a) ? 2u : 1u); upper++) {
 			struct ctx c;
 			ctx_open(&c, a, l, upper ? PGT_SPACE_UPPER : 0, (enum test_mm_mode)upper);
 			set_ok(&c, PGT_FIELD_PADDR, 2 * page_size(&c));
@@ -694,7 +699,7 @@ START_TEST(test_field_keeps_others)
 				set_ok(&c, PGT_FIELD_PROT, cycle[k]);
 				ck_assert_msg(get(&c, PGT_FIELD_PADDR) == pa, "%s: PROT %#x lost PADDR",
 					      c.who, cycle[k]);
-				if (family(a) == FAM_X86) {
+				if (family(a) == FAM_X86 || family(a) == FAM_EPT) {
 					ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == b,
 						      "%s: PROT %#x lost DIRTY", c.who, cycle[k]);
 					ck_assert_msg(get(&c, PGT_FIELD_ACCESSED) == b,
@@ -714,7 +719,8 @@ START_TEST(test_field_keeps_others)
 				ck_assert_msg(get(&c, PGT_FIELD_PROT) == bases[b],
 					      "%s: PADDR %#llx changed PROT", c.who,
 					      (unsigned long long)pas[k]);
-				ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == b || family(a) != FAM_X86,
+				ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == b ||
+						      (family(a) != FAM_X86 && family(a) != FAM_EPT),
 					      "%s: PADDR change lost DIRTY", c.who);
 				ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == 1 || !codec_sets_ad(a),
 					      "%s: PADDR change lost DIRTY", c.who);
@@ -910,7 +916,7 @@ START_TEST(test_link_roundtrip)
 	uint64_t seed = 0x11c0 + (uint64_t)_i;
 
 	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
-		for (unsigned k = 0; k < (sign_extended(a) ? 2u : 4u); k++) {
+		for (unsigned k = 0; k < (test_has_upper(a) ? 4u : 2u); k++) {
 			struct ctx c;
 			unsigned flags = PGT_SPACE_LINKS | (k >= 2 ? PGT_SPACE_UPPER : 0);
 			ctx_open(&c, a, l, flags, (enum test_mm_mode)(k & 1));

@@ -48,6 +48,8 @@ static unsigned regions_of(const struct pgt_arch *a, struct region r[2])
 		unsigned b = a->va_bits;
 		r[0] = (struct region){ 0, 0, (1ull << b) - 1, "lower (TTBR0)" };
 		r[1] = (struct region){ PGT_SPACE_UPPER, ~0ull << b, ~0ull, "upper (TTBR1)" };
+		if (!test_has_upper(a))
+			return 1; /* a second stage: guest-physical addresses from 0 only */
 	}
 	return 2;
 }

@@ -20,6 +20,7 @@
 #include <pgtable/armv8.h>
 #include <pgtable/riscv.h>
 #include <pgtable/x86_64.h>
+#include <pgtable/ept.h>
 
 enum { R = PGT_PROT_READ, W = PGT_PROT_WRITE };
 
@@ -253,6 +254,16 @@ static struct marks marks_of(const struct pgt_arch *a)
 				       .borrowed_macro = PGT_RISCV_SW_BORROWED,
 				       .attr_bits = 0xffc00000000003ffull,
 				       .plain = 0x1,
+				       .bbm = 0 };
+	if (strncmp(a->name, "x86_64-ept", 10) == 0)
+		/* R|W|X and the address; bits 9 and 11 are ignored in an EPT table entry (SDM vol. 3C,
+		 * tables "Format of an EPT PML4 Entry" and after); no break-before-make rule */
+		return (struct marks){ .pinned = 1ull << 11,
+				       .borrowed = 1ull << 9,
+				       .pinned_macro = PGT_EPT_SW_PINNED,
+				       .borrowed_macro = PGT_EPT_SW_BORROWED,
+				       .attr_bits = 0xfff0000000000fffull,
+				       .plain = 0x7,
 				       .bbm = 0 };
 	if (strncmp(a->name, "armv8", 5) == 0)
 		/* 0b11 and the address; break-before-make, Arm ARM D8.15 */

@@ -91,7 +91,7 @@ static unsigned flag_sets(const struct pgt_arch *a, unsigned out[4])
 	unsigned n = 0;
 	out[n++] = 0;
 	out[n++] = PGT_SPACE_LINKS;
-	if (a->canon == PGT_CANON_SPLIT) {
+	if (test_has_upper(a)) {
 		out[n++] = PGT_SPACE_UPPER;
 		out[n++] = PGT_SPACE_UPPER | PGT_SPACE_LINKS;
 	}
@@ -135,6 +135,8 @@ START_TEST(test_arch_by_name_shipped)
 	} want[] = {
 		{ "x86_64", &pgt_arch_x86_64 },
 		{ "x86_64-la57", &pgt_arch_x86_64_la57 },
+		{ "x86_64-ept", &pgt_arch_x86_64_ept },
+		{ "x86_64-ept5", &pgt_arch_x86_64_ept5 },
 		{ "armv8-4k-39", &pgt_arch_armv8_4k_39 },
 		{ "armv8-4k-48", &pgt_arch_armv8_4k_48 },
 		{ "armv8-16k-47", &pgt_arch_armv8_16k_47 },
@@ -166,6 +168,7 @@ START_TEST(test_arch_by_name_unknown)
 		"armv8-4k-4", "armv8-4k-480", "ARMV8-4K-48",  "armv8-16k-48", "aarch64",
 		"riscv",      "riscv-sv",     "riscv-sv3",    "riscv-sv32",   "riscv-sv64",
 		"RISCV-SV39", "riscv_sv39",   "riscv-sv39 ",  "sv39",         "riscv-sv390",
+		"x86_64-ept4", "x86_64_ept",  "ept",          "x86_64-EPT",   "x86_64-ept57",
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -348,7 +351,9 @@ START_TEST(test_init_bad_descriptor)
 			(struct pgt_rule){ 0, 0, PGT_RIGHT_PW };
 			break;
 		case 11: bad.level[top].table_mbz |= bad.level[top].table_attrs | bad.level[top].table_type; break;
-		case 12: bad.level[top].leaf_any = bad.level[top].table_type; break; /* tables taken for leaves */
+		case 12: /* tables taken for leaves (EPT: table_type 0, a table entry is its R|W|X) */
+			bad.level[top].leaf_any = bad.level[top].table_type | bad.level[top].table_attrs;
+			break;
 		default: bad.level[0].table_size *= 2; break;
 		}
 		snprintf(who, sizeof who, "%s broken in way %d", a->name, k);

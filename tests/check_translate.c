@@ -82,7 +82,12 @@ static void ctx_close(struct ctx *c)
 
 static bool is_arm(const struct pgt_arch *a)
 {
-	return a->canon == PGT_CANON_SPLIT;
+	return strncmp(a->name, "armv8", 5) == 0;
+}
+
+static bool is_ept(const struct pgt_arch *a)
+{
+	return strncmp(a->name, "x86_64-ept", 10) == 0;
 }
 
 static bool is_riscv(const struct pgt_arch *a)
@@ -246,6 +251,21 @@ static bool riscv_allows(const pgt_pte_t *e, unsigned n, unsigned access)
 	return leaf & PGT_RISCV_X;
 }
 
+/*
+ * Intel SDM vol. 3C, EPT violations (mode-based execute control off): a
+ * read needs bit 0, a write bit 1, a fetch bit 2 in every entry used; the
+ * guest's user/supervisor mode plays no part.
+ */
+static bool ept_allows(const pgt_pte_t *e, unsigned n, unsigned access)
+{
+	pgt_pte_t need = (access & PGT_ACC_READ) ? BIT(0) : (access & PGT_ACC_WRITE) ? BIT(1) : BIT(2);
+
+	for (unsigned i = 0; i < n; i++)
+		if (!(e[i] & need))
+			return false;
+	return true;
+}
+
 /* The walk's entries, root first, read back from the tables. */
 static unsigned walk_entries(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_level, pgt_pte_t e[])
 {
@@ -265,6 +285,8 @@ static bool model_allows(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_leve
 
 	if (is_riscv(c->a))
 		return riscv_allows(e, n, access);
+	if (is_ept(c->a))
+		return ept_allows(e, n, access);
 	return is_arm(c->a) ? arm_allows(e, n, access) : x86_allows(e, n, access);
 }
 
@@ -301,13 +323,37 @@ static void expect_fault(const struct ctx *c, pgt_vaddr_t va, unsigned access, i
 	ck_assert_int_eq(pgt_translate(&c->sp, va, access, NULL, NULL), PGT_EFAULT);
 }
 
+/*
+ * EPT, root first: an entry with bits 2:0 clear is not present (an EPT
+ * violation), one with W without R is a misconfiguration (SDM vol. 3C, EPT
+ * misconfigurations); either ends the walk there. False when neither.
+ */
+static bool ept_walk_stops(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_level, int *kind, unsigned *level)
+{
+	pgt_pte_t e[PGT_MAX_LEVELS];
+	unsigned n = walk_entries(c, va, leaf_level, e);
+
+	for (unsigned i = 0; i < n; i++) {
+		*level = c->a->levels - 1u - i;
+		if ((e[i] & 7) == 0 || (e[i] & 3) == BIT(1)) {
+			*kind = (e[i] & 7) == 0 ? PGT_FAULT_NOT_PRESENT : PGT_FAULT_MISCONFIG;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* One translation against the model. */
 static void expect_model(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_level, pgt_paddr_t pa,
 			 unsigned access, const char *what)
 {
 	pgt_pte_t leaf = *entry_at(c, va, leaf_level);
+	int kind;
+	unsigned level;
 
-	if (is_riscv(c->a) && (leaf & (PGT_RISCV_R | PGT_RISCV_W)) == PGT_RISCV_W)
+	if (is_ept(c->a) && ept_walk_stops(c, va, leaf_level, &kind, &level))
+		expect_fault(c, va, access, kind, level, what);
+	else if (is_riscv(c->a) && (leaf & (PGT_RISCV_R | PGT_RISCV_W)) == PGT_RISCV_W)
 		expect_fault(c, va, access, c->a->malformed_fault, leaf_level, what); /* W without R: 4.3.2 step 3 */
 	else if (model_allows(c, va, leaf_level, access))
 		expect_ok(c, va, access, pa, what);
@@ -337,6 +383,9 @@ static struct rights_bits rights_bits(const struct pgt_arch *a)
 	 */
 	if (is_riscv(a))
 		return (struct rights_bits){ { PGT_RISCV_R, PGT_RISCV_W, PGT_RISCV_U }, { 0 }, 3, 0, R | X | U };
+	/* EPT: R, W, X in leaves and tables alike (SDM vol. 3C, EPT violations) */
+	if (is_ept(a))
+		return (struct rights_bits){ { BIT(0), BIT(1), BIT(2) }, { BIT(0), BIT(1), BIT(2) }, 3, 3, R | W | X };
 	/* R/W, U/S, XD in leaves and tables alike */
 	return (struct rights_bits){
 		{ BIT(1), BIT(2), BIT(63) }, { BIT(1), BIT(2), BIT(63) }, 3, 3, R | W | X | U
@@ -890,6 +939,8 @@ static bool prot_allows(const struct pgt_arch *a, unsigned prot, unsigned access
 
 	if (!(prot & R) || !right)
 		return false;
+	if (is_ept(a)) /* no user/supervisor distinction at stage 2 */
+		return true;
 	if (user)
 		return prot & U;
 	if (is_riscv(a)) /* SUM = 0: the supervisor touches no user page */
@@ -976,7 +1027,7 @@ START_TEST(test_bad_input)
 		ck_assert_int_eq(pgt_translate(&c.sp, va, bad_access[k], &pa, &f), PGT_EFLAGS);
 	/* Outside the space: the first address beyond each end. */
 	pgt_vaddr_t out[2] = { test_va_bottom(c.a, c.flags) - 1, test_va_top(c.a, c.flags) + 1 };
-	if (!is_arm(c.a)) { /* x86: the non-canonical addresses next to each half */
+	if (c.a->canon == PGT_CANON_SIGN_EXTEND) { /* the non-canonical addresses next to each half */
 		out[0] = 1ull << (c.a->va_bits - 1);
 		out[1] = (~0ull << (c.a->va_bits - 1)) - 1;
 	}

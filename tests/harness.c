@@ -12,17 +12,22 @@
 #include <string.h>
 
 const struct pgt_arch *const test_archs[] = {
-	&pgt_arch_x86_64,      &pgt_arch_x86_64_la57,  &pgt_arch_armv8_4k_39,
+	&pgt_arch_x86_64,      &pgt_arch_x86_64_la57,  &pgt_arch_x86_64_ept,   &pgt_arch_x86_64_ept5, &pgt_arch_armv8_4k_39,
 	&pgt_arch_armv8_4k_48, &pgt_arch_armv8_16k_47, &pgt_arch_armv8_64k_42,
 	&pgt_arch_riscv_sv39,  &pgt_arch_riscv_sv48,   &pgt_arch_riscv_sv57,
 };
 const size_t test_narchs = sizeof test_archs / sizeof test_archs[0];
 
 /* What each shipped family can encode (pgt_arch(3)): stage-1 ARMv8 and x86-64 need READ with
- * any right; RISC-V has execute-only pages; only x86-64 has a write-combining type. */
+ * any right; RISC-V and EPT have execute-only pages; only x86-64 and EPT have a write-combining type. */
 bool test_exec_only(const struct pgt_arch *a)
 {
-	return strncmp(a->name, "riscv", 5) == 0;
+	return strncmp(a->name, "riscv", 5) == 0 || strncmp(a->name, "x86_64-ept", 10) == 0;
+}
+
+bool test_has_upper(const struct pgt_arch *a)
+{
+	return a->canon == PGT_CANON_SPLIT && a->stage != 2; /* a second stage's input starts at 0 */
 }
 
 bool test_user_pages_private(const struct pgt_arch *a)

@@ -13,6 +13,8 @@
 /* clang-format off */
 PGT_FORMAT(pgt_arch_x86_64, "x86_64", "x86-64, 4-level paging, 48-bit VA, 4K/2M/1G")
 PGT_FORMAT(pgt_arch_x86_64_la57, "x86_64-la57", "x86-64, 5-level paging (LA57), 57-bit VA, 4K/2M/1G")
+PGT_FORMAT(pgt_arch_x86_64_ept, "x86_64-ept", "Intel EPT (stage 2), 4-level walk, 48-bit guest-physical, 4K/2M/1G")
+PGT_FORMAT(pgt_arch_x86_64_ept5, "x86_64-ept5", "Intel EPT (stage 2), 5-level walk, 57-bit guest-physical, 4K/2M/1G")
 PGT_FORMAT(pgt_arch_armv8_4k_39, "armv8-4k-39", "ARMv8-A stage 1, 4K granule, 39-bit VA (3 levels), 4K/2M/1G")
 PGT_FORMAT(pgt_arch_armv8_4k_48, "armv8-4k-48", "ARMv8-A stage 1, 4K granule, 48-bit VA (4 levels), 4K/2M/1G")
 PGT_FORMAT(pgt_arch_armv8_16k_47, "armv8-16k-47", "ARMv8-A stage 1, 16K granule, 47-bit VA (3 levels), 16K/32M")

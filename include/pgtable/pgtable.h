@@ -88,7 +88,8 @@ struct pgt_arch;
  * Declares one shipped descriptor, @p desc, named @p name in pgt_arch_find().
  *
  * The shipped descriptors (pgtable/formats.h lists them, with their names):
- * pgt_arch_x86_64, pgt_arch_x86_64_la57, pgt_arch_armv8_4k_39,
+ * pgt_arch_x86_64, pgt_arch_x86_64_la57, pgt_arch_x86_64_ept,
+ * pgt_arch_x86_64_ept5, pgt_arch_armv8_4k_39,
  * pgt_arch_armv8_4k_48, pgt_arch_armv8_16k_47, pgt_arch_armv8_64k_42,
  * pgt_arch_riscv_sv39, pgt_arch_riscv_sv48, pgt_arch_riscv_sv57.
  */
@@ -99,6 +100,7 @@ struct pgt_arch;
 /**
  * Finds a shipped descriptor by name.
  * @param name a name of pgtable/formats.h: "x86_64", "x86_64-la57",
+ *             "x86_64-ept", "x86_64-ept5",
  *             "armv8-4k-39", "armv8-4k-48", "armv8-16k-47", "armv8-64k-42",
  *             "riscv-sv39", "riscv-sv48", "riscv-sv57"
  * @return the descriptor, or NULL for an unknown name or NULL

@@ -389,7 +389,7 @@ static void op_create(struct fuzz *f, struct slot *s)
 
 	if (s->live)
 		slot_destroy(f, s);
-	if (a->canon == PGT_CANON_SPLIT && (b & 0x20))
+	if (test_has_upper(a) && (b & 0x20))
 		flags |= PGT_SPACE_UPPER;
 	s->mode = (b & 0x40) ? TEST_MM_HOOK : TEST_MM_OFFSET;
 	struct test_mm *t = slot_mm(f, s);
@@ -805,7 +805,7 @@ static void check_translate(struct fuzz *f, struct slot *s, pgt_vaddr_t va, cons
 	pgt_paddr_t pa = 0;
 	struct pgt_fault fault;
 	int rc = pgt_translate(&s->sp, va, PGT_ACC_READ, &pa, &fault);
-	bool arm_user = x && s->md.a->canon == PGT_CANON_SPLIT && (x->prot & PGT_PROT_USER);
+	bool arm_user = x && strncmp(s->md.a->name, "armv8", 5) == 0 && (x->prot & PGT_PROT_USER);
 	bool unreadable = x && ((test_user_pages_private(s->md.a) && (x->prot & PGT_PROT_USER)) ||
 				!(x->prot & PGT_PROT_READ));
 

@@ -11,7 +11,9 @@ hw_aarch64_src = tests/hw/aarch64/boot.S tests/hw/aarch64/arch.c
 hw_riscv64_src = tests/hw/riscv64/boot.S tests/hw/riscv64/arch.c
 # The SMP kernel (x86-64 only): the second CPU's start, and its one case instead of cases*.c.
 hw_smp_src = tests/hw/x86_64/smp.S tests/hw/x86_64/smp.c tests/hw/smp_dirty.c
-EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) $(hw_riscv64_src) $(hw_smp_src) \
+# The AMD nested-paging kernel (x86-64 only): SVM, a guest, and its cases instead of cases*.c.
+hw_npt_src = tests/hw/x86_64/npt.c
+EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) $(hw_riscv64_src) $(hw_smp_src) $(hw_npt_src) \
 	tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld tests/hw/riscv64/kernel.ld \
 	tests/hw/hw.mk tests/hw/run.sh tests/hw/hwrun.py
 
@@ -54,6 +56,8 @@ hw_x86_64_build = $(hw_x86_64_link) $(hw_kernel_c) $(hw_x86_64_archive) -lgcc
 hw_x86_64_smp_build = $(hw_x86_64_link) $(srcdir)/tests/hw/x86_64/smp.S $(srcdir)/tests/hw/x86_64/smp.c \
 	$(srcdir)/tests/hw/kernel.c $(srcdir)/tests/hw/expect.c $(srcdir)/tests/hw/smp_dirty.c \
 	$(hw_x86_64_archive) -lgcc
+hw_x86_64_npt_build = $(hw_x86_64_link) $(srcdir)/tests/hw/x86_64/npt.c $(srcdir)/tests/hw/kernel.c \
+	$(srcdir)/tests/hw/expect.c $(hw_x86_64_archive) -lgcc
 hw_x86_64_deps = $(hw_common) $(hw_x86_64_src) tests/hw/x86_64/kernel.ld tests/stage.stamp $(hw_x86_64_archive_dep)
 tests/hw/lib-x86_64/libpgtable-freestanding.a: $(pgt_sources) $(pkginclude_HEADERS)
 	$(AM_V_GEN)d=tests/hw/lib-x86_64 cc='$(HW_X86_64_CC) -m64' flags='$(HW_X86_64_KERNEL_CFLAGS)' \
@@ -104,7 +108,7 @@ tests/hw/lib-riscv64/libpgtable-freestanding.a: $(pgt_sources) $(pkginclude_HEAD
 hw_kernels =
 if HW_X86_64
 hw_kernels += tests/hw/x86_64.elf tests/hw/x86_64-la57.elf tests/hw/x86_64-broken1.elf tests/hw/x86_64-broken2.elf \
-	tests/hw/x86_64-smp.elf
+	tests/hw/x86_64-smp.elf tests/hw/x86_64-npt.elf
 endif
 if HW_AARCH64
 hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-4k-39.elf tests/hw/aarch64-16k.elf tests/hw/aarch64-64k.elf \
@@ -133,6 +137,8 @@ tests/hw/x86_64-broken2.elf: $(hw_x86_64_deps)
 	$(AM_V_GEN)$(hw_x86_64_build) -DHW_BROKEN=2
 tests/hw/x86_64-smp.elf: $(hw_x86_64_deps) $(hw_smp_src)
 	$(AM_V_GEN)$(hw_x86_64_smp_build)
+tests/hw/x86_64-npt.elf: $(hw_x86_64_deps) $(hw_npt_src)
+	$(AM_V_GEN)$(hw_x86_64_npt_build)
 tests/hw/aarch64-4k.elf: $(hw_aarch64_deps)
 	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4
 tests/hw/aarch64-4k-39.elf: $(hw_aarch64_deps)
@@ -159,7 +165,7 @@ tests/hw/riscv64-broken2.elf: $(hw_riscv64_deps)
 # The tests: TAP, one result per case. They run under the shell, never under
 # Valgrind (check-valgrind replaces LOG_COMPILER only, not HW_LOG_COMPILER).
 hw_tests = tests/hw_x86_64.hw tests/hw_x86_64_la57.hw tests/hw_x86_64_broken_frame.hw tests/hw_x86_64_broken_write.hw \
-	tests/hw_x86_64_smp.hw \
+	tests/hw_x86_64_smp.hw tests/hw_x86_64_npt.hw \
 	tests/hw_armv8_4k.hw tests/hw_armv8_4k_39.hw tests/hw_armv8_16k.hw tests/hw_armv8_64k.hw \
 	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw \
 	tests/hw_riscv_sv39.hw tests/hw_riscv_sv48.hw tests/hw_riscv_sv57.hw \
