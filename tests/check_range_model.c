@@ -103,7 +103,8 @@ static bool model_valid(const struct ext *x)
 
 /**
  * What pgt_translate must answer for @p access at @p va, by the model. On
- * RISC-V (SUM = 0) the supervisor touches no user page.
+ * RISC-V (SUM = 0) the supervisor touches no user page; ARMv8 stage 2 has
+ * no user pages.
  */
 static bool model_allows(const struct pgt_arch *a, const struct ext *x, unsigned access)
 {
@@ -112,6 +113,8 @@ static bool model_allows(const struct pgt_arch *a, const struct ext *x, unsigned
 
 	if (!model_valid(x) || !(x->prot & need))
 		return false;
+	if (test_prot_dropped(a) & PGT_PROT_USER)
+		return true; /* ARMv8 stage 2: EL0 and EL1 data accesses alike */
 	if (user)
 		return x->prot & PGT_PROT_USER;
 	return !(test_user_pages_private(a) && (x->prot & PGT_PROT_USER));

@@ -142,6 +142,10 @@ START_TEST(test_arch_by_name_shipped)
 		{ "riscv-sv39", &pgt_arch_riscv_sv39 },
 		{ "riscv-sv48", &pgt_arch_riscv_sv48 },
 		{ "riscv-sv57", &pgt_arch_riscv_sv57 },
+		{ "armv8-s2-4k-40", &pgt_arch_armv8_s2_4k_40 },
+		{ "armv8-s2-4k-48", &pgt_arch_armv8_s2_4k_48 },
+		{ "armv8-s2-16k-40", &pgt_arch_armv8_s2_16k_40 },
+		{ "armv8-s2-64k-42", &pgt_arch_armv8_s2_64k_42 },
 	};
 
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -166,6 +170,7 @@ START_TEST(test_arch_by_name_unknown)
 		"armv8-4k-4", "armv8-4k-480", "ARMV8-4K-48",  "armv8-16k-48", "aarch64",
 		"riscv",      "riscv-sv",     "riscv-sv3",    "riscv-sv32",   "riscv-sv64",
 		"RISCV-SV39", "riscv_sv39",   "riscv-sv39 ",  "sv39",         "riscv-sv390",
+		"armv8-s2",   "armv8-s2-4k",  "armv8-s2-4k-39", "armv8-s2-16k-47", "ARMV8-S2-4K-40",
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
