@@ -620,11 +620,17 @@ START_TEST(test_not_present)
 	ck_assert_int_eq(ft.kind, PGT_FAULT_NOT_PRESENT);
 	ck_assert_uint_eq(ft.level, root);
 	ck_assert_uint_eq(ft.va, ipa);
+	/* a stage-2 space's faults are stage 2, the IPA that missed in ipa (HPFAR_EL2's page and FAR's offset) */
+	ck_assert_uint_eq(ft.stage, 2);
+	ck_assert_uint_eq(ft.s1ptw, 0);
+	ck_assert_uint_eq(ft.ipa, ipa);
 	(void)insert_ok(&f, ipa, f.d->granule);
 	CHECK_RC(pgt_translate(&f.sp, ipa + 4, PGT_ACC_WRITE, NULL, &ft), PGT_EFAULT);
 	ck_assert_int_eq(ft.kind, PGT_FAULT_NOT_PRESENT);
 	ck_assert_uint_eq(ft.level, 0);
 	ck_assert_uint_eq(ft.va, ipa + 4);
+	ck_assert_uint_eq(ft.stage, 2);
+	ck_assert_uint_eq(ft.ipa, ipa + 4);
 	fx_close(&f);
 }
 END_TEST
@@ -698,6 +704,9 @@ START_TEST(test_bad_inserts)
 	CHECK_RC(pgt_map(&f.sp, 0, 0, 1ull << d->granule, R | WC, 0), PGT_ENOTSUP);
 	CHECK_RC(pgt_map(&f.sp, 0, 0, 1ull << d->granule, R | UC | NC, 0), PGT_EFLAGS);
 	ck_assert_uint_eq(test_mm_outstanding(&f.t), 1);
+	/* VTTBR_EL2 has one range from 0: no PGT_SPACE_UPPER */
+	pgt_space_t up;
+	CHECK_RC(pgt_space_init(&up, d->a, &f.t.mm, PGT_SPACE_UPPER), PGT_EFLAGS);
 	fx_close(&f);
 }
 END_TEST

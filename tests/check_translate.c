@@ -116,7 +116,7 @@ static unsigned variants(struct variant out[MAX_VARIANTS])
 
 	for (size_t i = 0; i < test_narchs && n + 2 <= MAX_VARIANTS; i++) {
 		out[n++] = (struct variant){ test_archs[i], 0 };
-		if (is_arm(test_archs[i]))
+		if (test_has_upper(test_archs[i]))
 			out[n++] = (struct variant){ test_archs[i], PGT_SPACE_UPPER };
 	}
 	return n;

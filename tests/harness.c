@@ -42,6 +42,11 @@ unsigned test_prot_dropped(const struct pgt_arch *a)
 	return arm_stage2(a) ? PGT_PROT_USER | PGT_PROT_GLOBAL : 0;
 }
 
+bool test_has_upper(const struct pgt_arch *a)
+{
+	return a->canon == PGT_CANON_SPLIT && a->stage != 2;
+}
+
 bool test_user_pages_private(const struct pgt_arch *a)
 {
 	return strncmp(a->name, "riscv", 5) == 0;

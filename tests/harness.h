@@ -191,6 +191,9 @@ unsigned test_no_memtypes(const struct pgt_arch *a);
 /** Whether the format can encode @p prot: its rights and its memory type (one at most). */
 bool test_prot_expressible(const struct pgt_arch *a, unsigned prot);
 
+/** Whether format @p a has an upper range (PGT_SPACE_UPPER): split and first-stage (ARMv8 TTBR1). */
+bool test_has_upper(const struct pgt_arch *a);
+
 /** Lowest and highest canonical page-aligned addresses of a space (top = last byte). */
 pgt_vaddr_t test_va_bottom(const struct pgt_arch *a, unsigned flags);
 pgt_vaddr_t test_va_top(const struct pgt_arch *a, unsigned flags);
