@@ -452,6 +452,268 @@ static void run_format(const struct format *f)
 	pgt_space_destroy(&s2);
 }
 
+/* ---- both stages: a guest's stage 1 over the stage 2 -------------------------------------- */
+
+#define READ_SYSREG(reg)                                               \
+	({                                                             \
+		uint64_t v_;                                           \
+		__asm__ volatile("mrs %0, " #reg : "=r"(v_) : : "memory"); \
+		v_;                                                    \
+	})
+
+/*
+ * The guest's stage 1 (armv8-4k-39, TTBR0_EL1) lives in guest memory at
+ * GUEST_TABLES: the EL2 kernel builds it there with the library, as the
+ * guest's kernel would (the same tables at the same guest-physical
+ * addresses; this guest's RAM is identity-mapped by stage 2, so EL2 writes
+ * them where the guest reads them), and enables it at EL1.
+ */
+#define GUEST_TABLES 0x43000000ull
+#define GUEST_TABLES_SIZE (8ull << 20)
+static uint64_t guest_tables_used;
+
+static pgt_paddr_t guest_alloc(void *ctx, size_t size, unsigned level)
+{
+	(void)ctx;
+	(void)level;
+	uint64_t at = (guest_tables_used + size - 1) & ~(uint64_t)(size - 1);
+	if (at + size > GUEST_TABLES_SIZE)
+		return PGT_PADDR_NONE;
+	guest_tables_used = at + size;
+	return GUEST_TABLES + at;
+}
+
+static const struct pgt_mm guest_mm = {
+	.alloc_table = guest_alloc, .free_table = arena_free, .tlb_flush = flush_hook, .p2v_offset = 0
+};
+
+/** One guest virtual address and what each stage does there. */
+struct gva {
+	const char *name;
+	pgt_vaddr_t va;
+	pgt_paddr_t ipa;  /**< where stage 1 sends it */
+	unsigned s1prot;  /**< 0: stage 1 leaves it unmapped */
+	int s1ptw_victim; /**< its last stage-1 table sits in a page stage 2 then unmaps */
+};
+
+#define GVA(k) (0x10000000ull + (uint64_t)(k) * 0x200000) /* a 2M region (a level-0 table) each */
+
+static const struct gva gvas[] = {
+	{ "n_rw", GVA(0), SLOT(0), PGT_PROT_READ | PGT_PROT_WRITE, 0 },      /* both allow */
+	{ "n_s2ro", GVA(1), SLOT(1), PGT_PROT_READ | PGT_PROT_WRITE, 0 },    /* stage 2 read-only */
+	{ "n_s1ro", GVA(2), SLOT(0), PGT_PROT_READ, 0 },                     /* stage 1 read-only */
+	{ "n_s1none", GVA(3), 0, 0, 0 },                                     /* stage 1 unmapped */
+	{ "n_s2none", GVA(4), SLOT(9), PGT_PROT_READ | PGT_PROT_WRITE, 0 },  /* stage 2 unmapped */
+	{ "n_s2wo", GVA(5), SLOT(2), PGT_PROT_READ | PGT_PROT_WRITE, 0 },    /* stage 2 write-only */
+	{ "n_s1ptw", GVA(6), SLOT(0), PGT_PROT_READ | PGT_PROT_WRITE, 1 },   /* stage-1 table unreadable */
+	{ "n_xo", GVA(7), SLOT(3), PGT_PROT_READ | PGT_PROT_EXEC, 0 },       /* stage 2 execute-only */
+};
+#define NGVAS (sizeof gvas / sizeof gvas[0])
+
+static const char *const kind_names[] = { "none", "translation", "permission", "access flag" };
+
+/* A passing case says what both agreed on: completed, or the stage, kind, level and S1PTW of the fault. */
+static void nested_result(const char *name, const char *what, const char *why, uint64_t a, uint64_t b,
+			  int rc, const struct pgt_fault *ft)
+{
+	cases++;
+	out("@case s2-4k-40_%s_%s ", name, what);
+	if (!why && rc == PGT_OK) {
+		out("pass completed\n");
+		return;
+	}
+	if (!why) {
+		out("pass stage %u %s fault level %u%s\n", ft->stage,
+		    (unsigned)ft->kind < 4 ? kind_names[ft->kind] : "other", ft->level, ft->s1ptw ? " s1ptw" : "");
+		return;
+	}
+	failed++;
+	out("fail %s (%x, %x)\n", why, a, b);
+}
+
+/* Builds the guest's stage 1 in guest memory: its code identity-mapped, the test addresses. */
+static int build_stage1(pgt_space_t *s1)
+{
+	int rc = pgt_space_init(s1, &pgt_arch_armv8_4k_39, &guest_mm, 0);
+
+	if (rc != PGT_OK)
+		return rc;
+	rc = pgt_map(s1, RAM_BASE, RAM_BASE, GUEST_CODE_SIZE, PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC, 0);
+	for (unsigned i = 0; rc == PGT_OK && i < NGVAS; i++)
+		if (gvas[i].s1prot)
+			rc = pgt_map(s1, gvas[i].va, gvas[i].ipa, 4096, gvas[i].s1prot, 0);
+	return rc;
+}
+
+/* The guest-physical page of the last stage-1 table on the walk of @p va (read through the view). */
+static pgt_paddr_t last_table_of(const pgt_space_t *view, pgt_vaddr_t va)
+{
+	pgt_ref_t ref;
+
+	if (pgt_lookup(view, va, &ref) != PGT_OK)
+		return 0;
+	return (pgt_paddr_t)(uintptr_t)ref.pte & ~0xfffull; /* EL2's pointers are guest-physical here */
+}
+
+/*
+ * TCR_EL1 for armv8-4k-39 on TTBR0: T0SZ 25, IRGN0/ORGN0 write-back (0b01),
+ * SH0 inner (0b11), TG0 4K, EPD1 (no TTBR1 walks), IPS 48 bits (0b101).
+ */
+#define GUEST_TCR (25ull | 1ull << 8 | 1ull << 10 | 3ull << 12 | 1ull << 23 | 5ull << 32)
+
+static void enter_stage1(const pgt_space_t *s1)
+{
+	WRITE_SYSREG(mair_el1, PGT_ARMV8_MAIR);
+	WRITE_SYSREG(tcr_el1, GUEST_TCR);
+	WRITE_SYSREG(ttbr0_el1, pgt_space_root(s1));
+	__asm__ volatile("isb");
+	WRITE_SYSREG(sctlr_el1, 0x30d00801); /* M: the guest's stage 1 on */
+	__asm__ volatile("isb");
+	tlb_flush_all();
+}
+
+/* A stage-1 fault the guest took itself (HVC #1 from its vectors): ESR_EL1, FAR_EL1. */
+static const char *judge_stage1(enum op op, const struct pgt_fault *ft, pgt_vaddr_t va, uint64_t *a, uint64_t *b)
+{
+	uint64_t esr = READ_SYSREG(esr_el1), ec = esr >> 26;
+	unsigned fsc = (unsigned)esr & 0x3f;
+
+	*a = esr;
+	*b = ft->stage;
+	if (ft->stage != 1)
+		return "the guest faulted at stage 1, pgt_translate_nested says stage 2";
+	if (ec != (op == OP_EXEC ? 0x21u : 0x25u)) /* abort taken without a change of EL */
+		return "not a stage-1 abort";
+	if (kind_of_fsc(fsc) != ft->kind || 3u - (fsc & 3) != ft->level)
+		return *b = (uint64_t)ft->kind << 8 | ft->level, "kind or level differ (ESR_EL1, pgt kind/level)";
+	if (READ_SYSREG(far_el1) != va || ft->va != va)
+		return *a = READ_SYSREG(far_el1), "FAR_EL1 is not the address";
+	return NULL;
+}
+
+/* A stage-2 fault of a nested access: as judge_fault, with S1PTW and the VA in FAR_EL2. */
+static const char *judge_stage2(enum op op, const struct pgt_fault *ft, pgt_vaddr_t va, uint64_t *a, uint64_t *b)
+{
+	uint64_t esr = el2_exit.esr, ec = esr >> 26, fipa = (el2_exit.hpfar >> 4) & ((1ull << 40) - 1);
+	unsigned fsc = (unsigned)esr & 0x3f, s1ptw = (unsigned)(esr >> 7) & 1;
+
+	*a = esr;
+	*b = (uint64_t)ft->stage << 8 | ft->s1ptw;
+	if (ft->stage != 2)
+		return "stage 2 faulted, pgt_translate_nested says stage 1";
+	if (ec != (op == OP_EXEC ? EC_IABT_LOWER : EC_DABT_LOWER)) /* S1PTW: the access's own kind */
+		return "not a stage-2 abort of this access";
+	if (s1ptw != ft->s1ptw)
+		return "S1PTW differs (ESR_EL2, pgt stage<<8|s1ptw)";
+	if (kind_of_fsc(fsc) != ft->kind || 3u - (fsc & 3) != ft->level)
+		return *b = (uint64_t)ft->kind << 8 | ft->level, "kind or level differ (ESR_EL2, pgt kind/level)";
+	if (fipa != ft->ipa >> 12 || el2_exit.far != va || ft->va != va)
+		return *a = fipa, *b = ft->ipa, "IPA or VA differ (HPFAR_EL2.FIPA, pgt ipa)";
+	if (!s1ptw && (ft->ipa & 0xfff) != (va & 0xfff))
+		return *b = ft->ipa, "the IPA's page offset is not the VA's";
+	return NULL;
+}
+
+/* One nested access by the guest at EL1, against pgt_translate_nested. */
+static void nested_access(const pgt_space_t *view, const pgt_space_t *s2, const struct gva *g, enum op op)
+{
+	static const unsigned acc[] = { PGT_ACC_READ, PGT_ACC_WRITE, PGT_ACC_EXEC };
+	pgt_vaddr_t va = g->va + (op == OP_EXEC ? CODE_OFF : op == OP_WRITE ? 0x10 : 0);
+	pgt_paddr_t pa = 0;
+	struct pgt_fault ft = { 0 };
+	int rc = pgt_translate_nested(view, s2, va, acc[op], &pa, &ft);
+	uint64_t got, a = 0, b = 0;
+	const char *why;
+	const struct page p = { g->name, va & ~0xfffull, 0, 0, 0, 0, 0 };
+
+	if (op == OP_READ)
+		got = el2_run_guest((uint64_t)(uintptr_t)guest_load, va, 0);
+	else if (op == OP_WRITE)
+		got = el2_run_guest((uint64_t)(uintptr_t)guest_store, va, PATTERN ^ p.ipa);
+	else
+		got = el2_run_guest((uint64_t)(uintptr_t)guest_exec, va, 0);
+	uint64_t ec = el2_exit.esr >> 26;
+	if (rc == PGT_OK)
+		why = judge_success(&p, op, pa, got, &a, &b);
+	else if (rc != PGT_EFAULT)
+		why = "pgt_translate_nested failed", a = (uint64_t)(int64_t)rc;
+	else if (ec == EC_HVC64 && (el2_exit.esr & 0xffff) == 1)
+		why = judge_stage1(op, &ft, va, &a, &b);
+	else
+		why = judge_stage2(op, &ft, va, &a, &b);
+	nested_result(g->name, op_names[op], why, a, b, rc, &ft);
+}
+
+/*
+ * AT S12E1R / S12E1W from EL2: the MMU's answer for both stages in
+ * PAR_EL1 (F bit 0; a fault: FST [6:1], PTW bit 8, S bit 9; else PA[47:12]).
+ */
+static void nested_at(const pgt_space_t *view, const pgt_space_t *s2, const struct gva *g, int write)
+{
+	pgt_paddr_t pa = 0;
+	struct pgt_fault ft = { 0 };
+	int rc = pgt_translate_nested(view, s2, g->va, write ? PGT_ACC_WRITE : PGT_ACC_READ, &pa, &ft);
+	uint64_t par;
+	const char *why = NULL;
+
+	if (write)
+		__asm__ volatile("at s12e1w, %0\n\tisb" : : "r"(g->va) : "memory");
+	else
+		__asm__ volatile("at s12e1r, %0\n\tisb" : : "r"(g->va) : "memory");
+	par = READ_SYSREG(par_el1);
+	unsigned fst = (unsigned)(par >> 1) & 0x3f, ptw = (unsigned)(par >> 8) & 1, stage2 = (unsigned)(par >> 9) & 1;
+	if (!(par & 1)) {
+		if (rc != PGT_OK || (par & 0x0000fffffffff000ull) != (pa & ~0xfffull))
+			why = "PAR_EL1 translates, pgt_translate_nested does not say this address";
+	} else if (rc != PGT_EFAULT) {
+		why = "PAR_EL1 faults, pgt_translate_nested does not";
+	} else if (stage2 + 1 != ft.stage || ptw != ft.s1ptw) {
+		why = "PAR_EL1.S/PTW differ from the fault's stage and s1ptw";
+	} else if (kind_of_fsc(fst) != ft.kind || 3u - (fst & 3) != ft.level) {
+		why = "PAR_EL1.FST differs from the fault's kind and level";
+	}
+	nested_result(g->name, write ? "at_s12e1w" : "at_s12e1r", why, par, (uint64_t)ft.kind << 8 | ft.level, rc,
+		      &ft);
+}
+
+/* Both stages on s2-4k-40: every access and AT against pgt_translate_nested over a view of the guest's tables. */
+static void run_nested(void)
+{
+	const struct format *f = &formats[0];
+	pgt_space_t s2, s1, view;
+	int rc = build_stage2(&s2, f);
+
+	guest_tables_used = 0;
+	if (rc == PGT_OK)
+		rc = build_stage1(&s1);
+	if (rc == PGT_OK)
+		rc = pgt_space_view(&view, &pgt_arch_armv8_4k_39, &guest_mm, pgt_space_root(&s1), 0);
+	/* the S1PTW victim: stage 2 unmaps the guest page that holds its last stage-1 table */
+	for (unsigned i = 0; rc == PGT_OK && i < NGVAS; i++)
+		if (gvas[i].s1ptw_victim)
+			rc = pgt_unmap(&s2, last_table_of(&view, gvas[i].va), 4096);
+	if (rc != PGT_OK) {
+		out("@case s2-4k-40_nested_build fail %s\n", pgt_strerror(rc));
+		cases++, failed++;
+		return;
+	}
+	enter_stage2(&s2, f);
+	enter_stage1(&s1);
+	for (unsigned i = 0; i < NGVAS; i++) {
+		for (unsigned op = OP_READ; op <= OP_EXEC; op++)
+			nested_access(&view, &s2, &gvas[i], (enum op)op);
+		nested_at(&view, &s2, &gvas[i], 0);
+		nested_at(&view, &s2, &gvas[i], 1);
+	}
+	WRITE_SYSREG(sctlr_el1, 0x30d00800); /* the guest's stage 1 off again */
+	__asm__ volatile("isb");
+	out("@note nested: guest stage 1 armv8-4k-39 in %u bytes of guest memory, over s2-4k-40\n",
+	    (unsigned)guest_tables_used);
+	pgt_space_destroy(&view);
+	pgt_space_destroy(&s1);
+	pgt_space_destroy(&s2);
+}
+
 /* ---- entry ------------------------------------------------------------------------ */
 
 _Noreturn void el2_main(void)
@@ -468,6 +730,7 @@ _Noreturn void el2_main(void)
 	WRITE_SYSREG(vbar_el1, (uint64_t)(uintptr_t)guest_vectors);
 	for (unsigned i = 0; i < sizeof formats / sizeof formats[0]; i++)
 		run_format(&formats[i]);
+	run_nested();
 	out("@note %u accesses compared with pgt_translate over %u stage-2 formats\n", cases,
 	    (unsigned)(sizeof formats / sizeof formats[0]));
 	out("@done %u\n", failed);
