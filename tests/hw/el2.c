@@ -5,9 +5,11 @@
  * pgt_insert, programs VTCR_EL2, VTTBR_EL2 and HCR_EL2.VM, and runs a guest
  * at EL1 (its stage 1 off, so its addresses are IPAs; its code is this
  * image, mapped at the same IPA) that reads, writes and executes pages of
- * every kind: RW, RO, write-only, execute-only, RX, device, non-cacheable,
- * without AF, reserved, unmapped near and far, a block, and the top half of
- * a concatenated root. Each access's outcome on the hardware (QEMU's walk
+ * every kind: RW, RO, write-only, execute-only, RX, XN 0b01 and 0b11
+ * (FEAT_XNX, also fetched from EL0), device, non-cacheable, without AF,
+ * reserved, unmapped near and far, a block, and the top half of a
+ * concatenated root. Then both stages: the guest's stage 1 in guest
+ * memory, enabled at EL1, against pgt_translate_nested and AT S12E1R/W. Each access's outcome on the hardware (QEMU's walk
  * of the tables) is held against pgt_translate on the same space: success
  * and the data at the output address, or the stage-2 fault's kind and level
  * (ESR_EL2 EC and DFSC/IFSC, WnR) and the IPA (HPFAR_EL2, FAR_EL2) against
@@ -116,8 +118,12 @@ struct el2_exit {
 struct el2_exit el2_exit;
 uint64_t el2_host_sp;
 
-uint64_t el2_run_guest(uint64_t entry, uint64_t a0, uint64_t a1);
+uint64_t el2_run_guest(uint64_t entry, uint64_t a0, uint64_t a1, uint64_t spsr);
 extern const char guest_load[], guest_store[], guest_exec[], guest_vectors[];
+extern const char guest_load_el0[], guest_exec_el0[];
+
+#define SPSR_EL1H 0x3c5ull /* SPSR_EL2: EL1 with SP_EL1, D, A, I, F masked */
+#define SPSR_EL0T 0x3c0ull /* EL0 */
 extern const char guest_ret_code[], guest_ret_code_end[];
 void el2_host_trap(uint64_t idx, uint64_t esr, uint64_t elr, uint64_t far);
 _Noreturn void el2_main(void);
@@ -153,6 +159,12 @@ void el2_host_trap(uint64_t idx, uint64_t esr, uint64_t elr, uint64_t far)
 
 /* ---- system registers -------------------------------------------------------- */
 
+#define READ_SYSREG(reg)                                               \
+	({                                                             \
+		uint64_t v_;                                           \
+		__asm__ volatile("mrs %0, " #reg : "=r"(v_) : : "memory"); \
+		v_;                                                    \
+	})
 #define WRITE_SYSREG(reg, v) __asm__ volatile("msr " #reg ", %0" : : "r"((uint64_t)(v)) : "memory")
 
 static void tlb_flush_all(void)
@@ -236,8 +248,9 @@ static uint64_t vtcr_of(const struct format *f)
 #define CODE_OFF 0x100                /* where the test code sits in a page */
 #define PATTERN 0x1f2e3d4c5b6a7988ull
 
-enum op { OP_READ, OP_WRITE, OP_EXEC };
-static const char *const op_names[] = { "read", "write", "exec" };
+/* Accesses by the guest at EL1, and at EL0 (PGT_ACC_USER: what FEAT_XNX tells apart). */
+enum op { OP_READ, OP_WRITE, OP_EXEC, OP_READ_EL0, OP_EXEC_EL0 };
+static const char *const op_names[] = { "read", "write", "exec", "read_el0", "exec_el0" };
 
 /** One guest page of the probe set. */
 struct page {
@@ -248,22 +261,27 @@ struct page {
 	int map;       /**< 0: left unmapped */
 	int no_af;     /**< AF cleared after mapping */
 	int block;     /**< mapped as one block of the format's block size */
+	unsigned xn;   /**< non-zero: XN[1:0] written by hand afterwards (FEAT_XNX: 1 or 3) */
+	int el0;       /**< probed from EL0 too */
 };
 
 static const struct page pages[] = {
-	{ "rw", SLOT(0), SLOT(0), PGT_PROT_READ | PGT_PROT_WRITE, 1, 0, 0 },
-	{ "ro", SLOT(1), SLOT(1), PGT_PROT_READ, 1, 0, 0 },
-	{ "wo", SLOT(2), SLOT(2), PGT_PROT_WRITE, 1, 0, 0 },
-	{ "xo", SLOT(3), SLOT(3), PGT_PROT_EXEC, 1, 0, 0 },
-	{ "rx", SLOT(4), SLOT(4), PGT_PROT_READ | PGT_PROT_EXEC, 1, 0, 0 },
-	{ "device", SLOT(5), SLOT(5), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_UNCACHED, 1, 0, 0 },
-	{ "noncacheable", SLOT(6), SLOT(6), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_NONCACHEABLE, 1, 0, 0 },
-	{ "no_af", SLOT(7), SLOT(7), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC, 1, 1, 0 },
-	{ "reserved", SLOT(8), SLOT(8), 0, 1, 0, 0 },
-	{ "unmapped", SLOT(9), SLOT(9), 0, 0, 0, 0 },
-	{ "far", FAR_IPA, SLOT(10), 0, 0, 0, 0 },
-	{ "top_half", TOP_IPA, SLOT(11), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC, 1, 0, 0 },
-	{ "block", BLOCK_PA, BLOCK_PA, PGT_PROT_READ | PGT_PROT_WRITE, 1, 0, 1 },
+	{ "rw", SLOT(0), SLOT(0), PGT_PROT_READ | PGT_PROT_WRITE, 1, 0, 0, 0, 1 },
+	{ "ro", SLOT(1), SLOT(1), PGT_PROT_READ, 1, 0, 0, 0, 1 },
+	{ "wo", SLOT(2), SLOT(2), PGT_PROT_WRITE, 1, 0, 0, 0, 1 },
+	{ "xo", SLOT(3), SLOT(3), PGT_PROT_EXEC, 1, 0, 0, 0, 1 },
+	{ "rx", SLOT(4), SLOT(4), PGT_PROT_READ | PGT_PROT_EXEC, 1, 0, 0, 0, 1 },
+	/* FEAT_XNX: XN 0b01 (EL0 only) and 0b11 (EL1 only), which the codec never writes */
+	{ "xn_el1", SLOT(12), SLOT(12), PGT_PROT_READ | PGT_PROT_EXEC, 1, 0, 0, 1, 1 },
+	{ "xn_el0", SLOT(13), SLOT(13), PGT_PROT_READ | PGT_PROT_EXEC, 1, 0, 0, 3, 1 },
+	{ "device", SLOT(5), SLOT(5), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_UNCACHED, 1, 0, 0, 0, 0 },
+	{ "noncacheable", SLOT(6), SLOT(6), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_NONCACHEABLE, 1, 0, 0, 0, 0 },
+	{ "no_af", SLOT(7), SLOT(7), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC, 1, 1, 0, 0, 0 },
+	{ "reserved", SLOT(8), SLOT(8), 0, 1, 0, 0, 0, 0 },
+	{ "unmapped", SLOT(9), SLOT(9), 0, 0, 0, 0, 0, 0 },
+	{ "far", FAR_IPA, SLOT(10), 0, 0, 0, 0, 0, 0 },
+	{ "top_half", TOP_IPA, SLOT(11), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC, 1, 0, 0, 0, 0 },
+	{ "block", BLOCK_PA, BLOCK_PA, PGT_PROT_READ | PGT_PROT_WRITE, 1, 0, 1, 0, 0 },
 };
 #define NPAGES (sizeof pages / sizeof pages[0])
 
@@ -279,10 +297,13 @@ static int map_page(pgt_space_t *s2, const struct format *f, const struct page *
 	if (p->prot == 0) /* a reserved leaf: inserted, no rights */
 		return pgt_insert(s2, p->ipa, shift, NULL);
 	rc = pgt_map(s2, p->ipa, p->pa, size, p->prot, 0);
-	if (rc != PGT_OK || !p->no_af)
+	if (rc != PGT_OK || (!p->no_af && !p->xn))
 		return rc;
 	rc = pgt_lookup(s2, p->ipa, &ref);
-	return rc != PGT_OK ? rc : pgt_set_field(s2, ref, PGT_FIELD_ACCESSED, 0);
+	if (rc != PGT_OK || p->no_af)
+		return rc != PGT_OK ? rc : pgt_set_field(s2, ref, PGT_FIELD_ACCESSED, 0);
+	*ref.pte = (*ref.pte & ~PGT_ARMV8_S2_XN_MASK) | PGT_ARMV8_S2_XN(p->xn); /* before the guest runs */
+	return PGT_OK;
 }
 
 /* Fills a test page: the data pattern at 0 and code returning 0x5a17 at CODE_OFF. */
@@ -347,13 +368,20 @@ static int kind_of_fsc(unsigned fsc)
 
 static unsigned cases, failed;
 
+static const char *const kind_names[] = { "none", "translation", "permission", "access flag" };
+
+/* A passing case says what both agreed on: completed, or the fault's kind and level. */
 static void result(const struct format *f, const struct page *p, enum op op, const char *why, uint64_t a,
-		   uint64_t b)
+		   uint64_t b, int rc, const struct pgt_fault *ft)
 {
 	cases++;
 	out("@case %s_%s_%s ", f->name, p->name, op_names[op]);
 	if (!why) {
-		out("pass\n");
+		if (rc == PGT_OK)
+			out("pass completed\n");
+		else
+			out("pass %s fault level %u\n", (unsigned)ft->kind < 4 ? kind_names[ft->kind] : "other",
+			    ft->level);
 		return;
 	}
 	failed++;
@@ -366,15 +394,19 @@ static const char *judge_success(const struct page *p, enum op op, pgt_paddr_t p
 {
 	uint64_t ec = el2_exit.esr >> 26;
 
+	int el0 = op == OP_READ_EL0 || op == OP_EXEC_EL0;
+
 	*a = el2_exit.esr;
 	*b = el2_exit.far;
-	if (ec != EC_HVC64 || (el2_exit.esr & 0xffff) != 0)
+	if (ec != EC_HVC64 || (el2_exit.esr & 0xffff) != (el0 ? 1u : 0u))
 		return "pgt_translate allows it, the guest faulted";
-	if (op == OP_READ && got != (PATTERN ^ (pa & ~0xfffull)))
+	if (el0 && READ_SYSREG(esr_el1) >> 26 != 0x15) /* EL0 ended with its SVC, not a fault of its own */
+		return *a = READ_SYSREG(esr_el1), "EL0 did not reach its SVC";
+	if ((op == OP_READ || op == OP_READ_EL0) && got != (PATTERN ^ (pa & ~0xfffull)))
 		return *a = got, "read the wrong data";
 	if (op == OP_WRITE && *(volatile uint64_t *)(uintptr_t)pa != (PATTERN ^ p->ipa))
 		return *a = pa, "the write did not land at pgt_translate's address";
-	if (op == OP_EXEC && got != 0x5a17)
+	if ((op == OP_EXEC || op == OP_EXEC_EL0) && got != 0x5a17)
 		return *a = got, "the code did not run";
 	return NULL;
 }
@@ -388,13 +420,15 @@ static const char *judge_fault(enum op op, const struct pgt_fault *ft, pgt_vaddr
 
 	*a = esr;
 	*b = ft->kind;
-	if (ec != (op == OP_EXEC ? EC_IABT_LOWER : EC_DABT_LOWER))
+	int fetch = op == OP_EXEC || op == OP_EXEC_EL0;
+
+	if (ec != (fetch ? EC_IABT_LOWER : EC_DABT_LOWER))
 		return "pgt_translate faults, the guest did not (or not a stage-2 abort)";
 	if (kind_of_fsc(fsc) != ft->kind)
 		return "fault kinds differ (ESR_EL2, pgt kind)";
 	if (3u - (fsc & 3) != ft->level)
 		return *b = ft->level, "fault levels differ (ESR_EL2, pgt level)";
-	if (op != OP_EXEC && ((esr >> 6) & 1) != (op == OP_WRITE))
+	if (!fetch && ((esr >> 6) & 1) != (op == OP_WRITE))
 		return "WnR is not the access";
 	if ((esr >> 7) & 1)
 		return "S1PTW set with stage 1 off";
@@ -405,10 +439,23 @@ static const char *judge_fault(enum op op, const struct pgt_fault *ft, pgt_vaddr
 	return NULL;
 }
 
+/* The guest's probe for @p op at @p addr; returns what it read or ran. */
+static uint64_t run_op(enum op op, uint64_t addr, uint64_t val)
+{
+	switch (op) {
+	case OP_READ: return el2_run_guest((uint64_t)(uintptr_t)guest_load, addr, 0, SPSR_EL1H);
+	case OP_WRITE: return el2_run_guest((uint64_t)(uintptr_t)guest_store, addr, val, SPSR_EL1H);
+	case OP_EXEC: return el2_run_guest((uint64_t)(uintptr_t)guest_exec, addr, 0, SPSR_EL1H);
+	case OP_READ_EL0: return el2_run_guest((uint64_t)(uintptr_t)guest_load_el0, addr, 0, SPSR_EL0T);
+	default: return el2_run_guest((uint64_t)(uintptr_t)guest_exec_el0, addr, 0, SPSR_EL0T);
+	}
+}
+
 static void probe(const pgt_space_t *s2, const struct format *f, const struct page *p, enum op op)
 {
-	static const unsigned acc[] = { PGT_ACC_READ, PGT_ACC_WRITE, PGT_ACC_EXEC };
-	pgt_vaddr_t ipa = p->ipa + (op == OP_EXEC ? CODE_OFF : op == OP_WRITE ? 0x10 : 0);
+	static const unsigned acc[] = { PGT_ACC_READ, PGT_ACC_WRITE, PGT_ACC_EXEC, PGT_ACC_READ | PGT_ACC_USER,
+					PGT_ACC_EXEC | PGT_ACC_USER };
+	pgt_vaddr_t ipa = p->ipa + (op == OP_EXEC || op == OP_EXEC_EL0 ? CODE_OFF : op == OP_WRITE ? 0x10 : 0);
 	pgt_paddr_t pa = 0;
 	struct pgt_fault ft = { 0 };
 	int rc = pgt_translate(s2, ipa, acc[op], &pa, &ft);
@@ -416,17 +463,12 @@ static void probe(const pgt_space_t *s2, const struct format *f, const struct pa
 	const char *why;
 
 	if (rc != PGT_OK && rc != PGT_EFAULT) {
-		result(f, p, op, "pgt_translate failed", (uint64_t)(int64_t)rc, ipa);
+		result(f, p, op, "pgt_translate failed", (uint64_t)(int64_t)rc, ipa, rc, &ft);
 		return;
 	}
-	if (op == OP_READ)
-		got = el2_run_guest((uint64_t)(uintptr_t)guest_load, ipa, 0);
-	else if (op == OP_WRITE)
-		got = el2_run_guest((uint64_t)(uintptr_t)guest_store, ipa, PATTERN ^ p->ipa);
-	else
-		got = el2_run_guest((uint64_t)(uintptr_t)guest_exec, ipa, 0);
+	got = run_op(op, ipa, PATTERN ^ p->ipa);
 	why = rc == PGT_OK ? judge_success(p, op, pa, got, &a, &b) : judge_fault(op, &ft, ipa, &a, &b);
-	result(f, p, op, why, a, b);
+	result(f, p, op, why, a, b, rc, &ft);
 }
 
 static void run_format(const struct format *f)
@@ -445,7 +487,7 @@ static void run_format(const struct format *f)
 			out("@case %s_block skip no block of this granule fits in 128M of RAM\n", f->name);
 			continue;
 		}
-		for (unsigned op = OP_READ; op <= OP_EXEC; op++)
+		for (unsigned op = OP_READ; op <= (pages[i].el0 ? OP_EXEC_EL0 : OP_EXEC); op++)
 			probe(&s2, f, &pages[i], (enum op)op);
 	}
 	out("@note %s: %u tables' bytes, root %x\n", f->name, (unsigned)arena_used, (uint64_t)pgt_space_root(&s2));
@@ -454,12 +496,6 @@ static void run_format(const struct format *f)
 
 /* ---- both stages: a guest's stage 1 over the stage 2 -------------------------------------- */
 
-#define READ_SYSREG(reg)                                               \
-	({                                                             \
-		uint64_t v_;                                           \
-		__asm__ volatile("mrs %0, " #reg : "=r"(v_) : : "memory"); \
-		v_;                                                    \
-	})
 
 /*
  * The guest's stage 1 (armv8-4k-39, TTBR0_EL1) lives in guest memory at
@@ -509,8 +545,6 @@ static const struct gva gvas[] = {
 	{ "n_xo", GVA(7), SLOT(3), PGT_PROT_READ | PGT_PROT_EXEC, 0 },       /* stage 2 execute-only */
 };
 #define NGVAS (sizeof gvas / sizeof gvas[0])
-
-static const char *const kind_names[] = { "none", "translation", "permission", "access flag" };
 
 /* A passing case says what both agreed on: completed, or the stage, kind, level and S1PTW of the fault. */
 static void nested_result(const char *name, const char *what, const char *why, uint64_t a, uint64_t b,
@@ -624,14 +658,9 @@ static void nested_access(const pgt_space_t *view, const pgt_space_t *s2, const 
 	int rc = pgt_translate_nested(view, s2, va, acc[op], &pa, &ft);
 	uint64_t got, a = 0, b = 0;
 	const char *why;
-	const struct page p = { g->name, va & ~0xfffull, 0, 0, 0, 0, 0 };
+	const struct page p = { g->name, va & ~0xfffull, 0, 0, 0, 0, 0, 0, 0 };
 
-	if (op == OP_READ)
-		got = el2_run_guest((uint64_t)(uintptr_t)guest_load, va, 0);
-	else if (op == OP_WRITE)
-		got = el2_run_guest((uint64_t)(uintptr_t)guest_store, va, PATTERN ^ p.ipa);
-	else
-		got = el2_run_guest((uint64_t)(uintptr_t)guest_exec, va, 0);
+	got = run_op(op, va, PATTERN ^ p.ipa);
 	uint64_t ec = el2_exit.esr >> 26;
 	if (rc == PGT_OK)
 		why = judge_success(&p, op, pa, got, &a, &b);

@@ -78,9 +78,10 @@ guest_exit:
 	ret
 
 /*
- * uint64_t el2_run_guest(uint64_t entry, uint64_t a0, uint64_t a1): enters
- * the guest at EL1h, DAIF masked, at @entry with x0 = a0, x1 = a1; returns
- * the guest's x0 when it next leaves (el2_exit says how).
+ * uint64_t el2_run_guest(uint64_t entry, uint64_t a0, uint64_t a1, uint64_t
+ * spsr): enters the guest at @entry in the mode @spsr names (EL1h or EL0t,
+ * DAIF masked) with x0 = a0, x1 = a1; returns the guest's x0 when it next
+ * leaves (el2_exit says how).
  */
 	.globl el2_run_guest
 el2_run_guest:
@@ -94,8 +95,7 @@ el2_run_guest:
 	mov x10, sp
 	str x10, [x9]
 	msr elr_el2, x0
-	mov x9, #0x3c5              /* SPSR_EL2: EL1h, D, A, I, F masked */
-	msr spsr_el2, x9
+	msr spsr_el2, x3
 	mov x0, x1
 	mov x1, x2
 	eret
@@ -113,6 +113,15 @@ guest_store:                        /* x0: address, x1: value */
 guest_exec:                         /* x0: code that returns a value in x0 */
 	blr x0
 	hvc #0
+
+/* The same at EL0, which has no HVC: SVC to the guest's EL1 vectors, which leave by HVC #1. */
+	.globl guest_load_el0, guest_exec_el0
+guest_load_el0:
+	ldr x0, [x0]
+	svc #0
+guest_exec_el0:
+	blr x0
+	svc #0
 
 /* VBAR_EL1: any exception the guest takes itself (a stage-1 fault) leaves by HVC #1. */
 	.p2align 11
