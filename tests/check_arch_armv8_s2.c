@@ -50,12 +50,12 @@ enum {
 	WC = PGT_PROT_WRITECOMBINE
 };
 
-#define BIT(n) ((pgt_pte_t)1 << (n))
-#define XN_NONE 0x0040000000000000ull /* XN[1:0] = 0b10 */
-#define XN_EL1 0x0020000000000000ull  /* 0b01: EL1 may not execute */
-#define XN_EL0 0x0060000000000000ull  /* 0b11: EL0 may not execute */
+#define BIT(n)      ((pgt_pte_t)1 << (n))
+#define XN_NONE     0x0040000000000000ull /* XN[1:0] = 0b10 */
+#define XN_EL1      0x0020000000000000ull /* 0b01: EL1 may not execute */
+#define XN_EL0      0x0060000000000000ull /* 0b11: EL0 may not execute */
 #define SW_RESERVED 0x0400000000000000ull
-#define SW_DIRTY 0x0100000000000000ull
+#define SW_DIRTY    0x0100000000000000ull
 
 /* ------------------------------------------------------------------------ */
 /* The descriptors, spelled out by hand.                                     */
@@ -70,36 +70,64 @@ struct s2_desc {
 	const struct pgt_arch *a;
 	const char *name;
 	unsigned levels, ipa_bits, granule;
-	unsigned bits[4];        /* index width per library level */
-	uint32_t root_size;      /* bytes of the start-level tables together */
+	unsigned bits[4];   /* index width per library level */
+	uint32_t root_size; /* bytes of the start-level tables together */
 	unsigned nsizes;
 	struct s2_size size[3];
-	unsigned idx_2_39;       /* root index of IPA 2^39 */
+	unsigned idx_2_39; /* root index of IPA 2^39 */
 };
 
 static const struct s2_desc descs[] = {
 	/* Start level 1 (library level 2), VTCR_EL2.SL0 = 1, T0SZ = 24: IPA[39:30] indexes two tables. */
-	{ &pgt_arch_armv8_s2_4k_40, "armv8-s2-4k-40", 3, 40, 12, { 9, 9, 10 }, 8192, 3,
-	  { { 12, 0, 0x0000fedcba987000ull, 0x0000fffffffff000ull },
-	    { 21, 1, 0x0000fedcba800000ull, 0x0000ffffffe00000ull },
-	    { 30, 2, 0x0000fedcc0000000ull, 0x0000ffffc0000000ull } },
-	  512 },
+	{ .a = &pgt_arch_armv8_s2_4k_40,
+	  .name = "armv8-s2-4k-40",
+	  .levels = 3,
+	  .ipa_bits = 40,
+	  .granule = 12,
+	  .bits = { 9, 9, 10 },
+	  .root_size = 8192,
+	  .nsizes = 3,
+	  .size = { { 12, 0, 0x0000fedcba987000ull, 0x0000fffffffff000ull },
+		    { 21, 1, 0x0000fedcba800000ull, 0x0000ffffffe00000ull },
+		    { 30, 2, 0x0000fedcc0000000ull, 0x0000ffffc0000000ull } },
+	  .idx_2_39 = 512 },
 	/* Start level 0, SL0 = 2, T0SZ = 16: one table; level 0 has no blocks. */
-	{ &pgt_arch_armv8_s2_4k_48, "armv8-s2-4k-48", 4, 48, 12, { 9, 9, 9, 9 }, 4096, 3,
-	  { { 12, 0, 0x0000fedcba987000ull, 0x0000fffffffff000ull },
-	    { 21, 1, 0x0000fedcba800000ull, 0x0000ffffffe00000ull },
-	    { 30, 2, 0x0000fedcc0000000ull, 0x0000ffffc0000000ull } },
-	  1 },
+	{ .a = &pgt_arch_armv8_s2_4k_48,
+	  .name = "armv8-s2-4k-48",
+	  .levels = 4,
+	  .ipa_bits = 48,
+	  .granule = 12,
+	  .bits = { 9, 9, 9, 9 },
+	  .root_size = 4096,
+	  .nsizes = 3,
+	  .size = { { 12, 0, 0x0000fedcba987000ull, 0x0000fffffffff000ull },
+		    { 21, 1, 0x0000fedcba800000ull, 0x0000ffffffe00000ull },
+		    { 30, 2, 0x0000fedcc0000000ull, 0x0000ffffc0000000ull } },
+	  .idx_2_39 = 1 },
 	/* Start level 2, SL0 = 1, T0SZ = 24: IPA[39:25], 16 concatenated 16K tables. */
-	{ &pgt_arch_armv8_s2_16k_40, "armv8-s2-16k-40", 2, 40, 14, { 11, 15 }, 262144, 2,
-	  { { 14, 0, 0x0000fedcba98c000ull, 0x0000ffffffffc000ull },
-	    { 25, 1, 0x0000fedcbe000000ull, 0x0000fffffe000000ull } },
-	  16384 },
+	{ .a = &pgt_arch_armv8_s2_16k_40,
+	  .name = "armv8-s2-16k-40",
+	  .levels = 2,
+	  .ipa_bits = 40,
+	  .granule = 14,
+	  .bits = { 11, 15 },
+	  .root_size = 262144,
+	  .nsizes = 2,
+	  .size = { { 14, 0, 0x0000fedcba98c000ull, 0x0000ffffffffc000ull },
+		    { 25, 1, 0x0000fedcbe000000ull, 0x0000fffffe000000ull } },
+	  .idx_2_39 = 16384 },
 	/* Start level 2, SL0 = 1, T0SZ = 22: IPA[41:29] fills one 64K table. */
-	{ &pgt_arch_armv8_s2_64k_42, "armv8-s2-64k-42", 2, 42, 16, { 13, 13 }, 65536, 2,
-	  { { 16, 0, 0x0000fedcba990000ull, 0x0000ffffffff0000ull },
-	    { 29, 1, 0x0000fedca0000000ull, 0x0000ffffe0000000ull } },
-	  1024 },
+	{ .a = &pgt_arch_armv8_s2_64k_42,
+	  .name = "armv8-s2-64k-42",
+	  .levels = 2,
+	  .ipa_bits = 42,
+	  .granule = 16,
+	  .bits = { 13, 13 },
+	  .root_size = 65536,
+	  .nsizes = 2,
+	  .size = { { 16, 0, 0x0000fedcba990000ull, 0x0000ffffffff0000ull },
+		    { 29, 1, 0x0000fedca0000000ull, 0x0000ffffe0000000ull } },
+	  .idx_2_39 = 1024 },
 };
 #define NDESCS (sizeof descs / sizeof descs[0])
 
@@ -203,7 +231,8 @@ START_TEST(test_geometry)
 		if (l > 0)
 			CHECK_PTE(L->table_type, 0x3, "table descriptor 0b11");
 		for (unsigned i = 0; i < PGT_RULES; i++)
-			ck_assert_msg(L->table_rules[i].removes == 0, "level %u: a stage-2 table restricts", l);
+			ck_assert_msg(L->table_rules[i].removes == 0, "level %u: a stage-2 table restricts",
+				      l);
 		shift += d->bits[l];
 	}
 	ck_assert_uint_eq(shift, d->ipa_bits);
@@ -256,10 +285,11 @@ START_TEST(test_every_prot)
 				CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, prot), PGT_ENOTSUP);
 			} else {
 				CHECK_RC(pgt_set_field(&f.sp, ref, PGT_FIELD_PROT, prot), PGT_OK);
-				ck_assert_msg(*ref.pte == (sz->pa | golden_bits(sz->level == 0, prot)),
-					      "%s 2^%u prot %#x: entry %#018llx, expected %#018llx", f.d->name,
-					      sz->shift, prot, (unsigned long long)*ref.pte,
-					      (unsigned long long)(sz->pa | golden_bits(sz->level == 0, prot)));
+				ck_assert_msg(
+					*ref.pte == (sz->pa | golden_bits(sz->level == 0, prot)),
+					"%s 2^%u prot %#x: entry %#018llx, expected %#018llx", f.d->name,
+					sz->shift, prot, (unsigned long long)*ref.pte,
+					(unsigned long long)(sz->pa | golden_bits(sz->level == 0, prot)));
 				/* USER and GLOBAL are accepted and dropped: decoding never reports them */
 				ck_assert_uint_eq(get(&f, ref, PGT_FIELD_PROT), prot & ~(unsigned)(U | G));
 				ck_assert_uint_eq(get(&f, ref, PGT_FIELD_PADDR), sz->pa);
@@ -399,11 +429,12 @@ START_TEST(test_decode_literals)
 	for (unsigned k = 0; k < sizeof decodes / sizeof decodes[0]; k++) {
 		const struct decode_case *dc = &decodes[k];
 		*ref.pte = sz->pa | dc->bits;
-		ck_assert_msg(get(&f, ref, PGT_FIELD_PROT) == dc->prot, "%s: prot %#llx, expected %#x", dc->what,
-			      (unsigned long long)get(&f, ref, PGT_FIELD_PROT), dc->prot);
+		ck_assert_msg(get(&f, ref, PGT_FIELD_PROT) == dc->prot, "%s: prot %#llx, expected %#x",
+			      dc->what, (unsigned long long)get(&f, ref, PGT_FIELD_PROT), dc->prot);
 		ck_assert_msg(get(&f, ref, PGT_FIELD_ACCESSED) == dc->accessed, "%s: accessed", dc->what);
 		ck_assert_msg(get(&f, ref, PGT_FIELD_DIRTY) == dc->dirty, "%s: dirty", dc->what);
-		ck_assert_msg(get(&f, ref, PGT_FIELD_CACHED) == !(dc->prot & (UC | NC)), "%s: cached", dc->what);
+		ck_assert_msg(get(&f, ref, PGT_FIELD_CACHED) == !(dc->prot & (UC | NC)), "%s: cached",
+			      dc->what);
 		ck_assert_uint_eq(get(&f, ref, PGT_FIELD_PADDR), sz->pa);
 	}
 	*ref.pte = 0;
@@ -506,13 +537,14 @@ struct rights_case {
 };
 
 static const struct rights_case rights[] = {
-	{ 0x00, 0, 0, 1, 1 },           { 0x40, 1, 0, 1, 1 },           { 0x80, 0, 1, 1, 1 },
-	{ 0xc0, 1, 1, 1, 1 },           { 0xc0 | XN_EL1, 1, 1, 0, 1 },  { 0xc0 | XN_NONE, 1, 1, 0, 0 },
-	{ 0xc0 | XN_EL0, 1, 1, 1, 0 },  { 0x80 | XN_NONE, 0, 1, 0, 0 }, { 0x40 | XN_EL0, 1, 0, 1, 0 },
-	{ 0x00 | XN_EL1, 0, 0, 0, 1 },  { 0x00 | XN_NONE, 0, 0, 0, 0 },
+	{ 0x00, 0, 0, 1, 1 },          { 0x40, 1, 0, 1, 1 },           { 0x80, 0, 1, 1, 1 },
+	{ 0xc0, 1, 1, 1, 1 },          { 0xc0 | XN_EL1, 1, 1, 0, 1 },  { 0xc0 | XN_NONE, 1, 1, 0, 0 },
+	{ 0xc0 | XN_EL0, 1, 1, 1, 0 }, { 0x80 | XN_NONE, 0, 1, 0, 0 }, { 0x40 | XN_EL0, 1, 0, 1, 0 },
+	{ 0x00 | XN_EL1, 0, 0, 0, 1 }, { 0x00 | XN_NONE, 0, 0, 0, 0 },
 };
 
-static void expect_access(struct fx *f, pgt_vaddr_t ipa, unsigned acc, bool ok, pgt_paddr_t pa, unsigned level)
+static void expect_access(struct fx *f, pgt_vaddr_t ipa, unsigned acc, bool ok, pgt_paddr_t pa,
+			  unsigned level)
 {
 	pgt_paddr_t got = 0;
 	struct pgt_fault ft = { .kind = -1 };
@@ -523,9 +555,10 @@ static void expect_access(struct fx *f, pgt_vaddr_t ipa, unsigned acc, bool ok, 
 			      (unsigned long long)ipa, rc);
 		return;
 	}
-	ck_assert_msg(rc == PGT_EFAULT && ft.kind == PGT_FAULT_PERMISSION && ft.level == level && ft.va == ipa,
-		      "%s: access %#x at %#llx: %d kind %d level %u", f->d->name, acc, (unsigned long long)ipa,
-		      rc, ft.kind, ft.level);
+	ck_assert_msg(rc == PGT_EFAULT && ft.kind == PGT_FAULT_PERMISSION && ft.level == level &&
+			      ft.va == ipa,
+		      "%s: access %#x at %#llx: %d kind %d level %u", f->d->name, acc,
+		      (unsigned long long)ipa, rc, ft.kind, ft.level);
 }
 
 START_TEST(test_translate_rights)
@@ -620,7 +653,8 @@ START_TEST(test_not_present)
 	ck_assert_int_eq(ft.kind, PGT_FAULT_NOT_PRESENT);
 	ck_assert_uint_eq(ft.level, root);
 	ck_assert_uint_eq(ft.va, ipa);
-	/* a stage-2 space's faults are stage 2, the IPA that missed in ipa (HPFAR_EL2's page and FAR's offset) */
+	/* a stage-2 space's faults are stage 2, the IPA that missed in ipa (HPFAR_EL2's page and FAR's
+	 * offset) */
 	ck_assert_uint_eq(ft.stage, 2);
 	ck_assert_uint_eq(ft.s1ptw, 0);
 	ck_assert_uint_eq(ft.ipa, ipa);
@@ -637,9 +671,9 @@ END_TEST
 
 /* Malformed entries (RES0 bits, wrong types): translation faults at their level. */
 struct malformed_case {
-	unsigned desc;   /* index into descs */
-	unsigned level;  /* library level of the entry */
-	unsigned leaf;   /* 1: the entry is a leaf of that level's size */
+	unsigned desc;  /* index into descs */
+	unsigned level; /* library level of the entry */
+	unsigned leaf;  /* 1: the entry is a leaf of that level's size */
 	pgt_pte_t set, clear;
 	const char *what;
 };

@@ -9,11 +9,10 @@
  * (FEAT_XNX, also fetched from EL0), device, non-cacheable, without AF,
  * reserved, unmapped near and far, a block, and the top half of a
  * concatenated root. Then both stages: the guest's stage 1 in guest
- * memory, enabled at EL1, against pgt_translate_nested and AT S12E1R/W. Each access's outcome on the hardware (QEMU's walk
- * of the tables) is held against pgt_translate on the same space: success
- * and the data at the output address, or the stage-2 fault's kind and level
- * (ESR_EL2 EC and DFSC/IFSC, WnR) and the IPA (HPFAR_EL2, FAR_EL2) against
- * struct pgt_fault's kind, level, stage and ipa. Arm ARM DDI 0487: D8.3
+ * memory, enabled at EL1, against pgt_translate_nested and AT S12E1R/W. Each access's outcome on the hardware
+ * (QEMU's walk of the tables) is held against pgt_translate on the same space: success and the data at the
+ * output address, or the stage-2 fault's kind and level (ESR_EL2 EC and DFSC/IFSC, WnR) and the IPA
+ * (HPFAR_EL2, FAR_EL2) against struct pgt_fault's kind, level, stage and ipa. Arm ARM DDI 0487: D8.3
  * descriptors, D8.4 stage 2 permissions, D1.10 exception entry, the
  * ESR_EL2 and HPFAR_EL2 register descriptions (ISS encoding for an
  * exception from a Data Abort / Instruction Abort).
@@ -31,7 +30,7 @@
 
 /* ---- console and exit ------------------------------------------------------ */
 
-#define UART_BASE 0x09000000ull /* PL011 of -M virt */
+#define UART_BASE    0x09000000ull /* PL011 of -M virt */
 #define UART_FR_TXFF (1u << 5)
 
 static void putc_(char c)
@@ -159,11 +158,11 @@ void el2_host_trap(uint64_t idx, uint64_t esr, uint64_t elr, uint64_t far)
 
 /* ---- system registers -------------------------------------------------------- */
 
-#define READ_SYSREG(reg)                                               \
-	({                                                             \
-		uint64_t v_;                                           \
+#define READ_SYSREG(reg)                                                   \
+	({                                                                 \
+		uint64_t v_;                                               \
 		__asm__ volatile("mrs %0, " #reg : "=r"(v_) : : "memory"); \
-		v_;                                                    \
+		v_;                                                        \
 	})
 #define WRITE_SYSREG(reg, v) __asm__ volatile("msr " #reg ", %0" : : "r"((uint64_t)(v)) : "memory")
 
@@ -238,15 +237,15 @@ static uint64_t vtcr_of(const struct format *f)
 	       5ull << 16 | 1ull << 31;
 }
 
-#define RAM_BASE 0x40000000ull
+#define RAM_BASE        0x40000000ull
 #define GUEST_CODE_SIZE (64ull << 20) /* this image (the guest's code) and the arena: identity RWX */
-#define TEST_PA 0x44000000ull         /* test pages: one every 64K */
-#define SLOT(k) (TEST_PA + (uint64_t)(k) * 0x10000)
-#define BLOCK_PA 0x46000000ull        /* 32M aligned, inside the 128M of RAM */
-#define FAR_IPA 0x80000000ull         /* nothing mapped in its root entry */
-#define TOP_IPA (1ull << 39)          /* the second table of a 4K-40 root (index 512) */
-#define CODE_OFF 0x100                /* where the test code sits in a page */
-#define PATTERN 0x1f2e3d4c5b6a7988ull
+#define TEST_PA         0x44000000ull /* test pages: one every 64K */
+#define SLOT(k)         (TEST_PA + (uint64_t)(k)*0x10000)
+#define BLOCK_PA        0x46000000ull /* 32M aligned, inside the 128M of RAM */
+#define FAR_IPA         0x80000000ull /* nothing mapped in its root entry */
+#define TOP_IPA         (1ull << 39)  /* the second table of a 4K-40 root (index 512) */
+#define CODE_OFF        0x100         /* where the test code sits in a page */
+#define PATTERN         0x1f2e3d4c5b6a7988ull
 
 /* Accesses by the guest at EL1, and at EL0 (PGT_ACC_USER: what FEAT_XNX tells apart). */
 enum op { OP_READ, OP_WRITE, OP_EXEC, OP_READ_EL0, OP_EXEC_EL0 };
@@ -275,7 +274,8 @@ static const struct page pages[] = {
 	{ "xn_el1", SLOT(12), SLOT(12), PGT_PROT_READ | PGT_PROT_EXEC, 1, 0, 0, 1, 1 },
 	{ "xn_el0", SLOT(13), SLOT(13), PGT_PROT_READ | PGT_PROT_EXEC, 1, 0, 0, 3, 1 },
 	{ "device", SLOT(5), SLOT(5), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_UNCACHED, 1, 0, 0, 0, 0 },
-	{ "noncacheable", SLOT(6), SLOT(6), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_NONCACHEABLE, 1, 0, 0, 0, 0 },
+	{ "noncacheable", SLOT(6), SLOT(6), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_NONCACHEABLE, 1, 0, 0,
+	  0, 0 },
 	{ "no_af", SLOT(7), SLOT(7), PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC, 1, 1, 0, 0, 0 },
 	{ "reserved", SLOT(8), SLOT(8), 0, 1, 0, 0, 0, 0 },
 	{ "unmapped", SLOT(9), SLOT(9), 0, 0, 0, 0, 0, 0 },
@@ -327,7 +327,8 @@ static int build_stage2(pgt_space_t *s2, const struct format *f)
 	rc = pgt_space_init(s2, f->arch, &el2_mm, 0);
 	if (rc != PGT_OK)
 		return rc;
-	rc = pgt_map(s2, RAM_BASE, RAM_BASE, GUEST_CODE_SIZE, PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC, 0);
+	rc = pgt_map(s2, RAM_BASE, RAM_BASE, GUEST_CODE_SIZE, PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC,
+		     0);
 	for (unsigned i = 0; rc == PGT_OK && i < NPAGES; i++) {
 		if (pages[i].block && !f->block)
 			continue;
@@ -351,7 +352,7 @@ static void enter_stage2(const pgt_space_t *s2, const struct format *f)
 
 /* ---- one access, on the hardware and by pgt_translate ------------------------------- */
 
-#define EC_HVC64 0x16
+#define EC_HVC64      0x16
 #define EC_IABT_LOWER 0x20
 #define EC_DABT_LOWER 0x24
 
@@ -380,8 +381,8 @@ static void result(const struct format *f, const struct page *p, enum op op, con
 		if (rc == PGT_OK)
 			out("pass completed\n");
 		else
-			out("pass %s fault level %u\n", (unsigned)ft->kind < 4 ? kind_names[ft->kind] : "other",
-			    ft->level);
+			out("pass %s fault level %u\n",
+			    (unsigned)ft->kind < 4 ? kind_names[ft->kind] : "other", ft->level);
 		return;
 	}
 	failed++;
@@ -411,7 +412,8 @@ static const char *judge_success(const struct page *p, enum op op, pgt_paddr_t p
 	return NULL;
 }
 
-static const char *judge_fault(enum op op, const struct pgt_fault *ft, pgt_vaddr_t ipa, uint64_t *a, uint64_t *b)
+static const char *judge_fault(enum op op, const struct pgt_fault *ft, pgt_vaddr_t ipa, uint64_t *a,
+			       uint64_t *b)
 {
 	uint64_t esr = el2_exit.esr, ec = esr >> 26;
 	unsigned fsc = (unsigned)esr & 0x3f;
@@ -453,9 +455,11 @@ static uint64_t run_op(enum op op, uint64_t addr, uint64_t val)
 
 static void probe(const pgt_space_t *s2, const struct format *f, const struct page *p, enum op op)
 {
-	static const unsigned acc[] = { PGT_ACC_READ, PGT_ACC_WRITE, PGT_ACC_EXEC, PGT_ACC_READ | PGT_ACC_USER,
-					PGT_ACC_EXEC | PGT_ACC_USER };
-	pgt_vaddr_t ipa = p->ipa + (op == OP_EXEC || op == OP_EXEC_EL0 ? CODE_OFF : op == OP_WRITE ? 0x10 : 0);
+	static const unsigned acc[] = { PGT_ACC_READ, PGT_ACC_WRITE, PGT_ACC_EXEC,
+					PGT_ACC_READ | PGT_ACC_USER, PGT_ACC_EXEC | PGT_ACC_USER };
+	pgt_vaddr_t ipa = p->ipa + (op == OP_EXEC || op == OP_EXEC_EL0 ? CODE_OFF
+				    : op == OP_WRITE                   ? 0x10
+								       : 0);
 	pgt_paddr_t pa = 0;
 	struct pgt_fault ft = { 0 };
 	int rc = pgt_translate(s2, ipa, acc[op], &pa, &ft);
@@ -490,12 +494,12 @@ static void run_format(const struct format *f)
 		for (unsigned op = OP_READ; op <= (pages[i].el0 ? OP_EXEC_EL0 : OP_EXEC); op++)
 			probe(&s2, f, &pages[i], (enum op)op);
 	}
-	out("@note %s: %u tables' bytes, root %x\n", f->name, (unsigned)arena_used, (uint64_t)pgt_space_root(&s2));
+	out("@note %s: %u tables' bytes, root %x\n", f->name, (unsigned)arena_used,
+	    (uint64_t)pgt_space_root(&s2));
 	pgt_space_destroy(&s2);
 }
 
 /* ---- both stages: a guest's stage 1 over the stage 2 -------------------------------------- */
-
 
 /*
  * The guest's stage 1 (armv8-4k-39, TTBR0_EL1) lives in guest memory at
@@ -504,7 +508,7 @@ static void run_format(const struct format *f)
  * addresses; this guest's RAM is identity-mapped by stage 2, so EL2 writes
  * them where the guest reads them), and enables it at EL1.
  */
-#define GUEST_TABLES 0x43000000ull
+#define GUEST_TABLES      0x43000000ull
 #define GUEST_TABLES_SIZE (8ull << 20)
 static uint64_t guest_tables_used;
 
@@ -532,23 +536,23 @@ struct gva {
 	int s1ptw_victim; /**< its last stage-1 table sits in a page stage 2 then unmaps */
 };
 
-#define GVA(k) (0x10000000ull + (uint64_t)(k) * 0x200000) /* a 2M region (a level-0 table) each */
+#define GVA(k) (0x10000000ull + (uint64_t)(k)*0x200000) /* a 2M region (a level-0 table) each */
 
 static const struct gva gvas[] = {
-	{ "n_rw", GVA(0), SLOT(0), PGT_PROT_READ | PGT_PROT_WRITE, 0 },      /* both allow */
-	{ "n_s2ro", GVA(1), SLOT(1), PGT_PROT_READ | PGT_PROT_WRITE, 0 },    /* stage 2 read-only */
-	{ "n_s1ro", GVA(2), SLOT(0), PGT_PROT_READ, 0 },                     /* stage 1 read-only */
-	{ "n_s1none", GVA(3), 0, 0, 0 },                                     /* stage 1 unmapped */
-	{ "n_s2none", GVA(4), SLOT(9), PGT_PROT_READ | PGT_PROT_WRITE, 0 },  /* stage 2 unmapped */
-	{ "n_s2wo", GVA(5), SLOT(2), PGT_PROT_READ | PGT_PROT_WRITE, 0 },    /* stage 2 write-only */
-	{ "n_s1ptw", GVA(6), SLOT(0), PGT_PROT_READ | PGT_PROT_WRITE, 1 },   /* stage-1 table unreadable */
-	{ "n_xo", GVA(7), SLOT(3), PGT_PROT_READ | PGT_PROT_EXEC, 0 },       /* stage 2 execute-only */
+	{ "n_rw", GVA(0), SLOT(0), PGT_PROT_READ | PGT_PROT_WRITE, 0 },     /* both allow */
+	{ "n_s2ro", GVA(1), SLOT(1), PGT_PROT_READ | PGT_PROT_WRITE, 0 },   /* stage 2 read-only */
+	{ "n_s1ro", GVA(2), SLOT(0), PGT_PROT_READ, 0 },                    /* stage 1 read-only */
+	{ "n_s1none", GVA(3), 0, 0, 0 },                                    /* stage 1 unmapped */
+	{ "n_s2none", GVA(4), SLOT(9), PGT_PROT_READ | PGT_PROT_WRITE, 0 }, /* stage 2 unmapped */
+	{ "n_s2wo", GVA(5), SLOT(2), PGT_PROT_READ | PGT_PROT_WRITE, 0 },   /* stage 2 write-only */
+	{ "n_s1ptw", GVA(6), SLOT(0), PGT_PROT_READ | PGT_PROT_WRITE, 1 },  /* stage-1 table unreadable */
+	{ "n_xo", GVA(7), SLOT(3), PGT_PROT_READ | PGT_PROT_EXEC, 0 },      /* stage 2 execute-only */
 };
 #define NGVAS (sizeof gvas / sizeof gvas[0])
 
 /* A passing case says what both agreed on: completed, or the stage, kind, level and S1PTW of the fault. */
-static void nested_result(const char *name, const char *what, const char *why, uint64_t a, uint64_t b,
-			  int rc, const struct pgt_fault *ft)
+static void nested_result(const char *name, const char *what, const char *why, uint64_t a, uint64_t b, int rc,
+			  const struct pgt_fault *ft)
 {
 	cases++;
 	out("@case s2-4k-40_%s_%s ", name, what);
@@ -558,7 +562,8 @@ static void nested_result(const char *name, const char *what, const char *why, u
 	}
 	if (!why) {
 		out("pass stage %u %s fault level %u%s\n", ft->stage,
-		    (unsigned)ft->kind < 4 ? kind_names[ft->kind] : "other", ft->level, ft->s1ptw ? " s1ptw" : "");
+		    (unsigned)ft->kind < 4 ? kind_names[ft->kind] : "other", ft->level,
+		    ft->s1ptw ? " s1ptw" : "");
 		return;
 	}
 	failed++;
@@ -572,7 +577,8 @@ static int build_stage1(pgt_space_t *s1)
 
 	if (rc != PGT_OK)
 		return rc;
-	rc = pgt_map(s1, RAM_BASE, RAM_BASE, GUEST_CODE_SIZE, PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC, 0);
+	rc = pgt_map(s1, RAM_BASE, RAM_BASE, GUEST_CODE_SIZE, PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC,
+		     0);
 	for (unsigned i = 0; rc == PGT_OK && i < NGVAS; i++)
 		if (gvas[i].s1prot)
 			rc = pgt_map(s1, gvas[i].va, gvas[i].ipa, 4096, gvas[i].s1prot, 0);
@@ -607,7 +613,8 @@ static void enter_stage1(const pgt_space_t *s1)
 }
 
 /* A stage-1 fault the guest took itself (HVC #1 from its vectors): ESR_EL1, FAR_EL1. */
-static const char *judge_stage1(enum op op, const struct pgt_fault *ft, pgt_vaddr_t va, uint64_t *a, uint64_t *b)
+static const char *judge_stage1(enum op op, const struct pgt_fault *ft, pgt_vaddr_t va, uint64_t *a,
+				uint64_t *b)
 {
 	uint64_t esr = READ_SYSREG(esr_el1), ec = esr >> 26;
 	unsigned fsc = (unsigned)esr & 0x3f;
@@ -619,14 +626,16 @@ static const char *judge_stage1(enum op op, const struct pgt_fault *ft, pgt_vadd
 	if (ec != (op == OP_EXEC ? 0x21u : 0x25u)) /* abort taken without a change of EL */
 		return "not a stage-1 abort";
 	if (kind_of_fsc(fsc) != ft->kind || 3u - (fsc & 3) != ft->level)
-		return *b = (uint64_t)ft->kind << 8 | ft->level, "kind or level differ (ESR_EL1, pgt kind/level)";
+		return *b = (uint64_t)ft->kind << 8 | ft->level,
+		       "kind or level differ (ESR_EL1, pgt kind/level)";
 	if (READ_SYSREG(far_el1) != va || ft->va != va)
 		return *a = READ_SYSREG(far_el1), "FAR_EL1 is not the address";
 	return NULL;
 }
 
 /* A stage-2 fault of a nested access: as judge_fault, with S1PTW and the VA in FAR_EL2. */
-static const char *judge_stage2(enum op op, const struct pgt_fault *ft, pgt_vaddr_t va, uint64_t *a, uint64_t *b)
+static const char *judge_stage2(enum op op, const struct pgt_fault *ft, pgt_vaddr_t va, uint64_t *a,
+				uint64_t *b)
 {
 	uint64_t esr = el2_exit.esr, ec = esr >> 26, fipa = (el2_exit.hpfar >> 4) & ((1ull << 40) - 1);
 	unsigned fsc = (unsigned)esr & 0x3f, s1ptw = (unsigned)(esr >> 7) & 1;
@@ -640,7 +649,8 @@ static const char *judge_stage2(enum op op, const struct pgt_fault *ft, pgt_vadd
 	if (s1ptw != ft->s1ptw)
 		return "S1PTW differs (ESR_EL2, pgt stage<<8|s1ptw)";
 	if (kind_of_fsc(fsc) != ft->kind || 3u - (fsc & 3) != ft->level)
-		return *b = (uint64_t)ft->kind << 8 | ft->level, "kind or level differ (ESR_EL2, pgt kind/level)";
+		return *b = (uint64_t)ft->kind << 8 | ft->level,
+		       "kind or level differ (ESR_EL2, pgt kind/level)";
 	if (fipa != ft->ipa >> 12 || el2_exit.far != va || ft->va != va)
 		return *a = fipa, *b = ft->ipa, "IPA or VA differ (HPFAR_EL2.FIPA, pgt ipa)";
 	if (!s1ptw && (ft->ipa & 0xfff) != (va & 0xfff))
@@ -690,7 +700,8 @@ static void nested_at(const pgt_space_t *view, const pgt_space_t *s2, const stru
 	else
 		__asm__ volatile("at s12e1r, %0\n\tisb" : : "r"(g->va) : "memory");
 	par = READ_SYSREG(par_el1);
-	unsigned fst = (unsigned)(par >> 1) & 0x3f, ptw = (unsigned)(par >> 8) & 1, stage2 = (unsigned)(par >> 9) & 1;
+	unsigned fst = (unsigned)(par >> 1) & 0x3f, ptw = (unsigned)(par >> 8) & 1,
+		 stage2 = (unsigned)(par >> 9) & 1;
 	if (!(par & 1)) {
 		if (rc != PGT_OK || (par & 0x0000fffffffff000ull) != (pa & ~0xfffull))
 			why = "PAR_EL1 translates, pgt_translate_nested does not say this address";
@@ -701,11 +712,12 @@ static void nested_at(const pgt_space_t *view, const pgt_space_t *s2, const stru
 	} else if (kind_of_fsc(fst) != ft.kind || 3u - (fst & 3) != ft.level) {
 		why = "PAR_EL1.FST differs from the fault's kind and level";
 	}
-	nested_result(g->name, write ? "at_s12e1w" : "at_s12e1r", why, par, (uint64_t)ft.kind << 8 | ft.level, rc,
-		      &ft);
+	nested_result(g->name, write ? "at_s12e1w" : "at_s12e1r", why, par, (uint64_t)ft.kind << 8 | ft.level,
+		      rc, &ft);
 }
 
-/* Both stages on s2-4k-40: every access and AT against pgt_translate_nested over a view of the guest's tables. */
+/* Both stages on s2-4k-40: every access and AT against pgt_translate_nested over a view of the guest's
+ * tables. */
 static void run_nested(void)
 {
 	const struct format *f = &formats[0];
