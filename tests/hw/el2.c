@@ -119,7 +119,7 @@ uint64_t el2_host_sp;
 
 uint64_t el2_run_guest(uint64_t entry, uint64_t a0, uint64_t a1, uint64_t spsr);
 extern const char guest_load[], guest_store[], guest_exec[], guest_vectors[];
-extern const char guest_load_el0[], guest_exec_el0[];
+extern const char guest_load_el0[], guest_exec_el0[], guest_call[];
 
 #define SPSR_EL1H 0x3c5ull /* SPSR_EL2: EL1 with SP_EL1, D, A, I, F masked */
 #define SPSR_EL0T 0x3c0ull /* EL0 */
@@ -503,10 +503,9 @@ static void run_format(const struct format *f)
 
 /*
  * The guest's stage 1 (armv8-4k-39, TTBR0_EL1) lives in guest memory at
- * GUEST_TABLES: the EL2 kernel builds it there with the library, as the
- * guest's kernel would (the same tables at the same guest-physical
- * addresses; this guest's RAM is identity-mapped by stage 2, so EL2 writes
- * them where the guest reads them), and enables it at EL1.
+ * GUEST_TABLES: the guest's kernel builds it there itself, at EL1 with its
+ * MMU off, with the library linked into this image (guest_setup_stage1),
+ * and enables it. EL2 then reads those tables through a pgt_space_view.
  */
 #define GUEST_TABLES      0x43000000ull
 #define GUEST_TABLES_SIZE (8ull << 20)
@@ -523,8 +522,16 @@ static pgt_paddr_t guest_alloc(void *ctx, size_t size, unsigned level)
 	return GUEST_TABLES + at;
 }
 
+/* The guest's own TLB maintenance: EL1 may invalidate its stage-1 entries only (TLBI VMALLE1IS). */
+static void guest_flush(void *ctx, pgt_vaddr_t va, uint64_t size)
+{
+	(void)ctx, (void)va, (void)size;
+	__asm__ volatile("dsb ishst\n\ttlbi vmalle1is\n\tdsb ish\n\tisb" : : : "memory");
+}
+
+/* Guest-physical addresses are pointers to the guest while its MMU is off, and to EL2 (identity stage 2). */
 static const struct pgt_mm guest_mm = {
-	.alloc_table = guest_alloc, .free_table = arena_free, .tlb_flush = flush_hook, .p2v_offset = 0
+	.alloc_table = guest_alloc, .free_table = arena_free, .tlb_flush = guest_flush, .p2v_offset = 0
 };
 
 /** One guest virtual address and what each stage does there. */
@@ -601,15 +608,40 @@ static pgt_paddr_t last_table_of(const pgt_space_t *view, pgt_vaddr_t va)
  */
 #define GUEST_TCR (25ull | 1ull << 8 | 1ull << 10 | 3ull << 12 | 1ull << 23 | 5ull << 32)
 
-static void enter_stage1(const pgt_space_t *s1)
+/* The guest's stage 1 and its stack, in guest memory (this image's .bss). */
+static pgt_space_t guest_s1;
+static unsigned char guest_stack[16384] __attribute__((aligned(16)));
+
+/*
+ * Guest code, at EL1: builds its stage 1 with the library and turns its
+ * MMU on (MAIR_EL1, TCR_EL1, TTBR0_EL1, then SCTLR_EL1.M). Returns the
+ * library's status.
+ */
+static uint64_t guest_setup_stage1(uint64_t unused)
 {
+	(void)unused;
+	guest_tables_used = 0;
+	int rc = build_stage1(&guest_s1);
+	if (rc != PGT_OK)
+		return (uint64_t)(int64_t)rc;
 	WRITE_SYSREG(mair_el1, PGT_ARMV8_MAIR);
 	WRITE_SYSREG(tcr_el1, GUEST_TCR);
-	WRITE_SYSREG(ttbr0_el1, pgt_space_root(s1));
+	WRITE_SYSREG(ttbr0_el1, pgt_space_root(&guest_s1));
+	__asm__ volatile("dsb sy\n\tisb\n\ttlbi vmalle1\n\tdsb nsh\n\tisb" : : : "memory");
+	WRITE_SYSREG(sctlr_el1, 0x30d00801); /* M: stage 1 on */
 	__asm__ volatile("isb");
-	WRITE_SYSREG(sctlr_el1, 0x30d00801); /* M: the guest's stage 1 on */
-	__asm__ volatile("isb");
-	tlb_flush_all();
+	return PGT_OK;
+}
+
+/* Enters the guest at guest_setup_stage1 on its own stack; the status it returns. */
+static int guest_builds_stage1(void)
+{
+	WRITE_SYSREG(sp_el1, (uint64_t)(uintptr_t)(guest_stack + sizeof guest_stack));
+	uint64_t rc = el2_run_guest((uint64_t)(uintptr_t)guest_call, (uint64_t)(uintptr_t)guest_setup_stage1,
+				    0, SPSR_EL1H);
+	if ((el2_exit.esr >> 26) != EC_HVC64 || (el2_exit.esr & 0xffff) != 0)
+		return PGT_EHOOK; /* the guest faulted: no status of its own */
+	return (int)(int64_t)rc;
 }
 
 /* A stage-1 fault the guest took itself (HVC #1 from its vectors): ESR_EL1, FAR_EL1. */
@@ -721,14 +753,19 @@ static void nested_at(const pgt_space_t *view, const pgt_space_t *s2, const stru
 static void run_nested(void)
 {
 	const struct format *f = &formats[0];
-	pgt_space_t s2, s1, view;
+	pgt_space_t s2, view;
 	int rc = build_stage2(&s2, f);
 
-	guest_tables_used = 0;
-	if (rc == PGT_OK)
-		rc = build_stage1(&s1);
-	if (rc == PGT_OK)
-		rc = pgt_space_view(&view, &pgt_arch_armv8_4k_39, &guest_mm, pgt_space_root(&s1), 0);
+	if (rc == PGT_OK) {
+		enter_stage2(&s2, f);
+		rc = guest_builds_stage1();
+		cases++;
+		out("@case s2-4k-40_guest_builds_stage1 %s %s\n", rc == PGT_OK ? "pass" : "fail",
+		    pgt_strerror(rc));
+		failed += rc != PGT_OK;
+	}
+	if (rc == PGT_OK) /* what the guest left in TTBR0_EL1 */
+		rc = pgt_space_view(&view, &pgt_arch_armv8_4k_39, &guest_mm, READ_SYSREG(ttbr0_el1), 0);
 	/* the S1PTW victim: stage 2 unmaps the guest page that holds its last stage-1 table */
 	for (unsigned i = 0; rc == PGT_OK && i < NGVAS; i++)
 		if (gvas[i].s1ptw_victim)
@@ -738,8 +775,7 @@ static void run_nested(void)
 		cases++, failed++;
 		return;
 	}
-	enter_stage2(&s2, f);
-	enter_stage1(&s1);
+	tlb_flush_all(); /* after the S1PTW victim's unmap */
 	for (unsigned i = 0; i < NGVAS; i++) {
 		for (unsigned op = OP_READ; op <= OP_EXEC; op++)
 			nested_access(&view, &s2, &gvas[i], (enum op)op);
@@ -751,7 +787,7 @@ static void run_nested(void)
 	out("@note nested: guest stage 1 armv8-4k-39 in %u bytes of guest memory, over s2-4k-40\n",
 	    (unsigned)guest_tables_used);
 	pgt_space_destroy(&view);
-	pgt_space_destroy(&s1);
+	pgt_space_destroy(&guest_s1); /* its tables are guest memory: nothing to give back */
 	pgt_space_destroy(&s2);
 }
 

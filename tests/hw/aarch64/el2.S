@@ -114,6 +114,14 @@ guest_exec:                         /* x0: code that returns a value in x0 */
 	blr x0
 	hvc #0
 
+/* Runs the guest kernel's C function x0 with argument x1 on the guest's stack (SP_EL1), then leaves. */
+	.globl guest_call
+guest_call:
+	mov x9, x0
+	mov x0, x1
+	blr x9
+	hvc #0
+
 /* The same at EL0, which has no HVC: SVC to the guest's EL1 vectors, which leave by HVC #1. */
 	.globl guest_load_el0, guest_exec_el0
 guest_load_el0:
