@@ -1278,18 +1278,22 @@ static int verify_uninit(struct env *e)
  * leaves the space otherwise; the x86-64 hole is always left. Execute
  * alone is not expressible, except in a format with execute-only leaves
  * (RISC-V), where the row is a control row; so is write-combining where
- * the format has that memory type (x86-64).
+ * the format has that memory type (x86-64), and write without read where
+ * every combination of rights is a leaf (ARMv8 stage 2).
  */
 #define WANT_PAST_TOP     1000
 #define WANT_HOLE         1001
 #define WANT_EXEC_ONLY    1002
 #define WANT_WRITECOMBINE 1003
+#define WANT_WRITE_ONLY   1004
 
 /** Does @p e's format express what row @p r asks, making it a control row? */
 static bool row_expressible(const struct row *r, const struct env *e)
 {
 	if (r->want == WANT_EXEC_ONLY)
 		return test_exec_only(e->a);
+	if (r->want == WANT_WRITE_ONLY)
+		return test_write_only(e->a);
 	return r->want == WANT_WRITECOMBINE && !(test_no_memtypes(e->a) & PGT_PROT_WRITECOMBINE);
 }
 
@@ -1305,7 +1309,7 @@ static int row_want(const struct row *r, const struct env *e)
 
 	if (r->want == WANT_HOLE)
 		return e->a->canon == PGT_CANON_SIGN_EXTEND ? PGT_ERANGE : past_top;
-	if (r->want == WANT_EXEC_ONLY || r->want == WANT_WRITECOMBINE)
+	if (r->want == WANT_EXEC_ONLY || r->want == WANT_WRITECOMBINE || r->want == WANT_WRITE_ONLY)
 		return row_expressible(r, e) ? PGT_OK : PGT_ENOTSUP;
 	return r->want == WANT_PAST_TOP ? past_top : r->want;
 }
@@ -1397,9 +1401,9 @@ static const struct row rows[] = {
 	ROW("pgt_set_field", C_PA_ALIGN, set_pa_half, PGT_EALIGN),
 	ROW("pgt_set_field", C_PA_WIDTH, set_pa_wide, PGT_ERANGE),
 	ROW("pgt_set_field", C_PA_WIDTH, set_pa_top, PGT_ERANGE),
-	ROW("pgt_set_field", C_UNSUPPORTED, set_write_only, PGT_ENOTSUP),
+	ROW("pgt_set_field", C_UNSUPPORTED, set_write_only, WANT_WRITE_ONLY),
 	ROW("pgt_set_field", C_UNSUPPORTED, set_exec_only, WANT_EXEC_ONLY),
-	ROW("pgt_set_field", C_UNSUPPORTED, set_write_exec, PGT_ENOTSUP),
+	ROW("pgt_set_field", C_UNSUPPORTED, set_write_exec, WANT_WRITE_ONLY),
 	ROW("pgt_set_field", C_UNSUPPORTED, set_write_combine, WANT_WRITECOMBINE),
 
 	ROW("pgt_set_link", C_CONTROL, setl_ok, PGT_OK),
@@ -1439,9 +1443,9 @@ static const struct row rows[] = {
 	ROW("pgt_map", C_FLAGS, map_flag_top, PGT_EFLAGS),
 	ROW("pgt_map", C_VALUE, map_prot_next, PGT_EFLAGS),
 	ROW("pgt_map", C_VALUE, map_prot_top, PGT_EFLAGS),
-	ROW("pgt_map", C_UNSUPPORTED, map_write_only, PGT_ENOTSUP),
+	ROW("pgt_map", C_UNSUPPORTED, map_write_only, WANT_WRITE_ONLY),
 	ROW("pgt_map", C_UNSUPPORTED, map_exec_only, WANT_EXEC_ONLY),
-	ROW("pgt_map", C_UNSUPPORTED, map_write_exec, PGT_ENOTSUP),
+	ROW("pgt_map", C_UNSUPPORTED, map_write_exec, WANT_WRITE_ONLY),
 	ROW("pgt_map", C_UNSUPPORTED, map_write_combine, WANT_WRITECOMBINE),
 	ROW("pgt_map", C_CONFLICT, map_over, PGT_ECONFLICT),
 	ROW("pgt_map", C_CONFLICT, map_over_reserved, PGT_ECONFLICT),
@@ -1466,9 +1470,9 @@ static const struct row rows[] = {
 	ROW("pgt_protect", C_OVERFLOW, protect_va_wraps, WANT_PAST_TOP),
 	ROW("pgt_protect", C_HOLE, protect_hole, WANT_HOLE),
 	ROW("pgt_protect", C_VALUE, protect_prot_next, PGT_EFLAGS),
-	ROW("pgt_protect", C_UNSUPPORTED, protect_write_only, PGT_ENOTSUP),
+	ROW("pgt_protect", C_UNSUPPORTED, protect_write_only, WANT_WRITE_ONLY),
 	ROW("pgt_protect", C_UNSUPPORTED, protect_exec_only, WANT_EXEC_ONLY),
-	ROW("pgt_protect", C_UNSUPPORTED, protect_write_exec, PGT_ENOTSUP),
+	ROW("pgt_protect", C_UNSUPPORTED, protect_write_exec, WANT_WRITE_ONLY),
 
 	ROW("pgt_share", C_CONTROL, share_ok, PGT_OK),
 	ROW("pgt_share", C_NULL, share_null_dst, PGT_EINVAL),

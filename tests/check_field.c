@@ -9,7 +9,8 @@
  * misaligned: PGT_EALIGN, or beyond the physical width: PGT_ERANGE;
  * booleans other than 0 and 1: PGT_EINVAL; PROT bits outside PGT_PROT_ALL:
  * PGT_EFLAGS) and rights without read (PGT_ENOTSUP; execute alone is
- * taken where the format has execute-only leaves, RISC-V) leave the entry
+ * taken where the format has execute-only leaves, RISC-V, and every
+ * combination on ARMv8 stage 2, which drops USER and GLOBAL) leave the entry
  * unchanged; the first right
  * making the entry valid in hardware and the last one taken making it a
  * reserved leaf again, still found and still conflicting; field writes
@@ -74,6 +75,14 @@ static enum family family(const struct pgt_arch *a)
 	if (strncmp(a->name, "x86_64-ept", 10) == 0)
 		return FAM_EPT;
 	return strncmp(a->name, "armv8", 5) == 0 ? FAM_ARMV8 : FAM_X86;
+}
+
+/** What @p v written to boolean field @p f reads back: 0 for a bit the format drops (ARMv8 stage 2). */
+static uint64_t kept(const struct pgt_arch *a, enum pgt_field f, uint64_t v)
+{
+	unsigned bit = f == PGT_FIELD_USER ? PGT_PROT_USER : f == PGT_FIELD_GLOBAL ? PGT_PROT_GLOBAL : 0;
+
+	return (test_prot_dropped(a) & bit) ? 0 : v;
 }
 
 /** x86-64 and RISC-V: bits above va_bits-1 copy bit va_bits-1; no upper half of its own. */
@@ -373,7 +382,7 @@ START_TEST(test_field_bool_roundtrip)
 				for (int k = 0; k < 4; k++) {
 					uint64_t v = (uint64_t)((k + 1) & 1); /* 1, 0, 1, 0 */
 					set_ok(&c, attrs[i], v);
-					ck_assert_msg(get(&c, attrs[i]) == v,
+					ck_assert_msg(get(&c, attrs[i]) == kept(a, attrs[i], v),
 						      "%s: reserved leaf: %s = %llu reads back %llu", c.who,
 						      fname(attrs[i]), (unsigned long long)v,
 						      (unsigned long long)get(&c, attrs[i]));
@@ -403,7 +412,7 @@ START_TEST(test_field_bool_roundtrip)
 				for (int k = 0; k < 4; k++) {
 					uint64_t v = (uint64_t)(k & 1); /* 0, 1, 0, 1 */
 					set_ok(&c, attrs[i], v);
-					ck_assert_msg(get(&c, attrs[i]) == v && hw_valid(&c),
+					ck_assert_msg(get(&c, attrs[i]) == kept(a, attrs[i], v) && hw_valid(&c),
 						      "%s: valid leaf: %s = %llu reads back %llu", c.who,
 						      fname(attrs[i]), (unsigned long long)v,
 						      (unsigned long long)get(&c, attrs[i]));
@@ -428,6 +437,12 @@ static void check_exec_bits(const struct ctx *c, unsigned prot, pgt_pte_t pte)
 		pgt_pte_t x = family(c->a) == FAM_RISCV ? PGT_RISCV_X : PGT_EPT_X;
 		ck_assert_msg(((pte & x) != 0) == exec, "%s: PROT %#x: leaf %#llx has X = %d", c->who, prot,
 			      (unsigned long long)pte, (pte & x) != 0);
+		return;
+	}
+	if (test_write_only(c->a)) { /* ARMv8 stage 2: XN[1:0] 0b10 none, 0b00 every level executes */
+		ck_assert_msg((pte & PGT_ARMV8_S2_XN_MASK) == (exec ? 0 : PGT_ARMV8_S2_XN_ALL),
+			      "%s: PROT %#x: stage-2 leaf %#llx has XN %llu", c->who, prot, (unsigned long long)pte,
+			      (unsigned long long)((pte >> 53) & 3));
 		return;
 	}
 	pgt_pte_t xn = family(c->a) == FAM_X86 ? PGT_X86_NX : (PGT_ARMV8_UXN | PGT_ARMV8_PXN);
@@ -460,13 +475,14 @@ START_TEST(test_field_prot_all)
 				set_ok(&c, PGT_FIELD_PROT, prot);
 				pgt_pte_t pte = *c.ref.pte;
 				bool any = (prot & (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC)) != 0;
-				ck_assert_msg(get(&c, PGT_FIELD_PROT) == prot,
+				unsigned kept_prot = prot & ~test_prot_dropped(a);
+				ck_assert_msg(get(&c, PGT_FIELD_PROT) == kept_prot,
 					      "%s: PROT %#x reads back %#llx", c.who, prot,
 					      (unsigned long long)get(&c, PGT_FIELD_PROT));
 				ck_assert_msg(get(&c, PGT_FIELD_CACHED) == !memtype,
 					      "%s: PROT %#x: CACHED reads %llu", c.who, prot,
 					      (unsigned long long)get(&c, PGT_FIELD_CACHED));
-				ck_assert_msg(prot_from_fields(&c) == (prot & ~PGT_PROT_MEMTYPE),
+				ck_assert_msg(prot_from_fields(&c) == (kept_prot & ~PGT_PROT_MEMTYPE),
 					      "%s: PROT %#x but the single fields say %#llx", c.who, prot,
 					      (unsigned long long)prot_from_fields(&c));
 				ck_assert_msg(hw_valid(&c) == any, "%s: PROT %#x: entry %#llx valid=%d",
@@ -512,11 +528,12 @@ static void no_read(struct ctx *c, unsigned prot, unsigned was)
 		set_fails(c, PGT_FIELD_PROT, prot, PGT_ENOTSUP);
 		return;
 	}
-	ck_assert_msg(test_exec_only(c->a) && (prot & (PGT_PROT_READ | PGT_PROT_WRITE)) == 0,
+	ck_assert_msg(test_write_only(c->a) ||
+			      (test_exec_only(c->a) && (prot & (PGT_PROT_READ | PGT_PROT_WRITE)) == 0),
 		      "%s: PROT %#x expressible without read", c->who, prot);
 	set_ok(c, PGT_FIELD_PROT, prot);
-	ck_assert_msg(get(c, PGT_FIELD_PROT) == prot && hw_valid(c), "%s: execute-only PROT %#x: %#llx",
-		      c->who, prot, (unsigned long long)*c->ref.pte);
+	ck_assert_msg(get(c, PGT_FIELD_PROT) == (prot & ~test_prot_dropped(c->a)) && hw_valid(c),
+		      "%s: PROT %#x without read: %#llx", c->who, prot, (unsigned long long)*c->ref.pte);
 	set_ok(c, PGT_FIELD_PROT, was);
 }
 
@@ -542,7 +559,16 @@ START_TEST(test_field_need_read)
 		ctx_open(&c, a, l, 0, (enum test_mm_mode)(l & 1));
 		set_ok(&c, PGT_FIELD_PADDR, page_size(&c));
 		/* from a reserved leaf */
-		set_fails(&c, PGT_FIELD_WRITE, 1, PGT_ENOTSUP);
+		if (test_write_only(a)) {
+			set_ok(&c, PGT_FIELD_WRITE, 1);
+			ck_assert_msg(get(&c, PGT_FIELD_PROT) == PGT_PROT_WRITE && hw_valid(&c),
+				      "%s: WRITE = 1 on a reserved leaf: %#llx", c.who,
+				      (unsigned long long)*c.ref.pte);
+			set_ok(&c, PGT_FIELD_WRITE, 0);
+			expect_reserved(&c, "write-only taken back");
+		} else {
+			set_fails(&c, PGT_FIELD_WRITE, 1, PGT_ENOTSUP);
+		}
 		if (xo) {
 			set_ok(&c, PGT_FIELD_EXEC, 1);
 			ck_assert_msg(get(&c, PGT_FIELD_PROT) == PGT_PROT_EXEC && hw_valid(&c),
@@ -567,7 +593,7 @@ START_TEST(test_field_need_read)
 			set_ok(&c, PGT_FIELD_PROT, with_rw[i]);
 			if (test_prot_expressible(a, left)) {
 				set_ok(&c, PGT_FIELD_READ, 0);
-				ck_assert_msg(get(&c, PGT_FIELD_PROT) == left && hw_valid(&c),
+				ck_assert_msg(get(&c, PGT_FIELD_PROT) == (left & ~test_prot_dropped(a)) && hw_valid(&c),
 					      "%s: READ = 0 from PROT %#x: %#llx", c.who, with_rw[i],
 					      (unsigned long long)*c.ref.pte);
 				set_ok(&c, PGT_FIELD_READ, 1);
@@ -576,7 +602,8 @@ START_TEST(test_field_need_read)
 			}
 			for (size_t k = 0; k < sizeof no_reads / sizeof no_reads[0]; k++)
 				no_read(&c, no_reads[k], with_rw[i]);
-			ck_assert_msg(get(&c, PGT_FIELD_PROT) == with_rw[i], "%s: refused write changed PROT",
+			ck_assert_msg(get(&c, PGT_FIELD_PROT) == (with_rw[i] & ~test_prot_dropped(a)),
+				      "%s: refused write changed PROT",
 				      c.who);
 		}
 		ctx_close(&c);
@@ -663,6 +690,8 @@ START_TEST(test_field_keeps_others)
 				enum pgt_field f = toggles[i];
 				if (f == PGT_FIELD_ACCESSED && !accessed_settable(a))
 					continue; /* AF belongs to validity on ARMv8 */
+				if (kept(a, f, 1) == 0)
+					continue; /* a bit the format drops (ARMv8 stage 2: USER, GLOBAL) */
 				uint64_t v0[PGT_FIELD_COUNT], v1[PGT_FIELD_COUNT];
 				pgt_pte_t pte0 = *c.ref.pte;
 				get_all(&c, v0);
@@ -716,7 +745,7 @@ START_TEST(test_field_keeps_others)
 			const uint64_t pas[] = { 0, page_size(&c), (1ull << a->pa_bits) - page_size(&c), pa };
 			for (size_t k = 0; k < sizeof pas / sizeof pas[0]; k++) {
 				set_ok(&c, PGT_FIELD_PADDR, pas[k]);
-				ck_assert_msg(get(&c, PGT_FIELD_PROT) == bases[b],
+				ck_assert_msg(get(&c, PGT_FIELD_PROT) == (bases[b] & ~test_prot_dropped(a)),
 					      "%s: PADDR %#llx changed PROT", c.who,
 					      (unsigned long long)pas[k]);
 				ck_assert_msg(get(&c, PGT_FIELD_DIRTY) == b ||

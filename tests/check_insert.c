@@ -51,7 +51,7 @@ static unsigned regions_of(const struct pgt_arch *a, struct region r[2])
 		if (!test_has_upper(a))
 			return 1; /* a second stage: guest-physical addresses from 0 only */
 	}
-	return 2;
+	return test_has_upper(a) || a->canon == PGT_CANON_SIGN_EXTEND ? 2 : 1; /* stage 2: [0, 2^bits) */
 }
 
 /** A test's space, its allocator and a label that names descriptor, range, size and mode. */

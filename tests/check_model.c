@@ -902,6 +902,11 @@ START_TEST(test_model_catches_mutation)
 	run_steps(r);
 	ck_assert_msg(!r->failed, "%s", r->msg);
 	struct slot *s = &r->s[1];
+	if (!s->live || !(s->md.flags & PGT_SPACE_LINKS)) { /* the random steps may have replaced it */
+		if (s->live)
+			slot_destroy(r, s);
+		slot_create(r, s, &pgt_arch_x86_64, PGT_SPACE_LINKS, TEST_MM_HOOK);
+	}
 	if (!s->md.n)
 		do_insert(r, s, range_bottom(&s->md), s->md.a->level[0].shift, true);
 	ck_assert_msg(s->live && s->md.n > 0, "%s", r->msg);

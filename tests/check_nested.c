@@ -148,6 +148,8 @@ static bool nest_open(struct nest *n, const struct pgt_arch *a1, const struct pg
 		return false;
 	if (!s2_prot(n, n->full2) || a2->va_bits < 32)
 		return false;
+	if (a1->stage == 2)
+		return false; /* a second-stage format is never a guest's first stage */
 	n->g.mem = aligned_alloc(1u << 21, GUEST_SIZE);
 	memset(n->g.mem, 0, GUEST_SIZE);
 	n->g.next = GUEST_BASE + GUEST_TABLES;

@@ -103,8 +103,8 @@ static bool model_valid(const struct ext *x)
 
 /**
  * What pgt_translate must answer for @p access at @p va, by the model. On
- * RISC-V (SUM = 0) the supervisor touches no user page; at stage 2 (EPT)
- * the guest's mode plays no part.
+ * RISC-V (SUM = 0) the supervisor touches no user page; at stage 2
+ * (EPT, ARMv8 stage 2) the guest's mode plays no part in data accesses.
  */
 static bool model_allows(const struct pgt_arch *a, const struct ext *x, unsigned access)
 {

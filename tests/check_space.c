@@ -144,6 +144,10 @@ START_TEST(test_arch_by_name_shipped)
 		{ "riscv-sv39", &pgt_arch_riscv_sv39 },
 		{ "riscv-sv48", &pgt_arch_riscv_sv48 },
 		{ "riscv-sv57", &pgt_arch_riscv_sv57 },
+		{ "armv8-s2-4k-40", &pgt_arch_armv8_s2_4k_40 },
+		{ "armv8-s2-4k-48", &pgt_arch_armv8_s2_4k_48 },
+		{ "armv8-s2-16k-40", &pgt_arch_armv8_s2_16k_40 },
+		{ "armv8-s2-64k-42", &pgt_arch_armv8_s2_64k_42 },
 	};
 
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -169,6 +173,7 @@ START_TEST(test_arch_by_name_unknown)
 		"riscv",      "riscv-sv",     "riscv-sv3",    "riscv-sv32",   "riscv-sv64",
 		"RISCV-SV39", "riscv_sv39",   "riscv-sv39 ",  "sv39",         "riscv-sv390",
 		"x86_64-ept4", "x86_64_ept",  "ept",          "x86_64-EPT",   "x86_64-ept57",
+		"armv8-s2",   "armv8-s2-4k",  "armv8-s2-4k-39", "armv8-s2-16k-47", "ARMV8-S2-4K-40",
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -309,8 +314,8 @@ START_TEST(test_init_bad_flags)
 		expect_rc(pgt_space_init(&sp, a, &t.mm, bad[i]), PGT_EFLAGS, who, "init");
 		expect_dead_space(&sp, who);
 	}
-	if (a->canon == PGT_CANON_SIGN_EXTEND) {
-		/* x86-64 and RISC-V have no TTBR1 half: one sign-extended range */
+	if (!test_has_upper(a)) {
+		/* x86-64 and RISC-V have no TTBR1 half (one sign-extended range), a second stage none at all */
 		snprintf(who, sizeof who, "%s PGT_SPACE_UPPER", a->name);
 		memset(&sp, 0, sizeof sp);
 		expect_rc(pgt_space_init(&sp, a, &t.mm, PGT_SPACE_UPPER), PGT_EFLAGS, who, "init");

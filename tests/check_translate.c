@@ -23,6 +23,12 @@
  *   never executable at EL1. Access-flag faults come before permission
  *   faults. Invalid or malformed descriptors give translation faults.
  *
+ *   ARMv8-A stage 2, Arm ARM D8.3 (stage 2 attributes) and D8.4 (stage 2
+ *   permissions; D5.3.3/D5.4 in older issues): S2AP[0] = bit 6 (read),
+ *   S2AP[1] = bit 7 (write), XN[1:0] = bits 54:53 with FEAT_XNX: 0b00 EL0
+ *   and EL1 execute, 0b01 EL0 only, 0b10 neither, 0b11 EL1 only. Stage-2
+ *   table descriptors have no attribute field: bits 63:59 restrict nothing.
+ *
  * The expected results come from small models written from those rules,
  * not from the descriptor's rule tables.
  */
@@ -90,6 +96,11 @@ static bool is_ept(const struct pgt_arch *a)
 	return strncmp(a->name, "x86_64-ept", 10) == 0;
 }
 
+static bool is_arm_s2(const struct pgt_arch *a)
+{
+	return strncmp(a->name, "armv8-s2-", 9) == 0;
+}
+
 static bool is_riscv(const struct pgt_arch *a)
 {
 	return strncmp(a->name, "riscv", 5) == 0;
@@ -110,7 +121,7 @@ static unsigned variants(struct variant out[MAX_VARIANTS])
 
 	for (size_t i = 0; i < test_narchs && n + 2 <= MAX_VARIANTS; i++) {
 		out[n++] = (struct variant){ test_archs[i], 0 };
-		if (is_arm(test_archs[i]))
+		if (test_has_upper(test_archs[i]))
 			out[n++] = (struct variant){ test_archs[i], PGT_SPACE_UPPER };
 	}
 	return n;
@@ -231,6 +242,20 @@ static bool arm_allows(const pgt_pte_t *e, unsigned n, unsigned access)
 	return user ? ux : px;
 }
 
+/* Arm ARM D8.4 stage 2: S2AP and XN of the leaf alone; EL0 (PGT_ACC_USER) matters for XN only. */
+static bool arm_s2_allows(const pgt_pte_t *e, unsigned n, unsigned access)
+{
+	pgt_pte_t leaf = e[n - 1];
+	unsigned xn = (unsigned)(leaf >> 53) & 3;
+	bool user = access & PGT_ACC_USER;
+
+	if (access & PGT_ACC_READ)
+		return leaf & BIT(6);
+	if (access & PGT_ACC_WRITE)
+		return leaf & BIT(7);
+	return xn == 0 || (xn == 1 && user) || (xn == 3 && !user);
+}
+
 /*
  * RISC-V privileged spec 4.3.2 steps 5 and 7 with SUM = 0, MXR = 0 and
  * Svade: non-leaf entries restrict nothing; the leaf's R/W/X grant, U
@@ -287,6 +312,8 @@ static bool model_allows(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_leve
 		return riscv_allows(e, n, access);
 	if (is_ept(c->a))
 		return ept_allows(e, n, access);
+	if (is_arm_s2(c->a))
+		return arm_s2_allows(e, n, access);
 	return is_arm(c->a) ? arm_allows(e, n, access) : x86_allows(e, n, access);
 }
 
@@ -370,6 +397,13 @@ struct rights_bits {
 
 static struct rights_bits rights_bits(const struct pgt_arch *a)
 {
+	/* Stage 2: S2AP[0], S2AP[1], XN[0], XN[1]; table bits 59-62 that must change nothing. */
+	if (is_arm_s2(a))
+		return (struct rights_bits){ { BIT(6), BIT(7), BIT(53), BIT(54) },
+					     { BIT(59), BIT(60), BIT(61), BIT(62) },
+					     4,
+					     4,
+					     R | W };
 	if (is_arm(a)) /* AP[1], AP[2], PXN, UXN; PXNTable, UXNTable, APTable[0], APTable[1] */
 		return (struct rights_bits){ { BIT(6), BIT(7), BIT(53), BIT(54) },
 					     { BIT(59), BIT(60), BIT(61), BIT(62) },
@@ -937,6 +971,8 @@ static bool prot_allows(const struct pgt_arch *a, unsigned prot, unsigned access
 	unsigned kind = access & (PGT_ACC_READ | PGT_ACC_WRITE | PGT_ACC_EXEC);
 	bool right = kind == PGT_ACC_READ ? (prot & R) : kind == PGT_ACC_WRITE ? (prot & W) : (prot & X);
 
+	if (is_arm_s2(a)) /* stage 2: every right alone, for EL0 and EL1 alike */
+		return right;
 	if (!(prot & R) || !right)
 		return false;
 	if (is_ept(a)) /* no user/supervisor distinction at stage 2 */

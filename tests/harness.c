@@ -15,14 +15,31 @@ const struct pgt_arch *const test_archs[] = {
 	&pgt_arch_x86_64,      &pgt_arch_x86_64_la57,  &pgt_arch_x86_64_ept,   &pgt_arch_x86_64_ept5, &pgt_arch_armv8_4k_39,
 	&pgt_arch_armv8_4k_48, &pgt_arch_armv8_16k_47, &pgt_arch_armv8_64k_42,
 	&pgt_arch_riscv_sv39,  &pgt_arch_riscv_sv48,   &pgt_arch_riscv_sv57,
+	&pgt_arch_armv8_s2_4k_40, &pgt_arch_armv8_s2_4k_48, &pgt_arch_armv8_s2_16k_40, &pgt_arch_armv8_s2_64k_42,
 };
 const size_t test_narchs = sizeof test_archs / sizeof test_archs[0];
 
 /* What each shipped family can encode (pgt_arch(3)): stage-1 ARMv8 and x86-64 need READ with
- * any right; RISC-V and EPT have execute-only pages; only x86-64 and EPT have a write-combining type. */
+ * any right; RISC-V, EPT and ARMv8 stage 2 have execute-only pages, ARMv8 stage 2 every
+ * combination of rights; only x86-64 and EPT have a write-combining type. */
+static bool arm_stage2(const struct pgt_arch *a)
+{
+	return strncmp(a->name, "armv8-s2-", 9) == 0;
+}
+
 bool test_exec_only(const struct pgt_arch *a)
 {
-	return strncmp(a->name, "riscv", 5) == 0 || strncmp(a->name, "x86_64-ept", 10) == 0;
+	return strncmp(a->name, "riscv", 5) == 0 || strncmp(a->name, "x86_64-ept", 10) == 0 || arm_stage2(a);
+}
+
+bool test_write_only(const struct pgt_arch *a)
+{
+	return arm_stage2(a);
+}
+
+unsigned test_prot_dropped(const struct pgt_arch *a)
+{
+	return a->stage == 2 ? PGT_PROT_USER | PGT_PROT_GLOBAL : 0; /* nothing at stage 2 is per user or global */
 }
 
 bool test_has_upper(const struct pgt_arch *a)
@@ -40,13 +57,17 @@ unsigned test_no_memtypes(const struct pgt_arch *a)
 	return strncmp(a->name, "x86_64", 6) == 0 ? 0 : PGT_PROT_WRITECOMBINE;
 }
 
+bool test_rights_expressible(const struct pgt_arch *a, unsigned rights)
+{
+	rights &= PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC;
+	if (!rights || (rights & PGT_PROT_READ) || test_write_only(a))
+		return true;
+	return test_exec_only(a) && rights == PGT_PROT_EXEC;
+}
+
 bool test_prot_expressible(const struct pgt_arch *a, unsigned prot)
 {
-	unsigned rights = prot & (PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC);
-
-	if (rights && !(rights & PGT_PROT_READ) && !(test_exec_only(a) && rights == PGT_PROT_EXEC))
-		return false;
-	return !(prot & test_no_memtypes(a));
+	return test_rights_expressible(a, prot) && !(prot & test_no_memtypes(a));
 }
 
 uint64_t test_rand(uint64_t *state)

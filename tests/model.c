@@ -239,11 +239,11 @@ int m_set_predict(const struct model *md, const struct m_map *m, enum pgt_field 
 		prot = m_prot_with(m->prot, f, val);
 	}
 	unsigned rights = prot & 7u;
-	if (rights && !(rights & PGT_PROT_READ) && !(md->exec_only && rights == PGT_PROT_EXEC))
+	if (!test_rights_expressible(md->a, rights))
 		return PGT_ENOTSUP;
 	if (prot & md->no_memtypes)
 		return PGT_ENOTSUP;
-	after->prot = prot;
+	after->prot = prot & ~test_prot_dropped(md->a); /* ARMv8 stage 2 keeps no USER or GLOBAL */
 	if (md->af_on_valid) /* valid ARMv8 leaves carry AF; a reserved one is left open */
 		after->accessed = rights ? 1 : -1;
 	if (md->ad_by_rights) /* the RISC-V codec owns A and D (FORMATS.md) */

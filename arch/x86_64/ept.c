@@ -19,13 +19,14 @@
  *    supervisor and user linear addresses alike, so PGT_ACC_USER changes
  *    nothing and bit 10 is not written;
  *  - MAXPHYADDR 52: no address bit is reserved.
+ * PGT_PROT_USER and PGT_PROT_GLOBAL mean nothing at stage 2: accepted and
+ * dropped, as every second-stage format does (FORMATS.md).
  */
 #include <pgtable/arch.h>
 #include <pgtable/ept.h>
 
 #define EPT_RWX (PGT_EPT_R | PGT_EPT_W | PGT_EPT_X)
 #define EPT_MEMTYPE_BITS (PGT_EPT_MT_MASK | PGT_EPT_IPAT)
-#define EPT_SW_ATTRS (PGT_EPT_SW_USER | PGT_EPT_SW_GLOBAL)
 
 /*
  * Memory types (SDM "EPT and Memory Typing"). With IPAT clear the guest's
@@ -69,11 +70,7 @@ static unsigned ept_memtype_prot(pgt_pte_t pte)
 /* Attributes a reserved leaf keeps too (the processor ignores bits 62:3 while bits 2:0 are clear). */
 static pgt_pte_t ept_attrs(unsigned level, unsigned prot)
 {
-	pgt_pte_t bits = ept_memtype(prot) | (level > 0 ? PGT_EPT_PS : 0);
-
-	bits |= (prot & PGT_PROT_USER) ? PGT_EPT_SW_USER : 0;
-	bits |= (prot & PGT_PROT_GLOBAL) ? PGT_EPT_SW_GLOBAL : 0;
-	return bits;
+	return ept_memtype(prot) | (level > 0 ? PGT_EPT_PS : 0);
 }
 
 static int ept_prot_encode(unsigned level, unsigned prot, pgt_pte_t *bits)
@@ -101,8 +98,6 @@ static unsigned ept_prot_decode(unsigned level, pgt_pte_t pte)
 	prot |= (pte & PGT_EPT_R) ? PGT_PROT_READ : 0;
 	prot |= (pte & PGT_EPT_W) ? PGT_PROT_WRITE : 0;
 	prot |= (pte & PGT_EPT_X) ? PGT_PROT_EXEC : 0;
-	prot |= (pte & PGT_EPT_SW_USER) ? PGT_PROT_USER : 0;
-	prot |= (pte & PGT_EPT_SW_GLOBAL) ? PGT_PROT_GLOBAL : 0;
 	return prot;
 }
 
@@ -133,7 +128,7 @@ static unsigned ept_prot_decode(unsigned level, pgt_pte_t pte)
 	}
 
 /* Bits every leaf's codec owns; A and D are status bits and survive it. */
-#define EPT_PROT_BITS (EPT_RWX | EPT_MEMTYPE_BITS | PGT_EPT_SW_RESERVED | EPT_SW_ATTRS)
+#define EPT_PROT_BITS (EPT_RWX | EPT_MEMTYPE_BITS | PGT_EPT_SW_RESERVED)
 
 /* Bits [hi:lo] of an entry. */
 #define EPT_BITS(hi, lo) ((((pgt_pte_t)2 << (hi)) - 1) & ~(((pgt_pte_t)1 << (lo)) - 1))

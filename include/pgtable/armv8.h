@@ -56,4 +56,51 @@
 /** Output-address field [47:shift] for a granule or block of 2^shift bytes. */
 #define PGT_ARMV8_OA(shift) ((((pgt_pte_t)1 << 48) - 1) & ~(((pgt_pte_t)1 << (shift)) - 1))
 
+/*
+ * Stage 2 (guest-physical to host-physical), Arm ARM (DDI 0487) D8.3
+ * "Translation table descriptor formats", stage 2 attributes of Block and
+ * Page descriptors (D5.3.3 in older issues). Bits [1:0], the output
+ * address, AF (bit 10), SH (bits 9:8) and the RES0 bits are those of
+ * stage 1. Stage-2 Table descriptors carry no attribute field: the library
+ * writes bits [63:59] as 0 and reads no right from them.
+ *
+ * How a hypervisor programs VTCR_EL2 for each shipped stage-2 format
+ * (T0SZ = 64 - IPA bits; SL0 names the start level, whose tables are
+ * concatenated when they resolve more bits than one table; TG0 the granule):
+ *  - armv8-s2-4k-40:  T0SZ 24, SL0 1 (start level 1, 2 concatenated tables,
+ *                     8 KiB root), TG0 0b00
+ *  - armv8-s2-4k-48:  T0SZ 16, SL0 2 (start level 0, one 4 KiB table), TG0 0b00
+ *  - armv8-s2-16k-40: T0SZ 24, SL0 1 (start level 2, 16 concatenated tables,
+ *                     256 KiB root), TG0 0b10
+ *  - armv8-s2-64k-42: T0SZ 22, SL0 1 (start level 2, one 64 KiB table), TG0 0b01
+ * The root (VTTBR_EL2.BADDR) is aligned to its whole size. PS must cover
+ * the 48-bit output addresses (0b101).
+ */
+#define PGT_ARMV8_S2_MEMATTR(m) ((pgt_pte_t)(m) << 2) /**< MemAttr[3:0], bits 5:2 */
+/** All of MemAttr[3:0]. */
+#define PGT_ARMV8_S2_MEMATTR_MASK ((pgt_pte_t)15 << 2)
+/** MemAttr with HCR_EL2.FWB 0: Normal, outer and inner write-back cacheable. */
+#define PGT_ARMV8_S2_MEMATTR_NORMAL 0xfu
+/** MemAttr: Normal, outer and inner non-cacheable. */
+#define PGT_ARMV8_S2_MEMATTR_NORMAL_NC 0x5u
+/** MemAttr: Device-nGnRE (MemAttr[3:2] = 0b00 is Device memory). */
+#define PGT_ARMV8_S2_MEMATTR_DEVICE 0x1u
+#define PGT_ARMV8_S2AP_R ((pgt_pte_t)1 << 6) /**< S2AP[0]: reads allowed */
+#define PGT_ARMV8_S2AP_W ((pgt_pte_t)1 << 7) /**< S2AP[1]: writes allowed */
+/** XN[1:0], bits 54:53 (XN[0] with FEAT_XNX). */
+#define PGT_ARMV8_S2_XN(x) ((pgt_pte_t)(x) << 53)
+/** All of XN[1:0]. */
+#define PGT_ARMV8_S2_XN_MASK ((pgt_pte_t)3 << 53)
+/** XN 0b01: EL0 may execute, EL1 may not (FEAT_XNX). */
+#define PGT_ARMV8_S2_XN_EL1 PGT_ARMV8_S2_XN(1)
+/** XN 0b10: no exception level may execute. */
+#define PGT_ARMV8_S2_XN_ALL PGT_ARMV8_S2_XN(2)
+/** XN 0b11: EL1 may execute, EL0 may not (FEAT_XNX). */
+#define PGT_ARMV8_S2_XN_EL0 PGT_ARMV8_S2_XN(3)
+/**
+ * Software bit of a stage-2 leaf: libpgtable's dirty. Bits [58:55] are for
+ * software, but bit 55 is NS in Realm state (FEAT_RME), so bit 56 is used.
+ */
+#define PGT_ARMV8_S2_SW_DIRTY ((pgt_pte_t)1 << 56)
+
 #endif /* PGTABLE_ARMV8_H */

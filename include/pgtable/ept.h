@@ -47,13 +47,6 @@
  */
 #define PGT_EPT_SW_RESERVED ((pgt_pte_t)1 << 11)
 #define PGT_EPT_SW_PINNED   ((pgt_pte_t)1 << 11) /**< bit 11 of a table entry (pgt_share) */
-/**
- * Bits 52 and 53 of a leaf, ignored by the processor: where the library
- * keeps PGT_PROT_USER and PGT_PROT_GLOBAL, which EPT has no use for, so
- * that a leaf reads back what it was given.
- */
-#define PGT_EPT_SW_USER     ((pgt_pte_t)1 << 52)
-#define PGT_EPT_SW_GLOBAL   ((pgt_pte_t)1 << 53) /**< see PGT_EPT_SW_USER */
 /** Address of a 4K page or of the next table: bits 51:12 (MAXPHYADDR 52 assumed). */
 #define PGT_EPT_ADDR_4K     ((pgt_pte_t)0x000ffffffffff000)
 /** Address of a 2M page: bits 51:21; bits 20:12 of such a PDE are reserved. */

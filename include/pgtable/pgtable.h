@@ -91,7 +91,9 @@ struct pgt_arch;
  * pgt_arch_x86_64, pgt_arch_x86_64_la57, pgt_arch_x86_64_ept,
  * pgt_arch_x86_64_ept5, pgt_arch_armv8_4k_39,
  * pgt_arch_armv8_4k_48, pgt_arch_armv8_16k_47, pgt_arch_armv8_64k_42,
- * pgt_arch_riscv_sv39, pgt_arch_riscv_sv48, pgt_arch_riscv_sv57.
+ * pgt_arch_riscv_sv39, pgt_arch_riscv_sv48, pgt_arch_riscv_sv57, and the
+ * stage-2 pgt_arch_armv8_s2_4k_40, pgt_arch_armv8_s2_4k_48,
+ * pgt_arch_armv8_s2_16k_40, pgt_arch_armv8_s2_64k_42.
  */
 #define PGT_FORMAT(desc, name, what) PGT_API extern const struct pgt_arch desc;
 #include <pgtable/formats.h>

@@ -13,7 +13,9 @@ hw_riscv64_src = tests/hw/riscv64/boot.S tests/hw/riscv64/arch.c
 hw_smp_src = tests/hw/x86_64/smp.S tests/hw/x86_64/smp.c tests/hw/smp_dirty.c
 # The AMD nested-paging kernel (x86-64 only): SVM, a guest, and its cases instead of cases*.c.
 hw_npt_src = tests/hw/x86_64/npt.c
-EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) $(hw_riscv64_src) $(hw_smp_src) $(hw_npt_src) \
+# The EL2 kernel (AArch64): a hypervisor's stage 2 under a guest at EL1, a kernel of its own.
+hw_el2_src = tests/hw/aarch64/el2.S tests/hw/el2.c
+EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) $(hw_riscv64_src) $(hw_smp_src) $(hw_npt_src) $(hw_el2_src) \
 	tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld tests/hw/riscv64/kernel.ld \
 	tests/hw/hw.mk tests/hw/run.sh tests/hw/hwrun.py
 
@@ -79,6 +81,9 @@ endif
 hw_aarch64_build = $(HW_AARCH64_CC) $(hw_cflags) $(hw_aarch64_flags) $(hw_ldflags) \
 	-Wl,-T,$(srcdir)/tests/hw/aarch64/kernel.ld -o $@ $(srcdir)/tests/hw/aarch64/boot.S \
 	$(srcdir)/tests/hw/aarch64/arch.c $(hw_kernel_c) $(hw_aarch64_archive) -lgcc
+hw_aarch64_el2_build = $(HW_AARCH64_CC) $(hw_cflags) $(hw_aarch64_flags) $(hw_ldflags) \
+	-Wl,-T,$(srcdir)/tests/hw/aarch64/kernel.ld -o $@ $(srcdir)/tests/hw/aarch64/el2.S \
+	$(srcdir)/tests/hw/el2.c $(hw_aarch64_archive) -lgcc
 hw_aarch64_deps = $(hw_common) $(hw_aarch64_src) tests/hw/aarch64/kernel.ld tests/stage.stamp $(hw_aarch64_archive_dep)
 tests/hw/lib-aarch64/libpgtable-freestanding.a: $(pgt_sources) $(pkginclude_HEADERS)
 	$(AM_V_GEN)d=tests/hw/lib-aarch64 cc='$(HW_AARCH64_CC)' flags='$(HW_AARCH64_KERNEL_CFLAGS)' \
@@ -112,7 +117,7 @@ hw_kernels += tests/hw/x86_64.elf tests/hw/x86_64-la57.elf tests/hw/x86_64-broke
 endif
 if HW_AARCH64
 hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-4k-39.elf tests/hw/aarch64-16k.elf tests/hw/aarch64-64k.elf \
-	tests/hw/aarch64-broken1.elf tests/hw/aarch64-broken2.elf
+	tests/hw/aarch64-broken1.elf tests/hw/aarch64-broken2.elf tests/hw/aarch64-el2.elf
 endif
 if HW_RISCV64
 hw_kernels += tests/hw/riscv64-sv39.elf tests/hw/riscv64-sv48.elf tests/hw/riscv64-sv57.elf \
@@ -151,6 +156,8 @@ tests/hw/aarch64-broken1.elf: $(hw_aarch64_deps)
 	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4 -DHW_BROKEN=1
 tests/hw/aarch64-broken2.elf: $(hw_aarch64_deps)
 	$(AM_V_GEN)$(hw_aarch64_build) -DHW_GRANULE=4 -DHW_BROKEN=2
+tests/hw/aarch64-el2.elf: $(hw_aarch64_deps) $(hw_el2_src)
+	$(AM_V_GEN)$(hw_aarch64_el2_build)
 tests/hw/riscv64-sv39.elf: $(hw_riscv64_deps)
 	$(AM_V_GEN)$(hw_riscv64_build) -DHW_SV=39
 tests/hw/riscv64-sv48.elf: $(hw_riscv64_deps)
@@ -167,7 +174,7 @@ tests/hw/riscv64-broken2.elf: $(hw_riscv64_deps)
 hw_tests = tests/hw_x86_64.hw tests/hw_x86_64_la57.hw tests/hw_x86_64_broken_frame.hw tests/hw_x86_64_broken_write.hw \
 	tests/hw_x86_64_smp.hw tests/hw_x86_64_npt.hw \
 	tests/hw_armv8_4k.hw tests/hw_armv8_4k_39.hw tests/hw_armv8_16k.hw tests/hw_armv8_64k.hw \
-	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw \
+	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw tests/hw_armv8_el2.hw \
 	tests/hw_riscv_sv39.hw tests/hw_riscv_sv48.hw tests/hw_riscv_sv57.hw \
 	tests/hw_riscv_broken_frame.hw tests/hw_riscv_broken_write.hw
 dist_check_SCRIPTS += $(hw_tests)
