@@ -112,6 +112,8 @@ static bool model_allows(const struct pgt_arch *a, const struct ext *x, unsigned
 
 	if (!model_valid(x) || !(x->prot & need))
 		return false;
+	if (test_prot_ignored(a) & PGT_PROT_USER) /* the RISC-V G-stage: every access alike */
+		return true;
 	if (user)
 		return x->prot & PGT_PROT_USER;
 	return !(test_user_pages_private(a) && (x->prot & PGT_PROT_USER));

@@ -142,6 +142,9 @@ START_TEST(test_arch_by_name_shipped)
 		{ "riscv-sv39", &pgt_arch_riscv_sv39 },
 		{ "riscv-sv48", &pgt_arch_riscv_sv48 },
 		{ "riscv-sv57", &pgt_arch_riscv_sv57 },
+		{ "riscv-sv39x4", &pgt_arch_riscv_sv39x4 },
+		{ "riscv-sv48x4", &pgt_arch_riscv_sv48x4 },
+		{ "riscv-sv57x4", &pgt_arch_riscv_sv57x4 },
 	};
 
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -166,6 +169,7 @@ START_TEST(test_arch_by_name_unknown)
 		"armv8-4k-4", "armv8-4k-480", "ARMV8-4K-48",  "armv8-16k-48", "aarch64",
 		"riscv",      "riscv-sv",     "riscv-sv3",    "riscv-sv32",   "riscv-sv64",
 		"RISCV-SV39", "riscv_sv39",   "riscv-sv39 ",  "sv39",         "riscv-sv390",
+		"riscv-sv39x", "riscv-sv39x8", "riscv-sv32x4", "sv39x4",      "RISCV-SV39X4",
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -15,6 +15,7 @@ const struct pgt_arch *const test_archs[] = {
 	&pgt_arch_x86_64,      &pgt_arch_x86_64_la57,  &pgt_arch_armv8_4k_39,
 	&pgt_arch_armv8_4k_48, &pgt_arch_armv8_16k_47, &pgt_arch_armv8_64k_42,
 	&pgt_arch_riscv_sv39,  &pgt_arch_riscv_sv48,   &pgt_arch_riscv_sv57,
+	&pgt_arch_riscv_sv39x4, &pgt_arch_riscv_sv48x4, &pgt_arch_riscv_sv57x4,
 };
 const size_t test_narchs = sizeof test_archs / sizeof test_archs[0];
 
@@ -27,7 +28,13 @@ bool test_exec_only(const struct pgt_arch *a)
 
 bool test_user_pages_private(const struct pgt_arch *a)
 {
-	return strncmp(a->name, "riscv", 5) == 0;
+	return strncmp(a->name, "riscv", 5) == 0 && a->stage != 2;
+}
+
+/* The RISC-V G-stage checks every access as a U-mode one and ignores G (privileged spec 8.5.1). */
+unsigned test_prot_ignored(const struct pgt_arch *a)
+{
+	return strncmp(a->name, "riscv", 5) == 0 && a->stage == 2 ? PGT_PROT_USER | PGT_PROT_GLOBAL : 0;
 }
 
 unsigned test_no_memtypes(const struct pgt_arch *a)

@@ -175,8 +175,14 @@ static inline pgt_pte_t test_with_table_pa(const struct pgt_level *L, pgt_pte_t 
 
 /** Whether the shipped format @p a has execute-only leaves (PGT_PROT_EXEC alone). */
 bool test_exec_only(const struct pgt_arch *a);
-/** Whether a privileged access to a user page faults in format @p a (RISC-V with SUM = 0). */
+/** Whether a privileged access to a user page faults in format @p a (RISC-V stage 1 with SUM = 0). */
 bool test_user_pages_private(const struct pgt_arch *a);
+/**
+ * The PGT_PROT_* bits the shipped format @p a accepts and drops (a RISC-V
+ * G-stage leaf: USER and GLOBAL): they never read back, and no access
+ * depends on them.
+ */
+unsigned test_prot_ignored(const struct pgt_arch *a);
 /** The PGT_PROT_* memory types the shipped format @p a cannot encode (PGT_ENOTSUP). */
 unsigned test_no_memtypes(const struct pgt_arch *a);
 /** Whether the format can encode @p prot: its rights and its memory type (one at most). */

@@ -157,7 +157,8 @@ void m_init(struct model *md, const struct pgt_arch *a, unsigned flags)
 			      .af_on_valid = strncmp(a->name, "armv8", 5) == 0,
 			      .exec_only = test_exec_only(a),
 			      .ad_by_rights = strncmp(a->name, "riscv", 5) == 0,
-			      .no_memtypes = test_no_memtypes(a) };
+			      .no_memtypes = test_no_memtypes(a),
+			      .ignored = test_prot_ignored(a) };
 }
 
 /** The PGT_PROT_* bit of a boolean rights field, 0 for the others. */
@@ -243,7 +244,7 @@ int m_set_predict(const struct model *md, const struct m_map *m, enum pgt_field 
 		return PGT_ENOTSUP;
 	if (prot & md->no_memtypes)
 		return PGT_ENOTSUP;
-	after->prot = prot;
+	after->prot = prot & ~md->ignored;
 	if (md->af_on_valid) /* valid ARMv8 leaves carry AF; a reserved one is left open */
 		after->accessed = rights ? 1 : -1;
 	if (md->ad_by_rights) /* the RISC-V codec owns A and D (FORMATS.md) */

@@ -37,6 +37,7 @@ struct model {
 	bool exec_only;   /**< execute-only leaves exist (RISC-V) */
 	bool ad_by_rights; /**< RISC-V: writing rights sets A and D in a valid leaf and clears them in a reserved one */
 	unsigned no_memtypes; /**< PGT_PROT_* memory types the format has not (PGT_ENOTSUP) */
+	unsigned ignored;     /**< PGT_PROT_* bits the format takes and drops (RISC-V G-stage USER, GLOBAL) */
 	struct m_map *map;
 	size_t n, cap;
 };
