@@ -8,9 +8,11 @@
 
 /** Checks a ref against the descriptor and reads its entry (inlined: set_field's PADDR calls nothing). */
 static inline __attribute__((always_inline)) int ref_load(const pgt_space_t *sp, pgt_ref_t ref,
-							  pgt_pte_t *pte)
+							  pgt_pte_t *pte, bool write)
 {
-	if (!pgt__space_ok(sp) || !ref.pte || ((uintptr_t)ref.pte & (sizeof(pgt_pte_t) - 1)))
+	if (!(write ? pgt__space_writable(sp) : pgt__space_ok(sp)))
+		return PGT_EINVAL;
+	if (!ref.pte || ((uintptr_t)ref.pte & (sizeof(pgt_pte_t) - 1)))
 		return PGT_EINVAL;
 	if (ref.level >= sp->pgt__arch->levels)
 		return PGT_EINVAL;
@@ -43,7 +45,7 @@ static pgt_pte_t status_bit(const struct pgt_level *L, enum pgt_field f)
 int pgt_get_field(const pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t *val)
 {
 	pgt_pte_t pte;
-	int rc = ref_load(sp, ref, &pte);
+	int rc = ref_load(sp, ref, &pte, false);
 
 	if (rc != PGT_OK || !val)
 		return PGT_EINVAL;
@@ -161,7 +163,7 @@ static __attribute__((noinline)) int set_prot_field(pgt_space_t *sp, pgt_ref_t r
 int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)
 {
 	pgt_pte_t pte;
-	int rc = ref_load(sp, ref, &pte);
+	int rc = ref_load(sp, ref, &pte, true);
 
 	if (rc != PGT_OK)
 		return rc;
@@ -181,7 +183,7 @@ int pgt_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val
 int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vaddr_t va)
 {
 	pgt_pte_t pte;
-	int rc = ref_load(sp, ref, &pte);
+	int rc = ref_load(sp, ref, &pte, true);
 
 	if (rc != PGT_OK)
 		return rc;
@@ -194,7 +196,7 @@ int pgt_set_link(pgt_space_t *sp, pgt_ref_t ref, uintptr_t node, pgt_vaddr_t va)
 int pgt_get_link(const pgt_space_t *sp, pgt_ref_t ref, pgt_vaddr_t va, uintptr_t *node)
 {
 	pgt_pte_t pte;
-	int rc = ref_load(sp, ref, &pte);
+	int rc = ref_load(sp, ref, &pte, false);
 
 	if (rc != PGT_OK || !node)
 		return rc != PGT_OK ? rc : PGT_EINVAL;

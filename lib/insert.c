@@ -93,7 +93,7 @@ int pgt__insert_page(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_r
 
 int pgt_insert(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out)
 {
-	if (!pgt__space_ok(sp))
+	if (!pgt__space_writable(sp))
 		return PGT_EINVAL;
 	return pgt__ops(sp)->insert(sp, va, page_shift, out); /* the space's walk */
 }

@@ -38,6 +38,9 @@ _Static_assert(sizeof(pgt_ref_t) == sizeof(void *) + 2 * sizeof(unsigned) ||
 _Static_assert(sizeof(struct pgt_mapping) == 32 && offsetof(struct pgt_mapping, prot) == 24 &&
 		       offsetof(struct pgt_mapping, level) == 28,
 	       "struct pgt_mapping changed: an ABI break");
+_Static_assert(sizeof(struct pgt_fault) == 32 && offsetof(struct pgt_fault, stage) == 16 &&
+		       offsetof(struct pgt_fault, ipa) == 24,
+	       "struct pgt_fault changed: an ABI break");
 _Static_assert(sizeof(pgt_space_t) == PGT_SPACE_WORDS * sizeof(uint64_t),
 	       "the space's private state outgrew the room every version keeps for it: an ABI break");
 _Static_assert(sizeof(((pgt_space_t *)0)->pgt__rsv) == PGT_MAX_LEVELS * sizeof(pgt_pte_t),
@@ -48,8 +51,14 @@ _Static_assert(sizeof(((pgt_space_t *)0)->pgt__enc) == PGT_MAX_LEVELS * sizeof(p
 /** pgt_space_t.pgt__enc_prot when no encoding is remembered: no prot has every bit. */
 #define PGT__ENC_NONE (~0u)
 
-/** pgt_space_t.pgt__magic while the space is initialised. */
+/** pgt_space_t.pgt__magic while the space is initialised (odd: see PGT__MAGIC_VIEW). */
 #define PGT__MAGIC 0x70677431u
+
+/**
+ * pgt_space_t.pgt__magic of a view over foreign tables (pgt_space_view):
+ * PGT__MAGIC with bit 0 clear, so "space or view" is one OR and compare.
+ */
+#define PGT__MAGIC_VIEW (PGT__MAGIC & ~1u)
 
 /** Flags pgt_space_init accepts. */
 #define PGT__SPACE_FLAGS (PGT_SPACE_LINKS | PGT_SPACE_UPPER)
@@ -67,7 +76,18 @@ static inline unsigned pgt__root_level(const pgt_space_t *sp)
 	return sp->pgt__arch->levels - 1u;
 }
 
+/** An initialised space or view: one that queries may read. */
 static inline bool pgt__space_ok(const pgt_space_t *sp)
+{
+	return sp != NULL && (sp->pgt__magic | 1u) == PGT__MAGIC;
+}
+
+/**
+ * An initialised space whose tables the library may write: not a view
+ * (pgt_space_view), so that every mutating call refuses a view with the
+ * one compare it made before views existed.
+ */
+static inline bool pgt__space_writable(const pgt_space_t *sp)
 {
 	return sp != NULL && sp->pgt__magic == PGT__MAGIC;
 }

@@ -1194,7 +1194,7 @@ static int any_mapping(void *arg, const struct pgt_mapping *m)
 
 int pgt_mdb_attach(pgt_mdb_t *db, pgt_space_t *sp)
 {
-	if (!db_ok(db) || !pgt__space_ok(sp) || !(sp->pgt__flags & PGT_SPACE_LINKS))
+	if (!db_ok(db) || !pgt__space_writable(sp) || !(sp->pgt__flags & PGT_SPACE_LINKS))
 		return PGT_EINVAL;
 	if (*mark_word(sp) != 0 || attachment(db, sp))
 		return PGT_EINVAL; /* attached here or to another database */

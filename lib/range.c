@@ -794,7 +794,7 @@ static int run(struct range_op *op)
 static inline __attribute__((always_inline)) int range_check(const pgt_space_t *sp, pgt_vaddr_t va,
 							     uint64_t size)
 {
-	if (!pgt__space_ok(sp))
+	if (!pgt__space_writable(sp))
 		return PGT_EINVAL;
 	return pgt__range_check(sp, va, size, 1ull << pgt__level(sp, 0)->shift);
 }

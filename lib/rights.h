@@ -84,10 +84,17 @@ static inline pgt_paddr_t pgt__leaf_pa(const struct pgt_level *L, pgt_pte_t pte,
 }
 
 /** Records a fault (@p fault may be NULL) and returns PGT_EFAULT. */
-static inline int pgt__report(struct pgt_fault *fault, int kind, unsigned level, pgt_vaddr_t va)
+static inline int pgt__report(const struct pgt_arch *a, struct pgt_fault *fault, int kind, unsigned level,
+			      pgt_vaddr_t va)
 {
-	if (fault)
-		*fault = (struct pgt_fault){ .kind = kind, .level = level, .va = va };
+	if (!fault)
+		return PGT_EFAULT;
+	*fault = (struct pgt_fault){ .kind = kind, .level = level, .va = va, .stage = 1 };
+	if (a->stage == 2) {
+		/* A second-stage space's input addresses are guest-physical ones. */
+		fault->stage = 2;
+		fault->ipa = va;
+	}
 	return PGT_EFAULT;
 }
 
@@ -103,10 +110,10 @@ static inline int pgt__translate_leaf(const struct pgt_arch *a, unsigned level, 
 	enum pgt__tr_end end = pgt__tr_stop(L, pte);
 
 	if (end != PGT__TR_LEAF)
-		return pgt__report(fault, pgt__walk_fault(a, end), level, va);
+		return pgt__report(a, fault, pgt__walk_fault(a, end), level, va);
 	int kind = pgt__leaf_fault(a, level, pte, PGT_RIGHTS_ALL, access);
 	if (kind != PGT_FAULT_NONE)
-		return pgt__report(fault, kind, level, va);
+		return pgt__report(a, fault, kind, level, va);
 	if (pa)
 		*pa = pgt__leaf_pa(L, pte, va);
 	return PGT_OK;

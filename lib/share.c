@@ -82,7 +82,7 @@ int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, uint64_t
 	unsigned first, n, missing = 0;
 	bool miss, done;
 
-	if (!pgt__space_ok(dst) || !pgt__space_ok(src) || !spaces_compatible(dst, src))
+	if (!pgt__space_writable(dst) || !pgt__space_writable(src) || !spaces_compatible(dst, src))
 		return PGT_EINVAL;
 	unsigned root = pgt__root_level(src);
 	const struct pgt_level *R = pgt__level(src, root);

@@ -76,6 +76,15 @@ static bool arch_ok(const struct pgt_arch *a)
 	return root->shift + root->bits == a->va_bits;
 }
 
+/**
+ * PGT_SPACE_UPPER only where there is an upper range: a split first-stage
+ * format (a second stage's input addresses start at 0).
+ */
+static bool upper_ok(const struct pgt_arch *a, unsigned flags)
+{
+	return !(flags & PGT_SPACE_UPPER) || (a->canon == PGT_CANON_SPLIT && a->stage != 2);
+}
+
 int pgt__encode_again(pgt_space_t *sp, unsigned prot)
 {
 	const struct pgt_arch *a = sp->pgt__arch;
@@ -112,7 +121,7 @@ int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pg
 		return PGT_EINVAL;
 	if (!mm->alloc_table || !mm->free_table)
 		return PGT_ENOHOOK;
-	if ((flags & ~PGT__SPACE_FLAGS) || ((flags & PGT_SPACE_UPPER) && arch->canon != PGT_CANON_SPLIT))
+	if ((flags & ~PGT__SPACE_FLAGS) || !upper_ok(arch, flags))
 		return PGT_EFLAGS;
 
 	pgt_space_t s = { .pgt__arch = arch, .pgt__mm = *mm, .pgt__flags = flags };
@@ -123,6 +132,43 @@ int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pg
 	pgt__table_clear(&s, root, s.pgt__root);
 	pgt__walks_init(&s); /* fast paths: lib/walks.c */
 	s.pgt__magic = PGT__MAGIC;
+	*sp = s;
+	return PGT_OK;
+}
+
+/** Whether a view's root @p root is aligned to its size and within its level's address field. */
+static int view_root_check(const struct pgt_arch *a, pgt_paddr_t root)
+{
+	const struct pgt_level *R = &a->level[a->levels - 1u];
+
+	if (root & (R->table_size - 1u))
+		return PGT_EALIGN;
+	if (root == PGT_PADDR_NONE || (a->pa_bits < 64 && (root >> a->pa_bits)))
+		return PGT_ERANGE;
+	return PGT_OK;
+}
+
+int pgt_space_view(pgt_space_t *sp, const struct pgt_arch *arch, const struct pgt_mm *mm, pgt_paddr_t root,
+		   unsigned flags)
+{
+	if (!sp || !arch || !mm || !arch_ok(arch))
+		return PGT_EINVAL;
+	if ((flags & ~PGT_SPACE_UPPER) || !upper_ok(arch, flags))
+		return PGT_EFLAGS;
+	int rc = view_root_check(arch, root);
+	if (rc != PGT_OK)
+		return rc;
+
+	/* Only the read side of the hooks: nothing is allocated, freed or flushed. */
+	pgt_space_t s = { .pgt__arch = arch, .pgt__flags = flags, .pgt__root_pa = root };
+	s.pgt__mm.p2v = mm->p2v;
+	s.pgt__mm.p2v_offset = mm->p2v_offset;
+	s.pgt__mm.ctx = mm->ctx;
+	s.pgt__root = pgt__p2v(&s, root);
+	if (!s.pgt__root || ((uintptr_t)s.pgt__root & (sizeof(pgt_pte_t) - 1)))
+		return PGT_EHOOK;
+	pgt__walks_init(&s);
+	s.pgt__magic = PGT__MAGIC_VIEW;
 	*sp = s;
 	return PGT_OK;
 }
@@ -145,7 +191,8 @@ void pgt_space_destroy(pgt_space_t *sp)
 {
 	if (!pgt__space_ok(sp))
 		return;
-	free_subtree(sp, pgt__root_level(sp), sp->pgt__root_pa, sp->pgt__root);
+	if (pgt__space_writable(sp)) /* a view's tables are not the library's */
+		free_subtree(sp, pgt__root_level(sp), sp->pgt__root_pa, sp->pgt__root);
 	pgt__tlb_detach_all(sp); /* its TLBs stop answering */
 	sp->pgt__magic = 0;
 	sp->pgt__root = NULL;

@@ -159,10 +159,10 @@ int pgt__translate_full(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, 
 		if (w.end == PGT__TR_NO_TABLE)
 			return PGT_EHOOK;
 		if (w.end != PGT__TR_LEAF)
-			return pgt__report(fault, pgt__walk_fault(a, w.end), w.level, va);
+			return pgt__report(a, fault, pgt__walk_fault(a, w.end), w.level, va);
 		int kind = pgt__leaf_fault(a, w.level, w.pte, w.rights, access);
 		if (kind != PGT_FAULT_NONE)
-			return pgt__report(fault, kind, w.level, va);
+			return pgt__report(a, fault, kind, w.level, va);
 		if (!(access & PGT_ACC_SET_AD) || set_ad(a, &w, access))
 			break;
 	}
@@ -180,6 +180,8 @@ static __attribute__((noinline)) int translate_other(const pgt_space_t *sp, pgt_
 {
 	if (!access_ok(access))
 		return PGT_EFLAGS;
+	if ((access & PGT_ACC_SET_AD) && !pgt__space_writable(sp))
+		return PGT_EINVAL; /* a view's tables are never written */
 	return pgt__va_ok(sp, va) ? pgt__translate_full(sp, va, access, pa, fault) : PGT_ERANGE;
 }
 

@@ -241,6 +241,34 @@ PGT_API void pgt_space_destroy(pgt_space_t *sp);
 PGT_API pgt_paddr_t pgt_space_root(const pgt_space_t *sp);
 
 /**
+ * Makes @p sp a read-only view of tables the library did not build (a
+ * guest's, a memory image's), rooted at @p root and read through @p mm's
+ * p2v hook (or p2v_offset). Every query works on it (pgt_lookup,
+ * pgt_get_field, pgt_translate, pgt_walk, pgt_dump, pgt_verify; a view
+ * keeps no link words); every call that would write a table (pgt_insert,
+ * pgt_set_field, pgt_set_link, pgt_map, pgt_unmap, pgt_protect, pgt_share,
+ * pgt_mdb_attach, pgt_translate with PGT_ACC_SET_AD) is PGT_EINVAL and
+ * changes nothing, and pgt_space_destroy frees nothing. Nothing about the
+ * foreign tables is trusted: each walk takes at most one step per level,
+ * malformed entries end it in a fault (pgt_translate) or a report
+ * (pgt_verify), and every table is read only at an address p2v gave.
+ *
+ * @param sp    the space to fill
+ * @param arch  the tables' format
+ * @param mm    only p2v (or p2v_offset) and ctx are used; the allocation
+ *              and flush hooks may be NULL
+ * @param root  physical address of the root table, aligned to its size
+ *              (for pgt_translate_nested's stage 1: a guest-physical address)
+ * @param flags PGT_SPACE_UPPER (ARMv8 stage 1 only)
+ * @return PGT_OK; PGT_EINVAL for NULL pointers or a descriptor the library
+ *         refuses; PGT_EFLAGS for unknown flags; PGT_EALIGN for a misaligned
+ *         root; PGT_ERANGE for a root beyond the format's physical
+ *         addresses; PGT_EHOOK when p2v answers NULL for the root
+ */
+PGT_API int pgt_space_view(pgt_space_t *sp, const struct pgt_arch *arch, const struct pgt_mm *mm,
+			   pgt_paddr_t root, unsigned flags);
+
+/**
  * A handle on one leaf entry, as the L4 ADT's (PTEName, PTESize).
  * Valid until the mapping is removed.
  */
@@ -424,8 +452,27 @@ struct pgt_mapping {
 /** What pgt_translate found when the access faults. */
 struct pgt_fault {
 	int kind;       /**< enum pgt_fault_kind */
-	unsigned level; /**< level of the entry where the walk stopped */
-	pgt_vaddr_t va; /**< the faulting address */
+	unsigned level; /**< level of the entry where the walk stopped (in the faulting stage's tables) */
+	pgt_vaddr_t va; /**< the faulting address, as the caller passed it */
+	/**
+	 * The stage that faulted: 1, or 2 for a second-stage space
+	 * (struct pgt_arch's stage) and for the second stage of
+	 * pgt_translate_nested.
+	 */
+	unsigned stage;
+	/**
+	 * Stage 2 only: non-zero when the fault was taken while reading a
+	 * stage-1 table entry (ARMv8 S1PTW), 0 when translating the
+	 * stage-1 leaf's output address.
+	 */
+	unsigned s1ptw;
+	/**
+	 * Stage 2 only: the guest-physical address that missed, page offset
+	 * kept (what HPFAR_EL2, htval and the EPT guest-physical address
+	 * report): the stage-1 entry's address when s1ptw is set. 0 for a
+	 * stage-1 fault.
+	 */
+	pgt_paddr_t ipa;
 };
 
 /**
@@ -533,6 +580,36 @@ PGT_API int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned
  */
 PGT_API int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa,
 			  struct pgt_fault *fault);
+
+/**
+ * Translates @p va as an MMU with both stages on: @p s1 maps virtual to
+ * guest-physical addresses, @p s2 guest-physical to host-physical ones.
+ * As the hardware does, every stage-1 table entry is read at the address
+ * stage 2 gives for a read of its guest-physical address (through s2's
+ * p2v, never s1's), and the stage-1 leaf's output address is translated by
+ * stage 2 with the access itself.
+ *
+ * A fault in stage 1's own tables is stage 1, as pgt_translate reports it.
+ * A fault in stage 2 is stage 2, at s2's level, with ipa the guest-physical
+ * address that missed: the stage-1 entry's address and s1ptw = 1 for a
+ * table read, the stage-1 output address (page offset kept) and s1ptw = 0
+ * otherwise. fault->va is always @p va.
+ *
+ * @param s1     the first stage: usually a pgt_space_view whose root is
+ *               a guest-physical address; only its format and root are used
+ * @param s2     a second-stage space (or any space whose input addresses are
+ *               s1's physical addresses, such as an AMD NPT host space)
+ * @param va     the virtual address accessed
+ * @param access as for pgt_translate, without PGT_ACC_SET_AD; PGT_ACC_USER
+ *               applies to both stages (second-stage formats ignore it)
+ * @param pa     receives the host-physical address; may be NULL
+ * @param fault  receives the fault on PGT_EFAULT; may be NULL
+ * @return PGT_OK; PGT_EFAULT; PGT_EINVAL for NULL or uninitialised
+ *         spaces; PGT_EFLAGS for a bad @p access; PGT_ERANGE for a @p va
+ *         outside s1; PGT_EHOOK when s2's p2v answers NULL for a table
+ */
+PGT_API int pgt_translate_nested(const pgt_space_t *s1, const pgt_space_t *s2, pgt_vaddr_t va,
+				 unsigned access, pgt_paddr_t *pa, struct pgt_fault *fault);
 
 /**
  * Visits the leaf mappings (valid and reserved) that overlap [lo, hi) in
