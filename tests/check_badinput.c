@@ -1549,7 +1549,7 @@ static void env_open(struct env *e, size_t arch, enum test_mm_mode mode)
 {
 	memset(e, 0, sizeof *e);
 	e->a = test_archs[arch];
-	e->flags = PGT_SPACE_LINKS | ((arch & 1) && e->a->canon == PGT_CANON_SPLIT ? PGT_SPACE_UPPER : 0u);
+	e->flags = PGT_SPACE_LINKS | ((arch & 1) && test_has_upper(e->a) ? PGT_SPACE_UPPER : 0u);
 	test_mm_init(&e->t, mode);
 	ck_assert_int_eq(pgt_space_init(&e->sp, e->a, &e->t.mm, e->flags), PGT_OK);
 	e->va = test_va_bottom(e->a, e->flags) + (1ull << (e->a->va_bits - 2));

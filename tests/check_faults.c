@@ -56,7 +56,7 @@ static struct cfg cfg_of(int i)
 	struct cfg c = { .a = test_archs[i / NCFG], .flags = (i & 1) ? PGT_SPACE_LINKS : 0,
 			 .mode = (i & 2) ? TEST_MM_HOOK : TEST_MM_OFFSET };
 
-	if (i % NCFG == 3 && c.a->canon == PGT_CANON_SPLIT)
+	if (i % NCFG == 3 && test_has_upper(c.a))
 		c.flags |= PGT_SPACE_UPPER;
 	snprintf(c.name, sizeof c.name, "%s%s%s/%s", c.a->name, (c.flags & PGT_SPACE_LINKS) ? "+links" : "",
 		 (c.flags & PGT_SPACE_UPPER) ? "+upper" : "", c.mode == TEST_MM_HOOK ? "hook" : "offset");

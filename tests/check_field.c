@@ -602,7 +602,7 @@ START_TEST(test_field_valid_cycle)
 	const struct pgt_arch *a = test_archs[_i];
 
 	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
-		for (unsigned upper = 0; upper < (sign_extended(a) ? 1u : 2u); upper++) {
+		for (unsigned upper = 0; upper < (test_has_upper(a) ? 2u : 1u); upper++) {
 			struct ctx c;
 			ctx_open(&c, a, l, upper ? PGT_SPACE_UPPER : 0, (enum test_mm_mode)upper);
 			set_ok(&c, PGT_FIELD_PADDR, 2 * page_size(&c));
@@ -928,7 +928,7 @@ START_TEST(test_link_roundtrip)
 	uint64_t seed = 0x11c0 + (uint64_t)_i;
 
 	for (unsigned l = 0; l < a->levels; l = next_leaf_level(a, l))
-		for (unsigned k = 0; k < (sign_extended(a) ? 2u : 4u); k++) {
+		for (unsigned k = 0; k < (test_has_upper(a) ? 4u : 2u); k++) {
 			struct ctx c;
 			unsigned flags = PGT_SPACE_LINKS | (k >= 2 ? PGT_SPACE_UPPER : 0);
 			ctx_open(&c, a, l, flags, (enum test_mm_mode)(k & 1));

@@ -49,7 +49,7 @@ static unsigned regions_of(const struct pgt_arch *a, struct region r[2])
 		r[0] = (struct region){ 0, 0, (1ull << b) - 1, "lower (TTBR0)" };
 		r[1] = (struct region){ PGT_SPACE_UPPER, ~0ull << b, ~0ull, "upper (TTBR1)" };
 	}
-	return 2;
+	return a->canon == PGT_CANON_SIGN_EXTEND || test_has_upper(a) ? 2 : 1;
 }
 
 /** A test's space, its allocator and a label that names descriptor, range, size and mode. */

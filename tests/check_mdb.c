@@ -96,7 +96,7 @@ static void slot_open(struct run *r, int k)
 
 	test_mm_init(&s->t, k == 3 ? TEST_MM_HOOK : TEST_MM_OFFSET);
 	s->flags = PGT_SPACE_LINKS;
-	if (k == 1 && r->a->canon == PGT_CANON_SPLIT)
+	if (k == 1 && test_has_upper(r->a))
 		s->flags |= PGT_SPACE_UPPER;
 	s->t.on_flush = record_flush;
 	s->t.on_flush_arg = &s->fl;

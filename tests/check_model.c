@@ -424,7 +424,7 @@ static void slot_create_random(struct run *r, struct slot *s)
 	const struct pgt_arch *a = r->only ? r->only : test_archs[below(r, test_narchs)];
 	unsigned flags = chance(r, 50) ? PGT_SPACE_LINKS : 0;
 
-	if (a->canon == PGT_CANON_SPLIT && chance(r, 50))
+	if (test_has_upper(a) && chance(r, 50))
 		flags |= PGT_SPACE_UPPER;
 	slot_create(r, s, a, flags, (enum test_mm_mode)below(r, 2));
 }
@@ -778,7 +778,7 @@ START_TEST(test_model_per_arch)
 {
 	const struct pgt_arch *a = test_archs[_i];
 	const struct pgt_arch *const init[NSPACES] = { a, a, a };
-	unsigned upper = a->canon == PGT_CANON_SPLIT ? PGT_SPACE_UPPER : 0;
+	unsigned upper = test_has_upper(a) ? PGT_SPACE_UPPER : 0;
 	const unsigned flags[NSPACES] = { 0, PGT_SPACE_LINKS | upper, upper };
 	unsigned long steps = opt_steps() / PER_ARCH_DIV;
 

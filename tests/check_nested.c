@@ -144,7 +144,8 @@ static bool nest_open(struct nest *n, const struct pgt_arch *a1, const struct pg
 	n->a1 = a1;
 	n->a2 = a2;
 	n->full2 = R | W | X;
-	if (!s2_prot(n, n->full2) || a2->va_bits < 32)
+	/* A second-stage format is no guest's first stage: its faults say stage 2. */
+	if (a1->stage == 2 || !s2_prot(n, n->full2) || a2->va_bits < 32)
 		return false;
 	n->g.mem = aligned_alloc(1u << 21, GUEST_SIZE);
 	memset(n->g.mem, 0, GUEST_SIZE);

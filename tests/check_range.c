@@ -52,7 +52,7 @@ static void ctx_open(struct ctx *c, int i, enum test_mm_mode mode)
 {
 	c->a = test_archs[i / 2];
 	bool high = i & 1;
-	c->flags = high && c->a->canon == PGT_CANON_SPLIT ? PGT_SPACE_UPPER : 0;
+	c->flags = high && test_has_upper(c->a) ? PGT_SPACE_UPPER : 0;
 	if (c->a->canon == PGT_CANON_SIGN_EXTEND) {
 		unsigned b = c->a->va_bits - 1u;
 		c->bottom = high ? ~0ull << b : 0;

@@ -66,7 +66,7 @@ static void slot_open(struct run *r, int k)
 
 	test_mm_init(&s->t, k == 1 ? TEST_MM_HOOK : TEST_MM_OFFSET);
 	s->flags = k == 2 ? PGT_SPACE_LINKS : 0;
-	if (k == 1 && r->a->canon == PGT_CANON_SPLIT)
+	if (k == 1 && test_has_upper(r->a))
 		s->flags |= PGT_SPACE_UPPER;
 	ck_assert_int_eq(pgt_space_init(&s->sp, r->a, &s->t.mm, s->flags), PGT_OK);
 	ext_init(&s->m);

@@ -91,7 +91,7 @@ static unsigned flag_sets(const struct pgt_arch *a, unsigned out[4])
 	unsigned n = 0;
 	out[n++] = 0;
 	out[n++] = PGT_SPACE_LINKS;
-	if (a->canon == PGT_CANON_SPLIT) {
+	if (test_has_upper(a)) {
 		out[n++] = PGT_SPACE_UPPER;
 		out[n++] = PGT_SPACE_UPPER | PGT_SPACE_LINKS;
 	}

@@ -166,7 +166,7 @@ START_TEST(test_clean_random_trees)
 
 	for (size_t fi = 0; fi < 4; fi++) {
 		const struct pgt_arch *a = test_archs[_i];
-		if ((flag_sets[fi] & PGT_SPACE_UPPER) && a->canon != PGT_CANON_SPLIT)
+		if ((flag_sets[fi] & PGT_SPACE_UPPER) && !test_has_upper(a))
 			continue;
 		struct ctx c;
 		ctx_open(&c, a, flag_sets[fi], fi & 1 ? TEST_MM_HOOK : TEST_MM_OFFSET, true);
@@ -307,7 +307,7 @@ START_TEST(test_each_corruption)
 {
 	const struct corruption *k = &corruptions[_i];
 
-	for (unsigned flags = 0; flags <= (k->a->canon == PGT_CANON_SPLIT ? PGT_SPACE_UPPER : 0u);
+	for (unsigned flags = 0; flags <= (test_has_upper(k->a) ? PGT_SPACE_UPPER : 0u);
 	     flags += PGT_SPACE_UPPER) {
 		struct ctx c;
 		ctx_open(&c, k->a, flags, TEST_MM_HOOK, true);

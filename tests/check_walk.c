@@ -70,7 +70,7 @@ static unsigned variants(struct variant out[MAX_VARIANTS])
 			abort();
 		}
 		out[n++] = (struct variant){ test_archs[i], 0 };
-		if (test_archs[i]->canon == PGT_CANON_SPLIT)
+		if (test_has_upper(test_archs[i]))
 			out[n++] = (struct variant){ test_archs[i], PGT_SPACE_UPPER };
 	}
 	return n;

@@ -26,6 +26,11 @@ bool test_exec_only(const struct pgt_arch *a)
 	return strncmp(a->name, "riscv", 5) == 0;
 }
 
+bool test_has_upper(const struct pgt_arch *a)
+{
+	return a->canon == PGT_CANON_SPLIT && a->stage != 2;
+}
+
 bool test_user_pages_private(const struct pgt_arch *a)
 {
 	return strncmp(a->name, "riscv", 5) == 0 && a->stage != 2;

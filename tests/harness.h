@@ -175,6 +175,8 @@ static inline pgt_pte_t test_with_table_pa(const struct pgt_level *L, pgt_pte_t 
 
 /** Whether the shipped format @p a has execute-only leaves (PGT_PROT_EXEC alone). */
 bool test_exec_only(const struct pgt_arch *a);
+/** Whether spaces of format @p a may take PGT_SPACE_UPPER (a split first stage; no second stage). */
+bool test_has_upper(const struct pgt_arch *a);
 /** Whether a privileged access to a user page faults in format @p a (RISC-V stage 1 with SUM = 0). */
 bool test_user_pages_private(const struct pgt_arch *a);
 /**

@@ -89,7 +89,7 @@ static void slot_open(struct fuzz *f, int k)
 	if (span < WINDOW * f->pg)
 		span <<= f->a->level[1].bits;
 	test_mm_init(&s->t, k == 3 ? TEST_MM_HOOK : TEST_MM_OFFSET);
-	if (k == 1 && f->a->canon == PGT_CANON_SPLIT)
+	if (k == 1 && test_has_upper(f->a))
 		flags |= PGT_SPACE_UPPER;
 	EXPECT(f, pgt_space_init(&s->sp, f->a, &s->t.mm, flags) == PGT_OK, "space %d: init", k);
 	s->lo = test_va_bottom(f->a, flags) + (uint64_t)(k + 1) * span - (WINDOW / 2) * f->pg;

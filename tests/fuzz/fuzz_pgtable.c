@@ -388,7 +388,7 @@ static void op_create(struct fuzz *f, struct slot *s)
 
 	if (s->live)
 		slot_destroy(f, s);
-	if (a->canon == PGT_CANON_SPLIT && (b & 0x20))
+	if (test_has_upper(a) && (b & 0x20))
 		flags |= PGT_SPACE_UPPER;
 	s->mode = (b & 0x40) ? TEST_MM_HOOK : TEST_MM_OFFSET;
 	struct test_mm *t = slot_mm(f, s);
