@@ -240,7 +240,10 @@ static int library_says(unsigned access, pgt_vaddr_t gpa, pgt_paddr_t *pa, struc
 	return 1;
 }
 
-/* The guest's a0 at its ecall: the value loaded, the address stored to (the store stub keeps it), the magic. */
+/*
+ * The guest's a0 at its ecall: the value loaded, the address stored to (the
+ * store stub keeps it), or the magic.
+ */
 static int expect_completion(const struct gcase *c, unsigned k, pgt_vaddr_t gpa, uint64_t got, uint64_t want)
 {
 	pgt_paddr_t host = c->frame + (gpa - c->gpa), pa = 0;
@@ -352,7 +355,7 @@ static void *g1_p2v(void *ctx, pgt_paddr_t gpa)
 
 static const struct pgt_mm g1_mm = { .alloc_table = g1_alloc, .free_table = g1_free, .p2v = g1_p2v };
 
-/* Expected outcome of a nested access: completes, stage-1 fault, stage-2 fault, stage-2 fault on a table read. */
+/* A nested access: completes, stage-1 fault, stage-2 fault, stage-2 fault on a table read. */
 enum { N_OK, N_S1, N_S2, N_PTW };
 
 struct ncase {
