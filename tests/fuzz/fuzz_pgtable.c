@@ -15,7 +15,8 @@
  * with good and bad ranges, output addresses and rights instead, compared
  * with the extent model (tests/extents.c) whatever page sizes the library
  * chose, and lookups and privileged reads (pgt_translate) checked against
- * it. Two range spaces of one descriptor may share root entries through
+ * it, and a read-only view of the same tables (pgt_space_view) must answer
+ * both as the space does and refuse a write. Two range spaces of one descriptor may share root entries through
  * pgt_share (one pair at a time): the refusals are checked, and from then
  * on what either space maps, unmaps or protects there is in both models. A
  * borrower whose owner is destroyed is only destroyed in turn, as
@@ -828,6 +829,32 @@ static void check_translate(struct fuzz *f, struct slot *s, pgt_vaddr_t va, cons
 	       "translate %#" PRIx64 ": %#" PRIx64 ", model %#" PRIx64, va, pa, x->pa + (va - x->va));
 }
 
+/**
+ * A read-only view of the space's tables (pgt_space_view) answers a lookup
+ * and a privileged read as the space does, and refuses a write.
+ */
+static void check_view(struct fuzz *f, struct slot *s, pgt_vaddr_t va)
+{
+	const struct test_mm *t = slot_mm(f, s);
+	const struct pgt_mm mm = { .p2v = t->mm.p2v, .p2v_offset = t->mm.p2v_offset, .ctx = t->mm.ctx };
+	pgt_space_t v;
+	pgt_ref_t r1, r2;
+	pgt_paddr_t p1 = 0, p2 = 0;
+	struct pgt_fault f1 = { 0 }, f2 = { 0 };
+	int rc = pgt_space_view(&v, s->md.a, &mm, pgt_space_root(&s->sp), s->md.flags & PGT_SPACE_UPPER);
+
+	EXPECT(f, rc == PGT_OK, "view of a live space: status %d", rc);
+	int l1 = pgt_lookup(&s->sp, va, &r1), l2 = pgt_lookup(&v, va, &r2);
+	EXPECT(f, l1 == l2 && (l1 != PGT_OK || (r1.pte == r2.pte && r1.level == r2.level)),
+	       "view lookup %#" PRIx64 ": status %d, the space's %d", va, l2, l1);
+	int t1 = pgt_translate(&s->sp, va, PGT_ACC_READ, &p1, &f1), t2 = pgt_translate(&v, va, PGT_ACC_READ, &p2, &f2);
+	EXPECT(f, t1 == t2 && p1 == p2 && f1.kind == f2.kind && f1.level == f2.level,
+	       "view translate %#" PRIx64 ": status %d, the space's %d", va, t2, t1);
+	rc = pgt_unmap(&v, va & ~0xfffull, 0x1000);
+	EXPECT(f, rc == PGT_EINVAL, "unmap on a view: status %d", rc);
+	pgt_space_destroy(&v);
+}
+
 /** A lookup answers as the extent model does, with its output address. */
 static void op_range_lookup(struct fuzz *f, struct slot *s)
 {
@@ -841,6 +868,7 @@ static void op_range_lookup(struct fuzz *f, struct slot *s)
 
 	EXPECT(f, rc == want, "lookup %#" PRIx64 ": status %d, extent model says %d", va, rc, want);
 	check_translate(f, s, va, x);
+	check_view(f, s, va);
 	if (rc != PGT_OK)
 		return;
 	rc = pgt_get_field(&s->sp, ref, PGT_FIELD_PADDR, &pa);
