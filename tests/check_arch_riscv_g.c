@@ -547,6 +547,35 @@ START_TEST(test_table_entries)
 }
 END_TEST
 
+/*
+ * Bad input: a G-stage space has no upper range (PGT_EFLAGS), and a view of
+ * G-stage tables needs its root 16 KiB aligned (8.2.10: hgatp.PPN[1:0] read
+ * as zero); a view reads what the space wrote and refuses to write.
+ */
+START_TEST(test_bad_input)
+{
+	struct fx f;
+	pgt_space_t other, view;
+	pgt_paddr_t pa = 0;
+
+	fx_open(&f, _i);
+	CHECK_RC(pgt_space_init(&other, f.d->a, &f.t.mm, PGT_SPACE_UPPER), PGT_EFLAGS);
+	CHECK_RC(pgt_space_init(&other, f.d->a, &f.t.mm, PGT_SPACE_UPPER | PGT_SPACE_LINKS), PGT_EFLAGS);
+	pgt_paddr_t root = pgt_space_root(&f.sp);
+	for (pgt_paddr_t off = 0x1000; off < 0x4000; off += 0x1000)
+		CHECK_RC(pgt_space_view(&view, f.d->a, &f.t.mm, root + off, 0), PGT_EALIGN);
+	CHECK_RC(pgt_space_view(&view, f.d->a, &f.t.mm, root, PGT_SPACE_UPPER), PGT_EFLAGS);
+	CHECK_RC(pgt_map(&f.sp, 1ull << (f.d->gpa_bits - 1), 0x80000000ull, 4096, R | W, 0), PGT_OK);
+	CHECK_RC(pgt_space_view(&view, f.d->a, &f.t.mm, root, 0), PGT_OK);
+	CHECK_RC(pgt_translate(&view, (1ull << (f.d->gpa_bits - 1)) + 8, PGT_ACC_WRITE, &pa, NULL), PGT_OK);
+	ck_assert_uint_eq(pa, 0x80000008ull);
+	CHECK_RC(pgt_map(&view, 0, 0x80000000ull, 4096, R, 0), PGT_EINVAL);
+	pgt_space_destroy(&view);
+	ck_assert_uint_eq(test_mm_outstanding(&f.t), f.d->levels);
+	fx_close(&f);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Guest-physical address width (8.5.1: bits 63:bits must be zero)          */
 
@@ -829,6 +858,7 @@ static Suite *riscv_g_suite(void)
 	suite_add_tcase(s, enc);
 
 	tcase_add_loop_test(gpa, test_gpa_width, 0, n);
+	tcase_add_loop_test(gpa, test_bad_input, 0, n);
 	suite_add_tcase(s, gpa);
 
 	tcase_add_loop_test(tr, test_translate_rights, 0, n);
