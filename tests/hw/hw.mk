@@ -13,8 +13,8 @@ hw_riscv64_src = tests/hw/riscv64/boot.S tests/hw/riscv64/arch.c
 hw_riscv64_hs_src = tests/hw/riscv64/hs.c
 # The SMP kernel (x86-64 only): the second CPU's start, and its one case instead of cases*.c.
 hw_smp_src = tests/hw/x86_64/smp.S tests/hw/x86_64/smp.c tests/hw/smp_dirty.c
-EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) $(hw_riscv64_src) $(hw_smp_src) $(hw_riscv64_hs_src) \
-	tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld tests/hw/riscv64/kernel.ld \
+EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) $(hw_riscv64_src) $(hw_smp_src) \
+	$(hw_riscv64_hs_src) tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld tests/hw/riscv64/kernel.ld \
 	tests/hw/hw.mk tests/hw/run.sh tests/hw/hwrun.py
 
 # The kernels' own C files, compiled as a kernel is (no PIC, no unwind tables)
@@ -118,7 +118,8 @@ hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-4k-39.elf tests/hw/aarch6
 endif
 if HW_RISCV64
 hw_kernels += tests/hw/riscv64-sv39.elf tests/hw/riscv64-sv48.elf tests/hw/riscv64-sv57.elf \
-	tests/hw/riscv64-broken1.elf tests/hw/riscv64-broken2.elf tests/hw/riscv64-hs.elf
+	tests/hw/riscv64-broken1.elf tests/hw/riscv64-broken2.elf tests/hw/riscv64-hs.elf \
+	tests/hw/riscv64-hs48.elf tests/hw/riscv64-hs57.elf
 endif
 check_DATA += $(hw_kernels)
 CLEANFILES += $(hw_kernels)
@@ -163,6 +164,10 @@ tests/hw/riscv64-broken2.elf: $(hw_riscv64_deps)
 	$(AM_V_GEN)$(hw_riscv64_build) -DHW_SV=39 -DHW_BROKEN=2
 tests/hw/riscv64-hs.elf: $(hw_riscv64_deps) $(hw_riscv64_hs_src)
 	$(AM_V_GEN)$(hw_riscv64_hs_build)
+tests/hw/riscv64-hs48.elf: $(hw_riscv64_deps) $(hw_riscv64_hs_src)
+	$(AM_V_GEN)$(hw_riscv64_hs_build) -DHW_GSTAGE=48
+tests/hw/riscv64-hs57.elf: $(hw_riscv64_deps) $(hw_riscv64_hs_src)
+	$(AM_V_GEN)$(hw_riscv64_hs_build) -DHW_GSTAGE=57
 
 # The tests: TAP, one result per case. They run under the shell, never under
 # Valgrind (check-valgrind replaces LOG_COMPILER only, not HW_LOG_COMPILER).
@@ -171,7 +176,8 @@ hw_tests = tests/hw_x86_64.hw tests/hw_x86_64_la57.hw tests/hw_x86_64_broken_fra
 	tests/hw_armv8_4k.hw tests/hw_armv8_4k_39.hw tests/hw_armv8_16k.hw tests/hw_armv8_64k.hw \
 	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw \
 	tests/hw_riscv_sv39.hw tests/hw_riscv_sv48.hw tests/hw_riscv_sv57.hw \
-	tests/hw_riscv_broken_frame.hw tests/hw_riscv_broken_write.hw tests/hw_riscv_hs.hw
+	tests/hw_riscv_broken_frame.hw tests/hw_riscv_broken_write.hw tests/hw_riscv_hs.hw \
+	tests/hw_riscv_hs48.hw tests/hw_riscv_hs57.hw
 dist_check_SCRIPTS += $(hw_tests)
 TEST_EXTENSIONS += .hw
 HW_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

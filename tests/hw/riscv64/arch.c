@@ -30,8 +30,10 @@
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
-#ifdef HW_HS
+#if defined(HW_HS) && (!defined(HW_GSTAGE) || HW_GSTAGE == 39)
 #define HW_NAME "riscv-hs" /* the hypervisor kernel (riscv64/hs.c): Sv39 for itself, Sv39x4 for its guest */
+#elif defined(HW_HS)
+#define HW_NAME "riscv-hs-sv" STR(HW_GSTAGE) "x4" /* ... Sv48x4 or Sv57x4 for its guest */
 #else
 #define HW_NAME "riscv-sv" STR(HW_SV)
 #endif

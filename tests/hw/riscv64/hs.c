@@ -2,7 +2,8 @@
 /*
  * RISC-V hypervisor test kernel (QEMU -M virt -cpu rv64,h=true,svpbmt=on):
  * the kernel runs in HS-mode on its own Sv39 space, as every RISC-V test
- * kernel does, builds a guest's G-stage tables (Sv39x4) with pgt_map, and
+ * kernel does, builds a guest's G-stage tables (Sv39x4, or with HW_GSTAGE
+ * 48 or 57 Sv48x4 or Sv57x4) with pgt_map, and
  * runs a VS-mode guest with vsatp = 0 (guest-virtual = guest-physical)
  * whose loads, stores and instruction fetches the hart judges. Each
  * outcome must equal what pgt_translate says on the G-stage space and what
@@ -23,9 +24,10 @@
  * success at the host frame.
  *
  * QEMU 7.2 checks an Sv39x4 guest-physical address as if it were
- * sign-extended from bit 40 (the specification: bits 63:41 zero), so every
- * guest-physical address here is below 2^40; the root's upper half
- * (entries 1024 to 2047) is left to the golden tests.
+ * sign-extended from bit 40 (the specification: bits 63:41 zero), and
+ * Sv48x4 and Sv57x4 ones from bits 49 and 58, so every guest-physical
+ * address here is below 2^40 (2^49, 2^58); the root's upper half (entries
+ * 1024 to 2047) is left to the golden tests.
  */
 #include "../cases.h"
 
@@ -33,6 +35,24 @@
 
 /* CSRs by number (8.2; the assembler needs no H extension): hstatus 0x600, hedeleg 0x602,
  * hideleg 0x603, htval 0x643, hgatp 0x680, vsatp 0x280. */
+#ifndef HW_GSTAGE
+#define HW_GSTAGE 39
+#endif
+#if HW_GSTAGE == 39
+#define GSTAGE_ARCH  pgt_arch_riscv_sv39x4
+#define GSTAGE_MODE  PGT_RISCV_HGATP_SV39X4
+#elif HW_GSTAGE == 48
+#define GSTAGE_ARCH  pgt_arch_riscv_sv48x4
+#define GSTAGE_MODE  PGT_RISCV_HGATP_SV48X4
+#elif HW_GSTAGE == 57
+#define GSTAGE_ARCH  pgt_arch_riscv_sv57x4
+#define GSTAGE_MODE  PGT_RISCV_HGATP_SV57X4
+#else
+#error "HW_GSTAGE must be 39, 48 or 57"
+#endif
+/* The lowest guest-physical address bit the root indexes: root entry n maps n << ROOT_SHIFT. */
+#define ROOT_SHIFT (HW_GSTAGE - 9)
+
 #define CSR_READ(csr)                                          \
 	({                                                     \
 		uint64_t v_;                                   \
@@ -91,12 +111,12 @@ static void gstage_flush(void *ctx, pgt_vaddr_t gpa, uint64_t size)
 #define PAGE  4096ull
 #define MEGA2 (2ull << 20)
 
-/* Guest-physical addresses, all below 2^40 (see the file comment). */
+/* Guest-physical addresses, all below 2^(HW_GSTAGE + 1) (see the file comment). */
 #define GPA_CODE  0x10000000ull    /* the guest's load and store stubs: R|X */
 #define GPA_PAGES 0x10010000ull    /* one 4K page per case from here */
 #define GPA_SUPER 0x40200000ull    /* a 2M superpage */
-#define GPA_WIDE  0x8000003000ull  /* 2^39 + 0x3000: root entry 512, beyond a 4K root */
-#define GPA_TOP   0xfffffff000ull  /* the last page below 2^40: root entry 1023 */
+#define GPA_WIDE  ((512ull << ROOT_SHIFT) + 0x3000) /* root entry 512, beyond a 4K root (Sv39x4: 2^39) */
+#define GPA_TOP   ((1024ull << ROOT_SHIFT) - PAGE)  /* root entry 1023 (Sv39x4: the last page below 2^40) */
 
 static pgt_space_t gstage;
 static const struct hw_layout *L;
@@ -184,7 +204,7 @@ static int build_guest(void)
 
 	gmm.tlb_flush = gstage_flush;
 	gmm.leaf_ad = NULL;
-	rc = pgt_space_init(&gstage, &pgt_arch_riscv_sv39x4, &gmm, 0);
+	rc = pgt_space_init(&gstage, &GSTAGE_ARCH, &gmm, 0);
 	if (rc != PGT_OK)
 		return rc;
 	code_frame = frame(31);
@@ -201,7 +221,7 @@ static int build_guest(void)
 /* hgatp (8.2.10): MODE in bits 63:60, the root's PPN in 43:0; VMID 0. */
 static int enter_gstage(void)
 {
-	uint64_t hgatp = (uint64_t)PGT_RISCV_HGATP_SV39X4 << 60 | pgt_space_root(&gstage) >> 12;
+	uint64_t hgatp = (uint64_t)GSTAGE_MODE << 60 | pgt_space_root(&gstage) >> 12;
 
 	CSR_WRITE(0x602, 0); /* hedeleg: every guest trap comes to HS-mode */
 	CSR_WRITE(0x603, 0); /* hideleg */
@@ -519,10 +539,10 @@ static unsigned run_nested(void)
 			failed += report(name, nested_probe(i, k));
 		}
 	if (qemu_ptw_as_load)
-		hw_printf("@note riscv-hs: %u guest-page faults on a guest table read came as load faults (cause "
+		hw_printf("@note %s: %u guest-page faults on a guest table read came as load faults (cause "
 			  "21), not as the store or fetch that walked (8.5.1 wants the original access type): "
 			  "QEMU 7.2 does so\n",
-			  qemu_ptw_as_load);
+			  L->name, qemu_ptw_as_load);
 	return failed;
 }
 
@@ -538,10 +558,11 @@ static unsigned run_setup(void)
 		return report("h_extension", hw_fail("misa.H clear: run QEMU with -cpu rv64,h=true"));
 	rc = build_guest();
 	if (rc != PGT_OK)
-		return report("gstage_build", hw_fail("pgt_map on %s: %s", pgt_arch_riscv_sv39x4.name,
+		return report("gstage_build", hw_fail("pgt_map on %s: %s", GSTAGE_ARCH.name,
 						      pgt_strerror(rc)));
 	if (report("gstage_build", 1) || !enter_gstage())
-		return report("hgatp", hw_fail("hgatp Sv39x4 did not take"));
+		return report("hgatp",
+			      hw_fail("hgatp MODE %u (%s) did not take", GSTAGE_MODE, GSTAGE_ARCH.name));
 	return report("hgatp", 1);
 }
 
@@ -552,8 +573,9 @@ unsigned hw_run_cases(pgt_space_t *kernel)
 
 	(void)kernel;
 	L = hw_arch_layout();
-	hw_printf("@note riscv-hs: guest-physical addresses stay below 2^40 (QEMU 7.2 checks Sv39x4 ones as if "
-		  "sign-extended from bit 40)\n");
+	hw_printf("@note %s: guest-physical addresses stay below 2^%u (QEMU 7.2 checks %s ones as if "
+		  "sign-extended from bit %u)\n",
+		  L->name, HW_GSTAGE + 1, GSTAGE_ARCH.name, HW_GSTAGE + 1);
 	failed = run_setup();
 	if (failed)
 		return failed;
