@@ -480,9 +480,12 @@ static void plan_reachable(struct range_op *op, unsigned level, pgt_pte_t pte)
 
 	if (tab)
 		memo_put(op, MEMO_SUBTREE, tab);
-	for (unsigned i = 0; tab && level > 1 && i < pgt__entries(L) && op->status == PGT_OK; i++) {
+	if (!tab || level < 2)
+		return;
+	/* The child's entries: a wide root's count is not its children's (RISC-V x4, ARMv8 concatenated). */
+	const struct pgt_level *C = pgt__level(op->sp, level - 1);
+	for (unsigned i = 0; i < pgt__entries(C) && op->status == PGT_OK; i++) {
 		pgt_pte_t e = pgt__pte_load(&tab[i]);
-		const struct pgt_level *C = pgt__level(op->sp, level - 1);
 		if (pgt__is_table(C, level - 1, e) && !table_kept(C, e)) /* as release_subtree goes */
 			plan_reachable(op, level - 1, e);
 	}

@@ -77,7 +77,7 @@ static enum family family(const struct pgt_arch *a)
 	return strncmp(a->name, "armv8", 5) == 0 ? FAM_ARMV8 : FAM_X86;
 }
 
-/** What @p v written to boolean field @p f reads back: 0 for a bit the format drops (ARMv8 stage 2). */
+/** What @p v written to boolean field @p f reads back: 0 for a bit the format drops (every second stage). */
 static uint64_t kept(const struct pgt_arch *a, enum pgt_field f, uint64_t v)
 {
 	unsigned bit = f == PGT_FIELD_USER ? PGT_PROT_USER : f == PGT_FIELD_GLOBAL ? PGT_PROT_GLOBAL : 0;

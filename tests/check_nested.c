@@ -144,9 +144,8 @@ static bool nest_open(struct nest *n, const struct pgt_arch *a1, const struct pg
 	n->a1 = a1;
 	n->a2 = a2;
 	n->full2 = R | W | X;
-	if (a1->stage == 2) /* a second-stage format is no guest's own tables */
-		return false;
-	if (!s2_prot(n, n->full2) || a2->va_bits < 32)
+	/* A second-stage format is no guest's first stage: its faults say stage 2. */
+	if (a1->stage == 2 || !s2_prot(n, n->full2) || a2->va_bits < 32)
 		return false;
 	if (a1->stage == 2)
 		return false; /* a second-stage format is never a guest's first stage */

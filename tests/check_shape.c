@@ -608,7 +608,8 @@ START_TEST(leaf_pass_shipped)
 		for (unsigned k = 0; k < 6 && a->level[l].leaf_ok; k++)
 			implied += a->implied_if && (pgt__access_right(accesses[k]) & a->implied_removes);
 	unsigned passed = leaf_pass_check(a, &rng, &completed);
-	ck_assert_uint_gt(passed, 500); /* RISC-V leaves need A, D and U to agree too: fewer complete */
+	/* RISC-V leaves need A, D and U to agree too: fewer complete; the G-stage needs U for every access */
+	ck_assert_uint_gt(passed, 250);
 	if (!implied && !exec_rule_wide(a))
 		ck_assert_uint_eq(passed, completed);
 	else

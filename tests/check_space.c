@@ -148,6 +148,9 @@ START_TEST(test_arch_by_name_shipped)
 		{ "armv8-s2-4k-48", &pgt_arch_armv8_s2_4k_48 },
 		{ "armv8-s2-16k-40", &pgt_arch_armv8_s2_16k_40 },
 		{ "armv8-s2-64k-42", &pgt_arch_armv8_s2_64k_42 },
+		{ "riscv-sv39x4", &pgt_arch_riscv_sv39x4 },
+		{ "riscv-sv48x4", &pgt_arch_riscv_sv48x4 },
+		{ "riscv-sv57x4", &pgt_arch_riscv_sv57x4 },
 	};
 
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -174,6 +177,7 @@ START_TEST(test_arch_by_name_unknown)
 		"RISCV-SV39", "riscv_sv39",   "riscv-sv39 ",  "sv39",         "riscv-sv390",
 		"x86_64-ept4", "x86_64_ept",  "ept",          "x86_64-EPT",   "x86_64-ept57",
 		"armv8-s2",   "armv8-s2-4k",  "armv8-s2-4k-39", "armv8-s2-16k-47", "ARMV8-S2-4K-40",
+		"riscv-sv39x", "riscv-sv39x8", "riscv-sv32x4", "sv39x4",      "RISCV-SV39X4",
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -700,7 +704,7 @@ END_TEST
 /* Spaces on every descriptor at once, sharing one allocator, plus a pair on one descriptor. */
 START_TEST(test_spaces_coexist)
 {
-	enum { MAXA = 16 };
+	enum { MAXA = 32 };
 	struct test_mm t;
 	pgt_space_t sp[MAXA + 1];
 	pgt_ref_t ref[MAXA + 1];

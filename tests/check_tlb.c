@@ -57,7 +57,7 @@ static pgt_ref_t map_page(struct fx *f, pgt_vaddr_t va, unsigned shift, pgt_padd
 	return ref;
 }
 
-/** Expects a TLB translation of @p va to @p pa with @p prot. */
+/** Expects a TLB translation of @p va to @p pa with @p prot, as the format keeps it (test_prot_dropped). */
 static void expect(struct fx *f, pgt_vaddr_t va, pgt_paddr_t pa, unsigned prot)
 {
 	pgt_paddr_t got = 0;

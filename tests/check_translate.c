@@ -260,12 +260,13 @@ static bool arm_s2_allows(const pgt_pte_t *e, unsigned n, unsigned access)
  * RISC-V privileged spec 4.3.2 steps 5 and 7 with SUM = 0, MXR = 0 and
  * Svade: non-leaf entries restrict nothing; the leaf's R/W/X grant, U
  * selects user or supervisor, a clear A faults, and so does a write to a
- * leaf with D clear.
+ * leaf with D clear. The G-stage (@p g_stage) checks every access as a
+ * user one (8.5.1).
  */
-static bool riscv_allows(const pgt_pte_t *e, unsigned n, unsigned access)
+static bool riscv_allows(const pgt_pte_t *e, unsigned n, unsigned access, bool g_stage)
 {
 	pgt_pte_t leaf = e[n - 1];
-	bool user = access & PGT_ACC_USER;
+	bool user = g_stage || (access & PGT_ACC_USER);
 
 	if (user != !!(leaf & PGT_RISCV_U) || !(leaf & PGT_RISCV_A))
 		return false;
@@ -309,7 +310,7 @@ static bool model_allows(const struct ctx *c, pgt_vaddr_t va, unsigned leaf_leve
 	unsigned n = walk_entries(c, va, leaf_level, e);
 
 	if (is_riscv(c->a))
-		return riscv_allows(e, n, access);
+		return riscv_allows(e, n, access, c->a->stage == 2);
 	if (is_ept(c->a))
 		return ept_allows(e, n, access);
 	if (is_arm_s2(c->a))
@@ -975,7 +976,7 @@ static bool prot_allows(const struct pgt_arch *a, unsigned prot, unsigned access
 		return right;
 	if (!(prot & R) || !right)
 		return false;
-	if (is_ept(a)) /* no user/supervisor distinction at stage 2 */
+	if (a->stage == 2) /* EPT, the RISC-V G-stage: no user/supervisor distinction */
 		return true;
 	if (user)
 		return prot & U;

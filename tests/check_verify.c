@@ -379,7 +379,7 @@ static pgt_pte_t bad_leaf(const struct pgt_arch *a, const char **problem)
 		*problem = "reserved encoding in a leaf";
 		return BIT(0) | BIT(4);
 	}
-	if (a->canon == PGT_CANON_SPLIT) {
+	if (strncmp(a->name, "armv8", 5) == 0) {
 		*problem = "reserved bits set in a leaf";
 		return a->level[0].leaf_type | BIT(48) | BIT(10);
 	}

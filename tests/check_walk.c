@@ -81,7 +81,7 @@ static uint64_t size_at(const struct pgt_arch *a, unsigned level)
 	return 1ull << a->level[level].shift;
 }
 
-/* Maps a page (prot 0: a reserved leaf) and records it in the model. */
+/* Maps a page (prot 0: a reserved leaf) and records it in the model, as the format keeps it. */
 static int map_page(struct ctx *c, pgt_vaddr_t va, unsigned level, pgt_paddr_t pa, unsigned prot)
 {
 	pgt_ref_t ref;

@@ -180,13 +180,13 @@ bool test_has_upper(const struct pgt_arch *a);
 /** Whether every combination of rights is a valid leaf in format @p a (ARMv8 stage 2: write-only too). */
 bool test_write_only(const struct pgt_arch *a);
 /**
- * The PGT_PROT_* bits format @p a accepts and drops (ARMv8 stage 2: USER and
- * GLOBAL mean nothing there, and decoding never reports them).
+ * The PGT_PROT_* bits format @p a accepts and drops (every second stage: USER
+ * and GLOBAL mean nothing there, and decoding never reports them).
  */
 unsigned test_prot_dropped(const struct pgt_arch *a);
 /** Whether the rights (READ, WRITE, EXEC) of @p prot make a valid or reserved leaf of format @p a. */
 bool test_rights_expressible(const struct pgt_arch *a, unsigned rights);
-/** Whether a privileged access to a user page faults in format @p a (RISC-V with SUM = 0). */
+/** Whether a privileged access to a user page faults in format @p a (RISC-V stage 1 with SUM = 0). */
 bool test_user_pages_private(const struct pgt_arch *a);
 /** The PGT_PROT_* memory types the shipped format @p a cannot encode (PGT_ENOTSUP). */
 unsigned test_no_memtypes(const struct pgt_arch *a);

@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * RISC-V Sv39, Sv48 and Sv57 descriptors (stage 1). The RISC-V Instruction
- * Set Manual, Volume II (20211203): 4.3.2 "Virtual Address Translation
- * Process", 4.4 Sv39, 4.5 Sv48, 4.6 Sv57, and the Svpbmt chapter; bits
- * named in pgtable/riscv.h.
+ * RISC-V Sv39, Sv48 and Sv57 descriptors (stage 1), and the hypervisor
+ * extension's G-stage Sv39x4, Sv48x4 and Sv57x4 (stage 2). The RISC-V
+ * Instruction Set Manual, Volume II (20211203): 4.3.2 "Virtual Address
+ * Translation Process", 4.4 Sv39, 4.5 Sv48, 4.6 Sv57, the Svpbmt chapter,
+ * and 8.5.1 "Guest Physical Address Translation"; bits named in
+ * pgtable/riscv.h.
  *
  * A valid entry with R, W and X clear points to the next table; with any
  * of them set it is a leaf, at any level (4K, 2M, 1G, 512G, 256T pages).
  * Output addresses sit two bits lower than in the address: PPN = PA[55:12]
  * in bits 53:10. Non-leaf entries restrict nothing: the leaf alone decides.
+ *
+ * The G-stage formats are the stage-1 ones with two more address bits,
+ * taken by a root of 2048 entries (16 KiB, 16 KiB aligned), and with every
+ * access checked as a U-mode access (8.5.1): the codec sets U on every
+ * valid leaf, and a leaf without U grants nothing.
  */
 #include <pgtable/arch.h>
 #include <pgtable/riscv.h>
@@ -72,6 +79,29 @@ static unsigned rv_prot_decode(unsigned level, pgt_pte_t pte)
 }
 
 /*
+ * G-stage codec: the stage-1 leaf with U set on every valid leaf (8.5.1:
+ * the walk checks U as for a U-mode access, so a leaf without it faults)
+ * and G never set (8.5.1: reserved, software should clear it). Neither
+ * PGT_PROT_USER nor PGT_PROT_GLOBAL means anything here: both are taken
+ * and dropped, and decoding reports neither.
+ */
+#define RV_G_IGNORED (PGT_PROT_USER | PGT_PROT_GLOBAL)
+
+static int rv_g_prot_encode(unsigned level, unsigned prot, pgt_pte_t *bits)
+{
+	int rc = rv_prot_encode(level, prot & ~(unsigned)RV_G_IGNORED, bits);
+
+	if (rc == PGT_OK && (*bits & PGT_RISCV_V))
+		*bits |= PGT_RISCV_U;
+	return rc;
+}
+
+static unsigned rv_g_prot_decode(unsigned level, pgt_pte_t pte)
+{
+	return rv_prot_decode(level, pte) & ~(unsigned)RV_G_IGNORED;
+}
+
+/*
  * Leaf permissions (4.3.2 step 5, with SUM = 0 and MXR = 0): R, W and X
  * grant their access; U set means user mode only (the supervisor may not
  * touch it), U clear supervisor only.
@@ -83,6 +113,19 @@ static unsigned rv_prot_decode(unsigned level, pgt_pte_t pte)
 		{ PGT_RISCV_X, 0, PGT_RIGHT_PX | PGT_RIGHT_UX },                         \
 		{ PGT_RISCV_U, PGT_RISCV_U, PGT_RIGHT_PR | PGT_RIGHT_PW | PGT_RIGHT_PX }, \
 		{ PGT_RISCV_U, 0, PGT_RIGHT_UR | PGT_RIGHT_UW | PGT_RIGHT_UX },          \
+	}
+
+/*
+ * G-stage leaf permissions (8.5.1): every access is a U-mode access, so a
+ * leaf grants R, W and X to privileged and unprivileged accesses alike
+ * (PGT_ACC_USER changes nothing), and a leaf with U clear grants nothing.
+ */
+#define RV_G_LEAF_RULES                                                  \
+	{                                                                \
+		{ PGT_RISCV_R, 0, PGT_RIGHT_PR | PGT_RIGHT_UR },         \
+		{ PGT_RISCV_W, 0, PGT_RIGHT_PW | PGT_RIGHT_UW },         \
+		{ PGT_RISCV_X, 0, PGT_RIGHT_PX | PGT_RIGHT_UX },         \
+		{ PGT_RISCV_U, 0, PGT_RIGHTS_ALL },                      \
 	}
 
 /* Bits [hi-1:lo] of an entry. */
@@ -110,20 +153,26 @@ static unsigned rv_prot_decode(unsigned level, pgt_pte_t pte)
 		{ PGT_RISCV_PBMT_MASK, PGT_RISCV_PBMT_MASK },                 \
 	}
 
-/* One level: 512 entries of 8 bytes; a leaf here maps 2^sh bytes. */
-#define RV_LEVEL(sh)                                                                        \
-	{                                                                                   \
-		.shift = (sh), .bits = 9, .leaf_ok = 1, .oa_shift = 2, .table_size = 4096,  \
-		.valid = PGT_RISCV_V, .type_mask = PGT_RISCV_V, .table_type = PGT_RISCV_V,  \
-		.leaf_type = PGT_RISCV_V, .leaf_any = RV_RWX,                               \
-		.reserved = PGT_RISCV_SW_RESERVED, .table_oa = PGT_RISCV_PPN,               \
-		.table_attrs = 0, .leaf_oa = RV_LEAF_OA(sh), .prot_mask = RV_PROT_BITS,     \
-		.accessed = PGT_RISCV_A, .dirty = PGT_RISCV_D,                              \
-		.table_borrowed = (sh) == 12 ? 0 : PGT_RISCV_SW_BORROWED,                   \
-		.table_pinned = (sh) == 12 ? 0 : PGT_RISCV_SW_PINNED,                       \
-		.leaf_rules = RV_LEAF_RULES, .table_mbz = RV_TABLE_MBZ,                     \
-		.leaf_mbz = RV_LEAF_MBZ(sh), .malformed = RV_MALFORMED,                     \
+/*
+ * One level: 2^nbits entries of 8 bytes (512; the G-stage root 2048); a
+ * leaf here maps 2^sh bytes and grants what `rules` leave.
+ */
+#define RV_LEVEL_OF(sh, nbits, rules)                                                              \
+	{                                                                                          \
+		.shift = (sh), .bits = (nbits), .leaf_ok = 1, .oa_shift = 2,                       \
+		.table_size = 8u << (nbits), .valid = PGT_RISCV_V, .type_mask = PGT_RISCV_V,       \
+		.table_type = PGT_RISCV_V, .leaf_type = PGT_RISCV_V, .leaf_any = RV_RWX,           \
+		.reserved = PGT_RISCV_SW_RESERVED, .table_oa = PGT_RISCV_PPN, .table_attrs = 0,    \
+		.leaf_oa = RV_LEAF_OA(sh), .prot_mask = RV_PROT_BITS, .accessed = PGT_RISCV_A,     \
+		.dirty = PGT_RISCV_D, .table_borrowed = (sh) == 12 ? 0 : PGT_RISCV_SW_BORROWED,    \
+		.table_pinned = (sh) == 12 ? 0 : PGT_RISCV_SW_PINNED, .leaf_rules = rules,         \
+		.table_mbz = RV_TABLE_MBZ, .leaf_mbz = RV_LEAF_MBZ(sh), .malformed = RV_MALFORMED, \
 	}
+
+#define RV_LEVEL(sh) RV_LEVEL_OF(sh, 9, RV_LEAF_RULES)
+/* G-stage levels: the root indexes two more address bits (8.5.1: 16 KiB root). */
+#define RV_G_LEVEL(sh) RV_LEVEL_OF(sh, 9, RV_G_LEAF_RULES)
+#define RV_G_ROOT(sh)  RV_LEVEL_OF(sh, 11, RV_G_LEAF_RULES)
 
 #define RV_DESC(nm, nlev, va, walks_, ...)                                          \
 	{                                                                           \
@@ -136,10 +185,31 @@ static unsigned rv_prot_decode(unsigned level, pgt_pte_t pte)
 		.walks = (walks_),                                                  \
 	}
 
+/*
+ * G-stage: guest-physical addresses are [0, 2^va) (8.5.1: bits 63:va must
+ * be zero, not a sign extension), host-physical ones 56 bits as in stage 1.
+ */
+#define RV_G_DESC(nm, nlev, va, walks_, ...)                                        \
+	{                                                                           \
+		.name = (nm), .levels = (nlev), .va_bits = (va), .pa_bits = 56,     \
+		.canon = PGT_CANON_SPLIT,                                           \
+		.level = { __VA_ARGS__ },                                           \
+		.prot_encode = rv_g_prot_encode, .prot_decode = rv_g_prot_decode,   \
+		.af_fault = 1, .dirty_fault = 1, /* Svade; pgt_map sets A and D */  \
+		.malformed_fault = PGT_FAULT_RESERVED_BIT,                          \
+		.stage = 2, .walks = (walks_),                                      \
+	}
+
 #define RV_SV39(w) RV_DESC("riscv-sv39", 3, 39, w, RV_LEVEL(12), RV_LEVEL(21), RV_LEVEL(30))
 #define RV_SV48(w) RV_DESC("riscv-sv48", 4, 48, w, RV_LEVEL(12), RV_LEVEL(21), RV_LEVEL(30), RV_LEVEL(39))
 #define RV_SV57(w) \
 	RV_DESC("riscv-sv57", 5, 57, w, RV_LEVEL(12), RV_LEVEL(21), RV_LEVEL(30), RV_LEVEL(39), RV_LEVEL(48))
+#define RV_SV39X4(w) RV_G_DESC("riscv-sv39x4", 3, 41, w, RV_G_LEVEL(12), RV_G_LEVEL(21), RV_G_ROOT(30))
+#define RV_SV48X4(w) \
+	RV_G_DESC("riscv-sv48x4", 4, 50, w, RV_G_LEVEL(12), RV_G_LEVEL(21), RV_G_LEVEL(30), RV_G_ROOT(39))
+#define RV_SV57X4(w)                                                                       \
+	RV_G_DESC("riscv-sv57x4", 5, 59, w, RV_G_LEVEL(12), RV_G_LEVEL(21), RV_G_LEVEL(30), \
+		  RV_G_LEVEL(39), RV_G_ROOT(48))
 
 /* --- walks compiled with these masks as constants ------------------------------ */
 
@@ -147,10 +217,14 @@ static unsigned rv_prot_decode(unsigned level, pgt_pte_t pte)
 
 /* Defined below by PGT__WALKS; the descriptors point to them. */
 static const struct pgt_arch_walks rv_sv39_walks, rv_sv48_walks, rv_sv57_walks;
+static const struct pgt_arch_walks rv_sv39x4_walks, rv_sv48x4_walks, rv_sv57x4_walks;
 
 PGT_API const struct pgt_arch pgt_arch_riscv_sv39 = RV_SV39(&rv_sv39_walks);
 PGT_API const struct pgt_arch pgt_arch_riscv_sv48 = RV_SV48(&rv_sv48_walks);
 PGT_API const struct pgt_arch pgt_arch_riscv_sv57 = RV_SV57(&rv_sv57_walks);
+PGT_API const struct pgt_arch pgt_arch_riscv_sv39x4 = RV_SV39X4(&rv_sv39x4_walks);
+PGT_API const struct pgt_arch pgt_arch_riscv_sv48x4 = RV_SV48X4(&rv_sv48x4_walks);
+PGT_API const struct pgt_arch pgt_arch_riscv_sv57x4 = RV_SV57X4(&rv_sv57x4_walks);
 
 /*
  * Static copies of the descriptors, which the compiler folds into the walks
@@ -160,7 +234,13 @@ PGT_API const struct pgt_arch pgt_arch_riscv_sv57 = RV_SV57(&rv_sv57_walks);
 static const struct pgt_arch walk_sv39 = RV_SV39(NULL);
 static const struct pgt_arch walk_sv48 = RV_SV48(NULL);
 static const struct pgt_arch walk_sv57 = RV_SV57(NULL);
+static const struct pgt_arch walk_sv39x4 = RV_SV39X4(NULL);
+static const struct pgt_arch walk_sv48x4 = RV_SV48X4(NULL);
+static const struct pgt_arch walk_sv57x4 = RV_SV57X4(NULL);
 
 PGT__WALKS(rv_sv39_walks, &walk_sv39, &pgt_arch_riscv_sv39)
 PGT__WALKS(rv_sv48_walks, &walk_sv48, &pgt_arch_riscv_sv48)
 PGT__WALKS(rv_sv57_walks, &walk_sv57, &pgt_arch_riscv_sv57)
+PGT__WALKS(rv_sv39x4_walks, &walk_sv39x4, &pgt_arch_riscv_sv39x4)
+PGT__WALKS(rv_sv48x4_walks, &walk_sv48x4, &pgt_arch_riscv_sv48x4)
+PGT__WALKS(rv_sv57x4_walks, &walk_sv57x4, &pgt_arch_riscv_sv57x4)

@@ -26,4 +26,7 @@ PGT_FORMAT(pgt_arch_armv8_s2_64k_42, "armv8-s2-64k-42", "ARMv8-A stage 2, 64K gr
 PGT_FORMAT(pgt_arch_riscv_sv39, "riscv-sv39", "RISC-V Sv39, 3 levels, 39-bit VA, 4K/2M/1G, Svpbmt")
 PGT_FORMAT(pgt_arch_riscv_sv48, "riscv-sv48", "RISC-V Sv48, 4 levels, 48-bit VA, 4K/2M/1G/512G, Svpbmt")
 PGT_FORMAT(pgt_arch_riscv_sv57, "riscv-sv57", "RISC-V Sv57, 5 levels, 57-bit VA, 4K/2M/1G/512G/256T, Svpbmt")
+PGT_FORMAT(pgt_arch_riscv_sv39x4, "riscv-sv39x4", "RISC-V G-stage Sv39x4, 41-bit guest-physical, 16K root, 4K/2M/1G, Svpbmt")
+PGT_FORMAT(pgt_arch_riscv_sv48x4, "riscv-sv48x4", "RISC-V G-stage Sv48x4, 50-bit guest-physical, 16K root, 4K/2M/1G/512G, Svpbmt")
+PGT_FORMAT(pgt_arch_riscv_sv57x4, "riscv-sv57x4", "RISC-V G-stage Sv57x4, 59-bit guest-physical, 16K root, 4K/2M/1G/512G/256T, Svpbmt")
 /* clang-format on */

@@ -85,15 +85,15 @@ struct pgt_arch;
 
 /**
  * @def PGT_FORMAT
- * Declares one shipped descriptor, @p desc, named @p name in pgt_arch_find().
+ * Declares one shipped descriptor, @p desc, named @p name in pgt_arch_by_name().
  *
  * The shipped descriptors (pgtable/formats.h lists them, with their names):
- * pgt_arch_x86_64, pgt_arch_x86_64_la57, pgt_arch_x86_64_ept,
- * pgt_arch_x86_64_ept5, pgt_arch_armv8_4k_39,
+ * first stage pgt_arch_x86_64, pgt_arch_x86_64_la57, pgt_arch_armv8_4k_39,
  * pgt_arch_armv8_4k_48, pgt_arch_armv8_16k_47, pgt_arch_armv8_64k_42,
- * pgt_arch_riscv_sv39, pgt_arch_riscv_sv48, pgt_arch_riscv_sv57, and the
- * stage-2 pgt_arch_armv8_s2_4k_40, pgt_arch_armv8_s2_4k_48,
- * pgt_arch_armv8_s2_16k_40, pgt_arch_armv8_s2_64k_42.
+ * pgt_arch_riscv_sv39, pgt_arch_riscv_sv48, pgt_arch_riscv_sv57; second
+ * stage pgt_arch_x86_64_ept, pgt_arch_x86_64_ept5, pgt_arch_armv8_s2_4k_40,
+ * pgt_arch_armv8_s2_4k_48, pgt_arch_armv8_s2_16k_40, pgt_arch_armv8_s2_64k_42,
+ * pgt_arch_riscv_sv39x4, pgt_arch_riscv_sv48x4, pgt_arch_riscv_sv57x4.
  */
 #define PGT_FORMAT(desc, name, what) PGT_API extern const struct pgt_arch desc;
 #include <pgtable/formats.h>
@@ -104,7 +104,8 @@ struct pgt_arch;
  * @param name a name of pgtable/formats.h: "x86_64", "x86_64-la57",
  *             "x86_64-ept", "x86_64-ept5",
  *             "armv8-4k-39", "armv8-4k-48", "armv8-16k-47", "armv8-64k-42",
- *             "riscv-sv39", "riscv-sv48", "riscv-sv57"
+ *             "riscv-sv39", "riscv-sv48", "riscv-sv57", "riscv-sv39x4",
+ *             "riscv-sv48x4", "riscv-sv57x4"
  * @return the descriptor, or NULL for an unknown name or NULL
  */
 PGT_API const struct pgt_arch *pgt_arch_by_name(const char *name);

@@ -5,7 +5,9 @@
  *        descriptors encode them. The RISC-V Instruction Set Manual, Volume
  *        II: Privileged Architecture (20211203): section 4.3.1 (PTE
  *        format, Sv32 with the same flag bits), 4.4.1 (Sv39 PTE, figure
- *        4.21), 4.5 (Sv48), 4.6 (Sv57), and the Svpbmt chapter.
+ *        4.21), 4.5 (Sv48), 4.6 (Sv57), and the Svpbmt chapter. The
+ *        hypervisor extension's G-stage (Sv39x4/Sv48x4/Sv57x4, 8.5.1) uses
+ *        the same entries.
  */
 #ifndef PGTABLE_RISCV_H
 #define PGTABLE_RISCV_H
@@ -43,6 +45,15 @@
 #define PGT_RISCV_SATP_SV39 8u  /**< Sv39 */
 #define PGT_RISCV_SATP_SV48 9u  /**< Sv48 */
 #define PGT_RISCV_SATP_SV57 10u /**< Sv57 */
+/** @} */
+
+/** @name hgatp.MODE values (section 8.2.10, the table "Encoding of hgatp MODE field")
+ * G-stage translation of guest-physical addresses (pgt_arch_riscv_sv39x4 and siblings); the root
+ * table's physical address goes in hgatp.PPN (bits 43:0) as root >> 12, MODE in bits 63:60.
+ * @{ */
+#define PGT_RISCV_HGATP_SV39X4 8u  /**< Sv39x4: 41-bit guest-physical addresses */
+#define PGT_RISCV_HGATP_SV48X4 9u  /**< Sv48x4: 50-bit guest-physical addresses */
+#define PGT_RISCV_HGATP_SV57X4 10u /**< Sv57x4: 59-bit guest-physical addresses */
 /** @} */
 
 #endif /* PGTABLE_RISCV_H */

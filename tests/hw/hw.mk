@@ -9,6 +9,8 @@ hw_common = tests/hw/kernel.h tests/hw/kernel.c tests/hw/cases.h tests/hw/cases.
 hw_x86_64_src = tests/hw/x86_64/boot.S tests/hw/x86_64/arch.c
 hw_aarch64_src = tests/hw/aarch64/boot.S tests/hw/aarch64/arch.c
 hw_riscv64_src = tests/hw/riscv64/boot.S tests/hw/riscv64/arch.c
+# The RISC-V hypervisor kernel: its G-stage cases instead of cases*.c.
+hw_riscv64_hs_src = tests/hw/riscv64/hs.c
 # The SMP kernel (x86-64 only): the second CPU's start, and its one case instead of cases*.c.
 hw_smp_src = tests/hw/x86_64/smp.S tests/hw/x86_64/smp.c tests/hw/smp_dirty.c
 # The AMD nested-paging kernel (x86-64 only): SVM, a guest, and its cases instead of cases*.c.
@@ -16,7 +18,7 @@ hw_npt_src = tests/hw/x86_64/npt.c
 # The EL2 kernel (AArch64): a hypervisor's stage 2 under a guest at EL1, a kernel of its own.
 hw_el2_src = tests/hw/aarch64/el2.S tests/hw/el2.c
 EXTRA_DIST += $(hw_common) $(hw_x86_64_src) $(hw_aarch64_src) $(hw_riscv64_src) $(hw_smp_src) $(hw_npt_src) $(hw_el2_src) \
-	tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld tests/hw/riscv64/kernel.ld \
+	$(hw_riscv64_hs_src) tests/hw/x86_64/kernel.ld tests/hw/aarch64/kernel.ld tests/hw/riscv64/kernel.ld \
 	tests/hw/hw.mk tests/hw/run.sh tests/hw/hwrun.py
 
 # The kernels' own C files, compiled as a kernel is (no PIC, no unwind tables)
@@ -106,6 +108,10 @@ hw_riscv64_build = $(HW_RISCV64_CC) $(hw_cflags) $(hw_riscv64_flags) $(hw_ldflag
 	-Wl,-T,$(srcdir)/tests/hw/riscv64/kernel.ld -o $@ $(srcdir)/tests/hw/riscv64/boot.S \
 	$(srcdir)/tests/hw/riscv64/arch.c $(hw_kernel_c) $(hw_riscv64_archive) -lgcc
 hw_riscv64_deps = $(hw_common) $(hw_riscv64_src) tests/hw/riscv64/kernel.ld tests/stage.stamp $(hw_riscv64_archive_dep)
+hw_riscv64_hs_build = $(HW_RISCV64_CC) $(hw_cflags) $(hw_riscv64_flags) $(hw_ldflags) \
+	-Wl,-T,$(srcdir)/tests/hw/riscv64/kernel.ld -o $@ $(srcdir)/tests/hw/riscv64/boot.S \
+	$(srcdir)/tests/hw/riscv64/arch.c $(srcdir)/tests/hw/kernel.c $(srcdir)/tests/hw/expect.c \
+	$(srcdir)/tests/hw/riscv64/hs.c $(hw_riscv64_archive) -lgcc -DHW_SV=39 -DHW_HS
 tests/hw/lib-riscv64/libpgtable-freestanding.a: $(pgt_sources) $(pkginclude_HEADERS)
 	$(AM_V_GEN)d=tests/hw/lib-riscv64 cc='$(HW_RISCV64_CC)' flags='$(HW_RISCV64_KERNEL_CFLAGS)' \
 	ar='$(HW_RISCV64_AR)'; $(hw_lib_build)
@@ -121,7 +127,8 @@ hw_kernels += tests/hw/aarch64-4k.elf tests/hw/aarch64-4k-39.elf tests/hw/aarch6
 endif
 if HW_RISCV64
 hw_kernels += tests/hw/riscv64-sv39.elf tests/hw/riscv64-sv48.elf tests/hw/riscv64-sv57.elf \
-	tests/hw/riscv64-broken1.elf tests/hw/riscv64-broken2.elf
+	tests/hw/riscv64-broken1.elf tests/hw/riscv64-broken2.elf tests/hw/riscv64-hs.elf \
+	tests/hw/riscv64-hs48.elf tests/hw/riscv64-hs57.elf
 endif
 check_DATA += $(hw_kernels)
 CLEANFILES += $(hw_kernels)
@@ -168,6 +175,12 @@ tests/hw/riscv64-broken1.elf: $(hw_riscv64_deps)
 	$(AM_V_GEN)$(hw_riscv64_build) -DHW_SV=39 -DHW_BROKEN=1
 tests/hw/riscv64-broken2.elf: $(hw_riscv64_deps)
 	$(AM_V_GEN)$(hw_riscv64_build) -DHW_SV=39 -DHW_BROKEN=2
+tests/hw/riscv64-hs.elf: $(hw_riscv64_deps) $(hw_riscv64_hs_src)
+	$(AM_V_GEN)$(hw_riscv64_hs_build)
+tests/hw/riscv64-hs48.elf: $(hw_riscv64_deps) $(hw_riscv64_hs_src)
+	$(AM_V_GEN)$(hw_riscv64_hs_build) -DHW_GSTAGE=48
+tests/hw/riscv64-hs57.elf: $(hw_riscv64_deps) $(hw_riscv64_hs_src)
+	$(AM_V_GEN)$(hw_riscv64_hs_build) -DHW_GSTAGE=57
 
 # The tests: TAP, one result per case. They run under the shell, never under
 # Valgrind (check-valgrind replaces LOG_COMPILER only, not HW_LOG_COMPILER).
@@ -176,7 +189,8 @@ hw_tests = tests/hw_x86_64.hw tests/hw_x86_64_la57.hw tests/hw_x86_64_broken_fra
 	tests/hw_armv8_4k.hw tests/hw_armv8_4k_39.hw tests/hw_armv8_16k.hw tests/hw_armv8_64k.hw \
 	tests/hw_armv8_broken_frame.hw tests/hw_armv8_broken_write.hw tests/hw_armv8_el2.hw \
 	tests/hw_riscv_sv39.hw tests/hw_riscv_sv48.hw tests/hw_riscv_sv57.hw \
-	tests/hw_riscv_broken_frame.hw tests/hw_riscv_broken_write.hw
+	tests/hw_riscv_broken_frame.hw tests/hw_riscv_broken_write.hw tests/hw_riscv_hs.hw \
+	tests/hw_riscv_hs48.hw tests/hw_riscv_hs57.hw
 dist_check_SCRIPTS += $(hw_tests)
 TEST_EXTENSIONS += .hw
 HW_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

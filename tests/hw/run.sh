@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # One hardware test, sourced by a tests/hw_*.hw script that sets hw_label,
 # hw_arch (x86_64, aarch64, riscv64), hw_kernel (built under tests/hw/), and may set
-# hw_cpu, hw_machine (QEMU -M, aarch64), hw_selftest (a broken build's kind), hw_selftest_monitor,
+# hw_cpu (QEMU's -cpu), hw_machine (QEMU -M, aarch64), hw_selftest (a broken build's kind), hw_selftest_monitor,
 # hw_no_info_mem and hw_smp (CPUs, x86-64). There is no limit on a run's
 # time: a kernel that prints nothing for PGT_HW_STALL seconds (default 60)
 # has hung. Under `make check-valgrind` (VALGRIND set) a case that already
@@ -31,7 +31,7 @@ riscv64)
 	qemu=${QEMU_RISCV64:-$(command -v qemu-system-riscv64)}
 	# -bios none: the kernel starts in M-mode at 0x80000000 (no firmware); svpbmt=on: QEMU 7.2
 	# honours Svpbmt's PBMT field, which the library sets for uncached memory, only when asked.
-	qemu_args="-M virt -cpu rv64,svpbmt=on -m 128M -bios none" ;;
+	qemu_args="-M virt -cpu ${hw_cpu:-rv64,svpbmt=on} -m 128M -bios none" ;;
 *)
 	echo "Bail out! unknown hw_arch '$hw_arch'"
 	exit 1 ;;

@@ -30,7 +30,13 @@
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
+#if defined(HW_HS) && (!defined(HW_GSTAGE) || HW_GSTAGE == 39)
+#define HW_NAME "riscv-hs" /* the hypervisor kernel (riscv64/hs.c): Sv39 for itself, Sv39x4 for its guest */
+#elif defined(HW_HS)
+#define HW_NAME "riscv-hs-sv" STR(HW_GSTAGE) "x4" /* ... Sv48x4 or Sv57x4 for its guest */
+#else
 #define HW_NAME "riscv-sv" STR(HW_SV)
+#endif
 
 #define CSR_READ(csr)                                          \
 	({                                                     \
@@ -97,14 +103,28 @@ _Noreturn void hw_arch_exit(int completed)
 	 (1u << CAUSE_ECALL_U) | (1u << CAUSE_FETCH_PAGE) | (1u << CAUSE_LOAD_PAGE) |                    \
 	 (1u << CAUSE_STORE_PAGE))
 #define MENVCFG_PBMTE (1ull << 62) /* Svpbmt: PBMT is honoured in S-mode's walks */
+/*
+ * The hypervisor kernel also takes the guest's exceptions in HS-mode: its
+ * ecalls (cause 10) and guest-page faults (20, 21, 23; privileged spec
+ * 8.6.1), which only M-mode may delegate (8.5.2).
+ */
+#ifdef HW_HS
+#define MEDELEG_GUEST ((1u << 10) | (1u << 20) | (1u << 21) | (1u << 23))
+#else
+#define MEDELEG_GUEST 0u
+#endif
+#define MISA_H (1u << 7) /* misa bit 7: the hypervisor extension (3.1.1) */
 
 /* Set in M-mode, read in S-mode (which cannot read menvcfg). */
 static int pbmt_enabled;
+/* Set in M-mode, read by the hypervisor kernel: whether the hart has the H extension. */
+int hw_rv_has_h;
 
 void hw_rv_machine_setup(void);
 void hw_rv_machine_setup(void)
 {
-	CSR_WRITE(medeleg, MEDELEG_S);
+	CSR_WRITE(medeleg, MEDELEG_S | MEDELEG_GUEST);
+	hw_rv_has_h = (CSR_READ(misa) & MISA_H) != 0;
 	CSR_WRITE(mideleg, 0);
 	CSR_WRITE(mie, 0);
 	/* menvcfg (0x30a) is WARL: PBMTE stays clear on a hart without Svpbmt (but see svpbmt_works). */
@@ -187,6 +207,10 @@ static struct {
 #define SSTATUS_SUM  (1ull << 18)
 #define SSTATUS_MXR  (1ull << 19)
 
+#ifdef HW_HS
+void hw_rv_guest_trap(uint64_t cause, uint64_t tval); /* riscv64/hs.c */
+#endif
+
 void hw_rv_strap(struct rv_frame *f);
 void hw_rv_strap(struct rv_frame *f)
 {
@@ -203,6 +227,9 @@ void hw_rv_strap(struct rv_frame *f)
 	last.tval = tval;
 	last.epc = f->sepc;
 	hw_trap_a0 = f->x[REG_A0];
+#ifdef HW_HS
+	hw_rv_guest_trap(cause, tval); /* a trap from the guest: resume in HS-mode, not in the guest */
+#endif
 	/* Resume in S-mode at the probe's fixup, which restores its own stack. */
 	f->sepc = hw_fixup_pc;
 	CSR_SET(sstatus, SSTATUS_SPP);

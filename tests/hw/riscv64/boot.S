@@ -188,6 +188,37 @@ hw_rv_try_user:
 	ld a0, 0(t0)
 	leave_probe
 
+#ifdef HW_HS
+/*
+ * uint64_t hw_rv_try_guest(uint64_t entry, uint64_t a, uint64_t b): runs
+ * entry(a, b) in VS-mode (hstatus.SPV = 1 and sstatus.SPP = 1 make sret
+ * enter V = 1, privileged spec 8.2.1 and 8.6.4). Guest code ends with
+ * ecall (or a fault); the HS trap handler leaves its a0 in hw_trap_a0,
+ * clears SPV and resumes at the fixup in HS-mode.
+ */
+#define CSR_HSTATUS 0x600
+#define HSTATUS_SPV (1 << 7)
+	.globl hw_rv_try_guest
+hw_rv_try_guest:
+	enter_probe 1f
+	csrw sepc, a0
+	li t0, SSTATUS_SPP
+	csrs sstatus, t0
+	li t0, SSTATUS_SPIE
+	csrc sstatus, t0
+	li t0, HSTATUS_SPV
+	csrs CSR_HSTATUS, t0
+	mv a0, a1
+	mv a1, a2
+	li sp, 0                        /* the guest stubs use no stack */
+	sret
+1:	la t0, hw_fixup_sp
+	ld sp, 0(t0)
+	la t0, hw_trap_a0
+	ld a0, 0(t0)
+	leave_probe
+#endif
+
 	.globl hw_rv_load
 hw_rv_load:
 	ld a0, 0(a0)
