@@ -12,7 +12,7 @@ The kernel (tests/hw/kernel.c) prints one line per event on its console:
   @walkdone STATUS                         the walk ended (its return value)
   @xlate VA PA | VA none KIND LEVEL        what pgt_translate says for a read at VA (privileged,
                                            else as a user: what a debugger's read sees)
-  @dump LINE / @dumpdone STATUS            pgt_dump's lines, as QEMU's `info mem` lays them out
+  @dump LINE / @dumpdone STATUS            pgt_dump's lines: QEMU's `info mem` layout, page size, type
   @problem VA LEVEL TEXT / @verify COUNT   pgt_verify's findings on the live tree
   @sync TAG                                compare now, then send a byte back
   @sabotage KIND                           (broken builds) the next case was sabotaged
@@ -208,10 +208,11 @@ def compare_xlate(qmp, xlates):
 
 
 def compare_dump(qmp, dump):
-    """pgt_dump against `info mem`, which has no x column and so merges runs that differ only
-    there, and which leaves out what is not present (pgt_dump prints reserved leaves as ----)."""
+    """pgt_dump against `info mem`, which has no x column, page size or memory type and so merges
+    runs that differ only there, and which leaves out what is not present (pgt_dump prints
+    reserved leaves as ----)."""
     merged = []
-    for span, size, letters in dump:
+    for span, size, letters, page, memtype in dump:
         if "r" not in letters:
             continue
         start, end = (int(x, 16) for x in span.split("-"))
