@@ -35,6 +35,14 @@ enum {
 
 static const char *progname = "pgtdump";
 
+#if defined(__GNUC__)
+#define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define PRINTF_LIKE(fmt, args)
+#endif
+
+static _Noreturn void fail(int status, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
 /** Prints "pgtdump: message" and exits with @p status. */
 static _Noreturn void fail(int status, const char *fmt, ...)
 {
@@ -130,6 +138,8 @@ struct image {
 	bool refused;        /**< p2v refused a table */
 	uint64_t refused_pa; /**< the last one */
 };
+
+static _Noreturn void bad_image(const struct image *img, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 static _Noreturn void bad_image(const struct image *img, const char *fmt, ...)
 {
@@ -291,8 +301,8 @@ static void load_image(struct image *img, const char *path, uint64_t base)
 	img->path = path;
 	if (fd < 0 || fstat(fd, &st) != 0)
 		bad_image(img, "cannot read: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		bad_image(img, "not a regular file");
+	if (!S_ISREG(st.st_mode))
+		bad_image(img, "not a regular file (an image is a file of known size)");
 	if (st.st_size <= 0)
 		bad_image(img, "empty file: no memory to read");
 	if ((uint64_t)st.st_size > SIZE_MAX)
