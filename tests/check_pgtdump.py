@@ -210,7 +210,7 @@ class Format:
             if self.expect_ok("dump " + image, status, err):
                 self.compare("dump %s = runs of pgt_walk" % image, out.splitlines(), runs(self.walkA))
 
-    def translations(self, tag, root, image, allowed):
+    def translations(self, tag, root, image):
         by_access = {}
         for r in self.rec.get(tag, []):
             access, va, rest = r.split(" ", 2)
@@ -272,14 +272,14 @@ class Format:
             self.compare("walk over a malformed leaf = pgt_walk", out.splitlines(),
                          [text_leaf(*m) for m in badA])
         self.verify("badAverify", self.rootA, "bad.raw")
-        self.translations("badAxlate", self.rootA, "bad.raw", None)
+        self.translations("badAxlate", self.rootA, "bad.raw")
         for command in (["walk"], ["dump"], ["diff", "--root", "0x%x" % self.rootA]):
             status, out, err = self.runner.dump(self.common(self.rootB, "bad.raw", self.base) + command)
             self.tap.check(status == 3 and "outside the image" in err and "0x" in err,
                            "%s: %s with a table entry pointing outside the image: exit 3, says where" %
                            (self.label, command[0]), "status %s: %s" % (status, err.strip()[:200]))
         self.verify("badBverify", self.rootB, "bad.raw")
-        self.translations("badBxlate", self.rootB, "bad.raw", None)
+        self.translations("badBxlate", self.rootB, "bad.raw")
 
     def test_fuzz(self, seed):
         """Random bytes in the table frames and the ELF headers: an answer or a clear error, never a crash."""
@@ -387,6 +387,8 @@ def test_errors(tap, runner, fmt):
     ]
     for name, args, status, *words in cases:
         expect_error(tap, runner, name, args, status, *words)
+    status, out, _ = runner.dump(["--help"])
+    tap.check(status == 0 and out.startswith("usage: pgtdump") and "translate" in out, "--help: the usage, exit 0")
 
 
 def format_names(runner):
@@ -421,8 +423,8 @@ def main():
                 continue
             f.test_walk()
             f.test_dump()
-            f.translations("xlateA", f.rootA, "image.raw", None)
-            f.translations("xlateA", f.rootA, "image.elf", None)
+            f.translations("xlateA", f.rootA, "image.raw")
+            f.translations("xlateA", f.rootA, "image.elf")
             f.verify("verifyA", f.rootA, "image.elf")
             f.test_diff()
             f.test_empty()

@@ -783,7 +783,7 @@ static const char *option_value(int argc, char **argv, int *i, const char *name)
 
 struct args {
 	const struct pgt_arch *arch;
-	bool upper;
+	unsigned flags; /**< PGT_SPACE_UPPER with --upper */
 	struct side first, second;
 	const char *command;
 	int rest; /**< index of the command's first argument */
@@ -807,7 +807,7 @@ static void parse_global(int argc, char **argv, struct args *a)
 		} else if ((v = option_value(argc, argv, &i, "--base"))) {
 			a->first.base = parse_u64("--base", v);
 		} else if (strcmp(argv[i], "--upper") == 0) {
-			a->upper = true;
+			a->flags = PGT_SPACE_UPPER;
 		} else {
 			fail(EXIT_USAGE, "unknown option '%s' (--help lists them)", argv[i]);
 		}
@@ -844,6 +844,24 @@ static void parse_diff(int argc, char **argv, struct args *a)
 	}
 }
 
+/*
+ * Each command reads its own arguments (so a bad one is reported before
+ * the image is loaded), opens the view and runs.
+ */
+
+static void no_arguments(int argc, char **argv, const struct args *a)
+{
+	if (a->rest < argc)
+		fail(EXIT_USAGE, "%s: unexpected argument '%s'", a->command, argv[a->rest]);
+}
+
+static int run_dump(int argc, char **argv, struct args *a)
+{
+	no_arguments(argc, argv, a);
+	open_side(&a->first, a->arch, a->flags);
+	return cmd_dump(&a->first);
+}
+
 static int run_walk(int argc, char **argv, struct args *a)
 {
 	enum walk_form form = WALK_TEXT;
@@ -856,6 +874,7 @@ static int run_walk(int argc, char **argv, struct args *a)
 		else
 			fail(EXIT_USAGE, "walk: unknown argument '%s'", argv[i]);
 	}
+	open_side(&a->first, a->arch, a->flags);
 	return cmd_walk(&a->first, form);
 }
 
@@ -878,46 +897,48 @@ static int run_translate(int argc, char **argv, struct args *a)
 	}
 	if (n == 0)
 		fail(EXIT_USAGE, "translate: give one or more virtual addresses");
+	open_side(&a->first, a->arch, a->flags);
 	int status = cmd_translate(&a->first, vas, n, access);
 	free(vas);
 	return status;
 }
 
-static void no_arguments(int argc, char **argv, const struct args *a)
+static int run_verify(int argc, char **argv, struct args *a)
 {
-	if (a->rest < argc)
-		fail(EXIT_USAGE, "%s: unexpected argument '%s'", a->command, argv[a->rest]);
+	no_arguments(argc, argv, a);
+	open_side(&a->first, a->arch, a->flags);
+	return cmd_verify(&a->first);
 }
+
+static int run_diff(int argc, char **argv, struct args *a)
+{
+	parse_diff(argc, argv, a);
+	open_side(&a->first, a->arch, a->flags);
+	open_side(&a->second, a->arch, a->flags);
+	int status = cmd_diff(&a->first, &a->second);
+	close_side(&a->second);
+	return status;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv, struct args *a);
+} commands[] = {
+	{ "dump", run_dump }, { "walk", run_walk }, { "translate", run_translate },
+	{ "verify", run_verify }, { "diff", run_diff },
+};
 
 int main(int argc, char **argv)
 {
 	struct args a = { 0 };
-	unsigned flags;
-	int status;
+	int status = -1;
 
 	parse_global(argc, argv, &a);
-	flags = a.upper ? PGT_SPACE_UPPER : 0;
-	if (strcmp(a.command, "diff") == 0)
-		parse_diff(argc, argv, &a);
-	else if (strcmp(a.command, "dump") != 0 && strcmp(a.command, "walk") != 0 &&
-		 strcmp(a.command, "translate") != 0 && strcmp(a.command, "verify") != 0)
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0] && status < 0; i++)
+		if (strcmp(a.command, commands[i].name) == 0)
+			status = commands[i].run(argc, argv, &a);
+	if (status < 0)
 		fail(EXIT_USAGE, "unknown command '%s': dump, walk, translate, verify or diff", a.command);
-	if (strcmp(a.command, "dump") == 0 || strcmp(a.command, "verify") == 0)
-		no_arguments(argc, argv, &a);
-	open_side(&a.first, a.arch, flags);
-	if (strcmp(a.command, "dump") == 0) {
-		status = cmd_dump(&a.first);
-	} else if (strcmp(a.command, "walk") == 0) {
-		status = run_walk(argc, argv, &a);
-	} else if (strcmp(a.command, "translate") == 0) {
-		status = run_translate(argc, argv, &a);
-	} else if (strcmp(a.command, "verify") == 0) {
-		status = cmd_verify(&a.first);
-	} else {
-		open_side(&a.second, a.arch, flags);
-		status = cmd_diff(&a.first, &a.second);
-		close_side(&a.second);
-	}
 	close_side(&a.first);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		fail(EXIT_IMAGE, "writing the output: %s", strerror(errno));
