@@ -96,15 +96,20 @@ int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 /** Letters of a line, as bits: u, r, w, x. */
 enum { DUMP_U = 8, DUMP_R = 4, DUMP_W = 2, DUMP_X = 1 };
 
-/** "start-end size urwx": three 16-digit numbers, separators, four letters. */
-#define DUMP_LINE (3 * 16 + 3 + 4 + 1)
+/**
+ * "start-end size urwx page type": three 16-digit numbers, separators, four
+ * letters, a page size of at most four characters ("512M"), a two-letter type.
+ */
+#define DUMP_LINE (3 * 16 + 3 + 4 + 1 + 4 + 1 + 2 + 1)
 
-/** A run of virtually contiguous leaves with the same rights. */
+/** A run of virtually contiguous leaves with the same rights, page size and memory type. */
 struct dump {
 	const pgt_space_t *sp;
 	pgt_vaddr_t lo, hi;     /**< the requested range; hi 0: the top */
 	pgt_vaddr_t start, end; /**< the open run, [start, end); end 0: the top */
 	unsigned letters;       /**< DUMP_* */
+	uint64_t page;          /**< the leaves' size */
+	unsigned memtype;       /**< their PGT_PROT_MEMTYPE bits */
 	bool open;
 	void (*print)(void *arg, const char *line);
 	void *arg;
@@ -118,7 +123,47 @@ static char *put_hex(char *out, uint64_t v)
 	return out;
 }
 
-/** Prints the open run, as QEMU's `info mem` (target/i386/monitor.c) lays it out, plus an x column. */
+/** Writes a page size as a number and a unit: "4K", "2M", "512G", "256T". */
+static char *put_page_size(char *out, uint64_t size)
+{
+	static const char units[] = "KMGT";
+	unsigned u = 0;
+	char digits[4];
+	unsigned n = 0;
+
+	size >>= 10;
+	while (u + 1 < sizeof units - 1 && size >= 1024 && (size & 1023) == 0) {
+		size >>= 10;
+		u++;
+	}
+	do
+		digits[n++] = (char)('0' + size % 10);
+	while ((size /= 10) != 0 && n < sizeof digits);
+	while (n)
+		*out++ = digits[--n];
+	*out++ = units[u];
+	return out;
+}
+
+/** The two letters of a memory type: wb normal write-back, uc device, nc non-cacheable, wc write-combining. */
+static const char *memtype_name(unsigned memtype)
+{
+	switch (memtype) {
+	case PGT_PROT_UNCACHED:
+		return "uc";
+	case PGT_PROT_NONCACHEABLE:
+		return "nc";
+	case PGT_PROT_WRITECOMBINE:
+		return "wc";
+	default:
+		return "wb";
+	}
+}
+
+/**
+ * Prints the open run, as QEMU's `info mem` (target/i386/monitor.c) lays it
+ * out, plus an x column, the page size and the memory type.
+ */
 static void dump_flush(struct dump *d)
 {
 	char line[DUMP_LINE], *p = line;
@@ -135,6 +180,11 @@ static void dump_flush(struct dump *d)
 	*p++ = (d->letters & DUMP_R) ? 'r' : '-';
 	*p++ = (d->letters & DUMP_W) ? 'w' : '-';
 	*p++ = (d->letters & DUMP_X) ? 'x' : '-';
+	*p++ = ' ';
+	p = put_page_size(p, d->page);
+	*p++ = ' ';
+	for (const char *t = memtype_name(d->memtype); *t; t++)
+		*p++ = *t;
 	*p = '\0';
 	d->print(d->arg, line);
 	d->open = false;
@@ -155,17 +205,21 @@ static unsigned dump_letters(const pgt_space_t *sp, const struct pgt_mapping *m)
 	return letters | ((r & (PGT_RIGHT_PX | PGT_RIGHT_UX)) ? DUMP_X : 0);
 }
 
-/** Extends the open run with one leaf (clipped to the range) or starts a new one. */
+/**
+ * Extends the open run with one leaf (clipped to the range) or starts a new
+ * one where the rights, the page size or the memory type change.
+ */
 static int dump_visit(void *arg, const struct pgt_mapping *m)
 {
 	struct dump *d = arg;
 	pgt_vaddr_t start = m->va < d->lo ? d->lo : m->va;
 	pgt_vaddr_t end = m->va + m->size; /* 0 at the top of the address space */
 	unsigned letters = dump_letters(d->sp, m);
+	unsigned memtype = m->prot & PGT_PROT_MEMTYPE;
 
 	if (d->hi && (end == 0 || end > d->hi))
 		end = d->hi;
-	if (d->open && d->end == start && d->letters == letters) {
+	if (d->open && d->end == start && d->letters == letters && d->page == m->size && d->memtype == memtype) {
 		d->end = end;
 		return 0;
 	}
@@ -173,6 +227,8 @@ static int dump_visit(void *arg, const struct pgt_mapping *m)
 	d->start = start;
 	d->end = end;
 	d->letters = letters;
+	d->page = m->size;
+	d->memtype = memtype;
 	d->open = true;
 	return 0;
 }

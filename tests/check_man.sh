@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Every public function and descriptor has a man page (a page of its own or
 # a .so link to its family's), every link points at a real page, and the
-# real pages are mandoc -Tlint clean, cross-references included.
+# real pages, and the programs' section-1 pages, are mandoc -Tlint clean,
+# cross-references included.
 set -eu
 srcdir=${srcdir:-.}
 man=$srcdir/man
@@ -41,12 +42,12 @@ MANDOC=${MANDOC:-$(command -v mandoc || true)}
 # Cross-references resolve against a manpath holding just our pages.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/man3" && cp "$man"/*.3 "$tmp/man3/"
+mkdir "$tmp/man3" "$tmp/man1" && cp "$man"/*.3 "$tmp/man3/" && cp "$man"/*.1 "$tmp/man1/"
 makewhatis=$(command -v makewhatis || echo /usr/sbin/makewhatis)
 [ -x "$makewhatis" ] || { echo "SKIP: makewhatis is missing, cross-references cannot be checked"; exit 77; }
 "$makewhatis" "$tmp"
 pages=0
-for f in "$man"/*.3; do
+for f in "$man"/*.3 "$man"/*.1; do
 	grep -q '^\.so' "$f" && continue
 	if ! out=$(MANPATH=$tmp "$MANDOC" -Tlint -Wstyle "$f" 2>&1) || [ -n "$out" ]; then
 		echo "FAIL: mandoc -Tlint:"; echo "$out"; exit 1

@@ -390,7 +390,34 @@ static void expect_dump(const struct ctx *c, pgt_vaddr_t lo, pgt_vaddr_t hi, con
 	ck_assert_msg(got.n == n, "%s: %zu lines, expected %zu", c->who, got.n, n);
 }
 
-/* A pgt_map range of mixed page sizes walks as contiguous pieces and dumps as one line. */
+/* "4K", "2M", "512M", "256T": a page size as pgt_dump(3) prints it. */
+static void size_name(char *out, size_t n, uint64_t size)
+{
+	static const char units[] = "KMGT";
+	unsigned u = 0;
+
+	size >>= 10;
+	while (u < 3 && size % 1024 == 0) {
+		size /= 1024;
+		u++;
+	}
+	snprintf(out, n, "%llu%c", (unsigned long long)size, units[u]);
+}
+
+/* One line of pgt_dump: [va, end), rights, page size, write-back memory. */
+static void dump_line(char *out, size_t n, pgt_vaddr_t va, pgt_vaddr_t end, const char *letters, uint64_t page)
+{
+	char name[24];
+
+	size_name(name, sizeof name, page);
+	snprintf(out, n, "%016llx-%016llx %016llx %s %s wb", (unsigned long long)va, (unsigned long long)end,
+		 (unsigned long long)(end - va), letters, name);
+}
+
+/*
+ * A pgt_map range of mixed page sizes walks as contiguous pieces and dumps
+ * as one line per page size: small pages, superpages, small pages.
+ */
 START_TEST(test_walk_after_map)
 {
 	struct variant v[MAX_VARIANTS];
@@ -422,13 +449,16 @@ START_TEST(test_walk_after_map)
 	static struct lines got;
 	memset(&got, 0, sizeof got);
 	ck_assert_int_eq(pgt_dump(&c.sp, test_va_bottom(c.a, c.flags), 0, keep_line, &got), PGT_OK);
-	ck_assert_uint_eq(got.n, 1);
-	char want[80];
-	/* 'u': unprivileged reads pass; at stage 2 every data right holds for EL0 and EL1 alike */
-	const char *u = c.a->stage == 2 ? "u" : "-";
-	snprintf(want, sizeof want, "%016llx-%016llx %016llx %srw-", (unsigned long long)va,
-		 (unsigned long long)(va + size), (unsigned long long)size, u);
+	ck_assert_uint_eq(got.n, 3);
+	char want[128];
+	/* 'u': unprivileged reads pass; at stage 2 every data right holds for both privileges */
+	const char *rw = c.a->stage == 2 ? "urw-" : "-rw-";
+	dump_line(want, sizeof want, va, va + 2 * page, rw, page);
 	ck_assert_str_eq(got.text[0], want);
+	dump_line(want, sizeof want, va + 2 * page, va + 2 * page + 2 * big, rw, big);
+	ck_assert_str_eq(got.text[1], want);
+	dump_line(want, sizeof want, va + 2 * page + 2 * big, va + size, rw, page);
+	ck_assert_str_eq(got.text[2], want);
 	ctx_close(&c);
 }
 END_TEST
@@ -444,31 +474,34 @@ START_TEST(test_dump_x86)
 	map_page(&c, 0x3000, 0, 0x7000, R | W | G); /* global does not split a run */
 	map_page(&c, 0x4000, 0, 0x8000, R);         /* other rights: a new run */
 	map_page(&c, 0x6000, 0, 0xa000, R);         /* a gap: a new run */
-	/* A 4K page followed by a 2M page with the same rights: one run across levels. */
+	map_page(&c, 0x7000, 0, 0xb000, R | PGT_PROT_UNCACHED); /* another memory type: a new run */
+	/* A 4K page followed by a 2M page with the same rights: another page size, a new run. */
 	map_page(&c, 0x1ff000, 0, 0x100000, R | W | X | U);
 	map_page(&c, 0x200000, 1, 0x400000, R | W | X | U);
 	map_page(&c, 0x40000000, 2, 0x40000000, 0); /* reserved 1G page */
 	map_page(&c, 0xffffffff80000000ull, 1, 0x1000000, R | X);
 	map_page(&c, 0xfffffffffffff000ull, 0, 0x2000, R);
 	static const char *const all[] = {
-		"0000000000001000-0000000000004000 0000000000003000 -rw-",
-		"0000000000004000-0000000000005000 0000000000001000 -r--",
-		"0000000000006000-0000000000007000 0000000000001000 -r--",
-		"00000000001ff000-0000000000400000 0000000000201000 urwx",
-		"0000000040000000-0000000080000000 0000000040000000 ----",
-		"ffffffff80000000-ffffffff80200000 0000000000200000 -r-x",
-		"fffffffffffff000-0000000000000000 0000000000001000 -r--",
+		"0000000000001000-0000000000004000 0000000000003000 -rw- 4K wb",
+		"0000000000004000-0000000000005000 0000000000001000 -r-- 4K wb",
+		"0000000000006000-0000000000007000 0000000000001000 -r-- 4K wb",
+		"0000000000007000-0000000000008000 0000000000001000 -r-- 4K uc",
+		"00000000001ff000-0000000000200000 0000000000001000 urwx 4K wb",
+		"0000000000200000-0000000000400000 0000000000200000 urwx 2M wb",
+		"0000000040000000-0000000080000000 0000000040000000 ---- 1G wb",
+		"ffffffff80000000-ffffffff80200000 0000000000200000 -r-x 2M wb",
+		"fffffffffffff000-0000000000000000 0000000000001000 -r-- 4K wb",
 	};
 	expect_dump(&c, 0, 0, all, sizeof all / sizeof all[0]);
 	/* Runs are clipped to the range. */
 	static const char *const clipped[] = {
-		"0000000000002800-0000000000004000 0000000000001800 -rw-",
-		"0000000000004000-0000000000004800 0000000000000800 -r--",
+		"0000000000002800-0000000000004000 0000000000001800 -rw- 4K wb",
+		"0000000000004000-0000000000004800 0000000000000800 -r-- 4K wb",
 	};
 	expect_dump(&c, 0x2800, 0x4800, clipped, 2);
 	static const char *const upper[] = {
-		"ffffffff80100000-ffffffff80200000 0000000000100000 -r-x",
-		"fffffffffffff000-0000000000000000 0000000000001000 -r--",
+		"ffffffff80100000-ffffffff80200000 0000000000100000 -r-x 2M wb",
+		"fffffffffffff000-0000000000000000 0000000000001000 -r-- 4K wb",
 	};
 	expect_dump(&c, 0xffffffff80100000ull, 0, upper, 2);
 	expect_dump(&c, 0x8000, 0x1ff000, NULL, 0);
@@ -494,6 +527,7 @@ START_TEST(test_dump_riscv)
 	map_page(&c, 0x3000, 0, 0x7000, X);         /* execute-only */
 	map_page(&c, 0x5000, 0, 0x8000, X | U);     /* a gap, then a user execute-only page */
 	map_page(&c, 0x6000, 0, 0xa000, R | U);
+	map_page(&c, 0x7000, 0, 0xb000, R | U | PGT_PROT_NONCACHEABLE); /* Svpbmt NC: a new run */
 	map_page(&c, 0x1ff000, 0, 0x100000, R | W | X | U);
 	map_page(&c, 0x200000, 1, 0x400000, R | W | X | U);
 	map_page(&c, 0x40000000, 2, 0x40000000, 0);                /* reserved 1G page */
@@ -501,19 +535,21 @@ START_TEST(test_dump_riscv)
 	map_page(&c, 0xffffffff80000000ull, 1, 0x1000000, R | X);
 	map_page(&c, 0xfffffffffffff000ull, 0, 0x2000, R);
 	static const char *const all[] = {
-		"0000000000001000-0000000000003000 0000000000002000 -rw-",
-		"0000000000003000-0000000000004000 0000000000001000 ---x",
-		"0000000000005000-0000000000006000 0000000000001000 ---x",
-		"0000000000006000-0000000000007000 0000000000001000 ur--",
-		"00000000001ff000-0000000000400000 0000000000201000 urwx",
-		"0000000040000000-0000000080000000 0000000040000000 ----",
-		"ffffffc000000000-ffffffc040000000 0000000040000000 -rw-",
-		"ffffffff80000000-ffffffff80200000 0000000000200000 -r-x",
-		"fffffffffffff000-0000000000000000 0000000000001000 -r--",
+		"0000000000001000-0000000000003000 0000000000002000 -rw- 4K wb",
+		"0000000000003000-0000000000004000 0000000000001000 ---x 4K wb",
+		"0000000000005000-0000000000006000 0000000000001000 ---x 4K wb",
+		"0000000000006000-0000000000007000 0000000000001000 ur-- 4K wb",
+		"0000000000007000-0000000000008000 0000000000001000 ur-- 4K nc",
+		"00000000001ff000-0000000000200000 0000000000001000 urwx 4K wb",
+		"0000000000200000-0000000000400000 0000000000200000 urwx 2M wb",
+		"0000000040000000-0000000080000000 0000000040000000 ---- 1G wb",
+		"ffffffc000000000-ffffffc040000000 0000000040000000 -rw- 1G wb",
+		"ffffffff80000000-ffffffff80200000 0000000000200000 -r-x 2M wb",
+		"fffffffffffff000-0000000000000000 0000000000001000 -r-- 4K wb",
 	};
 	expect_dump(&c, 0, 0, all, sizeof all / sizeof all[0]);
 	static const char *const upper[] = {
-		"ffffffc03ffff000-ffffffc040000000 0000000000001000 -rw-",
+		"ffffffc03ffff000-ffffffc040000000 0000000000001000 -rw- 1G wb",
 	};
 	expect_dump(&c, 0xffffffc03ffff000ull, 0xffffffc040000000ull, upper, 1);
 	ctx_close(&c);
@@ -546,19 +582,19 @@ START_TEST(test_dump_effective_rights)
 	map_page(&c, 0x1000, 0, 0x1000, R | W | X | U);
 	map_page(&c, 0x200000, 1, 0x200000, R | W | X | U);
 	map_page(&c, 0x400000, 1, 0x400000, R | W | X | U);
-	static const char *const before[] = { "0000000000001000-0000000000002000 0000000000001000 urwx",
-					      "0000000000200000-0000000000600000 0000000000400000 urwx" };
+	static const char *const before[] = { "0000000000001000-0000000000002000 0000000000001000 urwx 4K wb",
+					      "0000000000200000-0000000000600000 0000000000400000 urwx 2M wb" };
 	expect_dump(&c, 0, 0, before, 2);
 	*entry_at(&c, 0x1000, 1) &= ~(pgt_pte_t)2;        /* PDE R/W clear (SDM 4.6) */
 	*entry_at(&c, 0x400000, 1) |= (pgt_pte_t)1 << 63; /* 2M PDE with XD */
-	static const char *const after[] = { "0000000000001000-0000000000002000 0000000000001000 ur-x",
-					     "0000000000200000-0000000000400000 0000000000200000 urwx",
-					     "0000000000400000-0000000000600000 0000000000200000 urw-" };
+	static const char *const after[] = { "0000000000001000-0000000000002000 0000000000001000 ur-x 4K wb",
+					     "0000000000200000-0000000000400000 0000000000200000 urwx 2M wb",
+					     "0000000000400000-0000000000600000 0000000000200000 urw- 2M wb" };
 	expect_dump(&c, 0, 0, after, 3);
 	*entry_at(&c, 0x1000, 2) &= ~(pgt_pte_t)4; /* PDPTE U/S clear: everything below */
-	static const char *const kernel[] = { "0000000000001000-0000000000002000 0000000000001000 -r-x",
-					      "0000000000200000-0000000000400000 0000000000200000 -rwx",
-					      "0000000000400000-0000000000600000 0000000000200000 -rw-" };
+	static const char *const kernel[] = { "0000000000001000-0000000000002000 0000000000001000 -r-x 4K wb",
+					      "0000000000200000-0000000000400000 0000000000200000 -rwx 2M wb",
+					      "0000000000400000-0000000000600000 0000000000200000 -rw- 2M wb" };
 	expect_dump(&c, 0, 0, kernel, 3);
 	*entry_at(&c, 0x1000, 2) |= 4;
 	*entry_at(&c, 0x1000, 1) |= 2;
@@ -568,12 +604,12 @@ START_TEST(test_dump_effective_rights)
 	ctx_open(&c, &pgt_arch_armv8_4k_48, 0, TEST_MM_OFFSET);
 	map_page(&c, 0x1000, 0, 0x1000, R | W | U);
 	map_page(&c, 0x2000, 0, 0x2000, R | X);
-	static const char *const arm[] = { "0000000000001000-0000000000002000 0000000000001000 urw-",
-					   "0000000000002000-0000000000003000 0000000000001000 -r-x" };
+	static const char *const arm[] = { "0000000000001000-0000000000002000 0000000000001000 urw- 4K wb",
+					   "0000000000002000-0000000000003000 0000000000001000 -r-x 4K wb" };
 	expect_dump(&c, 0, 0, arm, 2);
 	*entry_at(&c, 0x1000, 1) |= (pgt_pte_t)1 << 61;
-	static const char *const arm_el1[] = { "0000000000001000-0000000000002000 0000000000001000 -rw-",
-					       "0000000000002000-0000000000003000 0000000000001000 -r-x" };
+	static const char *const arm_el1[] = { "0000000000001000-0000000000002000 0000000000001000 -rw- 4K wb",
+					       "0000000000002000-0000000000003000 0000000000001000 -r-x 4K wb" };
 	expect_dump(&c, 0, 0, arm_el1, 2);
 	*entry_at(&c, 0x1000, 1) &= ~((pgt_pte_t)1 << 61);
 	ctx_close(&c);
@@ -589,10 +625,11 @@ START_TEST(test_dump_arm_upper)
 	map_page(&c, 0xffffff8040000000ull, 1, 0x200000, R | W);
 	map_page(&c, 0xffffffffffe00000ull, 1, 0x400000, R | U);
 	static const char *const all[] = {
-		"ffffff8000000000-ffffff8040200000 0000000040200000 -rw-",
-		"ffffffffffe00000-0000000000000000 0000000000200000 ur--",
+		"ffffff8000000000-ffffff8040000000 0000000040000000 -rw- 1G wb",
+		"ffffff8040000000-ffffff8040200000 0000000000200000 -rw- 2M wb",
+		"ffffffffffe00000-0000000000000000 0000000000200000 ur-- 2M wb",
 	};
-	expect_dump(&c, 0xffffff8000000000ull, 0, all, 2);
+	expect_dump(&c, 0xffffff8000000000ull, 0, all, 3);
 	ctx_close(&c);
 }
 END_TEST

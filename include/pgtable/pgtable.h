@@ -639,13 +639,17 @@ PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
 
 /**
  * Prints the mappings in [lo, hi) in the layout of QEMU's x86 `info mem`
- * (target/i386/monitor.c): one line per run of virtually contiguous
- * mappings with the same rights, "start-end size urwx" (16 lower-case hex
- * digits each; end exclusive, 0 at the top of the address space), without
- * a newline, through @p print. The letters are the rights the MMU grants,
- * combined down the walk as pgt_translate does (QEMU ANDs them too):
- * u unprivileged data access, r read, w write, x execute (QEMU has no x
- * column), '-' where denied; reserved leaves show as "----". Runs are
+ * (target/i386/monitor.c), with two columns more: one line per run of
+ * virtually contiguous mappings with the same rights, page size and memory
+ * type, "start-end size urwx page type" (16 lower-case hex digits each;
+ * end exclusive, 0 at the top of the address space), without a newline,
+ * through @p print. The letters are the rights the MMU grants, combined
+ * down the walk as pgt_translate does (QEMU ANDs them too): u unprivileged
+ * data access, r read, w write, x execute (QEMU has no x column), '-'
+ * where denied; reserved leaves show as "----". page is the leaves' size
+ * ("4K", "2M", "1G", "16K", "512M", "256T"); type is "wb" (normal
+ * write-back), "uc" (PGT_PROT_UNCACHED, device), "nc"
+ * (PGT_PROT_NONCACHEABLE) or "wc" (PGT_PROT_WRITECOMBINE). Runs are
  * clipped to [lo, hi). No stdio: the caller decides where lines go.
  * @param sp     an initialised space
  * @param lo     as for pgt_walk

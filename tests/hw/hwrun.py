@@ -5,6 +5,7 @@
 The kernel (tests/hw/kernel.c) prints one line per event on its console:
 
   @case NAME pass | fail WHY | skip WHY   one result per case
+  @format NAME                             the kernel's page-table format (pgt_arch_by_name)
   @space TAG ROOT                          a monitor checkpoint starts
   @leaf VA PA SIZE PROT PAGE               valid leaves it installed: a run of SIZE
                                            bytes in leaves of PAGE bytes (hex)
@@ -12,7 +13,7 @@ The kernel (tests/hw/kernel.c) prints one line per event on its console:
   @walkdone STATUS                         the walk ended (its return value)
   @xlate VA PA | VA none KIND LEVEL        what pgt_translate says for a read at VA (privileged,
                                            else as a user: what a debugger's read sees)
-  @dump LINE / @dumpdone STATUS            pgt_dump's lines, as QEMU's `info mem` lays them out
+  @dump LINE / @dumpdone STATUS            pgt_dump's lines: QEMU's `info mem` layout, page size, type
   @problem VA LEVEL TEXT / @verify COUNT   pgt_verify's findings on the live tree
   @sync TAG                                compare now, then send a byte back
   @sabotage KIND                           (broken builds) the next case was sabotaged
@@ -27,12 +28,18 @@ ARMv8 (where `info tlb` does not exist) and `info mem` on RISC-V (every
 mapped range, its rights and Svpbmt NC; see compare_riscv). The library's
 own pgt_walk is held to both the kernel's records and QEMU's walk, and
 pgt_translate to QEMU's gva2gpa. Standard library only.
+
+At the first checkpoint the harness also dumps the guest's RAM through QMP's
+dump-guest-memory (paging off: an ELF core of physical memory) and runs the
+just-built pgtdump on it with the kernel's format and root: its walk must be
+the kernel's own @walk records, leaf for leaf (the case pgtdump_TAG).
 """
 import argparse
 import json
 import os
 import queue
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -208,10 +215,11 @@ def compare_xlate(qmp, xlates):
 
 
 def compare_dump(qmp, dump):
-    """pgt_dump against `info mem`, which has no x column and so merges runs that differ only
-    there, and which leaves out what is not present (pgt_dump prints reserved leaves as ----)."""
+    """pgt_dump against `info mem`, which has no x column, page size or memory type and so merges
+    runs that differ only there, and which leaves out what is not present (pgt_dump prints
+    reserved leaves as ----)."""
     merged = []
-    for span, size, letters in dump:
+    for span, size, letters, page, memtype in dump:
         if "r" not in letters:
             continue
         start, end = (int(x, 16) for x in span.split("-"))
@@ -330,7 +338,13 @@ class Run:
         self.results = []
         self.leaves = []
         self.walk = []
+        self.walk_levels = []
         self.walk_status = None
+        self.format = None
+        self.root = None
+        self.pgtdump = None  # (command prefix, path) of the pgtdump to run at the first checkpoint
+        self.tmp = None
+        self.pgtdump_done = False
         self.xlates = []
         self.dump = []
         self.dump_status = None
@@ -380,6 +394,56 @@ def checkpoint(tag, run, qmp, arch):
     if run.verify is not None:
         problems = run.problems + (["pgt_verify returned %d" % run.verify] if run.verify != 0 else [])
         result(run, "verify_" + tag, 1, problems, "tree")
+    if run.pgtdump and not run.pgtdump_done and run.walk_status == 0:
+        run.pgtdump_done = True
+        count, problems = compare_pgtdump(qmp, run)
+        result(run, "pgtdump_" + tag, count, problems, "leaves")
+
+
+PROT_NAMES = {"read": PROT_READ, "write": PROT_WRITE, "exec": PROT_EXEC, "user": PROT_USER,
+              "global": PROT_GLOBAL, "uncached": PROT_UNCACHED, "noncacheable": PROT_NONCACHEABLE,
+              "writecombine": 128}
+
+
+def pgtdump_leaf(obj):
+    prot = 0
+    for name in obj["prot"]:
+        prot |= PROT_NAMES[name]
+    return (int(obj["va"], 16), int(obj["pa"], 16), int(obj["size"], 16), prot), obj["level"]
+
+
+def compare_pgtdump(qmp, run):
+    """The guest's RAM dumped by QEMU (dump-guest-memory, paging off: physical addresses in the
+    PT_LOAD headers), read by pgtdump with the kernel's format and root: its walk against the
+    kernel's own pgt_walk, every leaf with its level."""
+    if run.format is None or run.root is None:
+        return 0, ["the kernel printed no @format or @space root"]
+    core = os.path.join(run.tmp, "guest.core")
+    prefix, path = run.pgtdump
+    try:
+        qmp.execute("dump-guest-memory", paging=False, protocol="file:" + core)
+        p = subprocess.run(prefix + [path, "--arch", run.format, "--root", "0x%x" % run.root, core, "walk", "--json"],
+                           capture_output=True, timeout=120)
+    except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
+        return 0, ["pgtdump on the dump: %s" % e]
+    finally:
+        if os.path.exists(core):
+            os.unlink(core)
+    if p.returncode != 0:
+        return 0, ["pgtdump exit status %d: %s" % (p.returncode, p.stderr.decode(errors="replace").strip()[:200])]
+    got = [pgtdump_leaf(json.loads(l)) for l in p.stdout.decode().splitlines()]
+    want = list(zip(run.walk, run.walk_levels))
+    problems = []
+    for i in range(max(len(got), len(want))):
+        g = got[i] if i < len(got) else None
+        w = want[i] if i < len(want) else None
+        if g != w:
+            problems.append("leaf %d: pgtdump %s, kernel's pgt_walk %s" % (i, fmt_level(g), fmt_level(w)))
+    return len(want), problems
+
+
+def fmt_level(leaf):
+    return "nothing" if leaf is None else "%x/%x/%x/%x level %d" % (leaf[0] + (leaf[1],))
 
 
 def handle(line, run, qmp, proc, arch):
@@ -390,13 +454,17 @@ def handle(line, run, qmp, proc, arch):
         detail = words[3] if len(words) > 3 else ""
         run.results.append((words[1], status, detail, run.sabotage))
         run.sabotage = None
+    elif tag == "@format":
+        run.format = words[1]
     elif tag == "@space":
-        run.leaves, run.walk, run.walk_status, run.xlates = [], [], None, []
+        run.root = int(words[2], 16)
+        run.leaves, run.walk, run.walk_levels, run.walk_status, run.xlates = [], [], [], None, []
         run.dump, run.dump_status, run.problems, run.verify = [], None, [], None
     elif tag == "@leaf":
         run.leaves.append(tuple(int(w, 16) for w in line.split()[1:6]))
     elif tag == "@walk":
         run.walk.append(tuple(int(w, 16) for w in line.split()[1:5]))
+        run.walk_levels.append(int(line.split()[5]))
     elif tag == "@walkdone":
         run.walk_status = int(words[1])
     elif tag == "@dump":
@@ -428,6 +496,9 @@ def boot(args):
     run = Run()
     run.no_info_mem = args.no_info_mem
     with tempfile.TemporaryDirectory(prefix="pgt-hw-") as tmp:
+        run.tmp = tmp
+        if args.pgtdump:
+            run.pgtdump = (shlex.split(args.pgtdump_exec or ""), args.pgtdump)
         sock = os.path.join(tmp, "qmp")
         cmd = [args.qemu] + args.qemu_args.split() + [
             "-nodefaults", "-display", "none", "-no-reboot", "-serial", "stdio",
@@ -528,6 +599,9 @@ def report_selftest(args, run, tap):
     checkpoint_kinds = ("monitor_", "walk_")  # the others (translate_, dump_, verify_) must pass
     others = [r for r in run.results if not r[3] and not r[0].startswith(checkpoint_kinds) and r[1] == "fail"]
     tap.result(not others, "the other cases still pass", ", ".join(r[0] for r in others))
+    # pgtdump reads the tables as they are, which is what the broken kernel's own pgt_walk saw.
+    for name, status, detail, _ in (r for r in run.results if r[0].startswith("pgtdump_")):
+        tap.result(status != "fail", name, detail)
     ok, detail = completed(run)
     tap.result(ok, "broken kernel ran to completion", detail)
 
@@ -544,6 +618,8 @@ def main():
     p.add_argument("--selftest", help="the kernel is a broken build of this kind; it must be caught")
     p.add_argument("--selftest-monitor", action="store_true", help="the monitor comparison must catch it too")
     p.add_argument("--no-info-mem", action="store_true", help="QEMU's `info mem` does not work for this kernel")
+    p.add_argument("--pgtdump", help="pgtdump to run on a memory dump at the first checkpoint")
+    p.add_argument("--pgtdump-exec", default="", help="a command that runs pgtdump (qemu-user)")
     args = p.parse_args()
 
     run = boot(args)

@@ -543,6 +543,7 @@ _Noreturn void hw_main(void)
 
 	hw_arch_init();
 	hw_printf("@boot %s\n", L->name);
+	hw_printf("@format %s\n", L->arch->name);
 	rc = pgt_space_init(&kernel_space, L->arch, &hw_mm, 0);
 	if (rc != PGT_OK)
 		hw_panic("pgt_space_init: %s", pgt_strerror(rc));

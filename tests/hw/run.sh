@@ -41,6 +41,10 @@ esac
 [ -n "$qemu" ] && [ -x "$qemu" ] || skip "no QEMU for $hw_arch (install qemu-system-x86 / qemu-system-arm / qemu-system-misc)"
 [ -f "$kernel" ] || skip "$hw_kernel not built (no compiler for $hw_arch when configure ran)"
 
+# pgtdump reads a dump of the guest's RAM at the first checkpoint (hwrun.py), when built.
+pgtdump=${top_builddir:-.}/tools/pgtdump
+[ -x "$pgtdump" ] || pgtdump=
+
 # The last run's output, kept for check-valgrind (Valgrind has nothing to say about QEMU).
 cache=${top_builddir:-.}/tests/hw/$hw_label.tap
 if [ -n "${VALGRIND:-}" ] && [ -f "$cache" ] && [ "$cache" -nt "$kernel" ]; then
@@ -51,7 +55,7 @@ fi
 "$python" "${srcdir:-.}/tests/hw/hwrun.py" --arch "$hw_arch" --label "$hw_label" \
 	--qemu "$qemu" --qemu-args "$qemu_args" --kernel "$kernel" --stall "${PGT_HW_STALL:-60}" \
 	${hw_selftest:+--selftest "$hw_selftest"} ${hw_selftest_monitor:+--selftest-monitor} \
-	${hw_no_info_mem:+--no-info-mem} >"$cache.new"
+	${hw_no_info_mem:+--no-info-mem} ${pgtdump:+--pgtdump "$pgtdump" "--pgtdump-exec=${PGT_EXEC:-}"} >"$cache.new"
 status=$?
 cat "$cache.new"
 mv "$cache.new" "$cache"
