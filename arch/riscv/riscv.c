@@ -155,9 +155,13 @@ static unsigned rv_g_prot_decode(unsigned level, pgt_pte_t pte)
 
 /*
  * One level: 2^nbits entries of 8 bytes (512; the G-stage root 2048); a
- * leaf here maps 2^sh bytes and grants what `rules` leave.
+ * leaf here maps 2^sh bytes and grants what the rules of `stage` (S1 or G:
+ * RV_RULES_S1, RV_RULES_G) leave. The rules are named by pasting, not
+ * passed: a braced list is no macro argument the analysers accept.
  */
-#define RV_LEVEL_OF(sh, nbits, rules)                                                              \
+#define RV_RULES_S1 RV_LEAF_RULES
+#define RV_RULES_G  RV_G_LEAF_RULES
+#define RV_LEVEL_OF(sh, nbits, stage)                                                              \
 	{                                                                                          \
 		.shift = (sh), .bits = (nbits), .leaf_ok = 1, .oa_shift = 2,                       \
 		.table_size = 8u << (nbits), .valid = PGT_RISCV_V, .type_mask = PGT_RISCV_V,       \
@@ -165,14 +169,14 @@ static unsigned rv_g_prot_decode(unsigned level, pgt_pte_t pte)
 		.reserved = PGT_RISCV_SW_RESERVED, .table_oa = PGT_RISCV_PPN, .table_attrs = 0,    \
 		.leaf_oa = RV_LEAF_OA(sh), .prot_mask = RV_PROT_BITS, .accessed = PGT_RISCV_A,     \
 		.dirty = PGT_RISCV_D, .table_borrowed = (sh) == 12 ? 0 : PGT_RISCV_SW_BORROWED,    \
-		.table_pinned = (sh) == 12 ? 0 : PGT_RISCV_SW_PINNED, .leaf_rules = rules,         \
+		.table_pinned = (sh) == 12 ? 0 : PGT_RISCV_SW_PINNED, .leaf_rules = RV_RULES_##stage,\
 		.table_mbz = RV_TABLE_MBZ, .leaf_mbz = RV_LEAF_MBZ(sh), .malformed = RV_MALFORMED, \
 	}
 
-#define RV_LEVEL(sh) RV_LEVEL_OF(sh, 9, RV_LEAF_RULES)
+#define RV_LEVEL(sh) RV_LEVEL_OF(sh, 9, S1)
 /* G-stage levels: the root indexes two more address bits (8.5.1: 16 KiB root). */
-#define RV_G_LEVEL(sh) RV_LEVEL_OF(sh, 9, RV_G_LEAF_RULES)
-#define RV_G_ROOT(sh)  RV_LEVEL_OF(sh, 11, RV_G_LEAF_RULES)
+#define RV_G_LEVEL(sh) RV_LEVEL_OF(sh, 9, G)
+#define RV_G_ROOT(sh)  RV_LEVEL_OF(sh, 11, G)
 
 #define RV_DESC(nm, nlev, va, walks_, ...)                                          \
 	{                                                                           \
