@@ -81,6 +81,18 @@ static int read_s1_entry(const pgt_space_t *s2, pgt_paddr_t ipa, pgt_vaddr_t va,
 	return PGT_OK;
 }
 
+/**
+ * A fault of the first stage, whatever its format: a second-stage format
+ * may be the first of two (a guest hypervisor's stage 2 under the host's),
+ * and the fault still belongs to the first stage.
+ */
+static int stage1_fault(struct pgt_fault *fault, int kind, unsigned level, pgt_vaddr_t va)
+{
+	if (fault)
+		*fault = (struct pgt_fault){ .kind = kind, .level = level, .va = va, .stage = 1 };
+	return PGT_EFAULT;
+}
+
 /** Where a stage-1 walk ended: its last entry, that entry's level, and the rights the tables left. */
 struct s1_stop {
 	pgt_pte_t pte;
@@ -135,10 +147,10 @@ int pgt_translate_nested(const pgt_space_t *s1, const pgt_space_t *s2, pgt_vaddr
 	if (rc != PGT_OK)
 		return rc;
 	if (stop.end != PGT__TR_LEAF)
-		return pgt__report(a, fault, pgt__walk_fault(a, stop.end), stop.level, va);
+		return stage1_fault(fault, pgt__walk_fault(a, stop.end), stop.level, va);
 	int kind = pgt__leaf_fault(a, stop.level, stop.pte, stop.rights, access);
 	if (kind != PGT_FAULT_NONE)
-		return pgt__report(a, fault, kind, stop.level, va);
+		return stage1_fault(fault, kind, stop.level, va);
 
 	pgt_paddr_t ipa = pgt__leaf_pa(&a->level[stop.level], stop.pte, va);
 	unsigned kind_bits = access & PGT__ACC_KIND;

@@ -144,11 +144,8 @@ static bool nest_open(struct nest *n, const struct pgt_arch *a1, const struct pg
 	n->a1 = a1;
 	n->a2 = a2;
 	n->full2 = R | W | X;
-	/* A second-stage format is no guest's first stage: its faults say stage 2. */
-	if (a1->stage == 2 || !s2_prot(n, n->full2) || a2->va_bits < 32)
+	if (!s2_prot(n, n->full2) || a2->va_bits < 32)
 		return false;
-	if (a1->stage == 2)
-		return false; /* a second-stage format is never a guest's first stage */
 	n->g.mem = aligned_alloc(1u << 21, GUEST_SIZE);
 	memset(n->g.mem, 0, GUEST_SIZE);
 	n->g.next = GUEST_BASE + GUEST_TABLES;
@@ -221,8 +218,11 @@ static struct answer expected(const struct nest *n, pgt_vaddr_t va, unsigned acc
 	struct answer a1 = { 0 };
 	pgt_paddr_t gpa;
 	a1.rc = pgt_translate(&n->s1, va, access, &gpa, &a1.f);
-	if (a1.rc != PGT_OK)
+	if (a1.rc != PGT_OK) { /* the first stage's fault, whatever its format (a guest hypervisor's stage 2) */
+		a1.f.stage = 1;
+		a1.f.ipa = 0;
 		return a1;
+	}
 	struct answer a2 = translate2(n, gpa, s2_access(n->a2, access, access & 7u));
 	return a2.rc == PGT_OK ? a2 : stage2_fault(n, a2, va, gpa, 0);
 }

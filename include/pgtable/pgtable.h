@@ -592,7 +592,9 @@ PGT_API int pgt_translate(const pgt_space_t *sp, pgt_vaddr_t va, unsigned access
  * p2v, never s1's), and the stage-1 leaf's output address is translated by
  * stage 2 with the access itself.
  *
- * A fault in stage 1's own tables is stage 1, as pgt_translate reports it.
+ * A fault in stage 1's own tables is stage 1, as pgt_translate reports it,
+ * whatever s1's format: a second-stage format may be the first of two (a
+ * guest hypervisor's stage 2 under the host's).
  * A fault in stage 2 is stage 2, at s2's level, with ipa the guest-physical
  * address that missed: the stage-1 entry's address and s1ptw = 1 for a
  * table read, the stage-1 output address (page offset kept) and s1ptw = 0
