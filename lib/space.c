@@ -141,7 +141,7 @@ bool pgt__is_view(const pgt_space_t *sp)
 	return sp->pgt__magic == PGT__MAGIC_VIEW;
 }
 
-/** Whether a view's root @p root is aligned to its size and within its level's address field. */
+/** Whether a view's root @p root is aligned to its size and within the format's physical addresses. */
 static int view_root_check(const struct pgt_arch *a, pgt_paddr_t root)
 {
 	const struct pgt_level *R = &a->level[a->levels - 1u];
