@@ -367,6 +367,12 @@ static inline bool pgt__prot_ok(unsigned prot)
 /** pgt__encode_all when the space remembers another encoding (lib/space.c). */
 int pgt__encode_again(pgt_space_t *sp, unsigned prot);
 
+/** Whether the space's remembered encoding (pgt__enc) is that of @p prot, a valid prot. */
+static inline bool pgt__encoded(const pgt_space_t *sp, unsigned prot)
+{
+	return prot == sp->pgt__enc_prot && !(prot & ~PGT_PROT_ALL); /* PGT__ENC_NONE is not a prot */
+}
+
 /**
  * The leaf bits for @p prot (PGT_PROT_*) at every level that allows leaves,
  * in *bits (pointing into the space): PGT_OK, PGT_EFLAGS for bits outside

@@ -97,7 +97,8 @@ static int generic_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, u
 
 static const struct pgt__walk_ops generic_ops = { generic_lookup, generic_walk_to,
 						   PGT__TRANSLATE_ALL(generic_translate), pgt__insert_page,
-						   generic_tlb_refill, generic_set_field };
+						   generic_tlb_refill, generic_set_field, pgt__map_general,
+						   pgt__unmap_general, pgt__protect_general };
 
 /* --- the choice ---------------------------------------------------------------------- */
 
