@@ -266,8 +266,8 @@ static int dump_offsets(const pgt_space_t *sp, uint64_t lo, uint64_t end,
 	return PGT_OK;
 }
 
-int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size,
-	     void (*print)(void *arg, const char *line), void *arg)
+int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, void (*print)(void *arg, const char *line),
+	     void *arg)
 {
 	uint64_t lo, end;
 

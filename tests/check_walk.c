@@ -300,7 +300,7 @@ static void expect_refused(const struct ctx *c, pgt_vaddr_t va, uint64_t size, i
 /* ------------------------------------------------------------------------ */
 /* Walk                                                                      */
 
-/* A random window from somewhere in mapping p to somewhere in mapping q: walked, or refused across the hole. */
+/* A window from inside mapping p to inside mapping q: walked, or refused when it crosses the hole. */
 static void random_window(const struct ctx *c, uint64_t *seed)
 {
 	const struct pgt_mapping *p = &c->model[test_rand(seed) % c->n];
@@ -372,8 +372,8 @@ START_TEST(test_walk_stop)
 		memset(&s, 0, sizeof s);
 		s.stop_after = 1;
 		s.stop_value = (int)k;
-		ck_assert_int_eq(pgt_walk(&c.sp, first->va, upto(first->va, part_top(&c, first->va)), collect, &s),
-				 (int)k);
+		pgt_vaddr_t from = first->va;
+		ck_assert_int_eq(pgt_walk(&c.sp, from, upto(from, part_top(&c, from)), collect, &s), (int)k);
 		ck_assert_uint_eq(s.n, 1);
 	}
 	ctx_close(&c);
@@ -402,12 +402,12 @@ START_TEST(test_walk_sign_extended_halves)
 	qsort(c.model, c.n, sizeof c.model[0], by_va);
 	ck_assert_uint_eq(c.model[3].va, ~0ull - 0x1fffff);
 	expect_walk_all(&c);
-	expect_walk(&c, 0, half);               /* the lower half, to its last byte */
-	expect_walk(&c, upper, 0 - upper);      /* the upper half, to 2^64 */
+	expect_walk(&c, 0, half);          /* the lower half, to its last byte */
+	expect_walk(&c, upper, 0 - upper); /* the upper half, to 2^64 */
 	expect_walk(&c, upper + 0x1000, 0 - (upper + 0x1000));
 	expect_walk(&c, ~0ull - 0xfff, 0x1000); /* the last page: the 2M page over it, whole */
-	expect_refused(&c, 0x1000, upper + 1 - 0x1000, PGT_ERANGE);      /* both ends canonical */
-	expect_refused(&c, half - 0x1000, 0x2000, PGT_ERANGE);           /* into the hole */
+	expect_refused(&c, 0x1000, upper + 1 - 0x1000, PGT_ERANGE);         /* both ends canonical */
+	expect_refused(&c, half - 0x1000, 0x2000, PGT_ERANGE);              /* into the hole */
 	expect_refused(&c, half - 0x1000, 0 - (half - 0x1000), PGT_ERANGE); /* to 2^64, across */
 	ctx_close(&c);
 }
@@ -567,7 +567,8 @@ static void expect_lines(const struct ctx *c, const struct lines *got, const cha
 	ck_assert_msg(got->n == n, "%s: %zu lines, expected %zu", c->who, got->n, n);
 }
 
-static void expect_dump(const struct ctx *c, pgt_vaddr_t va, uint64_t size, const char *const want[], size_t n)
+static void expect_dump(const struct ctx *c, pgt_vaddr_t va, uint64_t size, const char *const want[],
+			size_t n)
 {
 	static struct lines got;
 
@@ -675,7 +676,8 @@ START_TEST(test_dump_all_is_its_parts)
 	memset(&some, 0, sizeof some);
 	ck_assert_int_eq(pgt_dump_all(&c.sp, keep_line, &all), PGT_OK);
 	for (unsigned p = 0; p < parts(&c, bottom, top); p++)
-		ck_assert_int_eq(pgt_dump(&c.sp, bottom[p], upto(bottom[p], top[p]), keep_line, &some), PGT_OK);
+		ck_assert_int_eq(pgt_dump(&c.sp, bottom[p], upto(bottom[p], top[p]), keep_line, &some),
+				 PGT_OK);
 	ck_assert_uint_gt(all.n, 1);
 	ck_assert_uint_eq(all.n, some.n);
 	for (size_t i = 0; i < all.n; i++)
@@ -714,7 +716,7 @@ START_TEST(test_dump_x86)
 		"fffffffffffff000-0000000000000000 0000000000001000 -r-- 4K wb",
 	};
 	expect_dump_all(&c, all, sizeof all / sizeof all[0]);
-	expect_dump(&c, 0, 1ull << 47, all, 7);                            /* the lower half */
+	expect_dump(&c, 0, 1ull << 47, all, 7);                         /* the lower half */
 	expect_dump(&c, 0xffff800000000000ull, 1ull << 47, all + 7, 2); /* the upper half */
 	/* Runs are clipped to the range. */
 	static const char *const clipped[] = {
