@@ -1121,7 +1121,7 @@ static int share_over_mapping(struct env *e)
 	return rc;
 }
 
-/* --- pgt_translate / pgt_walk / pgt_dump / pgt_verify ----------------------------- */
+/* --- pgt_translate / pgt_walk(_all) / pgt_dump(_all) / pgt_verify -------------------- */
 
 static int tr(pgt_space_t *sp, pgt_vaddr_t va, unsigned access)
 {
@@ -1174,51 +1174,83 @@ static int count_visit(void *arg, const struct pgt_mapping *m)
 	return 0;
 }
 
-static int walk(pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi)
+static int walk(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 {
 	unsigned n = 0;
 
-	return pgt_walk(sp, lo, hi, count_visit, &n);
+	return pgt_walk(sp, va, size, count_visit, &n);
 }
 
 static int walk_ok(struct env *e)
 {
-	return walk(&e->sp, e->va, e->free_va);
+	return walk(&e->sp, e->va, e->free_va - e->va);
 }
 
 static int walk_null(struct env *e)
 {
-	return walk(NULL, e->va, e->free_va);
+	return walk(NULL, e->va, page(e));
 }
 
 static int walk_uninit(struct env *e)
 {
-	return walk(uninit(), e->va, e->free_va);
+	return walk(uninit(), e->va, page(e));
 }
 
 static int walk_null_visit(struct env *e)
 {
-	return pgt_walk(&e->sp, e->va, e->free_va, NULL, NULL);
+	return pgt_walk(&e->sp, e->va, page(e), NULL, NULL);
 }
 
-static int walk_lo_outside(struct env *e)
+static int walk_outside(struct env *e)
 {
-	return walk(&e->sp, outside_va(e), 0);
+	return walk(&e->sp, outside_va(e), page(e));
 }
 
-static int walk_hi_outside(struct env *e)
+static int walk_size_zero(struct env *e)
 {
-	return walk(&e->sp, e->va, outside_va(e) + page(e));
+	return walk(&e->sp, e->va, 0);
 }
 
-static int walk_inverted(struct env *e)
+static int walk_va_wraps(struct env *e)
 {
-	return walk(&e->sp, e->free_va, e->va);
+	return walk(&e->sp, top_page(e), 2 * page(e));
 }
 
-static int walk_empty(struct env *e)
+static int walk_hole(struct env *e)
 {
-	return walk(&e->sp, e->va, e->va);
+	pgt_vaddr_t va;
+	uint64_t size;
+
+	hole_range(e, page(e), &va, &size);
+	return walk(&e->sp, va, size);
+}
+
+static int walk_all_ok(struct env *e)
+{
+	unsigned n = 0;
+
+	return pgt_walk_all(&e->sp, count_visit, &n);
+}
+
+static int walk_all_null(struct env *e)
+{
+	unsigned n = 0;
+
+	(void)e;
+	return pgt_walk_all(NULL, count_visit, &n);
+}
+
+static int walk_all_uninit(struct env *e)
+{
+	unsigned n = 0;
+
+	(void)e;
+	return pgt_walk_all(uninit(), count_visit, &n);
+}
+
+static int walk_all_null_visit(struct env *e)
+{
+	return pgt_walk_all(&e->sp, NULL, NULL);
 }
 
 static void ignore_line(void *arg, const char *line)
@@ -1227,29 +1259,75 @@ static void ignore_line(void *arg, const char *line)
 	(void)line;
 }
 
+static int dump(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
+{
+	return pgt_dump(sp, va, size, ignore_line, NULL);
+}
+
 static int dump_ok(struct env *e)
 {
-	return pgt_dump(&e->sp, e->va, e->free_va, ignore_line, NULL);
+	return dump(&e->sp, e->va, e->free_va - e->va);
 }
 
 static int dump_null(struct env *e)
 {
-	return pgt_dump(NULL, e->va, e->free_va, ignore_line, NULL);
+	return dump(NULL, e->va, page(e));
+}
+
+static int dump_uninit(struct env *e)
+{
+	return dump(uninit(), e->va, page(e));
 }
 
 static int dump_null_print(struct env *e)
 {
-	return pgt_dump(&e->sp, e->va, e->free_va, NULL, NULL);
-}
-
-static int dump_inverted(struct env *e)
-{
-	return pgt_dump(&e->sp, e->free_va, e->va, ignore_line, NULL);
+	return pgt_dump(&e->sp, e->va, page(e), NULL, NULL);
 }
 
 static int dump_outside(struct env *e)
 {
-	return pgt_dump(&e->sp, outside_va(e), 0, ignore_line, NULL);
+	return dump(&e->sp, outside_va(e), page(e));
+}
+
+static int dump_size_zero(struct env *e)
+{
+	return dump(&e->sp, e->va, 0);
+}
+
+static int dump_va_wraps(struct env *e)
+{
+	return dump(&e->sp, top_page(e), 2 * page(e));
+}
+
+static int dump_hole(struct env *e)
+{
+	pgt_vaddr_t va;
+	uint64_t size;
+
+	hole_range(e, page(e), &va, &size);
+	return dump(&e->sp, va, size);
+}
+
+static int dump_all_ok(struct env *e)
+{
+	return pgt_dump_all(&e->sp, ignore_line, NULL);
+}
+
+static int dump_all_null(struct env *e)
+{
+	(void)e;
+	return pgt_dump_all(NULL, ignore_line, NULL);
+}
+
+static int dump_all_uninit(struct env *e)
+{
+	(void)e;
+	return pgt_dump_all(uninit(), ignore_line, NULL);
+}
+
+static int dump_all_null_print(struct env *e)
+{
+	return pgt_dump_all(&e->sp, NULL, NULL);
 }
 
 /** A consistent tree has no problem: 0 is PGT_OK. */
@@ -1502,16 +1580,29 @@ static const struct row rows[] = {
 	ROW("pgt_walk", C_NULL, walk_null, PGT_EINVAL),
 	ROW("pgt_walk", C_NULL, walk_null_visit, PGT_EINVAL),
 	ROW("pgt_walk", C_UNINIT, walk_uninit, PGT_EINVAL),
-	ROW("pgt_walk", C_VA_RANGE, walk_lo_outside, PGT_ERANGE),
-	ROW("pgt_walk", C_VA_RANGE, walk_hi_outside, PGT_ERANGE),
-	ROW("pgt_walk", C_SIZE, walk_inverted, PGT_ESIZE),
-	ROW("pgt_walk", C_SIZE, walk_empty, PGT_ESIZE),
+	ROW("pgt_walk", C_VA_RANGE, walk_outside, PGT_ERANGE),
+	ROW("pgt_walk", C_SIZE, walk_size_zero, PGT_ESIZE),
+	ROW("pgt_walk", C_OVERFLOW, walk_va_wraps, WANT_PAST_TOP),
+	ROW("pgt_walk", C_HOLE, walk_hole, WANT_HOLE),
+
+	ROW("pgt_walk_all", C_CONTROL, walk_all_ok, PGT_OK),
+	ROW("pgt_walk_all", C_NULL, walk_all_null, PGT_EINVAL),
+	ROW("pgt_walk_all", C_NULL, walk_all_null_visit, PGT_EINVAL),
+	ROW("pgt_walk_all", C_UNINIT, walk_all_uninit, PGT_EINVAL),
 
 	ROW("pgt_dump", C_CONTROL, dump_ok, PGT_OK),
 	ROW("pgt_dump", C_NULL, dump_null, PGT_EINVAL),
 	ROW("pgt_dump", C_NULL, dump_null_print, PGT_EINVAL),
+	ROW("pgt_dump", C_UNINIT, dump_uninit, PGT_EINVAL),
 	ROW("pgt_dump", C_VA_RANGE, dump_outside, PGT_ERANGE),
-	ROW("pgt_dump", C_SIZE, dump_inverted, PGT_ESIZE),
+	ROW("pgt_dump", C_SIZE, dump_size_zero, PGT_ESIZE),
+	ROW("pgt_dump", C_OVERFLOW, dump_va_wraps, WANT_PAST_TOP),
+	ROW("pgt_dump", C_HOLE, dump_hole, WANT_HOLE),
+
+	ROW("pgt_dump_all", C_CONTROL, dump_all_ok, PGT_OK),
+	ROW("pgt_dump_all", C_NULL, dump_all_null, PGT_EINVAL),
+	ROW("pgt_dump_all", C_NULL, dump_all_null_print, PGT_EINVAL),
+	ROW("pgt_dump_all", C_UNINIT, dump_all_uninit, PGT_EINVAL),
 
 	ROW("pgt_verify", C_CONTROL, verify_ok, PGT_OK),
 	ROW("pgt_verify", C_NULL, verify_null, PGT_EINVAL),

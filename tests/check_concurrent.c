@@ -332,7 +332,7 @@ static int visit_plausible(void *arg, const struct pgt_mapping *m)
 /** pgt_walk over the window: every mapping it reports is one the writer made. */
 static bool read_walk(struct reader *rd)
 {
-	int rc = pgt_walk(&rd->s->sp, rd->s->lo, rd->s->lo + rd->s->span, visit_plausible, rd);
+	int rc = pgt_walk(&rd->s->sp, rd->s->lo, rd->s->span, visit_plausible, rd);
 
 	if (rc != PGT_OK && !rd->error[0])
 		snprintf(rd->error, sizeof rd->error, "walk: status %d", rc);

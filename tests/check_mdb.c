@@ -456,7 +456,7 @@ static unsigned long supers_in(struct run *r, int k)
 {
 	unsigned long n = 0;
 
-	(void)pgt_walk(&r->s[k].sp, r->s[k].lo, r->s[k].lo + WINDOW * r->pg, count_super, &n);
+	(void)pgt_walk(&r->s[k].sp, r->s[k].lo, WINDOW * r->pg, count_super, &n);
 	return n;
 }
 
@@ -811,7 +811,7 @@ static int count_leaves(void *arg, const struct pgt_mapping *m)
 static void leaves_in(pgt_space_t *sp, pgt_vaddr_t lo, uint64_t size, long n[2])
 {
 	n[0] = n[1] = 0;
-	ck_assert_int_eq(pgt_walk(sp, lo, lo + size, count_leaves, n), PGT_OK);
+	ck_assert_int_eq(pgt_walk(sp, lo, size, count_leaves, n), PGT_OK);
 }
 
 /**
