@@ -486,10 +486,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: pgbench [--quick | --full] [-n N] [-r R] [--arch NAME] [--workload W] [--pin CPU] [--json]\n"
 		"  --quick        the default: a few seconds, every table (n %zu, hot %u lookups, %u passes)\n"
-		"  --full         the published sizes (n %zu, hot %u lookups, %u passes)\n"
+		"  --full         the published sizes (n %zu, hot %u lookups, %u passes), every descriptor\n"
 		"  -n N           mappings (churn: steps) per workload\n"
 		"  -r R           timed repetitions after one warm-up\n"
-		"  --arch NAME    one descriptor, as pgt_arch_by_name knows it (default: x86_64, armv8-4k-48)\n"
+		"  --arch NAME    one descriptor, as pgt_arch_by_name knows it, or all (default: x86_64 and\n"
+		"                 armv8-4k-48; --full: all)\n"
 		"  --workload W   one of seq-4k rand-4k hot-4k huge-2m huge-1g churn, or mdb (run alone:\n"
 		"                 map, grant and revoke over a tree of spaces, up to -n derived mappings,\n"
 		"                 default 10^5, --full 10^6; --fanout F, --depth D: the tree, default 3 3)\n"
@@ -610,9 +611,27 @@ static int pin_cpu(int cpu)
 #endif
 }
 
-/** The descriptors to run; 0 after printing why there are none. */
-static size_t pick_archs(const struct options *o, const struct pgt_arch *out[2])
+/* Every descriptor the library ships, in formats.h's order. */
+static const struct pgt_arch *const shipped[] = {
+#define PGT_FORMAT(desc, name, what) &desc,
+#include <pgtable/formats.h>
+#undef PGT_FORMAT
+};
+#define NSHIPPED ARRAY_LEN(shipped)
+
+/**
+ * The descriptors to run: --arch NAME, every shipped one (--arch all, or
+ * --full without --arch: the published run covers every format), else the
+ * default pair. 0 after printing why there are none.
+ */
+static size_t pick_archs(const struct options *o, const struct pgt_arch *out[NSHIPPED])
 {
+	bool all = o->arch ? strcmp(o->arch, "all") == 0 : o->full && !(o->only && strcmp(o->only, "mdb") == 0);
+
+	if (all) {
+		memcpy(out, shipped, sizeof shipped);
+		return NSHIPPED;
+	}
 	if (!o->arch) {
 		out[0] = &pgt_arch_x86_64;
 		out[1] = &pgt_arch_armv8_4k_48;
@@ -704,7 +723,7 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct output out;
-	const struct pgt_arch *archs[2];
+	const struct pgt_arch *archs[NSHIPPED];
 	uint64_t t0 = now_ns();
 	bool ok = true;
 
