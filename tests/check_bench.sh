@@ -7,7 +7,10 @@
 # hot-4k is left out (its lookup count does not scale with -n).
 set -eu
 bench=${top_builddir:-.}/bench
-[ -x "$bench/pgbench" ] && [ -x "$bench/pgcount" ] || { echo "SKIP: bench programs not built"; exit 77; }
+if [ ! -x "$bench/pgbench" ] || [ ! -x "$bench/pgcount" ]; then
+	echo "SKIP: bench programs not built"
+	exit 77
+fi
 for w in seq-4k rand-4k huge-2m huge-1g churn; do
 	"$bench/pgbench" --arch all --workload "$w" -n 2048 -r 1 >/dev/null ||
 		{ echo "FAIL: pgbench --workload $w"; exit 1; }
