@@ -6,8 +6,12 @@
  * (pgbench_rows.c, pgbench_rows_update.c) and the tables that list them
  * (pgbench_tables.c), used by the driver (pgbench.c).
  *
- * A new implementation is one file defining a struct impl and one line in
- * impls[]; a new row is a struct row and one line in rows[].
+ * A new implementation is one file defining a struct impl, and its line in
+ * impls[] with its declaration beside it; a new row is a struct row, and
+ * its line in rows[] with its declaration. A row that needs an operation
+ * the implementations do not have yet adds that member to struct impl,
+ * and each implementation that has the operation fills it in (the others
+ * leave it NULL, and the row's unavailable() says so).
  */
 #ifndef PGBENCH_H
 #define PGBENCH_H
@@ -240,7 +244,7 @@ struct impl {
 	int (*map_into_prepare)(void *st, struct bench_case *c);
 	/** Timed, optional: maps the rest of every such table, one range per table. 0 on success. */
 	int (*map_into)(void *st, struct bench_case *c);
-	/** Why map_build cannot run here, or NULL. */
+	/** Why map_build, map_into and map_odd cannot run here, or NULL. */
 	const char *(*map_unavailable)(const struct bench_case *c);
 	/** Timed, optional: each odd-numbered page mapped by its own one-page call (pgt_map). 0 on success.
 	 */
@@ -272,6 +276,8 @@ struct impl {
 	int (*churn)(void *st, struct bench_case *c);
 	/** Untimed, churn: checks the structure holds c->final. 0 if right. */
 	int (*churn_check)(void *st, const struct bench_case *c);
+	/** Why churn cannot run here, or NULL. */
+	const char *(*churn_unavailable)(const struct bench_case *c);
 	/**
 	 * Bytes per mapping of what build made, or < 0 when unknown. @p heap_delta
 	 * is the C heap growth over the last build (-1 unknown); *estimated is set
@@ -280,10 +286,8 @@ struct impl {
 	double (*bytes)(void *st, const struct bench_case *c, long long heap_delta, bool *estimated);
 };
 
-/* The implementations, one file each. */
-extern const struct impl lib_impl, limit_impl, call_impl, ghash_impl, judy_impl, oa_impl;
-
-/** The columns (pgbench_tables.c). libpgtable first: the limit baseline walks the tree it builds. */
+/** The columns (pgbench_tables.c, which declares each implementation). libpgtable first: the limit baseline
+ * walks the tree it builds. */
 extern const struct impl *const impls[];
 extern const size_t nimpls;
 
@@ -318,9 +322,12 @@ struct row {
 	bool builds_case;
 };
 
-/* The rows, defined in pgbench_rows.c and pgbench_rows_update.c. */
-extern const struct row row_insert, row_insert_into, row_map, row_map_into, row_lookup, row_translate,
-	row_tlb, row_lookup_miss, row_churn, row_map_1, row_unmap, row_unmap_sparse;
+/*
+ * The rows other files name: the baselines of other rows, and insert, whose
+ * build the driver measures the memory of. pgbench_tables.c declares the
+ * rest.
+ */
+extern const struct row row_insert, row_insert_into;
 
 /** The rows in the order printed (pgbench_tables.c). */
 extern const struct row *const rows[];

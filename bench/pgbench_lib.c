@@ -367,6 +367,12 @@ static int lib_unmap_check(void *st, const struct bench_case *c, const uint64_t 
 	return 0;
 }
 
+static const char *lib_churn_unavailable(const struct bench_case *c)
+{
+	(void)c;
+	return pgt_map && pgt_unmap ? NULL : "pgt_map/pgt_unmap are not in this build of the library";
+}
+
 static const char *lib_unmap_unavailable(const struct bench_case *c)
 {
 	(void)c;
@@ -408,6 +414,7 @@ const struct impl lib_impl = {
 	.churn_setup = lib_churn_setup,
 	.churn = lib_churn,
 	.churn_check = lib_churn_check,
+	.churn_unavailable = lib_churn_unavailable,
 	.bytes = lib_bytes,
 };
 

@@ -195,10 +195,9 @@ static bool map_into_in_case(const struct bench_case *c)
 
 static const char *map_into_unavailable(const struct impl *im, const struct bench_case *c)
 {
-	(void)c;
 	if (!im->map_into)
 		return "";
-	return im == &lib_impl && !pgt_map ? "pgt_map is not in this build of the library" : NULL;
+	return im->map_unavailable ? im->map_unavailable(c) : NULL;
 }
 
 static int map_into_prepare(const struct impl *im, void *st, struct bench_case *c)
@@ -335,12 +334,9 @@ static bool churn_in_case(const struct bench_case *c)
 
 static const char *churn_unavailable(const struct impl *im, const struct bench_case *c)
 {
-	(void)c;
 	if (!im->churn)
 		return "no delete operation";
-	if (im == &lib_impl && !(pgt_map && pgt_unmap))
-		return "pgt_map/pgt_unmap are not in this build of the library";
-	return NULL;
+	return im->churn_unavailable ? im->churn_unavailable(c) : NULL;
 }
 
 static int churn_prepare(const struct impl *im, void *st, struct bench_case *c)
