@@ -360,8 +360,8 @@ static int lib_unmap_check(void *st, const struct bench_case *c, const uint64_t 
 			return bad_mapping("libpgtable", c, va[i], "still mapped after unmap");
 	}
 	if (s->arena.bytes - s->arena.freed > root) {
-		fprintf(stderr,
-			"pgbench: libpgtable, %s, %s: %zu table bytes held after unmapping every page\n", c->arch->name, c->name, s->arena.bytes - s->arena.freed);
+		fprintf(stderr, "pgbench: libpgtable, %s, %s: %zu table bytes held after unmapping every page\n",
+			c->arch->name, c->name, s->arena.bytes - s->arena.freed);
 		return -1;
 	}
 	return 0;
