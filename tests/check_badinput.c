@@ -125,7 +125,7 @@ static int init_with(const struct pgt_arch *a, const struct pgt_mm *mm, unsigned
 	if (rc == PGT_OK)
 		pgt_space_destroy(&sp2);
 	else
-		ck_assert_msg(pgt_space_root(&sp2) == PGT_PADDR_NONE, "failed init left a space behind");
+		CHECK_THAT(pgt_space_root(&sp2) == PGT_PADDR_NONE, "failed init left a space behind");
 	return rc;
 }
 
@@ -1001,7 +1001,7 @@ static int share_into(struct env *e, const struct pgt_arch *a, unsigned flags, c
 	if (dst == &fresh) {
 		if (rc < 0) {
 			struct tree_stats st = tree_check(&fresh, a, mm->ctx);
-			ck_assert_msg(st.tables == 1 && st.leaves == 0 && st.reserved == 0,
+			CHECK_THAT(st.tables == 1 && st.leaves == 0 && st.reserved == 0,
 				      "refused share changed the borrower (%zu tables)", st.tables);
 		}
 		pgt_space_destroy(&fresh);
@@ -1630,7 +1630,7 @@ static pgt_pte_t *entry_at(const struct env *e, pgt_vaddr_t va, unsigned level)
 		pgt_pte_t *p = tab + ((va >> L->shift) & ((1ull << L->bits) - 1));
 		if (l == level)
 			return p;
-		ck_assert_msg(test_is_table(L, l, *p), "%s: no table above level %u", e->a->name, l);
+		CHECK_THAT(test_is_table(L, l, *p), "%s: no table above level %u", e->a->name, l);
 		tab = test_mm_p2v(&e->t, test_table_pa(L, *p));
 	}
 }
@@ -1660,7 +1660,7 @@ static void env_open(struct env *e, size_t arch, enum test_mm_mode mode)
 static void env_close(struct env *e)
 {
 	pgt_space_destroy(&e->sp);
-	ck_assert_msg(test_mm_outstanding(&e->t) == 0 && e->t.errors == 0 && e->t.allocs == e->t.frees,
+	CHECK_THAT(test_mm_outstanding(&e->t) == 0 && e->t.errors == 0 && e->t.allocs == e->t.frees,
 		      "%s: books: %zu outstanding, %ld bad frees", e->a->name, test_mm_outstanding(&e->t),
 		      e->t.errors);
 	test_mm_fini(&e->t);
@@ -1677,15 +1677,15 @@ static void run_row(const struct row *r, size_t arch, enum test_mm_mode mode)
 	pgt_pte_t *snap = tree_snapshot(&e.sp, e.a, &e.t, &n);
 	int rc = r->call(&e), want = row_want(r, &e);
 
-	ck_assert_msg(rc == want, "%s (%s: %s) on %s: status %s (%s), want %s (%s)", r->fn, class_name[r->cls],
+	CHECK_THAT(rc == want, "%s (%s: %s) on %s: status %s (%s), want %s (%s)", r->fn, class_name[r->cls],
 		      r->what, e.a->name, pgt_errname(rc), pgt_strerror(rc), pgt_errname(want), pgt_strerror(want));
 	if (row_is_control(r, &e)) {
 		free(snap); /* a good call may change the tree */
 	} else {
-		ck_assert_msg(tree_unchanged(&e.sp, e.a, &e.t, snap, n), "%s (%s) on %s changed the tree",
+		CHECK_THAT(tree_unchanged(&e.sp, e.a, &e.t, snap, n), "%s (%s) on %s changed the tree",
 			      r->fn, r->what, e.a->name);
 		/* pgt_share rows make (and destroy) a borrower on the same allocator */
-		ck_assert_msg(test_mm_outstanding(&e.t) == frames &&
+		CHECK_THAT(test_mm_outstanding(&e.t) == frames &&
 				      (e.t.allocs == allocs || strcmp(r->fn, "pgt_share") == 0),
 			      "%s (%s) on %s: frames %zu -> %zu, %ld allocated", r->fn, r->what, e.a->name,
 			      frames, test_mm_outstanding(&e.t), e.t.allocs - allocs);
@@ -1719,7 +1719,7 @@ START_TEST(test_badinput_table_complete)
 		/* destroy and strerror have no failure to show, only inputs to survive */
 		bool needs_control =
 			strcmp(rows[i].fn, "pgt_space_destroy") && strcmp(rows[i].fn, "pgt_strerror");
-		ck_assert_msg(bad && (control || !needs_control), "%s: control %d, bad rows %d", rows[i].fn,
+		CHECK_THAT(bad && (control || !needs_control), "%s: control %d, bad rows %d", rows[i].fn,
 			      control, bad);
 	}
 }

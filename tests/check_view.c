@@ -89,9 +89,9 @@ static void fixture_close(struct fixture *f)
 	long frees = f->t.frees;
 
 	pgt_space_destroy(&f->view);
-	ck_assert_msg(f->t.frees == frees, "%s: destroying a view freed a table", f->a->name);
+	CHECK_THAT(f->t.frees == frees, "%s: destroying a view freed a table", f->a->name);
 	pgt_space_destroy(&f->sp);
-	ck_assert_msg(test_mm_outstanding(&f->t) == 0 && f->t.errors == 0, "%s: leaked", f->a->name);
+	CHECK_THAT(test_mm_outstanding(&f->t) == 0 && f->t.errors == 0, "%s: leaked", f->a->name);
 	test_mm_fini(&f->t);
 }
 
@@ -125,7 +125,7 @@ static void same_lookup(const struct fixture *f, pgt_vaddr_t va)
 	pgt_ref_t rs, rv;
 	int a = pgt_lookup(&f->sp, va, &rs), b = pgt_lookup(&f->view, va, &rv);
 
-	ck_assert_msg(a == b, "%s: lookup %#llx: space %d, view %d", f->a->name, (unsigned long long)va, a, b);
+	CHECK_THAT(a == b, "%s: lookup %#llx: space %d, view %d", f->a->name, (unsigned long long)va, a, b);
 	if (a != PGT_OK)
 		return;
 	ck_assert(rs.pte == rv.pte && rs.level == rv.level && rs.page_shift == rv.page_shift);
@@ -133,7 +133,7 @@ static void same_lookup(const struct fixture *f, pgt_vaddr_t va)
 		uint64_t x = 1, y = 2;
 		int ra = pgt_get_field(&f->sp, rs, (enum pgt_field)fld, &x);
 		int rb = pgt_get_field(&f->view, rv, (enum pgt_field)fld, &y);
-		ck_assert_msg(ra == rb && (ra != PGT_OK || x == y), "%s: field %d differs", f->a->name, fld);
+		CHECK_THAT(ra == rb && (ra != PGT_OK || x == y), "%s: field %d differs", f->a->name, fld);
 	}
 }
 
@@ -147,7 +147,7 @@ static void same_translate(const struct fixture *f, pgt_vaddr_t va)
 			struct pgt_fault fs = { 0 }, fv = { 0 };
 			int a = pgt_translate(&f->sp, va, kinds[k] | user, &ps, &fs);
 			int b = pgt_translate(&f->view, va, kinds[k] | user, &pv, &fv);
-			ck_assert_msg(a == b, "%s: translate %#llx: %d vs %d", f->a->name, (unsigned long long)va, a, b);
+			CHECK_THAT(a == b, "%s: translate %#llx: %d vs %d", f->a->name, (unsigned long long)va, a, b);
 			if (a == PGT_OK)
 				ck_assert(ps == pv);
 			if (a == PGT_EFAULT)
@@ -297,7 +297,7 @@ START_TEST(test_view_refuses_every_mutation)
 	long allocs = f.t.attempts, frees = f.t.frees, flushes = f.t.flushes;
 
 	every_mutation_refused(&f, &other);
-	ck_assert_msg(tree_unchanged(&f.sp, a, &f.t, before, n), "%s: a refused call changed the tree", a->name);
+	CHECK_THAT(tree_unchanged(&f.sp, a, &f.t, before, n), "%s: a refused call changed the tree", a->name);
 	ck_assert(f.t.attempts == allocs && f.t.frees == frees && f.t.flushes == flushes);
 	pgt_space_destroy(&other);
 	fixture_close(&f);
