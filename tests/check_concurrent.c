@@ -400,7 +400,7 @@ static void writer_op(struct stress *s, uint64_t *rng)
 START_TEST(test_readers_see_history)
 {
 	struct stress *s = calloc(1, sizeof *s);
-	unsigned long ops = getenv("VALGRIND") ? 300 : 3000, seen = 0, mapped = 0;
+	unsigned long ops = test_slow_runner() ? 300 : 3000, seen = 0, mapped = 0;
 	uint64_t rng = 0xc0ffee + (uint64_t)_i;
 
 	ck_assert_ptr_nonnull(s);
@@ -575,7 +575,7 @@ START_TEST(test_dirty_bits_survive_rewrites)
 	 */
 	static const struct pgt_arch *const ad_archs[] = { &pgt_arch_x86_64, &pgt_arch_armv8_4k_48 };
 	struct race *r = calloc(1, sizeof *r);
-	long epochs = getenv("VALGRIND") ? 200 : 3000, lost = 0, written = 0;
+	long epochs = test_slow_runner() ? 200 : 3000, lost = 0, written = 0;
 	uint64_t rng = 0xd1e7 + (uint64_t)_i;
 	pthread_t cpu;
 

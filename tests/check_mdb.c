@@ -503,7 +503,7 @@ START_TEST(test_random_model)
 							&pgt_arch_armv8_64k_42,
 							&tiny_arch };
 	/* about 10 s in all; PGT_MDB_STEPS=150000 for a recorded run of a million operations */
-	unsigned long dflt = getenv("VALGRIND") ? 600 : _i < 2 || _i == 6 ? 40000 : 8000;
+	unsigned long dflt = test_slow_runner() ? 600 : _i < 2 || _i == 6 ? 40000 : 8000;
 	unsigned long steps = opt_ulong("PGT_MDB_STEPS", dflt);
 	struct run *r = malloc(sizeof *r);
 

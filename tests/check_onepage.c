@@ -19,10 +19,10 @@
 
 #include "harness.h"
 
-/** Calls per configuration; fewer under Valgrind (make check-valgrind sets VALGRIND), which runs 50x slower. */
+/** Calls per configuration; fewer on a slow runner (Valgrind runs the suite 50x slower). */
 static unsigned steps(void)
 {
-	return getenv("VALGRIND") ? 60u : 500u;
+	return test_slow_runner() ? 60u : 500u;
 }
 
 

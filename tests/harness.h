@@ -215,6 +215,14 @@ pgt_vaddr_t test_va_top(const struct pgt_arch *a, unsigned flags);
 uint64_t test_rand(uint64_t *state);
 
 /**
+ * Whether the suites run on a slow runner, where the long random sequences
+ * are cut short: under Valgrind (make check-valgrind sets VALGRIND), or
+ * where PGT_TEST_SLOW is set (tests/run_build.sh: sanitizers, emulation).
+ * The full lengths run in every plain make check.
+ */
+bool test_slow_runner(void);
+
+/**
  * Runs a suite and returns how many of its tests failed. Under
  * `make check-valgrind` (VALGRIND is set) tests run in-process: a forked
  * child exits with the runner's memory still allocated, which memcheck
