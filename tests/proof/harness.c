@@ -180,7 +180,7 @@ void proof_safety(void)
 
 /** The tables' words and the allocator's books, before an operation. */
 static unsigned char used_before[PROOF_FRAMES];
-static int frame_as_before(int i, int skip);
+static int frame_as_before(int i, const pgt_pte_t *skip);
 
 static void snapshot(void)
 {
@@ -199,18 +199,18 @@ static void check_unchanged(void)
 	for (int i = 0; i < PROOF_FRAMES; i++) {
 		CHECK(books.used[i] == used_before[i]);
 		if (used_before[i])
-			CHECK(frame_as_before(i, -1));
+			CHECK(frame_as_before(i, NULL));
 	}
 }
 
-/** Whether frame @p i holds what it held at the snapshot, but for the word @p skip (or -1). */
-static int frame_as_before(int i, int skip)
+/** Whether frame @p i holds what it held at the snapshot, but for the word at @p skip (or NULL). */
+static int frame_as_before(int i, const pgt_pte_t *skip)
 {
 	int same = 1;
 
 	/*@ loop unroll PROOF_FRAME / 8; */
 	for (int w = 0; w < PROOF_FRAME / 8; w++)
-		same &= w == skip || arena[i][w] == before[i][w];
+		same &= arena[i] + w == skip || arena[i][w] == before[i][w];
 	return same;
 }
 
@@ -218,10 +218,8 @@ static int frame_as_before(int i, int skip)
 static void check_only_changed(const pgt_pte_t *p)
 {
 	for (int i = 0; i < PROOF_FRAMES; i++) {
-		int skip = p >= arena[i] && p < arena[i] + PROOF_FRAME / 8 ? (int)(p - arena[i]) : -1;
-
 		CHECK(books.used[i] == used_before[i]);
-		CHECK(frame_as_before(i, skip));
+		CHECK(frame_as_before(i, p));
 	}
 }
 
@@ -306,7 +304,8 @@ void proof_insert(void)
 		CHECK(pgt_lookup(&sp, va + size - 1, &got) == PGT_OK && same_ref(got, ref));
 		/* set_field writes that one entry. */
 		snapshot();
-		CHECK(pgt_set_field(&sp, ref, PGT_FIELD_PROT, PGT_PROT_READ | PGT_PROT_WRITE) == PGT_OK);
+		int set_rc = pgt_set_field(&sp, ref, PGT_FIELD_PROT, PGT_PROT_READ | PGT_PROT_WRITE);
+		CHECK(set_rc == PGT_OK);
 		uint64_t prot = 0;
 		CHECK(pgt_get_field(&sp, ref, PGT_FIELD_PROT, &prot) == PGT_OK);
 		CHECK(prot == (PGT_PROT_READ | PGT_PROT_WRITE));
