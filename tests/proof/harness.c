@@ -55,7 +55,8 @@ static uint64_t before[PROOF_FRAMES][PROOF_FRAME / 8];
 /** The allocator's books, and the failure plan of this run. */
 static struct {
 	unsigned char used[PROOF_FRAMES];
-	int calls;      /* alloc_table and p2v calls so far */
+	int allocs;     /* alloc_table calls so far */
+	int p2vs;       /* p2v calls so far */
 	int fail_alloc; /* the alloc_table call that fails, or NEVER */
 	int fail_p2v;   /* the p2v call that answers NULL, or NEVER */
 } books;
@@ -88,13 +89,13 @@ static int frame_index(pgt_paddr_t pa)
 	return (int)k;
 }
 
-/** Counts a hook call and says whether the plan makes it fail (counting stops at 1000). */
-static int fails_now(int plan)
+/** Counts a call of one hook in *@p calls; whether the plan makes it fail (counting stops at 1000). */
+static int fails_now(int *calls, int plan)
 {
-	int n = books.calls;
+	int n = *calls;
 
-	if (books.calls < 1000)
-		books.calls++;
+	if (*calls < 1000)
+		(*calls)++;
 	return n == plan;
 }
 
@@ -103,7 +104,7 @@ static pgt_paddr_t alloc_table(void *ctx, size_t size, unsigned level)
 	(void)ctx;
 	(void)level;
 	CHECK(size == PROOF_FRAME);
-	if (fails_now(books.fail_alloc))
+	if (fails_now(&books.allocs, books.fail_alloc))
 		return PGT_PADDR_NONE;
 	for (int i = 0; i < PROOF_FRAMES; i++) {
 		if (!books.used[i]) {
@@ -132,7 +133,7 @@ static void *p2v(void *ctx, pgt_paddr_t pa)
 	int i = frame_index(pa);
 
 	(void)ctx;
-	if (fails_now(books.fail_p2v))
+	if (fails_now(&books.p2vs, books.fail_p2v))
 		return NULL;
 	CHECK(i >= 0 && books.used[i]); /* the library reads only frames it holds */
 	return i >= 0 ? arena[i] : NULL;
@@ -167,7 +168,7 @@ void proof_safety(void)
 
 	for (int i = 0; i < PROOF_FRAMES; i++)
 		Frama_C_make_unknown((char *)arena[i], PROOF_FRAME);
-	start(Frama_C_interval_split(NEVER, 4), NEVER);
+	start(Frama_C_interval_split(NEVER, PGT_MAX_LEVELS), NEVER); /* more than init and insert allocate */
 	if (pgt_space_init(&sp, arch, &mm, 0) != PGT_OK)
 		return;
 	if (pgt_insert(&sp, va, shift, &ref) == PGT_OK)
@@ -241,7 +242,8 @@ static void fresh_space(pgt_space_t *sp)
 
 static void plan(int fail_alloc, int fail_p2v)
 {
-	books.calls = 0;
+	books.allocs = 0;
+	books.p2vs = 0;
 	books.fail_alloc = fail_alloc;
 	books.fail_p2v = fail_p2v;
 }
