@@ -163,7 +163,11 @@ typedef int (*pgt__lookup_fn)(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *
 /** The lookup chosen for the space at init. */
 static inline pgt__lookup_fn pgt__lookup_of(const pgt_space_t *sp)
 {
+#ifdef PGT_VERIFY /* the analysis build: the same lookup, without a function-pointer cast */
+	return ((const struct pgt__walk_ops *)sp->pgt__ops)->lookup;
+#else
 	return (pgt__lookup_fn)sp->pgt__lookup;
+#endif
 }
 
 /** The walks chosen for the space at init. */

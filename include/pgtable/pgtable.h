@@ -12,7 +12,11 @@
  * root has the highest number.
  *
  * Every mutating call is all-or-nothing: on any error the space is exactly as
- * it was before the call and no table is leaked or freed twice.
+ * it was before the call and no table is leaked or freed twice. "As it was"
+ * means every entry of every table in the tree and the allocator's books
+ * (which frames it has handed out); a frame that the failed call obtained
+ * from alloc_table and gave back to free_table may hold the library's
+ * scratch data (cleared entries, a half-built branch).
  */
 #ifndef PGTABLE_PGTABLE_H
 #define PGTABLE_PGTABLE_H
