@@ -165,7 +165,7 @@ static inline __attribute__((always_inline)) bool pgt__any_entry(const pgt_pte_t
  * the whole table.
  */
 static inline __attribute__((always_inline)) bool pgt__used_near(const pgt_pte_t *tab, unsigned entries,
-							    unsigned first, unsigned end)
+								 unsigned first, unsigned end)
 {
 	unsigned before = first < PGT__NEAR_ENTRIES ? first : PGT__NEAR_ENTRIES;
 	unsigned after = entries - end < PGT__NEAR_ENTRIES ? entries - end : PGT__NEAR_ENTRIES;

@@ -410,7 +410,10 @@ static PGT__ALWAYS_INLINE int walk_set_field(pgt_space_t *sp, const struct pgt_a
 /** What a one-page step returns when the general function must decide (never returned by a walk). */
 #define WALK_GENERAL 7
 
-/** Down to the entry of level @p target for @p va, through tables only: a missing table or a superpage on the way is the general map's. */
+/**
+ * Down to the entry of level @p target for @p va, through tables only: a
+ * missing table or a superpage on the way is the general map's.
+ */
 static PGT__ALWAYS_INLINE int map_step(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
 				       pgt_vaddr_t va, unsigned target, unsigned l, bool hook)
 {
