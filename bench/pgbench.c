@@ -230,8 +230,8 @@ static bool run_case(struct bench_case *c, unsigned reps, struct case_result *re
 	memset(res, 0, sizeof *res);
 	for (size_t k = 0; k < nimpls; k++) {
 		res->na[k] = impls[k]->unavailable ? impls[k]->unavailable(c) : NULL;
-		if (c->nops && !impls[k]->churn)
-			res->na[k] = NULL; /* its churn cell says why */
+		if (c->nops && !impls[k]->churn && impls[k]->open)
+			res->na[k] = NULL; /* its churn cell says why; an implementation not built says it here */
 		if (!res->na[k])
 			st[k] = run_impl(k, c, reps, res);
 		else

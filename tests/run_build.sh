@@ -97,9 +97,9 @@ if [ -n "$emulated" ]; then
 	# Script tests that build a program and run it directly (no binfmt_misc
 	# here to hand it to qemu) cannot run for another architecture.
 	tests=$(make -s --no-print-directory --eval='pgt-print-tests: ; @echo $(TESTS)' pgt-print-tests |
-		tr ' ' '\n' | grep -v -x -e tests/check_install.sh -e tests/check_nostdlib.sh | tr '\n' ' ')
+		tr ' ' '\n' | grep -v -x -e tests/check_install.sh -e tests/check_nostdlib.sh -e tests/check_bench.sh | tr '\n' ' ')
 	check_args="$check_args TESTS=\"$tests\""
-	echo "$what: not run here: tests/check_install.sh tests/check_nostdlib.sh (they run what they build)"
+	echo "$what: not run here: tests/check_install.sh tests/check_nostdlib.sh tests/check_bench.sh (they run what they build)"
 fi
 eval make -j"$jobs" check "$check_args" >"$work/check.log" 2>&1
 status=$?
