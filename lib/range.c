@@ -264,12 +264,6 @@ static void note_flush(struct range_op *op, pgt_vaddr_t lo, pgt_vaddr_t last)
 	op->flush = true;
 }
 
-static void tlb_flush(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t last)
-{
-	if (sp->pgt__mm.tlb_flush)
-		sp->pgt__mm.tlb_flush(sp->pgt__mm.ctx, lo, last - lo + 1);
-}
-
 /** The entry at @p i of a view; a virtual view answers with its fill. */
 static pgt_pte_t view_entry(struct tview t, unsigned i)
 {
@@ -493,7 +487,7 @@ static pgt_pte_t *split_now(struct range_op *op, unsigned level, pgt_pte_t *p, p
 		*pgt__link_word(L, p) = 0; /* the leaf it belonged to is gone */
 	if (pgt__is_present(L, leaf) && op->sp->pgt__arch->break_before_make) {
 		leaf = pgt__leaf_update(L, p, leaf, ~(pgt_pte_t)0, 0);
-		tlb_flush(op->sp, elo, elast);
+		pgt__tlb_flush_hook(op->sp, elo, elast);
 		split_fill(op->sp, level, leaf, tab);
 		pgt__pte_store(p, pgt__table_entry(L, pa));
 		return tab;
@@ -749,12 +743,12 @@ static int run(struct range_op *op)
 	if (op->kind == OP_MAP && (op->flags & PGT_MAP_REPLACE)) {
 		run_pass(op, PASS_BREAK);
 		if (op->flush)
-			tlb_flush(op->sp, op->flush_lo, op->flush_last);
+			pgt__tlb_flush_hook(op->sp, op->flush_lo, op->flush_last);
 		op->flush = false;
 	}
 	run_pass(op, PASS_COMMIT);
 	if (op->flush)
-		tlb_flush(op->sp, op->flush_lo, op->flush_last);
+		pgt__tlb_flush_hook(op->sp, op->flush_lo, op->flush_last);
 	pgt__list_retire_all(op->sp, op->t.dead);
 	PGT_ASSERT(op->t.pool[0].n == 0); /* PLAN counted exactly */
 	pgt__list_free_all(op->sp, op->t.pool);
@@ -1017,7 +1011,7 @@ static int change_in_one_table(struct range_op *op)
 		reclaim_if_empty(op, up.level, up.pte, pgt__pte_load(up.pte), tab, op->lo, op->last);
 	}
 	if (op->flush)
-		tlb_flush(sp, op->flush_lo, op->flush_last);
+		pgt__tlb_flush_hook(sp, op->flush_lo, op->flush_last);
 	if (may_empty)
 		pgt__list_retire_all(sp, op->t.dead);
 	pgt__space_changed(sp);

@@ -127,6 +127,13 @@ static inline void pgt__store_leaves(pgt_pte_t *p, size_t n, pgt_pte_t first, ui
 		pgt__pte_store(&p[i], first);
 }
 
+/** Tells the caller's tlb_flush hook, if any, that [lo, last] changed. */
+static inline void pgt__tlb_flush_hook(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t last)
+{
+	if (sp->pgt__mm.tlb_flush)
+		sp->pgt__mm.tlb_flush(sp->pgt__mm.ctx, lo, last - lo + 1);
+}
+
 /**
  * An entry for a test of emptiness: a relaxed load, which needs no order
  * (the caller is the space's one writer; the MMU, or a pgt_translate with

@@ -495,8 +495,8 @@ static PGT__ALWAYS_INLINE int change_leaf(pgt_space_t *sp, const struct pgt_arch
 	} else {
 		pte = 0; /* the rights it has: nothing to flush */
 	}
-	if (pgt__is_present(L, pte) && sp->pgt__mm.tlb_flush)
-		sp->pgt__mm.tlb_flush(sp->pgt__mm.ctx, va, size);
+	if (pgt__is_present(L, pte))
+		pgt__tlb_flush_hook(sp, va, va + (size - 1));
 	pgt__space_changed(sp);
 	return PGT_OK;
 }
