@@ -129,10 +129,7 @@ static int pool_fill(struct range_op *op)
 /** A cleared table from the pool, for level @p level. */
 static pgt_pte_t *pool_take(struct range_op *op, unsigned level, pgt_paddr_t *pa)
 {
-	pgt_pte_t *tab = pgt__list_pop(&op->t.pool[level], pgt__level(op->sp, level), pa);
-
-	pgt__table_clear(op->sp, level, tab);
-	return tab;
+	return pgt__list_take_cleared(op->sp, &op->t.pool[level], level, pa);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -556,7 +553,9 @@ static void reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, 
 		return;
 	entry_clear(op->sp, L, p);
 	note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
-	pgt__list_push(&op->t.dead[level - 1], pgt__level(op->sp, level - 1), child, pgt__table_pa(L, pte));
+	/* it holds nothing (link words go with their entries): the cache may keep it */
+	pgt__list_push_as(&op->t.dead[level - 1], pgt__level(op->sp, level - 1), child, pgt__table_pa(L, pte),
+			  true);
 }
 
 static void write_descend(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,

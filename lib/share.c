@@ -67,8 +67,7 @@ static void share_slot(pgt_space_t *dst, const pgt_space_t *src, unsigned i, str
 
 	if (pgt__classify(R, root, s) == PGT__EMPTY) {
 		pgt_paddr_t pa;
-		pgt_pte_t *tab = pgt__list_pop(pool, pgt__level(src, root - 1), &pa);
-		pgt__table_clear(src, root - 1, tab);
+		(void)pgt__list_take_cleared(src, pool, root - 1, &pa);
 		s = pgt__table_entry(R, pa);
 		pgt__pte_store(&src->pgt__root[i], s | R->table_pinned);
 	} else { /* a live entry: an accessed bit the MMU sets meanwhile stays */

@@ -7,6 +7,9 @@
 #include "tlb.h"
 #include "walks.h"
 
+_Static_assert(sizeof(pgt_space_t) == PGT_SPACE_WORDS * sizeof(uint64_t),
+	       "pgt_space_t's private state outgrew the room every version keeps (PGT_SPACE_WORDS)");
+
 /** Checks the parts of one level that the walk relies on. */
 static bool level_ok(const struct pgt_arch *a, unsigned l)
 {
@@ -196,12 +199,30 @@ void pgt_space_destroy(pgt_space_t *sp)
 {
 	if (!pgt__space_ok(sp))
 		return;
-	if (pgt__space_writable(sp)) /* a view's tables are not the library's */
+	if (pgt__space_writable(sp)) { /* a view's tables are not the library's */
 		free_subtree(sp, pgt__root_level(sp), sp->pgt__root_pa, sp->pgt__root);
+		(void)pgt__cache_drain(sp, 0);
+	}
 	pgt__tlb_detach_all(sp); /* its TLBs stop answering */
 	sp->pgt__magic = 0;
 	sp->pgt__root = NULL;
 	sp->pgt__root_pa = PGT_PADDR_NONE;
+}
+
+int pgt_space_cache(pgt_space_t *sp, size_t tables)
+{
+	if (!pgt__space_writable(sp))
+		return PGT_EINVAL;
+	if (tables > 0 && sp->pgt__mm.defer_free)
+		return PGT_ENOTSUP;
+	sp->pgt__cache_max = tables;
+	(void)pgt__cache_drain(sp, tables);
+	return PGT_OK;
+}
+
+size_t pgt_space_trim(pgt_space_t *sp)
+{
+	return pgt__space_writable(sp) ? pgt__cache_drain(sp, 0) : 0;
 }
 
 pgt_paddr_t pgt_space_root(const pgt_space_t *sp)

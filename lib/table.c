@@ -49,13 +49,82 @@ void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa)
 	sp->pgt__mm.free_table(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
 }
 
+/* --- the cache of empty tables (pgt_space_cache) ------------------------- */
+
+/**
+ * The space's cache at @p level. Calls that take the space as const (the
+ * owner in pgt_share) still take and give back tables there: the cache is
+ * memory the space holds, not part of the translations it answers.
+ */
+static struct pgt__table_list *cache_of(const pgt_space_t *sp, unsigned level)
+{
+	return (struct pgt__table_list *)(uintptr_t)&sp->pgt__cache[level];
+}
+
+/**
+ * Keeps @p tab, a table of @p level that holds nothing, for reuse when the
+ * space's cache has room there: whether it did.
+ */
+static bool cache_put(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa)
+{
+	struct pgt__table_list *c = cache_of(sp, level);
+
+	if (level >= pgt__root_level(sp) || c->n >= sp->pgt__cache_max)
+		return false;
+	pgt__list_push_as(c, pgt__level(sp, level), tab, pa, true);
+	return true;
+}
+
+/** Whether the space's cache holds a table of @p level. */
+static bool cache_has(const pgt_space_t *sp, unsigned level)
+{
+	return level < pgt__root_level(sp) && sp->pgt__cache[level].n > 0;
+}
+
+/** Moves the top table of the cache at @p level onto @p list, still known to be zero. */
+static void cache_move(const pgt_space_t *sp, unsigned level, struct pgt__table_list *list)
+{
+	struct pgt__table_list *c = cache_of(sp, level);
+	const struct pgt_level *L = pgt__level(sp, level);
+	pgt_paddr_t pa;
+	bool zero;
+	pgt_pte_t *tab = pgt__list_pop_as(c, L, &pa, &zero);
+
+	PGT_ASSERT(zero);
+	pgt__list_push_as(list, L, tab, pa, zero);
+}
+
+size_t pgt__cache_drain(pgt_space_t *sp, size_t keep)
+{
+	size_t freed = 0;
+
+	for (unsigned l = 0; l < pgt__root_level(sp); l++) {
+		while (sp->pgt__cache[l].n > keep) {
+			pgt_paddr_t pa;
+			(void)pgt__list_pop(&sp->pgt__cache[l], pgt__level(sp, l), &pa);
+			pgt__table_free(sp, l, pa);
+			freed++;
+		}
+	}
+	return freed;
+}
+
+/** Gives back one table off the tree: to the cache when it is zero and there is room, else @p give. */
+static void give_back(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa, bool zero,
+		      void (*give)(void *ctx, pgt_paddr_t pa, size_t size, unsigned level))
+{
+	if (!(zero && cache_put(sp, level, tab, pa)))
+		give(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
+}
+
 void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 {
 	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
 		while (lists[l].n) {
 			pgt_paddr_t pa;
-			pgt__list_pop(&lists[l], pgt__level(sp, l), &pa);
-			pgt__table_free(sp, l, pa);
+			bool zero;
+			pgt_pte_t *tab = pgt__list_pop_as(&lists[l], pgt__level(sp, l), &pa, &zero);
+			give_back(sp, l, tab, pa, zero, sp->pgt__mm.free_table);
 		}
 	}
 }
@@ -84,9 +153,25 @@ void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table)
 		table[i] = 0;
 }
 
+pgt_pte_t *pgt__list_take_cleared(const pgt_space_t *sp, struct pgt__table_list *l, unsigned level,
+				  pgt_paddr_t *pa)
+{
+	bool zero;
+	pgt_pte_t *tab = pgt__list_pop_as(l, pgt__level(sp, level), pa, &zero);
+
+	if (!zero)
+		pgt__table_clear(sp, level, tab);
+	else /* the list words are all it holds */
+		for (unsigned i = 0; i < PGT__LIST_WORDS; i++)
+			tab[i] = 0;
+	return tab;
+}
+
 int pgt__pool_fill(const pgt_space_t *sp, struct pgt__table_list pool[], const size_t need[])
 {
 	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
+		while (pool[l].n < need[l] && cache_has(sp, l))
+			cache_move(sp, l, &pool[l]);
 		while (pool[l].n < need[l]) {
 			pgt_paddr_t pa;
 			pgt_pte_t *tab;
@@ -112,7 +197,7 @@ int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, stru
 	if (rc != PGT_OK)
 		return rc;
 	for (unsigned l = target; l < top; l++)
-		b->tab[l] = pgt__list_pop(&pool[l], pgt__level(sp, l), &b->pa[l]);
+		b->tab[l] = pgt__list_take_cleared(sp, &pool[l], l, &b->pa[l]);
 	return PGT_OK;
 }
 
@@ -123,8 +208,6 @@ void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, 
 
 	/* The walk stopped above the target (else no branch is needed): b holds [target, top). */
 	PGT_ASSERT(target < top);
-	for (unsigned l = target; l < top; l++)
-		pgt__table_clear(sp, l, b->tab[l]);
 	pgt__store_leaves(b->tab[target] + pgt__index(T, va), n, leaf, pgt__leaf_step(T));
 	for (unsigned l = target + 1; l < top; l++) {
 		const struct pgt_level *L = pgt__level(sp, l);

@@ -10,20 +10,19 @@
 
 #include "internal.h"
 
-/**
- * A stack of tables that are not in the tree (new ones waiting to be linked,
- * or unlinked ones waiting for a TLB flush and for readers to leave),
- * threaded through the tables themselves: the next table's pointer and
- * physical address, 16 bits per entry in entries 0 to 7. Each 16-bit piece
- * sits in a window of bits that holds neither the valid bit nor the reserved
- * mark, so a hardware walker or a concurrent reader still inside a dead
- * table reads only empty entries, never a mapping that was not made.
+/*
+ * struct pgt__table_list (declared in pgtable.h, where the space's table
+ * cache holds some): a stack of tables that are not in the tree (new ones
+ * waiting to be linked, unlinked ones waiting for a TLB flush and for
+ * readers to leave, empty ones kept for reuse), threaded through the
+ * tables themselves: the next table's pointer and physical address, 16
+ * bits per entry in entries 0 to 7. Each 16-bit piece sits in a window of
+ * bits that holds neither the valid bit nor the reserved mark, so a
+ * hardware walker or a concurrent reader still inside a dead table reads
+ * only empty entries, never a mapping that was not made. Table addresses
+ * are aligned to at least 8 bytes, so bit 0 of the address word is free:
+ * it says the table itself holds nothing but its list words (PGT__LIST_ZERO).
  */
-struct pgt__table_list {
-	pgt_pte_t *head;
-	pgt_paddr_t head_pa;
-	size_t n;
-};
 
 /**
  * Entries a table needs to carry a list link: space.c checks every level
@@ -64,49 +63,86 @@ static inline uint64_t pgt__list_get(const pgt_pte_t *w, unsigned p)
 	return v;
 }
 
-static inline void pgt__list_push(struct pgt__table_list *l, const struct pgt_level *L, pgt_pte_t *tab,
-				  pgt_paddr_t pa)
+/** Bit 0 of a table's stored address word: the table is zero but for its list words. */
+#define PGT__LIST_ZERO 1u
+
+/** Pushes @p tab (at @p pa); @p zero: it holds nothing but the list words this writes. */
+static inline void pgt__list_push_as(struct pgt__table_list *l, const struct pgt_level *L, pgt_pte_t *tab,
+				     pgt_paddr_t pa, bool zero)
 {
 	unsigned p = pgt__list_window(L);
 
 	pgt__list_put(&tab[0], (uint64_t)(uintptr_t)l->head, p);
-	pgt__list_put(&tab[4], l->head_pa, p);
+	pgt__list_put(&tab[4], l->head_pa | (zero ? PGT__LIST_ZERO : 0), p);
 	l->head = tab;
 	l->head_pa = pa;
 	l->n++;
 }
 
-static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, const struct pgt_level *L, pgt_paddr_t *pa)
+/** Pushes @p tab (at @p pa), whatever it holds. */
+static inline void pgt__list_push(struct pgt__table_list *l, const struct pgt_level *L, pgt_pte_t *tab,
+				  pgt_paddr_t pa)
+{
+	pgt__list_push_as(l, L, tab, pa, false);
+}
+
+/** Pops the top table: its address in *pa, and in *zero whether it was pushed as zero. */
+static inline pgt_pte_t *pgt__list_pop_as(struct pgt__table_list *l, const struct pgt_level *L, pgt_paddr_t *pa,
+					  bool *zero)
 {
 	pgt_pte_t *tab = l->head;
 	unsigned p = pgt__list_window(L);
+	uint64_t next_pa = pgt__list_get(&tab[4], p);
 
 	PGT_ASSERT(l->n > 0);
 	*pa = l->head_pa;
+	*zero = (next_pa & PGT__LIST_ZERO) != 0;
 	l->head = (pgt_pte_t *)(uintptr_t)pgt__list_get(&tab[0], p);
-	l->head_pa = pgt__list_get(&tab[4], p);
+	l->head_pa = next_pa & ~(uint64_t)PGT__LIST_ZERO;
 	l->n--;
 	return tab;
 }
 
-/** Gives every table of the per-level lists back to the allocator. */
+static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, const struct pgt_level *L, pgt_paddr_t *pa)
+{
+	bool zero;
+
+	return pgt__list_pop_as(l, L, pa, &zero);
+}
+
+/**
+ * Pops the top table of @p l (level @p level) and makes it zero: its list
+ * words only when it was pushed as zero, else the whole table.
+ */
+pgt_pte_t *pgt__list_take_cleared(const pgt_space_t *sp, struct pgt__table_list *l, unsigned level,
+				  pgt_paddr_t *pa);
+
+/**
+ * Gives back every table of the per-level lists that was never linked (or
+ * that no reader can reach): those pushed as zero to the space's cache
+ * while it has room, the others to the allocator.
+ */
 void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
 /**
  * Gives back tables unlinked from a live tree: to the defer_free hook when
- * there is one (concurrent readers may still walk them), else as above.
+ * there is one (concurrent readers may still walk them, so none is
+ * reused), else as above.
  */
 void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[]);
 
 /**
- * Allocates tables for @p pool until level l holds @p need[l] of them, at
- * every level: all or nothing (on failure every table of the pool goes
- * back and the allocator's status is returned).
+ * Fills @p pool until level l holds @p need[l] tables, at every level:
+ * from the space's cache first, then the allocator. All or nothing (on
+ * failure every table of the pool goes back where it came from and the
+ * allocator's status is returned).
  */
 int pgt__pool_fill(const pgt_space_t *sp, struct pgt__table_list pool[], const size_t need[]);
 
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
 void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);
 void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table);
+/** Gives every table of the space's cache back to the allocator; how many. */
+size_t pgt__cache_drain(pgt_space_t *sp, size_t keep);
 
 /**
  * Stores @p n leaves from @p p: @p first, then the same with the output
@@ -190,11 +226,14 @@ struct pgt__branch {
 	pgt_pte_t *tab[PGT_MAX_LEVELS];
 };
 
-/** Allocates the branch's tables, lowest level first: all or none (the allocator's status). */
+/**
+ * Takes the branch's tables, lowest level first, cleared: all or none
+ * (the allocator's status).
+ */
 int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, struct pgt__branch *b);
 
 /**
- * Clears the branch's tables, stores @p n leaves for the pages from @p va
+ * Stores @p n leaves for the pages from @p va
  * in the table of level @p target (@p leaf, then its output address one
  * page further each time), links each table from the one above it, and
  * then the branch from @p slot, the empty entry of level @p top on the

@@ -9,7 +9,7 @@
  * 0; a corrupt tree with many duplicated links costs more, as the scan
  * follows every link it meets (its depth is still bounded by the level count).
  */
-#include "internal.h"
+#include "table.h"
 
 /** A verification in progress. */
 struct verify {
@@ -207,6 +207,58 @@ static void verify_table(struct verify *v, unsigned level, const pgt_pte_t *tabl
 	}
 }
 
+/* ------------------------------------------------------------------------ */
+/* Tables kept for reuse (pgt_space_cache)                                   */
+
+/** Whether a kept table holds nothing but its list words (entries, link words and all). */
+static bool kept_table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *tab)
+{
+	const struct pgt_level *L = pgt__level(sp, level);
+	pgt_pte_t list_bits = (pgt_pte_t)0xffff << pgt__list_window(L);
+	size_t words = pgt__table_bytes(sp, level) / sizeof(pgt_pte_t);
+
+	for (size_t i = 0; i < words; i++)
+		if (pgt__pte_load(&tab[i]) & (i < PGT__LIST_WORDS ? ~list_bits : ~(pgt_pte_t)0))
+			return false;
+	return true;
+}
+
+/**
+ * Checks one kept table at @p pa (@p tab): the allocator's, where p2v puts
+ * it, in no other use (not in the tree) and empty. Whether the list may be
+ * followed through it.
+ */
+static bool verify_kept(struct verify *v, unsigned level, const pgt_pte_t *tab, pgt_paddr_t pa)
+{
+	if (disowned(v->sp, pa, level) || pgt__p2v(v->sp, pa) != tab) {
+		problem(v, "table kept for reuse not a frame of the allocator", 0, level);
+		return false;
+	}
+	if (linked_before(v->sp, NULL, pa))
+		problem(v, "table kept for reuse still in the tree", 0, level);
+	if (!kept_table_empty(v->sp, level, tab))
+		problem(v, "table kept for reuse not empty", 0, level);
+	return true;
+}
+
+/** Checks the space's cache of empty tables, level by level. */
+static void verify_cache(struct verify *v)
+{
+	for (unsigned l = 0; l < pgt__root_level(v->sp); l++) {
+		const struct pgt__table_list *c = &v->sp->pgt__cache[l];
+		unsigned p = pgt__list_window(pgt__level(v->sp, l));
+		const pgt_pte_t *tab = c->head;
+		pgt_paddr_t pa = c->head_pa;
+
+		if (c->n > v->sp->pgt__cache_max)
+			problem(v, "more tables kept for reuse than the bound", 0, l);
+		for (size_t k = 0; k < c->n && verify_kept(v, l, tab, pa); k++) {
+			pa = pgt__list_get(&tab[4], p) & ~(pgt_paddr_t)PGT__LIST_ZERO;
+			tab = (const pgt_pte_t *)(uintptr_t)pgt__list_get(&tab[0], p);
+		}
+	}
+}
+
 int pgt_verify(const pgt_space_t *sp,
 	       void (*report)(void *arg, const char *problem, pgt_vaddr_t va, unsigned level), void *arg)
 {
@@ -220,5 +272,7 @@ int pgt_verify(const pgt_space_t *sp,
 		return v.problems;
 	}
 	verify_table(&v, root, sp->pgt__root, 0, true);
+	if (pgt__space_writable(sp)) /* a view keeps no tables */
+		verify_cache(&v);
 	return v.problems;
 }

@@ -11,7 +11,9 @@
  * malformed entry, no empty table left behind) by the harness's checker and
  * by pgt_verify, pgt_translate agrees with the model on reads and writes,
  * privileged and from user mode, across the window, and a failed step left
- * the tree bit-for-bit unchanged. PGT_MODEL_STEPS and PGT_MODEL_SEED override
+ * the tree bit-for-bit unchanged and the allocator's books as before
+ * (two of the three spaces keep emptied tables for reuse: pgt_space_cache,
+ * checked by pgt_verify). PGT_MODEL_STEPS and PGT_MODEL_SEED override
  * the length and the seed; a failure prints both, so it replays.
  */
 #include <check.h>
@@ -69,6 +71,8 @@ static void slot_open(struct run *r, int k)
 	if (k == 1 && test_has_upper(r->a))
 		s->flags |= PGT_SPACE_UPPER;
 	ck_assert_int_eq(pgt_space_init(&s->sp, r->a, &s->t.mm, s->flags), PGT_OK);
+	/* spaces 0 and 2 keep emptied tables for reuse (pgt_space_cache): the model cannot tell */
+	ck_assert_int_eq(pgt_space_cache(&s->sp, k == 0 ? 2 : k == 2 ? 1 : 0), PGT_OK);
 	ext_init(&s->m);
 	s->span = 4 * big;
 	/* low window at the bottom; on x86-64 the third space works at the top of the high half */
@@ -282,7 +286,7 @@ static void run_step(struct run *r)
 	struct slot *s = &r->s[test_rand(&r->rng) % NSPACES];
 	int op = (int)(test_rand(&r->rng) % 6), expect;
 	bool inject = test_rand(&r->rng) % 8 == 0;
-	size_t n;
+	size_t n, frames = test_mm_outstanding(&s->t);
 	pgt_pte_t *snap = tree_snapshot(&s->sp, r->a, &s->t, &n);
 
 	if (inject)
@@ -293,6 +297,10 @@ static void run_step(struct run *r)
 		r->failures_injected++;
 		if (!tree_unchanged(&s->sp, r->a, &s->t, snap, n))
 			RUN_FAIL(r, "operation %d failed with PGT_ENOMEM but changed the tree", op);
+		if (test_mm_outstanding(&s->t) != frames)
+			RUN_FAIL(r, "operation %d failed with PGT_ENOMEM: %zu frames, %zu before", op,
+				 test_mm_outstanding(&s->t), frames);
+		verify_slot(r, s); /* the tables kept for reuse too */
 		return;
 	}
 	if (rc != expect)
@@ -324,6 +332,7 @@ START_TEST(test_random_ranges)
 	/* emptying every window leaves only the roots */
 	for (int k = 0; k < NSPACES; k++) {
 		ck_assert_int_eq(pgt_unmap(&r.s[k].sp, r.s[k].lo, r.s[k].span), PGT_OK);
+		(void)pgt_space_trim(&r.s[k].sp);
 		ck_assert_uint_eq(test_mm_outstanding(&r.s[k].t), 1);
 		slot_close(&r.s[k]);
 	}

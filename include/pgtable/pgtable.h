@@ -182,6 +182,13 @@ enum pgt_space_flags {
 	PGT_SPACE_UPPER = 2  /**< ARMv8: translate the upper (TTBR1) range */
 };
 
+/** Private: a stack of tables off the tree, threaded through them (lib/table.h). */
+struct pgt__table_list {
+	pgt_pte_t *head;     /**< private: the top table, or NULL */
+	pgt_paddr_t head_pa; /**< private: its physical address */
+	size_t n;            /**< private: how many */
+};
+
 /** 64-bit words a pgt_space_t takes in every version of the library: its private state grows into them. */
 #define PGT_SPACE_WORDS 64
 
@@ -211,6 +218,9 @@ typedef struct pgt_space {
 				*pgt__tlbs;    /**< private: the TLBs attached to the space (pgtable/tlb.h) */
 			pgt_pte_t pgt__enc[6]; /**< private: the leaf bits of pgt__enc_prot at each level */
 			unsigned pgt__enc_prot; /**< private: the rights pgt__enc holds; all ones when none */
+			/** private: empty tables kept for reuse (pgt_space_cache), by level below the root */
+			struct pgt__table_list pgt__cache[5];
+			size_t pgt__cache_max; /**< private: the most pgt__cache keeps at each level */
 		};
 		uint64_t pgt__room[PGT_SPACE_WORDS]; /**< private: the size of every version's state */
 	};
@@ -239,6 +249,32 @@ PGT_API int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const s
  * @param sp  the space; its storage stays the caller's
  */
 PGT_API void pgt_space_destroy(pgt_space_t *sp);
+
+/**
+ * Keeps up to @p tables empty tables per level (below the root) for reuse
+ * (a simulator's churn): a table that pgt_unmap leaves empty and unlinks
+ * is kept instead of going to free_table, and the next call that needs a
+ * table of its level takes it back without calling alloc_table or
+ * clearing it. Off (0) after pgt_space_init. Lowering the bound gives the
+ * tables above it back to free_table at once; pgt_space_trim gives back
+ * all of them, pgt_space_destroy too. Kept tables are the space's: the
+ * allocator counts them as allocated.
+ * @param sp      an initialised space, not a view
+ * @param tables  the most kept at each level; 0 turns the cache off
+ * @return PGT_OK; PGT_EINVAL for NULL, an uninitialised space or a view;
+ *         PGT_ENOTSUP for a space with a defer_free hook and @p tables
+ *         above 0 (readers may still walk an unlinked table, so it
+ *         cannot be reused at once)
+ */
+PGT_API int pgt_space_cache(pgt_space_t *sp, size_t tables);
+
+/**
+ * Gives every table the space keeps for reuse (pgt_space_cache) back to
+ * free_table, keeping the bound: for a caller short of memory.
+ * @param sp  an initialised space; NULL, uninitialised or a view: nothing
+ * @return how many tables went back
+ */
+PGT_API size_t pgt_space_trim(pgt_space_t *sp);
 
 /**
  * The physical address of the root table: what CR3 or TTBRn_EL1 holds.
@@ -737,7 +773,9 @@ PGT_API int pgt_share(pgt_space_t *dst, const pgt_space_t *src, pgt_vaddr_t va, 
  * p2v cannot reach, and, with the owns_table hook, tables that are not the
  * allocator's frames (tables under a borrowed link, from pgt_share, are
  * checked but need not be owned). The subtree under a table reachable
- * twice, disowned or unreachable is not read.
+ * twice, disowned or unreachable is not read. Then the tables the space
+ * keeps for reuse (pgt_space_cache): the allocator's, not in the tree,
+ * empty, no more than the bound (reported at address 0 with their level).
  *
  * Each problem goes to @p report (may be NULL) with the address and level
  * of the entry, in address order. Allocation-free: a table reachable twice
