@@ -64,6 +64,18 @@ static void lib_close(void *st)
 	free(s);
 }
 
+/**
+ * Emptied tables a space keeps for reuse (pgt_space_cache), as a simulator
+ * whose guest churns would set it: 16 per level; PGBENCH_CACHE=n in the
+ * environment says otherwise (0: none, every emptied table freed).
+ */
+static size_t lib_cache_tables(void)
+{
+	const char *v = getenv("PGBENCH_CACHE");
+
+	return v && *v ? (size_t)strtoul(v, NULL, 0) : 16;
+}
+
 /** A fresh space (its TLB is attached by lib_validate, outside the timed builds). */
 static int lib_space(struct lib_state *s, struct bench_case *c)
 {
@@ -72,6 +84,8 @@ static int lib_space(struct lib_state *s, struct bench_case *c)
 				   .ctx = &s->arena };
 	int rc = pgt_space_init(&s->space, c->arch, &mm, 0);
 
+	if (rc == PGT_OK)
+		rc = pgt_space_cache(&s->space, lib_cache_tables());
 	if (rc != PGT_OK)
 		return rc;
 	s->built = true;
