@@ -236,7 +236,7 @@ static int init_bad_table_size(struct env *e)
 	return init_broken(e, bad_table_size);
 }
 
-/* --- pgt_space_destroy, pgt_space_root, pgt_arch_by_name, pgt_strerror ------- */
+/* --- pgt_space_destroy, _root, _cache, _trim, pgt_arch_by_name, pgt_strerror -- */
 
 /** The space that is no space: zeroed storage, never initialised. */
 static pgt_space_t *uninit(void)
@@ -281,6 +281,40 @@ static int root_uninit(struct env *e)
 {
 	(void)e;
 	return root_status(uninit());
+}
+
+/* pgt_space_cache has a status; pgt_space_trim has none: it must give nothing back from no space. */
+static int cache_ok(struct env *e)
+{
+	return pgt_space_cache(&e->sp, 4);
+}
+static int cache_null(struct env *e)
+{
+	(void)e;
+	return pgt_space_cache(NULL, 4);
+}
+static int cache_uninit(struct env *e)
+{
+	(void)e;
+	return pgt_space_cache(uninit(), 4);
+}
+static int trim_status(pgt_space_t *sp)
+{
+	return pgt_space_trim(sp) == 0 ? PGT_OK : PGT_EINVAL;
+}
+static int trim_ok(struct env *e)
+{
+	return trim_status(&e->sp);
+}
+static int trim_null(struct env *e)
+{
+	(void)e;
+	return trim_status(NULL);
+}
+static int trim_uninit(struct env *e)
+{
+	(void)e;
+	return trim_status(uninit());
 }
 
 static int by_name_status(const char *name)
@@ -1419,6 +1453,12 @@ static const struct row rows[] = {
 	ROW("pgt_space_root", C_CONTROL, root_ok, PGT_OK),
 	ROW("pgt_space_root", C_NULL, root_null, PGT_EINVAL),
 	ROW("pgt_space_root", C_UNINIT, root_uninit, PGT_EINVAL),
+	ROW("pgt_space_cache", C_CONTROL, cache_ok, PGT_OK),
+	ROW("pgt_space_cache", C_NULL, cache_null, PGT_EINVAL),
+	ROW("pgt_space_cache", C_UNINIT, cache_uninit, PGT_EINVAL),
+	ROW("pgt_space_trim", C_CONTROL, trim_ok, PGT_OK),
+	ROW("pgt_space_trim", C_NULL, trim_null, PGT_OK),
+	ROW("pgt_space_trim", C_UNINIT, trim_uninit, PGT_OK),
 	ROW("pgt_arch_by_name", C_CONTROL, by_name_ok, PGT_OK),
 	ROW("pgt_arch_by_name", C_NULL, by_name_null, PGT_EINVAL),
 	ROW("pgt_arch_by_name", C_VALUE, by_name_unknown, PGT_EINVAL),
