@@ -186,18 +186,36 @@ int pgt__pool_fill(const pgt_space_t *sp, struct pgt__table_list pool[], const s
 	return PGT_OK;
 }
 
+/**
+ * One table of a new branch at @p level, cleared: a kept one (*kept set)
+ * when the cache has one, else the allocator's.
+ */
+static int branch_table(const pgt_space_t *sp, unsigned level, struct pgt__branch *b, bool *kept)
+{
+	*kept = cache_has(sp, level);
+	if (*kept) {
+		b->tab[level] = pgt__list_take_cleared(sp, cache_of(sp, level), level, &b->pa[level]);
+		return PGT_OK;
+	}
+	int rc = pgt__table_alloc(sp, level, &b->pa[level], &b->tab[level]);
+	if (rc == PGT_OK)
+		pgt__table_clear(sp, level, b->tab[level]);
+	return rc;
+}
+
 int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, struct pgt__branch *b)
 {
-	struct pgt__table_list pool[PGT_MAX_LEVELS] = { 0 };
-	size_t need[PGT_MAX_LEVELS] = { 0 };
+	bool kept[PGT_MAX_LEVELS];
 
-	for (unsigned l = target; l < top; l++)
-		need[l] = 1;
-	int rc = pgt__pool_fill(sp, pool, need);
-	if (rc != PGT_OK)
-		return rc;
-	for (unsigned l = target; l < top; l++)
-		b->tab[l] = pgt__list_take_cleared(sp, &pool[l], l, &b->pa[l]);
+	for (unsigned l = target; l < top; l++) {
+		int rc = branch_table(sp, l, b, &kept[l]);
+		if (rc != PGT_OK) { /* each table goes back where it came from */
+			while (l-- > target)
+				if (!kept[l] || !cache_put(sp, l, b->tab[l], b->pa[l]))
+					pgt__table_free(sp, l, b->pa[l]);
+			return rc;
+		}
+	}
 	return PGT_OK;
 }
 
