@@ -491,7 +491,7 @@ static pgt_paddr_t hook_alloc(void *ctx, size_t size, unsigned level)
 	if (level >= a->sp->pgt__arch->levels || a->pool[level].n == 0 ||
 	    size != pgt__table_bytes(a->sp, level))
 		return PGT_PADDR_NONE;
-	(void)pgt__list_pop(&a->pool[level], pgt__level(a->sp, level), &pa);
+	(void)pgt__list_pop(&a->pool[level], pgt__list_at(a->sp, level), &pa);
 	return pa;
 }
 
@@ -531,7 +531,7 @@ static void hook_defer(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
 	struct attached *a = ctx;
 
 	(void)size;
-	pgt__list_push(&a->dead[level], pgt__level(a->sp, level), orig_p2v(a, pa), pa);
+	pgt__list_push(&a->dead[level], pgt__list_at(a->sp, level), orig_p2v(a, pa), pa);
 }
 
 static void hook_leaf_ad(void *ctx, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned ad)

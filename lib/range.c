@@ -182,7 +182,7 @@ static int memo_grow(struct range_op *op)
 
 	if (rc != PGT_OK)
 		return rc;
-	pgt__list_push(&m->chunks, pgt__level(op->sp, 0), tab, pa);
+	pgt__list_push(&m->chunks, pgt__list_at(op->sp, 0), tab, pa);
 	struct memo_chunk *c = (struct memo_chunk *)(void *)tab;
 	c->next = NULL;
 	if (m->put.chunk)
@@ -238,7 +238,7 @@ static void memo_free(struct range_op *op)
 	pgt_paddr_t pa;
 
 	while (op->memo.chunks.n) {
-		(void)pgt__list_pop(&op->memo.chunks, pgt__level(op->sp, 0), &pa);
+		(void)pgt__list_pop(&op->memo.chunks, pgt__list_at(op->sp, 0), &pa);
 		pgt__table_free(op->sp, 0, pa);
 	}
 }
@@ -383,7 +383,7 @@ static void release_subtree(struct range_op *op, unsigned level, pgt_pte_t *tab,
 		else if (report && pgt__is_valid_leaf(L, pte))
 			pgt__report_ad(op->sp, L, va, pgt__leaf_update(L, &tab[i], pte, ~(pgt_pte_t)0, 0));
 	}
-	pgt__list_push(&op->t.dead[level], L, tab, pa);
+	pgt__list_push(&op->t.dead[level], pgt__list_at(op->sp, level), tab, pa);
 }
 
 static bool table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *tab)
@@ -554,7 +554,7 @@ static void reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, 
 	entry_clear(op->sp, L, p);
 	note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
 	/* it holds nothing (link words go with their entries): the cache may keep it */
-	pgt__list_push_as(&op->t.dead[level - 1], pgt__level(op->sp, level - 1), child, pgt__table_pa(L, pte),
+	pgt__list_push_as(&op->t.dead[level - 1], pgt__list_at(op->sp, level - 1), child, pgt__table_pa(L, pte),
 			  true);
 }
 

@@ -133,6 +133,8 @@ int pgt_space_init(pgt_space_t *sp, const struct pgt_arch *arch, const struct pg
 	if (rc != PGT_OK)
 		return rc;
 	pgt__table_clear(&s, root, s.pgt__root);
+	for (unsigned l = 0; l < arch->levels; l++)
+		s.pgt__list_bit[l] = (uint8_t)pgt__list_window(pgt__level(&s, l));
 	pgt__walks_init(&s); /* fast paths: lib/walks.c */
 	s.pgt__magic = PGT__MAGIC;
 	*sp = s;

@@ -71,7 +71,7 @@ static bool cache_put(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt
 
 	if (level >= pgt__root_level(sp) || c->n >= sp->pgt__cache_max)
 		return false;
-	pgt__list_push_as(c, pgt__level(sp, level), tab, pa, true);
+	pgt__list_push_as(c, pgt__list_at(sp, level), tab, pa, true);
 	return true;
 }
 
@@ -84,14 +84,13 @@ static bool cache_has(const pgt_space_t *sp, unsigned level)
 /** Moves the top table of the cache at @p level onto @p list, still known to be zero. */
 static void cache_move(const pgt_space_t *sp, unsigned level, struct pgt__table_list *list)
 {
-	struct pgt__table_list *c = cache_of(sp, level);
-	const struct pgt_level *L = pgt__level(sp, level);
+	unsigned p = pgt__list_at(sp, level);
 	pgt_paddr_t pa;
 	bool zero;
-	pgt_pte_t *tab = pgt__list_pop_as(c, L, &pa, &zero);
+	pgt_pte_t *tab = pgt__list_pop_as(cache_of(sp, level), p, &pa, &zero);
 
 	PGT_ASSERT(zero);
-	pgt__list_push_as(list, L, tab, pa, zero);
+	pgt__list_push_as(list, p, tab, pa, zero);
 }
 
 size_t pgt__cache_drain(pgt_space_t *sp, size_t keep)
@@ -101,7 +100,7 @@ size_t pgt__cache_drain(pgt_space_t *sp, size_t keep)
 	for (unsigned l = 0; l < pgt__root_level(sp); l++) {
 		while (sp->pgt__cache[l].n > keep) {
 			pgt_paddr_t pa;
-			(void)pgt__list_pop(&sp->pgt__cache[l], pgt__level(sp, l), &pa);
+			(void)pgt__list_pop(&sp->pgt__cache[l], pgt__list_at(sp, l), &pa);
 			pgt__table_free(sp, l, pa);
 			freed++;
 		}
@@ -123,7 +122,7 @@ void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 		while (lists[l].n) {
 			pgt_paddr_t pa;
 			bool zero;
-			pgt_pte_t *tab = pgt__list_pop_as(&lists[l], pgt__level(sp, l), &pa, &zero);
+			pgt_pte_t *tab = pgt__list_pop_as(&lists[l], pgt__list_at(sp, l), &pa, &zero);
 			give_back(sp, l, tab, pa, zero, sp->pgt__mm.free_table);
 		}
 	}
@@ -138,7 +137,7 @@ void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
 		while (lists[l].n) {
 			pgt_paddr_t pa;
-			pgt__list_pop(&lists[l], pgt__level(sp, l), &pa);
+			pgt__list_pop(&lists[l], pgt__list_at(sp, l), &pa);
 			sp->pgt__mm.defer_free(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, l), l);
 		}
 	}
@@ -157,7 +156,7 @@ pgt_pte_t *pgt__list_take_cleared(const pgt_space_t *sp, struct pgt__table_list 
 				  pgt_paddr_t *pa)
 {
 	bool zero;
-	pgt_pte_t *tab = pgt__list_pop_as(l, pgt__level(sp, level), pa, &zero);
+	pgt_pte_t *tab = pgt__list_pop_as(l, pgt__list_at(sp, level), pa, &zero);
 
 	if (!zero)
 		pgt__table_clear(sp, level, tab);
@@ -180,7 +179,7 @@ int pgt__pool_fill(const pgt_space_t *sp, struct pgt__table_list pool[], const s
 				pgt__list_free_all(sp, pool); /* the one way back: nothing was linked */
 				return rc;
 			}
-			pgt__list_push(&pool[l], pgt__level(sp, l), tab, pa);
+			pgt__list_push(&pool[l], pgt__list_at(sp, l), tab, pa);
 		}
 	}
 	return PGT_OK;

@@ -41,6 +41,12 @@ static inline unsigned pgt__list_window(const struct pgt_level *L)
 	return p <= 48 ? p : 64;
 }
 
+/** The window of @p level's tables in @p sp, worked out once by pgt_space_init. */
+static inline unsigned pgt__list_at(const pgt_space_t *sp, unsigned level)
+{
+	return sp->pgt__list_bit[level];
+}
+
 /** Stores @p v as four 16-bit pieces in @p w[0..3], each at bit @p p. */
 static inline void pgt__list_put(pgt_pte_t *w, uint64_t v, unsigned p)
 {
@@ -67,11 +73,9 @@ static inline uint64_t pgt__list_get(const pgt_pte_t *w, unsigned p)
 #define PGT__LIST_ZERO 1u
 
 /** Pushes @p tab (at @p pa); @p zero: it holds nothing but the list words this writes. */
-static inline void pgt__list_push_as(struct pgt__table_list *l, const struct pgt_level *L, pgt_pte_t *tab,
-				     pgt_paddr_t pa, bool zero)
+static inline void pgt__list_push_as(struct pgt__table_list *l, unsigned p, pgt_pte_t *tab, pgt_paddr_t pa,
+				     bool zero)
 {
-	unsigned p = pgt__list_window(L);
-
 	pgt__list_put(&tab[0], (uint64_t)(uintptr_t)l->head, p);
 	pgt__list_put(&tab[4], l->head_pa | (zero ? PGT__LIST_ZERO : 0), p);
 	l->head = tab;
@@ -80,18 +84,15 @@ static inline void pgt__list_push_as(struct pgt__table_list *l, const struct pgt
 }
 
 /** Pushes @p tab (at @p pa), whatever it holds. */
-static inline void pgt__list_push(struct pgt__table_list *l, const struct pgt_level *L, pgt_pte_t *tab,
-				  pgt_paddr_t pa)
+static inline void pgt__list_push(struct pgt__table_list *l, unsigned p, pgt_pte_t *tab, pgt_paddr_t pa)
 {
-	pgt__list_push_as(l, L, tab, pa, false);
+	pgt__list_push_as(l, p, tab, pa, false);
 }
 
 /** Pops the top table: its address in *pa, and in *zero whether it was pushed as zero. */
-static inline pgt_pte_t *pgt__list_pop_as(struct pgt__table_list *l, const struct pgt_level *L, pgt_paddr_t *pa,
-					  bool *zero)
+static inline pgt_pte_t *pgt__list_pop_as(struct pgt__table_list *l, unsigned p, pgt_paddr_t *pa, bool *zero)
 {
 	pgt_pte_t *tab = l->head;
-	unsigned p = pgt__list_window(L);
 	uint64_t next_pa = pgt__list_get(&tab[4], p);
 
 	PGT_ASSERT(l->n > 0);
@@ -103,11 +104,11 @@ static inline pgt_pte_t *pgt__list_pop_as(struct pgt__table_list *l, const struc
 	return tab;
 }
 
-static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, const struct pgt_level *L, pgt_paddr_t *pa)
+static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, unsigned p, pgt_paddr_t *pa)
 {
 	bool zero;
 
-	return pgt__list_pop_as(l, L, pa, &zero);
+	return pgt__list_pop_as(l, p, pa, &zero);
 }
 
 /**

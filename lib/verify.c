@@ -213,8 +213,7 @@ static void verify_table(struct verify *v, unsigned level, const pgt_pte_t *tabl
 /** Whether a kept table holds nothing but its list words (entries, link words and all). */
 static bool kept_table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *tab)
 {
-	const struct pgt_level *L = pgt__level(sp, level);
-	pgt_pte_t list_bits = (pgt_pte_t)0xffff << pgt__list_window(L);
+	pgt_pte_t list_bits = (pgt_pte_t)0xffff << pgt__list_at(sp, level);
 	size_t words = pgt__table_bytes(sp, level) / sizeof(pgt_pte_t);
 
 	for (size_t i = 0; i < words; i++)
@@ -246,7 +245,7 @@ static void verify_cache(struct verify *v)
 {
 	for (unsigned l = 0; l < pgt__root_level(v->sp); l++) {
 		const struct pgt__table_list *c = &v->sp->pgt__cache[l];
-		unsigned p = pgt__list_window(pgt__level(v->sp, l));
+		unsigned p = pgt__list_at(v->sp, l);
 		const pgt_pte_t *tab = c->head;
 		pgt_paddr_t pa = c->head_pa;
 
