@@ -66,14 +66,14 @@ static void lib_close(void *st)
 
 /**
  * Emptied tables a space keeps for reuse (pgt_space_cache), as a simulator
- * whose guest churns would set it: 16 per level; PGBENCH_CACHE=n in the
+ * whose guest churns would set it: 64 per level; PGBENCH_CACHE=n in the
  * environment says otherwise (0: none, every emptied table freed).
  */
 static size_t lib_cache_tables(void)
 {
 	const char *v = getenv("PGBENCH_CACHE");
 
-	return v && *v ? (size_t)strtoul(v, NULL, 0) : 16;
+	return v && *v ? (size_t)strtoul(v, NULL, 0) : 64;
 }
 
 /** A fresh space (its TLB is attached by lib_validate, outside the timed builds). */
