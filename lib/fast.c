@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pgt_fast_init: what the inline walks of <pgtable/fast.h> need of a space,
+ * worked out once from its descriptor by the same entry rules the engine's
+ * walks use (internal.h, rights.h), so that the inline answers are the
+ * engine's. Every test it fills is sound: an entry that passes is what the
+ * test claims; anything else goes to the out-of-line calls.
+ */
+#include <pgtable/fast.h>
+
+#include "rights.h"
+
+_Static_assert(PGT_FAST_LEVELS == PGT_MAX_LEVELS, "one struct pgt_fast_level per level a descriptor may have");
+
+/** A test no entry passes: match has a bit mask lacks. */
+static const struct pgt_fast_test never = { 0, 1 };
+
+/**
+ * Adds "bits @p bits of the entry read @p want" to @p t; false, with @p t
+ * unchanged, when @p t already asks another value of one of them.
+ */
+static bool test_add(struct pgt_fast_test *t, pgt_pte_t bits, pgt_pte_t want)
+{
+	if (t->mask & bits & (t->match ^ want))
+		return false;
+	t->mask |= bits;
+	t->match |= want & bits;
+	return true;
+}
+
+/** Whether no entry that passes @p t can match the pattern @p m. */
+static bool test_excludes(const struct pgt_fast_test *t, const struct pgt_pattern *m)
+{
+	return !m->mask || (t->mask & m->mask & (t->match ^ m->match)) != 0;
+}
+
+/**
+ * Narrows @p t so that no entry passing it matches @p m, keeping @p ref (a
+ * well-formed leaf the codec writes) passing: one bit where @p ref differs
+ * from the pattern is required to read as in @p ref. False when no such
+ * bit is left.
+ */
+static bool test_exclude(struct pgt_fast_test *t, const struct pgt_pattern *m, pgt_pte_t ref)
+{
+	pgt_pte_t differ = m->mask & ~t->mask & (ref ^ m->match);
+	pgt_pte_t bit = differ & -differ;
+
+	if (test_excludes(t, m))
+		return true;
+	return bit && test_add(t, bit, ref & bit);
+}
+
+/**
+ * The table test of level @p l: what pgt__is_table says, as a test plus
+ * "one bit of table_any": of the table type, no bit of leaf_any, present.
+ */
+static void fill_table(struct pgt_fast_level *F, const struct pgt_level *L, unsigned l)
+{
+	if (l == 0) {
+		F->table = never;
+		F->table_any = 0;
+		return;
+	}
+	F->table = (struct pgt_fast_test){ L->type_mask | L->leaf_any, L->table_type };
+	/* A table type with a valid bit is present by its match alone; ~0 then asks only pte != 0. */
+	F->table_any = (L->table_type & L->valid) ? ~(pgt_pte_t)0 : L->valid;
+}
+
+/** Every bit of a table entry at @p L that a hierarchical rule looks at. */
+static pgt_pte_t rule_bits(const struct pgt_level *L)
+{
+	pgt_pte_t bits = 0;
+
+	for (unsigned i = 0; i < PGT_RULES; i++)
+		if (L->table_rules[i].removes)
+			bits |= L->table_rules[i].mask;
+	return bits;
+}
+
+/**
+ * The translate table test of level @p l: a table entry whose rule bits
+ * are the library's own (table_attrs, which grant everything), with no
+ * must-be-zero bit and matching no malformed pattern, as walk_odd of the
+ * compiled walks says. A format whose own table entries fail it gets a test
+ * nothing passes: every translate then goes to pgt_translate.
+ */
+static void fill_table_plain(struct pgt_fast_level *F, const struct pgt_level *L, unsigned l)
+{
+	struct pgt_fast_test t = F->table;
+	pgt_pte_t rules = rule_bits(L);
+
+	F->table_plain = never;
+	if (l == 0 || !test_add(&t, rules, L->table_attrs) || !test_add(&t, L->table_mbz, 0))
+		return;
+	for (unsigned i = 0; i < PGT_MALFORMED; i++) {
+		const struct pgt_pattern *m = &L->malformed[i];
+		if (!pgt__table_pattern(L, i) || test_excludes(&t, m))
+			continue;
+		/* Ask the library's own value of the pattern's bits, unless that matches it. */
+		if ((L->table_attrs & m->mask) == m->match || !test_add(&t, m->mask, L->table_attrs))
+			return;
+	}
+	F->table_plain = t;
+}
+
+/**
+ * A leaf the codec writes at level @p l for an access of kind @p kind
+ * (user when @p user): readable and writable for data, readable and
+ * executable for code, or whatever of those the format can encode; 0 when
+ * it encodes none of them.
+ */
+static pgt_pte_t reference_leaf(const struct pgt_arch *a, unsigned l, unsigned kind, bool user)
+{
+	const unsigned u = user ? PGT_PROT_USER : 0u, data = PGT_PROT_READ | PGT_PROT_WRITE;
+	const unsigned prots[] = { (kind == PGT_ACC_EXEC ? PGT_PROT_READ | PGT_PROT_EXEC : data) | u,
+				   PGT_PROT_READ | PGT_PROT_WRITE | PGT_PROT_EXEC | u, PGT_PROT_READ | u };
+	pgt_pte_t bits;
+
+	for (unsigned i = 0; i < sizeof prots / sizeof prots[0]; i++)
+		if (a->prot_encode(l, prots[i], &bits) == PGT_OK)
+			return bits;
+	return 0;
+}
+
+/**
+ * The one-compare test of the compiled walks for @p access at level @p l,
+ * narrowed so that no leaf that passes is malformed.
+ */
+static struct pgt_fast_test leaf_pass(const struct pgt_arch *a, unsigned l, unsigned access)
+{
+	const struct pgt_level *L = &a->level[l];
+	struct pgt__leaf_pass p = pgt__leaf_pass_for(a, l, pgt__access_right(access));
+	struct pgt_fast_test t = { p.mask, p.match };
+	pgt_pte_t ref = reference_leaf(a, l, access & PGT__ACC_KIND, (access & PGT_ACC_USER) != 0);
+
+	for (unsigned i = 0; i < PGT_MALFORMED; i++)
+		if (!test_exclude(&t, &L->malformed[i], ref))
+			return never;
+	return t;
+}
+
+/** The leaf tests of level @p l: pgt__is_mapped_leaf for lookup, leaf_pass for each access. */
+static void fill_leaf(struct pgt_fast_level *F, const struct pgt_arch *a, unsigned l)
+{
+	const struct pgt_level *L = &a->level[l];
+
+	F->present = L->valid;
+	F->reserved = L->leaf_ok ? L->reserved : 0;
+	F->leaf = L->leaf_ok ? (struct pgt_fast_test){ L->type_mask, L->leaf_type } : never;
+	F->leaf_any = L->leaf_any ? L->leaf_any : L->valid;
+	for (unsigned acc = 0; acc < PGT_FAST_ACCESSES; acc++)
+		F->pass[acc] = leaf_pass(a, l, (1u << (acc % 3)) | (acc >= 3 ? PGT_ACC_USER : 0u));
+}
+
+/**
+ * Whether the leaf test of @p L can be the descriptor's: a leaf type
+ * without a valid bit and leaf_any bits outside `valid` would need a
+ * third test (present and one of leaf_any).
+ */
+static bool leaf_expressible(const struct pgt_level *L)
+{
+	return !L->leaf_ok || !L->leaf_any || (L->leaf_type & L->valid) || !(L->leaf_any & ~L->valid);
+}
+
+static void fill_level(struct pgt_fast_level *F, const struct pgt_arch *a, unsigned l)
+{
+	const struct pgt_level *L = &a->level[l];
+
+	*F = (struct pgt_fast_level){ .next_oa = L->table_oa,
+				      .leaf_oa = L->leaf_oa,
+				      .index_mask = (1u << L->bits) - 1u,
+				      .shift = L->shift,
+				      .oa_shift = L->oa_shift };
+	fill_table(F, L, l);
+	fill_table_plain(F, L, l);
+	fill_leaf(F, a, l);
+}
+
+int pgt_fast_init(struct pgt_fast *f, const pgt_space_t *sp)
+{
+	if (!f || !pgt__space_ok(sp))
+		return PGT_EINVAL;
+	const struct pgt_arch *a = sp->pgt__arch;
+	if (sp->pgt__mm.p2v || a->levels > PGT_FAST_LEVELS)
+		return PGT_ENOTSUP; /* the inline walk adds an offset; it calls no hook */
+	for (unsigned l = 0; l < a->levels; l++)
+		if (!leaf_expressible(&a->level[l]))
+			return PGT_ENOTSUP;
+
+	struct pgt_fast n = { .space = sp,
+			      .root = (uintptr_t)sp->pgt__root,
+			      .offset = sp->pgt__mm.p2v_offset,
+			      .va_lo = sp->pgt__va_lo,
+			      .levels = a->levels,
+			      .va_shift = (uint8_t)(a->va_bits - 1u) };
+	for (unsigned l = 0; l < a->levels; l++)
+		fill_level(&n.level[l], a, l);
+	*f = n;
+	return PGT_OK;
+}
