@@ -175,24 +175,22 @@ static inline int pgt_fast_is_mapped(const struct pgt_fast_level *L, pgt_pte_t p
  */
 static inline int pgt_fast_lookup(const struct pgt_fast *f, pgt_vaddr_t va, pgt_ref_t *out)
 {
-	uintptr_t table = f->root;
+	const struct pgt_fast_level *L = &f->level[f->levels - 1u];
+	const pgt_pte_t *p = pgt_fast_entry(L, f->root, va);
+	pgt_pte_t pte;
 
 	if (!pgt_fast_va_ok(f, va))
 		return PGT_ERANGE;
-	for (unsigned l = f->levels - 1u;; l--) {
-		const struct pgt_fast_level *L = &f->level[l];
-		const pgt_pte_t *p = pgt_fast_entry(L, table, va);
-		pgt_pte_t pte = __atomic_load_n(p, __ATOMIC_ACQUIRE);
-		if (pgt_fast_is_table(L, pte)) { /* never at level 0: its table test passes nothing */
-			table = pgt_fast_next(f, L, pte);
-			continue;
-		}
-		if (!pgt_fast_is_mapped(L, pte))
-			return PGT_ENOENT;
-		if (out)
-			*out = (pgt_ref_t){ .pte = (pgt_pte_t *)(uintptr_t)p, .level = l, .page_shift = L->shift };
-		return PGT_OK;
+	/* From the root down, a pointer per level: no level number to scale on the way. */
+	while (pte = __atomic_load_n(p, __ATOMIC_ACQUIRE), pgt_fast_is_table(L, pte)) {
+		p = pgt_fast_entry(L - 1, pgt_fast_next(f, L, pte), va);
+		L--; /* level 0's table test passes nothing: the walk ends there */
 	}
+	if (!pgt_fast_is_mapped(L, pte))
+		return PGT_ENOENT;
+	if (out)
+		*out = (pgt_ref_t){ .pte = (pgt_pte_t *)(uintptr_t)p, .level = (unsigned)(L - f->level), .page_shift = L->shift };
+	return PGT_OK;
 }
 
 /**
@@ -222,25 +220,26 @@ static inline int pgt_fast_access_index(unsigned access)
 static inline int pgt_fast_translate(const struct pgt_fast *f, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa)
 {
 	int acc = pgt_fast_access_index(access);
-	uintptr_t table = f->root;
 
 	if (acc < 0)
 		return pgt_translate(f->space, va, access, pa, NULL);
 	if (!pgt_fast_va_ok(f, va))
 		return PGT_ERANGE;
-	for (unsigned l = f->levels - 1u;; l--) {
-		const struct pgt_fast_level *L = &f->level[l];
-		pgt_pte_t pte = __atomic_load_n(pgt_fast_entry(L, table, va), __ATOMIC_ACQUIRE);
-		if (pgt_fast_passes(&L->table_plain, pte) && (pte & L->table_any)) {
-			table = pgt_fast_next(f, L, pte);
-			continue;
-		}
-		if (!pgt_fast_passes(&L->pass[acc], pte))
-			break; /* a fault, a restricting table entry, a leaf that needs the rules */
+	const struct pgt_fast_level *L = &f->level[f->levels - 1u];
+	uintptr_t table = f->root;
+	pgt_pte_t pte;
+
+	while (pte = __atomic_load_n(pgt_fast_entry(L, table, va), __ATOMIC_ACQUIRE),
+	       pgt_fast_passes(&L->table_plain, pte) && (pte & L->table_any)) {
+		table = pgt_fast_next(f, L, pte);
+		L--; /* level 0's test passes nothing */
+	}
+	if (pgt_fast_passes(&L->pass[acc], pte)) {
 		if (pa)
 			*pa = ((pte & L->leaf_oa) << L->oa_shift) | (va & ((UINT64_C(1) << L->shift) - 1));
 		return PGT_OK;
 	}
+	/* A fault, a table entry that takes rights, a leaf that needs the rules. */
 	return pgt_translate(f->space, va, access, pa, NULL);
 }
 
