@@ -15,6 +15,28 @@ _Static_assert(PGT_FAST_LEVELS == PGT_MAX_LEVELS, "one struct pgt_fast_level per
 /** A test no entry passes: match has a bit mask lacks. */
 static const struct pgt_fast_test never = { 0, 1 };
 
+/** A range test no entry passes: 0 - 1 is above every span but the largest. */
+static const struct pgt_fast_range never_in_range = { 0, 1, 0 };
+
+/**
+ * The range test for "passes @p t and is present (has a bit of @p valid)":
+ * span 0 when @p t asks a valid bit itself; else, when the valid bits are a
+ * run from bit 0 that @p t does not look at, the values of @p t's match
+ * plus one of them. False when neither holds.
+ */
+static bool range_of(struct pgt_fast_test t, pgt_pte_t valid, struct pgt_fast_range *r)
+{
+	if (t.match & ~t.mask)
+		*r = never_in_range;
+	else if (t.match & valid)
+		*r = (struct pgt_fast_range){ t.mask, t.match, 0 };
+	else if ((valid & (valid + 1)) == 0 && !(t.mask & valid) && (t.match & valid) == 0)
+		*r = (struct pgt_fast_range){ t.mask | valid, t.match + 1, valid - 1 };
+	else
+		return false;
+	return true;
+}
+
 /**
  * Adds "bits @p bits of the entry read @p want" to @p t; false, with @p t
  * unchanged, when @p t already asks another value of one of them.
@@ -51,19 +73,14 @@ static bool test_exclude(struct pgt_fast_test *t, const struct pgt_pattern *m, p
 }
 
 /**
- * The table test of level @p l: what pgt__is_table says, as a test plus
- * "one bit of table_any": of the table type, no bit of leaf_any, present.
+ * The table test of level @p l: what pgt__is_table says (of the table type,
+ * no bit of leaf_any, present), as the test before "present".
  */
-static void fill_table(struct pgt_fast_level *F, const struct pgt_level *L, unsigned l)
+static struct pgt_fast_test table_test(const struct pgt_level *L, unsigned l)
 {
-	if (l == 0) {
-		F->table = never;
-		F->table_any = 0;
-		return;
-	}
-	F->table = (struct pgt_fast_test){ L->type_mask | L->leaf_any, L->table_type };
-	/* A table type with a valid bit is present by its match alone; ~0 then asks only pte != 0. */
-	F->table_any = (L->table_type & L->valid) ? ~(pgt_pte_t)0 : L->valid;
+	if (l == 0)
+		return never;
+	return (struct pgt_fast_test){ L->type_mask | L->leaf_any, L->table_type };
 }
 
 /** Every bit of a table entry at @p L that a hierarchical rule looks at. */
@@ -78,29 +95,27 @@ static pgt_pte_t rule_bits(const struct pgt_level *L)
 }
 
 /**
- * The translate table test of level @p l: a table entry whose rule bits
+ * The translate table test of level @p l, before "present": a table entry whose rule bits
  * are the library's own (table_attrs, which grant everything), with no
  * must-be-zero bit and matching no malformed pattern, as walk_odd of the
  * compiled walks says. A format whose own table entries fail it gets a test
  * nothing passes: every translate then goes to pgt_translate.
  */
-static void fill_table_plain(struct pgt_fast_level *F, const struct pgt_level *L, unsigned l)
+static struct pgt_fast_test table_plain_test(const struct pgt_level *L, unsigned l)
 {
-	struct pgt_fast_test t = F->table;
-	pgt_pte_t rules = rule_bits(L);
+	struct pgt_fast_test t = table_test(L, l);
 
-	F->table_plain = never;
-	if (l == 0 || !test_add(&t, rules, L->table_attrs) || !test_add(&t, L->table_mbz, 0))
-		return;
+	if (l == 0 || !test_add(&t, rule_bits(L), L->table_attrs) || !test_add(&t, L->table_mbz, 0))
+		return never;
 	for (unsigned i = 0; i < PGT_MALFORMED; i++) {
 		const struct pgt_pattern *m = &L->malformed[i];
 		if (!pgt__table_pattern(L, i) || test_excludes(&t, m))
 			continue;
 		/* Ask the library's own value of the pattern's bits, unless that matches it. */
 		if ((L->table_attrs & m->mask) == m->match || !test_add(&t, m->mask, L->table_attrs))
-			return;
+			return never;
 	}
-	F->table_plain = t;
+	return t;
 }
 
 /**
@@ -140,16 +155,17 @@ static struct pgt_fast_test leaf_pass(const struct pgt_arch *a, unsigned l, unsi
 }
 
 /** The leaf tests of level @p l: pgt__is_mapped_leaf for lookup, leaf_pass for each access. */
-static void fill_leaf(struct pgt_fast_level *F, const struct pgt_arch *a, unsigned l)
+static void fill_leaf(struct pgt_fast *f, const struct pgt_arch *a, unsigned l)
 {
 	const struct pgt_level *L = &a->level[l];
+	struct pgt_fast_level *F = &f->level[l];
 
 	F->present = L->valid;
 	F->reserved = L->leaf_ok ? L->reserved : 0;
 	F->leaf = L->leaf_ok ? (struct pgt_fast_test){ L->type_mask, L->leaf_type } : never;
 	F->leaf_any = L->leaf_any ? L->leaf_any : L->valid;
 	for (unsigned acc = 0; acc < PGT_FAST_ACCESSES; acc++)
-		F->pass[acc] = leaf_pass(a, l, (1u << (acc % 3)) | (acc >= 3 ? PGT_ACC_USER : 0u));
+		f->pass[l][acc] = leaf_pass(a, l, (1u << (acc % 3)) | (acc >= 3 ? PGT_ACC_USER : 0u));
 }
 
 /**
@@ -162,18 +178,24 @@ static bool leaf_expressible(const struct pgt_level *L)
 	return !L->leaf_ok || !L->leaf_any || (L->leaf_type & L->valid) || !(L->leaf_any & ~L->valid);
 }
 
-static void fill_level(struct pgt_fast_level *F, const struct pgt_arch *a, unsigned l)
+/** Fills level @p l of @p f; false when its table test has no range form. */
+static bool fill_level(struct pgt_fast *f, const struct pgt_arch *a, unsigned l)
 {
 	const struct pgt_level *L = &a->level[l];
+	struct pgt_fast_level *F = &f->level[l];
 
 	*F = (struct pgt_fast_level){ .next_oa = L->table_oa,
 				      .leaf_oa = L->leaf_oa,
-				      .index_mask = (1u << L->bits) - 1u,
+				      .index_mask = (1ull << L->bits) - 1u,
 				      .shift = L->shift,
 				      .oa_shift = L->oa_shift };
-	fill_table(F, L, l);
-	fill_table_plain(F, L, l);
-	fill_leaf(F, a, l);
+	if (!range_of(table_test(L, l), L->valid, &F->table))
+		return false;
+	/* A plain table entry with no range form is left to pgt_translate. */
+	if (!range_of(table_plain_test(L, l), L->valid, &F->table_plain))
+		F->table_plain = never_in_range;
+	fill_leaf(f, a, l);
+	return true;
 }
 
 int pgt_fast_init(struct pgt_fast *f, const pgt_space_t *sp)
@@ -194,7 +216,8 @@ int pgt_fast_init(struct pgt_fast *f, const pgt_space_t *sp)
 			      .levels = a->levels,
 			      .va_shift = (uint8_t)(a->va_bits - 1u) };
 	for (unsigned l = 0; l < a->levels; l++)
-		fill_level(&n.level[l], a, l);
+		if (!fill_level(&n, a, l))
+			return PGT_ENOTSUP;
 	*f = n;
 	return PGT_OK;
 }

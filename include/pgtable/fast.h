@@ -57,35 +57,41 @@ struct pgt_fast_test {
 	uint64_t match; /**< their value in an entry that passes */
 };
 
+/**
+ * A range test of an entry: it passes when (pte & mask) - lo <= span, in
+ * unsigned arithmetic. One compare tells "of this type and present" when
+ * the present bits are any of a run from bit 0 (EPT's R, W, X) as well as
+ * when the type's own bits say it (span 0). Passes nothing when lo is 1
+ * and mask and span are 0.
+ */
+struct pgt_fast_range {
+	uint64_t mask; /**< the bits the test looks at */
+	uint64_t lo;   /**< the least value they may have */
+	uint64_t span; /**< how far above lo they may be */
+};
+
 /** What a walk needs of one level. Filled by pgt_fast_init; read-only to callers. */
 struct pgt_fast_level {
-	/** A table entry: passes this test, and has a bit of table_any set. */
-	struct pgt_fast_test table;
-	uint64_t table_any; /**< see table */
+	struct pgt_fast_range table; /**< a table entry, present */
 	/**
-	 * For pgt_fast_translate: a table entry that takes no right from what
-	 * lies below it and is well formed (passes this test and has a bit of
-	 * table_any set). Any other sends the access to pgt_translate.
+	 * For pgt_fast_translate: a present table entry that takes no right
+	 * from what lies below it and is well formed. Any other table entry
+	 * sends the access to pgt_translate.
 	 */
-	struct pgt_fast_test table_plain;
+	struct pgt_fast_range table_plain;
 	/** A valid leaf: passes this test and has a bit of leaf_any set. */
 	struct pgt_fast_test leaf;
 	uint64_t leaf_any; /**< see leaf */
 	uint64_t present;  /**< an entry with none of these bits set is not present */
 	/** A reserved leaf: not present, with a bit of this set (0: no leaves here). */
 	uint64_t reserved;
-	uint64_t next_oa; /**< a table entry's next-table address field, before oa_shift */
-	uint64_t leaf_oa; /**< a leaf's output-address field, before oa_shift */
-	uint32_t index_mask; /**< a table index is (va >> shift) & index_mask */
+	uint64_t next_oa;    /**< a table entry's next-table address field, before oa_shift */
+	uint64_t leaf_oa;    /**< a leaf's output-address field, before oa_shift */
+	uint64_t index_mask; /**< a table index is (va >> shift) & index_mask */
 	uint8_t shift;       /**< lowest address bit this level indexes: log2 of a leaf's size */
 	uint8_t oa_shift;    /**< an address field holds pa >> oa_shift */
-	uint8_t pad[2];      /**< zero */
-	/**
-	 * For pgt_fast_translate, by access (pgt_fast_access_index): a leaf
-	 * that passes completes the access at once (valid, well formed,
-	 * accessed where the format faults without, granting the right).
-	 */
-	struct pgt_fast_test pass[PGT_FAST_ACCESSES];
+	uint8_t pad[6];      /**< zero */
+	uint64_t pgt__room;  /**< zero: keeps the struct 128 bytes, a shift to index */
 };
 
 /**
@@ -102,12 +108,18 @@ struct pgt_fast {
 	uint8_t va_shift; /**< see va_lo */
 	uint8_t pad[6];   /**< zero */
 	struct pgt_fast_level level[PGT_FAST_LEVELS]; /**< indexed by level number; level 0 has the smallest pages */
+	/**
+	 * For pgt_fast_translate, by level and access (pgt_fast_access_index):
+	 * a leaf that passes completes the access at once (valid, well formed,
+	 * accessed where the format faults without, granting the right).
+	 */
+	struct pgt_fast_test pass[PGT_FAST_LEVELS][PGT_FAST_ACCESSES];
 	/** Zero: room for what later versions add, so that the struct keeps its size. */
-	uint64_t pgt__room[PGT_FAST_WORDS - 5 - PGT_FAST_LEVELS * 25];
+	uint64_t pgt__room[PGT_FAST_WORDS - 5 - PGT_FAST_LEVELS * (16 + 2 * PGT_FAST_ACCESSES)];
 };
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
-_Static_assert(sizeof(struct pgt_fast_level) == 25 * sizeof(uint64_t), "struct pgt_fast_level changed: an ABI break");
+_Static_assert(sizeof(struct pgt_fast_level) == 16 * sizeof(uint64_t), "struct pgt_fast_level changed: an ABI break");
 _Static_assert(sizeof(struct pgt_fast) == PGT_FAST_WORDS * sizeof(uint64_t), "struct pgt_fast changed: an ABI break");
 #endif
 
@@ -133,6 +145,12 @@ static inline int pgt_fast_passes(const struct pgt_fast_test *t, uint64_t pte)
 	return (pte & t->mask) == t->match;
 }
 
+/** Whether @p pte passes the range test @p r (see struct pgt_fast_range). */
+static inline int pgt_fast_in_range(const struct pgt_fast_range *r, uint64_t pte)
+{
+	return (pte & r->mask) - r->lo <= r->span;
+}
+
 /** Whether @p va lies in the range of @p f's space. */
 static inline int pgt_fast_va_ok(const struct pgt_fast *f, pgt_vaddr_t va)
 {
@@ -154,7 +172,7 @@ static inline uintptr_t pgt_fast_next(const struct pgt_fast *f, const struct pgt
 /** Whether @p pte of level @p L links a next-level table. */
 static inline int pgt_fast_is_table(const struct pgt_fast_level *L, pgt_pte_t pte)
 {
-	return pgt_fast_passes(&L->table, pte) && (pte & L->table_any) != 0;
+	return pgt_fast_in_range(&L->table, pte);
 }
 
 /** Whether @p pte of level @p L is a leaf pgt_lookup finds: valid, or reserved. */
@@ -194,7 +212,7 @@ static inline int pgt_fast_lookup(const struct pgt_fast *f, pgt_vaddr_t va, pgt_
 }
 
 /**
- * The index of @p access in struct pgt_fast_level's pass; -1 for an access
+ * The index of @p access in struct pgt_fast's pass; -1 for an access
  * the inline walk leaves to pgt_translate (PGT_ACC_SET_AD, or not exactly
  * one of read, write and execute).
  */
@@ -230,11 +248,11 @@ static inline int pgt_fast_translate(const struct pgt_fast *f, pgt_vaddr_t va, u
 	pgt_pte_t pte;
 
 	while (pte = __atomic_load_n(pgt_fast_entry(L, table, va), __ATOMIC_ACQUIRE),
-	       pgt_fast_passes(&L->table_plain, pte) && (pte & L->table_any)) {
+	       pgt_fast_in_range(&L->table_plain, pte)) {
 		table = pgt_fast_next(f, L, pte);
 		L--; /* level 0's test passes nothing */
 	}
-	if (pgt_fast_passes(&L->pass[acc], pte)) {
+	if (pgt_fast_passes(&f->pass[L - f->level][acc], pte)) {
 		if (pa)
 			*pa = ((pte & L->leaf_oa) << L->oa_shift) | (va & ((UINT64_C(1) << L->shift) - 1));
 		return PGT_OK;
