@@ -139,43 +139,80 @@ _Static_assert(sizeof(struct pgt_fast) == PGT_FAST_WORDS * sizeof(uint64_t), "st
  */
 PGT_API int pgt_fast_init(struct pgt_fast *f, const pgt_space_t *sp);
 
-/** Whether @p pte passes the test @p t (see struct pgt_fast_test). */
+/**
+ * Whether an entry passes a test (see struct pgt_fast_test).
+ * @param t    the test
+ * @param pte  the entry
+ * @return non-zero when it passes
+ */
 static inline int pgt_fast_passes(const struct pgt_fast_test *t, uint64_t pte)
 {
 	return (pte & t->mask) == t->match;
 }
 
-/** Whether @p pte passes the range test @p r (see struct pgt_fast_range). */
+/**
+ * Whether an entry passes a range test (see struct pgt_fast_range).
+ * @param r    the test
+ * @param pte  the entry
+ * @return non-zero when it passes
+ */
 static inline int pgt_fast_in_range(const struct pgt_fast_range *r, uint64_t pte)
 {
 	return (pte & r->mask) - r->lo <= r->span;
 }
 
-/** Whether @p va lies in the range of @p f's space. */
+/**
+ * Whether an address lies in the range of the space.
+ * @param f   filled by pgt_fast_init
+ * @param va  the address
+ * @return non-zero when it does
+ */
 static inline int pgt_fast_va_ok(const struct pgt_fast *f, pgt_vaddr_t va)
 {
 	return (uint64_t)((int64_t)va >> f->va_shift) - (uint64_t)f->va_lo <= 1;
 }
 
-/** The entry for @p va in the table at virtual address @p table, of level @p L. */
+/**
+ * Where the entry for an address lies in a table.
+ * @param L      the table's level
+ * @param table  the table's virtual address
+ * @param va     the address
+ * @return the entry's address
+ */
 static inline const pgt_pte_t *pgt_fast_entry(const struct pgt_fast_level *L, uintptr_t table, pgt_vaddr_t va)
 {
 	return (const pgt_pte_t *)(table + (uintptr_t)((va >> L->shift) & L->index_mask) * sizeof(pgt_pte_t));
 }
 
-/** The virtual address of the table the table entry @p pte of level @p L links. */
+/**
+ * The table a table entry links.
+ * @param f    filled by pgt_fast_init
+ * @param L    the entry's level
+ * @param pte  the table entry
+ * @return the linked table's virtual address
+ */
 static inline uintptr_t pgt_fast_next(const struct pgt_fast *f, const struct pgt_fast_level *L, pgt_pte_t pte)
 {
 	return (uintptr_t)((pte & L->next_oa) << L->oa_shift) + f->offset;
 }
 
-/** Whether @p pte of level @p L links a next-level table. */
+/**
+ * Whether an entry links a next-level table.
+ * @param L    the entry's level
+ * @param pte  the entry
+ * @return non-zero when it does
+ */
 static inline int pgt_fast_is_table(const struct pgt_fast_level *L, pgt_pte_t pte)
 {
 	return pgt_fast_in_range(&L->table, pte);
 }
 
-/** Whether @p pte of level @p L is a leaf pgt_lookup finds: valid, or reserved. */
+/**
+ * Whether an entry that links no table is a leaf pgt_lookup finds: valid, or reserved.
+ * @param L    the entry's level
+ * @param pte  the entry
+ * @return non-zero when it is
+ */
 static inline int pgt_fast_is_mapped(const struct pgt_fast_level *L, pgt_pte_t pte)
 {
 	if (pgt_fast_passes(&L->leaf, pte) && (pte & L->leaf_any))
@@ -212,9 +249,11 @@ static inline int pgt_fast_lookup(const struct pgt_fast *f, pgt_vaddr_t va, pgt_
 }
 
 /**
- * The index of @p access in struct pgt_fast's pass; -1 for an access
- * the inline walk leaves to pgt_translate (PGT_ACC_SET_AD, or not exactly
- * one of read, write and execute).
+ * Where an access's leaf tests are in struct pgt_fast's pass.
+ * @param access  enum pgt_access bits
+ * @return the index; -1 for an access the inline walk leaves to
+ *         pgt_translate (PGT_ACC_SET_AD, or not exactly one of read, write
+ *         and execute)
  */
 static inline int pgt_fast_access_index(unsigned access)
 {
