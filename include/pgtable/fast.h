@@ -14,15 +14,17 @@
  * same pgt_ref_t, same physical address) for every space pgt_fast_init
  * accepts. What the inline walk leaves out, it hands to those calls:
  * pgt_fast_translate calls pgt_translate for a fault, a table entry that
- * restricts rights or is malformed, a leaf whose rights need more than
- * one compare (ARMv8's privileged execute, which depends on the other
- * rights), an access with PGT_ACC_SET_AD and a bad access. Fault details
- * stay with pgt_translate: call it again for them.
+ * restricts rights or is malformed, a leaf one compare cannot decide
+ * (ARMv8's privileged execute, which depends on the other rights; RISC-V
+ * execute-only pages; EPT pages of uncached or write-combining memory), an
+ * access with PGT_ACC_SET_AD and a bad access. Fault details stay with
+ * pgt_translate: call it again for them.
  *
  * A struct pgt_fast stays valid as long as its space: it keeps the space's
  * address and root, which never change between pgt_space_init (or
- * pgt_space_view) and pgt_space_destroy. Destroying or initialising the
- * space again invalidates it. Readers in other threads follow the rules of
+ * pgt_space_view) and pgt_space_destroy. Destroying the space, initialising
+ * it again or moving its pgt_space_t elsewhere invalidates it; mappings may
+ * change freely. Readers in other threads follow the rules of
  * pgt_lookup (struct pgt_mm's defer_free); the struct itself is only read.
  *
  * The header needs no C library: it may be used with the freestanding
