@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pgt_fast_init: what the inline walks of <pgtable/fast.h> need of a space,
- * worked out once from its descriptor by the same entry rules the engine's
- * walks use (internal.h, rights.h), so that the inline answers are the
- * engine's. Every test it fills is sound: an entry that passes is what the
- * test claims; anything else goes to the out-of-line calls.
+ * pgt_fast_init: the layout of a space's format, worked out of its
+ * descriptor by the same entry rules the engine's walks use (internal.h,
+ * rights.h), then found among the kinds <pgtable/fast.h> compiles walks
+ * for. Every test worked out is sound: an entry that passes is what the
+ * test claims; anything else goes to the out-of-line calls. A kind is
+ * given only when its layout equals the worked-out one in every field the
+ * walks read, so that its constant walks answer as the engine does; no
+ * format is known here by name.
  */
 #include <pgtable/fast.h>
 
@@ -146,7 +149,11 @@ static struct pgt_fast_test leaf_pass(const struct pgt_arch *a, unsigned l, unsi
 	const struct pgt_level *L = &a->level[l];
 	struct pgt__leaf_pass p = pgt__leaf_pass_for(a, l, pgt__access_right(access));
 	struct pgt_fast_test t = { p.mask, p.match };
-	pgt_pte_t ref = reference_leaf(a, l, access & PGT__ACC_KIND, (access & PGT_ACC_USER) != 0);
+	pgt_pte_t ref;
+
+	if (t.match & ~t.mask)
+		return never; /* narrowing it below could make it pass something */
+	ref = reference_leaf(a, l, access & PGT__ACC_KIND, (access & PGT_ACC_USER) != 0);
 
 	for (unsigned i = 0; i < PGT_MALFORMED; i++)
 		if (!test_exclude(&t, &L->malformed[i], ref))
@@ -155,7 +162,7 @@ static struct pgt_fast_test leaf_pass(const struct pgt_arch *a, unsigned l, unsi
 }
 
 /** The leaf tests of level @p l: pgt__is_mapped_leaf for lookup, leaf_pass for each access. */
-static void fill_leaf(struct pgt_fast *f, const struct pgt_arch *a, unsigned l)
+static void fill_leaf(struct pgt_fast_layout *f, const struct pgt_arch *a, unsigned l)
 {
 	const struct pgt_level *L = &a->level[l];
 	struct pgt_fast_level *F = &f->level[l];
@@ -179,7 +186,7 @@ static bool leaf_expressible(const struct pgt_level *L)
 }
 
 /** Fills level @p l of @p f; false when its table test has no range form. */
-static bool fill_level(struct pgt_fast *f, const struct pgt_arch *a, unsigned l)
+static bool fill_level(struct pgt_fast_layout *f, const struct pgt_arch *a, unsigned l)
 {
 	const struct pgt_level *L = &a->level[l];
 	struct pgt_fast_level *F = &f->level[l];
@@ -198,26 +205,79 @@ static bool fill_level(struct pgt_fast *f, const struct pgt_arch *a, unsigned l)
 	return true;
 }
 
-int pgt_fast_init(struct pgt_fast *f, const pgt_space_t *sp)
+/** The layout of @p a; false when it has none (a test without a one-compare form). */
+static bool layout_of(const struct pgt_arch *a, struct pgt_fast_layout *k)
 {
-	if (!f || !pgt__space_ok(sp))
-		return PGT_EINVAL;
-	const struct pgt_arch *a = sp->pgt__arch;
-	if (sp->pgt__mm.p2v || a->levels > PGT_FAST_LEVELS)
-		return PGT_ENOTSUP; /* the inline walk adds an offset; it calls no hook */
+	if (a->levels > PGT_FAST_LEVELS)
+		return false;
 	for (unsigned l = 0; l < a->levels; l++)
 		if (!leaf_expressible(&a->level[l]))
-			return PGT_ENOTSUP;
-
-	struct pgt_fast n = { .space = sp,
-			      .root = (uintptr_t)sp->pgt__root,
-			      .offset = sp->pgt__mm.p2v_offset,
-			      .va_lo = sp->pgt__va_lo,
-			      .levels = a->levels,
-			      .va_shift = (uint8_t)(a->va_bits - 1u) };
+			return false;
+	*k = (struct pgt_fast_layout){ .levels = (uint8_t)a->levels, .va_bits = (uint8_t)a->va_bits };
 	for (unsigned l = 0; l < a->levels; l++)
-		if (!fill_level(&n, a, l))
-			return PGT_ENOTSUP;
-	*f = n;
+		if (!fill_level(k, a, l))
+			return false;
+	return true;
+}
+
+static bool same_test(struct pgt_fast_test x, struct pgt_fast_test y)
+{
+	return x.mask == y.mask && x.match == y.match;
+}
+
+static bool same_range(struct pgt_fast_range x, struct pgt_fast_range y)
+{
+	return x.mask == y.mask && x.lo == y.lo && x.span == y.span;
+}
+
+/** Whether two levels agree in every field the walks read. */
+static bool same_level(const struct pgt_fast_level *x, const struct pgt_fast_level *y)
+{
+	return same_range(x->table, y->table) && same_range(x->table_plain, y->table_plain) &&
+	       same_test(x->leaf, y->leaf) && x->leaf_any == y->leaf_any && x->present == y->present &&
+	       x->reserved == y->reserved && x->next_oa == y->next_oa && x->leaf_oa == y->leaf_oa &&
+	       x->index_mask == y->index_mask && x->shift == y->shift && x->oa_shift == y->oa_shift;
+}
+
+/** Whether two layouts agree in every field the walks read: their levels, and each level's tests. */
+static bool same_layout(const struct pgt_fast_layout *x, const struct pgt_fast_layout *y)
+{
+	if (x->levels != y->levels || x->va_bits != y->va_bits)
+		return false;
+	for (unsigned l = 0; l < x->levels; l++) {
+		if (!same_level(&x->level[l], &y->level[l]))
+			return false;
+		for (unsigned acc = 0; acc < PGT_FAST_ACCESSES; acc++)
+			if (!same_test(x->pass[l][acc], y->pass[l][acc]))
+				return false;
+	}
+	return true;
+}
+
+/** The kind whose layout is @p k, or PGT_FAST_NONE. */
+static unsigned kind_of(const struct pgt_fast_layout *k)
+{
+	for (unsigned kind = PGT_FAST_NONE + 1; kind < PGT_FAST_KINDS; kind++)
+		if (same_layout(k, &pgt_fast_layouts[kind]))
+			return kind;
+	return PGT_FAST_NONE;
+}
+
+int pgt_fast_init(struct pgt_fast *f, const pgt_space_t *sp)
+{
+	struct pgt_fast_layout k;
+	unsigned kind;
+
+	if (!f || !pgt__space_ok(sp))
+		return PGT_EINVAL;
+	if (sp->pgt__mm.p2v)
+		return PGT_ENOTSUP; /* the inline walk adds an offset; it calls no hook */
+	if (!layout_of(sp->pgt__arch, &k) || (kind = kind_of(&k)) == PGT_FAST_NONE)
+		return PGT_ENOTSUP;
+	*f = (struct pgt_fast){ .space = sp,
+				.root = (uintptr_t)sp->pgt__root,
+				.offset = sp->pgt__mm.p2v_offset,
+				.va_lo = sp->pgt__va_lo,
+				.kind = (uint16_t)kind };
 	return PGT_OK;
 }

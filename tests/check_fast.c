@@ -10,8 +10,11 @@
  * probed address pgt_fast_lookup must give pgt_lookup's status and ref, and
  * pgt_fast_translate pgt_translate's status and physical address for every
  * access value (bad ones and PGT_ACC_SET_AD included). The same holds for a
- * view that reaches its tables by a non-zero p2v offset. pgt_fast_init
- * refuses bad input and a space with a p2v hook, changing nothing.
+ * view that reaches its tables by a non-zero p2v offset, for a descriptor of
+ * one's own with a shipped one's entries (which gets the shipped kind), and
+ * with the bits x86-64 table entries ignore all set. pgt_fast_init refuses
+ * bad input, a space with a p2v hook and a descriptor whose entries are no
+ * kind's, changing nothing.
  */
 #include <check.h>
 #include <stdint.h>
@@ -193,7 +196,8 @@ static pgt_pte_t *table_entry(const pgt_space_t *sp, const struct test_mm *t, pg
 /**
  * Makes a table entry on the path of a random address take rights away
  * (one of its level's rules made to apply) or be malformed (a must-be-zero
- * bit set): the inline translate must hand such walks over.
+ * bit set, or a large leaf at a level that holds none): the inline
+ * translate must hand such walks over.
  */
 static bool plant(const pgt_space_t *sp, const struct test_mm *t, struct region *g, struct planted *out)
 {
@@ -206,7 +210,9 @@ static bool plant(const pgt_space_t *sp, const struct test_mm *t, struct region 
 
 	if (!p)
 		return false;
-	if (r->removes && r->mask && !(r->mask & (L->type_mask | L->table_oa)))
+	if (!L->leaf_ok && a->level[1].leaf_ok && rnd(g, 4) == 0 && a->prot_encode(1, R | W | X, &v) == PGT_OK)
+		v |= *p & L->table_oa; /* a large leaf where the format has none: malformed */
+	else if (r->removes && r->mask && !(r->mask & (L->type_mask | L->table_oa)))
 		v = (*p & ~r->mask) | r->match;
 	else if (L->table_mbz)
 		v = *p | (L->table_mbz & -L->table_mbz);
@@ -337,11 +343,18 @@ START_TEST(test_init_fills)
 	ck_assert_ptr_eq(f.space, &sp);
 	ck_assert_uint_eq(f.root, (uintptr_t)test_mm_p2v(&t, pgt_space_root(&sp)));
 	ck_assert_uint_eq(f.offset, 0);
-	ck_assert_uint_eq(f.levels, a->levels);
+	ck_assert(f.kind > PGT_FAST_NONE && f.kind < PGT_FAST_KINDS);
+	const struct pgt_fast_layout *k = &pgt_fast_layouts[f.kind];
+	ck_assert_uint_eq(k->levels, a->levels);
+	ck_assert_uint_eq(k->va_bits, a->va_bits);
 	for (unsigned l = 0; l < a->levels; l++) {
-		ck_assert_uint_eq(f.level[l].shift, a->level[l].shift);
-		ck_assert_uint_eq(f.level[l].index_mask, (1u << a->level[l].bits) - 1u);
+		ck_assert_uint_eq(k->level[l].shift, a->level[l].shift);
+		ck_assert_uint_eq(k->level[l].index_mask, (1ull << a->level[l].bits) - 1u);
+		ck_assert_uint_eq(k->level[l].next_oa, a->level[l].table_oa);
+		ck_assert_uint_eq(k->level[l].leaf_oa, a->level[l].leaf_ok ? a->level[l].leaf_oa : 0);
 	}
+	for (unsigned i = 0; i < sizeof f.pad / sizeof f.pad[0]; i++)
+		ck_assert_uint_eq(f.pad[i], 0);
 	for (size_t w = 0; w < sizeof f.pgt__room / sizeof f.pgt__room[0]; w++)
 		ck_assert_uint_eq(f.pgt__room[w], 0);
 	/* Out of range: the same answer as the calls. */
@@ -349,6 +362,117 @@ START_TEST(test_init_fills)
 	CHECK_RC(pgt_fast_lookup(&f, out, NULL), PGT_ERANGE);
 	CHECK_RC(pgt_fast_translate(&f, out, PGT_ACC_READ, NULL), PGT_ERANGE);
 	CHECK_RC(pgt_fast_translate(&f, 0, 3, NULL), PGT_EFLAGS);
+	pgt_space_destroy(&sp);
+	test_mm_fini(&t);
+}
+END_TEST
+
+/** Every shipped format has its own kind: no two share a layout. */
+START_TEST(test_kinds_distinct)
+{
+	unsigned seen[PGT_FAST_KINDS] = { 0 };
+	struct test_mm t;
+
+	test_mm_init(&t, TEST_MM_OFFSET);
+	for (size_t i = 0; i < test_narchs; i++) {
+		pgt_space_t sp;
+		struct pgt_fast f;
+		CHECK_RC(pgt_space_init(&sp, test_archs[i], &t.mm, 0), PGT_OK);
+		CHECK_RC(pgt_fast_init(&f, &sp), PGT_OK);
+		ck_assert_msg(seen[f.kind]++ == 0, "%s: kind %u given twice", test_archs[i]->name, f.kind);
+		pgt_space_destroy(&sp);
+	}
+	test_mm_fini(&t);
+}
+END_TEST
+
+/**
+ * A descriptor of one's own with a shipped one's entries (a copy under its
+ * own name, without the shipped compiled walks) gets the shipped kind, and
+ * its inline walks give its calls' answers on random trees.
+ */
+START_TEST(test_own_descriptor_same_layout)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	struct pgt_arch mine = *a;
+	struct test_mm t;
+	pgt_space_t sp, theirs;
+	struct pgt_fast f, g;
+
+	mine.name = "own-copy";
+	test_mm_init(&t, TEST_MM_OFFSET);
+	CHECK_RC(pgt_space_init(&sp, &mine, &t.mm, 0), PGT_OK);
+	CHECK_RC(pgt_space_init(&theirs, a, &t.mm, 0), PGT_OK);
+	CHECK_RC(pgt_fast_init(&f, &sp), PGT_OK);
+	CHECK_RC(pgt_fast_init(&g, &theirs), PGT_OK);
+	ck_assert_uint_eq(f.kind, g.kind);
+	pgt_space_destroy(&theirs);
+	pgt_space_destroy(&sp);
+	test_mm_fini(&t);
+	same_on_random_trees(&mine, 0, 0xabcdefull + _i);
+}
+END_TEST
+
+/**
+ * A descriptor whose entries differ from every kind's (one physical
+ * address bit fewer: the top bit of each address field cleared) is
+ * refused with PGT_ENOTSUP, and the struct is left as it was.
+ */
+START_TEST(test_altered_descriptor_refused)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	struct pgt_arch mine = *a;
+	struct test_mm t;
+	pgt_space_t sp;
+	struct pgt_fast f, before;
+
+	mine.name = "own-narrower";
+	for (unsigned l = 0; l < a->levels; l++) {
+		/* m & ~(m >> 1) is the top bit of a contiguous mask m */
+		mine.level[l].table_oa &= ~(mine.level[l].table_oa & ~(mine.level[l].table_oa >> 1));
+		if (mine.level[l].leaf_ok)
+			mine.level[l].leaf_oa &= ~(mine.level[l].leaf_oa & ~(mine.level[l].leaf_oa >> 1));
+	}
+	test_mm_init(&t, TEST_MM_OFFSET);
+	CHECK_RC(pgt_space_init(&sp, &mine, &t.mm, 0), PGT_OK);
+	memset(&f, 0x5c, sizeof f);
+	before = f;
+	CHECK_RC(pgt_fast_init(&f, &sp), PGT_ENOTSUP);
+	ck_assert(memcmp(&f, &before, sizeof f) == 0);
+	pgt_space_destroy(&sp);
+	test_mm_fini(&t);
+}
+END_TEST
+
+/**
+ * Table entries with every bit the format ignores set (x86-64: bits 62:52,
+ * where counts may be kept): the inline walks read only the address field
+ * of a table entry, so they still give the calls' answers.
+ */
+START_TEST(test_ignored_table_bits)
+{
+	struct test_mm t;
+	pgt_space_t sp;
+	struct pgt_fast f;
+	struct region g;
+	const pgt_pte_t ignored = ((1ull << 63) - 1) & ~((1ull << 52) - 1);
+
+	test_mm_init(&t, TEST_MM_OFFSET);
+	CHECK_RC(pgt_space_init(&sp, &pgt_arch_x86_64, &t.mm, 0), PGT_OK);
+	CHECK_RC(pgt_fast_init(&f, &sp), PGT_OK);
+	region_init(&g, &pgt_arch_x86_64, 0, 4242);
+	for (unsigned i = 0; i < OPS; i++)
+		random_op(&sp, &g);
+	for (unsigned i = 0; i < PROBES * 4; i++) {
+		for (unsigned l = 1; l < pgt_arch_x86_64.levels; l++) {
+			pgt_pte_t *p = table_entry(&sp, &t, page_va(&g, 0), l);
+			if (p)
+				*p |= ignored;
+		}
+		pgt_vaddr_t va = probe_va(&g);
+		same_lookup(&f, &sp, va);
+		same_translate(&f, &sp, va);
+	}
 	pgt_space_destroy(&sp);
 	test_mm_fini(&t);
 }
@@ -364,6 +488,10 @@ static Suite *fast_suite(void)
 	tcase_add_loop_test(tc, test_view_with_offset, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, test_init_fills, 0, (int)test_narchs);
 	tcase_add_test(tc, test_bad_input);
+	tcase_add_test(tc, test_kinds_distinct);
+	tcase_add_loop_test(tc, test_own_descriptor_same_layout, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, test_altered_descriptor_refused, 0, (int)test_narchs);
+	tcase_add_test(tc, test_ignored_table_bits);
 	suite_add_tcase(s, tc);
 	return s;
 }
