@@ -156,28 +156,110 @@ NOINLINE static void op_lookup(void)
 	}
 }
 
+/*
+ * The inline walks of <pgtable/fast.h>, twice: through pgt_fast_lookup and
+ * pgt_fast_translate, which switch on the kind at every call, and with the
+ * switch taken once around the loop (the _as walks with a constant kind:
+ * the *_once ops). Each works on a local copy of the struct, as a caller's
+ * loop would, so that its fields stay in registers.
+ */
 NOINLINE static void op_fast_lookup(void)
 {
+	const struct pgt_fast l_fast = fast;
 	const unsigned l_page_shift = page_shift;
 	const uint64_t l_page = page;
 	const pgt_vaddr_t l_small_va = small_va;
 
 	for (unsigned i = 0; i < COUNT; i++) {
 		pgt_ref_t ref = { .page_shift = 0 }; /* read even on failure, unlike a call's, the compiler sees */
-		expect(pgt_fast_lookup(&fast, l_small_va + i * l_page, &ref), PGT_OK);
+		expect(pgt_fast_lookup(&l_fast, l_small_va + i * l_page, &ref), PGT_OK);
 		bad += ref.page_shift != l_page_shift;
 	}
 }
 
 NOINLINE static void op_fast_translate(void)
 {
+	const struct pgt_fast l_fast = fast;
 	const uint64_t l_page = page;
 	const pgt_vaddr_t l_small_va = small_va;
 
 	for (unsigned i = 0; i < COUNT; i++) {
 		pgt_paddr_t pa = 0;
-		expect(pgt_fast_translate(&fast, l_small_va + i * l_page + 8, PGT_ACC_READ, &pa), PGT_OK);
+		expect(pgt_fast_translate(&l_fast, l_small_va + i * l_page + 8, PGT_ACC_READ, &pa), PGT_OK);
 		bad += pa != PA + i * l_page + 8;
+	}
+}
+
+/*
+ * pgt_fast_lookup in the limit walk's loop (LIMIT_OP below): the entry
+ * found compared with the one pgt_insert gave, so that fast_walk / limit
+ * compares the walks alone.
+ */
+NOINLINE static void op_fast_walk(void)
+{
+	const struct pgt_fast l_fast = fast;
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_ref_t ref;
+		const pgt_pte_t *p = pgt_fast_lookup(&l_fast, l_small_va + i * l_page, &ref) == PGT_OK ? ref.pte : NULL;
+		bad += p != refs[i].pte;
+	}
+}
+
+/** The loop of op_fast_lookup_once for the constant @p kind. */
+PGT_FAST_INLINE void fast_lookup_loop(const struct pgt_fast *f, unsigned kind)
+{
+	const unsigned l_page_shift = page_shift;
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_ref_t ref = { .page_shift = 0 };
+		expect(pgt_fast_lookup_as(f, kind, l_small_va + i * l_page, &ref), PGT_OK);
+		bad += ref.page_shift != l_page_shift;
+	}
+}
+
+/** The loop of op_fast_translate_once for the constant @p kind. */
+PGT_FAST_INLINE void fast_translate_loop(const struct pgt_fast *f, unsigned kind)
+{
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_paddr_t pa = 0;
+		expect(pgt_fast_translate_as(f, kind, l_small_va + i * l_page + 8, PGT_ACC_READ, &pa), PGT_OK);
+		bad += pa != PA + i * l_page + 8;
+	}
+}
+
+NOINLINE static void op_fast_lookup_once(void)
+{
+	const struct pgt_fast l_fast = fast;
+
+	switch (l_fast.kind) {
+#define LOOKUP_LOOP(k)                        \
+	case k:                               \
+		fast_lookup_loop(&l_fast, k); \
+		break;
+		PGT_FAST_FOR_EACH_KIND(LOOKUP_LOOP)
+#undef LOOKUP_LOOP
+	}
+}
+
+NOINLINE static void op_fast_translate_once(void)
+{
+	const struct pgt_fast l_fast = fast;
+
+	switch (l_fast.kind) {
+#define TRANSLATE_LOOP(k)                        \
+	case k:                                  \
+		fast_translate_loop(&l_fast, k); \
+		break;
+		PGT_FAST_FOR_EACH_KIND(TRANSLATE_LOOP)
+#undef TRANSLATE_LOOP
 	}
 }
 
@@ -390,6 +472,9 @@ int main(int argc, char **argv)
 	op_translate();
 	op_fast_lookup();
 	op_fast_translate();
+	op_fast_lookup_once();
+	op_fast_walk();
+	op_fast_translate_once();
 	op_limit(name);
 	op_tlb_miss();
 	op_tlb_hit();
