@@ -210,34 +210,50 @@ _Static_assert(sizeof(struct pgt_fast) == PGT_FAST_WORDS * sizeof(uint64_t), "st
 extern "C" {
 #endif
 
-/* A layout of 2 to 5 levels: LEVEL(l, n, vb) and PASS(l) for each level. */
+/** A layout of 2 levels over @p vb address bits: LEVEL(l, n, vb) and PASS(l) for each level. */
 #define PGT_FAST__LAYOUT2(LEVEL, PASS, vb) \
 	{ .levels = 2, .va_bits = vb, .level = { LEVEL(0, 2, vb), LEVEL(1, 2, vb) }, .pass = { PASS(0), PASS(1) } }
+/** A layout of 3 levels (see PGT_FAST__LAYOUT2). */
 #define PGT_FAST__LAYOUT3(LEVEL, PASS, vb)                                                     \
 	{ .levels = 3, .va_bits = vb, .level = { LEVEL(0, 3, vb), LEVEL(1, 3, vb), LEVEL(2, 3, vb) }, \
 	  .pass = { PASS(0), PASS(1), PASS(2) } }
+/** A layout of 4 levels (see PGT_FAST__LAYOUT2). */
 #define PGT_FAST__LAYOUT4(LEVEL, PASS, vb)                                                                      \
 	{ .levels = 4, .va_bits = vb, .level = { LEVEL(0, 4, vb), LEVEL(1, 4, vb), LEVEL(2, 4, vb), LEVEL(3, 4, vb) }, \
 	  .pass = { PASS(0), PASS(1), PASS(2), PASS(3) } }
+/** A layout of 5 levels (see PGT_FAST__LAYOUT2). */
 #define PGT_FAST__LAYOUT5(LEVEL, PASS, vb)                                                               \
 	{ .levels = 5, .va_bits = vb,                                                                    \
 	  .level = { LEVEL(0, 5, vb), LEVEL(1, 5, vb), LEVEL(2, 5, vb), LEVEL(3, 5, vb), LEVEL(4, 5, vb) }, \
 	  .pass = { PASS(0), PASS(1), PASS(2), PASS(3), PASS(4) } }
 
-/* The families' level and pass macros with their parameters bound. */
+/** ARMv8 stage 1, 4K granule: level @p l of @p n over @p vb bits. */
 #define PGT_FAST__ARM4K(l, n, vb)      PGT_ARMV8_FAST_LEVEL(12, 1, l, n, vb)
+/** ARMv8 stage 1, 16K granule: level @p l of @p n over @p vb bits. */
 #define PGT_FAST__ARM16K(l, n, vb)     PGT_ARMV8_FAST_LEVEL(14, 1, l, n, vb)
+/** ARMv8 stage 1, 64K granule: level @p l of @p n over @p vb bits. */
 #define PGT_FAST__ARM64K(l, n, vb)     PGT_ARMV8_FAST_LEVEL(16, 1, l, n, vb)
+/** ARMv8 stage 2, 4K granule: level @p l of @p n over @p vb bits. */
 #define PGT_FAST__ARM4K_S2(l, n, vb)   PGT_ARMV8_FAST_LEVEL(12, 0, l, n, vb)
+/** ARMv8 stage 2, 16K granule: level @p l of @p n over @p vb bits. */
 #define PGT_FAST__ARM16K_S2(l, n, vb)  PGT_ARMV8_FAST_LEVEL(14, 0, l, n, vb)
+/** ARMv8 stage 2, 64K granule: level @p l of @p n over @p vb bits. */
 #define PGT_FAST__ARM64K_S2(l, n, vb)  PGT_ARMV8_FAST_LEVEL(16, 0, l, n, vb)
+/** ARMv8 stage 1, 4K granule: the leaf tests of level @p l. */
 #define PGT_FAST__ARM4K_PASS(l)        PGT_ARMV8_FAST_PASS(12, l)
+/** ARMv8 stage 1, 16K granule: the leaf tests of level @p l. */
 #define PGT_FAST__ARM16K_PASS(l)       PGT_ARMV8_FAST_PASS(14, l)
+/** ARMv8 stage 1, 64K granule: the leaf tests of level @p l. */
 #define PGT_FAST__ARM64K_PASS(l)       PGT_ARMV8_FAST_PASS(16, l)
+/** ARMv8 stage 2, 4K granule: the leaf tests of level @p l. */
 #define PGT_FAST__ARM4K_S2_PASS(l)     PGT_ARMV8_S2_FAST_PASS(12, l)
+/** ARMv8 stage 2, 16K granule: the leaf tests of level @p l. */
 #define PGT_FAST__ARM16K_S2_PASS(l)    PGT_ARMV8_S2_FAST_PASS(14, l)
+/** ARMv8 stage 2, 64K granule: the leaf tests of level @p l. */
 #define PGT_FAST__ARM64K_S2_PASS(l)    PGT_ARMV8_S2_FAST_PASS(16, l)
+/** RISC-V: the leaf tests of level @p l. */
 #define PGT_FAST__RISCV_PASS(l)        PGT_RISCV_FAST_PASS(0, l)
+/** RISC-V G-stage: the leaf tests of level @p l. */
 #define PGT_FAST__RISCV_G_PASS(l)      PGT_RISCV_FAST_PASS(1, l)
 
 /**
@@ -375,7 +391,7 @@ PGT_FAST_INLINE int pgt_fast_found(const struct pgt_fast_level *L, unsigned l, c
 	return PGT_OK;
 }
 
-/* One level of a lookup, unrolled: l is a constant, so is every test. */
+/** One level @p l of a lookup, unrolled: @p l is a constant, so is every test. */
 #define PGT_FAST__LOOKUP_STEP(l)                                         \
 	if ((l) < K->levels) {                                           \
 		const struct pgt_fast_level *L = &K->level[l];           \
@@ -413,6 +429,11 @@ PGT_FAST_INLINE int pgt_fast_lookup_as(const struct pgt_fast *f, unsigned kind, 
 	return PGT_ENOENT;
 }
 
+/** The case of kind @p k: its constant walk. */
+#define PGT_FAST__LOOKUP_CASE(k) \
+	case k:                  \
+		return pgt_fast_lookup_as(f, k, va, out);
+
 /**
  * pgt_lookup, inline: the leaf (valid or reserved) that maps @p va.
  * @param f    filled by pgt_fast_init
@@ -424,11 +445,7 @@ PGT_FAST_INLINE int pgt_fast_lookup_as(const struct pgt_fast *f, unsigned kind, 
 PGT_FAST_INLINE int pgt_fast_lookup(const struct pgt_fast *f, pgt_vaddr_t va, pgt_ref_t *out)
 {
 	switch (f->kind) {
-#define PGT_FAST__LOOKUP_CASE(k) \
-	case k:                  \
-		return pgt_fast_lookup_as(f, k, va, out);
 		PGT_FAST_FOR_EACH_KIND(PGT_FAST__LOOKUP_CASE)
-#undef PGT_FAST__LOOKUP_CASE
 	}
 	return pgt_lookup(f->space, va, out); /* not reached for a struct pgt_fast_init filled */
 }
@@ -475,7 +492,7 @@ PGT_FAST_INLINE int pgt_fast_leaf(const struct pgt_fast *f, const struct pgt_fas
 	return pgt_translate(f->space, va, access, pa, NULL);
 }
 
-/* One level of a translate, unrolled as the lookup's. */
+/** One level @p l of a translate, unrolled as the lookup's. */
 #define PGT_FAST__TRANSLATE_STEP(l)                                                     \
 	if ((l) < K->levels) {                                                          \
 		const struct pgt_fast_level *L = &K->level[l];                          \
@@ -515,6 +532,11 @@ PGT_FAST_INLINE int pgt_fast_translate_as(const struct pgt_fast *f, unsigned kin
 	return pgt_translate(f->space, va, access, pa, NULL);
 }
 
+/** The case of kind @p k: its constant walk. */
+#define PGT_FAST__TRANSLATE_CASE(k) \
+	case k:                  \
+		return pgt_fast_translate_as(f, k, va, access, pa);
+
 /**
  * pgt_translate, inline, without fault details: what the MMU does for one
  * access to @p va.
@@ -529,11 +551,7 @@ PGT_FAST_INLINE int pgt_fast_translate_as(const struct pgt_fast *f, unsigned kin
 PGT_FAST_INLINE int pgt_fast_translate(const struct pgt_fast *f, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa)
 {
 	switch (f->kind) {
-#define PGT_FAST__TRANSLATE_CASE(k) \
-	case k:                     \
-		return pgt_fast_translate_as(f, k, va, access, pa);
 		PGT_FAST_FOR_EACH_KIND(PGT_FAST__TRANSLATE_CASE)
-#undef PGT_FAST__TRANSLATE_CASE
 	}
 	return pgt_translate(f->space, va, access, pa, NULL); /* not reached for a struct pgt_fast_init filled */
 }
