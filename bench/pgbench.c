@@ -694,6 +694,8 @@ static void print_header(const struct options *o, struct output *out)
 	printf("call:   the limit's walk and insert out of line, one call through a pointer per\n"
 	       "        operation: what a library call costs before its first check\n");
 	printf("open-addr: 2^k >= 2n slots of 16 bytes, linear probing, Fibonacci hash\n");
+	printf("fast:   the inline walks of <pgtable/fast.h> (lookup, translate), the kind chosen once\n"
+	       "        per batch; its other rows are libpgtable's calls\n");
 }
 
 /** Runs and prints one case; false when a result was wrong. */

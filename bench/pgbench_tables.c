@@ -13,6 +13,7 @@ extern const struct impl call_impl;  /* pgbench_limit.c */
 extern const struct impl ghash_impl; /* pgbench_ghash.c */
 extern const struct impl judy_impl;  /* pgbench_judy.c */
 extern const struct impl oa_impl;    /* pgbench_oa.c */
+extern const struct impl fast_impl;  /* pgbench_fast.c */
 
 /* The rows (pgbench.h declares insert and insert-into, which others name). */
 extern const struct row row_map, row_map_into;                  /* pgbench_rows.c */
@@ -22,7 +23,7 @@ extern const struct row row_map_1, row_unmap, row_unmap_sparse; /* pgbench_rows_
 
 /** libpgtable first: the limit baseline walks the tree it builds. */
 const struct impl *const impls[] = {
-	&lib_impl, &limit_impl, &call_impl, &ghash_impl, &judy_impl, &oa_impl,
+	&lib_impl, &limit_impl, &call_impl, &ghash_impl, &judy_impl, &oa_impl, &fast_impl,
 };
 const size_t nimpls = ARRAY_LEN(impls);
 _Static_assert(ARRAY_LEN(impls) <= MAX_IMPLS, "raise MAX_IMPLS");
@@ -41,7 +42,6 @@ const struct row *const rows[] = {
 	&row_lookup,
 	&row_translate,
 	&row_tlb,
-	/* the fast rows (inline walks of <pgtable/fast.h>) go here, after tlb */
 	&row_lookup_miss,
 	&row_churn,
 	&row_map_1,

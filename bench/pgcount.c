@@ -25,8 +25,11 @@
 #include <string.h>
 
 #include <pgtable/arch.h>
+#include <pgtable/armv8.h>
+#include <pgtable/fast.h>
 #include <pgtable/pgtable.h>
 #include <pgtable/tlb.h>
+#include <pgtable/x86_64.h>
 
 #define COUNT    512u /* calls per operation: at most one leaf table of small pages */
 #define RW       (PGT_PROT_READ | PGT_PROT_WRITE)
@@ -56,6 +59,7 @@ static pgt_space_t sp;
 static pgt_ref_t refs[COUNT];
 static struct pgt_tlb_entry tlb_mem[1];
 static pgt_tlb_t tlb; /* one entry: every lookup of another page misses */
+static struct pgt_fast fast; /* the inline walks' view of sp */
 static unsigned bad;
 
 static pgt_paddr_t alloc_table(void *ctx, size_t size, unsigned level)
@@ -150,6 +154,204 @@ NOINLINE static void op_lookup(void)
 		expect(pgt_lookup(&sp, l_small_va + i * l_page, &ref), PGT_OK);
 		bad += ref.page_shift != l_page_shift;
 	}
+}
+
+/*
+ * The inline walks of <pgtable/fast.h>, twice: through pgt_fast_lookup and
+ * pgt_fast_translate, which switch on the kind at every call, and with the
+ * switch taken once around the loop (the _as walks with a constant kind:
+ * the *_once ops). Each works on a local copy of the struct, as a caller's
+ * loop would, so that its fields stay in registers.
+ */
+NOINLINE static void op_fast_lookup(void)
+{
+	const struct pgt_fast l_fast = fast;
+	const unsigned l_page_shift = page_shift;
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_ref_t ref = { .page_shift = 0 }; /* read even on failure, unlike a call's, the compiler sees */
+		expect(pgt_fast_lookup(&l_fast, l_small_va + i * l_page, &ref), PGT_OK);
+		bad += ref.page_shift != l_page_shift;
+	}
+}
+
+NOINLINE static void op_fast_translate(void)
+{
+	const struct pgt_fast l_fast = fast;
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_paddr_t pa = 0;
+		expect(pgt_fast_translate(&l_fast, l_small_va + i * l_page + 8, PGT_ACC_READ, &pa), PGT_OK);
+		bad += pa != PA + i * l_page + 8;
+	}
+}
+
+/*
+ * pgt_fast_lookup in the limit walk's loop (LIMIT_OP below): the entry
+ * found compared with the one pgt_insert gave, so that fast_walk / limit
+ * compares the walks alone.
+ */
+NOINLINE static void op_fast_walk(void)
+{
+	const struct pgt_fast l_fast = fast;
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_ref_t ref;
+		const pgt_pte_t *p = pgt_fast_lookup(&l_fast, l_small_va + i * l_page, &ref) == PGT_OK ? ref.pte : NULL;
+		bad += p != refs[i].pte;
+	}
+}
+
+/** The loop of op_fast_lookup_once for the constant @p kind. */
+PGT_FAST_INLINE void fast_lookup_loop(const struct pgt_fast *f, unsigned kind)
+{
+	const unsigned l_page_shift = page_shift;
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_ref_t ref = { .page_shift = 0 };
+		expect(pgt_fast_lookup_as(f, kind, l_small_va + i * l_page, &ref), PGT_OK);
+		bad += ref.page_shift != l_page_shift;
+	}
+}
+
+/** The loop of op_fast_translate_once for the constant @p kind. */
+PGT_FAST_INLINE void fast_translate_loop(const struct pgt_fast *f, unsigned kind)
+{
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_paddr_t pa = 0;
+		expect(pgt_fast_translate_as(f, kind, l_small_va + i * l_page + 8, PGT_ACC_READ, &pa), PGT_OK);
+		bad += pa != PA + i * l_page + 8;
+	}
+}
+
+NOINLINE static void op_fast_lookup_once(void)
+{
+	const struct pgt_fast l_fast = fast;
+
+	switch (l_fast.kind) {
+#define LOOKUP_LOOP(k)                        \
+	case k:                               \
+		fast_lookup_loop(&l_fast, k); \
+		break;
+		PGT_FAST_FOR_EACH_KIND(LOOKUP_LOOP)
+#undef LOOKUP_LOOP
+	}
+}
+
+NOINLINE static void op_fast_translate_once(void)
+{
+	const struct pgt_fast l_fast = fast;
+
+	switch (l_fast.kind) {
+#define TRANSLATE_LOOP(k)                        \
+	case k:                                  \
+		fast_translate_loop(&l_fast, k); \
+		break;
+		PGT_FAST_FOR_EACH_KIND(TRANSLATE_LOOP)
+#undef TRANSLATE_LOOP
+	}
+}
+
+/*
+ * The limit: pgbench's hand-written walk, the format's masks and shifts as
+ * constants and no checks, inlined into the loop, for three 4K formats:
+ * x86-64 4-level (Intel SDM 4.5), ARMv8 4K granule from level 0 (Arm ARM
+ * D8.3) and RISC-V Sv39 (privileged spec, 4.4).
+ */
+static inline unsigned idx4k(uint64_t va, unsigned level)
+{
+	return (unsigned)(va >> (12 + 9 * level)) & 511u;
+}
+
+static inline const pgt_pte_t *limit_x86_walk(const pgt_pte_t *root, uint64_t va)
+{
+	const pgt_pte_t *p = root + idx4k(va, 3);
+
+	if (!(*p & PGT_X86_P))
+		return NULL;
+	p = (const pgt_pte_t *)(uintptr_t)(*p & PGT_X86_ADDR_4K) + idx4k(va, 2);
+	if (!(*p & PGT_X86_P))
+		return NULL;
+	if (*p & PGT_X86_PS)
+		return p;
+	p = (const pgt_pte_t *)(uintptr_t)(*p & PGT_X86_ADDR_4K) + idx4k(va, 1);
+	if (!(*p & PGT_X86_P))
+		return NULL;
+	if (*p & PGT_X86_PS)
+		return p;
+	p = (const pgt_pte_t *)(uintptr_t)(*p & PGT_X86_ADDR_4K) + idx4k(va, 0);
+	return (*p & PGT_X86_P) ? p : NULL;
+}
+
+static inline const pgt_pte_t *limit_arm_walk(const pgt_pte_t *root, uint64_t va)
+{
+	const pgt_pte_t *p = root + idx4k(va, 3);
+
+	if ((*p & 3) != 3)
+		return NULL;
+	p = (const pgt_pte_t *)(uintptr_t)(*p & PGT_ARMV8_OA(12)) + idx4k(va, 2);
+	if ((*p & 3) != 3)
+		return (*p & 3) == 1 ? p : NULL;
+	p = (const pgt_pte_t *)(uintptr_t)(*p & PGT_ARMV8_OA(12)) + idx4k(va, 1);
+	if ((*p & 3) != 3)
+		return (*p & 3) == 1 ? p : NULL;
+	p = (const pgt_pte_t *)(uintptr_t)(*p & PGT_ARMV8_OA(12)) + idx4k(va, 0);
+	return (*p & 3) == 3 ? p : NULL;
+}
+
+/* Sv39: V is bit 0; a valid entry with none of R, W, X (bits 3:1) is a table; the PPN is bits 53:10. */
+static inline const pgt_pte_t *riscv_next(pgt_pte_t e)
+{
+	return (const pgt_pte_t *)(uintptr_t)(((e >> 10) & ((UINT64_C(1) << 44) - 1)) << 12);
+}
+
+static inline const pgt_pte_t *limit_sv39_walk(const pgt_pte_t *root, uint64_t va)
+{
+	const pgt_pte_t *p = root + idx4k(va, 2);
+
+	if ((*p & 0xf) != 1)
+		return (*p & 1) ? p : NULL;
+	p = riscv_next(*p) + idx4k(va, 1);
+	if ((*p & 0xf) != 1)
+		return (*p & 1) ? p : NULL;
+	p = riscv_next(*p) + idx4k(va, 0);
+	return (*p & 1) ? p : NULL;
+}
+
+#define LIMIT_OP(name, walk)                                                             \
+	NOINLINE static void name(const pgt_pte_t *root)                                 \
+	{                                                                                \
+		const uint64_t l_page = page;                                            \
+		const pgt_vaddr_t l_small_va = small_va;                                 \
+		for (unsigned i = 0; i < COUNT; i++)                                     \
+			bad += walk(root, l_small_va + i * l_page) != refs[i].pte;     \
+	}
+LIMIT_OP(op_limit_x86, limit_x86_walk)
+LIMIT_OP(op_limit_arm, limit_arm_walk)
+LIMIT_OP(op_limit_sv39, limit_sv39_walk)
+
+/** The limit walk, for the formats it is written for (the root is at pa == its address). */
+static void op_limit(const char *name)
+{
+	const pgt_pte_t *root = (const pgt_pte_t *)(uintptr_t)pgt_space_root(&sp);
+
+	if (strcmp(name, "x86_64") == 0)
+		op_limit_x86(root);
+	else if (strcmp(name, "armv8-4k-48") == 0)
+		op_limit_arm(root);
+	else if (strcmp(name, "riscv-sv39") == 0)
+		op_limit_sv39(root);
 }
 
 NOINLINE static void op_translate(void)
@@ -258,6 +460,7 @@ int main(int argc, char **argv)
 	expect(pgt_insert(&sp, big_va, big_shift, NULL), PGT_OK);
 	expect(pgt_map(&sp, big_map_va, PA, big, RW, 0), PGT_OK);
 	expect(pgt_tlb_init(&tlb, &sp, tlb_mem, 1, 1), PGT_OK);
+	expect(pgt_fast_init(&fast, &sp), PGT_OK);
 
 	op_insert();
 	op_insert_2m();
@@ -267,6 +470,12 @@ int main(int argc, char **argv)
 	op_map_2m();
 	op_lookup();
 	op_translate();
+	op_fast_lookup();
+	op_fast_translate();
+	op_fast_lookup_once();
+	op_fast_walk();
+	op_fast_translate_once();
+	op_limit(name);
 	op_tlb_miss();
 	op_tlb_hit();
 	op_protect();

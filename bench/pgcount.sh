@@ -34,13 +34,13 @@ for arch in "$@"; do
 		sed -n 's/^ *\([0-9,]*\) .*pgcount\.c:op_\([a-z0-9_]*\) \[.*/\2 \1/p' |
 		awk '{ n = $2; gsub(",", "", n); ir[$1] = n }
 		END {
-			split("lookup translate tlb_hit tlb_miss insert insert_2m set_paddr set_prot " \
+			split("limit_x86 limit_arm limit_sv39 fast_walk fast_lookup fast_lookup_once fast_translate fast_translate_once lookup translate tlb_hit tlb_miss insert insert_2m set_paddr set_prot " \
 			      "map map_2m protect unmap", order, " ")
 			for (i = 1; i in order; i++) {
 				op = order[i]
-				calls = (op == "lookup" || op == "translate" || op ~ /^tlb/) ? 512 : 511
+				calls = (op ~ /^(fast_)?(lookup|translate)(_once)?$/ || op ~ /^(tlb|limit|fast_walk)/) ? 512 : 511
 				if (op in ir)
-					printf "  %-10s %7.1f\n", op, ir[op] / calls
+					printf "  %-20s %7.1f\n", op, ir[op] / calls
 			}
 		}'
 done

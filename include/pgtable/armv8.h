@@ -103,4 +103,58 @@
  */
 #define PGT_ARMV8_S2_SW_DIRTY ((pgt_pte_t)1 << 56)
 
+/*
+ * The layouts of the ARMv8 formats for <pgtable/fast.h> (PGT_FAST_ARMV8_*),
+ * expanded by fast.h only; @p g is the granule's shift (12, 14, 16), @p st
+ * 1 for stage 1 and 0 for stage 2. A table entry has bits 1:0 0b11 above
+ * level 0; one that grants everything has its RES0 bits clear (and, at
+ * stage 1, no APTable, UXNTable, PXNTable). Leaves: a page (0b11) at level 0,
+ * a block (0b01) at level 1, and at level 2 with the 4K granule; AF set,
+ * RES0 and the block's low address bits clear (nT aside), and the access's
+ * right: AP[2] clear to write, AP[1] set for EL0 data, UXN clear for EL0
+ * code; stage 2: S2AP[0] to read, S2AP[1] to write. Privileged execute and
+ * stage-2 execute depend on more than one bit: they go to the call.
+ */
+/** Whether level @p l of granule @p g holds leaves. */
+#define PGT_ARMV8_FAST_LEAF_OK(g, l) ((l) <= 1 || ((g) == 12 && (l) == 2))
+/** The address bits a leaf at level @p l covers, as a shift. */
+#define PGT_ARMV8_FAST_SHIFT(g, l) ((g) + ((g)-3) * (l))
+/** Bits 1:0 of a leaf at level @p l: page or block. */
+#define PGT_ARMV8_FAST_TYPE(l) ((l) ? PGT_ARMV8_VALID : PGT_ARMV8_VALID | PGT_ARMV8_TYPE)
+/** Level @p l of @p n levels over @p vb address bits, as a struct pgt_fast_level. */
+#define PGT_ARMV8_FAST_LEVEL(g, st, l, n, vb)                                                                     \
+	{ .table = PGT_FAST_RANGE_IF((l) > 0, 3, 3, 0),                                                            \
+	  .table_plain = PGT_FAST_RANGE_IF((l) > 0, ((st) ? PGT_ARMV8_PXNTABLE | PGT_ARMV8_UXNTABLE |             \
+								PGT_ARMV8_APTABLE_NO_EL0 | PGT_ARMV8_APTABLE_RO   \
+							   : 0) | PGT_ARMV8_TABLE_RES0 |                            \
+							  ((((pgt_pte_t)1 << (g)) - 1) & ~(pgt_pte_t)0xfff) | 3,     \
+					   3, 0),                                                                   \
+	  .leaf = PGT_FAST_TEST_IF(PGT_ARMV8_FAST_LEAF_OK(g, l), 3, PGT_ARMV8_FAST_TYPE(l)),                     \
+	  .leaf_any = PGT_ARMV8_VALID,                                                                             \
+	  .present = PGT_ARMV8_VALID,                                                                              \
+	  .reserved = PGT_ARMV8_FAST_LEAF_OK(g, l) ? PGT_ARMV8_SW_RESERVED : 0,                                    \
+	  .next_oa = PGT_ARMV8_OA(g),                                                                              \
+	  .leaf_oa = PGT_ARMV8_FAST_LEAF_OK(g, l) ? PGT_ARMV8_OA(PGT_ARMV8_FAST_SHIFT(g, l)) : 0,                  \
+	  .index_mask = PGT_FAST_INDEX_MASK(l, n, vb, g, (g)-3),                                                   \
+	  .shift = PGT_ARMV8_FAST_SHIFT(g, l) }
+/** One access's leaf test at level @p l: bits @p m of a valid leaf with AF read @p v. */
+#define PGT_ARMV8_FAST_PASS1(g, l, m, v)                                                                          \
+	PGT_FAST_TEST_IF(PGT_ARMV8_FAST_LEAF_OK(g, l),                                                             \
+			 PGT_ARMV8_LEAF_RES0 | PGT_ARMV8_AF | 3 | (m) |                                            \
+				 ((((pgt_pte_t)1 << PGT_ARMV8_FAST_SHIFT(g, l)) - 1) & ~(pgt_pte_t)0xfff &         \
+				  ~PGT_ARMV8_BLOCK_NT),                                                            \
+			 PGT_ARMV8_AF | PGT_ARMV8_FAST_TYPE(l) | (v))
+/** The stage-1 leaf tests of level @p l: read, write, execute; privileged, then user. */
+#define PGT_ARMV8_FAST_PASS(g, l)                                                                                 \
+	{ PGT_ARMV8_FAST_PASS1(g, l, 0, 0), PGT_ARMV8_FAST_PASS1(g, l, PGT_ARMV8_AP_RO, 0), PGT_FAST_NEVER,       \
+	  PGT_ARMV8_FAST_PASS1(g, l, PGT_ARMV8_AP_USER, PGT_ARMV8_AP_USER),                                        \
+	  PGT_ARMV8_FAST_PASS1(g, l, PGT_ARMV8_AP_USER | PGT_ARMV8_AP_RO, PGT_ARMV8_AP_USER),                      \
+	  PGT_ARMV8_FAST_PASS1(g, l, PGT_ARMV8_UXN, 0) }
+/** The stage-2 leaf tests of level @p l: the same for privileged and user accesses. */
+#define PGT_ARMV8_S2_FAST_PASS(g, l)                                                                              \
+	{ PGT_ARMV8_FAST_PASS1(g, l, PGT_ARMV8_S2AP_R, PGT_ARMV8_S2AP_R),                                          \
+	  PGT_ARMV8_FAST_PASS1(g, l, PGT_ARMV8_S2AP_W, PGT_ARMV8_S2AP_W), PGT_FAST_NEVER,                          \
+	  PGT_ARMV8_FAST_PASS1(g, l, PGT_ARMV8_S2AP_R, PGT_ARMV8_S2AP_R),                                          \
+	  PGT_ARMV8_FAST_PASS1(g, l, PGT_ARMV8_S2AP_W, PGT_ARMV8_S2AP_W), PGT_FAST_NEVER }
+
 #endif /* PGTABLE_ARMV8_H */

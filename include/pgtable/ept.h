@@ -77,4 +77,43 @@
 	((pgt_pte_t)(root) | PGT_EPT_EPTP_WB | PGT_EPT_EPTP_PWL(levels) | PGT_EPT_EPTP_AD)
 /** @} */
 
+/*
+ * The layout of the EPT 4- and 5-level formats for <pgtable/fast.h>
+ * (PGT_FAST_EPT_4, PGT_FAST_EPT_5), expanded by fast.h only. Present is any
+ * of R, W, X; a table entry has PS clear, and one that grants everything
+ * has R, W, X set and bits 7:3 clear. A leaf the inline walk completes has
+ * memory type WT or WB (bit 5 set, bit 3 clear: the others go to the call,
+ * as misconfigurations or uncached memory), PS at levels 1 and 2 with the
+ * large page's reserved address bits clear, and the access's right.
+ */
+/** A leaf's output-address field at level @p l (0 above the 1G level). */
+#define PGT_EPT_FAST_LEAF_OA(l) \
+	((l) == 0 ? PGT_EPT_ADDR_4K : (l) == 1 ? PGT_EPT_ADDR_2M : (l) == 2 ? PGT_EPT_ADDR_1G : 0)
+/** PS and the reserved address bits of a large leaf at level @p l. */
+#define PGT_EPT_FAST_LARGE(l) \
+	((l) == 1 || (l) == 2 ? PGT_EPT_PS | ((((pgt_pte_t)1 << (12 + 9 * (l))) - 1) & ~(pgt_pte_t)0xfff) : 0)
+/** Level @p l of @p n levels over @p vb address bits, as a struct pgt_fast_level. */
+#define PGT_EPT_FAST_LEVEL(l, n, vb)                                                                            \
+	{ .table = PGT_FAST_RANGE_IF((l) > 0, PGT_EPT_PS | PGT_EPT_X | PGT_EPT_W | PGT_EPT_R, 1,                  \
+				     (PGT_EPT_X | PGT_EPT_W | PGT_EPT_R) - 1),                                    \
+	  .table_plain = PGT_FAST_RANGE_IF((l) > 0, PGT_EPT_PS | PGT_EPT_IPAT | PGT_EPT_MT_MASK | PGT_EPT_X |     \
+							    PGT_EPT_W | PGT_EPT_R,                                   \
+					   PGT_EPT_X | PGT_EPT_W | PGT_EPT_R, 0),                                 \
+	  .leaf = PGT_FAST_TEST_IF((l) <= 2, (l) ? PGT_EPT_PS : 0, (l) ? PGT_EPT_PS : 0),                      \
+	  .leaf_any = PGT_EPT_X | PGT_EPT_W | PGT_EPT_R,                                                        \
+	  .present = PGT_EPT_X | PGT_EPT_W | PGT_EPT_R,                                                         \
+	  .reserved = (l) <= 2 ? PGT_EPT_SW_RESERVED : 0,                                                       \
+	  .next_oa = PGT_EPT_ADDR_4K,                                                                           \
+	  .leaf_oa = PGT_EPT_FAST_LEAF_OA(l),                                                                   \
+	  .index_mask = PGT_FAST_INDEX_MASK(l, n, vb, 12, 9),                                                   \
+	  .shift = 12 + 9 * (l) }
+/** One access's leaf test at level @p l: right @p r set, memory type WT or WB. */
+#define PGT_EPT_FAST_PASS1(l, r)                                                                                 \
+	PGT_FAST_TEST_IF((l) <= 2, PGT_EPT_FAST_LARGE(l) | PGT_EPT_MT_WT | PGT_EPT_MT_WC | PGT_EPT_R | (r),      \
+			 ((l) ? PGT_EPT_PS : 0) | PGT_EPT_MT_WT | PGT_EPT_R | (r))
+/** The leaf tests of level @p l: read, write, execute; user accesses test the same. */
+#define PGT_EPT_FAST_PASS(l)                                                                                     \
+	{ PGT_EPT_FAST_PASS1(l, 0), PGT_EPT_FAST_PASS1(l, PGT_EPT_W), PGT_EPT_FAST_PASS1(l, PGT_EPT_X),        \
+	  PGT_EPT_FAST_PASS1(l, 0), PGT_EPT_FAST_PASS1(l, PGT_EPT_W), PGT_EPT_FAST_PASS1(l, PGT_EPT_X) }
+
 #endif /* PGTABLE_EPT_H */

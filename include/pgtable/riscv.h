@@ -56,4 +56,46 @@
 #define PGT_RISCV_HGATP_SV57X4 10u /**< Sv57x4: 59-bit guest-physical addresses */
 /** @} */
 
+/*
+ * The layouts of the RISC-V formats for <pgtable/fast.h> (PGT_FAST_RISCV_*),
+ * expanded by fast.h only; @p g is 1 for the G-stage (x4), whose accesses
+ * all need U. A table entry is V with none of R, W, X; one that grants
+ * everything has U, A, D, N, PBMT and the reserved bits clear. Every level
+ * holds leaves (V with one of R, W, X); the inline walk completes a leaf
+ * with A set (and D to write), N, the reserved bits and PBMT's NC bit clear,
+ * a superpage's low PPN bits clear, R (execute-only pages go to the call)
+ * and the access's own right and U.
+ */
+/** A leaf's PPN field at level @p l: the PPN without its low 9 * l bits. */
+#define PGT_RISCV_FAST_LEAF_OA(l) (PGT_RISCV_PPN & ~(((pgt_pte_t)1 << (10 + 9 * (l))) - 1))
+/** Level @p l of @p n levels over @p vb address bits, as a struct pgt_fast_level. */
+#define PGT_RISCV_FAST_LEVEL(l, n, vb)                                                                          \
+	{ .table = PGT_FAST_RANGE_IF((l) > 0, PGT_RISCV_X | PGT_RISCV_W | PGT_RISCV_R | PGT_RISCV_V, PGT_RISCV_V, 0), \
+	  .table_plain = PGT_FAST_RANGE_IF((l) > 0, PGT_RISCV_N | PGT_RISCV_PBMT_MASK | PGT_RISCV_RESERVED |      \
+							    PGT_RISCV_D | PGT_RISCV_A | PGT_RISCV_U | PGT_RISCV_X |  \
+							    PGT_RISCV_W | PGT_RISCV_R | PGT_RISCV_V,                 \
+					   PGT_RISCV_V, 0),                                                       \
+	  .leaf = { PGT_RISCV_V, PGT_RISCV_V },                                                                 \
+	  .leaf_any = PGT_RISCV_X | PGT_RISCV_W | PGT_RISCV_R,                                                  \
+	  .present = PGT_RISCV_V,                                                                               \
+	  .reserved = PGT_RISCV_SW_RESERVED,                                                                    \
+	  .next_oa = PGT_RISCV_PPN,                                                                             \
+	  .leaf_oa = PGT_RISCV_FAST_LEAF_OA(l),                                                                 \
+	  .index_mask = PGT_FAST_INDEX_MASK(l, n, vb, 12, 9),                                                   \
+	  .shift = 12 + 9 * (l),                                                                                \
+	  .oa_shift = 2 }
+/** One access's leaf test at level @p l: bits @p m of a leaf read @p v. */
+#define PGT_RISCV_FAST_PASS1(l, m, v)                                                                            \
+	{ PGT_RISCV_N | PGT_RISCV_RESERVED | PGT_RISCV_PBMT_NC | (PGT_RISCV_PPN & ~PGT_RISCV_FAST_LEAF_OA(l)) |   \
+		  PGT_RISCV_A | PGT_RISCV_U | PGT_RISCV_R | PGT_RISCV_V | (m),                                     \
+	  PGT_RISCV_A | PGT_RISCV_R | PGT_RISCV_V | (v) }
+/** The leaf tests of level @p l: read, write, execute; privileged (U clear unless @p g), then user. */
+#define PGT_RISCV_FAST_PASS(g, l)                                                                                \
+	{ PGT_RISCV_FAST_PASS1(l, 0, (g) ? PGT_RISCV_U : 0),                                                     \
+	  PGT_RISCV_FAST_PASS1(l, PGT_RISCV_W | PGT_RISCV_D, PGT_RISCV_W | PGT_RISCV_D | ((g) ? PGT_RISCV_U : 0)), \
+	  PGT_RISCV_FAST_PASS1(l, PGT_RISCV_X, PGT_RISCV_X | ((g) ? PGT_RISCV_U : 0)),                           \
+	  PGT_RISCV_FAST_PASS1(l, 0, PGT_RISCV_U),                                                               \
+	  PGT_RISCV_FAST_PASS1(l, PGT_RISCV_W | PGT_RISCV_D, PGT_RISCV_W | PGT_RISCV_D | PGT_RISCV_U),           \
+	  PGT_RISCV_FAST_PASS1(l, PGT_RISCV_X, PGT_RISCV_X | PGT_RISCV_U) }
+
 #endif /* PGTABLE_RISCV_H */

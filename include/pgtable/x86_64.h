@@ -42,4 +42,42 @@
 #define PGT_X86_MBZ_2M ((pgt_pte_t)0x00000000001fe000) /**< PDE 2M page: bits 20:13 */
 #define PGT_X86_MBZ_1G ((pgt_pte_t)0x000000003fffe000) /**< PDPTE 1G page: bits 29:13 */
 
+/*
+ * The layout of the x86-64 4- and 5-level formats for <pgtable/fast.h>
+ * (PGT_FAST_X86_64_4, PGT_FAST_X86_64_5): the tests pgt_fast_init works
+ * out of a descriptor with these entries, written with the bits above so
+ * that the inline walks fold them into constants. Expanded by fast.h only.
+ * A table entry is P without PS; one that grants everything has RW and US
+ * and no XD. Leaves: PS at levels 1 and 2 (2M, 1G), with their reserved
+ * bits clear; the bit an access needs set (RW, US) or clear (XD).
+ */
+/** A leaf's output-address field at level @p l (0 above the 1G level). */
+#define PGT_X86_FAST_LEAF_OA(l) \
+	((l) == 0 ? PGT_X86_ADDR_4K : (l) == 1 ? PGT_X86_ADDR_2M : (l) == 2 ? PGT_X86_ADDR_1G : 0)
+/** PS and the must-be-zero bits of a large leaf at level @p l. */
+#define PGT_X86_FAST_LARGE(l) \
+	((l) == 1 ? PGT_X86_PS | PGT_X86_MBZ_2M : (l) == 2 ? PGT_X86_PS | PGT_X86_MBZ_1G : 0)
+/** Level @p l of @p n levels over @p vb address bits, as a struct pgt_fast_level. */
+#define PGT_X86_FAST_LEVEL(l, n, vb)                                                                          \
+	{ .table = PGT_FAST_RANGE_IF((l) > 0, PGT_X86_P | PGT_X86_PS, PGT_X86_P, 0),                          \
+	  .table_plain = PGT_FAST_RANGE_IF((l) > 0, PGT_X86_NX | PGT_X86_PS | PGT_X86_US | PGT_X86_RW | PGT_X86_P, \
+					   PGT_X86_US | PGT_X86_RW | PGT_X86_P, 0),                           \
+	  .leaf = PGT_FAST_TEST_IF((l) <= 2, PGT_X86_P | ((l) ? PGT_X86_PS : 0), PGT_X86_P | ((l) ? PGT_X86_PS : 0)), \
+	  .leaf_any = PGT_X86_P,                                                                              \
+	  .present = PGT_X86_P,                                                                               \
+	  .reserved = (l) <= 2 ? PGT_X86_SW_RESERVED : 0,                                                     \
+	  .next_oa = PGT_X86_ADDR_4K,                                                                         \
+	  .leaf_oa = PGT_X86_FAST_LEAF_OA(l),                                                                 \
+	  .index_mask = PGT_FAST_INDEX_MASK(l, n, vb, 12, 9),                                                 \
+	  .shift = 12 + 9 * (l) }
+/** One access's leaf test at level @p l: bits @p m of a leaf read @p v (with P, PS and reserved bits). */
+#define PGT_X86_FAST_PASS1(l, m, v) \
+	PGT_FAST_TEST_IF((l) <= 2, PGT_X86_P | PGT_X86_FAST_LARGE(l) | (m), PGT_X86_P | ((l) ? PGT_X86_PS : 0) | (v))
+/** The leaf tests of level @p l: read, write, execute; privileged, then user. */
+#define PGT_X86_FAST_PASS(l)                                                                                  \
+	{ PGT_X86_FAST_PASS1(l, 0, 0), PGT_X86_FAST_PASS1(l, PGT_X86_RW, PGT_X86_RW),                         \
+	  PGT_X86_FAST_PASS1(l, PGT_X86_NX, 0), PGT_X86_FAST_PASS1(l, PGT_X86_US, PGT_X86_US),                \
+	  PGT_X86_FAST_PASS1(l, PGT_X86_RW | PGT_X86_US, PGT_X86_RW | PGT_X86_US),                            \
+	  PGT_X86_FAST_PASS1(l, PGT_X86_NX | PGT_X86_US, PGT_X86_US) }
+
 #endif /* PGTABLE_X86_64_H */

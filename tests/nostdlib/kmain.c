@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pgtable/fast.h>
 #include <pgtable/pgtable.h>
 
 void *memset(void *d, int c, size_t n);
@@ -90,6 +91,7 @@ static int kmain(void)
 	pgt_space_t sp;
 	pgt_ref_t ref;
 	uint64_t pa = 0;
+	struct pgt_fast fast;
 
 	if (pgt_space_init(&sp, &pgt_arch_x86_64, &mm, 0) != PGT_OK)
 		return 1;
@@ -102,6 +104,10 @@ static int kmain(void)
 		return 4;
 	if (pgt_get_field(&sp, ref, PGT_FIELD_PADDR, &pa) != PGT_OK || pa != 0x200000)
 		return 5;
+	/* The inline walks need nothing from a C library either. */
+	if (pgt_fast_init(&fast, &sp) != PGT_OK ||
+	    pgt_fast_translate(&fast, 0xffffffff80123456, PGT_ACC_EXEC, &pa) != PGT_OK || pa != 0x323456)
+		return 8;
 	if (pgt_insert(&sp, 0xffffffff80001000, 12, 0) != PGT_EXISTS)
 		return 6;
 	pgt_space_destroy(&sp);
