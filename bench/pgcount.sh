@@ -35,7 +35,7 @@ for arch in "$@"; do
 		awk '{ n = $2; gsub(",", "", n); ir[$1] = n }
 		END {
 			split("lookup translate tlb_hit tlb_miss insert insert_2m set_paddr set_prot " \
-			      "map map_2m protect unmap", order, " ")
+			      "map map_2m protect unmap unmap_sparse", order, " ")
 			for (i = 1; i in order; i++) {
 				op = order[i]
 				calls = (op == "lookup" || op == "translate" || op ~ /^tlb/) ? 512 : 511

@@ -231,6 +231,88 @@ static inline pgt_pte_t pgt__table_entry(const struct pgt_level *L, pgt_paddr_t 
 	return ((pa >> L->oa_shift) & L->table_oa) | L->table_attrs | L->table_type;
 }
 
+/*
+ * Occupancy counts (pgt_level.table_count): the number of used (non-zero)
+ * entries of a table, kept in the ignored bits of the table entry that
+ * links it. Every write that turns an entry of such a table from 0 to
+ * something or back adds its +1 or -1 there, so that unmap knows a table
+ * emptied without reading it. Readers and the MMU ignore the bits.
+ */
+
+/** Whether the table entry @p pte at @p L keeps its table's count: room for one, and not shared (pgt_share). */
+static inline bool pgt__counted(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return L->table_count && !(pte & (L->table_borrowed | L->table_pinned));
+}
+
+/**
+ * The number of the lowest set bit of @p m (not 0), by a de Bruijn
+ * multiply: __builtin_ctzll is a libgcc call on targets without such an
+ * instruction, which a freestanding build may not link. With a constant
+ * @p m it folds to a constant.
+ */
+static inline unsigned pgt__lowest_bit(uint64_t m)
+{
+	static const unsigned char pos[64] = {
+		0,  1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,  62, 55, 59, 36, 53, 51,
+		43, 22, 45, 39, 33, 30, 24, 18, 12, 5,  63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21,
+		44, 32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6,
+	};
+
+	return pos[((m & -m) * 0x03f79d71b4cb0a89ull) >> 58];
+}
+
+/** The lowest bit of the count field of @p L (which has one). */
+static inline unsigned pgt__count_shift(const struct pgt_level *L)
+{
+	return pgt__lowest_bit(L->table_count);
+}
+
+/** The count the table entry @p pte at @p L holds (0 where it keeps none). */
+static inline unsigned pgt__count_of(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return L->table_count ? (unsigned)((pte & L->table_count) >> pgt__count_shift(L)) : 0u;
+}
+
+/** @p n in the count field of @p L (nothing where there is none). */
+static inline pgt_pte_t pgt__count_bits(const struct pgt_level *L, uint64_t n)
+{
+	return L->table_count ? (n << pgt__count_shift(L)) & L->table_count : 0;
+}
+
+/**
+ * Adds @p delta to the count in the table entry at @p p of @p L and
+ * returns the new count; the caller knows the entry keeps one
+ * (pgt__counted) and that the count stays within 0 and the table's size.
+ * Where the MMU sets an accessed bit in table entries (table_accessed), it
+ * may do so at any moment: one atomic add keeps that bit. Elsewhere the
+ * space's one writer is alone on the entry: a load and a store.
+ */
+static inline unsigned pgt__count_add(const struct pgt_level *L, pgt_pte_t *p, int delta)
+{
+	pgt_pte_t add = (pgt_pte_t)(int64_t)delta << pgt__count_shift(L);
+	pgt_pte_t now;
+
+	if (L->table_accessed) {
+		now = __atomic_add_fetch(p, add, __ATOMIC_RELAXED);
+	} else {
+		now = __atomic_load_n(p, __ATOMIC_RELAXED) + add;
+		__atomic_store_n(p, now, __ATOMIC_RELAXED);
+	}
+	return (unsigned)((now & L->table_count) >> pgt__count_shift(L));
+}
+
+/**
+ * Adds @p delta to the count of the table the entry at @p up (of @p L)
+ * links, when the entry keeps one: NULL @p up (the root has no entry
+ * above it) or no count, nothing.
+ */
+static inline void pgt__count_note(const struct pgt_level *L, pgt_pte_t *up, int delta)
+{
+	if (up && delta && pgt__counted(L, __atomic_load_n(up, __ATOMIC_RELAXED)))
+		(void)pgt__count_add(L, up, delta);
+}
+
 /** Whether a table entry at @p L can link a table at @p pa. */
 static inline bool pgt__table_pa_fits(const struct pgt_level *L, pgt_paddr_t pa)
 {

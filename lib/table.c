@@ -126,10 +126,13 @@ void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, 
 	for (unsigned l = target; l < top; l++)
 		pgt__table_clear(sp, l, b->tab[l]);
 	pgt__store_leaves(b->tab[target] + pgt__index(T, va), n, leaf, pgt__leaf_step(T));
-	for (unsigned l = target + 1; l < top; l++) {
+	/* Each link counts what its table holds: the n leaves, or the one link below. */
+	for (unsigned l = target + 1; l <= top; l++) {
 		const struct pgt_level *L = pgt__level(sp, l);
-		b->tab[l][pgt__index(L, va)] = pgt__table_entry(L, b->pa[l - 1]);
+		pgt_pte_t link = pgt__table_entry(L, b->pa[l - 1]) | pgt__count_bits(L, l == target + 1 ? n : 1);
+		if (l < top)
+			b->tab[l][pgt__index(L, va)] = link;
+		else /* the branch is complete before this store makes it reachable */
+			pgt__pte_store(slot, link);
 	}
-	/* The branch is complete before this store makes it reachable. */
-	pgt__pte_store(slot, pgt__table_entry(pgt__level(sp, top), b->pa[top - 1]));
 }

@@ -198,7 +198,9 @@ int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, stru
  * in the table of level @p target (@p leaf, then its output address one
  * page further each time), links each table from the one above it, and
  * then the branch from @p slot, the empty entry of level @p top on the
- * path to @p va, with one release store. Cannot fail.
+ * path to @p va, with one release store; each link holds its table's
+ * count (pgt_level.table_count). The count of the table that holds
+ * @p slot is the caller's. Cannot fail.
  */
 void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, unsigned top,
 			const struct pgt__branch *b, pgt_pte_t leaf, size_t n, pgt_pte_t *slot);

@@ -144,6 +144,7 @@ static PGT__ALWAYS_INLINE pgt_pte_t walk_odd(const struct pgt_arch *A, unsigned 
  */
 struct walk_pos {
 	pgt_pte_t *p;
+	pgt_pte_t *up; /**< the table entry that links p's table; NULL at the root */
 	pgt_pte_t odd;
 	pgt_pte_t leaf;
 	unsigned level;
@@ -156,6 +157,7 @@ struct walk_pos {
 static PGT__ALWAYS_INLINE int walk_descend(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
 					   pgt_pte_t pte, pgt_vaddr_t va, unsigned l, bool hook)
 {
+	at->up = at->p;
 	at->p = walk_next(c, &A->level[l], pte, walk_ix(A, va, l - 1, c->offset), hook);
 	return hook && !at->p ? PGT_EHOOK : WALK_GO_ON;
 }
@@ -260,7 +262,7 @@ static PGT__ALWAYS_INLINE int walk_to_step(const struct pgt_arch *A, const struc
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (l == target || !walk_is_table(A, l, pte)) {
-		*stop = (struct pgt__stop){ .pte = at->p, .level = l };
+		*stop = (struct pgt__stop){ .pte = at->p, .up = at->up, .level = l };
 		return PGT_OK;
 	}
 	return walk_descend(A, c, at, pte, va, l, hook);
@@ -341,6 +343,8 @@ static PGT__ALWAYS_INLINE int insert_step(const struct pgt_arch *A, const struct
 	if (l < target || pgt__classify(&A->level[l], l, pte) != PGT__EMPTY)
 		return WALK_INSERT_GENERAL;
 	pgt__pte_store(at->p, leaf);
+	if (l + 1u < A->levels)
+		pgt__count_note(&A->level[l + 1u], at->up, 1);
 	if (out)
 		*out = (pgt_ref_t){ .pte = at->p, .level = l, .page_shift = A->level[l].shift };
 	return PGT_OK;
@@ -449,8 +453,11 @@ static PGT__ALWAYS_INLINE int walk_map_page(pgt_space_t *sp, const struct pgt_ar
 #undef STEP
 	if (st == WALK_GENERAL)
 		return pgt__map_general(sp, va, pa, size, prot, flags);
-	if (st == PGT_OK)
+	if (st == PGT_OK) {
 		pgt__pte_store(at.p, pgt__leaf_make(L, sp->pgt__enc[target], pa));
+		if (target + 1u < A->levels)
+			pgt__count_note(&A->level[target + 1u], at.up, 1);
+	}
 	return st;
 }
 
@@ -466,23 +473,46 @@ static PGT__ALWAYS_INLINE int walk_map(pgt_space_t *sp, const struct pgt_arch *A
 }
 
 /**
+ * Whether unmapping the leaf at @p p (level @p l, a constant) leaves its
+ * table in use, so that the table stays: its count, in the entry @p up
+ * above it, is above 1; where no count is kept, an entry in use nearby
+ * says so. The root always stays.
+ */
+static PGT__ALWAYS_INLINE bool unmap_keeps_table(const struct pgt_arch *A, const pgt_pte_t *p, pgt_vaddr_t va,
+						 const pgt_pte_t *up, unsigned l)
+{
+	const struct pgt_level *L = &A->level[l];
+	unsigned i = pgt__index(L, va);
+
+	if (l + 1u >= A->levels)
+		return true;
+	if (A->level[l + 1u].table_count) {
+		pgt_pte_t u = pgt__pte_load(up);
+		if (pgt__counted(&A->level[l + 1u], u))
+			return pgt__count_of(&A->level[l + 1u], u) > 1;
+	}
+	return pgt__used_near(p - i, pgt__entries(L), i, i + 1);
+}
+
+/**
  * pgt_unmap (@p bits NULL) or pgt_protect (the leaf bits of the new rights)
- * of the leaf @p pte at @p p, level @p l (a constant), when the range is
- * exactly that leaf; as the passes' leaf loop writes it, with the same
- * hook calls. An unmap that may leave the table empty is the general
- * one's, which frees the table. WALK_GENERAL, having written nothing,
- * when the case does not apply.
+ * of the leaf @p pte at @p p, level @p l (a constant), whose table the
+ * entry @p up links, when the range is exactly that leaf; as the passes'
+ * leaf loop writes it, with the same hook calls. An unmap that leaves
+ * (or, without a count, may leave) the table empty is the general one's,
+ * which frees the table. WALK_GENERAL, having written nothing, when the
+ * case does not apply.
  */
 static PGT__ALWAYS_INLINE int change_leaf(pgt_space_t *sp, const struct pgt_arch *A, pgt_pte_t *p, pgt_pte_t pte,
-					  pgt_vaddr_t va, uint64_t size, const pgt_pte_t *bits, unsigned l)
+					  pgt_pte_t *up, pgt_vaddr_t va, uint64_t size, const pgt_pte_t *bits,
+					  unsigned l)
 {
 	const struct pgt_level *L = &A->level[l];
 
 	if (!L->leaf_ok || size != 1ull << L->shift || (va & (size - 1)) || !pgt__is_mapped_leaf(L, pte))
 		return WALK_GENERAL;
 	if (!bits) {
-		unsigned i = pgt__index(L, va);
-		if (l + 1u < A->levels && !pgt__used_near(p - i, pgt__entries(L), i, i + 1))
+		if (!unmap_keeps_table(A, p, va, up, l))
 			return WALK_GENERAL;
 		if (sp->pgt__mm.leaf_ad) /* the entry goes: its bits matter only to the hook */
 			pgt__report_ad(sp, L, va, pgt__leaf_update(L, p, pte, ~(pgt_pte_t)0, 0));
@@ -490,6 +520,8 @@ static PGT__ALWAYS_INLINE int change_leaf(pgt_space_t *sp, const struct pgt_arch
 			pgt__pte_store(p, 0);
 		if (sp->pgt__flags & PGT_SPACE_LINKS)
 			*pgt__link_word(L, p) = 0;
+		if (l + 1u < A->levels)
+			pgt__count_note(&A->level[l + 1u], up, -1);
 	} else if (((pte & ~L->prot_mask) | bits[l]) != pte) {
 		pgt__report_ad(sp, L, va, pgt__leaf_update(L, p, pte, L->prot_mask, bits[l]));
 	} else {
@@ -508,7 +540,7 @@ static PGT__ALWAYS_INLINE int change_step(pgt_space_t *sp, const struct pgt_arch
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (!walk_is_table(A, l, pte))
-		return change_leaf(sp, A, at->p, pte, va, size, bits, l);
+		return change_leaf(sp, A, at->p, pte, at->up, va, size, bits, l);
 	return walk_descend(A, c, at, pte, va, l, hook);
 }
 

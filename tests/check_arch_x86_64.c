@@ -43,6 +43,12 @@
 #define SDM_NON_ADDR_MASK  0xfff0000000000fffull
 /* Address bits 51:12 of a table reference (tables 4-14, 4-15, 4-17, 4-19). */
 #define SDM_ADDR_51_12     0x000ffffffffff000ull
+/*
+ * Bits 61:52 of a table reference, within its ignored bits 62:52 (tables
+ * 4-14, 4-15, 4-17, 4-19): where libpgtable counts the used entries of the
+ * table the reference links.
+ */
+#define SDM_IGNORED_61_52  0x3ff0000000000000ull
 
 /* Rights rows: the same attribute bits at every level, PS added above level 0. */
 struct prot_row {
@@ -336,6 +342,26 @@ START_TEST(test_leaf_full_literals)
 }
 END_TEST
 
+/* The entries of a 512-entry table that are not 0. */
+static unsigned used_entries(const pgt_pte_t *table)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < 512; i++)
+		n += table[i] != 0;
+	return n;
+}
+
+/* Checks that the table reference @p e at level @p l counts the used entries of its table in bits 61:52. */
+static void check_count(const struct fx *f, pgt_pte_t e, unsigned l)
+{
+	unsigned count = (unsigned)((e & SDM_IGNORED_61_52) >> 52);
+	unsigned used = used_entries(table_at(f, e & SDM_ADDR_51_12));
+
+	ck_assert_msg(count == used, "level %u table reference %#018llx: count %u, table holds %u", l,
+		      (unsigned long long)e, count, used);
+}
+
 /* Walks from the root to the table at @p stop for @p va, checking every
  * table reference on the way; returns that table. */
 static pgt_pte_t *check_table_refs(struct fx *f, pgt_vaddr_t va, unsigned stop)
@@ -348,9 +374,10 @@ static pgt_pte_t *check_table_refs(struct fx *f, pgt_vaddr_t va, unsigned stop)
 		pgt_paddr_t next = e & SDM_ADDR_51_12;
 
 		/* Tables 4-14/4-15/4-17/4-19: P|R/W|U/S, PS=0 (PML4E/PML5E: bit 7 reserved), XD=0. */
-		ck_assert_msg((e & SDM_NON_ADDR_MASK) == SDM_TABLE_REF_BITS,
+		ck_assert_msg((e & SDM_NON_ADDR_MASK & ~SDM_IGNORED_61_52) == SDM_TABLE_REF_BITS,
 			      "level %u table reference %#018llx: flags should be exactly P|R/W|U/S", l,
 			      (unsigned long long)e);
+		check_count(f, e, l);
 		ck_assert_msg(test_mm_owns(&f->t, next, l - 1),
 			      "level %u entry points at %#llx, not a level-%u table", l,
 			      (unsigned long long)next, l - 1);
@@ -620,9 +647,10 @@ static void check_canon(const struct pgt_arch *a, enum test_mm_mode mode, const 
 		ck_assert_msg(pgt_lookup(&f.sp, va | 0xfff, NULL) == PGT_OK, "%#llx: lookup after insert",
 			      (unsigned long long)va);
 		ck_assert_msg(idx(va, top) == cc[i].root_index, "test case index");
-		ck_assert_msg((root[cc[i].root_index] & SDM_NON_ADDR_MASK) == SDM_TABLE_REF_BITS,
+		ck_assert_msg((root[cc[i].root_index] & SDM_NON_ADDR_MASK & ~SDM_IGNORED_61_52) == SDM_TABLE_REF_BITS,
 			      "%#llx: root slot %u holds %#llx", (unsigned long long)va, cc[i].root_index,
 			      (unsigned long long)root[cc[i].root_index]);
+		check_count(&f, root[cc[i].root_index], top == 48 ? 4 : 3);
 		used[cc[i].root_index] = 1;
 	}
 	for (unsigned i = 0; i < 512; i++)
