@@ -49,6 +49,14 @@ void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa)
 	sp->pgt__mm.free_table(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
 }
 
+void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa)
+{
+	if (sp->pgt__mm.defer_free)
+		sp->pgt__mm.defer_free(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
+	else
+		pgt__table_free(sp, level, pa);
+}
+
 void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 {
 	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {

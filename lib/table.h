@@ -104,6 +104,12 @@ void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[])
  */
 int pgt__pool_fill(const pgt_space_t *sp, struct pgt__table_list pool[], const size_t need[]);
 
+/**
+ * Gives back one table unlinked from a live tree, after the flush: what
+ * pgt__list_retire_all does for a list, without one (the one-page unmap).
+ */
+void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);
+
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
 void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);
 void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table);
@@ -128,7 +134,7 @@ static inline void pgt__store_leaves(pgt_pte_t *p, size_t n, pgt_pte_t first, ui
 }
 
 /** Tells the caller's tlb_flush hook, if any, that [lo, last] changed. */
-static inline void pgt__tlb_flush_hook(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t last)
+static inline __attribute__((always_inline)) void pgt__tlb_flush_hook(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t last)
 {
 	if (sp->pgt__mm.tlb_flush)
 		sp->pgt__mm.tlb_flush(sp->pgt__mm.ctx, lo, last - lo + 1);

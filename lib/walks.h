@@ -30,7 +30,7 @@ struct pgt__stop {
 static inline void pgt__stop_count_note(const pgt_space_t *sp, const struct pgt__stop *at, int delta)
 {
 	if (at->level < pgt__root_level(sp))
-		pgt__count_note(pgt__level(sp, at->level + 1u), at->up, delta);
+		pgt__count_note(pgt__level(sp, at->level + 1u), at->up, delta, at->level + 1u == pgt__root_level(sp));
 }
 
 /**
