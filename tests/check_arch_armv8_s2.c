@@ -230,6 +230,8 @@ START_TEST(test_geometry)
 		CHECK_PTE(L->type_mask, 0x3, "type is bits[1:0]");
 		if (l > 0)
 			CHECK_PTE(L->table_type, 0x3, "table descriptor 0b11");
+		/* the count: ignored bits [11:2] of a 4K table descriptor (D8.3.1); none for 16K, 64K */
+		CHECK_PTE(L->table_count, l > 0 && d->granule == 12 ? 0xffcull : 0, "count bits");
 		for (unsigned i = 0; i < PGT_RULES; i++)
 			ck_assert_msg(L->table_rules[i].removes == 0, "level %u: a stage-2 table restricts",
 				      l);
@@ -426,6 +428,7 @@ START_TEST(test_decode_literals)
 	fx_open(&f, _i);
 	const struct s2_size *sz = &f.d->size[0];
 	pgt_ref_t ref = insert_ok(&f, ipa_for(&f, 0), sz->shift);
+	pgt_pte_t inserted = *ref.pte;
 	for (unsigned k = 0; k < sizeof decodes / sizeof decodes[0]; k++) {
 		const struct decode_case *dc = &decodes[k];
 		*ref.pte = sz->pa | dc->bits;
@@ -437,7 +440,9 @@ START_TEST(test_decode_literals)
 			      dc->what);
 		ck_assert_uint_eq(get(&f, ref, PGT_FIELD_PADDR), sz->pa);
 	}
-	*ref.pte = 0;
+	/* the leaf the library wrote, back for pgt_unmap, which keeps the table's count */
+	*ref.pte = inserted;
+	CHECK_RC(pgt_unmap(&f.sp, ipa_for(&f, 0), 1ull << sz->shift), PGT_OK);
 	fx_close(&f);
 }
 END_TEST
@@ -572,6 +577,7 @@ START_TEST(test_translate_rights)
 		const struct s2_size *sz = &f.d->size[s];
 		pgt_vaddr_t ipa = ipa_for(&f, s);
 		pgt_ref_t ref = insert_ok(&f, ipa, sz->shift);
+		pgt_pte_t inserted = *ref.pte;
 		pgt_pte_t base = sz->pa | 0x73c | (sz->level ? 0x1 : 0x3); /* MemAttr, SH, AF, type */
 		pgt_vaddr_t at = ipa + 0x48;
 		for (unsigned k = 0; k < sizeof rights / sizeof rights[0]; k++) {
@@ -585,7 +591,8 @@ START_TEST(test_translate_rights)
 					      sz->level);
 			}
 		}
-		*ref.pte = 0;
+		*ref.pte = inserted; /* the library's leaf again: unmapped as pgt_unmap does, count and all */
+		CHECK_RC(pgt_unmap(&f.sp, ipa, 1ull << sz->shift), PGT_OK);
 	}
 	fx_close(&f);
 }

@@ -289,6 +289,7 @@ START_TEST(test_geometry)
 		ck_assert_uint_eq(L->oa_shift, 0);
 		CHECK_PTE(L->valid, 0x7, "present: any of bits 2:0");
 		CHECK_PTE(L->table_oa, SPEC_ADDR, "next table: bits 51:12");
+		CHECK_PTE(L->table_count, l ? SPEC_IGNORED_61_52 : 0, "count: ignored bits 61:52 of a table entry");
 		CHECK_PTE(L->table_attrs, 0x7, "table entries grant R, W and X");
 		/* Table 28-1 (PML4E, and the PML5E of 5-level EPT): bits 7:3 reserved; tables 28-3 and 28-5:
 		 * bits 6:3 reserved, bit 7 clear (set, the entry maps a page). */

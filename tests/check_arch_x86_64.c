@@ -237,10 +237,12 @@ START_TEST(test_descriptor_masks)
 	CHECK_PTE(a->level[2].leaf_oa, 0x000fffffc0000000ull, "1G PDPTE address field");
 	for (unsigned l = 1; l < a->levels; l++) {
 		CHECK_PTE(a->level[l].table_oa, SDM_ADDR_51_12, "table reference address field");
+		CHECK_PTE(a->level[l].table_count, SDM_IGNORED_61_52, "count: ignored bits 61:52");
 		/* A table reference has P=1 and PS=0 (bit 7 reserved in PML4E/PML5E). */
 		CHECK_PTE(a->level[l].type_mask & 0x81, a->level[l].type_mask, "type bits are P and PS");
 		CHECK_PTE(a->level[l].table_type, 0x1, "table type: P, PS clear");
 	}
+	CHECK_PTE(a->level[0].table_count, 0, "a PTE links no table: no count");
 	CHECK_PTE(a->level[1].leaf_type, 0x81, "2M leaf type: P|PS");
 	CHECK_PTE(a->level[2].leaf_type, 0x81, "1G leaf type: P|PS");
 	CHECK_PTE(a->level[0].leaf_type, 0x01, "4K leaf type: P (bit 7 is PAT)");
