@@ -304,15 +304,15 @@ static inline __attribute__((always_inline)) unsigned pgt__count_add(const struc
 
 /**
  * Adds @p delta to the count of the table the entry at @p up (of @p L)
- * links, when the entry keeps one: NULL @p up (the root has no entry
- * above it) or no count, nothing. Only a root entry (@p root_entry) can
- * be shared (pgt_share shares at the root): only there is the entry read
- * for its marks.
+ * links, when the entry keeps one (no count: nothing). Only a root entry
+ * (@p root_entry) can be shared (pgt_share shares at the root): only there
+ * is the entry read for its marks. The caller has walked through @p up:
+ * never NULL (the root, which no entry links, keeps no count).
  */
 static inline __attribute__((always_inline)) void pgt__count_note(const struct pgt_level *L, pgt_pte_t *up,
 								  int delta, bool root_entry)
 {
-	if (!L->table_count || !up || !delta)
+	if (!L->table_count || !delta)
 		return;
 	if (root_entry && !pgt__counted(L, __atomic_load_n(up, __ATOMIC_RELAXED)))
 		return;
