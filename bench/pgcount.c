@@ -47,6 +47,7 @@ static pgt_vaddr_t small_va;   /* COUNT small pages */
 static pgt_vaddr_t map_va;     /* COUNT small pages by pgt_map */
 static pgt_vaddr_t big_va;     /* COUNT big pages */
 static pgt_vaddr_t big_map_va; /* COUNT big pages by pgt_map */
+static pgt_vaddr_t sparse_va;  /* COUNT small pages, one per big page: one per leaf table */
 
 /* Every descriptor the library ships, for --list. */
 static const struct pgt_arch *const shipped[] = {
@@ -407,6 +408,16 @@ NOINLINE static void op_unmap(void)
 		expect(pgt_unmap(&sp, l_map_va + i * l_page, l_page), PGT_OK);
 }
 
+/* Every call empties a leaf table, which goes back to the allocator. */
+NOINLINE static void op_unmap_sparse(void)
+{
+	const uint64_t l_page = page, l_big = big;
+	const pgt_vaddr_t l_sparse_va = sparse_va;
+
+	for (unsigned i = 1; i < COUNT; i++)
+		expect(pgt_unmap(&sp, l_sparse_va + i * l_big, l_page), PGT_OK);
+}
+
 /** The @p k-th smallest leaf size of @p a as a shift, or 0. */
 static unsigned leaf_shift(const struct pgt_arch *a, unsigned k)
 {
@@ -429,7 +440,8 @@ static bool use_page_sizes(const struct pgt_arch *a)
 	map_va = 2 * small_va;
 	big_va = 4 * small_va;
 	big_map_va = 6 * small_va;
-	return big_map_va + small_va <= (pgt_vaddr_t)1 << (a->va_bits - 1);
+	sparse_va = 7 * small_va;
+	return sparse_va + small_va <= (pgt_vaddr_t)1 << (a->va_bits - 1);
 }
 
 static int list_shipped(void)
@@ -459,6 +471,8 @@ int main(int argc, char **argv)
 	expect(pgt_map(&sp, map_va, PA, page, RW, 0), PGT_OK);
 	expect(pgt_insert(&sp, big_va, big_shift, NULL), PGT_OK);
 	expect(pgt_map(&sp, big_map_va, PA, big, RW, 0), PGT_OK);
+	for (unsigned i = 0; i < COUNT; i++)
+		expect(pgt_map(&sp, sparse_va + i * big, PA + i * page, page, RW, 0), PGT_OK);
 	expect(pgt_tlb_init(&tlb, &sp, tlb_mem, 1, 1), PGT_OK);
 	expect(pgt_fast_init(&fast, &sp), PGT_OK);
 
@@ -480,6 +494,7 @@ int main(int argc, char **argv)
 	op_tlb_hit();
 	op_protect();
 	op_unmap();
+	op_unmap_sparse();
 	pgt_space_destroy(&sp);
 	if (bad) {
 		fprintf(stderr, "pgcount: %u wrong answers on %s\n", bad, name);

@@ -35,7 +35,7 @@ for arch in "$@"; do
 		awk '{ n = $2; gsub(",", "", n); ir[$1] = n }
 		END {
 			split("limit_x86 limit_arm limit_sv39 fast_walk fast_lookup fast_lookup_once fast_translate fast_translate_once lookup translate tlb_hit tlb_miss insert insert_2m set_paddr set_prot " \
-			      "map map_2m protect unmap", order, " ")
+			      "map map_2m protect unmap unmap_sparse", order, " ")
 			for (i = 1; i in order; i++) {
 				op = order[i]
 				calls = (op ~ /^(fast_)?(lookup|translate)(_once)?$/ || op ~ /^(tlb|limit|fast_walk)/) ? 512 : 511

@@ -26,8 +26,6 @@ static int reserved_leaf(const pgt_space_t *sp, unsigned level, pgt_pte_t *leaf)
 	return sp->pgt__arch->prot_encode(level, 0, leaf);
 }
 
-
-
 /** The ADT's answer when something is already mapped at @p at. */
 static int conflict_result(const pgt_space_t *sp, const struct pgt__stop *at, pgt_ref_t *out)
 {
@@ -57,6 +55,7 @@ static __attribute__((noinline)) int insert_slow(pgt_space_t *sp, pgt_vaddr_t va
 	if (rc != PGT_OK)
 		return rc;
 	pgt__branch_commit(sp, va, target, at.level, &b, leaf, 1, at.pte);
+	pgt__stop_count_note(sp, &at, 1);
 	set_ref(out, sp, b.tab[target] + pgt__index(pgt__level(sp, target), va), target);
 	return PGT_OK;
 }
@@ -76,6 +75,7 @@ int pgt__insert_general(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_re
 	    pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
 		return insert_slow(sp, va, target, leaf, at, out);
 	pgt__pte_store(at.pte, leaf);
+	pgt__stop_count_note(sp, &at, 1);
 	set_ref(out, sp, at.pte, target);
 	return PGT_OK;
 }

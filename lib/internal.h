@@ -113,12 +113,12 @@ static inline bool pgt__space_writable(const pgt_space_t *sp)
  * so a hardware walker or a concurrent reader never sees a torn entry.
  * The release store orders a new table's initialisation before its link.
  */
-static inline pgt_pte_t pgt__pte_load(const pgt_pte_t *p)
+static inline __attribute__((always_inline)) pgt_pte_t pgt__pte_load(const pgt_pte_t *p)
 {
 	return PGT__ATOMIC_LOAD(p, __ATOMIC_ACQUIRE);
 }
 
-static inline void pgt__pte_store(pgt_pte_t *p, pgt_pte_t v)
+static inline __attribute__((always_inline)) void pgt__pte_store(pgt_pte_t *p, pgt_pte_t v)
 {
 	PGT__ATOMIC_STORE(p, v, __ATOMIC_RELEASE);
 }
@@ -132,7 +132,7 @@ static inline void pgt__pte_store(pgt_pte_t *p, pgt_pte_t v)
  */
 
 /** Whether the hardware walks @p pte: any bit of `valid` set (a table entry or a valid leaf). */
-static inline bool pgt__is_present(const struct pgt_level *L, pgt_pte_t pte)
+static inline __attribute__((always_inline)) bool pgt__is_present(const struct pgt_level *L, pgt_pte_t pte)
 {
 	return (pte & L->valid) != 0;
 }
@@ -142,7 +142,7 @@ static inline bool pgt__is_present(const struct pgt_level *L, pgt_pte_t pte)
  * type_mask) that has a valid bit implies presence; else the entry's own
  * valid bits must say so.
  */
-static inline bool pgt__has_type(const struct pgt_level *L, pgt_pte_t pte, pgt_pte_t type)
+static inline __attribute__((always_inline)) bool pgt__has_type(const struct pgt_level *L, pgt_pte_t pte, pgt_pte_t type)
 {
 	return (pte & L->type_mask) == type && ((type & L->valid) || pgt__is_present(L, pte));
 }
@@ -152,26 +152,26 @@ static inline bool pgt__has_type(const struct pgt_level *L, pgt_pte_t pte, pgt_p
  * and without a bit of leaf_any (one compare: table_type has none of them,
  * which pgt_space_init checks), and present.
  */
-static inline bool pgt__is_table(const struct pgt_level *L, unsigned level, pgt_pte_t pte)
+static inline __attribute__((always_inline)) bool pgt__is_table(const struct pgt_level *L, unsigned level, pgt_pte_t pte)
 {
 	return level > 0 && (pte & (L->type_mask | L->leaf_any)) == L->table_type &&
 	       ((L->table_type & L->valid) || pgt__is_present(L, pte));
 }
 
 /** Whether @p pte has the form of a valid leaf, whether or not its level allows leaves. */
-static inline bool pgt__has_leaf_form(const struct pgt_level *L, pgt_pte_t pte)
+static inline __attribute__((always_inline)) bool pgt__has_leaf_form(const struct pgt_level *L, pgt_pte_t pte)
 {
 	return pgt__has_type(L, pte, L->leaf_type) && (!L->leaf_any || (pte & L->leaf_any));
 }
 
 /** Whether @p pte is a leaf valid in hardware (not reserved, not a table). */
-static inline bool pgt__is_valid_leaf(const struct pgt_level *L, pgt_pte_t pte)
+static inline __attribute__((always_inline)) bool pgt__is_valid_leaf(const struct pgt_level *L, pgt_pte_t pte)
 {
 	return L->leaf_ok && pgt__has_leaf_form(L, pte);
 }
 
 /** Whether @p pte is a leaf the library keeps: valid, or reserved (not present, marked). */
-static inline bool pgt__is_mapped_leaf(const struct pgt_level *L, pgt_pte_t pte)
+static inline __attribute__((always_inline)) bool pgt__is_mapped_leaf(const struct pgt_level *L, pgt_pte_t pte)
 {
 	if (pgt__is_valid_leaf(L, pte))
 		return true;
@@ -231,6 +231,94 @@ static inline pgt_pte_t pgt__table_entry(const struct pgt_level *L, pgt_paddr_t 
 	return ((pa >> L->oa_shift) & L->table_oa) | L->table_attrs | L->table_type;
 }
 
+/*
+ * Occupancy counts (pgt_level.table_count): the number of used (non-zero)
+ * entries of a table, kept in the ignored bits of the table entry that
+ * links it. Every write that turns an entry of such a table from 0 to
+ * something or back adds its +1 or -1 there, so that unmap knows a table
+ * emptied without reading it. Readers and the MMU ignore the bits.
+ */
+
+/** Whether the table entry @p pte at @p L keeps its table's count: room for one, and not shared (pgt_share). */
+static inline __attribute__((always_inline)) bool pgt__counted(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return L->table_count && !(pte & (L->table_borrowed | L->table_pinned));
+}
+
+/**
+ * The number of the lowest set bit of @p m (not 0), by a de Bruijn
+ * multiply: __builtin_ctzll is a libgcc call on targets without such an
+ * instruction, which a freestanding build may not link. With a constant
+ * @p m it folds to a constant.
+ */
+static inline __attribute__((always_inline)) unsigned pgt__lowest_bit(uint64_t m)
+{
+	static const unsigned char pos[64] = {
+		0,  1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,  62, 55, 59, 36, 53, 51,
+		43, 22, 45, 39, 33, 30, 24, 18, 12, 5,  63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21,
+		44, 32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6,
+	};
+
+	return pos[((m & -m) * 0x03f79d71b4cb0a89ull) >> 58];
+}
+
+/** The lowest bit of the count field of @p L (which has one). */
+static inline __attribute__((always_inline)) unsigned pgt__count_shift(const struct pgt_level *L)
+{
+	return pgt__lowest_bit(L->table_count);
+}
+
+/** The count the table entry @p pte at @p L holds (0 where it keeps none). */
+static inline __attribute__((always_inline)) unsigned pgt__count_of(const struct pgt_level *L, pgt_pte_t pte)
+{
+	return L->table_count ? (unsigned)((pte & L->table_count) >> pgt__count_shift(L)) : 0u;
+}
+
+/** @p n in the count field of @p L (nothing where there is none). */
+static inline __attribute__((always_inline)) pgt_pte_t pgt__count_bits(const struct pgt_level *L, uint64_t n)
+{
+	return L->table_count ? (n << pgt__count_shift(L)) & L->table_count : 0;
+}
+
+/**
+ * Adds @p delta to the count in the table entry at @p p of @p L and
+ * returns the new count; the caller knows the entry keeps one
+ * (pgt__counted) and that the count stays within 0 and the table's size.
+ * Where the MMU sets an accessed bit in table entries (table_accessed), it
+ * may do so at any moment: one atomic add keeps that bit. Elsewhere the
+ * space's one writer is alone on the entry: a load and a store.
+ */
+static inline __attribute__((always_inline)) unsigned pgt__count_add(const struct pgt_level *L, pgt_pte_t *p, int delta)
+{
+	pgt_pte_t add = (pgt_pte_t)(int64_t)delta << pgt__count_shift(L);
+	pgt_pte_t now;
+
+	if (L->table_accessed) {
+		now = __atomic_add_fetch(p, add, __ATOMIC_RELAXED);
+	} else {
+		now = __atomic_load_n(p, __ATOMIC_RELAXED) + add;
+		__atomic_store_n(p, now, __ATOMIC_RELAXED);
+	}
+	return (unsigned)((now & L->table_count) >> pgt__count_shift(L));
+}
+
+/**
+ * Adds @p delta to the count of the table the entry at @p up (of @p L)
+ * links, when the entry keeps one (no count: nothing). Only a root entry
+ * (@p root_entry) can be shared (pgt_share shares at the root): only there
+ * is the entry read for its marks. The caller has walked through @p up:
+ * never NULL (the root, which no entry links, keeps no count).
+ */
+static inline __attribute__((always_inline)) void pgt__count_note(const struct pgt_level *L, pgt_pte_t *up,
+								  int delta, bool root_entry)
+{
+	if (!L->table_count || !delta)
+		return;
+	if (root_entry && !pgt__counted(L, __atomic_load_n(up, __ATOMIC_RELAXED)))
+		return;
+	(void)pgt__count_add(L, up, delta);
+}
+
 /** Whether a table entry at @p L can link a table at @p pa. */
 static inline bool pgt__table_pa_fits(const struct pgt_level *L, pgt_paddr_t pa)
 {
@@ -285,7 +373,7 @@ static inline pgt_pte_t pgt__oa_bits_below(const struct pgt_level *L, unsigned s
  * bits only ever go from 0 to 1: in an invalid leaf, or once both are
  * set, nothing can change under us and a plain store is exact.
  */
-static inline pgt_pte_t pgt__leaf_update(const struct pgt_level *L, pgt_pte_t *p, pgt_pte_t seen,
+static inline __attribute__((always_inline)) pgt_pte_t pgt__leaf_update(const struct pgt_level *L, pgt_pte_t *p, pgt_pte_t seen,
 					 pgt_pte_t clear, pgt_pte_t set)
 {
 	pgt_pte_t hw = L->accessed | L->dirty;

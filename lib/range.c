@@ -319,7 +319,7 @@ static void split_fill(const pgt_space_t *sp, unsigned level, pgt_pte_t leaf, pg
 /* ------------------------------------------------------------------------ */
 /* The visit                                                                 */
 
-static void visit_table(struct range_op *op, unsigned level, struct tview t, pgt_vaddr_t base);
+static int visit_table(struct range_op *op, unsigned level, struct tview t, pgt_vaddr_t base);
 
 /** What the operation does with one entry its range touches. */
 enum plan { PLAN_WHOLE, PLAN_DESCEND };
@@ -391,6 +391,22 @@ static bool table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *
 	return !pgt__any_entry(tab, pgt__entries(pgt__level(sp, level)));
 }
 
+/**
+ * Adds @p delta, what a pass changed in the table that the entry at @p p
+ * (level @p level) links, to the entry's count when it keeps one, and
+ * tells whether the table is now empty: by the count, or else by reading
+ * the table (@p child), only when @p look asks.
+ */
+static bool count_and_test_empty(const struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,
+				 const pgt_pte_t *child, int delta, bool look)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+
+	if (pgt__counted(L, pte))
+		return (delta ? pgt__count_add(L, p, delta) : pgt__count_of(L, pte)) == 0;
+	return look && table_empty(op->sp, level - 1, child);
+}
+
 /* --- PLAN ----------------------------------------------------------------- */
 
 static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enum pgt__kind kind,
@@ -432,7 +448,7 @@ static void plan_descend(struct range_op *op, unsigned level, pgt_pte_t pte, enu
 			op->status = PGT_ECONFLICT; /* never build over a malformed entry */
 		return;
 	}
-	visit_table(op, level - 1, child, elo);
+	(void)visit_table(op, level - 1, child, elo);
 }
 
 /** Can every table below this table entry be reached (so that COMMIT can free them)? */
@@ -477,6 +493,8 @@ static pgt_pte_t *split_now(struct range_op *op, unsigned level, pgt_pte_t *p, p
 	const struct pgt_level *L = pgt__level(op->sp, level);
 	pgt_paddr_t pa;
 	pgt_pte_t *tab = pool_take(op, level - 1, &pa);
+	/* every entry of the new table is a leaf */
+	pgt_pte_t link = pgt__table_entry(L, pa) | pgt__count_bits(L, pgt__entries(pgt__level(op->sp, level - 1)));
 
 	if (op->memo.on) /* the pass after BREAK finds the table here */
 		memo_take(op, false)->tab = tab;
@@ -486,25 +504,27 @@ static pgt_pte_t *split_now(struct range_op *op, unsigned level, pgt_pte_t *p, p
 		leaf = pgt__leaf_update(L, p, leaf, ~(pgt_pte_t)0, 0);
 		pgt__tlb_flush_hook(op->sp, elo, elast);
 		split_fill(op->sp, level, leaf, tab);
-		pgt__pte_store(p, pgt__table_entry(L, pa));
+		pgt__pte_store(p, link);
 		return tab;
 	}
 	/* The small pages inherit the accessed and dirty bits the block has when it goes. */
 	split_fill(op->sp, level, leaf, tab);
-	while (!__atomic_compare_exchange_n(p, &leaf, pgt__table_entry(L, pa), false, __ATOMIC_ACQ_REL,
-					    __ATOMIC_ACQUIRE))
+	while (!__atomic_compare_exchange_n(p, &leaf, link, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		split_fill(op->sp, level, leaf, tab);
 	return tab;
 }
 
-/** Removes the entry at @p p: a leaf, or (PGT_MAP_REPLACE) a whole subtree. */
-static void remove_entry(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,
-			 enum pgt__kind kind, pgt_vaddr_t elo, pgt_vaddr_t elast)
+/**
+ * Removes the entry at @p p: a leaf, or (PGT_MAP_REPLACE) a whole subtree.
+ * Returns what that changes in its table's count: -1, or 0 when nothing went.
+ */
+static int remove_entry(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,
+			enum pgt__kind kind, pgt_vaddr_t elo, pgt_vaddr_t elast)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 
 	if (kind == PGT__EMPTY || kind == PGT__BAD)
-		return;
+		return 0;
 	if (kind == PGT__TABLE) {
 		entry_clear(op->sp, L, p);
 		release_subtree(op, level - 1, table_again(op, L, pte, true), pgt__table_pa(L, pte), elo);
@@ -515,6 +535,7 @@ static void remove_entry(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_
 	}
 	if (pgt__is_present(L, pte))
 		note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
+	return -1;
 }
 
 /** pgt_protect on one whole leaf: new rights, same output address and status bits. */
@@ -531,60 +552,81 @@ static void protect_entry(struct range_op *op, unsigned level, pgt_pte_t *p, pgt
 		note_flush(op, elo, elast);
 }
 
-static void write_whole(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, enum pgt__kind kind,
-			pgt_vaddr_t elo, pgt_vaddr_t elast)
+/** Writes an entry the range covers whole; returns what that changes in its table's count. */
+static int write_whole(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte, enum pgt__kind kind,
+		       pgt_vaddr_t elo, pgt_vaddr_t elast)
 {
-	if (op->pass == PASS_BREAK || op->kind == OP_UNMAP) {
-		remove_entry(op, level, p, pte, kind, elo, elast);
-	} else if (op->kind == OP_MAP) {
+	if (op->pass == PASS_BREAK || op->kind == OP_UNMAP)
+		return remove_entry(op, level, p, pte, kind, elo, elast);
+	if (op->kind == OP_MAP) { /* an empty slot: PLAN saw to it, BREAK emptied a replaced one */
 		pgt__pte_store(p, pgt__leaf_make(pgt__level(op->sp, level), op->bits[level], op->pa + (elo - op->lo)));
-	} else if (kind == PGT__LEAF || kind == PGT__RESERVED) {
-		protect_entry(op, level, p, pte, elo, elast);
+		return pte == 0;
 	}
+	if (kind == PGT__LEAF || kind == PGT__RESERVED)
+		protect_entry(op, level, p, pte, elo, elast);
+	return 0;
 }
 
-/** Unlinks a table that unmap left empty, unless another space shares it. */
-static void reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,
-			     pgt_pte_t *child, pgt_vaddr_t elo, pgt_vaddr_t elast)
+/**
+ * Unlinks the table @p child, which unmap left @p empty, unless another
+ * space shares it; returns what that changes in the count of the table
+ * that holds @p p: -1, or 0.
+ */
+static int reclaim_if_empty(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,
+			    pgt_pte_t *child, bool empty, pgt_vaddr_t elo, pgt_vaddr_t elast)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 
-	if (table_kept(L, pte) || !table_empty(op->sp, level - 1, child))
-		return;
+	if (table_kept(L, pte) || !empty)
+		return 0;
 	entry_clear(op->sp, L, p);
 	note_flush(op, elo > op->lo ? elo : op->lo, elast < op->last ? elast : op->last);
 	/* it holds nothing (link words go with their entries): the cache may keep it */
 	pgt__list_push_as(&op->t.dead[level - 1], pgt__list_at(op->sp, level - 1), child, pgt__table_pa(L, pte),
 			  true);
+	return -1;
 }
 
-static void write_descend(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,
-			  enum pgt__kind kind, pgt_vaddr_t elo, pgt_vaddr_t elast)
+/**
+ * Writes below an entry the range cuts: into its table (a split superpage's,
+ * a new one's), and the table's count into the entry once, on the way up.
+ * Returns what that changes in the count of the table that holds @p p.
+ */
+static int write_descend(struct range_op *op, unsigned level, pgt_pte_t *p, pgt_pte_t pte,
+			 enum pgt__kind kind, pgt_vaddr_t elo, pgt_vaddr_t elast)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 	struct tview child = { 0 };
 
 	if (kind == PGT__TABLE) {
+		bool unmap = op->kind == OP_UNMAP;
 		child.tab = table_again(op, L, pte, false);
-		visit_table(op, level - 1, child, elo);
-		if (op->kind == OP_UNMAP)
-			reclaim_if_empty(op, level, p, pte, child.tab, elo, elast);
-	} else if (kind == PGT__LEAF || kind == PGT__RESERVED) {
+		int delta = visit_table(op, level - 1, child, elo);
+		bool empty = count_and_test_empty(op, level, p, pte, child.tab, delta, unmap && !table_kept(L, pte));
+		return unmap ? reclaim_if_empty(op, level, p, pte, child.tab, empty, elo, elast) : 0;
+	}
+	if (kind == PGT__LEAF || kind == PGT__RESERVED) {
 		/* a superpage cut by the range (BREAK: one that a new map replaces in part) */
 		child.tab = split_now(op, level, p, pte, elo, elast);
-		visit_table(op, level - 1, child, elo);
-	} else if (kind == PGT__EMPTY && op->kind == OP_MAP && op->pass == PASS_COMMIT) {
+		int delta = visit_table(op, level - 1, child, elo);
+		(void)count_and_test_empty(op, level, p, pgt__pte_load(p), child.tab, delta, false);
+		return 0; /* a leaf became a table entry */
+	}
+	if (kind == PGT__EMPTY && op->kind == OP_MAP && op->pass == PASS_COMMIT) {
 		pgt_paddr_t pa;
 		child.tab = pool_take(op, level - 1, &pa);
-		visit_table(op, level - 1, child, elo);
+		int used = visit_table(op, level - 1, child, elo);
 		/* The branch is complete before this store makes it reachable. */
-		pgt__pte_store(p, pgt__table_entry(L, pa));
+		pgt__pte_store(p, pgt__table_entry(L, pa) | pgt__count_bits(L, (uint64_t)used));
+		return 1;
 	}
+	return 0;
 }
 
 /* --- the walk ------------------------------------------------------------- */
 
-static void visit_entry(struct range_op *op, unsigned level, struct tview t, unsigned i, pgt_vaddr_t elo)
+/** Visits one entry; returns what a writing pass changed in the count of table @p t (PLAN: 0). */
+static int visit_entry(struct range_op *op, unsigned level, struct tview t, unsigned i, pgt_vaddr_t elo)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 	pgt_vaddr_t elast = elo + ((1ull << L->shift) - 1);
@@ -597,11 +639,11 @@ static void visit_entry(struct range_op *op, unsigned level, struct tview t, uns
 			plan_whole(op, level, pte, kind);
 		else
 			plan_descend(op, level, pte, kind, elo);
-	} else if (plan == PLAN_WHOLE) {
-		write_whole(op, level, &t.tab[i], pte, kind, elo, elast);
-	} else {
-		write_descend(op, level, &t.tab[i], pte, kind, elo, elast);
+		return 0;
 	}
+	if (plan == PLAN_WHOLE)
+		return write_whole(op, level, &t.tab[i], pte, kind, elo, elast);
+	return write_descend(op, level, &t.tab[i], pte, kind, elo, elast);
 }
 
 /** Do leaves at @p level fit wherever the range covers a whole entry (pgt_map)? */
@@ -623,9 +665,9 @@ static bool map_level_fits(const struct range_op *op, unsigned level)
  * then takes. Filling or clearing thus costs about a load and a store each.
  */
 
-/** pgt_map where leaves of this level fit: empty slots get consecutive leaves. */
+/** pgt_map where leaves of this level fit: empty slots get consecutive leaves (each one more in *used). */
 static unsigned map_run(struct range_op *op, unsigned level, pgt_pte_t *tab, unsigned i, unsigned stop,
-			pgt_vaddr_t elo)
+			pgt_vaddr_t elo, int *used)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 	pgt_pte_t leaf = pgt__leaf_make(L, op->bits[level], op->pa + (elo - op->lo));
@@ -636,14 +678,20 @@ static unsigned map_run(struct range_op *op, unsigned level, pgt_pte_t *tab, uns
 			i++;
 		return i;
 	}
+	unsigned start = i;
+
 	for (; i < stop && pgt__pte_load(&tab[i]) == 0; i++, leaf += step)
 		pgt__pte_store(&tab[i], leaf);
+	*used += (int)(i - start);
 	return i;
 }
 
-/** pgt_unmap and pgt_protect: leaves (valid or reserved) cleared or given the new rights. */
+/**
+ * pgt_unmap and pgt_protect: leaves (valid or reserved) cleared (each one
+ * less in *used) or given the new rights.
+ */
 static unsigned leaf_run(struct range_op *op, unsigned level, pgt_pte_t *tab, unsigned i, unsigned stop,
-			 pgt_vaddr_t elo)
+			 pgt_vaddr_t elo, int *used)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 	bool links = (op->sp->pgt__flags & PGT_SPACE_LINKS) != 0, unmap = op->kind == OP_UNMAP;
@@ -667,6 +715,7 @@ static unsigned leaf_run(struct range_op *op, unsigned level, pgt_pte_t *tab, un
 							unmap ? 0 : op->bits[level]));
 		if (unmap && links)
 			*pgt__link_word(L, &tab[i]) = 0;
+		*used -= unmap;
 		if (pgt__is_present(L, pte)) {
 			live_first = live_first < i ? live_first : i;
 			live_last = i;
@@ -681,9 +730,11 @@ static unsigned leaf_run(struct range_op *op, unsigned level, pgt_pte_t *tab, un
 /**
  * Visits the entries of a table at @p level whose range meets the operation's.
  * @p base is the address the table's entry 0 maps. Recursion depth is bounded
- * by the level count; PLAN stops at its first failure.
+ * by the level count; PLAN stops at its first failure. Returns the change
+ * in the number of used entries of the table that a writing pass made
+ * (PLAN: 0), for the count in the entry above (count_and_test_empty).
  */
-static void visit_table(struct range_op *op, unsigned level, struct tview t, pgt_vaddr_t base)
+static int visit_table(struct range_op *op, unsigned level, struct tview t, pgt_vaddr_t base)
 {
 	const struct pgt_level *L = pgt__level(op->sp, level);
 	uint64_t size = 1ull << L->shift;
@@ -695,22 +746,24 @@ static void visit_table(struct range_op *op, unsigned level, struct tview t, pgt
 	unsigned whole_first = first + (base + ((pgt_vaddr_t)first << L->shift) < op->lo);
 	unsigned whole_end = end + (base + ((pgt_vaddr_t)end << L->shift) + (size - 1) <= op->last);
 	bool fast = op->pass != PASS_BREAK && (op->kind != OP_MAP || map_level_fits(op, level));
+	int used = 0;
 
 	for (unsigned i = first; i <= end && op->status == PGT_OK;) {
 		pgt_vaddr_t elo = base + ((pgt_vaddr_t)i << L->shift);
 		if (fast && i >= whole_first && i < whole_end) {
 			/* A virtual table (PLAN) is all empty or all leaves: whole entries need nothing. */
 			unsigned j = !t.tab               ? whole_end
-				     : op->kind == OP_MAP ? map_run(op, level, t.tab, i, whole_end, elo)
-							  : leaf_run(op, level, t.tab, i, whole_end, elo);
+				     : op->kind == OP_MAP ? map_run(op, level, t.tab, i, whole_end, elo, &used)
+							  : leaf_run(op, level, t.tab, i, whole_end, elo, &used);
 			if (j > i) {
 				i = j;
 				continue;
 			}
 		}
-		visit_entry(op, level, t, i, elo);
+		used += visit_entry(op, level, t, i, elo);
 		i++;
 	}
+	return used;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -725,7 +778,7 @@ static void run_pass(struct range_op *op, enum op_pass pass)
 
 	op->pass = pass;
 	op->memo.get = (struct memo_pos){ NULL, 0 };
-	visit_table(op, root, (struct tview){ .tab = sp->pgt__root }, op->lo & ~(span - 1));
+	(void)visit_table(op, root, (struct tview){ .tab = sp->pgt__root }, op->lo & ~(span - 1)); /* the root has no count */
 }
 
 /** PLAN, allocate, then BREAK/COMMIT, flush, and free what left the tree. */
@@ -850,8 +903,10 @@ static int map_new_branch(pgt_space_t *sp, pgt_vaddr_t va, size_t n, pgt_pte_t l
 	if (pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
 		return BY_PASSES; /* a superpage or a malformed entry: a conflict */
 	int rc = pgt__branch_alloc(sp, l, at.level, &b);
-	if (rc == PGT_OK)
+	if (rc == PGT_OK) {
 		pgt__branch_commit(sp, va, l, at.level, &b, leaf, n, at.pte);
+		pgt__stop_count_note(sp, &at, 1);
+	}
 	return rc;
 }
 
@@ -889,6 +944,7 @@ static int map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt_
 	if (pgt__any_entry(at.pte, n))
 		return BY_PASSES;
 	pgt__store_leaves(at.pte, n, first, pgt__leaf_step(L));
+	pgt__stop_count_note(sp, &at, (int)n);
 	return PGT_OK;
 }
 
@@ -966,9 +1022,43 @@ static int reclaim_stops_above(const struct range_op *op, unsigned level, struct
 		return BY_PASSES;
 	const struct pgt_level *U = pgt__level(sp, up->level);
 	unsigned i = pgt__index(U, op->lo);
-	bool stops = up->level == pgt__root_level(sp) || table_kept(U, pgt__pte_load(up->pte)) ||
-		     pgt__used_near(up->pte - i, pgt__entries(U), i, i + 1);
+	if (up->level == pgt__root_level(sp) || table_kept(U, pgt__pte_load(up->pte)))
+		return PGT_OK;
+	const struct pgt_level *G = pgt__level(sp, up->level + 1u);
+	pgt_pte_t g = pgt__pte_load(up->up);
+	bool stops = pgt__counted(G, g) ? pgt__count_of(G, g) > 1
+					: pgt__used_near(up->pte - i, pgt__entries(U), i, i + 1);
 	return stops ? PGT_OK : BY_PASSES;
+}
+
+/** How many of the @p n entries from @p p at @p L are leaves the library keeps: those unmap clears. */
+static unsigned mapped_leaves(const struct pgt_level *L, const pgt_pte_t *p, unsigned n)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		k += pgt__is_mapped_leaf(L, pgt__pte_load(&p[i]));
+	return k;
+}
+
+/**
+ * Whether unmapping [first, first + n) of the table @p tab at @p level,
+ * which the entry at->up links, may leave it empty: by its count, when
+ * those are all its leaves; without a count, when no entry near the
+ * range is in use. Never the root.
+ */
+static bool unmap_may_empty(const struct range_op *op, unsigned level, const struct pgt__stop *at,
+			    const pgt_pte_t *tab, unsigned first, unsigned n)
+{
+	const struct pgt_level *L = pgt__level(op->sp, level);
+
+	if (op->kind != OP_UNMAP || level >= pgt__root_level(op->sp))
+		return false;
+	const struct pgt_level *U = pgt__level(op->sp, level + 1u);
+	pgt_pte_t u = pgt__pte_load(at->up);
+	if (pgt__counted(U, u))
+		return pgt__count_of(U, u) <= mapped_leaves(L, tab + first, n);
+	return !pgt__used_near(tab, pgt__entries(L), first, first + n);
 }
 
 /**
@@ -998,16 +1088,21 @@ static int change_in_one_table(struct range_op *op)
 	pgt_pte_t *tab = at.pte - first;
 	if (any_table(L, level, at.pte, n))
 		return BY_PASSES;
-	bool may_empty = op->kind == OP_UNMAP && level < pgt__root_level(sp) &&
-			 !pgt__used_near(tab, pgt__entries(L), first, first + n);
+	bool may_empty = unmap_may_empty(op, level, &at, tab, first, n);
 	int rc = may_empty ? reclaim_stops_above(op, level, &up) : PGT_OK;
 	if (rc != PGT_OK)
 		return rc;
 	op->pass = PASS_COMMIT;
-	leaf_run(op, level, tab, first, first + n, op->lo);
+	int used = 0;
+	leaf_run(op, level, tab, first, first + n, op->lo, &used);
 	if (may_empty) { /* the range lies inside the entry above: the flush covers it alone */
 		op->t = (struct op_tables){ 0 };
-		reclaim_if_empty(op, up.level, up.pte, pgt__pte_load(up.pte), tab, op->lo, op->last);
+		pgt_pte_t link = pgt__pte_load(up.pte);
+		bool empty = count_and_test_empty(op, up.level, up.pte, link, tab, used, true);
+		pgt__stop_count_note(sp, &up, reclaim_if_empty(op, up.level, up.pte, link, tab, empty, op->lo,
+							       op->last));
+	} else {
+		pgt__stop_count_note(sp, &at, used);
 	}
 	if (op->flush)
 		pgt__tlb_flush_hook(sp, op->flush_lo, op->flush_last);

@@ -58,6 +58,23 @@ static int check_slot(const pgt_space_t *dst, const pgt_space_t *src, unsigned i
 	return *done ? PGT_OK : PGT_ECONFLICT;
 }
 
+/**
+ * Marks the live table entry at @p p (read as @p seen) of @p R pinned, in
+ * one atomic step, so that an accessed bit the MMU sets meanwhile stays.
+ * Its table is shared from now on: written by both spaces, so neither
+ * keeps a count of it (pgt__counted), and the count bits go. Returns the
+ * entry as it is now.
+ */
+static pgt_pte_t pin_entry(const struct pgt_level *R, pgt_pte_t *p, pgt_pte_t seen)
+{
+	pgt_pte_t next;
+
+	do
+		next = (seen & ~R->table_count) | R->table_pinned;
+	while (!__atomic_compare_exchange_n(p, &seen, next, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	return next;
+}
+
 /** Links root slot @p i of dst to the owner's table there (made now if missing). */
 static void share_slot(pgt_space_t *dst, const pgt_space_t *src, unsigned i, struct pgt__table_list *pool)
 {
@@ -70,8 +87,8 @@ static void share_slot(pgt_space_t *dst, const pgt_space_t *src, unsigned i, str
 		(void)pgt__list_take_cleared(src, pool, root - 1, &pa);
 		s = pgt__table_entry(R, pa);
 		pgt__pte_store(&src->pgt__root[i], s | R->table_pinned);
-	} else { /* a live entry: an accessed bit the MMU sets meanwhile stays */
-		__atomic_fetch_or(&src->pgt__root[i], R->table_pinned, __ATOMIC_ACQ_REL);
+	} else {
+		s = pin_entry(R, &src->pgt__root[i], s);
 	}
 	pgt__pte_store(&dst->pgt__root[i], (s & ~R->table_pinned) | R->table_borrowed);
 }

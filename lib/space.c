@@ -58,6 +58,35 @@ static bool table_entry_ok(const struct pgt_arch *a, unsigned l)
 	return !L->leaf_ok || ((L->leaf_type ^ L->table_type) & L->type_mask) || L->leaf_any;
 }
 
+/**
+ * Checks the count field of table entries at level @p l (pgt_level.table_count):
+ * none, or one contiguous mask that holds 0 to the number of entries of a
+ * table of the level below and shares no bit with what a table entry
+ * uses otherwise. Level 0 has no table entries, so no count.
+ */
+static bool table_count_ok(const struct pgt_arch *a, unsigned l)
+{
+	const struct pgt_level *L = &a->level[l];
+	pgt_pte_t m = L->table_count, used = L->valid | L->type_mask | L->table_type | L->leaf_any | L->table_oa |
+					       L->table_attrs | L->table_mbz | L->table_accessed |
+					       L->table_borrowed | L->table_pinned;
+
+	if (m == 0)
+		return true;
+	if (l == 0)
+		return false;
+	pgt_pte_t field = m >> pgt__lowest_bit(m);
+	if (field & (field + 1))
+		return false; /* not contiguous */
+	if (field < pgt__entries(&a->level[l - 1]))
+		return false; /* too narrow for a full table */
+	for (unsigned i = 0; i < PGT_RULES; i++)
+		used |= L->table_rules[i].mask;
+	for (unsigned i = 0; i < PGT_MALFORMED; i++)
+		used |= L->malformed[i].mask;
+	return (m & used) == 0;
+}
+
 /** A descriptor the engine can walk without going out of bounds. */
 static bool arch_ok(const struct pgt_arch *a)
 {
@@ -73,7 +102,7 @@ static bool arch_ok(const struct pgt_arch *a)
 		if (a->pgt__room[i])
 			return false;
 	for (unsigned l = 0; l < a->levels; l++)
-		if (!level_ok(a, l) || (l > 0 && !table_entry_ok(a, l)))
+		if (!level_ok(a, l) || (l > 0 && !table_entry_ok(a, l)) || !table_count_ok(a, l))
 			return false;
 	const struct pgt_level *root = &a->level[a->levels - 1];
 	return root->shift + root->bits == a->va_bits;

@@ -116,6 +116,14 @@ static void give_back(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt
 		give(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
 }
 
+void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa)
+{
+	if (sp->pgt__mm.defer_free)
+		sp->pgt__mm.defer_free(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
+	else
+		give_back(sp, level, tab, pa, true, sp->pgt__mm.free_table);
+}
+
 void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 {
 	for (unsigned l = 0; l < sp->pgt__arch->levels; l++) {
@@ -226,10 +234,13 @@ void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, 
 	/* The walk stopped above the target (else no branch is needed): b holds [target, top). */
 	PGT_ASSERT(target < top);
 	pgt__store_leaves(b->tab[target] + pgt__index(T, va), n, leaf, pgt__leaf_step(T));
-	for (unsigned l = target + 1; l < top; l++) {
+	/* Each link counts what its table holds: the n leaves, or the one link below. */
+	for (unsigned l = target + 1; l <= top; l++) {
 		const struct pgt_level *L = pgt__level(sp, l);
-		b->tab[l][pgt__index(L, va)] = pgt__table_entry(L, b->pa[l - 1]);
+		pgt_pte_t link = pgt__table_entry(L, b->pa[l - 1]) | pgt__count_bits(L, l == target + 1 ? n : 1);
+		if (l < top)
+			b->tab[l][pgt__index(L, va)] = link;
+		else /* the branch is complete before this store makes it reachable */
+			pgt__pte_store(slot, link);
 	}
-	/* The branch is complete before this store makes it reachable. */
-	pgt__pte_store(slot, pgt__table_entry(pgt__level(sp, top), b->pa[top - 1]));
 }

@@ -139,6 +139,13 @@ void pgt__list_retire_all(const pgt_space_t *sp, struct pgt__table_list lists[])
  */
 int pgt__pool_fill(const pgt_space_t *sp, struct pgt__table_list pool[], const size_t need[]);
 
+/**
+ * Gives back @p tab (at @p pa), a table unlinked from a live tree because
+ * it emptied, after the flush: what pgt__list_retire_all does for a list,
+ * without one (the one-page unmap), the cache included.
+ */
+void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa);
+
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
 void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);
 void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table);
@@ -165,7 +172,7 @@ static inline void pgt__store_leaves(pgt_pte_t *p, size_t n, pgt_pte_t first, ui
 }
 
 /** Tells the caller's tlb_flush hook, if any, that [lo, last] changed. */
-static inline void pgt__tlb_flush_hook(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t last)
+static inline __attribute__((always_inline)) void pgt__tlb_flush_hook(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t last)
 {
 	if (sp->pgt__mm.tlb_flush)
 		sp->pgt__mm.tlb_flush(sp->pgt__mm.ctx, lo, last - lo + 1);
@@ -238,7 +245,9 @@ int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, stru
  * in the table of level @p target (@p leaf, then its output address one
  * page further each time), links each table from the one above it, and
  * then the branch from @p slot, the empty entry of level @p top on the
- * path to @p va, with one release store. Cannot fail.
+ * path to @p va, with one release store; each link holds its table's
+ * count (pgt_level.table_count). The count of the table that holds
+ * @p slot is the caller's. Cannot fail.
  */
 void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, unsigned top,
 			const struct pgt__branch *b, pgt_pte_t leaf, size_t n, pgt_pte_t *slot);

@@ -118,6 +118,30 @@ static bool linked_before(const pgt_space_t *sp, const pgt_pte_t *slot, pgt_padd
 static void verify_table(struct verify *v, unsigned level, const pgt_pte_t *table, uint64_t base, bool owned);
 
 /**
+ * Checks the count the table entry @p pte at @p level keeps of its table
+ * @p next (pgt_level.table_count): the number of its entries that are not
+ * 0; an entry that keeps none (shared through pgt_share) has the bits
+ * clear. Not in a view: foreign tables were written by another program.
+ */
+static void verify_count(struct verify *v, unsigned level, pgt_pte_t pte, const pgt_pte_t *next, uint64_t off)
+{
+	const struct pgt_level *L = pgt__level(v->sp, level);
+	unsigned used = 0, n = pgt__entries(pgt__level(v->sp, level - 1));
+
+	if (!L->table_count || !pgt__space_writable(v->sp))
+		return;
+	if (!pgt__counted(L, pte)) {
+		if (pte & L->table_count)
+			problem(v, "count bits set in a shared table entry", off, level);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		used += pgt__pte_load(&next[i]) != 0;
+	if (pgt__count_of(L, pte) != used)
+		problem(v, "table count differs from the table's used entries", off, level);
+}
+
+/**
  * Checks a table entry, then the table it links unless the entry is
  * malformed, the allocator disowns the table (it may not be a table at all)
  * or the table was already reached. Ownership is asked before anything is
@@ -157,6 +181,7 @@ static void verify_link(struct verify *v, unsigned level, const pgt_pte_t *slot,
 		problem(v, "table not reachable through p2v", off, level);
 		return;
 	}
+	verify_count(v, level, pte, next, off);
 	verify_table(v, level - 1, next, off, owned);
 }
 

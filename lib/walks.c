@@ -38,7 +38,7 @@ static int generic_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned targe
 {
 	if (!pgt__va_ok(sp, va))
 		return PGT_ERANGE;
-	pgt_pte_t *table = sp->pgt__root;
+	pgt_pte_t *table = sp->pgt__root, *up = NULL;
 
 	/* One step per level, from the root down: at most `levels` iterations. */
 	for (unsigned l = pgt__root_level(sp);; l--) {
@@ -47,9 +47,10 @@ static int generic_walk_to(const pgt_space_t *sp, pgt_vaddr_t va, unsigned targe
 		pgt_pte_t pte = pgt__pte_load(p);
 
 		if (l == target || !pgt__is_table(L, l, pte)) {
-			*at = (struct pgt__stop){ .pte = p, .level = l };
+			*at = (struct pgt__stop){ .pte = p, .up = up, .level = l };
 			return PGT_OK;
 		}
+		up = p;
 		table = pgt__next_table(sp, L, pte);
 		if (!table)
 			return PGT_EHOOK;

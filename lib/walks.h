@@ -19,8 +19,19 @@
 /** Where a walk towards a target level stopped. */
 struct pgt__stop {
 	pgt_pte_t *pte; /**< entry at `level` on the path to the address */
+	pgt_pte_t *up;  /**< the table entry (level + 1) linking pte's table; NULL at the root */
 	unsigned level;
 };
+
+/**
+ * Adds @p delta to the count of the table that holds the entry a walk
+ * stopped at (pgt__count_note): nothing at the root, or where no count is kept.
+ */
+static inline void pgt__stop_count_note(const pgt_space_t *sp, const struct pgt__stop *at, int delta)
+{
+	if (at->level < pgt__root_level(sp))
+		pgt__count_note(pgt__level(sp, at->level + 1u), at->up, delta, at->level + 1u == pgt__root_level(sp));
+}
 
 /**
  * The hardware-valid leaf a walk found (for pgt__walk_ops.tlb_refill): its

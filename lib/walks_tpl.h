@@ -144,6 +144,8 @@ static PGT__ALWAYS_INLINE pgt_pte_t walk_odd(const struct pgt_arch *A, unsigned 
  */
 struct walk_pos {
 	pgt_pte_t *p;
+	pgt_pte_t *up;  /**< the table entry that links p's table; NULL at the root */
+	pgt_pte_t *up2; /**< the table entry that links up's table; NULL at and below the root */
 	pgt_pte_t odd;
 	pgt_pte_t leaf;
 	unsigned level;
@@ -156,6 +158,8 @@ struct walk_pos {
 static PGT__ALWAYS_INLINE int walk_descend(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
 					   pgt_pte_t pte, pgt_vaddr_t va, unsigned l, bool hook)
 {
+	at->up2 = at->up;
+	at->up = at->p;
 	at->p = walk_next(c, &A->level[l], pte, walk_ix(A, va, l - 1, c->offset), hook);
 	return hook && !at->p ? PGT_EHOOK : WALK_GO_ON;
 }
@@ -260,7 +264,7 @@ static PGT__ALWAYS_INLINE int walk_to_step(const struct pgt_arch *A, const struc
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (l == target || !walk_is_table(A, l, pte)) {
-		*stop = (struct pgt__stop){ .pte = at->p, .level = l };
+		*stop = (struct pgt__stop){ .pte = at->p, .up = at->up, .level = l };
 		return PGT_OK;
 	}
 	return walk_descend(A, c, at, pte, va, l, hook);
@@ -341,6 +345,8 @@ static PGT__ALWAYS_INLINE int insert_step(const struct pgt_arch *A, const struct
 	if (l < target || pgt__classify(&A->level[l], l, pte) != PGT__EMPTY)
 		return WALK_INSERT_GENERAL;
 	pgt__pte_store(at->p, leaf);
+	if (l + 1u < A->levels)
+		pgt__count_note(&A->level[l + 1u], at->up, 1, l + 2u == A->levels);
 	if (out)
 		*out = (pgt_ref_t){ .pte = at->p, .level = l, .page_shift = A->level[l].shift };
 	return PGT_OK;
@@ -449,8 +455,11 @@ static PGT__ALWAYS_INLINE int walk_map_page(pgt_space_t *sp, const struct pgt_ar
 #undef STEP
 	if (st == WALK_GENERAL)
 		return pgt__map_general(sp, va, pa, size, prot, flags);
-	if (st == PGT_OK)
+	if (st == PGT_OK) {
 		pgt__pte_store(at.p, pgt__leaf_make(L, sp->pgt__enc[target], pa));
+		if (target + 1u < A->levels)
+			pgt__count_note(&A->level[target + 1u], at.up, 1, target + 2u == A->levels);
+	}
 	return st;
 }
 
@@ -465,24 +474,89 @@ static PGT__ALWAYS_INLINE int walk_map(pgt_space_t *sp, const struct pgt_arch *A
 	return pgt__map_general(sp, va, pa, size, prot, flags);
 }
 
+/** What the unmap of one leaf does with the table that holds it (see unmap_fate). */
+enum unmap_fate {
+	UNMAP_KEEP,   /**< the table keeps other entries: it stays */
+	UNMAP_FREE,   /**< its last entry goes: unlinked and given back here */
+	UNMAP_GENERAL /**< the general unmap's to decide (no count, or the table above empties too) */
+};
+
 /**
- * pgt_unmap (@p bits NULL) or pgt_protect (the leaf bits of the new rights)
- * of the leaf @p pte at @p p, level @p l (a constant), when the range is
- * exactly that leaf; as the passes' leaf loop writes it, with the same
- * hook calls. An unmap that may leave the table empty is the general
- * one's, which frees the table. WALK_GENERAL, having written nothing,
- * when the case does not apply.
+ * What unmapping the leaf at @p p (level @p l, a constant) does to its
+ * table, which the entry @p up links (@p up2 links up's table): by the
+ * count in @p up, which is all this reads of the tables; where no count is
+ * kept, an entry in use nearby keeps the table. A table whose last entry
+ * goes is freed here when the table above keeps other entries (its count
+ * says so, or it is the root); else the general unmap frees them level by
+ * level. The root always stays.
  */
-static PGT__ALWAYS_INLINE int change_leaf(pgt_space_t *sp, const struct pgt_arch *A, pgt_pte_t *p, pgt_pte_t pte,
-					  pgt_vaddr_t va, uint64_t size, const pgt_pte_t *bits, unsigned l)
+static PGT__ALWAYS_INLINE enum unmap_fate unmap_fate(const struct pgt_arch *A, const pgt_pte_t *p, pgt_vaddr_t va,
+						     const pgt_pte_t *up, const pgt_pte_t *up2, unsigned l)
 {
 	const struct pgt_level *L = &A->level[l];
+	unsigned i = pgt__index(L, va);
+
+	if (l + 1u >= A->levels)
+		return UNMAP_KEEP;
+	const struct pgt_level *U = &A->level[l + 1u];
+	pgt_pte_t u = U->table_count ? pgt__pte_load(up) : 0;
+	/* only a root entry can be shared, and keep no count (pgt_share) */
+	if (!U->table_count || (l + 2u == A->levels && !pgt__counted(U, u)))
+		return pgt__used_near(p - i, pgt__entries(L), i, i + 1) ? UNMAP_KEEP : UNMAP_GENERAL;
+	unsigned n = pgt__count_of(U, u);
+	if (n != 1)
+		return n > 1 ? UNMAP_KEEP : UNMAP_GENERAL; /* 0: a count verify reports; the passes scan */
+	if (l + 2u >= A->levels)
+		return UNMAP_FREE;
+	const struct pgt_level *G = &A->level[l + 2u];
+	pgt_pte_t g = G->table_count ? pgt__pte_load(up2) : 0;
+	if (!G->table_count || (l + 3u == A->levels && !pgt__counted(G, g)))
+		return UNMAP_GENERAL;
+	return pgt__count_of(G, g) > 1 ? UNMAP_FREE : UNMAP_GENERAL;
+}
+
+/**
+ * Unlinks the table of level @p l that the entry @p up links, which just
+ * lost its last entry, as the passes' reclaim does, and takes it from the
+ * count in @p up2 (unmap_fate saw that table keep others); returns the
+ * table's address, to give back after the flush.
+ */
+static PGT__ALWAYS_INLINE pgt_paddr_t unmap_unlink_table(pgt_space_t *sp, const struct pgt_arch *A, pgt_pte_t *up,
+							 pgt_pte_t *up2, unsigned l)
+{
+	const struct pgt_level *U = &A->level[l + 1u];
+	pgt_paddr_t pa = pgt__table_pa(U, pgt__pte_load(up));
+
+	pgt__pte_store(up, 0);
+	if (sp->pgt__flags & PGT_SPACE_LINKS)
+		*pgt__link_word(U, up) = 0;
+	if (l + 2u < A->levels)
+		pgt__count_note(&A->level[l + 2u], up2, -1, l + 3u == A->levels);
+	return pa;
+}
+
+/**
+ * pgt_unmap (@p bits NULL) or pgt_protect (the leaf bits of the new rights)
+ * of the leaf @p pte at @p p, level @p l (a constant), whose table the
+ * entry @p up links (and @p up2 up's table), when the range is exactly
+ * that leaf; as the passes' leaf loop and reclaim write it, with the same
+ * hook calls: an unmap that empties the table unlinks it, flushes and
+ * gives it back (unmap_fate). WALK_GENERAL, having written nothing, when
+ * the case does not apply.
+ */
+static PGT__ALWAYS_INLINE int change_leaf(pgt_space_t *sp, const struct pgt_arch *A, pgt_pte_t *p, pgt_pte_t pte,
+					  pgt_pte_t *up, pgt_pte_t *up2, pgt_vaddr_t va, uint64_t size,
+					  const pgt_pte_t *bits, unsigned l)
+{
+	const struct pgt_level *L = &A->level[l];
+	enum unmap_fate fate = UNMAP_KEEP;
+	pgt_paddr_t dead = 0;
 
 	if (!L->leaf_ok || size != 1ull << L->shift || (va & (size - 1)) || !pgt__is_mapped_leaf(L, pte))
 		return WALK_GENERAL;
 	if (!bits) {
-		unsigned i = pgt__index(L, va);
-		if (l + 1u < A->levels && !pgt__used_near(p - i, pgt__entries(L), i, i + 1))
+		fate = unmap_fate(A, p, va, up, up2, l);
+		if (fate == UNMAP_GENERAL)
 			return WALK_GENERAL;
 		if (sp->pgt__mm.leaf_ad) /* the entry goes: its bits matter only to the hook */
 			pgt__report_ad(sp, L, va, pgt__leaf_update(L, p, pte, ~(pgt_pte_t)0, 0));
@@ -490,13 +564,20 @@ static PGT__ALWAYS_INLINE int change_leaf(pgt_space_t *sp, const struct pgt_arch
 			pgt__pte_store(p, 0);
 		if (sp->pgt__flags & PGT_SPACE_LINKS)
 			*pgt__link_word(L, p) = 0;
+		if (fate == UNMAP_FREE)
+			dead = unmap_unlink_table(sp, A, up, up2, l);
+		else if (l + 1u < A->levels)
+			pgt__count_note(&A->level[l + 1u], up, -1, l + 2u == A->levels);
 	} else if (((pte & ~L->prot_mask) | bits[l]) != pte) {
 		pgt__report_ad(sp, L, va, pgt__leaf_update(L, p, pte, L->prot_mask, bits[l]));
 	} else {
 		pte = 0; /* the rights it has: nothing to flush */
 	}
-	if (pgt__is_present(L, pte))
+	/* an unlinked table may sit in the MMU's paging-structure caches too */
+	if (pgt__is_present(L, pte) || fate == UNMAP_FREE)
 		pgt__tlb_flush_hook(sp, va, va + (size - 1));
+	if (fate == UNMAP_FREE)
+		pgt__table_retire(sp, l, p - pgt__index(L, va), dead);
 	pgt__space_changed(sp);
 	return PGT_OK;
 }
@@ -508,7 +589,7 @@ static PGT__ALWAYS_INLINE int change_step(pgt_space_t *sp, const struct pgt_arch
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (!walk_is_table(A, l, pte))
-		return change_leaf(sp, A, at->p, pte, va, size, bits, l);
+		return change_leaf(sp, A, at->p, pte, at->up, at->up2, va, size, bits, l);
 	return walk_descend(A, c, at, pte, va, l, hook);
 }
 

@@ -88,6 +88,12 @@ static const struct prot_row rows[] = {
 #define RESERVED_LEAF_UGUC 0x04600000000003c4ull
 /* A table descriptor: 0b11 and nothing but the next-table address. */
 #define TABLE_DESC_BITS    0x3ull
+/*
+ * Bits [11:2] of a 4K-granule table descriptor, ignored there with 48-bit
+ * output addresses (D8.3.1): where libpgtable counts the used entries of
+ * the linked table. The 16K and 64K granules keep no count.
+ */
+#define TABLE_IGNORED_11_2 0xffcull
 
 /* ------------------------------------------------------------------------ */
 /* The descriptors, spelled out by hand.                                     */
@@ -315,6 +321,8 @@ START_TEST(test_geometry)
 			CHECK_PTE(L->table_type, 0x3, "table descriptor 0b11");
 			CHECK_PTE(L->table_oa, d->table_oa, "next-level table address");
 		}
+		/* 4K: ignored bits [11:2] of a table descriptor; 16K and 64K have no room */
+		CHECK_PTE(L->table_count, l > 0 && d->granule == 12 ? TABLE_IGNORED_11_2 : 0, "count bits");
 		if (L->leaf_ok)
 			CHECK_PTE(L->leaf_type, l == 0 ? 0x3 : 0x1, "page 0b11, block 0b01");
 	}
@@ -453,6 +461,16 @@ START_TEST(test_execute_never)
 }
 END_TEST
 
+/* The entries of a table of @p n entries that are not 0. */
+static unsigned used_entries(const pgt_pte_t *table, unsigned n)
+{
+	unsigned used = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		used += table[i] != 0;
+	return used;
+}
+
 /* Walks from the root to the table at @p stop for @p va, checking every
  * table descriptor on the way; returns that table. */
 static pgt_pte_t *check_table_descs(struct fx *f, pgt_vaddr_t va, unsigned stop)
@@ -466,9 +484,12 @@ static pgt_pte_t *check_table_descs(struct fx *f, pgt_vaddr_t va, unsigned stop)
 		pgt_pte_t e = table[i];
 		pgt_paddr_t next = e & d->table_oa;
 
-		ck_assert_msg((e & ~d->table_oa) == TABLE_DESC_BITS,
+		pgt_pte_t count = d->granule == 12 ? TABLE_IGNORED_11_2 : 0;
+		ck_assert_msg((e & ~d->table_oa & ~count) == TABLE_DESC_BITS,
 			      "%s level %u table descriptor %#018llx: expected 0b11 and the address only",
 			      d->name, l, (unsigned long long)e);
+		ck_assert_msg((e & count) >> 2 == used_entries(table_at(f, next), 1u << d->bits) || !count,
+			      "%s level %u table descriptor %#018llx: count", d->name, l, (unsigned long long)e);
 		ck_assert_msg(test_mm_owns(&f->t, next, l - 1),
 			      "%s level %u points at %#llx, not a level-%u table", d->name, l,
 			      (unsigned long long)next, l - 1);

@@ -230,6 +230,8 @@ START_TEST(test_geometry)
 		CHECK_PTE(L->type_mask, 0x3, "type is bits[1:0]");
 		if (l > 0)
 			CHECK_PTE(L->table_type, 0x3, "table descriptor 0b11");
+		/* the count: ignored bits [11:2] of a 4K table descriptor (D8.3.1); none for 16K, 64K */
+		CHECK_PTE(L->table_count, l > 0 && d->granule == 12 ? 0xffcull : 0, "count bits");
 		for (unsigned i = 0; i < PGT_RULES; i++)
 			ck_assert_msg(L->table_rules[i].removes == 0, "level %u: a stage-2 table restricts",
 				      l);
@@ -426,6 +428,7 @@ START_TEST(test_decode_literals)
 	fx_open(&f, _i);
 	const struct s2_size *sz = &f.d->size[0];
 	pgt_ref_t ref = insert_ok(&f, ipa_for(&f, 0), sz->shift);
+	pgt_pte_t inserted = *ref.pte;
 	for (unsigned k = 0; k < sizeof decodes / sizeof decodes[0]; k++) {
 		const struct decode_case *dc = &decodes[k];
 		*ref.pte = sz->pa | dc->bits;
@@ -437,7 +440,9 @@ START_TEST(test_decode_literals)
 			      dc->what);
 		ck_assert_uint_eq(get(&f, ref, PGT_FIELD_PADDR), sz->pa);
 	}
-	*ref.pte = 0;
+	/* the leaf the library wrote, back for pgt_unmap, which keeps the table's count */
+	*ref.pte = inserted;
+	CHECK_RC(pgt_unmap(&f.sp, ipa_for(&f, 0), 1ull << sz->shift), PGT_OK);
 	fx_close(&f);
 }
 END_TEST
@@ -466,7 +471,7 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Tables and the concatenated root                                          */
 
-/* Table descriptors are 0b11 and the next table's address, nothing else. */
+/* Table descriptors are 0b11, the next table's address and (4K) its count, nothing else. */
 START_TEST(test_table_descriptors)
 {
 	struct fx f;
@@ -480,7 +485,9 @@ START_TEST(test_table_descriptors)
 		const struct pgt_level *L = &d->a->level[l];
 		pgt_pte_t e = table[(ipa >> L->shift) & ((1ull << L->bits) - 1)];
 		pgt_paddr_t next = e & (0x0000ffffffffffffull & ~((1ull << d->granule) - 1));
-		CHECK_PTE(e & ~next, 0x3, "table descriptor: 0b11 and the address");
+		/* 4K granule: one used entry below, counted in ignored bits [11:2] (D8.3.1) */
+		pgt_pte_t count = d->granule == 12 ? 1ull << 2 : 0;
+		CHECK_PTE(e & ~next, 0x3 | count, "table descriptor: 0b11, the address and the count");
 		ck_assert(test_mm_owns(&f.t, next, l - 1));
 		table = test_mm_p2v(&f.t, next);
 	}
@@ -570,6 +577,7 @@ START_TEST(test_translate_rights)
 		const struct s2_size *sz = &f.d->size[s];
 		pgt_vaddr_t ipa = ipa_for(&f, s);
 		pgt_ref_t ref = insert_ok(&f, ipa, sz->shift);
+		pgt_pte_t inserted = *ref.pte;
 		pgt_pte_t base = sz->pa | 0x73c | (sz->level ? 0x1 : 0x3); /* MemAttr, SH, AF, type */
 		pgt_vaddr_t at = ipa + 0x48;
 		for (unsigned k = 0; k < sizeof rights / sizeof rights[0]; k++) {
@@ -583,7 +591,8 @@ START_TEST(test_translate_rights)
 					      sz->level);
 			}
 		}
-		*ref.pte = 0;
+		*ref.pte = inserted; /* the library's leaf again: unmapped as pgt_unmap does, count and all */
+		CHECK_RC(pgt_unmap(&f.sp, ipa, 1ull << sz->shift), PGT_OK);
 	}
 	fx_close(&f);
 }

@@ -72,6 +72,11 @@ enum {
 #define SPEC_ADDR       0x000ffffffffff000ull
 /* A table entry as the library writes it: R, W, X and the address, nothing else. */
 #define SPEC_TABLE_BITS 0x7ull
+/*
+ * Bits 61:52 of a table entry, within its ignored bits 63:52 (tables 28-1,
+ * 28-3, 28-5): where libpgtable counts the used entries of the linked table.
+ */
+#define SPEC_IGNORED_61_52 0x3ff0000000000000ull
 /* Bit 7 of a PDPTE or PDE: the entry maps a page (tables 28-2, 28-4). */
 #define SPEC_PS         0x80ull
 /* pgt_insert's reserved leaf at level 0: bits 2:0 clear (not present), mark bit 11, memory type WB. */
@@ -284,6 +289,7 @@ START_TEST(test_geometry)
 		ck_assert_uint_eq(L->oa_shift, 0);
 		CHECK_PTE(L->valid, 0x7, "present: any of bits 2:0");
 		CHECK_PTE(L->table_oa, SPEC_ADDR, "next table: bits 51:12");
+		CHECK_PTE(L->table_count, l ? SPEC_IGNORED_61_52 : 0, "count: ignored bits 61:52 of a table entry");
 		CHECK_PTE(L->table_attrs, 0x7, "table entries grant R, W and X");
 		/* Table 28-1 (PML4E, and the PML5E of 5-level EPT): bits 7:3 reserved; tables 28-3 and 28-5:
 		 * bits 6:3 reserved, bit 7 clear (set, the entry maps a page). */
@@ -431,7 +437,10 @@ START_TEST(test_table_entries)
 		CHECK_RC(pgt_map(&f.sp, gpa, sizes[s].pa, size_of(s), R | W, 0), PGT_OK);
 		for (unsigned l = f.d->levels - 1u; l > sizes[s].level; l--) {
 			pgt_pte_t e = *entry_at(&f, gpa, l);
-			ck_assert_msg((e & ~SPEC_ADDR) == SPEC_TABLE_BITS, "%s level %u table entry %#llx",
+			ck_assert_msg((e & ~SPEC_ADDR & ~SPEC_IGNORED_61_52) == SPEC_TABLE_BITS,
+				      "%s level %u table entry %#llx", f.d->name, l, (unsigned long long)e);
+			/* one entry in each table on the path: the next link, or the leaf */
+			ck_assert_msg((e & SPEC_IGNORED_61_52) == 1ull << 52, "%s level %u count in %#llx",
 				      f.d->name, l, (unsigned long long)e);
 			ck_assert(test_mm_owns(&f.t, e & SPEC_ADDR, l - 1));
 		}
@@ -721,7 +730,8 @@ START_TEST(test_translate_accessed_dirty)
 		translate_ok(&f, gpa, PGT_ACC_READ | PGT_ACC_SET_AD, pa, "read with update");
 		CHECK_PTE(*ref.pte, leaf | 0x100, "A set by the read");
 		for (unsigned l = f.d->levels - 1u; l > sizes[s].level; l--)
-			CHECK_PTE(*entry_at(&f, gpa, l) & ~SPEC_ADDR, 0x107, "A set in the table entry");
+			CHECK_PTE(*entry_at(&f, gpa, l) & ~SPEC_ADDR & ~SPEC_IGNORED_61_52, 0x107,
+				  "A set in the table entry");
 		translate_fault(&f, gpa, PGT_ACC_EXEC | PGT_ACC_SET_AD, PGT_FAULT_PERMISSION, sizes[s].level,
 				"fetch of RW");
 		CHECK_PTE(*ref.pte, leaf | 0x100, "no D on a fault");

@@ -296,6 +296,7 @@ START_TEST(test_geometry)
 		CHECK_PTE(L->valid, 0x1, "V is bit 0");
 		CHECK_PTE(L->leaf_any, 0xe, "a leaf has R, W or X (table 4.5)");
 		CHECK_PTE(L->table_oa, SPEC_PPN, "next-table PPN, bits 53:10");
+		CHECK_PTE(L->table_count, 0, "no count: RSW 9:8 is all a non-leaf entry ignores (4.3.1)");
 		CHECK_PTE(L->leaf_oa, sizes[l].oa_mask, sizes[l].name);
 		CHECK_PTE(L->accessed, 0x40, "A is bit 6");
 		CHECK_PTE(L->dirty, 0x80, "D is bit 7");

@@ -43,6 +43,12 @@
 #define SDM_NON_ADDR_MASK  0xfff0000000000fffull
 /* Address bits 51:12 of a table reference (tables 4-14, 4-15, 4-17, 4-19). */
 #define SDM_ADDR_51_12     0x000ffffffffff000ull
+/*
+ * Bits 61:52 of a table reference, within its ignored bits 62:52 (tables
+ * 4-14, 4-15, 4-17, 4-19): where libpgtable counts the used entries of the
+ * table the reference links.
+ */
+#define SDM_IGNORED_61_52  0x3ff0000000000000ull
 
 /* Rights rows: the same attribute bits at every level, PS added above level 0. */
 struct prot_row {
@@ -231,10 +237,12 @@ START_TEST(test_descriptor_masks)
 	CHECK_PTE(a->level[2].leaf_oa, 0x000fffffc0000000ull, "1G PDPTE address field");
 	for (unsigned l = 1; l < a->levels; l++) {
 		CHECK_PTE(a->level[l].table_oa, SDM_ADDR_51_12, "table reference address field");
+		CHECK_PTE(a->level[l].table_count, SDM_IGNORED_61_52, "count: ignored bits 61:52");
 		/* A table reference has P=1 and PS=0 (bit 7 reserved in PML4E/PML5E). */
 		CHECK_PTE(a->level[l].type_mask & 0x81, a->level[l].type_mask, "type bits are P and PS");
 		CHECK_PTE(a->level[l].table_type, 0x1, "table type: P, PS clear");
 	}
+	CHECK_PTE(a->level[0].table_count, 0, "a PTE links no table: no count");
 	CHECK_PTE(a->level[1].leaf_type, 0x81, "2M leaf type: P|PS");
 	CHECK_PTE(a->level[2].leaf_type, 0x81, "1G leaf type: P|PS");
 	CHECK_PTE(a->level[0].leaf_type, 0x01, "4K leaf type: P (bit 7 is PAT)");
@@ -336,6 +344,26 @@ START_TEST(test_leaf_full_literals)
 }
 END_TEST
 
+/* The entries of a 512-entry table that are not 0. */
+static unsigned used_entries(const pgt_pte_t *table)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < 512; i++)
+		n += table[i] != 0;
+	return n;
+}
+
+/* Checks that the table reference @p e at level @p l counts the used entries of its table in bits 61:52. */
+static void check_count(const struct fx *f, pgt_pte_t e, unsigned l)
+{
+	unsigned count = (unsigned)((e & SDM_IGNORED_61_52) >> 52);
+	unsigned used = used_entries(table_at(f, e & SDM_ADDR_51_12));
+
+	ck_assert_msg(count == used, "level %u table reference %#018llx: count %u, table holds %u", l,
+		      (unsigned long long)e, count, used);
+}
+
 /* Walks from the root to the table at @p stop for @p va, checking every
  * table reference on the way; returns that table. */
 static pgt_pte_t *check_table_refs(struct fx *f, pgt_vaddr_t va, unsigned stop)
@@ -348,9 +376,10 @@ static pgt_pte_t *check_table_refs(struct fx *f, pgt_vaddr_t va, unsigned stop)
 		pgt_paddr_t next = e & SDM_ADDR_51_12;
 
 		/* Tables 4-14/4-15/4-17/4-19: P|R/W|U/S, PS=0 (PML4E/PML5E: bit 7 reserved), XD=0. */
-		ck_assert_msg((e & SDM_NON_ADDR_MASK) == SDM_TABLE_REF_BITS,
+		ck_assert_msg((e & SDM_NON_ADDR_MASK & ~SDM_IGNORED_61_52) == SDM_TABLE_REF_BITS,
 			      "level %u table reference %#018llx: flags should be exactly P|R/W|U/S", l,
 			      (unsigned long long)e);
+		check_count(f, e, l);
 		ck_assert_msg(test_mm_owns(&f->t, next, l - 1),
 			      "level %u entry points at %#llx, not a level-%u table", l,
 			      (unsigned long long)next, l - 1);
@@ -620,9 +649,10 @@ static void check_canon(const struct pgt_arch *a, enum test_mm_mode mode, const 
 		ck_assert_msg(pgt_lookup(&f.sp, va | 0xfff, NULL) == PGT_OK, "%#llx: lookup after insert",
 			      (unsigned long long)va);
 		ck_assert_msg(idx(va, top) == cc[i].root_index, "test case index");
-		ck_assert_msg((root[cc[i].root_index] & SDM_NON_ADDR_MASK) == SDM_TABLE_REF_BITS,
+		ck_assert_msg((root[cc[i].root_index] & SDM_NON_ADDR_MASK & ~SDM_IGNORED_61_52) == SDM_TABLE_REF_BITS,
 			      "%#llx: root slot %u holds %#llx", (unsigned long long)va, cc[i].root_index,
 			      (unsigned long long)root[cc[i].root_index]);
+		check_count(&f, root[cc[i].root_index], top == 48 ? 4 : 3);
 		used[cc[i].root_index] = 1;
 	}
 	for (unsigned i = 0; i < 512; i++)

@@ -372,6 +372,8 @@ static void verify_slot(struct run *r, struct slot *s)
 	       "tree_check: %zu valid + %zu reserved leaves, model has %zu + %zu", s->st.leaves, s->st.reserved,
 	       valid, md->n - valid);
 	EXPECT(r, s->st.tables == tables, "tree_check: %zu tables, model needs %zu", s->st.tables, tables);
+	int found = pgt_verify(&s->sp, NULL, NULL);
+	EXPECT(r, found == 0, "pgt_verify: %d problems", found); /* table counts among them */
 }
 
 /** The allocators' books hold exactly the tables of the live spaces. */

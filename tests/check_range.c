@@ -755,6 +755,15 @@ START_TEST(test_map_new_branch)
 }
 END_TEST
 
+/** The tree is sound, its table counts among it (tree_check, pgt_verify), and no table is left empty. */
+static void expect_sound(struct ctx *c, const char *after)
+{
+	struct tree_stats st = tree_check(&c->sp, c->a, &c->t);
+	ck_assert_msg(st.problems == 0 && st.empty_tables == 0, "%s: after %s: %zu problems, %zu empty tables",
+		      c->who, after, st.problems, st.empty_tables);
+	ck_assert_msg(pgt_verify(&c->sp, NULL, NULL) == 0, "%s: after %s: pgt_verify", c->who, after);
+}
+
 /** Counts the tables freed before each flush (a tlb_flush hook probe). */
 static void count_frees_at_flush(struct test_mm *t, pgt_vaddr_t va, uint64_t size)
 {
@@ -791,6 +800,7 @@ START_TEST(test_unmap_frees_one_table)
 
 	ck_assert_int_eq(pgt_unmap(&c.sp, va + page, page), PGT_OK);
 	ck_assert_int_eq(c.t.frees, frees);
+	expect_sound(&c, "a page of two");
 	ck_assert_int_eq(pgt_unmap(&c.sp, va, 4 * page), PGT_OK); /* the table's last page */
 	ck_assert_int_eq(c.t.frees, frees + 1);
 	ck_assert_int_eq(frees_at_flush, frees); /* freed after the flush */
@@ -802,8 +812,10 @@ START_TEST(test_unmap_frees_one_table)
 
 	ck_assert_int_eq(pgt_unmap(&c.sp, e[0].va, page), PGT_OK); /* the superpage keeps the table above */
 	ck_assert_int_eq(c.t.frees, frees + 2);
+	expect_sound(&c, "a table's one page");
 	expect_tree(&c, &e[1], 1);
 	ck_assert_int_eq(pgt_unmap(&c.sp, e[1].va, mid), PGT_OK);
+	expect_sound(&c, "the last superpage");
 	expect_only_root(&c);
 	c.t.on_flush = NULL;
 	pgt_tlb_fini(&tlb);

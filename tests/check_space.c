@@ -343,7 +343,7 @@ START_TEST(test_init_bad_descriptor)
 
 	test_mm_init(&t, TEST_MM_OFFSET);
 	unsigned top = a->levels - 1u;
-	for (int k = 0; k < 14; k++) {
+	for (int k = 0; k < 18; k++) {
 		bad = *a;
 		switch (k) {
 		case 0: bad.levels = 0; break;
@@ -363,6 +363,11 @@ START_TEST(test_init_bad_descriptor)
 		case 12: /* tables taken for leaves (EPT: table_type 0, a table entry is its R|W|X) */
 			bad.level[top].leaf_any = bad.level[top].table_type | bad.level[top].table_attrs;
 			break;
+		/* table counts: not at level 0, contiguous, wide enough, on ignored bits only */
+		case 14: bad.level[0].table_count = ((pgt_pte_t)1 << 60); break;
+		case 15: bad.level[top].table_count = (0x7ffull << 52) & ~((pgt_pte_t)1 << 55); break; /* a hole */
+		case 16: bad.level[top].table_count = ((pgt_pte_t)1 << 54); break;
+		case 17: bad.level[top].table_count = bad.level[top].table_oa; break;
 		default: bad.level[0].table_size *= 2; break;
 		}
 		snprintf(who, sizeof who, "%s broken in way %d", a->name, k);

@@ -106,6 +106,22 @@ static pgt_pte_t *entry_at(const struct ctx *c, pgt_vaddr_t va, unsigned level)
 	}
 }
 
+/*
+ * A corruption that fills or empties an entry at @p level on the walk to
+ * @p va changes how many entries of its table are used: the count the entry
+ * above keeps of it (pgt_level.table_count) follows by @p delta, so that
+ * verify reports the corruption alone.
+ */
+static void count_follows(const struct ctx *c, pgt_vaddr_t va, unsigned level, int delta)
+{
+	if (level + 1u >= c->a->levels || !c->a->level[level + 1u].table_count)
+		return;
+	const struct pgt_level *above = &c->a->level[level + 1u];
+	pgt_pte_t *up = entry_at(c, va, level + 1u);
+	if (!(*up & (above->table_borrowed | above->table_pinned)))
+		*up += (pgt_pte_t)(int64_t)delta * (above->table_count & -above->table_count);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Reports                                                                   */
 
@@ -342,8 +358,10 @@ START_TEST(test_reachable_twice)
 	/* The level-1 entry of `va` copied into the slot of `other`: its table is now reached twice. */
 	pgt_pte_t *e = entry_at(&c, va, 1), *f = e + 4;
 	*f = *e;
+	count_follows(&c, va, 1, 1);
 	expect_one(&c, "table reachable twice", other, 1, "two entries of one table");
 	*f = 0;
+	count_follows(&c, va, 1, -1);
 	expect_clean(&c, "after");
 	/* The same table linked from a level-1 table in another branch. */
 	if (root >= 2) {
@@ -358,8 +376,10 @@ START_TEST(test_reachable_twice)
 	/* The root linked from a level-1 entry (a loop). */
 	pgt_pte_t saved = *f;
 	*f = test_with_table_pa(&a->level[1], *e, pgt_space_root(&c.sp));
+	count_follows(&c, va, 1, 1);
 	expect_one(&c, "table reachable twice", other, 1, "root linked from below");
 	*f = saved;
+	count_follows(&c, va, 1, -1);
 	expect_clean(&c, "after");
 	ctx_close(&c);
 }
@@ -390,6 +410,70 @@ static pgt_pte_t bad_leaf(const struct pgt_arch *a, const char **problem)
 	return a->level[0].leaf_type | BIT(0);
 }
 
+/*
+ * A table's count (pgt_level.table_count) one above and one below what the
+ * table holds, at every level that keeps one: one problem each, at the
+ * entry that keeps it. A format with no room for counts has nothing to check.
+ */
+START_TEST(test_count_corrupted)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	struct ctx c;
+
+	ctx_open(&c, a, 0, TEST_MM_HOOK, true);
+	pgt_vaddr_t va = test_va_bottom(a, 0) + size_at(a, a->levels - 1u);
+	map_page(&c, va, 0, 0, R);
+	map_page(&c, va + 3 * size_at(a, 0), 0, size_at(a, 0), R);
+	expect_clean(&c, "two pages");
+	for (unsigned l = 1; l < a->levels; l++) {
+		const struct pgt_level *L = &a->level[l];
+		if (!L->table_count)
+			continue;
+		pgt_pte_t *e = entry_at(&c, va, l), saved = *e, one = L->table_count & -L->table_count;
+		pgt_vaddr_t at = va & ~(size_at(a, l) - 1);
+		*e = saved + one;
+		expect_one(&c, "table count differs from the table's used entries", at, l, "count one above");
+		*e = saved - one;
+		expect_one(&c, "table count differs from the table's used entries", at, l, "count one below");
+		*e = saved & ~L->table_count;
+		expect_one(&c, "table count differs from the table's used entries", at, l, "count cleared");
+		*e = saved;
+		expect_clean(&c, "count restored");
+	}
+	ctx_close(&c);
+}
+END_TEST
+
+/* A shared root entry (pgt_share) keeps no count: bits set there are a problem of their own. */
+START_TEST(test_count_in_shared_entry)
+{
+	const struct pgt_arch *a = test_archs[_i];
+	unsigned root = a->levels - 1u;
+	const struct pgt_level *top = &a->level[root];
+	struct ctx c;
+	pgt_space_t other;
+
+	if (!top->table_count || !top->table_pinned)
+		return;
+	ctx_open(&c, a, 0, TEST_MM_HOOK, true);
+	ck_assert_int_eq(pgt_space_init(&other, a, &c.t.mm, 0), PGT_OK);
+	pgt_vaddr_t va = test_va_bottom(a, 0) + size_at(a, root);
+	map_page(&c, va, 0, 0, R);
+	ck_assert_int_eq(pgt_share(&other, &c.sp, va, size_at(a, root)), PGT_OK);
+	pgt_pte_t *e = entry_at(&c, va, root);
+	ck_assert_msg((*e & top->table_pinned) && !(*e & top->table_count), "%s: pinned entry %#llx keeps a count",
+		      a->name, (unsigned long long)*e);
+	expect_clean(&c, "shared");
+	*e |= top->table_count & -top->table_count;
+	expect_one(&c, "count bits set in a shared table entry", va, root, "shared entry counted");
+	*e &= ~top->table_count;
+	expect_clean(&c, "restored");
+	ck_assert_int_eq(pgt_verify(&other, NULL, NULL), 0);
+	pgt_space_destroy(&other);
+	ctx_close(&c);
+}
+END_TEST
+
 /* A table that is not a frame of the allocator, linked by hand; borrowed links are exempt. */
 START_TEST(test_foreign_table)
 {
@@ -408,7 +492,9 @@ START_TEST(test_foreign_table)
 		ck_assert_int_eq(posix_memalign(&foreign, bytes, bytes), 0);
 		memset(foreign, 0, bytes);
 		pgt_pte_t *e = entry_at(&c, va, 1), *f = e + 1;
-		*f = test_with_table_pa(&a->level[1], *e, (pgt_paddr_t)(uintptr_t)foreign);
+		/* empty, so it counts no entry */
+		*f = test_with_table_pa(&a->level[1], *e, (pgt_paddr_t)(uintptr_t)foreign) & ~a->level[1].table_count;
+		count_follows(&c, va, 1, 1);
 		pgt_vaddr_t at = va + size_at(a, 1);
 		if (hook)
 			expect_one(&c, "table not a frame of the allocator", at, 1, "foreign table");
@@ -425,6 +511,7 @@ START_TEST(test_foreign_table)
 		else
 			expect_clean(&c, "a good leaf inside a borrowed table");
 		*f = 0;
+		count_follows(&c, va, 1, -1);
 		expect_clean(&c, "unlinked");
 		free(foreign);
 		ctx_close(&c);
@@ -541,13 +628,17 @@ START_TEST(test_stray_link_not_followed)
 			e[1] = link;
 			/* its dup scan must not read e[1] */
 			e[2] = test_with_table_pa(&a->level[1], link, stray2);
+			count_follows(&c, va, 1, 2);
 			struct report r = { 0 };
 			ck_assert_int_eq(pgt_verify(&c.sp, keep, &r), 2);
 			ck_assert_str_eq(r.what[0], "table not a frame of the allocator");
 			ck_assert_str_eq(r.what[1], "table not a frame of the allocator");
+			count_follows(&c, va, 1, -2);
 		} else if (mbz) {
 			e[1] = link | (mbz & -mbz);
+			count_follows(&c, va, 1, 1);
 			expect_one(&c, "reserved bits set in a table entry", va + size_at(a, 1), 1, "stray, malformed");
+			count_follows(&c, va, 1, -1);
 		}
 		e[1] = saved[0];
 		e[2] = saved[1];
@@ -574,6 +665,8 @@ static Suite *verify_suite(void)
 	tcase_add_loop_test(tc, test_each_corruption, 0, (int)(sizeof corruptions / sizeof corruptions[0]));
 	tcase_add_loop_test(tc, test_reachable_twice, 0, na);
 	tcase_add_loop_test(tc, test_foreign_table, 0, na);
+	tcase_add_loop_test(tc, test_count_corrupted, 0, na);
+	tcase_add_loop_test(tc, test_count_in_shared_entry, 0, na);
 	tcase_add_loop_test(tc, test_stray_link_not_followed, 0, na);
 	tcase_add_test(tc, test_foreign_root);
 	tcase_add_test(tc, test_beyond_physical_width);

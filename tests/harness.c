@@ -306,14 +306,25 @@ static void check_leaf(struct walker *w, const struct pgt_level *L, unsigned lev
 		problem(w, "output address beyond the physical width", level, pte);
 }
 
-static void walk_table(struct walker *w, unsigned level, pgt_paddr_t pa, int is_root);
+static size_t walk_table(struct walker *w, unsigned level, pgt_paddr_t pa, int is_root);
+
+/* The count a table entry keeps of its table's used entries (pgt_level.table_count), or -1 for none. */
+static long entry_count(const struct pgt_level *L, pgt_pte_t pte)
+{
+	if (!L->table_count || (pte & (L->table_borrowed | L->table_pinned)))
+		return -1;
+	return (long)((pte & L->table_count) / (L->table_count & -L->table_count));
+}
 
 static void walk_entry(struct walker *w, unsigned level, pgt_pte_t pte)
 {
 	const struct pgt_level *L = &w->a->level[level];
 
 	if (test_is_table(L, level, pte)) {
-		walk_table(w, level - 1, test_table_pa(L, pte), 0);
+		size_t used = walk_table(w, level - 1, test_table_pa(L, pte), 0);
+		long count = entry_count(L, pte);
+		if (count >= 0 && (size_t)count != used)
+			problem(w, "count differs from the table's used entries", level, pte);
 	} else if (test_is_leaf(L, pte)) {
 		w->st.leaves++;
 		check_leaf(w, L, level, pte);
@@ -327,7 +338,8 @@ static void walk_entry(struct walker *w, unsigned level, pgt_pte_t pte)
 	}
 }
 
-static void walk_table(struct walker *w, unsigned level, pgt_paddr_t pa, int is_root)
+/* Checks a table and what it links; returns how many of its entries are used (not 0). */
+static size_t walk_table(struct walker *w, unsigned level, pgt_paddr_t pa, int is_root)
 {
 	const struct pgt_level *L = &w->a->level[level];
 
@@ -335,11 +347,11 @@ static void walk_table(struct walker *w, unsigned level, pgt_paddr_t pa, int is_
 
 	if (!f || f->level != level) {
 		problem(w, "table not an outstanding frame of this level", level, pa);
-		return;
+		return 0;
 	}
 	if (f->visit == w->epoch) {
 		problem(w, "table reachable twice", level, pa);
-		return;
+		return 0;
 	}
 	f->visit = w->epoch;
 	w->st.tables++;
@@ -353,6 +365,7 @@ static void walk_table(struct walker *w, unsigned level, pgt_paddr_t pa, int is_
 	}
 	if (!used && !is_root)
 		w->st.empty_tables++;
+	return used;
 }
 
 static void walk_all(struct walker *w, const pgt_space_t *sp)
@@ -360,7 +373,7 @@ static void walk_all(struct walker *w, const pgt_space_t *sp)
 	static unsigned long epochs;
 
 	w->epoch = ++epochs;
-	walk_table(w, w->a->levels - 1u, pgt_space_root(sp), 1);
+	(void)walk_table(w, w->a->levels - 1u, pgt_space_root(sp), 1);
 }
 
 struct tree_stats tree_check(const pgt_space_t *sp, const struct pgt_arch *a, const struct test_mm *t)

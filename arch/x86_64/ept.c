@@ -162,6 +162,7 @@ static unsigned ept_prot_decode(unsigned level, pgt_pte_t pte)
 		.table_rules = EPT_RULES, .leaf_rules = EPT_RULES,                                 \
 		.table_mbz = EPT_TABLE_MBZ(leaf), .leaf_mbz = EPT_LEAF_MBZ(sh),                    \
 		.table_accessed = (sh) == 12 ? 0 : PGT_EPT_A, .malformed = EPT_MALFORMED,          \
+		.table_count = (sh) == 12 ? 0 : PGT_EPT_SW_COUNT,                                  \
 	}
 
 #define EPT_PT EPT_LEVEL(12, 1, PGT_EPT_ADDR_4K)   /* PTE: 4K pages */

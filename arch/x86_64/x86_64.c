@@ -123,6 +123,7 @@ unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
 		.table_rules = X86_RULES, .leaf_rules = X86_RULES,                \
 		.table_mbz = 0, .leaf_mbz = X86_LEAF_MBZ(sh),                     \
 		.table_accessed = (sh) == 12 ? 0 : PGT_X86_A,                     \
+		.table_count = (sh) == 12 ? 0 : PGT_X86_SW_COUNT,                 \
 	}
 
 #define X86_PT X86_LEVEL(12, 1, PGT_X86_ADDR_4K)   /* PTE: 4K pages */

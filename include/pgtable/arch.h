@@ -150,6 +150,18 @@ struct pgt_level {
 	pgt_pte_t table_accessed;
 	/** Encodings of a present entry at this level the MMU rejects (RISC-V: W without R). */
 	struct pgt_pattern malformed[PGT_MALFORMED];
+	/**
+	 * Bits of a table entry at this level, ignored by the MMU, where the
+	 * library keeps the number of used (non-zero) entries of the table the
+	 * entry links: one contiguous mask, wide enough for 0 to
+	 * 2^level[l - 1].bits, clear of every other bit a table entry uses
+	 * (valid, type, address, rules, must-be-zero, accessed, borrowed,
+	 * pinned). With it, unmap knows a table emptied without reading the
+	 * table. 0: no room (and always at level 0); the engine then scans the
+	 * table. Entries marked borrowed or pinned (pgt_share) keep no count:
+	 * their tables are shared and never freed through the space.
+	 */
+	pgt_pte_t table_count;
 };
 
 /** The walks compiled for a shipped descriptor (private to the library). */

@@ -36,6 +36,18 @@
 /** Ignored bits [58:52] of a table descriptor: libpgtable's borrowed-table mark and shared-table pin. */
 #define PGT_ARMV8_SW_BORROWED ((pgt_pte_t)1 << 56)
 #define PGT_ARMV8_SW_PINNED ((pgt_pte_t)1 << 57) /**< see PGT_ARMV8_SW_BORROWED */
+/**
+ * Bits [11:2] of a table descriptor of the 4K granule, ignored there with
+ * 48-bit output addresses (Arm ARM D8.3.1, table descriptor format): the
+ * number of used entries of the linked table, 0 to 512
+ * (pgt_level.table_count), in stage 1 and stage 2. The descriptors assume
+ * TCR_ELx.DS = 0 (no FEAT_LPA2, whose 52-bit addresses put OA[51:50] in
+ * bits [9:8]) and no hardware access flag in table descriptors (FEAT_HAFT,
+ * TCR2_ELx.HAFT = 0, which gives bit 10 that meaning). The 16K and 64K
+ * granules need 12 and 14 bits, which no run of ignored bits holds: they
+ * keep no count.
+ */
+#define PGT_ARMV8_SW_COUNT_4K ((pgt_pte_t)0x3ff << 2)
 /*
  * Hierarchical controls of a stage-1 table descriptor, bits [63:59] (Arm ARM
  * D8.3.1 "Next-level attributes", D8.4 hierarchical permissions; D5.3/D5.4

@@ -47,6 +47,15 @@
  */
 #define PGT_EPT_SW_RESERVED ((pgt_pte_t)1 << 11)
 #define PGT_EPT_SW_PINNED   ((pgt_pte_t)1 << 11) /**< bit 11 of a table entry (pgt_share) */
+/**
+ * Bits 61:52 of a table entry (EPT PML5E, PML4E, or a PDPTE or PDE that
+ * references a table), ignored there (bits 63:52 of those formats): the
+ * number of used entries of the linked table, 0 to 512
+ * (pgt_level.table_count). A leaf's bits in that range have meanings of
+ * their own (suppress #VE at 63, and others with later features); no leaf
+ * holds a count.
+ */
+#define PGT_EPT_SW_COUNT    ((pgt_pte_t)0x3ff << 52)
 /** Address of a 4K page or of the next table: bits 51:12 (MAXPHYADDR 52 assumed). */
 #define PGT_EPT_ADDR_4K     ((pgt_pte_t)0x000ffffffffff000)
 /** Address of a 2M page: bits 51:21; bits 20:12 of such a PDE are reserved. */

@@ -23,6 +23,14 @@
 #define PGT_X86_SW_BORROWED ((pgt_pte_t)1 << 10)
 /** Ignored bit of a table entry (used by HLAT paging only): libpgtable's shared-table pin. */
 #define PGT_X86_SW_PINNED ((pgt_pte_t)1 << 11)
+/**
+ * Bits 61:52 of a table entry (PML5E, PML4E, PDPTE or PDE that references
+ * a table), ignored there (SDM vol. 3A tables 4-14, 4-15, 4-17 and 4-19,
+ * bits 62:52): the number of used entries of the linked table, 0 to 512
+ * (pgt_level.table_count). Bits 62:59 are a leaf's protection key, never a
+ * table entry's.
+ */
+#define PGT_X86_SW_COUNT ((pgt_pte_t)0x3ff << 52)
 #define PGT_X86_NX ((pgt_pte_t)1 << 63)  /**< execute-disable (needs EFER.NXE) */
 /** Address of a 4K page or of the next table: bits 51:12. */
 #define PGT_X86_ADDR_4K ((pgt_pte_t)0x000ffffffffff000)
