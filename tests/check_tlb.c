@@ -74,6 +74,60 @@ static void expect(struct fx *f, pgt_vaddr_t va, pgt_paddr_t pa, unsigned prot)
 
 /* --- init ----------------------------------------------------------------------------- */
 
+/**
+ * x86-64 with every page size scaled down to a smallest page of 2^@p shift
+ * bytes (output addresses keep their units: the tests map addresses aligned
+ * to the unshrunk page sizes).
+ */
+static struct pgt_arch scaled_x86_64(unsigned shift)
+{
+	struct pgt_arch a = pgt_arch_x86_64;
+
+	for (unsigned l = 0; l < a.levels; l++)
+		a.level[l].shift = shift + 9 * l;
+	a.va_bits = shift + 9 * a.levels;
+	return a;
+}
+
+/**
+ * A TLB caches pages of at least 256 bytes (their entries keep the rights
+ * below the page address): smaller ones are refused, and the TLB refuses
+ * every lookup; 256 bytes work, superpages included.
+ */
+START_TEST(init_small_pages)
+{
+	struct test_mm t;
+	pgt_space_t sp;
+	struct pgt_tlb_entry e[4];
+	pgt_tlb_t tlb;
+	struct pgt_arch a7 = scaled_x86_64(7), a8 = scaled_x86_64(8);
+
+	test_mm_init(&t, TEST_MM_OFFSET);
+	ck_assert_int_eq(pgt_space_init(&sp, &a7, &t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&sp, 0x100, 0x3000, 0x80, PGT_PROT_READ, 0), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 4, 2), PGT_ENOTSUP);
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, 0x100, NULL, NULL), PGT_EINVAL);
+	pgt_space_destroy(&sp);
+	ck_assert_int_eq(pgt_space_init(&sp, &a8, &t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&sp, 0x100, 0x3000, 0x100, PGT_PROT_READ, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&sp, 1ull << 17, 1ull << 21, 1ull << 17, RW, 0), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 4, 2), PGT_OK);
+	pgt_paddr_t pa = 0;
+	unsigned prot = 0;
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, 0x1ff, &pa, &prot), PGT_OK);
+	ck_assert_uint_eq(pa, 0x30ff);
+	ck_assert_uint_eq(prot, PGT_PROT_READ);
+	for (uint64_t off = 0; off < 1ull << 17; off += 0x1010) {
+		ck_assert_int_eq(pgt_tlb_lookup(&tlb, (1ull << 17) + off, &pa, &prot), PGT_OK);
+		ck_assert_uint_eq(pa, (1ull << 21) + off);
+		ck_assert_uint_eq(prot, RW);
+	}
+	ck_assert_uint_eq(pgt_tlb_misses(&tlb), 2);
+	pgt_space_destroy(&sp);
+	test_mm_fini(&t);
+}
+END_TEST
+
 START_TEST(init_errors)
 {
 	struct test_mm t;
@@ -281,24 +335,38 @@ START_TEST(superpage_tags)
 END_TEST
 
 /**
- * Both ways of a set hold superpages too: in a one-set 2-way TLB a cached
- * superpage pushed to way 1 by a small page still serves new small pages
- * of it without a walk; direct-mapped, the small page evicted it.
+ * Superpages use every entry, both ways of a 2-way TLB: as many superpages
+ * as entries, with consecutive page numbers, are all held at once (one
+ * walk each, then hits in any order); one more evicts one of them. A small
+ * page filled after them takes its set's way 0 and moves way 0 to way 1,
+ * which drops a superpage held there, and the TLB still answers right.
  */
-START_TEST(superpage_way1)
+START_TEST(superpage_capacity)
 {
 	struct fx f;
 	unsigned ways = 1 + (unsigned)_i;
 
-	fx_open(&f, &pgt_arch_x86_64, ways, ways);
-	map_page(&f, 0x200000, 21, 0x800000, RW);
+	fx_open(&f, &pgt_arch_x86_64, 4, ways);
+	for (unsigned k = 0; k < 5; k++)
+		map_page(&f, (4ull + k) << 21, 21, (8ull + k) << 21, RW);
 	map_page(&f, 0x1000, 12, 0x5000, RW);
-	expect(&f, 0x200010, 0x800010, RW);
+	for (unsigned round = 0; round < 3; round++)
+		for (unsigned k = 0; k < 4; k++) {
+			uint64_t off = (round * 0x1000u + k * 0x10000u) | 0x10u;
+			expect(&f, ((4ull + k) << 21) + off, ((8ull + k) << 21) + off, RW);
+		}
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 4);
+	expect(&f, (8ull << 21) + 0x123, (12ull << 21) + 0x123, RW); /* page 8: the entry of page 4 */
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 5);
+	expect(&f, (5ull << 21) + 0x456, (9ull << 21) + 0x456, RW);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 5);
+	expect(&f, (4ull << 21) + 0x789, (8ull << 21) + 0x789, RW);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 6);
 	expect(&f, 0x1010, 0x5010, RW);
-	expect(&f, 0x3ff010, 0x9ff010, RW);
-	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), (ways == 2 ? 2u : 3u));
-	expect(&f, 0x1020, 0x5020, RW); /* 2-way: from way 1 again */
-	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), (ways == 2 ? 2u : 4u));
+	for (unsigned k = 0; k < 4; k++)
+		expect(&f, ((4ull + k) << 21) + 0x2020, ((8ull + k) << 21) + 0x2020, RW);
+	/* direct-mapped, the small page took page 5's entry; 2-way, page 5 moved to way 1 over page 7 */
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), (ways == 2 ? 9u : 8u));
 	fx_close(&f);
 }
 END_TEST
@@ -464,6 +532,7 @@ START_TEST(superpage_dropped)
 		pgt_vaddr_t va = 1ull << s, last = va + (1ull << s) - 1;
 		pgt_ref_t ref = map_page(&f, va, s, 2ull << s, RW);
 		pgt_pte_t pte = *ref.pte;
+		map_page(&f, 2ull << s, s, 3ull << s, RW); /* keeps the table in use while ref's entry is 0 */
 		for (unsigned how = 0; how < 3; how++) {
 			expect(&f, va, 2ull << s, RW);
 			ck_assert_int_eq(pgt_tlb_lookup(&other, va, NULL, NULL), PGT_OK);
@@ -735,12 +804,13 @@ static Suite *tlb_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, init_errors);
+	tcase_add_test(tc, init_small_pages);
 	tcase_add_loop_test(tc, hit_and_miss, 0, 2);
 	tcase_add_loop_test(tc, which_way, 0, 2);
 	tcase_add_loop_test(tc, reserved_not_cached, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, superpage_reach, 0, (int)test_narchs * 2);
 	tcase_add_loop_test(tc, superpage_tags, 0, (int)test_narchs);
-	tcase_add_loop_test(tc, superpage_way1, 0, 2);
+	tcase_add_loop_test(tc, superpage_capacity, 0, 2);
 	tcase_add_loop_test(tc, fill_rights, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, field_changes, 0, (int)test_narchs);
 	tcase_add_test(tc, generation_hook);

@@ -3,8 +3,11 @@
  * @file tlb.h
  * @brief pgt_tlb: a software translation cache for simulators.
  *
- * A TLB remembers, per smallest page, the physical page and the rights of
- * the hardware-valid leaf that maps it. It is attached to one space, lives
+ * A TLB remembers the physical page and the rights of hardware-valid
+ * leaves, one entry per leaf, as hardware TLBs do: a superpage (a leaf
+ * above the smallest level, such as a 2 MiB or 1 GiB page) takes one
+ * entry that covers it whole, so the TLB's reach is its number of entries
+ * times the sizes of the pages they hold. It is attached to one space, lives
  * in memory the caller provides (direct-mapped or 2-way set-associative,
  * any power-of-two number of entries) and is kept coherent by the library:
  * every call that removes, moves or changes a valid translation of the
@@ -13,9 +16,11 @@
  * attached to it miss, and the next miss empties the TLB.
  * pgt_space_destroy detaches its TLBs: they answer PGT_EINVAL from then on.
  *
- * A hit is the inline pgt_tlb_lookup: one entry, one tag compare, no call.
- * A miss looks at the other way of the set, else walks the tables
- * (pgt_tlb_fill).
+ * A hit is the inline pgt_tlb_lookup, with no call: one entry and one tag
+ * compare for a small page; for a superpage of the size filled last, a
+ * second entry and compare. A miss (pgt_tlb_fill) looks at the other way
+ * of the small page's set and at the superpages of the other sizes the TLB
+ * holds, else walks the tables.
  *
  * Not thread-safe: a TLB belongs to one thread (one simulated CPU), and
  * changes to its space must not run concurrently with its lookups.
@@ -44,9 +49,16 @@ struct pgt_tlb_entry {
  * A TLB. The caller owns the storage; every field is private, and a TLB is
  * not copied (the space links the TLBs attached to it). Its size is the
  * same in every version (PGT_TLB_WORDS); the fields the inline hit reads
- * (the first two) keep their places. The fields a hit reads come first. Way 0 of every set holds the most
- * recently filled translation and is the only one the inline hit looks at; way 1 (2-way TLBs) lives in the
- * second half of the entries and is looked at on a miss.
+ * (the first four) keep their places.
+ *
+ * An entry caches one leaf whole. A small page (the smallest size) is
+ * tagged by its page number and goes to way 0 of the set that number
+ * picks; way 0 holds the most recently filled small page and is the only
+ * one the inline hit compares first; way 1 (2-way TLBs) lives in the
+ * second half of the entries and is looked at on a miss. A superpage is
+ * tagged by its own page number and its level, and is direct-mapped over
+ * all the entries; the inline hit looks at the level filled last, a miss
+ * at the others.
  */
 typedef struct pgt_tlb {
 	union {
@@ -56,9 +68,15 @@ typedef struct pgt_tlb {
 			/** private: (number of sets - 1) << 6 | log2 of the smallest page size, or a stale
 			 * value */
 			uint64_t pgt__index;
+			/** private: (number of entries - 1) << 6 | log2 of the page size of the superpage
+			 * level the hit looks at; 63 (a shift that leaves no set) when none, or stale */
+			uint64_t pgt__sindex;
+			/** private: that level's tag bits (pgt__tlb_super_tag); a level no entry has when none */
+			uint64_t pgt__smark;
 			struct pgt_tlb_entry
 				*pgt__mem;        /**< private: the caller's entries; way 0, then way 1 */
 			uint64_t pgt__live_index; /**< private: pgt__index while not stale */
+			uint64_t pgt__live_sindex; /**< private: pgt__sindex while not stale */
 			uint64_t pgt__gen;        /**< private: space generation the entries belong to */
 			const uint64_t *pgt__space_gen; /**< private: the space's generation counter */
 			struct pgt_space *pgt__sp;      /**< private: NULL once detached */
@@ -71,6 +89,12 @@ typedef struct pgt_tlb {
 			uint64_t pgt__way1; /**< private: way 1's offset from way 0; 0 if direct-mapped */
 			unsigned pgt__page_shift; /**< private: log2 of the smallest page size */
 			unsigned pgt__magic;      /**< private: set while initialised */
+			/** private: bit l set while superpages of level l (> 0) may be cached */
+			uint64_t pgt__levels;
+			/** private: log2 of the page size of each level (PGT_MAX_LEVELS of them) */
+			unsigned char pgt__shift[6];
+			/** private: where a superpage entry's tag keeps its level: 64 - pgt__page_shift */
+			unsigned char pgt__tag_shift;
 		};
 		uint64_t pgt__room[PGT_TLB_WORDS]; /**< private: the size of every version's state */
 	};
@@ -154,8 +178,13 @@ static inline int pgt_tlb_lookup(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa
 	uint64_t vpn = va >> (index & 63u);
 	const struct pgt_tlb_entry *e = tlb->pgt__e + (vpn & (index >> 6));
 
-	if (e->pgt__vpn != vpn)
-		return pgt_tlb_fill(tlb, va, pa, prot);
+	if (e->pgt__vpn != vpn) { /* not a small page in way 0: a superpage of the level filled last? */
+		uint64_t sindex = tlb->pgt__sindex;
+		uint64_t n = va >> (sindex & 63u);
+		e = tlb->pgt__e + (n & (sindex >> 6));
+		if (e->pgt__vpn != (n | tlb->pgt__smark))
+			return pgt_tlb_fill(tlb, va, pa, prot);
+	}
 	if (pa)
 		*pa = va + (e->pgt__delta & ~(uint64_t)PGT__TLB_PROT_BITS);
 	if (prot)
