@@ -107,10 +107,17 @@ static inline __attribute__((always_inline)) int pgt__tlb_write_super(pgt_tlb_t 
 {
 	uint64_t delta = pa - va;
 	uint64_t n = va >> shift, all = pgt__tlb_all_mask(tlb);
+	uint64_t sindex = all << 6 | shift;
 
-	tlb->pgt__levels |= 1u << level;
-	tlb->pgt__sindex = tlb->pgt__live_sindex = all << 6 | shift;
-	tlb->pgt__smark = pgt__tlb_super_tag(tlb, 0, level);
+	/*
+	 * Stored only when they change: the next lookups read them, and a
+	 * store on every fill would make each lookup wait for the fill before.
+	 */
+	if (tlb->pgt__sindex != sindex) {
+		tlb->pgt__levels |= 1u << level;
+		tlb->pgt__sindex = tlb->pgt__live_sindex = sindex;
+		tlb->pgt__smark = pgt__tlb_super_tag(tlb, 0, level);
+	}
 	tlb->pgt__mem[n & all] =
 		(struct pgt_tlb_entry){ .pgt__vpn = pgt__tlb_super_tag(tlb, n, level), .pgt__delta = delta | rights };
 	return pgt__tlb_answer_new(pa, rights, pa_out, prot);
