@@ -110,11 +110,16 @@ typedef struct pgt_tlb {
  * @param sp       an initialised space; the TLB stays attached to it until
  *                 pgt_tlb_fini or pgt_space_destroy
  * @param entries  @p n entries of caller memory (contents may be anything)
- * @param n        number of entries: a power of two, at least @p ways
- * @param ways     1 (direct-mapped) or 2 (two-way set-associative)
+ * @param n        number of entries: a power of two, at least @p ways. Small
+ *                 pages and superpages share them: the reach is up to @p n
+ *                 times the largest page size in use
+ * @param ways     1 (direct-mapped) or 2 (two-way set-associative) for small
+ *                 pages; superpages are direct-mapped over all @p n entries
  * @return PGT_OK; PGT_EINVAL for NULL arguments or an uninitialised space;
  *         PGT_ESIZE for @p ways other than 1 or 2, or @p n not a power of
- *         two or below @p ways. On failure (with @p tlb not NULL) the TLB
+ *         two or below @p ways; PGT_ENOTSUP for a space whose smallest page
+ *         is below 256 bytes (an entry keeps the rights below the page
+ *         address). On failure (with @p tlb not NULL) the TLB
  *         is left in a state where every lookup returns PGT_EINVAL; a TLB
  *         that never went through pgt_tlb_init must not be used.
  */
@@ -130,9 +135,11 @@ PGT_API int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *
 PGT_API void pgt_tlb_fini(pgt_tlb_t *tlb);
 
 /**
- * The miss path of pgt_tlb_lookup: looks at the set's other way, else walks
+ * The miss path of pgt_tlb_lookup: looks at both ways of the small page's
+ * set and at the entry of each superpage size the TLB holds, else walks
  * the space's tables and caches the translation of @p va when a
- * hardware-valid leaf maps it. Same contract as pgt_tlb_lookup.
+ * hardware-valid leaf maps it: one entry for the whole leaf, a superpage
+ * too. Same contract as pgt_tlb_lookup.
  * @param tlb   an initialised TLB
  * @param va    the address to translate
  * @param pa    receives the physical address, page offset included; may be NULL
@@ -144,14 +151,17 @@ PGT_API void pgt_tlb_fini(pgt_tlb_t *tlb);
 PGT_API int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
 
 /**
- * Drops every cached translation (for changes the library cannot see).
+ * Drops every cached translation, superpages included (for changes the
+ * library cannot see).
  * @param tlb  the TLB; NULL and detached TLBs are ignored
  */
 PGT_API void pgt_tlb_flush(pgt_tlb_t *tlb);
 
 /**
- * Misses since init: the lookups that found the page in neither way and
- * walked the tables (a page served from way 1 is a hit).
+ * Misses since init: the lookups that found no entry covering the address
+ * and walked the tables. A page served from way 1, and any address of a
+ * cached superpage, is a hit: a superpage costs one miss until it is
+ * evicted or invalidated.
  * @param tlb  the TLB
  * @return the count, or 0 for NULL or a TLB whose init failed
  */
@@ -159,7 +169,9 @@ PGT_API uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb);
 
 /**
  * Translates @p va through the TLB: what pgt_lookup and the leaf's fields
- * say, served from the cache when it can be.
+ * say, served from the cache when it can be. Inline: a small page in way 0
+ * of its set, or a superpage of the size filled last, is answered without
+ * a call; anything else calls pgt_tlb_fill.
  * @param tlb   a TLB that went through pgt_tlb_init
  * @param va    the address to translate
  * @param pa    receives the physical address, page offset included; may be NULL
