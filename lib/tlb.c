@@ -75,7 +75,9 @@ static void tlb_make_stale(pgt_tlb_t *tlb)
 /** Not attached to any space: every lookup answers PGT_EINVAL. */
 static void tlb_make_dead(pgt_tlb_t *tlb)
 {
-	*tlb = (pgt_tlb_t){ .pgt__e = &stale_entry, .pgt__index = STALE_INDEX, .pgt__sindex = STALE_INDEX,
+	*tlb = (pgt_tlb_t){ .pgt__e = &stale_entry,
+			    .pgt__index = STALE_INDEX,
+			    .pgt__sindex = STALE_INDEX,
 			    .pgt__smark = NO_SUPER_LEVEL };
 }
 
@@ -218,8 +220,8 @@ int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct 
 	return pgt__tlb_write_small(tlb, e0, va, pgt__leaf_pa(L, pte, va), rights, pa, prot, L->shift);
 }
 
-int pgt__tlb_put_super(pgt_tlb_t *tlb, const struct pgt_arch *a, pgt_pte_t pte, unsigned level, pgt_vaddr_t va,
-		       pgt_paddr_t *pa, unsigned *prot)
+int pgt__tlb_put_super(pgt_tlb_t *tlb, const struct pgt_arch *a, pgt_pte_t pte, unsigned level,
+		       pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
 	const struct pgt_level *L = &a->level[level];
 	unsigned rights = tlb_rights(tlb, a, pte, level);
@@ -266,10 +268,12 @@ static bool tlb_from_way1(const pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, uint64
  */
 static const struct pgt_tlb_entry *tlb_find_super(const pgt_tlb_t *tlb, pgt_vaddr_t va)
 {
-	uint64_t all = pgt__tlb_all_mask(tlb);
+	uint64_t all = pgt__tlb_all_mask(tlb), levels = tlb->pgt__levels;
 
-	for (uint64_t levels = tlb->pgt__levels; levels; levels &= levels - 1) {
-		unsigned l = (unsigned)__builtin_ctzll(levels);
+	/* a loop, not a count of trailing zeros: freestanding targets may lack the instruction and libgcc */
+	for (unsigned l = 1; levels >> l; l++) {
+		if (!(levels >> l & 1))
+			continue;
 		uint64_t n = va >> tlb->pgt__shift[l];
 		const struct pgt_tlb_entry *e = tlb->pgt__mem + (n & all);
 		if (e->pgt__vpn == pgt__tlb_super_tag(tlb, n, l))
@@ -292,7 +296,7 @@ static inline __attribute__((always_inline)) int tlb_walk(pgt_tlb_t *tlb, struct
  * alone saves no register for the search on its misses.
  */
 static __attribute__((noinline)) int tlb_fill_super(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va,
-						     pgt_paddr_t *pa, unsigned *prot)
+						    pgt_paddr_t *pa, unsigned *prot)
 {
 	const struct pgt_tlb_entry *e = tlb_find_super(tlb, va);
 
@@ -307,8 +311,8 @@ static __attribute__((noinline)) int tlb_fill_super(pgt_tlb_t *tlb, struct pgt_t
  * its space and filled. A tail call out of the fill, so that its hit and
  * miss paths save no register for this one.
  */
-static __attribute__((noinline, cold)) int tlb_revive_and_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa,
-							      unsigned *prot)
+static __attribute__((noinline, cold)) int tlb_revive_and_fill(pgt_tlb_t *tlb, pgt_vaddr_t va,
+							       pgt_paddr_t *pa, unsigned *prot)
 {
 	if (!tlb_attached(tlb) || !pgt__space_ok(tlb->pgt__sp))
 		return PGT_EINVAL;

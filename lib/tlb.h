@@ -54,8 +54,8 @@ static inline uint64_t pgt__tlb_all_mask(const pgt_tlb_t *tlb)
 }
 
 /** What a TLB answers from entry @p e for @p va (pgt_tlb_lookup's contract). */
-static inline __attribute__((always_inline)) int pgt__tlb_answer(const struct pgt_tlb_entry *e, pgt_vaddr_t va,
-								 pgt_paddr_t *pa, unsigned *prot)
+static inline __attribute__((always_inline)) int
+pgt__tlb_answer(const struct pgt_tlb_entry *e, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
 	if (pa)
 		*pa = va + (e->pgt__delta & ~(uint64_t)PGT__TLB_PROT_BITS);
@@ -81,10 +81,9 @@ static inline __attribute__((always_inline)) int pgt__tlb_answer_new(pgt_paddr_t
  * @p e0, way 0 moving to way 1 in a 2-way TLB, and answers as
  * pgt_tlb_lookup does.
  */
-static inline __attribute__((always_inline)) int pgt__tlb_write_small(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0,
-								      pgt_vaddr_t va, pgt_paddr_t pa,
-								      unsigned rights, pgt_paddr_t *pa_out,
-								      unsigned *prot, unsigned shift)
+static inline __attribute__((always_inline)) int
+pgt__tlb_write_small(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, pgt_paddr_t pa,
+		     unsigned rights, pgt_paddr_t *pa_out, unsigned *prot, unsigned shift)
 {
 	/* pa and va agree below the page size, so this is also the difference of their pages */
 	uint64_t delta = pa - va;
@@ -118,8 +117,8 @@ static inline __attribute__((always_inline)) int pgt__tlb_write_super(pgt_tlb_t 
 		tlb->pgt__sindex = tlb->pgt__live_sindex = sindex;
 		tlb->pgt__smark = pgt__tlb_super_tag(tlb, 0, level);
 	}
-	tlb->pgt__mem[n & all] =
-		(struct pgt_tlb_entry){ .pgt__vpn = pgt__tlb_super_tag(tlb, n, level), .pgt__delta = delta | rights };
+	tlb->pgt__mem[n & all] = (struct pgt_tlb_entry){ .pgt__vpn = pgt__tlb_super_tag(tlb, n, level),
+							 .pgt__delta = delta | rights };
 	return pgt__tlb_answer_new(pa, rights, pa_out, prot);
 }
 
@@ -138,8 +137,8 @@ int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct 
  * keeps its page size and level constants, makes no call and saves no
  * register; one call per superpage is little against the walks it saves.
  */
-int pgt__tlb_put_super(pgt_tlb_t *tlb, const struct pgt_arch *a, pgt_pte_t pte, unsigned level, pgt_vaddr_t va,
-		       pgt_paddr_t *pa, unsigned *prot);
+int pgt__tlb_put_super(pgt_tlb_t *tlb, const struct pgt_arch *a, pgt_pte_t pte, unsigned level,
+		       pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
 
 /**
  * Caches the translation of @p va by @p leaf (a hardware-valid leaf of the

@@ -292,8 +292,9 @@ START_TEST(superpage_reach)
 			expect(&f, va + off, pa + off, prot);
 		}
 		expect(&f, va + (1ull << s) - 1, pa + (1ull << s) - 1, prot);
-		ck_assert_msg(pgt_tlb_misses(&f.tlb) == before + 1, "%s: level %u: %llu walks for one superpage",
-			      f.a->name, level[i], (unsigned long long)(pgt_tlb_misses(&f.tlb) - before));
+		ck_assert_msg(pgt_tlb_misses(&f.tlb) == before + 1,
+			      "%s: level %u: %llu walks for one superpage", f.a->name, level[i],
+			      (unsigned long long)(pgt_tlb_misses(&f.tlb) - before));
 		pgt_paddr_t got = 0;
 		ck_assert_int_eq(pgt_tlb_fill(&f.tlb, va + 12345, &got, NULL), PGT_OK);
 		ck_assert_uint_eq(got, pa + 12345);
@@ -542,7 +543,8 @@ START_TEST(superpage_dropped)
 			if (how == 0)
 				ck_assert_int_eq(pgt_unmap(&f.sp, va + 5 * small, small), PGT_OK);
 			else if (how == 1)
-				ck_assert_int_eq(pgt_protect(&f.sp, va + 5 * small, small, PGT_PROT_READ), PGT_OK);
+				ck_assert_int_eq(pgt_protect(&f.sp, va + 5 * small, small, PGT_PROT_READ),
+						 PGT_OK);
 			else {
 				pgt_tlb_flush(&f.tlb);
 				pgt_tlb_flush(&other);

@@ -71,13 +71,14 @@ typedef struct pgt_tlb {
 			/** private: (number of entries - 1) << 6 | log2 of the page size of the superpage
 			 * level the hit looks at; 63 (a shift that leaves no set) when none, or stale */
 			uint64_t pgt__sindex;
-			/** private: that level's tag bits (pgt__tlb_super_tag); a level no entry has when none */
+			/** private: that level's tag bits (pgt__tlb_super_tag); a level no entry has when
+			 * none */
 			uint64_t pgt__smark;
 			struct pgt_tlb_entry
-				*pgt__mem;        /**< private: the caller's entries; way 0, then way 1 */
-			uint64_t pgt__live_index; /**< private: pgt__index while not stale */
+				*pgt__mem;         /**< private: the caller's entries; way 0, then way 1 */
+			uint64_t pgt__live_index;  /**< private: pgt__index while not stale */
 			uint64_t pgt__live_sindex; /**< private: pgt__sindex while not stale */
-			uint64_t pgt__gen;        /**< private: space generation the entries belong to */
+			uint64_t pgt__gen;         /**< private: space generation the entries belong to */
 			const uint64_t *pgt__space_gen; /**< private: the space's generation counter */
 			struct pgt_space *pgt__sp;      /**< private: NULL once detached */
 			struct pgt_tlb *pgt__next;      /**< private: the next TLB attached to the space */
