@@ -11,25 +11,46 @@
  * has: tables present, so the calls take their common paths. Every answer
  * is checked; a wrong one ends the run with status 1.
  *
+ * The pages are the descriptor's two smallest sizes: 4K and 2M for the
+ * 4K-granule formats, 16K and 32M, 64K and 512M for the others (the *_2m
+ * operations use the larger one).
+ *
  * Usage: pgcount [ARCH]   (a descriptor name; default x86_64)
+ *        pgcount --list   (every shipped descriptor's name, one a line)
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <pgtable/arch.h>
 #include <pgtable/pgtable.h>
 #include <pgtable/tlb.h>
 
-#define COUNT    512u /* calls per operation: one leaf table of 4K pages */
+#define COUNT    512u /* calls per operation: at most one leaf table of small pages */
 #define RW       (PGT_PROT_READ | PGT_PROT_WRITE)
 #define PA       ((pgt_paddr_t)1 << 32) /* physical base of every mapping */
 #define NOINLINE __attribute__((noinline))
 
-static const uint64_t page = 4096, big = (uint64_t)2 << 20;
-static const pgt_vaddr_t small_va = (pgt_vaddr_t)1 << 30; /* COUNT 4K pages */
-static const pgt_vaddr_t map_va = (pgt_vaddr_t)2 << 30;   /* COUNT 4K pages by pgt_map */
-static const pgt_vaddr_t big_va = (pgt_vaddr_t)4 << 30;   /* COUNT 2M pages */
-static const pgt_vaddr_t big_map_va = (pgt_vaddr_t)6 << 30;
+/*
+ * Set by use_page_sizes: the small and the big page, and the regions of
+ * COUNT pages each. A region spans COUNT big pages (1 GiB for 4K formats),
+ * so that the four never overlap.
+ */
+static unsigned page_shift, big_shift;
+static uint64_t page, big;
+static pgt_vaddr_t small_va;   /* COUNT small pages */
+static pgt_vaddr_t map_va;     /* COUNT small pages by pgt_map */
+static pgt_vaddr_t big_va;     /* COUNT big pages */
+static pgt_vaddr_t big_map_va; /* COUNT big pages by pgt_map */
+
+/* Every descriptor the library ships, for --list. */
+static const struct pgt_arch *const shipped[] = {
+#define PGT_FORMAT(desc, name, what) &desc,
+#include <pgtable/formats.h>
+#undef PGT_FORMAT
+};
 
 static pgt_space_t sp;
 static pgt_ref_t refs[COUNT];
@@ -61,22 +82,37 @@ static void expect(int rc, int want)
 
 /* --- the calls ------------------------------------------------------------- */
 
+/*
+ * Each loop copies the sizes and regions it uses into locals first: the
+ * calls it makes could change globals, so reading those would cost a load
+ * per iteration that the loops with constant sizes never paid.
+ */
 NOINLINE static void op_insert(void)
 {
+	const unsigned l_page_shift = page_shift;
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
 	for (unsigned i = 1; i < COUNT; i++)
-		expect(pgt_insert(&sp, small_va + i * page, 12, &refs[i]), PGT_OK);
+		expect(pgt_insert(&sp, l_small_va + i * l_page, l_page_shift, &refs[i]), PGT_OK);
 }
 
 NOINLINE static void op_insert_2m(void)
 {
+	const unsigned l_big_shift = big_shift;
+	const uint64_t l_big = big;
+	const pgt_vaddr_t l_big_va = big_va;
+
 	for (unsigned i = 1; i < COUNT; i++)
-		expect(pgt_insert(&sp, big_va + i * big, 21, NULL), PGT_OK);
+		expect(pgt_insert(&sp, l_big_va + i * l_big, l_big_shift, NULL), PGT_OK);
 }
 
 NOINLINE static void op_set_paddr(void)
 {
+	const uint64_t l_page = page;
+
 	for (unsigned i = 1; i < COUNT; i++)
-		expect(pgt_set_field(&sp, refs[i], PGT_FIELD_PADDR, PA + i * page), PGT_OK);
+		expect(pgt_set_field(&sp, refs[i], PGT_FIELD_PADDR, PA + i * l_page), PGT_OK);
 }
 
 NOINLINE static void op_set_prot(void)
@@ -87,80 +123,139 @@ NOINLINE static void op_set_prot(void)
 
 NOINLINE static void op_map(void)
 {
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_map_va = map_va;
+
 	for (unsigned i = 1; i < COUNT; i++)
-		expect(pgt_map(&sp, map_va + i * page, PA + i * page, page, RW, 0), PGT_OK);
+		expect(pgt_map(&sp, l_map_va + i * l_page, PA + i * l_page, l_page, RW, 0), PGT_OK);
 }
 
 NOINLINE static void op_map_2m(void)
 {
+	const uint64_t l_big = big;
+	const pgt_vaddr_t l_big_map_va = big_map_va;
+
 	for (unsigned i = 1; i < COUNT; i++)
-		expect(pgt_map(&sp, big_map_va + i * big, PA + i * big, big, RW, 0), PGT_OK);
+		expect(pgt_map(&sp, l_big_map_va + i * l_big, PA + i * l_big, l_big, RW, 0), PGT_OK);
 }
 
 NOINLINE static void op_lookup(void)
 {
+	const unsigned l_page_shift = page_shift;
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
 	for (unsigned i = 0; i < COUNT; i++) {
 		pgt_ref_t ref;
-		expect(pgt_lookup(&sp, small_va + i * page, &ref), PGT_OK);
-		bad += ref.page_shift != 12;
+		expect(pgt_lookup(&sp, l_small_va + i * l_page, &ref), PGT_OK);
+		bad += ref.page_shift != l_page_shift;
 	}
 }
 
 NOINLINE static void op_translate(void)
 {
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
 	for (unsigned i = 0; i < COUNT; i++) {
 		pgt_paddr_t pa;
-		expect(pgt_translate(&sp, small_va + i * page + 8, PGT_ACC_READ, &pa, NULL), PGT_OK);
-		bad += pa != PA + i * page + 8;
+		expect(pgt_translate(&sp, l_small_va + i * l_page + 8, PGT_ACC_READ, &pa, NULL), PGT_OK);
+		bad += pa != PA + i * l_page + 8;
 	}
 }
 
 NOINLINE static void op_tlb_miss(void)
 {
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
 	for (unsigned i = 0; i < COUNT; i++) {
 		pgt_paddr_t pa;
-		expect(pgt_tlb_lookup(&tlb, small_va + i * page + 8, &pa, NULL), PGT_OK);
-		bad += pa != PA + i * page + 8;
+		expect(pgt_tlb_lookup(&tlb, l_small_va + i * l_page + 8, &pa, NULL), PGT_OK);
+		bad += pa != PA + i * l_page + 8;
 	}
 }
 
 NOINLINE static void op_tlb_hit(void)
 {
+	const pgt_vaddr_t l_small_va = small_va;
+
 	for (unsigned i = 0; i < COUNT; i++) {
 		pgt_paddr_t pa;
-		expect(pgt_tlb_lookup(&tlb, small_va + 8, &pa, NULL), PGT_OK);
+		expect(pgt_tlb_lookup(&tlb, l_small_va + 8, &pa, NULL), PGT_OK);
 		bad += pa != PA + 8;
 	}
 }
 
 NOINLINE static void op_protect(void)
 {
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_map_va = map_va;
+
 	for (unsigned i = 1; i < COUNT; i++)
-		expect(pgt_protect(&sp, map_va + i * page, page, PGT_PROT_READ), PGT_OK);
+		expect(pgt_protect(&sp, l_map_va + i * l_page, l_page, PGT_PROT_READ), PGT_OK);
 }
 
 NOINLINE static void op_unmap(void)
 {
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_map_va = map_va;
+
 	for (unsigned i = 1; i < COUNT; i++)
-		expect(pgt_unmap(&sp, map_va + i * page, page), PGT_OK);
+		expect(pgt_unmap(&sp, l_map_va + i * l_page, l_page), PGT_OK);
+}
+
+/** The @p k-th smallest leaf size of @p a as a shift, or 0. */
+static unsigned leaf_shift(const struct pgt_arch *a, unsigned k)
+{
+	for (unsigned l = 0; l < a->levels; l++)
+		if (a->level[l].leaf_ok && k-- == 0)
+			return a->level[l].shift;
+	return 0;
+}
+
+/** Picks the page sizes and regions for @p a; false when it has no two sizes or room for them. */
+static bool use_page_sizes(const struct pgt_arch *a)
+{
+	page_shift = leaf_shift(a, 0);
+	big_shift = leaf_shift(a, 1);
+	if (!page_shift || !big_shift)
+		return false;
+	page = (uint64_t)1 << page_shift;
+	big = (uint64_t)1 << big_shift;
+	small_va = (pgt_vaddr_t)COUNT << big_shift;
+	map_va = 2 * small_va;
+	big_va = 4 * small_va;
+	big_map_va = 6 * small_va;
+	return big_map_va + small_va <= (pgt_vaddr_t)1 << (a->va_bits - 1);
+}
+
+static int list_shipped(void)
+{
+	for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++)
+		printf("%s\n", shipped[i]->name);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : "x86_64";
-	const struct pgt_arch *arch = pgt_arch_by_name(name);
+	const struct pgt_arch *arch;
 	const struct pgt_mm mm = { .alloc_table = alloc_table, .free_table = free_table };
 
-	if (!arch || pgt_space_init(&sp, arch, &mm, 0) != PGT_OK) {
+	if (strcmp(name, "--list") == 0)
+		return list_shipped();
+	arch = pgt_arch_by_name(name);
+	if (!arch || !use_page_sizes(arch) || pgt_space_init(&sp, arch, &mm, 0) != PGT_OK) {
 		fprintf(stderr, "pgcount: no space for descriptor %s\n", name);
 		return 2;
 	}
 	/* The first page of each region makes its tables; the calls fill the rest. */
-	expect(pgt_insert(&sp, small_va, 12, &refs[0]), PGT_OK);
+	expect(pgt_insert(&sp, small_va, page_shift, &refs[0]), PGT_OK);
 	expect(pgt_set_field(&sp, refs[0], PGT_FIELD_PADDR, PA), PGT_OK);
 	expect(pgt_set_field(&sp, refs[0], PGT_FIELD_PROT, RW), PGT_OK);
 	expect(pgt_map(&sp, map_va, PA, page, RW, 0), PGT_OK);
-	expect(pgt_insert(&sp, big_va, 21, NULL), PGT_OK);
+	expect(pgt_insert(&sp, big_va, big_shift, NULL), PGT_OK);
 	expect(pgt_map(&sp, big_map_va, PA, big, RW, 0), PGT_OK);
 	expect(pgt_tlb_init(&tlb, &sp, tlb_mem, 1, 1), PGT_OK);
 

@@ -2,16 +2,23 @@
 # SPDX-License-Identifier: MIT
 # Instructions per call of the library's common calls, counted by callgrind
 # (valgrind) running bench/pgcount, for each descriptor named (default:
-# x86_64 and armv8-4k-48). Each figure is one op_* function of pgcount
-# divided by its calls, so it includes the few instructions of the calling
-# loop (the arguments, the check of the answer).
+# x86_64 and armv8-4k-48). insert_2m and map_2m are the next page size after
+# the smallest: 2M, or 32M and 512M for the 16K and 64K granules. Each
+# figure is one op_* function of pgcount divided by its calls, so it
+# includes the few instructions of the calling loop (the arguments, the
+# check of the answer).
 #
-# Usage: bench/pgcount.sh [ARCH...]   (from the build directory)
+# Usage: bench/pgcount.sh [ARCH... | all]   (from the build directory; all:
+# every shipped descriptor, as pgcount --list names them)
 set -eu
 prog=${PGCOUNT:-./bench/pgcount}
 [ -x "$prog" ] || { echo "pgcount.sh: build $prog first (make bench/pgcount)" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "pgcount.sh: needs valgrind" >&2; exit 2; }
 [ $# -gt 0 ] || set -- x86_64 armv8-4k-48
+if [ "$*" = all ]; then
+	# shellcheck disable=SC2046 # one descriptor name a word
+	set -- $("$prog" --list)
+fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 # With a shared library, $prog is libtool's wrapper script: libtool runs

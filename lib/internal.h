@@ -98,18 +98,29 @@ static inline bool pgt__space_writable(const pgt_space_t *sp)
 }
 
 /*
+ * The atomics every entry access goes through. An analysis build
+ * (PGT_VERIFY, tests/proof/) defines them as the plain accesses of its
+ * single-threaded model: an analyser that does not know the builtins
+ * then reads the same code.
+ */
+#ifndef PGT__ATOMIC_LOAD
+#define PGT__ATOMIC_LOAD(p, order) __atomic_load_n(p, order)
+#define PGT__ATOMIC_STORE(p, v, order) __atomic_store_n(p, v, order)
+#endif
+
+/*
  * Entries are read and written whole with single aligned 64-bit accesses,
  * so a hardware walker or a concurrent reader never sees a torn entry.
  * The release store orders a new table's initialisation before its link.
  */
 static inline pgt_pte_t pgt__pte_load(const pgt_pte_t *p)
 {
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return PGT__ATOMIC_LOAD(p, __ATOMIC_ACQUIRE);
 }
 
 static inline void pgt__pte_store(pgt_pte_t *p, pgt_pte_t v)
 {
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+	PGT__ATOMIC_STORE(p, v, __ATOMIC_RELEASE);
 }
 
 /*
@@ -366,6 +377,12 @@ static inline bool pgt__prot_ok(unsigned prot)
 
 /** pgt__encode_all when the space remembers another encoding (lib/space.c). */
 int pgt__encode_again(pgt_space_t *sp, unsigned prot);
+
+/** Whether the space's remembered encoding (pgt__enc) is that of @p prot, a valid prot. */
+static inline bool pgt__encoded(const pgt_space_t *sp, unsigned prot)
+{
+	return prot == sp->pgt__enc_prot && !(prot & ~PGT_PROT_ALL); /* PGT__ENC_NONE is not a prot */
+}
 
 /**
  * The leaf bits for @p prot (PGT_PROT_*) at every level that allows leaves,

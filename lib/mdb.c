@@ -1198,7 +1198,7 @@ int pgt_mdb_attach(pgt_mdb_t *db, pgt_space_t *sp)
 		return PGT_EINVAL;
 	if (*mark_word(sp) != 0 || attachment(db, sp))
 		return PGT_EINVAL; /* attached here or to another database */
-	if (pgt_walk(sp, pgt__offset_va(sp, 0), 0, any_mapping, NULL) != PGT_OK)
+	if (pgt_walk_all(sp, any_mapping, NULL) != PGT_OK)
 		return PGT_EINVAL;
 	struct attached *a = db->pgt__mm.alloc_node(db->pgt__mm.ctx, sizeof *a);
 	if (!a)
@@ -1225,7 +1225,7 @@ static void detach_now(pgt_mdb_t *db, struct attached *a)
 	struct attached **pp = (struct attached **)&db->pgt__spaces;
 
 	op.tail = &op.split;
-	(void)pgt_walk(a->sp, pgt__offset_va(a->sp, 0), 0, flush_visit, &op);
+	(void)pgt_walk_all(a->sp, flush_visit, &op);
 	apply(&op);
 	*mark_word(a->sp) = 0;
 	while (*pp != a)
@@ -1454,7 +1454,7 @@ int pgt_mdb_verify(const pgt_mdb_t *db,
 		c.sp = a->sp;
 		if (*mark_word(a->sp) != mark_of(db))
 			problem(&c, "attachment mark lost", a->sp, 0);
-		if (pgt_walk(a->sp, pgt__offset_va(a->sp, 0), 0, check_leaf, &c) != PGT_OK)
+		if (pgt_walk_all(a->sp, check_leaf, &c) != PGT_OK)
 			problem(&c, "space cannot be walked", a->sp, 0);
 	}
 	if (c.nodes != db->pgt__nodes)

@@ -264,12 +264,6 @@ static void note_flush(struct range_op *op, pgt_vaddr_t lo, pgt_vaddr_t last)
 	op->flush = true;
 }
 
-static void tlb_flush(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t last)
-{
-	if (sp->pgt__mm.tlb_flush)
-		sp->pgt__mm.tlb_flush(sp->pgt__mm.ctx, lo, last - lo + 1);
-}
-
 /** The entry at @p i of a view; a virtual view answers with its fill. */
 static pgt_pte_t view_entry(struct tview t, unsigned i)
 {
@@ -395,37 +389,9 @@ static void release_subtree(struct range_op *op, unsigned level, pgt_pte_t *tab,
 	pgt__list_push(&op->t.dead[level], L, tab, pa);
 }
 
-/**
- * An entry for a test of emptiness: a relaxed load, which needs no order
- * (the caller is the space's one writer; the MMU, or a pgt_translate with
- * PGT_ACC_SET_AD in another thread, sets accessed and dirty bits only in
- * valid entries, which are not 0 before nor after), but is still an atomic
- * access, as the other thread's compare-and-swap is: no data race.
- */
-static inline __attribute__((always_inline)) pgt_pte_t entry_bits(const pgt_pte_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-/** Whether one of the @p n entries from @p p is not empty (not 0), eight at a time. */
-static inline __attribute__((always_inline)) bool any_entry(const pgt_pte_t *p, size_t n)
-{
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8)
-		if (entry_bits(&p[i]) | entry_bits(&p[i + 1]) | entry_bits(&p[i + 2]) |
-		    entry_bits(&p[i + 3]) | entry_bits(&p[i + 4]) | entry_bits(&p[i + 5]) |
-		    entry_bits(&p[i + 6]) | entry_bits(&p[i + 7]))
-			return true;
-	for (; i < n; i++)
-		if (entry_bits(&p[i]))
-			return true;
-	return false;
-}
-
 static bool table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *tab)
 {
-	return !any_entry(tab, pgt__entries(pgt__level(sp, level)));
+	return !pgt__any_entry(tab, pgt__entries(pgt__level(sp, level)));
 }
 
 /* --- PLAN ----------------------------------------------------------------- */
@@ -521,7 +487,7 @@ static pgt_pte_t *split_now(struct range_op *op, unsigned level, pgt_pte_t *p, p
 		*pgt__link_word(L, p) = 0; /* the leaf it belonged to is gone */
 	if (pgt__is_present(L, leaf) && op->sp->pgt__arch->break_before_make) {
 		leaf = pgt__leaf_update(L, p, leaf, ~(pgt_pte_t)0, 0);
-		tlb_flush(op->sp, elo, elast);
+		pgt__tlb_flush_hook(op->sp, elo, elast);
 		split_fill(op->sp, level, leaf, tab);
 		pgt__pte_store(p, pgt__table_entry(L, pa));
 		return tab;
@@ -777,12 +743,12 @@ static int run(struct range_op *op)
 	if (op->kind == OP_MAP && (op->flags & PGT_MAP_REPLACE)) {
 		run_pass(op, PASS_BREAK);
 		if (op->flush)
-			tlb_flush(op->sp, op->flush_lo, op->flush_last);
+			pgt__tlb_flush_hook(op->sp, op->flush_lo, op->flush_last);
 		op->flush = false;
 	}
 	run_pass(op, PASS_COMMIT);
 	if (op->flush)
-		tlb_flush(op->sp, op->flush_lo, op->flush_last);
+		pgt__tlb_flush_hook(op->sp, op->flush_lo, op->flush_last);
 	pgt__list_retire_all(op->sp, op->t.dead);
 	PGT_ASSERT(op->t.pool[0].n == 0); /* PLAN counted exactly */
 	pgt__list_free_all(op->sp, op->t.pool);
@@ -921,7 +887,7 @@ static int map_in_one_table(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, pgt_
 	pgt_pte_t first = pgt__leaf_make(L, bits[l], pa);
 	if (at.level != l)
 		return map_new_branch(sp, va, n, first, l, at);
-	if (any_entry(at.pte, n))
+	if (pgt__any_entry(at.pte, n))
 		return BY_PASSES;
 	pgt__store_leaves(at.pte, n, first, pgt__leaf_step(L));
 	return PGT_OK;
@@ -943,7 +909,8 @@ static __attribute__((noinline)) int map_passes(pgt_space_t *sp, pgt_vaddr_t va,
 	return run(&op);
 }
 
-int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot, unsigned flags)
+int pgt__map_general(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot,
+		     unsigned flags)
 {
 	const pgt_pte_t *bits;
 	int rc = range_check(sp, va, size);
@@ -956,25 +923,6 @@ int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsi
 		return rc;
 	rc = map_in_one_table(sp, va, size, pa, bits, flags);
 	return rc == BY_PASSES ? map_passes(sp, va, pa, size, bits, flags) : rc;
-}
-
-/** How far on each side of an unmapped range change_in_one_table looks for an entry in use. */
-#define NEAR_ENTRIES 16u
-
-/**
- * Whether an entry of the table @p tab (of @p entries) within NEAR_ENTRIES
- * of [first, end) is not empty. A table in use mostly has one that near;
- * when none is, the table may be left empty, and whoever frees it looks at
- * the whole table.
- */
-static inline __attribute__((always_inline)) bool used_near(const pgt_pte_t *tab, unsigned entries,
-							    unsigned first, unsigned end)
-{
-	unsigned before = first < NEAR_ENTRIES ? first : NEAR_ENTRIES;
-	unsigned after = entries - end < NEAR_ENTRIES ? entries - end : NEAR_ENTRIES;
-
-	/* after first: pages are mostly unmapped in ascending order */
-	return any_entry(tab + end, after) || any_entry(tab + first - before, before);
 }
 
 /**
@@ -1020,7 +968,7 @@ static int reclaim_stops_above(const struct range_op *op, unsigned level, struct
 	const struct pgt_level *U = pgt__level(sp, up->level);
 	unsigned i = pgt__index(U, op->lo);
 	bool stops = up->level == pgt__root_level(sp) || table_kept(U, pgt__pte_load(up->pte)) ||
-		     used_near(up->pte - i, pgt__entries(U), i, i + 1);
+		     pgt__used_near(up->pte - i, pgt__entries(U), i, i + 1);
 	return stops ? PGT_OK : BY_PASSES;
 }
 
@@ -1052,7 +1000,7 @@ static int change_in_one_table(struct range_op *op)
 	if (any_table(L, level, at.pte, n))
 		return BY_PASSES;
 	bool may_empty = op->kind == OP_UNMAP && level < pgt__root_level(sp) &&
-			 !used_near(tab, pgt__entries(L), first, first + n);
+			 !pgt__used_near(tab, pgt__entries(L), first, first + n);
 	int rc = may_empty ? reclaim_stops_above(op, level, &up) : PGT_OK;
 	if (rc != PGT_OK)
 		return rc;
@@ -1063,7 +1011,7 @@ static int change_in_one_table(struct range_op *op)
 		reclaim_if_empty(op, up.level, up.pte, pgt__pte_load(up.pte), tab, op->lo, op->last);
 	}
 	if (op->flush)
-		tlb_flush(sp, op->flush_lo, op->flush_last);
+		pgt__tlb_flush_hook(sp, op->flush_lo, op->flush_last);
 	if (may_empty)
 		pgt__list_retire_all(sp, op->t.dead);
 	pgt__space_changed(sp);
@@ -1078,7 +1026,7 @@ static int change(struct range_op *op)
 	return rc == BY_PASSES ? run(op) : rc;
 }
 
-int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
+int pgt__unmap_general(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 {
 	struct range_op op;
 	int rc = op_init(&op, sp, OP_UNMAP, va, size);
@@ -1086,7 +1034,7 @@ int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 	return rc == PGT_OK ? change(&op) : rc;
 }
 
-int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
+int pgt__protect_general(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
 {
 	struct range_op op;
 	const pgt_pte_t *bits;
@@ -1098,4 +1046,31 @@ int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
 		return rc;
 	op_set_bits(&op, bits);
 	return change(&op);
+}
+
+/*
+ * The calls: one page at a time is the everyday case, which the space's
+ * walks (compiled for its format) finish alone; they hand everything
+ * else to the general functions above.
+ */
+
+int pgt_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot, unsigned flags)
+{
+	if (!pgt__space_writable(sp))
+		return PGT_EINVAL;
+	return pgt__ops(sp)->map(sp, va, pa, size, prot, flags);
+}
+
+int pgt_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
+{
+	if (!pgt__space_writable(sp))
+		return PGT_EINVAL;
+	return pgt__ops(sp)->unmap(sp, va, size);
+}
+
+int pgt_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)
+{
+	if (!pgt__space_writable(sp))
+		return PGT_EINVAL;
+	return pgt__ops(sp)->protect(sp, va, size, prot);
 }

@@ -127,6 +127,60 @@ static inline void pgt__store_leaves(pgt_pte_t *p, size_t n, pgt_pte_t first, ui
 		pgt__pte_store(&p[i], first);
 }
 
+/** Tells the caller's tlb_flush hook, if any, that [lo, last] changed. */
+static inline void pgt__tlb_flush_hook(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t last)
+{
+	if (sp->pgt__mm.tlb_flush)
+		sp->pgt__mm.tlb_flush(sp->pgt__mm.ctx, lo, last - lo + 1);
+}
+
+/**
+ * An entry for a test of emptiness: a relaxed load, which needs no order
+ * (the caller is the space's one writer; the MMU, or a pgt_translate with
+ * PGT_ACC_SET_AD in another thread, sets accessed and dirty bits only in
+ * valid entries, which are not 0 before nor after), but is still an atomic
+ * access, as the other thread's compare-and-swap is: no data race.
+ */
+static inline __attribute__((always_inline)) pgt_pte_t pgt__entry_bits(const pgt_pte_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/** Whether one of the @p n entries from @p p is not empty (not 0), eight at a time. */
+static inline __attribute__((always_inline)) bool pgt__any_entry(const pgt_pte_t *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		if (pgt__entry_bits(&p[i]) | pgt__entry_bits(&p[i + 1]) | pgt__entry_bits(&p[i + 2]) |
+		    pgt__entry_bits(&p[i + 3]) | pgt__entry_bits(&p[i + 4]) | pgt__entry_bits(&p[i + 5]) |
+		    pgt__entry_bits(&p[i + 6]) | pgt__entry_bits(&p[i + 7]))
+			return true;
+	for (; i < n; i++)
+		if (pgt__entry_bits(&p[i]))
+			return true;
+	return false;
+}
+
+/** How far on each side of an unmapped range unmap looks for an entry in use. */
+#define PGT__NEAR_ENTRIES 16u
+
+/**
+ * Whether an entry of the table @p tab (of @p entries) within PGT__NEAR_ENTRIES
+ * of [first, end) is not empty. A table in use mostly has one that near;
+ * when none is, the table may be left empty, and whoever frees it looks at
+ * the whole table.
+ */
+static inline __attribute__((always_inline)) bool pgt__used_near(const pgt_pte_t *tab, unsigned entries,
+								 unsigned first, unsigned end)
+{
+	unsigned before = first < PGT__NEAR_ENTRIES ? first : PGT__NEAR_ENTRIES;
+	unsigned after = entries - end < PGT__NEAR_ENTRIES ? entries - end : PGT__NEAR_ENTRIES;
+
+	/* after first: pages are mostly unmapped in ascending order */
+	return pgt__any_entry(tab + end, after) || pgt__any_entry(tab + first - before, before);
+}
+
 /**
  * A new branch: the tables of levels [target, top) that insert and map
  * build off-tree and link with one store (lib/table.c, as in Hafnium).

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Walk and dump: the leaves of a range in ascending address order, and the
- * QEMU `info mem` style listing built on top of them.
- * Ranges are handled as offsets into the space (see pgt__va_offset).
+ * QEMU `info mem` style listing built on top of them. A range, or the whole
+ * space (the _all calls), becomes offsets into the space (see
+ * pgt__va_offset), and one walker works on offsets.
  */
 #include "internal.h"
 
@@ -15,22 +16,20 @@ struct walk {
 };
 
 /**
- * [lo, hi) as offsets. @p lo must be in the space; @p hi is 0 (the top) or
- * one past an address of the space, above @p lo.
+ * [va, va + size) as offsets [*lo, *end), after the checks every range call
+ * makes (pgt__range_check), in bytes: walks and dumps may start and end
+ * anywhere. The last byte, not the end, is converted, so that a range
+ * ending at 2^64 needs no special case.
  */
-static int range_offsets(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi, uint64_t *olo, uint64_t *oend)
+static int range_offsets(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, uint64_t *lo, uint64_t *end)
 {
-	if (!pgt__va_ok(sp, lo))
-		return PGT_ERANGE;
-	*olo = pgt__va_offset(sp, lo);
-	if (hi == 0) {
-		*oend = pgt__space_span(sp);
-		return PGT_OK;
-	}
-	if (!pgt__va_ok(sp, hi - 1))
-		return PGT_ERANGE;
-	*oend = pgt__va_offset(sp, hi - 1) + 1;
-	return *oend > *olo ? PGT_OK : PGT_ESIZE; /* empty, or hi below lo */
+	int rc = pgt__range_check(sp, va, size, 1);
+
+	if (rc != PGT_OK)
+		return rc;
+	*lo = pgt__va_offset(sp, va);
+	*end = pgt__va_offset(sp, va + (size - 1)) + 1;
+	return PGT_OK;
 }
 
 /** Reports one leaf to the visitor. */
@@ -79,15 +78,31 @@ static int walk_table(const struct walk *w, unsigned level, const pgt_pte_t *tab
 	return PGT_OK;
 }
 
-int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
+/** Visits the leaves overlapping offsets [lo, end): the one walker under the four public calls. */
+static int walk_offsets(const pgt_space_t *sp, uint64_t lo, uint64_t end,
+			int (*visit)(void *arg, const struct pgt_mapping *m), void *arg)
+{
+	const struct walk w = { .sp = sp, .lo = lo, .end = end, .visit = visit, .arg = arg };
+
+	return walk_table(&w, pgt__root_level(sp), sp->pgt__root, 0);
+}
+
+int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size,
 	     int (*visit)(void *arg, const struct pgt_mapping *m), void *arg)
 {
-	struct walk w = { .sp = sp, .visit = visit, .arg = arg };
+	uint64_t lo, end;
 
 	if (!pgt__space_ok(sp) || !visit)
 		return PGT_EINVAL;
-	int rc = range_offsets(sp, lo, hi, &w.lo, &w.end);
-	return rc == PGT_OK ? walk_table(&w, pgt__root_level(sp), sp->pgt__root, 0) : rc;
+	int rc = range_offsets(sp, va, size, &lo, &end);
+	return rc == PGT_OK ? walk_offsets(sp, lo, end, visit, arg) : rc;
+}
+
+int pgt_walk_all(const pgt_space_t *sp, int (*visit)(void *arg, const struct pgt_mapping *m), void *arg)
+{
+	if (!pgt__space_ok(sp) || !visit)
+		return PGT_EINVAL;
+	return walk_offsets(sp, 0, pgt__space_span(sp), visit, arg);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -105,7 +120,7 @@ enum { DUMP_U = 8, DUMP_R = 4, DUMP_W = 2, DUMP_X = 1 };
 /** A run of virtually contiguous leaves with the same rights, page size and memory type. */
 struct dump {
 	const pgt_space_t *sp;
-	pgt_vaddr_t lo, hi;     /**< the requested range; hi 0: the top */
+	pgt_vaddr_t lo, last;   /**< the requested range, last byte included */
 	pgt_vaddr_t start, end; /**< the open run, [start, end); end 0: the top */
 	unsigned letters;       /**< DUMP_* */
 	uint64_t page;          /**< the leaves' size */
@@ -213,12 +228,11 @@ static int dump_visit(void *arg, const struct pgt_mapping *m)
 {
 	struct dump *d = arg;
 	pgt_vaddr_t start = m->va < d->lo ? d->lo : m->va;
-	pgt_vaddr_t end = m->va + m->size; /* 0 at the top of the address space */
+	pgt_vaddr_t last = m->va + (m->size - 1);
 	unsigned letters = dump_letters(d->sp, m);
 	unsigned memtype = m->prot & PGT_PROT_MEMTYPE;
+	pgt_vaddr_t end = (last > d->last ? d->last : last) + 1; /* 0 at the top of the address space */
 
-	if (d->hi && (end == 0 || end > d->hi))
-		end = d->hi;
 	if (d->open && d->end == start && d->letters == letters && d->page == m->size && d->memtype == memtype) {
 		d->end = end;
 		return 0;
@@ -233,16 +247,39 @@ static int dump_visit(void *arg, const struct pgt_mapping *m)
 	return 0;
 }
 
-int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
-	     void (*print)(void *arg, const char *line), void *arg)
+/** Prints the runs in offsets [lo, end), clipped to them. */
+static int dump_offsets(const pgt_space_t *sp, uint64_t lo, uint64_t end,
+			void (*print)(void *arg, const char *line), void *arg)
 {
-	struct dump d = { .sp = sp, .lo = lo, .hi = hi, .print = print, .arg = arg };
+	struct dump d = {
+		.sp = sp,
+		.lo = pgt__offset_va(sp, lo),
+		.last = pgt__offset_va(sp, end - 1),
+		.print = print,
+		.arg = arg,
+	};
+	int rc = walk_offsets(sp, lo, end, dump_visit, &d);
 
-	if (!print)
-		return PGT_EINVAL;
-	int rc = pgt_walk(sp, lo, hi, dump_visit, &d);
 	if (rc != PGT_OK)
 		return rc;
 	dump_flush(&d);
 	return PGT_OK;
+}
+
+int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, void (*print)(void *arg, const char *line),
+	     void *arg)
+{
+	uint64_t lo, end;
+
+	if (!pgt__space_ok(sp) || !print)
+		return PGT_EINVAL;
+	int rc = range_offsets(sp, va, size, &lo, &end);
+	return rc == PGT_OK ? dump_offsets(sp, lo, end, print, arg) : rc;
+}
+
+int pgt_dump_all(const pgt_space_t *sp, void (*print)(void *arg, const char *line), void *arg)
+{
+	if (!pgt__space_ok(sp) || !print)
+		return PGT_EINVAL;
+	return dump_offsets(sp, 0, pgt__space_span(sp), print, arg);
 }

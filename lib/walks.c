@@ -97,7 +97,8 @@ static int generic_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, u
 
 static const struct pgt__walk_ops generic_ops = { generic_lookup, generic_walk_to,
 						   PGT__TRANSLATE_ALL(generic_translate), pgt__insert_page,
-						   generic_tlb_refill, generic_set_field };
+						   generic_tlb_refill, generic_set_field, pgt__map_general,
+						   pgt__unmap_general, pgt__protect_general };
 
 /* --- the choice ---------------------------------------------------------------------- */
 
@@ -139,7 +140,9 @@ void pgt__walks_init(pgt_space_t *sp)
 	const struct pgt__walk_ops *ops = compiled_ops(sp->pgt__arch, sp->pgt__mm.p2v != NULL);
 
 	sp->pgt__ops = ops ? ops : &generic_ops;
+#ifndef PGT_VERIFY /* the analysis build reads the lookup from pgt__ops (lib/walks.h) */
 	sp->pgt__lookup = (void (*)(void))pgt__ops(sp)->lookup;
+#endif
 	sp->pgt__va_lo = va_lo(sp);
 	sp->pgt__gen = 0;
 	sp->pgt__tlbs = NULL;

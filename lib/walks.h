@@ -99,7 +99,35 @@ struct pgt__walk_ops {
 	 * a constant, the other fields through pgt__set_field_coded.
 	 */
 	int (*set_field)(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val);
+	/**
+	 * pgt_map after the space check. Decides when the range is one page
+	 * of the two smallest sizes, the rights are those the space encoded
+	 * last, and the slot in the existing table of the page's level is
+	 * empty (PGT_OK), or when p2v fails on the way (PGT_EHOOK); otherwise
+	 * hands the call to pgt__map_general, having written nothing.
+	 */
+	int (*map)(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot, unsigned flags);
+	/**
+	 * pgt_unmap after the space check. Decides when the range is exactly
+	 * one leaf (valid or reserved) whose table keeps an entry in use
+	 * nearby, or when p2v fails; otherwise hands the call to
+	 * pgt__unmap_general, having written nothing.
+	 */
+	int (*unmap)(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size);
+	/**
+	 * pgt_protect after the space check. Decides when the range is exactly
+	 * one leaf and the rights are those the space encoded last, or when
+	 * p2v fails; otherwise hands the call to pgt__protect_general, having
+	 * written nothing.
+	 */
+	int (*protect)(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot);
 };
+
+/** pgt_map, pgt_unmap and pgt_protect for any range, by the passes (lib/range.c). */
+int pgt__map_general(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size, unsigned prot,
+		     unsigned flags);
+int pgt__unmap_general(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size);
+int pgt__protect_general(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot);
 
 /**
  * pgt_translate's full walk, for an address already checked to be in the
@@ -135,7 +163,11 @@ typedef int (*pgt__lookup_fn)(const pgt_space_t *sp, pgt_vaddr_t va, pgt_ref_t *
 /** The lookup chosen for the space at init. */
 static inline pgt__lookup_fn pgt__lookup_of(const pgt_space_t *sp)
 {
+#ifdef PGT_VERIFY /* the analysis build: the same lookup, without a function-pointer cast */
+	return ((const struct pgt__walk_ops *)sp->pgt__ops)->lookup;
+#else
 	return (pgt__lookup_fn)sp->pgt__lookup;
+#endif
 }
 
 /** The walks chosen for the space at init. */

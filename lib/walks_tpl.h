@@ -17,6 +17,7 @@
 
 #include "field.h"
 #include "rights.h"
+#include "table.h"
 #include "tlb.h"
 #include "walks.h"
 
@@ -404,6 +405,144 @@ static PGT__ALWAYS_INLINE int walk_set_field(pgt_space_t *sp, const struct pgt_a
 	return PGT_EINVAL;
 }
 
+/* --- one page: pgt_map, pgt_unmap, pgt_protect ----------------------------------- */
+
+/** What a one-page step returns when the general function must decide (never returned by a walk). */
+#define WALK_GENERAL 7
+
+/**
+ * Down to the entry of level @p target for @p va, through tables only: a
+ * missing table or a superpage on the way is the general map's.
+ */
+static PGT__ALWAYS_INLINE int map_step(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
+				       pgt_vaddr_t va, unsigned target, unsigned l, bool hook)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (l == target) /* any bit set: a conflict, or an entry to replace, for the passes to judge */
+		return pte == 0 ? PGT_OK : WALK_GENERAL;
+	return walk_is_table(A, l, pte) ? walk_descend(A, c, at, pte, va, l, hook) : WALK_GENERAL;
+}
+
+/**
+ * pgt_map of the one page [va, va + its size) at level @p target (a
+ * constant) into an empty slot of an existing table, as the passes would
+ * store it: nothing there can conflict, and no TLB holds an empty slot.
+ */
+static PGT__ALWAYS_INLINE int walk_map_page(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					    pgt_paddr_t pa, unsigned prot, unsigned flags, unsigned target,
+					    bool hook)
+{
+	const struct pgt_level *L = &A->level[target];
+	uint64_t size = 1ull << L->shift;
+	/* A larger page with NOSUPER, a bad flag, PGT_MAP_REPLACE: the general map's. */
+	unsigned simple = target == 0 ? PGT_MAP_NOSUPER : 0;
+
+	if ((flags & ~simple) || ((va | pa) & (size - 1)) || !walk_va_ok(sp, A, va) ||
+	    (A->pa_bits < 64 && (pa >> A->pa_bits)) || !pgt__encoded(sp, prot))
+		return pgt__map_general(sp, va, pa, size, prot, flags);
+	const struct walk_ctx c = walk_ctx(sp, hook);
+	struct walk_pos at = { .p = walk_root_entry(sp, A, va) };
+	int st;
+#define STEP(l) map_step(A, &c, &at, va, target, (l), hook)
+	WALK_LEVELS(A->levels, st, STEP);
+#undef STEP
+	if (st == WALK_GENERAL)
+		return pgt__map_general(sp, va, pa, size, prot, flags);
+	if (st == PGT_OK)
+		pgt__pte_store(at.p, pgt__leaf_make(L, sp->pgt__enc[target], pa));
+	return st;
+}
+
+/** pgt_map: one page of the two smallest sizes by the compiled walk, anything else by the passes. */
+static PGT__ALWAYS_INLINE int walk_map(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va, pgt_paddr_t pa,
+				       uint64_t size, unsigned prot, unsigned flags, bool hook)
+{
+	if (size == 1ull << A->level[0].shift)
+		return walk_map_page(sp, A, va, pa, prot, flags, 0, hook);
+	if (A->levels > 1 && A->level[1].leaf_ok && size == 1ull << A->level[1].shift)
+		return walk_map_page(sp, A, va, pa, prot, flags, 1, hook);
+	return pgt__map_general(sp, va, pa, size, prot, flags);
+}
+
+/**
+ * pgt_unmap (@p bits NULL) or pgt_protect (the leaf bits of the new rights)
+ * of the leaf @p pte at @p p, level @p l (a constant), when the range is
+ * exactly that leaf; as the passes' leaf loop writes it, with the same
+ * hook calls. An unmap that may leave the table empty is the general
+ * one's, which frees the table. WALK_GENERAL, having written nothing,
+ * when the case does not apply.
+ */
+static PGT__ALWAYS_INLINE int change_leaf(pgt_space_t *sp, const struct pgt_arch *A, pgt_pte_t *p, pgt_pte_t pte,
+					  pgt_vaddr_t va, uint64_t size, const pgt_pte_t *bits, unsigned l)
+{
+	const struct pgt_level *L = &A->level[l];
+
+	if (!L->leaf_ok || size != 1ull << L->shift || (va & (size - 1)) || !pgt__is_mapped_leaf(L, pte))
+		return WALK_GENERAL;
+	if (!bits) {
+		unsigned i = pgt__index(L, va);
+		if (l + 1u < A->levels && !pgt__used_near(p - i, pgt__entries(L), i, i + 1))
+			return WALK_GENERAL;
+		if (sp->pgt__mm.leaf_ad) /* the entry goes: its bits matter only to the hook */
+			pgt__report_ad(sp, L, va, pgt__leaf_update(L, p, pte, ~(pgt_pte_t)0, 0));
+		else
+			pgt__pte_store(p, 0);
+		if (sp->pgt__flags & PGT_SPACE_LINKS)
+			*pgt__link_word(L, p) = 0;
+	} else if (((pte & ~L->prot_mask) | bits[l]) != pte) {
+		pgt__report_ad(sp, L, va, pgt__leaf_update(L, p, pte, L->prot_mask, bits[l]));
+	} else {
+		pte = 0; /* the rights it has: nothing to flush */
+	}
+	if (pgt__is_present(L, pte))
+		pgt__tlb_flush_hook(sp, va, va + (size - 1));
+	pgt__space_changed(sp);
+	return PGT_OK;
+}
+
+static PGT__ALWAYS_INLINE int change_step(pgt_space_t *sp, const struct pgt_arch *A, const struct walk_ctx *c,
+					  struct walk_pos *at, pgt_vaddr_t va, uint64_t size, const pgt_pte_t *bits,
+					  unsigned l, bool hook)
+{
+	pgt_pte_t pte = pgt__pte_load(at->p);
+
+	if (!walk_is_table(A, l, pte))
+		return change_leaf(sp, A, at->p, pte, va, size, bits, l);
+	return walk_descend(A, c, at, pte, va, l, hook);
+}
+
+/** pgt_unmap or pgt_protect (see change_leaf) of one whole leaf by the compiled walk, or WALK_GENERAL. */
+static PGT__ALWAYS_INLINE int walk_change(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					  uint64_t size, const pgt_pte_t *bits, bool hook)
+{
+	if (!walk_va_ok(sp, A, va))
+		return WALK_GENERAL;
+	const struct walk_ctx c = walk_ctx(sp, hook);
+	struct walk_pos at = { .p = walk_root_entry(sp, A, va) };
+	int st;
+#define STEP(l) change_step(sp, A, &c, &at, va, size, bits, (l), hook)
+	WALK_LEVELS(A->levels, st, STEP);
+#undef STEP
+	return st;
+}
+
+static PGT__ALWAYS_INLINE int walk_unmap(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va, uint64_t size,
+					 bool hook)
+{
+	int st = walk_change(sp, A, va, size, NULL, hook);
+
+	return st == WALK_GENERAL ? pgt__unmap_general(sp, va, size) : st;
+}
+
+static PGT__ALWAYS_INLINE int walk_protect(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					   uint64_t size, unsigned prot, bool hook)
+{
+	int st = pgt__encoded(sp, prot) ? walk_change(sp, A, va, size, sp->pgt__enc, hook) : WALK_GENERAL;
+
+	return st == WALK_GENERAL ? pgt__protect_general(sp, va, size, prot) : st;
+}
+
 /** What a translate step returns to hand the access to the full walk (never returned by a walk). */
 #define WALK_FULL 4
 
@@ -477,6 +616,19 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 	static int name##_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)   \
 	{                                                                                              \
 		return walk_set_field(sp, (A), ref, f, val);                                           \
+	}                                                                                              \
+	static int name##_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size,         \
+			      unsigned prot, unsigned flags)                                           \
+	{                                                                                              \
+		return walk_map(sp, (A), va, pa, size, prot, flags, hook);                             \
+	}                                                                                              \
+	static int name##_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)                        \
+	{                                                                                              \
+		return walk_unmap(sp, (A), va, size, hook);                                            \
+	}                                                                                              \
+	static int name##_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)       \
+	{                                                                                              \
+		return walk_protect(sp, (A), va, size, prot, hook);                                    \
 	}
 
 /** A translate for access @p acc (`access` for any); @p each as in walk_translate_leaf. */
@@ -494,7 +646,8 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 	PGT__WALK_TRANSLATE(name##_translate, A, access, hook, false)                                 \
 	static const struct pgt__walk_ops name##_ops = { name##_lookup, name##_walk_to,               \
 							 PGT__TRANSLATE_ALL(name##_translate), name##_insert, \
-							 name##_tlb_refill, name##_set_field };
+							 name##_tlb_refill, name##_set_field, name##_map,     \
+							 name##_unmap, name##_protect };
 
 /** The translate of access @p acc with the rules of its right folded in: name##_tr_##sfx. */
 #define PGT__WALK_TR(name, sfx, A, acc, hook) PGT__WALK_TRANSLATE(name##_tr_##sfx, A, acc, hook, true)
@@ -516,6 +669,9 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 		name##_insert,                                                                         \
 		name##_tlb_refill,                                                                     \
 		name##_set_field,                                                                      \
+		name##_map,                                                                            \
+		name##_unmap,                                                                          \
+		name##_protect,                                                                        \
 	};
 
 /**

@@ -125,7 +125,7 @@ static int init_with(const struct pgt_arch *a, const struct pgt_mm *mm, unsigned
 	if (rc == PGT_OK)
 		pgt_space_destroy(&sp2);
 	else
-		ck_assert_msg(pgt_space_root(&sp2) == PGT_PADDR_NONE, "failed init left a space behind");
+		CHECK_THAT(pgt_space_root(&sp2) == PGT_PADDR_NONE, "failed init left a space behind");
 	return rc;
 }
 
@@ -1001,7 +1001,7 @@ static int share_into(struct env *e, const struct pgt_arch *a, unsigned flags, c
 	if (dst == &fresh) {
 		if (rc < 0) {
 			struct tree_stats st = tree_check(&fresh, a, mm->ctx);
-			ck_assert_msg(st.tables == 1 && st.leaves == 0 && st.reserved == 0,
+			CHECK_THAT(st.tables == 1 && st.leaves == 0 && st.reserved == 0,
 				      "refused share changed the borrower (%zu tables)", st.tables);
 		}
 		pgt_space_destroy(&fresh);
@@ -1121,7 +1121,7 @@ static int share_over_mapping(struct env *e)
 	return rc;
 }
 
-/* --- pgt_translate / pgt_walk / pgt_dump / pgt_verify ----------------------------- */
+/* --- pgt_translate / pgt_walk(_all) / pgt_dump(_all) / pgt_verify -------------------- */
 
 static int tr(pgt_space_t *sp, pgt_vaddr_t va, unsigned access)
 {
@@ -1174,51 +1174,83 @@ static int count_visit(void *arg, const struct pgt_mapping *m)
 	return 0;
 }
 
-static int walk(pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi)
+static int walk(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
 {
 	unsigned n = 0;
 
-	return pgt_walk(sp, lo, hi, count_visit, &n);
+	return pgt_walk(sp, va, size, count_visit, &n);
 }
 
 static int walk_ok(struct env *e)
 {
-	return walk(&e->sp, e->va, e->free_va);
+	return walk(&e->sp, e->va, e->free_va - e->va);
 }
 
 static int walk_null(struct env *e)
 {
-	return walk(NULL, e->va, e->free_va);
+	return walk(NULL, e->va, page(e));
 }
 
 static int walk_uninit(struct env *e)
 {
-	return walk(uninit(), e->va, e->free_va);
+	return walk(uninit(), e->va, page(e));
 }
 
 static int walk_null_visit(struct env *e)
 {
-	return pgt_walk(&e->sp, e->va, e->free_va, NULL, NULL);
+	return pgt_walk(&e->sp, e->va, page(e), NULL, NULL);
 }
 
-static int walk_lo_outside(struct env *e)
+static int walk_outside(struct env *e)
 {
-	return walk(&e->sp, outside_va(e), 0);
+	return walk(&e->sp, outside_va(e), page(e));
 }
 
-static int walk_hi_outside(struct env *e)
+static int walk_size_zero(struct env *e)
 {
-	return walk(&e->sp, e->va, outside_va(e) + page(e));
+	return walk(&e->sp, e->va, 0);
 }
 
-static int walk_inverted(struct env *e)
+static int walk_va_wraps(struct env *e)
 {
-	return walk(&e->sp, e->free_va, e->va);
+	return walk(&e->sp, top_page(e), 2 * page(e));
 }
 
-static int walk_empty(struct env *e)
+static int walk_hole(struct env *e)
 {
-	return walk(&e->sp, e->va, e->va);
+	pgt_vaddr_t va;
+	uint64_t size;
+
+	hole_range(e, page(e), &va, &size);
+	return walk(&e->sp, va, size);
+}
+
+static int walk_all_ok(struct env *e)
+{
+	unsigned n = 0;
+
+	return pgt_walk_all(&e->sp, count_visit, &n);
+}
+
+static int walk_all_null(struct env *e)
+{
+	unsigned n = 0;
+
+	(void)e;
+	return pgt_walk_all(NULL, count_visit, &n);
+}
+
+static int walk_all_uninit(struct env *e)
+{
+	unsigned n = 0;
+
+	(void)e;
+	return pgt_walk_all(uninit(), count_visit, &n);
+}
+
+static int walk_all_null_visit(struct env *e)
+{
+	return pgt_walk_all(&e->sp, NULL, NULL);
 }
 
 static void ignore_line(void *arg, const char *line)
@@ -1227,29 +1259,75 @@ static void ignore_line(void *arg, const char *line)
 	(void)line;
 }
 
+static int dump(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)
+{
+	return pgt_dump(sp, va, size, ignore_line, NULL);
+}
+
 static int dump_ok(struct env *e)
 {
-	return pgt_dump(&e->sp, e->va, e->free_va, ignore_line, NULL);
+	return dump(&e->sp, e->va, e->free_va - e->va);
 }
 
 static int dump_null(struct env *e)
 {
-	return pgt_dump(NULL, e->va, e->free_va, ignore_line, NULL);
+	return dump(NULL, e->va, page(e));
+}
+
+static int dump_uninit(struct env *e)
+{
+	return dump(uninit(), e->va, page(e));
 }
 
 static int dump_null_print(struct env *e)
 {
-	return pgt_dump(&e->sp, e->va, e->free_va, NULL, NULL);
-}
-
-static int dump_inverted(struct env *e)
-{
-	return pgt_dump(&e->sp, e->free_va, e->va, ignore_line, NULL);
+	return pgt_dump(&e->sp, e->va, page(e), NULL, NULL);
 }
 
 static int dump_outside(struct env *e)
 {
-	return pgt_dump(&e->sp, outside_va(e), 0, ignore_line, NULL);
+	return dump(&e->sp, outside_va(e), page(e));
+}
+
+static int dump_size_zero(struct env *e)
+{
+	return dump(&e->sp, e->va, 0);
+}
+
+static int dump_va_wraps(struct env *e)
+{
+	return dump(&e->sp, top_page(e), 2 * page(e));
+}
+
+static int dump_hole(struct env *e)
+{
+	pgt_vaddr_t va;
+	uint64_t size;
+
+	hole_range(e, page(e), &va, &size);
+	return dump(&e->sp, va, size);
+}
+
+static int dump_all_ok(struct env *e)
+{
+	return pgt_dump_all(&e->sp, ignore_line, NULL);
+}
+
+static int dump_all_null(struct env *e)
+{
+	(void)e;
+	return pgt_dump_all(NULL, ignore_line, NULL);
+}
+
+static int dump_all_uninit(struct env *e)
+{
+	(void)e;
+	return pgt_dump_all(uninit(), ignore_line, NULL);
+}
+
+static int dump_all_null_print(struct env *e)
+{
+	return pgt_dump_all(&e->sp, NULL, NULL);
 }
 
 /** A consistent tree has no problem: 0 is PGT_OK. */
@@ -1502,16 +1580,29 @@ static const struct row rows[] = {
 	ROW("pgt_walk", C_NULL, walk_null, PGT_EINVAL),
 	ROW("pgt_walk", C_NULL, walk_null_visit, PGT_EINVAL),
 	ROW("pgt_walk", C_UNINIT, walk_uninit, PGT_EINVAL),
-	ROW("pgt_walk", C_VA_RANGE, walk_lo_outside, PGT_ERANGE),
-	ROW("pgt_walk", C_VA_RANGE, walk_hi_outside, PGT_ERANGE),
-	ROW("pgt_walk", C_SIZE, walk_inverted, PGT_ESIZE),
-	ROW("pgt_walk", C_SIZE, walk_empty, PGT_ESIZE),
+	ROW("pgt_walk", C_VA_RANGE, walk_outside, PGT_ERANGE),
+	ROW("pgt_walk", C_SIZE, walk_size_zero, PGT_ESIZE),
+	ROW("pgt_walk", C_OVERFLOW, walk_va_wraps, WANT_PAST_TOP),
+	ROW("pgt_walk", C_HOLE, walk_hole, WANT_HOLE),
+
+	ROW("pgt_walk_all", C_CONTROL, walk_all_ok, PGT_OK),
+	ROW("pgt_walk_all", C_NULL, walk_all_null, PGT_EINVAL),
+	ROW("pgt_walk_all", C_NULL, walk_all_null_visit, PGT_EINVAL),
+	ROW("pgt_walk_all", C_UNINIT, walk_all_uninit, PGT_EINVAL),
 
 	ROW("pgt_dump", C_CONTROL, dump_ok, PGT_OK),
 	ROW("pgt_dump", C_NULL, dump_null, PGT_EINVAL),
 	ROW("pgt_dump", C_NULL, dump_null_print, PGT_EINVAL),
+	ROW("pgt_dump", C_UNINIT, dump_uninit, PGT_EINVAL),
 	ROW("pgt_dump", C_VA_RANGE, dump_outside, PGT_ERANGE),
-	ROW("pgt_dump", C_SIZE, dump_inverted, PGT_ESIZE),
+	ROW("pgt_dump", C_SIZE, dump_size_zero, PGT_ESIZE),
+	ROW("pgt_dump", C_OVERFLOW, dump_va_wraps, WANT_PAST_TOP),
+	ROW("pgt_dump", C_HOLE, dump_hole, WANT_HOLE),
+
+	ROW("pgt_dump_all", C_CONTROL, dump_all_ok, PGT_OK),
+	ROW("pgt_dump_all", C_NULL, dump_all_null, PGT_EINVAL),
+	ROW("pgt_dump_all", C_NULL, dump_all_null_print, PGT_EINVAL),
+	ROW("pgt_dump_all", C_UNINIT, dump_all_uninit, PGT_EINVAL),
 
 	ROW("pgt_verify", C_CONTROL, verify_ok, PGT_OK),
 	ROW("pgt_verify", C_NULL, verify_null, PGT_EINVAL),
@@ -1539,7 +1630,7 @@ static pgt_pte_t *entry_at(const struct env *e, pgt_vaddr_t va, unsigned level)
 		pgt_pte_t *p = tab + ((va >> L->shift) & ((1ull << L->bits) - 1));
 		if (l == level)
 			return p;
-		ck_assert_msg(test_is_table(L, l, *p), "%s: no table above level %u", e->a->name, l);
+		CHECK_THAT(test_is_table(L, l, *p), "%s: no table above level %u", e->a->name, l);
 		tab = test_mm_p2v(&e->t, test_table_pa(L, *p));
 	}
 }
@@ -1569,7 +1660,7 @@ static void env_open(struct env *e, size_t arch, enum test_mm_mode mode)
 static void env_close(struct env *e)
 {
 	pgt_space_destroy(&e->sp);
-	ck_assert_msg(test_mm_outstanding(&e->t) == 0 && e->t.errors == 0 && e->t.allocs == e->t.frees,
+	CHECK_THAT(test_mm_outstanding(&e->t) == 0 && e->t.errors == 0 && e->t.allocs == e->t.frees,
 		      "%s: books: %zu outstanding, %ld bad frees", e->a->name, test_mm_outstanding(&e->t),
 		      e->t.errors);
 	test_mm_fini(&e->t);
@@ -1586,15 +1677,15 @@ static void run_row(const struct row *r, size_t arch, enum test_mm_mode mode)
 	pgt_pte_t *snap = tree_snapshot(&e.sp, e.a, &e.t, &n);
 	int rc = r->call(&e), want = row_want(r, &e);
 
-	ck_assert_msg(rc == want, "%s (%s: %s) on %s: status %s (%s), want %s (%s)", r->fn, class_name[r->cls],
+	CHECK_THAT(rc == want, "%s (%s: %s) on %s: status %s (%s), want %s (%s)", r->fn, class_name[r->cls],
 		      r->what, e.a->name, pgt_errname(rc), pgt_strerror(rc), pgt_errname(want), pgt_strerror(want));
 	if (row_is_control(r, &e)) {
 		free(snap); /* a good call may change the tree */
 	} else {
-		ck_assert_msg(tree_unchanged(&e.sp, e.a, &e.t, snap, n), "%s (%s) on %s changed the tree",
+		CHECK_THAT(tree_unchanged(&e.sp, e.a, &e.t, snap, n), "%s (%s) on %s changed the tree",
 			      r->fn, r->what, e.a->name);
 		/* pgt_share rows make (and destroy) a borrower on the same allocator */
-		ck_assert_msg(test_mm_outstanding(&e.t) == frames &&
+		CHECK_THAT(test_mm_outstanding(&e.t) == frames &&
 				      (e.t.allocs == allocs || strcmp(r->fn, "pgt_share") == 0),
 			      "%s (%s) on %s: frames %zu -> %zu, %ld allocated", r->fn, r->what, e.a->name,
 			      frames, test_mm_outstanding(&e.t), e.t.allocs - allocs);
@@ -1628,7 +1719,7 @@ START_TEST(test_badinput_table_complete)
 		/* destroy and strerror have no failure to show, only inputs to survive */
 		bool needs_control =
 			strcmp(rows[i].fn, "pgt_space_destroy") && strcmp(rows[i].fn, "pgt_strerror");
-		ck_assert_msg(bad && (control || !needs_control), "%s: control %d, bad rows %d", rows[i].fn,
+		CHECK_THAT(bad && (control || !needs_control), "%s: control %d, bad rows %d", rows[i].fn,
 			      control, bad);
 	}
 }

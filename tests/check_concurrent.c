@@ -90,7 +90,7 @@ static void cmm_init(struct cmm *c, bool defer)
 static void cmm_fini(struct cmm *c)
 {
 	cmm_release(c);
-	ck_assert_msg(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0,
+	CHECK_THAT(test_mm_outstanding(&c->t) == 0 && c->t.errors == 0,
 		      "books: %zu outstanding, %ld bad frees", test_mm_outstanding(&c->t), c->t.errors);
 	free(c->v);
 	test_mm_fini(&c->t);
@@ -132,7 +132,7 @@ START_TEST(test_defer_unmap)
 	ck_assert_uint_eq(c.n, tables - 1); /* all but the root */
 	ck_assert_uint_eq(test_mm_outstanding(&c.t), tables);
 	for (size_t i = 0; i < c.n; i++)
-		ck_assert_msg(test_mm_owns(&c.t, c.v[i].pa, c.v[i].level),
+		CHECK_THAT(test_mm_owns(&c.t, c.v[i].pa, c.v[i].level),
 			      "deferred %#llx is no table of level %u", (unsigned long long)c.v[i].pa,
 			      c.v[i].level);
 	struct tree_stats st = tree_check(&sp, a, &c.t);
@@ -332,7 +332,7 @@ static int visit_plausible(void *arg, const struct pgt_mapping *m)
 /** pgt_walk over the window: every mapping it reports is one the writer made. */
 static bool read_walk(struct reader *rd)
 {
-	int rc = pgt_walk(&rd->s->sp, rd->s->lo, rd->s->lo + rd->s->span, visit_plausible, rd);
+	int rc = pgt_walk(&rd->s->sp, rd->s->lo, rd->s->span, visit_plausible, rd);
 
 	if (rc != PGT_OK && !rd->error[0])
 		snprintf(rd->error, sizeof rd->error, "walk: status %d", rc);
@@ -394,13 +394,13 @@ static void writer_op(struct stress *s, uint64_t *rng)
 	case 1: rc = pgt_unmap(&s->sp, s->lo + off, len); break;
 	default: rc = pgt_protect(&s->sp, s->lo + off, len, prot); break;
 	}
-	ck_assert_msg(rc == PGT_OK, "%s: writer operation: status %d (%s)", s->a->name, rc, pgt_strerror(rc));
+	CHECK_THAT(rc == PGT_OK, "%s: writer operation: status %d (%s)", s->a->name, rc, pgt_strerror(rc));
 }
 
 START_TEST(test_readers_see_history)
 {
 	struct stress *s = calloc(1, sizeof *s);
-	unsigned long ops = getenv("VALGRIND") ? 300 : 3000, seen = 0, mapped = 0;
+	unsigned long ops = test_slow_runner() ? 300 : 3000, seen = 0, mapped = 0;
 	uint64_t rng = 0xc0ffee + (uint64_t)_i;
 
 	ck_assert_ptr_nonnull(s);
@@ -421,7 +421,7 @@ START_TEST(test_readers_see_history)
 	atomic_store_explicit(&s->stop, true, memory_order_release);
 	for (int i = 0; i < NREADERS; i++) {
 		pthread_join(s->r[i].th, NULL);
-		ck_assert_msg(!s->r[i].error[0], "%s: reader %d: %s", s->a->name, i, s->r[i].error);
+		CHECK_THAT(!s->r[i].error[0], "%s: reader %d: %s", s->a->name, i, s->r[i].error);
 		seen += s->r[i].seen;
 		mapped += s->r[i].mapped;
 	}
@@ -553,15 +553,15 @@ static bool race_check(struct race *r, long e)
 
 	switch (r->kind) {
 	case RACE_UNMAP:
-		ck_assert_msg(wrote || !told, "unmap epoch %ld: dirty without a write", e);
+		CHECK_THAT(wrote || !told, "unmap epoch %ld: dirty without a write", e);
 		return wrote && !told;
 	case RACE_REPLACE:
-		ck_assert_msg(!(told && leaf), "replace epoch %ld: dirty both in the old and the new leaf",
+		CHECK_THAT(!(told && leaf), "replace epoch %ld: dirty both in the old and the new leaf",
 			      e);
-		ck_assert_msg(wrote || !(told || leaf), "replace epoch %ld: dirty without a write", e);
+		CHECK_THAT(wrote || !(told || leaf), "replace epoch %ld: dirty without a write", e);
 		return wrote && !(told || leaf);
 	default:
-		ck_assert_msg(wrote || !leaf, "%s epoch %ld: dirty without a write", race_name[r->kind], e);
+		CHECK_THAT(wrote || !leaf, "%s epoch %ld: dirty without a write", race_name[r->kind], e);
 		return wrote && !leaf;
 	}
 }
@@ -575,7 +575,7 @@ START_TEST(test_dirty_bits_survive_rewrites)
 	 */
 	static const struct pgt_arch *const ad_archs[] = { &pgt_arch_x86_64, &pgt_arch_armv8_4k_48 };
 	struct race *r = calloc(1, sizeof *r);
-	long epochs = getenv("VALGRIND") ? 200 : 3000, lost = 0, written = 0;
+	long epochs = test_slow_runner() ? 200 : 3000, lost = 0, written = 0;
 	uint64_t rng = 0xd1e7 + (uint64_t)_i;
 	pthread_t cpu;
 
@@ -609,9 +609,9 @@ START_TEST(test_dirty_bits_survive_rewrites)
 	       "reports\n",
 	       ad_archs[_i / RACE_KINDS]->name, race_name[r->kind], epochs, written, lost,
 	       atomic_load(&r->reports));
-	ck_assert_msg(lost == 0, "%s: %s: %ld dirty bits lost in %ld epochs", ad_archs[_i / RACE_KINDS]->name,
+	CHECK_THAT(lost == 0, "%s: %s: %ld dirty bits lost in %ld epochs", ad_archs[_i / RACE_KINDS]->name,
 		      race_name[r->kind], lost, epochs);
-	ck_assert_msg(written > 0, "the CPU never wrote");
+	CHECK_THAT(written > 0, "the CPU never wrote");
 	ck_assert_int_eq(pgt_unmap(&r->sp, r->base, 2ull << 20), PGT_OK);
 	pgt_space_destroy(&r->sp);
 	cmm_fini(&r->c);

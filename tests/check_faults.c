@@ -181,7 +181,7 @@ static void fx_open(struct fx *f, const struct cfg *c)
 				   .p2v = c->mode == TEST_MM_HOOK ? wrap_p2v : NULL,
 				   .p2v_offset = f->t.mm.p2v_offset, .ctx = &f->w };
 	int rc = pgt_space_init(&f->sp, c->a, &f->w.mm, c->flags);
-	ck_assert_msg(rc == PGT_OK, "%s: pgt_space_init: %s", c->name, pgt_strerror(rc));
+	CHECK_THAT(rc == PGT_OK, "%s: pgt_space_init: %s", c->name, pgt_strerror(rc));
 }
 
 /** The tree is sound and the books hold exactly its tables. */
@@ -189,9 +189,9 @@ static void fx_check(struct fx *f, const char *when)
 {
 	struct tree_stats st = tree_check(&f->sp, f->c.a, &f->t);
 
-	ck_assert_msg(st.problems == 0 && st.empty_tables == 0, "%s: %s: tree_check: %zu problems, %zu empty tables",
+	CHECK_THAT(st.problems == 0 && st.empty_tables == 0, "%s: %s: tree_check: %zu problems, %zu empty tables",
 		      f->c.name, when, st.problems, st.empty_tables);
-	ck_assert_msg(st.tables == test_mm_outstanding(&f->t) && f->t.errors == 0,
+	CHECK_THAT(st.tables == test_mm_outstanding(&f->t) && f->t.errors == 0,
 		      "%s: %s: tree has %zu tables, allocator holds %zu (%ld bad frees)", f->c.name, when, st.tables,
 		      test_mm_outstanding(&f->t), f->t.errors);
 }
@@ -204,9 +204,9 @@ static void fx_close(struct fx *f)
 	long frees = f->t.frees;
 
 	pgt_space_destroy(&f->sp);
-	ck_assert_msg(f->t.frees - frees == (long)tables, "%s: destroy made %ld frees for %zu tables", f->c.name,
+	CHECK_THAT(f->t.frees - frees == (long)tables, "%s: destroy made %ld frees for %zu tables", f->c.name,
 		      f->t.frees - frees, tables);
-	ck_assert_msg(test_mm_outstanding(&f->t) == 0 && f->t.allocs == f->t.frees && f->t.errors == 0,
+	CHECK_THAT(test_mm_outstanding(&f->t) == 0 && f->t.allocs == f->t.frees && f->t.errors == 0,
 		      "%s: after destroy: %zu outstanding, %ld allocs, %ld frees, %ld bad frees", f->c.name,
 		      test_mm_outstanding(&f->t), f->t.allocs, f->t.frees, f->t.errors);
 	test_mm_fini(&f->t);
@@ -232,13 +232,13 @@ static void take(struct fx *f, struct before *b)
 /** All-or-nothing: same tree, every frame allocated for the attempt freed, no bad free. */
 static void expect_untouched(struct fx *f, struct before *b, const char *what)
 {
-	ck_assert_msg(tree_unchanged(&f->sp, f->c.a, &f->t, b->snap, b->n), "%s: the tree changed", what);
+	CHECK_THAT(tree_unchanged(&f->sp, f->c.a, &f->t, b->snap, b->n), "%s: the tree changed", what);
 	b->snap = NULL;
-	ck_assert_msg(test_mm_outstanding(&f->t) == b->out, "%s: %zu tables outstanding, %zu before", what,
+	CHECK_THAT(test_mm_outstanding(&f->t) == b->out, "%s: %zu tables outstanding, %zu before", what,
 		      test_mm_outstanding(&f->t), b->out);
-	ck_assert_msg(f->t.allocs - b->allocs == f->t.frees - b->frees, "%s: %ld frames allocated, %ld freed", what,
+	CHECK_THAT(f->t.allocs - b->allocs == f->t.frees - b->frees, "%s: %ld frames allocated, %ld freed", what,
 		      f->t.allocs - b->allocs, f->t.frees - b->frees);
-	ck_assert_msg(f->t.errors == b->errors, "%s: %ld bad frees", what, f->t.errors - b->errors);
+	CHECK_THAT(f->t.errors == b->errors, "%s: %ld bad frees", what, f->t.errors - b->errors);
 }
 
 /**
@@ -264,16 +264,16 @@ static int insert_injected(struct fx *f, pgt_vaddr_t va, unsigned shift, long n,
 	g_cnt->ops++;
 	if (rc == PGT_OK) {
 		free(b.snap);
-		ck_assert_msg(f->t.allocs - b.allocs == (long)(test_mm_outstanding(&f->t) - b.out),
+		CHECK_THAT(f->t.allocs - b.allocs == (long)(test_mm_outstanding(&f->t) - b.out),
 			      "%s: %ld frames allocated, %zu kept", what, f->t.allocs - b.allocs,
 			      test_mm_outstanding(&f->t) - b.out);
-		ck_assert_msg(pgt_lookup(&f->sp, va, &found) == PGT_OK && found.pte == ref.pte &&
+		CHECK_THAT(pgt_lookup(&f->sp, va, &found) == PGT_OK && found.pte == ref.pte &&
 				      found.page_shift == shift, "%s: the new mapping is not found", what);
 		return rc;
 	}
 	expect_untouched(f, &b, what);
 	if (rc == PGT_ENOMEM) {
-		ck_assert_msg(*made >= n, "%s: PGT_ENOMEM after %ld attempts: the failing one was never made", what,
+		CHECK_THAT(*made >= n, "%s: PGT_ENOMEM after %ld attempts: the failing one was never made", what,
 			      *made);
 		g_cnt->enomem++;
 	}
@@ -304,13 +304,13 @@ static long depth_case(const struct cfg *c, unsigned L, unsigned d, bool after)
 	for (long n = 1; n <= need + 1; n++) {
 		int rc = insert_injected(&f, va, page_shift(c, L), n, after, &made);
 		if (n <= need) {
-			ck_assert_msg(rc == PGT_ENOMEM, "%s: insert shift %u needing %ld tables, attempt %ld failing: %s",
+			CHECK_THAT(rc == PGT_ENOMEM, "%s: insert shift %u needing %ld tables, attempt %ld failing: %s",
 				      c->name, page_shift(c, L), need, n, pgt_strerror(rc));
 			continue;
 		}
-		ck_assert_msg(rc == PGT_OK, "%s: insert shift %u with %ld allocations allowed: %s", c->name,
+		CHECK_THAT(rc == PGT_OK, "%s: insert shift %u with %ld allocations allowed: %s", c->name,
 			      page_shift(c, L), need, pgt_strerror(rc));
-		ck_assert_msg(made == need && test_mm_outstanding(&f.t) == tables + (size_t)need,
+		CHECK_THAT(made == need && test_mm_outstanding(&f.t) == tables + (size_t)need,
 			      "%s: insert shift %u below level %u made %ld allocations, needs %ld", c->name,
 			      page_shift(c, L), d, made, need);
 	}
@@ -344,12 +344,12 @@ static void init_fails(const struct cfg *c, struct test_mm *t, int want, const c
 
 	memset(&sp, 0, sizeof sp);
 	int rc = pgt_space_init(&sp, c->a, &t->mm, c->flags);
-	ck_assert_msg(rc == want, "%s: init with %s: %s, expected %s", c->name, how, pgt_strerror(rc),
+	CHECK_THAT(rc == want, "%s: init with %s: %s, expected %s", c->name, how, pgt_strerror(rc),
 		      pgt_strerror(want));
-	ck_assert_msg(test_mm_outstanding(t) == 0 && t->allocs - allocs == t->frees - frees && t->errors == 0,
+	CHECK_THAT(test_mm_outstanding(t) == 0 && t->allocs - allocs == t->frees - frees && t->errors == 0,
 		      "%s: init with %s kept %zu frames (%ld bad frees)", c->name, how, test_mm_outstanding(t), t->errors);
-	ck_assert_msg(pgt_space_root(&sp) == PGT_PADDR_NONE, "%s: init with %s left a root", c->name, how);
-	ck_assert_msg(pgt_insert(&sp, base_va(c), page_shift(c, 0), NULL) == PGT_EINVAL,
+	CHECK_THAT(pgt_space_root(&sp) == PGT_PADDR_NONE, "%s: init with %s left a root", c->name, how);
+	CHECK_THAT(pgt_insert(&sp, base_va(c), page_shift(c, 0), NULL) == PGT_EINVAL,
 		      "%s: init with %s left a usable space", c->name, how);
 }
 
@@ -389,10 +389,10 @@ START_TEST(test_init_faults)
 	t.fail_at = t.attempts + 2; /* one allocation is all init needs */
 	int rc = pgt_space_init(&sp, c.a, &t.mm, c.flags);
 	t.fail_at = 0;
-	ck_assert_msg(rc == PGT_OK && t.attempts - attempts == 1, "%s: init: %s after %ld allocations", c.name,
+	CHECK_THAT(rc == PGT_OK && t.attempts - attempts == 1, "%s: init: %s after %ld allocations", c.name,
 		      pgt_strerror(rc), t.attempts - attempts);
 	pgt_space_destroy(&sp);
-	ck_assert_msg(test_mm_outstanding(&t) == 0 && t.allocs == t.frees && t.errors == 0,
+	CHECK_THAT(test_mm_outstanding(&t) == 0 && t.allocs == t.frees && t.errors == 0,
 		      "%s: books after destroy: %ld allocs, %ld frees, %ld bad", c.name, t.allocs, t.frees, t.errors);
 	test_mm_fini(&t);
 }
@@ -419,8 +419,8 @@ START_TEST(test_insert_bad_frame)
 			f.w.how = (enum spoil)how;
 			int rc = pgt_insert(&f.sp, va, page_shift(&c, 0), NULL);
 			f.w.spoil_at = 0;
-			ck_assert_msg(rc == PGT_EHOOK, "%s: %s", what, pgt_strerror(rc));
-			ck_assert_msg(f.w.allocs >= k, "%s: PGT_EHOOK before the frame was handed out", what);
+			CHECK_THAT(rc == PGT_EHOOK, "%s: %s", what, pgt_strerror(rc));
+			CHECK_THAT(f.w.allocs >= k, "%s: PGT_EHOOK before the frame was handed out", what);
 			expect_untouched(&f, &b, what);
 			f.w.bad_pa = 0;
 			g_cnt->bad_frame++;
@@ -432,7 +432,7 @@ START_TEST(test_insert_bad_frame)
 		f.t.misalign = spoiled(0, table_bytes(&c, 0), (enum spoil)how);
 		int rc = pgt_insert(&f.sp, va, page_shift(&c, 0), NULL);
 		f.t.misalign = 0;
-		ck_assert_msg(rc == PGT_EHOOK, "%s: %s", what, pgt_strerror(rc));
+		CHECK_THAT(rc == PGT_EHOOK, "%s: %s", what, pgt_strerror(rc));
 		expect_untouched(&f, &b, what);
 		g_cnt->bad_frame++;
 		g_cnt->ops++;
@@ -485,7 +485,7 @@ static long p2v_case(struct fx *f, const struct p2v_call *c, bool once)
 
 	for (k = 1;; k++) {
 		struct before b;
-		ck_assert_msg(k < 4096, "%s: p2v test does not end", f->c.name);
+		CHECK_THAT(k < 4096, "%s: p2v test does not end", f->c.name);
 		take(f, &b);
 		f->w.p2v_calls = 0;
 		f->w.p2v_null_from = once ? 0 : k;
@@ -498,10 +498,10 @@ static long p2v_case(struct fx *f, const struct p2v_call *c, bool once)
 			 f->c.name, p2v_op_name[c->op], c->va, c->size, c->shift, once ? "at" : "from", k, calls);
 		if (calls < k) {
 			free(b.snap);
-			ck_assert_msg(rc == c->ok, "%s: %s", what, pgt_strerror(rc));
+			CHECK_THAT(rc == c->ok, "%s: %s", what, pgt_strerror(rc));
 			return k - 1;
 		}
-		ck_assert_msg(rc == PGT_EHOOK, "%s: %s", what, pgt_strerror(rc));
+		CHECK_THAT(rc == PGT_EHOOK, "%s: %s", what, pgt_strerror(rc));
 		expect_untouched(f, &b, what);
 		g_cnt->p2v_null++;
 		g_cnt->ops++;
@@ -528,7 +528,7 @@ static int range_enomem(struct fx *f, const struct p2v_call *c, long n, long *ma
 	g_cnt->ops++;
 	if (rc != PGT_ENOMEM) {
 		free(b.snap);
-		ck_assert_msg(rc == c->ok, "%s: %s", what, pgt_strerror(rc));
+		CHECK_THAT(rc == c->ok, "%s: %s", what, pgt_strerror(rc));
 		return rc;
 	}
 	expect_untouched(f, &b, what);
@@ -562,7 +562,7 @@ START_TEST(test_p2v_null)
 	fx_open(&f, &c);
 	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
 		injected += p2v_case(&f, &calls[i], false);
-	ck_assert_msg(injected > 0, "%s: the p2v hook was never called", c.name);
+	CHECK_THAT(injected > 0, "%s: the p2v hook was never called", c.name);
 	fx_check(&f, "after the p2v test");
 	fx_close(&f);
 	printf("check_faults: %s: %ld p2v NULL answers checked\n", c.name, injected);
@@ -622,16 +622,16 @@ START_TEST(test_p2v_null_range)
 		long allocs = 0, made;
 		for (long n = 1; !allocs; n++) /* the room is allocated: every allocation failing in turn */
 			allocs = range_enomem(&f, &many[i], n, &made) == PGT_OK ? made : 0;
-		ck_assert_msg(allocs > 0, "%s: %s over 40 tables allocated nothing", c.name, p2v_op_name[many[i].op]);
+		CHECK_THAT(allocs > 0, "%s: %s over 40 tables allocated nothing", c.name, p2v_op_name[many[i].op]);
 		ck_assert_int_eq(pgt_unmap(&f.sp, a, 41 * t), PGT_OK);
 		for (unsigned k = 0; k < 40; k++)
 			ck_assert_int_eq(pgt_map(&f.sp, a + k * t + p, pa, p, rw, 0), PGT_OK);
 		long got = p2v_case(&f, &many[i], once);
-		ck_assert_msg(got > 40, "%s: %s over 40 tables: %ld p2v calls", c.name, p2v_op_name[many[i].op], got);
+		CHECK_THAT(got > 40, "%s: %s over 40 tables: %ld p2v calls", c.name, p2v_op_name[many[i].op], got);
 		injected += got;
 		fx_check(&f, "after a range operation over 40 tables");
 	}
-	ck_assert_msg(injected > 0, "%s: the p2v hook was never called", c.name);
+	CHECK_THAT(injected > 0, "%s: the p2v hook was never called", c.name);
 	fx_close(&f);
 	printf("check_faults: %s: range operations: %ld p2v NULL answers checked (%s)\n", c.name, injected,
 	       once ? "one call each" : "from a call on");
@@ -678,7 +678,7 @@ START_TEST(test_insert_midway)
 	for (int k = 0; k < 100; k++) {
 		unsigned l = random_leaf_level(&c, &rng);
 		int rc = pgt_insert(&f.sp, scenario_va(&c, &rng, l, 8), page_shift(&c, l), NULL);
-		ck_assert_msg(rc == PGT_OK || rc == PGT_EXISTS || rc == PGT_ECONFLICT, "%s seed %#" PRIx64
+		CHECK_THAT(rc == PGT_OK || rc == PGT_EXISTS || rc == PGT_ECONFLICT, "%s seed %#" PRIx64
 			      " populate %d: %s", c.name, seed, k, pgt_strerror(rc));
 	}
 	fx_check(&f, "after populating");
@@ -688,16 +688,16 @@ START_TEST(test_insert_midway)
 		int rc;
 		long n;
 		for (n = 1;; n++) {
-			ck_assert_msg(n <= (long)c.a->levels + 1, "%s seed %#" PRIx64 " insert %d: still failing after %ld"
+			CHECK_THAT(n <= (long)c.a->levels + 1, "%s seed %#" PRIx64 " insert %d: still failing after %ld"
 				      " allocations", c.name, seed, k, n);
 			rc = insert_injected(&f, va, page_shift(&c, l), n, k & 1, &made);
 			if (rc != PGT_ENOMEM)
 				break;
 			injected++;
 		}
-		ck_assert_msg(rc == PGT_OK || rc == PGT_EXISTS || rc == PGT_ECONFLICT, "%s seed %#" PRIx64 " insert %d"
+		CHECK_THAT(rc == PGT_OK || rc == PGT_EXISTS || rc == PGT_ECONFLICT, "%s seed %#" PRIx64 " insert %d"
 			      " va %#" PRIx64 ": %s", c.name, seed, k, va, pgt_strerror(rc));
-		ck_assert_msg(made == n - 1, "%s seed %#" PRIx64 " insert %d va %#" PRIx64 ": made %ld allocations, "
+		CHECK_THAT(made == n - 1, "%s seed %#" PRIx64 " insert %d va %#" PRIx64 ": made %ld allocations, "
 			      "but %ld were not enough", c.name, seed, k, va, made, n - 1);
 		fx_check(&f, "after an insert under injection");
 	}
@@ -735,7 +735,7 @@ START_TEST(test_p2v_many_tables)
 		f.w.p2v_null_once = 1000000;
 		int rc = p2v_run(&f, &ops[i]);
 		long calls = f.w.p2v_calls;
-		ck_assert_msg(rc == PGT_OK && calls > (long)n, "%s: %s over %u tables: %s, %ld p2v calls", c.name,
+		CHECK_THAT(rc == PGT_OK && calls > (long)n, "%s: %s over %u tables: %s, %ld p2v calls", c.name,
 			      p2v_op_name[ops[i].op], n, pgt_strerror(rc), calls);
 		free(b.snap);
 		for (unsigned k = 0; k < n && i == 0; k++) {
@@ -744,7 +744,7 @@ START_TEST(test_p2v_many_tables)
 			ck_assert_int_eq(pgt_lookup(&f.sp, a + k * t + (k % 8) * p, &ref), PGT_OK);
 			ck_assert_int_eq(pgt_get_field(&f.sp, ref, PGT_FIELD_PROT, &prot), PGT_OK);
 			ck_assert_int_eq(pgt_get_field(&f.sp, ref, PGT_FIELD_PADDR, &pa), PGT_OK);
-			ck_assert_msg(prot == PGT_PROT_READ && pa == k * p, "%s: page %u: prot %#" PRIx64 " pa %#" PRIx64,
+			CHECK_THAT(prot == PGT_PROT_READ && pa == k * p, "%s: page %u: prot %#" PRIx64 " pa %#" PRIx64,
 				      c.name, k, prot, pa);
 		}
 		fx_check(&f, "after a range operation over many tables");
@@ -757,7 +757,7 @@ START_TEST(test_p2v_many_tables)
 		f.w.p2v_null_once = calls;
 		rc = p2v_run(&f, &ops[i]);
 		f.w.p2v_null_once = 0;
-		ck_assert_msg(rc == PGT_EHOOK, "%s: p2v NULL at call %ld: %s", c.name, calls, pgt_strerror(rc));
+		CHECK_THAT(rc == PGT_EHOOK, "%s: p2v NULL at call %ld: %s", c.name, calls, pgt_strerror(rc));
 		expect_untouched(&f, &b, "p2v NULL at the last call over many tables");
 		ck_assert_int_eq(pgt_protect(&f.sp, a, n * t, PGT_PROT_READ), PGT_OK);
 	}

@@ -456,7 +456,7 @@ static unsigned long supers_in(struct run *r, int k)
 {
 	unsigned long n = 0;
 
-	(void)pgt_walk(&r->s[k].sp, r->s[k].lo, r->s[k].lo + WINDOW * r->pg, count_super, &n);
+	(void)pgt_walk(&r->s[k].sp, r->s[k].lo, WINDOW * r->pg, count_super, &n);
 	return n;
 }
 
@@ -503,7 +503,7 @@ START_TEST(test_random_model)
 							&pgt_arch_armv8_64k_42,
 							&tiny_arch };
 	/* about 10 s in all; PGT_MDB_STEPS=150000 for a recorded run of a million operations */
-	unsigned long dflt = getenv("VALGRIND") ? 600 : _i < 2 || _i == 6 ? 40000 : 8000;
+	unsigned long dflt = test_slow_runner() ? 600 : _i < 2 || _i == 6 ? 40000 : 8000;
 	unsigned long steps = opt_ulong("PGT_MDB_STEPS", dflt);
 	struct run *r = malloc(sizeof *r);
 
@@ -811,7 +811,7 @@ static int count_leaves(void *arg, const struct pgt_mapping *m)
 static void leaves_in(pgt_space_t *sp, pgt_vaddr_t lo, uint64_t size, long n[2])
 {
 	n[0] = n[1] = 0;
-	ck_assert_int_eq(pgt_walk(sp, lo, lo + size, count_leaves, n), PGT_OK);
+	ck_assert_int_eq(pgt_walk(sp, lo, size, count_leaves, n), PGT_OK);
 }
 
 /**

@@ -714,7 +714,7 @@ static void run_free(struct run *r)
 	char msg[sizeof r->msg];
 	memcpy(msg, r->msg, sizeof msg);
 	free(r);
-	ck_assert_msg(!teardown_failed, "%s", msg);
+	CHECK_THAT(!teardown_failed, "%s", msg);
 }
 
 /** Runs r->steps random steps, verifying everything after each. */
@@ -755,7 +755,7 @@ static void run_random(const char *label, uint64_t seed, unsigned long steps, co
 	bool failed = r->failed;
 	memcpy(msg, r->msg, sizeof msg);
 	run_free(r);
-	ck_assert_msg(!failed, "%s", msg);
+	CHECK_THAT(!failed, "%s", msg);
 }
 
 /* ======================================================================
@@ -812,7 +812,7 @@ static void expect_problem(struct run *r, struct slot *s, const char *what)
 {
 	struct tree_stats st = tree_check(&s->sp, s->md.a, slot_mm(r, s));
 
-	ck_assert_msg(st.problems > 0, "%s: tree_check missed %s", s->md.a->name, what);
+	CHECK_THAT(st.problems > 0, "%s: tree_check missed %s", s->md.a->name, what);
 }
 
 /* The checkers can fail: tree_check, the model comparison and the books see corruption. */
@@ -829,7 +829,7 @@ START_TEST(test_checker_catches_corruption)
 	do_insert(r, s, va0, a->level[0].shift, true);
 	do_insert(r, s, va1, a->level[0].shift, true);
 	verify_all(r);
-	ck_assert_msg(!r->failed, "%s", r->msg);
+	CHECK_THAT(!r->failed, "%s", r->msg);
 	struct test_mm *t = slot_mm(r, s);
 
 	/* 1: one table reachable twice, another not at all (a loop-free DAG that is not a tree) */
@@ -840,7 +840,7 @@ START_TEST(test_checker_catches_corruption)
 	tab[i1] = tab[i0];
 	expect_problem(r, s, "a table reachable twice");
 	verify_slot(r, s);
-	ck_assert_msg(r->failed, "%s: the model missed a shared table", a->name);
+	CHECK_THAT(r->failed, "%s: the model missed a shared table", a->name);
 	r->failed = false;
 	tab[i1] = saved;
 
@@ -863,21 +863,21 @@ START_TEST(test_checker_catches_corruption)
 	size_t n;
 	pgt_pte_t *snap = tree_snapshot(&s->sp, a, t, &n);
 	s->md.map[0].pte[0] ^= a->level[0].dirty;
-	ck_assert_msg(!tree_unchanged(&s->sp, a, t, snap, n), "%s: tree_unchanged missed a flipped bit", a->name);
+	CHECK_THAT(!tree_unchanged(&s->sp, a, t, snap, n), "%s: tree_unchanged missed a flipped bit", a->name);
 	verify_slot(r, s);
-	ck_assert_msg(r->failed, "%s: the model missed a flipped dirty bit", a->name);
+	CHECK_THAT(r->failed, "%s: the model missed a flipped dirty bit", a->name);
 	r->failed = false;
 	s->md.map[0].pte[0] ^= a->level[0].dirty;
 
 	/* 5: the books see a frame no space owns */
 	pgt_paddr_t stray = t->mm.alloc_table(t->mm.ctx, 4096, 0);
 	verify_books(r);
-	ck_assert_msg(r->failed, "%s: the books missed a stray frame", a->name);
+	CHECK_THAT(r->failed, "%s: the books missed a stray frame", a->name);
 	r->failed = false;
 	t->mm.free_table(t->mm.ctx, stray, 4096, 0);
 
 	verify_all(r);
-	ck_assert_msg(!r->failed, "%s: after repair: %s", a->name, r->msg);
+	CHECK_THAT(!r->failed, "%s: after repair: %s", a->name, r->msg);
 	run_free(r);
 }
 END_TEST
@@ -885,7 +885,7 @@ END_TEST
 /** Expects the last comparison to have failed, then clears the failure. */
 static void expect_caught(struct run *r, const char *what)
 {
-	ck_assert_msg(r->failed, "the model missed %s", what);
+	CHECK_THAT(r->failed, "the model missed %s", what);
 	r->failed = false;
 }
 
@@ -900,7 +900,7 @@ START_TEST(test_model_catches_mutation)
 	for (unsigned i = 0; i < NSPACES; i++)
 		slot_create(r, &r->s[i], init[i], flags[i], (enum test_mm_mode)(i & 1));
 	run_steps(r);
-	ck_assert_msg(!r->failed, "%s", r->msg);
+	CHECK_THAT(!r->failed, "%s", r->msg);
 	struct slot *s = &r->s[1];
 	if (!s->live || !(s->md.flags & PGT_SPACE_LINKS)) { /* the random steps may have replaced it */
 		if (s->live)
@@ -909,7 +909,7 @@ START_TEST(test_model_catches_mutation)
 	}
 	if (!s->md.n)
 		do_insert(r, s, range_bottom(&s->md), s->md.a->level[0].shift, true);
-	ck_assert_msg(s->live && s->md.n > 0, "%s", r->msg);
+	CHECK_THAT(s->live && s->md.n > 0, "%s", r->msg);
 	struct m_map *m = &s->md.map[s->md.n / 2];
 	pgt_ref_t got;
 	ck_assert_int_eq(pgt_lookup(&s->sp, m->va, &got), PGT_OK);
@@ -948,7 +948,7 @@ START_TEST(test_model_catches_mutation)
 	*m->pte = old;
 
 	verify_all(r);
-	ck_assert_msg(!r->failed, "after undoing the mutations: %s", r->msg);
+	CHECK_THAT(!r->failed, "after undoing the mutations: %s", r->msg);
 	run_free(r);
 }
 END_TEST

@@ -245,14 +245,14 @@ static enum outcome same_answer(const struct nest *n, const pgt_space_t *s1, pgt
 
 	memset(&got.f, 0x5a, sizeof got.f);
 	got.rc = pgt_translate_nested(s1, &n->s2, va, access, &got.pa, &got.f);
-	ck_assert_msg(got.rc == want.rc, "%s over %s: va %#llx access %u: %d, expected %d", n->a1->name,
+	CHECK_THAT(got.rc == want.rc, "%s over %s: va %#llx access %u: %d, expected %d", n->a1->name,
 		      n->a2->name, (unsigned long long)va, access, got.rc, want.rc);
 	if (want.rc == PGT_OK)
-		ck_assert_msg(got.pa == want.pa, "%s over %s: va %#llx: pa %#llx, expected %#llx", n->a1->name,
+		CHECK_THAT(got.pa == want.pa, "%s over %s: va %#llx: pa %#llx, expected %#llx", n->a1->name,
 			      n->a2->name, (unsigned long long)va, (unsigned long long)got.pa,
 			      (unsigned long long)want.pa);
 	if (want.rc == PGT_EFAULT)
-		ck_assert_msg(got.f.kind == want.f.kind && got.f.level == want.f.level && got.f.va == want.f.va &&
+		CHECK_THAT(got.f.kind == want.f.kind && got.f.level == want.f.level && got.f.va == want.f.va &&
 				      got.f.stage == want.f.stage && got.f.s1ptw == want.f.s1ptw &&
 				      got.f.ipa == want.f.ipa,
 			      "%s over %s: va %#llx access %u: fault %d/%u stage %u s1ptw %u ipa %#llx, expected "
@@ -331,7 +331,7 @@ START_TEST(test_nested_matches_oracle)
 	}
 	/* The sequence reached every kind of answer. */
 	for (int o = 0; o < OUT_COUNT; o++)
-		ck_assert_msg(seen[o] > 0, "%s over %s: no outcome %d in %u/%u/%u/%u", a1->name, a2->name, o,
+		CHECK_THAT(seen[o] > 0, "%s over %s: no outcome %d in %u/%u/%u/%u", a1->name, a2->name, o,
 			      seen[0], seen[1], seen[2], seen[3]);
 	nest_close(&n);
 }

@@ -310,10 +310,10 @@ START_TEST(test_random_ranges)
 	/*
 	 * 2000 steps per format (36,000 over the 18 shipped, what 4000 over
 	 * nine took), so each new format does not lengthen CI's emulated and
-	 * sanitized runs; under Valgrind (make check-valgrind sets VALGRIND) a
-	 * shorter run of the same sequence.
+	 * sanitized runs; on a slow runner (Valgrind, sanitizers, emulation:
+	 * test_slow_runner) a shorter run of the same sequence.
 	 */
-	unsigned long steps = opt_ulong("PGT_MODEL_STEPS", getenv("VALGRIND") ? 400 : 2000);
+	unsigned long steps = opt_ulong("PGT_MODEL_STEPS", test_slow_runner() ? 400 : 2000);
 
 	r.seed = opt_ulong("PGT_MODEL_SEED", 0x7a11ce) + (uint64_t)_i;
 	r.rng = r.seed;

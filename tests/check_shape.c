@@ -81,7 +81,7 @@ static void fx_open(struct fx *f, const struct pgt_arch *a, enum test_mm_mode m,
 static void fx_close(struct fx *f)
 {
 	pgt_space_destroy(&f->sp);
-	ck_assert_msg(test_mm_outstanding(&f->t) == 0, "%s: tables leaked", f->who);
+	CHECK_THAT(test_mm_outstanding(&f->t) == 0, "%s: tables leaked", f->who);
 	test_mm_fini(&f->t);
 }
 
@@ -99,13 +99,13 @@ static void same_fill(struct fx *f, pgt_vaddr_t va, int ref, pgt_ref_t want)
 	pgt_pte_t e = L ? *want.pte : 0;
 
 	if (L && test_is_leaf(L, e)) {
-		ck_assert_msg(rc == PGT_OK, "%s: va 0x%llx: fill %d, valid leaf", f->who,
+		CHECK_THAT(rc == PGT_OK, "%s: va 0x%llx: fill %d, valid leaf", f->who,
 			      (unsigned long long)va, rc);
 		ck_assert_uint_eq(pa, test_leaf_pa(L, e) | (va & ((1ull << L->shift) - 1)));
 		ck_assert_uint_eq(prot, f->a->prot_decode(want.level, e) & 63u);
 	} else {
 		int expect = ref == PGT_EINVAL ? PGT_EINVAL : PGT_ENOENT;
-		ck_assert_msg(rc == expect, "%s: va 0x%llx: fill %d, want %d", f->who, (unsigned long long)va,
+		CHECK_THAT(rc == expect, "%s: va 0x%llx: fill %d, want %d", f->who, (unsigned long long)va,
 			      rc, expect);
 	}
 }
@@ -119,10 +119,10 @@ static void same_lookup(struct fx *f, pgt_vaddr_t va)
 
 	same_fill(f, va, ref, want);
 
-	ck_assert_msg(rc == ref, "%s: va 0x%llx: lookup %d, reference %d", f->who, (unsigned long long)va, rc,
+	CHECK_THAT(rc == ref, "%s: va 0x%llx: lookup %d, reference %d", f->who, (unsigned long long)va, rc,
 		      ref);
 	if (rc == PGT_OK) {
-		ck_assert_msg(got.pte == want.pte && got.level == want.level &&
+		CHECK_THAT(got.pte == want.pte && got.level == want.level &&
 				      got.page_shift == want.page_shift,
 			      "%s: va 0x%llx: ref differs", f->who, (unsigned long long)va);
 		ck_assert_int_eq(pgt_lookup(&f->sp, va, NULL), PGT_OK);
@@ -160,7 +160,7 @@ static void fill_random(struct fx *f, uint64_t *rng, unsigned count, pgt_vaddr_t
 		int rc = pgt_insert(&f->sp, va, shift, &ref);
 
 		pages[i] = va;
-		ck_assert_msg(rc == PGT_OK || rc == PGT_EXISTS || rc == PGT_ECONFLICT, "%s: insert %d",
+		CHECK_THAT(rc == PGT_OK || rc == PGT_EXISTS || rc == PGT_ECONFLICT, "%s: insert %d",
 			      f->who, rc);
 		if (rc == PGT_OK && (test_rand(rng) & 1))
 			ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PROT, PGT_PROT_READ), PGT_OK);
@@ -482,7 +482,7 @@ static pgt_vaddr_t map_random(struct fx *f, uint64_t *rng)
 	unsigned prot = prots[test_rand(rng) % (sizeof prots / sizeof prots[0])];
 	pgt_paddr_t pa = (test_rand(rng) << shift) & ((1ull << f->a->pa_bits) - 1);
 	int rc = pgt_set_field(&f->sp, ref, PGT_FIELD_PROT, prot);
-	ck_assert_msg(rc == PGT_OK || rc == PGT_ENOTSUP, "%s: set PROT %d", f->who, rc);
+	CHECK_THAT(rc == PGT_OK || rc == PGT_ENOTSUP, "%s: set PROT %d", f->who, rc);
 	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PADDR, pa), PGT_OK);
 	return va;
 }
@@ -566,10 +566,10 @@ static unsigned leaf_pass_check(const struct pgt_arch *a, uint64_t *rng, unsigne
 				/* the fast path tests the malformed patterns beside the one compare */
 				bool pass = (e & t.mask) == t.match && !pgt__matches_malformed(&a->level[l], e);
 
-				ck_assert_msg(!pass || rc == PGT_OK,
+				CHECK_THAT(!pass || rc == PGT_OK,
 					      "%s: level %u access %#x: leaf %#llx passes, decision %d",
 					      a->name, l, accesses[k], (unsigned long long)e, rc);
-				ck_assert_msg(!pass || pa == pgt__leaf_pa(&a->level[l], e, va), "%s: pa",
+				CHECK_THAT(!pass || pa == pgt__leaf_pa(&a->level[l], e, va), "%s: pa",
 					      a->name);
 				*completed += rc == PGT_OK;
 				passed += pass;
@@ -647,7 +647,7 @@ START_TEST(leaf_pass_inexpressible)
 	}
 	struct pgt__leaf_pass t = pgt__leaf_pass_for(&a, 0, need);
 	bool never = (t.match & ~t.mask) != 0;
-	ck_assert_msg(never == none, "case %d: the test %s", _i, none ? "passes leaves" : "passes none");
+	CHECK_THAT(never == none, "case %d: the test %s", _i, none ? "passes leaves" : "passes none");
 	leaf_pass_check(&a, &rng, &completed);
 	if (_i != 3 && _i != 4) /* in those two no leaf completes anything */
 		ck_assert_uint_gt(completed, 100);

@@ -89,9 +89,9 @@ static void fixture_close(struct fixture *f)
 	long frees = f->t.frees;
 
 	pgt_space_destroy(&f->view);
-	ck_assert_msg(f->t.frees == frees, "%s: destroying a view freed a table", f->a->name);
+	CHECK_THAT(f->t.frees == frees, "%s: destroying a view freed a table", f->a->name);
 	pgt_space_destroy(&f->sp);
-	ck_assert_msg(test_mm_outstanding(&f->t) == 0 && f->t.errors == 0, "%s: leaked", f->a->name);
+	CHECK_THAT(test_mm_outstanding(&f->t) == 0 && f->t.errors == 0, "%s: leaked", f->a->name);
 	test_mm_fini(&f->t);
 }
 
@@ -125,7 +125,7 @@ static void same_lookup(const struct fixture *f, pgt_vaddr_t va)
 	pgt_ref_t rs, rv;
 	int a = pgt_lookup(&f->sp, va, &rs), b = pgt_lookup(&f->view, va, &rv);
 
-	ck_assert_msg(a == b, "%s: lookup %#llx: space %d, view %d", f->a->name, (unsigned long long)va, a, b);
+	CHECK_THAT(a == b, "%s: lookup %#llx: space %d, view %d", f->a->name, (unsigned long long)va, a, b);
 	if (a != PGT_OK)
 		return;
 	ck_assert(rs.pte == rv.pte && rs.level == rv.level && rs.page_shift == rv.page_shift);
@@ -133,7 +133,7 @@ static void same_lookup(const struct fixture *f, pgt_vaddr_t va)
 		uint64_t x = 1, y = 2;
 		int ra = pgt_get_field(&f->sp, rs, (enum pgt_field)fld, &x);
 		int rb = pgt_get_field(&f->view, rv, (enum pgt_field)fld, &y);
-		ck_assert_msg(ra == rb && (ra != PGT_OK || x == y), "%s: field %d differs", f->a->name, fld);
+		CHECK_THAT(ra == rb && (ra != PGT_OK || x == y), "%s: field %d differs", f->a->name, fld);
 	}
 }
 
@@ -147,7 +147,7 @@ static void same_translate(const struct fixture *f, pgt_vaddr_t va)
 			struct pgt_fault fs = { 0 }, fv = { 0 };
 			int a = pgt_translate(&f->sp, va, kinds[k] | user, &ps, &fs);
 			int b = pgt_translate(&f->view, va, kinds[k] | user, &pv, &fv);
-			ck_assert_msg(a == b, "%s: translate %#llx: %d vs %d", f->a->name, (unsigned long long)va, a, b);
+			CHECK_THAT(a == b, "%s: translate %#llx: %d vs %d", f->a->name, (unsigned long long)va, a, b);
 			if (a == PGT_OK)
 				ck_assert(ps == pv);
 			if (a == PGT_EFAULT)
@@ -184,18 +184,32 @@ static void collect_line(void *arg, const char *line)
 	s->text[s->len++] = '\n';
 }
 
+/** The same leaves and lines from the space and the view: s[0] and s[1]. */
+static void same_seen(const struct seen s[2])
+{
+	ck_assert(s[0].n >= 7 && s[0].n == s[1].n); /* each range one leaf or more */
+	ck_assert(memcmp(s[0].m, s[1].m, sizeof s[0].m) == 0);
+	ck_assert(s[0].len > 0 && s[0].len == s[1].len && memcmp(s[0].text, s[1].text, s[0].len) == 0);
+}
+
 static void same_walk_and_dump(const struct fixture *f)
 {
 	struct seen *s = calloc(2, sizeof *s);
-	pgt_vaddr_t lo = f->base, hi = f->base + f->span;
 
-	CHECK_RC(pgt_walk(&f->sp, lo, hi, collect, &s[0]), PGT_OK);
-	CHECK_RC(pgt_walk(&f->view, lo, hi, collect, &s[1]), PGT_OK);
-	ck_assert(s[0].n >= 7 && s[0].n == s[1].n); /* each range one leaf or more */
-	ck_assert(memcmp(s[0].m, s[1].m, sizeof s[0].m) == 0);
-	CHECK_RC(pgt_dump(&f->sp, lo, hi, collect_line, &s[0]), PGT_OK);
-	CHECK_RC(pgt_dump(&f->view, lo, hi, collect_line, &s[1]), PGT_OK);
-	ck_assert(s[0].len > 0 && s[0].len == s[1].len && memcmp(s[0].text, s[1].text, s[0].len) == 0);
+	CHECK_RC(pgt_walk(&f->sp, f->base, f->span, collect, &s[0]), PGT_OK);
+	CHECK_RC(pgt_walk(&f->view, f->base, f->span, collect, &s[1]), PGT_OK);
+	CHECK_RC(pgt_dump(&f->sp, f->base, f->span, collect_line, &s[0]), PGT_OK);
+	CHECK_RC(pgt_dump(&f->view, f->base, f->span, collect_line, &s[1]), PGT_OK);
+	same_seen(s);
+	/* Everything: the fixture maps nothing else, so the same again. */
+	struct seen *all = calloc(2, sizeof *all);
+	CHECK_RC(pgt_walk_all(&f->sp, collect, &all[0]), PGT_OK);
+	CHECK_RC(pgt_walk_all(&f->view, collect, &all[1]), PGT_OK);
+	CHECK_RC(pgt_dump_all(&f->sp, collect_line, &all[0]), PGT_OK);
+	CHECK_RC(pgt_dump_all(&f->view, collect_line, &all[1]), PGT_OK);
+	same_seen(all);
+	ck_assert(memcmp(all, s, 2 * sizeof *s) == 0);
+	free(all);
 	free(s);
 }
 
@@ -283,7 +297,7 @@ START_TEST(test_view_refuses_every_mutation)
 	long allocs = f.t.attempts, frees = f.t.frees, flushes = f.t.flushes;
 
 	every_mutation_refused(&f, &other);
-	ck_assert_msg(tree_unchanged(&f.sp, a, &f.t, before, n), "%s: a refused call changed the tree", a->name);
+	CHECK_THAT(tree_unchanged(&f.sp, a, &f.t, before, n), "%s: a refused call changed the tree", a->name);
 	ck_assert(f.t.attempts == allocs && f.t.frees == frees && f.t.flushes == flushes);
 	pgt_space_destroy(&other);
 	fixture_close(&f);
@@ -450,6 +464,8 @@ START_TEST(test_view_self_referencing_root)
 	ck_assert(ref.level == 0 && ref.pte == frame(&fo, 0));
 	CHECK_RC(pgt_walk(&sp, 0, 1ull << 39, count_and_stop, &leaves), PGT_OK);
 	ck_assert_int_eq(leaves, 1);
+	CHECK_RC(pgt_walk_all(&sp, count_and_stop, &leaves), PGT_OK);
+	ck_assert_int_eq(leaves, 2);
 	ck_assert_int_gt(pgt_verify(&sp, count_problem, &problems), 0);
 	ck_assert_int_gt(problems, 0);
 	ck_assert_int_eq(fo.refused, 0);
@@ -479,6 +495,9 @@ START_TEST(test_view_cyclic_everywhere)
 	/* 2^35 leaves: the walk would end, but the visitor stops it (its value is returned). */
 	ck_assert_int_eq(pgt_walk(&sp, 0, 1ull << 47, count_and_stop, &leaves), 1);
 	ck_assert_int_eq(leaves, 100000);
+	leaves = 0;
+	ck_assert_int_eq(pgt_walk_all(&sp, count_and_stop, &leaves), 1);
+	ck_assert_int_eq(leaves, 100000);
 	ck_assert_int_gt(pgt_verify(&sp, NULL, NULL), 0);
 	ck_assert_int_eq(fo.refused, 0);
 	pgt_space_destroy(&sp);
@@ -503,6 +522,7 @@ START_TEST(test_view_unreachable_tables)
 	CHECK_RC(pgt_lookup(&sp, 0, &ref), PGT_EHOOK);
 	CHECK_RC(pgt_translate(&sp, 1ull << 39, PGT_ACC_READ, NULL, NULL), PGT_EHOOK);
 	CHECK_RC(pgt_walk(&sp, 0, 1ull << 40, count_and_stop, &leaves), PGT_EHOOK);
+	CHECK_RC(pgt_walk_all(&sp, count_and_stop, &leaves), PGT_EHOOK);
 	ck_assert_int_eq(pgt_verify(&sp, count_problem, &problems), 2);
 	ck_assert_int_gt(fo.refused, 0);
 	pgt_space_destroy(&sp);

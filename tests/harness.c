@@ -407,6 +407,11 @@ pgt_vaddr_t test_va_top(const struct pgt_arch *a, unsigned flags)
 	return (1ull << a->va_bits) - 1;
 }
 
+bool test_slow_runner(void)
+{
+	return getenv("VALGRIND") || getenv("PGT_TEST_SLOW");
+}
+
 int test_run_suite(Suite *su)
 {
 	SRunner *sr = srunner_create(su);

@@ -113,23 +113,34 @@ struct test_leaf *tree_leaves(const pgt_space_t *sp, const struct pgt_arch *a, c
 extern const struct pgt_arch *const test_archs[];
 extern const size_t test_narchs;
 
-/* Assertion helpers: macros, so that a failure reports the caller's line. */
+/*
+ * Assertion helpers: macros, so that a failure reports the caller's line.
+ * They call Check only when the assertion fails: ck_assert writes its
+ * location down (a system call) every time it holds, which the loops of
+ * the model and fault suites would pay for millions of times.
+ */
+
+/** @p cond holds; else the test fails with the printf-style message. */
+#define CHECK_THAT(cond, ...)                      \
+	do {                                       \
+		if (!(cond))                       \
+			ck_abort_msg(__VA_ARGS__); \
+	} while (0)
 
 /** A call returns @p want; else both statuses are named. */
 #define CHECK_RC(expr, want)                                                                      \
 	do {                                                                                      \
 		int rc_ = (expr);                                                                 \
-		ck_assert_msg(rc_ == (want), "%s returned %d (%s), expected %d (%s)", #expr, rc_, \
-			      pgt_strerror(rc_), (int)(want), pgt_strerror(want));                \
+		CHECK_THAT(rc_ == (want), "%s returned %d (%s), expected %d (%s)", #expr, rc_,        \
+		       pgt_strerror(rc_), (int)(want), pgt_strerror(want));                       \
 	} while (0)
 
 /** An entry holds @p want; else the bits that differ are shown. */
 #define CHECK_PTE(got, want, what)                                                                   \
 	do {                                                                                         \
 		uint64_t g_ = (got), w_ = (want);                                                    \
-		ck_assert_msg(g_ == w_, "%s: entry %#018llx, expected %#018llx (xor %#llx)", (what), \
-			      (unsigned long long)g_, (unsigned long long)w_,                        \
-			      (unsigned long long)(g_ ^ w_));                                        \
+		CHECK_THAT(g_ == w_, "%s: entry %#018llx, expected %#018llx (xor %#llx)", (what),        \
+		       (unsigned long long)g_, (unsigned long long)w_, (unsigned long long)(g_ ^ w_)); \
 	} while (0)
 
 /*
@@ -202,6 +213,14 @@ pgt_vaddr_t test_va_top(const struct pgt_arch *a, unsigned flags);
 
 /** Small deterministic PRNG (xorshift64*), so failures replay. */
 uint64_t test_rand(uint64_t *state);
+
+/**
+ * Whether the suites run on a slow runner, where the long random sequences
+ * are cut short: under Valgrind (make check-valgrind sets VALGRIND), or
+ * where PGT_TEST_SLOW is set (tests/run_build.sh: sanitizers, emulation).
+ * The full lengths run in every plain make check.
+ */
+bool test_slow_runner(void);
 
 /**
  * Runs a suite and returns how many of its tests failed. Under

@@ -193,10 +193,10 @@ static int print_leaf(void *arg, const struct pgt_mapping *m)
 }
 
 /** Every leaf, and the walk's status. */
-static void print_walk(const char *tag, const pgt_space_t *sp, pgt_vaddr_t bottom)
+static void print_walk(const char *tag, const pgt_space_t *sp)
 {
 	struct printer p = { tag };
-	int rc = pgt_walk(sp, bottom, 0, print_leaf, &p);
+	int rc = pgt_walk_all(sp, print_leaf, &p);
 
 	printf("%sdone %d\n", tag, rc);
 }
@@ -390,7 +390,7 @@ static void print_bad(const struct fixture *f, unsigned char *bad, const pgt_spa
 	if (rc != PGT_OK)
 		die("pgt_space_view", rc);
 	snprintf(tag, sizeof tag, "bad%cwalk", side);
-	print_walk(tag, &view, f->bottom);
+	print_walk(tag, &view);
 	snprintf(tag, sizeof tag, "bad%cverify", side);
 	print_verify(tag, &view);
 	snprintf(tag, sizeof tag, "bad%cxlate", side);
@@ -412,10 +412,10 @@ int main(int argc, char **argv)
 	printf("base %llx\nrootA %" PRIx64 "\nrootB %" PRIx64 "\nempty %llx\n", PA_BASE, pgt_space_root(&f.A),
 	       pgt_space_root(&f.B), PA_BASE);
 	printf("bottom %" PRIx64 "\nsmall %" PRIx64 "\n", f.bottom, f.small);
-	print_walk("walkA", &f.A, f.bottom);
-	print_walk("walkB", &f.B, f.bottom);
+	print_walk("walkA", &f.A);
+	print_walk("walkB", &f.B);
 	struct sampler s = { "xlateA", &f.A };
-	pgt_walk(&f.A, f.bottom, 0, sample_leaf, &s);
+	pgt_walk_all(&f.A, sample_leaf, &s);
 	print_verify("verifyA", &f.A);
 	write_raw(dir, "image.raw", f.mem.buf);
 	write_elf(dir, f.a, f.mem.buf);
@@ -433,7 +433,7 @@ int main(int argc, char **argv)
 
 	change(&f, &f.A); /* A now maps what B maps: image2.raw's root A is image.raw's B */
 	write_raw(dir, "image2.raw", f.mem.buf);
-	print_walk("walkA2", &f.A, f.bottom);
+	print_walk("walkA2", &f.A);
 	pgt_space_destroy(&f.A);
 	pgt_space_destroy(&f.B);
 	free(f.mem.buf);

@@ -471,16 +471,10 @@ static int collect(void *arg, const struct pgt_mapping *m)
 	return 0;
 }
 
-/** The lowest address of the space: 0, or the bottom of an ARMv8 upper (TTBR1) range. */
-static pgt_vaddr_t space_bottom(const struct side *s)
-{
-	return (s->flags & PGT_SPACE_UPPER) ? (pgt_vaddr_t)0 - ((pgt_vaddr_t)1 << s->arch->va_bits) : 0;
-}
-
 /** Every leaf of the space; exits with a message when the walk cannot finish. */
 static void collect_leaves(struct side *s, struct leaves *l, const char *what)
 {
-	int rc = pgt_walk(&s->sp, space_bottom(s), 0, collect, l);
+	int rc = pgt_walk_all(&s->sp, collect, l);
 
 	if (rc == PGT_ENOMEM)
 		fail(EXIT_IMAGE, "out of memory after %zu leaves", l->n);

@@ -10,7 +10,7 @@
  *    KERNBASE case: the library adds p2v_offset, no hook is called.
  *  - The kernel image is mapped with per-section rights, all physical RAM
  *    through a direct map that gets 1 GiB pages, and a user stack at the
- *    top of the lower half; then the space is printed with pgt_dump.
+ *    top of the lower half; then the space is printed with pgt_dump_all.
  *
  * The only hosted parts are printf and the exit status; in a kernel, print
  * goes to the console and the root to CR3. Build it on its own with:
@@ -180,7 +180,7 @@ int main(void)
 	bad = bad || check_space(&kernel);
 
 	printf("CR3 = %#" PRIx64 ", %u page-table frames used\n", pgt_space_root(&kernel), bump.next);
-	rc = pgt_dump(&kernel, 0, 0, console_print, &lines);
+	rc = pgt_dump_all(&kernel, console_print, &lines);
 	if (rc != PGT_OK)
 		bad = failed("dump", rc);
 	else if (lines == 0)

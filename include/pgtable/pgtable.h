@@ -12,7 +12,11 @@
  * root has the highest number.
  *
  * Every mutating call is all-or-nothing: on any error the space is exactly as
- * it was before the call and no table is leaked or freed twice.
+ * it was before the call and no table is leaked or freed twice. "As it was"
+ * means every entry of every table in the tree and the allocator's books
+ * (which frames it has handed out); a frame that the failed call obtained
+ * from alloc_table and gave back to free_table may hold the library's
+ * scratch data (cleared entries, a half-built branch).
  */
 #ifndef PGTABLE_PGTABLE_H
 #define PGTABLE_PGTABLE_H
@@ -247,11 +251,11 @@ PGT_API pgt_paddr_t pgt_space_root(const pgt_space_t *sp);
  * Makes @p sp a read-only view of tables the library did not build (a
  * guest's, a memory image's), rooted at @p root and read through @p mm's
  * p2v hook (or p2v_offset). Every query works on it (pgt_lookup,
- * pgt_get_field, pgt_translate, pgt_walk, pgt_dump, pgt_verify; a view
- * keeps no link words); every call that would write a table (pgt_insert,
- * pgt_set_field, pgt_set_link, pgt_map, pgt_unmap, pgt_protect, pgt_share,
- * pgt_mdb_attach, pgt_translate with PGT_ACC_SET_AD) is PGT_EINVAL and
- * changes nothing, and pgt_space_destroy frees nothing. Nothing about the
+ * pgt_get_field, pgt_translate, pgt_walk, pgt_walk_all, pgt_dump,
+ * pgt_dump_all, pgt_verify; a view keeps no link words); every call that
+ * would write a table (pgt_insert, pgt_set_field, pgt_set_link, pgt_map,
+ * pgt_unmap, pgt_protect, pgt_share, pgt_mdb_attach, pgt_translate with
+ * PGT_ACC_SET_AD) is PGT_EINVAL and changes nothing, and pgt_space_destroy frees nothing. Nothing about the
  * foreign tables is trusted: each walk takes at most one step per level,
  * malformed entries end it in a fault (pgt_translate) or a report
  * (pgt_verify), and every table is read only at an address p2v gave.
@@ -617,31 +621,49 @@ PGT_API int pgt_translate_nested(const pgt_space_t *s1, const pgt_space_t *s2, p
 				 unsigned access, pgt_paddr_t *pa, struct pgt_fault *fault);
 
 /**
- * Visits the leaf mappings (valid and reserved) that overlap [lo, hi) in
- * ascending address order (x86-64: the lower half, then the upper half).
- * @p hi == 0 means the top of the address space. Each mapping is reported
- * whole (its va may lie below @p lo), with its leaf's own rights: table
- * entries that restrict rights (see pgt_translate) do not show here.
- * Tables under empty entries are never read; malformed entries are skipped
- * (pgt_verify reports them). Recursion depth is bounded by the level count.
+ * Visits the leaf mappings (valid and reserved) that overlap [va, va+size)
+ * in ascending address order. Each mapping is reported whole (its va may
+ * lie below @p va), with its leaf's own rights: table entries that restrict
+ * rights (see pgt_translate) do not show here. Tables under empty entries
+ * are never read; malformed entries are skipped (pgt_verify reports them).
+ * Recursion depth is bounded by the level count. The range is checked as
+ * pgt_unmap checks its range, in bytes rather than pages: a range may end
+ * at the top of the 64-bit space (va + size == 2^64), but not cross the
+ * x86-64 hole; pgt_walk_all walks the whole space, both halves.
  * @param sp     an initialised space
- * @param lo     an address of the space
- * @param hi     0, or one past an address of the space, above @p lo
+ * @param va     start: any address of the space
+ * @param size   bytes, at least 1
  * @param visit  called once per mapping; a non-zero return stops the walk
  * @param arg    passed to @p visit
  * @return PGT_OK; the first non-zero value @p visit returns (the walk stops);
  *         PGT_EINVAL for a NULL or uninitialised space or NULL @p visit;
- *         PGT_ERANGE for a @p lo, or @p hi - 1, outside the space;
- *         PGT_ESIZE for @p hi not above @p lo (an empty or reversed range);
- *         PGT_EHOOK for a p2v hook returning NULL (mappings before that
- *         point were visited).
+ *         PGT_ESIZE for @p size 0 (an empty range, never "everything");
+ *         PGT_EWRAP when [va, va+size) wraps past 2^64; PGT_ERANGE for a
+ *         range outside the space or across the x86-64 hole; PGT_EHOOK for
+ *         a p2v hook returning NULL (mappings before that point were
+ *         visited). Nothing is visited when the range is refused.
  */
-PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
+PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size,
 		     int (*visit)(void *arg, const struct pgt_mapping *m), void *arg);
 
 /**
- * Prints the mappings in [lo, hi) in the layout of QEMU's x86 `info mem`
- * (target/i386/monitor.c), with two columns more: one line per run of
+ * Visits every leaf mapping of the space, as pgt_walk does for a range: in
+ * ascending address order (x86-64 and RISC-V: the lower half, then the
+ * upper half).
+ * @param sp     an initialised space
+ * @param visit  called once per mapping; a non-zero return stops the walk
+ * @param arg    passed to @p visit
+ * @return PGT_OK; the first non-zero value @p visit returns (the walk stops);
+ *         PGT_EINVAL for a NULL or uninitialised space or NULL @p visit;
+ *         PGT_EHOOK for a p2v hook returning NULL (mappings before that
+ *         point were visited).
+ */
+PGT_API int pgt_walk_all(const pgt_space_t *sp, int (*visit)(void *arg, const struct pgt_mapping *m),
+			 void *arg);
+
+/**
+ * Prints the mappings in [va, va+size) in the layout of QEMU's x86 `info
+ * mem` (target/i386/monitor.c), with two columns more: one line per run of
  * virtually contiguous mappings with the same rights, page size and memory
  * type, "start-end size urwx page type" (16 lower-case hex digits each;
  * end exclusive, 0 at the top of the address space), without a newline,
@@ -652,17 +674,29 @@ PGT_API int pgt_walk(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
  * ("4K", "2M", "1G", "16K", "512M", "256T"); type is "wb" (normal
  * write-back), "uc" (PGT_PROT_UNCACHED, device), "nc"
  * (PGT_PROT_NONCACHEABLE) or "wc" (PGT_PROT_WRITECOMBINE). Runs are
- * clipped to [lo, hi). No stdio: the caller decides where lines go.
+ * clipped to [va, va+size). No stdio: the caller decides where lines go.
  * @param sp     an initialised space
- * @param lo     as for pgt_walk
- * @param hi     as for pgt_walk
+ * @param va     as for pgt_walk
+ * @param size   as for pgt_walk
  * @param print  called once per line
  * @param arg    passed to @p print
  * @return PGT_OK; PGT_EINVAL for NULL @p print; otherwise what pgt_walk
- *         answers (PGT_EINVAL, PGT_ERANGE, PGT_ESIZE, PGT_EHOOK).
+ *         answers (PGT_EINVAL, PGT_ESIZE, PGT_EWRAP, PGT_ERANGE, PGT_EHOOK).
  */
-PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t hi,
+PGT_API int pgt_dump(const pgt_space_t *sp, pgt_vaddr_t va, uint64_t size,
 		     void (*print)(void *arg, const char *line), void *arg);
+
+/**
+ * Prints every mapping of the space as pgt_dump prints a range: x86-64 and
+ * RISC-V the lower half, then the upper half.
+ * @param sp     an initialised space
+ * @param print  called once per line
+ * @param arg    passed to @p print
+ * @return PGT_OK; PGT_EINVAL for a NULL or uninitialised space or NULL
+ *         @p print; PGT_EHOOK for a p2v hook returning NULL (runs that
+ *         ended before that point were printed).
+ */
+PGT_API int pgt_dump_all(const pgt_space_t *sp, void (*print)(void *arg, const char *line), void *arg);
 
 /**
  * Makes @p dst use @p src's tables for [va, va+size), which must be whole

@@ -474,7 +474,7 @@ static void print_problem(void *arg, const char *problem, pgt_vaddr_t va, unsign
 /** pgt_dump's lines (QEMU's `info mem` layout) and pgt_verify's findings on the live tree. */
 static void print_dump_and_verify(void)
 {
-	int rc = pgt_dump(hw_active, 0, 0, print_dump_line, NULL);
+	int rc = pgt_dump_all(hw_active, print_dump_line, NULL);
 
 	hw_printf("@dumpdone %d\n", rc);
 	hw_printf("@verify %d\n", pgt_verify(hw_active, print_problem, NULL));
@@ -488,7 +488,7 @@ void hw_checkpoint(const char *tag)
 		if (visible(l, hw_active))
 			hw_printf("@leaf %lx %lx %lx %x %lx\n", l->va, l->pa, l->size, l->prot, l->page);
 	}
-	int rc = pgt_walk(hw_active, 0, 0, print_mapping, NULL);
+	int rc = pgt_walk_all(hw_active, print_mapping, NULL);
 	hw_printf("@walkdone %d\n", rc);
 	print_translations();
 	print_dump_and_verify();
