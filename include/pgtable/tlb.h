@@ -49,16 +49,16 @@ struct pgt_tlb_entry {
  * A TLB. The caller owns the storage; every field is private, and a TLB is
  * not copied (the space links the TLBs attached to it). Its size is the
  * same in every version (PGT_TLB_WORDS); the fields the inline hit reads
- * (the first four) keep their places.
+ * (the first three) keep their places.
  *
  * An entry caches one leaf whole. A small page (the smallest size) is
  * tagged by its page number and goes to way 0 of the set that number
  * picks; way 0 holds the most recently filled small page and is the only
- * one the inline hit compares first; way 1 (2-way TLBs) lives in the
- * second half of the entries and is looked at on a miss. A superpage is
- * tagged by its own page number and its level, and is direct-mapped over
- * all the entries; the inline hit looks at the level filled last, a miss
- * at the others.
+ * entry the inline hit compares; way 1 (2-way TLBs) lives in the second
+ * half of the entries. A superpage is tagged by its own page number and its
+ * level, and is direct-mapped over all the entries. What the inline hit
+ * does not find, the miss (pgt__miss) looks for in way 1 and among the
+ * superpages before it walks.
  */
 typedef struct pgt_tlb {
 	union {
@@ -68,8 +68,14 @@ typedef struct pgt_tlb {
 			/** private: (number of sets - 1) << 6 | log2 of the smallest page size, or a stale
 			 * value */
 			uint64_t pgt__index;
+			/** private: what a lookup that finds no small page in way 0 calls: the space's
+			 * compiled miss, or, stale or detached, the one that revives or refuses the TLB */
+			int (*pgt__miss)(struct pgt_tlb *tlb, pgt_vaddr_t va, pgt_paddr_t *pa,
+					 unsigned *prot);
+			/** private: the entries the superpage probe reads (as pgt__e) */
+			const struct pgt_tlb_entry *pgt__se;
 			/** private: (number of entries - 1) << 6 | log2 of the page size of the superpage
-			 * level the hit looks at; 63 (a shift that leaves no set) when none, or stale */
+			 * level the inline probe looks at; 63 (a shift that leaves no set) when none */
 			uint64_t pgt__sindex;
 			/** private: that level's tag bits (pgt__tlb_super_tag); a level no entry has when
 			 * none */
@@ -83,15 +89,20 @@ typedef struct pgt_tlb {
 			struct pgt_space *pgt__sp;      /**< private: NULL once detached */
 			struct pgt_tlb *pgt__next;      /**< private: the next TLB attached to the space */
 			uint64_t pgt__fills;            /**< private: lookups that walked the tables */
-			uint64_t pgt__prot_key;   /**< private: the leaf bits (prot_mask) last decoded */
-			unsigned pgt__prot_level; /**< private: their level; PGT_MAX_LEVELS when none */
+			uint64_t pgt__prot_key;   /**< private: the small-page leaf bits (prot_mask) last
+						     decoded */
 			unsigned pgt__prot;       /**< private: what they decoded to */
-			uint64_t pgt__set_mask;   /**< private: number of sets - 1 */
-			uint64_t pgt__way1; /**< private: way 1's offset from way 0; 0 if direct-mapped */
 			unsigned pgt__page_shift; /**< private: log2 of the smallest page size */
-			unsigned pgt__magic;      /**< private: set while initialised */
+			uint64_t pgt__set_mask;   /**< private: number of sets - 1 */
+			uint64_t pgt__way1;     /**< private: way 1's offset from way 0; 0 if direct-mapped */
+			uint64_t pgt__all_mask; /**< private: number of entries - 1 (superpages use all) */
+			unsigned pgt__magic;    /**< private: set while initialised */
 			/** private: bit l set while superpages of level l (> 0) may be cached */
-			uint64_t pgt__levels;
+			unsigned pgt__levels;
+			unsigned pgt__slevel;      /**< private: the level pgt__sindex is of; 0 when none */
+			uint64_t pgt__sprot_key;   /**< private: the superpage leaf bits last decoded */
+			unsigned pgt__sprot_level; /**< private: their level; PGT_MAX_LEVELS when none */
+			unsigned pgt__sprot;       /**< private: what they decoded to */
 			/** private: log2 of the page size of each level (PGT_MAX_LEVELS of them) */
 			unsigned char pgt__shift[6];
 			/** private: where a superpage entry's tag keeps its level: 64 - pgt__page_shift */
@@ -100,6 +111,13 @@ typedef struct pgt_tlb {
 		uint64_t pgt__room[PGT_TLB_WORDS]; /**< private: the size of every version's state */
 	};
 } pgt_tlb_t;
+
+/** private: a branch the compiler should lay out away from the hit (a plain test elsewhere). */
+#if defined(__GNUC__) || defined(__clang__)
+#define PGT__TLB_UNLIKELY(c) __builtin_expect(!!(c), 0)
+#else
+#define PGT__TLB_UNLIKELY(c) (c)
+#endif
 
 /** Low bits of an entry's delta word that hold the rights. */
 #define PGT__TLB_PROT_BITS 255u
@@ -191,12 +209,14 @@ static inline int pgt_tlb_lookup(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa
 	uint64_t vpn = va >> (index & 63u);
 	const struct pgt_tlb_entry *e = tlb->pgt__e + (vpn & (index >> 6));
 
-	if (e->pgt__vpn != vpn) { /* not a small page in way 0: a superpage of the level filled last? */
+	if (PGT__TLB_UNLIKELY(e->pgt__vpn != vpn)) { /* not a small page in way 0: a superpage? */
 		uint64_t sindex = tlb->pgt__sindex;
+		if (sindex == 63u) /* no superpage level to look at (or stale) */
+			return tlb->pgt__miss(tlb, va, pa, prot);
 		uint64_t n = va >> (sindex & 63u);
-		e = tlb->pgt__e + (n & (sindex >> 6));
+		e = tlb->pgt__se + (n & (sindex >> 6));
 		if (e->pgt__vpn != (n | tlb->pgt__smark))
-			return pgt_tlb_fill(tlb, va, pa, prot);
+			return tlb->pgt__miss(tlb, va, pa, prot);
 	}
 	if (pa)
 		*pa = va + (e->pgt__delta & ~(uint64_t)PGT__TLB_PROT_BITS);
