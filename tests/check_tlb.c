@@ -561,6 +561,83 @@ START_TEST(superpage_dropped)
 END_TEST
 
 /**
+ * Superpages of every size are held at once: the hit looks at the size
+ * filled last, a miss at the others, and neither walks; each fill of
+ * another size changes which one the hit looks at. A direct pgt_tlb_fill
+ * answers from either without a walk.
+ */
+START_TEST(superpage_sizes_together)
+{
+	struct fx f;
+	unsigned level[PGT_MAX_LEVELS];
+
+	fx_open(&f, test_archs[_i / 2], 64, 1 + (_i & 1));
+	unsigned n = super_levels(f.a, level);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned s = f.a->level[level[i]].shift;
+		/* page number i + 1 at level[i]: entries of their own, pages that do not overlap */
+		map_page(&f, (i + 1ull) << s, s, (uint64_t)i << s, RW);
+		expect(&f, ((i + 1ull) << s) + 16, ((uint64_t)i << s) + 16, RW);
+	}
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), n);
+	for (unsigned round = 0; round < 4; round++)
+		for (unsigned i = 0; i < n; i++) {
+			unsigned k = (i + round) % n, s = f.a->level[level[k]].shift;
+			uint64_t off = ((uint64_t)(round + 1) << (s - 3)) + i;
+			pgt_vaddr_t va = ((k + 1ull) << s) + off;
+			expect(&f, va, ((uint64_t)k << s) + off, RW);
+			pgt_paddr_t pa = 0;
+			ck_assert_int_eq(pgt_tlb_fill(&f.tlb, va + 8, &pa, NULL), PGT_OK);
+			ck_assert_uint_eq(pa, ((uint64_t)k << s) + off + 8);
+		}
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), n);
+	fx_close(&f);
+}
+END_TEST
+
+/**
+ * A superpage the hit looks at is not served once the TLB is flushed,
+ * detached (pgt_tlb_fini) or its space destroyed: a flush walks again, a
+ * detached TLB answers PGT_EINVAL, and re-initialised for the space it
+ * starts empty.
+ */
+START_TEST(superpage_detached)
+{
+	struct test_mm t;
+	pgt_space_t sp;
+	struct pgt_tlb_entry e[16];
+	pgt_tlb_t tlb;
+	pgt_paddr_t pa = 7;
+
+	test_mm_init(&t, TEST_MM_OFFSET);
+	for (unsigned how = 0; how < 2; how++) {
+		ck_assert_int_eq(pgt_space_init(&sp, &pgt_arch_x86_64, &t.mm, 0), PGT_OK);
+		ck_assert_int_eq(pgt_map(&sp, 1ull << 21, 1ull << 22, 1ull << 21, RW, 0), PGT_OK);
+		ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 16, 2), PGT_OK);
+		ck_assert_int_eq(pgt_tlb_lookup(&tlb, (1ull << 21) + 5, &pa, NULL), PGT_OK);
+		ck_assert_uint_eq(pa, (1ull << 22) + 5);
+		pgt_tlb_flush(&tlb);
+		ck_assert_int_eq(pgt_tlb_lookup(&tlb, (1ull << 21) + 6, &pa, NULL), PGT_OK);
+		ck_assert_uint_eq(pgt_tlb_misses(&tlb), 2);
+		ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 16, 2), PGT_OK); /* again: empty */
+		ck_assert_int_eq(pgt_tlb_lookup(&tlb, (1ull << 21) + 7, &pa, NULL), PGT_OK);
+		ck_assert_uint_eq(pgt_tlb_misses(&tlb), 1);
+		if (how == 0)
+			pgt_tlb_fini(&tlb);
+		else
+			pgt_space_destroy(&sp);
+		pa = 7;
+		ck_assert_int_eq(pgt_tlb_lookup(&tlb, (1ull << 21) + 8, &pa, NULL), PGT_EINVAL);
+		ck_assert_int_eq(pgt_tlb_fill(&tlb, (1ull << 21) + 8, &pa, NULL), PGT_EINVAL);
+		ck_assert_uint_eq(pa, 7);
+		if (how == 0)
+			pgt_space_destroy(&sp);
+	}
+	test_mm_fini(&t);
+}
+END_TEST
+
+/**
  * Changes to part of a cached superpage are seen everywhere in it: pgt_unmap
  * of one small page splits the superpage (the page is gone, its neighbours
  * translate to the same memory as before, now as small pages) and
@@ -819,6 +896,8 @@ static Suite *tlb_suite(void)
 	tcase_add_loop_test(tc, range_changes, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, superpage_dropped, 0, (int)test_narchs * 2);
 	tcase_add_loop_test(tc, superpage_split, 0, (int)test_narchs * 2);
+	tcase_add_loop_test(tc, superpage_sizes_together, 0, (int)test_narchs * 2);
+	tcase_add_test(tc, superpage_detached);
 	tcase_add_test(tc, attach_detach);
 	tcase_add_loop_test(tc, random_vs_model, 0, (int)test_narchs * 2);
 	suite_add_tcase(s, tc);
