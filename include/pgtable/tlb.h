@@ -17,10 +17,12 @@
  * pgt_space_destroy detaches its TLBs: they answer PGT_EINVAL from then on.
  *
  * A hit is the inline pgt_tlb_lookup, with no call: one entry and one tag
- * compare for a small page; for a superpage of the size filled last, a
- * second entry and compare. A miss (pgt_tlb_fill) looks at the other way
- * of the small page's set and at the superpages of the other sizes the TLB
- * holds, else walks the tables.
+ * compare for a small page, as in a TLB that never held a superpage; then,
+ * only while the TLB holds superpages, a second entry and compare for a
+ * superpage of the size filled last. Anything else calls the space's miss,
+ * compiled with its format's walk (through pgt__miss): it looks at the
+ * other way of the small page's set and at the superpages of the other
+ * sizes the TLB holds, else walks the tables.
  *
  * Not thread-safe: a TLB belongs to one thread (one simulated CPU), and
  * changes to its space must not run concurrently with its lookups.
@@ -154,11 +156,12 @@ PGT_API int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *
 PGT_API void pgt_tlb_fini(pgt_tlb_t *tlb);
 
 /**
- * The miss path of pgt_tlb_lookup: looks at both ways of the small page's
- * set and at the entry of each superpage size the TLB holds, else walks
- * the space's tables and caches the translation of @p va when a
- * hardware-valid leaf maps it: one entry for the whole leaf, a superpage
- * too. Same contract as pgt_tlb_lookup.
+ * pgt_tlb_lookup as a function (what callers compiled with an earlier
+ * header call on a mismatch): looks at both ways of the small page's set
+ * and at the entry of each superpage size the TLB holds, else walks the
+ * space's tables and caches the translation of @p va when a hardware-valid
+ * leaf maps it: one entry for the whole leaf, a superpage too. Same
+ * contract as pgt_tlb_lookup; NULL @p tlb answers PGT_EINVAL.
  * @param tlb   an initialised TLB
  * @param va    the address to translate
  * @param pa    receives the physical address, page offset included; may be NULL
@@ -190,7 +193,7 @@ PGT_API uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb);
  * Translates @p va through the TLB: what pgt_lookup and the leaf's fields
  * say, served from the cache when it can be. Inline: a small page in way 0
  * of its set, or a superpage of the size filled last, is answered without
- * a call; anything else calls pgt_tlb_fill.
+ * a call; anything else calls the space's compiled miss (pgt__miss).
  * @param tlb   a TLB that went through pgt_tlb_init
  * @param va    the address to translate
  * @param pa    receives the physical address, page offset included; may be NULL
