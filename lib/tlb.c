@@ -2,8 +2,12 @@
 /*
  * pgt_tlb: a software translation cache (include/pgtable/tlb.h).
  *
- * Entries are tagged by the virtual page number of the smallest page, so a
- * superpage is cached one small page at a time and a tag is one compare.
+ * An entry caches one leaf whole, as hardware TLBs do: a small page in the
+ * set of its page number, tagged by that number, which is all the inline
+ * hit compares; a superpage in the set of its own page number (the address
+ * shifted by its size), tagged by that number and its level, looked at on
+ * a miss for the levels the TLB holds entries of. Every size shares the
+ * caller's entries, so the TLB's reach is its entries times their sizes.
  * An entry keeps the difference between the physical and the virtual page
  * address, so a hit adds it to the address and masks nothing else.
  * Coherence: whenever a valid translation is removed, moved or changed the
@@ -24,34 +28,71 @@ _Static_assert(sizeof(pgt_tlb_t) == PGT_TLB_WORDS * sizeof(uint64_t),
 	       "the TLB's private state outgrew the room every version keeps for it: an ABI break");
 /* Callers' code has the inline hit compiled in: what it reads stays where it is. */
 _Static_assert(offsetof(pgt_tlb_t, pgt__e) == 0 && offsetof(pgt_tlb_t, pgt__index) == sizeof(void *) &&
+		       offsetof(pgt_tlb_t, pgt__miss) == sizeof(void *) + 8 &&
+		       offsetof(pgt_tlb_t, pgt__se) == 2 * sizeof(void *) + 8 &&
+		       offsetof(pgt_tlb_t, pgt__sindex) == 3 * sizeof(void *) + 8 &&
+		       offsetof(pgt_tlb_t, pgt__smark) == 3 * sizeof(void *) + 16 &&
 		       offsetof(struct pgt_tlb_entry, pgt__vpn) == 0 && sizeof(struct pgt_tlb_entry) == 16,
 	       "the fields the inline TLB hit reads moved: an ABI break");
 
 /** pgt_tlb_t.pgt__magic while the TLB is initialised. */
 #define PGT__TLB_MAGIC 0x706c7462u
 
-/** No virtual page number is all ones (pages are at least 2 bytes). */
+/** No virtual page number is all ones (pages are at least 2 bytes), nor is any superpage tag. */
 #define EMPTY_VPN (~(uint64_t)0)
+
+/*
+ * The smallest page a TLB caches: an entry keeps the rights below the page
+ * address (PGT__TLB_PROT_BITS) and a superpage's tag its level above the
+ * small page numbers (pgt__tlb_super_tag), both in bits the page size frees.
+ */
+#define MIN_PAGE_SHIFT 8u
+_Static_assert(PGT__TLB_PROT_BITS < 1u << MIN_PAGE_SHIFT && PGT_MAX_LEVELS < (1u << MIN_PAGE_SHIFT) - 1,
+	       "a TLB entry's rights or a superpage's level would not fit below the page size");
 
 /*
  * What a stale, detached or failed TLB reads on a hit: the lookup shifts
  * the address by 63 and masks the set to 0, so it reads this one empty
- * entry, whose page number no shifted address has, and misses into
- * pgt_tlb_fill. Never written.
+ * entry, whose page number no shifted address has, and calls pgt__miss,
+ * which is then tlb_revive. Never written.
  */
 static const struct pgt_tlb_entry stale_entry = { EMPTY_VPN, 0 };
 #define STALE_INDEX 63u
+
+/*
+ * The superpage probe while no superpage level is chosen: it reads entry 0
+ * and compares it with a level no entry has.
+ */
+#define NO_SUPER_INDEX 63u
+#define NO_SUPER_LEVEL 7u
+_Static_assert(NO_SUPER_LEVEL >= PGT_MAX_LEVELS, "a level entries have");
+
+static int tlb_revive(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
 
 static void tlb_make_stale(pgt_tlb_t *tlb)
 {
 	tlb->pgt__e = &stale_entry;
 	tlb->pgt__index = STALE_INDEX;
+	tlb->pgt__se = &stale_entry;
+	tlb->pgt__sindex = STALE_INDEX;
+	tlb->pgt__miss = tlb_revive;
 }
 
 /** Not attached to any space: every lookup answers PGT_EINVAL. */
 static void tlb_make_dead(pgt_tlb_t *tlb)
 {
-	*tlb = (pgt_tlb_t){ .pgt__e = &stale_entry, .pgt__index = STALE_INDEX };
+	*tlb = (pgt_tlb_t){ .pgt__sprot_level = PGT_MAX_LEVELS };
+	tlb_make_stale(tlb);
+}
+
+/** Lookups read the caller's entries again, and miss into the space's compiled miss. */
+static void tlb_make_live(pgt_tlb_t *tlb)
+{
+	tlb->pgt__e = tlb->pgt__mem;
+	tlb->pgt__index = tlb->pgt__live_index;
+	tlb->pgt__se = tlb->pgt__mem;
+	tlb->pgt__sindex = tlb->pgt__live_sindex;
+	tlb->pgt__miss = pgt__ops(tlb->pgt__sp)->tlb_refill;
 }
 
 static bool is_pow2(size_t n)
@@ -61,10 +102,29 @@ static bool is_pow2(size_t n)
 
 static void tlb_clear(pgt_tlb_t *tlb)
 {
-	size_t n = (size_t)(tlb->pgt__set_mask + 1 + tlb->pgt__way1);
+	size_t n = (size_t)tlb->pgt__all_mask + 1;
 
 	for (size_t i = 0; i < n; i++)
 		tlb->pgt__mem[i] = (struct pgt_tlb_entry){ EMPTY_VPN, 0 };
+	tlb->pgt__levels = 0;
+	tlb->pgt__slevel = 0;
+	tlb->pgt__sindex = tlb->pgt__live_sindex = NO_SUPER_INDEX; /* stale or not, 63 */
+	tlb->pgt__smark = pgt__tlb_super_tag(0, NO_SUPER_LEVEL, tlb->pgt__tag_shift);
+}
+
+/**
+ * Remembers the page size of every level, for the superpage probes of the
+ * generic miss, and primes the small pages' remembered rights with those
+ * of a leaf whose codec bits are all clear (exact: the codec reads no
+ * other bits), so that a key needs no flag saying it is set.
+ */
+static void tlb_set_format(pgt_tlb_t *tlb, const struct pgt_arch *a)
+{
+	for (unsigned l = 0; l < a->levels; l++)
+		tlb->pgt__shift[l] = (unsigned char)a->level[l].shift;
+	tlb->pgt__tag_shift = (unsigned char)(64 - a->level[0].shift);
+	tlb->pgt__prot_key = 0;
+	tlb->pgt__prot = a->prot_decode(0, 0) & PGT__TLB_PROT_BITS;
 }
 
 /** Takes @p tlb out of the list of @p sp when it is there; the list is short (one TLB per CPU). */
@@ -89,10 +149,10 @@ int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *entries,
 	if ((ways != 1 && ways != 2) || !is_pow2(n) || n < ways)
 		return PGT_ESIZE;
 	unsigned shift = pgt__level(sp, 0)->shift;
+	if (shift < MIN_PAGE_SHIFT)
+		return PGT_ENOTSUP;
 	uint64_t sets = n / ways;
 	*tlb = (pgt_tlb_t){
-		.pgt__e = entries,
-		.pgt__index = ((sets - 1) << 6) | shift,
 		.pgt__mem = entries,
 		.pgt__live_index = ((sets - 1) << 6) | shift,
 		.pgt__gen = __atomic_load_n(&sp->pgt__gen, __ATOMIC_ACQUIRE),
@@ -101,11 +161,14 @@ int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *entries,
 		.pgt__next = sp->pgt__tlbs,
 		.pgt__set_mask = sets - 1,
 		.pgt__way1 = ways == 2 ? sets : 0,
+		.pgt__all_mask = n - 1,
 		.pgt__page_shift = shift,
-		.pgt__prot_level = PGT_MAX_LEVELS, /* nothing decoded yet */
+		.pgt__sprot_level = PGT_MAX_LEVELS, /* nothing decoded yet */
 		.pgt__magic = PGT__TLB_MAGIC,
 	};
+	tlb_set_format(tlb, sp->pgt__arch);
 	tlb_clear(tlb);
+	tlb_make_live(tlb);
 	sp->pgt__tlbs = tlb;
 	return PGT_OK;
 }
@@ -157,16 +220,61 @@ uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb)
 	return (tlb && tlb->pgt__magic == PGT__TLB_MAGIC) ? tlb->pgt__fills : 0;
 }
 
-int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct pgt_arch *a, pgt_pte_t pte,
-			 unsigned level, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_pte_t pte, pgt_vaddr_t va,
+			 pgt_paddr_t *pa, unsigned *prot)
 {
-	const struct pgt_level *L = &a->level[level];
+	const struct pgt_arch *a = tlb->pgt__sp->pgt__arch;
+	const struct pgt_level *L = &a->level[0];
 
 	tlb->pgt__prot_key = pte & L->prot_mask;
-	tlb->pgt__prot_level = level;
-	tlb->pgt__prot = a->prot_decode(level, pte) & PGT__TLB_PROT_BITS;
-	return pgt__tlb_write(tlb, e0, va, pgt__leaf_pa(L, pte, va), tlb->pgt__prot, pa, prot,
-			      tlb->pgt__page_shift);
+	tlb->pgt__prot = a->prot_decode(0, pte) & PGT__TLB_PROT_BITS;
+	return pgt__tlb_write_small(tlb, e0, va, pgt__leaf_pa(L, pte, va), tlb->pgt__prot, pa, prot,
+				    L->shift);
+}
+
+/**
+ * Makes superpages of @p level (> 0) the ones the inline hit looks at; the
+ * TLB may hold superpages of that level from then on.
+ */
+static void tlb_probe_level(pgt_tlb_t *tlb, unsigned level)
+{
+	uint64_t sindex = tlb->pgt__all_mask << 6 | tlb->pgt__shift[level];
+
+	tlb->pgt__levels |= 1u << level;
+	tlb->pgt__slevel = level;
+	tlb->pgt__sindex = tlb->pgt__live_sindex = sindex; /* a miss: the TLB is in step */
+	tlb->pgt__smark = pgt__tlb_super_tag(0, level, tlb->pgt__tag_shift);
+}
+
+/*
+ * The inline hit's superpage fields are stored only when the level
+ * changes: the next lookups read them, and a store on every fill would
+ * make each wait for the fill before.
+ */
+int pgt__tlb_put_super(pgt_tlb_t *tlb, unsigned level, pgt_paddr_t leaf_pa, pgt_vaddr_t va, pgt_paddr_t *pa,
+		       unsigned *prot)
+{
+	uint64_t n = va >> tlb->pgt__shift[level];
+	unsigned rights = tlb->pgt__sprot;
+
+	if (tlb->pgt__slevel != level)
+		tlb_probe_level(tlb, level);
+	tlb->pgt__mem[n & tlb->pgt__all_mask] =
+		(struct pgt_tlb_entry){ .pgt__vpn = pgt__tlb_super_tag(n, level, tlb->pgt__tag_shift),
+					.pgt__delta = (leaf_pa - va) | rights };
+	return pgt__tlb_answer_new(leaf_pa, rights, pa, prot);
+}
+
+int pgt__tlb_put_super_decoded(pgt_tlb_t *tlb, pgt_pte_t pte, unsigned level, pgt_vaddr_t va, pgt_paddr_t *pa,
+			       unsigned *prot)
+{
+	const struct pgt_arch *a = tlb->pgt__sp->pgt__arch;
+	const struct pgt_level *L = &a->level[level];
+
+	tlb->pgt__sprot_key = pte & L->prot_mask;
+	tlb->pgt__sprot_level = level;
+	tlb->pgt__sprot = a->prot_decode(level, pte) & PGT__TLB_PROT_BITS;
+	return pgt__tlb_put_super(tlb, level, pgt__leaf_pa(L, pte, va), va, pa, prot);
 }
 
 /**
@@ -181,68 +289,27 @@ static void tlb_sync(pgt_tlb_t *tlb)
 		tlb_clear(tlb);
 		tlb->pgt__gen = gen;
 	}
-	tlb->pgt__e = tlb->pgt__mem;
-	tlb->pgt__index = tlb->pgt__live_index;
-}
-
-/** The answer from way 0 of a set, after a fill or a swap put it there. */
-static int tlb_answer(const struct pgt_tlb_entry *e, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
-{
-	if (pa)
-		*pa = va + (e->pgt__delta & ~(uint64_t)PGT__TLB_PROT_BITS);
-	if (prot)
-		*prot = (unsigned)(e->pgt__delta & PGT__TLB_PROT_BITS);
-	return PGT_OK;
+	tlb_make_live(tlb);
 }
 
 /**
- * Makes way 1 of the set the most recent, when it holds @p vpn; way 0 does
- * not (in a direct-mapped TLB way 1 is way 0).
- */
-static bool tlb_from_way1(const pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, uint64_t vpn)
-{
-	struct pgt_tlb_entry *e1 = e0 + tlb->pgt__way1;
-
-	if (e1->pgt__vpn != vpn)
-		return false;
-	struct pgt_tlb_entry t = *e1;
-	*e1 = *e0;
-	*e0 = t;
-	return true;
-}
-
-/**
- * pgt_tlb_fill of a TLB that reads the stale entry: failed, detached, or
+ * pgt__miss of a TLB that reads the stale entry: failed, detached, or
  * stale. The first two answer PGT_EINVAL; a stale one is synchronised with
- * its space and filled. A tail call out of the fill, so that its hit and
- * miss paths save no register for this one.
+ * its space and looked up again (in step now: not back here).
  */
-static __attribute__((noinline, cold)) int tlb_revive_and_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa,
-							      unsigned *prot)
+static __attribute__((noinline, cold)) int tlb_revive(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa,
+						      unsigned *prot)
 {
 	if (!tlb_attached(tlb) || !pgt__space_ok(tlb->pgt__sp))
 		return PGT_EINVAL;
 	tlb_sync(tlb);
-	return pgt_tlb_fill(tlb, va, pa, prot); /* in step now: not back here */
+	return pgt_tlb_fill(tlb, va, pa, prot);
 }
 
 int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
 	if (!tlb)
 		return PGT_EINVAL;
-	/*
-	 * A TLB reads its own entries only while attached to a live space and
-	 * in step with it: init and tlb_sync alone point it there, and every
-	 * detach, failure and change of the space points it at the stale entry.
-	 */
-	if (tlb->pgt__e != tlb->pgt__mem)
-		return tlb_revive_and_fill(tlb, va, pa, prot);
-	uint64_t vpn = va >> tlb->pgt__page_shift;
-	struct pgt_tlb_entry *e0 = tlb->pgt__mem + (vpn & tlb->pgt__set_mask);
-	/* A direct call for a page way 0 has already answers from it. */
-	if (e0->pgt__vpn == vpn || tlb_from_way1(tlb, e0, vpn))
-		return tlb_answer(e0, va, pa, prot);
-	/* Else a miss: the space's walk, with the rest of it. */
-	tlb->pgt__fills++;
-	return pgt__ops(tlb->pgt__sp)->tlb_refill(tlb, e0, va, pa, prot);
+	/* the inline probes first, for a direct call of a page they hold */
+	return pgt_tlb_lookup(tlb, va, pa, prot);
 }

@@ -34,21 +34,35 @@ static inline void pgt__space_changed(pgt_space_t *sp)
 }
 
 /**
- * Writes the translation of @p va to @p pa with @p rights (PGT_PROT_*) into
- * way 0 of its set @p e0, moving way 0 to way 1 in a 2-way TLB, and answers
- * as pgt_tlb_lookup does. @p page_shift is the TLB's (a constant in the
- * compiled walks).
+ * The tag of a superpage entry of level @p level (> 0) for page number
+ * @p n (the address shifted by the level's page size): the level sits
+ * above the bits any page number of the smallest size can have, so a small
+ * page's tag (its bare page number, what the inline hit compares) never
+ * equals it, nor does another level's or the empty entry's (all ones: the
+ * level is below 2^page_shift - 1, pgt_tlb_init checks the page size).
+ * @p tag_shift is 64 - the smallest page shift.
  */
-static inline __attribute__((always_inline)) int pgt__tlb_write(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0,
-								pgt_vaddr_t va, pgt_paddr_t pa,
-								unsigned rights, pgt_paddr_t *pa_out,
-								unsigned *prot, unsigned page_shift)
+static inline __attribute__((always_inline)) uint64_t pgt__tlb_super_tag(uint64_t n, unsigned level,
+									 unsigned tag_shift)
 {
-	/* pa and va agree below the page size, so this is also the difference of their pages */
-	uint64_t delta = pa - va;
+	return n | (uint64_t)level << tag_shift;
+}
 
-	e0[tlb->pgt__way1] = *e0; /* direct-mapped: onto itself */
-	*e0 = (struct pgt_tlb_entry){ .pgt__vpn = va >> page_shift, .pgt__delta = delta | rights };
+/** What a TLB answers from entry @p e for @p va (pgt_tlb_lookup's contract). */
+static inline __attribute__((always_inline)) int
+pgt__tlb_answer(const struct pgt_tlb_entry *e, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
+{
+	if (pa)
+		*pa = va + (e->pgt__delta & ~(uint64_t)PGT__TLB_PROT_BITS);
+	if (prot)
+		*prot = (unsigned)(e->pgt__delta & PGT__TLB_PROT_BITS);
+	return PGT_OK;
+}
+
+/** What pgt_tlb_lookup answers for a translation just written. */
+static inline __attribute__((always_inline)) int pgt__tlb_answer_new(pgt_paddr_t pa, unsigned rights,
+								     pgt_paddr_t *pa_out, unsigned *prot)
+{
 	if (pa_out)
 		*pa_out = pa;
 	if (prot)
@@ -56,34 +70,158 @@ static inline __attribute__((always_inline)) int pgt__tlb_write(pgt_tlb_t *tlb, 
 	return PGT_OK;
 }
 
+/** Way 0 of the set of @p va's small page (pages of 2^@p shift bytes). */
+static inline __attribute__((always_inline)) struct pgt_tlb_entry *
+pgt__tlb_set(const pgt_tlb_t *tlb, pgt_vaddr_t va, unsigned shift)
+{
+	return tlb->pgt__mem + ((va >> shift) & tlb->pgt__set_mask);
+}
+
 /**
- * pgt__tlb_put for a leaf whose rights are not the ones the TLB decoded
- * last: decodes them (the codec call), remembers them and writes (lib/tlb.c).
- * Out of line, so that the common put makes no call; the leaf comes as
- * scalars, so that the common put builds no struct on the stack for it.
+ * The superpage entry of level @p level (pages of 2^@p shift bytes) that
+ * covers @p va, or NULL.
  */
-int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, const struct pgt_arch *a, pgt_pte_t pte,
-			 unsigned level, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
+static inline __attribute__((always_inline)) const struct pgt_tlb_entry *
+pgt__tlb_super_at(const pgt_tlb_t *tlb, pgt_vaddr_t va, unsigned level, unsigned shift, unsigned tag_shift)
+{
+	uint64_t n = va >> shift;
+	const struct pgt_tlb_entry *e = tlb->pgt__mem + (n & tlb->pgt__all_mask);
+
+	return e->pgt__vpn == pgt__tlb_super_tag(n, level, tag_shift) ? e : NULL;
+}
+
+/**
+ * The superpage the TLB holds for @p va, or NULL, at the levels whose
+ * superpages it may hold but the one the inline hit looked at: one entry
+ * per level, the levels and their sizes those of descriptor @p a
+ * (constants in the compiled walks; only levels above the smallest where
+ * @p a allows leaves are looked at).
+ */
+static inline __attribute__((always_inline)) const struct pgt_tlb_entry *
+pgt__tlb_find_super(const pgt_tlb_t *tlb, const struct pgt_arch *a, pgt_vaddr_t va)
+{
+	unsigned levels = tlb->pgt__levels & ~(1u << tlb->pgt__slevel), tag_shift = 64u - a->level[0].shift;
+	const struct pgt_tlb_entry *e = NULL;
+
+#pragma GCC unroll 6
+	for (unsigned l = 1; l < PGT_MAX_LEVELS; l++)
+		if (l < a->levels && a->level[l].leaf_ok && (levels >> l & 1u) && !e)
+			e = pgt__tlb_super_at(tlb, va, l, a->level[l].shift, tag_shift);
+	return e;
+}
+
+/**
+ * Makes way 1 of the set @p e0 the most recent when it holds the small page
+ * @p vpn (way 0 does not; in a direct-mapped TLB way 1 is way 0) and
+ * returns it as way 0, else NULL.
+ */
+static inline __attribute__((always_inline)) const struct pgt_tlb_entry *
+pgt__tlb_from_way1(const pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, uint64_t vpn)
+{
+	struct pgt_tlb_entry *e1 = e0 + tlb->pgt__way1;
+
+	if (e1->pgt__vpn != vpn)
+		return NULL;
+	struct pgt_tlb_entry t = *e1;
+	*e1 = *e0;
+	*e0 = t;
+	return e0;
+}
+
+/**
+ * The start of a miss of a TLB in step with its space, for @p va, whose
+ * small page way 0 of its set @p e0 does not hold (pages of 2^@p shift
+ * bytes, descriptor @p a): the entry that holds it after all, in way 1 or
+ * as a superpage, or NULL when the tables must be walked, which is then
+ * counted as a miss. Superpages are looked for only while the TLB may
+ * hold some, so that a TLB of small pages pays one test.
+ */
+static inline __attribute__((always_inline)) const struct pgt_tlb_entry *
+pgt__tlb_probe(pgt_tlb_t *tlb, const struct pgt_arch *a, struct pgt_tlb_entry *e0, pgt_vaddr_t va,
+	       unsigned shift)
+{
+	const struct pgt_tlb_entry *e = pgt__tlb_from_way1(tlb, e0, va >> shift);
+
+	if (!e && tlb->pgt__levels & ~(1u << tlb->pgt__slevel))
+		e = pgt__tlb_find_super(tlb, a, va);
+	if (!e)
+		tlb->pgt__fills++;
+	return e;
+}
+
+/**
+ * Writes the translation of @p va to @p pa with @p rights (PGT_PROT_*) by a
+ * small page (level 0, pages of 2^@p shift bytes) into way 0 of its set
+ * @p e0, way 0 moving to way 1 in a 2-way TLB, and answers as
+ * pgt_tlb_lookup does.
+ */
+static inline __attribute__((always_inline)) int
+pgt__tlb_write_small(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, pgt_paddr_t pa,
+		     unsigned rights, pgt_paddr_t *pa_out, unsigned *prot, unsigned shift)
+{
+	/* pa and va agree below the page size, so this is also the difference of their pages */
+	uint64_t delta = pa - va;
+
+	e0[tlb->pgt__way1] = *e0; /* direct-mapped: onto itself */
+	*e0 = (struct pgt_tlb_entry){ .pgt__vpn = va >> shift, .pgt__delta = delta | rights };
+	return pgt__tlb_answer_new(pa, rights, pa_out, prot);
+}
+
+/**
+ * pgt__tlb_put for a small page whose rights are not the ones the TLB
+ * decoded last: decodes them (the codec call), remembers them and writes
+ * (lib/tlb.c). Out of line, so that the common put makes no call; the leaf
+ * comes as scalars, and six arguments at most, so that the common put
+ * builds nothing on the stack and the walk ends in a jump here.
+ */
+int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_pte_t pte, pgt_vaddr_t va,
+			 pgt_paddr_t *pa, unsigned *prot);
+
+/**
+ * pgt__tlb_put for a superpage whose rights are not the ones the TLB
+ * decoded last for superpages: decodes them (the codec call), remembers
+ * them and writes (lib/tlb.c). Out of line, as pgt__tlb_put_decoded; the
+ * descriptor and the leaf's address are found again there.
+ */
+int pgt__tlb_put_super_decoded(pgt_tlb_t *tlb, pgt_pte_t pte, unsigned level, pgt_vaddr_t va, pgt_paddr_t *pa,
+			       unsigned *prot);
+
+/**
+ * Writes the translation of @p va to @p leaf_pa by a superpage of
+ * @p level (> 0) with the rights remembered for superpages (lib/tlb.c):
+ * its entry, tagged with its level, in the entry its page number picks
+ * among all of them. Out of line, and with its arguments in registers, so
+ * that the walks' put of a small page, the common one, saves no register
+ * and the walk ends in a jump here.
+ */
+int pgt__tlb_put_super(pgt_tlb_t *tlb, unsigned level, pgt_paddr_t leaf_pa, pgt_vaddr_t va, pgt_paddr_t *pa,
+		       unsigned *prot);
 
 /**
  * Caches the translation of @p va by @p leaf (a hardware-valid leaf of the
- * space's descriptor @p a, or a status in leaf.level) in the set of way 0
- * @p e0 and answers as pgt_tlb_lookup does; the TLB is unchanged when there
- * is no valid leaf. Leaves next to each other mostly share their rights,
- * so the TLB remembers the last decoding, by the bits the codec owns
- * (leaf.key) and the level, and the codec runs only for others.
- * @p page_shift as for pgt__tlb_write.
+ * space's descriptor, or a status in leaf.level), a small page in the
+ * set of way 0 @p e0, a superpage whole, and answers
+ * as pgt_tlb_lookup does; the TLB is unchanged when there is no valid
+ * leaf. Small pages next to each other mostly share their rights, so the
+ * TLB remembers the last decoding, by the bits the codec owns (leaf.key),
+ * and the codec runs only for others. @p page_shift is the size of the
+ * smallest page (a constant in the compiled walks).
  */
 static inline __attribute__((always_inline)) int pgt__tlb_put(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0,
-							      const struct pgt_arch *a, struct pgt__leaf leaf,
-							      pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot,
+							      struct pgt__leaf leaf, pgt_vaddr_t va,
+							      pgt_paddr_t *pa, unsigned *prot,
 							      unsigned page_shift)
 {
 	if (leaf.level < 0)
 		return leaf.level;
-	if (leaf.key != tlb->pgt__prot_key || (unsigned)leaf.level != tlb->pgt__prot_level)
-		return pgt__tlb_put_decoded(tlb, e0, a, leaf.pte, (unsigned)leaf.level, va, pa, prot);
-	return pgt__tlb_write(tlb, e0, va, leaf.pa, tlb->pgt__prot, pa, prot, page_shift);
+	if (leaf.level > 0) {
+		if (leaf.key != tlb->pgt__sprot_key || (unsigned)leaf.level != tlb->pgt__sprot_level)
+			return pgt__tlb_put_super_decoded(tlb, leaf.pte, (unsigned)leaf.level, va, pa, prot);
+		return pgt__tlb_put_super(tlb, (unsigned)leaf.level, leaf.pa, va, pa, prot);
+	}
+	if (leaf.key != tlb->pgt__prot_key)
+		return pgt__tlb_put_decoded(tlb, e0, leaf.pte, va, pa, prot);
+	return pgt__tlb_write_small(tlb, e0, va, leaf.pa, tlb->pgt__prot, pa, prot, page_shift);
 }
 
 #endif /* PGT_LIB_TLB_H */

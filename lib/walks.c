@@ -80,13 +80,16 @@ static struct pgt__leaf generic_valid_leaf(const pgt_space_t *sp, pgt_vaddr_t va
 				   .key = pte & L->prot_mask };
 }
 
-static int generic_tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, pgt_paddr_t *pa,
-			      unsigned *prot)
+static int generic_tlb_refill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)
 {
 	const pgt_space_t *sp = tlb->pgt__sp;
+	const unsigned s = tlb->pgt__page_shift;
+	struct pgt_tlb_entry *e0 = pgt__tlb_set(tlb, va, s);
+	const struct pgt_tlb_entry *e = pgt__tlb_probe(tlb, sp->pgt__arch, e0, va, s);
 
-	return pgt__tlb_put(tlb, e0, sp->pgt__arch, generic_valid_leaf(sp, va), va, pa, prot,
-			    tlb->pgt__page_shift);
+	if (e)
+		return pgt__tlb_answer(e, va, pa, prot);
+	return pgt__tlb_put(tlb, e0, generic_valid_leaf(sp, va), va, pa, prot, s);
 }
 
 static int generic_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)
@@ -96,10 +99,11 @@ static int generic_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, u
 	return pgt__set_field_at(sp, sp->pgt__arch, ref, f, val, ref.level);
 }
 
-static const struct pgt__walk_ops generic_ops = { generic_lookup, generic_walk_to,
-						   PGT__TRANSLATE_ALL(generic_translate), pgt__insert_page,
-						   generic_tlb_refill, generic_set_field, pgt__map_general,
-						   pgt__unmap_general, pgt__protect_general };
+static const struct pgt__walk_ops generic_ops = {
+	generic_lookup,   generic_walk_to,    PGT__TRANSLATE_ALL(generic_translate),
+	pgt__insert_page, generic_tlb_refill, generic_set_field,
+	pgt__map_general, pgt__unmap_general, pgt__protect_general
+};
 
 /* --- the choice ---------------------------------------------------------------------- */
 

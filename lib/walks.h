@@ -95,15 +95,15 @@ struct pgt__walk_ops {
 	 */
 	int (*insert)(pgt_space_t *sp, pgt_vaddr_t va, unsigned page_shift, pgt_ref_t *out);
 	/**
-	 * The end of a pgt_tlb miss (pgt_tlb_fill after its checks, for a
-	 * page that neither way of its set @p e0 holds): walks the tables
-	 * for @p va and, when a hardware-valid leaf maps it, caches and
-	 * answers its translation (lib/tlb.h); else PGT_ENOENT (nothing,
-	 * or a reserved leaf), PGT_ERANGE or PGT_EHOOK, with
-	 * the TLB unchanged.
+	 * The miss of a pgt_tlb in step with its space (what pgt_tlb_lookup
+	 * calls through the TLB when way 0 of the set does not hold the
+	 * small page of @p va): way 1 and the cached superpages, else a walk
+	 * of the tables that, when a hardware-valid leaf maps @p va, caches
+	 * and answers its translation (lib/tlb.h); else PGT_ENOENT (nothing,
+	 * or a reserved leaf), PGT_ERANGE or PGT_EHOOK, with the TLB's
+	 * entries unchanged.
 	 */
-	int (*tlb_refill)(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, pgt_paddr_t *pa,
-			  unsigned *prot);
+	int (*tlb_refill)(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
 	/**
 	 * pgt_set_field after the space and pointer checks (lib/field.h):
 	 * the output address and remembered rights with the ref's level as

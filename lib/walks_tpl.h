@@ -688,11 +688,15 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 			return walk_insert_at(sp, (A), va, 2, out, hook);                              \
 		return pgt__insert_page(sp, va, page_shift, out);                                      \
 	}                                                                                              \
-	static int name##_tlb_refill(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va,         \
-				     pgt_paddr_t *pa, unsigned *prot)                                  \
-	{                                                                                              \
+	static int name##_tlb_refill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)  \
+	{ /* way 1 and the superpages, else the walk (lib/tlb.h) */                                    \
+		const unsigned s = (A)->level[0].shift;                                                \
+		struct pgt_tlb_entry *e0 = pgt__tlb_set(tlb, va, s);                                   \
+		const struct pgt_tlb_entry *e = pgt__tlb_probe(tlb, (A), e0, va, s);                   \
+		if (e)                                                                                 \
+			return pgt__tlb_answer(e, va, pa, prot);                                       \
 		struct pgt__leaf leaf = walk_valid_leaf(tlb->pgt__sp, (A), va, hook);                  \
-		return pgt__tlb_put(tlb, e0, (A), leaf, va, pa, prot, (A)->level[0].shift);            \
+		return pgt__tlb_put(tlb, e0, leaf, va, pa, prot, s);                                   \
 	}                                                                                              \
 	static int name##_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)   \
 	{                                                                                              \

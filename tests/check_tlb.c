@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Check suite for pgt_tlb (lib/tlb.c, include/pgtable/tlb.h): init and its
- * error paths, hits and misses, superpages cached a small page at a time,
+ * error paths, hits and misses, superpages cached whole (one entry each,
+ * told apart from small pages and from each other, dropped by every
+ * invalidation, split and partly protected),
  * reserved leaves never cached, and coherence: after every change of a
  * valid translation (rights up or down, output address, back to reserved,
  * the generation hook the range operations call, destroy) the TLB answers
@@ -71,6 +73,60 @@ static void expect(struct fx *f, pgt_vaddr_t va, pgt_paddr_t pa, unsigned prot)
 }
 
 /* --- init ----------------------------------------------------------------------------- */
+
+/**
+ * x86-64 with every page size scaled down to a smallest page of 2^@p shift
+ * bytes (output addresses keep their units: the tests map addresses aligned
+ * to the unshrunk page sizes).
+ */
+static struct pgt_arch scaled_x86_64(unsigned shift)
+{
+	struct pgt_arch a = pgt_arch_x86_64;
+
+	for (unsigned l = 0; l < a.levels; l++)
+		a.level[l].shift = shift + 9 * l;
+	a.va_bits = shift + 9 * a.levels;
+	return a;
+}
+
+/**
+ * A TLB caches pages of at least 256 bytes (their entries keep the rights
+ * below the page address): smaller ones are refused, and the TLB refuses
+ * every lookup; 256 bytes work, superpages included.
+ */
+START_TEST(init_small_pages)
+{
+	struct test_mm t;
+	pgt_space_t sp;
+	struct pgt_tlb_entry e[4];
+	pgt_tlb_t tlb;
+	struct pgt_arch a7 = scaled_x86_64(7), a8 = scaled_x86_64(8);
+
+	test_mm_init(&t, TEST_MM_OFFSET);
+	ck_assert_int_eq(pgt_space_init(&sp, &a7, &t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&sp, 0x100, 0x3000, 0x80, PGT_PROT_READ, 0), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 4, 2), PGT_ENOTSUP);
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, 0x100, NULL, NULL), PGT_EINVAL);
+	pgt_space_destroy(&sp);
+	ck_assert_int_eq(pgt_space_init(&sp, &a8, &t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&sp, 0x100, 0x3000, 0x100, PGT_PROT_READ, 0), PGT_OK);
+	ck_assert_int_eq(pgt_map(&sp, 1ull << 17, 1ull << 21, 1ull << 17, RW, 0), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 4, 2), PGT_OK);
+	pgt_paddr_t pa = 0;
+	unsigned prot = 0;
+	ck_assert_int_eq(pgt_tlb_lookup(&tlb, 0x1ff, &pa, &prot), PGT_OK);
+	ck_assert_uint_eq(pa, 0x30ff);
+	ck_assert_uint_eq(prot, PGT_PROT_READ);
+	for (uint64_t off = 0; off < 1ull << 17; off += 0x1010) {
+		ck_assert_int_eq(pgt_tlb_lookup(&tlb, (1ull << 17) + off, &pa, &prot), PGT_OK);
+		ck_assert_uint_eq(pa, (1ull << 21) + off);
+		ck_assert_uint_eq(prot, RW);
+	}
+	ck_assert_uint_eq(pgt_tlb_misses(&tlb), 2);
+	pgt_space_destroy(&sp);
+	test_mm_fini(&t);
+}
+END_TEST
 
 START_TEST(init_errors)
 {
@@ -193,24 +249,125 @@ START_TEST(reserved_not_cached)
 }
 END_TEST
 
-/** A superpage is cached a small page at a time, each with its own physical page. */
-START_TEST(superpage)
+/**
+ * The superpage levels a test can use in @p a: leaf levels above the
+ * smallest whose page 3 lies in the lower half of the space, and whose
+ * page 3 the format can output. Returns how many, in @p level.
+ */
+static unsigned super_levels(const struct pgt_arch *a, unsigned level[PGT_MAX_LEVELS])
+{
+	unsigned n = 0;
+
+	for (unsigned l = 1; l < a->levels; l++) {
+		unsigned s = a->level[l].shift;
+		if (a->level[l].leaf_ok && s + 3 <= a->va_bits && s + 2 <= a->pa_bits)
+			level[n++] = l;
+	}
+	return n;
+}
+
+/**
+ * A superpage is cached whole, as a hardware TLB caches it: one walk, then
+ * every small page of it hits, each with its own physical address and the
+ * leaf's own rights; at every superpage level of every format. A direct
+ * pgt_tlb_fill of an address the cached superpage covers walks nothing.
+ */
+START_TEST(superpage_reach)
 {
 	struct fx f;
+	unsigned level[PGT_MAX_LEVELS];
+	const unsigned prot = RW | PGT_PROT_EXEC | PGT_PROT_USER;
 
-	fx_open(&f, test_archs[_i], 64, 2);
-	unsigned s0 = f.a->level[0].shift, s1 = f.a->level[1].shift;
-	pgt_vaddr_t va = 3ull << s1;
-	pgt_paddr_t pa = 5ull << s1;
-	map_page(&f, va, s1, pa, RW | PGT_PROT_EXEC);
-	for (unsigned k = 0; k < 3; k++) {
-		uint64_t off = ((uint64_t)k << s0) + 17u * k;
-		expect(&f, va + off, pa + off, RW | PGT_PROT_EXEC);
+	fx_open(&f, test_archs[_i / 2], 64, 1 + (_i & 1));
+	unsigned n = super_levels(f.a, level);
+	ck_assert_uint_gt(n, 0);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned s = f.a->level[level[i]].shift;
+		pgt_vaddr_t va = 1ull << s; /* pages of different levels do not overlap */
+		pgt_paddr_t pa = 2ull << s;
+		uint64_t before = pgt_tlb_misses(&f.tlb);
+		map_page(&f, va, s, pa, prot);
+		for (unsigned k = 0; k < 64; k++) {
+			uint64_t off = ((uint64_t)k << (s - 6)) + 8u * k + (k & 7);
+			expect(&f, va + off, pa + off, prot);
+		}
+		expect(&f, va + (1ull << s) - 1, pa + (1ull << s) - 1, prot);
+		ck_assert_msg(pgt_tlb_misses(&f.tlb) == before + 1,
+			      "%s: level %u: %llu walks for one superpage", f.a->name, level[i],
+			      (unsigned long long)(pgt_tlb_misses(&f.tlb) - before));
+		pgt_paddr_t got = 0;
+		ck_assert_int_eq(pgt_tlb_fill(&f.tlb, va + 12345, &got, NULL), PGT_OK);
+		ck_assert_uint_eq(got, pa + 12345);
+		ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), before + 1);
 	}
-	expect(&f, va + (1ull << s1) - 1, pa + (1ull << s1) - 1, RW | PGT_PROT_EXEC);
+	fx_close(&f);
+}
+END_TEST
+
+/**
+ * Entries of different page sizes share the TLB's sets and are told apart:
+ * a small page and a superpage with the same page number (3), and
+ * superpages of two levels with the same number, through a one-entry TLB
+ * where each fill evicts the other; every answer is its own page's.
+ */
+START_TEST(superpage_tags)
+{
+	struct fx f;
+	unsigned level[PGT_MAX_LEVELS];
+
+	fx_open(&f, test_archs[_i], 1, 1);
+	unsigned n = super_levels(f.a, level);
+	unsigned s0 = f.a->level[0].shift;
+	map_page(&f, 3ull << s0, s0, 7ull << s0, PGT_PROT_READ);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned s = f.a->level[level[i]].shift;
+		map_page(&f, 3ull << s, s, 1ull << s, RW);
+	}
+	for (unsigned round = 0; round < 3; round++) {
+		expect(&f, (3ull << s0) + 1, (7ull << s0) + 1, PGT_PROT_READ);
+		for (unsigned i = 0; i < n; i++) {
+			unsigned s = f.a->level[level[i]].shift;
+			expect(&f, (3ull << s) + 2, (1ull << s) + 2, RW);
+		}
+	}
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 3 * (n + 1));
+	fx_close(&f);
+}
+END_TEST
+
+/**
+ * Superpages use every entry, both ways of a 2-way TLB: as many superpages
+ * as entries, with consecutive page numbers, are all held at once (one
+ * walk each, then hits in any order); one more evicts one of them. A small
+ * page filled after them takes its set's way 0 and moves way 0 to way 1,
+ * which drops a superpage held there, and the TLB still answers right.
+ */
+START_TEST(superpage_capacity)
+{
+	struct fx f;
+	unsigned ways = 1 + (unsigned)_i;
+
+	fx_open(&f, &pgt_arch_x86_64, 4, ways);
+	for (unsigned k = 0; k < 5; k++)
+		map_page(&f, (4ull + k) << 21, 21, (8ull + k) << 21, RW);
+	map_page(&f, 0x1000, 12, 0x5000, RW);
+	for (unsigned round = 0; round < 3; round++)
+		for (unsigned k = 0; k < 4; k++) {
+			uint64_t off = (round * 0x1000u + k * 0x10000u) | 0x10u;
+			expect(&f, ((4ull + k) << 21) + off, ((8ull + k) << 21) + off, RW);
+		}
 	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 4);
-	expect(&f, va + 17, pa + 17, RW | PGT_PROT_EXEC);
-	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 4);
+	expect(&f, (8ull << 21) + 0x123, (12ull << 21) + 0x123, RW); /* page 8: the entry of page 4 */
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 5);
+	expect(&f, (5ull << 21) + 0x456, (9ull << 21) + 0x456, RW);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 5);
+	expect(&f, (4ull << 21) + 0x789, (8ull << 21) + 0x789, RW);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 6);
+	expect(&f, 0x1010, 0x5010, RW);
+	for (unsigned k = 0; k < 4; k++)
+		expect(&f, ((4ull + k) << 21) + 0x2020, ((8ull + k) << 21) + 0x2020, RW);
+	/* direct-mapped, the small page took page 5's entry; 2-way, page 5 moved to way 1 over page 7 */
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), (ways == 2 ? 9u : 8u));
 	fx_close(&f);
 }
 END_TEST
@@ -220,7 +377,8 @@ END_TEST
  * rights, at level 0 and then at level 1, through a one-entry TLB, in an
  * order where a leaf follows one with other rights or one with the same
  * (the fill may remember the last decoding). The level-1 lookups are each
- * in another small page of the superpage, so every one of them is a fill.
+ * in another small page of their superpage: the same superpage again is a
+ * hit all the same, as the same small page is at level 0.
  */
 START_TEST(fill_rights)
 {
@@ -247,7 +405,7 @@ START_TEST(fill_rights)
 		uint64_t off = ((uint64_t)i << s0) + 3;
 		expect(&f, ((uint64_t)(k + 4) << s1) + off, ((uint64_t)(k + 8) << s1) + off, prot[k]);
 	}
-	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), fills + n);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), 2 * fills);
 	fx_close(&f);
 }
 END_TEST
@@ -347,6 +505,179 @@ START_TEST(range_changes)
 	ck_assert_int_eq(pgt_map(&f.sp, 4 * small, 0, small, PGT_PROT_READ, 0), PGT_OK);
 	expect(&f, 6, 6, PGT_PROT_READ);
 	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), misses);
+	fx_close(&f);
+}
+END_TEST
+
+/**
+ * Invalidation drops cached superpages: each superpage, cached and then
+ * cleared behind the library's back (so that only a walk sees it gone),
+ * is still served, until a range operation on one small page inside it
+ * (which finds nothing to change, and still tells the TLBs) or
+ * pgt_tlb_flush; after either, no small page of it is served, in this TLB
+ * or in a second one attached to the space.
+ */
+START_TEST(superpage_dropped)
+{
+	struct fx f;
+	struct pgt_tlb_entry e2[8];
+	pgt_tlb_t other;
+	unsigned level[PGT_MAX_LEVELS];
+
+	fx_open(&f, test_archs[_i / 2], 16, 1 + (_i & 1));
+	ck_assert_int_eq(pgt_tlb_init(&other, &f.sp, e2, 8, 2), PGT_OK);
+	unsigned n = super_levels(f.a, level);
+	uint64_t small = 1ull << f.a->level[0].shift;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned s = f.a->level[level[i]].shift;
+		pgt_vaddr_t va = 1ull << s, last = va + (1ull << s) - 1;
+		pgt_ref_t ref = map_page(&f, va, s, 2ull << s, RW);
+		pgt_pte_t pte = *ref.pte;
+		map_page(&f, 2ull << s, s, 3ull << s, RW); /* keeps the table in use while ref's entry is 0 */
+		for (unsigned how = 0; how < 3; how++) {
+			expect(&f, va, 2ull << s, RW);
+			ck_assert_int_eq(pgt_tlb_lookup(&other, va, NULL, NULL), PGT_OK);
+			*ref.pte = 0; /* not told */
+			expect(&f, va + 5 * small + 1, (2ull << s) + 5 * small + 1, RW);
+			expect(&f, last, (2ull << s) + (1ull << s) - 1, RW);
+			if (how == 0)
+				ck_assert_int_eq(pgt_unmap(&f.sp, va + 5 * small, small), PGT_OK);
+			else if (how == 1)
+				ck_assert_int_eq(pgt_protect(&f.sp, va + 5 * small, small, PGT_PROT_READ),
+						 PGT_OK);
+			else {
+				pgt_tlb_flush(&f.tlb);
+				pgt_tlb_flush(&other);
+			}
+			ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, va, NULL, NULL), PGT_ENOENT);
+			ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, va + 5 * small, NULL, NULL), PGT_ENOENT);
+			ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, last, NULL, NULL), PGT_ENOENT);
+			ck_assert_int_eq(pgt_tlb_lookup(&other, va + 9 * small, NULL, NULL), PGT_ENOENT);
+			*ref.pte = pte;
+		}
+	}
+	fx_close(&f);
+}
+END_TEST
+
+/**
+ * Superpages of every size are held at once: the hit looks at the size
+ * filled last, a miss at the others, and neither walks; each fill of
+ * another size changes which one the hit looks at. A direct pgt_tlb_fill
+ * answers from either without a walk.
+ */
+START_TEST(superpage_sizes_together)
+{
+	struct fx f;
+	unsigned level[PGT_MAX_LEVELS];
+
+	fx_open(&f, test_archs[_i / 2], 64, 1 + (_i & 1));
+	unsigned n = super_levels(f.a, level);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned s = f.a->level[level[i]].shift;
+		/* page number i + 1 at level[i]: entries of their own, pages that do not overlap */
+		map_page(&f, (i + 1ull) << s, s, (uint64_t)i << s, RW);
+		expect(&f, ((i + 1ull) << s) + 16, ((uint64_t)i << s) + 16, RW);
+	}
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), n);
+	for (unsigned round = 0; round < 4; round++)
+		for (unsigned i = 0; i < n; i++) {
+			unsigned k = (i + round) % n, s = f.a->level[level[k]].shift;
+			uint64_t off = ((uint64_t)(round + 1) << (s - 3)) + i;
+			pgt_vaddr_t va = ((k + 1ull) << s) + off;
+			expect(&f, va, ((uint64_t)k << s) + off, RW);
+			pgt_paddr_t pa = 0;
+			ck_assert_int_eq(pgt_tlb_fill(&f.tlb, va + 8, &pa, NULL), PGT_OK);
+			ck_assert_uint_eq(pa, ((uint64_t)k << s) + off + 8);
+		}
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), n);
+	fx_close(&f);
+}
+END_TEST
+
+/**
+ * A superpage the hit looks at is not served once the TLB is flushed,
+ * detached (pgt_tlb_fini) or its space destroyed: a flush walks again, a
+ * detached TLB answers PGT_EINVAL, and re-initialised for the space it
+ * starts empty.
+ */
+START_TEST(superpage_detached)
+{
+	struct test_mm t;
+	pgt_space_t sp;
+	struct pgt_tlb_entry e[16];
+	pgt_tlb_t tlb;
+	pgt_paddr_t pa = 7;
+
+	test_mm_init(&t, TEST_MM_OFFSET);
+	for (unsigned how = 0; how < 2; how++) {
+		ck_assert_int_eq(pgt_space_init(&sp, &pgt_arch_x86_64, &t.mm, 0), PGT_OK);
+		ck_assert_int_eq(pgt_map(&sp, 1ull << 21, 1ull << 22, 1ull << 21, RW, 0), PGT_OK);
+		ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 16, 2), PGT_OK);
+		ck_assert_int_eq(pgt_tlb_lookup(&tlb, (1ull << 21) + 5, &pa, NULL), PGT_OK);
+		ck_assert_uint_eq(pa, (1ull << 22) + 5);
+		pgt_tlb_flush(&tlb);
+		ck_assert_int_eq(pgt_tlb_lookup(&tlb, (1ull << 21) + 6, &pa, NULL), PGT_OK);
+		ck_assert_uint_eq(pgt_tlb_misses(&tlb), 2);
+		ck_assert_int_eq(pgt_tlb_init(&tlb, &sp, e, 16, 2), PGT_OK); /* again: empty */
+		ck_assert_int_eq(pgt_tlb_lookup(&tlb, (1ull << 21) + 7, &pa, NULL), PGT_OK);
+		ck_assert_uint_eq(pgt_tlb_misses(&tlb), 1);
+		if (how == 0)
+			pgt_tlb_fini(&tlb);
+		else
+			pgt_space_destroy(&sp);
+		pa = 7;
+		ck_assert_int_eq(pgt_tlb_lookup(&tlb, (1ull << 21) + 8, &pa, NULL), PGT_EINVAL);
+		ck_assert_int_eq(pgt_tlb_fill(&tlb, (1ull << 21) + 8, &pa, NULL), PGT_EINVAL);
+		ck_assert_uint_eq(pa, 7);
+		if (how == 0)
+			pgt_space_destroy(&sp);
+	}
+	test_mm_fini(&t);
+}
+END_TEST
+
+/**
+ * Changes to part of a cached superpage are seen everywhere in it: pgt_unmap
+ * of one small page splits the superpage (the page is gone, its neighbours
+ * translate to the same memory as before, now as small pages) and
+ * pgt_protect of a few small pages gives them their new rights while the
+ * rest keep theirs; at each superpage level.
+ */
+START_TEST(superpage_split)
+{
+	struct fx f;
+	unsigned level[PGT_MAX_LEVELS];
+	const unsigned rwx = RW | PGT_PROT_EXEC;
+
+	fx_open(&f, test_archs[_i / 2], 32, 1 + (_i & 1));
+	unsigned n = super_levels(f.a, level);
+	uint64_t small = 1ull << f.a->level[0].shift;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned s = f.a->level[level[i]].shift;
+		pgt_vaddr_t va = 1ull << s;
+		pgt_paddr_t pa = 2ull << s;
+		uint64_t size = 1ull << s, mid = size / 2;
+		ck_assert_int_eq(pgt_map(&f.sp, va, pa, size, rwx, 0), PGT_OK);
+		for (uint64_t off = 0; off < 16 * small; off += small)
+			expect(&f, va + off + 4, pa + off + 4, rwx);
+		expect(&f, va + mid, pa + mid, rwx);
+		ck_assert_int_eq(pgt_unmap(&f.sp, va + 3 * small, small), PGT_OK);
+		ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, va + 3 * small + 8, NULL, NULL), PGT_ENOENT);
+		ck_assert_int_eq(pgt_protect(&f.sp, va + 8 * small, 4 * small, PGT_PROT_READ), PGT_OK);
+		for (uint64_t off = 0; off < 16 * small; off += small) {
+			if (off == 3 * small) {
+				ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, va + off, NULL, NULL), PGT_ENOENT);
+				continue;
+			}
+			bool ro = off >= 8 * small && off < 12 * small;
+			expect(&f, va + off + 4, pa + off + 4, ro ? PGT_PROT_READ : rwx);
+		}
+		expect(&f, va + mid, pa + mid, rwx);
+		expect(&f, va + size - 1, pa + size - 1, rwx);
+		ck_assert_int_eq(pgt_unmap(&f.sp, va, size), PGT_OK);
+		ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, va + mid, NULL, NULL), PGT_ENOENT);
+	}
 	fx_close(&f);
 }
 END_TEST
@@ -552,14 +883,21 @@ static Suite *tlb_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, init_errors);
+	tcase_add_test(tc, init_small_pages);
 	tcase_add_loop_test(tc, hit_and_miss, 0, 2);
 	tcase_add_loop_test(tc, which_way, 0, 2);
 	tcase_add_loop_test(tc, reserved_not_cached, 0, (int)test_narchs);
-	tcase_add_loop_test(tc, superpage, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, superpage_reach, 0, (int)test_narchs * 2);
+	tcase_add_loop_test(tc, superpage_tags, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, superpage_capacity, 0, 2);
 	tcase_add_loop_test(tc, fill_rights, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, field_changes, 0, (int)test_narchs);
 	tcase_add_test(tc, generation_hook);
 	tcase_add_loop_test(tc, range_changes, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, superpage_dropped, 0, (int)test_narchs * 2);
+	tcase_add_loop_test(tc, superpage_split, 0, (int)test_narchs * 2);
+	tcase_add_loop_test(tc, superpage_sizes_together, 0, (int)test_narchs * 2);
+	tcase_add_test(tc, superpage_detached);
 	tcase_add_test(tc, attach_detach);
 	tcase_add_loop_test(tc, random_vs_model, 0, (int)test_narchs * 2);
 	suite_add_tcase(s, tc);

@@ -3,8 +3,11 @@
  * @file tlb.h
  * @brief pgt_tlb: a software translation cache for simulators.
  *
- * A TLB remembers, per smallest page, the physical page and the rights of
- * the hardware-valid leaf that maps it. It is attached to one space, lives
+ * A TLB remembers the physical page and the rights of hardware-valid
+ * leaves, one entry per leaf, as hardware TLBs do: a superpage (a leaf
+ * above the smallest level, such as a 2 MiB or 1 GiB page) takes one
+ * entry that covers it whole, so the TLB's reach is its number of entries
+ * times the sizes of the pages they hold. It is attached to one space, lives
  * in memory the caller provides (direct-mapped or 2-way set-associative,
  * any power-of-two number of entries) and is kept coherent by the library:
  * every call that removes, moves or changes a valid translation of the
@@ -13,9 +16,13 @@
  * attached to it miss, and the next miss empties the TLB.
  * pgt_space_destroy detaches its TLBs: they answer PGT_EINVAL from then on.
  *
- * A hit is the inline pgt_tlb_lookup: one entry, one tag compare, no call.
- * A miss looks at the other way of the set, else walks the tables
- * (pgt_tlb_fill).
+ * A hit is the inline pgt_tlb_lookup, with no call: one entry and one tag
+ * compare for a small page, as in a TLB that never held a superpage; then,
+ * only while the TLB holds superpages, a second entry and compare for a
+ * superpage of the size filled last. Anything else calls the space's miss,
+ * compiled with its format's walk (through pgt__miss): it looks at the
+ * other way of the small page's set and at the superpages of the other
+ * sizes the TLB holds, else walks the tables.
  *
  * Not thread-safe: a TLB belongs to one thread (one simulated CPU), and
  * changes to its space must not run concurrently with its lookups.
@@ -44,9 +51,16 @@ struct pgt_tlb_entry {
  * A TLB. The caller owns the storage; every field is private, and a TLB is
  * not copied (the space links the TLBs attached to it). Its size is the
  * same in every version (PGT_TLB_WORDS); the fields the inline hit reads
- * (the first two) keep their places. The fields a hit reads come first. Way 0 of every set holds the most
- * recently filled translation and is the only one the inline hit looks at; way 1 (2-way TLBs) lives in the
- * second half of the entries and is looked at on a miss.
+ * (the first three) keep their places.
+ *
+ * An entry caches one leaf whole. A small page (the smallest size) is
+ * tagged by its page number and goes to way 0 of the set that number
+ * picks; way 0 holds the most recently filled small page and is the only
+ * entry the inline hit compares; way 1 (2-way TLBs) lives in the second
+ * half of the entries. A superpage is tagged by its own page number and its
+ * level, and is direct-mapped over all the entries. What the inline hit
+ * does not find, the miss (pgt__miss) looks for in way 1 and among the
+ * superpages before it walks.
  */
 typedef struct pgt_tlb {
 	union {
@@ -56,25 +70,56 @@ typedef struct pgt_tlb {
 			/** private: (number of sets - 1) << 6 | log2 of the smallest page size, or a stale
 			 * value */
 			uint64_t pgt__index;
+			/** private: what a lookup that finds no small page in way 0 calls: the space's
+			 * compiled miss, or, stale or detached, the one that revives or refuses the TLB */
+			int (*pgt__miss)(struct pgt_tlb *tlb, pgt_vaddr_t va, pgt_paddr_t *pa,
+					 unsigned *prot);
+			/** private: the entries the superpage probe reads (as pgt__e) */
+			const struct pgt_tlb_entry *pgt__se;
+			/** private: (number of entries - 1) << 6 | log2 of the page size of the superpage
+			 * level the inline probe looks at; 63 (a shift that leaves no set) when none */
+			uint64_t pgt__sindex;
+			/** private: that level's tag bits (pgt__tlb_super_tag); a level no entry has when
+			 * none */
+			uint64_t pgt__smark;
 			struct pgt_tlb_entry
-				*pgt__mem;        /**< private: the caller's entries; way 0, then way 1 */
-			uint64_t pgt__live_index; /**< private: pgt__index while not stale */
-			uint64_t pgt__gen;        /**< private: space generation the entries belong to */
+				*pgt__mem;         /**< private: the caller's entries; way 0, then way 1 */
+			uint64_t pgt__live_index;  /**< private: pgt__index while not stale */
+			uint64_t pgt__live_sindex; /**< private: pgt__sindex while not stale */
+			uint64_t pgt__gen;         /**< private: space generation the entries belong to */
 			const uint64_t *pgt__space_gen; /**< private: the space's generation counter */
 			struct pgt_space *pgt__sp;      /**< private: NULL once detached */
 			struct pgt_tlb *pgt__next;      /**< private: the next TLB attached to the space */
 			uint64_t pgt__fills;            /**< private: lookups that walked the tables */
-			uint64_t pgt__prot_key;   /**< private: the leaf bits (prot_mask) last decoded */
-			unsigned pgt__prot_level; /**< private: their level; PGT_MAX_LEVELS when none */
+			uint64_t pgt__prot_key;   /**< private: the small-page leaf bits (prot_mask) last
+						     decoded */
 			unsigned pgt__prot;       /**< private: what they decoded to */
-			uint64_t pgt__set_mask;   /**< private: number of sets - 1 */
-			uint64_t pgt__way1; /**< private: way 1's offset from way 0; 0 if direct-mapped */
 			unsigned pgt__page_shift; /**< private: log2 of the smallest page size */
-			unsigned pgt__magic;      /**< private: set while initialised */
+			uint64_t pgt__set_mask;   /**< private: number of sets - 1 */
+			uint64_t pgt__way1;     /**< private: way 1's offset from way 0; 0 if direct-mapped */
+			uint64_t pgt__all_mask; /**< private: number of entries - 1 (superpages use all) */
+			unsigned pgt__magic;    /**< private: set while initialised */
+			/** private: bit l set while superpages of level l (> 0) may be cached */
+			unsigned pgt__levels;
+			unsigned pgt__slevel;      /**< private: the level pgt__sindex is of; 0 when none */
+			uint64_t pgt__sprot_key;   /**< private: the superpage leaf bits last decoded */
+			unsigned pgt__sprot_level; /**< private: their level; PGT_MAX_LEVELS when none */
+			unsigned pgt__sprot;       /**< private: what they decoded to */
+			/** private: log2 of the page size of each level (PGT_MAX_LEVELS of them) */
+			unsigned char pgt__shift[6];
+			/** private: where a superpage entry's tag keeps its level: 64 - pgt__page_shift */
+			unsigned char pgt__tag_shift;
 		};
 		uint64_t pgt__room[PGT_TLB_WORDS]; /**< private: the size of every version's state */
 	};
 } pgt_tlb_t;
+
+/** private: a branch the compiler should lay out away from the hit (a plain test elsewhere). */
+#if defined(__GNUC__) || defined(__clang__)
+#define PGT__TLB_UNLIKELY(c) __builtin_expect(!!(c), 0)
+#else
+#define PGT__TLB_UNLIKELY(c) (c)
+#endif
 
 /** Low bits of an entry's delta word that hold the rights. */
 #define PGT__TLB_PROT_BITS 255u
@@ -86,11 +131,16 @@ typedef struct pgt_tlb {
  * @param sp       an initialised space; the TLB stays attached to it until
  *                 pgt_tlb_fini or pgt_space_destroy
  * @param entries  @p n entries of caller memory (contents may be anything)
- * @param n        number of entries: a power of two, at least @p ways
- * @param ways     1 (direct-mapped) or 2 (two-way set-associative)
+ * @param n        number of entries: a power of two, at least @p ways. Small
+ *                 pages and superpages share them: the reach is up to @p n
+ *                 times the largest page size in use
+ * @param ways     1 (direct-mapped) or 2 (two-way set-associative) for small
+ *                 pages; superpages are direct-mapped over all @p n entries
  * @return PGT_OK; PGT_EINVAL for NULL arguments or an uninitialised space;
  *         PGT_ESIZE for @p ways other than 1 or 2, or @p n not a power of
- *         two or below @p ways. On failure (with @p tlb not NULL) the TLB
+ *         two or below @p ways; PGT_ENOTSUP for a space whose smallest page
+ *         is below 256 bytes (an entry keeps the rights below the page
+ *         address). On failure (with @p tlb not NULL) the TLB
  *         is left in a state where every lookup returns PGT_EINVAL; a TLB
  *         that never went through pgt_tlb_init must not be used.
  */
@@ -106,9 +156,12 @@ PGT_API int pgt_tlb_init(pgt_tlb_t *tlb, pgt_space_t *sp, struct pgt_tlb_entry *
 PGT_API void pgt_tlb_fini(pgt_tlb_t *tlb);
 
 /**
- * The miss path of pgt_tlb_lookup: looks at the set's other way, else walks
- * the space's tables and caches the translation of @p va when a
- * hardware-valid leaf maps it. Same contract as pgt_tlb_lookup.
+ * pgt_tlb_lookup as a function (what callers compiled with an earlier
+ * header call on a mismatch): looks at both ways of the small page's set
+ * and at the entry of each superpage size the TLB holds, else walks the
+ * space's tables and caches the translation of @p va when a hardware-valid
+ * leaf maps it: one entry for the whole leaf, a superpage too. Same
+ * contract as pgt_tlb_lookup; NULL @p tlb answers PGT_EINVAL.
  * @param tlb   an initialised TLB
  * @param va    the address to translate
  * @param pa    receives the physical address, page offset included; may be NULL
@@ -120,14 +173,17 @@ PGT_API void pgt_tlb_fini(pgt_tlb_t *tlb);
 PGT_API int pgt_tlb_fill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
 
 /**
- * Drops every cached translation (for changes the library cannot see).
+ * Drops every cached translation, superpages included (for changes the
+ * library cannot see).
  * @param tlb  the TLB; NULL and detached TLBs are ignored
  */
 PGT_API void pgt_tlb_flush(pgt_tlb_t *tlb);
 
 /**
- * Misses since init: the lookups that found the page in neither way and
- * walked the tables (a page served from way 1 is a hit).
+ * Misses since init: the lookups that found no entry covering the address
+ * and walked the tables. A page served from way 1, and any address of a
+ * cached superpage, is a hit: a superpage costs one miss until it is
+ * evicted or invalidated.
  * @param tlb  the TLB
  * @return the count, or 0 for NULL or a TLB whose init failed
  */
@@ -135,7 +191,9 @@ PGT_API uint64_t pgt_tlb_misses(const pgt_tlb_t *tlb);
 
 /**
  * Translates @p va through the TLB: what pgt_lookup and the leaf's fields
- * say, served from the cache when it can be.
+ * say, served from the cache when it can be. Inline: a small page in way 0
+ * of its set, or a superpage of the size filled last, is answered without
+ * a call; anything else calls the space's compiled miss (pgt__miss).
  * @param tlb   a TLB that went through pgt_tlb_init
  * @param va    the address to translate
  * @param pa    receives the physical address, page offset included; may be NULL
@@ -154,8 +212,15 @@ static inline int pgt_tlb_lookup(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa
 	uint64_t vpn = va >> (index & 63u);
 	const struct pgt_tlb_entry *e = tlb->pgt__e + (vpn & (index >> 6));
 
-	if (e->pgt__vpn != vpn)
-		return pgt_tlb_fill(tlb, va, pa, prot);
+	if (PGT__TLB_UNLIKELY(e->pgt__vpn != vpn)) { /* not a small page in way 0: a superpage? */
+		uint64_t sindex = tlb->pgt__sindex;
+		if (sindex == 63u) /* no superpage level to look at (or stale) */
+			return tlb->pgt__miss(tlb, va, pa, prot);
+		uint64_t n = va >> (sindex & 63u);
+		e = tlb->pgt__se + (n & (sindex >> 6));
+		if (e->pgt__vpn != (n | tlb->pgt__smark))
+			return tlb->pgt__miss(tlb, va, pa, prot);
+	}
 	if (pa)
 		*pa = va + (e->pgt__delta & ~(uint64_t)PGT__TLB_PROT_BITS);
 	if (prot)
