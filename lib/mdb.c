@@ -50,8 +50,8 @@
  * Superpages follow the page-by-page model exactly because they are made
  * only where no step of the call can tell them from their pages: a whole
  * source leaf into a destination range that held nothing there (nothing
- * to flush), never within one space's overlapping ranges, never at the
- * root level (whose link word 0 holds the attachment mark).
+ * to flush), never within one space's overlapping ranges, never in root
+ * entry 0 (whose link word holds the attachment mark).
  *
  * Recursion: none. Derivation chains may be as long as the caller likes,
  * so trees are walked iteratively through the parent and sibling links.
@@ -164,8 +164,9 @@ static bool db_ok(const pgt_mdb_t *db)
 
 /**
  * The attachment mark: the link word beside the root's entry 0, which no
- * mapping of the database uses (it makes no leaf at the root level). It
- * names the database, so that a space attached to one is refused by another.
+ * mapping of the database uses (it makes no leaf in root entry 0, see
+ * clear_of_mark). It names the database, so that a space attached to one
+ * is refused by another.
  */
 static uint64_t *mark_word(const pgt_space_t *sp)
 {
@@ -656,12 +657,25 @@ static bool source_fits(const struct mdb_op *op, const struct node *s, pgt_vaddr
 }
 
 /**
+ * Whether a leaf of @p level at @p va of @p sp keeps clear of the
+ * attachment mark: only a root-level leaf in root entry 0 would take the
+ * link word that holds it.
+ */
+static bool clear_of_mark(const pgt_space_t *sp, pgt_vaddr_t va, unsigned level)
+{
+	unsigned root = pgt__root_level(sp);
+
+	return level != root || pgt__index(pgt__level(sp, root), va) != 0;
+}
+
+/**
  * The level of the destination leaf the call makes at offset @p off: a
  * superpage level when a whole source leaf (or physical memory) of that
  * size, aligned on both sides, goes into a destination that holds nothing
- * there; else 0 (a page). Never the root level: its entry 0's link word is
- * the attachment mark. Reads only; PREPARE and its reservations ask it in
- * the same order and get the same answers.
+ * there; else 0 (a page). The root level too, where the format allows
+ * leaves there, except in root entry 0, whose link word is the attachment
+ * mark. Reads only; PREPARE and its reservations ask it in the same order
+ * and get the same answers.
  */
 static unsigned plan_level(const struct mdb_op *op, uint64_t off)
 {
@@ -675,11 +689,11 @@ static unsigned plan_level(const struct mdb_op *op, uint64_t off)
 		if (!s || s->level == 0 || (s->state & NODE_SPLIT))
 			return 0;
 	}
-	for (unsigned l = pgt__root_level(op->dst); l-- > 1;) {
+	for (unsigned l = pgt__root_level(op->dst) + 1; l-- > 1;) {
 		uint64_t S = level_size(op->dst, l);
 		pgt_vaddr_t from = op->kind == KIND_PHYS ? op->pa + off : sv;
 		if (!pgt__level(op->dst, l)->leaf_ok || S > op->size - off || (d & (S - 1)) ||
-		    (from & (S - 1)))
+		    (from & (S - 1)) || !clear_of_mark(op->dst, d, l))
 			continue;
 		if ((!s || source_fits(op, s, sv, S)) && region_empty(op->dst, d, l))
 			return l;

@@ -102,6 +102,11 @@ static void slot_open(struct run *r, int k)
 	s->t.on_flush_arg = &s->fl;
 	ck_assert_int_eq(pgt_space_init(&s->sp, r->a, &s->t.mm, s->flags), PGT_OK);
 	s->lo = test_va_bottom(r->a, s->flags) + (uint64_t)(k + 1) * table_span - (WINDOW / 2) * r->pg;
+	if (r->a->levels == 2 && r->a->level[1].leaf_ok && r->a->level[0].bits == 3) {
+		/* root leaves of eight pages: from inside root entry 0 across three more root entries */
+		table_span = r->pg << r->a->level[0].bits;
+		s->lo = test_va_bottom(r->a, s->flags) + (uint64_t)(k + 1) * table_span - 4 * r->pg;
+	}
 	if (k == 1)
 		s->lo = test_va_top(r->a, s->flags) - WINDOW * r->pg + 1;
 	ck_assert_int_eq(pgt_mdb_attach(&r->db, &s->sp), PGT_OK);
@@ -501,9 +506,10 @@ START_TEST(test_random_model)
 							&pgt_arch_armv8_4k_39,
 							&pgt_arch_armv8_16k_47,
 							&pgt_arch_armv8_64k_42,
-							&tiny_arch };
+							&tiny_arch,
+							&tiny_root_arch };
 	/* about 10 s in all; PGT_MDB_STEPS=150000 for a recorded run of a million operations */
-	unsigned long dflt = test_slow_runner() ? 600 : _i < 2 || _i == 6 ? 40000 : 8000;
+	unsigned long dflt = test_slow_runner() ? 600 : _i < 2 || _i >= 6 ? 40000 : 8000;
 	unsigned long steps = opt_ulong("PGT_MDB_STEPS", dflt);
 	struct run *r = malloc(sizeof *r);
 
@@ -932,6 +938,95 @@ START_TEST(test_grant_part_of_superpage)
 }
 END_TEST
 
+/** pgt_walk visitor: the level of the last leaf seen. */
+static int leaf_level(void *arg, const struct pgt_mapping *m)
+{
+	*(unsigned *)arg = m->level;
+	return 0;
+}
+
+/** The level of the leaf holding @p va of @p sp (it must have one). */
+static unsigned level_at(pgt_space_t *sp, pgt_vaddr_t va)
+{
+	unsigned level = ~0u;
+	ck_assert_int_eq(pgt_walk(sp, va, 4096, leaf_level, &level), PGT_OK);
+	ck_assert_uint_ne(level, ~0u);
+	return level;
+}
+
+/**
+ * Root-level superpages (RISC-V Sv39, the G-stage Sv39x4 with its wide
+ * root, ARMv8 4K/39-bit: 1 GiB leaves in the root): a 1 GiB
+ * map_phys at root entry 1 is one leaf and one node and takes no table;
+ * map and grant carry it whole to other spaces' root entries; a flush that
+ * cuts it splits it and what was derived from it; root entry 0, whose link
+ * word holds the attachment mark, gets 2 MiB leaves instead.
+ */
+START_TEST(test_root_superpages)
+{
+	struct run r;
+	const uint64_t gib = 1ull << 30;
+	long n[2];
+	struct pgt_mdb_origin o;
+
+	static const struct pgt_arch *const archs[] = { &pgt_arch_riscv_sv39, &pgt_arch_riscv_sv39x4,
+							&pgt_arch_armv8_4k_39 };
+
+	run_open(&r, archs[_i], 15);
+	/* spaces 0, 2 and 3: space 1 may be an upper half */
+	pgt_space_t *a = &r.s[0].sp, *b = &r.s[2].sp, *c = &r.s[3].sp;
+	long nodes = r.nm.allocs - r.nm.frees;
+	long tables_a = r.s[0].t.allocs - r.s[0].t.frees, tables_b = r.s[2].t.allocs - r.s[2].t.frees;
+
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, gib, gib, gib, RWX), PGT_OK);
+	leaves_in(a, gib, gib, n);
+	ck_assert(n[0] == 1 && n[1] == 1);
+	ck_assert_uint_eq(level_at(a, gib), 2);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees - nodes, 1);
+	ck_assert_int_eq(r.s[0].t.allocs - r.s[0].t.frees, tables_a);
+
+	/* to another space's root entry 2, and granted whole on to a third's root entry 3 */
+	ck_assert_int_eq(pgt_mdb_map(&r.db, a, gib, b, 2 * gib, gib, PGT_PROT_READ | PGT_PROT_WRITE), PGT_OK);
+	ck_assert_uint_eq(level_at(b, 2 * gib), 2);
+	ck_assert_int_eq(r.s[2].t.allocs - r.s[2].t.frees, tables_b);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees - nodes, 2);
+	ck_assert_int_eq(pgt_mdb_grant(&r.db, b, 2 * gib, c, 3 * gib, gib, PGT_PROT_READ), PGT_OK);
+	ck_assert_uint_eq(level_at(c, 3 * gib), 2);
+	leaves_in(b, 2 * gib, gib, n);
+	ck_assert_int_eq(n[0], 0);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees - nodes, 2);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, c, 4 * gib - 1, &o), PGT_OK);
+	ck_assert(o.space == a && o.va == 2 * gib - r.pg && o.pa == 2 * gib - r.pg && o.depth == 1);
+	ck_assert_int_eq(problems(&r), 0);
+
+	/* a flush of two pages in the middle splits a's leaf and c's below it */
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, gib + 5 * r.pg, 2 * r.pg, RWX), PGT_OK);
+	ck_assert_uint_eq(level_at(a, gib), 0);
+	ck_assert_uint_eq(level_at(c, 3 * gib), 0);
+	leaves_in(c, 3 * gib, gib, n);
+	ck_assert(n[0] == (long)(gib / r.pg) - 2 && n[1] == 0);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, c, 3 * gib + 6 * r.pg, &o), PGT_ENOENT);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, c, 3 * gib + 7 * r.pg, &o), PGT_OK);
+	ck_assert(o.space == a && o.va == gib + 7 * r.pg && o.pa == gib + 7 * r.pg && o.depth == 1);
+	ck_assert_int_eq(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, gib, gib, RWX), PGT_OK);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+
+	/* root entry 0 holds the mark: 1 GiB there is 512 leaves of 2 MiB, and the mark stays */
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, b, 0, gib, gib, RWX), PGT_OK);
+	leaves_in(b, 0, gib, n);
+	ck_assert(n[0] == 512 && n[1] == 512);
+	ck_assert_uint_eq(level_at(b, 0), 1);
+	ck_assert_int_eq(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, b, 0, c, gib, gib, RWX), PGT_OK);
+	ck_assert_uint_eq(level_at(c, gib), 1); /* the source is 2 MiB leaves: so is the copy */
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, b, 0, gib, RWX), PGT_OK);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+	check_all(&r);
+	run_close(&r);
+}
+END_TEST
+
 /** What the caller's optional hooks heard (test_caller_hooks). */
 static struct {
 	long ad_calls, deferred, flushes_at_defer;
@@ -1109,15 +1204,17 @@ END_TEST
 
 /**
  * Allocation failure at every N where superpages are made, cut and moved
- * (the descriptor with tiny tables): the splits' tables and pieces are
- * taken before anything changes too.
+ * (the descriptors with tiny tables, one with its superpages in the root):
+ * the splits' tables and pieces are taken before anything changes too.
  */
 START_TEST(test_every_failure_superpages)
 {
 	struct run r;
 	long nodes = 0, tables = 0;
 
-	run_open(&r, &tiny_arch, 13);
+	static const struct pgt_arch *const archs[] = { &tiny_arch, &tiny_root_arch };
+
+	run_open(&r, archs[_i], 13);
 	int f[NSPACES], sup = superpage_pages(&r);
 	for (int k = 0; k < NSPACES; k++)
 		f[k] = first_aligned(&r, k);
@@ -1142,7 +1239,7 @@ START_TEST(test_every_failure_superpages)
 		"check_mdb: %s: allocation failures injected at every N: %ld of nodes, %ld of tables\n",
 		r.a->name, nodes, tables);
 	ck_assert_int_ge(nodes, 3 * sup);
-	ck_assert_int_ge(tables, 8);
+	ck_assert_int_ge(tables, r.a->levels == 2 ? 4 : 8); /* two levels: tables of level 0 only */
 	run_close(&r);
 }
 END_TEST
@@ -1256,14 +1353,15 @@ static Suite *mdb_suite(void)
 	tcase_add_test(tc, test_tlb_batched);
 	tcase_add_test(tc, test_superpages);
 	tcase_add_test(tc, test_grant_part_of_superpage);
+	tcase_add_loop_test(tc, test_root_superpages, 0, 3);
 	tcase_add_test(tc, test_caller_hooks);
 	tcase_add_test(tc, test_tiny_tables_memo_limit);
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, test_every_failure, 0, 2);
-	tcase_add_test(tc, test_every_failure_superpages);
+	tcase_add_loop_test(tc, test_every_failure_superpages, 0, 2);
 	suite_add_tcase(su, tc);
 	tcase_set_timeout(rnd, 1800);
-	tcase_add_loop_test(rnd, test_random_model, 0, 7);
+	tcase_add_loop_test(rnd, test_random_model, 0, 8);
 	suite_add_tcase(su, rnd);
 	return su;
 }
