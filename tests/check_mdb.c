@@ -1027,6 +1027,132 @@ START_TEST(test_root_superpages)
 }
 END_TEST
 
+/**
+ * A destination that held mappings: map1 flushes each destination page
+ * first, and when that flush cannot reach the source, a superpage gives
+ * the page-by-page result. A 2 MiB origin mapped over 4 KiB pages from
+ * another origin is one leaf and one node; the old pages, and what was
+ * derived from them in a third space, are gone; the other origin keeps its
+ * pages. The same for map_phys and grant, and through space 3's p2v hook.
+ */
+START_TEST(test_super_over_pages)
+{
+	struct run r;
+	const uint64_t mib2 = 1ull << 21;
+	const pgt_vaddr_t base = 0x40000000, other = 0x7000000000;
+	long n[2];
+	struct pgt_mdb_origin o;
+
+	run_open(&r, &pgt_arch_x86_64, 16);
+	pgt_space_t *a = &r.s[0].sp, *b = &r.s[3].sp, *c = &r.s[2].sp, *d = &r.s[4].sp;
+	long nodes = r.nm.allocs - r.nm.frees;
+
+	/* c: sixteen pages from a misaligned physical range; b gets them, d gets b's */
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, c, other, 0x123000, 16 * r.pg, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, c, other, b, base + 8 * r.pg, 16 * r.pg, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, b, base + 8 * r.pg, d, base, 16 * r.pg, PGT_PROT_READ), PGT_OK);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees - nodes, 48);
+
+	/* a: a 2 MiB origin, mapped over b's pages */
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, base, 0x200000, mib2, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, a, base, b, base, mib2, PGT_PROT_READ | PGT_PROT_WRITE), PGT_OK);
+	leaves_in(b, base, mib2, n);
+	ck_assert(n[0] == 1 && n[1] == 1);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees - nodes, 16 + 2); /* c's pages, a's leaf, b's leaf */
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, b, base + 9 * r.pg, &o), PGT_OK);
+	ck_assert(o.space == a && o.va == base + 9 * r.pg && o.pa == 0x200000 + 9 * r.pg && o.depth == 1);
+	leaves_in(d, base, 16 * r.pg, n);
+	ck_assert_int_eq(n[0], 0); /* derived from b's old pages: revoked */
+	leaves_in(c, other, 16 * r.pg, n);
+	ck_assert_int_eq(n[0], 16);
+	ck_assert_int_eq(problems(&r), 0);
+
+	/* map_phys over a superpage and pages of d: one leaf again */
+	ck_assert_int_eq(pgt_mdb_map(&r.db, c, other, d, base + 3 * r.pg, 4 * r.pg, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, d, base, 0x400000, mib2, PGT_PROT_READ), PGT_OK);
+	leaves_in(d, base, mib2, n);
+	ck_assert(n[0] == 1 && n[1] == 1);
+
+	/* grant b's leaf whole over d's: d's goes, b's goes, d takes b's place under a */
+	ck_assert_int_eq(pgt_mdb_grant(&r.db, b, base, d, base, mib2, PGT_PROT_READ), PGT_OK);
+	leaves_in(d, base, mib2, n);
+	ck_assert(n[0] == 1 && n[1] == 1);
+	leaves_in(b, base, mib2, n);
+	ck_assert_int_eq(n[0], 0);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, d, base, &o), PGT_OK);
+	ck_assert(o.space == a && o.pa == 0x200000 && o.depth == 1);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees - nodes, 16 + 2);
+	ck_assert_int_eq(problems(&r), 0);
+
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, base, mib2, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, c, other, 16 * r.pg, RWX), PGT_OK);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+
+	/*
+	 * 1 GiB over pages: one leaf in c; in b, whose p2v hook makes a range
+	 * call remember the tables it replaces, 2 MiB leaves (a 1 GiB leaf
+	 * there would replace too many tables at once).
+	 */
+	const uint64_t gib = 1ull << 30;
+	const pgt_vaddr_t big = 0x80000000;
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, c, big + mib2, 0x5000, 4 * r.pg, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, c, big, gib, gib, RWX), PGT_OK);
+	leaves_in(c, big, gib, n);
+	ck_assert(n[0] == 1 && n[1] == 1);
+	ck_assert_uint_eq(level_at(c, big), 2);
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, b, big + mib2, 0x5000, 4 * r.pg, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, c, big, b, big, gib, RWX), PGT_OK);
+	leaves_in(b, big, gib, n);
+	ck_assert(n[0] == 512 && n[1] == 512);
+	ck_assert_int_eq(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, c, big, gib, RWX), PGT_OK);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+	check_all(&r);
+	run_close(&r);
+}
+END_TEST
+
+/**
+ * The counterexample's family at superpage size: the source is derived
+ * from the destination, so the destination flush removes the source page
+ * by page and nothing is mapped; a superpage there would be wrong.
+ */
+START_TEST(test_super_from_destination)
+{
+	struct run r;
+	const uint64_t mib2 = 1ull << 21;
+	const pgt_vaddr_t x = 0x40000000, y = 0x80000000;
+	long n[2];
+
+	run_open(&r, &pgt_arch_x86_64, 17);
+	pgt_space_t *a = &r.s[0].sp, *b = &r.s[2].sp;
+	long nodes = r.nm.allocs - r.nm.frees;
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, x, 0x200000, mib2, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, a, x, b, y, mib2, RWX), PGT_OK);
+	leaves_in(b, y, mib2, n);
+	ck_assert(n[0] == 1 && n[1] == 1);
+	/* b's leaf came from a's: mapping it back over a's removes both, page by page */
+	ck_assert_int_eq(pgt_mdb_map(&r.db, b, y, a, x, mib2, RWX), PGT_OK);
+	leaves_in(a, x, mib2, n);
+	ck_assert_int_eq(n[0], 0);
+	leaves_in(b, y, mib2, n);
+	ck_assert_int_eq(n[0], 0);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+	/* granted back: the same */
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, a, x, 0x200000, mib2, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map(&r.db, a, x, b, y, mib2, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_grant(&r.db, b, y, a, x, mib2, RWX), PGT_OK);
+	leaves_in(a, x, mib2, n);
+	ck_assert_int_eq(n[0], 0);
+	leaves_in(b, y, mib2, n);
+	ck_assert_int_eq(n[0], 0);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+	ck_assert_int_eq(problems(&r), 0);
+	check_all(&r);
+	run_close(&r);
+}
+END_TEST
+
 /** What the caller's optional hooks heard (test_caller_hooks). */
 static struct {
 	long ad_calls, deferred, flushes_at_defer;
@@ -1354,6 +1480,8 @@ static Suite *mdb_suite(void)
 	tcase_add_test(tc, test_superpages);
 	tcase_add_test(tc, test_grant_part_of_superpage);
 	tcase_add_loop_test(tc, test_root_superpages, 0, 3);
+	tcase_add_test(tc, test_super_over_pages);
+	tcase_add_test(tc, test_super_from_destination);
 	tcase_add_test(tc, test_caller_hooks);
 	tcase_add_test(tc, test_tiny_tables_memo_limit);
 	tcase_set_timeout(tc, 600);
