@@ -1153,6 +1153,53 @@ START_TEST(test_super_from_destination)
 }
 END_TEST
 
+/**
+ * Superpages planned over mappings that a later step of the same grant
+ * revokes, or never makes (tiny tables, against the model): the sender's
+ * second superpage is the first's origin, so granting it takes the first's
+ * new mapping away; the other way round, the second sender is gone when
+ * its step comes, and its destination keeps what it held.
+ */
+START_TEST(test_super_pending_revoked)
+{
+	struct run r;
+	long n[2];
+
+	run_open(&r, &tiny_arch, 18);
+	int sup = superpage_pages(&r), f0 = first_aligned(&r, 0), f1 = first_aligned(&r, 1);
+	uint64_t span = (uint64_t)sup * r.pg;
+	long nodes = r.nm.allocs - r.nm.frees;
+
+	both(&r, PHYS(0, f0 + sup, sup, RWX));
+	both(&r, XFER(OP_MAP, 0, f0 + sup, 0, f0, sup, RWX)); /* first derived from second */
+	both(&r, PHYS(2, 0, 4, RWX));
+	both(&r, XFER(OP_MAP, 2, 0, 1, f1 + 1, 3, RWX)); /* pages where the first goes */
+	both(&r, XFER(OP_MAP, 2, 0, 1, f1 + sup + 2, 2, RWX)); /* and where the second goes */
+	both(&r, XFER(OP_GRANT, 0, f0, 1, f1, 2 * sup, RWX));
+	leaves_in(&r.s[1].sp, va_of(&r, 1, f1), span, n);
+	ck_assert_int_eq(n[0], 0);
+	leaves_in(&r.s[1].sp, va_of(&r, 1, f1 + sup), span, n);
+	ck_assert(n[0] == 1 && n[1] == 1);
+
+	/* second derived from first: granting the first takes the second away */
+	both(&r, REVOKE(OP_FLUSH, 1, f1 + sup, sup, RWX));
+	both(&r, PHYS(0, f0, sup, RWX));
+	both(&r, XFER(OP_MAP, 0, f0, 0, f0 + sup, sup, RWX));
+	both(&r, XFER(OP_MAP, 2, 0, 1, f1 + 1, 3, RWX));
+	both(&r, XFER(OP_MAP, 2, 0, 1, f1 + sup + 2, 2, RWX));
+	both(&r, XFER(OP_GRANT, 0, f0, 1, f1, 2 * sup, RWX));
+	leaves_in(&r.s[1].sp, va_of(&r, 1, f1), span, n);
+	ck_assert(n[0] == 1 && n[1] == 1);
+	leaves_in(&r.s[1].sp, va_of(&r, 1, f1 + sup), span, n);
+	ck_assert(n[0] == 2 && n[1] == 0); /* kept: the second sender was gone */
+	both(&r, REVOKE(OP_DETACH, 1, 0, 1, 0));
+	both(&r, REVOKE(OP_DETACH, 2, 0, 1, 0));
+	both(&r, REVOKE(OP_DETACH, 0, 0, 1, 0));
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+	run_close(&r);
+}
+END_TEST
+
 /** What the caller's optional hooks heard (test_caller_hooks). */
 static struct {
 	long ad_calls, deferred, flushes_at_defer;
@@ -1482,6 +1529,7 @@ static Suite *mdb_suite(void)
 	tcase_add_loop_test(tc, test_root_superpages, 0, 3);
 	tcase_add_test(tc, test_super_over_pages);
 	tcase_add_test(tc, test_super_from_destination);
+	tcase_add_test(tc, test_super_pending_revoked);
 	tcase_add_test(tc, test_caller_hooks);
 	tcase_add_test(tc, test_tiny_tables_memo_limit);
 	tcase_set_timeout(tc, 600);
