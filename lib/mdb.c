@@ -1105,8 +1105,8 @@ static void decide_transfer(struct mdb_op *op)
 {
 	for (uint64_t off = 0; off < op->size;) {
 		pgt_vaddr_t dva = op->dva + off;
-		unsigned level = op->planned && op->planned->va == dva ? op->planned->level
-								       : reserved_level(op, dva);
+		unsigned level =
+			op->planned && op->planned->va == dva ? op->planned->level : reserved_level(op, dva);
 		if (op->kind == KIND_MAP)
 			map_step(op, op->va + off, op->dva + off, level);
 		else if (op->kind == KIND_GRANT)

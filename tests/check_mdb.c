@@ -1173,7 +1173,7 @@ START_TEST(test_super_pending_revoked)
 	both(&r, PHYS(0, f0 + sup, sup, RWX));
 	both(&r, XFER(OP_MAP, 0, f0 + sup, 0, f0, sup, RWX)); /* first derived from second */
 	both(&r, PHYS(2, 0, 4, RWX));
-	both(&r, XFER(OP_MAP, 2, 0, 1, f1 + 1, 3, RWX)); /* pages where the first goes */
+	both(&r, XFER(OP_MAP, 2, 0, 1, f1 + 1, 3, RWX));       /* pages where the first goes */
 	both(&r, XFER(OP_MAP, 2, 0, 1, f1 + sup + 2, 2, RWX)); /* and where the second goes */
 	both(&r, XFER(OP_GRANT, 0, f0, 1, f1, 2 * sup, RWX));
 	leaves_in(&r.s[1].sp, va_of(&r, 1, f1), span, n);
