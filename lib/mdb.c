@@ -25,6 +25,9 @@
  *            nodes), and reserves a leaf (pgt_insert, fed from the pool)
  *            wherever the destination has none: a superpage where a whole
  *            source leaf goes into empty, aligned memory, else a page.
+ *            A superpage over what the destination holds cannot be
+ *            reserved (the pages there keep their link words until
+ *            APPLY): its node waits on the planned list instead.
  *   DECIDE   runs the model page by page on nodes and link words only.
  *            Leaves are not edited, so none disappears: a link word stays
  *            writable until the end. Removed nodes are kept (marked dead)
@@ -34,7 +37,9 @@
  *   APPLY    makes the tables say what the nodes say, touching only what
  *            DECIDE touched: leaves of live nodes are rewritten in place
  *            (pgt_protect, or pgt_map with PGT_MAP_REPLACE: neither needs
- *            a table for a leaf that exists), leaves left without a node
+ *            a table for a leaf that exists, and a planned superpage
+ *            replaces the tables of the pages it covers, which its step
+ *            flushed, without one), leaves left without a node
  *            are removed (pgt_unmap of a whole leaf needs no table), and
  *            dead nodes go back to the caller. Cannot fail.
  *
@@ -49,9 +54,14 @@
  *
  * Superpages follow the page-by-page model exactly because they are made
  * only where no step of the call can tell them from their pages: a whole
- * source leaf into a destination range that held nothing there (nothing
- * to flush), never within one space's overlapping ranges, never at the
- * root level (whose link word 0 holds the attachment mark).
+ * source leaf into an aligned destination range, never within one space's
+ * overlapping ranges, never in root entry 0 (whose link word holds the
+ * attachment mark). A destination range that held mappings is flushed
+ * first, whole; that flush cannot reach the source: a superpage is derived
+ * only from superpages, and PREPARE split every superpage of the
+ * destination range with everything derived from it, so a source derived
+ * from the destination is split into pages and takes the page path (and
+ * the step checks the source is still there after the flush all the same).
  *
  * Recursion: none. Derivation chains may be as long as the caller likes,
  * so trees are walked iteratively through the parent and sibling links.
@@ -76,7 +86,8 @@ enum node_state {
 	NODE_TOUCHED = 1, /**< on the call's touched list */
 	NODE_DEAD = 2,    /**< removed from the forest; freed at the end of the call */
 	NODE_SPLIT = 4,   /**< a superpage PREPARE splits into pages (on the split list) */
-	NODE_SPENT = 8    /**< split: its pieces took its place; freed at the end of the call */
+	NODE_SPENT = 8,   /**< split: its pieces took its place; freed at the end of the call */
+	NODE_PENDING = 16 /**< a superpage over what the destination held: APPLY makes its leaf */
 };
 
 struct attached;
@@ -135,6 +146,7 @@ struct mdb_op {
 	struct attached *home;      /**< the destination, where nodes are created, or NULL */
 	struct attached *hooked;    /**< spaces whose hooks the call holds */
 	bool reserved;              /**< PREPARE reserved leaves in the destination range */
+	struct node *planned, **planned_tail; /**< nodes of pending superpages, ascending */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -164,8 +176,9 @@ static bool db_ok(const pgt_mdb_t *db)
 
 /**
  * The attachment mark: the link word beside the root's entry 0, which no
- * mapping of the database uses (it makes no leaf at the root level). It
- * names the database, so that a space attached to one is refused by another.
+ * mapping of the database uses (it makes no leaf in root entry 0, see
+ * clear_of_mark). It names the database, so that a space attached to one
+ * is refused by another.
  */
 static uint64_t *mark_word(const pgt_space_t *sp)
 {
@@ -307,16 +320,35 @@ static void touch(struct mdb_op *op, struct node *n)
 	op->touched = n;
 }
 
-/** A node from the pool for a leaf of @p home's space, linked from the leaf, not touched. */
+/** Whether the next pending superpage PREPARE planned is the leaf of @p level at @p va of @p sp. */
+static bool planned_at(const struct mdb_op *op, const pgt_space_t *sp, pgt_vaddr_t va, unsigned level)
+{
+	const struct node *p = op->planned;
+
+	return p && p->sp == sp && p->va == va && p->level == level;
+}
+
+/**
+ * A node for a leaf of @p home's space, not touched: a pending superpage's
+ * own node, which no leaf names until APPLY makes the leaf, or one from
+ * the pool, linked from its leaf.
+ */
 static struct node *node_take(struct mdb_op *op, struct attached *home, unsigned level, pgt_vaddr_t va,
 			      pgt_paddr_t pa, unsigned prot)
 {
-	struct node *n = op->pool;
+	bool pending = planned_at(op, home->sp, va, level);
+	struct node *n = pending ? op->planned : op->pool;
 
 	PGT_ASSERT(n != NULL); /* PREPARE took one per piece and per destination leaf */
-	op->pool = n->work;
+	if (pending)
+		op->planned = n->work;
+	else
+		op->pool = n->work;
 	*n = (struct node){ .sp = home->sp, .home = home, .level = level, .va = va, .pa = pa, .prot = prot };
-	link_set(n->sp, va, n);
+	if (pending)
+		n->state = NODE_PENDING;
+	else
+		link_set(n->sp, va, n);
 	op->db->pgt__nodes++;
 	return n;
 }
@@ -336,7 +368,8 @@ static void node_new(struct mdb_op *op, struct node *parent, unsigned level, pgt
 static void bury(struct mdb_op *op, struct node *n)
 {
 	orphan(n);
-	link_set(n->sp, n->va, NULL);
+	if (!(n->state & NODE_PENDING)) /* a pending superpage has no leaf yet */
+		link_set(n->sp, n->va, NULL);
 	n->state |= NODE_DEAD;
 	touch(op, n);
 	op->db->pgt__nodes--;
@@ -412,6 +445,29 @@ static pgt_vaddr_t revoke_at(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va,
 	return n->va + node_size(n);
 }
 
+/**
+ * The model's flush1 of every page of the destination leaf of @p level at
+ * @p dva: of what is there, leaf by leaf (leaves without a node, reserved
+ * or removed by this call, and holes are stepped over whole).
+ */
+static void flush_destination(struct mdb_op *op, pgt_vaddr_t dva, unsigned level)
+{
+	uint64_t size = level_size(op->dst, level);
+
+	for (uint64_t off = 0; off < size;) {
+		pgt_vaddr_t va = dva + off;
+		pgt_ref_t ref;
+		pgt_vaddr_t next;
+		if (node_at(op->dst, va))
+			next = revoke_at(op, op->dst, va, MDB_RIGHTS, true);
+		else if (leaf_at(op->dst, va, &ref))
+			next = leaf_base(ref, va) + (1ull << ref.page_shift);
+		else
+			next = stride_end(op->dst, va);
+		off = next - dva; /* 0 past the top: off becomes size */
+	}
+}
+
 /** A mapping's prot when derived from one with @p from, asked with @p p. */
 static unsigned derived_prot(unsigned from, unsigned p)
 {
@@ -419,9 +475,11 @@ static unsigned derived_prot(unsigned from, unsigned p)
 }
 
 /**
- * The model's map1 for the leaf of @p level at @p dva (a page, or a
- * superpage whose destination held nothing: then the flush has nothing to
- * remove, and the source, which cannot depend on empty pages, stays).
+ * The model's map1 for the leaf of @p level at @p dva: a page, or a
+ * superpage whose source cannot depend on what the flush removes (a
+ * superpage derives only from superpages, and PREPARE split every
+ * superpage of the destination range and everything derived from them,
+ * so the source of a superpage step depends on nothing there).
  */
 static void map_step(struct mdb_op *op, pgt_vaddr_t va, pgt_vaddr_t dva, unsigned level)
 {
@@ -429,8 +487,7 @@ static void map_step(struct mdb_op *op, pgt_vaddr_t va, pgt_vaddr_t dva, unsigne
 
 	if (!s)
 		return;
-	if (level == 0)
-		(void)revoke_at(op, op->dst, dva, MDB_RIGHTS, true); /* may remove s, when it came from dva */
+	flush_destination(op, dva, level); /* may remove s, when it is a page that came from dva */
 	if (!(s->state & NODE_DEAD))
 		node_new(op, s, level, dva, va, s->pa + (va - s->va), derived_prot(s->prot, op->prot));
 }
@@ -453,8 +510,7 @@ static void grant_step(struct mdb_op *op, pgt_vaddr_t va, pgt_vaddr_t dva, unsig
 	unsigned rho = s->prot;
 	pgt_vaddr_t pva = s->pva;
 	pgt_paddr_t pa = s->pa;
-	if (level == 0)
-		(void)revoke_at(op, op->dst, dva, MDB_RIGHTS, true);
+	flush_destination(op, dva, level);
 	if (!m || !(m->state & NODE_DEAD))
 		node_new(op, m, level, dva, pva, pa, derived_prot(rho, op->prot));
 	(void)revoke_at(op, op->src, va, MDB_RIGHTS, true);
@@ -463,8 +519,7 @@ static void grant_step(struct mdb_op *op, pgt_vaddr_t va, pgt_vaddr_t dva, unsig
 /** The model's map_phys1 for the leaf of @p level at @p dva. */
 static void phys_step(struct mdb_op *op, pgt_vaddr_t dva, pgt_paddr_t pa, unsigned level)
 {
-	if (level == 0)
-		(void)revoke_at(op, op->dst, dva, MDB_RIGHTS, true);
+	flush_destination(op, dva, level);
 	node_new(op, NULL, level, dva, 0, pa, op->prot);
 }
 
@@ -656,12 +711,44 @@ static bool source_fits(const struct mdb_op *op, const struct node *s, pgt_vaddr
 }
 
 /**
+ * Whether a leaf of @p level at @p va of @p sp keeps clear of the
+ * attachment mark: only a root-level leaf in root entry 0 would take the
+ * link word that holds it.
+ */
+static bool clear_of_mark(const pgt_space_t *sp, pgt_vaddr_t va, unsigned level)
+{
+	unsigned root = pgt__root_level(sp);
+
+	return level != root || pgt__index(pgt__level(sp, root), va) != 0;
+}
+
+/**
+ * Whether APPLY may put a leaf of @p level over what the destination holds
+ * (pgt_map with PGT_MAP_REPLACE, which gives the tables under it back and
+ * needs none). Through the caller's p2v hook a range call remembers the
+ * tables it reaches, and past a few dozen it needs a table to remember
+ * them in; a level-1 leaf reaches its path and one table below, always
+ * few enough. Without the hook any level may.
+ */
+static bool replace_ok(const struct mdb_op *op, unsigned level)
+{
+	const struct attached *a = op->home;
+	bool hook = a->hooked ? a->orig.p2v != NULL : a->sp->pgt__mm.p2v != NULL;
+
+	return !hook || level == 1;
+}
+
+/**
  * The level of the destination leaf the call makes at offset @p off: a
  * superpage level when a whole source leaf (or physical memory) of that
- * size, aligned on both sides, goes into a destination that holds nothing
- * there; else 0 (a page). Never the root level: its entry 0's link word is
- * the attachment mark. Reads only; PREPARE and its reservations ask it in
- * the same order and get the same answers.
+ * size, aligned on both sides, goes there; else 0 (a page). Where the
+ * destination holds mappings, the step's flush empties the range first and
+ * cannot touch the source (map_step), so the superpage is the page-by-page
+ * result too. The root level as well, where the format allows leaves
+ * there, except in root entry 0, whose link word is the attachment mark.
+ * Reads only; PREPARE and its reservations ask it in the same order and
+ * get the same answers (the splits between them empty no range and fill
+ * none).
  */
 static unsigned plan_level(const struct mdb_op *op, uint64_t off)
 {
@@ -675,13 +762,13 @@ static unsigned plan_level(const struct mdb_op *op, uint64_t off)
 		if (!s || s->level == 0 || (s->state & NODE_SPLIT))
 			return 0;
 	}
-	for (unsigned l = pgt__root_level(op->dst); l-- > 1;) {
+	for (unsigned l = pgt__root_level(op->dst) + 1; l-- > 1;) {
 		uint64_t S = level_size(op->dst, l);
 		pgt_vaddr_t from = op->kind == KIND_PHYS ? op->pa + off : sv;
 		if (!pgt__level(op->dst, l)->leaf_ok || S > op->size - off || (d & (S - 1)) ||
-		    (from & (S - 1)))
+		    (from & (S - 1)) || !clear_of_mark(op->dst, d, l))
 			continue;
-		if ((!s || source_fits(op, s, sv, S)) && region_empty(op->dst, d, l))
+		if ((!s || source_fits(op, s, sv, S)) && (region_empty(op->dst, d, l) || replace_ok(op, l)))
 			return l;
 	}
 	return 0;
@@ -917,16 +1004,45 @@ static void split_node(struct mdb_op *op, struct node *x)
 	op->db->pgt__nodes--;
 }
 
-/** Reserves the destination's leaves where there are none, as count_destination counted them. */
+/**
+ * Plans a superpage of @p level at @p dva over what the destination holds:
+ * its node comes from the pool now, and waits on the call's planned list
+ * (ascending, as DECIDE meets them) for the step that makes it.
+ */
+static void plan_pending(struct mdb_op *op, pgt_vaddr_t dva, unsigned level)
+{
+	struct node *n = op->pool;
+
+	PGT_ASSERT(n != NULL); /* count_destination counted one node per leaf */
+	op->pool = n->work;
+	n->sp = op->dst;
+	n->va = dva;
+	n->level = level;
+	n->work = NULL;
+	*op->planned_tail = n;
+	op->planned_tail = &n->work;
+}
+
+/**
+ * Reserves the destination's leaves where there are none, as
+ * count_destination counted them; plans the superpages that go over what
+ * the destination holds.
+ */
 static void reserve_destination(struct mdb_op *op)
 {
 	hooks_take(op, op->home);
 	op->reserved = true;
+	op->planned_tail = &op->planned;
 	for (uint64_t off = 0; off < op->size;) {
 		unsigned level = plan_level(op, off);
-		int rc = pgt_insert(op->dst, op->dva + off, op->dst->pgt__arch->level[level].shift, NULL);
-		PGT_ASSERT(rc >= 0); /* the tables are in the pool */
-		(void)rc;
+		pgt_vaddr_t dva = op->dva + off;
+		if (level > 0 && !region_empty(op->dst, dva, level)) {
+			plan_pending(op, dva, level);
+		} else {
+			int rc = pgt_insert(op->dst, dva, op->dst->pgt__arch->level[level].shift, NULL);
+			PGT_ASSERT(rc >= 0); /* the tables are in the pool */
+			(void)rc;
+		}
 		off += level_size(op->dst, level);
 	}
 }
@@ -974,17 +1090,31 @@ static unsigned reserved_level(struct mdb_op *op, pgt_vaddr_t dva)
 	return leaf_reserved(op->dst, ref) && !node_at(op->dst, dva) ? ref.level : 0;
 }
 
+/** Gives a pending superpage's node back to the pool: its step made nothing (the sender went). */
+static void unplan(struct mdb_op *op)
+{
+	struct node *n = op->planned;
+
+	op->planned = n->work;
+	n->work = op->pool;
+	op->pool = n;
+}
+
 /** map, grant and map_phys: each destination leaf in ascending order. */
 static void decide_transfer(struct mdb_op *op)
 {
 	for (uint64_t off = 0; off < op->size;) {
-		unsigned level = reserved_level(op, op->dva + off);
+		pgt_vaddr_t dva = op->dva + off;
+		unsigned level =
+			op->planned && op->planned->va == dva ? op->planned->level : reserved_level(op, dva);
 		if (op->kind == KIND_MAP)
 			map_step(op, op->va + off, op->dva + off, level);
 		else if (op->kind == KIND_GRANT)
 			grant_step(op, op->va + off, op->dva + off, level);
 		else
 			phys_step(op, op->dva + off, op->pa + off, level);
+		if (planned_at(op, op->dst, dva, level))
+			unplan(op);
 		off += level_size(op->dst, level);
 	}
 }
@@ -1082,6 +1212,8 @@ static void nodes_release(struct mdb_op *op)
 		op->split = x->split;
 		mm->free_node(mm->ctx, x, sizeof *x);
 	}
+	while (op->planned)
+		unplan(op);
 	pool_release(op);
 }
 

@@ -98,6 +98,33 @@ const struct pgt_arch tiny_arch = {
 	.prot_decode = tiny_decode,
 };
 
+/*
+ * Two levels of eight entries, leaves in the root: a root-level leaf is
+ * eight pages, so that a window holds several, in root entries 1 and up,
+ * and root entry 0, which keeps the attachment mark, too.
+ */
+const struct pgt_arch tiny_root_arch = {
+	.name = "tiny-2level-root-leaves",
+	.levels = 2,
+	.va_bits = 18,
+	.pa_bits = 48,
+	.canon = PGT_CANON_SPLIT,
+	.break_before_make = 1,
+	.level = {
+		{ .shift = 12, .bits = 3, .leaf_ok = 1, .table_size = 64, .valid = T_VALID,
+		  .type_mask = T_VALID | T_TABLE, .table_type = T_VALID | T_TABLE, .leaf_type = T_VALID,
+		  .reserved = T_RSV, .table_oa = T_OA(6), .leaf_oa = T_OA(12), .prot_mask = T_PROT,
+		  .accessed = T_AF, .dirty = T_DIRTY, .leaf_rules = T_LEAF_RULES },
+		{ .shift = 15, .bits = 3, .leaf_ok = 1, .table_size = 64, .valid = T_VALID,
+		  .type_mask = T_VALID | T_TABLE, .table_type = T_VALID | T_TABLE, .leaf_type = T_VALID,
+		  .reserved = T_RSV, .table_oa = T_OA(6), .leaf_oa = T_OA(15), .prot_mask = T_PROT,
+		  .accessed = T_AF, .dirty = T_DIRTY, .leaf_rules = T_LEAF_RULES,
+		  .leaf_mbz = T_OA(12) & ~T_OA(15) },
+	},
+	.prot_encode = tiny_encode, /* leaves at levels 0 and 1, as tiny_arch's */
+	.prot_decode = tiny_decode,
+};
+
 /* --- node memory with books and failure injection ------------------------ */
 
 static void *node_alloc(void *ctx, size_t size)

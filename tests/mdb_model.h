@@ -39,6 +39,8 @@ void node_mm_init(struct node_mm *m);
 
 /** Eight entries per table, three levels, superpages of eight pages at level 1. */
 extern const struct pgt_arch tiny_arch;
+/** Eight entries per table, two levels, leaves of eight pages in the root. */
+extern const struct pgt_arch tiny_root_arch;
 
 /* --- the model --- */
 
