@@ -13,7 +13,11 @@
  * Entry points (Eva's -main):
  *  proof_safety:  init, insert and lookup at any va, any page shift, with
  *                 frames that start as garbage and a failure at any call:
- *                 no undefined behaviour.
+ *                 no undefined behaviour; then pgt_space_destroy of a tree
+ *                 of bounded shape (a leaf of each of the three smallest
+ *                 sizes, tables at every level, one insert failing at any
+ *                 allocation): no undefined behaviour, every table freed
+ *                 exactly once.
  *  proof_insert:  bounded addresses and every failure point: insert OK
  *                 means every address of the page looks up the new leaf
  *                 with its level and shift; an error leaves the tables and
@@ -22,6 +26,7 @@
  *  proof_range:   pgt_map (new tables), pgt_unmap and pgt_protect (a
  *                 superpage split) all-or-nothing under a failure of
  *                 alloc_table or p2v at every call.
+ * A frame the allocator gets back holds anything from then on.
  */
 #include "__fc_builtin.h"
 #include <pgtable/arch.h>
@@ -390,7 +395,8 @@ void proof_insert(void)
 
 /* ------------------------------------------------------------------------ */
 
-#define RANGE_CALLS 8 /* no fewer alloc_table or p2v calls than an operation below makes: checked */
+/* No fewer alloc_table or p2v calls than an operation below makes (checked): about two per level. */
+#define RANGE_CALLS (2 * (int)arch->levels + 1)
 
 /** The operations under proof: map (new tables), and unmap and protect of one page of a superpage (a split). */
 enum range_op { OP_MAP, OP_UNMAP, OP_PROTECT };
