@@ -23,6 +23,8 @@
  *                 with its level and shift; an error leaves the tables and
  *                 the allocator's books as they were; set_field changes
  *                 one entry only; no double free.
+ *  proof_offset:  proof_safety's first part in the constant-offset P2V
+ *                 mode (no p2v hook), over the arena as absolute memory.
  *  proof_range:   pgt_map (new tables), pgt_unmap and pgt_protect (a
  *                 superpage split) all-or-nothing under a failure of
  *                 alloc_table or p2v at every call.
@@ -346,6 +348,32 @@ void proof_safety(void)
 {
 	safety_any_va();
 	safety_destroy();
+}
+
+/*
+ * The constant-offset P2V mode (no p2v hook: a table is at pa + offset),
+ * whose compiled walks are their own instantiations: init, insert at any
+ * va and shift, lookups, with no undefined behaviour. Eva cannot turn an
+ * integer into a pointer to one of the frame objects, so run.sh declares
+ * the arena's physical range valid absolute memory (offset 0; contents
+ * unknown): an access outside the arena is an alarm, one that strays from
+ * a table into the next frame is not.
+ */
+static const struct pgt_mm mm_offset = { .alloc_table = alloc_table, .free_table = free_table };
+
+void proof_offset(void)
+{
+	pgt_space_t sp;
+	pgt_ref_t ref, got;
+	pgt_vaddr_t va = any_va();
+	unsigned shift = (unsigned)Frama_C_interval_split(0, 70);
+
+	start(Frama_C_interval_split(NEVER, PGT_MAX_LEVELS), NEVER);
+	if (pgt_space_init(&sp, arch, &mm_offset, 0) != PGT_OK)
+		return;
+	if (pgt_insert(&sp, va, shift, &ref) == PGT_OK)
+		(void)pgt_lookup(&sp, va, &got);
+	(void)pgt_lookup(&sp, any_va(), &got);
 }
 
 /* ------------------------------------------------------------------------ */

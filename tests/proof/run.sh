@@ -9,8 +9,8 @@
 # for everything, and PROOF_PLANTS=no skips the planted bugs)
 #
 # By default: proof_safety on x86_64, x86_64-la57, armv8-4k-48 and
-# riscv-sv39; proof_insert and proof_range on x86_64; the three planted
-# bugs. PROOF_FORMATS=all PROOF_MAINS=all adds the other formats' insert
+# riscv-sv39; proof_offset, proof_insert and proof_range on x86_64; the
+# three planted bugs. PROOF_FORMATS=all PROOF_MAINS=all adds the other formats' insert
 # and range proofs and armv8-64k-42 (times: doc/RELIABILITY.md).
 set -u
 src=${1:-.}
@@ -31,7 +31,7 @@ lib_sources="lib/field.c lib/insert.c lib/lookup.c lib/range.c lib/space.c lib/t
 	arch/x86_64/x86_64.c arch/x86_64/ept.c arch/armv8/armv8.c arch/armv8/armv8_s2.c arch/riscv/riscv.c"
 
 # name descriptor table-bytes arena-frames default-entry-points (- for none)
-formats="x86_64 pgt_arch_x86_64 4096 6 proof_safety,proof_insert,proof_range
+formats="x86_64 pgt_arch_x86_64 4096 6 proof_safety,proof_offset,proof_insert,proof_range
 x86_64-la57 pgt_arch_x86_64_la57 4096 7 proof_safety
 armv8-4k-48 pgt_arch_armv8_4k_48 4096 6 proof_safety
 armv8-64k-42 pgt_arch_armv8_64k_42 65536 5 -
@@ -45,11 +45,15 @@ parse() {
 		$lib_sources tests/proof/harness.c -save "$5") >"$5.log" 2>&1
 }
 
-# analyse save frame main log: 0 when the property is shown.
+# analyse save frame frames main log: 0 when the property is shown.
+# proof_offset reaches tables at their physical addresses: the arena's
+# (harness.c's ARENA_BASE, 16 frames up) is valid absolute memory there.
 analyse() {
-	save=$1 frame=$2 main=$3 log=$4
+	save=$1 frame=$2 frames=$3 main=$4 log=$5
 	unroll=$((frame / 8 + 8))
-	"$framac" -load "$save" \
+	absolute=
+	[ "$main" = proof_offset ] && absolute="-absolute-valid-range $((frame * 16))-$((frame * (16 + frames) - 1))"
+	"$framac" -load "$save" $absolute \
 		-eva -main "$main" -eva-no-alloc-returns-null -eva-precision 7 \
 		-eva-auto-loop-unroll "$unroll" -eva-unroll-recursive-calls 8 -eva-split-return full \
 		-eva-print-callstacks >"$log" 2>&1
@@ -82,7 +86,7 @@ while read -r name desc frame frames defaults; do
 	mains=$mains_run
 	[ "$mains" = default ] && mains=$(echo "$defaults" | tr , ' ')
 	[ "$mains" = - ] && mains=proof_safety
-	[ "$mains" = all ] && mains="proof_safety proof_insert proof_range"
+	[ "$mains" = all ] && mains="proof_safety proof_offset proof_insert proof_range"
 	start=$(date +%s)
 	if ! parse "$src" "$desc" "$frame" "$frames" "$tmp/$name.sav"; then
 		echo "proof $name: FAILED: the sources do not parse"
@@ -94,7 +98,7 @@ while read -r name desc frame frames defaults; do
 	for main in $mains; do
 		log=$tmp/$name.$main.log
 		start=$(date +%s)
-		if analyse "$tmp/$name.sav" "$frame" "$main" "$log"; then
+		if analyse "$tmp/$name.sav" "$frame" "$frames" "$main" "$log"; then
 			echo "proof $name $main: ok ($(($(date +%s) - start)) s)"
 		else
 			echo "proof $name $main: FAILED ($(($(date +%s) - start)) s): $(why "$log")"
@@ -124,7 +128,7 @@ plant() {
 	if ! parse "$tmp/plant" pgt_arch_x86_64 4096 6 "$tmp/plant.sav"; then
 		echo "planted bug ($what): FAILED: the planted sources do not parse"
 		failed=$((failed + 1))
-	elif analyse "$tmp/plant.sav" 4096 "$main" "$tmp/plant.log"; then
+	elif analyse "$tmp/plant.sav" 4096 6 "$main" "$tmp/plant.log"; then
 		echo "planted bug ($what): FAILED: $main did not see it"
 		failed=$((failed + 1))
 	elif ! grep -q "\[eva\] done for function $main" "$tmp/plant.log"; then
