@@ -9,7 +9,7 @@
 /** A ref's entry pointer: not NULL, aligned. */
 static inline bool ref_pointer_ok(pgt_ref_t ref)
 {
-	return ref.pte && !((uintptr_t)ref.pte & (sizeof(pgt_pte_t) - 1));
+	return ref.pte && !PGT__MISALIGNED(ref.pte, sizeof(pgt_pte_t));
 }
 
 /** Checks a ref against the descriptor and reads its entry. */

@@ -109,6 +109,15 @@ static inline bool pgt__space_writable(const pgt_space_t *sp)
 #endif
 
 /*
+ * Whether pointer @p p is not @p align-aligned. An analysis build defines
+ * it from the pointer's offset in its object (tests/proof/prelude.h): the
+ * analyser knows offsets, not the addresses of objects.
+ */
+#ifndef PGT__MISALIGNED
+#define PGT__MISALIGNED(p, align) (((uintptr_t)(p) & ((align) - 1)) != 0)
+#endif
+
+/*
  * Entries are read and written whole with single aligned 64-bit accesses,
  * so a hardware walker or a concurrent reader never sees a torn entry.
  * The release store orders a new table's initialisation before its link.

@@ -212,12 +212,17 @@ int pgt_space_view(pgt_space_t *sp, const struct pgt_arch *arch, const struct pg
 	return PGT_OK;
 }
 
-/** Frees a table and everything below it; recursion depth is bounded by the level count. */
+/**
+ * Frees a table and everything below it; recursion depth is bounded by the
+ * level count. The entry count is read before the loop, so that an
+ * analyser (tests/proof/) sees the loop's bound and keeps entries apart.
+ */
 static void free_subtree(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa, const pgt_pte_t *table)
 {
 	const struct pgt_level *L = pgt__level(sp, level);
+	unsigned n = level > 0 && table ? pgt__entries(L) : 0;
 
-	for (unsigned i = 0; level > 0 && table && i < pgt__entries(L); i++) {
+	for (unsigned i = 0; i < n; i++) {
 		pgt_pte_t pte = table[i];
 		/* Tables borrowed through pgt_share belong to their owner. */
 		if (pgt__is_table(L, level, pte) && !(pte & L->table_borrowed))
