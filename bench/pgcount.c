@@ -418,6 +418,44 @@ NOINLINE static void op_unmap_sparse(void)
 		expect(pgt_unmap(&sp, l_sparse_va + i * l_big, l_page), PGT_OK);
 }
 
+/** Which sparse phase runs: written by the *_kept ops, so the compiler cannot fold them into the others. */
+static volatile unsigned sparse_phase;
+
+/*
+ * The same with the space keeping emptied tables (pgt_space_cache): each
+ * leaf table goes to the cache, not the allocator.
+ */
+NOINLINE static void op_unmap_sparse_kept(void)
+{
+	const uint64_t l_page = page, l_big = big;
+	const pgt_vaddr_t l_sparse_va = sparse_va;
+
+	sparse_phase = 1;
+	for (unsigned i = 1; i < COUNT; i++)
+		expect(pgt_unmap(&sp, l_sparse_va + i * l_big, l_page), PGT_OK);
+}
+
+/* One page into a missing leaf table, which the allocator gives and the library clears. */
+NOINLINE static void op_map_sparse(void)
+{
+	const uint64_t l_page = page, l_big = big;
+	const pgt_vaddr_t l_sparse_va = sparse_va;
+
+	for (unsigned i = 1; i < COUNT; i++)
+		expect(pgt_map(&sp, l_sparse_va + i * l_big, PA + i * l_page, l_page, RW, 0), PGT_OK);
+}
+
+/* The same, the leaf table taken from the space's cache of emptied ones. */
+NOINLINE static void op_map_sparse_kept(void)
+{
+	const uint64_t l_page = page, l_big = big;
+	const pgt_vaddr_t l_sparse_va = sparse_va;
+
+	sparse_phase = 2;
+	for (unsigned i = 1; i < COUNT; i++)
+		expect(pgt_map(&sp, l_sparse_va + i * l_big, PA + i * l_page, l_page, RW, 0), PGT_OK);
+}
+
 /** The @p k-th smallest leaf size of @p a as a shift, or 0. */
 static unsigned leaf_shift(const struct pgt_arch *a, unsigned k)
 {
@@ -495,6 +533,10 @@ int main(int argc, char **argv)
 	op_protect();
 	op_unmap();
 	op_unmap_sparse();
+	op_map_sparse();
+	expect(pgt_space_cache(&sp, COUNT), PGT_OK);
+	op_unmap_sparse_kept();
+	op_map_sparse_kept();
 	pgt_space_destroy(&sp);
 	if (bad) {
 		fprintf(stderr, "pgcount: %u wrong answers on %s\n", bad, name);

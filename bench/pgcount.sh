@@ -6,7 +6,9 @@
 # the smallest: 2M, or 32M and 512M for the 16K and 64K granules. Each
 # figure is one op_* function of pgcount divided by its calls, so it
 # includes the few instructions of the calling loop (the arguments, the
-# check of the answer).
+# check of the answer). The *_sparse calls each empty or fill a leaf table
+# of their own; *_kept with the space keeping emptied tables
+# (pgt_space_cache), so the table goes to and comes from its cache.
 #
 # Usage: bench/pgcount.sh [ARCH... | all]   (from the build directory; all:
 # every shipped descriptor, as pgcount --list names them)
@@ -35,7 +37,7 @@ for arch in "$@"; do
 		awk '{ n = $2; gsub(",", "", n); ir[$1] = n }
 		END {
 			split("limit_x86 limit_arm limit_sv39 fast_walk fast_lookup fast_lookup_once fast_translate fast_translate_once lookup translate tlb_hit tlb_miss insert insert_2m set_paddr set_prot " \
-			      "map map_2m protect unmap unmap_sparse", order, " ")
+			      "map map_2m protect unmap unmap_sparse map_sparse unmap_sparse_kept map_sparse_kept", order, " ")
 			for (i = 1; i in order; i++) {
 				op = order[i]
 				calls = (op ~ /^(fast_)?(lookup|translate)(_once)?$/ || op ~ /^(tlb|limit|fast_walk)/) ? 512 : 511

@@ -16,6 +16,7 @@
 #define __atomic_store_n(p, v, order) ((void)(*(p) = (v)))
 #define __atomic_exchange_n(p, v, order) pgt_proof_exchange((p), (v))
 #define __atomic_fetch_or(p, v, order) pgt_proof_fetch_or((p), (v))
+#define __atomic_add_fetch(p, v, order) (*(p) += (v))
 #define __atomic_compare_exchange_n(p, expected, desired, weak, ok, fail)                          \
 	pgt_proof_cas((p), (expected), (desired))
 
