@@ -167,9 +167,19 @@ struct pgt_fast_layout {
  * otherwise only pass it to the walks.
  */
 struct pgt_fast {
-	const pgt_space_t *space; /**< the space: the walks fall back to its calls */
-	uintptr_t root;           /**< the root table's virtual address */
-	uintptr_t offset;         /**< a table's virtual address is its physical address plus this */
+	/* Each pointer-sized field takes 64 bits, so that the layout is the same for 32-bit callers. */
+	union {
+		const pgt_space_t *space; /**< the space: the walks fall back to its calls */
+		uint64_t pgt__space_bits; /**< private: the field's room */
+	};
+	union {
+		uintptr_t root;          /**< the root table's virtual address */
+		uint64_t pgt__root_bits; /**< private: the field's room */
+	};
+	union {
+		uintptr_t offset;          /**< a table's virtual address is its physical address plus this */
+		uint64_t pgt__offset_bits; /**< private: the field's room */
+	};
 	/** An address is in range when (int64_t)va >> (va_bits - 1) is va_lo or va_lo + 1. */
 	int64_t va_lo;
 	uint16_t kind;   /**< enum pgt_fast_kind: the layout of the space's format */
