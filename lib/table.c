@@ -58,6 +58,7 @@ void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa)
  */
 static struct pgt__table_list *cache_of(const pgt_space_t *sp, unsigned level)
 {
+	// NOLINTNEXTLINE(performance-no-int-to-ptr)
 	return (struct pgt__table_list *)(uintptr_t)&sp->pgt__cache[level];
 }
 

@@ -412,6 +412,15 @@ PGT_FAST_INLINE int pgt_fast_found(const struct pgt_fast_level *L, unsigned l, c
 		table = pgt_fast_next(f, L, pte);                        \
 	}
 
+/** Level 0 of a lookup: no entry there links a table, so the walk ends. */
+#define PGT_FAST__LOOKUP_LAST                                        \
+	{                                                            \
+		const struct pgt_fast_level *L = &K->level[0];       \
+		p = pgt_fast_entry(L, table, va);                    \
+		pte = __atomic_load_n(p, __ATOMIC_ACQUIRE);          \
+		return pgt_fast_found(L, 0, p, pte, out);            \
+	}
+
 /**
  * pgt_fast_lookup for the layout @p kind, which should be a constant:
  * every mask, shift and the level count fold into the code.
@@ -435,8 +444,7 @@ PGT_FAST_INLINE int pgt_fast_lookup_as(const struct pgt_fast *f, unsigned kind, 
 	PGT_FAST__LOOKUP_STEP(3)
 	PGT_FAST__LOOKUP_STEP(2)
 	PGT_FAST__LOOKUP_STEP(1)
-	PGT_FAST__LOOKUP_STEP(0) /* level 0's table test passes nothing: this returns */
-	return PGT_ENOENT;
+	PGT_FAST__LOOKUP_LAST
 }
 
 /** The case of kind @p k: its constant walk. */
@@ -512,6 +520,14 @@ PGT_FAST_INLINE int pgt_fast_leaf(const struct pgt_fast *f, const struct pgt_fas
 		table = pgt_fast_next(f, L, pte);                                       \
 	}
 
+/** Level 0 of a translate: the walk ends there, as the lookup's. */
+#define PGT_FAST__TRANSLATE_LAST                                                          \
+	{                                                                                 \
+		const struct pgt_fast_level *L = &K->level[0];                            \
+		pte = __atomic_load_n(pgt_fast_entry(L, table, va), __ATOMIC_ACQUIRE);    \
+		return pgt_fast_leaf(f, K, 0, acc, pte, va, access, pa);                  \
+	}
+
 /**
  * pgt_fast_translate for the layout @p kind, which should be a constant.
  * @param f       filled by pgt_fast_init, with f->kind == @p kind
@@ -538,8 +554,7 @@ PGT_FAST_INLINE int pgt_fast_translate_as(const struct pgt_fast *f, unsigned kin
 	PGT_FAST__TRANSLATE_STEP(3)
 	PGT_FAST__TRANSLATE_STEP(2)
 	PGT_FAST__TRANSLATE_STEP(1)
-	PGT_FAST__TRANSLATE_STEP(0) /* level 0's test passes nothing: this returns */
-	return pgt_translate(f->space, va, access, pa, NULL);
+	PGT_FAST__TRANSLATE_LAST
 }
 
 /** The case of kind @p k: its constant walk. */
