@@ -154,7 +154,7 @@ struct pgt_fast_layout {
 	uint8_t pad[6];  /**< zero */
 	struct pgt_fast_level level[PGT_FAST_LEVELS]; /**< indexed by level number; level 0 has the smallest pages */
 	/**
-	 * By level and access (pgt_fast_access_index): a leaf that passes
+	 * By level and access (pgt__fast_access_index): a leaf that passes
 	 * completes the access at once (valid, well formed, accessed where
 	 * the format faults without, granting the right).
 	 */
@@ -316,7 +316,7 @@ PGT_API int pgt_fast_init(struct pgt_fast *f, const pgt_space_t *sp);
  * @param pte  the entry
  * @return non-zero when it passes
  */
-PGT_FAST_INLINE int pgt_fast_passes(const struct pgt_fast_test *t, uint64_t pte)
+PGT_FAST_INLINE int pgt__fast_passes(const struct pgt_fast_test *t, uint64_t pte)
 {
 	return (pte & t->mask) == t->match;
 }
@@ -327,7 +327,7 @@ PGT_FAST_INLINE int pgt_fast_passes(const struct pgt_fast_test *t, uint64_t pte)
  * @param pte  the entry
  * @return non-zero when it passes
  */
-PGT_FAST_INLINE int pgt_fast_in_range(const struct pgt_fast_range *r, uint64_t pte)
+PGT_FAST_INLINE int pgt__fast_in_range(const struct pgt_fast_range *r, uint64_t pte)
 {
 	return (pte & r->mask) - r->lo <= r->span;
 }
@@ -339,7 +339,7 @@ PGT_FAST_INLINE int pgt_fast_in_range(const struct pgt_fast_range *r, uint64_t p
  * @param va  the address
  * @return non-zero when it does
  */
-PGT_FAST_INLINE int pgt_fast_va_ok(const struct pgt_fast *f, const struct pgt_fast_layout *K, pgt_vaddr_t va)
+PGT_FAST_INLINE int pgt__fast_va_ok(const struct pgt_fast *f, const struct pgt_fast_layout *K, pgt_vaddr_t va)
 {
 	return (uint64_t)((int64_t)va >> (K->va_bits - 1u)) - (uint64_t)f->va_lo <= 1;
 }
@@ -351,7 +351,7 @@ PGT_FAST_INLINE int pgt_fast_va_ok(const struct pgt_fast *f, const struct pgt_fa
  * @param va     the address
  * @return the entry's address
  */
-PGT_FAST_INLINE const pgt_pte_t *pgt_fast_entry(const struct pgt_fast_level *L, uintptr_t table, pgt_vaddr_t va)
+PGT_FAST_INLINE const pgt_pte_t *pgt__fast_entry(const struct pgt_fast_level *L, uintptr_t table, pgt_vaddr_t va)
 {
 	return (const pgt_pte_t *)(table + (uintptr_t)((va >> L->shift) & L->index_mask) * sizeof(pgt_pte_t));
 }
@@ -364,7 +364,7 @@ PGT_FAST_INLINE const pgt_pte_t *pgt_fast_entry(const struct pgt_fast_level *L, 
  * @param pte  the table entry
  * @return the linked table's virtual address
  */
-PGT_FAST_INLINE uintptr_t pgt_fast_next(const struct pgt_fast *f, const struct pgt_fast_level *L, pgt_pte_t pte)
+PGT_FAST_INLINE uintptr_t pgt__fast_next(const struct pgt_fast *f, const struct pgt_fast_level *L, pgt_pte_t pte)
 {
 	return (uintptr_t)((pte & L->next_oa) << L->oa_shift) + f->offset;
 }
@@ -375,9 +375,9 @@ PGT_FAST_INLINE uintptr_t pgt_fast_next(const struct pgt_fast *f, const struct p
  * @param pte  the entry
  * @return non-zero when it is
  */
-PGT_FAST_INLINE int pgt_fast_is_mapped(const struct pgt_fast_level *L, pgt_pte_t pte)
+PGT_FAST_INLINE int pgt__fast_is_mapped(const struct pgt_fast_level *L, pgt_pte_t pte)
 {
-	if (pgt_fast_passes(&L->leaf, pte) && (pte & L->leaf_any))
+	if (pgt__fast_passes(&L->leaf, pte) && (pte & L->leaf_any))
 		return 1;
 	return !(pte & L->present) && (pte & L->reserved);
 }
@@ -391,10 +391,10 @@ PGT_FAST_INLINE int pgt_fast_is_mapped(const struct pgt_fast_level *L, pgt_pte_t
  * @param out  receives the ref when not NULL
  * @return PGT_OK or PGT_ENOENT
  */
-PGT_FAST_INLINE int pgt_fast_found(const struct pgt_fast_level *L, unsigned l, const pgt_pte_t *p, pgt_pte_t pte,
+PGT_FAST_INLINE int pgt__fast_found(const struct pgt_fast_level *L, unsigned l, const pgt_pte_t *p, pgt_pte_t pte,
 				   pgt_ref_t *out)
 {
-	if (!pgt_fast_is_mapped(L, pte))
+	if (!pgt__fast_is_mapped(L, pte))
 		return PGT_ENOENT;
 	if (out)
 		*out = (pgt_ref_t){ .pte = (pgt_pte_t *)(uintptr_t)p, .level = l, .page_shift = L->shift };
@@ -405,20 +405,20 @@ PGT_FAST_INLINE int pgt_fast_found(const struct pgt_fast_level *L, unsigned l, c
 #define PGT_FAST__LOOKUP_STEP(l)                                         \
 	if ((l) < K->levels) {                                           \
 		const struct pgt_fast_level *L = &K->level[l];           \
-		p = pgt_fast_entry(L, table, va);                        \
+		p = pgt__fast_entry(L, table, va);                        \
 		pte = __atomic_load_n(p, __ATOMIC_ACQUIRE);              \
-		if (!pgt_fast_in_range(&L->table, pte))                  \
-			return pgt_fast_found(L, (l), p, pte, out);      \
-		table = pgt_fast_next(f, L, pte);                        \
+		if (!pgt__fast_in_range(&L->table, pte))                  \
+			return pgt__fast_found(L, (l), p, pte, out);      \
+		table = pgt__fast_next(f, L, pte);                        \
 	}
 
 /** Level 0 of a lookup: no entry there links a table, so the walk ends. */
 #define PGT_FAST__LOOKUP_LAST                                        \
 	{                                                            \
 		const struct pgt_fast_level *L = &K->level[0];       \
-		p = pgt_fast_entry(L, table, va);                    \
+		p = pgt__fast_entry(L, table, va);                    \
 		pte = __atomic_load_n(p, __ATOMIC_ACQUIRE);          \
-		return pgt_fast_found(L, 0, p, pte, out);            \
+		return pgt__fast_found(L, 0, p, pte, out);            \
 	}
 
 /**
@@ -437,7 +437,7 @@ PGT_FAST_INLINE int pgt_fast_lookup_as(const struct pgt_fast *f, unsigned kind, 
 	const pgt_pte_t *p;
 	pgt_pte_t pte;
 
-	if (!pgt_fast_va_ok(f, K, va))
+	if (!pgt__fast_va_ok(f, K, va))
 		return PGT_ERANGE;
 	PGT_FAST__LOOKUP_STEP(5)
 	PGT_FAST__LOOKUP_STEP(4)
@@ -475,7 +475,7 @@ PGT_FAST_INLINE int pgt_fast_lookup(const struct pgt_fast *f, pgt_vaddr_t va, pg
  *         pgt_translate (PGT_ACC_SET_AD, or not exactly one of read, write
  *         and execute)
  */
-PGT_FAST_INLINE int pgt_fast_access_index(unsigned access)
+PGT_FAST_INLINE int pgt__fast_access_index(unsigned access)
 {
 	/* Bit n of 0x1616 is set for n in {READ, WRITE, EXEC}, with or without USER. */
 	if (access >= 16 || !((0x1616u >> access) & 1u))
@@ -489,19 +489,19 @@ PGT_FAST_INLINE int pgt_fast_access_index(unsigned access)
  * @param f       filled by pgt_fast_init
  * @param K       its layout
  * @param l       the entry's level
- * @param acc     pgt_fast_access_index(@p access)
+ * @param acc     pgt__fast_access_index(@p access)
  * @param pte     the entry
  * @param va      the address
  * @param access  the access
  * @param pa      receives the physical address when not NULL
  * @return as pgt_fast_translate
  */
-PGT_FAST_INLINE int pgt_fast_leaf(const struct pgt_fast *f, const struct pgt_fast_layout *K, unsigned l, int acc,
+PGT_FAST_INLINE int pgt__fast_leaf(const struct pgt_fast *f, const struct pgt_fast_layout *K, unsigned l, int acc,
 				  pgt_pte_t pte, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa)
 {
 	const struct pgt_fast_level *L = &K->level[l];
 
-	if (pgt_fast_passes(&K->pass[l][acc], pte)) {
+	if (pgt__fast_passes(&K->pass[l][acc], pte)) {
 		if (pa)
 			*pa = ((pte & L->leaf_oa) << L->oa_shift) | (va & ((UINT64_C(1) << L->shift) - 1));
 		return PGT_OK;
@@ -514,18 +514,18 @@ PGT_FAST_INLINE int pgt_fast_leaf(const struct pgt_fast *f, const struct pgt_fas
 #define PGT_FAST__TRANSLATE_STEP(l)                                                     \
 	if ((l) < K->levels) {                                                          \
 		const struct pgt_fast_level *L = &K->level[l];                          \
-		pte = __atomic_load_n(pgt_fast_entry(L, table, va), __ATOMIC_ACQUIRE);  \
-		if (!pgt_fast_in_range(&L->table_plain, pte))                           \
-			return pgt_fast_leaf(f, K, (l), acc, pte, va, access, pa);      \
-		table = pgt_fast_next(f, L, pte);                                       \
+		pte = __atomic_load_n(pgt__fast_entry(L, table, va), __ATOMIC_ACQUIRE);  \
+		if (!pgt__fast_in_range(&L->table_plain, pte))                           \
+			return pgt__fast_leaf(f, K, (l), acc, pte, va, access, pa);      \
+		table = pgt__fast_next(f, L, pte);                                       \
 	}
 
 /** Level 0 of a translate: the walk ends there, as the lookup's. */
 #define PGT_FAST__TRANSLATE_LAST                                                          \
 	{                                                                                 \
 		const struct pgt_fast_level *L = &K->level[0];                            \
-		pte = __atomic_load_n(pgt_fast_entry(L, table, va), __ATOMIC_ACQUIRE);    \
-		return pgt_fast_leaf(f, K, 0, acc, pte, va, access, pa);                  \
+		pte = __atomic_load_n(pgt__fast_entry(L, table, va), __ATOMIC_ACQUIRE);    \
+		return pgt__fast_leaf(f, K, 0, acc, pte, va, access, pa);                  \
 	}
 
 /**
@@ -541,13 +541,13 @@ PGT_FAST_INLINE int pgt_fast_translate_as(const struct pgt_fast *f, unsigned kin
 					  pgt_paddr_t *pa)
 {
 	const struct pgt_fast_layout *K = &pgt_fast_layouts[kind];
-	int acc = pgt_fast_access_index(access);
+	int acc = pgt__fast_access_index(access);
 	uintptr_t table = f->root;
 	pgt_pte_t pte;
 
 	if (acc < 0)
 		return pgt_translate(f->space, va, access, pa, NULL);
-	if (!pgt_fast_va_ok(f, K, va))
+	if (!pgt__fast_va_ok(f, K, va))
 		return PGT_ERANGE;
 	PGT_FAST__TRANSLATE_STEP(5)
 	PGT_FAST__TRANSLATE_STEP(4)
