@@ -109,12 +109,11 @@ size_t pgt__cache_drain(pgt_space_t *sp, size_t keep)
 	return freed;
 }
 
-/** Gives back one table off the tree: to the cache when it is zero and there is room, else @p give. */
-static void give_back(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa, bool zero,
-		      void (*give)(void *ctx, pgt_paddr_t pa, size_t size, unsigned level))
+/** Gives back one table off the tree: to the cache when it is zero and there is room, else to free_table. */
+static void give_back(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa, bool zero)
 {
 	if (!(zero && cache_put(sp, level, tab, pa)))
-		give(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
+		pgt__table_free(sp, level, pa);
 }
 
 void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa)
@@ -122,7 +121,7 @@ void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pg
 	if (sp->pgt__mm.defer_free)
 		sp->pgt__mm.defer_free(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
 	else
-		give_back(sp, level, tab, pa, true, sp->pgt__mm.free_table);
+		give_back(sp, level, tab, pa, true);
 }
 
 void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
@@ -132,7 +131,7 @@ void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 			pgt_paddr_t pa;
 			bool zero;
 			pgt_pte_t *tab = pgt__list_pop_as(&lists[l], pgt__list_at(sp, l), &pa, &zero);
-			give_back(sp, l, tab, pa, zero, sp->pgt__mm.free_table);
+			give_back(sp, l, tab, pa, zero);
 		}
 	}
 }
