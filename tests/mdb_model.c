@@ -73,6 +73,16 @@ static unsigned tiny_decode(unsigned level, pgt_pte_t pte)
 	}
 #define T_OA(shift) ((((pgt_pte_t)1 << 48) - 1) & ~(((pgt_pte_t)1 << (shift)) - 1))
 
+/** A level of 2^bits_ entries (tables of 64 bytes) whose leaves map 2^shift_ bytes. */
+#define T_LEAF_LEVEL(shift_, bits_)                                                                      \
+	{                                                                                                \
+		.shift = (shift_), .bits = (bits_), .leaf_ok = 1, .table_size = 64, .valid = T_VALID,    \
+		.type_mask = T_VALID | T_TABLE, .table_type = T_VALID | T_TABLE, .leaf_type = T_VALID,   \
+		.reserved = T_RSV, .table_oa = T_OA(6), .leaf_oa = T_OA(shift_), .prot_mask = T_PROT,    \
+		.accessed = T_AF, .dirty = T_DIRTY, .leaf_rules = T_LEAF_RULES,                         \
+		.leaf_mbz = T_OA(12) & ~T_OA(shift_)                                                     \
+	}
+
 const struct pgt_arch tiny_arch = {
 	.name = "tiny-3level",
 	.levels = 3,
@@ -81,15 +91,8 @@ const struct pgt_arch tiny_arch = {
 	.canon = PGT_CANON_SPLIT,
 	.break_before_make = 1,
 	.level = {
-		{ .shift = 12, .bits = 3, .leaf_ok = 1, .table_size = 64, .valid = T_VALID,
-		  .type_mask = T_VALID | T_TABLE, .table_type = T_VALID | T_TABLE, .leaf_type = T_VALID,
-		  .reserved = T_RSV, .table_oa = T_OA(6), .leaf_oa = T_OA(12), .prot_mask = T_PROT,
-		  .accessed = T_AF, .dirty = T_DIRTY, .leaf_rules = T_LEAF_RULES },
-		{ .shift = 15, .bits = 3, .leaf_ok = 1, .table_size = 64, .valid = T_VALID,
-		  .type_mask = T_VALID | T_TABLE, .table_type = T_VALID | T_TABLE, .leaf_type = T_VALID,
-		  .reserved = T_RSV, .table_oa = T_OA(6), .leaf_oa = T_OA(15), .prot_mask = T_PROT,
-		  .accessed = T_AF, .dirty = T_DIRTY, .leaf_rules = T_LEAF_RULES,
-		  .leaf_mbz = T_OA(12) & ~T_OA(15) },
+		T_LEAF_LEVEL(12, 3),
+		T_LEAF_LEVEL(15, 3),
 		{ .shift = 18, .bits = 3, .leaf_ok = 0, .table_size = 64, .valid = T_VALID,
 		  .type_mask = T_VALID | T_TABLE, .table_type = T_VALID | T_TABLE, .leaf_type = T_VALID,
 		  .table_oa = T_OA(6) },
@@ -111,15 +114,8 @@ const struct pgt_arch tiny_root_arch = {
 	.canon = PGT_CANON_SPLIT,
 	.break_before_make = 1,
 	.level = {
-		{ .shift = 12, .bits = 3, .leaf_ok = 1, .table_size = 64, .valid = T_VALID,
-		  .type_mask = T_VALID | T_TABLE, .table_type = T_VALID | T_TABLE, .leaf_type = T_VALID,
-		  .reserved = T_RSV, .table_oa = T_OA(6), .leaf_oa = T_OA(12), .prot_mask = T_PROT,
-		  .accessed = T_AF, .dirty = T_DIRTY, .leaf_rules = T_LEAF_RULES },
-		{ .shift = 15, .bits = 3, .leaf_ok = 1, .table_size = 64, .valid = T_VALID,
-		  .type_mask = T_VALID | T_TABLE, .table_type = T_VALID | T_TABLE, .leaf_type = T_VALID,
-		  .reserved = T_RSV, .table_oa = T_OA(6), .leaf_oa = T_OA(15), .prot_mask = T_PROT,
-		  .accessed = T_AF, .dirty = T_DIRTY, .leaf_rules = T_LEAF_RULES,
-		  .leaf_mbz = T_OA(12) & ~T_OA(15) },
+		T_LEAF_LEVEL(12, 3),
+		T_LEAF_LEVEL(15, 3),
 	},
 	.prot_encode = tiny_encode, /* leaves at levels 0 and 1, as tiny_arch's */
 	.prot_decode = tiny_decode,
