@@ -52,7 +52,7 @@
  * references a table), ignored there (bits 63:52 of those formats): the
  * number of used entries of the linked table, 0 to 512
  * (pgt_level.table_count). A leaf's bits in that range have meanings of
- * their own (suppress #VE at 63, and others with later features); no leaf
+ * their own (suppress \#VE at 63, and others with later features); no leaf
  * holds a count.
  */
 #define PGT_EPT_SW_COUNT    ((pgt_pte_t)0x3ff << 52)
