@@ -93,6 +93,7 @@ static void tlb_make_live(pgt_tlb_t *tlb)
 	tlb->pgt__se = tlb->pgt__mem;
 	tlb->pgt__sindex = tlb->pgt__live_sindex;
 	tlb->pgt__miss = pgt__ops(tlb->pgt__sp)->tlb_refill;
+	tlb->pgt__sp->pgt__tlb_live = 1;
 }
 
 static bool is_pow2(size_t n)
@@ -193,6 +194,7 @@ void pgt__tlb_stale_all(pgt_space_t *sp)
 {
 	for (pgt_tlb_t *t = sp->pgt__tlbs; t; t = t->pgt__next)
 		tlb_make_stale(t);
+	sp->pgt__tlb_live = 0; /* until one revives (tlb_make_live) */
 }
 
 void pgt__tlb_detach_all(pgt_space_t *sp)
@@ -207,6 +209,7 @@ void pgt__tlb_detach_all(pgt_space_t *sp)
 		t = next;
 	}
 	sp->pgt__tlbs = NULL;
+	sp->pgt__tlb_live = 0;
 }
 
 void pgt_tlb_flush(pgt_tlb_t *tlb)

@@ -23,13 +23,14 @@ void pgt__tlb_detach_all(pgt_space_t *sp);
  * Marks every cached translation of the space stale: called by whatever
  * removes, moves or changes a valid translation (unmap, protect, replace,
  * a field write to a valid leaf), before it returns. Bumps the generation
- * and, when TLBs are attached, turns their next lookups into misses, which
+ * and, when an attached TLB was used since the last change, turns every
+ * attached TLB's next lookups into misses, which
  * empty them: a hit checks nothing but its tag.
  */
 static inline void pgt__space_changed(pgt_space_t *sp)
 {
 	__atomic_store_n(&sp->pgt__gen, sp->pgt__gen + 1, __ATOMIC_RELEASE);
-	if (sp->pgt__tlbs)
+	if (sp->pgt__tlb_live) /* a run of changes with no lookup between them stales the TLBs once */
 		pgt__tlb_stale_all(sp);
 }
 

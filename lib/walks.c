@@ -151,6 +151,7 @@ void pgt__walks_init(pgt_space_t *sp)
 	sp->pgt__va_lo = va_lo(sp);
 	sp->pgt__gen = 0;
 	sp->pgt__tlbs = NULL;
+	sp->pgt__tlb_live = 0;
 	sp->pgt__enc_prot = PGT__ENC_NONE;
 	cache_reserved(sp);
 }

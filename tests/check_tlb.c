@@ -724,6 +724,39 @@ START_TEST(attach_detach)
 }
 END_TEST
 
+/**
+ * A run of changes with no lookup between them makes the TLBs stale once;
+ * a lookup that revives one TLB makes the next change stale them all again,
+ * also when another attached TLB stayed stale, and after that other one is
+ * detached.
+ */
+START_TEST(changes_between_lookups)
+{
+	struct fx f;
+	struct pgt_tlb_entry e2[4];
+	pgt_tlb_t b;
+
+	fx_open(&f, &pgt_arch_x86_64, 8, 1);
+	ck_assert_int_eq(pgt_tlb_init(&b, &f.sp, e2, 4, 1), PGT_OK);
+	map_page(&f, 0x3000, 12, 0x9000, RW);
+	map_page(&f, 0x4000, 12, 0xa000, RW);
+	expect(&f, 0x3000, 0x9000, RW);
+	ck_assert_int_eq(pgt_unmap(&f.sp, 0x3000, 0x1000), PGT_OK);
+	ck_assert_int_eq(pgt_protect(&f.sp, 0x4000, 0x1000, PGT_PROT_READ), PGT_OK); /* stale already */
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x3000, NULL, NULL), PGT_ENOENT);
+	expect(&f, 0x4000, 0xa000, PGT_PROT_READ); /* revived: b is still stale */
+	ck_assert_int_eq(pgt_map(&f.sp, 0x3000, 0xb000, 0x1000, RW, 0), PGT_OK);
+	ck_assert_int_eq(pgt_protect(&f.sp, 0x4000, 0x1000, RW), PGT_OK);
+	expect(&f, 0x4000, 0xa000, RW);
+	ck_assert_int_eq(pgt_tlb_lookup(&b, 0x4000, NULL, NULL), PGT_OK);
+	pgt_tlb_fini(&b);
+	ck_assert_int_eq(pgt_unmap(&f.sp, 0x4000, 0x1000), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_lookup(&f.tlb, 0x4000, NULL, NULL), PGT_ENOENT);
+	expect(&f, 0x3000, 0xb000, RW);
+	fx_close(&f);
+}
+END_TEST
+
 /* --- random sequences against a model ------------------------------------------------------ */
 
 #define MODEL_MAX 48
@@ -899,6 +932,7 @@ static Suite *tlb_suite(void)
 	tcase_add_loop_test(tc, superpage_sizes_together, 0, (int)test_narchs * 2);
 	tcase_add_test(tc, superpage_detached);
 	tcase_add_test(tc, attach_detach);
+	tcase_add_test(tc, changes_between_lookups);
 	tcase_add_loop_test(tc, random_vs_model, 0, (int)test_narchs * 2);
 	suite_add_tcase(s, tc);
 	return s;

@@ -222,6 +222,7 @@ typedef struct pgt_space {
 			struct pgt__table_list pgt__cache[5];
 			size_t pgt__cache_max; /**< private: the most pgt__cache keeps at each level */
 			uint8_t pgt__list_bit[6]; /**< private: where each level's tables carry a list link */
+			uint8_t pgt__tlb_live; /**< private: an attached TLB may hold translations (lib/tlb.h) */
 		};
 		uint64_t pgt__room[PGT_SPACE_WORDS]; /**< private: the size of every version's state */
 	};
