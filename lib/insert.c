@@ -39,6 +39,20 @@ static int conflict_result(const pgt_space_t *sp, const struct pgt__stop *at, pg
 	return PGT_ECONFLICT; /* a table of smaller mappings, or a malformed entry */
 }
 
+int pgt__branch_make(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_pte_t leaf, const struct pgt__stop *at,
+		     pgt_pte_t **made)
+{
+	struct pgt__branch b;
+	int rc = pgt__branch_alloc(sp, target, at->level, &b);
+
+	if (rc != PGT_OK)
+		return rc;
+	pgt__branch_commit(sp, va, target, at->level, &b, leaf, 1, at->pte);
+	pgt__stop_count_note(sp, at, 1);
+	*made = b.tab[target] + pgt__index(pgt__level(sp, target), va);
+	return PGT_OK;
+}
+
 /**
  * Everything but the common case: something is mapped where the walk
  * stopped (the ADT's conflict answers), or tables are missing below it.
@@ -50,14 +64,11 @@ static __attribute__((noinline)) int insert_slow(pgt_space_t *sp, pgt_vaddr_t va
 	if (pgt__classify(pgt__level(sp, at.level), at.level, pgt__pte_load(at.pte)) != PGT__EMPTY)
 		return conflict_result(sp, &at, out);
 
-	struct pgt__branch b;
-	int rc = pgt__branch_alloc(sp, target, at.level, &b);
-	if (rc != PGT_OK)
-		return rc;
-	pgt__branch_commit(sp, va, target, at.level, &b, leaf, 1, at.pte);
-	pgt__stop_count_note(sp, &at, 1);
-	set_ref(out, sp, b.tab[target] + pgt__index(pgt__level(sp, target), va), target);
-	return PGT_OK;
+	pgt_pte_t *made;
+	int rc = pgt__branch_make(sp, va, target, leaf, &at, &made);
+	if (rc == PGT_OK)
+		set_ref(out, sp, made, target);
+	return rc;
 }
 
 int pgt__insert_general(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_ref_t *out)

@@ -34,6 +34,15 @@ static inline void pgt__stop_count_note(const pgt_space_t *sp, const struct pgt_
 }
 
 /**
+ * Writes @p leaf (level @p target) for @p va under a new branch of tables
+ * linked into the empty entry a walk stopped at (@p at, above the target),
+ * and counts that entry in its table: the address of the leaf in *made.
+ * PGT_ENOMEM or PGT_EHOOK, having changed nothing, when a table is missing.
+ */
+int pgt__branch_make(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_pte_t leaf, const struct pgt__stop *at,
+		     pgt_pte_t **made);
+
+/**
  * The hardware-valid leaf a walk found (for pgt__walk_ops.tlb_refill): its
  * entry and level, or in @p level a status when there is none; and what a
  * TLB entry needs of it, worked out where the walk knew the level.

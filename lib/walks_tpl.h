@@ -415,10 +415,13 @@ static PGT__ALWAYS_INLINE int walk_set_field(pgt_space_t *sp, const struct pgt_a
 
 /** What a one-page step returns when the general function must decide (never returned by a walk). */
 #define WALK_GENERAL 7
+/** What a map step returns at an empty entry above the target: tables are missing (never returned by a walk). */
+#define WALK_BRANCH 8
 
 /**
- * Down to the entry of level @p target for @p va, through tables only: a
- * missing table or a superpage on the way is the general map's.
+ * Down to the entry of level @p target for @p va, through tables only: an
+ * empty entry above the target stops the walk there (at->level), for a new
+ * branch; a superpage on the way is the general map's.
  */
 static PGT__ALWAYS_INLINE int map_step(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
 				       pgt_vaddr_t va, unsigned target, unsigned l, bool hook)
@@ -427,7 +430,28 @@ static PGT__ALWAYS_INLINE int map_step(const struct pgt_arch *A, const struct wa
 
 	if (l == target) /* any bit set: a conflict, or an entry to replace, for the passes to judge */
 		return pte == 0 ? PGT_OK : WALK_GENERAL;
-	return walk_is_table(A, l, pte) ? walk_descend(A, c, at, pte, va, l, hook) : WALK_GENERAL;
+	if (walk_is_table(A, l, pte))
+		return walk_descend(A, c, at, pte, va, l, hook);
+	return pte == 0 ? WALK_BRANCH : WALK_GENERAL; /* after the table test: a walk through tables pays nothing */
+}
+
+/**
+ * The one page of level @p target under new tables from the empty entry
+ * where the map's walk stopped (WALK_BRANCH): nothing there can conflict,
+ * and no TLB holds a translation under an empty entry. The walk to that
+ * entry is made again (walk_to): handing over the map walk's position
+ * would keep it in registers, saved and restored on the common path.
+ */
+static __attribute__((noinline)) int map_branch(pgt_space_t *sp, pgt_vaddr_t va, pgt_pte_t leaf, unsigned target)
+{
+	struct pgt__stop stop;
+	pgt_pte_t *made;
+	int rc = pgt__ops(sp)->walk_to(sp, va, target, &stop);
+
+	if (rc != PGT_OK)
+		return rc;
+	PGT_ASSERT(stop.level > target && pgt__pte_load(stop.pte) == 0);
+	return pgt__branch_make(sp, va, target, leaf, &stop, &made);
 }
 
 /**
@@ -455,6 +479,8 @@ static PGT__ALWAYS_INLINE int walk_map_page(pgt_space_t *sp, const struct pgt_ar
 #undef STEP
 	if (st == WALK_GENERAL)
 		return pgt__map_general(sp, va, pa, size, prot, flags);
+	if (st == WALK_BRANCH)
+		return map_branch(sp, va, pgt__leaf_make(L, sp->pgt__enc[target], pa), target);
 	if (st == PGT_OK) {
 		pgt__pte_store(at.p, pgt__leaf_make(L, sp->pgt__enc[target], pa));
 		if (target + 1u < A->levels)

@@ -293,6 +293,51 @@ START_TEST(test_one_page_p2v_failure)
 }
 END_TEST
 
+/**
+ * One page into missing tables, with the N-th table allocation failing for
+ * every N the branch needs (and one more, which succeeds), in both p2v
+ * kinds: the same status as the passes, nothing written, the books as
+ * before; then the same page with a p2v hook that fails for the new tables.
+ */
+START_TEST(test_one_page_branch_failure)
+{
+	struct config cf = config_of((_i / 2) * 8 + (_i % 2) * 4);
+	const struct pgt_arch *a = cf.a;
+	uint64_t page = 1ull << a->level[0].shift;
+	pgt_vaddr_t va = test_va_bottom(a, 0);
+	/* the next root entry: every table below the root is missing there */
+	pgt_vaddr_t far = va + (1ull << a->level[a->levels - 1u].shift);
+
+	for (unsigned n = 1; n <= a->levels; n++) {
+		struct side fast, gen;
+		side_open(&fast, &cf, false);
+		side_open(&gen, &cf, true);
+		CHECK_RC(pgt_map(&fast.sp, va, 0, page, PGT_PROT_READ, 0), PGT_OK);
+		CHECK_RC(pgt_map(&gen.sp, va, 0, page, PGT_PROT_READ, 0), PGT_OK);
+		size_t before = test_mm_outstanding(&fast.t);
+		fast.t.fail_at = fast.t.attempts + (long)n;
+		gen.t.fail_at = gen.t.attempts + (long)n;
+		int want = n < a->levels ? PGT_ENOMEM : PGT_OK;
+		CHECK_RC(pgt_map(&fast.sp, far, page, page, PGT_PROT_READ, 0), want);
+		CHECK_RC(pgt_map(&gen.sp, far, page, page, PGT_PROT_READ, 0), want);
+		CHECK_THAT(want == PGT_OK || test_mm_outstanding(&fast.t) == before,
+			   "%s: failure %u: %zu tables kept", cf.who, n, test_mm_outstanding(&fast.t) - before);
+		expect_same_calls(&fast, &gen, &cf, n, "branch failure");
+		expect_same_trees(&fast, &gen, &cf, n, "branch failure");
+		if (cf.mode == TEST_MM_HOOK && want != PGT_OK) {
+			fast.t.fail_at = gen.t.fail_at = 0;
+			fast.t.p2v_null = gen.t.p2v_null = true;
+			CHECK_RC(pgt_map(&fast.sp, far, page, page, PGT_PROT_READ, 0), PGT_EHOOK);
+			CHECK_RC(pgt_map(&gen.sp, far, page, page, PGT_PROT_READ, 0), PGT_EHOOK);
+			fast.t.p2v_null = gen.t.p2v_null = false;
+			expect_same_trees(&fast, &gen, &cf, n, "branch p2v failure");
+		}
+		side_close(&fast, &cf);
+		side_close(&gen, &cf);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	/* Tables of 64 KiB granules with link words are 128 KiB: kept on the heap, their churn costs no mmap. */
@@ -304,6 +349,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_one_page_as_the_passes, 0, (int)test_narchs * 8);
 	tcase_add_loop_test(tc, test_one_page_p2v_failure, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, test_one_page_branch_failure, 0, (int)test_narchs * 2);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }
