@@ -72,7 +72,7 @@ static bool cache_put(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt
 
 	if (level >= pgt__root_level(sp) || c->n >= sp->pgt__cache_max)
 		return false;
-	pgt__list_push_as(c, pgt__list_at(sp, level), tab, pa, true);
+	pgt__cache_push(c, tab, pa);
 	return true;
 }
 
@@ -85,13 +85,10 @@ static bool cache_has(const pgt_space_t *sp, unsigned level)
 /** Moves the top table of the cache at @p level onto @p list, still known to be zero. */
 static void cache_move(const pgt_space_t *sp, unsigned level, struct pgt__table_list *list)
 {
-	unsigned p = pgt__list_at(sp, level);
 	pgt_paddr_t pa;
-	bool zero;
-	pgt_pte_t *tab = pgt__list_pop_as(cache_of(sp, level), p, &pa, &zero);
+	pgt_pte_t *tab = pgt__cache_pop(cache_of(sp, level), &pa);
 
-	PGT_ASSERT(zero);
-	pgt__list_push_as(list, p, tab, pa, zero);
+	pgt__list_push_as(list, pgt__list_at(sp, level), tab, pa, true);
 }
 
 size_t pgt__cache_drain(pgt_space_t *sp, size_t keep)
@@ -101,7 +98,7 @@ size_t pgt__cache_drain(pgt_space_t *sp, size_t keep)
 	for (unsigned l = 0; l < pgt__root_level(sp); l++) {
 		while (sp->pgt__cache[l].n > keep) {
 			pgt_paddr_t pa;
-			(void)pgt__list_pop(&sp->pgt__cache[l], pgt__list_at(sp, l), &pa);
+			(void)pgt__cache_pop(&sp->pgt__cache[l], &pa);
 			pgt__table_free(sp, l, pa);
 			freed++;
 		}
@@ -131,6 +128,8 @@ void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 			pgt_paddr_t pa;
 			bool zero;
 			pgt_pte_t *tab = pgt__list_pop_as(&lists[l], pgt__list_at(sp, l), &pa, &zero);
+			if (zero) /* zero again, as the cache keeps its tables */
+				pgt__list_clear_words(tab);
 			give_back(sp, l, tab, pa, zero);
 		}
 	}
@@ -169,8 +168,7 @@ pgt_pte_t *pgt__list_take_cleared(const pgt_space_t *sp, struct pgt__table_list 
 	if (!zero)
 		pgt__table_clear(sp, level, tab);
 	else /* the list words are all it holds */
-		for (unsigned i = 0; i < PGT__LIST_WORDS; i++)
-			tab[i] = 0;
+		pgt__list_clear_words(tab);
 	return tab;
 }
 
@@ -201,7 +199,7 @@ static int branch_table(const pgt_space_t *sp, unsigned level, struct pgt__branc
 {
 	*kept = cache_has(sp, level);
 	if (*kept) {
-		b->tab[level] = pgt__list_take_cleared(sp, cache_of(sp, level), level, &b->pa[level]);
+		b->tab[level] = pgt__cache_pop(cache_of(sp, level), &b->pa[level]);
 		return PGT_OK;
 	}
 	int rc = pgt__table_alloc(sp, level, &b->pa[level], &b->tab[level]);

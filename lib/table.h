@@ -14,8 +14,8 @@
  * struct pgt__table_list (declared in pgtable.h, where the space's table
  * cache holds some): a stack of tables that are not in the tree (new ones
  * waiting to be linked, unlinked ones waiting for a TLB flush and for
- * readers to leave, empty ones kept for reuse), threaded through the
- * tables themselves: the next table's pointer and physical address, 16
+ * readers to leave; the cache's own, below, is linked otherwise), threaded
+ * through the tables themselves: the next table's pointer and physical address, 16
  * bits per entry in entries 0 to 7. Each 16-bit piece sits in a window of
  * bits that holds neither the valid bit nor the reserved mark, so a
  * hardware walker or a concurrent reader still inside a dead table reads
@@ -72,6 +72,13 @@ static inline uint64_t pgt__list_get(const pgt_pte_t *w, unsigned p)
 /** Bit 0 of a table's stored address word: the table is zero but for its list words. */
 #define PGT__LIST_ZERO 1u
 
+/** Clears the list words of a table taken off a list. */
+static inline void pgt__list_clear_words(pgt_pte_t *tab)
+{
+	for (unsigned i = 0; i < PGT__LIST_WORDS; i++)
+		tab[i] = 0;
+}
+
 /** Pushes @p tab (at @p pa); @p zero: it holds nothing but the list words this writes. */
 static inline void pgt__list_push_as(struct pgt__table_list *l, unsigned p, pgt_pte_t *tab, pgt_paddr_t pa,
 				     bool zero)
@@ -109,6 +116,48 @@ static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, unsigned p, pg
 	bool zero;
 
 	return pgt__list_pop_as(l, p, pa, &zero);
+}
+
+/*
+ * The space's cache (pgt_space_cache) is a list of its own, linked through
+ * two plain words of each kept table: entry 0 holds the next table's
+ * pointer, entry 1 its physical address. A table is kept only after it was
+ * unlinked and the tlb_flush hook was told, and never in a space with
+ * readers (defer_free): no walker can be inside it, so the windows the
+ * other lists need are not needed here, and a take clears two words.
+ */
+#define PGT__CACHE_WORDS 2u
+
+/** Keeps @p tab (at @p pa), which holds nothing, on the cache list @p c. */
+static inline void pgt__cache_push(struct pgt__table_list *c, pgt_pte_t *tab, pgt_paddr_t pa)
+{
+	tab[0] = (pgt_pte_t)(uintptr_t)c->head;
+	tab[1] = c->head_pa;
+	c->head = tab;
+	c->head_pa = pa;
+	c->n++;
+}
+
+/** The table after @p tab on a cache list, and its address in *next_pa. */
+static inline pgt_pte_t *pgt__cache_next(const pgt_pte_t *tab, pgt_paddr_t *next_pa)
+{
+	*next_pa = tab[1];
+	// NOLINTNEXTLINE(performance-no-int-to-ptr): the list keeps the pointer as an integer
+	return (pgt_pte_t *)(uintptr_t)tab[0];
+}
+
+/** Takes the top table of the cache list @p c, zero again: its address in *pa. */
+static inline pgt_pte_t *pgt__cache_pop(struct pgt__table_list *c, pgt_paddr_t *pa)
+{
+	pgt_pte_t *tab = c->head;
+
+	PGT_ASSERT(c->n > 0);
+	*pa = c->head_pa;
+	c->head = pgt__cache_next(tab, &c->head_pa);
+	c->n--;
+	for (unsigned i = 0; i < PGT__CACHE_WORDS; i++)
+		tab[i] = 0;
+	return tab;
 }
 
 /**

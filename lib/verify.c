@@ -235,14 +235,13 @@ static void verify_table(struct verify *v, unsigned level, const pgt_pte_t *tabl
 /* ------------------------------------------------------------------------ */
 /* Tables kept for reuse (pgt_space_cache)                                   */
 
-/** Whether a kept table holds nothing but its list words (entries, link words and all). */
+/** Whether a kept table holds nothing but its two list words (entries, link words and all). */
 static bool kept_table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *tab)
 {
-	pgt_pte_t list_bits = (pgt_pte_t)0xffff << pgt__list_at(sp, level);
 	size_t words = pgt__table_bytes(sp, level) / sizeof(pgt_pte_t);
 
-	for (size_t i = 0; i < words; i++)
-		if (pgt__pte_load(&tab[i]) & (i < PGT__LIST_WORDS ? ~list_bits : ~(pgt_pte_t)0))
+	for (size_t i = PGT__CACHE_WORDS; i < words; i++)
+		if (pgt__pte_load(&tab[i]))
 			return false;
 	return true;
 }
@@ -270,18 +269,13 @@ static void verify_cache(struct verify *v)
 {
 	for (unsigned l = 0; l < pgt__root_level(v->sp); l++) {
 		const struct pgt__table_list *c = &v->sp->pgt__cache[l];
-		unsigned p = pgt__list_at(v->sp, l);
 		const pgt_pte_t *tab = c->head;
 		pgt_paddr_t pa = c->head_pa;
 
 		if (c->n > v->sp->pgt__cache_max)
 			problem(v, "more tables kept for reuse than the bound", 0, l);
-		for (size_t k = 0; k < c->n && verify_kept(v, l, tab, pa); k++) {
-			pa = pgt__list_get(&tab[4], p) & ~(pgt_paddr_t)PGT__LIST_ZERO;
-			/* the list keeps the next table's pointer as an integer (table.h) */
-			// NOLINTNEXTLINE(performance-no-int-to-ptr)
-			tab = (const pgt_pte_t *)(uintptr_t)pgt__list_get(&tab[0], p);
-		}
+		for (size_t k = 0; k < c->n && verify_kept(v, l, tab, pa); k++)
+			tab = pgt__cache_next(tab, &pa);
 	}
 }
 
