@@ -55,8 +55,7 @@
  * Superpages follow the page-by-page model exactly because they are made
  * only where no step of the call can tell them from their pages: a whole
  * source leaf into an aligned destination range, never within one space's
- * overlapping ranges, never in root entry 0 (whose link word holds the
- * attachment mark). A destination range that held mappings is flushed
+ * overlapping ranges. A destination range that held mappings is flushed
  * first, whole; that flush cannot reach the source: a superpage is derived
  * only from superpages, and PREPARE split every superpage of the
  * destination range with everything derived from it, so a source derived
@@ -175,10 +174,13 @@ static bool db_ok(const pgt_mdb_t *db)
 }
 
 /**
- * The attachment mark: the link word beside the root's entry 0, which no
- * mapping of the database uses (it makes no leaf in root entry 0, see
- * clear_of_mark). It names the database, so that a space attached to one
- * is refused by another.
+ * The attachment mark: the link word beside the root's entry 0. It names
+ * the database, so that a space attached to one is refused by another.
+ * A link word is read only for a leaf, so the mark may stay there while
+ * root entry 0 is empty or a table. A root-level leaf in entry 0 takes the
+ * word for its node (root_leaf_0); the mark is not needed then, since a
+ * space that maps something is refused by attach anyway, and the word is
+ * not 0 either. The mark comes back when that leaf goes (mark_restore).
  */
 static uint64_t *mark_word(const pgt_space_t *sp)
 {
@@ -188,6 +190,27 @@ static uint64_t *mark_word(const pgt_space_t *sp)
 static uint64_t mark_of(const pgt_mdb_t *db)
 {
 	return (uint64_t)(uintptr_t)db ^ MDB_MAGIC;
+}
+
+/** Whether root entry 0 of @p sp is a leaf (valid or reserved): its link word is a node's then. */
+static bool root_leaf_0(const pgt_space_t *sp)
+{
+	unsigned root = pgt__root_level(sp);
+	const struct pgt_level *L = pgt__level(sp, root);
+	enum pgt__kind kind = pgt__classify(L, root, pgt__pte_load(sp->pgt__root));
+
+	return kind == PGT__LEAF || kind == PGT__RESERVED;
+}
+
+/**
+ * Puts the mark of @p db back in root entry 0's link word unless a leaf
+ * there owns the word: the library clears the word when it unlinks or
+ * splits what entry 0 held.
+ */
+static void mark_restore(const pgt_mdb_t *db, pgt_space_t *sp)
+{
+	if (!root_leaf_0(sp))
+		*mark_word(sp) = mark_of(db);
 }
 
 /** The attachment record of @p sp, or NULL when it is not attached to @p db. */
@@ -646,6 +669,7 @@ static void hooks_give_back(struct mdb_op *op)
 		a->hooked = false;
 		if (a->flush && a->orig.tlb_flush)
 			a->orig.tlb_flush(a->orig.ctx, a->flush_lo, a->flush_last - a->flush_lo + 1);
+		mark_restore(op->db, a->sp); /* a split of a leaf in root entry 0 clears the word */
 		pgt__list_retire_all(a->sp, a->dead);
 		pgt__list_free_all(a->sp, a->pool);
 	}
@@ -711,18 +735,6 @@ static bool source_fits(const struct mdb_op *op, const struct node *s, pgt_vaddr
 }
 
 /**
- * Whether a leaf of @p level at @p va of @p sp keeps clear of the
- * attachment mark: only a root-level leaf in root entry 0 would take the
- * link word that holds it.
- */
-static bool clear_of_mark(const pgt_space_t *sp, pgt_vaddr_t va, unsigned level)
-{
-	unsigned root = pgt__root_level(sp);
-
-	return level != root || pgt__index(pgt__level(sp, root), va) != 0;
-}
-
-/**
  * Whether APPLY may put a leaf of @p level over what the destination holds
  * (pgt_map with PGT_MAP_REPLACE, which gives the tables under it back and
  * needs none). Through the caller's p2v hook a range call remembers the
@@ -745,7 +757,7 @@ static bool replace_ok(const struct mdb_op *op, unsigned level)
  * destination holds mappings, the step's flush empties the range first and
  * cannot touch the source (map_step), so the superpage is the page-by-page
  * result too. The root level as well, where the format allows leaves
- * there, except in root entry 0, whose link word is the attachment mark.
+ * there (in root entry 0 too: its leaf takes the mark's word, mark_word).
  * Reads only; PREPARE and its reservations ask it in the same order and
  * get the same answers (the splits between them empty no range and fill
  * none).
@@ -766,7 +778,7 @@ static unsigned plan_level(const struct mdb_op *op, uint64_t off)
 		uint64_t S = level_size(op->dst, l);
 		pgt_vaddr_t from = op->kind == KIND_PHYS ? op->pa + off : sv;
 		if (!pgt__level(op->dst, l)->leaf_ok || S > op->size - off || (d & (S - 1)) ||
-		    (from & (S - 1)) || !clear_of_mark(op->dst, d, l))
+		    (from & (S - 1)))
 			continue;
 		if ((!s || source_fits(op, s, sv, S)) && (region_empty(op->dst, d, l) || replace_ok(op, l)))
 			return l;
@@ -1042,6 +1054,8 @@ static void reserve_destination(struct mdb_op *op)
 			int rc = pgt_insert(op->dst, dva, op->dst->pgt__arch->level[level].shift, NULL);
 			PGT_ASSERT(rc >= 0); /* the tables are in the pool */
 			(void)rc;
+			if (level == pgt__root_level(op->dst))
+				link_set(op->dst, dva, NULL); /* in root entry 0 the word held the mark */
 		}
 		off += level_size(op->dst, level);
 	}
@@ -1136,8 +1150,8 @@ static void unmap_leaf(struct mdb_op *op, struct attached *a, pgt_vaddr_t va, ui
 	int rc = pgt_unmap(a->sp, va, size);
 	PGT_ASSERT(rc == PGT_OK);
 	(void)rc;
-	/* unmap may free the table under root entry 0, and clear the mark with the entry's link word */
-	*mark_word(a->sp) = mark_of(op->db);
+	/* unmap may free the table under root entry 0 (or the leaf there), and clear the mark with the word */
+	mark_restore(op->db, a->sp);
 }
 
 /** Makes the leaf of the live node @p n say what @p n says; keeps its link word. */
@@ -1584,7 +1598,7 @@ int pgt_mdb_verify(const pgt_mdb_t *db,
 		return PGT_EINVAL;
 	for (const struct attached *a = db->pgt__spaces; a; a = a->next) {
 		c.sp = a->sp;
-		if (*mark_word(a->sp) != mark_of(db))
+		if (!root_leaf_0(a->sp) && *mark_word(a->sp) != mark_of(db))
 			problem(&c, "attachment mark lost", a->sp, 0);
 		if (pgt_walk_all(a->sp, check_leaf, &c) != PGT_OK)
 			problem(&c, "space cannot be walked", a->sp, 0);

@@ -103,9 +103,15 @@ static void slot_open(struct run *r, int k)
 	ck_assert_int_eq(pgt_space_init(&s->sp, r->a, &s->t.mm, s->flags), PGT_OK);
 	s->lo = test_va_bottom(r->a, s->flags) + (uint64_t)(k + 1) * table_span - (WINDOW / 2) * r->pg;
 	if (r->a->levels == 2 && r->a->level[1].leaf_ok && r->a->level[0].bits == 3) {
-		/* root leaves of eight pages: from inside root entry 0 across three more root entries */
+		/*
+		 * root leaves of eight pages: space 0's window is root entries 0-2, whose entry 0 holds
+		 * the attachment mark while it has no leaf; the others' start inside a root entry and
+		 * cross three more
+		 */
 		table_span = r->pg << r->a->level[0].bits;
 		s->lo = test_va_bottom(r->a, s->flags) + (uint64_t)(k + 1) * table_span - 4 * r->pg;
+		if (k == 0)
+			s->lo = test_va_bottom(r->a, s->flags);
 	}
 	if (k == 1)
 		s->lo = test_va_top(r->a, s->flags) - WINDOW * r->pg + 1;
@@ -959,8 +965,11 @@ static unsigned level_at(pgt_space_t *sp, pgt_vaddr_t va)
  * root, ARMv8 4K/39-bit: 1 GiB leaves in the root): a 1 GiB
  * map_phys at root entry 1 is one leaf and one node and takes no table;
  * map and grant carry it whole to other spaces' root entries; a flush that
- * cuts it splits it and what was derived from it; root entry 0, whose link
- * word holds the attachment mark, gets 2 MiB leaves instead.
+ * cuts it splits it and what was derived from it. Root entry 0, whose link
+ * word holds the attachment mark while no leaf is there, gets a root leaf
+ * too: the leaf's node takes the word, another database still cannot
+ * attach the space, and the mark is back once the leaf goes (split or
+ * removed).
  */
 START_TEST(test_root_superpages)
 {
@@ -1012,16 +1021,36 @@ START_TEST(test_root_superpages)
 	ck_assert_int_eq(pgt_mdb_flush(&r.db, a, gib, gib, RWX), PGT_OK);
 	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
 
-	/* root entry 0 holds the mark: 1 GiB there is 512 leaves of 2 MiB, and the mark stays */
+	/* root entry 0: one leaf and one node as well, while the space stays marked as attached */
+	pgt_mdb_t db2;
+	ck_assert_int_eq(pgt_mdb_init(&db2, &r.nm.mm), PGT_OK);
 	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, b, 0, gib, gib, RWX), PGT_OK);
 	leaves_in(b, 0, gib, n);
-	ck_assert(n[0] == 512 && n[1] == 512);
-	ck_assert_uint_eq(level_at(b, 0), 1);
+	ck_assert(n[0] == 1 && n[1] == 1);
+	ck_assert_uint_eq(level_at(b, 0), 2);
 	ck_assert_int_eq(problems(&r), 0);
-	ck_assert_int_eq(pgt_mdb_map(&r.db, b, 0, c, gib, gib, RWX), PGT_OK);
-	ck_assert_uint_eq(level_at(c, gib), 1); /* the source is 2 MiB leaves: so is the copy */
+	ck_assert_int_eq(pgt_mdb_map(&r.db, b, 0, c, 0, gib, RWX), PGT_OK); /* into c's entry 0 */
+	ck_assert_uint_eq(level_at(c, 0), 2);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, c, gib - 1, &o), PGT_OK);
+	ck_assert(o.space == b && o.va == gib - r.pg && o.pa == 2 * gib - r.pg && o.depth == 1);
+	ck_assert_int_eq(pgt_mdb_attach(&db2, c), PGT_EINVAL);
+	ck_assert_int_eq(problems(&r), 0);
+	/* split by a downgrade that cuts b's (and c's below it), then removed: the mark is back each time */
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, b, 3 * r.pg, r.pg, PGT_PROT_WRITE), PGT_OK);
+	ck_assert_uint_eq(level_at(c, 0), 0);
+	ck_assert_int_eq(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, b, 3 * r.pg, r.pg, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, c, 3 * r.pg, &o), PGT_ENOENT);
+	ck_assert_int_eq(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_attach(&db2, c), PGT_EINVAL);
 	ck_assert_int_eq(pgt_mdb_flush(&r.db, b, 0, gib, RWX), PGT_OK);
+	leaves_in(c, 0, gib, n);
+	ck_assert_int_eq(n[0], 0);
+	ck_assert_int_eq(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_attach(&db2, b), PGT_EINVAL);
+	ck_assert_int_eq(pgt_mdb_attach(&db2, c), PGT_EINVAL);
 	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+	pgt_mdb_destroy(&db2);
 	check_all(&r);
 	run_close(&r);
 }
