@@ -37,11 +37,12 @@
  *   APPLY    makes the tables say what the nodes say, touching only what
  *            DECIDE touched: leaves of live nodes are rewritten in place
  *            (pgt_protect, or pgt_map with PGT_MAP_REPLACE: neither needs
- *            a table for a leaf that exists, and a planned superpage
- *            replaces the tables of the pages it covers, which its step
- *            flushed, without one), leaves left without a node
- *            are removed (pgt_unmap of a whole leaf needs no table), and
- *            dead nodes go back to the caller. Cannot fail.
+ *            a table for a leaf that exists), leaves left without a node
+ *            are removed (pgt_unmap of a whole leaf needs no table), then
+ *            each planned superpage is made where its step's flush and
+ *            those removals left nothing (the tables of its path that the
+ *            removals emptied come from the pool: PREPARE counted them),
+ *            and dead nodes go back to the caller. Cannot fail.
  *
  * While a call edits a space, the space's memory hooks are the call's
  * (struct attached): its alloc_table hands out the prepared tables, its
@@ -735,22 +736,6 @@ static bool source_fits(const struct mdb_op *op, const struct node *s, pgt_vaddr
 }
 
 /**
- * Whether APPLY may put a leaf of @p level over what the destination holds
- * (pgt_map with PGT_MAP_REPLACE, which gives the tables under it back and
- * needs none). Through the caller's p2v hook a range call remembers the
- * tables it reaches, and past a few dozen it needs a table to remember
- * them in; a level-1 leaf reaches its path and one table below, always
- * few enough. Without the hook any level may.
- */
-static bool replace_ok(const struct mdb_op *op, unsigned level)
-{
-	const struct attached *a = op->home;
-	bool hook = a->hooked ? a->orig.p2v != NULL : a->sp->pgt__mm.p2v != NULL;
-
-	return !hook || level == 1;
-}
-
-/**
  * The level of the destination leaf the call makes at offset @p off: a
  * superpage level when a whole source leaf (or physical memory) of that
  * size, aligned on both sides, goes there; else 0 (a page). Where the
@@ -780,7 +765,7 @@ static unsigned plan_level(const struct mdb_op *op, uint64_t off)
 		if (!pgt__level(op->dst, l)->leaf_ok || S > op->size - off || (d & (S - 1)) ||
 		    (from & (S - 1)))
 			continue;
-		if ((!s || source_fits(op, s, sv, S)) && (region_empty(op->dst, d, l) || replace_ok(op, l)))
+		if (!s || source_fits(op, s, sv, S))
 			return l;
 	}
 	return 0;
@@ -870,18 +855,41 @@ static int count_missing(struct mdb_op *op, pgt_vaddr_t va, unsigned level, uint
 	return PGT_OK;
 }
 
+/**
+ * Counts the tables a superpage of @p level planned at @p va over what the
+ * destination holds may need in APPLY: removing the leaves it covers first
+ * may free every table of its path below the root (the emptied tables go),
+ * and then its leaf needs them again. One per level and span (@p last, as
+ * count_missing's): the first superpage made there brings the table back.
+ */
+static void count_vanishing(struct mdb_op *op, pgt_vaddr_t va, unsigned level, uint64_t last[])
+{
+	const pgt_space_t *sp = op->dst;
+	uint64_t o = pgt__va_offset(sp, va);
+
+	for (unsigned m = level; m < pgt__root_level(sp); m++) {
+		const struct pgt_level *M = pgt__level(sp, m);
+		if ((o >> (M->shift + M->bits)) != last[m]) {
+			op->home->need[m]++;
+			last[m] = o >> (M->shift + M->bits);
+		}
+	}
+}
+
 /** Counts the nodes and tables of the destination's leaves, in the order DECIDE makes them. */
 static int count_destination(struct mdb_op *op)
 {
-	uint64_t last[PGT_MAX_LEVELS];
+	uint64_t last[PGT_MAX_LEVELS], gone[PGT_MAX_LEVELS];
 
 	for (unsigned l = 0; l < PGT_MAX_LEVELS; l++)
-		last[l] = ~0ull;
+		last[l] = gone[l] = ~0ull;
 	for (uint64_t off = 0; off < op->size;) {
 		unsigned level = plan_level(op, off);
 		int rc = count_missing(op, op->dva + off, level, last);
 		if (rc != PGT_OK)
 			return rc;
+		if (level > 0 && !region_empty(op->dst, op->dva + off, level))
+			count_vanishing(op, op->dva + off, level, gone);
 		op->nodes++;
 		off += level_size(op->dst, level);
 	}
@@ -1231,15 +1239,47 @@ static void nodes_release(struct mdb_op *op)
 	pool_release(op);
 }
 
-/** APPLY: live leaves first (they need no table), then removals, then the nodes go back. */
+/** Whether [lo, last] and the @p size bytes at @p va overlap. */
+static bool meets(pgt_vaddr_t lo, pgt_vaddr_t last, pgt_vaddr_t va, uint64_t size)
+{
+	return va <= last && lo <= va + (size - 1);
+}
+
+/**
+ * Makes the leaf of a pending superpage, once the leaves it covers are
+ * gone (with every table they emptied: the leaf then replaces nothing,
+ * whatever the size, and the tables its path lost come from the pool,
+ * count_vanishing). Where the format breaks before it makes, the TLB
+ * entries of what was there go first: a larger leaf may not meet them.
+ */
+static void write_pending(struct mdb_op *op, struct node *n)
+{
+	struct attached *a = n->home;
+	uint64_t size = node_size(n);
+
+	hooks_take(op, a);
+	if (n->sp->pgt__arch->break_before_make && a->flush && a->orig.tlb_flush &&
+	    meets(a->flush_lo, a->flush_last, n->va, size))
+		a->orig.tlb_flush(a->orig.ctx, n->va, size);
+	write_leaf(op, n);
+}
+
+/**
+ * APPLY: live leaves first (they exist: no table needed), then removals,
+ * then the pending superpages over what the removals cleared, then the
+ * nodes go back.
+ */
 static void apply(struct mdb_op *op)
 {
 	for (struct node *n = op->touched; n; n = n->work)
-		if (!(n->state & NODE_DEAD))
+		if (!(n->state & (NODE_DEAD | NODE_PENDING)))
 			write_leaf(op, n);
 	for (struct node *n = op->touched; n; n = n->work)
 		if (n->state & NODE_DEAD)
 			remove_leaf(op, n);
+	for (struct node *n = op->touched; n; n = n->work)
+		if ((n->state & (NODE_DEAD | NODE_PENDING)) == NODE_PENDING)
+			write_pending(op, n);
 	reserved_release(op);
 	hooks_give_back(op);
 	nodes_release(op);

@@ -1144,21 +1144,101 @@ START_TEST(test_super_over_pages)
 	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
 
 	/*
-	 * 1 GiB over pages: one leaf in c; in b, whose p2v hook makes a range
-	 * call remember the tables it replaces, 2 MiB leaves (a 1 GiB leaf
-	 * there would replace too many tables at once).
+	 * 1 GiB over pages: one leaf in c, and one in b too, whose p2v hook
+	 * makes a range call remember the tables it replaces (too many for a
+	 * 1 GiB leaf over b's 31, past the 24 a call remembers without a
+	 * table of its own): the pages go first, with the tables they
+	 * emptied, and the leaf is made where nothing is. Its path lost its
+	 * last table below the root with them: the call took one beforehand
+	 * (each table allocation failing at every N first changes nothing).
+	 * Two such leaves in one call share that table.
 	 */
 	const uint64_t gib = 1ull << 30;
 	const pgt_vaddr_t big = 0x80000000;
 	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, c, big + mib2, 0x5000, 4 * r.pg, RWX), PGT_OK);
-	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, c, big, gib, gib, RWX), PGT_OK);
-	leaves_in(c, big, gib, n);
-	ck_assert(n[0] == 1 && n[1] == 1);
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, c, big, gib, 2 * gib, RWX), PGT_OK);
+	leaves_in(c, big, 2 * gib, n);
+	ck_assert(n[0] == 2 && n[1] == 2);
 	ck_assert_uint_eq(level_at(c, big), 2);
+	long tables = r.s[3].t.allocs - r.s[3].t.frees, injected = 0;
+	for (uint64_t i = 1; i <= 60; i++) /* a page in thirty 2 MiB slots of each GiB: a table each */
+		ck_assert_int_eq(pgt_mdb_map_phys(&r.db, b, big + i / 31 * gib + i % 31 * mib2, 0x5000, r.pg, RWX),
+				 PGT_OK);
+	ck_assert_int_eq(r.s[3].t.allocs - r.s[3].t.frees - tables, 63); /* and three above them */
+	for (long k = 1;; k++, injected++) {
+		struct snap before;
+		snap_take(&r, &before);
+		r.s[3].t.fail_at = r.s[3].t.attempts + k;
+		int rc = pgt_mdb_map(&r.db, c, big, b, big, 2 * gib, RWX);
+		disarm(&r);
+		if (rc != PGT_ENOMEM) {
+			snap_drop(&before);
+			ck_assert_int_eq(rc, PGT_OK);
+			break;
+		}
+		snap_same(&r, &before, "table failure");
+	}
+	ck_assert_int_ge(injected, 1);
+	leaves_in(b, big, 2 * gib, n);
+	ck_assert(n[0] == 2 && n[1] == 2);
+	ck_assert_uint_eq(level_at(b, big + gib), 2);
+	ck_assert_int_eq(r.s[3].t.allocs - r.s[3].t.frees - tables, 1); /* the directory pointer table */
+	ck_assert_int_eq(pgt_mdb_origin(&r.db, b, big + gib + mib2, &o), PGT_OK);
+	ck_assert(o.space == c && o.pa == 2 * gib + mib2 && o.depth == 1);
+	ck_assert_int_eq(problems(&r), 0);
+	ck_assert_int_eq(pgt_mdb_flush(&r.db, c, big, 2 * gib, RWX), PGT_OK);
+	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
+	check_all(&r);
+	run_close(&r);
+}
+END_TEST
+
+/** What the tlb_flush hook saw of one page (test_super_over_pages_bbm). */
+static struct {
+	pgt_space_t *sp;
+	pgt_vaddr_t probe;
+	int unmapped, mapped; /**< flushes covering the probe, with it unmapped or mapped at the time */
+} bbm;
+
+static void bbm_flush(struct test_mm *t, pgt_vaddr_t va, uint64_t size)
+{
+	record_flush(t, va, size);
+	if (bbm.probe - va < size) {
+		if (pgt_translate(bbm.sp, bbm.probe, PGT_ACC_READ, NULL, NULL) == PGT_OK)
+			bbm.mapped++;
+		else
+			bbm.unmapped++;
+	}
+}
+
+/**
+ * Break-before-make (ARMv8): a 1 GiB leaf made over pages through a p2v
+ * hook (the pages go first) is made only after the TLB heard that the
+ * pages there went: a flush covering them comes while nothing is mapped
+ * there, before the one the call batches at its end.
+ */
+START_TEST(test_super_over_pages_bbm)
+{
+	struct run r;
+	const uint64_t gib = 1ull << 30, mib2 = 1ull << 21;
+	const pgt_vaddr_t big = 0x80000000;
+	long n[2];
+
+	run_open(&r, &pgt_arch_armv8_4k_48, 19);
+	pgt_space_t *b = &r.s[3].sp, *c = &r.s[2].sp; /* b has the p2v hook */
+	long nodes = r.nm.allocs - r.nm.frees;
 	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, b, big + mib2, 0x5000, 4 * r.pg, RWX), PGT_OK);
+	ck_assert_int_eq(pgt_mdb_map_phys(&r.db, c, big, gib, gib, RWX), PGT_OK);
+	bbm.sp = b;
+	bbm.probe = big + mib2;
+	bbm.unmapped = bbm.mapped = 0;
+	r.s[3].t.on_flush = bbm_flush;
 	ck_assert_int_eq(pgt_mdb_map(&r.db, c, big, b, big, gib, RWX), PGT_OK);
+	r.s[3].t.on_flush = record_flush;
+	ck_assert_uint_eq(level_at(b, big), 2);
 	leaves_in(b, big, gib, n);
-	ck_assert(n[0] == 512 && n[1] == 512);
+	ck_assert(n[0] == 1 && n[1] == 1);
+	ck_assert_int_ge(bbm.unmapped, 1);
 	ck_assert_int_eq(problems(&r), 0);
 	ck_assert_int_eq(pgt_mdb_flush(&r.db, c, big, gib, RWX), PGT_OK);
 	ck_assert_int_eq(r.nm.allocs - r.nm.frees, nodes);
@@ -1583,6 +1663,7 @@ static Suite *mdb_suite(void)
 	tcase_add_test(tc, test_grant_part_of_superpage);
 	tcase_add_loop_test(tc, test_root_superpages, 0, 3);
 	tcase_add_test(tc, test_super_over_pages);
+	tcase_add_test(tc, test_super_over_pages_bbm);
 	tcase_add_test(tc, test_super_from_destination);
 	tcase_add_test(tc, test_super_pending_revoked);
 	tcase_add_test(tc, test_caller_hooks);
