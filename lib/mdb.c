@@ -57,11 +57,14 @@
  * only where no step of the call can tell them from their pages: a whole
  * source leaf into an aligned destination range, never within one space's
  * overlapping ranges. A destination range that held mappings is flushed
- * first, whole; that flush cannot reach the source: a superpage is derived
- * only from superpages, and PREPARE split every superpage of the
- * destination range with everything derived from it, so a source derived
- * from the destination is split into pages and takes the page path (and
- * the step checks the source is still there after the flush all the same).
+ * first, whole. That flush reaches the source only when the source is
+ * derived from a leaf of the destination range; a child is never larger
+ * than its parent, so that leaf is then exactly the planned range, and the
+ * page-by-page model removes the source page by page before each page
+ * could be mapped: the step checks the source is still there after the
+ * flush, and makes nothing. Every other superpage of the destination range
+ * is split by PREPARE with everything derived from it (mark_destination),
+ * unless a planned superpage covers it whole: its step flushes it whole.
  *
  * Recursion: none. Derivation chains may be as long as the caller likes,
  * so trees are walked iteratively through the parent and sibling links.
@@ -500,10 +503,9 @@ static unsigned derived_prot(unsigned from, unsigned p)
 
 /**
  * The model's map1 for the leaf of @p level at @p dva: a page, or a
- * superpage whose source cannot depend on what the flush removes (a
- * superpage derives only from superpages, and PREPARE split every
- * superpage of the destination range and everything derived from them,
- * so the source of a superpage step depends on nothing there).
+ * superpage whose source the flush removes only whole (when it derives
+ * from the leaf that held exactly this range: see the file's comment),
+ * which the page-by-page model does page by page before mapping each.
  */
 static void map_step(struct mdb_op *op, pgt_vaddr_t va, pgt_vaddr_t dva, unsigned level)
 {
@@ -786,6 +788,53 @@ static void mark_range(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, uint6
 	}
 }
 
+/**
+ * Whether the destination leaf of @p n lies inside a superpage the call
+ * plans (as the marks stand): that step flushes the superpage's range
+ * whole, so @p n goes whole and need not be split. Steps are aligned to
+ * their size, so the largest planned leaf holding @p n starts at @p n's
+ * address rounded down to its size; one no larger step covers is a step.
+ */
+static bool inside_planned(const struct mdb_op *op, const struct node *n)
+{
+	for (unsigned l = pgt__root_level(op->dst); l >= n->level && l > 0; l--) {
+		uint64_t S = level_size(op->dst, l);
+		pgt_vaddr_t start = n->va & ~(S - 1);
+		uint64_t off = start - op->dva;
+		if (start < op->dva || off >= op->size || S > op->size - off)
+			continue;
+		if (plan_level(op, off) == l)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * Marks every superpage of the destination range that no planned
+ * superpage covers (those are flushed whole); returns whether it marked
+ * one. A mark may split a source that a planned superpage needed whole
+ * (one derived from a marked superpage), and then that step takes pages:
+ * so the caller repeats until nothing more is marked (marks only grow).
+ */
+static bool mark_destination(struct mdb_op *op)
+{
+	bool marked = false;
+
+	for (uint64_t off = 0; off < op->size;) {
+		struct node *n = node_at(op->dst, op->dva + off);
+		if (!n) {
+			off = stride_end(op->dst, op->dva + off) - op->dva;
+			continue;
+		}
+		if (n->level > 0 && !(n->state & NODE_SPLIT) && !inside_planned(op, n)) {
+			mark_split(op, n);
+			marked = true;
+		}
+		off = n->va + node_size(n) - op->dva;
+	}
+	return marked;
+}
+
 /** Marks a superpage holding @p va that the range [lo, last] cuts. */
 static void mark_cut(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, pgt_vaddr_t lo, pgt_vaddr_t last)
 {
@@ -798,9 +847,9 @@ static void mark_cut(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, pgt_vad
 /**
  * Marks the superpages the call would otherwise cut: for a revocation,
  * those at the ends of its range; for the others, every one in the
- * destination range (its pages are flushed one by one), the grant's
- * senders that do not go whole, and, for ranges that overlap in one space,
- * every one in either range.
+ * destination range that a step flushes page by page (not those inside a
+ * planned superpage), the grant's senders that do not go whole, and, for
+ * ranges that overlap in one space, every one in either range.
  */
 static void mark_cuts(struct mdb_op *op)
 {
@@ -811,9 +860,11 @@ static void mark_cuts(struct mdb_op *op)
 		mark_cut(op, op->dst, last, op->dva, last);
 		return;
 	}
-	mark_range(op, op->dst, op->dva, op->size, false);
+	(void)mark_destination(op);
 	if (op->kind == KIND_GRANT || (op->kind == KIND_MAP && !op->whole))
 		mark_range(op, op->src, op->va, op->size, op->kind == KIND_GRANT && op->whole);
+	while (mark_destination(op))
+		;
 }
 
 /**
