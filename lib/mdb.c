@@ -792,8 +792,9 @@ static void mark_range(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, uint6
  * Whether the destination leaf of @p n lies inside a superpage the call
  * plans (as the marks stand): that step flushes the superpage's range
  * whole, so @p n goes whole and need not be split. Steps are aligned to
- * their size, so the largest planned leaf holding @p n starts at @p n's
- * address rounded down to its size; one no larger step covers is a step.
+ * their size, so a planned leaf holding @p n starts at @p n's address
+ * rounded down to the leaf's size; tried from the largest size down, such
+ * an address that no larger planned leaf covers starts a step.
  */
 static bool inside_planned(const struct mdb_op *op, const struct node *n)
 {
