@@ -1210,7 +1210,7 @@ static void unmap_leaf(struct mdb_op *op, struct attached *a, pgt_vaddr_t va, ui
 	int rc = pgt_unmap(a->sp, va, size);
 	PGT_ASSERT(rc == PGT_OK);
 	(void)rc;
-	/* unmap may free the table under root entry 0 (or the leaf there), and clear the mark with the word */
+	/* unmap may free the table or the leaf in root entry 0, and clear the mark with the word */
 	mark_restore(op->db, a->sp);
 }
 

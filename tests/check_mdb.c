@@ -514,7 +514,10 @@ START_TEST(test_random_model)
 							&pgt_arch_armv8_64k_42,
 							&tiny_arch,
 							&tiny_root_arch };
-	/* about 10 s in all; PGT_MDB_STEPS=150000 for a recorded run of a million operations */
+	/*
+	 * about 15 s in all; the recorded run of 1.2 million operations (doc/RELIABILITY.md) is
+	 * CK_RUN_CASE=random PGT_MDB_STEPS=150000 tests/check_mdb
+	 */
 	unsigned long dflt = test_slow_runner() ? 600 : _i < 2 || _i >= 6 ? 40000 : 8000;
 	unsigned long steps = opt_ulong("PGT_MDB_STEPS", dflt);
 	struct run *r = malloc(sizeof *r);
@@ -1172,9 +1175,10 @@ START_TEST(test_super_over_pages)
 	ck_assert(n[0] == 2 && n[1] == 2);
 	ck_assert_uint_eq(level_at(c, big), 2);
 	long tables = r.s[3].t.allocs - r.s[3].t.frees, injected = 0;
-	for (uint64_t i = 1; i <= 60; i++) /* a page in thirty 2 MiB slots of each GiB: a table each */
-		ck_assert_int_eq(pgt_mdb_map_phys(&r.db, b, big + i / 31 * gib + i % 31 * mib2, 0x5000, r.pg, RWX),
-				 PGT_OK);
+	for (uint64_t i = 1; i <= 60; i++) { /* a page in thirty 2 MiB slots of each GiB: a table each */
+		pgt_vaddr_t at = big + i / 31 * gib + i % 31 * mib2;
+		ck_assert_int_eq(pgt_mdb_map_phys(&r.db, b, at, 0x5000, r.pg, RWX), PGT_OK);
+	}
 	ck_assert_int_eq(r.s[3].t.allocs - r.s[3].t.frees - tables, 63); /* and three above them */
 	for (long k = 1;; k++, injected++) {
 		struct snap before;
