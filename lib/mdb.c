@@ -37,11 +37,12 @@
  *   APPLY    makes the tables say what the nodes say, touching only what
  *            DECIDE touched: leaves of live nodes are rewritten in place
  *            (pgt_protect, or pgt_map with PGT_MAP_REPLACE: neither needs
- *            a table for a leaf that exists, and a planned superpage
- *            replaces the tables of the pages it covers, which its step
- *            flushed, without one), leaves left without a node
- *            are removed (pgt_unmap of a whole leaf needs no table), and
- *            dead nodes go back to the caller. Cannot fail.
+ *            a table for a leaf that exists), leaves left without a node
+ *            are removed (pgt_unmap of a whole leaf needs no table), then
+ *            each planned superpage is made where its step's flush and
+ *            those removals left nothing (the tables of its path that the
+ *            removals emptied come from the pool: PREPARE counted them),
+ *            and dead nodes go back to the caller. Cannot fail.
  *
  * While a call edits a space, the space's memory hooks are the call's
  * (struct attached): its alloc_table hands out the prepared tables, its
@@ -55,13 +56,15 @@
  * Superpages follow the page-by-page model exactly because they are made
  * only where no step of the call can tell them from their pages: a whole
  * source leaf into an aligned destination range, never within one space's
- * overlapping ranges, never in root entry 0 (whose link word holds the
- * attachment mark). A destination range that held mappings is flushed
- * first, whole; that flush cannot reach the source: a superpage is derived
- * only from superpages, and PREPARE split every superpage of the
- * destination range with everything derived from it, so a source derived
- * from the destination is split into pages and takes the page path (and
- * the step checks the source is still there after the flush all the same).
+ * overlapping ranges. A destination range that held mappings is flushed
+ * first, whole. That flush reaches the source only when the source is
+ * derived from a leaf of the destination range; a child is never larger
+ * than its parent, so that leaf is then exactly the planned range, and the
+ * page-by-page model removes the source page by page before each page
+ * could be mapped: the step checks the source is still there after the
+ * flush, and makes nothing. Every other superpage of the destination range
+ * is split by PREPARE with everything derived from it (mark_destination),
+ * unless a planned superpage covers it whole: its step flushes it whole.
  *
  * Recursion: none. Derivation chains may be as long as the caller likes,
  * so trees are walked iteratively through the parent and sibling links.
@@ -175,10 +178,13 @@ static bool db_ok(const pgt_mdb_t *db)
 }
 
 /**
- * The attachment mark: the link word beside the root's entry 0, which no
- * mapping of the database uses (it makes no leaf in root entry 0, see
- * clear_of_mark). It names the database, so that a space attached to one
- * is refused by another.
+ * The attachment mark: the link word beside the root's entry 0. It names
+ * the database, so that a space attached to one is refused by another.
+ * A link word is read only for a leaf, so the mark may stay there while
+ * root entry 0 is empty or a table. A root-level leaf in entry 0 takes the
+ * word for its node (root_leaf_0); the mark is not needed then, since a
+ * space that maps something is refused by attach anyway, and the word is
+ * not 0 either. The mark comes back when that leaf goes (mark_restore).
  */
 static uint64_t *mark_word(const pgt_space_t *sp)
 {
@@ -188,6 +194,27 @@ static uint64_t *mark_word(const pgt_space_t *sp)
 static uint64_t mark_of(const pgt_mdb_t *db)
 {
 	return (uint64_t)(uintptr_t)db ^ MDB_MAGIC;
+}
+
+/** Whether root entry 0 of @p sp is a leaf (valid or reserved): its link word is a node's then. */
+static bool root_leaf_0(const pgt_space_t *sp)
+{
+	unsigned root = pgt__root_level(sp);
+	const struct pgt_level *L = pgt__level(sp, root);
+	enum pgt__kind kind = pgt__classify(L, root, pgt__pte_load(sp->pgt__root));
+
+	return kind == PGT__LEAF || kind == PGT__RESERVED;
+}
+
+/**
+ * Puts the mark of @p db back in root entry 0's link word unless a leaf
+ * there owns the word: the library clears the word when it unlinks or
+ * splits what entry 0 held.
+ */
+static void mark_restore(const pgt_mdb_t *db, pgt_space_t *sp)
+{
+	if (!root_leaf_0(sp))
+		*mark_word(sp) = mark_of(db);
 }
 
 /** The attachment record of @p sp, or NULL when it is not attached to @p db. */
@@ -476,10 +503,9 @@ static unsigned derived_prot(unsigned from, unsigned p)
 
 /**
  * The model's map1 for the leaf of @p level at @p dva: a page, or a
- * superpage whose source cannot depend on what the flush removes (a
- * superpage derives only from superpages, and PREPARE split every
- * superpage of the destination range and everything derived from them,
- * so the source of a superpage step depends on nothing there).
+ * superpage whose source the flush removes only whole (when it derives
+ * from the leaf that held exactly this range: see the file's comment),
+ * which the page-by-page model does page by page before mapping each.
  */
 static void map_step(struct mdb_op *op, pgt_vaddr_t va, pgt_vaddr_t dva, unsigned level)
 {
@@ -646,6 +672,7 @@ static void hooks_give_back(struct mdb_op *op)
 		a->hooked = false;
 		if (a->flush && a->orig.tlb_flush)
 			a->orig.tlb_flush(a->orig.ctx, a->flush_lo, a->flush_last - a->flush_lo + 1);
+		mark_restore(op->db, a->sp); /* a split of a leaf in root entry 0 clears the word */
 		pgt__list_retire_all(a->sp, a->dead);
 		pgt__list_free_all(a->sp, a->pool);
 	}
@@ -711,41 +738,13 @@ static bool source_fits(const struct mdb_op *op, const struct node *s, pgt_vaddr
 }
 
 /**
- * Whether a leaf of @p level at @p va of @p sp keeps clear of the
- * attachment mark: only a root-level leaf in root entry 0 would take the
- * link word that holds it.
- */
-static bool clear_of_mark(const pgt_space_t *sp, pgt_vaddr_t va, unsigned level)
-{
-	unsigned root = pgt__root_level(sp);
-
-	return level != root || pgt__index(pgt__level(sp, root), va) != 0;
-}
-
-/**
- * Whether APPLY may put a leaf of @p level over what the destination holds
- * (pgt_map with PGT_MAP_REPLACE, which gives the tables under it back and
- * needs none). Through the caller's p2v hook a range call remembers the
- * tables it reaches, and past a few dozen it needs a table to remember
- * them in; a level-1 leaf reaches its path and one table below, always
- * few enough. Without the hook any level may.
- */
-static bool replace_ok(const struct mdb_op *op, unsigned level)
-{
-	const struct attached *a = op->home;
-	bool hook = a->hooked ? a->orig.p2v != NULL : a->sp->pgt__mm.p2v != NULL;
-
-	return !hook || level == 1;
-}
-
-/**
  * The level of the destination leaf the call makes at offset @p off: a
  * superpage level when a whole source leaf (or physical memory) of that
  * size, aligned on both sides, goes there; else 0 (a page). Where the
  * destination holds mappings, the step's flush empties the range first and
  * cannot touch the source (map_step), so the superpage is the page-by-page
  * result too. The root level as well, where the format allows leaves
- * there, except in root entry 0, whose link word is the attachment mark.
+ * there (in root entry 0 too: its leaf takes the mark's word, mark_word).
  * Reads only; PREPARE and its reservations ask it in the same order and
  * get the same answers (the splits between them empty no range and fill
  * none).
@@ -766,9 +765,9 @@ static unsigned plan_level(const struct mdb_op *op, uint64_t off)
 		uint64_t S = level_size(op->dst, l);
 		pgt_vaddr_t from = op->kind == KIND_PHYS ? op->pa + off : sv;
 		if (!pgt__level(op->dst, l)->leaf_ok || S > op->size - off || (d & (S - 1)) ||
-		    (from & (S - 1)) || !clear_of_mark(op->dst, d, l))
+		    (from & (S - 1)))
 			continue;
-		if ((!s || source_fits(op, s, sv, S)) && (region_empty(op->dst, d, l) || replace_ok(op, l)))
+		if (!s || source_fits(op, s, sv, S))
 			return l;
 	}
 	return 0;
@@ -789,6 +788,54 @@ static void mark_range(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, uint6
 	}
 }
 
+/**
+ * Whether the destination leaf of @p n lies inside a superpage the call
+ * plans (as the marks stand): that step flushes the superpage's range
+ * whole, so @p n goes whole and need not be split. Steps are aligned to
+ * their size, so a planned leaf holding @p n starts at @p n's address
+ * rounded down to the leaf's size; tried from the largest size down, such
+ * an address that no larger planned leaf covers starts a step.
+ */
+static bool inside_planned(const struct mdb_op *op, const struct node *n)
+{
+	for (unsigned l = pgt__root_level(op->dst); l >= n->level && l > 0; l--) {
+		uint64_t S = level_size(op->dst, l);
+		pgt_vaddr_t start = n->va & ~(S - 1);
+		uint64_t off = start - op->dva;
+		if (start < op->dva || off >= op->size || S > op->size - off)
+			continue;
+		if (plan_level(op, off) == l)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * Marks every superpage of the destination range that no planned
+ * superpage covers (those are flushed whole); returns whether it marked
+ * one. A mark may split a source that a planned superpage needed whole
+ * (one derived from a marked superpage), and then that step takes pages:
+ * so the caller repeats until nothing more is marked (marks only grow).
+ */
+static bool mark_destination(struct mdb_op *op)
+{
+	bool marked = false;
+
+	for (uint64_t off = 0; off < op->size;) {
+		struct node *n = node_at(op->dst, op->dva + off);
+		if (!n) {
+			off = stride_end(op->dst, op->dva + off) - op->dva;
+			continue;
+		}
+		if (n->level > 0 && !(n->state & NODE_SPLIT) && !inside_planned(op, n)) {
+			mark_split(op, n);
+			marked = true;
+		}
+		off = n->va + node_size(n) - op->dva;
+	}
+	return marked;
+}
+
 /** Marks a superpage holding @p va that the range [lo, last] cuts. */
 static void mark_cut(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, pgt_vaddr_t lo, pgt_vaddr_t last)
 {
@@ -801,9 +848,9 @@ static void mark_cut(struct mdb_op *op, pgt_space_t *sp, pgt_vaddr_t va, pgt_vad
 /**
  * Marks the superpages the call would otherwise cut: for a revocation,
  * those at the ends of its range; for the others, every one in the
- * destination range (its pages are flushed one by one), the grant's
- * senders that do not go whole, and, for ranges that overlap in one space,
- * every one in either range.
+ * destination range that a step flushes page by page (not those inside a
+ * planned superpage), the grant's senders that do not go whole, and, for
+ * ranges that overlap in one space, every one in either range.
  */
 static void mark_cuts(struct mdb_op *op)
 {
@@ -814,9 +861,11 @@ static void mark_cuts(struct mdb_op *op)
 		mark_cut(op, op->dst, last, op->dva, last);
 		return;
 	}
-	mark_range(op, op->dst, op->dva, op->size, false);
+	(void)mark_destination(op);
 	if (op->kind == KIND_GRANT || (op->kind == KIND_MAP && !op->whole))
 		mark_range(op, op->src, op->va, op->size, op->kind == KIND_GRANT && op->whole);
+	while (mark_destination(op))
+		;
 }
 
 /**
@@ -858,18 +907,41 @@ static int count_missing(struct mdb_op *op, pgt_vaddr_t va, unsigned level, uint
 	return PGT_OK;
 }
 
+/**
+ * Counts the tables a superpage of @p level planned at @p va over what the
+ * destination holds may need in APPLY: removing the leaves it covers first
+ * may free every table of its path below the root (the emptied tables go),
+ * and then its leaf needs them again. One per level and span (@p last, as
+ * count_missing's): the first superpage made there brings the table back.
+ */
+static void count_vanishing(struct mdb_op *op, pgt_vaddr_t va, unsigned level, uint64_t last[])
+{
+	const pgt_space_t *sp = op->dst;
+	uint64_t o = pgt__va_offset(sp, va);
+
+	for (unsigned m = level; m < pgt__root_level(sp); m++) {
+		const struct pgt_level *M = pgt__level(sp, m);
+		if ((o >> (M->shift + M->bits)) != last[m]) {
+			op->home->need[m]++;
+			last[m] = o >> (M->shift + M->bits);
+		}
+	}
+}
+
 /** Counts the nodes and tables of the destination's leaves, in the order DECIDE makes them. */
 static int count_destination(struct mdb_op *op)
 {
-	uint64_t last[PGT_MAX_LEVELS];
+	uint64_t last[PGT_MAX_LEVELS], gone[PGT_MAX_LEVELS];
 
 	for (unsigned l = 0; l < PGT_MAX_LEVELS; l++)
-		last[l] = ~0ull;
+		last[l] = gone[l] = ~0ull;
 	for (uint64_t off = 0; off < op->size;) {
 		unsigned level = plan_level(op, off);
 		int rc = count_missing(op, op->dva + off, level, last);
 		if (rc != PGT_OK)
 			return rc;
+		if (level > 0 && !region_empty(op->dst, op->dva + off, level))
+			count_vanishing(op, op->dva + off, level, gone);
 		op->nodes++;
 		off += level_size(op->dst, level);
 	}
@@ -1042,6 +1114,8 @@ static void reserve_destination(struct mdb_op *op)
 			int rc = pgt_insert(op->dst, dva, op->dst->pgt__arch->level[level].shift, NULL);
 			PGT_ASSERT(rc >= 0); /* the tables are in the pool */
 			(void)rc;
+			if (level == pgt__root_level(op->dst))
+				link_set(op->dst, dva, NULL); /* in root entry 0 the word held the mark */
 		}
 		off += level_size(op->dst, level);
 	}
@@ -1136,8 +1210,8 @@ static void unmap_leaf(struct mdb_op *op, struct attached *a, pgt_vaddr_t va, ui
 	int rc = pgt_unmap(a->sp, va, size);
 	PGT_ASSERT(rc == PGT_OK);
 	(void)rc;
-	/* unmap may free the table under root entry 0, and clear the mark with the entry's link word */
-	*mark_word(a->sp) = mark_of(op->db);
+	/* unmap may free the table or the leaf in root entry 0, and clear the mark with the word */
+	mark_restore(op->db, a->sp);
 }
 
 /** Makes the leaf of the live node @p n say what @p n says; keeps its link word. */
@@ -1217,15 +1291,47 @@ static void nodes_release(struct mdb_op *op)
 	pool_release(op);
 }
 
-/** APPLY: live leaves first (they need no table), then removals, then the nodes go back. */
+/** Whether [lo, last] and the @p size bytes at @p va overlap. */
+static bool meets(pgt_vaddr_t lo, pgt_vaddr_t last, pgt_vaddr_t va, uint64_t size)
+{
+	return va <= last && lo <= va + (size - 1);
+}
+
+/**
+ * Makes the leaf of a pending superpage, once the leaves it covers are
+ * gone (with every table they emptied: the leaf then replaces nothing,
+ * whatever the size, and the tables its path lost come from the pool,
+ * count_vanishing). Where the format breaks before it makes, the TLB
+ * entries of what was there go first: a larger leaf may not meet them.
+ */
+static void write_pending(struct mdb_op *op, struct node *n)
+{
+	struct attached *a = n->home;
+	uint64_t size = node_size(n);
+
+	hooks_take(op, a);
+	if (n->sp->pgt__arch->break_before_make && a->flush && a->orig.tlb_flush &&
+	    meets(a->flush_lo, a->flush_last, n->va, size))
+		a->orig.tlb_flush(a->orig.ctx, n->va, size);
+	write_leaf(op, n);
+}
+
+/**
+ * APPLY: live leaves first (they exist: no table needed), then removals,
+ * then the pending superpages over what the removals cleared, then the
+ * nodes go back.
+ */
 static void apply(struct mdb_op *op)
 {
 	for (struct node *n = op->touched; n; n = n->work)
-		if (!(n->state & NODE_DEAD))
+		if (!(n->state & (NODE_DEAD | NODE_PENDING)))
 			write_leaf(op, n);
 	for (struct node *n = op->touched; n; n = n->work)
 		if (n->state & NODE_DEAD)
 			remove_leaf(op, n);
+	for (struct node *n = op->touched; n; n = n->work)
+		if ((n->state & (NODE_DEAD | NODE_PENDING)) == NODE_PENDING)
+			write_pending(op, n);
 	reserved_release(op);
 	hooks_give_back(op);
 	nodes_release(op);
@@ -1584,7 +1690,7 @@ int pgt_mdb_verify(const pgt_mdb_t *db,
 		return PGT_EINVAL;
 	for (const struct attached *a = db->pgt__spaces; a; a = a->next) {
 		c.sp = a->sp;
-		if (*mark_word(a->sp) != mark_of(db))
+		if (!root_leaf_0(a->sp) && *mark_word(a->sp) != mark_of(db))
 			problem(&c, "attachment mark lost", a->sp, 0);
 		if (pgt_walk_all(a->sp, check_leaf, &c) != PGT_OK)
 			problem(&c, "space cannot be walked", a->sp, 0);

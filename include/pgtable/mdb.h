@@ -13,10 +13,12 @@
  *
  * A "page" is a page of the descriptor's smallest size: the semantics are
  * page by page. Leaves may be larger: a whole, aligned source leaf (or
- * physical range) sent to an aligned destination range that holds nothing
- * there becomes one leaf and one node of the same size (a 1 GiB origin
- * mapped elsewhere costs one node); a call that cuts a superpage first
- * splits it, and every superpage derived from it, into pages. Node memory
+ * physical range) sent to an aligned destination range becomes one leaf
+ * and one node of the same size (a 1 GiB origin mapped elsewhere costs one
+ * node), whatever the destination held there (flushed first, as the page
+ * by page semantics say) and in any root entry, where the format allows
+ * leaves in the root; a call that cuts a superpage first splits
+ * it, and every superpage derived from it, into pages. Node memory
  * is the caller's, as table memory is: the library never allocates by itself.
  *
  * Every mutating call is all-or-nothing: on any failure (bad argument,

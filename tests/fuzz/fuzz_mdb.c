@@ -4,7 +4,8 @@
  * (<pgtable/mdb.h>) and its abstract model (tests/mdb_model.c) side by side.
  *
  * The input's first byte picks the descriptor (x86-64, ARMv8 4K/48-bit, or
- * the tests' tiny one, whose superpages fit the model's windows); the rest
+ * one of the tests' two tiny ones, whose superpages fit the model's
+ * windows: leaves of eight pages below the root, or in the root); the rest
  * is a program of eight-byte operations over five attached spaces:
  * map_phys, map, grant, unmap, flush, or detach and attach again, on any
  * ranges of the windows (overlapping ones included), with any prot byte
@@ -79,20 +80,33 @@ static pgt_vaddr_t va_of(const struct fuzz *f, int k, int g)
 	return f->s[k].lo + (uint64_t)g * f->pg;
 }
 
-/** Space k's window, as check_mdb places them: across table edges, one at the top. */
+/** Whether @p a is the tiny descriptor with its leaves of eight pages in the root. */
+static bool root_leaves(const struct pgt_arch *a)
+{
+	return a->levels == 2 && a->level[1].leaf_ok;
+}
+
+/**
+ * Space k's window, as check_mdb places them: across table edges, one at
+ * the top; with root leaves, root entries 0-2 for space 0 (entry 0's link
+ * word holds the attachment mark while no leaf is there), and from inside
+ * a root entry across three more for the others.
+ */
 static void slot_open(struct fuzz *f, int k)
 {
 	struct fslot *s = &f->s[k];
 	uint64_t span = f->pg << f->a->level[0].bits;
 	unsigned flags = PGT_SPACE_LINKS;
 
-	if (span < WINDOW * f->pg)
+	if (span < WINDOW * f->pg && !root_leaves(f->a))
 		span <<= f->a->level[1].bits;
 	test_mm_init(&s->t, k == 3 ? TEST_MM_HOOK : TEST_MM_OFFSET);
 	if (k == 1 && test_has_upper(f->a))
 		flags |= PGT_SPACE_UPPER;
 	EXPECT(f, pgt_space_init(&s->sp, f->a, &s->t.mm, flags) == PGT_OK, "space %d: init", k);
 	s->lo = test_va_bottom(f->a, flags) + (uint64_t)(k + 1) * span - (WINDOW / 2) * f->pg;
+	if (root_leaves(f->a))
+		s->lo = test_va_bottom(f->a, flags) + (k ? (uint64_t)(k + 1) * span - 4 * f->pg : 0);
 	if (k == 1)
 		s->lo = test_va_top(f->a, flags) - WINDOW * f->pg + 1;
 	EXPECT(f, pgt_mdb_attach(&f->db, &s->sp) == PGT_OK, "space %d: attach", k);
@@ -274,14 +288,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct pgt_arch *const archs[] = { &pgt_arch_x86_64, &pgt_arch_armv8_4k_48, &tiny_arch };
+	static const struct pgt_arch *const archs[] = { &pgt_arch_x86_64, &pgt_arch_armv8_4k_48, &tiny_arch,
+							&tiny_root_arch };
 	struct fuzz *f = calloc(1, sizeof *f);
 
 	if (!f)
 		abort();
 	f->p = data;
 	f->n = size;
-	f->a = archs[get8(f) % 3];
+	f->a = archs[get8(f) % 4];
 	f->pg = 1ull << f->a->level[0].shift;
 	node_mm_init(&f->nm);
 	EXPECT(f, pgt_mdb_init(&f->db, &f->nm.mm) == PGT_OK, "init");
