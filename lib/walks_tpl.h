@@ -435,22 +435,52 @@ static PGT__ALWAYS_INLINE int map_step(const struct pgt_arch *A, const struct wa
 	return pte == 0 ? WALK_BRANCH : WALK_GENERAL; /* after the table test: a walk through tables pays nothing */
 }
 
+/** A format's walk_map_branch with the descriptor folded in: name##_map_branch. */
+typedef int (*walk_branch_fn)(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, unsigned target);
+
 /**
- * The one page of level @p target under new tables from the empty entry
- * where the map's walk stopped (WALK_BRANCH): nothing there can conflict,
- * and no TLB holds a translation under an empty entry. The walk to that
- * entry is made again (walk_to): handing over the map walk's position
- * would keep it in registers, saved and restored on the common path.
+ * The one leaf @p leaf of level @p target (a constant) in a table kept by
+ * the space (pgt_space_cache), linked into the empty entry @p stop one
+ * level up: the table is zero, so this is one pop, two stores and the
+ * count of the entry's table.
  */
-static __attribute__((noinline)) int map_branch(pgt_space_t *sp, pgt_vaddr_t va, pgt_pte_t leaf, unsigned target)
+static PGT__ALWAYS_INLINE void branch_from_cache(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+						 pgt_pte_t leaf, const struct pgt__stop *stop, unsigned target)
+{
+	const struct pgt_level *U = &A->level[target + 1u];
+	pgt_paddr_t pa;
+	pgt_pte_t *tab = pgt__cache_pop(&sp->pgt__cache[target], &pa);
+
+	tab[pgt__index(&A->level[target], va)] = leaf; /* unreachable until the next store */
+	pgt__pte_store(stop->pte, pgt__table_entry(U, pa) | pgt__count_bits(U, 1));
+	if (target + 2u < A->levels)
+		pgt__count_note(&A->level[target + 2u], stop->up, 1, target + 3u == A->levels);
+}
+
+/**
+ * The one page of level @p target (a constant) under new tables from the
+ * empty entry where the map's walk stopped (WALK_BRANCH): nothing there can
+ * conflict, and no TLB holds a translation under an empty entry. The walk
+ * to that entry is made again: handing over the map walk's position would
+ * keep it in registers, saved and restored on the common path. One
+ * missing table that the space keeps is linked here; anything else is
+ * pgt__branch_make's.
+ */
+static PGT__ALWAYS_INLINE int walk_map_branch(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
+					      pgt_paddr_t pa, unsigned target, bool hook)
 {
 	struct pgt__stop stop;
 	pgt_pte_t *made;
-	int rc = pgt__ops(sp)->walk_to(sp, va, target, &stop);
+	int rc = walk_walk_to(sp, A, va, target, &stop, hook);
 
 	if (rc != PGT_OK)
 		return rc;
 	PGT_ASSERT(stop.level > target && pgt__pte_load(stop.pte) == 0);
+	pgt_pte_t leaf = pgt__leaf_make(&A->level[target], sp->pgt__enc[target], pa);
+	if (stop.level == target + 1u && sp->pgt__cache[target].n) {
+		branch_from_cache(sp, A, va, leaf, &stop, target);
+		return PGT_OK;
+	}
 	return pgt__branch_make(sp, va, target, leaf, &stop, &made);
 }
 
@@ -461,7 +491,7 @@ static __attribute__((noinline)) int map_branch(pgt_space_t *sp, pgt_vaddr_t va,
  */
 static PGT__ALWAYS_INLINE int walk_map_page(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
 					    pgt_paddr_t pa, unsigned prot, unsigned flags, unsigned target,
-					    bool hook)
+					    bool hook, walk_branch_fn branch)
 {
 	const struct pgt_level *L = &A->level[target];
 	uint64_t size = 1ull << L->shift;
@@ -480,7 +510,7 @@ static PGT__ALWAYS_INLINE int walk_map_page(pgt_space_t *sp, const struct pgt_ar
 	if (st == WALK_GENERAL)
 		return pgt__map_general(sp, va, pa, size, prot, flags);
 	if (st == WALK_BRANCH)
-		return map_branch(sp, va, pgt__leaf_make(L, sp->pgt__enc[target], pa), target);
+		return branch(sp, va, pa, target);
 	if (st == PGT_OK) {
 		pgt__pte_store(at.p, pgt__leaf_make(L, sp->pgt__enc[target], pa));
 		if (target + 1u < A->levels)
@@ -491,12 +521,12 @@ static PGT__ALWAYS_INLINE int walk_map_page(pgt_space_t *sp, const struct pgt_ar
 
 /** pgt_map: one page of the two smallest sizes by the compiled walk, anything else by the passes. */
 static PGT__ALWAYS_INLINE int walk_map(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va, pgt_paddr_t pa,
-				       uint64_t size, unsigned prot, unsigned flags, bool hook)
+				       uint64_t size, unsigned prot, unsigned flags, bool hook, walk_branch_fn branch)
 {
 	if (size == 1ull << A->level[0].shift)
-		return walk_map_page(sp, A, va, pa, prot, flags, 0, hook);
+		return walk_map_page(sp, A, va, pa, prot, flags, 0, hook, branch);
 	if (A->levels > 1 && A->level[1].leaf_ok && size == 1ull << A->level[1].shift)
-		return walk_map_page(sp, A, va, pa, prot, flags, 1, hook);
+		return walk_map_page(sp, A, va, pa, prot, flags, 1, hook, branch);
 	return pgt__map_general(sp, va, pa, size, prot, flags);
 }
 
@@ -728,10 +758,16 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 	{                                                                                              \
 		return walk_set_field(sp, (A), ref, f, val);                                           \
 	}                                                                                              \
+	static __attribute__((noinline)) int name##_map_branch(pgt_space_t *sp, pgt_vaddr_t va,       \
+							       pgt_paddr_t pa, unsigned target)       \
+	{ /* the two levels walk_map takes, each with its level a constant */                          \
+		return target ? walk_map_branch(sp, (A), va, pa, 1, hook)                              \
+			      : walk_map_branch(sp, (A), va, pa, 0, hook);                             \
+	}                                                                                              \
 	static int name##_map(pgt_space_t *sp, pgt_vaddr_t va, pgt_paddr_t pa, uint64_t size,         \
 			      unsigned prot, unsigned flags)                                           \
 	{                                                                                              \
-		return walk_map(sp, (A), va, pa, size, prot, flags, hook);                             \
+		return walk_map(sp, (A), va, pa, size, prot, flags, hook, name##_map_branch);          \
 	}                                                                                              \
 	static int name##_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)                        \
 	{                                                                                              \

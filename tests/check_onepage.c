@@ -77,6 +77,7 @@ struct config {
 	unsigned flags;
 	enum test_mm_mode mode;
 	bool ad_hook;
+	bool cache; /**< both sides keep emptied tables (pgt_space_cache) */
 	char who[96];
 };
 
@@ -88,8 +89,10 @@ static struct config config_of(int i)
 	cf.flags = (high ? PGT_SPACE_UPPER : 0) | ((i & 2) ? PGT_SPACE_LINKS : 0);
 	cf.mode = (i & 4) ? TEST_MM_HOOK : TEST_MM_OFFSET;
 	cf.ad_hook = (i & 2) == 0; /* with links off: both hooks and both table sizes are covered */
-	snprintf(cf.who, sizeof cf.who, "%s %s%s (%s)%s", cf.a->name, high ? "high" : "low",
-		 (i & 2) ? " links" : "", cf.mode == TEST_MM_HOOK ? "hook" : "offset", cf.ad_hook ? " leaf_ad" : "");
+	cf.cache = (i & 3) == 1 || (i & 3) == 2; /* with and without links, and in both p2v kinds */
+	snprintf(cf.who, sizeof cf.who, "%s %s%s (%s)%s%s", cf.a->name, high ? "high" : "low",
+		 (i & 2) ? " links" : "", cf.mode == TEST_MM_HOOK ? "hook" : "offset", cf.ad_hook ? " leaf_ad" : "",
+		 cf.cache ? " cache" : "");
 	return cf;
 }
 
@@ -107,6 +110,8 @@ static void side_open(struct side *s, const struct config *cf, bool copy)
 		s->t.mm.ctx = &s->t; /* the harness's hooks take the same context */
 	}
 	ck_assert_int_eq(pgt_space_init(&s->sp, s->a, &s->t.mm, cf->flags), PGT_OK);
+	if (cf->cache)
+		ck_assert_int_eq(pgt_space_cache(&s->sp, 3), PGT_OK);
 }
 
 static void side_close(struct side *s, const struct config *cf)
