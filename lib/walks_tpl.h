@@ -168,7 +168,8 @@ static PGT__ALWAYS_INLINE int walk_descend(const struct pgt_arch *A, const struc
 	 * neighbours in memory: the analysis (tests/proof/) proves these where
 	 * the constant p2v offset leaves it only plain addresses to check.
 	 */
-	/*@ assert walk_table_aligned: ((pte & A->level[l].table_oa) << A->level[l].oa_shift) % A->level[l - 1].table_size == 0; */
+	/*@ assert walk_table_aligned:
+	      ((pte & A->level[l].table_oa) << A->level[l].oa_shift) % A->level[l - 1].table_size == 0; */
 	/*@ assert walk_entry_in_table: ix - c->offset + sizeof(pgt_pte_t) <= A->level[l - 1].table_size; */
 	at->up2 = at->up;
 	at->up = at->p;

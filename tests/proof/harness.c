@@ -41,6 +41,12 @@
  * an arena frame, whatever the entry it came from says, and free_table
  * takes any address: destroy is shown free of undefined behaviour, not
  * that it frees each table once.
+ *
+ * PROOF_WIDE_TABLES (the same tables, for proof_insert): no table loop is
+ * unrolled either, but the frames start zeroed and the library writes at
+ * the few known indices of the harness's addresses, so Eva keeps every
+ * table exact; the test that a frame is as before unrolls its first and
+ * last two words only (frame_as_before).
  */
 #include "__fc_builtin.h"
 #include <pgtable/arch.h>
