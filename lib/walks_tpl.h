@@ -84,7 +84,10 @@ static PGT__ALWAYS_INLINE pgt_pte_t *walk_next(const struct walk_ctx *c, const s
 static PGT__ALWAYS_INLINE pgt_pte_t *walk_root_entry(const pgt_space_t *sp, const struct pgt_arch *A,
 						     pgt_vaddr_t va)
 {
-	return sp->pgt__root + pgt__index(&A->level[A->levels - 1u], va);
+	unsigned i = pgt__index(&A->level[A->levels - 1u], va);
+
+	/*@ assert walk_root_index: i < 1u << A->level[A->levels - 1u].bits; */
+	return sp->pgt__root + i;
 }
 
 /** The end of a lookup at level @p l: a mapped leaf there, or nothing. */
@@ -158,9 +161,19 @@ struct walk_pos {
 static PGT__ALWAYS_INLINE int walk_descend(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
 					   pgt_pte_t pte, pgt_vaddr_t va, unsigned l, bool hook)
 {
+	uintptr_t ix = walk_ix(A, va, l - 1, c->offset);
+
+	/*
+	 * The entry read next lies inside its own table, whatever the table's
+	 * neighbours in memory: the analysis (tests/proof/) proves these where
+	 * the constant p2v offset leaves it only plain addresses to check.
+	 */
+	/*@ assert walk_table_aligned:
+	      ((pte & A->level[l].table_oa) << A->level[l].oa_shift) % A->level[l - 1].table_size == 0; */
+	/*@ assert walk_entry_in_table: ix - c->offset + sizeof(pgt_pte_t) <= A->level[l - 1].table_size; */
 	at->up2 = at->up;
 	at->up = at->p;
-	at->p = walk_next(c, &A->level[l], pte, walk_ix(A, va, l - 1, c->offset), hook);
+	at->p = walk_next(c, &A->level[l], pte, ix, hook);
 	return hook && !at->p ? PGT_EHOOK : WALK_GO_ON;
 }
 
