@@ -14,12 +14,13 @@
  * struct pgt__table_list (declared in pgtable.h, where the space's table
  * cache holds some): a stack of tables that are not in the tree (new ones
  * waiting to be linked, unlinked ones waiting for a TLB flush and for
- * readers to leave; the cache's own, below, is linked otherwise), threaded
- * through the tables themselves: the next table's pointer and physical address, 16
- * bits per entry in entries 0 to 7. Each 16-bit piece sits in a window of
- * bits that holds neither the valid bit nor the reserved mark, so a
- * hardware walker or a concurrent reader still inside a dead table reads
- * only empty entries, never a mapping that was not made. Table addresses
+ * readers to leave; the cache's own, below, is linked otherwise),
+ * threaded through the tables themselves: the next table's pointer and
+ * physical address, 16 bits per entry in entries 0 to 7. Each 16-bit
+ * piece sits in a window of bits that holds neither the valid bit nor the
+ * reserved mark, so a hardware walker or a concurrent reader still inside
+ * a dead table reads only empty entries, never a mapping that was not
+ * made. Table addresses
  * are aligned to at least 8 bytes, so bit 0 of the address word is free:
  * it says the table itself holds nothing but its list words (PGT__LIST_ZERO).
  */
