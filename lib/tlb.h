@@ -24,8 +24,8 @@ void pgt__tlb_detach_all(pgt_space_t *sp);
  * removes, moves or changes a valid translation (unmap, protect, replace,
  * a field write to a valid leaf), before it returns. Bumps the generation
  * and, when an attached TLB was used since the last change, turns every
- * attached TLB's next lookups into misses, which
- * empty them: a hit checks nothing but its tag.
+ * attached TLB's next lookups into misses, which empty them: a hit checks
+ * nothing but its tag.
  */
 static inline void pgt__space_changed(pgt_space_t *sp)
 {
