@@ -82,6 +82,10 @@ riscv64)
 	echo "run_build.sh: unknown configuration $what"; exit 2 ;;
 esac
 
+# A CI run boots each QEMU case once, in the quick start's make check; here
+# check_freestanding.sh still holds this build's archive to a kernel's rules.
+export PGT_HW_SKIP="${PGT_HW_SKIP-the QEMU cases boot once, in the main build's make check}"
+
 git clone -q "$top" "$work/src" || exit 1
 cd "$work/src" || exit 1
 # Warnings are errors in every configuration CI builds, and the unit-test
