@@ -570,6 +570,41 @@ START_TEST(test_p2v_null)
 END_TEST
 
 /**
+ * The range operations over one page in each of 40 tables from @p a: more
+ * than a range operation remembers without asking for room. Every
+ * allocation failing in turn, then p2v failing at every call (p2v_case).
+ * Returns the p2v failures checked.
+ */
+static long p2v_over_many_tables(struct fx *f, pgt_vaddr_t a, pgt_paddr_t pa, bool once)
+{
+	uint64_t p = 1ull << page_shift(&f->c, 0), t = 1ull << page_shift(&f->c, 1);
+	unsigned rw = PGT_PROT_READ | PGT_PROT_WRITE, nosuper = PGT_MAP_NOSUPER, replace = PGT_MAP_REPLACE;
+	long injected = 0;
+
+	for (unsigned k = 0; k < 40; k++)
+		ck_assert_int_eq(pgt_map(&f->sp, a + k * t + p, pa, p, rw, 0), PGT_OK);
+	const struct p2v_call many[] = {
+		{ OP_PROTECT, a, 40 * t, 0, 0, 0, PGT_OK },
+		{ OP_MAP, a + p, 40 * t, pa, 0, nosuper | replace, PGT_OK },
+		{ OP_UNMAP, a, 40 * t, 0, 0, 0, PGT_OK },
+	};
+	for (size_t i = 0; i < sizeof many / sizeof many[0]; i++) {
+		long allocs = 0, made;
+		for (long n = 1; !allocs; n++) /* the room is allocated: every allocation failing in turn */
+			allocs = range_enomem(f, &many[i], n, &made) == PGT_OK ? made : 0;
+		CHECK_THAT(allocs > 0, "%s: %s over 40 tables allocated nothing", f->c.name, p2v_op_name[many[i].op]);
+		ck_assert_int_eq(pgt_unmap(&f->sp, a, 41 * t), PGT_OK);
+		for (unsigned k = 0; k < 40; k++)
+			ck_assert_int_eq(pgt_map(&f->sp, a + k * t + p, pa, p, rw, 0), PGT_OK);
+		long got = p2v_case(f, &many[i], once);
+		CHECK_THAT(got > 40, "%s: %s over 40 tables: %ld p2v calls", f->c.name, p2v_op_name[many[i].op], got);
+		injected += got;
+		fx_check(f, "after a range operation over 40 tables");
+	}
+	return injected;
+}
+
+/**
  * The range operations under a p2v hook that fails at its k-th call, for
  * every k, either from then on or at that call alone (the hook answered in
  * one pass and not in the next): pgt_map into missing tables and existing
@@ -610,27 +645,12 @@ START_TEST(test_p2v_null_range)
 		injected += p2v_case(&f, &calls[i], once);
 		fx_check(&f, "after a range operation under p2v failures");
 	}
-	/* One page in each of 40 tables: more than a range operation remembers without asking for room. */
-	for (unsigned k = 0; k < 40; k++)
-		ck_assert_int_eq(pgt_map(&f.sp, a + k * t + p, pa, p, rw, 0), PGT_OK);
-	const struct p2v_call many[] = {
-		{ OP_PROTECT, a, 40 * t, 0, 0, 0, PGT_OK },
-		{ OP_MAP, a + p, 40 * t, pa, 0, nosuper | replace, PGT_OK },
-		{ OP_UNMAP, a, 40 * t, 0, 0, 0, PGT_OK },
-	};
-	for (size_t i = 0; i < sizeof many / sizeof many[0]; i++) {
-		long allocs = 0, made;
-		for (long n = 1; !allocs; n++) /* the room is allocated: every allocation failing in turn */
-			allocs = range_enomem(&f, &many[i], n, &made) == PGT_OK ? made : 0;
-		CHECK_THAT(allocs > 0, "%s: %s over 40 tables allocated nothing", c.name, p2v_op_name[many[i].op]);
-		ck_assert_int_eq(pgt_unmap(&f.sp, a, 41 * t), PGT_OK);
-		for (unsigned k = 0; k < 40; k++)
-			ck_assert_int_eq(pgt_map(&f.sp, a + k * t + p, pa, p, rw, 0), PGT_OK);
-		long got = p2v_case(&f, &many[i], once);
-		CHECK_THAT(got > 40, "%s: %s over 40 tables: %ld p2v calls", c.name, p2v_op_name[many[i].op], got);
-		injected += got;
-		fx_check(&f, "after a range operation over 40 tables");
-	}
+	/*
+	 * Memcheck and the other slow runners (test_slow_runner) fail p2v from a call on only
+	 * here: with a snapshot of the space for every k, both kinds took two minutes of its time.
+	 */
+	if (!once || !test_slow_runner())
+		injected += p2v_over_many_tables(&f, a, pa, once);
 	CHECK_THAT(injected > 0, "%s: the p2v hook was never called", c.name);
 	fx_close(&f);
 	printf("check_faults: %s: range operations: %ld p2v NULL answers checked (%s)\n", c.name, injected,
@@ -666,13 +686,18 @@ static unsigned random_leaf_level(const struct cfg *c, uint64_t *rng)
 	}
 }
 
-/* Failures in the middle of a longer scenario: a populated space, then every allocation failing in turn. */
+/*
+ * Failures in the middle of a longer scenario: a populated space, then every allocation failing in turn.
+ * Memcheck and the other slow runners (test_slow_runner) take the first 8 of the 32 inserts: the
+ * whole scenario was two minutes of memcheck's time, and the native run checks it all.
+ */
 START_TEST(test_insert_midway)
 {
 	struct cfg c = cfg_of(_i);
 	uint64_t seed = 0xfa170000ull + (uint64_t)_i, rng = seed;
 	struct fx f;
 	long injected = 0, made;
+	int inserts = test_slow_runner() ? 8 : 32;
 
 	fx_open(&f, &c);
 	for (int k = 0; k < 100; k++) {
@@ -682,7 +707,7 @@ START_TEST(test_insert_midway)
 			      " populate %d: %s", c.name, seed, k, pgt_strerror(rc));
 	}
 	fx_check(&f, "after populating");
-	for (int k = 0; k < 32; k++) {
+	for (int k = 0; k < inserts; k++) {
 		unsigned l = random_leaf_level(&c, &rng);
 		pgt_vaddr_t va = scenario_va(&c, &rng, l, 2);
 		int rc;
