@@ -102,6 +102,8 @@ typedef struct pgt_tlb {
 			/** private: bit l set while superpages of level l (> 0) may be cached */
 			unsigned pgt__levels;
 			unsigned pgt__slevel;      /**< private: the level pgt__sindex is of; 0 when none */
+			/** private: bit l set while tables of level l may be cached (table entries) */
+			unsigned pgt__tlevels;
 			uint64_t pgt__sprot_key;   /**< private: the superpage leaf bits last decoded */
 			unsigned pgt__sprot_level; /**< private: their level; PGT_MAX_LEVELS when none */
 			unsigned pgt__sprot;       /**< private: what they decoded to */
