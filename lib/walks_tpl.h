@@ -289,34 +289,60 @@ static PGT__ALWAYS_INLINE struct pgt__leaf walk_valid_leaf(pgt_tlb_t *tlb, const
 	return leaf;
 }
 
-/**
- * The leaf for @p va read from a table the TLB remembers: one entry read
- * instead of a walk from the root, the lowest level first (a table there
- * is the one the walk would end in). False when the TLB remembers no
- * table of @p va at the levels it holds tables of, or when the entry read
- * links a table (a superpage became a table: the walk from the root goes
- * down to it). A remembered table is in the tree: its region's address
- * bits are all in the tag, so @p va is in the space's range too.
- */
-static PGT__ALWAYS_INLINE bool walk_tlb_table_leaf(const pgt_tlb_t *tlb, const struct pgt_arch *A, pgt_vaddr_t va,
-						   struct pgt__leaf *leaf)
-{
-	unsigned tlevels = tlb->pgt__tlevels;
+/** What a TLB's table step returns when the entry it read links a table (never returned by a walk). */
+#define WALK_FROM_ROOT 9
 
-#pragma GCC unroll 6
-	for (unsigned l = 0; l + 1u < PGT_MAX_LEVELS; l++) {
-		if (l + 1u >= A->levels || !(tlevels >> l & 1u))
-			continue;
-		const pgt_pte_t *tab = pgt__tlb_table_at(tlb, va, l, A->level[l + 1u].shift, 64u - A->level[0].shift);
-		if (!tab)
-			continue;
-		pgt_pte_t pte = pgt__pte_load(tab + pgt__index(&A->level[l], va));
-		if (walk_is_table(A, l, pte))
-			return false;
-		*leaf = walk_leaf_of(A, l, pte, va);
-		return true;
+/**
+ * A TLB miss served from the table of level @p l (a constant) the TLB
+ * remembers for @p va: one entry read instead of a walk from the root,
+ * and the put (pgt__tlb_put) made here, with the level a constant, as a
+ * walk's step would. WALK_GO_ON when the TLB remembers no such table;
+ * WALK_FROM_ROOT when the entry read links a table (a superpage became a
+ * table: the walk from the root goes down to it). A remembered table is
+ * in the tree, and its region's address bits are all in the tag, so
+ * @p va is in the space's range too.
+ */
+static PGT__ALWAYS_INLINE int tlb_table_step(pgt_tlb_t *tlb, const struct pgt_arch *A, struct pgt_tlb_entry *e0,
+					     pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot, unsigned l)
+{
+	if (l + 1u >= A->levels || !(tlb->pgt__tlevels >> l & 1u))
+		return WALK_GO_ON;
+	const pgt_pte_t *tab = pgt__tlb_table_at(tlb, va, l, A->level[l + 1u].shift, 64u - A->level[0].shift);
+	if (!tab)
+		return WALK_GO_ON;
+	pgt_pte_t pte = pgt__pte_load(tab + pgt__index(&A->level[l], va));
+	if (walk_is_table(A, l, pte))
+		return WALK_FROM_ROOT;
+	return pgt__tlb_put(tlb, e0, walk_leaf_of(A, l, pte, va), va, pa, prot, A->level[0].shift);
+}
+
+_Static_assert(PGT_MAX_LEVELS == 6, "walk_tlb_miss looks at the tables of five levels at most");
+
+/**
+ * A TLB miss that found no entry of @p va's page (way 0 of the set @p e0
+ * and the rest probed): the tables the TLB remembers, the lowest level
+ * first (a table there is the one a walk would end in), else a walk from
+ * the root. Each level its own inlined step, as in WALK_LEVELS.
+ */
+static PGT__ALWAYS_INLINE int walk_tlb_miss(pgt_tlb_t *tlb, const struct pgt_arch *A, struct pgt_tlb_entry *e0,
+					    pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot, bool hook)
+{
+	int st = WALK_GO_ON;
+
+	if (tlb->pgt__tlevels) {
+		st = tlb_table_step(tlb, A, e0, va, pa, prot, 0);
+		if (st == WALK_GO_ON)
+			st = tlb_table_step(tlb, A, e0, va, pa, prot, 1);
+		if (st == WALK_GO_ON)
+			st = tlb_table_step(tlb, A, e0, va, pa, prot, 2);
+		if (st == WALK_GO_ON)
+			st = tlb_table_step(tlb, A, e0, va, pa, prot, 3);
+		if (st == WALK_GO_ON)
+			st = tlb_table_step(tlb, A, e0, va, pa, prot, 4);
 	}
-	return false;
+	if (st != WALK_GO_ON && st != WALK_FROM_ROOT)
+		return st;
+	return pgt__tlb_put(tlb, e0, walk_valid_leaf(tlb, A, va, hook), va, pa, prot, A->level[0].shift);
 }
 
 static PGT__ALWAYS_INLINE int walk_to_step(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
@@ -813,10 +839,7 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 		const struct pgt_tlb_entry *e = pgt__tlb_probe(tlb, (A), e0, va, s);                   \
 		if (e)                                                                                 \
 			return pgt__tlb_answer(e, va, pa, prot);                                       \
-		struct pgt__leaf leaf;                                                                 \
-		if (!walk_tlb_table_leaf(tlb, (A), va, &leaf))                                         \
-			leaf = walk_valid_leaf(tlb, (A), va, hook);                                    \
-		return pgt__tlb_put(tlb, e0, leaf, va, pa, prot, s);                                   \
+		return walk_tlb_miss(tlb, (A), e0, va, pa, prot, hook);                                \
 	}                                                                                              \
 	static int name##_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)   \
 	{                                                                                              \
