@@ -79,8 +79,10 @@ static inline __attribute__((always_inline)) uint64_t pgt__tlb_table_tag(uint64_
  * kept in the TLB's own entries). Its delta word holds the table's address
  * as the walk found it (after the p2v offset or hook).
  */
-static inline __attribute__((always_inline)) pgt_pte_t *
-pgt__tlb_table_at(const pgt_tlb_t *tlb, pgt_vaddr_t va, unsigned level, unsigned span_shift, unsigned tag_shift)
+static inline __attribute__((always_inline)) pgt_pte_t *pgt__tlb_table_at(const pgt_tlb_t *tlb,
+									  pgt_vaddr_t va, unsigned level,
+									  unsigned span_shift,
+									  unsigned tag_shift)
 {
 	uint64_t n = va >> span_shift;
 	const struct pgt_tlb_entry *e = tlb->pgt__mem + (n & tlb->pgt__all_mask);
@@ -101,17 +103,17 @@ pgt__tlb_table_at(const pgt_tlb_t *tlb, pgt_vaddr_t va, unsigned level, unsigned
  * table, and a fill never evicts the page it is about to push to way 1.
  * @p tag_shift is 64 - the smallest page shift.
  */
-static inline __attribute__((always_inline)) void pgt__tlb_keep_table(pgt_tlb_t *tlb, pgt_vaddr_t va, unsigned level,
-								      pgt_pte_t *tab, unsigned span_shift,
-								      unsigned tag_shift)
+static inline __attribute__((always_inline)) void pgt__tlb_keep_table(pgt_tlb_t *tlb, pgt_vaddr_t va,
+								      unsigned level, pgt_pte_t *tab,
+								      unsigned span_shift, unsigned tag_shift)
 {
 	uint64_t n = va >> span_shift;
 
 	if (!((n ^ va >> (64u - tag_shift)) & tlb->pgt__set_mask))
 		return;
-	tlb->pgt__mem[n & tlb->pgt__all_mask] = (struct pgt_tlb_entry){
-		.pgt__vpn = pgt__tlb_table_tag(n, level, tag_shift), .pgt__delta = (uint64_t)(uintptr_t)tab
-	};
+	tlb->pgt__mem[n & tlb->pgt__all_mask] =
+		(struct pgt_tlb_entry){ .pgt__vpn = pgt__tlb_table_tag(n, level, tag_shift),
+					.pgt__delta = (uint64_t)(uintptr_t)tab };
 	tlb->pgt__tlevels |= 1u << level;
 }
 

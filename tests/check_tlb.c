@@ -951,8 +951,9 @@ START_TEST(table_cache_one_read)
 	unsigned s0 = f.a->level[0].shift, s1 = f.a->level[1].shift;
 	pgt_vaddr_t base = 5ull << s1; /* table entry 5; the pages' sets are 1, 2, 3 */
 	for (unsigned j = 1; j <= 2; j++)
-		ck_assert_int_eq(pgt_map(&f.sp, base + ((pgt_vaddr_t)j << s0), (8ull + j) << s0, 1ull << s0, RW, 0),
-				 PGT_OK);
+		ck_assert_int_eq(
+			pgt_map(&f.sp, base + ((pgt_vaddr_t)j << s0), (8ull + j) << s0, 1ull << s0, RW, 0),
+			PGT_OK);
 	expect_rc(&f, &f.tlb, base + (1u << s0) + 4, PGT_OK, (9ull << s0) + 4); /* walks */
 	long calls = f.t.p2v_calls;
 	uint64_t misses = pgt_tlb_misses(&f.tlb);
@@ -968,8 +969,8 @@ START_TEST(table_cache_one_read)
 		unsigned s2 = f.a->level[2].shift;
 		pgt_vaddr_t big = 3ull << s2; /* table entry 3; the superpages' entries 1 and 2, sets 0 */
 		for (unsigned k = 1; k <= 2; k++)
-			ck_assert_int_eq(pgt_map(&f.sp, big + ((pgt_vaddr_t)k << s1), (4ull + k) << s1, 1ull << s1,
-						 RW, 0),
+			ck_assert_int_eq(pgt_map(&f.sp, big + ((pgt_vaddr_t)k << s1), (4ull + k) << s1,
+						 1ull << s1, RW, 0),
 					 PGT_OK);
 		expect_rc(&f, &f.tlb, big + (1ull << s1) + 8, PGT_OK, (5ull << s1) + 8);
 		calls = f.t.p2v_calls;

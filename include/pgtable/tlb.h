@@ -108,7 +108,7 @@ typedef struct pgt_tlb {
 			unsigned pgt__magic;    /**< private: set while initialised */
 			/** private: bit l set while superpages of level l (> 0) may be cached */
 			unsigned pgt__levels;
-			unsigned pgt__slevel;      /**< private: the level pgt__sindex is of; 0 when none */
+			unsigned pgt__slevel; /**< private: the level pgt__sindex is of; 0 when none */
 			/** private: bit l set while tables of level l may be cached (table entries) */
 			unsigned pgt__tlevels;
 			uint64_t pgt__sprot_key;   /**< private: the superpage leaf bits last decoded */
