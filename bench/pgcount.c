@@ -60,6 +60,9 @@ static pgt_space_t sp;
 static pgt_ref_t refs[COUNT];
 static struct pgt_tlb_entry tlb_mem[1];
 static pgt_tlb_t tlb; /* one entry: every lookup of another page misses */
+/* pgbench's shape (4096 entries, 2-way): room for a table entry beside the pages, each page new */
+static struct pgt_tlb_entry tlb_wide_mem[4096];
+static pgt_tlb_t tlb_wide;
 static struct pgt_fast fast; /* the inline walks' view of sp */
 static unsigned bad;
 
@@ -379,6 +382,18 @@ NOINLINE static void op_tlb_miss(void)
 	}
 }
 
+NOINLINE static void op_tlb_miss_wide(void)
+{
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_paddr_t pa;
+		expect(pgt_tlb_lookup(&tlb_wide, l_small_va + i * l_page + 8, &pa, NULL), PGT_OK);
+		bad += pa != PA + i * l_page + 8;
+	}
+}
+
 NOINLINE static void op_tlb_hit(void)
 {
 	const pgt_vaddr_t l_small_va = small_va;
@@ -512,6 +527,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < COUNT; i++)
 		expect(pgt_map(&sp, sparse_va + i * big, PA + i * page, page, RW, 0), PGT_OK);
 	expect(pgt_tlb_init(&tlb, &sp, tlb_mem, 1, 1), PGT_OK);
+	expect(pgt_tlb_init(&tlb_wide, &sp, tlb_wide_mem, 4096, 2), PGT_OK);
 	expect(pgt_fast_init(&fast, &sp), PGT_OK);
 
 	op_insert();
@@ -529,6 +545,9 @@ int main(int argc, char **argv)
 	op_fast_translate_once();
 	op_limit(name);
 	op_tlb_miss();
+	/* revives it after the changes above (emptying its 4096 entries) outside the count; no walk */
+	expect(pgt_tlb_lookup(&tlb_wide, (pgt_vaddr_t)1 << 62, NULL, NULL), PGT_ERANGE);
+	op_tlb_miss_wide();
 	op_tlb_hit();
 	op_protect();
 	op_unmap();

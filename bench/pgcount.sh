@@ -36,7 +36,7 @@ for arch in "$@"; do
 		sed -n 's/^ *\([0-9,]*\) .*pgcount\.c:op_\([a-z0-9_]*\) \[.*/\2 \1/p' |
 		awk '{ n = $2; gsub(",", "", n); ir[$1] = n }
 		END {
-			split("limit_x86 limit_arm limit_sv39 fast_walk fast_lookup fast_lookup_once fast_translate fast_translate_once lookup translate tlb_hit tlb_miss insert insert_2m set_paddr set_prot " \
+			split("limit_x86 limit_arm limit_sv39 fast_walk fast_lookup fast_lookup_once fast_translate fast_translate_once lookup translate tlb_hit tlb_miss tlb_miss_wide insert insert_2m set_paddr set_prot " \
 			      "map map_2m protect unmap unmap_sparse map_sparse unmap_sparse_kept map_sparse_kept", order, " ")
 			for (i = 1; i in order; i++) {
 				op = order[i]

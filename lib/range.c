@@ -781,6 +781,15 @@ static void run_pass(struct range_op *op, enum op_pass pass)
 	(void)visit_table(op, root, (struct tview){ .tab = sp->pgt__root }, op->lo & ~(span - 1)); /* the root has no count */
 }
 
+/** Whether any of the per-level lists @p lists holds a table. */
+static bool tables_listed(const pgt_space_t *sp, const struct pgt__table_list lists[])
+{
+	for (unsigned l = 0; l < sp->pgt__arch->levels; l++)
+		if (lists[l].n)
+			return true;
+	return false;
+}
+
 /** PLAN, allocate, then BREAK/COMMIT, flush, and free what left the tree. */
 static int run(struct range_op *op)
 {
@@ -801,12 +810,16 @@ static int run(struct range_op *op)
 	run_pass(op, PASS_COMMIT);
 	if (op->flush)
 		pgt__tlb_flush_hook(op->sp, op->flush_lo, op->flush_last);
+	bool unlinked = tables_listed(op->sp, op->t.dead);
 	pgt__list_retire_all(op->sp, op->t.dead);
 	PGT_ASSERT(op->t.pool[0].n == 0); /* PLAN counted exactly */
 	pgt__list_free_all(op->sp, op->t.pool);
 	memo_free(op);
-	/* Translations may have gone or changed: cached copies (pgt_tlb) are stale. */
-	if (op->kind != OP_MAP || (op->flags & PGT_MAP_REPLACE))
+	/*
+	 * Translations may have gone or changed, or tables a TLB remembers
+	 * left the tree: cached copies (pgt_tlb) are stale.
+	 */
+	if (op->kind != OP_MAP || (op->flags & PGT_MAP_REPLACE) || unlinked)
 		pgt__space_changed(op->sp);
 	return PGT_OK;
 }

@@ -10,11 +10,20 @@
  * caller's entries, so the TLB's reach is its entries times their sizes.
  * An entry keeps the difference between the physical and the virtual page
  * address, so a hit adds it to the address and masks nothing else.
+ * A miss that finds no entry reads the leaf from a table the TLB remembers
+ * when it can (a table entry: tagged as a superpage of the table's level
+ * moved up by PGT__TLB_TABLE_MARK, the table's address in its delta word,
+ * one per table the walks ended in), else walks from the root; the walk
+ * remembers the table it ended in. Table entries share the caller's
+ * entries with the translations, so a TLB of n entries remembers up to n
+ * tables, and no memory of its own holds them.
  * Coherence: whenever a valid translation is removed, moved or changed the
  * engine calls pgt__space_changed, which bumps the space's generation and
  * points every attached TLB at an empty entry, so that its next lookup
  * misses; the miss sees the new generation and empties the TLB. A hit
- * therefore checks its tag and nothing else.
+ * therefore checks its tag and nothing else. A table leaves the tree only
+ * in calls that do so too (pgt_unmap, pgt_map with PGT_MAP_REPLACE, or any
+ * map that retires a table), so remembered tables go with the entries.
  */
 #include <stddef.h>
 
@@ -66,6 +75,10 @@ static const struct pgt_tlb_entry stale_entry = { EMPTY_VPN, 0 };
 #define NO_SUPER_INDEX 63u
 #define NO_SUPER_LEVEL 7u
 _Static_assert(NO_SUPER_LEVEL >= PGT_MAX_LEVELS, "a level entries have");
+/* A table entry's tag (pgt__tlb_table_tag) is no superpage's, no empty probe's and no empty entry's. */
+_Static_assert(PGT__TLB_TABLE_MARK > NO_SUPER_LEVEL &&
+		       PGT__TLB_TABLE_MARK + PGT_MAX_LEVELS < (1u << MIN_PAGE_SHIFT) - 1,
+	       "a table entry's tag would be taken for another entry's");
 
 static int tlb_revive(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
 
@@ -108,6 +121,7 @@ static void tlb_clear(pgt_tlb_t *tlb)
 	for (size_t i = 0; i < n; i++)
 		tlb->pgt__mem[i] = (struct pgt_tlb_entry){ EMPTY_VPN, 0 };
 	tlb->pgt__levels = 0;
+	tlb->pgt__tlevels = 0;
 	tlb->pgt__slevel = 0;
 	tlb->pgt__sindex = tlb->pgt__live_sindex = NO_SUPER_INDEX; /* stale or not, 63 */
 	tlb->pgt__smark = pgt__tlb_super_tag(0, NO_SUPER_LEVEL, tlb->pgt__tag_shift);

@@ -49,6 +49,74 @@ static inline __attribute__((always_inline)) uint64_t pgt__tlb_super_tag(uint64_
 	return n | (uint64_t)level << tag_shift;
 }
 
+/**
+ * Added to a table's level in the tag of a table entry (pgt__tlb_table_tag):
+ * above every superpage level and the level the empty superpage probe
+ * compares with, below the all-ones of an empty entry.
+ */
+#define PGT__TLB_TABLE_MARK 8u
+
+/**
+ * The tag of a table entry, which remembers where the table of level
+ * @p level (the table whose entries are of that level) for region number
+ * @p n sits (@p n: the address shifted by the page size of the level
+ * above, the region one such table covers). Like a superpage's tag,
+ * with the level moved up by PGT__TLB_TABLE_MARK: no small page, superpage
+ * or empty entry has it, so the inline hit never takes a table entry for
+ * a translation.
+ */
+static inline __attribute__((always_inline)) uint64_t pgt__tlb_table_tag(uint64_t n, unsigned level,
+									 unsigned tag_shift)
+{
+	return pgt__tlb_super_tag(n, level + PGT__TLB_TABLE_MARK, tag_shift);
+}
+
+/**
+ * The table of level @p level the TLB remembers for @p va (tables of that
+ * level cover 2^@p span_shift bytes), or NULL: the table entry of its
+ * region number, in the entry that number picks among all of them, as a
+ * superpage's (a paging-structure cache, Intel SDM vol. 3 section 4.10.3,
+ * kept in the TLB's own entries). Its delta word holds the table's address
+ * as the walk found it (after the p2v offset or hook).
+ */
+static inline __attribute__((always_inline)) pgt_pte_t *pgt__tlb_table_at(const pgt_tlb_t *tlb,
+									  pgt_vaddr_t va, unsigned level,
+									  unsigned span_shift,
+									  unsigned tag_shift)
+{
+	uint64_t n = va >> span_shift;
+	const struct pgt_tlb_entry *e = tlb->pgt__mem + (n & tlb->pgt__all_mask);
+
+	if (e->pgt__vpn != pgt__tlb_table_tag(n, level, tag_shift))
+		return NULL;
+	return (pgt_pte_t *)(uintptr_t)e->pgt__delta;
+}
+
+/**
+ * Remembers that @p tab is the table of level @p level that covers @p va
+ * (see pgt__tlb_table_at), so that the next misses in its region read
+ * their entry there instead of walking from the root. Valid until the
+ * space changes: every change that can take a table off the tree bumps
+ * the generation (pgt__space_changed), and the TLB then empties itself,
+ * table entries included. Not when the table's entry would be one of the
+ * set of @p va's small page: that set is left to the translations, so a TLB of one set never holds a
+ * table, and a fill never evicts the page it is about to push to way 1.
+ * @p tag_shift is 64 - the smallest page shift.
+ */
+static inline __attribute__((always_inline)) void pgt__tlb_keep_table(pgt_tlb_t *tlb, pgt_vaddr_t va,
+								      unsigned level, pgt_pte_t *tab,
+								      unsigned span_shift, unsigned tag_shift)
+{
+	uint64_t n = va >> span_shift;
+
+	if (!((n ^ va >> (64u - tag_shift)) & tlb->pgt__set_mask))
+		return;
+	tlb->pgt__mem[n & tlb->pgt__all_mask] =
+		(struct pgt_tlb_entry){ .pgt__vpn = pgt__tlb_table_tag(n, level, tag_shift),
+					.pgt__delta = (uint64_t)(uintptr_t)tab };
+	tlb->pgt__tlevels |= 1u << level;
+}
+
 /** What a TLB answers from entry @p e for @p va (pgt_tlb_lookup's contract). */
 static inline __attribute__((always_inline)) int
 pgt__tlb_answer(const struct pgt_tlb_entry *e, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)

@@ -235,26 +235,45 @@ static PGT__ALWAYS_INLINE int walk_lookup(const pgt_space_t *sp, const struct pg
 	return st;
 }
 
-static PGT__ALWAYS_INLINE int valid_leaf_step(const struct pgt_arch *A, const struct walk_ctx *c,
+/** What a TLB needs of the entry @p pte of level @p l for @p va, which links no table. */
+static PGT__ALWAYS_INLINE struct pgt__leaf walk_leaf_of(const struct pgt_arch *A, unsigned l, pgt_pte_t pte,
+							pgt_vaddr_t va)
+{
+	const struct pgt_level *L = &A->level[l];
+
+	return (struct pgt__leaf){ .pte = pte,
+				   .level = pgt__is_valid_leaf(L, pte) ? (int)l : PGT_ENOENT,
+				   .pa = pgt__leaf_pa(L, pte, va),
+				   .key = pte & L->prot_mask };
+}
+
+/**
+ * A step of a TLB's walk: at the entry that links no table, the leaf, and
+ * the table it sits in remembered in the TLB (unless it is the root, which
+ * the space holds already), so that the next misses in the table's region
+ * read their entry straight from it (walk_tlb_table_leaf).
+ */
+static PGT__ALWAYS_INLINE int valid_leaf_step(pgt_tlb_t *tlb, const struct pgt_arch *A, const struct walk_ctx *c,
 					      struct walk_pos *at, pgt_vaddr_t va, struct pgt__leaf *out,
 					      unsigned l, bool hook)
 {
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (!walk_is_table(A, l, pte)) {
-		const struct pgt_level *L = &A->level[l];
-		*out = (struct pgt__leaf){ .pte = pte,
-					   .level = pgt__is_valid_leaf(L, pte) ? (int)l : PGT_ENOENT,
-					   .pa = pgt__leaf_pa(L, pte, va),
-					   .key = pte & L->prot_mask };
+		*out = walk_leaf_of(A, l, pte, va);
+		if (l + 1u < A->levels)
+			pgt__tlb_keep_table(tlb, va, l, at->p - pgt__index(&A->level[l], va),
+					    A->level[l + 1u].shift, 64u - A->level[0].shift);
 		return PGT_OK;
 	}
 	return walk_descend(A, c, at, pte, va, l, hook);
 }
 
-static PGT__ALWAYS_INLINE struct pgt__leaf walk_valid_leaf(const pgt_space_t *sp, const struct pgt_arch *A,
+/** The leaf for @p va by a walk from the root, for a miss of @p tlb (see valid_leaf_step). */
+static PGT__ALWAYS_INLINE struct pgt__leaf walk_valid_leaf(pgt_tlb_t *tlb, const struct pgt_arch *A,
 							   pgt_vaddr_t va, bool hook)
 {
+	const pgt_space_t *sp = tlb->pgt__sp;
 	struct pgt__leaf leaf = { .level = PGT_ERANGE };
 
 	if (!walk_va_ok(sp, A, va))
@@ -263,11 +282,67 @@ static PGT__ALWAYS_INLINE struct pgt__leaf walk_valid_leaf(const pgt_space_t *sp
 	const struct walk_ctx c = walk_ctx(sp, hook);
 	struct walk_pos at = { .p = walk_root_entry(sp, A, va) };
 	int st;
-#define STEP(l) valid_leaf_step(A, &c, &at, va, &leaf, (l), hook)
+#define STEP(l) valid_leaf_step(tlb, A, &c, &at, va, &leaf, (l), hook)
 	WALK_LEVELS(A->levels, st, STEP);
 #undef STEP
 	(void)st; /* PGT_OK with the leaf, or PGT_EHOOK (p2v failed) with leaf as it started */
 	return leaf;
+}
+
+/** What a TLB's table step returns when the entry it read links a table (never returned by a walk). */
+#define WALK_FROM_ROOT 9
+
+/**
+ * A TLB miss served from the table of level @p l (a constant) the TLB
+ * remembers for @p va: one entry read instead of a walk from the root,
+ * and the put (pgt__tlb_put) made here, with the level a constant, as a
+ * walk's step would. WALK_GO_ON when the TLB remembers no such table;
+ * WALK_FROM_ROOT when the entry read links a table (a superpage became a
+ * table: the walk from the root goes down to it). A remembered table is
+ * in the tree, and its region's address bits are all in the tag, so
+ * @p va is in the space's range too.
+ */
+static PGT__ALWAYS_INLINE int tlb_table_step(pgt_tlb_t *tlb, const struct pgt_arch *A, struct pgt_tlb_entry *e0,
+					     pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot, unsigned l)
+{
+	if (l + 1u >= A->levels || !(tlb->pgt__tlevels >> l & 1u))
+		return WALK_GO_ON;
+	const pgt_pte_t *tab = pgt__tlb_table_at(tlb, va, l, A->level[l + 1u].shift, 64u - A->level[0].shift);
+	if (!tab)
+		return WALK_GO_ON;
+	pgt_pte_t pte = pgt__pte_load(tab + pgt__index(&A->level[l], va));
+	if (walk_is_table(A, l, pte))
+		return WALK_FROM_ROOT;
+	return pgt__tlb_put(tlb, e0, walk_leaf_of(A, l, pte, va), va, pa, prot, A->level[0].shift);
+}
+
+_Static_assert(PGT_MAX_LEVELS == 6, "walk_tlb_miss looks at the tables of five levels at most");
+
+/**
+ * A TLB miss that found no entry of @p va's page (way 0 of the set @p e0
+ * and the rest probed): the tables the TLB remembers, the lowest level
+ * first (a table there is the one a walk would end in), else a walk from
+ * the root. Each level its own inlined step, as in WALK_LEVELS.
+ */
+static PGT__ALWAYS_INLINE int walk_tlb_miss(pgt_tlb_t *tlb, const struct pgt_arch *A, struct pgt_tlb_entry *e0,
+					    pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot, bool hook)
+{
+	int st = WALK_GO_ON;
+
+	if (tlb->pgt__tlevels) {
+		st = tlb_table_step(tlb, A, e0, va, pa, prot, 0);
+		if (st == WALK_GO_ON)
+			st = tlb_table_step(tlb, A, e0, va, pa, prot, 1);
+		if (st == WALK_GO_ON)
+			st = tlb_table_step(tlb, A, e0, va, pa, prot, 2);
+		if (st == WALK_GO_ON)
+			st = tlb_table_step(tlb, A, e0, va, pa, prot, 3);
+		if (st == WALK_GO_ON)
+			st = tlb_table_step(tlb, A, e0, va, pa, prot, 4);
+	}
+	if (st != WALK_GO_ON && st != WALK_FROM_ROOT)
+		return st;
+	return pgt__tlb_put(tlb, e0, walk_valid_leaf(tlb, A, va, hook), va, pa, prot, A->level[0].shift);
 }
 
 static PGT__ALWAYS_INLINE int walk_to_step(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
@@ -758,14 +833,13 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 		return pgt__insert_page(sp, va, page_shift, out);                                      \
 	}                                                                                              \
 	static int name##_tlb_refill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)  \
-	{ /* way 1 and the superpages, else the walk (lib/tlb.h) */                                    \
+	{ /* way 1, the superpages, a cached table, else the walk */                                    \
 		const unsigned s = (A)->level[0].shift;                                                \
 		struct pgt_tlb_entry *e0 = pgt__tlb_set(tlb, va, s);                                   \
 		const struct pgt_tlb_entry *e = pgt__tlb_probe(tlb, (A), e0, va, s);                   \
 		if (e)                                                                                 \
 			return pgt__tlb_answer(e, va, pa, prot);                                       \
-		struct pgt__leaf leaf = walk_valid_leaf(tlb->pgt__sp, (A), va, hook);                  \
-		return pgt__tlb_put(tlb, e0, leaf, va, pa, prot, s);                                   \
+		return walk_tlb_miss(tlb, (A), e0, va, pa, prot, hook);                                \
 	}                                                                                              \
 	static int name##_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)   \
 	{                                                                                              \

@@ -366,8 +366,11 @@ START_TEST(superpage_capacity)
 	expect(&f, 0x1010, 0x5010, RW);
 	for (unsigned k = 0; k < 4; k++)
 		expect(&f, ((4ull + k) << 21) + 0x2020, ((8ull + k) << 21) + 0x2020, RW);
-	/* direct-mapped, the small page took page 5's entry; 2-way, page 5 moved to way 1 over page 7 */
-	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), (ways == 2 ? 9u : 8u));
+	/*
+	 * direct-mapped, the small page took page 5's entry; 2-way, page 5 moved to way 1 over
+	 * page 7; and the small page's walk remembered its table in entry 0, page 4's
+	 */
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), (ways == 2 ? 10u : 9u));
 	fx_close(&f);
 }
 END_TEST
@@ -909,6 +912,150 @@ START_TEST(random_vs_model)
 }
 END_TEST
 
+/* --- the table cache --------------------------------------------------------------- */
+
+/** A space of @p a, hook (@p hook) or offset p2v, with a 64-entry direct-mapped TLB. */
+static void fx_open_mode(struct fx *f, const struct pgt_arch *a, bool hook)
+{
+	f->a = a;
+	test_mm_init(&f->t, hook ? TEST_MM_HOOK : TEST_MM_OFFSET);
+	ck_assert_int_eq(pgt_space_init(&f->sp, a, &f->t.mm, 0), PGT_OK);
+	ck_assert_int_eq(pgt_tlb_init(&f->tlb, &f->sp, f->e, 64, 1), PGT_OK);
+}
+
+/** Whether pgt_tlb_lookup of @p va answers @p want and, for PGT_OK, @p pa. */
+static void expect_rc(struct fx *f, pgt_tlb_t *tlb, pgt_vaddr_t va, int want, pgt_paddr_t pa)
+{
+	pgt_paddr_t got = 0;
+	int rc = pgt_tlb_lookup(tlb, va, &got, NULL);
+
+	ck_assert_msg(rc == want, "%s: va 0x%llx: %d, want %d", f->a->name, (unsigned long long)va, rc, want);
+	ck_assert_msg(rc != PGT_OK || got == pa, "%s: va 0x%llx: pa 0x%llx, want 0x%llx", f->a->name,
+		      (unsigned long long)va, (unsigned long long)got, (unsigned long long)pa);
+}
+
+/**
+ * A miss in a region whose table a walk went through reads its entry
+ * straight from that table: with the p2v hook, no hook call (a walk from
+ * the root makes one per level below it), for small pages in one leaf
+ * table and, where the format has them, superpages in one table of level
+ * 1; the answers are the tables', a page mapped into a remembered table
+ * afterwards included (no change the TLB is told of). The misses still
+ * count. Every format; the table entries sit in entries no page here uses.
+ */
+START_TEST(table_cache_one_read)
+{
+	struct fx f;
+
+	fx_open_mode(&f, test_archs[_i], true);
+	unsigned s0 = f.a->level[0].shift, s1 = f.a->level[1].shift;
+	pgt_vaddr_t base = 5ull << s1; /* table entry 5; the pages' sets are 1, 2, 3 */
+	for (unsigned j = 1; j <= 2; j++)
+		ck_assert_int_eq(
+			pgt_map(&f.sp, base + ((pgt_vaddr_t)j << s0), (8ull + j) << s0, 1ull << s0, RW, 0),
+			PGT_OK);
+	expect_rc(&f, &f.tlb, base + (1u << s0) + 4, PGT_OK, (9ull << s0) + 4); /* walks */
+	long calls = f.t.p2v_calls;
+	uint64_t misses = pgt_tlb_misses(&f.tlb);
+	expect_rc(&f, &f.tlb, base + (2u << s0) + 4, PGT_OK, (10ull << s0) + 4);
+	expect_rc(&f, &f.tlb, base + (3u << s0) + 4, PGT_ENOENT, 0);
+	ck_assert_int_eq(f.t.p2v_calls, calls);
+	ck_assert_int_eq(pgt_map(&f.sp, base + (3u << s0), 20ull << s0, 1ull << s0, RW, 0), PGT_OK);
+	calls = f.t.p2v_calls; /* the map's own walk */
+	expect_rc(&f, &f.tlb, base + (3u << s0) + 4, PGT_OK, (20ull << s0) + 4);
+	ck_assert_int_eq(f.t.p2v_calls, calls);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), misses + 3);
+	if (f.a->levels > 2 && f.a->level[1].leaf_ok) {
+		unsigned s2 = f.a->level[2].shift;
+		pgt_vaddr_t big = 3ull << s2; /* table entry 3; the superpages' entries 1 and 2, sets 0 */
+		for (unsigned k = 1; k <= 2; k++)
+			ck_assert_int_eq(pgt_map(&f.sp, big + ((pgt_vaddr_t)k << s1), (4ull + k) << s1,
+						 1ull << s1, RW, 0),
+					 PGT_OK);
+		expect_rc(&f, &f.tlb, big + (1ull << s1) + 8, PGT_OK, (5ull << s1) + 8);
+		calls = f.t.p2v_calls;
+		expect_rc(&f, &f.tlb, big + (2ull << s1) + 8, PGT_OK, (6ull << s1) + 8);
+		expect_rc(&f, &f.tlb, big + (3ull << s1) + 8, PGT_ENOENT, 0);
+		ck_assert_int_eq(f.t.p2v_calls, calls);
+	}
+	fx_close(&f);
+}
+END_TEST
+
+/**
+ * A remembered table that leaves the tree is never read again: the leaf
+ * table of a page is remembered, the page unmapped (the table is emptied
+ * and kept for reuse by pgt_space_cache), and the same table then linked
+ * in another region, where a page at the same index maps elsewhere. The
+ * first region answers nothing, in two TLBs on the space; every format,
+ * offset and hook p2v.
+ */
+START_TEST(table_cache_reused_table)
+{
+	struct fx f;
+	struct pgt_tlb_entry e2[64];
+	pgt_tlb_t other;
+
+	fx_open_mode(&f, test_archs[_i / 2], _i & 1);
+	ck_assert_int_eq(pgt_tlb_init(&other, &f.sp, e2, 64, 2), PGT_OK);
+	ck_assert_int_eq(pgt_space_cache(&f.sp, 4), PGT_OK);
+	unsigned s0 = f.a->level[0].shift, s1 = f.a->level[1].shift;
+	pgt_vaddr_t r1 = 5ull << s1, r2 = 9ull << s1, page = 1ull << s0;
+	ck_assert_int_eq(pgt_map(&f.sp, r1 + 2 * page, 0x40ull << s0, page, RW, 0), PGT_OK);
+	expect_rc(&f, &f.tlb, r1 + 2 * page, PGT_OK, 0x40ull << s0);
+	expect_rc(&f, &other, r1 + 2 * page, PGT_OK, 0x40ull << s0);
+	size_t tables = test_mm_outstanding(&f.t);
+	ck_assert_int_eq(pgt_unmap(&f.sp, r1 + 2 * page, page), PGT_OK);
+	ck_assert_int_eq(pgt_map(&f.sp, r2 + 3 * page, 0x80ull << s0, page, RW, 0), PGT_OK);
+	ck_assert_uint_eq(test_mm_outstanding(&f.t), tables); /* the same table, from the space's cache */
+	expect_rc(&f, &f.tlb, r1 + 3 * page, PGT_ENOENT, 0);
+	expect_rc(&f, &other, r1 + 3 * page, PGT_ENOENT, 0);
+	expect_rc(&f, &f.tlb, r2 + 3 * page, PGT_OK, 0x80ull << s0);
+	expect_rc(&f, &other, r2 + 3 * page, PGT_OK, 0x80ull << s0);
+	fx_close(&f);
+}
+END_TEST
+
+/**
+ * A superpage replacing a leaf table that is remembered, and a table
+ * replacing a superpage whose table is remembered, are seen: with
+ * PGT_MAP_REPLACE; and, told nothing (nothing valid changed), a table
+ * linked where a remembered table of level 1 had an empty entry. Every
+ * format with superpages of level 1, offset and hook p2v.
+ */
+START_TEST(table_cache_shape_changes)
+{
+	struct fx f;
+
+	fx_open_mode(&f, test_archs[_i / 2], _i & 1);
+	if (f.a->levels < 3 || !f.a->level[1].leaf_ok) {
+		fx_close(&f);
+		return;
+	}
+	unsigned s0 = f.a->level[0].shift, s1 = f.a->level[1].shift;
+	pgt_vaddr_t r = 5ull << s1, page = 1ull << s0, big = 1ull << s1;
+	/* a superpage replaces the table */
+	ck_assert_int_eq(pgt_map(&f.sp, r + page, 0x40ull << s0, 2 * page, RW, 0), PGT_OK);
+	expect_rc(&f, &f.tlb, r + page, PGT_OK, 0x40ull << s0);
+	ck_assert_int_eq(pgt_map(&f.sp, r, 3ull << s1, big, RW, PGT_MAP_REPLACE), PGT_OK);
+	expect_rc(&f, &f.tlb, r + 2 * page + 1, PGT_OK, (3ull << s1) + 2 * page + 1);
+	expect_rc(&f, &f.tlb, r + 7 * page, PGT_OK, (3ull << s1) + 7 * page);
+	/* a table replaces the superpage */
+	ck_assert_int_eq(pgt_map(&f.sp, r + 2 * page, 0x90ull << s0, page, RW, PGT_MAP_REPLACE), PGT_OK);
+	expect_rc(&f, &f.tlb, r + 2 * page + 1, PGT_OK, (0x90ull << s0) + 1);
+	expect_rc(&f, &f.tlb, r + 6 * page, PGT_OK, (3ull << s1) + 6 * page);
+	/* a table where the remembered level-1 table had nothing */
+	pgt_vaddr_t r3 = r + 3 * big;
+	expect_rc(&f, &f.tlb, r3 + page, PGT_ENOENT, 0);
+	uint64_t misses = pgt_tlb_misses(&f.tlb);
+	ck_assert_int_eq(pgt_map(&f.sp, r3 + page, 0x70ull << s0, page, RW, 0), PGT_OK);
+	ck_assert_uint_eq(pgt_tlb_misses(&f.tlb), misses); /* not told */
+	expect_rc(&f, &f.tlb, r3 + page, PGT_OK, 0x70ull << s0);
+	expect_rc(&f, &f.tlb, r3 + 2 * page, PGT_ENOENT, 0);
+	fx_close(&f);
+}
+END_TEST
+
 static Suite *tlb_suite(void)
 {
 	Suite *s = suite_create("tlb");
@@ -934,6 +1081,9 @@ static Suite *tlb_suite(void)
 	tcase_add_test(tc, attach_detach);
 	tcase_add_test(tc, changes_between_lookups);
 	tcase_add_loop_test(tc, random_vs_model, 0, (int)test_narchs * 2);
+	tcase_add_loop_test(tc, table_cache_one_read, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, table_cache_reused_table, 0, (int)test_narchs * 2);
+	tcase_add_loop_test(tc, table_cache_shape_changes, 0, (int)test_narchs * 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -22,12 +22,19 @@
  * superpage of the size filled last. Anything else calls the space's miss,
  * compiled with its format's walk (through pgt__miss): it looks at the
  * other way of the small page's set and at the superpages of the other
- * sizes the TLB holds, else walks the tables.
+ * sizes the TLB holds, else reads the leaf from a table it remembers, else
+ * walks the tables. As a hardware paging-structure cache does, the TLB
+ * remembers the table each walk ended in, in one of its own entries (a
+ * table entry, chosen by the region the table covers and never in the set
+ * of the page being filled), so that the next miss in that region reads
+ * one entry instead of walking from the root: table entries take entries
+ * the translations would otherwise have.
  *
  * Not thread-safe: a TLB belongs to one thread (one simulated CPU), and
  * changes to its space must not run concurrently with its lookups.
  * Changes made through another space that shares tables with this one
- * (pgt_share) are not seen: call pgt_tlb_flush after them.
+ * (pgt_share) are not seen: call pgt_tlb_flush after them, and before the
+ * other space frees a table this one borrows (the TLB may remember it).
  */
 #ifndef PGTABLE_TLB_H
 #define PGTABLE_TLB_H
@@ -101,7 +108,9 @@ typedef struct pgt_tlb {
 			unsigned pgt__magic;    /**< private: set while initialised */
 			/** private: bit l set while superpages of level l (> 0) may be cached */
 			unsigned pgt__levels;
-			unsigned pgt__slevel;      /**< private: the level pgt__sindex is of; 0 when none */
+			unsigned pgt__slevel; /**< private: the level pgt__sindex is of; 0 when none */
+			/** private: bit l set while tables of level l may be cached (table entries) */
+			unsigned pgt__tlevels;
 			uint64_t pgt__sprot_key;   /**< private: the superpage leaf bits last decoded */
 			unsigned pgt__sprot_level; /**< private: their level; PGT_MAX_LEVELS when none */
 			unsigned pgt__sprot;       /**< private: what they decoded to */
@@ -181,8 +190,9 @@ PGT_API void pgt_tlb_flush(pgt_tlb_t *tlb);
 
 /**
  * Misses since init: the lookups that found no entry covering the address
- * and walked the tables. A page served from way 1, and any address of a
- * cached superpage, is a hit: a superpage costs one miss until it is
+ * and read the tables (one entry of a remembered table, or a walk). A
+ * page served from way 1, and any address of a cached superpage, is a
+ * hit: a superpage costs one miss until it is
  * evicted or invalidated.
  * @param tlb  the TLB
  * @return the count, or 0 for NULL or a TLB whose init failed
