@@ -249,11 +249,11 @@ static PGT__ALWAYS_INLINE struct pgt__leaf walk_leaf_of(const struct pgt_arch *A
 
 /**
  * A step of a TLB's walk: at the entry that links no table, the leaf, and
- * the table it sits in remembered in the TLB (unless it is the root, which
- * the space holds already), so that the next misses in the table's region
- * read their entry straight from it (walk_tlb_table_leaf).
+ * the table it sits in remembered in @p keep (the TLB, or NULL), unless it
+ * is the root, which the space holds already, so that the next misses in
+ * the table's region read their entry straight from it (tlb_table_step).
  */
-static PGT__ALWAYS_INLINE int valid_leaf_step(pgt_tlb_t *tlb, const struct pgt_arch *A, const struct walk_ctx *c,
+static PGT__ALWAYS_INLINE int valid_leaf_step(pgt_tlb_t *keep, const struct pgt_arch *A, const struct walk_ctx *c,
 					      struct walk_pos *at, pgt_vaddr_t va, struct pgt__leaf *out,
 					      unsigned l, bool hook)
 {
@@ -261,8 +261,8 @@ static PGT__ALWAYS_INLINE int valid_leaf_step(pgt_tlb_t *tlb, const struct pgt_a
 
 	if (!walk_is_table(A, l, pte)) {
 		*out = walk_leaf_of(A, l, pte, va);
-		if (l + 1u < A->levels)
-			pgt__tlb_keep_table(tlb, va, l, at->p - pgt__index(&A->level[l], va),
+		if (keep && l + 1u < A->levels)
+			pgt__tlb_keep_table(keep, va, l, at->p - pgt__index(&A->level[l], va),
 					    A->level[l + 1u].shift, 64u - A->level[0].shift);
 		return PGT_OK;
 	}
@@ -281,8 +281,13 @@ static PGT__ALWAYS_INLINE struct pgt__leaf walk_valid_leaf(pgt_tlb_t *tlb, const
 	leaf.level = PGT_EHOOK; /* what it stays at when p2v fails */
 	const struct walk_ctx c = walk_ctx(sp, hook);
 	struct walk_pos at = { .p = walk_root_entry(sp, A, va) };
+	/*
+	 * Tables under a borrowed root entry (pgt_share) are the owner's, which
+	 * frees them without telling this space's TLBs: none is remembered.
+	 */
+	pgt_tlb_t *keep = pgt__pte_load(at.p) & A->level[A->levels - 1u].table_borrowed ? NULL : tlb;
 	int st;
-#define STEP(l) valid_leaf_step(tlb, A, &c, &at, va, &leaf, (l), hook)
+#define STEP(l) valid_leaf_step(keep, A, &c, &at, va, &leaf, (l), hook)
 	WALK_LEVELS(A->levels, st, STEP);
 #undef STEP
 	(void)st; /* PGT_OK with the leaf, or PGT_EHOOK (p2v failed) with leaf as it started */

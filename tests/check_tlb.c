@@ -983,6 +983,41 @@ START_TEST(table_cache_one_read)
 END_TEST
 
 /**
+ * Tables under a root entry borrowed from another space (pgt_share) are
+ * never remembered: the owner may free them without telling this space's
+ * TLBs. A second miss in the same leaf table walks from the root (a p2v
+ * hook call at least), where an owned region's is one read (see above).
+ * Formats with sharing marks.
+ */
+START_TEST(table_cache_not_under_borrowed)
+{
+	struct fx f;
+	pgt_space_t own;
+
+	fx_open_mode(&f, test_archs[_i], true);
+	ck_assert_int_eq(pgt_space_init(&own, f.a, &f.t.mm, 0), PGT_OK);
+	unsigned s0 = f.a->level[0].shift, root = f.a->levels - 1u;
+	pgt_vaddr_t base = 1ull << f.a->level[root].shift; /* root entry 1 */
+	for (unsigned j = 1; j <= 2; j++)
+		ck_assert_int_eq(pgt_map(&own, base + ((pgt_vaddr_t)j << s0), (8ull + j) << s0, 1ull << s0, RW, 0),
+				 PGT_OK);
+	int rc = pgt_share(&f.sp, &own, base, 1ull << f.a->level[root].shift);
+	if (rc != PGT_ENOTSUP) {
+		ck_assert_int_eq(rc, PGT_OK);
+		expect_rc(&f, &f.tlb, base + (1u << s0) + 4, PGT_OK, (9ull << s0) + 4);
+		long calls = f.t.p2v_calls;
+		expect_rc(&f, &f.tlb, base + (2u << s0) + 4, PGT_OK, (10ull << s0) + 4);
+		ck_assert_msg(f.t.p2v_calls > calls, "%s: a miss under a borrowed entry read a remembered table",
+			      f.a->name);
+	}
+	pgt_tlb_fini(&f.tlb);
+	pgt_space_destroy(&f.sp);
+	pgt_space_destroy(&own);
+	test_mm_fini(&f.t);
+}
+END_TEST
+
+/**
  * A remembered table that leaves the tree is never read again: the leaf
  * table of a page is remembered, the page unmapped (the table is emptied
  * and kept for reuse by pgt_space_cache), and the same table then linked
@@ -1082,6 +1117,7 @@ static Suite *tlb_suite(void)
 	tcase_add_test(tc, changes_between_lookups);
 	tcase_add_loop_test(tc, random_vs_model, 0, (int)test_narchs * 2);
 	tcase_add_loop_test(tc, table_cache_one_read, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, table_cache_not_under_borrowed, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, table_cache_reused_table, 0, (int)test_narchs * 2);
 	tcase_add_loop_test(tc, table_cache_shape_changes, 0, (int)test_narchs * 2);
 	suite_add_tcase(s, tc);

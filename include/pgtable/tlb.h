@@ -33,8 +33,8 @@
  * Not thread-safe: a TLB belongs to one thread (one simulated CPU), and
  * changes to its space must not run concurrently with its lookups.
  * Changes made through another space that shares tables with this one
- * (pgt_share) are not seen: call pgt_tlb_flush after them, and before the
- * other space frees a table this one borrows (the TLB may remember it).
+ * (pgt_share) are not seen: call pgt_tlb_flush after them. Tables reached
+ * through a borrowed entry are never remembered.
  */
 #ifndef PGTABLE_TLB_H
 #define PGTABLE_TLB_H
