@@ -66,13 +66,13 @@ static struct pgt__table_list *cache_of(const pgt_space_t *sp, unsigned level)
  * Keeps @p tab, a table of @p level that holds nothing, for reuse when the
  * space's cache has room there: whether it did.
  */
-static bool cache_put(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa)
+static bool cache_put(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa, size_t slot)
 {
 	struct pgt__table_list *c = cache_of(sp, level);
 
 	if (level >= pgt__root_level(sp) || c->n >= sp->pgt__cache_max)
 		return false;
-	pgt__cache_push(c, tab, pa);
+	pgt__cache_push(c, tab, pa, slot);
 	return true;
 }
 
@@ -86,7 +86,7 @@ static bool cache_has(const pgt_space_t *sp, unsigned level)
 static void cache_move(const pgt_space_t *sp, unsigned level, struct pgt__table_list *list)
 {
 	pgt_paddr_t pa;
-	pgt_pte_t *tab = pgt__cache_pop(cache_of(sp, level), &pa);
+	pgt_pte_t *tab = pgt__cache_pop(cache_of(sp, level), pgt__table_bytes(sp, level) - 1, &pa);
 
 	pgt__list_push_as(list, pgt__list_at(sp, level), tab, pa, true);
 }
@@ -98,7 +98,7 @@ size_t pgt__cache_drain(pgt_space_t *sp, size_t keep)
 	for (unsigned l = 0; l < pgt__root_level(sp); l++) {
 		while (sp->pgt__cache[l].n > keep) {
 			pgt_paddr_t pa;
-			(void)pgt__cache_pop(&sp->pgt__cache[l], &pa);
+			(void)pgt__cache_pop(&sp->pgt__cache[l], pgt__table_bytes(sp, l) - 1, &pa);
 			pgt__table_free(sp, l, pa);
 			freed++;
 		}
@@ -106,19 +106,23 @@ size_t pgt__cache_drain(pgt_space_t *sp, size_t keep)
 	return freed;
 }
 
-/** Gives back one table off the tree: to the cache when it is zero and there is room, else to free_table. */
-static void give_back(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa, bool zero)
+/**
+ * Gives back one table off the tree: to the cache when it is zero and there
+ * is room (its list words at @p slot), else to free_table.
+ */
+static void give_back(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa, bool zero,
+		      size_t slot)
 {
-	if (!(zero && cache_put(sp, level, tab, pa)))
+	if (!(zero && cache_put(sp, level, tab, pa, slot)))
 		pgt__table_free(sp, level, pa);
 }
 
-void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa)
+void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa, size_t last)
 {
 	if (sp->pgt__mm.defer_free)
 		sp->pgt__mm.defer_free(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
 	else
-		give_back(sp, level, tab, pa, true);
+		give_back(sp, level, tab, pa, true, pgt__cache_slot(last));
 }
 
 void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
@@ -130,7 +134,7 @@ void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
 			pgt_pte_t *tab = pgt__list_pop_as(&lists[l], pgt__list_at(sp, l), &pa, &zero);
 			if (zero) /* zero again, as the cache keeps its tables */
 				pgt__list_clear_words(tab);
-			give_back(sp, l, tab, pa, zero);
+			give_back(sp, l, tab, pa, zero, pgt__cache_slot(0)); /* the list words' line */
 		}
 	}
 }
@@ -199,7 +203,7 @@ static int branch_table(const pgt_space_t *sp, unsigned level, struct pgt__branc
 {
 	*kept = cache_has(sp, level);
 	if (*kept) {
-		b->tab[level] = pgt__cache_pop(cache_of(sp, level), &b->pa[level]);
+		b->tab[level] = pgt__cache_pop(cache_of(sp, level), pgt__table_bytes(sp, level) - 1, &b->pa[level]);
 		return PGT_OK;
 	}
 	int rc = pgt__table_alloc(sp, level, &b->pa[level], &b->tab[level]);
@@ -216,7 +220,7 @@ int pgt__branch_alloc(const pgt_space_t *sp, unsigned target, unsigned top, stru
 		int rc = branch_table(sp, l, b, &kept[l]);
 		if (rc != PGT_OK) { /* each table goes back where it came from */
 			while (l-- > target)
-				if (!kept[l] || !cache_put(sp, l, b->tab[l], b->pa[l]))
+				if (!kept[l] || !cache_put(sp, l, b->tab[l], b->pa[l], pgt__cache_slot(0)))
 					pgt__table_free(sp, l, b->pa[l]);
 			return rc;
 		}

@@ -121,43 +121,76 @@ static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, unsigned p, pg
 
 /*
  * The space's cache (pgt_space_cache) is a list of its own, linked through
- * two plain words of each kept table: entry 0 holds the next table's
- * pointer, entry 1 its physical address. A table is kept only after it was
- * unlinked and the tlb_flush hook was told, and never in a space with
- * readers (defer_free): no walker can be inside it, so the windows the
- * other lists need are not needed here, and a take clears two words.
+ * two plain words of each kept table: the next table's pointer, then its
+ * physical address plus the byte offset of its own two words. A table is
+ * kept only after it was unlinked and the tlb_flush hook was told, and never
+ * in a space with readers (defer_free): no walker can be inside it, so the
+ * windows the other lists need are not needed here, and a take clears two
+ * words. The two words are those next to the entry the caller wrote last
+ * (an unmap's: the one it cleared), so that keeping a table writes a cache
+ * line the caller just had, not the table's first, which may be anywhere
+ * by then. Kept tables are aligned to their size, so an offset below it
+ * fits under the address.
  */
 #define PGT__CACHE_WORDS 2u
 
-/** Keeps @p tab (at @p pa), which holds nothing, on the cache list @p c. */
-static inline void pgt__cache_push(struct pgt__table_list *c, pgt_pte_t *tab, pgt_paddr_t pa)
+/** The byte offset in a table of the two cache words next to entry @p i. */
+static inline size_t pgt__cache_slot(size_t i)
 {
-	tab[0] = (pgt_pte_t)(uintptr_t)c->head;
-	tab[1] = c->head_pa;
+	return (i & ~(size_t)1) * sizeof(pgt_pte_t);
+}
+
+/** The cache words of the kept table @p tab, whose stored address word is @p at. */
+static inline pgt_pte_t *pgt__cache_words(const pgt_pte_t *tab, pgt_paddr_t at, pgt_paddr_t offset_mask)
+{
+	// NOLINTNEXTLINE(performance-no-int-to-ptr): the table's pointer plus an offset inside it
+	return (pgt_pte_t *)((uintptr_t)tab + (uintptr_t)(at & offset_mask));
+}
+
+/**
+ * Keeps @p tab (at @p pa), which holds nothing, on the cache list @p c, its
+ * list words at byte offset @p slot (pgt__cache_slot).
+ */
+static inline void pgt__cache_push(struct pgt__table_list *c, pgt_pte_t *tab, pgt_paddr_t pa, size_t slot)
+{
+	pgt_pte_t *w = pgt__cache_words(tab, slot, ~(pgt_paddr_t)0);
+
+	w[0] = (pgt_pte_t)(uintptr_t)c->head;
+	w[1] = c->head_pa;
 	c->head = tab;
-	c->head_pa = pa;
+	c->head_pa = pa | slot;
 	c->n++;
 }
 
-/** The table after @p tab on a cache list, and its address in *next_pa. */
-static inline pgt_pte_t *pgt__cache_next(const pgt_pte_t *tab, pgt_paddr_t *next_pa)
+/**
+ * The table after @p tab (stored address word @p at) on a cache list of
+ * tables of @p offset_mask + 1 bytes, and its address word in *next_at.
+ */
+static inline pgt_pte_t *pgt__cache_next(const pgt_pte_t *tab, pgt_paddr_t at, pgt_paddr_t offset_mask,
+					 pgt_paddr_t *next_at)
 {
-	*next_pa = tab[1];
+	const pgt_pte_t *w = pgt__cache_words(tab, at, offset_mask);
+
+	*next_at = w[1];
 	// NOLINTNEXTLINE(performance-no-int-to-ptr): the list keeps the pointer as an integer
-	return (pgt_pte_t *)(uintptr_t)tab[0];
+	return (pgt_pte_t *)(uintptr_t)w[0];
 }
 
-/** Takes the top table of the cache list @p c, zero again: its address in *pa. */
-static inline pgt_pte_t *pgt__cache_pop(struct pgt__table_list *c, pgt_paddr_t *pa)
+/**
+ * Takes the top table of the cache list @p c, whose tables take
+ * @p offset_mask + 1 bytes, zero again: its address in *pa.
+ */
+static inline pgt_pte_t *pgt__cache_pop(struct pgt__table_list *c, pgt_paddr_t offset_mask, pgt_paddr_t *pa)
 {
 	pgt_pte_t *tab = c->head;
+	pgt_pte_t *w = pgt__cache_words(tab, c->head_pa, offset_mask);
 
 	PGT_ASSERT(c->n > 0);
-	*pa = c->head_pa;
-	c->head = pgt__cache_next(tab, &c->head_pa);
+	*pa = c->head_pa & ~offset_mask;
+	c->head = pgt__cache_next(tab, c->head_pa, offset_mask, &c->head_pa);
 	c->n--;
 	for (unsigned i = 0; i < PGT__CACHE_WORDS; i++)
-		tab[i] = 0;
+		w[i] = 0;
 	return tab;
 }
 
@@ -192,9 +225,10 @@ int pgt__pool_fill(const pgt_space_t *sp, struct pgt__table_list pool[], const s
 /**
  * Gives back @p tab (at @p pa), a table unlinked from a live tree because
  * it emptied, after the flush: what pgt__list_retire_all does for a list,
- * without one (the one-page unmap), the cache included.
+ * without one (the one-page unmap), the cache included. @p last: the index
+ * of the entry the caller cleared last, whose line the cache's words take.
  */
-void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa);
+void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa, size_t last);
 
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
 void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);

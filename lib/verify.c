@@ -235,31 +235,42 @@ static void verify_table(struct verify *v, unsigned level, const pgt_pte_t *tabl
 /* ------------------------------------------------------------------------ */
 /* Tables kept for reuse (pgt_space_cache)                                   */
 
-/** Whether a kept table holds nothing but its two list words (entries, link words and all). */
-static bool kept_table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *tab)
+/**
+ * Whether a kept table holds nothing but its two list words, which start at
+ * byte offset @p slot (entries, link words and all).
+ */
+static bool kept_table_empty(const pgt_space_t *sp, unsigned level, const pgt_pte_t *tab, size_t slot)
 {
-	size_t words = pgt__table_bytes(sp, level) / sizeof(pgt_pte_t);
+	size_t words = pgt__table_bytes(sp, level) / sizeof(pgt_pte_t), first = slot / sizeof(pgt_pte_t);
 
-	for (size_t i = PGT__CACHE_WORDS; i < words; i++)
-		if (pgt__pte_load(&tab[i]))
+	for (size_t i = 0; i < words; i++)
+		if ((i < first || i >= first + PGT__CACHE_WORDS) && pgt__pte_load(&tab[i]))
 			return false;
 	return true;
 }
 
 /**
- * Checks one kept table at @p pa (@p tab): the allocator's, where p2v puts
- * it, in no other use (not in the tree) and empty. Whether the list may be
+ * Checks one kept table (@p tab) whose stored address word is @p at: the
+ * allocator's, where p2v puts it, in no other use (not in the tree), its
+ * list words where a pair of entries is, and empty. Whether the list may be
  * followed through it.
  */
-static bool verify_kept(struct verify *v, unsigned level, const pgt_pte_t *tab, pgt_paddr_t pa)
+static bool verify_kept(struct verify *v, unsigned level, const pgt_pte_t *tab, pgt_paddr_t at)
 {
+	pgt_paddr_t offset_mask = pgt__table_bytes(v->sp, level) - 1, pa = at & ~offset_mask;
+	size_t slot = (size_t)(at & offset_mask);
+
 	if (disowned(v->sp, pa, level) || pgt__p2v(v->sp, pa) != tab) {
 		problem(v, "table kept for reuse not a frame of the allocator", 0, level);
 		return false;
 	}
+	if (slot % (PGT__CACHE_WORDS * sizeof(pgt_pte_t))) {
+		problem(v, "table kept for reuse links the list from between two entries", 0, level);
+		return false;
+	}
 	if (linked_before(v->sp, NULL, pa))
 		problem(v, "table kept for reuse still in the tree", 0, level);
-	if (!kept_table_empty(v->sp, level, tab))
+	if (!kept_table_empty(v->sp, level, tab, slot))
 		problem(v, "table kept for reuse not empty", 0, level);
 	return true;
 }
@@ -270,12 +281,12 @@ static void verify_cache(struct verify *v)
 	for (unsigned l = 0; l < pgt__root_level(v->sp); l++) {
 		const struct pgt__table_list *c = &v->sp->pgt__cache[l];
 		const pgt_pte_t *tab = c->head;
-		pgt_paddr_t pa = c->head_pa;
+		pgt_paddr_t at = c->head_pa, offset_mask = pgt__table_bytes(v->sp, l) - 1;
 
 		if (c->n > v->sp->pgt__cache_max)
 			problem(v, "more tables kept for reuse than the bound", 0, l);
-		for (size_t k = 0; k < c->n && verify_kept(v, l, tab, pa); k++)
-			tab = pgt__cache_next(tab, &pa);
+		for (size_t k = 0; k < c->n && verify_kept(v, l, tab, at); k++)
+			tab = pgt__cache_next(tab, at, offset_mask, &at);
 	}
 }
 

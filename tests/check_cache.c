@@ -456,6 +456,56 @@ START_TEST(test_cache_verify_catches_dirty_table)
 }
 END_TEST
 
+/*
+ * A table that a one-page unmap empties and frees by itself (the format
+ * keeps occupancy counts, and the table above keeps other entries) links the
+ * cache through the two entries next to the one that unmap cleared, the
+ * cache line it had just written: table B, emptied at entry 37, holds table
+ * A's pointer in entry 36 and A's address word in 37, and nothing else.
+ * Without counts the general unmap frees it, through its first two entries,
+ * which its list of dead tables wrote. pgt_verify reports an address word
+ * that puts the list between two entries. Taking B back leaves it zero but
+ * for the new page.
+ */
+START_TEST(test_cache_words_next_to_the_last_entry)
+{
+	struct env e;
+	const struct pgt_arch *a = test_archs[_i];
+	uint64_t page = smallest(a), span = page << a->level[0].bits;
+	pgt_vaddr_t va_a = root_slot_va(a, 1), va_b = va_a + 2 * span + 37 * page, va_c = va_a + 4 * span;
+	size_t entries = (size_t)1 << a->level[0].bits, w = a->level[1].table_count ? 36 : 0;
+	char why[80] = "";
+
+	env_open(&e, a, 0, 2);
+	CHECK_RC(map_page(&e, va_a), PGT_OK);
+	CHECK_RC(map_page(&e, va_b), PGT_OK);
+	CHECK_RC(map_page(&e, va_c), PGT_OK); /* keeps the table above A's and B's */
+	pgt_pte_t *tab_a = leaf_table(&e, va_a), *tab_b = leaf_table(&e, va_b);
+	CHECK_RC(pgt_unmap(&e.sp, va_a, page), PGT_OK);
+	CHECK_RC(pgt_unmap(&e.sp, va_b, page), PGT_OK);
+	ck_assert_int_eq(verify_count(&e, NULL), 0);
+	ck_assert_ptr_eq((void *)(uintptr_t)tab_b[w], tab_a);
+	ck_assert(tab_b[w + 1] != 0);
+	for (size_t k = 0; k < entries; k++)
+		CHECK_THAT(k == w || k == w + 1 || tab_b[k] == 0, "%s: entry %zu of the kept table: %#llx", a->name,
+			   k, (unsigned long long)tab_b[k]);
+
+	e.sp.pgt__cache[0].head_pa += sizeof(pgt_pte_t);
+	ck_assert_int_eq(verify_count(&e, why), 1);
+	ck_assert_str_eq(why, "table kept for reuse links the list from between two entries");
+	e.sp.pgt__cache[0].head_pa -= sizeof(pgt_pte_t);
+	ck_assert_int_eq(verify_count(&e, NULL), 0);
+
+	CHECK_RC(map_page(&e, va_b + page), PGT_OK); /* takes B: the top of the cache */
+	ck_assert_ptr_eq(leaf_table(&e, va_b + page), tab_b);
+	for (size_t k = 0; k < entries; k++)
+		CHECK_THAT(k == 38 || tab_b[k] == 0, "%s: entry %zu of the table taken back: %#llx", a->name, k,
+			   (unsigned long long)tab_b[k]);
+	ck_assert_int_eq(verify_count(&e, NULL), 0);
+	env_close(&e);
+}
+END_TEST
+
 /* --- the same operations with and without a cache -------------------------------------- */
 
 /*
@@ -524,6 +574,7 @@ static Suite *cache_suite(void)
 	tcase_add_loop_test(tc, test_cache_branch_failure_every_n, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, test_cache_reused_links_zero, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, test_cache_verify_catches_dirty_table, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, test_cache_words_next_to_the_last_entry, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, test_cache_same_trees, 0, (int)test_narchs);
 	suite_add_tcase(s, tc);
 	return s;

@@ -185,7 +185,7 @@ enum pgt_space_flags {
 /** Private: a stack of tables off the tree, threaded through them (lib/table.h). */
 struct pgt__table_list {
 	pgt_pte_t *head;     /**< private: the top table, or NULL */
-	pgt_paddr_t head_pa; /**< private: its physical address */
+	pgt_paddr_t head_pa; /**< private: its physical address (the cache's: plus where its list words are) */
 	size_t n;            /**< private: how many */
 };
 
