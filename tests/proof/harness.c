@@ -43,7 +43,7 @@
  * entry that was not empty a moment before). p2v turns every address into
  * an arena frame, whatever the entry it came from says, and free_table
  * takes any address: destroy is shown free of undefined behaviour, not
- * that it frees each table once.
+ * that it frees each table once (proof_destroy, in mode wide, shows that).
  *
  * PROOF_WIDE_TABLES (the same tables, for proof_insert, proof_range and
  * proof_destroy): no table loop is unrolled either, but the frames start
