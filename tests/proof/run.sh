@@ -10,10 +10,11 @@
 #
 # By default: proof_safety on x86_64, x86_64-la57, armv8-4k-48, riscv-sv39
 # and armv8-64k-42 (any table contents, see below); proof_offset,
-# proof_insert and proof_range on x86_64; four planted bugs.
-# PROOF_FORMATS=all PROOF_MAINS=all adds the other formats' offset, insert
-# and range proofs and armv8-64k-42-wide's insert; PROOF_PLANTS=all two
-# more planted bugs (times: doc/RELIABILITY.md).
+# proof_insert and proof_range on x86_64; proof_range and proof_destroy on
+# armv8-64k-42-wide; five planted bugs. PROOF_FORMATS=all PROOF_MAINS=all
+# adds the other formats' offset, insert and range proofs and
+# armv8-64k-42-wide's insert; PROOF_PLANTS=all five more planted bugs
+# (times: doc/RELIABILITY.md).
 set -u
 src=${1:-.}
 framac=${FRAMAC:-frama-c}
@@ -30,8 +31,10 @@ trap 'exit 1' INT TERM
 # unroll to keep each entry apart (mode exact); free_subtree recurses once
 # per level. Unrolling 8192 entries costs Eva more than quadratic time, so
 # ARMv8 64K unrolls no table loop: in mode any (PROOF_ANY_TABLES) for
-# proof_safety, in mode wide (PROOF_WIDE_TABLES) for proof_insert; the
-# other entry points cannot be shown so (harness.c says what each proves).
+# proof_safety, in mode wide (PROOF_WIDE_TABLES) for proof_insert,
+# proof_range and proof_destroy (destroy's exactly-once freeing, which mode
+# any cannot show); proof_offset cannot be shown so (harness.c says what
+# each proves).
 lib_sources="lib/field.c lib/insert.c lib/lookup.c lib/range.c lib/space.c lib/table.c lib/tlb.c
 	lib/translate.c lib/walks.c lib/walk.c lib/strerror.c lib/share.c arch/registry.c
 	arch/x86_64/x86_64.c arch/x86_64/ept.c arch/armv8/armv8.c arch/armv8/armv8_s2.c arch/riscv/riscv.c"
@@ -41,7 +44,7 @@ formats="x86_64 pgt_arch_x86_64 4096 6 exact proof_safety,proof_offset,proof_ins
 x86_64-la57 pgt_arch_x86_64_la57 4096 7 exact proof_safety
 armv8-4k-48 pgt_arch_armv8_4k_48 4096 6 exact proof_safety
 armv8-64k-42 pgt_arch_armv8_64k_42 65536 5 any proof_safety
-armv8-64k-42-wide pgt_arch_armv8_64k_42 65536 5 wide -
+armv8-64k-42-wide pgt_arch_armv8_64k_42 65536 5 wide proof_range,proof_destroy
 riscv-sv39 pgt_arch_riscv_sv39 4096 5 exact proof_safety"
 
 # parse dir desc frame frames mode save: one format's sources, parsed once
@@ -96,13 +99,17 @@ while read -r name desc frame frames mode defaults; do
 	fi
 	mains=$mains_run
 	[ "$mains" = default ] && mains=$(echo "$defaults" | tr , ' ')
-	[ "$mains" = - ] && mains="proof_safety proof_insert"
-	[ "$mains" = all ] && mains="proof_safety proof_offset proof_insert proof_range"
-	# What a mode can show: its one entry point, when asked for.
+	[ "$mains" = all ] && mains="proof_safety proof_offset proof_insert proof_range proof_destroy"
+	# What a mode can show: its entry points, of those asked for.
 	case "$mode" in
-	any) only proof_safety "$mains" && mains=proof_safety || mains= ;;
-	wide) only proof_insert "$mains" && mains=proof_insert || mains= ;;
+	any) can="proof_safety" ;;
+	wide) can="proof_insert proof_range proof_destroy" ;;
+	*) can="proof_safety proof_offset proof_insert proof_range" ;;
 	esac
+	asked=$mains mains=
+	for main in $can; do
+		only "$main" "$asked" && mains="$mains $main"
+	done
 	[ -n "$mains" ] || continue
 	start=$(date +%s)
 	if ! parse "$src" "$desc" "$frame" "$frames" "$mode" "$tmp/$name.sav"; then
@@ -182,6 +189,21 @@ plant lib/table.c 's|for (size_t i = 0; i < words; i++)|for (size_t i = 0; i <= 
 # (lib/walks_tpl.h) the analysis passes.
 plant lib/walks_tpl.h 's|return offset + (uintptr_t)pgt__index(&A->level\[l\], va) \* sizeof(pgt_pte_t);|return offset + ((uintptr_t)pgt__index(\&A->level[l], va) + (l == 0)) * sizeof(pgt_pte_t);|' \
 	proof_offset "a walk reads the level-0 entry after the one it means"
+
+# ARMv8 64K (mode wide). A frame that p2v cannot reach kept, not given
+# back: every operation's failed allocation on p2v's failure leaks it.
+plant lib/table.c 's|sp->pgt__mm.free_table(sp->pgt__mm.ctx, got, size, level);|(void)0;|' \
+	proof_range "64K: a failed map leaks the table p2v could not reach" pgt_arch_armv8_64k_42 65536 5 wide default
+# The empty entry a new branch will link written before its allocation:
+# a failed map leaves a leaf there.
+plant lib/range.c 's|int rc = pgt__branch_alloc(sp, l, at.level, &b);|pgt__pte_store(at.pte, leaf);\n\tint rc = pgt__branch_alloc(sp, l, at.level, \&b);|' \
+	proof_range "64K: a map writes the entry before its table is allocated" pgt_arch_armv8_64k_42 65536 5 wide all
+# Destroy freeing each table below the root twice (by its own call, then by
+# its parent's loop), and destroy leaking every level-0 table.
+plant lib/space.c 's|free_subtree(sp, level - 1, pgt__table_pa(L, pte), pgt__next_table(sp, L, pte));|free_subtree(sp, level - 1, pgt__table_pa(L, pte), pgt__next_table(sp, L, pte)), pgt__table_free(sp, level - 1, pgt__table_pa(L, pte));|' \
+	proof_destroy "64K: destroy frees a table twice" pgt_arch_armv8_64k_42 65536 5 wide all
+plant lib/space.c 's|^\tpgt__table_free(sp, level, pa);|\tif (level > 0)\n\t\tpgt__table_free(sp, level, pa);|' \
+	proof_destroy "64K: destroy leaks the level-0 tables" pgt_arch_armv8_64k_42 65536 5 wide all
 
 echo "check-proof: $failed failed; $planted planted bugs caught"
 [ "$failed" = 0 ]
