@@ -86,7 +86,8 @@ static bool cache_has(const pgt_space_t *sp, unsigned level)
 static void cache_move(const pgt_space_t *sp, unsigned level, struct pgt__table_list *list)
 {
 	pgt_paddr_t pa;
-	pgt_pte_t *tab = pgt__cache_pop(cache_of(sp, level), pgt__table_bytes(sp, level) - 1, &pa);
+	pgt_pte_t *tab =
+		pgt__cache_pop(cache_of(sp, level), pgt__cache_offset_mask(pgt__level(sp, level)), &pa);
 
 	pgt__list_push_as(list, pgt__list_at(sp, level), tab, pa, true);
 }
@@ -98,7 +99,8 @@ size_t pgt__cache_drain(pgt_space_t *sp, size_t keep)
 	for (unsigned l = 0; l < pgt__root_level(sp); l++) {
 		while (sp->pgt__cache[l].n > keep) {
 			pgt_paddr_t pa;
-			(void)pgt__cache_pop(&sp->pgt__cache[l], pgt__table_bytes(sp, l) - 1, &pa);
+			(void)pgt__cache_pop(&sp->pgt__cache[l], pgt__cache_offset_mask(pgt__level(sp, l)),
+					     &pa);
 			pgt__table_free(sp, l, pa);
 			freed++;
 		}
@@ -117,12 +119,13 @@ static void give_back(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt
 		pgt__table_free(sp, level, pa);
 }
 
-void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa, size_t last)
+void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa,
+		       const pgt_pte_t *last)
 {
 	if (sp->pgt__mm.defer_free)
 		sp->pgt__mm.defer_free(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
 	else
-		give_back(sp, level, tab, pa, true, pgt__cache_slot(last));
+		give_back(sp, level, tab, pa, true, pgt__cache_slot((size_t)(last - tab)));
 }
 
 void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])
@@ -203,7 +206,8 @@ static int branch_table(const pgt_space_t *sp, unsigned level, struct pgt__branc
 {
 	*kept = cache_has(sp, level);
 	if (*kept) {
-		b->tab[level] = pgt__cache_pop(cache_of(sp, level), pgt__table_bytes(sp, level) - 1, &b->pa[level]);
+		b->tab[level] = pgt__cache_pop(cache_of(sp, level),
+					       pgt__cache_offset_mask(pgt__level(sp, level)), &b->pa[level]);
 		return PGT_OK;
 	}
 	int rc = pgt__table_alloc(sp, level, &b->pa[level], &b->tab[level]);
@@ -239,7 +243,8 @@ void pgt__branch_commit(const pgt_space_t *sp, pgt_vaddr_t va, unsigned target, 
 	/* Each link counts what its table holds: the n leaves, or the one link below. */
 	for (unsigned l = target + 1; l <= top; l++) {
 		const struct pgt_level *L = pgt__level(sp, l);
-		pgt_pte_t link = pgt__table_entry(L, b->pa[l - 1]) | pgt__count_bits(L, l == target + 1 ? n : 1);
+		pgt_pte_t link =
+			pgt__table_entry(L, b->pa[l - 1]) | pgt__count_bits(L, l == target + 1 ? n : 1);
 		if (l < top)
 			b->tab[l][pgt__index(L, va)] = link;
 		else /* the branch is complete before this store makes it reachable */

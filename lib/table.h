@@ -134,6 +134,17 @@ static inline pgt_pte_t *pgt__list_pop(struct pgt__table_list *l, unsigned p, pg
  */
 #define PGT__CACHE_WORDS 2u
 
+/**
+ * The bits of a kept table's address word below its address: its entries'
+ * bytes less one, a constant in a compiled walk. A table is aligned to the
+ * bytes it takes, its link words included, and its list words lie among
+ * its entries.
+ */
+static inline pgt_paddr_t pgt__cache_offset_mask(const struct pgt_level *L)
+{
+	return (pgt_paddr_t)L->table_size - 1;
+}
+
 /** The byte offset in a table of the two cache words next to entry @p i. */
 static inline size_t pgt__cache_slot(size_t i)
 {
@@ -225,10 +236,11 @@ int pgt__pool_fill(const pgt_space_t *sp, struct pgt__table_list pool[], const s
 /**
  * Gives back @p tab (at @p pa), a table unlinked from a live tree because
  * it emptied, after the flush: what pgt__list_retire_all does for a list,
- * without one (the one-page unmap), the cache included. @p last: the index
- * of the entry the caller cleared last, whose line the cache's words take.
+ * without one (the one-page unmap), the cache included. @p last: the entry
+ * of @p tab the caller cleared last, whose line the cache's words take.
  */
-void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa, size_t last);
+void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa,
+		       const pgt_pte_t *last);
 
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
 void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);
@@ -256,7 +268,8 @@ static inline void pgt__store_leaves(pgt_pte_t *p, size_t n, pgt_pte_t first, ui
 }
 
 /** Tells the caller's tlb_flush hook, if any, that [lo, last] changed. */
-static inline __attribute__((always_inline)) void pgt__tlb_flush_hook(const pgt_space_t *sp, pgt_vaddr_t lo, pgt_vaddr_t last)
+static inline __attribute__((always_inline)) void pgt__tlb_flush_hook(const pgt_space_t *sp, pgt_vaddr_t lo,
+								      pgt_vaddr_t last)
 {
 	if (sp->pgt__mm.tlb_flush)
 		sp->pgt__mm.tlb_flush(sp->pgt__mm.ctx, lo, last - lo + 1);

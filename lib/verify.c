@@ -257,7 +257,7 @@ static bool kept_table_empty(const pgt_space_t *sp, unsigned level, const pgt_pt
  */
 static bool verify_kept(struct verify *v, unsigned level, const pgt_pte_t *tab, pgt_paddr_t at)
 {
-	pgt_paddr_t offset_mask = pgt__table_bytes(v->sp, level) - 1, pa = at & ~offset_mask;
+	pgt_paddr_t offset_mask = pgt__cache_offset_mask(pgt__level(v->sp, level)), pa = at & ~offset_mask;
 	size_t slot = (size_t)(at & offset_mask);
 
 	if (disowned(v->sp, pa, level) || pgt__p2v(v->sp, pa) != tab) {
@@ -281,7 +281,7 @@ static void verify_cache(struct verify *v)
 	for (unsigned l = 0; l < pgt__root_level(v->sp); l++) {
 		const struct pgt__table_list *c = &v->sp->pgt__cache[l];
 		const pgt_pte_t *tab = c->head;
-		pgt_paddr_t at = c->head_pa, offset_mask = pgt__table_bytes(v->sp, l) - 1;
+		pgt_paddr_t at = c->head_pa, offset_mask = pgt__cache_offset_mask(pgt__level(v->sp, l));
 
 		if (c->n > v->sp->pgt__cache_max)
 			problem(v, "more tables kept for reuse than the bound", 0, l);

@@ -542,7 +542,7 @@ static PGT__ALWAYS_INLINE void branch_from_cache(pgt_space_t *sp, const struct p
 {
 	const struct pgt_level *U = &A->level[target + 1u];
 	pgt_paddr_t pa;
-	pgt_pte_t *tab = pgt__cache_pop(&sp->pgt__cache[target], pgt__table_bytes(sp, target) - 1, &pa);
+	pgt_pte_t *tab = pgt__cache_pop(&sp->pgt__cache[target], pgt__cache_offset_mask(&A->level[target]), &pa);
 
 	tab[pgt__index(&A->level[target], va)] = leaf; /* unreachable until the next store */
 	pgt__pte_store(stop->pte, pgt__table_entry(U, pa) | pgt__count_bits(U, 1));
@@ -726,7 +726,7 @@ static PGT__ALWAYS_INLINE int change_leaf(pgt_space_t *sp, const struct pgt_arch
 	if (pgt__is_present(L, pte) || fate == UNMAP_FREE)
 		pgt__tlb_flush_hook(sp, va, va + (size - 1));
 	if (fate == UNMAP_FREE)
-		pgt__table_retire(sp, l, p - pgt__index(L, va), dead, pgt__index(L, va));
+		pgt__table_retire(sp, l, p - pgt__index(L, va), dead, p);
 	pgt__space_changed(sp);
 	return PGT_OK;
 }

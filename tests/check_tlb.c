@@ -999,16 +999,17 @@ START_TEST(table_cache_not_under_borrowed)
 	unsigned s0 = f.a->level[0].shift, root = f.a->levels - 1u;
 	pgt_vaddr_t base = 1ull << f.a->level[root].shift; /* root entry 1 */
 	for (unsigned j = 1; j <= 2; j++)
-		ck_assert_int_eq(pgt_map(&own, base + ((pgt_vaddr_t)j << s0), (8ull + j) << s0, 1ull << s0, RW, 0),
-				 PGT_OK);
+		ck_assert_int_eq(
+			pgt_map(&own, base + ((pgt_vaddr_t)j << s0), (8ull + j) << s0, 1ull << s0, RW, 0),
+			PGT_OK);
 	int rc = pgt_share(&f.sp, &own, base, 1ull << f.a->level[root].shift);
 	if (rc != PGT_ENOTSUP) {
 		ck_assert_int_eq(rc, PGT_OK);
 		expect_rc(&f, &f.tlb, base + (1u << s0) + 4, PGT_OK, (9ull << s0) + 4);
 		long calls = f.t.p2v_calls;
 		expect_rc(&f, &f.tlb, base + (2u << s0) + 4, PGT_OK, (10ull << s0) + 4);
-		ck_assert_msg(f.t.p2v_calls > calls, "%s: a miss under a borrowed entry read a remembered table",
-			      f.a->name);
+		ck_assert_msg(f.t.p2v_calls > calls,
+			      "%s: a miss under a borrowed entry read a remembered table", f.a->name);
 	}
 	pgt_tlb_fini(&f.tlb);
 	pgt_space_destroy(&f.sp);
