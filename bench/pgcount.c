@@ -370,28 +370,27 @@ NOINLINE static void op_translate(void)
 	}
 }
 
-NOINLINE static void op_tlb_miss(void)
+/** Looks up each small page once through @p t: every lookup a miss (the pages are new to it). */
+static inline __attribute__((always_inline)) void tlb_misses(pgt_tlb_t *t)
 {
 	const uint64_t l_page = page;
 	const pgt_vaddr_t l_small_va = small_va;
 
 	for (unsigned i = 0; i < COUNT; i++) {
 		pgt_paddr_t pa;
-		expect(pgt_tlb_lookup(&tlb, l_small_va + i * l_page + 8, &pa, NULL), PGT_OK);
+		expect(pgt_tlb_lookup(t, l_small_va + i * l_page + 8, &pa, NULL), PGT_OK);
 		bad += pa != PA + i * l_page + 8;
 	}
 }
 
+NOINLINE static void op_tlb_miss(void)
+{
+	tlb_misses(&tlb);
+}
+
 NOINLINE static void op_tlb_miss_wide(void)
 {
-	const uint64_t l_page = page;
-	const pgt_vaddr_t l_small_va = small_va;
-
-	for (unsigned i = 0; i < COUNT; i++) {
-		pgt_paddr_t pa;
-		expect(pgt_tlb_lookup(&tlb_wide, l_small_va + i * l_page + 8, &pa, NULL), PGT_OK);
-		bad += pa != PA + i * l_page + 8;
-	}
+	tlb_misses(&tlb_wide);
 }
 
 NOINLINE static void op_tlb_hit(void)
