@@ -285,7 +285,7 @@ static PGT__ALWAYS_INLINE struct pgt__leaf walk_valid_leaf(pgt_tlb_t *tlb, const
 	 * Tables under a borrowed root entry (pgt_share) are the owner's, which
 	 * frees them without telling this space's TLBs: none is remembered.
 	 */
-	pgt_tlb_t *keep = pgt__pte_load(at.p) & A->level[A->levels - 1u].table_borrowed ? NULL : tlb;
+	pgt_tlb_t *keep = (pgt__pte_load(at.p) & A->level[A->levels - 1u].table_borrowed) ? NULL : tlb;
 	int st;
 #define STEP(l) valid_leaf_step(keep, A, &c, &at, va, &leaf, (l), hook)
 	WALK_LEVELS(A->levels, st, STEP);
@@ -919,9 +919,12 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
  * constants. The p2v offset kind, the one simulators use, gets a translate
  * per access; the hook kind, for kernels, one for all, to keep kernels small.
  */
+/* tests/analyze.sh may stand in its own PGT__WALKS (tests/analyze_walks.h). */
+#ifndef PGT__WALKS
 #define PGT__WALKS(name, A, exported)                                                       \
 	PGT__WALKS_EACH(name##_off, A, false)                                               \
 	PGT__WALKS_ANY(name##_hook, A, true)                                                \
 	static const struct pgt_arch_walks name = { (exported), { &name##_off_ops, &name##_hook_ops } };
+#endif
 
 #endif /* PGT_LIB_WALKS_TPL_H */
