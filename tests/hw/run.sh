@@ -42,7 +42,7 @@ esac
 [ -z "${PGT_HW_SKIP:-}" ] || skip "$PGT_HW_SKIP"
 [ -n "$python" ] && [ -x "$python" ] || skip "python3 not found"
 [ -n "$qemu" ] && [ -x "$qemu" ] || skip "no QEMU for $hw_arch (install qemu-system-x86 / qemu-system-arm / qemu-system-misc)"
-[ -f "$kernel" ] || skip "$hw_kernel not built (no compiler for $hw_arch when configure ran)"
+[ -f "$kernel" ] || skip "$hw_kernel not built (configure found no compiler for $hw_arch, or ran with --disable-hw-tests)"
 
 # pgtdump reads a dump of the guest's RAM at the first checkpoint (hwrun.py), when built.
 pgtdump=${top_builddir:-.}/tools/pgtdump
