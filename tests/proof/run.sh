@@ -84,61 +84,60 @@ why() {
 	grep -E "alarms? generated|failed_check_at_line|User Error|Assertions" "$1" | head -4 | tr -s ' ' | tr '\n' ';'
 }
 
-failed=0
 only() { # word list: whether the word is in the list, or the list is "all"
 	[ "$2" = all ] || case " $2 " in *" $1 "*) return 0 ;; *) return 1 ;; esac
 }
 formats_run=${PROOF_FORMATS:-default}
 mains_run=${PROOF_MAINS:-default}
 
-while read -r name desc frame frames mode defaults; do
-	if [ "$formats_run" = default ]; then
-		[ "$defaults" = - ] && continue
-	else
-		only "$name" "$formats_run" || continue
-	fi
-	mains=$mains_run
-	[ "$mains" = default ] && mains=$(echo "$defaults" | tr , ' ')
-	[ "$mains" = all ] && mains="proof_safety proof_offset proof_insert proof_range proof_destroy"
-	# What a mode can show: its entry points, of those asked for.
-	case "$mode" in
-	any) can="proof_safety" ;;
-	wide) can="proof_insert proof_range proof_destroy" ;;
-	*) can="proof_safety proof_offset proof_insert proof_range" ;;
-	esac
-	asked=$mains mains=
-	for main in $can; do
-		only "$main" "$asked" && mains="$mains $main"
-	done
-	[ -n "$mains" ] || continue
-	start=$(date +%s)
-	if ! parse "$src" "$desc" "$frame" "$frames" "$mode" "$tmp/$name.sav"; then
-		echo "proof $name: FAILED: the sources do not parse"
-		cp "$tmp/$name.sav.log" "proof-$name-parse.log" 2>/dev/null && echo "  Frama-C's output: proof-$name-parse.log"
-		failed=$((failed + 1))
-		continue
-	fi
-	echo "proof $name: parsed ($(($(date +%s) - start)) s)"
-	for main in $mains; do
-		log=$tmp/$name.$main.log
-		start=$(date +%s)
-		if analyse "$tmp/$name.sav" "$frame" "$frames" "$mode" "$main" "$log"; then
-			echo "proof $name $main: ok ($(($(date +%s) - start)) s)"
+# The formats' proofs, one lane; the planted bugs (below) the other.
+formats_lane() {
+	while read -r name desc frame frames mode defaults; do
+		if [ "$formats_run" = default ]; then
+			[ "$defaults" = - ] && continue
 		else
-			echo "proof $name $main: FAILED ($(($(date +%s) - start)) s): $(why "$log")"
-			cp "$log" "proof-$name-$main.log" 2>/dev/null && echo "  Eva's output: proof-$name-$main.log"
-			failed=$((failed + 1))
+			only "$name" "$formats_run" || continue
 		fi
-	done
-done <<EOF2
+		mains=$mains_run
+		[ "$mains" = default ] && mains=$(echo "$defaults" | tr , ' ')
+		[ "$mains" = all ] && mains="proof_safety proof_offset proof_insert proof_range proof_destroy"
+		# What a mode can show: its entry points, of those asked for.
+		case "$mode" in
+		any) can="proof_safety" ;;
+		wide) can="proof_insert proof_range proof_destroy" ;;
+		*) can="proof_safety proof_offset proof_insert proof_range" ;;
+		esac
+		asked=$mains mains=
+		for main in $can; do
+			only "$main" "$asked" && mains="$mains $main"
+		done
+		[ -n "$mains" ] || continue
+		start=$(date +%s)
+		if ! parse "$src" "$desc" "$frame" "$frames" "$mode" "$tmp/$name.sav"; then
+			echo "proof $name: FAILED: the sources do not parse"
+			cp "$tmp/$name.sav.log" "proof-$name-parse.log" 2>/dev/null && echo "  Frama-C's output: proof-$name-parse.log"
+			continue
+		fi
+		echo "proof $name: parsed ($(($(date +%s) - start)) s)"
+		for main in $mains; do
+			log=$tmp/$name.$main.log
+			start=$(date +%s)
+			if analyse "$tmp/$name.sav" "$frame" "$frames" "$mode" "$main" "$log"; then
+				echo "proof $name $main: ok ($(($(date +%s) - start)) s)"
+			else
+				echo "proof $name $main: FAILED ($(($(date +%s) - start)) s): $(why "$log")"
+				cp "$log" "proof-$name-$main.log" 2>/dev/null && echo "  Eva's output: proof-$name-$main.log"
+			fi
+		done
+	done <<EOF2
 $formats
 EOF2
+}
 
 # Each planted bug, in a copy of the sources, on x86-64 unless a format
 # row (desc frame frames mode) follows: the harness that guards the
 # property must fail on it, having run to its end. A ninth argument "all":
 # run with PROOF_PLANTS=all only (the default run's time).
-planted=0
 plant() {
 	[ "${PROOF_PLANTS:-yes}" = no ] && return
 	file=$1 expr=$2 main=$3 what=$4
@@ -149,61 +148,66 @@ plant() {
 	sed -i "$expr" "$tmp/plant/$file"
 	if cmp -s "$src/$file" "$tmp/plant/$file"; then
 		echo "planted bug ($what): FAILED: the edit no longer applies to $file"
-		failed=$((failed + 1))
 		return
 	fi
 	start=$(date +%s)
 	if ! parse "$tmp/plant" "$pdesc" "$pframe" "$pframes" "$pmode" "$tmp/plant.sav"; then
 		echo "planted bug ($what): FAILED: the planted sources do not parse"
-		failed=$((failed + 1))
 	elif analyse "$tmp/plant.sav" "$pframe" "$pframes" "$pmode" "$main" "$tmp/plant.log"; then
 		echo "planted bug ($what): FAILED: $main did not see it"
-		failed=$((failed + 1))
 	elif ! grep -q "\[eva\] done for function $main" "$tmp/plant.log"; then
 		echo "planted bug ($what): FAILED: $main did not run to its end"
-		failed=$((failed + 1))
 	else
 		echo "planted bug ($what): caught by $main ($(($(date +%s) - start)) s): $(why "$tmp/plant.log")"
-		planted=$((planted + 1))
 	fi
 }
 
-# The leak is planted in both ways back of a failed allocation there may
-# be: the pool's (map) and, where insert has its own, the branch's.
-plant lib/table.c 's|pgt__list_free_all(sp, pool); /\* the one way back|(void)pool; /* the one way back|;s|\(\t*\)pgt__table_free(sp, l, b->pa\[l\]);|\1(void)b;|' \
-	proof_safety "a failed allocation leaks the tables it took"
-# A wrong page_shift from insert: caught in 15 s on ARMv8 64K (mode wide,
-# the same harness), in a minute on x86-64 (with PROOF_PLANTS=all).
-plant lib/walks_tpl.h 's|\.pte = at->p, \.level = l, \.page_shift = A->level\[l\]\.shift }|.pte = at->p, .level = l, .page_shift = A->level[l].shift + 1u }|' \
-	proof_insert "64K: insert answers a wrong page_shift" pgt_arch_armv8_64k_42 65536 5 wide default
-plant lib/walks_tpl.h 's|\.pte = at->p, \.level = l, \.page_shift = A->level\[l\]\.shift }|.pte = at->p, .level = l, .page_shift = A->level[l].shift + 1u }|' \
-	proof_insert "insert answers a wrong page_shift" pgt_arch_x86_64 4096 6 exact all
-plant lib/table.c 's|for (size_t i = 0; i < words; i++)|for (size_t i = 0; i <= words; i++)|' \
-	proof_safety "an off-by-one index clears one entry past the table"
-# The off-by-one clear, where the table loops are not unrolled (ARMv8 64K).
-plant lib/table.c 's|for (size_t i = 0; i < words; i++)|for (size_t i = 0; i <= words; i++)|' \
-	proof_safety "64K: an off-by-one index clears one entry past the table" pgt_arch_armv8_64k_42 65536 5 any all
-# A walk reading the level-0 entry after the one it means: from the last
-# entry of a table into the next frame, inside the absolute range that
-# proof_offset declares valid, so no alarm; without the walks' assertions
-# (lib/walks_tpl.h) the analysis passes.
-plant lib/walks_tpl.h 's|return offset + (uintptr_t)pgt__index(&A->level\[l\], va) \* sizeof(pgt_pte_t);|return offset + ((uintptr_t)pgt__index(\&A->level[l], va) + (l == 0)) * sizeof(pgt_pte_t);|' \
-	proof_offset "a walk reads the level-0 entry after the one it means"
+plants_lane() {
+	# The leak is planted in both ways back of a failed allocation there may
+	# be: the pool's (map) and, where insert has its own, the branch's.
+	plant lib/table.c 's|pgt__list_free_all(sp, pool); /\* the one way back|(void)pool; /* the one way back|;s|\(\t*\)pgt__table_free(sp, l, b->pa\[l\]);|\1(void)b;|' \
+		proof_safety "a failed allocation leaks the tables it took"
+	# A wrong page_shift from insert: caught in 15 s on ARMv8 64K (mode wide,
+	# the same harness), in a minute on x86-64 (with PROOF_PLANTS=all).
+	plant lib/walks_tpl.h 's|\.pte = at->p, \.level = l, \.page_shift = A->level\[l\]\.shift }|.pte = at->p, .level = l, .page_shift = A->level[l].shift + 1u }|' \
+		proof_insert "64K: insert answers a wrong page_shift" pgt_arch_armv8_64k_42 65536 5 wide default
+	plant lib/walks_tpl.h 's|\.pte = at->p, \.level = l, \.page_shift = A->level\[l\]\.shift }|.pte = at->p, .level = l, .page_shift = A->level[l].shift + 1u }|' \
+		proof_insert "insert answers a wrong page_shift" pgt_arch_x86_64 4096 6 exact all
+	plant lib/table.c 's|for (size_t i = 0; i < words; i++)|for (size_t i = 0; i <= words; i++)|' \
+		proof_safety "an off-by-one index clears one entry past the table"
+	# The off-by-one clear, where the table loops are not unrolled (ARMv8 64K).
+	plant lib/table.c 's|for (size_t i = 0; i < words; i++)|for (size_t i = 0; i <= words; i++)|' \
+		proof_safety "64K: an off-by-one index clears one entry past the table" pgt_arch_armv8_64k_42 65536 5 any all
+	# A walk reading the level-0 entry after the one it means: from the last
+	# entry of a table into the next frame, inside the absolute range that
+	# proof_offset declares valid, so no alarm; without the walks' assertions
+	# (lib/walks_tpl.h) the analysis passes.
+	plant lib/walks_tpl.h 's|return offset + (uintptr_t)pgt__index(&A->level\[l\], va) \* sizeof(pgt_pte_t);|return offset + ((uintptr_t)pgt__index(\&A->level[l], va) + (l == 0)) * sizeof(pgt_pte_t);|' \
+		proof_offset "a walk reads the level-0 entry after the one it means"
 
-# ARMv8 64K (mode wide). A frame that p2v cannot reach kept, not given
-# back: every operation's failed allocation on p2v's failure leaks it.
-plant lib/table.c 's|sp->pgt__mm.free_table(sp->pgt__mm.ctx, got, size, level);|(void)0;|' \
-	proof_range "64K: a failed map leaks the table p2v could not reach" pgt_arch_armv8_64k_42 65536 5 wide default
-# The empty entry a new branch will link written before its allocation:
-# a failed map leaves a leaf there.
-plant lib/range.c 's|int rc = pgt__branch_alloc(sp, l, at.level, &b);|pgt__pte_store(at.pte, leaf);\n\tint rc = pgt__branch_alloc(sp, l, at.level, \&b);|' \
-	proof_range "64K: a map writes the entry before its table is allocated" pgt_arch_armv8_64k_42 65536 5 wide all
-# Destroy freeing each table below the root twice (by its own call, then by
-# its parent's loop), and destroy leaking every level-0 table.
-plant lib/space.c 's|free_subtree(sp, level - 1, pgt__table_pa(L, pte), pgt__next_table(sp, L, pte));|free_subtree(sp, level - 1, pgt__table_pa(L, pte), pgt__next_table(sp, L, pte)), pgt__table_free(sp, level - 1, pgt__table_pa(L, pte));|' \
-	proof_destroy "64K: destroy frees a table twice" pgt_arch_armv8_64k_42 65536 5 wide all
-plant lib/space.c 's|^\tpgt__table_free(sp, level, pa);|\tif (level > 0)\n\t\tpgt__table_free(sp, level, pa);|' \
-	proof_destroy "64K: destroy leaks the level-0 tables" pgt_arch_armv8_64k_42 65536 5 wide all
+	# ARMv8 64K (mode wide). A frame that p2v cannot reach kept, not given
+	# back: every operation's failed allocation on p2v's failure leaks it.
+	plant lib/table.c 's|sp->pgt__mm.free_table(sp->pgt__mm.ctx, got, size, level);|(void)0;|' \
+		proof_range "64K: a failed map leaks the table p2v could not reach" pgt_arch_armv8_64k_42 65536 5 wide default
+	# The empty entry a new branch will link written before its allocation:
+	# a failed map leaves a leaf there.
+	plant lib/range.c 's|int rc = pgt__branch_alloc(sp, l, at.level, &b);|pgt__pte_store(at.pte, leaf);\n\tint rc = pgt__branch_alloc(sp, l, at.level, \&b);|' \
+		proof_range "64K: a map writes the entry before its table is allocated" pgt_arch_armv8_64k_42 65536 5 wide all
+	# Destroy freeing each table below the root twice (by its own call, then by
+	# its parent's loop), and destroy leaking every level-0 table.
+	plant lib/space.c 's|free_subtree(sp, level - 1, pgt__table_pa(L, pte), pgt__next_table(sp, L, pte));|free_subtree(sp, level - 1, pgt__table_pa(L, pte), pgt__next_table(sp, L, pte)), pgt__table_free(sp, level - 1, pgt__table_pa(L, pte));|' \
+		proof_destroy "64K: destroy frees a table twice" pgt_arch_armv8_64k_42 65536 5 wide all
+	plant lib/space.c 's|^\tpgt__table_free(sp, level, pa);|\tif (level > 0)\n\t\tpgt__table_free(sp, level, pa);|' \
+		proof_destroy "64K: destroy leaks the level-0 tables" pgt_arch_armv8_64k_42 65536 5 wide all
+}
 
+# Two lanes at once (Frama-C uses one processor): each prints when it ends.
+formats_lane >"$tmp/lane_formats.txt" 2>&1 &
+formats_pid=$!
+plants_lane >"$tmp/lane_plants.txt" 2>&1
+wait "$formats_pid"
+cat "$tmp/lane_formats.txt" "$tmp/lane_plants.txt"
+failed=$(cat "$tmp/lane_formats.txt" "$tmp/lane_plants.txt" | grep -c ': FAILED')
+planted=$(grep -c '^planted bug .*: caught by ' "$tmp/lane_plants.txt")
 echo "check-proof: $failed failed; $planted planted bugs caught"
 [ "$failed" = 0 ]
