@@ -474,9 +474,17 @@ void proof_safety(void)
  * integer into a pointer to one of the frame objects, so run.sh declares
  * the arena's physical range valid absolute memory (offset 0; contents
  * unknown): an access outside the arena is an alarm, one that strays from
- * a table into the next frame is not.
+ * a table into the next frame is not. A frame given back holds anything
+ * at its physical address too.
  */
-static const struct pgt_mm mm_offset = { .alloc_table = alloc_table, .free_table = free_table };
+static void free_table_offset(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
+{
+	free_table(ctx, pa, size, level);
+	if (frame_index(pa) >= 0) /* the frame at its physical address holds anything too */
+		Frama_C_make_unknown((char *)(uintptr_t)pa, PROOF_FRAME);
+}
+
+static const struct pgt_mm mm_offset = { .alloc_table = alloc_table, .free_table = free_table_offset };
 
 void proof_offset(void)
 {
