@@ -24,7 +24,8 @@
  *                 the allocator's books as they were; set_field changes
  *                 one entry only; no double free.
  *  proof_offset:  proof_safety's first part in the constant-offset P2V
- *                 mode (no p2v hook), over the arena as absolute memory.
+ *                 mode (no p2v hook), over the arena as absolute memory
+ *                 (with PROOF_WIDE_TABLES its frames start zeroed).
  *  proof_range:   pgt_map (new tables), pgt_unmap and pgt_protect (a
  *                 superpage split) all-or-nothing under a failure of
  *                 alloc_table or p2v at every call.
@@ -45,18 +46,22 @@
  * takes any address: destroy is shown free of undefined behaviour, not
  * that it frees each table once (proof_destroy, in mode wide, shows that).
  *
- * PROOF_WIDE_TABLES (the same tables, for proof_insert, proof_range and
- * proof_destroy): no table loop is unrolled either, but the frames start
- * zeroed and the library writes at the few known indices of the harness's
- * addresses, so Eva keeps every table exact. A loop over a table's entries
- * is exact for its first iterations (Eva keeps up to its slevel, 250 at
- * -eva-precision 7, of states apart before it merges) and merged after:
- * a clearing loop writes zero over zero there, a split's fill writes a
- * range of leaves that no check reads (the checks read entries 0 and 1),
- * destroy's loop reads zero. So every table and leaf the harnesses
- * place lies at a low index or is written outside a loop; the test that a
- * frame is as before unrolls its first and last two words only
- * (frame_as_before).
+ * PROOF_WIDE_TABLES (the same tables, for proof_offset, proof_insert,
+ * proof_range and proof_destroy): no table loop is unrolled either, but
+ * the frames start zeroed and the library writes at the few known indices
+ * of the harness's addresses, so Eva keeps every table exact. A loop over
+ * a table's entries is exact for its first iterations (Eva keeps up to its
+ * slevel, 250 at -eva-precision 7, of states apart before it merges) and
+ * merged after: a clearing loop writes zero over zero there, a split's
+ * fill writes a range of leaves that no check reads (the checks read
+ * entries 0 and 1), destroy's loop reads zero. So every table and leaf the
+ * harnesses place lies at a low index or is written outside a loop; the
+ * test that a frame is as before unrolls its first and last two words only
+ * (frame_as_before). proof_offset keeps its any va and any shift: a write
+ * at an index Eva does not know leaves every entry of the table what it
+ * held or the value written, so from zeroed frames every entry holds zero
+ * or a value the library wrote, a leaf or a link to an arena frame, and a
+ * walk follows no link out of the arena.
  */
 #include "__fc_builtin.h"
 #include <pgtable/arch.h>
@@ -473,9 +478,11 @@ void proof_safety(void)
  * va and shift, lookups, with no undefined behaviour. Eva cannot turn an
  * integer into a pointer to one of the frame objects, so run.sh declares
  * the arena's physical range valid absolute memory (offset 0; contents
- * unknown): an access outside the arena is an alarm, one that strays from
- * a table into the next frame is not. A frame given back holds anything
- * at its physical address too.
+ * unknown; with PROOF_WIDE_TABLES zeroed first, as a merged clearing loop
+ * would leave unknown contents unknown): an access outside the arena is
+ * an alarm, one that strays from a table into the next frame is not: the
+ * walks' assertions in lib/walks_tpl.h rule that out. A frame given back
+ * holds anything at its physical address too.
  */
 static void free_table_offset(void *ctx, pgt_paddr_t pa, size_t size, unsigned level)
 {
@@ -493,6 +500,9 @@ void proof_offset(void)
 	pgt_vaddr_t va = any_va();
 	unsigned shift = (unsigned)Frama_C_interval_split(0, 70);
 
+#ifdef PROOF_WIDE_TABLES
+	memset((void *)(uintptr_t)ARENA_BASE, 0, (size_t)PROOF_FRAME * PROOF_FRAMES);
+#endif
 	start(Frama_C_interval_split(NEVER, PGT_MAX_LEVELS), NEVER);
 	if (pgt_space_init(&sp, arch, &mm_offset, 0) != PGT_OK)
 		return;
