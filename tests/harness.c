@@ -425,12 +425,16 @@ bool test_slow_runner(void)
 	return getenv("VALGRIND") || getenv("PGT_TEST_SLOW");
 }
 
+bool test_mark_points = true;
+
 int test_run_suite(Suite *su)
 {
 	SRunner *sr = srunner_create(su);
 
-	if (getenv("VALGRIND"))
+	if (getenv("VALGRIND")) {
 		srunner_set_fork_status(sr, CK_NOFORK);
+		test_mark_points = false;
+	}
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -12,6 +12,18 @@
 
 #include <check.h>
 
+/*
+ * Every passing assertion sends Check's runner the place it reached
+ * (_mark_point: a message allocated and written), which names where a
+ * forked test crashed. Tests run in-process under Valgrind
+ * (test_run_suite), where a crash ends the whole run and memcheck reports
+ * it, so there the message tells nobody anything, and it was most of the
+ * time of the suites that assert in long loops (up to a million of them a
+ * suite). test_run_suite turns them off there.
+ */
+extern bool test_mark_points;
+#define _mark_point(file, line) (test_mark_points ? _mark_point(file, line) : (void)0)
+
 #include <pgtable/arch.h>
 #include <pgtable/pgtable.h>
 
