@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Builds the libFuzzer target (clang, -fsanitize=fuzzer,address,undefined)
 # and runs it for a fixed number of executions from the committed corpus,
-# deterministically (fixed seeds: half from FUZZ_SEED, half from the next). Any crash fails: a disagreement with the
+# deterministically (fixed seed). Any crash fails: a disagreement with the
 # model, a sanitizer report or a leak; the input that crashed is kept and
 # printed. First builds with planted bugs in the models must crash, so the
 # comparisons are known to be able to fail.
@@ -15,7 +15,7 @@ runs=${FUZZ_RUNS:-20000}
 seed=${FUZZ_SEED:-1}
 max_len=${FUZZ_MAX_LEN:-512}
 out=${FUZZ_OUT:-$(mktemp -d)}
-mkdir -p "$out/crash" || exit 1
+mkdir -p "$out/new" "$out/crash" || exit 1
 CC=${CC_FUZZ:-clang}
 
 flags="-std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all"
@@ -54,30 +54,27 @@ build_mdb() { # output binary, extra flags: the mapping database's target (fuzz_
 
 objects || { echo "fuzz: build failed"; exit 1; }
 
-# The fuzzers are single-threaded, and run in two lanes at once (one per
-# core): the tree's target for half the executions from seed FUZZ_SEED, then
-# its self-tests, the mapping database's target and the tree's target for the
-# other half from the next seed. Their reports print once both ended.
-build "$out/fuzz_pgtable" || { echo "fuzz: build failed"; exit 1; }
-pgtable_run() { # seed, executions
-	mkdir -p "$out/new$1" "$out/crash$1" || exit 1
+# The fuzzers are single-threaded: the long run of the tree's target is one
+# lane, its self-tests and the mapping database's target the other, the two at
+# once (one per core); their reports print once both ended.
+pgtable_lane() {
+	build "$out/fuzz_pgtable" || { echo "fuzz: build failed"; exit 1; }
 	# New inputs go to a scratch directory; the committed corpus is only read.
 	start=$(date +%s)
-	"$out/fuzz_pgtable" -seed="$1" -runs="$2" -max_len="$max_len" -print_final_stats=1 \
-		-artifact_prefix="$out/crash$1/" "$out/new$1" "$top/tests/fuzz/corpus" >"$out/fuzz$1.log" 2>&1
+	"$out/fuzz_pgtable" -seed="$seed" -runs="$runs" -max_len="$max_len" -print_final_stats=1 \
+		-artifact_prefix="$out/crash/" "$out/new" "$top/tests/fuzz/corpus" >"$out/fuzz.log" 2>&1
 	status=$?
-	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz$1.log")
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz.log")
 	if [ "$status" != 0 ]; then
-		echo "FAIL: fuzz: crash after ${execs:-?} executions (seed $1); input in $out/crash$1:"
-		ls "$out/crash$1"
-		grep -E -m5 'fuzz_pgtable: operation|ERROR: |runtime error|SUMMARY' "$out/fuzz$1.log"
+		echo "FAIL: fuzz: crash after ${execs:-?} executions (seed $seed); input in $out/crash:"
+		ls "$out/crash"
+		grep -E -m5 'fuzz_pgtable: operation|ERROR: |runtime error|SUMMARY' "$out/fuzz.log"
 		exit 1
 	fi
-	echo "PASS: fuzz: $execs executions clean in $(($(date +%s) - start)) s (seed $1, max_len $max_len)"
+	echo "PASS: fuzz: $execs executions clean in $(($(date +%s) - start)) s (seed $seed, max_len $max_len)"
 }
 
-# The other lane: the planted bugs first, then the mapping database, then
-# the second half of the tree's target.
+# The other lane: the planted bugs first, then the mapping database.
 plants_and_mdb_lane() {
 	# Planted bugs, one per build, must each be found within a few thousand
 	# executions: 1, an off-by-one in the ADT model's allocation count; 2, the
@@ -119,10 +116,9 @@ plants_and_mdb_lane() {
 		exit 1
 	fi
 	echo "PASS: fuzz mdb: $execs executions clean in $(($(date +%s) - start)) s (seed $seed, max_len $max_len)"
-	pgtable_run $((seed + 1)) $((runs - runs / 2))
 }
 
-(pgtable_run "$seed" $((runs / 2))) >"$out/lane_pgtable.txt" 2>&1 &
+(pgtable_lane) >"$out/lane_pgtable.txt" 2>&1 &
 pgtable_pid=$!
 (plants_and_mdb_lane) >"$out/lane_other.txt" 2>&1
 other_status=$?
