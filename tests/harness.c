@@ -431,10 +431,9 @@ int test_run_suite(Suite *su)
 {
 	SRunner *sr = srunner_create(su);
 
-	if (getenv("VALGRIND")) {
+	if (getenv("VALGRIND"))
 		srunner_set_fork_status(sr, CK_NOFORK);
-		test_mark_points = false;
-	}
+	test_mark_points = !test_slow_runner();
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
