@@ -163,6 +163,12 @@ plant() {
 	fi
 }
 
+# Edits planted on two formats each: insert's wrong page_shift, the clear one
+# entry past a table, and the walk reading the level-0 entry after its own.
+wrong_shift='s|\.pte = at->p, \.level = l, \.page_shift = A->level\[l\]\.shift }|.pte = at->p, .level = l, .page_shift = A->level[l].shift + 1u }|'
+clear_past_end='s|for (size_t i = 0; i < words; i++)|for (size_t i = 0; i <= words; i++)|'
+walk_next_entry='s|return offset + (uintptr_t)pgt__index(&A->level\[l\], va) \* sizeof(pgt_pte_t);|return offset + ((uintptr_t)pgt__index(\&A->level[l], va) + (l == 0)) * sizeof(pgt_pte_t);|'
+
 plants_lane() {
 	# The leak is planted in both ways back of a failed allocation there may
 	# be: the pool's (map) and, where insert has its own, the branch's.
@@ -170,23 +176,23 @@ plants_lane() {
 		proof_safety "a failed allocation leaks the tables it took"
 	# A wrong page_shift from insert: caught in 15 s on ARMv8 64K (mode wide,
 	# the same harness), in a minute on x86-64 (with PROOF_PLANTS=all).
-	plant lib/walks_tpl.h 's|\.pte = at->p, \.level = l, \.page_shift = A->level\[l\]\.shift }|.pte = at->p, .level = l, .page_shift = A->level[l].shift + 1u }|' \
+	plant lib/walks_tpl.h "$wrong_shift" \
 		proof_insert "64K: insert answers a wrong page_shift" pgt_arch_armv8_64k_42 65536 5 wide default
-	plant lib/walks_tpl.h 's|\.pte = at->p, \.level = l, \.page_shift = A->level\[l\]\.shift }|.pte = at->p, .level = l, .page_shift = A->level[l].shift + 1u }|' \
+	plant lib/walks_tpl.h "$wrong_shift" \
 		proof_insert "insert answers a wrong page_shift" pgt_arch_x86_64 4096 6 exact all
-	plant lib/table.c 's|for (size_t i = 0; i < words; i++)|for (size_t i = 0; i <= words; i++)|' \
+	plant lib/table.c "$clear_past_end" \
 		proof_safety "an off-by-one index clears one entry past the table"
 	# The off-by-one clear, where the table loops are not unrolled (ARMv8 64K).
-	plant lib/table.c 's|for (size_t i = 0; i < words; i++)|for (size_t i = 0; i <= words; i++)|' \
+	plant lib/table.c "$clear_past_end" \
 		proof_safety "64K: an off-by-one index clears one entry past the table" pgt_arch_armv8_64k_42 65536 5 any all
 	# A walk reading the level-0 entry after the one it means: from the last
 	# entry of a table into the next frame, inside the absolute range that
 	# proof_offset declares valid, so no alarm; without the walks' assertions
 	# (lib/walks_tpl.h) the analysis passes.
-	plant lib/walks_tpl.h 's|return offset + (uintptr_t)pgt__index(&A->level\[l\], va) \* sizeof(pgt_pte_t);|return offset + ((uintptr_t)pgt__index(\&A->level[l], va) + (l == 0)) * sizeof(pgt_pte_t);|' \
+	plant lib/walks_tpl.h "$walk_next_entry" \
 		proof_offset "a walk reads the level-0 entry after the one it means"
 	# The same on ARMv8 64K (mode wide): walk_entry_in_table left unknown.
-	plant lib/walks_tpl.h 's|return offset + (uintptr_t)pgt__index(&A->level\[l\], va) \* sizeof(pgt_pte_t);|return offset + ((uintptr_t)pgt__index(\&A->level[l], va) + (l == 0)) * sizeof(pgt_pte_t);|' \
+	plant lib/walks_tpl.h "$walk_next_entry" \
 		proof_offset "64K: a walk reads the level-0 entry after the one it means" pgt_arch_armv8_64k_42 65536 5 wide default
 
 	# ARMv8 64K (mode wide). A frame that p2v cannot reach kept, not given
