@@ -79,6 +79,10 @@ _Static_assert(NO_SUPER_LEVEL >= PGT_MAX_LEVELS, "a level entries have");
 _Static_assert(PGT__TLB_TABLE_MARK > NO_SUPER_LEVEL &&
 		       PGT__TLB_TABLE_MARK + PGT_MAX_LEVELS < (1u << MIN_PAGE_SHIFT) - 1,
 	       "a table entry's tag would be taken for another entry's");
+/* A run entry's tag is no table entry's either, and its kind has a bit in pgt__levels. */
+_Static_assert(PGT__TLB_RUN_MARK >= PGT__TLB_TABLE_MARK + PGT_MAX_LEVELS &&
+		       PGT__TLB_RUN_MARK + PGT_MAX_LEVELS < 32u,
+	       "a run entry's tag would be taken for another entry's");
 
 static int tlb_revive(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot);
 
@@ -249,18 +253,30 @@ int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_pte_t pte
 				    L->shift);
 }
 
-/**
- * Makes superpages of @p level (> 0) the ones the inline hit looks at; the
- * TLB may hold superpages of that level from then on.
- */
-static void tlb_probe_level(pgt_tlb_t *tlb, unsigned level)
+/** The level of a superpage entry of @p kind (pgt__tlb_put_super). */
+static unsigned kind_level(unsigned kind)
 {
-	uint64_t sindex = tlb->pgt__all_mask << 6 | tlb->pgt__shift[level];
+	return kind % PGT__TLB_RUN_MARK;
+}
 
-	tlb->pgt__levels |= 1u << level;
-	tlb->pgt__slevel = level;
+/** log2 of the bytes an entry of @p kind covers: its level's page size, eight of them for a run. */
+static unsigned kind_shift(const pgt_tlb_t *tlb, unsigned kind)
+{
+	return tlb->pgt__shift[kind_level(kind)] + (kind >= PGT__TLB_RUN_MARK ? PGT__TLB_RUN_SHIFT : 0u);
+}
+
+/**
+ * Makes superpage entries of @p kind the ones the inline hit looks at; the
+ * TLB may hold entries of that kind from then on.
+ */
+static void tlb_probe_level(pgt_tlb_t *tlb, unsigned kind)
+{
+	uint64_t sindex = tlb->pgt__all_mask << 6 | kind_shift(tlb, kind);
+
+	tlb->pgt__levels |= 1u << kind;
+	tlb->pgt__slevel = kind;
 	tlb->pgt__sindex = tlb->pgt__live_sindex = sindex; /* a miss: the TLB is in step */
-	tlb->pgt__smark = pgt__tlb_super_tag(0, level, tlb->pgt__tag_shift);
+	tlb->pgt__smark = pgt__tlb_super_tag(0, kind, tlb->pgt__tag_shift);
 }
 
 /*
@@ -268,30 +284,32 @@ static void tlb_probe_level(pgt_tlb_t *tlb, unsigned level)
  * changes: the next lookups read them, and a store on every fill would
  * make each wait for the fill before.
  */
-int pgt__tlb_put_super(pgt_tlb_t *tlb, unsigned level, pgt_paddr_t leaf_pa, pgt_vaddr_t va, pgt_paddr_t *pa,
+int pgt__tlb_put_super(pgt_tlb_t *tlb, unsigned kind, pgt_paddr_t leaf_pa, pgt_vaddr_t va, pgt_paddr_t *pa,
 		       unsigned *prot)
 {
-	uint64_t n = va >> tlb->pgt__shift[level];
+	uint64_t n = va >> kind_shift(tlb, kind);
 	unsigned rights = tlb->pgt__sprot;
 
-	if (tlb->pgt__slevel != level)
-		tlb_probe_level(tlb, level);
+	if (tlb->pgt__slevel != kind)
+		tlb_probe_level(tlb, kind);
+	/* a run's pages all lie at the leaf's distance from their virtual addresses */
 	tlb->pgt__mem[n & tlb->pgt__all_mask] =
-		(struct pgt_tlb_entry){ .pgt__vpn = pgt__tlb_super_tag(n, level, tlb->pgt__tag_shift),
+		(struct pgt_tlb_entry){ .pgt__vpn = pgt__tlb_super_tag(n, kind, tlb->pgt__tag_shift),
 					.pgt__delta = (leaf_pa - va) | rights };
 	return pgt__tlb_answer_new(leaf_pa, rights, pa, prot);
 }
 
-int pgt__tlb_put_super_decoded(pgt_tlb_t *tlb, pgt_pte_t pte, unsigned level, pgt_vaddr_t va, pgt_paddr_t *pa,
+int pgt__tlb_put_super_decoded(pgt_tlb_t *tlb, pgt_pte_t pte, unsigned kind, pgt_vaddr_t va, pgt_paddr_t *pa,
 			       unsigned *prot)
 {
 	const struct pgt_arch *a = tlb->pgt__sp->pgt__arch;
+	unsigned level = kind_level(kind);
 	const struct pgt_level *L = &a->level[level];
 
 	tlb->pgt__sprot_key = pte & L->prot_mask;
 	tlb->pgt__sprot_level = level;
 	tlb->pgt__sprot = a->prot_decode(level, pte) & PGT__TLB_PROT_BITS;
-	return pgt__tlb_put_super(tlb, level, pgt__leaf_pa(L, pte, va), va, pa, prot);
+	return pgt__tlb_put_super(tlb, kind, pgt__leaf_pa(L, pte, va), va, pa, prot);
 }
 
 /**

@@ -12,6 +12,7 @@
 
 #include <pgtable/tlb.h>
 
+#include "rights.h"
 #include "walks.h"
 
 /** Makes every TLB attached to the space miss until it has emptied itself (lib/tlb.c). */
@@ -47,6 +48,72 @@ static inline __attribute__((always_inline)) uint64_t pgt__tlb_super_tag(uint64_
 									 unsigned tag_shift)
 {
 	return n | (uint64_t)level << tag_shift;
+}
+
+/**
+ * log2 of the number of superpages a run entry covers: eight, one 64-byte
+ * line of their table (pgt__tlb_run).
+ */
+#define PGT__TLB_RUN_SHIFT 3u
+
+/**
+ * Added to a superpage's level in the tag of a run entry, in the levels a
+ * TLB may hold (pgt__levels) and in the level its inline probe looks at
+ * (pgt__slevel): above the table entries' tags (pgt__tlb_table_tag), below
+ * the all-ones of an empty entry.
+ */
+#define PGT__TLB_RUN_MARK 16u
+
+/**
+ * Whether the valid leaf at @p p, of level @p L for @p va, is one of a run:
+ * the aligned group of eight entries of its table it belongs to (one cache
+ * line, which reading @p p fetched) holds eight leaves whose words differ
+ * only by their output addresses, each the last one plus the page size.
+ * Every page of a run then maps with the leaf's rights at the same
+ * distance from its virtual address, so one TLB entry can answer for all
+ * of them, as hardware TLBs that coalesce contiguous translations do. The
+ * bits that say valid, leaf and rights must lie outside the address field
+ * (then the eight have the leaf's), and the root is left out (its entry
+ * count may be below eight). @p below_root: @p L is not the root's level.
+ */
+static inline __attribute__((always_inline)) bool pgt__tlb_run(const struct pgt_level *L, bool below_root,
+								const pgt_pte_t *p, pgt_vaddr_t va)
+{
+	const unsigned n = 1u << PGT__TLB_RUN_SHIFT;
+
+	if (!below_root || L->bits < PGT__TLB_RUN_SHIFT ||
+	    ((L->type_mask | L->leaf_any | L->prot_mask) & L->leaf_oa))
+		return false;
+	const pgt_pte_t *q = p - (pgt__index(L, va) & (n - 1u));
+	const pgt_pte_t first = pgt__pte_load(q), step = (pgt_pte_t)1 << (L->shift - L->oa_shift);
+	pgt_pte_t last = first;
+
+#pragma GCC unroll 8
+	for (unsigned i = 1; i < n; i++) {
+		last = pgt__pte_load(q + i);
+		if (last != first + i * step)
+			return false;
+	}
+	/* no carry out of the address field: the bits above it are the first's, and no wrap */
+	return last > first && !((last ^ first) & ~L->leaf_oa);
+}
+
+/**
+ * What a TLB needs of the entry @p pte at @p p, of level @p l (@p L) for
+ * @p va, which links no table: the leaf when it is valid, whether it is in
+ * a run, and its decoding key. @p below_root: @p l is not the root's level.
+ */
+static inline __attribute__((always_inline)) struct pgt__leaf
+pgt__tlb_leaf_at(const struct pgt_level *L, unsigned l, bool below_root, const pgt_pte_t *p, pgt_pte_t pte,
+		 pgt_vaddr_t va)
+{
+	bool valid = pgt__is_valid_leaf(L, pte);
+
+	return (struct pgt__leaf){ .pte = pte,
+				   .level = valid ? (int)l : PGT_ENOENT,
+				   .pa = pgt__leaf_pa(L, pte, va),
+				   .key = pte & L->prot_mask,
+				   .run = valid && l > 0 && pgt__tlb_run(L, below_root, p, va) };
 }
 
 /**
@@ -170,12 +237,18 @@ static inline __attribute__((always_inline)) const struct pgt_tlb_entry *
 pgt__tlb_find_super(const pgt_tlb_t *tlb, const struct pgt_arch *a, pgt_vaddr_t va)
 {
 	unsigned levels = tlb->pgt__levels & ~(1u << tlb->pgt__slevel), tag_shift = 64u - a->level[0].shift;
+	const unsigned run = PGT__TLB_RUN_MARK;
 	const struct pgt_tlb_entry *e = NULL;
 
 #pragma GCC unroll 6
 	for (unsigned l = 1; l < PGT_MAX_LEVELS; l++)
-		if (l < a->levels && a->level[l].leaf_ok && (levels >> l & 1u) && !e)
-			e = pgt__tlb_super_at(tlb, va, l, a->level[l].shift, tag_shift);
+		if (l < a->levels && a->level[l].leaf_ok) {
+			if ((levels >> l & 1u) && !e)
+				e = pgt__tlb_super_at(tlb, va, l, a->level[l].shift, tag_shift);
+			if ((levels >> (l + run) & 1u) && !e)
+				e = pgt__tlb_super_at(tlb, va, l + run, a->level[l].shift + PGT__TLB_RUN_SHIFT,
+						      tag_shift);
+		}
 	return e;
 }
 
@@ -247,23 +320,26 @@ int pgt__tlb_put_decoded(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_pte_t pte
 			 pgt_paddr_t *pa, unsigned *prot);
 
 /**
- * pgt__tlb_put for a superpage whose rights are not the ones the TLB
- * decoded last for superpages: decodes them (the codec call), remembers
- * them and writes (lib/tlb.c). Out of line, as pgt__tlb_put_decoded; the
- * descriptor and the leaf's address are found again there.
+ * pgt__tlb_put for a superpage (of @p kind, as pgt__tlb_put_super takes it)
+ * whose rights are not the ones the TLB decoded last for superpages:
+ * decodes them (the codec call), remembers them and writes (lib/tlb.c).
+ * Out of line, as pgt__tlb_put_decoded; the descriptor and the leaf's
+ * address are found again there.
  */
-int pgt__tlb_put_super_decoded(pgt_tlb_t *tlb, pgt_pte_t pte, unsigned level, pgt_vaddr_t va, pgt_paddr_t *pa,
+int pgt__tlb_put_super_decoded(pgt_tlb_t *tlb, pgt_pte_t pte, unsigned kind, pgt_vaddr_t va, pgt_paddr_t *pa,
 			       unsigned *prot);
 
 /**
- * Writes the translation of @p va to @p leaf_pa by a superpage of
- * @p level (> 0) with the rights remembered for superpages (lib/tlb.c):
- * its entry, tagged with its level, in the entry its page number picks
- * among all of them. Out of line, and with its arguments in registers, so
- * that the walks' put of a small page, the common one, saves no register
- * and the walk ends in a jump here.
+ * Writes the translation of @p va to @p leaf_pa by a superpage of @p kind
+ * with the rights remembered for superpages (lib/tlb.c): its level (> 0),
+ * plus PGT__TLB_RUN_MARK for a superpage of a run, whose entry covers the
+ * run whole. The entry is tagged with its kind, in the entry its page
+ * number (of its kind's size) picks among all of them. Out of line, and
+ * with its arguments in registers, so that the walks' put of a small
+ * page, the common one, saves no register and the walk ends in a jump
+ * here.
  */
-int pgt__tlb_put_super(pgt_tlb_t *tlb, unsigned level, pgt_paddr_t leaf_pa, pgt_vaddr_t va, pgt_paddr_t *pa,
+int pgt__tlb_put_super(pgt_tlb_t *tlb, unsigned kind, pgt_paddr_t leaf_pa, pgt_vaddr_t va, pgt_paddr_t *pa,
 		       unsigned *prot);
 
 /**
@@ -284,9 +360,10 @@ static inline __attribute__((always_inline)) int pgt__tlb_put(pgt_tlb_t *tlb, st
 	if (leaf.level < 0)
 		return leaf.level;
 	if (leaf.level > 0) {
+		unsigned kind = (unsigned)leaf.level + (leaf.run ? PGT__TLB_RUN_MARK : 0u);
 		if (leaf.key != tlb->pgt__sprot_key || (unsigned)leaf.level != tlb->pgt__sprot_level)
-			return pgt__tlb_put_super_decoded(tlb, leaf.pte, (unsigned)leaf.level, va, pa, prot);
-		return pgt__tlb_put_super(tlb, (unsigned)leaf.level, leaf.pa, va, pa, prot);
+			return pgt__tlb_put_super_decoded(tlb, leaf.pte, kind, va, pa, prot);
+		return pgt__tlb_put_super(tlb, kind, leaf.pa, va, pa, prot);
 	}
 	if (leaf.key != tlb->pgt__prot_key)
 		return pgt__tlb_put_decoded(tlb, e0, leaf.pte, va, pa, prot);

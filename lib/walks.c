@@ -72,12 +72,8 @@ static struct pgt__leaf generic_valid_leaf(const pgt_space_t *sp, pgt_vaddr_t va
 
 	if (rc != PGT_OK)
 		return (struct pgt__leaf){ .level = rc };
-	const struct pgt_level *L = pgt__level(sp, ref.level);
-	pgt_pte_t pte = pgt__pte_load(ref.pte);
-	return (struct pgt__leaf){ .pte = pte,
-				   .level = pgt__is_valid_leaf(L, pte) ? (int)ref.level : PGT_ENOENT,
-				   .pa = pgt__leaf_pa(L, pte, va),
-				   .key = pte & L->prot_mask };
+	return pgt__tlb_leaf_at(pgt__level(sp, ref.level), ref.level, ref.level < pgt__root_level(sp), ref.pte,
+				pgt__pte_load(ref.pte), va);
 }
 
 static int generic_tlb_refill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)

@@ -235,16 +235,11 @@ static PGT__ALWAYS_INLINE int walk_lookup(const pgt_space_t *sp, const struct pg
 	return st;
 }
 
-/** What a TLB needs of the entry @p pte of level @p l for @p va, which links no table. */
-static PGT__ALWAYS_INLINE struct pgt__leaf walk_leaf_of(const struct pgt_arch *A, unsigned l, pgt_pte_t pte,
-							pgt_vaddr_t va)
+/** What a TLB needs of the entry @p pte at @p p, of level @p l for @p va, which links no table. */
+static PGT__ALWAYS_INLINE struct pgt__leaf walk_leaf_of(const struct pgt_arch *A, unsigned l, const pgt_pte_t *p,
+							pgt_pte_t pte, pgt_vaddr_t va)
 {
-	const struct pgt_level *L = &A->level[l];
-
-	return (struct pgt__leaf){ .pte = pte,
-				   .level = pgt__is_valid_leaf(L, pte) ? (int)l : PGT_ENOENT,
-				   .pa = pgt__leaf_pa(L, pte, va),
-				   .key = pte & L->prot_mask };
+	return pgt__tlb_leaf_at(&A->level[l], l, l + 1u < A->levels, p, pte, va);
 }
 
 /**
@@ -260,7 +255,7 @@ static PGT__ALWAYS_INLINE int valid_leaf_step(pgt_tlb_t *keep, const struct pgt_
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (!walk_is_table(A, l, pte)) {
-		*out = walk_leaf_of(A, l, pte, va);
+		*out = walk_leaf_of(A, l, at->p, pte, va);
 		if (keep && l + 1u < A->levels)
 			pgt__tlb_keep_table(keep, va, l, at->p - pgt__index(&A->level[l], va),
 					    A->level[l + 1u].shift, 64u - A->level[0].shift);
@@ -315,10 +310,11 @@ static PGT__ALWAYS_INLINE int tlb_table_step(pgt_tlb_t *tlb, const struct pgt_ar
 	const pgt_pte_t *tab = pgt__tlb_table_at(tlb, va, l, A->level[l + 1u].shift, 64u - A->level[0].shift);
 	if (!tab)
 		return WALK_GO_ON;
-	pgt_pte_t pte = pgt__pte_load(tab + pgt__index(&A->level[l], va));
+	const pgt_pte_t *p = tab + pgt__index(&A->level[l], va);
+	pgt_pte_t pte = pgt__pte_load(p);
 	if (walk_is_table(A, l, pte))
 		return WALK_FROM_ROOT;
-	return pgt__tlb_put(tlb, e0, walk_leaf_of(A, l, pte, va), va, pa, prot, A->level[0].shift);
+	return pgt__tlb_put(tlb, e0, walk_leaf_of(A, l, p, pte, va), va, pa, prot, A->level[0].shift);
 }
 
 _Static_assert(PGT_MAX_LEVELS == 6, "walk_tlb_miss looks at the tables of five levels at most");

@@ -860,10 +860,9 @@ static void op_protect(struct fx *f, struct model *md, uint64_t *rng)
 	ck_assert_int_eq(pgt_protect(&f->sp, m->va, 1ull << m->shift, m->prot), PGT_OK);
 }
 
-/** Looks an address up through the TLB and checks it against the model and the tables. */
-static void op_lookup(struct fx *f, const struct model *md, uint64_t *rng)
+/** Looks @p va up through the TLB and checks it against the model and the tables. */
+static void check_lookup(struct fx *f, const struct model *md, pgt_vaddr_t va)
 {
-	pgt_vaddr_t va = window_page(f->a, rng, 0);
 	const struct model_map *m = model_find(md, va);
 	pgt_paddr_t pa = 0;
 	unsigned prot = 0;
@@ -883,6 +882,12 @@ static void op_lookup(struct fx *f, const struct model *md, uint64_t *rng)
 	ck_assert_int_eq(pgt_lookup(&f->sp, va, &ref), PGT_OK);
 	ck_assert_int_eq(pgt_get_field(&f->sp, ref, PGT_FIELD_PROT, &want), PGT_OK);
 	ck_assert_uint_eq(want, prot);
+}
+
+/** Looks a random address of the window up (see run_lookup). */
+static void op_lookup(struct fx *f, const struct model *md, uint64_t *rng)
+{
+	check_lookup(f, md, window_page(f->a, rng, 0));
 }
 
 START_TEST(random_vs_model)
@@ -1092,6 +1097,265 @@ START_TEST(table_cache_shape_changes)
 }
 END_TEST
 
+/* --- runs of superpages ------------------------------------------------------------------ */
+
+/** How a run test's space walks: compiled (offset p2v, or the hook), or generic (a copy of the descriptor). */
+enum run_mode { RUN_OFFSET, RUN_HOOK, RUN_GENERIC, RUN_MODES };
+
+/** A fixture whose descriptor may be a copy, which gets the generic walks. */
+struct run_fx {
+	struct fx f;
+	struct pgt_arch copy;
+};
+
+/** Opens loop case @p i: descriptor i / RUN_MODES, mode i % RUN_MODES, a 64-entry direct-mapped TLB. */
+static void run_open(struct run_fx *r, int i)
+{
+	const struct pgt_arch *a = test_archs[i / RUN_MODES];
+	enum run_mode m = (enum run_mode)(i % RUN_MODES);
+
+	r->copy = *a;
+	fx_open_mode(&r->f, m == RUN_GENERIC ? &r->copy : a, m == RUN_HOOK);
+}
+
+/**
+ * The levels below the root where @p a has superpages and eight of them
+ * sit in one line of a table, with room for 64 such pages from address 0
+ * in both address spaces.
+ */
+static unsigned run_levels(const struct pgt_arch *a, unsigned level[PGT_MAX_LEVELS])
+{
+	unsigned n = 0;
+
+	for (unsigned l = 1; l + 1u < a->levels; l++) {
+		unsigned s = a->level[l].shift;
+		if (a->level[l].leaf_ok && a->level[l].bits >= 3 && s + 6 <= a->va_bits && s + 6 <= a->pa_bits)
+			level[n++] = l;
+	}
+	return n;
+}
+
+/**
+ * Eight superpages of 2^s bytes from page @p first (a multiple of eight),
+ * mapping memory from page @p pa on, except: page @p moved maps page 2,
+ * page @p other_rights is read-only, page @p missing is not mapped (-1:
+ * none). With none of them, the eight make a run.
+ */
+struct eight {
+	unsigned s, first, pa;
+	int moved, other_rights, missing;
+};
+
+static pgt_paddr_t eight_pa(const struct eight *g, int k)
+{
+	return (pgt_paddr_t)(k == g->moved ? 2u : g->pa + (unsigned)k) << g->s;
+}
+
+static unsigned eight_prot(const struct eight *g, int k)
+{
+	return k == g->other_rights ? PGT_PROT_READ : RW;
+}
+
+static void eight_map(struct fx *f, const struct eight *g)
+{
+	for (int k = 0; k < 8; k++)
+		if (k != g->missing)
+			map_page(f, (pgt_vaddr_t)(g->first + (unsigned)k) << g->s, g->s, eight_pa(g, k), eight_prot(g, k));
+}
+
+/**
+ * Looks up three addresses of every page of @p g through the TLB, from
+ * page 5 round (a fill from the middle of a run); returns the misses it
+ * took.
+ */
+static uint64_t eight_expect(struct fx *f, const struct eight *g)
+{
+	uint64_t before = pgt_tlb_misses(&f->tlb);
+
+	for (int j = 0; j < 8; j++) {
+		int k = (5 + j) % 8;
+		pgt_vaddr_t va = (pgt_vaddr_t)(g->first + (unsigned)k) << g->s;
+		uint64_t size = 1ull << g->s;
+		if (k == g->missing) {
+			expect_rc(f, &f->tlb, va, PGT_ENOENT, 0);
+			continue;
+		}
+		expect(f, va, eight_pa(g, k), eight_prot(g, k));
+		expect(f, va + size / 2 + 8u * (unsigned)k, eight_pa(g, k) + size / 2 + 8u * (unsigned)k,
+		       eight_prot(g, k));
+		expect(f, va + size - 1, eight_pa(g, k) + size - 1, eight_prot(g, k));
+	}
+	return pgt_tlb_misses(&f->tlb) - before;
+}
+
+/**
+ * Eight superpages side by side in their table (an aligned group of eight
+ * entries), mapping contiguous memory (not aligned to the eight) with the
+ * same rights, take one TLB entry: one walk, then every byte of the eight
+ * hits, at its own physical address. Eight that break the run (one page
+ * elsewhere in memory, one with other rights, one missing) are cached one
+ * by one, each answering its own. At every level below the root where the
+ * format has superpages; compiled walks with either p2v, and the generic
+ * walk.
+ */
+START_TEST(superpage_runs)
+{
+	struct run_fx r;
+	struct fx *f = &r.f;
+	unsigned level[PGT_MAX_LEVELS];
+
+	run_open(&r, _i);
+	unsigned n = run_levels(f->a, level); /* 0: superpages only in the root (two-level formats) */
+	for (unsigned i = 0; i < n; i++) {
+		unsigned s = f->a->level[level[i]].shift;
+		const struct eight groups[] = {
+			{ s, 8, 3, -1, -1, -1 },  { s, 16, 11, 3, -1, -1 },
+			{ s, 24, 19, -1, 5, -1 }, { s, 32, 27, -1, -1, 6 },
+		};
+		const uint64_t want[] = { 1, 8, 8, 7 + 1 }; /* the missing page's lookup walks too */
+		for (unsigned g = 0; g < 4; g++) {
+			eight_map(f, &groups[g]);
+			uint64_t misses = eight_expect(f, &groups[g]);
+			ck_assert_msg(misses == want[g], "%s: level %u, group %u: %llu misses, want %llu",
+				      f->a->name, level[i], g, (unsigned long long)misses,
+				      (unsigned long long)want[g]);
+		}
+		/* again: all cached, nothing walks */
+		for (unsigned g = 0; g < 3; g++)
+			ck_assert_uint_eq(eight_expect(f, &groups[g]), 0);
+	}
+	fx_close(f);
+}
+END_TEST
+
+/**
+ * A run's entry goes with every change of one of its pages: after
+ * pgt_protect, pgt_set_field (output address) and pgt_unmap of one page,
+ * that page answers its new translation and the other seven their own.
+ */
+START_TEST(superpage_run_changes)
+{
+	struct run_fx r;
+	struct fx *f = &r.f;
+	unsigned level[PGT_MAX_LEVELS];
+
+	run_open(&r, _i);
+	if (run_levels(f->a, level) == 0) { /* superpages only in the root (two-level formats) */
+		fx_close(f);
+		return;
+	}
+	struct eight g = { f->a->level[level[0]].shift, 8, 3, -1, -1, -1 };
+	uint64_t size = 1ull << g.s;
+	eight_map(f, &g);
+	ck_assert_uint_eq(eight_expect(f, &g), 1);
+
+	ck_assert_int_eq(pgt_protect(&f->sp, 13 * size, size, PGT_PROT_READ), PGT_OK);
+	g.other_rights = 5;
+	eight_expect(f, &g);
+
+	pgt_ref_t ref;
+	ck_assert_int_eq(pgt_lookup(&f->sp, 10 * size, &ref), PGT_OK);
+	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PADDR, 2 * size), PGT_OK);
+	g.moved = 2;
+	eight_expect(f, &g);
+
+	ck_assert_int_eq(pgt_unmap(&f->sp, 14 * size, size), PGT_OK);
+	g.missing = 6;
+	eight_expect(f, &g);
+	fx_close(f);
+}
+END_TEST
+
+/** Whether the model maps the eight pages of 2^@p s bytes from @p va0 as a run would. */
+static bool model_run(const struct model *md, pgt_vaddr_t va0, unsigned s)
+{
+	const struct model_map *m0 = model_find(md, va0);
+
+	for (unsigned k = 0; k < 8; k++) {
+		const struct model_map *m = model_find(md, va0 + ((uint64_t)k << s));
+		if (!m || !m0 || m->shift != s || m->prot != m0->prot || !(m->prot & RW) ||
+		    m->pa != m0->pa + ((uint64_t)k << s))
+			return false;
+	}
+	return true;
+}
+
+/** Forgets the model's mappings in [@p va, @p va + @p size). */
+static void model_unmap(struct model *md, pgt_vaddr_t va, uint64_t size)
+{
+	for (unsigned i = 0; i < md->n;)
+		if (md->m[i].va - va < size)
+			md->m[i] = md->m[--md->n];
+		else
+			i++;
+}
+
+/** Maps a page of 2^@p shift bytes at @p va to @p pa with @p prot where nothing is; the model follows. */
+static void run_map(struct fx *f, struct model *md, pgt_vaddr_t va, unsigned shift, pgt_paddr_t pa, unsigned prot)
+{
+	pgt_ref_t ref;
+
+	if (md->n == MODEL_MAX || pgt_insert(&f->sp, va, shift, &ref) != PGT_OK)
+		return; /* full, or taken */
+	md->m[md->n++] = (struct model_map){ .va = va, .shift = shift, .pa = pa, .prot = prot, .ref = ref };
+	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PADDR, pa), PGT_OK);
+	ck_assert_int_eq(pgt_set_field(&f->sp, ref, PGT_FIELD_PROT, prot), PGT_OK);
+}
+
+/**
+ * Random maps, unmaps, protects and changes over 32 superpages (small
+ * pages among the last eight), with whole groups of eight mapped as runs
+ * now and then, so that runs form and break; every TLB answer checked
+ * against the model; many of the lookups land in runs.
+ */
+START_TEST(superpage_runs_random)
+{
+	struct run_fx r;
+	struct fx *f = &r.f;
+	struct model md = { .n = 0 };
+	unsigned level[PGT_MAX_LEVELS];
+	uint64_t rng = 0x52554e53u + (uint64_t)_i;
+	unsigned in_runs = 0;
+
+	run_open(&r, _i);
+	if (run_levels(f->a, level) == 0) { /* superpages only in the root (two-level formats) */
+		fx_close(f);
+		return;
+	}
+	unsigned s = f->a->level[level[0]].shift, s0 = f->a->level[0].shift;
+	const uint64_t run_pa = 5ull << s; /* what a run's pages map: va + this */
+	for (unsigned step = 0; step < 6000; step++) {
+		unsigned op = (unsigned)(test_rand(&rng) % 20);
+		if (op == 0) { /* a group of eight emptied, then mapped as a run */
+			uint64_t first = 8 * (test_rand(&rng) % 3);
+			ck_assert_int_eq(pgt_unmap(&f->sp, first << s, 8ull << s), PGT_OK);
+			model_unmap(&md, first << s, 8ull << s);
+			for (uint64_t k = first; k < first + 8; k++)
+				run_map(f, &md, k << s, s, (k << s) + run_pa, RW);
+		} else if (op < 4) {
+			pgt_vaddr_t va = (test_rand(&rng) % 32) << s;
+			pgt_paddr_t pa = test_rand(&rng) % 2 ? va + run_pa : (test_rand(&rng) % 60) << s;
+			run_map(f, &md, va, s, pa, test_rand(&rng) % 2 ? RW : random_prot(f->a, &rng));
+		} else if (op == 4) {
+			pgt_vaddr_t va = ((24 + test_rand(&rng) % 8) << s) + ((test_rand(&rng) % 512) << s0);
+			run_map(f, &md, va, s0, (test_rand(&rng) % 1024) << s0, random_prot(f->a, &rng));
+		} else if (op < 7) {
+			op_unmap(f, &md, &rng);
+		} else if (op == 7) {
+			op_protect(f, &md, &rng);
+		} else if (op == 8) {
+			op_change(f, &md, &rng);
+		} else {
+			pgt_vaddr_t va = test_rand(&rng) % (32ull << s);
+			in_runs += model_run(&md, va & ~((8ull << s) - 1), s);
+			check_lookup(f, &md, va);
+		}
+	}
+	ck_assert_msg(in_runs > 200, "%s: only %u lookups in runs", f->a->name, in_runs);
+	fx_close(f);
+}
+END_TEST
+
 static Suite *tlb_suite(void)
 {
 	Suite *s = suite_create("tlb");
@@ -1121,6 +1385,9 @@ static Suite *tlb_suite(void)
 	tcase_add_loop_test(tc, table_cache_not_under_borrowed, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, table_cache_reused_table, 0, (int)test_narchs * 2);
 	tcase_add_loop_test(tc, table_cache_shape_changes, 0, (int)test_narchs * 2);
+	tcase_add_loop_test(tc, superpage_runs, 0, (int)test_narchs * RUN_MODES);
+	tcase_add_loop_test(tc, superpage_run_changes, 0, (int)test_narchs * RUN_MODES);
+	tcase_add_loop_test(tc, superpage_runs_random, 0, (int)test_narchs * RUN_MODES);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,7 +7,11 @@
  * leaves, one entry per leaf, as hardware TLBs do: a superpage (a leaf
  * above the smallest level, such as a 2 MiB or 1 GiB page) takes one
  * entry that covers it whole, so the TLB's reach is its number of entries
- * times the sizes of the pages they hold. It is attached to one space, lives
+ * times the sizes of the pages they hold. Eight superpages of one level
+ * below the root that fill an aligned group of eight entries of their
+ * table and map contiguous memory with the same attributes (a run) take
+ * one entry between them, as TLBs that coalesce contiguous translations
+ * do: eight times the reach for memory mapped in order. It is attached to one space, lives
  * in memory the caller provides (direct-mapped or 2-way set-associative,
  * any power-of-two number of entries) and is kept coherent by the library:
  * every call that removes, moves or changes a valid translation of the
@@ -19,7 +23,7 @@
  * A hit is the inline pgt_tlb_lookup, with no call: one entry and one tag
  * compare for a small page, as in a TLB that never held a superpage; then,
  * only while the TLB holds superpages, a second entry and compare for a
- * superpage of the size filled last. Anything else calls the space's miss,
+ * superpage of the size filled last (or a run of them). Anything else calls the space's miss,
  * compiled with its format's walk (through pgt__miss): it looks at the
  * other way of the small page's set and at the superpages of the other
  * sizes the TLB holds, else reads the leaf from a table it remembers, else
@@ -106,9 +110,11 @@ typedef struct pgt_tlb {
 			uint64_t pgt__way1;     /**< private: way 1's offset from way 0; 0 if direct-mapped */
 			uint64_t pgt__all_mask; /**< private: number of entries - 1 (superpages use all) */
 			unsigned pgt__magic;    /**< private: set while initialised */
-			/** private: bit l set while superpages of level l (> 0) may be cached */
+			/** private: bit l set while superpages of level l (> 0) may be cached; bit
+			 * l + 16 while runs of them may */
 			unsigned pgt__levels;
-			unsigned pgt__slevel; /**< private: the level pgt__sindex is of; 0 when none */
+			/** private: the level pgt__sindex is of (plus 16 for runs); 0 when none */
+			unsigned pgt__slevel;
 			/** private: bit l set while tables of level l may be cached (table entries) */
 			unsigned pgt__tlevels;
 			uint64_t pgt__sprot_key;   /**< private: the superpage leaf bits last decoded */
@@ -192,7 +198,7 @@ PGT_API void pgt_tlb_flush(pgt_tlb_t *tlb);
  * Misses since init: the lookups that found no entry covering the address
  * and read the tables (one entry of a remembered table, or a walk). A
  * page served from way 1, and any address of a cached superpage, is a
- * hit: a superpage costs one miss until it is
+ * hit: a superpage, or a run of eight, costs one miss until it is
  * evicted or invalidated.
  * @param tlb  the TLB
  * @return the count, or 0 for NULL or a TLB whose init failed
