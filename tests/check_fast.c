@@ -308,6 +308,60 @@ START_TEST(test_view_with_offset)
 }
 END_TEST
 
+/** The edges of a space's range, and of each half of a sign-extended one: their first and last byte, and either side. */
+static void range_edges(const struct pgt_arch *a, unsigned flags, pgt_vaddr_t edge[], size_t *n)
+{
+	const pgt_vaddr_t half = 1ull << (a->va_bits - 1), whole = 1ull << a->va_bits;
+	const pgt_vaddr_t at[] = { 0, half, -half, whole, -whole, 1ull << 63, test_va_bottom(a, flags),
+				   test_va_top(a, flags) + 1 };
+
+	*n = 0;
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+		for (int d = -2; d <= 1; d++)
+			edge[(*n)++] = at[i] + (pgt_vaddr_t)(int64_t)d;
+}
+
+/**
+ * At the edges of the range (and of each half of a sign-extended range),
+ * with a page mapped at every edge that lies inside: the inline walks give
+ * the calls' answers, PGT_ERANGE on the outer side of every edge.
+ */
+static void same_at_edges(const struct pgt_arch *a, unsigned flags)
+{
+	struct test_mm t;
+	pgt_space_t sp;
+	struct pgt_fast f;
+	pgt_vaddr_t edge[32];
+	size_t n;
+
+	test_mm_init(&t, TEST_MM_OFFSET);
+	CHECK_RC(pgt_space_init(&sp, a, &t.mm, flags), PGT_OK);
+	range_edges(a, flags, edge, &n);
+	for (size_t i = 0; i < n; i++) {
+		pgt_vaddr_t page = edge[i] & ~((1ull << shift_of(a, 0)) - 1);
+		if (pgt_lookup(&sp, page, NULL) == PGT_ENOENT)
+			CHECK_RC(pgt_map(&sp, page, 7ull << shift_of(a, 0), 1ull << shift_of(a, 0), R, 0), PGT_OK);
+	}
+	CHECK_RC(pgt_fast_init(&f, &sp), PGT_OK);
+	for (size_t i = 0; i < n; i++) {
+		same_lookup(&f, &sp, edge[i]);
+		same_translate(&f, &sp, edge[i]);
+	}
+	pgt_space_destroy(&sp);
+	ck_assert_uint_eq(test_mm_outstanding(&t), 0);
+	test_mm_fini(&t);
+}
+
+START_TEST(test_range_edges)
+{
+	const struct pgt_arch *a = test_archs[_i];
+
+	same_at_edges(a, 0);
+	if (test_has_upper(a))
+		same_at_edges(a, PGT_SPACE_UPPER);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	struct test_mm t;
@@ -489,6 +543,7 @@ static Suite *fast_suite(void)
 	tcase_add_loop_test(tc, test_same_answers, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, test_view_with_offset, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, test_init_fills, 0, (int)test_narchs);
+	tcase_add_loop_test(tc, test_range_edges, 0, (int)test_narchs);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_kinds_distinct);
 	tcase_add_loop_test(tc, test_own_descriptor_same_layout, 0, (int)test_narchs);

@@ -318,6 +318,16 @@ PGT_API int pgt_fast_init(struct pgt_fast *f, const pgt_space_t *sp);
  */
 PGT_FAST_INLINE int pgt__fast_passes(const struct pgt_fast_test *t, uint64_t pte)
 {
+	/*
+	 * With match inside mask, (pte & mask) == match exactly when pte -
+	 * match borrows nowhere under mask's top bit and leaves no bit of mask
+	 * set: a subtraction into a new register and a bit test, where the
+	 * compare needs a copy, an and and a compare. A test of one bit, or
+	 * of bits all clear, is a bit test already. The constants fold this
+	 * choice away.
+	 */
+	if (t->match && !(t->match & ~t->mask) && (t->mask & (t->mask - 1)))
+		return ((pte - t->match) & t->mask) == 0;
 	return (pte & t->mask) == t->match;
 }
 
@@ -329,6 +339,11 @@ PGT_FAST_INLINE int pgt__fast_passes(const struct pgt_fast_test *t, uint64_t pte
  */
 PGT_FAST_INLINE int pgt__fast_in_range(const struct pgt_fast_range *r, uint64_t pte)
 {
+	/* With span 0, the test of pgt__fast_passes, in its cheaper form. */
+	if (r->span == 0) {
+		const struct pgt_fast_test t = { r->mask, r->lo };
+		return pgt__fast_passes(&t, pte);
+	}
 	return (pte & r->mask) - r->lo <= r->span;
 }
 
@@ -341,7 +356,16 @@ PGT_FAST_INLINE int pgt__fast_in_range(const struct pgt_fast_range *r, uint64_t 
  */
 PGT_FAST_INLINE int pgt__fast_va_ok(const struct pgt_fast *f, const struct pgt_fast_layout *K, pgt_vaddr_t va)
 {
-	return (uint64_t)((int64_t)va >> (K->va_bits - 1u)) - (uint64_t)f->va_lo <= 1;
+	/*
+	 * (int64_t)va >> (va_bits - 1) is va_lo or va_lo + 1 exactly when va
+	 * lies in the 2^va_bits bytes from va_lo << (va_bits - 1): moved down
+	 * by that (up by its negation), no bit from va_bits up is left. In a
+	 * loop over a local struct pgt_fast the move is a constant, and the
+	 * test an add and a shift.
+	 */
+	const uint64_t up = (0u - (uint64_t)f->va_lo) << (K->va_bits - 1u);
+
+	return (va + up) >> K->va_bits == 0;
 }
 
 /**
@@ -370,14 +394,38 @@ PGT_FAST_INLINE uintptr_t pgt__fast_next(const struct pgt_fast *f, const struct 
 }
 
 /**
+ * Whether an entry that failed the table test of its level passes the leaf
+ * test. When the two tests look at the same bits and want values one bit
+ * apart (x86-64's PS, ARMv8's bit 1), that bit is all that told them apart:
+ * having failed the table test, the entry passes the leaf test exactly when
+ * the other bits read as both want, one bit test fewer (the constants fold
+ * this choice away).
+ * @param L    the entry's level
+ * @param pte  the entry, no table entry of @p L
+ * @return non-zero when it passes
+ */
+PGT_FAST_INLINE int pgt__fast_leaf_not_table(const struct pgt_fast_level *L, pgt_pte_t pte)
+{
+	const uint64_t apart = L->leaf.match ^ L->table.lo;
+
+	if (L->table.span == 0 && L->table.mask == L->leaf.mask && !(L->table.lo & ~L->table.mask) &&
+	    !(L->leaf.match & ~L->leaf.mask) && apart && !(apart & (apart - 1))) {
+		const struct pgt_fast_test rest = { L->leaf.mask & ~apart, L->leaf.match & ~apart };
+		return pgt__fast_passes(&rest, pte);
+	}
+	return pgt__fast_passes(&L->leaf, pte);
+}
+
+/**
  * Whether an entry that links no table is a leaf pgt_lookup finds: valid, or reserved.
  * @param L    the entry's level
- * @param pte  the entry
+ * @param pte  the entry, no table entry of @p L
  * @return non-zero when it is
  */
 PGT_FAST_INLINE int pgt__fast_is_mapped(const struct pgt_fast_level *L, pgt_pte_t pte)
 {
-	if (pgt__fast_passes(&L->leaf, pte) && (pte & L->leaf_any))
+	/* A leaf test whose match has a bit of leaf_any says "one of leaf_any" itself. */
+	if (pgt__fast_leaf_not_table(L, pte) && ((L->leaf.match & L->leaf_any) || (pte & L->leaf_any)))
 		return 1;
 	return !(pte & L->present) && (pte & L->reserved);
 }
