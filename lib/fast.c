@@ -278,6 +278,7 @@ int pgt_fast_init(struct pgt_fast *f, const pgt_space_t *sp)
 				.root = (uintptr_t)sp->pgt__root,
 				.offset = sp->pgt__mm.p2v_offset,
 				.va_lo = sp->pgt__va_lo,
-				.kind = (uint16_t)kind };
+				.kind = (uint16_t)kind,
+				.flags = sp->pgt__mm.p2v_offset ? 0u : PGT_FAST_IDENTITY };
 	return PGT_OK;
 }

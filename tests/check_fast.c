@@ -9,8 +9,12 @@
  * table entries are made to restrict rights or to be malformed. At every
  * probed address pgt_fast_lookup must give pgt_lookup's status and ref, and
  * pgt_fast_translate pgt_translate's status and physical address for every
- * access value (bad ones and PGT_ACC_SET_AD included). The same holds for a
- * view that reaches its tables by a non-zero p2v offset, for a descriptor of
+ * access value (bad ones and PGT_ACC_SET_AD included); so must the _with
+ * walks with the kind a constant, without flags and with the flags
+ * pgt_fast_init gave (PGT_FAST_IDENTITY where the tables sit at their
+ * physical addresses). The same holds for a view that reaches its tables
+ * by a non-zero p2v offset, at the edges of every range (both halves of a
+ * sign-extended one, the upper range of a split one), for a descriptor of
  * one's own with a shipped one's entries (which gets the shipped kind), and
  * with the bits x86-64 table entries ignore all set. pgt_fast_init refuses
  * bad input, a space with a p2v hook and a descriptor whose entries are no
@@ -132,31 +136,90 @@ static pgt_vaddr_t probe_va(struct region *g)
 	}
 }
 
-/** pgt_fast_lookup and pgt_lookup agree at @p va. */
-static void same_lookup(const struct pgt_fast *f, const pgt_space_t *sp, pgt_vaddr_t va)
-{
-	pgt_ref_t want = { NULL, 77, 77 }, got = want;
-	int rw = pgt_lookup(sp, va, &want), rg = pgt_fast_lookup(f, va, &got);
+/*
+ * The walks the tests compare with the calls: 0, pgt_fast_lookup (and
+ * pgt_fast_translate), which switch on the kind; then the _with walks with
+ * the kind a constant, without flags and with the flags pgt_fast_init gave
+ * (PGT_FAST_IDENTITY: no offset added), as a loop would choose them once.
+ */
+enum { VIA_SWITCH, VIA_NO_FLAGS, VIA_FLAGS, VIAS };
+static const char *const via_name[VIAS] = { "switch", "no flags", "flags" };
 
-	ck_assert_msg(rg == rw, "%s: lookup %#llx: fast %s, call %s", sp->pgt__arch->name, (unsigned long long)va,
-		      pgt_errname(rg), pgt_errname(rw));
-	ck_assert_msg(got.pte == want.pte && got.level == want.level && got.page_shift == want.page_shift,
-		      "%s: lookup %#llx: fast ref (%p, %u, %u), call (%p, %u, %u)", sp->pgt__arch->name,
-		      (unsigned long long)va, (void *)got.pte, got.level, got.page_shift, (void *)want.pte,
-		      want.level, want.page_shift);
-	CHECK_RC(pgt_fast_lookup(f, va, NULL), rw);
+/** The lookup walk of @p f's kind with the constant @p flags. */
+#define LOOKUP_WITH(k)                                                                                    \
+	case k:                                                                                           \
+		return (flags & PGT_FAST_IDENTITY) ? pgt_fast_lookup_with(f, k, PGT_FAST_IDENTITY, va, out) \
+						   : pgt_fast_lookup_with(f, k, 0, va, out);
+
+/** The inline lookup @p via at @p va. */
+static int fast_lookup_via(unsigned via, const struct pgt_fast *f, pgt_vaddr_t va, pgt_ref_t *out)
+{
+	unsigned flags = via == VIA_FLAGS ? f->flags : 0u;
+
+	if (via == VIA_SWITCH)
+		return pgt_fast_lookup(f, va, out);
+	switch (f->kind) {
+		PGT_FAST_FOR_EACH_KIND(LOOKUP_WITH)
+	}
+	ck_abort_msg("kind %u has no walk", f->kind);
+	return PGT_EINVAL;
 }
 
-/** pgt_fast_translate and pgt_translate agree at @p va for every access value below 32. */
+/** The translate walk of @p f's kind with the constant @p flags. */
+#define TRANSLATE_WITH(k)                                                                                         \
+	case k:                                                                                                   \
+		return (flags & PGT_FAST_IDENTITY) ? pgt_fast_translate_with(f, k, PGT_FAST_IDENTITY, va, access, pa) \
+						   : pgt_fast_translate_with(f, k, 0, va, access, pa);
+
+/** The inline translate @p via at @p va. */
+static int fast_translate_via(unsigned via, const struct pgt_fast *f, pgt_vaddr_t va, unsigned access, pgt_paddr_t *pa)
+{
+	unsigned flags = via == VIA_FLAGS ? f->flags : 0u;
+
+	if (via == VIA_SWITCH)
+		return pgt_fast_translate(f, va, access, pa);
+	switch (f->kind) {
+		PGT_FAST_FOR_EACH_KIND(TRANSLATE_WITH)
+	}
+	ck_abort_msg("kind %u has no walk", f->kind);
+	return PGT_EINVAL;
+}
+
+/** Every inline lookup and pgt_lookup agree at @p va. */
+static void same_lookup(const struct pgt_fast *f, const pgt_space_t *sp, pgt_vaddr_t va)
+{
+	pgt_ref_t want = { NULL, 77, 77 };
+	int rw = pgt_lookup(sp, va, &want);
+
+	for (unsigned via = 0; via < VIAS; via++) {
+		pgt_ref_t got = { NULL, 77, 77 };
+		int rg = fast_lookup_via(via, f, va, &got);
+		ck_assert_msg(rg == rw, "%s: lookup %#llx (%s): fast %s, call %s", sp->pgt__arch->name,
+			      (unsigned long long)va, via_name[via], pgt_errname(rg), pgt_errname(rw));
+		ck_assert_msg(got.pte == want.pte && got.level == want.level && got.page_shift == want.page_shift,
+			      "%s: lookup %#llx (%s): fast ref (%p, %u, %u), call (%p, %u, %u)", sp->pgt__arch->name,
+			      (unsigned long long)va, via_name[via], (void *)got.pte, got.level, got.page_shift,
+			      (void *)want.pte, want.level, want.page_shift);
+		CHECK_RC(fast_lookup_via(via, f, va, NULL), rw);
+	}
+}
+
+/** Every inline translate and pgt_translate agree at @p va for every access value below 32. */
 static void same_translate(const struct pgt_fast *f, const pgt_space_t *sp, pgt_vaddr_t va)
 {
 	for (unsigned access = 0; access < 32; access++) {
-		pgt_paddr_t want = 0x5a5a, got = want;
-		int rw = pgt_translate(sp, va, access, &want, NULL), rg = pgt_fast_translate(f, va, access, &got);
-		ck_assert_msg(rg == rw && got == want, "%s: translate %#llx access %u: fast %s pa %#llx, call %s pa %#llx",
-			      sp->pgt__arch->name, (unsigned long long)va, access, pgt_errname(rg),
-			      (unsigned long long)got, pgt_errname(rw), (unsigned long long)want);
-		CHECK_RC(pgt_fast_translate(f, va, access, NULL), pgt_translate(sp, va, access, NULL, NULL));
+		pgt_paddr_t want = 0x5a5a;
+		int rw = pgt_translate(sp, va, access, &want, NULL);
+		for (unsigned via = 0; via < VIAS; via++) {
+			pgt_paddr_t got = 0x5a5a;
+			int rg = fast_translate_via(via, f, va, access, &got);
+			ck_assert_msg(rg == rw && got == want,
+				      "%s: translate %#llx access %u (%s): fast %s pa %#llx, call %s pa %#llx",
+				      sp->pgt__arch->name, (unsigned long long)va, access, via_name[via],
+				      pgt_errname(rg), (unsigned long long)got, pgt_errname(rw),
+				      (unsigned long long)want);
+			CHECK_RC(fast_translate_via(via, f, va, access, NULL), pgt_translate(sp, va, access, NULL, NULL));
+		}
 	}
 }
 
@@ -292,6 +355,7 @@ START_TEST(test_view_with_offset)
 	CHECK_RC(pgt_space_view(&view, a, &mm, pgt_space_root(&sp), 0), PGT_OK);
 	CHECK_RC(pgt_fast_init(&f, &view), PGT_OK);
 	ck_assert(f.offset == mm.p2v_offset); /* 0 for 32-bit pointers: the XOR is above them */
+	ck_assert_uint_eq(f.flags, (mm.p2v_offset ? 0u : PGT_FAST_IDENTITY));
 	for (unsigned i = 0; i < PROBES * 4; i++) {
 		pgt_vaddr_t va = probe_va(&g);
 		pgt_ref_t in_space, in_view;
@@ -399,6 +463,7 @@ START_TEST(test_init_fills)
 	ck_assert_ptr_eq(f.space, &sp);
 	ck_assert_uint_eq(f.root, (uintptr_t)test_mm_p2v(&t, pgt_space_root(&sp)));
 	ck_assert_uint_eq(f.offset, 0);
+	ck_assert_uint_eq(f.flags, PGT_FAST_IDENTITY); /* tables at their physical address */
 	ck_assert(f.kind > PGT_FAST_NONE && f.kind < PGT_FAST_KINDS);
 	const struct pgt_fast_layout *k = &pgt_fast_layouts[f.kind];
 	ck_assert_uint_eq(k->levels, a->levels);

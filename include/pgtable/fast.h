@@ -16,7 +16,13 @@
  * many times pays that switch on every call, unless the compiler takes it
  * out of the loop (it may when the struct is a local copy and the loop
  * calls nothing else). To pay it once, switch on f->kind around the loop
- * and call the _as walk with the constant kind in each case.
+ * and call the _as walk with the constant kind in each case. Where the
+ * space's tables sit at their physical addresses (p2v_offset 0),
+ * pgt_fast_init sets PGT_FAST_IDENTITY in f->flags; a loop that tests it
+ * too and calls pgt_fast_lookup_with or pgt_fast_translate_with with the
+ * flag adds no offset on its way down. The struct is best a local copy
+ * in such a loop: its fields then stay in registers, and what the walks
+ * work out of them is worked out once, before the loop.
  *
  * They give the same answers as pgt_lookup and pgt_translate (same status,
  * same pgt_ref_t, same physical address) for every space pgt_fast_init
@@ -183,10 +189,21 @@ struct pgt_fast {
 	/** An address is in range when (int64_t)va >> (va_bits - 1) is va_lo or va_lo + 1. */
 	int64_t va_lo;
 	uint16_t kind;   /**< enum pgt_fast_kind: the layout of the space's format */
-	uint16_t pad[3]; /**< zero */
+	uint16_t flags;  /**< PGT_FAST_IDENTITY: what else pgt_fast_init found that a walk may use */
+	uint16_t pad[2]; /**< zero */
 	/** Zero: room for what later versions add, so that the struct keeps its size. */
 	uint64_t pgt__room[PGT_FAST_WORDS - 5];
 };
+
+/**
+ * A bit of struct pgt_fast's flags: the space reaches its tables at their
+ * physical addresses (p2v_offset 0), so that a walk need not add the
+ * offset. pgt_fast_init sets it from the space; a walk is told it by
+ * pgt_fast_lookup_with's and pgt_fast_translate_with's flags. A struct
+ * filled by a version without the flag has it clear, which every walk
+ * handles.
+ */
+#define PGT_FAST_IDENTITY 1u
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(struct pgt_fast) == PGT_FAST_WORDS * sizeof(uint64_t), "struct pgt_fast changed: an ABI break");
@@ -383,14 +400,18 @@ PGT_FAST_INLINE const pgt_pte_t *pgt__fast_entry(const struct pgt_fast_level *L,
 /**
  * The table a table entry links: its address field alone (mask, then
  * shift), whatever its other bits hold.
- * @param f    filled by pgt_fast_init
- * @param L    the entry's level
- * @param pte  the table entry
+ * @param f      filled by pgt_fast_init
+ * @param flags  the walk's flags: with PGT_FAST_IDENTITY no offset is added
+ * @param L      the entry's level
+ * @param pte    the table entry
  * @return the linked table's virtual address
  */
-PGT_FAST_INLINE uintptr_t pgt__fast_next(const struct pgt_fast *f, const struct pgt_fast_level *L, pgt_pte_t pte)
+PGT_FAST_INLINE uintptr_t pgt__fast_next(const struct pgt_fast *f, unsigned flags, const struct pgt_fast_level *L,
+					 pgt_pte_t pte)
 {
-	return (uintptr_t)((pte & L->next_oa) << L->oa_shift) + f->offset;
+	const uintptr_t pa = (uintptr_t)((pte & L->next_oa) << L->oa_shift);
+
+	return (flags & PGT_FAST_IDENTITY) ? pa : pa + f->offset;
 }
 
 /**
@@ -457,7 +478,7 @@ PGT_FAST_INLINE int pgt__fast_found(const struct pgt_fast_level *L, unsigned l, 
 		pte = __atomic_load_n(p, __ATOMIC_ACQUIRE);              \
 		if (!pgt__fast_in_range(&L->table, pte))                  \
 			return pgt__fast_found(L, (l), p, pte, out);      \
-		table = pgt__fast_next(f, L, pte);                        \
+		table = pgt__fast_next(f, flags, L, pte);                 \
 	}
 
 /** Level 0 of a lookup: no entry there links a table, so the walk ends. */
@@ -470,15 +491,20 @@ PGT_FAST_INLINE int pgt__fast_found(const struct pgt_fast_level *L, unsigned l, 
 	}
 
 /**
- * pgt_fast_lookup for the layout @p kind, which should be a constant:
- * every mask, shift and the level count fold into the code.
- * @param f     filled by pgt_fast_init, with f->kind == @p kind
- * @param kind  enum pgt_fast_kind
- * @param va    the address
- * @param out   receives the leaf's ref when not NULL
+ * pgt_fast_lookup for the layout @p kind and the flags @p flags, which
+ * should be constants: every mask, shift and the level count fold into the
+ * code, and each flag takes its work out. A loop chooses both once:
+ * switch on f->kind, and within each case test f->flags.
+ * @param f      filled by pgt_fast_init, with f->kind == @p kind
+ * @param kind   enum pgt_fast_kind
+ * @param flags  0, or bits (PGT_FAST_IDENTITY) that f->flags has: a walk
+ *               told a flag the struct lacks gives wrong answers
+ * @param va     the address
+ * @param out    receives the leaf's ref when not NULL
  * @return as pgt_fast_lookup
  */
-PGT_FAST_INLINE int pgt_fast_lookup_as(const struct pgt_fast *f, unsigned kind, pgt_vaddr_t va, pgt_ref_t *out)
+PGT_FAST_INLINE int pgt_fast_lookup_with(const struct pgt_fast *f, unsigned kind, unsigned flags, pgt_vaddr_t va,
+					 pgt_ref_t *out)
 {
 	const struct pgt_fast_layout *K = &pgt_fast_layouts[kind];
 	uintptr_t table = f->root;
@@ -493,6 +519,21 @@ PGT_FAST_INLINE int pgt_fast_lookup_as(const struct pgt_fast *f, unsigned kind, 
 	PGT_FAST__LOOKUP_STEP(2)
 	PGT_FAST__LOOKUP_STEP(1)
 	PGT_FAST__LOOKUP_LAST
+}
+
+/**
+ * pgt_fast_lookup for the layout @p kind, which should be a constant:
+ * every mask, shift and the level count fold into the code.
+ * pgt_fast_lookup_with with no flags.
+ * @param f     filled by pgt_fast_init, with f->kind == @p kind
+ * @param kind  enum pgt_fast_kind
+ * @param va    the address
+ * @param out   receives the leaf's ref when not NULL
+ * @return as pgt_fast_lookup
+ */
+PGT_FAST_INLINE int pgt_fast_lookup_as(const struct pgt_fast *f, unsigned kind, pgt_vaddr_t va, pgt_ref_t *out)
+{
+	return pgt_fast_lookup_with(f, kind, 0, va, out);
 }
 
 /** The case of kind @p k: its constant walk. */
@@ -565,7 +606,7 @@ PGT_FAST_INLINE int pgt__fast_leaf(const struct pgt_fast *f, const struct pgt_fa
 		pte = __atomic_load_n(pgt__fast_entry(L, table, va), __ATOMIC_ACQUIRE);  \
 		if (!pgt__fast_in_range(&L->table_plain, pte))                           \
 			return pgt__fast_leaf(f, K, (l), acc, pte, va, access, pa);      \
-		table = pgt__fast_next(f, L, pte);                                       \
+		table = pgt__fast_next(f, flags, L, pte);                                \
 	}
 
 /** Level 0 of a translate: the walk ends there, as the lookup's. */
@@ -577,16 +618,19 @@ PGT_FAST_INLINE int pgt__fast_leaf(const struct pgt_fast *f, const struct pgt_fa
 	}
 
 /**
- * pgt_fast_translate for the layout @p kind, which should be a constant.
+ * pgt_fast_translate for the layout @p kind and the flags @p flags, which
+ * should be constants (see pgt_fast_lookup_with).
  * @param f       filled by pgt_fast_init, with f->kind == @p kind
  * @param kind    enum pgt_fast_kind
+ * @param flags   0, or bits (PGT_FAST_IDENTITY) that f->flags has: a walk
+ *                told a flag the struct lacks gives wrong answers
  * @param va      the address
  * @param access  enum pgt_access bits
  * @param pa      receives the physical address when not NULL
  * @return as pgt_fast_translate
  */
-PGT_FAST_INLINE int pgt_fast_translate_as(const struct pgt_fast *f, unsigned kind, pgt_vaddr_t va, unsigned access,
-					  pgt_paddr_t *pa)
+PGT_FAST_INLINE int pgt_fast_translate_with(const struct pgt_fast *f, unsigned kind, unsigned flags, pgt_vaddr_t va,
+					    unsigned access, pgt_paddr_t *pa)
 {
 	const struct pgt_fast_layout *K = &pgt_fast_layouts[kind];
 	int acc = pgt__fast_access_index(access);
@@ -603,6 +647,22 @@ PGT_FAST_INLINE int pgt_fast_translate_as(const struct pgt_fast *f, unsigned kin
 	PGT_FAST__TRANSLATE_STEP(2)
 	PGT_FAST__TRANSLATE_STEP(1)
 	PGT_FAST__TRANSLATE_LAST
+}
+
+/**
+ * pgt_fast_translate for the layout @p kind, which should be a constant:
+ * pgt_fast_translate_with with no flags.
+ * @param f       filled by pgt_fast_init, with f->kind == @p kind
+ * @param kind    enum pgt_fast_kind
+ * @param va      the address
+ * @param access  enum pgt_access bits
+ * @param pa      receives the physical address when not NULL
+ * @return as pgt_fast_translate
+ */
+PGT_FAST_INLINE int pgt_fast_translate_as(const struct pgt_fast *f, unsigned kind, pgt_vaddr_t va, unsigned access,
+					  pgt_paddr_t *pa)
+{
+	return pgt_fast_translate_with(f, kind, 0, va, access, pa);
 }
 
 /** The case of kind @p k: its constant walk. */
