@@ -474,6 +474,8 @@ START_TEST(test_init_fills)
 		ck_assert_uint_eq(k->level[l].next_oa, a->level[l].table_oa);
 		ck_assert_uint_eq(k->level[l].leaf_oa, a->level[l].leaf_ok ? a->level[l].leaf_oa : 0);
 	}
+	/* The root indexes every address bit above its shift: the walks' range check is its index's bound. */
+	ck_assert_uint_eq(k->level[k->levels - 1].index_mask, (1ull << (k->va_bits - k->level[k->levels - 1].shift)) - 1);
 	for (unsigned i = 0; i < sizeof f.pad / sizeof f.pad[0]; i++)
 		ck_assert_uint_eq(f.pad[i], 0);
 	for (size_t w = 0; w < sizeof f.pgt__room / sizeof f.pgt__room[0]; w++)

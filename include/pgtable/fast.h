@@ -336,15 +336,13 @@ PGT_API int pgt_fast_init(struct pgt_fast *f, const pgt_space_t *sp);
 PGT_FAST_INLINE int pgt__fast_passes(const struct pgt_fast_test *t, uint64_t pte)
 {
 	/*
-	 * With match inside mask, (pte & mask) == match exactly when pte -
-	 * match borrows nowhere under mask's top bit and leaves no bit of mask
-	 * set: a subtraction into a new register and a bit test, where the
-	 * compare needs a copy, an and and a compare. A test of one bit, or
-	 * of bits all clear, is a bit test already. The constants fold this
-	 * choice away.
+	 * A match of one bit inside the mask: that bit set and the others
+	 * clear, two bit tests that each fuse with their branch, where the
+	 * compare needs a copy, an and and a compare (the constants fold this
+	 * choice away).
 	 */
-	if (t->match && !(t->match & ~t->mask) && (t->mask & (t->mask - 1)))
-		return ((pte - t->match) & t->mask) == 0;
+	if (t->match && !(t->match & (t->match - 1)) && (t->match & t->mask))
+		return (pte & t->match) && !(pte & (t->mask & ~t->match));
 	return (pte & t->mask) == t->match;
 }
 
@@ -365,27 +363,6 @@ PGT_FAST_INLINE int pgt__fast_in_range(const struct pgt_fast_range *r, uint64_t 
 }
 
 /**
- * Whether an address lies in the range of the space.
- * @param f   filled by pgt_fast_init
- * @param K   its layout
- * @param va  the address
- * @return non-zero when it does
- */
-PGT_FAST_INLINE int pgt__fast_va_ok(const struct pgt_fast *f, const struct pgt_fast_layout *K, pgt_vaddr_t va)
-{
-	/*
-	 * (int64_t)va >> (va_bits - 1) is va_lo or va_lo + 1 exactly when va
-	 * lies in the 2^va_bits bytes from va_lo << (va_bits - 1): moved down
-	 * by that (up by its negation), no bit from va_bits up is left. In a
-	 * loop over a local struct pgt_fast the move is a constant, and the
-	 * test an add and a shift.
-	 */
-	const uint64_t up = (0u - (uint64_t)f->va_lo) << (K->va_bits - 1u);
-
-	return (va + up) >> K->va_bits == 0;
-}
-
-/**
  * Where the entry for an address lies in a table.
  * @param L      the table's level
  * @param table  the table's virtual address
@@ -395,6 +372,43 @@ PGT_FAST_INLINE int pgt__fast_va_ok(const struct pgt_fast *f, const struct pgt_f
 PGT_FAST_INLINE const pgt_pte_t *pgt__fast_entry(const struct pgt_fast_level *L, uintptr_t table, pgt_vaddr_t va)
 {
 	return (const pgt_pte_t *)(table + (uintptr_t)((va >> L->shift) & L->index_mask) * sizeof(pgt_pte_t));
+}
+
+/**
+ * The index of an address's entry in the root table, and whether the
+ * address lies in the range of the space, in one: (int64_t)va >> (va_bits
+ * - 1) is va_lo or va_lo + 1 exactly when va lies in the 2^va_bits bytes
+ * from va_lo << (va_bits - 1), so that moved down by that (up by its
+ * negation) and shifted as the root's index, it is below the root's entry
+ * count. Its low bits are then the index moved by half the root when va_lo
+ * is odd (a sign-extended range starts in the root's upper half): one bit
+ * flipped back, which changes nothing above. In a loop over a local struct
+ * pgt_fast the move and the flip are constants: an add, a shift, an
+ * exclusive or and a compare, about what the index alone costs.
+ * @param f   filled by pgt_fast_init
+ * @param K   its layout
+ * @param va  the address
+ * @return the index; above the root's last when @p va is out of range
+ */
+PGT_FAST_INLINE uint64_t pgt__fast_root_index(const struct pgt_fast *f, const struct pgt_fast_layout *K,
+					      pgt_vaddr_t va)
+{
+	const struct pgt_fast_level *L = &K->level[K->levels - 1u];
+	const unsigned bits = K->va_bits - L->shift; /* the root's index bits: it covers va_bits */
+	const uint64_t up = (0u - (uint64_t)f->va_lo) << (K->va_bits - 1u);
+
+	return ((va + up) >> L->shift) ^ (((uint64_t)f->va_lo & 1u) << (bits - 1u));
+}
+
+/**
+ * The root entry of an address.
+ * @param f  filled by pgt_fast_init
+ * @param i  pgt__fast_root_index of the address, no more than the root's index mask
+ * @return the entry's address
+ */
+PGT_FAST_INLINE const pgt_pte_t *pgt__fast_root_entry(const struct pgt_fast *f, uint64_t i)
+{
+	return (const pgt_pte_t *)(f->root + (uintptr_t)i * sizeof(pgt_pte_t));
 }
 
 /**
@@ -470,11 +484,15 @@ PGT_FAST_INLINE int pgt__fast_found(const struct pgt_fast_level *L, unsigned l, 
 	return PGT_OK;
 }
 
-/** One level @p l of a lookup, unrolled: @p l is a constant, so is every test. */
+/**
+ * One level @p l of a lookup, unrolled: @p l is a constant, so is every
+ * test. The root's entry is found before the first step.
+ */
 #define PGT_FAST__LOOKUP_STEP(l)                                         \
 	if ((l) < K->levels) {                                           \
 		const struct pgt_fast_level *L = &K->level[l];           \
-		p = pgt__fast_entry(L, table, va);                        \
+		if ((l) < K->levels - 1u)                                \
+			p = pgt__fast_entry(L, table, va);                \
 		pte = __atomic_load_n(p, __ATOMIC_ACQUIRE);              \
 		if (!pgt__fast_in_range(&L->table, pte))                  \
 			return pgt__fast_found(L, (l), p, pte, out);      \
@@ -507,12 +525,14 @@ PGT_FAST_INLINE int pgt_fast_lookup_with(const struct pgt_fast *f, unsigned kind
 					 pgt_ref_t *out)
 {
 	const struct pgt_fast_layout *K = &pgt_fast_layouts[kind];
-	uintptr_t table = f->root;
+	const uint64_t root = pgt__fast_root_index(f, K, va);
 	const pgt_pte_t *p;
+	uintptr_t table;
 	pgt_pte_t pte;
 
-	if (!pgt__fast_va_ok(f, K, va))
+	if (root > K->level[K->levels - 1u].index_mask)
 		return PGT_ERANGE;
+	p = pgt__fast_root_entry(f, root);
 	PGT_FAST__LOOKUP_STEP(5)
 	PGT_FAST__LOOKUP_STEP(4)
 	PGT_FAST__LOOKUP_STEP(3)
@@ -603,7 +623,9 @@ PGT_FAST_INLINE int pgt__fast_leaf(const struct pgt_fast *f, const struct pgt_fa
 #define PGT_FAST__TRANSLATE_STEP(l)                                                     \
 	if ((l) < K->levels) {                                                          \
 		const struct pgt_fast_level *L = &K->level[l];                          \
-		pte = __atomic_load_n(pgt__fast_entry(L, table, va), __ATOMIC_ACQUIRE);  \
+		if ((l) < K->levels - 1u)                                               \
+			p = pgt__fast_entry(L, table, va);                               \
+		pte = __atomic_load_n(p, __ATOMIC_ACQUIRE);                             \
 		if (!pgt__fast_in_range(&L->table_plain, pte))                           \
 			return pgt__fast_leaf(f, K, (l), acc, pte, va, access, pa);      \
 		table = pgt__fast_next(f, flags, L, pte);                                \
@@ -634,13 +656,17 @@ PGT_FAST_INLINE int pgt_fast_translate_with(const struct pgt_fast *f, unsigned k
 {
 	const struct pgt_fast_layout *K = &pgt_fast_layouts[kind];
 	int acc = pgt__fast_access_index(access);
-	uintptr_t table = f->root;
+	const pgt_pte_t *p;
+	uint64_t root;
+	uintptr_t table;
 	pgt_pte_t pte;
 
 	if (acc < 0)
 		return pgt_translate(f->space, va, access, pa, NULL);
-	if (!pgt__fast_va_ok(f, K, va))
+	root = pgt__fast_root_index(f, K, va);
+	if (root > K->level[K->levels - 1u].index_mask)
 		return PGT_ERANGE;
+	p = pgt__fast_root_entry(f, root);
 	PGT_FAST__TRANSLATE_STEP(5)
 	PGT_FAST__TRANSLATE_STEP(4)
 	PGT_FAST__TRANSLATE_STEP(3)
