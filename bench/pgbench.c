@@ -23,7 +23,8 @@
  * unmap-sparse (one page in each of many leaf tables, each unmap emptying
  * its table). Each row is compared with the baselines' operation of the
  * same kind (insert, lookup, miss, churn, unmap; insert-into, map-into and
- * map-1 with the limit's walk and stores only).
+ * map-1 with the limit's walk and stores only; translate with a baseline's
+ * own translate where it has one, fast's, else with its lookup).
  *
  * Baselines:
  *  - limit: a hand-written walk with the architecture's masks and shifts as
@@ -281,6 +282,16 @@ static void put_num(enum cell_state st, double v, int width, int prec, const cha
 	}
 }
 
+/**
+ * The cell a baseline shows in row @p r: its own, when it measured the
+ * row itself (fast's translate: pgt_fast_translate), else its cell of the
+ * row's baseline row (the limit's lookup for translate).
+ */
+static const struct cell *baseline_cell(const struct case_result *res, size_t r, size_t k)
+{
+	return res->cell[r][k].state == CELL_OK ? &res->cell[r][k] : &res->cell[row_index(rows[r]->baseline)][k];
+}
+
 /** libpgtable / baseline, when both were measured. */
 static void put_ratio(enum cell_state a, double va, enum cell_state b, double vb)
 {
@@ -313,7 +324,6 @@ static void table_head(const struct bench_case *c)
 static void table_row(size_t r, const struct case_result *res)
 {
 	const struct cell *lib = &res->cell[r][0];
-	size_t base = row_index(rows[r]->baseline);
 
 	printf("%-12s", rows[r]->name);
 	put_num(lib->state, lib->min, 8, 1, "");
@@ -321,7 +331,7 @@ static void table_row(size_t r, const struct case_result *res)
 	put_num(lib->state, lib->max, 8, 1, "");
 	put_num(lib->state, lib->med > 0 ? 1000.0 / lib->med : 0, 8, 2, "");
 	for (size_t k = 1; k < nimpls; k++) {
-		const struct cell *b = &res->cell[base][k];
+		const struct cell *b = baseline_cell(res, r, k);
 		put_num(b->state, b->med, 9, 1, "");
 		put_ratio(lib->state, lib->med, b->state, b->med);
 	}
@@ -414,8 +424,8 @@ static void print_json(struct output *out, const struct bench_case *c, const str
 		size_t base = row_index(rows[r]->baseline);
 		for (size_t k = 0; k < nimpls; k++) {
 			const struct cell *x = &res->cell[r][k];
-			if (k > 0 && base != r)
-				continue; /* baselines have one record per kind */
+			if (k > 0 && base != r && x->state != CELL_OK)
+				continue; /* a baseline's record of the row's baseline row stands for it */
 			json_record(out, c, rows[r]->name, k, x->state, x->na);
 			if (x->state == CELL_OK)
 				printf(",\"min_ns\":%.3f,\"median_ns\":%.3f,\"max_ns\":%.3f,\"mops\":%.3f", x->min,
@@ -424,7 +434,7 @@ static void print_json(struct output *out, const struct bench_case *c, const str
 				printf(",\"ratio\":{");
 				bool first = true;
 				for (size_t b = 1; b < nimpls; b++) {
-					const struct cell *y = &res->cell[base][b];
+					const struct cell *y = baseline_cell(res, r, b);
 					if (y->state != CELL_OK)
 						continue;
 					printf("%s\"%s\":%.4f", first ? "" : ",", impls[b]->name, lib->med / y->med);
@@ -694,8 +704,8 @@ static void print_header(const struct options *o, struct output *out)
 	printf("call:   the limit's walk and insert out of line, one call through a pointer per\n"
 	       "        operation: what a library call costs before its first check\n");
 	printf("open-addr: 2^k >= 2n slots of 16 bytes, linear probing, Fibonacci hash\n");
-	printf("fast:   the inline walks of <pgtable/fast.h> (lookup, translate), the kind chosen once\n"
-	       "        per batch; its other rows are libpgtable's calls\n");
+	printf("fast:   the inline walks of <pgtable/fast.h> (lookup, translate), the kind and flags\n"
+	       "        chosen once per batch; its other rows are libpgtable's calls\n");
 }
 
 /** Runs and prints one case; false when a result was wrong. */

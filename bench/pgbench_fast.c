@@ -44,15 +44,23 @@ static double fast_bytes(void *st, const struct bench_case *c, long long heap_de
 	return lib_impl.bytes(st, c, heap_delta, estimated);
 }
 
-/** The lookup batch for the constant @p kind: pgt_fast_lookup with the switch on the kind taken out. */
-PGT_FAST_INLINE struct lookup_result lookup_batch(const struct pgt_fast *f, unsigned kind, const uint64_t *va,
-						  size_t n)
+/*
+ * The batches walk a local copy of the struct, as <pgtable/fast.h> advises:
+ * the caller's was given to pgt_fast_init, so the compiler must read its
+ * fields again after every acquire load of an entry; the copy's stay in
+ * registers, as the limit's root does.
+ */
+
+/** The lookup batch for the constant @p kind and @p flags: pgt_fast_lookup with the switch taken out. */
+PGT_FAST_INLINE struct lookup_result lookup_batch(const struct pgt_fast *fp, unsigned kind, unsigned flags,
+						  const uint64_t *va, size_t n)
 {
+	const struct pgt_fast f = *fp;
 	struct lookup_result r = { 0, 0 };
 
 	for (size_t i = 0; i < n; i++) {
 		pgt_ref_t ref;
-		if (pgt_fast_lookup_as(f, kind, va[i], &ref) == PGT_OK) {
+		if (pgt_fast_lookup_with(&f, kind, flags, va[i], &ref) == PGT_OK) {
 			r.sum += (uint64_t)(uintptr_t)ref.pte;
 			r.found++;
 		}
@@ -60,15 +68,16 @@ PGT_FAST_INLINE struct lookup_result lookup_batch(const struct pgt_fast *f, unsi
 	return r;
 }
 
-/** The translate batch for the constant @p kind. */
-PGT_FAST_INLINE struct lookup_result translate_batch(const struct pgt_fast *f, unsigned kind, const uint64_t *va,
-						     size_t n)
+/** The translate batch for the constant @p kind and @p flags. */
+PGT_FAST_INLINE struct lookup_result translate_batch(const struct pgt_fast *fp, unsigned kind, unsigned flags,
+						     const uint64_t *va, size_t n)
 {
+	const struct pgt_fast f = *fp;
 	struct lookup_result r = { 0, 0 };
 
 	for (size_t i = 0; i < n; i++) {
 		pgt_paddr_t pa;
-		if (pgt_fast_translate_as(f, kind, va[i], PGT_ACC_READ, &pa) == PGT_OK) {
+		if (pgt_fast_translate_with(&f, kind, flags, va[i], PGT_ACC_READ, &pa) == PGT_OK) {
 			r.sum += pa;
 			r.found++;
 		}
@@ -79,9 +88,11 @@ PGT_FAST_INLINE struct lookup_result translate_batch(const struct pgt_fast *f, u
 /*
  * The batches fill a struct pgt_fast from the space the last build made
  * (c->lib_space: this column's own, as lib_impl's build records it), and
- * choose the kind once, around the loop, as <pgtable/fast.h> shows a loop
- * should: the switch of pgt_fast_lookup inside it would cost a jump table
- * per lookup, which the compiler keeps in the loop.
+ * choose the kind and the flags once, around the loop, as <pgtable/fast.h>
+ * shows a loop should: the switch of pgt_fast_lookup inside it would cost
+ * a jump table per lookup, which the compiler keeps in the loop. This
+ * column's spaces reach their tables at their physical addresses
+ * (PGT_FAST_IDENTITY), as the limit assumes.
  */
 static struct lookup_result fast_lookup(void *st, const struct bench_case *c, const uint64_t *va, size_t n)
 {
@@ -91,9 +102,10 @@ static struct lookup_result fast_lookup(void *st, const struct bench_case *c, co
 	if (pgt_fast_init(&f, c->lib_space) != PGT_OK)
 		return (struct lookup_result){ 0, 0 };
 	switch (f.kind) {
-#define LOOKUP_CASE(k) \
-	case k:        \
-		return lookup_batch(&f, k, va, n);
+#define LOOKUP_CASE(k)                                                                                \
+	case k:                                                                                       \
+		return (f.flags & PGT_FAST_IDENTITY) ? lookup_batch(&f, k, PGT_FAST_IDENTITY, va, n) \
+						     : lookup_batch(&f, k, 0, va, n);
 		PGT_FAST_FOR_EACH_KIND(LOOKUP_CASE)
 #undef LOOKUP_CASE
 	}
@@ -108,9 +120,10 @@ static struct lookup_result fast_translate(void *st, const struct bench_case *c,
 	if (pgt_fast_init(&f, c->lib_space) != PGT_OK)
 		return (struct lookup_result){ 0, 0 };
 	switch (f.kind) {
-#define TRANSLATE_CASE(k) \
-	case k:           \
-		return translate_batch(&f, k, va, n);
+#define TRANSLATE_CASE(k)                                                                                   \
+	case k:                                                                                             \
+		return (f.flags & PGT_FAST_IDENTITY) ? translate_batch(&f, k, PGT_FAST_IDENTITY, va, n) \
+						     : translate_batch(&f, k, 0, va, n);
 		PGT_FAST_FOR_EACH_KIND(TRANSLATE_CASE)
 #undef TRANSLATE_CASE
 	}
