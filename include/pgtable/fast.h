@@ -376,28 +376,28 @@ PGT_FAST_INLINE const pgt_pte_t *pgt__fast_entry(const struct pgt_fast_level *L,
 
 /**
  * The index of an address's entry in the root table, and whether the
- * address lies in the range of the space, in one: (int64_t)va >> (va_bits
- * - 1) is va_lo or va_lo + 1 exactly when va lies in the 2^va_bits bytes
- * from va_lo << (va_bits - 1), so that moved down by that (up by its
- * negation) and shifted as the root's index, it is below the root's entry
- * count. Its low bits are then the index moved by half the root when va_lo
- * is odd (a sign-extended range starts in the root's upper half): one bit
- * flipped back, which changes nothing above. In a loop over a local struct
- * pgt_fast the move and the flip are constants: an add, a shift, an
- * exclusive or and a compare, about what the index alone costs.
+ * address lies in the range of the space, worked out of one shift: the
+ * root indexes every address bit above its shift (its index mask is
+ * 2^(va_bits - shift) - 1), so that (int64_t)va >> (va_bits - 1) is va_lo
+ * or va_lo + 1 exactly when top, (int64_t)va >> shift, lies in the index
+ * mask + 1 values from va_lo << (va_bits - shift - 1). The index is top's
+ * low bits; the range check a subtraction and a compare beside it, off the
+ * path from the address to the root's entry (and, in a loop over a local
+ * struct pgt_fast, va_lo's shift worked out once).
  * @param f   filled by pgt_fast_init
  * @param K   its layout
  * @param va  the address
- * @return the index; above the root's last when @p va is out of range
+ * @param i   receives the index
+ * @return non-zero when @p va is in range
  */
-PGT_FAST_INLINE uint64_t pgt__fast_root_index(const struct pgt_fast *f, const struct pgt_fast_layout *K,
-					      pgt_vaddr_t va)
+PGT_FAST_INLINE int pgt__fast_root_index(const struct pgt_fast *f, const struct pgt_fast_layout *K, pgt_vaddr_t va,
+					 uint64_t *i)
 {
 	const struct pgt_fast_level *L = &K->level[K->levels - 1u];
-	const unsigned bits = K->va_bits - L->shift; /* the root's index bits: it covers va_bits */
-	const uint64_t up = (0u - (uint64_t)f->va_lo) << (K->va_bits - 1u);
+	const uint64_t top = (uint64_t)((int64_t)va >> L->shift);
 
-	return ((va + up) >> L->shift) ^ (((uint64_t)f->va_lo & 1u) << (bits - 1u));
+	*i = top & L->index_mask;
+	return top - ((uint64_t)f->va_lo << (K->va_bits - L->shift - 1u)) <= L->index_mask;
 }
 
 /**
@@ -525,12 +525,12 @@ PGT_FAST_INLINE int pgt_fast_lookup_with(const struct pgt_fast *f, unsigned kind
 					 pgt_ref_t *out)
 {
 	const struct pgt_fast_layout *K = &pgt_fast_layouts[kind];
-	const uint64_t root = pgt__fast_root_index(f, K, va);
 	const pgt_pte_t *p;
+	uint64_t root;
 	uintptr_t table;
 	pgt_pte_t pte;
 
-	if (root > K->level[K->levels - 1u].index_mask)
+	if (!pgt__fast_root_index(f, K, va, &root))
 		return PGT_ERANGE;
 	p = pgt__fast_root_entry(f, root);
 	PGT_FAST__LOOKUP_STEP(5)
@@ -663,8 +663,7 @@ PGT_FAST_INLINE int pgt_fast_translate_with(const struct pgt_fast *f, unsigned k
 
 	if (acc < 0)
 		return pgt_translate(f->space, va, access, pa, NULL);
-	root = pgt__fast_root_index(f, K, va);
-	if (root > K->level[K->levels - 1u].index_mask)
+	if (!pgt__fast_root_index(f, K, va, &root))
 		return PGT_ERANGE;
 	p = pgt__fast_root_entry(f, root);
 	PGT_FAST__TRANSLATE_STEP(5)
