@@ -268,6 +268,97 @@ NOINLINE static void op_fast_translate_once(void)
 }
 
 /*
+ * The _with walks, the kind and the flags pgt_fast_init gave chosen once
+ * around the loop, as pgbench's fast column calls them: fast_lookup_with
+ * and fast_translate_with in the loops of the *_once ops, fast_walk_with
+ * in the limit's (fast_walk_with / limit is what the inline walk costs
+ * over the hand-written one).
+ */
+/** The loop of op_fast_lookup_with for the constant @p kind and @p flags. */
+PGT_FAST_INLINE void fast_lookup_with_loop(const struct pgt_fast *f, unsigned kind, unsigned flags)
+{
+	const unsigned l_page_shift = page_shift;
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_ref_t ref = { .page_shift = 0 };
+		expect(pgt_fast_lookup_with(f, kind, flags, l_small_va + i * l_page, &ref), PGT_OK);
+		bad += ref.page_shift != l_page_shift;
+	}
+}
+
+/** The loop of op_fast_translate_with for the constant @p kind and @p flags. */
+PGT_FAST_INLINE void fast_translate_with_loop(const struct pgt_fast *f, unsigned kind, unsigned flags)
+{
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_paddr_t pa = 0;
+		expect(pgt_fast_translate_with(f, kind, flags, l_small_va + i * l_page + 8, PGT_ACC_READ, &pa),
+		       PGT_OK);
+		bad += pa != PA + i * l_page + 8;
+	}
+}
+
+/** The loop of op_fast_walk_with (LIMIT_OP's) for the constant @p kind and @p flags. */
+PGT_FAST_INLINE void fast_walk_with_loop(const struct pgt_fast *f, unsigned kind, unsigned flags)
+{
+	const uint64_t l_page = page;
+	const pgt_vaddr_t l_small_va = small_va;
+
+	for (unsigned i = 0; i < COUNT; i++) {
+		pgt_ref_t ref;
+		const pgt_pte_t *p =
+			pgt_fast_lookup_with(f, kind, flags, l_small_va + i * l_page, &ref) == PGT_OK ? ref.pte : NULL;
+		bad += p != refs[i].pte;
+	}
+}
+
+/** The case of kind @p k for the loop @p loop: the walk with the flags f->flags has. */
+#define WITH_CASE(loop, k)                                    \
+	case k:                                               \
+		if (l_fast.flags & PGT_FAST_IDENTITY)         \
+			loop(&l_fast, k, PGT_FAST_IDENTITY); \
+		else                                          \
+			loop(&l_fast, k, 0);                  \
+		break;
+
+NOINLINE static void op_fast_lookup_with(void)
+{
+	const struct pgt_fast l_fast = fast;
+
+	switch (l_fast.kind) {
+#define LOOKUP_WITH(k) WITH_CASE(fast_lookup_with_loop, k)
+		PGT_FAST_FOR_EACH_KIND(LOOKUP_WITH)
+#undef LOOKUP_WITH
+	}
+}
+
+NOINLINE static void op_fast_translate_with(void)
+{
+	const struct pgt_fast l_fast = fast;
+
+	switch (l_fast.kind) {
+#define TRANSLATE_WITH(k) WITH_CASE(fast_translate_with_loop, k)
+		PGT_FAST_FOR_EACH_KIND(TRANSLATE_WITH)
+#undef TRANSLATE_WITH
+	}
+}
+
+NOINLINE static void op_fast_walk_with(void)
+{
+	const struct pgt_fast l_fast = fast;
+
+	switch (l_fast.kind) {
+#define WALK_WITH(k) WITH_CASE(fast_walk_with_loop, k)
+		PGT_FAST_FOR_EACH_KIND(WALK_WITH)
+#undef WALK_WITH
+	}
+}
+
+/*
  * The limit: pgbench's hand-written walk, the format's masks and shifts as
  * constants and no checks, inlined into the loop, for three 4K formats:
  * x86-64 4-level (Intel SDM 4.5), ARMv8 4K granule from level 0 (Arm ARM
@@ -542,6 +633,9 @@ int main(int argc, char **argv)
 	op_fast_lookup_once();
 	op_fast_walk();
 	op_fast_translate_once();
+	op_fast_lookup_with();
+	op_fast_translate_with();
+	op_fast_walk_with();
 	op_limit(name);
 	op_tlb_miss();
 	/* revives it after the changes above (emptying its 4096 entries) outside the count; no walk */

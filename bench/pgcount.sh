@@ -36,11 +36,11 @@ for arch in "$@"; do
 		sed -n 's/^ *\([0-9,]*\) .*pgcount\.c:op_\([a-z0-9_]*\) \[.*/\2 \1/p' |
 		awk '{ n = $2; gsub(",", "", n); ir[$1] = n }
 		END {
-			split("limit_x86 limit_arm limit_sv39 fast_walk fast_lookup fast_lookup_once fast_translate fast_translate_once lookup translate tlb_hit tlb_miss tlb_miss_wide insert insert_2m set_paddr set_prot " \
+			split("limit_x86 limit_arm limit_sv39 fast_walk fast_walk_with fast_lookup fast_lookup_once fast_lookup_with fast_translate fast_translate_once fast_translate_with lookup translate tlb_hit tlb_miss tlb_miss_wide insert insert_2m set_paddr set_prot " \
 			      "map map_2m protect unmap unmap_sparse map_sparse unmap_sparse_kept map_sparse_kept", order, " ")
 			for (i = 1; i in order; i++) {
 				op = order[i]
-				calls = (op ~ /^(fast_)?(lookup|translate)(_once)?$/ || op ~ /^(tlb|limit|fast_walk)/) ? 512 : 511
+				calls = (op ~ /^(fast_)?(lookup|translate)(_once|_with)?$/ || op ~ /^(tlb|limit|fast_walk)/) ? 512 : 511
 				if (op in ir)
 					printf "  %-20s %7.1f\n", op, ir[op] / calls
 			}
