@@ -527,7 +527,7 @@ PGT_FAST_INLINE int pgt_fast_lookup_with(const struct pgt_fast *f, unsigned kind
 	const struct pgt_fast_layout *K = &pgt_fast_layouts[kind];
 	const pgt_pte_t *p;
 	uint64_t root;
-	uintptr_t table;
+	uintptr_t table = 0; /* the root's step sets it before a step reads it; some compilers cannot tell */
 	pgt_pte_t pte;
 
 	if (!pgt__fast_root_index(f, K, va, &root))
@@ -658,7 +658,7 @@ PGT_FAST_INLINE int pgt_fast_translate_with(const struct pgt_fast *f, unsigned k
 	int acc = pgt__fast_access_index(access);
 	const pgt_pte_t *p;
 	uint64_t root;
-	uintptr_t table;
+	uintptr_t table = 0; /* the root's step sets it before a step reads it; some compilers cannot tell */
 	pgt_pte_t pte;
 
 	if (acc < 0)
