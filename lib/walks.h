@@ -50,9 +50,9 @@ int pgt__branch_make(pgt_space_t *sp, pgt_vaddr_t va, unsigned target, pgt_pte_t
 struct pgt__leaf {
 	pgt_pte_t pte;
 	int level; /**< the leaf's level; PGT_ENOENT, PGT_ERANGE or PGT_EHOOK when there is no valid leaf */
+	bool run;  /**< a superpage of a run (pgt__tlb_run): one TLB entry covers the run */
 	pgt_paddr_t pa; /**< the physical address of the walked va (pgt__leaf_pa) */
 	pgt_pte_t key;  /**< the entry's bits that its level's codec owns (prot_mask) */
-	bool run;       /**< a superpage of a run (pgt__tlb_run): one TLB entry covers the run */
 };
 
 /** Accesses without PGT_ACC_SET_AD are below this: the size of pgt__walk_ops.translate. */
