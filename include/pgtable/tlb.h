@@ -5,34 +5,35 @@
  *
  * A TLB remembers the physical page and the rights of hardware-valid
  * leaves, one entry per leaf, as hardware TLBs do: a superpage (a leaf
- * above the smallest level, such as a 2 MiB or 1 GiB page) takes one
- * entry that covers it whole, so the TLB's reach is its number of entries
- * times the sizes of the pages they hold. Eight superpages of one level
- * below the root that fill an aligned group of eight entries of their
- * table and map contiguous memory with the same attributes (a run) take
- * one entry between them, as TLBs that coalesce contiguous translations
- * do: eight times the reach for memory mapped in order. It is attached to one space, lives
- * in memory the caller provides (direct-mapped or 2-way set-associative,
- * any power-of-two number of entries) and is kept coherent by the library:
- * every call that removes, moves or changes a valid translation of the
- * space (pgt_unmap, pgt_protect, pgt_map with PGT_MAP_REPLACE, pgt_set_field
- * on a valid leaf) bumps the space's generation and makes every TLB
- * attached to it miss, and the next miss empties the TLB.
- * pgt_space_destroy detaches its TLBs: they answer PGT_EINVAL from then on.
+ * above the smallest level, such as a 2 MiB or 1 GiB page) takes one entry
+ * that covers it whole, so the TLB's reach is its number of entries times
+ * the sizes of the pages they hold. Eight superpages of one level below
+ * the root that fill an aligned group of eight entries of their table and
+ * map contiguous memory with the same attributes (a run) take one entry
+ * between them, as TLBs that coalesce contiguous translations do: eight
+ * times the reach for memory mapped in order. It is attached to one space,
+ * lives in memory the caller provides (direct-mapped or 2-way
+ * set-associative, any power-of-two number of entries) and is kept
+ * coherent by the library: every call that removes, moves or changes a
+ * valid translation of the space (pgt_unmap, pgt_protect, pgt_map with
+ * PGT_MAP_REPLACE, pgt_set_field on a valid leaf) bumps the space's
+ * generation and makes every TLB attached to it miss, and the next miss
+ * empties the TLB. pgt_space_destroy detaches its TLBs: they answer
+ * PGT_EINVAL from then on.
  *
  * A hit is the inline pgt_tlb_lookup, with no call: one entry and one tag
  * compare for a small page, as in a TLB that never held a superpage; then,
  * only while the TLB holds superpages, a second entry and compare for a
- * superpage of the size filled last (or a run of them). Anything else calls the space's miss,
- * compiled with its format's walk (through pgt__miss): it looks at the
- * other way of the small page's set and at the superpages of the other
- * sizes the TLB holds, else reads the leaf from a table it remembers, else
- * walks the tables. As a hardware paging-structure cache does, the TLB
- * remembers the table each walk ended in, in one of its own entries (a
- * table entry, chosen by the region the table covers and never in the set
- * of the page being filled), so that the next miss in that region reads
- * one entry instead of walking from the root: table entries take entries
- * the translations would otherwise have.
+ * superpage of the size filled last (or a run of them). Anything else
+ * calls the space's miss, compiled with its format's walk (through
+ * pgt__miss): it looks at the other way of the small page's set and at the
+ * superpages of the other sizes the TLB holds, else reads the leaf from a
+ * table it remembers, else walks the tables. As a hardware
+ * paging-structure cache does, the TLB remembers the table each walk ended
+ * in, in one of its own entries (a table entry, chosen by the region the
+ * table covers and never in the set of the page being filled), so that the
+ * next miss in that region reads one entry instead of walking from the
+ * root: table entries take entries the translations would otherwise have.
  *
  * Not thread-safe: a TLB belongs to one thread (one simulated CPU), and
  * changes to its space must not run concurrently with its lookups.
