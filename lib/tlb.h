@@ -237,16 +237,16 @@ static inline __attribute__((always_inline)) const struct pgt_tlb_entry *
 pgt__tlb_find_super(const pgt_tlb_t *tlb, const struct pgt_arch *a, pgt_vaddr_t va)
 {
 	unsigned levels = tlb->pgt__levels & ~(1u << tlb->pgt__slevel), tag_shift = 64u - a->level[0].shift;
-	const unsigned run = PGT__TLB_RUN_MARK;
 	const struct pgt_tlb_entry *e = NULL;
 
 #pragma GCC unroll 6
 	for (unsigned l = 1; l < PGT_MAX_LEVELS; l++)
 		if (l < a->levels && a->level[l].leaf_ok) {
+			unsigned in_run = l + PGT__TLB_RUN_MARK; /* the kind of a run of level l */
 			if ((levels >> l & 1u) && !e)
 				e = pgt__tlb_super_at(tlb, va, l, a->level[l].shift, tag_shift);
-			if ((levels >> (l + run) & 1u) && !e)
-				e = pgt__tlb_super_at(tlb, va, l + run, a->level[l].shift + PGT__TLB_RUN_SHIFT,
+			if ((levels >> in_run & 1u) && !e)
+				e = pgt__tlb_super_at(tlb, va, in_run, a->level[l].shift + PGT__TLB_RUN_SHIFT,
 						      tag_shift);
 		}
 	return e;
