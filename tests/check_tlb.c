@@ -884,7 +884,7 @@ static void check_lookup(struct fx *f, const struct model *md, pgt_vaddr_t va)
 	ck_assert_uint_eq(want, prot);
 }
 
-/** Looks a random address of the window up (see run_lookup). */
+/** Looks a random address of the window up (see check_lookup). */
 static void op_lookup(struct fx *f, const struct model *md, uint64_t *rng)
 {
 	check_lookup(f, md, window_page(f->a, rng, 0));
@@ -1120,8 +1120,8 @@ static void run_open(struct run_fx *r, int i)
 
 /**
  * The levels below the root where @p a has superpages and eight of them
- * sit in one line of a table, with room for 64 such pages from address 0
- * in both address spaces.
+ * sit in one line of a table, with room for 64 such pages from address 0,
+ * virtual and physical.
  */
 static unsigned run_levels(const struct pgt_arch *a, unsigned level[PGT_MAX_LEVELS])
 {
