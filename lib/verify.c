@@ -88,7 +88,7 @@ static void dup_scan_table(struct dup_scan *d, unsigned level, const pgt_pte_t *
 
 		if (&table[i] == d->target) {
 			d->reached = true;
-		} else if (pgt__is_table(L, level, pte)) {
+		} else if (pte && pgt__is_table(L, level, pte)) { /* 0 is empty in every format */
 			if (pgt__table_pa(L, pte) == d->pa) {
 				d->found = true;
 			} else if (level > 1 && link_followable(d->sp, level, pte, owned)) {
@@ -225,6 +225,8 @@ static void verify_table(struct verify *v, unsigned level, const pgt_pte_t *tabl
 		uint64_t off = base + ((uint64_t)i << L->shift);
 		pgt_pte_t pte = pgt__pte_load(&table[i]);
 
+		if (pte == 0)
+			continue; /* empty in every format (no valid bit): nothing to check */
 		if (pgt__is_table(L, level, pte))
 			verify_link(v, level, &table[i], off, owned);
 		else
