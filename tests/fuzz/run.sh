@@ -19,9 +19,7 @@ out=${FUZZ_OUT:-$(mktemp -d)}
 mkdir -p "$out/new" "$out/crash" || exit 1
 CC=${CC_FUZZ:-clang}
 
-# Line tables only: a crash's stack still names file and line, and the
-# compiled walks build in far less time than with full debug information.
-flags="-std=c11 -gline-tables-only -O1 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all"
+flags="-std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all"
 # shellcheck disable=SC2046,SC2086 # pkg-config's words and the flags are meant to split
 check_cflags=$(pkg-config --cflags check) check_libs=$(pkg-config --libs check)
 
