@@ -43,13 +43,12 @@ tests_flag=--enable-tests
 # is here for a concern of its own (a narrow uintptr_t, another host), which
 # the shorter sequences reach too. The quick start's make check runs them at
 # full length.
+export PGT_TEST_SLOW=1
 case $what in
 sanitizers)
-	export PGT_TEST_SLOW=1
 	set -- --enable-sanitizers --disable-static CFLAGS="$gcc_cflags" ;;
 m32)
 	# The i386 Check library comes from Debian's multiarch check:i386.
-	export PGT_TEST_SLOW=1
 	export PKG_CONFIG_LIBDIR=/usr/lib/i386-linux-gnu/pkgconfig:/usr/share/pkgconfig
 	if m32_runs; then
 		set -- CC="gcc -m32" CFLAGS="$gcc_cflags"
@@ -65,11 +64,9 @@ aarch64)
 	export PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
 	set -- --host=aarch64-linux-gnu --disable-shared CFLAGS="$gcc_cflags"
 	check_args="LOG_COMPILER=qemu-aarch64"
-	export PGT_TEST_SLOW=1
 	emulated=1 ;;
 tsan)
 	# Every other suite is single-threaded: ThreadSanitizer runs the one with threads.
-	export PGT_TEST_SLOW=1
 	set -- CC=clang CFLAGS="-gline-tables-only -O1 -fsanitize=thread"
 	check_args="TESTS=tests/check_concurrent" ;;
 riscv64)
