@@ -246,6 +246,12 @@ static inline pgt_pte_t pgt__table_entry(const struct pgt_level *L, pgt_paddr_t 
  * links it. Every write that turns an entry of such a table from 0 to
  * something or back adds its +1 or -1 there, so that unmap knows a table
  * emptied without reading it. Readers and the MMU ignore the bits.
+ *
+ * The field is one run of bits or a few (PGT__COUNT_RUNS): where no run of
+ * ignored bits is wide enough (ARMv8's 16K and 64K granules), the count's
+ * low bits go to the lowest run and the rest, in order, to the runs above.
+ * With a shipped descriptor the masks are constants and every helper
+ * below folds to a few shifts.
  */
 
 /** Whether the table entry @p pte at @p L keeps its table's count: room for one, and not shared (pgt_share). */
@@ -271,22 +277,98 @@ static inline __attribute__((always_inline)) unsigned pgt__lowest_bit(uint64_t m
 	return pos[((m & -m) * 0x03f79d71b4cb0a89ull) >> 58];
 }
 
-/** The lowest bit of the count field of @p L (which has one). */
-static inline __attribute__((always_inline)) unsigned pgt__count_shift(const struct pgt_level *L)
+/** The most runs of bits a count field may have (pgt_level.table_count). */
+#define PGT__COUNT_RUNS 3
+
+/** The lowest run of set bits of @p m: adding its lowest bit carries through the run and clears it. */
+static inline __attribute__((always_inline)) uint64_t pgt__low_run(uint64_t m)
 {
-	return pgt__lowest_bit(L->table_count);
+	return m & ~(m + (m & -m));
+}
+
+/** The number of runs of set bits in @p m. */
+static inline unsigned pgt__runs(uint64_t m)
+{
+	unsigned n = 0;
+
+	for (; m; m &= ~pgt__low_run(m))
+		n++;
+	return n;
+}
+
+/** The bits of @p pte in @p run (a run of set bits, or 0), moved to the bottom. */
+static inline __attribute__((always_inline)) uint64_t pgt__run_get(uint64_t run, pgt_pte_t pte)
+{
+	return (pte & run) >> pgt__lowest_bit(run);
+}
+
+/** The number of bits of @p run, a run of set bits that ends below bit 63 (one past it is a bit). */
+static inline __attribute__((always_inline)) unsigned pgt__run_width(uint64_t run)
+{
+	return pgt__lowest_bit(run + (run & -run)) - pgt__lowest_bit(run);
+}
+
+/**
+ * The number read from the bits @p field (at most PGT__COUNT_RUNS runs) of
+ * @p pte: the lowest run holds the number's low bits. With @p pte equal to
+ * @p field, the largest number the field holds.
+ */
+static inline __attribute__((always_inline)) uint64_t pgt__field_get(uint64_t field, pgt_pte_t pte)
+{
+	uint64_t r0 = pgt__low_run(field), r1 = pgt__low_run(field & ~r0), r2 = field & ~r0 & ~r1;
+	uint64_t n = pgt__run_get(r0, pte);
+
+	if (r1)
+		n |= pgt__run_get(r1, pte) << pgt__run_width(r0);
+	if (r2)
+		n |= pgt__run_get(r2, pte) << (pgt__run_width(r0) + pgt__run_width(r1));
+	return n;
+}
+
+/** @p n in the bits @p field, as pgt__field_get reads it back; what the field cannot hold is dropped. */
+static inline __attribute__((always_inline)) pgt_pte_t pgt__field_put(uint64_t field, uint64_t n)
+{
+	uint64_t r0 = pgt__low_run(field), r1 = pgt__low_run(field & ~r0), r2 = field & ~r0 & ~r1;
+	pgt_pte_t bits = (n << pgt__lowest_bit(r0)) & r0;
+
+	if (r1)
+		bits |= ((n >> pgt__run_width(r0)) << pgt__lowest_bit(r1)) & r1;
+	if (r2)
+		bits |= ((n >> (pgt__run_width(r0) + pgt__run_width(r1))) << pgt__lowest_bit(r2)) & r2;
+	return bits;
 }
 
 /** The count the table entry @p pte at @p L holds (0 where it keeps none). */
 static inline __attribute__((always_inline)) unsigned pgt__count_of(const struct pgt_level *L, pgt_pte_t pte)
 {
-	return L->table_count ? (unsigned)((pte & L->table_count) >> pgt__count_shift(L)) : 0u;
+	return L->table_count ? (unsigned)pgt__field_get(L->table_count, pte) : 0u;
 }
 
 /** @p n in the count field of @p L (nothing where there is none). */
 static inline __attribute__((always_inline)) pgt_pte_t pgt__count_bits(const struct pgt_level *L, uint64_t n)
 {
-	return L->table_count ? (n << pgt__count_shift(L)) & L->table_count : 0;
+	return L->table_count ? pgt__field_put(L->table_count, n) : 0;
+}
+
+/**
+ * pgt__count_add for a count in more than one run, where a carry cannot
+ * cross a gap: the count is read, changed and written back whole; where
+ * the MMU may set the accessed bit meanwhile, by a compare-and-swap.
+ */
+static inline __attribute__((always_inline)) pgt_pte_t pgt__count_add_split(const struct pgt_level *L, pgt_pte_t *p,
+									    int delta)
+{
+	pgt_pte_t m = L->table_count, old = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	for (;;) {
+		pgt_pte_t now = (old & ~m) | pgt__field_put(m, pgt__field_get(m, old) + (uint64_t)(int64_t)delta);
+		if (!L->table_accessed) {
+			__atomic_store_n(p, now, __ATOMIC_RELAXED);
+			return now;
+		}
+		if (__atomic_compare_exchange_n(p, &old, now, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return now;
+	}
 }
 
 /**
@@ -299,16 +381,17 @@ static inline __attribute__((always_inline)) pgt_pte_t pgt__count_bits(const str
  */
 static inline __attribute__((always_inline)) unsigned pgt__count_add(const struct pgt_level *L, pgt_pte_t *p, int delta)
 {
-	pgt_pte_t add = (pgt_pte_t)(int64_t)delta << pgt__count_shift(L);
-	pgt_pte_t now;
+	pgt_pte_t m = L->table_count, add = (pgt_pte_t)(int64_t)delta << pgt__lowest_bit(m), now;
 
-	if (L->table_accessed) {
+	if (pgt__low_run(m) != m) {
+		now = pgt__count_add_split(L, p, delta);
+	} else if (L->table_accessed) {
 		now = __atomic_add_fetch(p, add, __ATOMIC_RELAXED);
 	} else {
 		now = __atomic_load_n(p, __ATOMIC_RELAXED) + add;
 		__atomic_store_n(p, now, __ATOMIC_RELAXED);
 	}
-	return (unsigned)((now & L->table_count) >> pgt__count_shift(L));
+	return pgt__count_of(L, now);
 }
 
 /**

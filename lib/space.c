@@ -60,9 +60,10 @@ static bool table_entry_ok(const struct pgt_arch *a, unsigned l)
 
 /**
  * Checks the count field of table entries at level @p l (pgt_level.table_count):
- * none, or one contiguous mask that holds 0 to the number of entries of a
- * table of the level below and shares no bit with what a table entry
- * uses otherwise. Level 0 has no table entries, so no count.
+ * none, or at most PGT__COUNT_RUNS runs of bits that together hold 0 to
+ * the number of entries of a table of the level below and share no bit
+ * with what a table entry uses otherwise. Level 0 has no table entries,
+ * so no count.
  */
 static bool table_count_ok(const struct pgt_arch *a, unsigned l)
 {
@@ -75,10 +76,9 @@ static bool table_count_ok(const struct pgt_arch *a, unsigned l)
 		return true;
 	if (l == 0)
 		return false;
-	pgt_pte_t field = m >> pgt__lowest_bit(m);
-	if (field & (field + 1))
-		return false; /* not contiguous */
-	if (field < pgt__entries(&a->level[l - 1]))
+	if (pgt__runs(m) > PGT__COUNT_RUNS)
+		return false;
+	if (pgt__field_get(m, m) < pgt__entries(&a->level[l - 1]))
 		return false; /* too narrow for a full table */
 	for (unsigned i = 0; i < PGT_RULES; i++)
 		used |= L->table_rules[i].mask;

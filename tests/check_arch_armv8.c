@@ -89,11 +89,32 @@ static const struct prot_row rows[] = {
 /* A table descriptor: 0b11 and nothing but the next-table address. */
 #define TABLE_DESC_BITS    0x3ull
 /*
- * Bits [11:2] of a 4K-granule table descriptor, ignored there with 48-bit
- * output addresses (D8.3.1): where libpgtable counts the used entries of
- * the linked table. The 16K and 64K granules keep no count.
+ * Where libpgtable counts the used entries of the linked table in a table
+ * descriptor: ignored bits [11:2] (D8.3.1, 48-bit output addresses), and
+ * for the 16K and 64K granules (12 and 14 bits of count) ignored bits of
+ * [58:51] too: 51 and 53 (16K), 51 and 55:53 (64K). Bit 52 is stage 1's
+ * Protected attribute when TCR2_ELx.PnCH is 1; 56 and 57 are the
+ * borrowed and pinned marks. Count bits [9:0] sit in [11:2], bit 10 in
+ * 51, bits 11 and up from 53.
  */
 #define TABLE_IGNORED_11_2 0xffcull
+#define TABLE_COUNT_16K    0x0028000000000ffcull
+#define TABLE_COUNT_64K    0x00e8000000000ffcull
+
+static pgt_pte_t count_bits_of(unsigned granule)
+{
+	return granule == 12 ? TABLE_IGNORED_11_2 : granule == 14 ? TABLE_COUNT_16K : TABLE_COUNT_64K;
+}
+
+/* The count a table descriptor holds, spelled out from the layout above. */
+static unsigned count_in(unsigned granule, pgt_pte_t e)
+{
+	unsigned n = (unsigned)(e >> 2) & 0x3ff;
+
+	if (granule != 12)
+		n |= (unsigned)(e >> 51 & 1) << 10 | (unsigned)(e >> 53 & (granule == 14 ? 1 : 7)) << 11;
+	return n;
+}
 
 /* ------------------------------------------------------------------------ */
 /* The descriptors, spelled out by hand.                                     */
@@ -321,8 +342,8 @@ START_TEST(test_geometry)
 			CHECK_PTE(L->table_type, 0x3, "table descriptor 0b11");
 			CHECK_PTE(L->table_oa, d->table_oa, "next-level table address");
 		}
-		/* 4K: ignored bits [11:2] of a table descriptor; 16K and 64K have no room */
-		CHECK_PTE(L->table_count, l > 0 && d->granule == 12 ? TABLE_IGNORED_11_2 : 0, "count bits");
+		/* ignored bits of a table descriptor: [11:2], and more of [58:51] for 16K and 64K */
+		CHECK_PTE(L->table_count, l > 0 ? count_bits_of(d->granule) : 0, "count bits");
 		if (L->leaf_ok)
 			CHECK_PTE(L->leaf_type, l == 0 ? 0x3 : 0x1, "page 0b11, block 0b01");
 	}
@@ -484,11 +505,10 @@ static pgt_pte_t *check_table_descs(struct fx *f, pgt_vaddr_t va, unsigned stop)
 		pgt_pte_t e = table[i];
 		pgt_paddr_t next = e & d->table_oa;
 
-		pgt_pte_t count = d->granule == 12 ? TABLE_IGNORED_11_2 : 0;
-		ck_assert_msg((e & ~d->table_oa & ~count) == TABLE_DESC_BITS,
-			      "%s level %u table descriptor %#018llx: expected 0b11 and the address only",
+		ck_assert_msg((e & ~d->table_oa & ~count_bits_of(d->granule)) == TABLE_DESC_BITS,
+			      "%s level %u table descriptor %#018llx: expected 0b11, the address and the count only",
 			      d->name, l, (unsigned long long)e);
-		ck_assert_msg((e & count) >> 2 == used_entries(table_at(f, next), 1u << d->bits) || !count,
+		ck_assert_msg(count_in(d->granule, e) == used_entries(table_at(f, next), 1u << d->bits),
 			      "%s level %u table descriptor %#018llx: count", d->name, l, (unsigned long long)e);
 		ck_assert_msg(test_mm_owns(&f->t, next, l - 1),
 			      "%s level %u points at %#llx, not a level-%u table", d->name, l,
@@ -522,6 +542,73 @@ START_TEST(test_table_descriptors)
 		CHECK_PTE(*r2.pte, RESERVED_LEAF, "second reserved leaf");
 		fx_close(&f);
 	}
+}
+END_TEST
+
+/* The table descriptor that links the leaf table for @p va. */
+static pgt_pte_t *leaf_table_desc(const struct fx *f, pgt_vaddr_t va)
+{
+	const struct arm_desc *d = f->d;
+	pgt_pte_t *table = table_at(f, pgt_space_root(&f->sp));
+
+	for (unsigned l = d->levels - 1u; l > 1; l--)
+		table = table_at(f, table[idx(d, va, shift_of_level(d, l))] & d->table_oa);
+	return &table[idx(d, va, shift_of_level(d, 1))];
+}
+
+/*
+ * A leaf table filled page by page and emptied again: the count its
+ * descriptor keeps, at the numbers where it moves between the runs of its
+ * field, against literals from the layout above (TABLE_COUNT_16K...).
+ */
+START_TEST(test_count_across_runs)
+{
+	static const struct {
+		unsigned granule, used;
+		pgt_pte_t bits;
+	} at[] = {
+		{ 12, 512, 0x800 }, { 12, 511, 0x7fc }, { 12, 1, 0x4 },
+		{ 14, 2048, 0x0020000000000000ull }, { 14, 2047, 0x0008000000000ffcull },
+		{ 14, 1024, 0x0008000000000000ull }, { 14, 1023, 0xffc }, { 14, 1, 0x4 },
+		{ 16, 8192, 0x0080000000000000ull }, { 16, 8191, 0x0068000000000ffcull },
+		{ 16, 4096, 0x0040000000000000ull }, { 16, 2048, 0x0020000000000000ull },
+		{ 16, 2047, 0x0008000000000ffcull }, { 16, 1024, 0x0008000000000000ull }, { 16, 1023, 0xffc },
+		{ 16, 1, 0x4 },
+	};
+	struct fx f;
+
+	fx_open(&f, _i);
+	const struct arm_desc *d = f.d;
+	uint64_t page = 1ull << d->granule;
+	unsigned used = 1u << d->bits;
+	pgt_vaddr_t va = va_for(&f, 0);
+	CHECK_RC(pgt_map(&f.sp, va, 1ull << 32, page * used, R | W, PGT_MAP_NOSUPER), PGT_OK);
+	size_t tables = test_mm_outstanding(&f.t);
+	pgt_pte_t *desc = leaf_table_desc(&f, va);
+	bool by_page = true;
+	for (unsigned k = 0; k < sizeof at / sizeof at[0]; k++) {
+		if (at[k].granule != d->granule)
+			continue;
+		/* down to at[k].used pages, by one-page unmaps and by one range, in turn */
+		if (by_page)
+			for (; used > at[k].used; used--)
+				CHECK_RC(pgt_unmap(&f.sp, va + (used - 1) * page, page), PGT_OK);
+		else if (used > at[k].used)
+			CHECK_RC(pgt_unmap(&f.sp, va + at[k].used * page, (used - at[k].used) * page), PGT_OK);
+		used = at[k].used;
+		by_page = !by_page;
+		ck_assert_msg((*desc & ~d->table_oa) == (at[k].bits | TABLE_DESC_BITS),
+			      "%s, %u used: descriptor %#018llx, expected count bits %#018llx", d->name, used,
+			      (unsigned long long)*desc, (unsigned long long)at[k].bits);
+		ck_assert_uint_eq(count_in(d->granule, *desc), used_entries(table_at(&f, *desc & d->table_oa),
+									    1u << d->bits));
+		ck_assert_int_eq(pgt_verify(&f.sp, NULL, NULL), 0);
+	}
+	/* the last page out frees the table */
+	CHECK_RC(pgt_unmap(&f.sp, va, page), PGT_OK);
+	ck_assert_uint_lt(test_mm_outstanding(&f.t), tables);
+	CHECK_RC(pgt_lookup(&f.sp, va, NULL), PGT_ENOENT);
+	fx_close(&f);
 }
 END_TEST
 
@@ -793,6 +880,7 @@ static Suite *armv8_suite(void)
 	tcase_add_loop_test(enc, test_leaf_full_literals, 0, n);
 	tcase_add_loop_test(enc, test_execute_never, 0, n);
 	tcase_add_loop_test(enc, test_table_descriptors, 0, n);
+	tcase_add_loop_test(enc, test_count_across_runs, 0, n);
 	tcase_add_loop_test(enc, test_enotsup_unchanged, 0, n);
 	tcase_add_loop_test(enc, test_output_address, 0, n);
 	tcase_add_loop_test(enc, test_af_and_dirty, 0, n);

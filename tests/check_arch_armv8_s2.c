@@ -231,7 +231,10 @@ START_TEST(test_geometry)
 		if (l > 0)
 			CHECK_PTE(L->table_type, 0x3, "table descriptor 0b11");
 		/* the count: ignored bits [11:2] of a 4K table descriptor (D8.3.1); none for 16K, 64K */
-		CHECK_PTE(L->table_count, l > 0 && d->granule == 12 ? 0xffcull : 0, "count bits");
+		/* ignored [11:2] (D8.3.1); 16K and 64K also 51 and 53, or 51 and [55:53], of [58:51] */
+		pgt_pte_t count = d->granule == 12 ? 0xffcull : d->granule == 14 ? 0x0028000000000ffcull
+										  : 0x00e8000000000ffcull;
+		CHECK_PTE(L->table_count, l > 0 ? count : 0, "count bits");
 		for (unsigned i = 0; i < PGT_RULES; i++)
 			ck_assert_msg(L->table_rules[i].removes == 0, "level %u: a stage-2 table restricts",
 				      l);
@@ -471,7 +474,7 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Tables and the concatenated root                                          */
 
-/* Table descriptors are 0b11, the next table's address and (4K) its count, nothing else. */
+/* Table descriptors are 0b11, the next table's address and its count, nothing else. */
 START_TEST(test_table_descriptors)
 {
 	struct fx f;
@@ -485,9 +488,8 @@ START_TEST(test_table_descriptors)
 		const struct pgt_level *L = &d->a->level[l];
 		pgt_pte_t e = table[(ipa >> L->shift) & ((1ull << L->bits) - 1)];
 		pgt_paddr_t next = e & (0x0000ffffffffffffull & ~((1ull << d->granule) - 1));
-		/* 4K granule: one used entry below, counted in ignored bits [11:2] (D8.3.1) */
-		pgt_pte_t count = d->granule == 12 ? 1ull << 2 : 0;
-		CHECK_PTE(e & ~next, 0x3 | count, "table descriptor: 0b11, the address and the count");
+		/* one used entry below, counted from ignored bit 2 up (D8.3.1) */
+		CHECK_PTE(e & ~next, 0x3 | 1ull << 2, "table descriptor: 0b11, the address and the count");
 		ck_assert(test_mm_owns(&f.t, next, l - 1));
 		table = test_mm_p2v(&f.t, next);
 	}

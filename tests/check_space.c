@@ -363,9 +363,9 @@ START_TEST(test_init_bad_descriptor)
 		case 12: /* tables taken for leaves (EPT: table_type 0, a table entry is its R|W|X) */
 			bad.level[top].leaf_any = bad.level[top].table_type | bad.level[top].table_attrs;
 			break;
-		/* table counts: not at level 0, contiguous, wide enough, on ignored bits only */
+		/* table counts: not at level 0, at most three runs, wide enough, on ignored bits only */
 		case 14: bad.level[0].table_count = ((pgt_pte_t)1 << 60); break;
-		case 15: bad.level[top].table_count = (0x7ffull << 52) & ~((pgt_pte_t)1 << 55); break; /* a hole */
+		case 15: bad.level[top].table_count = 0x7ffull << 52 & ~(0x49ull << 54); break; /* four runs */
 		case 16: bad.level[top].table_count = ((pgt_pte_t)1 << 54); break;
 		case 17: bad.level[top].table_count = bad.level[top].table_oa; break;
 		default: bad.level[0].table_size *= 2; break;
@@ -375,6 +375,40 @@ START_TEST(test_init_bad_descriptor)
 	}
 	ck_assert_msg(t.attempts == 0, "%s: a malformed descriptor reached the allocator", a->name);
 	books_balanced(&t, a->name);
+}
+END_TEST
+
+/*
+ * A count field (pgt_level.table_count) may be split in up to three runs of
+ * bits when together they hold a full table's count; x86-64's table
+ * entries ignore bits 6, 8 and 61:52 besides its own count's.
+ */
+START_TEST(test_count_field_runs)
+{
+	static const struct {
+		pgt_pte_t count;
+		int rc;
+		const char *what;
+	} cases[] = {
+		{ 0x100ull | 0x3feull << 52, PGT_OK, "two runs, 10 bits" },
+		{ 0x140ull | 0xffull << 54, PGT_OK, "three runs, 10 bits" },
+		{ 0x140ull | 0xfull << 52 | 0x1full << 57, PGT_EINVAL, "four runs, 11 bits" },
+		{ 0x100ull | 0xffull << 54, PGT_EINVAL, "two runs, 9 bits: 511 < 512" },
+		{ 0x800ull | 0x1ffull << 53, PGT_EINVAL, "two runs, one on the pinned mark (bit 11)" },
+	};
+	struct test_mm t;
+
+	test_mm_init(&t, TEST_MM_OFFSET);
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct pgt_arch a = pgt_arch_x86_64;
+		pgt_space_t sp;
+		for (unsigned l = 1; l < a.levels; l++)
+			a.level[l].table_count = cases[k].count;
+		expect_rc(pgt_space_init(&sp, &a, &t.mm, 0), cases[k].rc, "x86_64 copy", cases[k].what);
+		if (cases[k].rc == PGT_OK)
+			pgt_space_destroy(&sp);
+	}
+	books_balanced(&t, "count field runs");
 }
 END_TEST
 
@@ -824,6 +858,7 @@ static Suite *space_suite(void)
 	tcase_add_loop_test(tc, test_init_null_args, 0, na);
 	tcase_add_loop_test(tc, test_init_bad_flags, 0, na);
 	tcase_add_loop_test(tc, test_init_bad_descriptor, 0, na);
+	tcase_add_test(tc, test_count_field_runs);
 	tcase_add_loop_test(tc, test_init_enomem, 0, na);
 	tcase_add_loop_test(tc, test_init_misaligned, 0, na);
 	tcase_add_loop_test(tc, test_init_p2v_null, 0, na);

@@ -119,7 +119,7 @@ static void count_follows(const struct ctx *c, pgt_vaddr_t va, unsigned level, i
 	const struct pgt_level *above = &c->a->level[level + 1u];
 	pgt_pte_t *up = entry_at(c, va, level + 1u);
 	if (!(*up & (above->table_borrowed | above->table_pinned)))
-		*up += (pgt_pte_t)(int64_t)delta * (above->table_count & -above->table_count);
+		*up = test_count_set(above, *up, test_count_get(above, *up) + (uint64_t)(int64_t)delta);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -429,11 +429,12 @@ START_TEST(test_count_corrupted)
 		const struct pgt_level *L = &a->level[l];
 		if (!L->table_count)
 			continue;
-		pgt_pte_t *e = entry_at(&c, va, l), saved = *e, one = L->table_count & -L->table_count;
+		pgt_pte_t *e = entry_at(&c, va, l), saved = *e;
+		uint64_t n = test_count_get(L, saved);
 		pgt_vaddr_t at = va & ~(size_at(a, l) - 1);
-		*e = saved + one;
+		*e = test_count_set(L, saved, n + 1);
 		expect_one(&c, "table count differs from the table's used entries", at, l, "count one above");
-		*e = saved - one;
+		*e = test_count_set(L, saved, n - 1);
 		expect_one(&c, "table count differs from the table's used entries", at, l, "count one below");
 		*e = saved & ~L->table_count;
 		expect_one(&c, "table count differs from the table's used entries", at, l, "count cleared");

@@ -316,7 +316,7 @@ static long entry_count(const struct pgt_level *L, pgt_pte_t pte)
 {
 	if (!L->table_count || (pte & (L->table_borrowed | L->table_pinned)))
 		return -1;
-	return (long)((pte & L->table_count) / (L->table_count & -L->table_count));
+	return (long)test_count_get(L, pte);
 }
 
 static void walk_entry(struct walker *w, unsigned level, pgt_pte_t pte)

@@ -192,6 +192,34 @@ static inline pgt_paddr_t test_leaf_pa(const struct pgt_level *L, pgt_pte_t e)
 	return (e & L->leaf_oa) << L->oa_shift;
 }
 
+/**
+ * The count the table entry @p e keeps in @p L's count field
+ * (pgt_level.table_count), read bit by bit from the field's lowest bit up:
+ * a reading independent of the library's, which works a run at a time.
+ */
+static inline uint64_t test_count_get(const struct pgt_level *L, pgt_pte_t e)
+{
+	uint64_t n = 0;
+	unsigned k = 0;
+
+	for (unsigned b = 0; b < 64; b++)
+		if (L->table_count >> b & 1)
+			n |= (uint64_t)(e >> b & 1) << k++;
+	return n;
+}
+
+/** @p e with @p n written in @p L's count field bit by bit (test_count_get reads it back). */
+static inline pgt_pte_t test_count_set(const struct pgt_level *L, pgt_pte_t e, uint64_t n)
+{
+	unsigned k = 0;
+
+	e &= ~L->table_count;
+	for (unsigned b = 0; b < 64; b++)
+		if (L->table_count >> b & 1)
+			e |= (pgt_pte_t)(n >> k++ & 1) << b;
+	return e;
+}
+
 /** @p e with its table address replaced by @p pa. */
 static inline pgt_pte_t test_with_table_pa(const struct pgt_level *L, pgt_pte_t e, pgt_paddr_t pa)
 {

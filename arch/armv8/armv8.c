@@ -147,7 +147,7 @@ static unsigned arm_prot_decode(unsigned level, pgt_pte_t pte)
 		.table_rules = ARM_TABLE_RULES, .leaf_rules = ARM_LEAF_RULES,         \
 		.table_mbz = ARM_TABLE_MBZ(g), .leaf_mbz = ARM_LEAF_MBZ(g, sh),       \
 		.table_accessed = 0,                                                  \
-		.table_count = (sh) == (g) || (g) != 12 ? 0 : PGT_ARMV8_SW_COUNT_4K,  \
+		.table_count = (sh) == (g) ? 0 : PGT_ARMV8_SW_COUNT(g),              \
 	}
 
 #define ARM_DESC(nm, nlev, va, walks_, ...)                                                \

@@ -135,7 +135,7 @@ static unsigned s2_prot_decode(unsigned level, pgt_pte_t pte)
 		.table_pinned = (sh) == (g) ? 0 : PGT_ARMV8_SW_PINNED,                \
 		.leaf_rules = S2_LEAF_RULES,                                          \
 		.table_mbz = S2_TABLE_MBZ(g), .leaf_mbz = S2_LEAF_MBZ(g, sh),         \
-		.table_count = (sh) == (g) || (g) != 12 ? 0 : PGT_ARMV8_SW_COUNT_4K,  \
+		.table_count = (sh) == (g) ? 0 : PGT_ARMV8_SW_COUNT(g),              \
 	}
 
 #define S2_DESC(nm, nlev, ipa, walks_, ...)                                            \

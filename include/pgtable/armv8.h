@@ -33,21 +33,34 @@
 #define PGT_ARMV8_UXN ((pgt_pte_t)1 << 54)    /**< unprivileged execute-never */
 #define PGT_ARMV8_SW_DIRTY ((pgt_pte_t)1 << 55) /**< software bit: libpgtable's dirty */
 #define PGT_ARMV8_SW_RESERVED ((pgt_pte_t)1 << 58) /**< software bit: reserved-leaf mark */
-/** Ignored bits [58:52] of a table descriptor: libpgtable's borrowed-table mark and shared-table pin. */
+/** Ignored bits [58:53] of a table descriptor: libpgtable's borrowed-table mark and shared-table pin. */
 #define PGT_ARMV8_SW_BORROWED ((pgt_pte_t)1 << 56)
 #define PGT_ARMV8_SW_PINNED ((pgt_pte_t)1 << 57) /**< see PGT_ARMV8_SW_BORROWED */
 /**
- * Bits [11:2] of a table descriptor of the 4K granule, ignored there with
- * 48-bit output addresses (Arm ARM D8.3.1, table descriptor format): the
- * number of used entries of the linked table, 0 to 512
- * (pgt_level.table_count), in stage 1 and stage 2. The descriptors assume
- * TCR_ELx.DS = 0 (no FEAT_LPA2, whose 52-bit addresses put OA[51:50] in
- * bits [9:8]) and no hardware access flag in table descriptors (FEAT_HAFT,
- * TCR2_ELx.HAFT = 0, which gives bit 10 that meaning). The 16K and 64K
- * granules need 12 and 14 bits, which no run of ignored bits holds: they
- * keep no count.
+ * Bits [11:2] of a table descriptor, ignored there with 48-bit output
+ * addresses in every granule (Arm ARM D8.3.1, table descriptor format):
+ * the number of used entries of the linked table (pgt_level.table_count),
+ * in stage 1 and stage 2; 0 to 512 for the 4K granule. The descriptors
+ * assume TCR_ELx.DS = 0 (no FEAT_LPA2, whose 52-bit addresses put
+ * OA[51:50] in bits [9:8]) and no hardware access flag in table
+ * descriptors (FEAT_HAFT, TCR2_ELx.HAFT = 0, which gives bit 10 that
+ * meaning).
  */
 #define PGT_ARMV8_SW_COUNT_4K ((pgt_pte_t)0x3ff << 2)
+/**
+ * The 16K and 64K granules' tables hold 2048 and 8192 entries: their counts
+ * need 12 and 14 bits, more than [11:2] holds. The rest go to the ignored
+ * bits above the address (D8.3.1: [58:51] in stage 1 and stage 2), from bit
+ * 51 up: 51 and 53 for 16K, 51 and [55:53] for 64K. Bit 52 is left alone:
+ * a stage-1 table descriptor's Protected attribute when FEAT_THE's
+ * TCR2_ELx.PnCH is 1; 56 and 57 hold the borrowed and pinned marks. The
+ * count's bits [9:0] are in [11:2], bit 10 in 51, the rest from 53 up.
+ */
+#define PGT_ARMV8_SW_COUNT_16K (PGT_ARMV8_SW_COUNT_4K | ((pgt_pte_t)1 << 51) | ((pgt_pte_t)1 << 53))
+#define PGT_ARMV8_SW_COUNT_64K (PGT_ARMV8_SW_COUNT_4K | ((pgt_pte_t)1 << 51) | ((pgt_pte_t)7 << 53))
+/** The count bits of a table descriptor for the granule of 2^g bytes (12, 14 or 16). */
+#define PGT_ARMV8_SW_COUNT(g) \
+	((g) == 12 ? PGT_ARMV8_SW_COUNT_4K : (g) == 14 ? PGT_ARMV8_SW_COUNT_16K : PGT_ARMV8_SW_COUNT_64K)
 /*
  * Hierarchical controls of a stage-1 table descriptor, bits [63:59] (Arm ARM
  * D8.3.1 "Next-level attributes", D8.4 hierarchical permissions; D5.3/D5.4
