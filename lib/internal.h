@@ -315,11 +315,12 @@ static inline __attribute__((always_inline)) unsigned pgt__run_width(uint64_t ru
  */
 static inline __attribute__((always_inline)) uint64_t pgt__field_get(uint64_t field, pgt_pte_t pte)
 {
-	uint64_t r0 = pgt__low_run(field), r1 = pgt__low_run(field & ~r0), r2 = field & ~r0 & ~r1;
-	uint64_t n = pgt__run_get(r0, pte);
+	uint64_t r0 = pgt__low_run(field), n = pgt__run_get(r0, pte);
 
-	if (r1)
-		n |= pgt__run_get(r1, pte) << pgt__run_width(r0);
+	if (r0 == field)
+		return n;
+	uint64_t r1 = pgt__low_run(field & ~r0), r2 = field & ~r0 & ~r1;
+	n |= pgt__run_get(r1, pte) << pgt__run_width(r0);
 	if (r2)
 		n |= pgt__run_get(r2, pte) << (pgt__run_width(r0) + pgt__run_width(r1));
 	return n;
@@ -328,11 +329,13 @@ static inline __attribute__((always_inline)) uint64_t pgt__field_get(uint64_t fi
 /** @p n in the bits @p field, as pgt__field_get reads it back; what the field cannot hold is dropped. */
 static inline __attribute__((always_inline)) pgt_pte_t pgt__field_put(uint64_t field, uint64_t n)
 {
-	uint64_t r0 = pgt__low_run(field), r1 = pgt__low_run(field & ~r0), r2 = field & ~r0 & ~r1;
+	uint64_t r0 = pgt__low_run(field);
 	pgt_pte_t bits = (n << pgt__lowest_bit(r0)) & r0;
 
-	if (r1)
-		bits |= ((n >> pgt__run_width(r0)) << pgt__lowest_bit(r1)) & r1;
+	if (r0 == field)
+		return bits;
+	uint64_t r1 = pgt__low_run(field & ~r0), r2 = field & ~r0 & ~r1;
+	bits |= ((n >> pgt__run_width(r0)) << pgt__lowest_bit(r1)) & r1;
 	if (r2)
 		bits |= ((n >> (pgt__run_width(r0) + pgt__run_width(r1))) << pgt__lowest_bit(r2)) & r2;
 	return bits;
@@ -351,24 +354,35 @@ static inline __attribute__((always_inline)) pgt_pte_t pgt__count_bits(const str
 }
 
 /**
- * pgt__count_add for a count in more than one run, where a carry cannot
- * cross a gap: the count is read, changed and written back whole; where
- * the MMU may set the accessed bit meanwhile, by a compare-and-swap.
+ * The bits between the lowest and the highest bit of @p field that are not
+ * in it: where a count split in runs passes a carry or a borrow on.
  */
-static inline __attribute__((always_inline)) pgt_pte_t pgt__count_add_split(const struct pgt_level *L, pgt_pte_t *p,
-									    int delta)
+static inline __attribute__((always_inline)) uint64_t pgt__field_gaps(uint64_t field)
 {
-	pgt_pte_t m = L->table_count, old = __atomic_load_n(p, __ATOMIC_RELAXED);
+	uint64_t r0 = pgt__low_run(field);
 
-	for (;;) {
-		pgt_pte_t now = (old & ~m) | pgt__field_put(m, pgt__field_get(m, old) + (uint64_t)(int64_t)delta);
-		if (!L->table_accessed) {
-			__atomic_store_n(p, now, __ATOMIC_RELAXED);
-			return now;
-		}
-		if (__atomic_compare_exchange_n(p, &old, now, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			return now;
-	}
+	if (r0 == field)
+		return 0;
+	uint64_t r1 = pgt__low_run(field & ~r0), r2 = field & ~r0 & ~r1;
+	uint64_t top = r2 ? r2 : r1; /* the highest run */
+
+	return (top | (top - 1)) & ~field & ~((field & -field) - 1);
+}
+
+/**
+ * @p old with @p delta added to its count in the field of @p L, in one
+ * addition or subtraction even when the field is split by the bits @p gaps:
+ * a carry passes gaps set to 1, a borrow gaps set to 0; the gaps keep their
+ * bits of @p old. The amount is spread over the runs as a count is.
+ */
+static inline __attribute__((always_inline)) pgt_pte_t pgt__count_step(const struct pgt_level *L, pgt_pte_t old,
+								       pgt_pte_t gaps, int delta)
+{
+	uint64_t amount = delta < 0 ? -(uint64_t)(int64_t)delta : (uint64_t)delta;
+	pgt_pte_t step = pgt__field_put(L->table_count, amount);
+	pgt_pte_t sum = delta < 0 ? (old & ~gaps) - step : (old | gaps) + step;
+
+	return (sum & ~gaps) | (old & gaps);
 }
 
 /**
@@ -376,21 +390,25 @@ static inline __attribute__((always_inline)) pgt_pte_t pgt__count_add_split(cons
  * returns the new count; the caller knows the entry keeps one
  * (pgt__counted) and that the count stays within 0 and the table's size.
  * Where the MMU sets an accessed bit in table entries (table_accessed), it
- * may do so at any moment: one atomic add keeps that bit. Elsewhere the
- * space's one writer is alone on the entry: a load and a store.
+ * may do so at any moment: one atomic add keeps that bit, or for a split
+ * count a compare-and-swap. Elsewhere the space's one writer is alone on
+ * the entry: a load and a store.
  */
 static inline __attribute__((always_inline)) unsigned pgt__count_add(const struct pgt_level *L, pgt_pte_t *p, int delta)
 {
-	pgt_pte_t m = L->table_count, add = (pgt_pte_t)(int64_t)delta << pgt__lowest_bit(m), now;
+	pgt_pte_t gaps = pgt__field_gaps(L->table_count), old, now;
 
-	if (pgt__low_run(m) != m) {
-		now = pgt__count_add_split(L, p, delta);
-	} else if (L->table_accessed) {
-		now = __atomic_add_fetch(p, add, __ATOMIC_RELAXED);
-	} else {
-		now = __atomic_load_n(p, __ATOMIC_RELAXED) + add;
+	if (L->table_accessed && !gaps) /* one run: the step from 0 is the amount to add, modulo 2^64 */
+		return pgt__count_of(L, __atomic_add_fetch(p, pgt__count_step(L, 0, 0, delta), __ATOMIC_RELAXED));
+	old = __atomic_load_n(p, __ATOMIC_RELAXED);
+	if (!L->table_accessed) {
+		now = pgt__count_step(L, old, gaps, delta);
 		__atomic_store_n(p, now, __ATOMIC_RELAXED);
+		return pgt__count_of(L, now);
 	}
+	do
+		now = pgt__count_step(L, old, gaps, delta);
+	while (!__atomic_compare_exchange_n(p, &old, now, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	return pgt__count_of(L, now);
 }
 

@@ -556,25 +556,60 @@ static pgt_pte_t *leaf_table_desc(const struct fx *f, pgt_vaddr_t va)
 	return &table[idx(d, va, shift_of_level(d, 1))];
 }
 
+/* Where the count of a leaf table moves between the runs of its field, and the bits it has there. */
+static const struct count_at {
+	unsigned granule, used;
+	pgt_pte_t bits;
+} count_at[] = {
+	{ 12, 512, 0x800 }, { 12, 511, 0x7fc }, { 12, 1, 0x4 },
+	{ 14, 2048, 0x0020000000000000ull }, { 14, 2047, 0x0008000000000ffcull },
+	{ 14, 1024, 0x0008000000000000ull }, { 14, 1023, 0xffc }, { 14, 1, 0x4 },
+	{ 16, 8192, 0x0080000000000000ull }, { 16, 8191, 0x0068000000000ffcull },
+	{ 16, 4096, 0x0040000000000000ull }, { 16, 2048, 0x0020000000000000ull },
+	{ 16, 2047, 0x0008000000000ffcull }, { 16, 1024, 0x0008000000000000ull }, { 16, 1023, 0xffc },
+	{ 16, 1, 0x4 },
+};
+
 /*
- * A leaf table filled page by page and emptied again: the count its
- * descriptor keeps, at the numbers where it moves between the runs of its
- * field, against literals from the layout above (TABLE_COUNT_16K...).
+ * Brings the leaf table at @p va from *@p used pages (its first ones) to
+ * @p c->used, by one-page calls or by one range, then checks its
+ * descriptor against @p c and the table's contents.
+ */
+static void count_moves_to(struct fx *f, pgt_vaddr_t va, unsigned *used, const struct count_at *c, bool by_page)
+{
+	const struct arm_desc *d = f->d;
+	uint64_t page = 1ull << d->granule;
+	unsigned lo = *used < c->used ? *used : c->used, hi = *used < c->used ? c->used : *used;
+	bool up = *used < c->used;
+
+	if (!by_page && lo < hi)
+		CHECK_RC(up ? pgt_map(&f->sp, va + lo * page, (1ull << 32) + lo * page, (hi - lo) * page, R | W, 0)
+			    : pgt_unmap(&f->sp, va + lo * page, (hi - lo) * page),
+			 PGT_OK);
+	for (unsigned k = lo; by_page && k < hi; k++) {
+		unsigned i = up ? k : hi - 1u - (k - lo); /* unmaps from the top down */
+		CHECK_RC(up ? pgt_map(&f->sp, va + i * page, (1ull << 32) + i * page, page, R | W, 0)
+			    : pgt_unmap(&f->sp, va + i * page, page),
+			 PGT_OK);
+	}
+	*used = c->used;
+	pgt_pte_t *desc = leaf_table_desc(f, va);
+	ck_assert_msg((*desc & ~d->table_oa) == (c->bits | TABLE_DESC_BITS),
+		      "%s, %u used: descriptor %#018llx, expected count bits %#018llx", d->name, c->used,
+		      (unsigned long long)*desc, (unsigned long long)c->bits);
+	ck_assert_uint_eq(count_in(d->granule, *desc), used_entries(table_at(f, *desc & d->table_oa), 1u << d->bits));
+	ck_assert_int_eq(pgt_verify(&f->sp, NULL, NULL), 0);
+}
+
+/*
+ * A leaf table emptied and filled again, by one-page calls and by ranges in
+ * turn: the count its descriptor keeps, at the numbers where it moves
+ * between the runs of its field, against literals from the layout above
+ * (TABLE_COUNT_16K...).
  */
 START_TEST(test_count_across_runs)
 {
-	static const struct {
-		unsigned granule, used;
-		pgt_pte_t bits;
-	} at[] = {
-		{ 12, 512, 0x800 }, { 12, 511, 0x7fc }, { 12, 1, 0x4 },
-		{ 14, 2048, 0x0020000000000000ull }, { 14, 2047, 0x0008000000000ffcull },
-		{ 14, 1024, 0x0008000000000000ull }, { 14, 1023, 0xffc }, { 14, 1, 0x4 },
-		{ 16, 8192, 0x0080000000000000ull }, { 16, 8191, 0x0068000000000ffcull },
-		{ 16, 4096, 0x0040000000000000ull }, { 16, 2048, 0x0020000000000000ull },
-		{ 16, 2047, 0x0008000000000ffcull }, { 16, 1024, 0x0008000000000000ull }, { 16, 1023, 0xffc },
-		{ 16, 1, 0x4 },
-	};
+	const size_t n = sizeof count_at / sizeof count_at[0];
 	struct fx f;
 
 	fx_open(&f, _i);
@@ -584,27 +619,17 @@ START_TEST(test_count_across_runs)
 	pgt_vaddr_t va = va_for(&f, 0);
 	CHECK_RC(pgt_map(&f.sp, va, 1ull << 32, page * used, R | W, PGT_MAP_NOSUPER), PGT_OK);
 	size_t tables = test_mm_outstanding(&f.t);
-	pgt_pte_t *desc = leaf_table_desc(&f, va);
 	bool by_page = true;
-	for (unsigned k = 0; k < sizeof at / sizeof at[0]; k++) {
-		if (at[k].granule != d->granule)
-			continue;
-		/* down to at[k].used pages, by one-page unmaps and by one range, in turn */
-		if (by_page)
-			for (; used > at[k].used; used--)
-				CHECK_RC(pgt_unmap(&f.sp, va + (used - 1) * page, page), PGT_OK);
-		else if (used > at[k].used)
-			CHECK_RC(pgt_unmap(&f.sp, va + at[k].used * page, (used - at[k].used) * page), PGT_OK);
-		used = at[k].used;
-		by_page = !by_page;
-		ck_assert_msg((*desc & ~d->table_oa) == (at[k].bits | TABLE_DESC_BITS),
-			      "%s, %u used: descriptor %#018llx, expected count bits %#018llx", d->name, used,
-			      (unsigned long long)*desc, (unsigned long long)at[k].bits);
-		ck_assert_uint_eq(count_in(d->granule, *desc), used_entries(table_at(&f, *desc & d->table_oa),
-									    1u << d->bits));
-		ck_assert_int_eq(pgt_verify(&f.sp, NULL, NULL), 0);
+	for (size_t k = 0; k < 2 * n; k++) { /* down the list, then up again */
+		const struct count_at *c = &count_at[k < n ? k : 2 * n - 1 - k];
+		if (c->granule == d->granule) {
+			count_moves_to(&f, va, &used, c, by_page);
+			by_page = !by_page;
+		}
 	}
+	ck_assert_uint_eq(used, 1u << d->bits);
 	/* the last page out frees the table */
+	CHECK_RC(pgt_unmap(&f.sp, va + page, (used - 1) * page), PGT_OK);
 	CHECK_RC(pgt_unmap(&f.sp, va, page), PGT_OK);
 	ck_assert_uint_lt(test_mm_outstanding(&f.t), tables);
 	CHECK_RC(pgt_lookup(&f.sp, va, NULL), PGT_ENOENT);
