@@ -306,6 +306,8 @@ static void case_sparse(struct bench_case *c, struct rng *g)
 static void case_rand(struct bench_case *c, size_t n, struct rng *g)
 {
 	size_t slots = (size_t)1 << (WINDOW_SHIFT - c->shift);
+	/* as many misses as hits: at most half the window's pages mapped (64K pages: 2^20 slots) */
+	n = n < slots / 2 ? n : slots / 2;
 	uint8_t *mapped = xcalloc(slots / 8 + 1, 1);
 	uint64_t *perm = xmalloc(n * sizeof *perm);
 

@@ -153,14 +153,15 @@ struct pgt_level {
 	/**
 	 * Bits of a table entry at this level, ignored by the MMU, where the
 	 * library keeps the number of used (non-zero) entries of the table the
-	 * entry links: one run of bits, or two where no single run is wide
-	 * enough (the count's low bits in the lower run, the rest in the
-	 * upper), together wide enough for 0 to 2^level[l - 1].bits, clear of
-	 * every other bit a table entry uses (valid, type, address, rules,
-	 * must-be-zero, accessed, borrowed, pinned). With it, unmap knows a
-	 * table emptied without reading the table. 0: no room (and always at level 0); the engine then scans the
-	 * table. Entries marked borrowed or pinned (pgt_share) keep no count:
-	 * their tables are shared and never freed through the space.
+	 * entry links: one run of bits, or up to three where no single run is
+	 * wide enough (the count's low bits in the lowest run, the rest in
+	 * order above), together wide enough for 0 to 2^level[l - 1].bits,
+	 * clear of every other bit a table entry uses (valid, type, address,
+	 * rules, must-be-zero, accessed, borrowed, pinned). With it, unmap
+	 * knows a table emptied without reading the table. 0: no room (and
+	 * always at level 0); the engine then scans the table. Entries marked
+	 * borrowed or pinned (pgt_share) keep no count: their tables are
+	 * shared and never freed through the space.
 	 */
 	pgt_pte_t table_count;
 };
