@@ -230,8 +230,7 @@ START_TEST(test_geometry)
 		CHECK_PTE(L->type_mask, 0x3, "type is bits[1:0]");
 		if (l > 0)
 			CHECK_PTE(L->table_type, 0x3, "table descriptor 0b11");
-		/* the count: ignored bits [11:2] of a 4K table descriptor (D8.3.1); none for 16K, 64K */
-		/* ignored [11:2] (D8.3.1); 16K and 64K also 51 and 53, or 51 and [55:53], of [58:51] */
+		/* the count: ignored [11:2] (D8.3.1); 16K and 64K also 51 and 53, or 51 and [55:53], of [58:51] */
 		pgt_pte_t count = d->granule == 12 ? 0xffcull : d->granule == 14 ? 0x0028000000000ffcull
 										  : 0x00e8000000000ffcull;
 		CHECK_PTE(L->table_count, l > 0 ? count : 0, "count bits");
