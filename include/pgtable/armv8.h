@@ -57,6 +57,7 @@
  * count's bits [9:0] are in [11:2], bit 10 in 51, the rest from 53 up.
  */
 #define PGT_ARMV8_SW_COUNT_16K (PGT_ARMV8_SW_COUNT_4K | ((pgt_pte_t)1 << 51) | ((pgt_pte_t)1 << 53))
+/** The 64K granule's count bits: see PGT_ARMV8_SW_COUNT_16K. */
 #define PGT_ARMV8_SW_COUNT_64K (PGT_ARMV8_SW_COUNT_4K | ((pgt_pte_t)1 << 51) | ((pgt_pte_t)7 << 53))
 /** The count bits of a table descriptor for the granule of 2^g bytes (12, 14 or 16). */
 #define PGT_ARMV8_SW_COUNT(g) \
