@@ -286,14 +286,19 @@ static inline __attribute__((always_inline)) uint64_t pgt__low_run(uint64_t m)
 	return m & ~(m + (m & -m));
 }
 
-/** The number of runs of set bits in @p m. */
-static inline unsigned pgt__runs(uint64_t m)
-{
-	unsigned n = 0;
+/**
+ * A field's runs of set bits, lowest first: 0 where it has fewer. The last
+ * holds every bit left, so a field of more runs has more than one run there.
+ */
+struct pgt__runs {
+	uint64_t run[PGT__COUNT_RUNS];
+};
 
-	for (; m; m &= ~pgt__low_run(m))
-		n++;
-	return n;
+static inline __attribute__((always_inline)) struct pgt__runs pgt__runs_of(uint64_t field)
+{
+	uint64_t r0 = pgt__low_run(field), r1 = pgt__low_run(field & ~r0);
+
+	return (struct pgt__runs){ { r0, r1, field & ~r0 & ~r1 } };
 }
 
 /** The bits of @p pte in @p run (a run of set bits, or 0), moved to the bottom. */
@@ -315,29 +320,29 @@ static inline __attribute__((always_inline)) unsigned pgt__run_width(uint64_t ru
  */
 static inline __attribute__((always_inline)) uint64_t pgt__field_get(uint64_t field, pgt_pte_t pte)
 {
-	uint64_t r0 = pgt__low_run(field), n = pgt__run_get(r0, pte);
+	struct pgt__runs r = pgt__runs_of(field);
+	uint64_t n = pgt__run_get(r.run[0], pte);
 
-	if (r0 == field)
+	if (!r.run[1])
 		return n;
-	uint64_t r1 = pgt__low_run(field & ~r0), r2 = field & ~r0 & ~r1;
-	n |= pgt__run_get(r1, pte) << pgt__run_width(r0);
-	if (r2)
-		n |= pgt__run_get(r2, pte) << (pgt__run_width(r0) + pgt__run_width(r1));
+	n |= pgt__run_get(r.run[1], pte) << pgt__run_width(r.run[0]);
+	if (r.run[2])
+		n |= pgt__run_get(r.run[2], pte) << (pgt__run_width(r.run[0]) + pgt__run_width(r.run[1]));
 	return n;
 }
 
 /** @p n in the bits @p field, as pgt__field_get reads it back; what the field cannot hold is dropped. */
 static inline __attribute__((always_inline)) pgt_pte_t pgt__field_put(uint64_t field, uint64_t n)
 {
-	uint64_t r0 = pgt__low_run(field);
-	pgt_pte_t bits = (n << pgt__lowest_bit(r0)) & r0;
+	struct pgt__runs r = pgt__runs_of(field);
+	pgt_pte_t bits = (n << pgt__lowest_bit(r.run[0])) & r.run[0];
 
-	if (r0 == field)
+	if (!r.run[1])
 		return bits;
-	uint64_t r1 = pgt__low_run(field & ~r0), r2 = field & ~r0 & ~r1;
-	bits |= ((n >> pgt__run_width(r0)) << pgt__lowest_bit(r1)) & r1;
-	if (r2)
-		bits |= ((n >> (pgt__run_width(r0) + pgt__run_width(r1))) << pgt__lowest_bit(r2)) & r2;
+	bits |= ((n >> pgt__run_width(r.run[0])) << pgt__lowest_bit(r.run[1])) & r.run[1];
+	if (r.run[2])
+		bits |= ((n >> (pgt__run_width(r.run[0]) + pgt__run_width(r.run[1]))) << pgt__lowest_bit(r.run[2])) &
+			r.run[2];
 	return bits;
 }
 
@@ -359,12 +364,11 @@ static inline __attribute__((always_inline)) pgt_pte_t pgt__count_bits(const str
  */
 static inline __attribute__((always_inline)) uint64_t pgt__field_gaps(uint64_t field)
 {
-	uint64_t r0 = pgt__low_run(field);
+	struct pgt__runs r = pgt__runs_of(field);
 
-	if (r0 == field)
+	if (!r.run[1])
 		return 0;
-	uint64_t r1 = pgt__low_run(field & ~r0), r2 = field & ~r0 & ~r1;
-	uint64_t top = r2 ? r2 : r1; /* the highest run */
+	uint64_t top = r.run[2] ? r.run[2] : r.run[1]; /* the highest run */
 
 	return (top | (top - 1)) & ~field & ~((field & -field) - 1);
 }

@@ -76,8 +76,9 @@ static bool table_count_ok(const struct pgt_arch *a, unsigned l)
 		return true;
 	if (l == 0)
 		return false;
-	if (pgt__runs(m) > PGT__COUNT_RUNS)
-		return false;
+	uint64_t last = pgt__runs_of(m).run[PGT__COUNT_RUNS - 1];
+	if (last != pgt__low_run(last))
+		return false; /* more runs than PGT__COUNT_RUNS */
 	if (pgt__field_get(m, m) < pgt__entries(&a->level[l - 1]))
 		return false; /* too narrow for a full table */
 	for (unsigned i = 0; i < PGT_RULES; i++)
