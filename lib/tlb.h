@@ -271,6 +271,15 @@ pgt__tlb_from_way1(const pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, uint64_t vpn)
 }
 
 /**
+ * Whether the TLB may hold superpages of a kind the inline hit does not
+ * look at (pgt__tlb_find_super looks for them).
+ */
+static inline __attribute__((always_inline)) bool pgt__tlb_more_supers(const pgt_tlb_t *tlb)
+{
+	return tlb->pgt__levels & ~(1u << tlb->pgt__slevel);
+}
+
+/**
  * The start of a miss of a TLB in step with its space, for @p va, whose
  * small page way 0 of its set @p e0 does not hold (pages of 2^@p shift
  * bytes, descriptor @p a): the entry that holds it after all, in way 1 or
@@ -284,7 +293,7 @@ pgt__tlb_probe(pgt_tlb_t *tlb, const struct pgt_arch *a, struct pgt_tlb_entry *e
 {
 	const struct pgt_tlb_entry *e = pgt__tlb_from_way1(tlb, e0, va >> shift);
 
-	if (!e && tlb->pgt__levels & ~(1u << tlb->pgt__slevel))
+	if (!e && pgt__tlb_more_supers(tlb))
 		e = pgt__tlb_find_super(tlb, a, va);
 	if (!e)
 		tlb->pgt__fills++;

@@ -289,61 +289,96 @@ static PGT__ALWAYS_INLINE struct pgt__leaf walk_valid_leaf(pgt_tlb_t *tlb, const
 	return leaf;
 }
 
-/** What a TLB's table step returns when the entry it read links a table (never returned by a walk). */
-#define WALK_FROM_ROOT 9
+/** What the table a TLB remembers says of a miss (tlb_table_leaf). */
+enum tlb_table_answer {
+	TLB_NO_TABLE,  /**< the TLB remembers no table of that level for the address */
+	TLB_LEAF,      /**< the entry read links no table: the leaf is the answer */
+	TLB_FROM_ROOT  /**< the entry read links a table (a superpage became one): walk from the root */
+};
 
 /**
  * A TLB miss served from the table of level @p l (a constant) the TLB
  * remembers for @p va: one entry read instead of a walk from the root,
- * and the put (pgt__tlb_put) made here, with the level a constant, as a
- * walk's step would. WALK_GO_ON when the TLB remembers no such table;
- * WALK_FROM_ROOT when the entry read links a table (a superpage became a
- * table: the walk from the root goes down to it). A remembered table is
- * in the tree, and its region's address bits are all in the tag, so
- * @p va is in the space's range too.
+ * its leaf in @p leaf when it links no table. A remembered table is in
+ * the tree, and its region's address bits are all in the tag, so @p va
+ * is in the space's range too.
  */
-static PGT__ALWAYS_INLINE int tlb_table_step(pgt_tlb_t *tlb, const struct pgt_arch *A, struct pgt_tlb_entry *e0,
-					     pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot, unsigned l)
+static PGT__ALWAYS_INLINE enum tlb_table_answer tlb_table_leaf(const pgt_tlb_t *tlb, const struct pgt_arch *A,
+								pgt_vaddr_t va, struct pgt__leaf *leaf,
+								unsigned l)
 {
 	if (l + 1u >= A->levels || !(tlb->pgt__tlevels >> l & 1u))
-		return WALK_GO_ON;
+		return TLB_NO_TABLE;
 	const pgt_pte_t *tab = pgt__tlb_table_at(tlb, va, l, A->level[l + 1u].shift, 64u - A->level[0].shift);
 	if (!tab)
-		return WALK_GO_ON;
+		return TLB_NO_TABLE;
 	const pgt_pte_t *p = tab + pgt__index(&A->level[l], va);
 	pgt_pte_t pte = pgt__pte_load(p);
 	if (walk_is_table(A, l, pte))
-		return WALK_FROM_ROOT;
-	return pgt__tlb_put(tlb, e0, walk_leaf_of(A, l, p, pte, va), va, pa, prot, A->level[0].shift);
+		return TLB_FROM_ROOT;
+	*leaf = walk_leaf_of(A, l, p, pte, va);
+	return TLB_LEAF;
 }
 
-_Static_assert(PGT_MAX_LEVELS == 6, "walk_tlb_miss looks at the tables of five levels at most");
+_Static_assert(PGT_MAX_LEVELS == 6, "walk_tlb_upper looks at the tables of five levels at most");
+
+/** A format's walk_tlb_walk or walk_tlb_upper with the descriptor folded in: name##_tlb_walk, name##_tlb_upper. */
+typedef int (*walk_tlb_miss_fn)(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, pgt_vaddr_t va, pgt_paddr_t *pa,
+				unsigned *prot);
+
+/** A TLB miss by a walk from the root (no table the TLB remembers holds the leaf). */
+static PGT__ALWAYS_INLINE int walk_tlb_walk(pgt_tlb_t *tlb, const struct pgt_arch *A, struct pgt_tlb_entry *e0,
+					    pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot, bool hook)
+{
+	return pgt__tlb_put(tlb, e0, walk_valid_leaf(tlb, A, va, hook), va, pa, prot, A->level[0].shift);
+}
+
+/**
+ * A TLB miss served by the tables of levels 1 and up the TLB remembers
+ * (those that hold superpages), the lowest level first, else by the walk
+ * from the root, @p walk. Each level its own inlined step, as in
+ * WALK_LEVELS.
+ */
+static PGT__ALWAYS_INLINE int walk_tlb_upper(pgt_tlb_t *tlb, const struct pgt_arch *A, struct pgt_tlb_entry *e0,
+					     pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot, walk_tlb_miss_fn walk)
+{
+	struct pgt__leaf leaf;
+	enum tlb_table_answer found = tlb_table_leaf(tlb, A, va, &leaf, 1);
+
+	if (found == TLB_NO_TABLE)
+		found = tlb_table_leaf(tlb, A, va, &leaf, 2);
+	if (found == TLB_NO_TABLE)
+		found = tlb_table_leaf(tlb, A, va, &leaf, 3);
+	if (found == TLB_NO_TABLE)
+		found = tlb_table_leaf(tlb, A, va, &leaf, 4);
+	if (found != TLB_LEAF)
+		return walk(tlb, e0, va, pa, prot);
+	return pgt__tlb_put(tlb, e0, leaf, va, pa, prot, A->level[0].shift);
+}
 
 /**
  * A TLB miss that found no entry of @p va's page (way 0 of the set @p e0
- * and the rest probed): the tables the TLB remembers, the lowest level
- * first (a table there is the one a walk would end in), else a walk from
- * the root. Each level its own inlined step, as in WALK_LEVELS.
+ * and the rest probed), counted: the table of smallest pages the TLB remembers
+ * for @p va (the one a walk would end in), else those of the levels
+ * above, @p upper, else the walk from the root, @p walk. The last two are
+ * out of line and every put is the function's last call, a jump: nothing
+ * is kept across a call and few values are live, so the common miss, in
+ * a table of small pages, saves few registers.
  */
 static PGT__ALWAYS_INLINE int walk_tlb_miss(pgt_tlb_t *tlb, const struct pgt_arch *A, struct pgt_tlb_entry *e0,
-					    pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot, bool hook)
+					    pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot, walk_tlb_miss_fn upper,
+					    walk_tlb_miss_fn walk)
 {
-	int st = WALK_GO_ON;
+	struct pgt__leaf leaf;
+	enum tlb_table_answer found;
 
-	if (tlb->pgt__tlevels) {
-		st = tlb_table_step(tlb, A, e0, va, pa, prot, 0);
-		if (st == WALK_GO_ON)
-			st = tlb_table_step(tlb, A, e0, va, pa, prot, 1);
-		if (st == WALK_GO_ON)
-			st = tlb_table_step(tlb, A, e0, va, pa, prot, 2);
-		if (st == WALK_GO_ON)
-			st = tlb_table_step(tlb, A, e0, va, pa, prot, 3);
-		if (st == WALK_GO_ON)
-			st = tlb_table_step(tlb, A, e0, va, pa, prot, 4);
-	}
-	if (st != WALK_GO_ON && st != WALK_FROM_ROOT)
-		return st;
-	return pgt__tlb_put(tlb, e0, walk_valid_leaf(tlb, A, va, hook), va, pa, prot, A->level[0].shift);
+	tlb->pgt__fills++;
+	found = tlb_table_leaf(tlb, A, va, &leaf, 0);
+	if (found == TLB_LEAF)
+		return pgt__tlb_put(tlb, e0, leaf, va, pa, prot, A->level[0].shift);
+	if (found == TLB_NO_TABLE && (tlb->pgt__tlevels & ~1u))
+		return upper(tlb, e0, va, pa, prot);
+	return walk(tlb, e0, va, pa, prot);
 }
 
 static PGT__ALWAYS_INLINE int walk_to_step(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
@@ -833,14 +868,38 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 			return walk_insert_at(sp, (A), va, 2, out, hook);                              \
 		return pgt__insert_page(sp, va, page_shift, out);                                      \
 	}                                                                                              \
-	static int name##_tlb_refill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)  \
-	{ /* way 1, the superpages, a cached table, else the walk */                                    \
-		const unsigned s = (A)->level[0].shift;                                                \
-		struct pgt_tlb_entry *e0 = pgt__tlb_set(tlb, va, s);                                   \
-		const struct pgt_tlb_entry *e = pgt__tlb_probe(tlb, (A), e0, va, s);                   \
+	static __attribute__((noinline)) int name##_tlb_walk(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, \
+							     pgt_vaddr_t va, pgt_paddr_t *pa,         \
+							     unsigned *prot)                          \
+	{                                                                                              \
+		return walk_tlb_walk(tlb, (A), e0, va, pa, prot, hook);                                \
+	}                                                                                              \
+	static __attribute__((noinline)) int name##_tlb_upper(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, \
+							      pgt_vaddr_t va, pgt_paddr_t *pa,        \
+							      unsigned *prot)                         \
+	{                                                                                              \
+		return walk_tlb_upper(tlb, (A), e0, va, pa, prot, name##_tlb_walk);                    \
+	}                                                                                              \
+	static __attribute__((noinline)) int name##_tlb_super(pgt_tlb_t *tlb, struct pgt_tlb_entry *e0, \
+							      pgt_vaddr_t va, pgt_paddr_t *pa,        \
+							      unsigned *prot)                         \
+	{ /* the rest of pgt__tlb_probe, where the TLB holds superpages of another kind */            \
+		const struct pgt_tlb_entry *e = pgt__tlb_find_super(tlb, (A), va);                     \
 		if (e)                                                                                 \
 			return pgt__tlb_answer(e, va, pa, prot);                                       \
-		return walk_tlb_miss(tlb, (A), e0, va, pa, prot, hook);                                \
+		return walk_tlb_miss(tlb, (A), e0, va, pa, prot, name##_tlb_upper, name##_tlb_walk);   \
+	}                                                                                              \
+	static int name##_tlb_refill(pgt_tlb_t *tlb, pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot)  \
+	{ /* way 1, the superpages, a cached table, else the walk: pgt__tlb_probe, its rare */        \
+	  /* part out of line, so that a miss of a small page keeps few values in registers */        \
+		const unsigned s = (A)->level[0].shift;                                                \
+		struct pgt_tlb_entry *e0 = pgt__tlb_set(tlb, va, s);                                   \
+		const struct pgt_tlb_entry *e = pgt__tlb_from_way1(tlb, e0, va >> s);                  \
+		if (e)                                                                                 \
+			return pgt__tlb_answer(e, va, pa, prot);                                       \
+		if (pgt__tlb_more_supers(tlb))                                                         \
+			return name##_tlb_super(tlb, e0, va, pa, prot);                                \
+		return walk_tlb_miss(tlb, (A), e0, va, pa, prot, name##_tlb_upper, name##_tlb_walk);   \
 	}                                                                                              \
 	static int name##_set_field(pgt_space_t *sp, pgt_ref_t ref, enum pgt_field f, uint64_t val)   \
 	{                                                                                              \
