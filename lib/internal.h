@@ -531,7 +531,7 @@ static inline enum pgt__kind pgt__classify(const struct pgt_level *L, unsigned l
 	return PGT__BAD;
 }
 
-static inline unsigned pgt__index(const struct pgt_level *L, pgt_vaddr_t va)
+static inline __attribute__((always_inline)) unsigned pgt__index(const struct pgt_level *L, pgt_vaddr_t va)
 {
 	return (unsigned)(va >> L->shift) & ((1u << L->bits) - 1u);
 }

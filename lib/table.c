@@ -5,6 +5,7 @@
  * insert and map build off-tree.
  */
 #include "table.h"
+#include "tlb.h"
 
 /**
  * Whether the root frame at @p pa is one the format can reach. No entry
@@ -126,6 +127,26 @@ void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pg
 		sp->pgt__mm.defer_free(sp->pgt__mm.ctx, pa, pgt__table_bytes(sp, level), level);
 	else
 		give_back(sp, level, tab, pa, true, pgt__cache_slot((size_t)(last - tab)));
+}
+
+/** pgt__table_unlinked with a tlb_flush hook to call or TLBs to tell: its calls kept off the common path. */
+static __attribute__((noinline)) int table_unlinked_told(pgt_space_t *sp, pgt_vaddr_t va, unsigned level,
+							 pgt_pte_t *tab, pgt_paddr_t pa, const pgt_pte_t *last)
+{
+	pgt__tlb_flush_hook(sp, va, va + ((1ull << pgt__level(sp, level)->shift) - 1));
+	pgt__space_changed(sp); /* before the table goes: no TLB remembers it while it is free */
+	pgt__table_retire(sp, level, tab, pa, last);
+	return PGT_OK;
+}
+
+int pgt__table_unlinked(pgt_space_t *sp, pgt_vaddr_t va, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa,
+			const pgt_pte_t *last)
+{
+	if (sp->pgt__mm.tlb_flush || sp->pgt__tlb_live)
+		return table_unlinked_told(sp, va, level, tab, pa, last);
+	pgt__space_gen_bump(sp);
+	pgt__table_retire(sp, level, tab, pa, last);
+	return PGT_OK;
 }
 
 void pgt__list_free_all(const pgt_space_t *sp, struct pgt__table_list lists[])

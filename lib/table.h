@@ -242,6 +242,17 @@ int pgt__pool_fill(const pgt_space_t *sp, struct pgt__table_list pool[], const s
 void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa,
 		       const pgt_pte_t *last);
 
+/**
+ * The end of a one-page unmap at @p va that emptied the table @p tab (at
+ * @p pa) of @p level, which the caller unlinked: the page flushed (an
+ * unlinked table may sit in the MMU's paging-structure caches too), the
+ * space's TLBs told, the table given back (pgt__table_retire, @p last as
+ * there). Out of line, so that the compiled unmap ends in a jump here:
+ * PGT_OK.
+ */
+int pgt__table_unlinked(pgt_space_t *sp, pgt_vaddr_t va, unsigned level, pgt_pte_t *tab, pgt_paddr_t pa,
+			const pgt_pte_t *last);
+
 int pgt__table_alloc(const pgt_space_t *sp, unsigned level, pgt_paddr_t *pa, pgt_pte_t **table);
 void pgt__table_free(const pgt_space_t *sp, unsigned level, pgt_paddr_t pa);
 void pgt__table_clear(const pgt_space_t *sp, unsigned level, pgt_pte_t *table);

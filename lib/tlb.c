@@ -30,6 +30,7 @@
 #include <pgtable/tlb.h>
 
 #include "rights.h"
+#include "table.h"
 #include "tlb.h"
 #include "walks.h"
 
@@ -206,6 +207,14 @@ void pgt_tlb_fini(pgt_tlb_t *tlb)
 	tlb_make_dead(tlb);
 	tlb->pgt__magic = PGT__TLB_MAGIC; /* misses stay readable */
 	tlb->pgt__fills = fills;
+}
+
+int pgt__changed_notify(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, bool flush)
+{
+	if (flush)
+		pgt__tlb_flush_hook(sp, va, va + (size - 1));
+	pgt__space_changed(sp);
+	return PGT_OK;
 }
 
 void pgt__tlb_stale_all(pgt_space_t *sp)

@@ -20,6 +20,12 @@ void pgt__tlb_stale_all(pgt_space_t *sp);
 /** Detaches every TLB of a space being destroyed: they answer PGT_EINVAL from then on. */
 void pgt__tlb_detach_all(pgt_space_t *sp);
 
+/** What pgt__space_changed does while no TLB is live: the generation moves on. */
+static inline __attribute__((always_inline)) void pgt__space_gen_bump(pgt_space_t *sp)
+{
+	__atomic_store_n(&sp->pgt__gen, sp->pgt__gen + 1, __ATOMIC_RELEASE);
+}
+
 /**
  * Marks every cached translation of the space stale: called by whatever
  * removes, moves or changes a valid translation (unmap, protect, replace,
@@ -30,10 +36,18 @@ void pgt__tlb_detach_all(pgt_space_t *sp);
  */
 static inline void pgt__space_changed(pgt_space_t *sp)
 {
-	__atomic_store_n(&sp->pgt__gen, sp->pgt__gen + 1, __ATOMIC_RELEASE);
+	pgt__space_gen_bump(sp);
 	if (sp->pgt__tlb_live) /* a run of changes with no lookup between them stales the TLBs once */
 		pgt__tlb_stale_all(sp);
 }
+
+/**
+ * The end of a change of the valid translations of [@p va, @p va +
+ * @p size) made by a compiled walk: the caller's tlb_flush hook when
+ * @p flush, then pgt__space_changed. Out of line, for the walks' rare
+ * ends: PGT_OK.
+ */
+int pgt__changed_notify(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, bool flush);
 
 /**
  * The tag of a superpage entry of level @p level (> 0) for page number

@@ -157,6 +157,19 @@ struct walk_pos {
 /** What a step of a walk returns to go on one level down (never returned by a walk). */
 #define WALK_GO_ON 3
 
+/**
+ * @p st, a status of the library's (PGT_OK or an error, never one of the
+ * walks' own, which are positive), as a step returns a call's answer:
+ * told so, the compiler drops the walk's tests of it and the call
+ * becomes the function's last, a jump, with nothing kept across it.
+ */
+static PGT__ALWAYS_INLINE int walk_answer(int st)
+{
+	if (st > 0)
+		__builtin_unreachable();
+	return st;
+}
+
 /** Steps from the table entry @p pte at level @p l to the entry for @p va below it. */
 static PGT__ALWAYS_INLINE int walk_descend(const struct pgt_arch *A, const struct walk_ctx *c, struct walk_pos *at,
 					   pgt_pte_t pte, pgt_vaddr_t va, unsigned l, bool hook)
@@ -716,82 +729,145 @@ static PGT__ALWAYS_INLINE pgt_paddr_t unmap_unlink_table(pgt_space_t *sp, const 
 }
 
 /**
- * pgt_unmap (@p bits NULL) or pgt_protect (the leaf bits of the new rights)
- * of the leaf @p pte at @p p, level @p l (a constant), whose table the
- * entry @p up links (and @p up2 up's table), when the range is exactly
- * that leaf; as the passes' leaf loop and reclaim write it, with the same
- * hook calls: an unmap that empties the table unlinks it, flushes and
- * gives it back (unmap_fate). WALK_GENERAL, having written nothing, when
- * the case does not apply.
+ * Takes the leaf @p pte at @p p, level @p L for @p va, out of the tree:
+ * through the space's leaf_ad hook when there is one, which is told the
+ * accessed and dirty bits the leaf had.
+ */
+static PGT__ALWAYS_INLINE void unmap_clear_leaf(pgt_space_t *sp, const struct pgt_level *L, pgt_pte_t *p,
+						pgt_pte_t pte, pgt_vaddr_t va)
+{
+	if (sp->pgt__mm.leaf_ad) /* the entry goes: its bits matter only to the hook */
+		pgt__report_ad(sp, L, va, pgt__leaf_update(L, p, pte, ~(pgt_pte_t)0, 0));
+	else
+		pgt__pte_store(p, 0);
+	if (sp->pgt__flags & PGT_SPACE_LINKS)
+		*pgt__link_word(L, p) = 0;
+}
+
+/**
+ * The end of a one-page change of a leaf @p present before it (then
+ * flushed), by the compiled walk: the hooks and TLBs told, out of line
+ * when there is anything to tell, so that the common end makes no call.
+ */
+static PGT__ALWAYS_INLINE int change_done(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, bool present)
+{
+	if ((present && sp->pgt__mm.tlb_flush) || sp->pgt__tlb_live)
+		return walk_answer(pgt__changed_notify(sp, va, size, present));
+	pgt__space_gen_bump(sp);
+	return PGT_OK;
+}
+
+/**
+ * pgt_unmap of the leaf @p pte at @p p, level @p l (a constant), whose
+ * table the entry @p up links (@p up2 up's table), with @p fate
+ * (unmap_fate); as the passes' leaf loop and reclaim write it, with the
+ * same hook calls. A table that empties is unlinked here, then flushed
+ * and given back by pgt__table_unlinked, the last call, a jump.
+ */
+static PGT__ALWAYS_INLINE int unmap_leaf(pgt_space_t *sp, const struct pgt_arch *A, pgt_pte_t *p, pgt_pte_t pte,
+					 pgt_pte_t *up, pgt_pte_t *up2, pgt_vaddr_t va, enum unmap_fate fate,
+					 unsigned l)
+{
+	const struct pgt_level *L = &A->level[l];
+
+	unmap_clear_leaf(sp, L, p, pte, va);
+	if (fate == UNMAP_FREE) {
+		pgt_paddr_t dead = unmap_unlink_table(sp, A, up, up2, l);
+		return walk_answer(pgt__table_unlinked(sp, va, l, p - pgt__index(L, va), dead, p));
+	}
+	if (l + 1u < A->levels)
+		pgt__count_note(&A->level[l + 1u], up, -1, l + 2u == A->levels);
+	return change_done(sp, va, 1ull << L->shift, pgt__is_present(L, pte));
+}
+
+/**
+ * unmap_leaf where the space has a leaf_ad hook, out of line (its calls
+ * would have the common unmap save registers): the leaf read again, as
+ * the hook must be told the accessed and dirty bits it has when it goes.
+ */
+static PGT__ALWAYS_INLINE int unmap_leaf_rest(pgt_space_t *sp, const struct pgt_arch *A, pgt_pte_t *p,
+					      pgt_pte_t *up, pgt_pte_t *up2, pgt_vaddr_t va, enum unmap_fate fate,
+					      unsigned l)
+{
+	if (l + 1u >= A->levels)
+		fate = UNMAP_KEEP; /* the root stays (and then no level above it is read) */
+	return unmap_leaf(sp, A, p, pgt__pte_load(p), up, up2, va, fate, l);
+}
+
+/** What unmap_leaf_rest is told: the leaf's level, and whether its table empties. */
+#define UNMAP_HOW(l, fate) ((l) << 1 | ((fate) == UNMAP_FREE))
+
+_Static_assert(PGT_MAX_LEVELS == 6, "name##_unmap_rest has a case for each of six levels");
+
+/** A format's unmap_leaf_rest with the descriptor folded in, @p how an UNMAP_HOW: name##_unmap_rest. */
+typedef int (*walk_unmap_rest_fn)(pgt_space_t *sp, pgt_pte_t *p, pgt_pte_t *up, pgt_pte_t *up2, pgt_vaddr_t va,
+				  unsigned how);
+
+/**
+ * pgt_unmap (@p bits NULL; @p rest its rare cases) or pgt_protect (the
+ * leaf bits of the new rights) of the leaf @p pte at @p p, level @p l (a
+ * constant), whose table the entry @p up links (and @p up2 up's table),
+ * when the range is exactly that leaf; as the passes' leaf loop and
+ * reclaim write it, with the same hook calls (unmap_fate, unmap_leaf;
+ * with a leaf_ad hook the unmap goes to @p rest, unmap_leaf_rest).
+ * WALK_GENERAL, having written nothing, when the case does not apply.
  */
 static PGT__ALWAYS_INLINE int change_leaf(pgt_space_t *sp, const struct pgt_arch *A, pgt_pte_t *p, pgt_pte_t pte,
 					  pgt_pte_t *up, pgt_pte_t *up2, pgt_vaddr_t va, uint64_t size,
-					  const pgt_pte_t *bits, unsigned l)
+					  const pgt_pte_t *bits, walk_unmap_rest_fn rest, unsigned l)
 {
 	const struct pgt_level *L = &A->level[l];
-	enum unmap_fate fate = UNMAP_KEEP;
-	pgt_paddr_t dead = 0;
 
 	if (!L->leaf_ok || size != 1ull << L->shift || (va & (size - 1)) || !pgt__is_mapped_leaf(L, pte))
 		return WALK_GENERAL;
 	if (!bits) {
-		fate = unmap_fate(A, p, va, up, up2, l);
+		enum unmap_fate fate = unmap_fate(A, p, va, up, up2, l);
 		if (fate == UNMAP_GENERAL)
 			return WALK_GENERAL;
-		if (sp->pgt__mm.leaf_ad) /* the entry goes: its bits matter only to the hook */
-			pgt__report_ad(sp, L, va, pgt__leaf_update(L, p, pte, ~(pgt_pte_t)0, 0));
-		else
-			pgt__pte_store(p, 0);
-		if (sp->pgt__flags & PGT_SPACE_LINKS)
-			*pgt__link_word(L, p) = 0;
-		if (fate == UNMAP_FREE)
-			dead = unmap_unlink_table(sp, A, up, up2, l);
-		else if (l + 1u < A->levels)
-			pgt__count_note(&A->level[l + 1u], up, -1, l + 2u == A->levels);
-	} else if (((pte & ~L->prot_mask) | bits[l]) != pte) {
-		pgt__report_ad(sp, L, va, pgt__leaf_update(L, p, pte, L->prot_mask, bits[l]));
-	} else {
-		pte = 0; /* the rights it has: nothing to flush */
+		if (sp->pgt__mm.leaf_ad)
+			return walk_answer(rest(sp, p, up, up2, va, UNMAP_HOW(l, fate)));
+		return unmap_leaf(sp, A, p, pte, up, up2, va, fate, l);
 	}
-	/* an unlinked table may sit in the MMU's paging-structure caches too */
-	if (pgt__is_present(L, pte) || fate == UNMAP_FREE)
+	if (((pte & ~L->prot_mask) | bits[l]) != pte)
+		pgt__report_ad(sp, L, va, pgt__leaf_update(L, p, pte, L->prot_mask, bits[l]));
+	else
+		pte = 0; /* the rights it has: nothing to flush */
+	if (pgt__is_present(L, pte))
 		pgt__tlb_flush_hook(sp, va, va + (size - 1));
-	if (fate == UNMAP_FREE)
-		pgt__table_retire(sp, l, p - pgt__index(L, va), dead, p);
 	pgt__space_changed(sp);
 	return PGT_OK;
 }
 
 static PGT__ALWAYS_INLINE int change_step(pgt_space_t *sp, const struct pgt_arch *A, const struct walk_ctx *c,
 					  struct walk_pos *at, pgt_vaddr_t va, uint64_t size, const pgt_pte_t *bits,
-					  unsigned l, bool hook)
+					  walk_unmap_rest_fn rest, unsigned l, bool hook)
 {
 	pgt_pte_t pte = pgt__pte_load(at->p);
 
 	if (!walk_is_table(A, l, pte))
-		return change_leaf(sp, A, at->p, pte, at->up, at->up2, va, size, bits, l);
+		return change_leaf(sp, A, at->p, pte, at->up, at->up2, va, size, bits, rest, l);
 	return walk_descend(A, c, at, pte, va, l, hook);
 }
 
 /** pgt_unmap or pgt_protect (see change_leaf) of one whole leaf by the compiled walk, or WALK_GENERAL. */
 static PGT__ALWAYS_INLINE int walk_change(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
-					  uint64_t size, const pgt_pte_t *bits, bool hook)
+					  uint64_t size, const pgt_pte_t *bits, walk_unmap_rest_fn rest, bool hook)
 {
 	if (!walk_va_ok(sp, A, va))
 		return WALK_GENERAL;
 	const struct walk_ctx c = walk_ctx(sp, hook);
 	struct walk_pos at = { .p = walk_root_entry(sp, A, va) };
 	int st;
-#define STEP(l) change_step(sp, A, &c, &at, va, size, bits, (l), hook)
+#define STEP(l) change_step(sp, A, &c, &at, va, size, bits, rest, (l), hook)
 	WALK_LEVELS(A->levels, st, STEP);
 #undef STEP
 	return st;
 }
 
 static PGT__ALWAYS_INLINE int walk_unmap(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va, uint64_t size,
-					 bool hook)
+					 walk_unmap_rest_fn rest, bool hook)
 {
-	int st = walk_change(sp, A, va, size, NULL, hook);
+	int st = walk_change(sp, A, va, size, NULL, rest, hook);
 
 	return st == WALK_GENERAL ? pgt__unmap_general(sp, va, size) : st;
 }
@@ -799,7 +875,7 @@ static PGT__ALWAYS_INLINE int walk_unmap(pgt_space_t *sp, const struct pgt_arch 
 static PGT__ALWAYS_INLINE int walk_protect(pgt_space_t *sp, const struct pgt_arch *A, pgt_vaddr_t va,
 					   uint64_t size, unsigned prot, bool hook)
 {
-	int st = pgt__encoded(sp, prot) ? walk_change(sp, A, va, size, sp->pgt__enc, hook) : WALK_GENERAL;
+	int st = pgt__encoded(sp, prot) ? walk_change(sp, A, va, size, sp->pgt__enc, NULL, hook) : WALK_GENERAL;
 
 	return st == WALK_GENERAL ? pgt__protect_general(sp, va, size, prot) : st;
 }
@@ -916,9 +992,29 @@ static PGT__ALWAYS_INLINE int walk_translate(const pgt_space_t *sp, const struct
 	{                                                                                              \
 		return walk_map(sp, (A), va, pa, size, prot, flags, hook, name##_map_branch);          \
 	}                                                                                              \
+	static __attribute__((noinline)) int name##_unmap_rest(pgt_space_t *sp, pgt_pte_t *p,          \
+							       pgt_pte_t *up, pgt_pte_t *up2,         \
+							       pgt_vaddr_t va, unsigned how)          \
+	{ /* each level that may hold leaves with its level a constant */                              \
+		enum unmap_fate fate = (how & 1u) ? UNMAP_FREE : UNMAP_KEEP;                           \
+		switch (how >> 1) {                                                                    \
+		case 0:                                                                                \
+			return unmap_leaf_rest(sp, (A), p, up, up2, va, fate, 0);                      \
+		case 1:                                                                                \
+			return unmap_leaf_rest(sp, (A), p, up, up2, va, fate, 1);                      \
+		case 2:                                                                                \
+			return unmap_leaf_rest(sp, (A), p, up, up2, va, fate, 2);                      \
+		case 3:                                                                                \
+			return unmap_leaf_rest(sp, (A), p, up, up2, va, fate, 3);                      \
+		case 4:                                                                                \
+			return unmap_leaf_rest(sp, (A), p, up, up2, va, fate, 4);                      \
+		default:                                                                               \
+			return unmap_leaf_rest(sp, (A), p, up, up2, va, fate, 5);                      \
+		}                                                                                      \
+	}                                                                                              \
 	static int name##_unmap(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size)                        \
 	{                                                                                              \
-		return walk_unmap(sp, (A), va, size, hook);                                            \
+		return walk_unmap(sp, (A), va, size, name##_unmap_rest, hook);                         \
 	}                                                                                              \
 	static int name##_protect(pgt_space_t *sp, pgt_vaddr_t va, uint64_t size, unsigned prot)       \
 	{                                                                                              \

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pgtable/tlb.h>
+
 #include "harness.h"
 
 /** Calls per configuration; fewer on a slow runner (Valgrind runs the suite 50x slower). */
@@ -78,6 +80,7 @@ struct config {
 	enum test_mm_mode mode;
 	bool ad_hook;
 	bool cache; /**< both sides keep emptied tables (pgt_space_cache) */
+	bool no_flush; /**< no tlb_flush hook */
 	char who[96];
 };
 
@@ -105,6 +108,8 @@ static void side_open(struct side *s, const struct config *cf, bool copy)
 	test_mm_init(&s->t, cf->mode);
 	s->t.on_flush = on_flush;
 	s->t.on_flush_arg = &s->log;
+	if (cf->no_flush)
+		s->t.mm.tlb_flush = NULL;
 	if (cf->ad_hook) {
 		s->t.mm.leaf_ad = on_leaf_ad;
 		s->t.mm.ctx = &s->t; /* the harness's hooks take the same context */
@@ -271,6 +276,99 @@ START_TEST(test_one_page_as_the_passes)
 }
 END_TEST
 
+/** Maps @p size bytes at @p va in both spaces, and marks the leaf accessed and dirty as an MMU would. */
+static void map_touched(struct side *fast, struct side *gen, const struct config *cf, pgt_vaddr_t va, uint64_t size)
+{
+	struct side *both[2] = { fast, gen };
+
+	for (unsigned k = 0; k < 2; k++) {
+		pgt_ref_t ref;
+		CHECK_RC(pgt_map(&both[k]->sp, va, 0, size, PGT_PROT_READ | PGT_PROT_WRITE, 0), PGT_OK);
+		CHECK_RC(pgt_lookup(&both[k]->sp, va, &ref), PGT_OK);
+		const struct pgt_level *L = &cf->a->level[ref.level];
+		*ref.pte |= L->accessed | L->dirty;
+	}
+}
+
+/**
+ * Unmaps [@p va, @p va + @p size) in both sides, which their TLBs @p tlb
+ * looked up first: the same answers, hook calls (@p calls of them on the
+ * library's side) and trees, and the TLBs miss after.
+ */
+static void unmap_looked_up(struct side *both[2], pgt_tlb_t tlb[2], const struct config *cf, pgt_vaddr_t va,
+			    uint64_t size, unsigned calls, const char *what)
+{
+	for (unsigned s = 0; s < 2; s++) {
+		pgt_paddr_t pa;
+		CHECK_RC(pgt_tlb_lookup(&tlb[s], va, &pa, NULL), PGT_OK);
+		CHECK_RC(pgt_unmap(&both[s]->sp, va, size), PGT_OK);
+		CHECK_RC(pgt_tlb_lookup(&tlb[s], va, &pa, NULL), PGT_ENOENT);
+	}
+	CHECK_THAT(both[0]->log.n == calls, "%s: %s at %#" PRIx64 ": %u hook calls, not %u", cf->who, what, va,
+		   both[0]->log.n, calls);
+	expect_same_calls(both[0], both[1], cf, 0, what);
+	expect_same_trees(both[0], both[1], cf, 0, what);
+}
+
+/**
+ * One-page unmaps at level @p l (which holds leaves, below the root):
+ * one that empties its table while the table above keeps another entry,
+ * so that the compiled walk unlinks the table and gives it back itself;
+ * one from a table that keeps another page; then the last page, which
+ * empties the table above too (the passes' case). Each page looked up by
+ * a TLB first, which must be told. The same hook calls (the flush, the
+ * accessed and dirty bits), books and trees as the passes, every table
+ * given back, and the TLB misses.
+ */
+static void unmap_empties_table(const struct config *cf, unsigned l)
+{
+	const struct pgt_arch *a = cf->a;
+	const uint64_t size = 1ull << a->level[l].shift;
+	const pgt_vaddr_t base = test_va_bottom(a, cf->flags & PGT_SPACE_UPPER);
+	/* the next entry of the table above: a table of its own, beside the page's */
+	const pgt_vaddr_t other = base + (1ull << a->level[l + 1u].shift);
+	struct side fast, gen;
+	struct side *both[2] = { &fast, &gen };
+	struct pgt_tlb_entry mem[2][64];
+	pgt_tlb_t tlb[2];
+	const unsigned calls = (cf->no_flush ? 0u : 1u) + (cf->ad_hook ? 1u : 0u); /* for each page */
+
+	side_open(&fast, cf, false);
+	side_open(&gen, cf, true);
+	map_touched(&fast, &gen, cf, other, size);
+	map_touched(&fast, &gen, cf, other + size, size);
+	map_touched(&fast, &gen, cf, base, size);
+	expect_same_calls(&fast, &gen, cf, l, "the setup");
+	for (unsigned s = 0; s < 2; s++)
+		CHECK_RC(pgt_tlb_init(&tlb[s], &both[s]->sp, mem[s], 64, 2), PGT_OK);
+
+	long frees = fast.t.frees;
+	unmap_looked_up(both, tlb, cf, base, size, calls, "the table empties");
+	CHECK_THAT(cf->cache || fast.t.frees == frees + 1, "%s: level %u: %ld tables given back, not 1", cf->who, l,
+		   fast.t.frees - frees);
+	unmap_looked_up(both, tlb, cf, other, size, calls, "the table keeps a page");
+	unmap_looked_up(both, tlb, cf, other + size, size, calls, "the table above empties");
+	for (unsigned s = 0; s < 2; s++)
+		pgt_tlb_fini(&tlb[s]);
+	side_close(&fast, cf);
+	side_close(&gen, cf);
+}
+
+/** unmap_empties_table at every level that holds leaves below the root, with and without a tlb_flush hook. */
+START_TEST(test_one_page_empties_table)
+{
+	struct config cf = config_of(_i);
+	unsigned lv[PGT_MAX_LEVELS], nlv = leaf_levels(cf.a, lv);
+
+	for (unsigned k = 0; k < nlv && lv[k] + 1u < cf.a->levels; k++) {
+		cf.no_flush = false;
+		unmap_empties_table(&cf, lv[k]);
+		cf.no_flush = true;
+		unmap_empties_table(&cf, lv[k]);
+	}
+}
+END_TEST
+
 /** The short paths meet a p2v hook that fails: PGT_EHOOK, nothing written, as the passes. */
 START_TEST(test_one_page_p2v_failure)
 {
@@ -353,6 +451,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_one_page_as_the_passes, 0, (int)test_narchs * 8);
+	tcase_add_loop_test(tc, test_one_page_empties_table, 0, (int)test_narchs * 8);
 	tcase_add_loop_test(tc, test_one_page_p2v_failure, 0, (int)test_narchs);
 	tcase_add_loop_test(tc, test_one_page_branch_failure, 0, (int)test_narchs * 2);
 	suite_add_tcase(s, tc);
