@@ -771,7 +771,7 @@ static PGT__ALWAYS_INLINE int unmap_leaf(pgt_space_t *sp, const struct pgt_arch 
 	const struct pgt_level *L = &A->level[l];
 
 	unmap_clear_leaf(sp, L, p, pte, va);
-	if (fate == UNMAP_FREE) {
+	if (__builtin_expect(fate == UNMAP_FREE, 0)) {
 		pgt_paddr_t dead = unmap_unlink_table(sp, A, up, up2, l);
 		return walk_answer(pgt__table_unlinked(sp, va, l, p - pgt__index(L, va), dead, p));
 	}
@@ -824,7 +824,7 @@ static PGT__ALWAYS_INLINE int change_leaf(pgt_space_t *sp, const struct pgt_arch
 		enum unmap_fate fate = unmap_fate(A, p, va, up, up2, l);
 		if (fate == UNMAP_GENERAL)
 			return WALK_GENERAL;
-		if (sp->pgt__mm.leaf_ad)
+		if (__builtin_expect(sp->pgt__mm.leaf_ad != NULL, 0))
 			return walk_answer(rest(sp, p, up, up2, va, UNMAP_HOW(l, fate)));
 		return unmap_leaf(sp, A, p, pte, up, up2, va, fate, l);
 	}
