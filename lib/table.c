@@ -133,8 +133,8 @@ void pgt__table_retire(const pgt_space_t *sp, unsigned level, pgt_pte_t *tab, pg
 static __attribute__((noinline)) int table_unlinked_told(pgt_space_t *sp, pgt_vaddr_t va, unsigned level,
 							 pgt_pte_t *tab, pgt_paddr_t pa, const pgt_pte_t *last)
 {
-	pgt__tlb_flush_hook(sp, va, va + ((1ull << pgt__level(sp, level)->shift) - 1));
-	pgt__space_changed(sp); /* before the table goes: no TLB remembers it while it is free */
+	/* the TLBs told before the table goes: none remembers it while it is free */
+	pgt__changed_notify(sp, va, 1ull << pgt__level(sp, level)->shift, true);
 	pgt__table_retire(sp, level, tab, pa, last);
 	return PGT_OK;
 }

@@ -165,6 +165,7 @@ struct walk_pos {
  */
 static PGT__ALWAYS_INLINE int walk_answer(int st)
 {
+	PGT_ASSERT(st <= 0);
 	if (st > 0)
 		__builtin_unreachable();
 	return st;
