@@ -372,12 +372,12 @@ static PGT__ALWAYS_INLINE int walk_tlb_upper(pgt_tlb_t *tlb, const struct pgt_ar
 
 /**
  * A TLB miss that found no entry of @p va's page (way 0 of the set @p e0
- * and the rest probed), counted: the table of smallest pages the TLB remembers
- * for @p va (the one a walk would end in), else those of the levels
- * above, @p upper, else the walk from the root, @p walk. The last two are
- * out of line and every put is the function's last call, a jump: nothing
- * is kept across a call and few values are live, so the common miss, in
- * a table of small pages, saves few registers.
+ * and the rest probed), counted: the table of smallest pages the TLB
+ * remembers for @p va (the one a walk would end in), else those of the
+ * levels above, @p upper, else the walk from the root, @p walk. The last
+ * two are out of line and every put is the function's last call, a jump:
+ * nothing is kept across a call and few values are live, so the common
+ * miss, in a table of small pages, saves few registers.
  */
 static PGT__ALWAYS_INLINE int walk_tlb_miss(pgt_tlb_t *tlb, const struct pgt_arch *A, struct pgt_tlb_entry *e0,
 					    pgt_vaddr_t va, pgt_paddr_t *pa, unsigned *prot, walk_tlb_miss_fn upper,
