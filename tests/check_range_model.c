@@ -13,8 +13,9 @@
  * privileged and from user mode, across the window, and a failed step left
  * the tree bit-for-bit unchanged and the allocator's books as before
  * (two of the three spaces keep emptied tables for reuse: pgt_space_cache,
- * checked by pgt_verify). PGT_MODEL_STEPS and PGT_MODEL_SEED override
- * the length and the seed; a failure prints both, so it replays.
+ * checked by pgt_verify). PGT_MODEL_STEPS overrides the length;
+ * PGT_MODEL_SEED, when set, is the seed of every sequence (by default each
+ * has its own), so the seed a failure prints, set there, replays it.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -49,6 +50,13 @@ static unsigned long opt_ulong(const char *name, unsigned long dflt)
 {
 	const char *v = getenv(name);
 	return v && *v ? strtoul(v, NULL, 0) : dflt;
+}
+
+/** The seed of sequence @p k: PGT_MODEL_SEED as it is when set, else the default's k-th. */
+static uint64_t sequence_seed(uint64_t k)
+{
+	const char *v = getenv("PGT_MODEL_SEED");
+	return v && *v ? strtoull(v, NULL, 0) : 0x7a11ce + k;
 }
 
 static uint64_t largest_page(const struct pgt_arch *a)
@@ -337,14 +345,14 @@ static void random_ranges(const struct pgt_arch *a, uint64_t seed)
 		ck_assert_uint_eq(test_mm_outstanding(&r.s[k].t), 1);
 		slot_close(&r.s[k]);
 	}
-	printf("check_range_model: %s: %lu steps (map %lu, nosuper %lu, replace %lu, unmap %lu, protect %lu, "
-	       "lookup %lu), %lu allocation failures injected, all verified\n",
-	       r.a->name, steps, r.ops[0], r.ops[1], r.ops[2], r.ops[3], r.ops[4], r.ops[5], r.failures_injected);
+	printf("check_range_model: %s: seed %#" PRIx64 ", %lu steps (map %lu, nosuper %lu, replace %lu, "
+	       "unmap %lu, protect %lu, lookup %lu), %lu allocation failures injected, all verified\n",
+	       r.a->name, r.seed, steps, r.ops[0], r.ops[1], r.ops[2], r.ops[3], r.ops[4], r.ops[5], r.failures_injected);
 }
 
 START_TEST(test_random_ranges)
 {
-	random_ranges(test_archs[_i], opt_ulong("PGT_MODEL_SEED", 0x7a11ce) + (uint64_t)_i);
+	random_ranges(test_archs[_i], sequence_seed((uint64_t)_i));
 }
 END_TEST
 
@@ -360,7 +368,7 @@ START_TEST(test_random_ranges_split_count)
 	split = pgt_arch_x86_64;
 	for (unsigned l = 1; l < split.levels; l++)
 		split.level[l].table_count = (pgt_pte_t)1 << 8 | (pgt_pte_t)0x1ff << 53;
-	random_ranges(&split, opt_ulong("PGT_MODEL_SEED", 0x7a11ce) + 100);
+	random_ranges(&split, sequence_seed(100));
 }
 END_TEST
 
