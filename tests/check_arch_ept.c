@@ -70,8 +70,12 @@ enum {
 
 /* Tables 28-1, 28-3, 28-5: the next table's address, bits 51:12. */
 #define SPEC_ADDR       0x000ffffffffff000ull
-/* A table entry as the library writes it: R, W, X and the address, nothing else. */
-#define SPEC_TABLE_BITS 0x7ull
+/*
+ * A table entry as the library writes it: R, W, X, the accessed flag (bit 8,
+ * set from the start, so that the processor, which sets it only where it is
+ * clear, never writes the entry: 28.2.4) and the address.
+ */
+#define SPEC_TABLE_BITS 0x107ull
 /*
  * Bits 61:52 of a table entry, within its ignored bits 63:52 (tables 28-1,
  * 28-3, 28-5): where libpgtable counts the used entries of the linked table.
@@ -290,7 +294,7 @@ START_TEST(test_geometry)
 		CHECK_PTE(L->valid, 0x7, "present: any of bits 2:0");
 		CHECK_PTE(L->table_oa, SPEC_ADDR, "next table: bits 51:12");
 		CHECK_PTE(L->table_count, l ? SPEC_IGNORED_61_52 : 0, "count: ignored bits 61:52 of a table entry");
-		CHECK_PTE(L->table_attrs, 0x7, "table entries grant R, W and X");
+		CHECK_PTE(L->table_attrs, l ? SPEC_TABLE_BITS : 0x7, "table entries grant R, W and X, with A set");
 		/* Table 28-1 (PML4E, and the PML5E of 5-level EPT): bits 7:3 reserved; tables 28-3 and 28-5:
 		 * bits 6:3 reserved, bit 7 clear (set, the entry maps a page). */
 		CHECK_PTE(L->table_mbz, l >= 3 ? 0xf8 : 0x78, "reserved bits of a table entry");
@@ -425,7 +429,7 @@ START_TEST(test_reserved_leaf)
 }
 END_TEST
 
-/* Table entries: R, W, X and the next table's address (tables 28-1, 28-3, 28-5), nothing else. */
+/* Table entries: R, W, X, A and the next table's address (tables 28-1, 28-3, 28-5), nothing else. */
 START_TEST(test_table_entries)
 {
 	struct fx f;

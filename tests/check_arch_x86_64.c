@@ -37,8 +37,12 @@
 /* ------------------------------------------------------------------------ */
 /* Literals from the SDM (see the file comment).                             */
 
-/* Table 4-15/4-17/4-19: a table reference with P=1, R/W=1, U/S=1, PS=0, XD=0. */
-#define SDM_TABLE_REF_BITS 0x0000000000000007ull
+/*
+ * Table 4-15/4-17/4-19: a table reference with P=1, R/W=1, U/S=1, A=1 (bit 5,
+ * set by the library so that the processor, which sets A only where it is
+ * clear, never writes the entry: section 4.8), PS=0, XD=0.
+ */
+#define SDM_TABLE_REF_BITS 0x0000000000000027ull
 /* Everything in an entry that is not address bits 51:12. */
 #define SDM_NON_ADDR_MASK  0xfff0000000000fffull
 /* Address bits 51:12 of a table reference (tables 4-14, 4-15, 4-17, 4-19). */
@@ -377,7 +381,7 @@ static pgt_pte_t *check_table_refs(struct fx *f, pgt_vaddr_t va, unsigned stop)
 
 		/* Tables 4-14/4-15/4-17/4-19: P|R/W|U/S, PS=0 (PML4E/PML5E: bit 7 reserved), XD=0. */
 		ck_assert_msg((e & SDM_NON_ADDR_MASK & ~SDM_IGNORED_61_52) == SDM_TABLE_REF_BITS,
-			      "level %u table reference %#018llx: flags should be exactly P|R/W|U/S", l,
+			      "level %u table reference %#018llx: flags should be exactly P|R/W|U/S|A", l,
 			      (unsigned long long)e);
 		check_count(f, e, l);
 		ck_assert_msg(test_mm_owns(&f->t, next, l - 1),

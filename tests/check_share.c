@@ -256,14 +256,15 @@ static struct marks marks_of(const struct pgt_arch *a)
 				       .plain = 0x1,
 				       .bbm = 0 };
 	if (strncmp(a->name, "x86_64-ept", 10) == 0)
-		/* R|W|X and the address; bits 9 and 11 are ignored in an EPT table entry (SDM vol. 3C,
-		 * tables "Format of an EPT PML4 Entry" and after); no break-before-make rule */
+		/* R|W|X, A (bit 8, set by the library) and the address; bits 9 and 11 are ignored in an
+		 * EPT table entry (SDM vol. 3C, tables "Format of an EPT PML4 Entry" and after); no
+		 * break-before-make rule */
 		return (struct marks){ .pinned = 1ull << 11,
 				       .borrowed = 1ull << 9,
 				       .pinned_macro = PGT_EPT_SW_PINNED,
 				       .borrowed_macro = PGT_EPT_SW_BORROWED,
 				       .attr_bits = 0xfff0000000000fffull,
-				       .plain = 0x7,
+				       .plain = 0x107,
 				       .bbm = 0 };
 	if (strncmp(a->name, "armv8", 5) == 0)
 		/* 0b11 and the address; break-before-make, Arm ARM D8.15 */
@@ -274,13 +275,13 @@ static struct marks marks_of(const struct pgt_arch *a)
 				       .attr_bits = 0xfff0000000000fffull,
 				       .plain = 0x3,
 				       .bbm = 1 };
-	/* P|RW|US and the address; x86 has no break-before-make rule */
+	/* P|RW|US|A (A set by the library) and the address; x86 has no break-before-make rule */
 	return (struct marks){ .pinned = 1ull << 11,
 			       .borrowed = 1ull << 10,
 			       .pinned_macro = PGT_X86_SW_PINNED,
 			       .borrowed_macro = PGT_X86_SW_BORROWED,
 			       .attr_bits = 0xfffull,
-			       .plain = 0x7,
+			       .plain = 0x27,
 			       .bbm = 0 };
 }
 

@@ -146,15 +146,24 @@ static unsigned ept_prot_decode(unsigned level, pgt_pte_t pte)
 #define EPT_TABLE_MBZ(leaf) ((leaf) ? EPT_BITS(6, 3) : EPT_BITS(7, 3))
 
 /*
+ * The bits of a table entry the library writes besides the address: R, W
+ * and X (the leaf decides the rights) and the accessed bit 8, set from the
+ * start, so that a processor with EPT accessed and dirty flags never writes
+ * the entry (it sets the bit only where it is clear; ignored without them)
+ * and the count in it changes by plain stores.
+ */
+#define EPT_TABLE_ATTRS(sh) (EPT_RWX | ((sh) == 12 ? 0 : PGT_EPT_A))
+
+/*
  * One level: 512 entries at every level. The library writes table entries
- * with R, W and X (the leaf decides the rights) and bit 7 clear.
+ * with EPT_TABLE_ATTRS and bit 7 clear.
  */
 #define EPT_LEVEL(sh, leaf, oa)                                                                    \
 	{                                                                                          \
 		.shift = (sh), .bits = 9, .leaf_ok = (leaf), .table_size = 4096, .valid = EPT_RWX, \
 		.type_mask = (sh) == 12 ? 0 : PGT_EPT_PS, .table_type = 0,                         \
 		.leaf_type = (sh) == 12 ? 0 : PGT_EPT_PS, .reserved = PGT_EPT_SW_RESERVED,         \
-		.table_oa = PGT_EPT_ADDR_4K, .table_attrs = EPT_RWX, .leaf_oa = (oa),              \
+		.table_oa = PGT_EPT_ADDR_4K, .table_attrs = EPT_TABLE_ATTRS(sh), .leaf_oa = (oa),  \
 		.prot_mask = EPT_PROT_BITS | ((sh) == 12 ? 0 : PGT_EPT_PS),                        \
 		.accessed = (leaf) ? PGT_EPT_A : 0, .dirty = (leaf) ? PGT_EPT_D : 0,               \
 		.table_borrowed = (sh) == 12 ? 0 : PGT_EPT_SW_BORROWED,                            \

@@ -104,8 +104,17 @@ unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
 #define X86_LEAF_MBZ(sh) ((sh) == 21 ? PGT_X86_MBZ_2M : (sh) == 30 ? PGT_X86_MBZ_1G : 0)
 
 /*
- * One level. Tables hold 512 entries at every level. A table entry is P|RW|US
- * (the leaf decides the rights) with PS clear; a leaf above level 0 has PS set.
+ * The bits of a table entry the library writes besides P and the address:
+ * RW and US (the leaf decides the rights) and A, set from the start as
+ * Linux and FreeBSD do. The MMU sets A only where it is clear (SDM vol. 3A
+ * 4.8), so it never writes these entries: the space's one writer changes
+ * their counts with plain stores, not locked instructions.
+ */
+#define X86_TABLE_ATTRS(sh) (PGT_X86_RW | PGT_X86_US | ((sh) == 12 ? 0 : PGT_X86_A))
+
+/*
+ * One level. Tables hold 512 entries at every level. A table entry is
+ * P|RW|US|A (X86_TABLE_ATTRS) with PS clear; a leaf above level 0 has PS set.
  */
 #define X86_LEVEL(sh, leaf, oa)                                                   \
 	{                                                                         \
@@ -115,7 +124,7 @@ unsigned pgt_x86_64_prot_decode(unsigned level, pgt_pte_t pte)
 		.table_type = PGT_X86_P,                                          \
 		.leaf_type = (sh) == 12 ? PGT_X86_P : PGT_X86_P | PGT_X86_PS,     \
 		.reserved = PGT_X86_SW_RESERVED, .table_oa = PGT_X86_ADDR_4K,     \
-		.table_attrs = PGT_X86_RW | PGT_X86_US, .leaf_oa = (oa),          \
+		.table_attrs = X86_TABLE_ATTRS(sh), .leaf_oa = (oa),             \
 		.prot_mask = X86_PROT_BITS | ((sh) == 12 ? 0 : PGT_X86_PS),       \
 		.accessed = (leaf) ? PGT_X86_A : 0, .dirty = (leaf) ? PGT_X86_D : 0, \
 		.table_borrowed = (sh) == 12 ? 0 : PGT_X86_SW_BORROWED,           \

@@ -146,7 +146,13 @@ struct pgt_level {
 	 * `shift` (leaf_oa of a smaller page) mean a misaligned address.
 	 */
 	pgt_pte_t leaf_mbz;
-	/** Accessed bit the hardware sets in a table entry it walks through, 0 if none. */
+	/**
+	 * Accessed bit the hardware sets in a table entry it walks through, 0
+	 * if none. It sets it only where it is clear: with this bit in
+	 * table_attrs too, the library writes its table entries with it set,
+	 * the MMU never writes them, and their counts (table_count) change by
+	 * plain stores instead of atomic instructions.
+	 */
 	pgt_pte_t table_accessed;
 	/** Encodings of a present entry at this level the MMU rejects (RISC-V: W without R). */
 	struct pgt_pattern malformed[PGT_MALFORMED];
