@@ -379,7 +379,7 @@ static pgt_pte_t *check_table_refs(struct fx *f, pgt_vaddr_t va, unsigned stop)
 		pgt_pte_t e = table[idx(va, shift)];
 		pgt_paddr_t next = e & SDM_ADDR_51_12;
 
-		/* Tables 4-14/4-15/4-17/4-19: P|R/W|U/S, PS=0 (PML4E/PML5E: bit 7 reserved), XD=0. */
+		/* Tables 4-14/4-15/4-17/4-19: P|R/W|U/S|A, PS=0 (PML4E/PML5E: bit 7 reserved), XD=0. */
 		ck_assert_msg((e & SDM_NON_ADDR_MASK & ~SDM_IGNORED_61_52) == SDM_TABLE_REF_BITS,
 			      "level %u table reference %#018llx: flags should be exactly P|R/W|U/S|A", l,
 			      (unsigned long long)e);

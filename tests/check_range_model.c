@@ -347,7 +347,8 @@ static void random_ranges(const struct pgt_arch *a, uint64_t seed)
 	}
 	printf("check_range_model: %s: seed %#" PRIx64 ", %lu steps (map %lu, nosuper %lu, replace %lu, "
 	       "unmap %lu, protect %lu, lookup %lu), %lu allocation failures injected, all verified\n",
-	       r.a->name, r.seed, steps, r.ops[0], r.ops[1], r.ops[2], r.ops[3], r.ops[4], r.ops[5], r.failures_injected);
+	       r.a->name, r.seed, steps, r.ops[0], r.ops[1], r.ops[2], r.ops[3], r.ops[4], r.ops[5],
+	       r.failures_injected);
 }
 
 START_TEST(test_random_ranges)
